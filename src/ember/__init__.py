@@ -1,0 +1,1 @@
+"""ember: reverse-mode autograd on NumPy with PyTorch's API."""
