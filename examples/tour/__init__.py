@@ -1,0 +1,1 @@
+"""ember's tour, one module per section; examples/tour.py is the entry point."""
