@@ -51,7 +51,7 @@ def layer_grad_norms(net: DeepNet, x, y) -> list[float]:
 
 def train(net: DeepNet, x, y, steps: int, name: str) -> list[float]:
     """Plain SGD, so a small gradient really means a small step."""
-    opt = torch.optim.SGD(net.parameters(), lr=0.05)
+    opt = torch.optim.SGD(net.parameters(), lr=0.03)
     losses = []
     for step in range(1, steps + 1):
         loss = F.cross_entropy(net(x), y)
