@@ -1,1 +1,113 @@
-"""ember: reverse-mode autograd on NumPy with PyTorch's API."""
+"""ember: reverse-mode automatic differentiation on NumPy, with PyTorch's API.
+
+``import ember as torch`` runs PyTorch tutorial code. Submodules that not every program needs
+(nn, optim, distributions, utils.data, viz) load on first attribute access, so that
+``import ember`` stays fast.
+"""
+
+from __future__ import annotations
+
+import importlib as _importlib
+import math as _math
+
+from . import _tensor_str
+from . import dtypes as _dtypes
+from .tensor import Size, Tensor, device  # noqa: F401
+from . import ops as _ops  # noqa: E402
+from . import _methods as _methods  # noqa: F401,E402  (binds Tensor's methods)
+from . import _numpy_protocol as _numpy_protocol  # noqa: F401,E402
+from .ops import *  # noqa: F401,F403,E402
+from .ops import abs, all, any, max, min, pow, round, sum  # noqa: F401,E402
+from .creation import (arange, as_tensor, asarray, empty, empty_like, eye, from_numpy,  # noqa
+                       full, full_like, linspace, logspace, ones, ones_like, tensor, zeros,
+                       zeros_like)
+from .random import (Generator, bernoulli, default_generator, get_rng_state,  # noqa: F401
+                     initial_seed, manual_seed, multinomial, normal, rand, rand_like, randint,
+                     randint_like, randn, randn_like, randperm, seed, set_rng_state)
+from .autograd.grad_mode import (enable_grad, inference_mode, is_grad_enabled,  # noqa: F401
+                                 is_inference_mode_enabled, no_grad, set_grad_enabled)
+from ._tensor_str import get_printoptions, set_printoptions  # noqa: F401
+from .dtypes import dtype, get_default_dtype  # noqa: F401
+from .threads import get_num_threads, set_num_threads  # noqa: F401
+from . import autograd  # noqa: F401
+
+__version__ = "0.1.0"
+
+bool = _dtypes.bool_  # noqa: A001 - PyTorch's name
+uint8, int8, int16, int32, int64 = (_dtypes.uint8, _dtypes.int8, _dtypes.int16,
+                                    _dtypes.int32, _dtypes.int64)
+float16, float32, float64 = _dtypes.float16, _dtypes.float32, _dtypes.float64
+half, float, double = float16, float32, float64  # noqa: A001
+short, int, long = int16, int32, int64  # noqa: A001
+
+FloatTensor = DoubleTensor = LongTensor = Tensor  # accepted for isinstance checks in old code
+e, pi, inf, nan = _math.e, _math.pi, _math.inf, _math.nan
+
+
+def set_default_dtype(d) -> None:
+    _dtypes.set_default_dtype(d)
+
+
+def _default_dtype_name() -> str:
+    return _dtypes.get_default_dtype().name
+
+
+_tensor_str._default_dtype_name = _default_dtype_name
+
+
+def is_tensor(obj) -> "bool":
+    return isinstance(obj, Tensor)
+
+
+def numel(input) -> "int":
+    return input.numel()
+
+
+def is_floating_point(input) -> "bool":
+    return input.is_floating_point()
+
+
+def rsub(input, other, alpha=1):
+    return _ops.sub(other, input, alpha=alpha)
+
+
+def lerp(input, end, weight):
+    return input + weight * (end - input)
+
+
+def addcmul(input, tensor1, tensor2, *, value=1):
+    return input + value * tensor1 * tensor2
+
+
+def addmm(input, mat1, mat2, *, beta=1, alpha=1):
+    return beta * input + alpha * _ops.matmul(mat1, mat2)
+
+
+def detach(input):
+    return input.detach()
+
+
+def square(input):
+    return input * input
+
+
+_LAZY = {"nn", "optim", "distributions", "utils", "viz", "cuda", "backends", "linalg",
+         "special", "testing", "fft", "jit", "onnx", "hub", "serialization", "mps",
+         "multiprocessing", "func", "run", "library"}
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        try:
+            return _importlib.import_module(f"ember.{name}")
+        except ModuleNotFoundError as err:
+            if err.name == f"ember.{name}":
+                raise AttributeError(
+                    f"module 'ember' has no attribute '{name}' (ember does not provide "
+                    f"torch.{name})") from None
+            raise
+    if name in ("save", "load"):
+        from . import serialization
+
+        return getattr(serialization, name)
+    raise AttributeError(f"module 'ember' has no attribute '{name}'")

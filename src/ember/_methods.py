@@ -1,0 +1,291 @@
+"""Tensor's methods and operators: each one is a call into ``ember.ops``.
+
+Binding the op functions directly as methods (``Tensor.exp = ops.exp``) costs nothing per call.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import dtypes as D
+from . import ops
+from .autograd.grad_mode import STATE
+from .ops.elementwise import Cast
+from .tensor import Tensor
+
+
+def to(self, *args, **kwargs):
+    """``to(dtype)``, ``to(device)``, ``to(device, dtype)``, ``to(other)``: a recorded cast."""
+    dtype = kwargs.get("dtype")
+    device = kwargs.get("device")
+    for a in args:
+        if isinstance(a, Tensor):
+            dtype = a.dtype
+        elif isinstance(a, (D.dtype, np.dtype, type)) and a not in (str,):
+            dtype = a
+        elif a is not None:
+            device = a
+    if device is not None:
+        from .creation import _check_device
+
+        _check_device(device)
+    if dtype is None:
+        return self
+    np_dtype = D.to_np(dtype)
+    if np_dtype == self._data.dtype:
+        return self.clone() if kwargs.get("copy") else self
+    return Cast.apply(self, np_dtype)
+
+
+def _cast(name):
+    target = D.to_np(name)
+
+    def method(self, memory_format=None):
+        return to(self, target)
+
+    method.__name__ = name
+    return method
+
+
+def type_(self, dtype=None, non_blocking=False, **kwargs):
+    names = {"float32": "torch.FloatTensor", "float64": "torch.DoubleTensor",
+             "int64": "torch.LongTensor", "int32": "torch.IntTensor", "bool": "torch.BoolTensor",
+             "float16": "torch.HalfTensor", "uint8": "torch.ByteTensor",
+             "int8": "torch.CharTensor", "int16": "torch.ShortTensor"}
+    if dtype is None:
+        return names[self.dtype.name]
+    if isinstance(dtype, str) and dtype.endswith("Tensor"):
+        dtype = {v: k for k, v in names.items()}[dtype]
+    return to(self, dtype)
+
+
+def _cpu(self, *args, **kwargs):
+    return self
+
+
+def _cuda(self, *args, **kwargs):
+    from .cuda import _no_cuda
+
+    _no_cuda("cuda")
+
+
+def _inplace(op):
+    """The in-place form of an op: compute out of place, then write into this tensor."""
+
+    def method(self, *args, **kwargs):
+        self._check_inplace()
+        return self._write(op(self._graph_input(), *args, **kwargs))
+
+    method.__name__ = op.__name__ + "_"
+    return method
+
+
+def add_(self, other, *, alpha=1):
+    if not (STATE.enabled and (self._rg or (isinstance(other, Tensor) and other._rg))):
+        # Fast path for optimizer-style updates: one NumPy call, no graph.
+        arr = self._ensure_array()
+        o = other._data if isinstance(other, Tensor) else other
+        if alpha != 1:
+            o = o * alpha
+        if np.result_type(arr, o) != arr.dtype and arr.dtype.kind != "f":
+            return self._write(ops.add(self, other, alpha=alpha))
+        np.add(arr, o, out=arr, casting="unsafe")
+        self._bump()
+        return self
+    return _inplace(ops.add)(self, other, alpha=alpha)
+
+
+def mul_(self, other):
+    if not (STATE.enabled and (self._rg or (isinstance(other, Tensor) and other._rg))):
+        arr = self._ensure_array()
+        o = other._data if isinstance(other, Tensor) else other
+        if np.result_type(arr, o) != arr.dtype and arr.dtype.kind != "f":
+            return self._write(ops.mul(self, other))
+        np.multiply(arr, o, out=arr, casting="unsafe")
+        self._bump()
+        return self
+    return _inplace(ops.mul)(self, other)
+
+
+def zero_(self):
+    self._check_inplace()
+    self._ensure_array().fill(0)
+    self._bump()
+    if self.grad_fn is not None and STATE.enabled:
+        self._write(ops.mul(self._graph_input(), 0))
+    return self
+
+
+def fill_(self, value):
+    self._check_inplace()
+    v = value.item() if isinstance(value, Tensor) else value
+    if self.grad_fn is not None and STATE.enabled or isinstance(value, Tensor) and value._rg:
+        full = value.expand(self.shape) if isinstance(value, Tensor) else v
+        return self._write(ops.add(ops.mul(self._graph_input(), 0), full))
+    self._ensure_array().fill(v)
+    self._bump()
+    return self
+
+
+def copy_(self, src, non_blocking=False):
+    """Copy ``src`` (broadcast) into this tensor; recorded when gradients are tracked."""
+    self._check_inplace()
+    s = src if isinstance(src, Tensor) else Tensor._make(np.asarray(src), False, None)
+    if STATE.enabled and (self._rg or s._rg):
+        zero = ops.mul(self._graph_input(), 0)
+        return self._write(ops.add(zero, s.to(self._data.dtype)))
+    arr = self._ensure_array()
+    np.copyto(arr, np.broadcast_to(s._data, arr.shape), casting="unsafe")
+    self._bump()
+    return self
+
+
+def lerp(self, end, weight):
+    return self + weight * (end - self)
+
+
+def new_tensor(self, data, dtype=None, requires_grad=False, **kw):
+    from .creation import tensor
+
+    return tensor(data, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+
+def _new_filled(fill):
+    def method(self, *size, dtype=None, requires_grad=False, **kw):
+        from .creation import _leaf, _size
+
+        arr = np.full(_size(size), fill, dtype=D.to_np(dtype) if dtype else self._data.dtype)
+        return _leaf(arr, requires_grad)
+
+    return method
+
+
+def new_full(self, size, fill_value, *, dtype=None, requires_grad=False, **kw):
+    from .creation import full
+
+    return full(size, fill_value, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+
+def _binary_op(fn, reflected=False):
+    if reflected:
+        def op(self, other):
+            return fn(other, self)
+    else:
+        def op(self, other):
+            return fn(self, other)
+    return op
+
+
+def _not_implemented_guard(fn):
+    """Operators return NotImplemented for operands they can't handle (Python's protocol)."""
+    def op(self, other):
+        if not isinstance(other, (Tensor, int, float, bool, np.ndarray, np.generic, list)):
+            return NotImplemented
+        return fn(self, other)
+    op.__name__ = fn.__name__
+    return op
+
+
+def _setup() -> None:
+    T = Tensor
+    g = _not_implemented_guard
+    T.__add__ = g(lambda s, o: ops.add(s, o))
+    T.__radd__ = g(lambda s, o: ops.add(o, s))
+    T.__sub__ = g(lambda s, o: ops.sub(s, o))
+    T.__rsub__ = g(lambda s, o: ops.sub(o, s))
+    T.__mul__ = g(lambda s, o: ops.mul(s, o))
+    T.__rmul__ = g(lambda s, o: ops.mul(o, s))
+    T.__truediv__ = g(lambda s, o: ops.div(s, o))
+    T.__rtruediv__ = g(lambda s, o: ops.div(o, s))
+    T.__floordiv__ = g(lambda s, o: ops.floor_divide(s, o))
+    T.__rfloordiv__ = g(lambda s, o: ops.floor_divide(o, s))
+    T.__mod__ = g(lambda s, o: ops.remainder(s, o))
+    T.__rmod__ = g(lambda s, o: ops.remainder(o, s))
+    T.__pow__ = g(lambda s, o: ops.pow(s, o))
+    T.__rpow__ = g(lambda s, o: ops.pow(o, s))
+    T.__matmul__ = g(lambda s, o: ops.matmul(s, o))
+    T.__rmatmul__ = g(lambda s, o: ops.matmul(o, s))
+    T.__neg__ = ops.neg
+    T.__pos__ = lambda s: s
+    T.__abs__ = ops.abs
+    T.__invert__ = lambda s: ops.logical_not(s) if s._data.dtype == np.bool_ else \
+        ops.bitwise_not(s)
+    T.__and__ = g(lambda s, o: ops.bitwise_and(s, o))
+    T.__or__ = g(lambda s, o: ops.bitwise_or(s, o))
+    T.__xor__ = g(lambda s, o: ops.bitwise_xor(s, o))
+    T.__rand__, T.__ror__, T.__rxor__ = T.__and__, T.__or__, T.__xor__
+    for name in ("eq", "ne", "lt", "le", "gt", "ge"):
+        setattr(T, f"__{name}__", g(getattr(ops, name)))
+        setattr(T, name, getattr(ops, name))
+    T.__getitem__ = ops.getitem
+    T.__setitem__ = ops.setitem
+    T.__iadd__, T.__isub__ = _inplace_operator("add"), _inplace_operator("sub")
+    T.__imul__, T.__itruediv__ = _inplace_operator("mul"), _inplace_operator("div")
+    _bind_named_methods(T)
+
+
+def _inplace_operator(name):
+    def op(self, other):
+        return getattr(self, name + "_")(other)
+
+    return op
+
+
+def _bind_named_methods(T) -> None:
+    plain = """abs add sub mul div neg pow reciprocal remainder fmod floor_divide float_power
+        exp log log2 log10 log1p expm1 sqrt rsqrt sin cos tan tanh sigmoid relu softplus clamp
+        clip maximum minimum sign floor ceil trunc round isnan isinf isfinite nan_to_num square
+        sum mean prod var std amax amin max min argmax argmin logsumexp norm cumsum cumprod all
+        any count_nonzero matmul mm bmm dot mv outer inner reshape view flatten unflatten
+        squeeze unsqueeze permute transpose swapaxes swapdims t movedim expand expand_as repeat
+        contiguous flip fliplr flipud narrow split chunk tensor_split unbind clone gather
+        scatter scatter_add index_select masked_fill masked_select nonzero take equal
+        allclose isclose logical_and logical_or logical_xor logical_not sort argsort topk
+        unique softmax log_softmax bitwise_and bitwise_or bitwise_xor bitwise_not
+        greater greater_equal less less_equal not_equal where broadcast_to var_mean std_mean
+        rsub""".split()
+    for name in plain:
+        setattr(T, name, getattr(ops, name))
+    T.where = lambda self, condition, other: ops.where(condition, self, other)
+    T.to, T.type, T.cpu, T.cuda = to, type_, _cpu, _cuda
+    for name, target in (("float", "float32"), ("double", "float64"), ("half", "float16"),
+                         ("long", "int64"), ("int", "int32"), ("bool", "bool"),
+                         ("short", "int16"), ("byte", "uint8"), ("char", "int8")):
+        setattr(T, name, _cast(target))
+    T.add_, T.mul_, T.zero_, T.fill_, T.copy_ = add_, mul_, zero_, fill_, copy_
+    for name in """sub div pow neg abs exp log sqrt sigmoid tanh relu clamp clip
+            masked_fill scatter scatter_add floor ceil round sin cos reciprocal""".split():
+        setattr(T, name + "_", _inplace(getattr(ops, name)))
+    T.lerp = lerp
+    T.lerp_ = _inplace(lerp)
+    T.addcmul_ = _inplace(lambda s, t1, t2, value=1: s + value * t1 * t2)
+    T.addcdiv_ = _inplace(lambda s, t1, t2, value=1: s + value * t1 / t2)
+    T.new_tensor, T.new_full = new_tensor, new_full
+    T.new_zeros, T.new_ones, T.new_empty = _new_filled(0), _new_filled(1), _new_filled(0)
+    T.uniform_ = _sampler("uniform")
+    T.normal_ = _sampler("normal")
+    T.bernoulli_ = _sampler("bernoulli")
+
+
+def _sampler(kind):
+    def method(self, a=None, b=None, *, generator=None):
+        from .random import _rng
+
+        self._check_inplace()
+        rng = _rng(generator)
+        arr = self._ensure_array()
+        shape = arr.shape
+        if kind == "uniform":
+            arr[...] = rng.uniform(0.0 if a is None else a, 1.0 if b is None else b, shape)
+        elif kind == "normal":
+            arr[...] = rng.normal(0.0 if a is None else a, 1.0 if b is None else b, shape)
+        else:
+            arr[...] = rng.random(shape) < (0.5 if a is None else a)
+        self._bump()
+        return self
+
+    method.__name__ = kind + "_"
+    return method
+
+
+_setup()

@@ -1,0 +1,121 @@
+"""NumPy's dispatch protocols on Tensor: ``np.exp(t)`` calls ``ember.exp(t)``.
+
+This is what lets every backward rule in ``ember/ops`` be plain NumPy and still build a graph
+when ``create_graph=True``: the engine hands the rule Tensors instead of arrays, and each NumPy
+call inside the rule comes back here. Functions with no ember counterpart fall back to NumPy on
+the raw data (as ``np.asarray(t)`` would), so plotting libraries keep working.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import ops
+from .tensor import Tensor
+
+
+def _sum(x, axis=None, dtype=None, keepdims=False, **kw):
+    return ops.sum(_t(x), axis, keepdims)
+
+
+def _t(x):
+    return x if isinstance(x, Tensor) else Tensor._make(np.asarray(x), False, None)
+
+
+def _expand_dims(a, axis):
+    return ops.unsqueeze(_t(a), axis)
+
+
+def _reshape(a, shape, *args, **kw):
+    return ops.reshape(_t(a), shape if isinstance(shape, (tuple, list)) else (shape,))
+
+
+def _where(cond, a, b):
+    c = cond._data if isinstance(cond, Tensor) else np.asarray(cond)
+    if not isinstance(a, Tensor) and not isinstance(b, Tensor):
+        return Tensor._make(np.where(c, a, b), False, None)
+    return ops.where(Tensor._make(c, False, None), a if isinstance(a, Tensor) else _t(a),
+                     b if isinstance(b, Tensor) else _t(b))
+
+
+def _matmul(a, b, **kw):
+    return ops.matmul(_t(a), _t(b))
+
+
+def _transpose(a, axes=None):
+    a = _t(a)
+    if axes is None:
+        axes = tuple(range(a.ndim - 1, -1, -1))
+    return ops.permute(a, tuple(int(x) for x in axes))
+
+
+UFUNCS = {
+    np.add: lambda a, b: ops.add(a, b), np.subtract: lambda a, b: ops.sub(a, b),
+    np.multiply: lambda a, b: ops.mul(a, b), np.true_divide: lambda a, b: ops.div(a, b),
+    np.negative: lambda a: ops.neg(a), np.power: lambda a, b: ops.pow(a, b),
+    np.exp: lambda a: ops.exp(a), np.log: lambda a: ops.log(a), np.sqrt: lambda a: ops.sqrt(a),
+    np.sin: lambda a: ops.sin(a), np.cos: lambda a: ops.cos(a), np.tanh: lambda a: ops.tanh(a),
+    np.tan: lambda a: ops.tan(a), np.log1p: lambda a: ops.log1p(a),
+    np.expm1: lambda a: ops.expm1(a), np.log2: lambda a: ops.log2(a),
+    np.log10: lambda a: ops.log10(a), np.abs: lambda a: ops.abs(a),
+    np.sign: lambda a: ops.sign(a), np.maximum: lambda a, b: ops.maximum(_t(a), b),
+    np.minimum: lambda a, b: ops.minimum(_t(a), b), np.matmul: _matmul,
+    np.floor: lambda a: ops.floor(a),
+    np.greater: lambda a, b: ops.gt(a, b), np.less: lambda a, b: ops.lt(a, b),
+    np.greater_equal: lambda a, b: ops.ge(a, b), np.less_equal: lambda a, b: ops.le(a, b),
+    np.equal: lambda a, b: ops.eq(a, b), np.not_equal: lambda a, b: ops.ne(a, b),
+    np.logical_and: lambda a, b: ops.logical_and(_t(a), b),
+    np.logical_not: lambda a: ops.logical_not(a),
+}
+
+FUNCTIONS = {
+    np.sum: _sum, np.expand_dims: _expand_dims, np.reshape: _reshape, np.where: _where,
+    np.swapaxes: lambda a, x, y: ops.transpose(_t(a), x, y),
+    np.transpose: _transpose,
+    np.broadcast_to: lambda a, shape, **kw: ops.expand(_t(a), tuple(shape)),
+    np.take_along_axis: lambda a, idx, axis: ops.gather(
+        _t(a), axis, idx if isinstance(idx, Tensor) else Tensor._make(
+            np.asarray(idx, np.int64), False, None)),
+    np.flip: lambda a, axis=None: ops.flip(_t(a), axis if axis is not None else tuple(
+        range(np.ndim(a._data)))),
+    np.cumsum: lambda a, axis=None, **kw: ops.cumsum(_t(a), axis),
+    np.split: lambda a, idx, axis=0: list(_split(_t(a), idx, axis)),
+    np.ndim: lambda a: a._data.ndim, np.shape: lambda a: a._data.shape,
+    np.squeeze: lambda a, axis=None: ops.squeeze(_t(a), axis),
+    np.concatenate: lambda xs, axis=0, **kw: ops.cat([_t(x) for x in xs], axis),
+    np.tile: lambda a, reps: ops.repeat(_t(a), reps),
+    np.zeros_like: lambda a, *args, **kw: Tensor._make(np.zeros_like(a._data), False, None),
+    np.ones_like: lambda a, *args, **kw: Tensor._make(np.ones_like(a._data), False, None),
+}
+
+
+def _split(a, bounds, axis):
+    bounds = [0] + [int(b) for b in bounds] + [a.shape[axis]]
+    return [ops.narrow(a, axis, s, e - s) for s, e in zip(bounds[:-1], bounds[1:])]
+
+
+def _raw(x):
+    if isinstance(x, Tensor):
+        return x.numpy()
+    if isinstance(x, (list, tuple)):
+        return type(x)(_raw(i) for i in x)
+    return x
+
+
+def array_ufunc(self, ufunc, method, *inputs, **kwargs):
+    if method == "__call__" and not kwargs and ufunc in UFUNCS:
+        return UFUNCS[ufunc](*inputs)
+    if method == "__call__" and ufunc is np.divide and not kwargs:
+        return ops.div(*inputs)
+    out = getattr(ufunc, method)(*(_raw(i) for i in inputs), **kwargs)
+    return out
+
+
+def array_function(self, func, types, args, kwargs):
+    if func in FUNCTIONS:
+        return FUNCTIONS[func](*args, **kwargs)
+    return func(*_raw(args), **{k: _raw(v) for k, v in kwargs.items()})
+
+
+Tensor.__array_ufunc__ = array_ufunc
+Tensor.__array_function__ = array_function

@@ -1,0 +1,142 @@
+"""ember.autograd: reverse-mode differentiation (``backward``, ``grad``) and its tools."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import engine
+from .function import Function, Node
+from .grad_mode import (enable_grad, inference_mode, is_grad_enabled, no_grad,
+                        set_grad_enabled)
+
+
+def _root_grads(outputs, grad_tensors, create_graph):
+    from ..tensor import Tensor
+
+    grads = []
+    for i, (t, g) in enumerate(zip(outputs, grad_tensors)):
+        if not t._rg:
+            raise RuntimeError(
+                f"element {i} of tensors does not require grad and does not have a grad_fn\n"
+                "Hint: create the inputs with requires_grad=True (or call .requires_grad_()), "
+                "and don't compute the output under torch.no_grad() or from .detach()ed tensors."
+            )
+        if g is None:
+            if t._data.size != 1:
+                raise RuntimeError("grad can be implicitly created only for scalar outputs\n"
+                                   "Hint: reduce the output to a scalar first (e.g. "
+                                   "loss.sum() or loss.mean()), or pass gradient=... to "
+                                   "backward().")
+            g = np.ones_like(t._data)
+        else:
+            if not isinstance(g, Tensor):
+                g = Tensor._make(np.asarray(g, dtype=t._data.dtype), False, None)
+            if g._data.shape != t._data.shape:
+                raise RuntimeError(
+                    f"Mismatch in shape: grad_output[{i}] has a shape of {g.shape} and "
+                    f"output[{i}] has a shape of {t.shape}.")
+            if not create_graph:
+                g = g._data
+        if create_graph and not isinstance(g, Tensor):
+            g = Tensor._make(g, False, None)
+        grads.append(g)
+    return grads
+
+
+def _as_list(x):
+    from ..tensor import Tensor
+
+    if x is None:
+        return None
+    return [x] if isinstance(x, Tensor) else list(x)
+
+
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
+             grad_variables=None, inputs=None):
+    """Accumulate gradients of ``tensors`` into the ``.grad`` of the leaves they depend on."""
+    tensors = _as_list(tensors)
+    grad_tensors = _as_list(grad_tensors) or [None] * len(tensors)
+    if retain_graph is None:
+        retain_graph = create_graph
+    roots = _root_grads(tensors, grad_tensors, create_graph)
+    if inputs is not None:
+        inputs = _as_list(inputs)
+        capture = _capture_map(inputs)
+        got = engine.run_backward(tensors, roots, retain_graph, create_graph, capture)
+        for t, g in zip(inputs, got):
+            if g is not None:
+                engine._accumulate(t, g, create_graph)
+        return
+    engine.run_backward(tensors, roots, retain_graph, create_graph)
+
+
+def _capture_map(inputs) -> dict:
+    capture = {}
+    for i, t in enumerate(inputs):
+        if not t._rg:
+            raise RuntimeError("One of the differentiated Tensors does not require grad")
+        capture[t.grad_fn if t.grad_fn is not None else id(t)] = i
+    return capture
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
+         only_inputs=True, allow_unused=None, is_grads_batched=False, materialize_grads=False):
+    """d(outputs)/d(inputs), returned as a tuple; ``.grad`` fields are left untouched."""
+    from ..tensor import Tensor
+
+    outputs = _as_list(outputs)
+    single = isinstance(inputs, Tensor)
+    inputs = _as_list(inputs)
+    grad_outputs = _as_list(grad_outputs) or [None] * len(outputs)
+    if retain_graph is None:
+        retain_graph = create_graph
+    if allow_unused is None:
+        allow_unused = materialize_grads
+    roots = _root_grads(outputs, grad_outputs, create_graph)
+    got = engine.run_backward(outputs, roots, retain_graph, create_graph, _capture_map(inputs))
+    result = []
+    for t, g in zip(inputs, got):
+        if g is None:
+            if not allow_unused:
+                raise RuntimeError(
+                    "One of the differentiated Tensors appears to not have been used in the "
+                    "graph. Set allow_unused=True if this is the desired behavior.")
+            if materialize_grads:
+                g = np.zeros_like(t._data)
+        if g is not None and not isinstance(g, Tensor):
+            g = Tensor._make(g, False, None)
+        result.append(g)
+    return tuple(result)
+
+
+def set_detect_anomaly(mode: bool, check_nan: bool = True):
+    from .anomaly import set_detect_anomaly as _set
+
+    return _set(mode, check_nan)
+
+
+def detect_anomaly(check_nan: bool = True):
+    from .anomaly import detect_anomaly as _detect
+
+    return _detect(check_nan)
+
+
+def __getattr__(name):
+    # Heavier tools load on first use so that ``import ember`` stays fast.
+    if name in ("gradcheck", "gradgradcheck"):
+        from . import gradcheck as _gc
+
+        return getattr(_gc, name)
+    if name == "functional":
+        from . import functional
+
+        return functional
+    if name == "explain":
+        from .explain import explain
+
+        return explain
+    raise AttributeError(f"module 'ember.autograd' has no attribute '{name}'")
+
+
+__all__ = ["Function", "Node", "backward", "grad", "no_grad", "enable_grad", "set_grad_enabled",
+           "inference_mode", "is_grad_enabled", "set_detect_anomaly", "detect_anomaly"]

@@ -1,0 +1,250 @@
+"""The backward pass: walk the graph from the outputs to the leaves, applying the chain rule.
+
+The walk is iterative (no recursion, so a chain of 100,000 ops works). A node runs once all the
+nodes that consume its output have sent their gradient, so a tensor used twice (``x * x``, a
+diamond) gets the sum of both contributions. Broadcasting is undone here and only here:
+a gradient arriving in a broadcast shape is summed back to the shape of its destination.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import function as F
+from .function import SECOND_BACKWARD, Node, _FREED
+from .grad_mode import STATE, enable_grad, no_grad
+
+
+def sum_to_shape(g, shape):
+    """Undo broadcasting: sum ``g`` over the axes that broadcasting added or stretched."""
+    lead = g.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        i + lead for i, n in enumerate(shape) if n == 1 and g.shape[i + lead] != 1
+    )
+    if axes:
+        g = g.sum(axis=axes, keepdims=True)
+    if lead or g.shape != shape:
+        g = g.reshape(shape)
+    return g
+
+
+def _fit(g, shape, dtype, create_graph):
+    """Bring a gradient to its destination's shape and dtype."""
+    if create_graph:
+        T = F.Tensor
+        if not isinstance(g, T):
+            g = T._make(np.asarray(g), False, None)
+        if g._data.shape != shape:
+            g = sum_to_shape(g, shape)
+        if g._data.dtype != dtype:
+            g = g.to(T._dtype_of(dtype))
+        return g
+    if g.shape != shape:
+        g = sum_to_shape(g, shape)
+    if g.dtype != dtype:
+        g = g.astype(dtype)
+    return g
+
+
+def _check_versions(node) -> None:
+    for i, (vc, version, role) in enumerate(node._versions):
+        if vc[0] != version:
+            saved = node._saved[i] if node._saved is not _FREED else None
+            what = _describe(saved, role, node)
+            raise RuntimeError(
+                "one of the variables needed for gradient computation has been modified by an "
+                f"inplace operation: {what} is at version {vc[0]}; expected version {version} "
+                "instead. Hint: the tensor was changed in place (e.g. x += 1, x.add_(), x[i] = "
+                "...) after an op saved it for backward; use an out-of-place op (x = x + 1) or "
+                "clone() it first."
+            )
+
+
+def _describe(saved, role, node) -> str:
+    from ..dtypes import from_numpy_dtype
+
+    if saved is None or not hasattr(saved, "dtype"):
+        return "[a saved tensor]"
+    kind = from_numpy_dtype(saved.dtype).name.capitalize().replace("Float32", "Float")
+    names = {"Float": "Float", "Float64": "Double", "Int64": "Long", "Int32": "Int",
+             "Bool": "Bool", "Float16": "Half"}
+    desc = f"[torch.{names.get(kind, kind)}Tensor [{', '.join(map(str, saved.shape))}]]"
+    if role == -1:
+        desc += f", which is output 0 of {node.name()},"
+    elif role >= 0 and isinstance(node.next_edges[role], Node):
+        desc += f", which is output 0 of {node.next_edges[role].name()},"
+    return desc
+
+
+def _saved_as_tensors(node) -> tuple:
+    """For create_graph: saved inputs/outputs as Tensors that remember their graph position."""
+    T = F.Tensor
+    out = []
+    for s, role in zip(node._saved, node._roles):
+        if role == -1:
+            out.append(T._make(s, True, node))
+        elif role >= 0:
+            e = node.next_edges[role]
+            if e is None:
+                out.append(T._make(s, False, None))
+            elif isinstance(e, Node):
+                out.append(T._make(s, True, e))
+            else:
+                out.append(e if e._data is s else e.to(T._dtype_of(s.dtype)))
+        elif role == -3 or isinstance(s, T):
+            out.append(s)
+        else:
+            out.append(T._make(s, False, None) if isinstance(s, np.ndarray) else s)
+    return tuple(out)
+
+
+def _call_rule(node, g, create_graph):
+    """Run the node's backward rule: on arrays for first order, on Tensors for create_graph."""
+    fn = node._fn
+    tensor_level = getattr(fn, "_tensor_level", False)
+    if not create_graph and not tensor_level:
+        return fn.backward(node, g)
+    T = F.Tensor
+    if not isinstance(g, T):
+        g = T._make(g, False, None)
+    saved = node._saved
+    if not tensor_level:
+        node._saved = _saved_as_tensors(node)
+    try:
+        with enable_grad() if create_graph else no_grad():
+            res = fn.backward(node, g)
+    finally:
+        node._saved = saved
+    if not isinstance(res, tuple):
+        res = (res,)
+    if create_graph:
+        return res
+    return tuple(r._data if isinstance(r, T) else r for r in res)
+
+
+def _run_pre_hooks(node, g, create_graph):
+    T = F.Tensor
+    for hook in list(node._pre_hooks):
+        wrapped = g if isinstance(g, T) else T._make(g, False, None)
+        r = hook(wrapped)
+        if r is not None:
+            g = r if create_graph else r._data
+    return g
+
+
+def _dependencies(roots) -> dict:
+    """How many consumers inside this graph each node has (a node waits for all of them)."""
+    deps = dict.fromkeys(roots, 0)
+    stack = list(deps)
+    while stack:
+        node = stack.pop()
+        for e in node.next_edges:
+            if e is not None and isinstance(e, Node):
+                if e in deps:
+                    deps[e] += 1
+                else:
+                    deps[e] = 1
+                    stack.append(e)
+    return deps
+
+
+def run_backward(roots, root_grads, retain_graph=False, create_graph=False, capture=None):
+    """Propagate ``root_grads`` from ``roots`` (Tensors) to every leaf.
+
+    Without ``capture``, leaf gradients accumulate into ``.grad``. With ``capture`` (a dict
+    from a Node or ``id(leaf)`` to a slot), gradients are returned in a list and ``.grad`` is
+    left alone: that is ``autograd.grad``.
+    """
+    grads: dict = {}
+    leaves: dict = {}
+    for t, g in zip(roots, root_grads):
+        fn = t.grad_fn
+        if fn is None:
+            _add_leaf(leaves, t, g)
+        else:
+            grads[fn] = grads[fn] + g if fn in grads else g
+    deps = _dependencies(list(grads))
+    captured = [None] * (len(capture) if capture else 0)
+    ready = [n for n in grads if deps[n] == 0]
+    anomaly = STATE.anomaly
+    while ready:
+        node = ready.pop()
+        g = grads.pop(node, None)
+        edges = node.next_edges
+        if g is None:
+            in_grads = (None,) * len(edges)
+        else:
+            if node._pre_hooks:
+                g = _run_pre_hooks(node, g, create_graph)
+            if capture and node in capture:
+                captured[capture[node]] = g
+            if node._versions:
+                _check_versions(node)
+            if node._saved is _FREED:
+                raise RuntimeError(SECOND_BACKWARD)
+            in_grads = _call_rule(node, g, create_graph)
+            if type(in_grads) is not tuple:
+                in_grads = (in_grads,)
+            if anomaly:
+                from .anomaly import check_backward
+
+                check_backward(node, in_grads)
+            if node._hooks:
+                for hook in node._hooks:
+                    hook(in_grads, (g,))
+            if not retain_graph and node._saved:
+                node._saved = _FREED
+        for e, gi in zip(edges, in_grads):
+            if e is None:
+                continue
+            if isinstance(e, Node):
+                if gi is not None:
+                    gi = _fit(gi, e._shape, e._dtype, create_graph)
+                    grads[e] = grads[e] + gi if e in grads else gi
+                deps[e] -= 1
+                if deps[e] == 0:
+                    ready.append(e)
+            elif gi is not None:
+                _add_leaf(leaves, e, _fit(gi, e._data.shape, e._data.dtype, create_graph))
+    _finish_leaves(leaves, create_graph, capture, captured)
+    return captured
+
+
+def _add_leaf(leaves: dict, t, g) -> None:
+    key = id(t)
+    if key in leaves:
+        leaves[key][1] = leaves[key][1] + g
+    else:
+        leaves[key] = [t, g]
+
+
+def _finish_leaves(leaves, create_graph, capture, captured) -> None:
+    T = F.Tensor
+    for key, (t, g) in leaves.items():
+        if t._hooks:
+            for hook in t._hooks:
+                r = hook(g if isinstance(g, T) else T._make(g, False, None))
+                if r is not None:
+                    g = r if create_graph else r._data
+        if capture is not None:
+            if key in capture:
+                captured[capture[key]] = g
+            continue
+        _accumulate(t, g, create_graph)
+
+
+def _accumulate(t, g, create_graph) -> None:
+    """``t.grad += g``, as PyTorch's AccumulateGrad: in place unless building a graph."""
+    T = F.Tensor
+    old = t.grad
+    if create_graph:
+        g = g if isinstance(g, T) else T._make(g, False, None)
+        t.grad = g if old is None else old + g
+    elif old is None:
+        # Copy: the same array may also be flowing to another input (x + y passes g to both).
+        t.grad = T._make(np.array(g, copy=True), False, None)
+    elif old.grad_fn is None:
+        arr = old._ensure_array()
+        arr += g
+    else:
+        t.grad = old.detach() + g

@@ -1,0 +1,294 @@
+"""Graph nodes and the two kinds of differentiable function.
+
+* ``Primitive`` is what ember's own ops are (see ``ember/ops``): ``forward(ctx, *arrays)`` and
+  ``backward(ctx, grad)`` are written as NumPy formulas on raw arrays, so a first-order backward
+  pays nothing for being inside a framework. For ``create_graph=True`` the engine runs the very
+  same ``backward`` on Tensors: Tensor implements NumPy's operator and dispatch protocols, so
+  ``grad * np.exp(x)`` then records graph nodes of its own.
+* ``Function`` is PyTorch's ``torch.autograd.Function`` for users: ``forward`` and ``backward``
+  receive Tensors.
+
+Calling ``apply`` records a ``Node`` (the ``grad_fn``) only when grad mode is on and some input
+requires grad; otherwise it costs the forward NumPy call plus a thin wrapper.
+"""
+
+from __future__ import annotations
+
+from .grad_mode import STATE
+
+# Filled in by ember.tensor to avoid an import cycle (Tensor needs ops, ops need Function).
+Tensor = None
+_FREED = "freed"
+SECOND_BACKWARD = (
+    "Trying to backward through the graph a second time (or directly access saved tensors "
+    "after they have already been freed). Saved intermediate values of the graph are freed "
+    "when you call .backward() or autograd.grad(). Specify retain_graph=True if you need to "
+    "backward through the graph a second time or if you need to access saved tensors after "
+    "calling backward."
+)
+
+
+class Node:
+    """One recorded op: PyTorch's ``grad_fn``. It is also the ``ctx`` its rule saw in forward.
+
+    ``next_edges[i]`` is where input i's gradient goes: the input's own Node, the input Tensor
+    itself when it is a leaf that requires grad, or None. ``_shape``/``_dtype`` describe the output,
+    so the engine can sum a broadcast gradient back to this node's shape (the one place
+    broadcasting is undone).
+    """
+
+    __slots__ = ("next_edges", "needs_input_grad", "_shape", "_dtype", "_saved", "_roles",
+                 "_versions", "_pre_hooks", "_hooks", "_trace", "__dict__", "__weakref__")
+    _fn = None  # the Function/Primitive class this node records
+
+    def save_for_backward(self, *values) -> None:
+        self._saved = values
+
+    @property
+    def saved_tensors(self) -> tuple:
+        saved = self._saved
+        if saved is _FREED:
+            raise RuntimeError(SECOND_BACKWARD)
+        return saved
+
+    def mark_non_differentiable(self, *args) -> None:  # accepted for PyTorch compatibility
+        pass
+
+    def set_materialize_grads(self, value: bool) -> None:
+        pass
+
+    def name(self) -> str:
+        return type(self).__name__
+
+    @property
+    def next_functions(self) -> tuple:
+        out = []
+        for e in self.next_edges:
+            if e is None or isinstance(e, Node):
+                out.append((e, 0))
+            else:
+                out.append((AccumulateGrad(e), 0))
+        return tuple(out)
+
+    @property
+    def metadata(self) -> dict:
+        d = self.__dict__.get("_metadata")
+        if d is None:
+            d = self.__dict__["_metadata"] = {}
+        return d
+
+    def register_hook(self, fn):
+        """``fn(grad_inputs, grad_outputs)`` after this node's backward (as in PyTorch)."""
+        if self._hooks is None:
+            self._hooks = []
+        self._hooks.append(fn)
+        return _RemovableHandle(self._hooks, fn)
+
+    def register_prehook(self, fn):
+        """``fn(grad_outputs)`` before this node's backward; may return replacement grads."""
+        if self._pre_hooks is None:
+            self._pre_hooks = []
+        self._pre_hooks.append(fn)
+        return _RemovableHandle(self._pre_hooks, fn)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} object at {hex(id(self))}>"
+
+
+class AccumulateGrad:
+    """The node PyTorch shows for a leaf in ``next_functions``; ``variable`` is the leaf."""
+
+    def __init__(self, variable):
+        self.variable = variable
+        self.next_functions = ()
+
+    def name(self) -> str:
+        return "AccumulateGrad"
+
+    def __repr__(self) -> str:
+        return f"<AccumulateGrad object at {hex(id(self))}>"
+
+    def __eq__(self, other):
+        return isinstance(other, AccumulateGrad) and other.variable is self.variable
+
+    def __hash__(self):
+        return id(self.variable)
+
+
+class _RemovableHandle:
+    def __init__(self, hooks: list, fn):
+        self._hooks, self._fn = hooks, fn
+
+    def remove(self) -> None:
+        if self._fn in self._hooks:
+            self._hooks.remove(self._fn)
+
+
+def _node_class(cls, name: str):
+    return type(name, (Node,), {"__slots__": (), "_fn": cls})
+
+
+def _init_node(node, edges: tuple) -> None:
+    node.next_edges = edges
+    node.needs_input_grad = tuple(e is not None for e in edges)
+    node._saved = node._roles = node._versions = ()
+    node._pre_hooks = node._hooks = node._trace = None
+
+
+def _edges(args) -> tuple | None:
+    """Each input's gradient destination, or None when no input requires grad."""
+    edges, any_rg = [], False
+    for a in args:
+        if isinstance(a, Tensor) and a._rg:
+            any_rg = True
+            edges.append(a.grad_fn or a)
+        else:
+            edges.append(None)
+    return tuple(edges) if any_rg else None
+
+
+class _NullCtx:
+    """The ctx a forward sees when nothing is recorded: saving and attributes go nowhere."""
+
+    __slots__ = ()
+    needs_input_grad = ()
+
+    def save_for_backward(self, *values):
+        pass
+
+    def mark_non_differentiable(self, *args):
+        pass
+
+    def set_materialize_grads(self, value):
+        pass
+
+    def __setattr__(self, name, value):
+        pass
+
+
+NULL_CTX = _NullCtx()
+
+
+class Primitive:
+    """Base of ember's ops: forward and backward on NumPy arrays (see the module docstring).
+
+    ``backward`` returns one gradient per input of ``forward`` (None where not needed); it may
+    return gradients in the broadcast shape, the engine sums them down.
+    Rules must save only their inputs, their output, or values whose derivative is zero
+    (masks, indices): for higher-order gradients the engine swaps saved inputs and outputs for
+    Tensors that remember their graph.
+    """
+
+    node_name = None  # e.g. "MulBackward0"; defaults to ClassName + "Backward0"
+    _node_cls = Node
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls._node_cls = _node_class(cls, cls.node_name or cls.__name__ + "Backward0")
+
+    @staticmethod
+    def forward(ctx, *args, **kwargs):
+        raise NotImplementedError
+
+    @staticmethod
+    def backward(ctx, grad):
+        raise NotImplementedError
+
+    @classmethod
+    def apply(cls, *args, **kwargs):
+        arrays = [a._data if isinstance(a, Tensor) else a for a in args]
+        edges = _edges(args) if STATE.enabled else None
+        if edges is None:
+            return Tensor._make(cls.forward(NULL_CTX, *arrays, **kwargs), False, None)
+        node = cls._node_cls.__new__(cls._node_cls)
+        _init_node(node, edges)
+        out = cls.forward(node, *arrays, **kwargs)
+        node._shape, node._dtype = out.shape, out.dtype
+        result = Tensor._make(out, True, node)
+        if node._saved:
+            _note_saved(node, args, arrays, out, result)
+        if STATE.anomaly:
+            _anomaly_forward(node, out)
+        return result
+
+
+def _note_saved(node, args, arrays, out, result) -> None:
+    """Record which input (or the output) each saved array is, and that tensor's version.
+
+    Roles let the engine rebuild saved values as Tensors for ``create_graph``; versions let it
+    detect a saved tensor modified in place before backward (PyTorch's error, not a wrong grad).
+    """
+    roles, versions = [], []
+    for s in node._saved:
+        role, owner = -2, None
+        if s is out:
+            role, owner = -1, result
+        else:
+            for i, a in enumerate(arrays):
+                if s is a and isinstance(args[i], Tensor):
+                    role, owner = i, args[i]
+                    break
+        roles.append(role)
+        if owner is not None:
+            vc = owner._vc
+            if vc is None:
+                vc = owner._vc = [0]
+            versions.append((vc, vc[0], role))
+    node._roles = tuple(roles)
+    node._versions = versions
+
+
+def _anomaly_forward(node, out) -> None:
+    from .anomaly import check_forward
+
+    check_forward(node, out)
+
+
+class _FunctionCtx(Node):
+    __slots__ = ()
+
+
+class Function:
+    """PyTorch's ``torch.autograd.Function``: subclass it with static ``forward(ctx, *args)``
+    and ``backward(ctx, *grad_outputs)``, both on Tensors, then call ``MyFn.apply(...)``."""
+
+    _node_cls = _FunctionCtx
+    _tensor_level = True
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls._node_cls = type(cls.__name__ + "Backward", (_FunctionCtx,),
+                             {"__slots__": (), "_fn": cls})
+
+    @staticmethod
+    def forward(ctx, *args, **kwargs):
+        raise NotImplementedError
+
+    @staticmethod
+    def backward(ctx, *grad_outputs):
+        raise NotImplementedError
+
+    @classmethod
+    def apply(cls, *args, **kwargs):
+        from .grad_mode import no_grad
+
+        edges = _edges(args) if STATE.enabled else None
+        node = cls._node_cls.__new__(cls._node_cls)
+        _init_node(node, edges or tuple(None for _ in args))
+        with no_grad():
+            out = cls.forward(node, *args, **kwargs)
+        if edges is None:
+            return out
+        if not isinstance(out, Tensor):
+            raise TypeError(f"{cls.__name__}.forward must return a Tensor, got {type(out)}")
+        node._shape, node._dtype = out._data.shape, out._data.dtype
+        saved = node._saved
+        # Users save Tensors; keep them as given, and note versions for the in-place check.
+        node._roles = tuple(-3 for _ in saved)
+        node._versions = []
+        for t in saved:
+            if isinstance(t, Tensor):
+                if t._vc is None:
+                    t._vc = [0]
+                node._versions.append((t._vc, t._vc[0], -3))
+        return Tensor._make(out._data, True, node)

@@ -1,0 +1,4 @@
+"""ember.backends: availability flags that scripts check before picking a device."""
+
+from . import mps  # noqa: F401
+from . import cudnn  # noqa: F401

@@ -1,0 +1,18 @@
+"""ember's derivative table: every differentiable primitive, its forward beside its backward.
+
+Read any module here to see how a gradient is computed: each ``Primitive`` subclass states its
+derivative in its docstring and implements exactly that formula in ``backward``.
+"""
+
+from .arithmetic import *  # noqa: F401,F403
+from .arithmetic import abs, add, div, floor_divide, fmod, mul, neg, pow, reciprocal  # noqa
+from .arithmetic import remainder, rsub, sub, float_power  # noqa: F401
+from .compare import *  # noqa: F401,F403
+from .elementwise import *  # noqa: F401,F403
+from .elementwise import round  # noqa: F401
+from .indexing import *  # noqa: F401,F403
+from .linalg import *  # noqa: F401,F403
+from .reduction import *  # noqa: F401,F403
+from .reduction import all, any, max, min, sum  # noqa: F401
+from .shape import *  # noqa: F401,F403
+from .softmax import log_softmax, softmax  # noqa: F401

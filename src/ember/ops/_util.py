@@ -1,0 +1,86 @@
+"""Helpers shared by the op modules: PyTorch's type promotion and dim handling."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from .. import dtypes as D
+from ..tensor import Tensor, _wrap_dim
+
+wrap_dim = _wrap_dim
+
+
+def as_scalar(x):
+    """NumPy scalars behave as Python scalars in PyTorch's promotion; unwrap them."""
+    if isinstance(x, np.generic):
+        return x.item()
+    return x
+
+
+def is_scalar(x) -> bool:
+    return isinstance(x, (numbers.Number, np.generic)) and not isinstance(x, Tensor)
+
+
+def to_tensor(x) -> Tensor:
+    """Wrap a non-Tensor operand (list, array) as a constant tensor."""
+    if isinstance(x, Tensor):
+        return x
+    from ..creation import tensor
+
+    return tensor(x)
+
+
+def promote(a, b, floating: bool = False):
+    """Cast operands to PyTorch's common dtype (recorded casts, so gradients flow back).
+
+    Either operand may be a Python scalar. ``floating`` forces a floating result (true division).
+    """
+    if isinstance(a, Tensor):
+        if isinstance(b, Tensor):
+            da, db = a._data.dtype, b._data.dtype
+            rt = da if da is db else D.result_type(a._data, b._data)
+        elif is_scalar(b):
+            b = as_scalar(b)
+            rt = D.scalar_result_type(a._data, b)
+        else:
+            b = to_tensor(b)
+            return promote(a, b, floating)
+    elif isinstance(b, Tensor):
+        if not is_scalar(a):
+            return promote(to_tensor(a), b, floating)
+        a = as_scalar(a)
+        rt = D.scalar_result_type(b._data, a)
+    else:
+        raise TypeError("expected at least one Tensor operand")
+    if floating and rt.kind != "f":
+        rt = D._Defaults.float_np
+    if isinstance(a, Tensor) and a._data.dtype != rt:
+        a = a.to(rt)
+    if isinstance(b, Tensor) and b._data.dtype != rt:
+        b = b.to(rt)
+    return a, b
+
+
+def dims(dim, ndim: int) -> tuple | None:
+    """Normalise ``dim`` (None, int, or a sequence) to a tuple of non-negative axes."""
+    if dim is None:
+        return None
+    if isinstance(dim, (int, np.integer)):
+        return (wrap_dim(int(dim), ndim),)
+    out = tuple(wrap_dim(int(d), ndim) for d in dim)
+    if len(set(out)) != len(out):
+        raise RuntimeError(f"dim {out[0]} appears multiple times in the list of dims")
+    return out
+
+
+def check_broadcast(a_shape, b_shape) -> None:
+    """Raise PyTorch's message when two shapes cannot broadcast."""
+    for i, (m, n) in enumerate(zip(reversed(a_shape), reversed(b_shape))):
+        if m != n and m != 1 and n != 1:
+            dim = max(len(a_shape), len(b_shape)) - 1 - i
+            raise RuntimeError(
+                f"The size of tensor a ({m}) must match the size of tensor b ({n}) at "
+                f"non-singleton dimension {dim}"
+            )

@@ -1,0 +1,313 @@
+"""Arithmetic: + - * / // % ** and their relatives. Each rule is its derivative, in NumPy.
+
+Operands may be Tensors or Python scalars on either side; ``promote`` applies PyTorch's dtype
+rules first. Gradients may come back in the broadcast shape: the engine sums them down.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..autograd.function import Primitive
+from ._util import promote
+
+
+class Add(Primitive):
+    """z = a + alpha*b;  dz/da = 1,  dz/db = alpha."""
+
+    @staticmethod
+    def forward(ctx, a, b, alpha=1):
+        ctx.alpha = alpha
+        return a + b if alpha == 1 else a + alpha * b
+
+    @staticmethod
+    def backward(ctx, g):
+        return g, (g if ctx.alpha == 1 else g * ctx.alpha)
+
+
+def add(input, other, *, alpha=1):
+    a, b = promote(input, other)
+    return Add.apply(a, b, alpha=alpha)
+
+
+class Sub(Primitive):
+    """z = a - alpha*b;  dz/da = 1,  dz/db = -alpha."""
+
+    @staticmethod
+    def forward(ctx, a, b, alpha=1):
+        ctx.alpha = alpha
+        return a - b if alpha == 1 else a - alpha * b
+
+    @staticmethod
+    def backward(ctx, g):
+        return g, (-g if ctx.alpha == 1 else g * -ctx.alpha)
+
+
+def sub(input, other, *, alpha=1):
+    if input.dtype.name == "bool" if hasattr(input, "dtype") else False:
+        raise RuntimeError(
+            "Subtraction, the `-` operator, with two bool tensors is not supported. Use the "
+            "`^` or `logical_xor()` operator instead."
+        )
+    a, b = promote(input, other)
+    return Sub.apply(a, b, alpha=alpha)
+
+
+def rsub(input, other, *, alpha=1):
+    return sub(other, input, alpha=alpha)
+
+
+class Mul(Primitive):
+    """z = a * b;  dz/da = b,  dz/db = a."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return a * b
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        need_a, need_b = ctx.needs_input_grad
+        return (g * b if need_a else None), (g * a if need_b else None)
+
+
+def mul(input, other):
+    a, b = promote(input, other)
+    return Mul.apply(a, b)
+
+
+class Div(Primitive):
+    """z = a / b;  dz/da = 1/b,  dz/db = -a/b^2 = -z/b."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return a / b
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        need_a, need_b = ctx.needs_input_grad
+        ga = g / b if need_a else None
+        gb = -g * a / (b * b) if need_b else None
+        return ga, gb
+
+
+def div(input, other, *, rounding_mode=None):
+    if rounding_mode is not None:
+        return _rounded_div(input, other, rounding_mode)
+    a, b = promote(input, other, floating=True)
+    return Div.apply(a, b)
+
+
+def _rounded_div(input, other, mode):
+    from .elementwise import trunc
+
+    if mode == "floor":
+        return floor_divide(input, other)
+    if mode == "trunc":
+        a, b = promote(input, other)
+        if a.dtype.is_floating_point if hasattr(a, "dtype") else False:
+            return trunc(Div.apply(a, b))
+        q = np.trunc(np.true_divide(np.asarray(_arr(a)), np.asarray(_arr(b))))
+        return _const(q.astype(np.result_type(_arr(a), _arr(b))))
+    raise RuntimeError(
+        f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '{mode}'"
+    )
+
+
+def _arr(x):
+    return x._data if hasattr(x, "_data") else x
+
+
+def _const(a):
+    from ..tensor import Tensor
+
+    return Tensor._make(a, False, None)
+
+
+def floor_divide(input, other):
+    """a // b, rounding toward -inf (as Python); no gradient (piecewise constant)."""
+    a, b = promote(input, other)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        bb = _arr(b)
+        if np.issubdtype(np.result_type(_arr(a), bb), np.integer) and np.any(bb == 0):
+            raise RuntimeError("ZeroDivisionError")
+        return _const(np.floor_divide(_arr(a), bb))
+
+
+class Remainder(Primitive):
+    """z = a - floor(a/b)*b;  dz/da = 1,  dz/db = -floor(a/b)."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return np.remainder(a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        return g, (-g * np.floor(a / b) if ctx.needs_input_grad[1] else None)
+
+
+def remainder(input, other):
+    a, b = promote(input, other)
+    bb = _arr(b)
+    if np.issubdtype(np.result_type(_arr(a), bb), np.integer) and np.any(bb == 0):
+        raise RuntimeError("ZeroDivisionError")
+    return Remainder.apply(a, b)
+
+
+def fmod(input, other):
+    a, b = promote(input, other)
+    return _const(np.fmod(_arr(a), _arr(b)))
+
+
+class PowScalar(Primitive):
+    """z = x^p for a constant p;  dz/dx = p * x^(p-1)."""
+
+    node_name = "PowBackward0"
+
+    @staticmethod
+    def forward(ctx, x, p):
+        ctx.save_for_backward(x)
+        ctx.p = p
+        if p == 2:
+            return x * x
+        return x ** p
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        p = ctx.p
+        if p == 2:
+            return (g * 2 * x,)
+        if p == 0:
+            return (g * 0 * x,)
+        return (g * p * x ** (p - 1),)
+
+
+class Pow(Primitive):
+    """z = a^b;  dz/da = b * a^(b-1),  dz/db = z * ln(a)  (taken as 0 where a = 0 and b >= 0)."""
+
+    node_name = "PowBackward1"
+
+    @staticmethod
+    def forward(ctx, a, b):
+        out = a ** b
+        ctx.save_for_backward(a, b, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b, out = ctx.saved_tensors
+        need_a, need_b = ctx.needs_input_grad
+        ga = g * b * a ** (b - 1) if need_a else None
+        gb = None
+        if need_b:
+            safe = np.where(a == 0, 1, a)
+            gb = np.where((a == 0) & (b >= 0), 0, g * out * np.log(safe))
+        return ga, gb
+
+
+class RPow(Primitive):
+    """z = c^x for a constant c;  dz/dx = z * ln(c)."""
+
+    node_name = "PowBackward2"
+
+    @staticmethod
+    def forward(ctx, x, c):
+        out = c ** x
+        ctx.save_for_backward(out)
+        ctx.logc = np.log(c) if c > 0 else np.log(abs(c) + 0j).real
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        (out,) = ctx.saved_tensors
+        return (g * out * ctx.logc,)
+
+
+def pow(input, exponent):  # noqa: A001 - PyTorch's name
+    from ._util import as_scalar, is_scalar
+    from ..tensor import Tensor
+
+    if isinstance(input, Tensor) and is_scalar(exponent):
+        x, p = promote(input, exponent)
+        if x._data.dtype.kind in "iu" and p < 0:
+            raise RuntimeError("Integers to negative integer powers are not allowed.")
+        return PowScalar.apply(x, p)
+    if not isinstance(input, Tensor):
+        x, c = promote(exponent, as_scalar(input))
+        return RPow.apply(x, c)
+    a, b = promote(input, exponent)
+    return Pow.apply(a, b)
+
+
+def float_power(input, exponent):
+    from ..tensor import Tensor
+
+    base = input.double() if isinstance(input, Tensor) else float(input)
+    exp = exponent.double() if isinstance(exponent, Tensor) else float(exponent)
+    return pow(base, exp)
+
+
+class Neg(Primitive):
+    """z = -x;  dz/dx = -1."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return -x
+
+    @staticmethod
+    def backward(ctx, g):
+        return (-g,)
+
+
+def neg(input):
+    if input._data.dtype == np.bool_:
+        raise RuntimeError(
+            "Negation, the `-` operator, on a bool tensor is not supported. If you are trying "
+            "to invert a mask, use the `~` or `logical_not()` operator instead."
+        )
+    return Neg.apply(input)
+
+
+class Abs(Primitive):
+    """z = |x|;  dz/dx = sign(x)  (0 at x = 0, as PyTorch)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.abs(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return (g * np.sign(x),)
+
+
+def abs(input):  # noqa: A001
+    return Abs.apply(input)
+
+
+class Reciprocal(Primitive):
+    """z = 1/x;  dz/dx = -1/x^2 = -z^2."""
+
+    @staticmethod
+    def forward(ctx, x):
+        out = 1 / x
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        (out,) = ctx.saved_tensors
+        return (-g * out * out,)
+
+
+def reciprocal(input):
+    if input._data.dtype.kind != "f":
+        input = input.to(np.dtype("float32"))
+    return Reciprocal.apply(input)

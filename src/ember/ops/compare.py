@@ -1,0 +1,123 @@
+"""Comparisons and logical ops: they return bool tensors and never carry gradients."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..tensor import Tensor
+from ._util import check_broadcast, promote
+
+
+def _bool_result(fn, name):
+    def op(input, other):
+        a, b = _raw(input), _raw(other)
+        if hasattr(a, "shape") and hasattr(b, "shape"):
+            check_broadcast(np.shape(a), np.shape(b))
+        return Tensor._make(np.asarray(fn(a, b)), False, None)
+
+    op.__name__ = name
+    return op
+
+
+def _raw(x):
+    if isinstance(x, Tensor):
+        return x._data
+    if isinstance(x, (list, tuple)):
+        return np.asarray(x)
+    return x
+
+
+eq = _bool_result(np.equal, "eq")
+ne = _bool_result(np.not_equal, "ne")
+lt = _bool_result(np.less, "lt")
+le = _bool_result(np.less_equal, "le")
+gt = _bool_result(np.greater, "gt")
+ge = _bool_result(np.greater_equal, "ge")
+greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
+
+
+def equal(input, other) -> bool:
+    """True when both tensors have the same shape and values."""
+    return input._data.shape == other._data.shape and bool(np.all(input._data == other._data))
+
+
+def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> bool:
+    return bool(np.allclose(input._data, _raw(other), rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+
+def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    return Tensor._make(np.isclose(input._data, _raw(other), rtol=rtol, atol=atol,
+                                   equal_nan=equal_nan), False, None)
+
+
+def logical_and(input, other):
+    return Tensor._make(np.logical_and(input._data, _raw(other)), False, None)
+
+
+def logical_or(input, other):
+    return Tensor._make(np.logical_or(input._data, _raw(other)), False, None)
+
+
+def logical_xor(input, other):
+    return Tensor._make(np.logical_xor(input._data, _raw(other)), False, None)
+
+
+def logical_not(input):
+    return Tensor._make(np.logical_not(input._data), False, None)
+
+
+def _bitwise(fn, name):
+    def op(input, other):
+        if isinstance(input, Tensor) and input._data.dtype.kind == "f" or (
+                isinstance(other, Tensor) and other._data.dtype.kind == "f"):
+            raise RuntimeError(f'"{name}_cpu" not implemented for \'Float\'')
+        a, b = promote(input, other) if isinstance(other, Tensor) else (input, other)
+        return Tensor._make(np.asarray(fn(_raw(a), _raw(b))), False, None)
+
+    return op
+
+
+bitwise_and = _bitwise(np.bitwise_and, "bitwise_and")
+bitwise_or = _bitwise(np.bitwise_or, "bitwise_or")
+bitwise_xor = _bitwise(np.bitwise_xor, "bitwise_xor")
+
+
+def bitwise_not(input):
+    if input._data.dtype.kind == "f":
+        raise RuntimeError("\"bitwise_not_cpu\" not implemented for 'Float'")
+    return Tensor._make(np.invert(input._data), False, None)
+
+
+def sort(input, dim=-1, descending=False, stable=False):
+    from .reduction import values_indices
+
+    x = input._data
+    idx = np.argsort(-x if descending and x.dtype.kind != "b" else x, axis=dim, kind="stable")
+    if descending and x.dtype.kind == "b":
+        idx = np.flip(np.argsort(x, axis=dim, kind="stable"), axis=dim)
+    idx_t = Tensor._make(idx.astype(np.int64), False, None)
+    return values_indices(input.gather(dim, idx_t) if x.ndim else input.clone(), idx_t)
+
+
+def argsort(input, dim=-1, descending=False, stable=False):
+    return sort(input, dim, descending, stable).indices
+
+
+def topk(input, k, dim=-1, largest=True, sorted=True):  # noqa: A002
+    from .reduction import values_indices
+
+    s = sort(input, dim, descending=largest)
+    from .shape import narrow
+
+    return values_indices(narrow(s.values, dim, 0, k), narrow(s.indices, dim, 0, k))
+
+
+def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):  # noqa
+    res = np.unique(input._data, return_inverse=return_inverse, return_counts=return_counts)
+    if not isinstance(res, tuple):
+        return Tensor._make(res, False, None)
+    out = [Tensor._make(res[0], False, None)]
+    out += [Tensor._make(np.asarray(r, np.int64).reshape(input._data.shape) if i == 0 and
+                         return_inverse else np.asarray(r, np.int64), False, None)
+            for i, r in enumerate(res[1:])]
+    return tuple(out)

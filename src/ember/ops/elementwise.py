@@ -1,0 +1,454 @@
+"""Elementwise functions. Each class states its derivative; the backward is that formula."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..autograd.function import Primitive
+from ..tensor import Tensor
+from ._util import promote
+
+
+def _float(x: Tensor) -> Tensor:
+    """Integer inputs to transcendental functions compute in the default float dtype."""
+    if x._data.dtype.kind != "f":
+        from ..dtypes import _Defaults
+
+        return x.to(_Defaults.float_np)
+    return x
+
+
+class Exp(Primitive):
+    """y = exp(x);  dy/dx = y."""
+
+    @staticmethod
+    def forward(ctx, x):
+        y = np.exp(x)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        (y,) = ctx.saved_tensors
+        return (g * y,)
+
+
+class Log(Primitive):
+    """y = ln(x);  dy/dx = 1/x."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.log(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return (g / x,)
+
+
+class Log2(Primitive):
+    """y = log2(x);  dy/dx = 1/(x ln 2)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.log2(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return (g / (x * np.log(2.0)),)
+
+
+class Log10(Primitive):
+    """y = log10(x);  dy/dx = 1/(x ln 10)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.log10(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return (g / (x * np.log(10.0)),)
+
+
+class Log1p(Primitive):
+    """y = ln(1 + x);  dy/dx = 1/(1 + x)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.log1p(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return (g / (1 + x),)
+
+
+class Expm1(Primitive):
+    """y = exp(x) - 1;  dy/dx = y + 1."""
+
+    @staticmethod
+    def forward(ctx, x):
+        y = np.expm1(x)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        (y,) = ctx.saved_tensors
+        return (g * (y + 1),)
+
+
+class Sqrt(Primitive):
+    """y = sqrt(x);  dy/dx = 1/(2y)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        y = np.sqrt(x)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        (y,) = ctx.saved_tensors
+        return (g / (2 * y),)
+
+
+class Rsqrt(Primitive):
+    """y = 1/sqrt(x);  dy/dx = -y^3/2."""
+
+    @staticmethod
+    def forward(ctx, x):
+        y = 1 / np.sqrt(x)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        (y,) = ctx.saved_tensors
+        return (g * -0.5 * y * y * y,)
+
+
+class Sin(Primitive):
+    """y = sin(x);  dy/dx = cos(x)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.sin(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return (g * np.cos(x),)
+
+
+class Cos(Primitive):
+    """y = cos(x);  dy/dx = -sin(x)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.cos(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return (-g * np.sin(x),)
+
+
+class Tan(Primitive):
+    """y = tan(x);  dy/dx = 1 + y^2."""
+
+    @staticmethod
+    def forward(ctx, x):
+        y = np.tan(x)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        (y,) = ctx.saved_tensors
+        return (g * (1 + y * y),)
+
+
+class Tanh(Primitive):
+    """y = tanh(x);  dy/dx = 1 - y^2."""
+
+    @staticmethod
+    def forward(ctx, x):
+        y = np.tanh(x)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        (y,) = ctx.saved_tensors
+        return (g * (1 - y * y),)
+
+
+class Sigmoid(Primitive):
+    """y = 1/(1 + exp(-x));  dy/dx = y(1 - y).
+
+    Forward as 0.5*(1 + tanh(x/2)): the same function, with no overflow for large |x|.
+    """
+
+    @staticmethod
+    def forward(ctx, x):
+        y = np.tanh(x * 0.5)
+        y += 1
+        y *= 0.5
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        (y,) = ctx.saved_tensors
+        return (g * y * (1 - y),)
+
+
+class Relu(Primitive):
+    """y = max(x, 0);  dy/dx = 1 where x > 0, else 0."""
+
+    node_name = "ReluBackward0"
+
+    @staticmethod
+    def forward(ctx, x):
+        y = np.maximum(x, 0)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        (y,) = ctx.saved_tensors
+        return (g * (y > 0),)
+
+
+class Softplus(Primitive):
+    """y = ln(1 + exp(beta x))/beta (linear above threshold);  dy/dx = sigmoid(beta x)."""
+
+    @staticmethod
+    def forward(ctx, x, beta=1.0, threshold=20.0):
+        ctx.save_for_backward(x)
+        ctx.beta, ctx.threshold = beta, threshold
+        bx = x * beta
+        # logaddexp(0, bx) = ln(1 + e^bx) without overflow.
+        return np.where(bx > threshold, x, np.logaddexp(0, bx) / beta).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        bx = x * ctx.beta
+        s = 0.5 * (1 + np.tanh(0.5 * bx))
+        return (np.where(bx > ctx.threshold, g, g * s),)
+
+
+class Clamp(Primitive):
+    """y = min(max(x, lo), hi);  dy/dx = 1 where lo <= x <= hi, else 0."""
+
+    @staticmethod
+    def forward(ctx, x, lo, hi):
+        ctx.save_for_backward(x)
+        ctx.lo, ctx.hi = lo, hi
+        y = x
+        if lo is not None:
+            y = np.maximum(y, lo)
+        if hi is not None:
+            y = np.minimum(y, hi)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        lo, hi = ctx.lo, ctx.hi
+        keep = True
+        if lo is not None:
+            keep = x >= lo
+        if hi is not None:
+            keep = keep & (x <= hi)
+        return (g * keep, None, None)
+
+
+class Maximum(Primitive):
+    """z = max(a, b);  the gradient goes to the larger input (split evenly on ties)."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return np.maximum(a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        wa = (a > b) + (a == b) * 0.5
+        return g * wa, g * (1 - wa)
+
+
+class Minimum(Primitive):
+    """z = min(a, b);  the gradient goes to the smaller input (split evenly on ties)."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return np.minimum(a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        wa = (a < b) + (a == b) * 0.5
+        return g * wa, g * (1 - wa)
+
+
+class Where(Primitive):
+    """z = cond ? a : b;  dz/da = cond,  dz/db = not cond."""
+
+    @staticmethod
+    def forward(ctx, cond, a, b):
+        ctx.cond = cond
+        return np.where(cond, a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        c = ctx.cond
+        return None, np.where(c, g, 0), np.where(c, 0, g)
+
+
+class Cast(Primitive):
+    """y = x converted to another dtype;  dy/dx = 1 (the engine casts the gradient back)."""
+
+    node_name = "ToCopyBackward0"
+
+    @staticmethod
+    def forward(ctx, x, dtype):
+        return x.astype(dtype)
+
+    @staticmethod
+    def backward(ctx, g):
+        return (g, None)
+
+
+def _unary(cls, float_only=True):
+    def op(input):
+        return cls.apply(_float(input) if float_only else input)
+
+    op.__name__ = cls.__name__.lower()
+    op.__doc__ = cls.__doc__
+    return op
+
+
+exp, log, log2, log10, log1p, expm1 = (_unary(c) for c in (Exp, Log, Log2, Log10, Log1p, Expm1))
+sqrt, rsqrt, sin, cos, tan, tanh = (_unary(c) for c in (Sqrt, Rsqrt, Sin, Cos, Tan, Tanh))
+sigmoid = _unary(Sigmoid)
+relu = _unary(Relu, float_only=False)
+
+
+def softplus(input, beta=1.0, threshold=20.0):
+    return Softplus.apply(_float(input), beta, threshold)
+
+
+def clamp(input, min=None, max=None):  # noqa: A002 - PyTorch's names
+    if min is None and max is None:
+        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    if isinstance(min, Tensor) or isinstance(max, Tensor):
+        out = input
+        if min is not None:
+            out = maximum(out, min if isinstance(min, Tensor) else _like(min, input))
+        if max is not None:
+            out = minimum(out, max if isinstance(max, Tensor) else _like(max, input))
+        return out
+    if input._data.dtype.kind in "iub" and isinstance(min or max, float):
+        input = _float(input)
+    return Clamp.apply(input, min, max)
+
+
+clip = clamp
+
+
+def _like(v, ref: Tensor) -> Tensor:
+    return Tensor._make(np.asarray(v, dtype=ref._data.dtype), False, None)
+
+
+def maximum(input, other):
+    a, b = promote(input, other)
+    return Maximum.apply(a, b)
+
+
+def minimum(input, other):
+    a, b = promote(input, other)
+    return Minimum.apply(a, b)
+
+
+def where(condition, input=None, other=None):
+    if input is None and other is None:
+        from .indexing import nonzero
+
+        return nonzero(condition, as_tuple=True)
+    cond = condition._data if isinstance(condition, Tensor) else np.asarray(condition)
+    if cond.dtype != np.bool_:
+        raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor "
+                           f"with dtype {Tensor._dtype_of(cond.dtype).name.capitalize()}")
+    if not isinstance(input, Tensor) and not isinstance(other, Tensor):
+        from ..creation import tensor
+
+        input = tensor(input)
+    a, b = promote(input, other)
+    return Where.apply(cond, a, b)
+
+
+class _PiecewiseConstant(Primitive):
+    """y = f(x) for a step function f (sign, floor, ...);  dy/dx = 0 almost everywhere."""
+
+    @staticmethod
+    def forward(ctx, x, fn):
+        return fn(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        return (g * 0, None)
+
+
+def _step_op(fn, node_name):
+    cls = type(node_name[:-9], (_PiecewiseConstant,), {"node_name": node_name})
+
+    def op(input):
+        return cls.apply(input, fn)
+
+    op.__name__ = fn.__name__
+    return op
+
+
+sign = _step_op(np.sign, "SignBackward0")
+floor = _step_op(np.floor, "FloorBackward0")
+ceil = _step_op(np.ceil, "CeilBackward0")
+trunc = _step_op(np.trunc, "TruncBackward0")
+_Round = type("Round", (_PiecewiseConstant,), {"node_name": "RoundBackward0"})
+
+
+def round(input, *, decimals=0):  # noqa: A001 - PyTorch's name
+    return _Round.apply(input, lambda a: np.round(a, decimals))
+
+
+def isnan(input):
+    return Tensor._make(np.isnan(input._data), False, None)
+
+
+def isinf(input):
+    return Tensor._make(np.isinf(input._data), False, None)
+
+
+def isfinite(input):
+    return Tensor._make(np.isfinite(input._data), False, None)
+
+
+def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
+    return Tensor._make(np.nan_to_num(input._data, nan=nan, posinf=posinf, neginf=neginf),
+                        False, None)
+
+
+def square(input):
+    return input * input

@@ -1,0 +1,176 @@
+"""Random numbers: one default Generator that every sampler in ember draws from.
+
+ember's streams are NumPy's PCG64, so the same seed gives the same numbers in ember on every
+machine, but not the same numbers as PyTorch (whose generator is a different algorithm).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import dtypes as D
+from .tensor import Tensor
+
+_DEFAULT_SEED = 67280421310721  # PyTorch's initial seed; ember starts from the same number
+
+
+class Generator:
+    """A seeded random stream (``torch.Generator``)."""
+
+    def __init__(self, device="cpu"):
+        self.device = device
+        self.manual_seed(_DEFAULT_SEED)
+
+    def manual_seed(self, seed: int) -> "Generator":
+        seed = int(seed)
+        self._seed = seed
+        self.rng = np.random.Generator(np.random.PCG64(seed & 0xFFFFFFFFFFFFFFFF))
+        return self
+
+    def seed(self) -> int:
+        s = int(np.random.SeedSequence().entropy) & 0xFFFFFFFFFFFFFFFF
+        self.manual_seed(s)
+        return s
+
+    def initial_seed(self) -> int:
+        return self._seed
+
+    def get_state(self) -> Tensor:
+        state = self.rng.bit_generator.state
+        blob = repr(state).encode()
+        return Tensor._make(np.frombuffer(blob, dtype=np.uint8).copy(), False, None)
+
+    def set_state(self, new_state: Tensor) -> "Generator":
+        import ast
+
+        state = ast.literal_eval(bytes(np.asarray(new_state._data, np.uint8)).decode())
+        self.rng.bit_generator.state = state
+        return self
+
+
+default_generator = Generator()
+
+
+def manual_seed(seed: int) -> Generator:
+    """Seed ember's default generator (and return it), like ``torch.manual_seed``."""
+    return default_generator.manual_seed(seed)
+
+
+def seed() -> int:
+    return default_generator.seed()
+
+
+def initial_seed() -> int:
+    return default_generator.initial_seed()
+
+
+def get_rng_state() -> Tensor:
+    return default_generator.get_state()
+
+
+def set_rng_state(state: Tensor) -> None:
+    default_generator.set_state(state)
+
+
+def _rng(generator: Generator | None) -> np.random.Generator:
+    return (generator or default_generator).rng
+
+
+def _shape(size) -> tuple:
+    from .creation import _size
+
+    return _size(size)
+
+
+def _leaf(arr, dtype, requires_grad):
+    from .creation import _float_dtype, _leaf as leaf
+
+    return leaf(arr.astype(_float_dtype(dtype), copy=False), requires_grad)
+
+
+def rand(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """Uniform on [0, 1)."""
+    return _leaf(_rng(generator).random(_shape(size)), dtype, requires_grad)
+
+
+def randn(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """Standard normal."""
+    return _leaf(_rng(generator).standard_normal(_shape(size)), dtype, requires_grad)
+
+
+def randint(low, high=None, size=None, *, generator=None, dtype=None, device=None,
+            requires_grad=False) -> Tensor:
+    """Integers uniform on [low, high)."""
+    if size is None:
+        low, high, size = 0, low, high
+    if high is None:
+        low, high = 0, low
+    if low >= high:
+        raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= "
+                           f"to={high}")
+    arr = _rng(generator).integers(low, high, size=_shape((size,)))
+    np_dtype = np.int64 if dtype is None else D.to_np(dtype)
+    return Tensor._make(arr.astype(np_dtype), False, None)
+
+
+def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    np_dtype = np.int64 if dtype is None else D.to_np(dtype)
+    return Tensor._make(_rng(generator).permutation(int(n)).astype(np_dtype), False, None)
+
+
+def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=None,
+           requires_grad=False) -> Tensor:
+    """Normal draws; ``mean``/``std`` may be tensors (broadcast) or floats with ``size``."""
+    m = mean._data if isinstance(mean, Tensor) else mean
+    s = std._data if isinstance(std, Tensor) else std
+    if size is None and not isinstance(mean, Tensor) and not isinstance(std, Tensor):
+        raise TypeError("normal() missing required argument 'size'")
+    shape = _shape((size,)) if size is not None else np.broadcast_shapes(np.shape(m), np.shape(s))
+    if np.any(np.asarray(s) < 0):
+        raise RuntimeError(f"normal expects all elements of std >= 0.0")
+    draw = _rng(generator).standard_normal(shape) * s + m
+    ref = mean if isinstance(mean, Tensor) else std if isinstance(std, Tensor) else None
+    if dtype is None and ref is not None:
+        dtype = ref._data.dtype
+    return _leaf(np.asarray(draw), dtype, requires_grad)
+
+
+def rand_like(input, *, dtype=None, generator=None, **kw) -> Tensor:
+    return rand(*input._data.shape, generator=generator,
+                dtype=dtype or input._data.dtype)
+
+
+def randn_like(input, *, dtype=None, generator=None, **kw) -> Tensor:
+    return randn(*input._data.shape, generator=generator,
+                 dtype=dtype or input._data.dtype)
+
+
+def randint_like(input, low, high=None, *, dtype=None, generator=None, **kw) -> Tensor:
+    return randint(low, high, tuple(input._data.shape), generator=generator,
+                   dtype=dtype or input._data.dtype)
+
+
+def bernoulli(input, p=None, *, generator=None) -> Tensor:
+    probs = input._data if p is None else np.full(input._data.shape, p)
+    draw = _rng(generator).random(np.shape(probs)) < probs
+    return Tensor._make(draw.astype(input._data.dtype), False, None)
+
+
+def multinomial(input, num_samples, replacement=False, *, generator=None) -> Tensor:
+    """Draw category indices with probability proportional to each row of ``input``."""
+    p = np.asarray(input._data, dtype=np.float64)
+    rows = p.reshape(-1, p.shape[-1])
+    rng = _rng(generator)
+    if np.any(rows < 0) or np.any(~np.isfinite(rows)):
+        raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
+    out = np.empty((rows.shape[0], num_samples), dtype=np.int64)
+    for i, r in enumerate(rows):
+        total = r.sum()
+        if total <= 0:
+            raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
+        if not replacement and num_samples > np.count_nonzero(r):
+            raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without "
+                               "replacement")
+        out[i] = rng.choice(r.size, size=num_samples, replace=replacement, p=r / total)
+    shape = p.shape[:-1] + (num_samples,)
+    return Tensor._make(out.reshape(shape), False, None)

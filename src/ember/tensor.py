@@ -1,0 +1,455 @@
+"""Tensor: a NumPy array plus the autograd state around it. No math lives here.
+
+Ops are attached as methods in ``ember/_methods.py``; each one is a thin call into ``ember.ops``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import dtypes as D
+from ._tensor_str import format_tensor
+from .autograd import function as _function
+from .autograd.grad_mode import STATE
+
+
+class Size(tuple):
+    """A tensor's shape: a tuple that prints as ``torch.Size([2, 3])``."""
+
+    def __repr__(self) -> str:
+        return f"torch.Size([{', '.join(map(str, self))}])"
+
+    def numel(self) -> int:
+        return int(np.prod(self, dtype=np.int64))
+
+    def __getitem__(self, i):
+        r = tuple.__getitem__(self, i)
+        return Size(r) if isinstance(i, slice) else r
+
+
+class device:  # noqa: N801 - PyTorch's name
+    """Where a tensor lives. ember computes on the CPU; 'cuda' parses but cannot hold tensors."""
+
+    __slots__ = ("type", "index")
+
+    def __init__(self, type="cpu", index=None):  # noqa: A002 - PyTorch's argument name
+        if isinstance(type, device):
+            type, index = type.type, type.index
+        type = str(type)
+        if ":" in type:
+            type, idx = type.split(":", 1)
+            index = int(idx)
+        if type not in ("cpu", "cuda", "mps", "meta"):
+            raise RuntimeError(
+                "Expected one of cpu, cuda, mps, meta device type at start of device string: "
+                f"{type}"
+            )
+        self.type, self.index = type, index
+
+    def __repr__(self) -> str:
+        idx = "" if self.index is None else f", index={self.index}"
+        return f"device(type='{self.type}'{idx})"
+
+    def __str__(self) -> str:
+        return self.type if self.index is None else f"{self.type}:{self.index}"
+
+    def __eq__(self, other) -> bool:
+        if isinstance(other, str):
+            other = device(other)
+        return isinstance(other, device) and (self.type, self.index) == (other.type, other.index)
+
+    def __hash__(self) -> int:
+        return hash((self.type, self.index))
+
+
+CPU = device("cpu")
+_new = object.__new__
+
+
+class Tensor:
+    """An n-dimensional array that can record the operations applied to it.
+
+    ``_data`` is the NumPy array (or a NumPy scalar for some 0-d results); ``_rg`` is
+    requires_grad; ``grad_fn`` is the Node that made it (None for leaves); ``_vc`` is the
+    version counter, a one-item list shared with views, created the first time it is needed.
+    """
+
+    __slots__ = ("_data", "_rg", "grad", "grad_fn", "_vc", "_base", "_hooks",
+                 "__dict__", "__weakref__")
+    __array_priority__ = 1000  # ndarray (op) Tensor gives a Tensor
+
+    def __init__(self, data=None, *args, **kwargs):
+        from .creation import _legacy_tensor
+
+        _legacy_tensor(self, data, *args, **kwargs)
+
+    @staticmethod
+    def _make(data, requires_grad: bool, grad_fn) -> "Tensor":
+        """The fast internal constructor every op result goes through."""
+        t = _new(Tensor)
+        t._data = data
+        t._rg = requires_grad
+        t.grad_fn = grad_fn
+        t.grad = None
+        t._vc = None
+        t._base = None
+        t._hooks = None
+        return t
+
+    @staticmethod
+    def _dtype_of(np_dtype) -> D.dtype:
+        return D.from_numpy_dtype(np_dtype)
+
+    def _ensure_array(self) -> np.ndarray:
+        """The data as a writable-in-place ndarray (NumPy 0-d results may be scalars)."""
+        d = self._data
+        if type(d) is not np.ndarray:
+            d = self._data = np.asarray(d)
+            if not d.flags.writeable:
+                d = self._data = d.copy()
+        return d
+
+    # ---- attributes -------------------------------------------------------------------
+    @property
+    def requires_grad(self) -> bool:
+        return self._rg
+
+    @requires_grad.setter
+    def requires_grad(self, value: bool) -> None:
+        self.requires_grad_(value)
+
+    def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
+        if self.grad_fn is not None and not requires_grad:
+            raise RuntimeError(
+                "you can only change requires_grad flags of leaf variables. If you want to use "
+                "a computed variable in a subgraph that doesn't require differentiation use "
+                "var_no_grad = var.detach()."
+            )
+        if requires_grad and self._data.dtype.kind not in "fc":
+            raise RuntimeError(
+                "only Tensors of floating point and complex dtype can require gradients"
+            )
+        self._rg = bool(requires_grad)
+        return self
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.grad_fn is None
+
+    @property
+    def shape(self) -> Size:
+        return Size(self._data.shape)
+
+    def size(self, dim: int | None = None):
+        if dim is None:
+            return Size(self._data.shape)
+        return self._data.shape[_wrap_dim(dim, self._data.ndim)]
+
+    def dim(self) -> int:
+        return self._data.ndim
+
+    ndim = property(dim)
+
+    def ndimension(self) -> int:
+        return self._data.ndim
+
+    def numel(self) -> int:
+        return int(self._data.size)
+
+    nelement = numel
+
+    def element_size(self) -> int:
+        return self._data.dtype.itemsize
+
+    @property
+    def dtype(self) -> D.dtype:
+        return D._FROM_NP[self._data.dtype]
+
+    @property
+    def device(self) -> device:
+        return CPU
+
+    is_cuda = False
+    is_sparse = False
+    is_quantized = False
+    is_meta = False
+
+    def is_floating_point(self) -> bool:
+        return self._data.dtype.kind == "f"
+
+    def is_complex(self) -> bool:
+        return False
+
+    def get_device(self) -> int:
+        return -1
+
+    @property
+    def data(self) -> "Tensor":
+        """A tensor sharing this one's storage, outside autograd (changes are not tracked)."""
+        return Tensor._make(self._ensure_array(), False, None)
+
+    @data.setter
+    def data(self, value: "Tensor") -> None:
+        self._data = value._data if isinstance(value, Tensor) else np.asarray(value)
+
+    @property
+    def T(self) -> "Tensor":  # noqa: N802 - PyTorch's name
+        if self._data.ndim > 2:
+            raise RuntimeError(
+                "The use of `x.T` on tensors of dimension other than 2 to reverse their shape is "
+                "not supported. Use x.mT to transpose batches of matrices or x.permute(...) to "
+                "reverse the dimensions."
+            )
+        return self.permute(*range(self._data.ndim - 1, -1, -1))
+
+    @property
+    def mT(self) -> "Tensor":  # noqa: N802
+        if self._data.ndim < 2:
+            raise RuntimeError("tensor.mT is only supported on matrices or batches of matrices. "
+                               f"Got {self._data.ndim}-D tensor.")
+        return self.transpose(-2, -1)
+
+    @property
+    def H(self) -> "Tensor":  # noqa: N802 - real tensors: the conjugate transpose is .T
+        return self.T
+
+    @property
+    def mH(self) -> "Tensor":  # noqa: N802
+        return self.mT
+
+    # ---- conversions ------------------------------------------------------------------
+    def item(self):
+        if self._data.size != 1:
+            raise RuntimeError(
+                f"a Tensor with {self._data.size} elements cannot be converted to Scalar"
+            )
+        return self._data.item() if self._data.ndim else self._data.item()
+
+    def tolist(self):
+        return np.asarray(self._data).tolist()
+
+    def numpy(self, *, force: bool = False) -> np.ndarray:
+        if self._rg and not force:
+            raise RuntimeError(
+                "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() "
+                "instead."
+            )
+        return self._ensure_array()
+
+    def __array__(self, dtype=None, copy=None):
+        a = self.numpy()
+        if dtype is not None and a.dtype != dtype:
+            return a.astype(dtype)
+        return a.copy() if copy else a
+
+    def __float__(self) -> float:
+        return float(self._scalar("float"))
+
+    def __int__(self) -> int:
+        return int(self._scalar("int"))
+
+    def __index__(self) -> int:
+        if self._data.dtype.kind not in "iub":
+            raise TypeError("only integer tensors of a single element can be converted to an "
+                            "index")
+        return int(self._scalar("int"))
+
+    def __complex__(self) -> complex:
+        return complex(self._scalar("complex"))
+
+    def _scalar(self, kind: str):
+        if self._data.size != 1:
+            raise ValueError(f"only one element tensors can be converted to Python scalars")
+        return self._data.item() if self._data.ndim == 0 else self._data.reshape(()).item()
+
+    def __bool__(self) -> bool:
+        if self._data.size != 1:
+            raise RuntimeError(
+                f"Boolean value of Tensor with {'no values' if self._data.size == 0 else 'more than one value'} is ambiguous"
+            )
+        return bool(self._data.reshape(()).item()) if self._data.ndim else bool(self._data)
+
+    def __len__(self) -> int:
+        if self._data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self._data.shape[0]
+
+    def __iter__(self):
+        if self._data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return iter(self.unbind(0))
+
+    def __hash__(self) -> int:
+        return id(self)
+
+    def __repr__(self, *, tensor_contents=None) -> str:
+        fn = self.grad_fn
+        return format_tensor(
+            np.asarray(self._data), self.dtype.name,
+            requires_grad=self._rg and fn is None,
+            grad_fn_name=None if fn is None else fn.name(),
+        )
+
+    __str__ = __repr__
+
+    def __format__(self, spec: str) -> str:
+        if self._data.ndim == 0 and spec:
+            return format(self._data.item(), spec)
+        return format(repr(self), spec)
+
+    def __reduce_ex__(self, protocol):
+        from .creation import _rebuild
+
+        return (_rebuild, (np.asarray(self._data), self._rg))
+
+    def __deepcopy__(self, memo):
+        if self.grad_fn is not None:
+            raise RuntimeError(
+                "Only Tensors created explicitly by the user (graph leaves) support the "
+                "deepcopy protocol at the moment.  If you were attempting to deepcopy a module, "
+                "this may be because of a torch.nn.utils.weight_norm usage, see "
+                "https://github.com/pytorch/pytorch/pull/103001"
+            )
+        new = type(self).__new__(type(self))
+        Tensor._init_from(new, np.array(self._data, copy=True), self._rg)
+        if self.grad is not None:
+            new.grad = self.grad.__deepcopy__(memo)
+        memo[id(self)] = new
+        return new
+
+    @staticmethod
+    def _init_from(t: "Tensor", data, requires_grad: bool) -> None:
+        t._data, t._rg, t.grad_fn, t.grad = data, requires_grad, None, None
+        t._vc = t._base = t._hooks = None
+
+    # ---- autograd ---------------------------------------------------------------------
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+        """Accumulate d(self)/d(leaf) into every leaf's ``.grad`` (see ember.autograd)."""
+        from .autograd import backward
+
+        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+
+    def detach(self) -> "Tensor":
+        """The same data, cut from the graph (shares storage and the version counter)."""
+        t = Tensor._make(self._ensure_array(), False, None)
+        t._vc = self._shared_vc()
+        return t
+
+    def detach_(self) -> "Tensor":
+        if self._base is not None and self._base._rg:
+            raise RuntimeError("Can't detach views in-place. Use detach() instead.")
+        self.grad_fn = None
+        self._rg = False
+        return self
+
+    def _shared_vc(self) -> list:
+        if self._vc is None:
+            self._vc = [0]
+        return self._vc
+
+    @property
+    def _version(self) -> int:
+        return 0 if self._vc is None else self._vc[0]
+
+    def retain_grad(self) -> None:
+        """Keep this non-leaf tensor's gradient in ``.grad`` after backward."""
+        if not self._rg:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+        if self.grad_fn is None or self.__dict__.get("_retains"):
+            return
+        self.__dict__["_retains"] = True
+        ref = self
+
+        def keep(grad):
+            ref.grad = grad.detach() if ref.grad is None else ref.grad + grad.detach()
+
+        self.grad_fn.register_prehook(keep)
+
+    @property
+    def retains_grad(self) -> bool:
+        return bool(self.__dict__.get("_retains"))
+
+    def register_hook(self, hook):
+        """``hook(grad)`` runs when this tensor's gradient is computed; it may return a new one."""
+        if not self._rg:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self.grad_fn is not None:
+            return self.grad_fn.register_prehook(hook)
+        if self._hooks is None:
+            self._hooks = []
+        self._hooks.append(hook)
+        return _function._RemovableHandle(self._hooks, hook)
+
+    # ---- in-place machinery -----------------------------------------------------------
+    def _check_inplace(self) -> None:
+        if self._rg and self.grad_fn is None and STATE.enabled:
+            raise RuntimeError(
+                "a leaf Variable that requires grad is being used in an in-place operation.\n"
+                "Hint: update parameters inside `with torch.no_grad():`, or modify `.data`."
+            )
+
+    def _bump(self) -> None:
+        if self._vc is not None:
+            self._vc[0] += 1
+
+    def _write(self, result) -> "Tensor":
+        """Store ``result`` (the out-of-place answer of an in-place op) into this tensor."""
+        self._check_inplace()
+        value = result._data if isinstance(result, Tensor) else result
+        arr = self._ensure_array()
+        if value is not arr:
+            if np.result_type(value) != arr.dtype and not np.can_cast(
+                np.result_type(value), arr.dtype, "same_kind"
+            ):
+                raise RuntimeError(
+                    f"result type {D.from_numpy_dtype(np.result_type(value)).name.capitalize()} "
+                    f"can't be cast to the desired output type "
+                    f"{self.dtype.name.capitalize()}"
+                )
+            try:
+                np.copyto(arr, value, casting="unsafe")
+            except ValueError as e:
+                raise RuntimeError(_inplace_error(e, arr)) from None
+        self._bump()
+        if isinstance(result, Tensor) and result.grad_fn is not None:
+            if self._base is not None and self._base._rg:
+                raise RuntimeError(
+                    "ember does not support in-place changes to a view of a tensor that "
+                    "requires grad.\nHint: use an out-of-place op (y = x + 1) instead."
+                )
+            self.grad_fn = result.grad_fn
+            self._rg = True
+            result.grad_fn._shape = arr.shape
+        return self
+
+    def _graph_input(self) -> "Tensor":
+        """A stand-in for this tensor's current value to feed an op whose result will be
+        written back in place: a copy when the op is recorded, so its saved value survives."""
+        if STATE.enabled and self._rg:
+            t = Tensor._make(np.array(self._data, copy=True), True, self.grad_fn)
+            if self.grad_fn is None:  # leaf: _check_inplace will raise with PyTorch's message
+                return self
+            return t
+        return self
+
+
+def _inplace_error(e: Exception, arr) -> str:
+    msg = str(e)
+    if "read-only" in msg:
+        return ("unsupported operation: more than one element of the written-to tensor refers "
+                "to a single memory location. Please clone() the tensor before performing the "
+                "operation.")
+    return msg
+
+
+def _wrap_dim(dim: int, ndim: int) -> int:
+    """PyTorch's dim wrapping and its IndexError for out-of-range dims."""
+    n = max(ndim, 1)
+    if not -n <= dim < n:
+        raise IndexError(
+            f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})"
+        )
+    return dim % n
+
+
+_function.Tensor = Tensor
