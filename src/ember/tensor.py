@@ -127,7 +127,7 @@ class Tensor:
             )
         if requires_grad and self._data.dtype.kind not in "fc":
             raise RuntimeError(
-                "only Tensors of floating point and complex dtype can require gradients"
+                "only Tensors of floating point dtype can require gradients"
             )
         self._rg = bool(requires_grad)
         return self

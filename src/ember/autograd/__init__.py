@@ -95,12 +95,12 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     roots = _root_grads(outputs, grad_outputs, create_graph)
     got = engine.run_backward(outputs, roots, retain_graph, create_graph, _capture_map(inputs))
     result = []
-    for t, g in zip(inputs, got):
+    for i, (t, g) in enumerate(zip(inputs, got)):
         if g is None:
             if not allow_unused:
                 raise RuntimeError(
-                    "One of the differentiated Tensors appears to not have been used in the "
-                    "graph. Set allow_unused=True if this is the desired behavior.")
+                    f"The differentiated Tensor at index {i} appears to not have been used in "
+                    "the graph. Set allow_unused=True if this is the desired behavior.")
             if materialize_grads:
                 g = np.zeros_like(t._data)
         if g is not None and not isinstance(g, Tensor):

@@ -243,8 +243,6 @@ def _accumulate(t, g, create_graph) -> None:
     elif old is None:
         # Copy: the same array may also be flowing to another input (x + y passes g to both).
         t.grad = T._make(np.array(g, copy=True), False, None)
-    elif old.grad_fn is None:
-        arr = old._ensure_array()
-        arr += g
     else:
-        t.grad = old.detach() + g
+        arr = old._ensure_array()  # in place, as PyTorch does outside create_graph
+        arr += g

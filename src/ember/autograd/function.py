@@ -103,7 +103,7 @@ class AccumulateGrad:
         self.next_functions = ()
 
     def name(self) -> str:
-        return "AccumulateGrad"
+        return "torch::autograd::AccumulateGrad"  # PyTorch's name, as tools print it
 
     def __repr__(self) -> str:
         return f"<AccumulateGrad object at {hex(id(self))}>"
