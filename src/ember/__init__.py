@@ -10,6 +10,12 @@ from __future__ import annotations
 import importlib as _importlib
 import math as _math
 
+import numpy as _np
+
+# PyTorch returns nan/inf silently (log(-1), 1/0); NumPy would warn on every such element-wise
+# call. ember follows PyTorch, so floating-point warnings are off (anomaly mode finds the op).
+_np.seterr(divide="ignore", invalid="ignore", over="ignore", under="ignore")
+
 from . import _tensor_str
 from . import dtypes as _dtypes
 from .tensor import Size, Tensor, device  # noqa: F401

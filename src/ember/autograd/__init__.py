@@ -109,33 +109,22 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     return tuple(result)
 
 
-def set_detect_anomaly(mode: bool, check_nan: bool = True):
-    from .anomaly import set_detect_anomaly as _set
-
-    return _set(mode, check_nan)
-
-
-def detect_anomaly(check_nan: bool = True):
-    from .anomaly import detect_anomaly as _detect
-
-    return _detect(check_nan)
+from .anomaly import detect_anomaly, is_anomaly_enabled, set_detect_anomaly  # noqa: E402
 
 
 def __getattr__(name):
     # Heavier tools load on first use so that ``import ember`` stays fast.
-    if name in ("gradcheck", "gradgradcheck"):
-        from . import gradcheck as _gc
+    import importlib
 
-        return getattr(_gc, name)
-    if name == "functional":
-        from . import functional
-
-        return functional
-    if name == "explain":
-        from .explain import explain
-
-        return explain
-    raise AttributeError(f"module 'ember.autograd' has no attribute '{name}'")
+    where = {"gradcheck": "_gradcheck", "gradgradcheck": "_gradcheck",
+             "GradcheckError": "_gradcheck", "functional": None,
+             "explain": "explain", "anomaly": None, "forward_ad": None, "graph": None}
+    if name not in where:
+        raise AttributeError(f"module 'ember.autograd' has no attribute '{name}'")
+    module = importlib.import_module(f"ember.autograd.{where[name] or name}")
+    if where[name] is None:
+        return module
+    return getattr(module, name)
 
 
 __all__ = ["Function", "Node", "backward", "grad", "no_grad", "enable_grad", "set_grad_enabled",

@@ -14,6 +14,7 @@ class _GradState(threading.local):
     # Class attributes are the per-thread defaults: every new thread starts with grad enabled.
     enabled = True
     anomaly = False
+    anomaly_check_nan = True
 
 
 STATE = _GradState()

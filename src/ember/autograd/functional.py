@@ -1,0 +1,138 @@
+"""Higher-level derivatives built on ``autograd.grad``: vjp, jvp, jacobian, hessian, hvp, vhp.
+
+Signatures follow ``torch.autograd.functional``. Hessian-vector products (TRPO, Newton steps)
+are two reverse passes: grad with create_graph=True, then the grad of <grad, v>.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..tensor import Tensor
+from . import grad as _grad
+from .grad_mode import enable_grad
+
+
+def _tuple(x):
+    return (x, False) if isinstance(x, tuple) else ((x,), True)
+
+
+def _prepare(inputs, create_graph):
+    """Fresh leaves that require grad, so derivatives are taken w.r.t. exactly these values."""
+    return tuple(t.detach().requires_grad_(True) if not create_graph or not t.requires_grad
+                 else t for t in inputs)
+
+
+def _grads(outputs, inputs, grad_outputs, create_graph):
+    got = _grad(outputs, inputs, grad_outputs, retain_graph=True, create_graph=create_graph,
+                allow_unused=True)
+    return tuple(Tensor._make(np.zeros_like(x._data), False, None) if g is None else
+                 (g if create_graph else g.detach()) for g, x in zip(got, inputs))
+
+
+def _dot(grads, vs):
+    """sum_i <grads_i, vs_i>, skipping inputs that got no gradient."""
+    total = None
+    for gi, vi in zip(grads, vs):
+        if gi is not None:
+            term = (gi * vi).sum()
+            total = term if total is None else total + term
+    return total
+
+
+def vjp(func, inputs, v=None, create_graph=False, strict=False):
+    """(func(inputs), v^T J): one reverse pass."""
+    inputs, single = _tuple(inputs)
+    with enable_grad():
+        inputs = _prepare(inputs, create_graph)
+        out = func(*inputs)
+        outs, _ = _tuple(out)
+        vs = _tuple(v)[0] if v is not None else (None,) * len(outs)
+        g = _grads(list(outs), list(inputs), list(vs), create_graph)
+    out = out if create_graph else _detach(out)
+    return out, (g[0] if single else g)
+
+
+def _detach(out):
+    return tuple(o.detach() for o in out) if isinstance(out, tuple) else out.detach()
+
+
+def jvp(func, inputs, v=None, create_graph=False, strict=False):
+    """(func(inputs), J v) by the double-vjp trick: J v = d/du [u^T J v]... computed as the
+    gradient of (J^T u) . v with respect to u."""
+    inputs, single = _tuple(inputs)
+    with enable_grad():
+        inputs = _prepare(inputs, True)
+        out = func(*inputs)
+        outs, out_single = _tuple(out)
+        us = tuple(Tensor._make(np.zeros_like(o._data), False, None).requires_grad_(True)
+                   for o in outs)
+        g = _grad(list(outs), list(inputs), list(us), create_graph=True, allow_unused=True)
+        vs = _tuple(v)[0] if v is not None else tuple(
+            Tensor._make(np.ones_like(x._data), False, None) for x in inputs)
+        total = _dot(g, vs)
+        jv = _grads([total], list(us), None, create_graph)
+    jv = jv[0] if out_single else jv
+    return (out if create_graph else _detach(out)), jv
+
+
+def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False,
+             strategy="reverse-mode"):
+    """The full Jacobian, one reverse pass per output element; shape out.shape + in.shape."""
+    inputs, single_in = _tuple(inputs)
+    with enable_grad():
+        inputs = _prepare(inputs, create_graph)
+        out = func(*inputs)
+        outs, single_out = _tuple(out)
+        rows = []
+        for o in outs:
+            flat = o.reshape(-1)
+            per_input = [[] for _ in inputs]
+            for k in range(flat.shape[0]):
+                gs = _grads([flat[k]], list(inputs), None, create_graph)
+                for i, g in enumerate(gs):
+                    per_input[i].append(g)
+            jac = []
+            for i, x in enumerate(inputs):
+                from .. import ops
+
+                stacked = ops.stack(per_input[i]) if per_input[i] else Tensor._make(
+                    np.zeros((0,) + x._data.shape, x._data.dtype), False, None)
+                jac.append(stacked.reshape(tuple(o.shape) + tuple(x.shape)))
+            rows.append(jac[0] if single_in else tuple(jac))
+    return rows[0] if single_out else tuple(rows)
+
+
+def hessian(func, inputs, create_graph=False, strict=False, vectorize=False,
+            outer_jacobian_strategy="reverse-mode"):
+    """Second derivatives of a scalar function: the Jacobian of its gradient."""
+    inputs, single = _tuple(inputs)
+
+    def gradient(*xs):
+        out = func(*xs)
+        if out.numel() != 1:
+            raise RuntimeError("The function given to hessian should return a single element "
+                               "Tensor")
+        g = _grad([out.reshape(())], list(xs), create_graph=True, allow_unused=True)
+        g = tuple(Tensor._make(np.zeros_like(x._data), False, None) if gi is None else gi
+                  for gi, x in zip(g, xs))
+        return g[0] if single else g
+
+    return jacobian(gradient, inputs[0] if single else inputs, create_graph=create_graph)
+
+
+def vhp(func, inputs, v=None, create_graph=False, strict=False):
+    """(func(inputs), v^T H)."""
+    inputs, single = _tuple(inputs)
+    with enable_grad():
+        inputs = _prepare(inputs, True)
+        out = func(*inputs)
+        g = _grad([out], list(inputs), create_graph=True, allow_unused=True)
+        vs = _tuple(v)[0]
+        hv = _grads([_dot(g, vs)], list(inputs), None, create_graph)
+    return (out if create_graph else out.detach()), (hv[0] if single else hv)
+
+
+def hvp(func, inputs, v=None, create_graph=False, strict=False):
+    """(func(inputs), H v). The Hessian is symmetric, so H v = v^T H."""
+    return vhp(func, inputs, v, create_graph, strict)
