@@ -9,6 +9,7 @@ import numpy as np
 
 from . import dtypes as D
 from ._tensor_str import format_tensor
+from .autograd import engine as _engine
 from .autograd import function as _function
 from .autograd.grad_mode import STATE
 
@@ -325,6 +326,12 @@ class Tensor:
     # ---- autograd ---------------------------------------------------------------------
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         """Accumulate d(self)/d(leaf) into every leaf's ``.grad`` (see ember.autograd)."""
+        if gradient is None and inputs is None and not create_graph and self.grad_fn is not None \
+                and self._data.size == 1:
+            # The usual loss.backward(): skip the argument handling of autograd.backward.
+            seed = np.ones(self._data.shape, self._data.dtype)
+            _engine.run_backward((self,), (seed,), bool(retain_graph), False)
+            return
         from .autograd import backward
 
         backward(self, gradient, retain_graph, create_graph, inputs=inputs)

@@ -171,7 +171,7 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, capt
         node = ready.pop()
         g = grads.pop(node, None)
         edges = node.next_edges
-        if g is None:
+        if g is None:  # nothing reached this node; still release its inputs' dependencies
             in_grads = (None,) * len(edges)
         else:
             if node._pre_hooks:
@@ -180,9 +180,14 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, capt
                 captured[capture[node]] = g
             if node._versions:
                 _check_versions(node)
-            if node._saved is _FREED:
+            saved = node._saved
+            if saved is _FREED:
                 raise RuntimeError(SECOND_BACKWARD)
-            in_grads = _call_rule(node, g, create_graph)
+            fn = node._fn
+            if create_graph or fn._tensor_level:
+                in_grads = _call_rule(node, g, create_graph)
+            else:  # first order on raw arrays: the common path, called directly
+                in_grads = fn.backward(node, g)
             if type(in_grads) is not tuple:
                 in_grads = (in_grads,)
             if anomaly:
@@ -192,14 +197,15 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, capt
             if node._hooks:
                 for hook in node._hooks:
                     hook(in_grads, (g,))
-            if not retain_graph and node._saved:
+            if saved and not retain_graph:
                 node._saved = _FREED
         for e, gi in zip(edges, in_grads):
             if e is None:
                 continue
             if isinstance(e, Node):
                 if gi is not None:
-                    gi = _fit(gi, e._shape, e._dtype, create_graph)
+                    if create_graph or gi.shape != e._shape or gi.dtype != e._dtype:
+                        gi = _fit(gi, e._shape, e._dtype, create_graph)
                     grads[e] = grads[e] + gi if e in grads else gi
                 deps[e] -= 1
                 if deps[e] == 0:

@@ -181,6 +181,7 @@ class Primitive:
 
     node_name = None  # e.g. "MulBackward0"; defaults to ClassName + "Backward0"
     _node_cls = Node
+    _tensor_level = False  # backward runs on arrays (Function, for users, runs on Tensors)
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -196,12 +197,22 @@ class Primitive:
 
     @classmethod
     def apply(cls, *args, **kwargs):
-        arrays = [a._data if isinstance(a, Tensor) else a for a in args]
-        edges = _edges(args) if STATE.enabled else None
-        if edges is None:
+        # One pass over the inputs collects the arrays and whether any input requires grad;
+        # this is the hottest function in ember, so it stays flat.
+        arrays = []
+        record = False
+        for a in args:
+            if isinstance(a, Tensor):
+                arrays.append(a._data)
+                if a._rg:
+                    record = True
+            else:
+                arrays.append(a)
+        if not record or not STATE.enabled:
             return Tensor._make(cls.forward(NULL_CTX, *arrays, **kwargs), False, None)
         node = cls._node_cls.__new__(cls._node_cls)
-        _init_node(node, edges)
+        _init_node(node, tuple([(a.grad_fn or a) if isinstance(a, Tensor) and a._rg else None
+                                for a in args]))
         out = cls.forward(node, *arrays, **kwargs)
         node._shape, node._dtype = out.shape, out.dtype
         result = Tensor._make(out, True, node)

@@ -9,7 +9,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd.function import Primitive
-from ._util import promote
+from ..tensor import Tensor
+from ._util import as_scalar, is_scalar, promote
 
 
 class Add(Primitive):
@@ -122,8 +123,6 @@ def _arr(x):
 
 
 def _const(a):
-    from ..tensor import Tensor
-
     return Tensor._make(a, False, None)
 
 
@@ -230,9 +229,9 @@ class RPow(Primitive):
 
 
 def pow(input, exponent):  # noqa: A001 - PyTorch's name
-    from ._util import as_scalar, is_scalar
-    from ..tensor import Tensor
-
+    if isinstance(input, Tensor) and type(exponent) in (int, float) and \
+            input._data.dtype.kind == "f":
+        return PowScalar.apply(input, exponent)  # the common case, x ** 2, without promotion
     if isinstance(input, Tensor) and is_scalar(exponent):
         x, p = promote(input, exponent)
         if x._data.dtype.kind in "iu" and p < 0:
@@ -246,8 +245,6 @@ def pow(input, exponent):  # noqa: A001 - PyTorch's name
 
 
 def float_power(input, exponent):
-    from ..tensor import Tensor
-
     base = input.double() if isinstance(input, Tensor) else float(input)
     exp = exponent.double() if isinstance(exponent, Tensor) else float(exponent)
     return pow(base, exp)
