@@ -208,12 +208,15 @@ class Primitive:
                     record = True
             else:
                 arrays.append(a)
-        if not record or not STATE.enabled:
-            return Tensor._make(cls.forward(NULL_CTX, *arrays, **kwargs), False, None)
-        node = cls._node_cls.__new__(cls._node_cls)
-        _init_node(node, tuple([(a.grad_fn or a) if isinstance(a, Tensor) and a._rg else None
-                                for a in args]))
-        out = cls.forward(node, *arrays, **kwargs)
+        try:  # free in Python 3.11 unless raised; turns NumPy's errors into PyTorch's
+            if not record or not STATE.enabled:
+                return Tensor._make(cls.forward(NULL_CTX, *arrays, **kwargs), False, None)
+            node = cls._node_cls.__new__(cls._node_cls)
+            _init_node(node, tuple([(a.grad_fn or a) if isinstance(a, Tensor) and a._rg
+                                    else None for a in args]))
+            out = cls.forward(node, *arrays, **kwargs)
+        except ValueError as err:
+            raise _torch_error(err, arrays) from None
         node._shape, node._dtype = out.shape, out.dtype
         result = Tensor._make(out, True, node)
         if node._saved:
@@ -221,6 +224,26 @@ class Primitive:
         if STATE.anomaly:
             _anomaly_forward(node, out)
         return result
+
+
+def _torch_error(err: ValueError, arrays) -> Exception:
+    """NumPy's broadcast failure as PyTorch words it; other errors pass through unchanged."""
+    if "could not be broadcast" not in str(err):
+        return err
+    shapes = [a.shape for a in arrays if hasattr(a, "shape") and a.shape != ()]
+    for i in range(len(shapes)):
+        for j in range(i + 1, len(shapes)):
+            a, b = shapes[i], shapes[j]
+            for k, (m, n) in enumerate(zip(reversed(a), reversed(b))):
+                if m != n and m != 1 and n != 1:
+                    dim = max(len(a), len(b)) - 1 - k
+                    return RuntimeError(
+                        f"The size of tensor a ({m}) must match the size of tensor b ({n}) at "
+                        f"non-singleton dimension {dim}\nHint: shapes {list(a)} and {list(b)} "
+                        "do not broadcast; line dimensions up from the right, each pair must be "
+                        "equal or one of them 1."
+                    )
+    return err
 
 
 def _note_saved(node, args, arrays, out, result) -> None:
