@@ -118,7 +118,7 @@ def __getattr__(name):
 
     where = {"gradcheck": "_gradcheck", "gradgradcheck": "_gradcheck",
              "GradcheckError": "_gradcheck", "functional": None,
-             "explain": "explain", "anomaly": None, "forward_ad": None, "graph": None}
+             "explain": "_explain", "Trace": "_explain", "anomaly": None, "forward_ad": None, "graph": None}
     if name not in where:
         raise AttributeError(f"module 'ember.autograd' has no attribute '{name}'")
     module = importlib.import_module(f"ember.autograd.{where[name] or name}")

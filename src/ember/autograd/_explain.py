@@ -1,0 +1,128 @@
+"""``ember.autograd.explain(loss)``: the backward pass, one chain-rule step at a time.
+
+It runs exactly ``loss.backward()`` (the same gradients land in ``.grad``) with a hook on every
+node, and records for each node, in the order the engine ran them: the op, its local derivative
+(the formula in its rule's docstring), the gradient arriving from the output side, and the
+gradient it passes to each input.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .function import Node
+
+
+@dataclass
+class Step:
+    """One node of the backward pass."""
+
+    index: int
+    op: str
+    formula: str
+    grad_output: np.ndarray
+    grad_inputs: list = field(default_factory=list)  # (destination name, gradient or None)
+
+
+@dataclass
+class Trace:
+    """What ``explain`` returns: ``steps`` as data, ``print(trace)`` as a readable table."""
+
+    output: str
+    steps: list
+    leaves: list  # (name, .grad after the pass)
+
+    def __str__(self) -> str:
+        lines = [f"Backward pass from {self.output}", ""]
+        for s in self.steps:
+            lines.append(f"step {s.index}: {s.op}    {s.formula}")
+            lines.append(f"    incoming gradient dL/d(output) = {_show(s.grad_output)}")
+            for dest, g in s.grad_inputs:
+                lines.append(f"    -> {dest}: {_show(g)}")
+            lines.append("")
+        lines.append("Gradients accumulated into leaves:")
+        lines += [f"    {name}.grad = {_show(g)}" for name, g in self.leaves]
+        return "\n".join(lines)
+
+    __repr__ = __str__
+
+
+def _show(a) -> str:
+    """Values for small tensors; shape and norm for large ones."""
+    if a is None:
+        return "None (no gradient needed)"
+    arr = np.asarray(a, dtype=np.float64)
+    if arr.size <= 6:
+        return np.array2string(arr, precision=4, suppress_small=True, separator=", ")
+    return f"shape {list(arr.shape)}, norm {np.linalg.norm(arr):.4g}"
+
+
+def _formula(node) -> str:
+    doc = (getattr(node._fn, "__doc__", None) or "").strip()
+    return doc.splitlines()[0] if doc else "(user-defined Function)"
+
+
+def _nodes(root) -> list:
+    seen, stack, out = {root}, [root], []
+    while stack:
+        n = stack.pop()
+        out.append(n)
+        for e in n.next_edges:
+            if isinstance(e, Node) and e not in seen:
+                seen.add(e)
+                stack.append(e)
+    return out
+
+
+def _names(params) -> dict:
+    return {id(t): name for name, t in (params or {}).items()}
+
+
+def _dest(edge, i, names) -> str:
+    if edge is None:
+        return f"input {i} (no grad)"
+    if isinstance(edge, Node):
+        return f"input {i} -> {edge.name()}"
+    return f"input {i} -> leaf {names.get(id(edge), _leaf_label(edge))}"
+
+
+def _leaf_label(t) -> str:
+    return f"tensor{list(t.shape)}" if t.dim() else f"tensor({t.item():.4g})"
+
+
+def explain(output, gradient=None, params: dict | None = None, retain_graph=None) -> Trace:
+    """Run ``output.backward(gradient)`` and return the chain-rule trace of that pass.
+
+    ``params`` (e.g. ``dict(model.named_parameters())``) names the leaves in the trace.
+    """
+    if output.grad_fn is None:
+        raise RuntimeError("explain() needs a tensor computed from tensors that require grad "
+                           "(its grad_fn is None)")
+    names = _names(params)
+    steps, handles = [], []
+    for node in _nodes(output.grad_fn):
+        def record(grad_inputs, grad_outputs, node=node):
+            steps.append(Step(
+                index=len(steps) + 1, op=node.name(), formula=_formula(node),
+                grad_output=np.array(grad_outputs[0], copy=True),
+                grad_inputs=[(_dest(e, i, names), None if g is None else np.array(g, copy=True))
+                             for i, (e, g) in enumerate(zip(node.next_edges, grad_inputs))
+                             if e is not None]))
+
+        handles.append(node.register_hook(record))
+    leaves = {}
+    for node in _nodes(output.grad_fn):
+        for e in node.next_edges:
+            if e is not None and not isinstance(e, Node):
+                leaves[id(e)] = e
+    try:
+        output.backward(gradient, retain_graph=retain_graph)
+    finally:
+        for h in handles:
+            h.remove()
+    leaf_list = [(names.get(k, _leaf_label(t)),
+                  None if t.grad is None else np.array(t.grad._data, copy=True))
+                 for k, t in leaves.items()]
+    return Trace(repr(output), steps, leaf_list)
