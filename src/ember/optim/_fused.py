@@ -1,0 +1,269 @@
+"""The update engine shared by ember's built-in optimizers.
+
+Each optimizer writes one ``_kernel`` on raw NumPy arrays, PyTorch's single-tensor formulas
+with in-place ufuncs. The engine keeps, per param group, a ``_Plan``: one flat float buffer per
+state entry (``exp_avg``, ...) plus scratch buffers, with a view of each for every parameter.
+``state[p][key]`` are Tensors wrapping those views, so PyTorch's API sees ordinary state.
+
+When every parameter of a group has a gradient, the same dtype and the same step count, the
+kernel runs once on the flat buffers (grads gathered with one ``concatenate``; results added
+back per parameter): a handful of NumPy calls per step instead of a handful per parameter,
+which is what dominates small networks. Otherwise it runs per parameter on the views. Both
+paths do the same elementwise float operations, so they give identical numbers.
+
+Parameters and grads are read afresh every step (``p._data``, ``p.grad._data``), so replacing
+``p.data`` or ``p.grad`` is safe. Replacing state entries (by hand or ``load_state_dict``)
+raises a flag and the plans are rebuilt, adopting the new values.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .. import dtypes as D
+from ..tensor import Tensor
+from .optimizer import Optimizer
+
+_concat = np.concatenate
+
+
+def _scalar_dtype() -> np.dtype:
+    """PyTorch keeps 'step' in float32, or float64 when that is the default dtype."""
+    return D._Defaults.float_np if D._Defaults.float_np == np.float64 else np.dtype(np.float32)
+
+
+class _Plan:
+    __slots__ = ("group", "plist", "n", "params", "keys", "flat", "views", "steps",
+                 "step_views", "g", "b", "p", "gv", "bv", "pv", "inited", "uniform",
+                 "fusable", "init_vals", "fstates", "pstates")
+
+
+def _alloc(shapes, dtypes, n_flat: int):
+    """(flat, views): one buffer split into per-parameter views (None when dtypes differ)."""
+    if len(set(dtypes)) != 1:
+        return None, [np.zeros(s, d) for s, d in zip(shapes, dtypes)]
+    flat = np.zeros(n_flat, dtypes[0])
+    views, at = [], 0
+    for s in shapes:
+        size = int(np.prod(s, dtype=np.int64))
+        views.append(flat[at:at + size].reshape(s))
+        at += size
+    return flat, views
+
+
+def _lerp_(a: np.ndarray, end: np.ndarray, weight: float, buf: np.ndarray) -> None:
+    """``a.lerp_(end, weight)`` with PyTorch's two formulas (exact ends)."""
+    if weight < 0.5:
+        np.subtract(end, a, out=buf)
+        buf *= weight
+        a += buf
+    else:
+        np.subtract(end, a, out=buf)
+        buf *= weight - 1.0
+        np.add(end, buf, out=a)
+
+
+class _ArrayOptimizer(Optimizer):
+    """Optimizer whose update is ``_kernel`` on NumPy arrays (see the module docstring).
+
+    Subclasses define ``_has_step`` and ``_hyper(group) -> (hyper, state_keys, init_values)``
+    and ``_kernel(h, P, G, gbuf, buf, states, step, first) -> update`` where P is the
+    parameter (None when ``not _needs_param(h)`` on the fused path), G the gradient (written
+    to only through ``gbuf``), ``states`` the state arrays in ``state_keys`` order; the
+    kernel returns the array to add to the parameter. ``_fuse_min`` is the smallest group
+    size for which the fused path pays off.
+    """
+
+    _has_step = True
+    _fuse_min = 2
+
+    def __init__(self, params, defaults: dict[str, Any]) -> None:
+        super().__init__(params, defaults)
+        self._plans: list[_Plan] = []
+
+    def _needs_param(self, h) -> bool:
+        return True
+
+    def step(self, closure=None):
+        """Perform one optimization step (see ``Optimizer.step``); returns the closure's loss."""
+        if self._step_pre_hooks or self._step_post_hooks:
+            return self._hooked_step(closure)
+        loss = None if closure is None else self._run_closure(closure)
+        plans, groups = self._plans, self.param_groups
+        if self._flag.dirty or len(plans) != len(groups):
+            plans = self._rebuild()
+        for plan, group in zip(plans, groups):
+            params = group["params"]
+            if plan.group is not group or plan.plist is not params or plan.n != len(params):
+                plan = self._rebuild()[groups.index(group)]
+            h, keys, init_vals = self._hyper(group)
+            if keys != plan.keys:
+                plan = self._rebuild()[groups.index(group)]
+            self._update(plan, h)
+        self._opt_called = True
+        return loss
+
+    step._sets_opt_called = True
+
+    def _hooked_step(self, closure):
+        args, kwargs = (closure,), {}
+        for hook in list(self._step_pre_hooks.values()):
+            res = hook(self, args, kwargs)
+            if res is not None:
+                args, kwargs = res
+        hooks = self._step_pre_hooks, self._step_post_hooks
+        self._step_pre_hooks = self._step_post_hooks = {}
+        try:
+            loss = self.step(*args, **kwargs)
+        finally:
+            self._step_pre_hooks, self._step_post_hooks = hooks
+        for hook in list(self._step_post_hooks.values()):
+            hook(self, args, kwargs)
+        return loss
+
+    # ---- the two paths ----------------------------------------------------------------
+    def _update(self, plan: _Plan, h) -> None:
+        params = plan.params
+        if plan.fusable and plan.uniform:
+            grads = []
+            for p in params:
+                g = p.grad
+                if g is None:
+                    break
+                grads.append(g._data.reshape(-1))
+            else:
+                self._fused(plan, h, grads)
+                return
+        self._single(plan, h)
+
+    def _fused(self, plan: _Plan, h, grads: list) -> None:
+        first = not plan.inited[0]
+        if first:
+            for i in range(plan.n):
+                self._init_param(plan, i)
+        G = plan.g
+        _concat(grads, out=G)
+        step = 0.0
+        if plan.steps is not None:
+            steps = plan.steps
+            steps += 1
+            step = float(steps[0])
+        params = plan.params
+        if self._needs_param(h):
+            P = plan.p
+            _concat([p._data.reshape(-1) for p in params], out=P)
+            P += self._kernel(h, P, G, G, plan.b, plan.fstates, step, first)
+            for p, v in zip(params, plan.pv):
+                np.copyto(p._ensure_array(), v)
+                if p._vc is not None:
+                    p._vc[0] += 1
+            return
+        self._kernel(h, None, G, G, plan.b, plan.fstates, step, first)
+        for p, v in zip(params, plan.bv):
+            d = p._data
+            if type(d) is not np.ndarray:
+                d = p._ensure_array()
+            d += v
+            if p._vc is not None:
+                p._vc[0] += 1
+
+    def _single(self, plan: _Plan, h) -> None:
+        inited, step_views = plan.inited, plan.step_views
+        for i, p in enumerate(plan.params):
+            g = p.grad
+            if g is None:
+                continue
+            first = not inited[i]
+            if first:
+                self._init_param(plan, i)
+            step = 0.0
+            if step_views is not None:
+                sv = step_views[i]
+                sv += 1
+                step = float(sv)
+            P = p._ensure_array()
+            P += self._kernel(h, P, g._data, plan.gv[i], plan.bv[i], plan.pstates[i], step,
+                              first)
+            p._bump()
+        plan.uniform = self._is_uniform(plan)
+
+    # ---- plans ------------------------------------------------------------------------
+    def _rebuild(self) -> list[_Plan]:
+        self._flag.dirty = False
+        self._plans = [self._build(group) for group in self.param_groups]
+        return self._plans
+
+    def _build(self, group: dict) -> _Plan:
+        plan = _Plan()
+        params = group["params"]
+        plan.group, plan.plist, plan.n, plan.params = group, params, len(params), list(params)
+        _, plan.keys, plan.init_vals = self._hyper(group)
+        shapes = [p._data.shape for p in params]
+        dtypes = [p._data.dtype for p in params]
+        total = sum(int(np.prod(s, dtype=np.int64)) for s in shapes)
+        plan.flat, plan.views = {}, {}
+        for key in plan.keys:
+            plan.flat[key], plan.views[key] = _alloc(shapes, dtypes, total)
+        plan.g, plan.gv = _alloc(shapes, dtypes, total)
+        plan.b, plan.bv = _alloc(shapes, dtypes, total)
+        plan.p, plan.pv = _alloc(shapes, dtypes, total)
+        plan.steps = plan.step_views = None
+        if self._has_step:
+            plan.steps = np.zeros(len(params), _scalar_dtype())
+            plan.step_views = [plan.steps[i, ...] for i in range(len(params))]
+        plan.fstates = tuple(plan.flat[k] for k in plan.keys)
+        plan.pstates = [tuple(plan.views[k][i] for k in plan.keys) for i in range(len(params))]
+        plan.fusable = (plan.g is not None and len(params) >= self._fuse_min
+                        and len({id(p) for p in params}) == len(params))
+        plan.inited = [self._adopt(plan, i, p) for i, p in enumerate(params)]
+        plan.uniform = self._is_uniform(plan)
+        return plan
+
+    def _adopt(self, plan: _Plan, i: int, p: Tensor) -> bool:
+        """Take over the existing state of parameter i (if any) into the plan's views."""
+        st = self._state.get(p)
+        names = plan.keys + (("step",) if self._has_step else ())
+        if not st or not any(st.get(k) is not None for k in names):
+            return False
+        for key, init in zip(plan.keys, plan.init_vals):
+            view, t = plan.views[key][i], st.get(key)
+            if isinstance(t, Tensor):
+                view[...] = t._data
+                t._data = view
+            else:
+                view.fill(init)
+                dict.__setitem__(st, key, Tensor._make(view, False, None))
+        if self._has_step:
+            sv, t = plan.step_views[i], st.get("step", 0.0)
+            sv[...] = t._data if isinstance(t, Tensor) else float(t)
+            if isinstance(t, Tensor) and t._data.dtype == sv.dtype:
+                t._data = sv
+            else:
+                dict.__setitem__(st, "step", Tensor._make(sv, False, None))
+        return True
+
+    def _init_param(self, plan: _Plan, i: int) -> None:
+        """Lazy state creation on a parameter's first step, in PyTorch's key order."""
+        plan.inited[i] = True
+        names = plan.keys + (("step",) if self._has_step else ())
+        if not names:
+            return
+        st = self._state[plan.params[i]]
+        if self._has_step:
+            plan.step_views[i][...] = 0
+            dict.__setitem__(st, "step", Tensor._make(plan.step_views[i], False, None))
+        for key, init in zip(plan.keys, plan.init_vals):
+            view = plan.views[key][i]
+            view.fill(init)
+            dict.__setitem__(st, key, Tensor._make(view, False, None))
+
+    def _is_uniform(self, plan: _Plan) -> bool:
+        """True when the fused path applies: all or no parameters started, equal steps."""
+        n_on = sum(plan.inited)
+        if n_on == 0:
+            return True
+        if n_on != plan.n:
+            return False
+        return plan.steps is None or bool(plan.steps.min() == plan.steps.max())

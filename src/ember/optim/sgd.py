@@ -1,0 +1,68 @@
+"""SGD with momentum, dampening, Nesterov, weight decay and maximize (PyTorch's formulas)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._fused import _ArrayOptimizer
+from .optimizer import _check_lr
+
+__all__ = ["SGD"]
+
+
+class SGD(_ArrayOptimizer):
+    """``torch.optim.SGD``: g += wd*p; buf = g (first step) or momentum*buf + (1-dampening)*g;
+    g = g + momentum*buf (Nesterov) or buf; p -= lr*g."""
+
+    _has_step = False
+    _fuse_min = 3
+
+    def __init__(self, params, lr: float = 1e-3, momentum: float = 0, dampening: float = 0,
+                 weight_decay: float = 0, nesterov: bool = False, *, maximize: bool = False,
+                 foreach: bool | None = None, differentiable: bool = False,
+                 fused: bool | None = None) -> None:
+        _check_lr(lr)
+        if momentum < 0.0:
+            raise ValueError(f"Invalid momentum value: {momentum}")
+        if weight_decay < 0.0:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        defaults = {"lr": lr, "momentum": momentum, "dampening": dampening,
+                    "weight_decay": weight_decay, "nesterov": nesterov, "maximize": maximize,
+                    "foreach": foreach, "differentiable": differentiable, "fused": fused}
+        if nesterov and (momentum <= 0 or dampening != 0):
+            raise ValueError("Nesterov momentum requires a momentum and zero dampening")
+        super().__init__(params, defaults)
+
+    def _hyper(self, group: dict):
+        mom = group["momentum"]
+        h = (float(group["lr"]), mom, group["dampening"], group["weight_decay"],
+             group["nesterov"], group["maximize"])
+        return (h, ("momentum_buffer",), (0.0,)) if mom != 0 else (h, (), ())
+
+    def _needs_param(self, h) -> bool:
+        return h[3] != 0
+
+    def _kernel(self, h, P, G, gbuf, buf, states, step, first):
+        lr, mom, damp, wd, nesterov, maximize = h
+        if maximize:
+            G = np.negative(G, out=gbuf)
+        if wd != 0:
+            np.multiply(P, wd, out=buf)
+            G = np.add(G, buf, out=gbuf)
+        if mom != 0:
+            (B,) = states
+            if first:
+                np.copyto(B, G)
+            else:
+                B *= mom
+                if damp != 0:
+                    np.multiply(G, 1 - damp, out=buf)
+                    B += buf
+                else:
+                    B += G
+            if nesterov:
+                np.multiply(B, mom, out=buf)
+                G = np.add(G, buf, out=gbuf)
+            else:
+                G = B
+        return np.multiply(G, -lr, out=buf)
