@@ -1,0 +1,206 @@
+"""DataLoader: batches of samples from a dataset, in the main process.
+
+``num_workers > 0`` is accepted (so PyTorch code runs unchanged) but loading still happens in
+the main process; a one-time warning says so. For a ``TensorDataset`` (or a Subset of one) with
+the default collate, a batch is gathered with one NumPy fancy-index per tensor instead of
+``batch_size`` item lookups and a stack: the same values, dtypes and shapes, much faster.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from typing import Any, Callable, Iterable
+
+import numpy as np
+
+from ...tensor import Tensor
+from ._collate import default_collate, default_convert
+from .dataset import Dataset, IterableDataset, Subset, TensorDataset
+from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler
+
+__all__ = ["DataLoader", "get_worker_info"]
+
+_warned_workers = False
+
+
+def get_worker_info():
+    """None: ember loads data in the main process."""
+    return None
+
+
+class _InfiniteConstantSampler(Sampler):
+    def __iter__(self):
+        while True:
+            yield None
+
+
+def _tensor_source(dataset) -> tuple[tuple, Any] | None:
+    """(tensors, index map) when batches can be fancy-indexed straight from arrays."""
+    indices = None
+    while type(dataset) is Subset:
+        sub = dataset.indices
+        indices = sub if indices is None else [sub[i] for i in indices]
+        dataset = dataset.dataset
+    if type(dataset) is not TensorDataset:
+        return None
+    tensors = dataset.tensors
+    if any(not isinstance(t, Tensor) or t._rg for t in tensors):
+        return None
+    return tensors, (None if indices is None else np.asarray(indices, dtype=np.int64))
+
+
+def _check_options(dataset, shuffle, sampler, batch_sampler, batch_size, drop_last,
+                   num_workers, timeout, prefetch_factor, persistent_workers) -> None:
+    if num_workers < 0:
+        raise ValueError("num_workers option should be non-negative; use num_workers=0 to "
+                         "disable multiprocessing.")
+    if timeout < 0:
+        raise ValueError("timeout option should be non-negative")
+    if num_workers == 0 and prefetch_factor is not None:
+        raise ValueError("prefetch_factor option could only be specified in multiprocessing."
+                         "let num_workers > 0 to enable multiprocessing, otherwise set "
+                         "prefetch_factor to None.")
+    if persistent_workers and num_workers == 0:
+        raise ValueError("persistent_workers option needs num_workers > 0")
+    if isinstance(dataset, IterableDataset):
+        for name, value in (("shuffle", shuffle), ("sampler", sampler),
+                            ("batch_sampler", batch_sampler)):
+            if value not in (None, False):
+                raise ValueError(f"DataLoader with IterableDataset: expected unspecified "
+                                 f"{name} option, but got {name}={value}")
+    if sampler is not None and shuffle:
+        raise ValueError("sampler option is mutually exclusive with shuffle")
+    if batch_sampler is not None and (batch_size != 1 or shuffle or sampler is not None
+                                      or drop_last):
+        raise ValueError("batch_sampler option is mutually exclusive with batch_size, "
+                         "shuffle, sampler, and drop_last")
+    if batch_sampler is None and batch_size is None and drop_last:
+        raise ValueError("batch_size=None option disables auto-batching and is mutually "
+                         "exclusive with drop_last")
+
+
+class DataLoader:
+    """Iterate over ``dataset`` in batches (``torch.utils.data.DataLoader``)."""
+
+    _FROZEN = ("batch_size", "batch_sampler", "sampler", "drop_last", "dataset",
+               "persistent_workers")
+
+    def __init__(self, dataset: Dataset, batch_size: int | None = 1, shuffle: bool | None = None,
+                 sampler: Sampler | Iterable | None = None,
+                 batch_sampler: Sampler | Iterable | None = None, num_workers: int = 0,
+                 collate_fn: Callable | None = None, pin_memory: bool = False,
+                 drop_last: bool = False, timeout: float = 0,
+                 worker_init_fn: Callable | None = None, multiprocessing_context=None,
+                 generator=None, *, prefetch_factor: int | None = None,
+                 persistent_workers: bool = False, pin_memory_device: str = "",
+                 in_order: bool = True) -> None:
+        _check_options(dataset, shuffle, sampler, batch_sampler, batch_size, drop_last,
+                       num_workers, timeout, prefetch_factor, persistent_workers)
+        self._iterable = isinstance(dataset, IterableDataset)
+        if batch_sampler is not None:
+            batch_size, drop_last = None, False
+        if sampler is None:
+            if self._iterable:
+                sampler = _InfiniteConstantSampler()
+            elif shuffle:
+                sampler = RandomSampler(dataset, generator=generator)
+            else:
+                sampler = SequentialSampler(dataset)
+        if batch_size is not None and batch_sampler is None:
+            batch_sampler = BatchSampler(sampler, batch_size, drop_last)
+        if collate_fn is None:
+            collate_fn = default_collate if batch_sampler is not None else default_convert
+        self.dataset, self.batch_size, self.drop_last = dataset, batch_size, drop_last
+        self.sampler, self.batch_sampler = sampler, batch_sampler
+        self.num_workers, self.collate_fn, self.pin_memory = num_workers, collate_fn, pin_memory
+        self.timeout, self.worker_init_fn = timeout, worker_init_fn
+        self.multiprocessing_context, self.generator = multiprocessing_context, generator
+        self.prefetch_factor, self.persistent_workers = prefetch_factor, persistent_workers
+        self.pin_memory_device, self.in_order = pin_memory_device, in_order
+        self.__initialized = True
+
+    def __setattr__(self, attr: str, value) -> None:
+        if self.__dict__.get("_DataLoader__initialized") and attr in self._FROZEN:
+            raise ValueError(f"{attr} attribute should not be set after "
+                             f"{self.__class__.__name__} is initialized")
+        super().__setattr__(attr, value)
+
+    @property
+    def _auto_collation(self) -> bool:
+        return self.batch_sampler is not None
+
+    def __len__(self) -> int:
+        if self._iterable:
+            n = len(self.dataset)
+            if self.batch_size is not None:
+                n = n // self.batch_size if self.drop_last else math.ceil(n / self.batch_size)
+            return n
+        return len(self.batch_sampler if self._auto_collation else self.sampler)
+
+    def __iter__(self) -> "_LoaderIter":
+        global _warned_workers
+        if self.num_workers > 0 and not _warned_workers:
+            _warned_workers = True
+            warnings.warn(f"ember's DataLoader loads data in the main process; "
+                          f"num_workers={self.num_workers} is accepted and ignored.",
+                          UserWarning, stacklevel=2)
+        return _LoaderIter(self)
+
+
+class _LoaderIter:
+    """One pass over a DataLoader."""
+
+    def __init__(self, loader: DataLoader) -> None:
+        self._loader = loader
+        self._collate = loader.collate_fn
+        self._dataset = loader.dataset
+        self._fast = None
+        if not loader._iterable and loader._auto_collation and \
+                loader.collate_fn is default_collate:
+            self._fast = _tensor_source(loader.dataset)
+        if loader._iterable:
+            self._gen = self._iterable_batches()
+        elif loader._auto_collation:
+            self._gen = self._map_batches(iter(loader.batch_sampler))
+        else:
+            self._gen = (self._collate(self._dataset[i]) for i in iter(loader.sampler))
+
+    def __iter__(self) -> "_LoaderIter":
+        return self
+
+    def __next__(self):
+        return next(self._gen)
+
+    def __len__(self) -> int:
+        return len(self._loader)
+
+    def _map_batches(self, batches):
+        fast, ds, collate = self._fast, self._dataset, self._collate
+        getitems = getattr(ds, "__getitems__", None)
+        for idx in batches:
+            if fast is not None:
+                tensors, index_map = fast
+                rows = np.asarray(idx, dtype=np.int64)
+                if index_map is not None:
+                    rows = index_map[rows]
+                yield [Tensor._make(np.asarray(t._data)[rows], False, None) for t in tensors]
+            elif callable(getitems):
+                yield collate(getitems(idx))
+            else:
+                yield collate([ds[i] for i in idx])
+
+    def _iterable_batches(self):
+        loader, collate = self._loader, self._collate
+        if loader.batch_size is None:
+            for x in self._dataset:
+                yield collate(x)
+            return
+        batch = []
+        for x in self._dataset:
+            batch.append(x)
+            if len(batch) == loader.batch_size:
+                yield collate(batch)
+                batch = []
+        if batch and not loader.drop_last:
+            yield collate(batch)

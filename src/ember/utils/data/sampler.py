@@ -1,0 +1,158 @@
+"""Samplers: which dataset indices a DataLoader visits, and in what order.
+
+Random samplers draw from ember's generators (``ember.manual_seed`` or a seeded
+``ember.Generator``), so shuffling is reproducible within ember; the orders differ from
+PyTorch's because the underlying random streams differ.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Iterable, Iterator, Sequence
+
+import numpy as np
+
+from ...random import Generator, default_generator
+from ...tensor import Tensor
+
+__all__ = ["Sampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler",
+           "WeightedRandomSampler", "BatchSampler"]
+
+
+class Sampler:
+    """Base class: an iterable of indices (or of index lists, for batch samplers)."""
+
+    def __init__(self, data_source=None) -> None:
+        pass
+
+    def __iter__(self) -> Iterator:
+        raise NotImplementedError
+
+
+class SequentialSampler(Sampler):
+    """0, 1, ..., len(data_source) - 1."""
+
+    def __init__(self, data_source) -> None:
+        self.data_source = data_source
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(range(len(self.data_source)))
+
+    def __len__(self) -> int:
+        return len(self.data_source)
+
+
+def _epoch_rng(generator: Generator | None) -> np.random.Generator:
+    """The stream for one pass: ``generator``'s, or (like PyTorch) a fresh one seeded from a
+    draw of the default generator, so each epoch differs and ``manual_seed`` fixes them all."""
+    if generator is not None:
+        return generator.rng
+    seed = int(default_generator.rng.integers(0, 2 ** 63 - 1))
+    return np.random.Generator(np.random.PCG64(seed))
+
+
+class RandomSampler(Sampler):
+    """A random permutation of the indices (or ``num_samples`` draws with replacement)."""
+
+    def __init__(self, data_source, replacement: bool = False, num_samples: int | None = None,
+                 generator: Generator | None = None) -> None:
+        self.data_source, self.replacement = data_source, replacement
+        self._num_samples, self.generator = num_samples, generator
+        if not isinstance(self.replacement, bool):
+            raise TypeError("replacement should be a boolean value, but got "
+                            f"replacement={self.replacement}")
+        if not isinstance(self.num_samples, int) or self.num_samples <= 0:
+            raise ValueError("num_samples should be a positive integer value, but got "
+                             f"num_samples={self.num_samples}")
+
+    @property
+    def num_samples(self) -> int:
+        return len(self.data_source) if self._num_samples is None else self._num_samples
+
+    def __iter__(self) -> Iterator[int]:
+        n, k = len(self.data_source), self.num_samples
+        rng = _epoch_rng(self.generator)
+        if self.replacement:
+            yield from rng.integers(0, n, size=k).tolist()
+            return
+        for _ in range(k // n):
+            yield from rng.permutation(n).tolist()
+        yield from rng.permutation(n).tolist()[:k % n]
+
+    def __len__(self) -> int:
+        return self.num_samples
+
+
+class SubsetRandomSampler(Sampler):
+    """The given indices in a random order."""
+
+    def __init__(self, indices: Sequence[int], generator: Generator | None = None) -> None:
+        self.indices, self.generator = indices, generator
+
+    def __iter__(self) -> Iterator[int]:
+        for i in _epoch_rng(self.generator).permutation(len(self.indices)).tolist():
+            yield self.indices[i]
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+
+class WeightedRandomSampler(Sampler):
+    """``num_samples`` indices drawn with probability proportional to ``weights``."""
+
+    def __init__(self, weights: Sequence[float], num_samples: int, replacement: bool = True,
+                 generator: Generator | None = None) -> None:
+        if not isinstance(num_samples, int) or isinstance(num_samples, bool) or \
+                num_samples <= 0:
+            raise ValueError("num_samples should be a positive integer value, but got "
+                             f"num_samples={num_samples}")
+        if not isinstance(replacement, bool):
+            raise ValueError("replacement should be a boolean value, but got "
+                             f"replacement={replacement}")
+        w = np.asarray(weights._data if isinstance(weights, Tensor) else weights, np.float64)
+        if w.ndim != 1:
+            raise ValueError("weights should be a 1d sequence but given weights have shape "
+                             f"{tuple(w.shape)}")
+        self.weights = Tensor._make(w, False, None)
+        self.num_samples, self.replacement, self.generator = num_samples, replacement, generator
+
+    def __iter__(self) -> Iterator[int]:
+        w = self.weights._data
+        rng = _epoch_rng(self.generator)
+        if not self.replacement and self.num_samples > np.count_nonzero(w):
+            raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without "
+                               "replacement")
+        yield from rng.choice(w.size, size=self.num_samples, replace=self.replacement,
+                              p=w / w.sum()).tolist()
+
+    def __len__(self) -> int:
+        return self.num_samples
+
+
+class BatchSampler(Sampler):
+    """Group another sampler's indices into lists of ``batch_size``."""
+
+    def __init__(self, sampler: Sampler | Iterable[int], batch_size: int,
+                 drop_last: bool) -> None:
+        if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size <= 0:
+            raise ValueError("batch_size should be a positive integer value, but got "
+                             f"batch_size={batch_size}")
+        if not isinstance(drop_last, bool):
+            raise ValueError(f"drop_last should be a boolean value, but got drop_last={drop_last}")
+        self.sampler, self.batch_size, self.drop_last = sampler, batch_size, drop_last
+
+    def __iter__(self) -> Iterator[list[int]]:
+        it = iter(self.sampler)
+        if self.drop_last:
+            for batch in zip(*([it] * self.batch_size)):
+                yield [*batch]
+            return
+        batch = [*itertools.islice(it, self.batch_size)]
+        while batch:
+            yield batch
+            batch = [*itertools.islice(it, self.batch_size)]
+
+    def __len__(self) -> int:
+        if self.drop_last:
+            return len(self.sampler) // self.batch_size
+        return (len(self.sampler) + self.batch_size - 1) // self.batch_size
