@@ -1,0 +1,16 @@
+"""ember.distributions: probability distributions with PyTorch's names and semantics.
+
+Log-probabilities, entropies and ``rsample`` are composites of ember ops, so they are
+differentiable; ``sample`` draws from ember's generator under no_grad.
+"""
+
+from . import constraints  # noqa: F401
+from .bernoulli import Bernoulli  # noqa: F401
+from .categorical import Categorical  # noqa: F401
+from .distribution import Distribution  # noqa: F401
+from .independent import Independent  # noqa: F401
+from .kl import kl_divergence, register_kl  # noqa: F401
+from .normal import Normal  # noqa: F401
+
+__all__ = ["Bernoulli", "Categorical", "Distribution", "Independent", "Normal",
+           "kl_divergence", "register_kl", "constraints"]

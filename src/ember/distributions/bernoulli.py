@@ -1,0 +1,75 @@
+"""Bernoulli over {0, 1}, from probs or logits."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import ops
+from ..random import _rng
+from ..tensor import Tensor
+from . import constraints
+from .distribution import Distribution
+from .normal import broadcast_all
+
+
+def _bce_with_logits(logits, target):
+    """max(x, 0) - x*t + log(1 + exp(-|x|)): stable for large |x|."""
+    return ops.relu(logits) - logits * target + ops.log1p(ops.exp(-ops.abs(logits)))
+
+
+class Bernoulli(Distribution):
+    arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
+    support = constraints.boolean
+    has_enumerate_support = True
+
+    def __init__(self, probs=None, logits=None, validate_args=None):
+        if (probs is None) == (logits is None):
+            raise ValueError("Either `probs` or `logits` must be specified, but not both.")
+        if probs is not None:
+            (self.probs,) = broadcast_all(probs)
+            self._param = self.probs
+        else:
+            (self.logits,) = broadcast_all(logits)
+            self._param = self.logits
+        super().__init__(self._param.shape, validate_args=validate_args)
+
+    def __getattr__(self, name):
+        if name == "probs":
+            value = ops.sigmoid(self.__dict__["logits"])
+        elif name == "logits":
+            p = self.__dict__["probs"]
+            eps = float(np.finfo(p._data.dtype).eps)
+            pc = ops.clamp(p, min=eps, max=1 - eps)
+            value = ops.log(pc) - ops.log1p(-pc)
+        else:
+            raise AttributeError(name)
+        self.__dict__[name] = value
+        return value
+
+    @property
+    def mean(self):
+        return self.probs
+
+    @property
+    def mode(self):
+        m = (self.probs >= 0.5).to(self.probs.dtype)
+        return ops.where(self.probs == 0.5, m * float("nan"), m)
+
+    @property
+    def variance(self):
+        return self.probs * (1 - self.probs)
+
+    def _sample(self, sample_shape=()):
+        p = np.asarray(self.probs._data)
+        shape = tuple(sample_shape) + p.shape
+        draw = _rng(None).random(shape) < p
+        return Tensor._make(draw.astype(p.dtype), False, None)
+
+    def log_prob(self, value):
+        if self._validate_args:
+            self._validate_sample(value)
+        logits, value = broadcast_all(self.logits, value)
+        return -_bce_with_logits(logits, value.to(logits.dtype))
+
+    def entropy(self):
+        return _bce_with_logits(self.logits, self.probs)

@@ -1,0 +1,104 @@
+"""Categorical over {0, ..., K-1}, from probs or logits (-inf logits act as masks)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import ops
+from ..random import _rng
+from ..tensor import Tensor
+from . import constraints
+from .distribution import Distribution
+
+
+def _nan(shape, ref):
+    return Tensor._make(np.full(tuple(shape), np.nan, dtype=ref._data.dtype), False, None)
+
+
+def _finfo(t):
+    return np.finfo(t._data.dtype)
+
+
+class Categorical(Distribution):
+    arg_constraints = {"probs": constraints.simplex, "logits": constraints.real}
+    has_enumerate_support = True
+
+    def __init__(self, probs=None, logits=None, validate_args=None):
+        if (probs is None) == (logits is None):
+            raise ValueError("Either `probs` or `logits` must be specified, but not both.")
+        if probs is not None:
+            if probs.dim() < 1:
+                raise ValueError("`probs` parameter must be at least one-dimensional.")
+            self.probs = probs / probs.sum(-1, keepdim=True)
+            param = self.probs
+        else:
+            if logits.dim() < 1:
+                raise ValueError("`logits` parameter must be at least one-dimensional.")
+            # Normalise so that logsumexp(logits) == 0; rows of -inf stay masked.
+            self.logits = logits - ops.logsumexp(logits, dim=-1, keepdim=True)
+            param = self.logits
+        self._param = param
+        self._num_events = param.shape[-1]
+        super().__init__(param.shape[:-1], validate_args=validate_args)
+
+    def __getattr__(self, name):
+        # probs and logits are derived from each other on first use, as in PyTorch.
+        if name == "probs":
+            value = ops.softmax(self.__dict__["logits"], -1)
+        elif name == "logits":
+            p = self.__dict__["probs"]
+            eps = float(_finfo(p).eps)
+            value = ops.log(ops.clamp(p, min=eps, max=1 - eps))
+        else:
+            raise AttributeError(name)
+        self.__dict__[name] = value
+        return value
+
+    @property
+    def param_shape(self):
+        return self._param.shape
+
+    @property
+    def support(self):
+        return constraints.integer_interval(0, self._num_events - 1)
+
+    @property
+    def mean(self):
+        return _nan(self.batch_shape, self._param)
+
+    @property
+    def mode(self):
+        return self.probs.argmax(-1)
+
+    @property
+    def variance(self):
+        return _nan(self.batch_shape, self._param)
+
+    def _sample(self, sample_shape=()):
+        p = np.asarray(self.probs._data, dtype=np.float64)
+        shape = tuple(sample_shape) + p.shape[:-1]
+        u = _rng(None).random(shape + (1,))
+        cdf = np.cumsum(p, axis=-1)
+        cdf = cdf / cdf[..., -1:]
+        idx = (np.broadcast_to(cdf, shape + p.shape[-1:]) < u).sum(-1)
+        return Tensor._make(np.minimum(idx, p.shape[-1] - 1).astype(np.int64), False, None)
+
+    def log_prob(self, value):
+        if self._validate_args:
+            self._validate_sample(value)
+        v = value.long().unsqueeze(-1)
+        shape = np.broadcast_shapes(v.shape, self.logits.shape)
+        v = v.expand(shape[:-1] + (1,))
+        logits = self.logits.expand(shape)
+        return logits.gather(-1, v).squeeze(-1)
+
+    def entropy(self):
+        # Clamp -inf logits to the most negative finite float: their p log p is then 0, not nan.
+        logits = ops.clamp(self.logits, min=float(_finfo(self.logits).min))
+        return -(logits * self.probs).sum(-1)
+
+    def enumerate_support(self, expand=True):
+        n = self._num_events
+        values = Tensor._make(np.arange(n, dtype=np.int64).reshape((n,) + (1,) * len(
+            self.batch_shape)), False, None)
+        return values.expand((n,) + tuple(self.batch_shape)) if expand else values

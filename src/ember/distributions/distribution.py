@@ -1,0 +1,100 @@
+"""Distribution: the base class, with PyTorch's shapes, sampling and argument validation."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..autograd.grad_mode import no_grad
+from ..tensor import Size, Tensor
+
+
+def _tensor_desc(t) -> str:
+    return f"Tensor of shape {tuple(t.shape)}"
+
+
+class Distribution:
+    """``batch_shape`` indexes independent distributions; ``event_shape`` is one draw's shape."""
+
+    has_rsample = False
+    arg_constraints: dict = {}
+    support = None
+    _validate_default = True  # PyTorch validates by default (__debug__)
+
+    def __init__(self, batch_shape=(), event_shape=(), validate_args=None):
+        self._batch_shape = Size(batch_shape)
+        self._event_shape = Size(event_shape)
+        if validate_args is not None:
+            self._validate_args = validate_args
+        else:
+            self._validate_args = Distribution._validate_default
+        if self._validate_args:
+            self._check_params()
+
+    @staticmethod
+    def set_default_validate_args(value: bool) -> None:
+        Distribution._validate_default = bool(value)
+
+    def _check_params(self) -> None:
+        for name, constraint in self.arg_constraints.items():
+            if name not in self.__dict__ and not isinstance(getattr(type(self), name, None),
+                                                            property):
+                continue
+            if name not in self.__dict__:
+                continue  # lazily derived parameter (probs from logits, ...)
+            value = self.__dict__[name]
+            ok = np.asarray(constraint.check(np.asarray(value._data)))
+            if not ok.all():
+                raise ValueError(
+                    f"Expected parameter {name} ({_tensor_desc(value)}) of distribution "
+                    f"{self!r} to satisfy the constraint {constraint!r}, but found invalid "
+                    f"values:\n{value}")
+
+    def _validate_sample(self, value) -> None:
+        if not isinstance(value, Tensor):
+            raise ValueError("The value argument to log_prob must be a Tensor")
+        support = self.support
+        ok = np.asarray(support.check(np.asarray(value._data)))
+        if not ok.all():
+            raise ValueError(
+                f"Expected value argument ({_tensor_desc(value)}) to be within the support "
+                f"({support!r}) of the distribution {self!r}, but found invalid values:\n"
+                f"{value}")
+
+    @property
+    def batch_shape(self) -> Size:
+        return self._batch_shape
+
+    @property
+    def event_shape(self) -> Size:
+        return self._event_shape
+
+    def _extended_shape(self, sample_shape=()) -> tuple:
+        return tuple(sample_shape) + tuple(self._batch_shape) + tuple(self._event_shape)
+
+    def sample(self, sample_shape=()):
+        with no_grad():
+            return self.rsample(sample_shape) if self.has_rsample else self._sample(sample_shape)
+
+    def sample_n(self, n: int):
+        return self.sample((n,))
+
+    def rsample(self, sample_shape=()):
+        raise NotImplementedError(f"{type(self).__name__} does not support rsample")
+
+    @property
+    def stddev(self):
+        return self.variance.sqrt()
+
+    def perplexity(self):
+        return self.entropy().exp()
+
+    def expand(self, batch_shape, _instance=None):
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        params = []
+        for k in self.arg_constraints:
+            if k in self.__dict__:
+                v = self.__dict__[k]
+                params.append(f"{k}: {v if v.numel() == 1 else v.shape}")
+        return f"{type(self).__name__}({', '.join(params)})"

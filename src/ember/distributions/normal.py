@@ -1,0 +1,73 @@
+"""Normal(loc, scale): sampling, reparameterised sampling, log-density and entropy."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .. import ops
+from ..random import _rng
+from ..tensor import Tensor
+from . import constraints
+from .distribution import Distribution
+
+
+def _as_tensor(x, ref=None):
+    if isinstance(x, Tensor):
+        return x
+    from ..creation import tensor
+
+    dtype = ref.dtype if isinstance(ref, Tensor) else None
+    return tensor(float(x), dtype=dtype)
+
+
+def broadcast_all(*values):
+    tensors = [v for v in values if isinstance(v, Tensor)]
+    ref = tensors[0] if tensors else None
+    values = [_as_tensor(v, ref) for v in values]
+    shape = np.broadcast_shapes(*[tuple(v.shape) for v in values])
+    return [v.expand(shape) if tuple(v.shape) != shape else v for v in values]
+
+
+class Normal(Distribution):
+    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
+    support = constraints.real
+    has_rsample = True
+
+    def __init__(self, loc, scale, validate_args=None):
+        self.loc, self.scale = broadcast_all(loc, scale)
+        super().__init__(self.loc.shape, validate_args=validate_args)
+
+    @property
+    def mean(self):
+        return self.loc
+
+    @property
+    def mode(self):
+        return self.loc
+
+    @property
+    def stddev(self):
+        return self.scale
+
+    @property
+    def variance(self):
+        return self.scale ** 2
+
+    def rsample(self, sample_shape=()):
+        """loc + eps * scale with eps ~ N(0, 1): differentiable in loc and scale."""
+        shape = self._extended_shape(sample_shape)
+        eps = Tensor._make(_rng(None).standard_normal(shape).astype(self.loc._data.dtype),
+                           False, None)
+        return self.loc + eps * self.scale
+
+    def log_prob(self, value):
+        if self._validate_args:
+            self._validate_sample(value)
+        var = self.scale ** 2
+        return -((value - self.loc) ** 2) / (2 * var) - self.scale.log() - math.log(
+            math.sqrt(2 * math.pi))
+
+    def entropy(self):
+        return 0.5 + 0.5 * math.log(2 * math.pi) + ops.log(self.scale)
