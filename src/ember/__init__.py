@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import builtins as _builtins
 import importlib as _importlib
 import math as _math
 
@@ -117,3 +118,23 @@ def __getattr__(name):
 
         return getattr(serialization, name)
     raise AttributeError(f"module 'ember' has no attribute '{name}'")
+
+
+class finfo:  # noqa: N801 - PyTorch's name
+    """Machine limits of a floating dtype: eps, max, min, tiny, resolution."""
+
+    def __init__(self, type=None):  # noqa: A002
+        info = _np.finfo(_dtypes.to_np(type if type is not None else get_default_dtype()))
+        self.bits, self.eps, self.max = info.bits, _builtins.float(info.eps), _builtins.float(info.max)
+        self.min, self.tiny = _builtins.float(info.min), _builtins.float(info.tiny)
+        self.smallest_normal, self.resolution = _builtins.float(info.tiny), _builtins.float(info.resolution)
+        self.dtype = str(info.dtype)
+
+
+class iinfo:  # noqa: N801
+    """Machine limits of an integer dtype: bits, max, min."""
+
+    def __init__(self, type):  # noqa: A002
+        info = _np.iinfo(_dtypes.to_np(type))
+        self.bits, self.max, self.min, self.dtype = info.bits, _builtins.int(info.max), _builtins.int(info.min), \
+            str(info.dtype)
