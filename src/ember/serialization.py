@@ -1,0 +1,219 @@
+"""``ember.save`` / ``ember.load``: checkpoints without pickle.
+
+A checkpoint is a safetensors file: tensors as raw little-endian bytes, and everything else
+(the nesting of dicts and lists, numbers, strings, bools, None) as JSON in the header's
+``__metadata__``. Loading parses JSON and copies bytes, so a checkpoint can never run code.
+A flat dict of tensors (a model's ``state_dict``) is stored under its own keys, so PyTorch reads
+it with ``safetensors.torch.load_file`` and ``load_state_dict``.
+
+Writes are atomic: the file is written to a temporary name in the same folder, flushed to disk,
+then renamed over the target, so a crash mid-write leaves the previous checkpoint intact.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import struct
+import tempfile
+
+import numpy as np
+
+from .tensor import Tensor
+
+_DTYPES = {"F64": "<f8", "F32": "<f4", "F16": "<f2", "I64": "<i8", "I32": "<i4", "I16": "<i2",
+           "I8": "i1", "U8": "u1", "BOOL": "?"}
+_CODES = {np.dtype(v): k for k, v in _DTYPES.items()}
+_MAX_HEADER = 100 * 1024 * 1024
+_FORMAT = "ember.checkpoint.v1"
+
+
+class CheckpointError(RuntimeError):
+    """A checkpoint file that cannot be loaded (truncated, corrupted, or not ember's format)."""
+
+
+# ---- saving ---------------------------------------------------------------------------------
+def _encode(obj, path: str, tensors: dict):
+    """JSON-able structure for ``obj``; tensors are collected into ``tensors`` by name."""
+    if isinstance(obj, Tensor):
+        name = path or "tensor"
+        while name in tensors:  # {"a.b": x, "a": {"b": y}} would collide
+            name += "_"
+        tensors[name] = obj
+        return {"__tensor__": name, "requires_grad": bool(obj.requires_grad)}
+    if obj is None or isinstance(obj, (bool, str)):
+        return obj
+    if isinstance(obj, (int, np.integer)):
+        return int(obj)
+    if isinstance(obj, (float, np.floating)):
+        f = float(obj)
+        return f if math.isfinite(f) else {"__float__": repr(f)}
+    if isinstance(obj, dict):
+        items = []
+        for k, v in obj.items():
+            if not isinstance(k, (str, int)) or isinstance(k, bool):
+                raise TypeError(f"ember.save: dict keys must be str or int, got "
+                                f"{type(k).__name__}")
+            items.append([k, _encode(v, f"{path}.{k}" if path else str(k), tensors)])
+        return {"__dict__": items}
+    if isinstance(obj, (list, tuple)):
+        kind = "__tuple__" if isinstance(obj, tuple) else "__list__"
+        return {kind: [_encode(v, f"{path}.{i}" if path else str(i), tensors)
+                       for i, v in enumerate(obj)]}
+    raise TypeError(
+        f"ember.save cannot store an object of type {type(obj).__module__}."
+        f"{type(obj).__qualname__}: checkpoints hold only tensors, numbers, strings, bools, "
+        "None and dicts/lists/tuples of them. ember does not use pickle, because loading a "
+        "pickle can run arbitrary code; save the object's state_dict() instead."
+    )
+
+
+def _header_and_blob(obj) -> tuple[bytes, list]:
+    tensors: dict = {}
+    structure = _encode(obj, "", tensors)
+    header, chunks, offset = {}, [], 0
+    for name, t in tensors.items():
+        arr = np.asarray(t._data)
+        arr = arr if arr.flags.c_contiguous else arr.copy(order="C")  # keeps 0-d as 0-d
+        if arr.dtype not in _CODES:
+            raise TypeError(f"ember.save: unsupported dtype {arr.dtype} for tensor '{name}'")
+        data = arr.astype(_DTYPES[_CODES[arr.dtype]], copy=False).tobytes()
+        header[name] = {"dtype": _CODES[arr.dtype], "shape": list(arr.shape),
+                        "data_offsets": [offset, offset + len(data)]}
+        chunks.append(data)
+        offset += len(data)
+    header["__metadata__"] = {"format": _FORMAT, "structure": json.dumps(structure)}
+    raw = json.dumps(header, separators=(",", ":")).encode()
+    raw += b" " * (-len(raw) % 8)  # safetensors aligns the data section to 8 bytes
+    return struct.pack("<Q", len(raw)) + raw, chunks
+
+
+def save(obj, f, pickle_module=None, pickle_protocol=None, _use_new_zipfile_serialization=True):
+    """Write ``obj`` (tensors, state_dicts, nested dicts/lists) to the path ``f``, atomically."""
+    path = os.fspath(f)
+    head, chunks = _header_and_blob(obj)
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp",
+                               dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(head)
+            for c in chunks:
+                out.write(c)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    _fsync_dir(folder)
+
+
+def _fsync_dir(folder: str) -> None:
+    try:
+        dfd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(dfd)
+    except OSError:
+        pass
+    finally:
+        os.close(dfd)
+
+
+# ---- loading --------------------------------------------------------------------------------
+def _fail(path, what) -> CheckpointError:
+    return CheckpointError(f"cannot load '{path}': {what}")
+
+
+def _sniff(path, data: bytes) -> None:
+    if data[:2] in (b"\x80\x02", b"\x80\x03", b"\x80\x04", b"\x80\x05"):
+        raise _fail(path, "it is a pickle file. ember never loads pickle, because unpickling "
+                          "can run arbitrary code. Convert it with PyTorch: "
+                          "safetensors.torch.save_file(torch.load(p), 'model.safetensors').")
+    if data[:4] == b"PK\x03\x04":
+        raise _fail(path, "it is a PyTorch zip checkpoint (torch.save), which holds pickled "
+                          "data; ember never loads pickle. Convert it with PyTorch: "
+                          "safetensors.torch.save_file(state_dict, 'model.safetensors').")
+
+
+def _read_header(path, data: bytes) -> tuple[dict, int]:
+    if len(data) < 8:
+        raise _fail(path, f"the file is truncated ({len(data)} bytes; a checkpoint starts with "
+                          "an 8-byte header length)")
+    (n,) = struct.unpack("<Q", data[:8])
+    if n > _MAX_HEADER or 8 + n > len(data):
+        raise _fail(path, f"the header claims {n} bytes but the file has {len(data) - 8} after "
+                          "the length field: the file is truncated or not a safetensors file")
+    try:
+        header = json.loads(data[8:8 + n].decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise _fail(path, f"the header is not valid JSON ({e}): the file is corrupted") from None
+    if not isinstance(header, dict):
+        raise _fail(path, "the header is not a JSON object")
+    return header, 8 + n
+
+
+def _tensor_from(path, name, info, data: bytes, start: int):
+    try:
+        code, shape, (a, b) = info["dtype"], info["shape"], info["data_offsets"]
+        dt = np.dtype(_DTYPES[code])
+        shape = tuple(int(s) for s in shape)
+    except (KeyError, TypeError, ValueError):
+        raise _fail(path, f"tensor '{name}' has a malformed entry {info!r}") from None
+    if any(s < 0 for s in shape) or not (0 <= a <= b <= len(data) - start):
+        raise _fail(path, f"tensor '{name}' points outside the file (offsets {a}..{b}, data "
+                          f"section {len(data) - start} bytes): the file is truncated")
+    count = int(np.prod(shape, dtype=np.int64))
+    if count * dt.itemsize != b - a:
+        raise _fail(path, f"tensor '{name}' has {b - a} bytes but shape {list(shape)} of "
+                          f"{code} needs {count * dt.itemsize}")
+    arr = np.frombuffer(data, dtype=dt, count=count, offset=start + a).reshape(shape)
+    return arr.astype(dt.newbyteorder("="), copy=True)
+
+
+def _decode(path, node, tensors: dict):
+    if isinstance(node, dict):
+        if "__tensor__" in node:
+            name = node["__tensor__"]
+            if name not in tensors:
+                raise _fail(path, f"the structure refers to a missing tensor '{name}'")
+            t = Tensor._make(tensors[name], False, None)
+            if node.get("requires_grad"):
+                t.requires_grad_(True)
+            return t
+        if "__float__" in node:
+            return float(node["__float__"])
+        if "__dict__" in node:
+            return {k: _decode(path, v, tensors) for k, v in node["__dict__"]}
+        if "__list__" in node:
+            return [_decode(path, v, tensors) for v in node["__list__"]]
+        if "__tuple__" in node:
+            return tuple(_decode(path, v, tensors) for v in node["__tuple__"])
+        raise _fail(path, f"unknown structure entry {sorted(node)}")
+    if node is None or isinstance(node, (bool, int, float, str)):
+        return node
+    raise _fail(path, f"unexpected structure value of type {type(node).__name__}")
+
+
+def load(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=None, **kwargs):
+    """Read a checkpoint written by ``ember.save`` (or any safetensors file) from path ``f``."""
+    path = os.fspath(f)
+    with open(path, "rb") as fh:
+        data = fh.read()
+    _sniff(path, data)
+    header, start = _read_header(path, data)
+    meta = header.pop("__metadata__", None) or {}
+    tensors = {name: _tensor_from(path, name, info, data, start)
+               for name, info in header.items()}
+    if meta.get("format") != _FORMAT:
+        # A plain safetensors file (e.g. from PyTorch): a flat dict of tensors.
+        return {k: Tensor._make(v, False, None) for k, v in tensors.items()}
+    try:
+        structure = json.loads(meta["structure"])
+    except (KeyError, TypeError, json.JSONDecodeError):
+        raise _fail(path, "the metadata's structure is missing or corrupted") from None
+    return _decode(path, structure, tensors)
