@@ -78,6 +78,7 @@ class Tensor:
     __slots__ = ("_data", "_rg", "grad", "grad_fn", "_vc", "_base", "_hooks",
                  "__dict__", "__weakref__")
     __array_priority__ = 1000  # ndarray (op) Tensor gives a Tensor
+    _done = False  # leaves are never "already backpropagated" roots (see autograd.function)
 
     def __init__(self, data=None, *args, **kwargs):
         from .creation import _legacy_tensor

@@ -163,6 +163,9 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, capt
             _add_leaf(leaves, t, g)
         else:
             grads[fn] = grads[fn] + g if fn in grads else g
+    if not retain_graph:
+        for fn in grads:
+            fn._done = True  # lets Primitive.apply notice graphs kept alive across steps
     deps = _dependencies(list(grads))
     captured = [None] * (len(capture) if capture else 0)
     ready = [n for n in grads if deps[n] == 0]

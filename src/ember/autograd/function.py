@@ -38,7 +38,8 @@ class Node:
     """
 
     __slots__ = ("next_edges", "needs_input_grad", "_shape", "_dtype", "_saved", "_roles",
-                 "_versions", "_pre_hooks", "_hooks", "_trace", "__dict__", "__weakref__")
+                 "_versions", "_pre_hooks", "_hooks", "_trace", "_done", "__dict__",
+                 "__weakref__")
     _fn = None  # the Function/Primitive class this node records
 
     def save_for_backward(self, *values) -> None:
@@ -130,9 +131,39 @@ def _node_class(cls, name: str):
 
 def _init_node(node, edges: tuple) -> None:
     node.next_edges = edges
-    node.needs_input_grad = tuple(e is not None for e in edges)
+    need = []
+    for e in edges:
+        if e is None:
+            need.append(False)
+        else:
+            need.append(True)
+            if e._done:
+                _stale_graph_used()
+    node.needs_input_grad = tuple(need)
     node._saved = node._roles = node._versions = ()
     node._pre_hooks = node._hooks = node._trace = None
+    node._done = False
+
+
+_STALE = {"count": 0}
+STALE_LIMIT = 100
+
+
+def _stale_graph_used() -> None:
+    """A new op consumed the output of a graph that was already backpropagated.
+
+    Once in a while that is fine; done every step (``total_loss += loss``) it chains every
+    step's graph to the next, so none of them is ever freed and memory grows without bound.
+    """
+    _STALE["count"] += 1
+    if _STALE["count"] == STALE_LIMIT:
+        import warnings
+
+        warnings.warn(
+            "ember: results of graphs that were already backpropagated keep being used in new "
+            "computations (for example `total_loss += loss`). Each such use keeps the old graph "
+            "alive, so memory grows every step. Accumulate plain numbers instead: "
+            "`total_loss += loss.item()` (or `loss.detach()`).", ResourceWarning, stacklevel=4)
 
 
 def _edges(args) -> tuple | None:
