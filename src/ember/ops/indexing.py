@@ -3,11 +3,14 @@ came from, adding where an entry was picked more than once (``np.add.at``)."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from ..autograd.function import Primitive
+from ..autograd.grad_mode import STATE
 from ..tensor import Tensor
-from ._util import wrap_dim
+from ._util import check_broadcast, wrap_dim
 
 
 def _index_arrays(idx):
@@ -18,12 +21,18 @@ def _index_arrays(idx):
         a = idx._data
         if a.dtype.kind not in "biu":
             raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
-        return a
+        return np.asarray(a)
     if isinstance(idx, list):
         if any(isinstance(i, Tensor) for i in idx):
             return np.array([i.item() if isinstance(i, Tensor) else i for i in idx])
         return np.asarray(idx) if idx and not any(isinstance(i, (slice, type(None))) for i in idx
                                                   ) else tuple(idx)
+    if isinstance(idx, slice) and idx.step is not None and idx.step <= 0:
+        raise ValueError("step must be greater than zero" if idx.step else
+                         "slice step cannot be zero")
+    if isinstance(idx, (float, str)):
+        raise IndexError("only integers, slices (`:`), ellipsis (`...`), None and long or byte "
+                         f"Variables are valid indices (got {type(idx).__name__})")
     return idx
 
 
@@ -73,35 +82,108 @@ class Index(Primitive):
         return (index_add_into(ctx.in_shape, ctx.idx, g), None)
 
 
+# The same rule under the names PyTorch gives each kind of index's grad_fn.
+class Select(Index):
+    pass
+
+
+class Slice(Index):
+    pass
+
+
+class Alias(Index):
+    pass
+
+
+class UnsqueezeIndex(Index):
+    node_name = "UnsqueezeBackward0"
+
+
+class Split(Index):
+    pass
+
+
+class SplitWithSizes(Index):
+    pass
+
+
+class Unbind(Index):
+    pass
+
+
+class IndexSelect(Index):
+    pass
+
+
+class Take(Index):
+    pass
+
+
+class MaskedSelect(Index):
+    pass
+
+
+def _basic_kind(items: tuple):
+    """PyTorch applies a basic index item by item; its grad_fn is the last real step's."""
+    for it in reversed(items):
+        if it is Ellipsis or (isinstance(it, slice) and it == slice(None)):
+            continue
+        return UnsqueezeIndex if it is None else Slice if isinstance(it, slice) else Select
+    return Slice if any(isinstance(it, slice) for it in items) else Alias
+
+
+def basic_index(input, items: tuple, cls=None):
+    """``input[items]`` for ints/slices/None/Ellipsis: a view sharing ``input``'s storage."""
+    from .shape import _view_of
+
+    if Ellipsis not in items:
+        items = items + (Ellipsis,)  # NumPy then gives a 0-d view, not a scalar copy
+    try:
+        out = (cls or _basic_kind(items)).apply(input, items)
+    except IndexError as e:
+        raise IndexError(_index_message(e, input, items)) from None
+    return _view_of(out, input)
+
+
+def advanced_index(input, np_idx, cls=Index):
+    try:
+        return cls.apply(input, np_idx)
+    except IndexError as e:
+        raise IndexError(_index_message(e, input, np_idx)) from None
+
+
 def getitem(input, idx):
     np_idx = _index_arrays(idx)
-    try:
-        out = Index.apply(input, np_idx)
-    except IndexError as e:
-        raise IndexError(_index_message(e, input, idx)) from None
     if _is_basic(np_idx):
-        from .shape import _view_of
-
-        _view_of(out, input)
-    return out
+        return basic_index(input, np_idx if isinstance(np_idx, tuple) else (np_idx,))
+    return advanced_index(input, np_idx)
 
 
 def _index_message(e, input, idx) -> str:
     msg = str(e)
-    if "out of bounds" in msg:
-        import re
-
-        m = re.search(r"index (-?\d+) is out of bounds for axis (\d+) with size (\d+)", msg)
-        if m:
-            return (f"index {m.group(1)} is out of bounds for dimension {m.group(2)} with size "
-                    f"{m.group(3)}")
+    m = re.search(r"index (-?\d+) is out of bounds for axis (\d+) with size (\d+)", msg)
+    if m:
+        return f"index {m.group(1)} is out of bounds for dimension {m.group(2)} with size " \
+               f"{m.group(3)}"
     if "too many indices" in msg:
-        return (f"too many indices for tensor of dimension {input._data.ndim}")
+        return f"too many indices for tensor of dimension {input._data.ndim}"
+    m = re.search(r"along (?:axis|dimension) (\d+)", msg)
+    if "boolean index did not match" in msg and m:
+        items = idx if isinstance(idx, tuple) else (idx,)
+        pos = [k for k, it in enumerate(items) if isinstance(it, np.ndarray)
+               and it.dtype == np.bool_]
+        mask = items[pos[0]] if pos else None
+        if mask is not None:
+            return (f"The shape of the mask {list(mask.shape)} at index 0 does not match the "
+                    f"shape of the indexed tensor {list(input._data.shape)} at index "
+                    f"{m.group(1)}")
     return msg
 
 
 class IndexPut(Primitive):
     """y = x with y[idx] = v;  dL/dx = dL/dy with zeros at idx,  dL/dv = dL/dy[idx]."""
+
+    node_name = "IndexPutBackward0"
 
     @staticmethod
     def forward(ctx, x, v, idx):
@@ -117,6 +199,10 @@ class IndexPut(Primitive):
         return gx, gv, None
 
 
+class CopySlices(IndexPut):
+    node_name = "CopySlices"
+
+
 def _mask_of(shape, idx):
     m = np.zeros(shape, dtype=bool)
     m[idx] = True
@@ -126,22 +212,38 @@ def _mask_of(shape, idx):
 def setitem(input, idx, value):
     """``input[idx] = value``, in place (recorded when gradients are tracked)."""
     np_idx = _index_arrays(idx)
+    basic = _is_basic(np_idx)
     v = value if isinstance(value, Tensor) else Tensor._make(
         np.asarray(value, dtype=input._data.dtype), False, None)
-    tracked = input._rg or v._rg
-    from ..autograd.grad_mode import STATE
-
-    if tracked and STATE.enabled:
-        result = IndexPut.apply(input._graph_input(), v, np_idx)
-        return input._write(result)
-    input._check_inplace()
-    arr = input._ensure_array()
+    if STATE.enabled and input._rg and input.grad_fn is None:
+        raise RuntimeError(("a view of a leaf Variable" if basic else "a leaf Variable") +
+                           " that requires grad is being used in an in-place operation.")
     try:
-        arr[np_idx] = v._data
+        if STATE.enabled and (input._rg or v._rg):
+            result = (CopySlices if basic else IndexPut).apply(input._graph_input(), v, np_idx)
+            return input._write(result)
+        input._check_inplace()
+        input._ensure_array()[np_idx] = v._data
     except IndexError as e:
-        raise IndexError(_index_message(e, input, idx)) from None
+        raise IndexError(_index_message(e, input, np_idx)) from None
+    except ValueError:
+        raise RuntimeError(_put_message(input, np_idx, v._data.shape, basic)) from None
     input._bump()
     return input
+
+
+def _put_message(input, np_idx, vshape, basic: bool) -> str:
+    """PyTorch's words for a value that does not broadcast to the indexed region."""
+    target = np.shape(input._data[np_idx])
+    if basic and len(vshape) <= len(target):
+        lead = len(target) - len(vshape)
+        for i, (want, have) in enumerate(zip(target[lead:], vshape)):
+            if have not in (1, want):
+                return (f"The expanded size of the tensor ({want}) must match the existing size "
+                        f"({have}) at non-singleton dimension {i + lead}.  Target sizes: "
+                        f"{list(target)}.  Tensor sizes: {list(vshape)}")
+    return (f"shape mismatch: value tensor of shape {list(vshape)} cannot be broadcast to "
+            f"indexing result of shape {list(target)}")
 
 
 class Gather(Primitive):
@@ -150,35 +252,46 @@ class Gather(Primitive):
     @staticmethod
     def forward(ctx, x, dim, idx):
         ctx.dim, ctx.idx, ctx.in_shape = dim, idx, np.shape(x)
-        return np.take_along_axis(x, idx, axis=dim)
+        return x[_along_index(dim, idx)]
 
     @staticmethod
     def backward(ctx, g):
         return (scatter_into(ctx.in_shape, ctx.dim, ctx.idx, g), None, None)
 
 
-def _along_index(shape, dim, idx):
-    """The full NumPy index that ``take_along_axis(x, idx, dim)`` reads."""
-    grids = np.ogrid[tuple(slice(n) for n in idx.shape)]
+def _along_index(dim, idx):
+    """The NumPy index of the entries ``gather(x, dim, idx)`` reads: ``idx`` along ``dim``, the
+    position itself along every other dim (``idx`` may be smaller than x there)."""
+    grids = list(np.ix_(*[np.arange(n) for n in idx.shape]))
     grids[dim] = idx
     return tuple(grids)
 
 
 def scatter_into(shape, dim, idx, g):
     """zeros(shape) with g added at idx along dim (repeated indices accumulate)."""
-    return index_add_into(shape, _along_index(shape, dim, idx), g)
+    return index_add_into(shape, _along_index(dim, idx), g)
 
 
-def _check_index(input, dim, index, name):
-    if not isinstance(index, Tensor) or index._data.dtype != np.int64:
-        raise RuntimeError(f"{name}(): Expected dtype int64 for index")
-    if index._data.ndim != input._data.ndim and input._data.ndim:
-        raise RuntimeError(
-            "Index tensor must have the same number of dimensions as input tensor")
-    n = input._data.shape[dim] if input._data.ndim else 1
+def _check_index(input, dim, index, name, src=None):
+    if not isinstance(index, Tensor) or index._data.dtype not in (np.int64, np.int32):
+        raise RuntimeError(f"{name}(): Expected dtype int32/int64 for index")
+    shape, ishape = input._data.shape, index._data.shape
+    if len(ishape) != len(shape) and len(shape):
+        raise RuntimeError("Index tensor must have the same number of dimensions as "
+                           f"{'input' if name == 'gather' else 'self'} tensor")
+    if any(i > s for k, (i, s) in enumerate(zip(ishape, shape)) if k != dim):
+        where = f"Size does not match at dimension {dim + 1 if dim == 0 else 0} expected " if \
+            name == "gather" else "Expected "
+        raise RuntimeError(f"{where}index {list(ishape)} to be no larger than self "
+                           f"{list(shape)} apart from dimension {dim}")
+    if src is not None and any(i > s for i, s in zip(ishape, src._data.shape)):
+        raise RuntimeError(f"Expected index {list(ishape)} to be no larger than self "
+                           f"{list(shape)} apart from dimension {dim} and to be no larger size "
+                           f"than src {list(src._data.shape)}")
+    n = shape[dim] if shape else 1
     if index._data.size and (index._data.max() >= n or index._data.min() < -n):
-        raise RuntimeError(
-            f"index {int(index._data.max())} is out of bounds for dimension {dim} with size {n}")
+        bad = int(index._data.max()) if index._data.max() >= n else int(index._data.min())
+        raise RuntimeError(f"index {bad} is out of bounds for dimension {dim} with size {n}")
 
 
 def gather(input, dim, index, *, sparse_grad=False):
@@ -188,13 +301,18 @@ def gather(input, dim, index, *, sparse_grad=False):
 
 
 class Scatter(Primitive):
-    """y = x with y[idx along dim] = src;  dL/dx = dL/dy zeroed at idx,  dL/dsrc = gather(dL/dy)."""
+    """y = x with y[idx along dim] = src;  dL/dx = dL/dy zeroed at idx,  dL/dsrc = gather(dL/dy).
+
+    Only the leading ``idx.shape`` block of src is read, so its gradient is zero elsewhere.
+    """
+
+    node_name = "ScatterBackward0"
 
     @staticmethod
     def forward(ctx, x, src, dim, idx, add):
-        ctx.dim, ctx.idx, ctx.add = dim, idx, add
+        ctx.dim, ctx.idx, ctx.add, ctx.src_shape = dim, idx, add, np.shape(src)
         out = np.array(x, copy=True)
-        where = _along_index(out.shape, dim, idx)
+        where = _along_index(dim, idx)
         src = np.broadcast_to(src, idx.shape) if np.ndim(src) == 0 else src[
             tuple(slice(n) for n in idx.shape)]
         if add:
@@ -205,50 +323,107 @@ class Scatter(Primitive):
 
     @staticmethod
     def backward(ctx, g):
-        where = _along_index(np.shape(g), ctx.dim, ctx.idx)
+        where = _along_index(ctx.dim, ctx.idx)
         gx = g if ctx.add else np.where(_mask_of(np.shape(g), where), 0, g)
-        gsrc = np.take_along_axis(g, ctx.idx, axis=ctx.dim) if ctx.needs_input_grad[1] else None
+        gsrc = None
+        if ctx.needs_input_grad[1]:
+            gsrc = g[where]
+            if len(ctx.src_shape) and tuple(ctx.src_shape) != tuple(np.shape(ctx.idx)):
+                block = tuple(slice(n) for n in np.shape(ctx.idx))
+                gsrc = index_add_into(ctx.src_shape, block, gsrc)
         return gx, gsrc, None, None, None
+
+
+class ScatterValue(Scatter):
+    node_name = "ScatterBackward1"
+
+
+class ScatterAdd(Scatter):
+    pass
+
+
+def _scatter_src(input, src):
+    if not isinstance(src, Tensor):
+        return Tensor._make(np.asarray(src, dtype=input._data.dtype), False, None), ScatterValue
+    if src._data.dtype != input._data.dtype:
+        raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
+    return src, Scatter
 
 
 def scatter(input, dim, index, src=None, *, value=None, reduce=None):
     d = wrap_dim(dim, input._data.ndim)
-    _check_index(input, d, index, "scatter")
-    if src is None:
-        src = value
-    if not isinstance(src, Tensor):
-        src = Tensor._make(np.asarray(src, dtype=input._data.dtype), False, None)
-    return Scatter.apply(input, src, d, index._data, reduce == "add")
+    src, cls = _scatter_src(input, value if src is None else src)
+    _check_index(input, d, index, "scatter", src if cls is Scatter else None)
+    return cls.apply(input, src, d, index._data, reduce == "add")
 
 
 def scatter_add(input, dim, index, src):
     d = wrap_dim(dim, input._data.ndim)
-    _check_index(input, d, index, "scatter_add")
-    return Scatter.apply(input, src, d, index._data, True)
+    src, _ = _scatter_src(input, src)
+    _check_index(input, d, index, "scatter", src)
+    return ScatterAdd.apply(input, src, d, index._data, True)
 
 
 def index_select(input, dim, index):
     d = wrap_dim(dim, input._data.ndim)
     if index._data.ndim > 1:
         raise IndexError("index_select(): Index is supposed to be a vector")
-    return getitem(input, (slice(None),) * d + (index._data.reshape(-1),))
+    if index._data.dtype not in (np.int64, np.int32):
+        raise RuntimeError("index_select(): Expected dtype int32 or int64 for index")
+    i = index._data.reshape(-1)
+    n = input._data.shape[d] if input._data.ndim else 1
+    if i.size and (i.max() >= n or i.min() < -n):
+        raise IndexError("index out of range in self")
+    return advanced_index(input, (slice(None),) * d + (i,), IndexSelect)
+
+
+class MaskedFill(Primitive):
+    """y = where(mask, v, x);  dL/dx = dL/dy where not mask,  dL/dv = sum of dL/dy at mask."""
+
+    @staticmethod
+    def forward(ctx, x, v, mask):
+        ctx.mask = mask
+        return np.where(mask, v, x)
+
+    @staticmethod
+    def backward(ctx, g):
+        need_x, need_v, _ = ctx.needs_input_grad
+        gx = np.where(ctx.mask, 0, g) if need_x else None
+        gv = np.where(ctx.mask, g, 0).sum() if need_v else None
+        return gx, gv, None
+
+
+class MaskedFillTensor(MaskedFill):
+    node_name = "MaskedFillBackward1"
+
+
+_C_NAMES = {"int64": "long int", "int32": "int", "int16": "short int", "int8": "signed char",
+            "uint8": "unsigned char", "float32": "float", "float64": "double",
+            "float16": "c10::Half"}
 
 
 def masked_fill(input, mask, value):
     m = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
     if m.dtype != np.bool_:
         raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype "
-                           f"{Tensor._dtype_of(m.dtype).name}")
-    from .elementwise import where
-
-    v = value if isinstance(value, Tensor) else Tensor._make(
-        np.asarray(value, dtype=input._data.dtype), False, None)
-    return where(Tensor._make(m, False, None), v.to(input._data.dtype), input)
+                           f"{_C_NAMES.get(m.dtype.name, m.dtype.name)}")
+    check_broadcast(m.shape, input._data.shape)
+    if isinstance(value, Tensor):
+        if value._data.ndim:
+            raise RuntimeError("masked_fill_ only supports a 0-dimensional value tensor, but "
+                               f"got tensor with {value._data.ndim} dimension(s).")
+        v = value if value._data.dtype == input._data.dtype else value.to(input._data.dtype)
+        return MaskedFillTensor.apply(input, v, m)
+    return MaskedFill.apply(input, np.asarray(value, dtype=input._data.dtype), m)
 
 
 def masked_select(input, mask):
-    m = np.broadcast_to(mask._data, np.broadcast_shapes(mask._data.shape, input._data.shape))
-    return getitem(input.expand(m.shape), Tensor._make(m, False, None))
+    if mask._data.dtype != np.bool_:
+        raise RuntimeError("masked_select: expected BoolTensor for mask")
+    shape = np.broadcast_shapes(mask._data.shape, input._data.shape)
+    m = np.broadcast_to(mask._data, shape)
+    x = input if input._data.shape == shape else input.expand(shape)
+    return advanced_index(x, m, MaskedSelect)
 
 
 def nonzero(input, *, as_tuple=False):
@@ -259,4 +434,13 @@ def nonzero(input, *, as_tuple=False):
 
 
 def take(input, index):
-    return getitem(input.reshape(-1), index)
+    if index._data.dtype != np.int64:
+        raise RuntimeError("take(): Expected a long tensor for index, but got "
+                           f"{index.dtype.name.capitalize().replace('Int32', 'Int')}")
+    n = input._data.size
+    i = index._data
+    if i.size and (i.max() >= n or i.min() < -n):
+        bad = int(i.max()) if i.max() >= n else int(i.min())
+        raise IndexError(f"out of range: tried to access index {bad} on a tensor of {n} "
+                         "elements.")
+    return advanced_index(input.reshape(-1), i, Take)

@@ -6,7 +6,7 @@ import numpy as np
 
 from ..autograd.function import Primitive
 from ..tensor import Tensor
-from ._util import promote
+from ._util import check_broadcast
 
 
 def _mT(a):
@@ -54,52 +54,103 @@ class MatMul(Primitive):
         return ga, gb
 
 
+# The same rule under the names PyTorch gives each shape case's grad_fn.
+class Dot(MatMul):
+    pass
+
+
+class Mv(MatMul):
+    pass
+
+
+class Bmm(MatMul):
+    pass
+
+
+class VecMat(MatMul):
+    node_name = "SqueezeBackward4"
+
+
+class BatchedMatMul(MatMul):
+    node_name = "UnsafeViewBackward0"
+
+
+def _node_for(na: int, nb: int):
+    if na > 2 or nb > 2:
+        return BatchedMatMul
+    return {(1, 1): Dot, (1, 2): VecMat, (2, 1): Mv}.get((na, nb), MatMul)
+
+
+_C_NAMES = {"float32": "float", "float64": "double", "int64": "long int", "int32": "int",
+            "float16": "c10::Half", "int16": "short int", "int8": "signed char",
+            "uint8": "unsigned char", "bool": "bool"}
+
+
+def _kind(t: Tensor) -> str:
+    """PyTorch's ScalarType name: Float, Double, Long..."""
+    return {"float32": "Float", "float64": "Double", "int64": "Long", "int32": "Int",
+            "float16": "Half", "int16": "Short", "int8": "Char", "uint8": "Byte",
+            "bool": "Bool"}[t._data.dtype.name]
+
+
+def _mm_shapes(left: str, right: str) -> str:
+    return (f"mat1 and mat2 shapes cannot be multiplied ({left} and {right})\n"
+            "Hint: the inner sizes must agree (A is m x k, B is k x n); check the layer's "
+            "in_features against the input's last dimension.")
+
+
 def _check_matmul(a: Tensor, b: Tensor, name="matmul") -> None:
+    """PyTorch's error for operands ``matmul`` cannot multiply, as each of its paths words it."""
     sa, sb = a._data.shape, b._data.shape
     if len(sa) == 0 or len(sb) == 0:
         raise RuntimeError(
             f"both arguments to {name} need to be at least 1D, but they are {len(sa)}D and "
             f"{len(sb)}D"
         )
-    k_a = sa[-1]
-    k_b = sb[0] if len(sb) == 1 else sb[-2]
+    k_a, k_b = sa[-1], (sb[0] if len(sb) == 1 else sb[-2])
+    if len(sb) <= 2:  # PyTorch folds a's batch into rows: mm, mv or dot
+        rows = int(np.prod(sa[:-1]))
+        if k_a != k_b:
+            if len(sa) == 1 and len(sb) == 1:
+                raise RuntimeError(
+                    f"inconsistent tensor size, expected tensor [{sa[0]}] and src [{sb[0]}] to "
+                    f"have the same number of elements, but got {sa[0]} and {sb[0]} elements "
+                    "respectively")
+            if len(sb) == 1:
+                raise RuntimeError(f"size mismatch, got input ({rows}), mat ({rows}x{k_a}), "
+                                   f"vec ({sb[0]})")
+            raise RuntimeError(_mm_shapes(f"{rows}x{k_a}", f"{sb[0]}x{sb[1]}"))
+        _check_same_dtype(a, b, len(sa), len(sb))
+        return
+    batch_a = sa[:-2] if len(sa) > 2 else ()
+    check_broadcast(batch_a, sb[:-2])
+    batch = int(np.prod(np.broadcast_shapes(batch_a, sb[:-2])))
     if k_a != k_b:
-        if len(sa) == 1 and len(sb) == 1:
-            raise RuntimeError(
-                "inconsistent tensor size, expected tensor [{}] and src [{}] to have the same "
-                "number of elements, but got {} and {} elements respectively".format(
-                    sa[0], sb[0], sa[0], sb[0])
-            )
-        if len(sa) == 1:
-            raise RuntimeError(
-                f"size mismatch, got input ({sa[0]}), mat ({sa[0]}x{k_a}), vec ({sb[0]})"
-                if len(sb) == 1 else
-                f"mat1 and mat2 shapes cannot be multiplied (1x{sa[0]} and "
-                f"{'x'.join(map(str, sb[-2:]))})"
-            )
-        left = f"{int(np.prod(sa[:-1]))}x{k_a}" if len(sb) <= 2 else "x".join(map(str, sa[-2:]))
-        right = "x".join(map(str, sb[-2:])) if len(sb) >= 2 else f"{sb[0]}x1"
-        raise RuntimeError(
-            f"mat1 and mat2 shapes cannot be multiplied ({left} and {right})\n"
-            "Hint: the inner sizes must agree (A is m x k, B is k x n); check the layer's "
-            "in_features against the input's last dimension."
-        )
+        raise RuntimeError("Expected size for first two dimensions of batch2 tensor to be: "
+                           f"[{batch}, {k_a}] but got: [{batch}, {k_b}].")
+    _check_same_dtype(a, b, len(sa), len(sb))
+
+
+def _check_same_dtype(a: Tensor, b: Tensor, na: int, nb: int) -> None:
+    if a._data.dtype == b._data.dtype:
+        return
+    if na == 1 and nb == 1:
+        raise RuntimeError("dot : expected both vectors to have same dtype, but found "
+                           f"{_kind(a)} and {_kind(b)}")
+    if nb == 1:
+        raise RuntimeError("addmv input tensors must have the same dtype, but got "
+                           f"{_kind(b)}, {_kind(a)}, and {_kind(b)}")
+    if nb == 2 or (na <= 2 and nb <= 2):
+        raise RuntimeError("expected m1 and m2 to have the same dtype, but got: "
+                           f"{_C_NAMES[a._data.dtype.name]} != {_C_NAMES[b._data.dtype.name]}")
+    raise RuntimeError(f"expected scalar type {_kind(a)} but found {_kind(b)}")
 
 
 def matmul(input, other):
-    a, b = promote(input, other)
-    _check_dtypes(input, other, a, b)
+    a = input if isinstance(input, Tensor) else Tensor._make(np.asarray(input), False, None)
+    b = other if isinstance(other, Tensor) else Tensor._make(np.asarray(other), False, None)
     _check_matmul(a, b)
-    return MatMul.apply(a, b)
-
-
-def _check_dtypes(x, y, a, b) -> None:
-    if isinstance(x, Tensor) and isinstance(y, Tensor) and x._data.dtype != y._data.dtype:
-        raise RuntimeError(
-            f"expected m1 and m2 to have the same dtype, but got: {x.dtype.name} != "
-            f"{y.dtype.name}".replace("float32", "float").replace("float64", "double")
-            .replace("int64", "long int")
-        )
+    return _node_for(a._data.ndim, b._data.ndim).apply(a, b)
 
 
 def mm(input, mat2):
@@ -109,24 +160,21 @@ def mm(input, mat2):
 
 
 def bmm(input, mat2):
-    if input._data.ndim != 3 or mat2._data.ndim != 3:
-        raise RuntimeError(f"batch1 must be a 3D tensor")
-    if input._data.shape[0] != mat2._data.shape[0]:
-        raise RuntimeError("batch1 and batch2 must have same number of batches, got "
-                           f"{input._data.shape[0]} and {mat2._data.shape[0]}")
-    return matmul(input, mat2)
+    for name, t in (("batch1", input), ("batch2", mat2)):
+        if t._data.ndim != 3:
+            raise RuntimeError(f"{name} must be a 3D tensor")
+    sa, sb = input._data.shape, mat2._data.shape
+    if (sa[0], sa[2]) != (sb[0], sb[1]):
+        raise RuntimeError("Expected size for first two dimensions of batch2 tensor to be: "
+                           f"[{sa[0]}, {sa[2]}] but got: [{sb[0]}, {sb[1]}].")
+    _check_same_dtype(input, mat2, 3, 3)
+    return Bmm.apply(input, mat2)
 
 
 def dot(input, other):
     if input._data.ndim != 1 or other._data.ndim != 1:
         raise RuntimeError(f"1D tensors expected, but got {input._data.ndim}D and "
                            f"{other._data.ndim}D tensors")
-    if input._data.dtype != other._data.dtype:
-        raise RuntimeError(
-            "dot : expected both vectors to have same dtype, but found "
-            f"{input.dtype.name.capitalize()} and {other.dtype.name.capitalize()}".replace(
-                "Float32", "Float").replace("Float64", "Double").replace("Int64", "Long")
-        )
     return matmul(input, other)
 
 
@@ -134,11 +182,17 @@ inner = dot
 
 
 def mv(input, vec):
+    if input._data.ndim != 2 or vec._data.ndim != 1:
+        raise RuntimeError(f"vector + matrix @ vector expected, got 1, {input._data.ndim}, "
+                           f"{vec._data.ndim}")
     return matmul(input, vec)
 
 
 def outer(input, vec2):
     """Composite: u[:, None] * v[None, :]."""
+    for name, t in (("self", input), ("vec2", vec2)):
+        if t._data.ndim != 1:
+            raise RuntimeError(f"outer: Expected 1-D argument {name}, but got {t._data.ndim}-D")
     return input.unsqueeze(1) * vec2.unsqueeze(0)
 
 
@@ -176,18 +230,52 @@ class Linear(Primitive):
         return gx, gw, gb
 
 
+class LinearNoBias(Linear):
+    node_name = "MmBackward0"
+
+
+class LinearVec(Linear):
+    node_name = "SqueezeBackward4"
+
+
+class LinearView(Linear):
+    node_name = "ViewBackward0"
+
+
+class LinearBatched(Linear):
+    node_name = "UnsafeViewBackward0"
+
+
+def _linear_node(ndim: int, has_bias: bool):
+    if ndim == 2:
+        return Linear if has_bias else LinearNoBias
+    if has_bias:
+        return LinearView
+    return LinearVec if ndim == 1 else LinearBatched
+
+
 def linear(input, weight, bias=None):
-    if input._data.dtype != weight._data.dtype:
-        _check_dtypes(input, weight, input, weight)
-    if input._data.shape[-1:] != weight._data.shape[-1:]:
-        sa = input._data.shape
-        raise RuntimeError(
-            f"mat1 and mat2 shapes cannot be multiplied ({int(np.prod(sa[:-1]))}x{sa[-1]} and "
-            f"{weight._data.shape[1]}x{weight._data.shape[0]})\n"
-            f"Hint: the layer expects {weight._data.shape[1]} input features but the input's "
-            f"last dimension has {sa[-1]}."
-        )
+    """y = input @ weight^T + bias, for input of any number of leading batch dims."""
     if weight._data.ndim == 1 or input._data.ndim == 0:
         out = matmul(input, weight.t() if weight._data.ndim == 2 else weight)
         return out if bias is None else out + bias
-    return Linear.apply(input, weight, bias)
+    if weight._data.ndim != 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is "
+                           f"{weight._data.ndim}D")
+    sa, (n_out, n_in) = input._data.shape, weight._data.shape
+    rows = int(np.prod(sa[:-1]))
+    if sa[-1] != n_in:
+        raise RuntimeError(_mm_shapes(f"{rows}x{sa[-1]}", f"{n_in}x{n_out}").split("\n")[0] +
+                           f"\nHint: the layer expects {n_in} input features but the input's "
+                           f"last dimension has {sa[-1]}.")
+    _check_same_dtype(input, weight, 2, 2)
+    if bias is not None:
+        b = bias._data.shape
+        if len(b) > 1 or (b and b[0] not in (1, n_out)):
+            raise RuntimeError(
+                f"The expanded size of the tensor ({n_out}) must match the existing size "
+                f"({b[-1]}) at non-singleton dimension {max(len(sa) - 1, 0)}.  Target sizes: "
+                f"{list(sa[:-1]) + [n_out]}.  Tensor sizes: {list(b)}")
+        if bias._data.dtype != input._data.dtype:
+            raise RuntimeError(f"expected scalar type {_kind(input)} but found {_kind(bias)}")
+    return _linear_node(input._data.ndim, bias is not None).apply(input, weight, bias)
