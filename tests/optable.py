@@ -175,7 +175,7 @@ def leaves(out) -> list:
 
 def to_numpy(t) -> np.ndarray:
     if isinstance(t, torch.Tensor):
-        return t.detach().numpy()
+        return t.detach().numpy(force=True)  # force: torch's ZeroTensor gradients
     return np.asarray(t.detach()._data)
 
 

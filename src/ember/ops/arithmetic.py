@@ -12,6 +12,19 @@ from ..autograd.function import Primitive
 from ..tensor import Tensor
 from ._util import as_scalar, is_scalar, promote
 
+_TYPE_NAMES = {"float16": "Half", "float32": "Float", "float64": "Double", "int8": "Char",
+               "int16": "Short", "int32": "Int", "int64": "Long", "uint8": "Byte",
+               "bool": "Bool"}
+
+
+def type_name(np_dtype) -> str:
+    """PyTorch's ScalarType name for a dtype, as its error messages print it (Long, Float)."""
+    return _TYPE_NAMES[np.dtype(np_dtype).name]
+
+
+def _is_bool(x) -> bool:
+    return isinstance(x, bool) or (isinstance(x, Tensor) and x._data.dtype == np.bool_)
+
 
 class Add(Primitive):
     """z = a + alpha*b;  dz/da = 1,  dz/db = alpha."""
@@ -45,10 +58,16 @@ class Sub(Primitive):
 
 
 def sub(input, other, *, alpha=1):
-    if input.dtype.name == "bool" if hasattr(input, "dtype") else False:
+    a_bool, b_bool = _is_bool(input), _is_bool(other)
+    if a_bool and b_bool:
         raise RuntimeError(
             "Subtraction, the `-` operator, with two bool tensors is not supported. Use the "
             "`^` or `logical_xor()` operator instead."
+        )
+    if a_bool and hasattr(input, "_data") or b_bool and hasattr(other, "_data"):
+        raise RuntimeError(
+            "Subtraction, the `-` operator, with a bool tensor is not supported. If you are "
+            "trying to invert a mask, use the `~` or `logical_not()` operator instead."
         )
     a, b = promote(input, other)
     return Sub.apply(a, b, alpha=alpha)
@@ -126,14 +145,34 @@ def _const(a):
     return Tensor._make(a, False, None)
 
 
+class FloorDivide(Primitive):
+    """z = floor(a / b), piecewise constant;  dz/da = dz/db = 0.
+
+    PyTorch records the op but raises in backward ("derivative for aten::floor_divide is not
+    implemented"); ember gives the almost-everywhere derivative, zero.
+    """
+
+    @staticmethod
+    def forward(ctx, a, b):
+        return np.floor_divide(a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g * 0, g * 0
+
+
+def _check_int_zero(a, b) -> None:
+    bb = _arr(b)
+    if np.issubdtype(np.result_type(_arr(a), bb), np.integer) and np.any(bb == 0):
+        raise RuntimeError("ZeroDivisionError")
+
+
 def floor_divide(input, other):
-    """a // b, rounding toward -inf (as Python); no gradient (piecewise constant)."""
+    """a // b, rounding toward -inf (as Python)."""
     a, b = promote(input, other)
+    _check_int_zero(a, b)
     with np.errstate(divide="ignore", invalid="ignore"):
-        bb = _arr(b)
-        if np.issubdtype(np.result_type(_arr(a), bb), np.integer) and np.any(bb == 0):
-            raise RuntimeError("ZeroDivisionError")
-        return _const(np.floor_divide(_arr(a), bb))
+        return FloorDivide.apply(a, b)
 
 
 class Remainder(Primitive):
@@ -152,15 +191,28 @@ class Remainder(Primitive):
 
 def remainder(input, other):
     a, b = promote(input, other)
-    bb = _arr(b)
-    if np.issubdtype(np.result_type(_arr(a), bb), np.integer) and np.any(bb == 0):
-        raise RuntimeError("ZeroDivisionError")
+    _check_int_zero(a, b)
     return Remainder.apply(a, b)
+
+
+class Fmod(Primitive):
+    """z = a - trunc(a/b)*b (the sign of a);  dz/da = 1,  dz/db = -trunc(a/b)."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return np.fmod(a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        return g, (-g * np.trunc(a / b) if ctx.needs_input_grad[1] else None)
 
 
 def fmod(input, other):
     a, b = promote(input, other)
-    return _const(np.fmod(_arr(a), _arr(b)))
+    _check_int_zero(a, b)
+    return Fmod.apply(a, b)
 
 
 class PowScalar(Primitive):

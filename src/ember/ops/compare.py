@@ -6,6 +6,7 @@ import numpy as np
 
 from ..tensor import Tensor
 from ._util import check_broadcast, promote
+from .arithmetic import type_name
 
 
 def _bool_result(fn, name):
@@ -68,12 +69,13 @@ def logical_not(input):
 
 def _bitwise(fn, name):
     def op(input, other):
-        if isinstance(input, Tensor) and input._data.dtype.kind == "f" or (
-                isinstance(other, Tensor) and other._data.dtype.kind == "f"):
-            raise RuntimeError(f'"{name}_cpu" not implemented for \'Float\'')
-        a, b = promote(input, other) if isinstance(other, Tensor) else (input, other)
+        a, b = promote(input, other)
+        dt = (a if isinstance(a, Tensor) else b)._data.dtype
+        if dt.kind == "f":
+            raise NotImplementedError(f'"{name}_cpu" not implemented for \'{type_name(dt)}\'')
         return Tensor._make(np.asarray(fn(_raw(a), _raw(b))), False, None)
 
+    op.__name__ = name
     return op
 
 
@@ -84,7 +86,8 @@ bitwise_xor = _bitwise(np.bitwise_xor, "bitwise_xor")
 
 def bitwise_not(input):
     if input._data.dtype.kind == "f":
-        raise RuntimeError("\"bitwise_not_cpu\" not implemented for 'Float'")
+        raise NotImplementedError(
+            f"\"bitwise_not_cpu\" not implemented for '{type_name(input._data.dtype)}'")
     return Tensor._make(np.invert(input._data), False, None)
 
 

@@ -390,8 +390,10 @@ def where(condition, input=None, other=None):
         return nonzero(condition, as_tuple=True)
     cond = condition._data if isinstance(condition, Tensor) else np.asarray(condition)
     if cond.dtype != np.bool_:
+        from .arithmetic import type_name
+
         raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor "
-                           f"with dtype {Tensor._dtype_of(cond.dtype).name.capitalize()}")
+                           f"with dtype {type_name(cond.dtype)}")
     if not isinstance(input, Tensor) and not isinstance(other, Tensor):
         from ..creation import tensor
 

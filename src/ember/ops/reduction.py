@@ -6,6 +6,7 @@ reduced axes as size 1 (``_keep``) so that NumPy broadcasting does the spreading
 
 from __future__ import annotations
 
+import builtins
 from collections import namedtuple
 
 import numpy as np
@@ -13,6 +14,7 @@ import numpy as np
 from ..autograd.function import Primitive
 from ..tensor import Tensor
 from ._util import dims
+from .arithmetic import type_name
 
 values_indices = namedtuple("return_types", ["values", "indices"])
 
@@ -27,7 +29,11 @@ def _keep(g, axes, keepdim):
 
 
 def _axes(x, dim):
-    return dims(dim, np.ndim(x))
+    """Reduced axes: None for all. A 0-d input accepts dim 0/-1 and reduces nothing."""
+    if isinstance(dim, (tuple, list)) and len(dim) == 0:
+        return None
+    axes = dims(dim, np.ndim(x))
+    return () if axes is not None and np.ndim(x) == 0 else axes
 
 
 class Sum(Primitive):
@@ -61,7 +67,7 @@ def mean(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None
     if input._data.dtype.kind != "f" and dtype is None:
         raise RuntimeError(
             "mean(): could not infer output dtype. Input dtype must be either a floating point "
-            f"or complex dtype. Got: {input.dtype.name.capitalize()}"
+            f"or complex dtype. Got: {type_name(input._data.dtype)}"
         )
     dim, keepdim = (axis if dim is None else dim), (keepdims if keepdims is not None else keepdim)
     axes = _axes(input._data, dim)
@@ -72,67 +78,120 @@ def mean(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None
 
 
 class Prod(Primitive):
-    """y = prod(x);  dy/dx_i = prod_{j != i} x_j (computed without dividing, so zeros work)."""
+    """y = prod(x over axis);  dy/dx_i = prod_{j != i} x_j  (= y / x_i when no x_j is 0)."""
 
     @staticmethod
     def forward(ctx, x, axis, keepdim):
-        ctx.save_for_backward(x)
+        y = np.prod(x, axis=axis, keepdims=keepdim)
+        ctx.save_for_backward(x, y)
         ctx.axis, ctx.keepdim = axis, keepdim
-        return np.prod(x, axis=axis, keepdims=keepdim)
+        return y
 
     @staticmethod
     def backward(ctx, g):
-        (x,) = ctx.saved_tensors
+        x, y = ctx.saved_tensors
         axis = ctx.axis
         if axis is None:
-            flat = np.reshape(x, (-1,))
-            return (np.reshape(_prod_others(flat, 0), np.shape(x)) * g, None, None)
-        g = _keep(g, (axis,), ctx.keepdim)
-        return (_prod_others(x, axis) * g, None, None)
+            g, y = np.reshape(g, (1,) * np.ndim(x)), np.reshape(y, (1,) * np.ndim(x))
+        else:
+            g, y = _keep(g, (axis,), ctx.keepdim), _keep(y, (axis,), ctx.keepdim)
+        if not np.any(_raw(x) == 0):
+            return (g * (y / x), None, None)
+        if axis is None:
+            others = np.reshape(_prod_others(np.reshape(x, (-1,)), 0), np.shape(x))
+        else:
+            others = _prod_others(x, axis)
+        return (g * others, None, None)
+
+
+def _raw(x):
+    return x._data if isinstance(x, Tensor) else x
 
 
 def _prod_others(x, axis):
-    """Product of all other entries along ``axis``: exclusive cumprods from both ends."""
+    """Product of all other entries along ``axis``, without dividing (zeros allowed)."""
+    if isinstance(x, Tensor):
+        # Higher order needs a differentiable form: stack n copies of x, copy i with a 1 in
+        # place of x_i, and multiply along the axis (n^2 work, only under create_graph).
+        n = x.shape[axis]
+        shape = [1] * (x.ndim + 1)
+        shape[0] = shape[axis + 1] = n
+        eye = np.eye(n, dtype=bool).reshape(shape)
+        p = prod(np.where(eye, 1.0, np.expand_dims(x, 0)), axis + 1, keepdim=True)
+        return np.reshape(np.swapaxes(p, 0, axis + 1), np.shape(x))
+    # Exclusive cumulative products from both ends.
     ones = np.ones_like(np.take(x, [0], axis=axis))
-    left = np.cumprod(np.concatenate([ones, np.take(x, range(x.shape[axis] - 1), axis=axis)],
-                                     axis=axis), axis=axis)
-    rev = np.flip(x, axis=axis)
-    right = np.cumprod(np.concatenate([ones, np.take(rev, range(x.shape[axis] - 1),
-                                                     axis=axis)], axis=axis), axis=axis)
+    head = np.take(x, range(x.shape[axis] - 1), axis=axis)
+    tail = np.take(np.flip(x, axis=axis), range(x.shape[axis] - 1), axis=axis)
+    left = np.cumprod(np.concatenate([ones, head], axis=axis), axis=axis)
+    right = np.cumprod(np.concatenate([ones, tail], axis=axis), axis=axis)
     return left * np.flip(right, axis=axis)
 
 
 def prod(input, dim=None, keepdim=False, *, dtype=None):
+    x = input if dtype is None else input.to(dtype)
+    if dtype is None and x._data.dtype.kind in "bi" and x._data.dtype != np.int64:
+        x = x.to(np.dtype(np.int64))  # PyTorch multiplies bools and small ints as int64
     if dim is not None:
-        dim = dims(dim, input._data.ndim)[0]
-    out = Prod.apply(input, dim, bool(keepdim))
-    return out if dtype is None else out.to(dtype)
+        dim = _axes(x._data, dim)
+        dim = dim[0] if dim else None
+    return Prod.apply(x, dim, bool(keepdim))
 
 
-def var(input, dim=None, *, correction=1, keepdim=False, unbiased=None):
-    """Composite: sum((x - mean)^2) / (N - correction)."""
-    if unbiased is not None:
-        correction = 1 if unbiased else 0
-    if isinstance(correction, bool):
-        correction = int(correction)
+def _correction(unbiased, correction) -> int:
+    if correction is None:
+        return 1 if unbiased is None or unbiased else 0
+    return int(correction)
+
+
+def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """Composite: sum((x - mean)^2) / (N - correction); ``var(x, unbiased)`` as PyTorch."""
+    if isinstance(dim, bool):
+        dim, unbiased = None, dim
+    correction = _correction(unbiased, correction)
     axes = _axes(input._data, dim)
     shape = input._data.shape
     n = int(np.prod([shape[a] for a in axes])) if axes is not None else input._data.size
     mu = mean(input, axes, keepdim=True)
     d = input - mu
-    return sum(d * d, axes, keepdim) / max(n - correction, 0)
+    # N <= correction divides by zero: inf or nan, as PyTorch.
+    return sum(d * d, axes, keepdim) / builtins.max(n - correction, 0)
 
 
-def std(input, dim=None, *, correction=1, keepdim=False, unbiased=None):
-    return var(input, dim, correction=correction, keepdim=keepdim, unbiased=unbiased).sqrt()
+class StdFromVar(Primitive):
+    """y = sqrt(v) for a variance v;  dy/dv = 1/(2y), taken as 0 where y = 0 (as PyTorch)."""
+
+    node_name = "StdBackward0"
+
+    @staticmethod
+    def forward(ctx, v):
+        y = np.sqrt(v)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        (y,) = ctx.saved_tensors
+        nonzero = y != 0
+        return (g / (2 * np.where(nonzero, y, 1)) * nonzero,)
 
 
-def var_mean(input, dim=None, *, correction=1, keepdim=False):
-    return var(input, dim, correction=correction, keepdim=keepdim), mean(input, dim, keepdim)
+def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    return StdFromVar.apply(var(input, dim, unbiased, keepdim, correction=correction))
 
 
-def std_mean(input, dim=None, *, correction=1, keepdim=False):
-    return std(input, dim, correction=correction, keepdim=keepdim), mean(input, dim, keepdim)
+def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    if isinstance(dim, bool):
+        dim, unbiased = None, dim
+    return (var(input, dim, unbiased, keepdim, correction=correction),
+            mean(input, dim, keepdim))
+
+
+def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    if isinstance(dim, bool):
+        dim, unbiased = None, dim
+    return (std(input, dim, unbiased, keepdim, correction=correction),
+            mean(input, dim, keepdim))
 
 
 class Amax(Primitive):
@@ -165,10 +224,21 @@ def amin(input, dim=(), keepdim=False):
 
 def _extreme(input, dim, keepdim, use_min, name):
     axes = None if dim == () or dim is None else _axes(input._data, dim)
-    if input._data.size == 0:
-        raise IndexError(f"{name}(): Expected reduction dim to be specified for input.numel() "
-                         "== 0. Specify the reduction dim with the 'dim' argument.")
+    _check_nonempty(input._data, axes, name)
     return Amax.apply(input, axes, bool(keepdim), use_min)
+
+
+def _check_nonempty(x, axes, name, hint=True) -> None:
+    """PyTorch's errors for max-like reductions over nothing."""
+    if x.size:
+        return
+    if axes is None:
+        raise (RuntimeError if hint else IndexError)(
+            f"{name}(): Expected reduction dim to be specified for input.numel() == 0."
+            + (" Specify the reduction dim with the 'dim' argument." if hint else ""))
+    for a in axes:
+        if x.shape[a] == 0:
+            raise IndexError(f"{name}(): Expected reduction dim {a} to have non-zero size.")
 
 
 class MaxDim(Primitive):
@@ -178,16 +248,17 @@ class MaxDim(Primitive):
 
     @staticmethod
     def forward(ctx, x, dim, keepdim, idx):
-        ctx.idx, ctx.dim, ctx.keepdim, ctx.in_shape = idx, dim, keepdim, np.shape(x)
-        return np.take_along_axis(x, idx, axis=dim) if keepdim else np.squeeze(
-            np.take_along_axis(x, idx, axis=dim), axis=dim)
+        ctx.idx, ctx.dim, ctx.keepdim, ctx.n = idx, dim, keepdim, np.shape(x)[dim]
+        y = np.take_along_axis(x, idx, axis=dim)
+        return y if keepdim else np.squeeze(y, axis=dim)
 
     @staticmethod
     def backward(ctx, g):
-        from .indexing import scatter_into
-
         g = g if ctx.keepdim else np.expand_dims(g, ctx.dim)
-        return (scatter_into(ctx.in_shape, ctx.dim, ctx.idx, g), None, None, None)
+        shape = [1] * np.ndim(ctx.idx)
+        shape[ctx.dim] = ctx.n
+        hit = np.arange(ctx.n).reshape(shape) == ctx.idx  # one-hot at the chosen index
+        return (np.where(hit, g, 0), None, None, None)
 
 
 def _max_min(input, dim, keepdim, use_min, other=None):
@@ -201,9 +272,7 @@ def _max_min(input, dim, keepdim, use_min, other=None):
     x = input._data
     if x.ndim == 0:
         return values_indices(input.clone(), Tensor._make(np.array(0), False, None))
-    if x.shape[d] == 0:
-        raise IndexError(f"{'min' if use_min else 'max'}(): Expected reduction dim {d} to have "
-                         "non-zero size.")
+    _check_nonempty(x, (d,), "min" if use_min else "max")
     idx = np.expand_dims((np.argmin if use_min else np.argmax)(x, axis=d), d)
     values = MaxDim.apply(input, d, bool(keepdim), idx)
     indices = idx if keepdim else np.squeeze(idx, axis=d)
@@ -224,12 +293,16 @@ def min(input, dim=None, keepdim=False, *, other=None):  # noqa: A001
 
 def _arg(fn, input, dim, keepdim):
     x = input._data
+    name = "argmin" if fn is np.argmin else "argmax"
     if dim is None:
+        _check_nonempty(x, None, name, hint=False)
         r = np.asarray(fn(x))
         if keepdim:
             r = r.reshape((1,) * x.ndim)
     else:
         d = dims(dim, x.ndim)[0]
+        if x.ndim:
+            _check_nonempty(x, (d,), name)
         r = fn(x, axis=d, keepdims=keepdim) if x.ndim else np.asarray(0)
     return Tensor._make(np.asarray(r, dtype=np.int64), False, None)
 
@@ -250,14 +323,15 @@ class LogSumExp(Primitive):
         m = np.max(x, axis=axes, keepdims=True)
         m = np.where(np.isfinite(m), m, 0)
         y = np.log(np.sum(np.exp(x - m), axis=axes, keepdims=True)) + m
-        ctx.save_for_backward(x, y)
+        out = y if keepdim else np.squeeze(y, axis=axes)
+        ctx.save_for_backward(x, out)  # the output itself: create_graph differentiates it
         ctx.axes, ctx.keepdim = axes, keepdim
-        return y if keepdim else np.squeeze(y, axis=axes)
+        return out
 
     @staticmethod
     def backward(ctx, g):
         x, y = ctx.saved_tensors
-        g = _keep(g, ctx.axes, ctx.keepdim)
+        g, y = _keep(g, ctx.axes, ctx.keepdim), _keep(y, ctx.axes, ctx.keepdim)
         return (g * np.exp(x - y), None, None)
 
 
@@ -267,19 +341,69 @@ def logsumexp(input, dim, keepdim=False):
     return LogSumExp.apply(_float(input), _axes(input._data, dim), bool(keepdim))
 
 
+class Norm(Primitive):
+    """y = (sum |x|^p)^(1/p) over axes;  dy/dx = sign(x) |x|^(p-1) / y^(p-1).
+
+    As PyTorch, the gradient is 0 where y = 0 (and, for p < 1, where x = 0) instead of nan.
+    """
+
+    node_name = "LinalgVectorNormBackward0"
+
+    @staticmethod
+    def forward(ctx, x, p, axes, keepdim):
+        a = np.abs(x)
+        if p == 2:
+            y = np.sqrt(np.sum(x * x, axis=axes, keepdims=keepdim))
+        elif p == 1:
+            y = np.sum(a, axis=axes, keepdims=keepdim)
+        else:
+            y = np.sum(a ** p, axis=axes, keepdims=keepdim) ** (1.0 / p)
+        y = np.asarray(y, dtype=x.dtype)
+        ctx.save_for_backward(x, y)
+        ctx.p, ctx.axes, ctx.keepdim = p, axes, keepdim
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        x, y = ctx.saved_tensors
+        p = ctx.p
+        y, g = _keep(y, ctx.axes, ctx.keepdim), _keep(g, ctx.axes, ctx.keepdim)
+        nonzero = y != 0
+        safe_y = np.where(nonzero, y, 1)
+        if p == 2:
+            return (x * (g / safe_y * nonzero), None, None, None)
+        if p == 1:
+            return (np.sign(x) * g, None, None, None)
+        a = np.abs(x)
+        elem = np.sign(x) * np.where(a == 0, 0, np.where(a == 0, 1, a) ** (p - 1))
+        return (elem * (g / safe_y ** (p - 1) * nonzero), None, None, None)
+
+
+class NormZero(Primitive):
+    """y = number of nonzero x over axes;  PyTorch gives no gradient (None) for it."""
+
+    node_name = "LinalgVectorNormBackward0"
+
+    @staticmethod
+    def forward(ctx, x, axes, keepdim):
+        return np.sum(x != 0, axis=axes, keepdims=keepdim).astype(x.dtype)
+
+    @staticmethod
+    def backward(ctx, g):
+        return (None, None, None)
+
+
 def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
-    """Composite: (sum |x|^p)^(1/p); p = 2 / 'fro' as sqrt(sum x^2)."""
-    if p in ("fro", 2, 2.0, None):
-        return sum(input * input, dim, keepdim).sqrt()
-    if p in (float("inf"), "inf"):
-        return amax(input.abs(), () if dim is None else dim, keepdim)
-    if p in (float("-inf"),):
-        return amin(input.abs(), () if dim is None else dim, keepdim)
-    if p == 1:
-        return sum(input.abs(), dim, keepdim)
+    """The vector p-norm over ``dim`` (all elements when None); 'fro' is p = 2."""
+    x = input if dtype is None else input.to(dtype)
+    axes = _axes(x._data, dim)
+    if p in ("fro", None):
+        p = 2
+    if p in (float("inf"), float("-inf")):
+        return (amax if p > 0 else amin)(x.abs(), () if axes is None else axes, keepdim)
     if p == 0:
-        return sum((input != 0).to(input.dtype), dim, keepdim)
-    return sum(input.abs() ** p, dim, keepdim) ** (1.0 / p)
+        return NormZero.apply(x, axes, bool(keepdim))
+    return Norm.apply(x, float(p), axes, bool(keepdim))
 
 
 class Cumsum(Primitive):
@@ -288,11 +412,13 @@ class Cumsum(Primitive):
     @staticmethod
     def forward(ctx, x, dim):
         ctx.dim = dim
-        return np.cumsum(x, axis=dim)
+        return np.cumsum(x, axis=dim).reshape(np.shape(x))  # NumPy makes 0-d inputs 1-d
 
     @staticmethod
     def backward(ctx, g):
         d = ctx.dim
+        if np.ndim(g) == 0:
+            return (g, None)
         return (np.flip(np.cumsum(np.flip(g, d), axis=d), d), None)
 
 
@@ -309,14 +435,19 @@ def cumprod(input, dim, *, dtype=None):
     return Tensor._make(np.cumprod(input._data, axis=d), False, None)
 
 
+def _logical_reduce(fn, input, dim, keepdim):
+    x = input._data
+    out = np.asarray(fn(x, axis=_axes(x, dim), keepdims=bool(keepdim)))
+    # PyTorch keeps uint8 for uint8 inputs; every other dtype gives bool.
+    return Tensor._make(out.astype(np.uint8) if x.dtype == np.uint8 else out, False, None)
+
+
 def all(input, dim=None, keepdim=False):  # noqa: A001
-    axes = _axes(input._data, dim)
-    return Tensor._make(np.asarray(np.all(input._data, axis=axes, keepdims=keepdim)), False, None)
+    return _logical_reduce(np.all, input, dim, keepdim)
 
 
 def any(input, dim=None, keepdim=False):  # noqa: A001
-    axes = _axes(input._data, dim)
-    return Tensor._make(np.asarray(np.any(input._data, axis=axes, keepdims=keepdim)), False, None)
+    return _logical_reduce(np.any, input, dim, keepdim)
 
 
 def count_nonzero(input, dim=None):
