@@ -1,0 +1,7 @@
+"""``ember.nn`` (``torch.nn``): modules, parameters, functional, init and utils."""
+
+from . import functional, init, utils  # noqa: F401
+from .modules import *  # noqa: F401,F403
+from .modules import Module  # noqa: F401
+from .modules.module import _IncompatibleKeys  # noqa: F401
+from .parameter import Buffer, Parameter  # noqa: F401

@@ -1,0 +1,409 @@
+"""Fused loss primitives: one graph node per loss, forward and backward in closed form.
+
+Notation: r is the incoming gradient per loss element (g itself for 'none' and 'sum', g / n
+for 'mean'). Class-index losses work on rows: the class axis (1, or 0 when unbatched) is
+moved last and the rest flattened, so x is (M, C) and the target t is (M,).
+Backward rules use only operators and NumPy functions that ember dispatches for Tensors,
+so ``create_graph=True`` differentiates through them (see docs/CORE.md).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..autograd.function import Primitive
+from ..tensor import Tensor
+from ._ops import _sigmoid
+
+
+def _reduce(loss, reduction: str, denom):
+    if reduction == "none":
+        return loss
+    total = loss.sum()
+    if reduction == "sum":
+        return total
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return total / denom
+
+
+def _coef(g, reduction: str, denom):
+    if reduction == "mean":
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return g / denom
+    return g
+
+
+# ---- elementwise losses of d = x - y ---------------------------------------------------
+class _Pointwise(Primitive):
+    """L = reduce(f(d)), d = x - y;  dL/dx = r * f'(d),  dL/dy = -dL/dx."""
+
+    @classmethod
+    def forward(cls, ctx, x, y, reduction, param):
+        ctx.save_for_backward(x, y)
+        ctx.reduction, ctx.param = reduction, param
+        loss = cls.value(x - y, param)
+        return _reduce(loss, reduction, np.size(loss))
+
+    @classmethod
+    def backward(cls, ctx, g):
+        x, y = ctx.saved_tensors
+        d = x - y
+        gd = cls.deriv(d, ctx.param) * _coef(g, ctx.reduction, np.size(d))
+        need_x, need_y = ctx.needs_input_grad[:2]
+        return (gd if need_x else None), (-gd if need_y else None), None, None
+
+
+class MseLoss(_Pointwise):
+    """f(d) = d^2;  f'(d) = 2 d."""
+
+    @staticmethod
+    def value(d, p):
+        return d * d
+
+    @staticmethod
+    def deriv(d, p):
+        return d * 2.0
+
+
+class L1LossMean(_Pointwise):
+    """f(d) = |d|;  f'(d) = sign(d)."""
+
+    node_name = "MeanBackward0"
+
+    @staticmethod
+    def value(d, p):
+        return np.abs(d)
+
+    @staticmethod
+    def deriv(d, p):
+        return np.sign(d)
+
+
+class L1LossSum(L1LossMean):
+    node_name = "SumBackward0"
+
+
+class L1LossNone(L1LossMean):
+    node_name = "AbsBackward0"
+
+
+class SmoothL1Loss(_Pointwise):
+    """f(d) = d^2 / (2 beta) if |d| < beta else |d| - beta / 2;
+    f'(d) = d / beta if |d| < beta else sign(d)  (beta = 0: the L1 loss)."""
+
+    @staticmethod
+    def value(d, beta):
+        a = np.abs(d)
+        if beta == 0:
+            return a
+        return np.where(a < beta, d * d * (0.5 / beta), a - 0.5 * beta)
+
+    @staticmethod
+    def deriv(d, beta):
+        if beta == 0:
+            return np.sign(d)
+        return np.where(np.abs(d) < beta, d * (1.0 / beta), np.sign(d))
+
+
+class HuberLoss(_Pointwise):
+    """f(d) = d^2 / 2 if |d| < delta else delta (|d| - delta / 2);
+    f'(d) = d if |d| < delta else delta * sign(d)."""
+
+    @staticmethod
+    def value(d, delta):
+        a = np.abs(d)
+        return np.where(a < delta, d * d * 0.5, (a - 0.5 * delta) * delta)
+
+    @staticmethod
+    def deriv(d, delta):
+        return np.where(np.abs(d) < delta, d, np.sign(d) * delta)
+
+
+# ---- binary cross-entropy --------------------------------------------------------------
+class BinaryCrossEntropy(Primitive):
+    """L = -w (y log x + (1 - y) log(1 - x)), each log clamped at -100;
+    dL/dx = w (x - y) / max(x (1 - x), 1e-12),  dL/dy = w (log(1 - x) - log x) (clamped)."""
+
+    @staticmethod
+    def forward(ctx, x, y, w, reduction):
+        ctx.save_for_backward(x, y)
+        ctx.w, ctx.reduction = w, reduction
+        lx, l1x = _clamped_logs(x)
+        loss = (y - 1.0) * l1x - y * lx
+        if w is not None:
+            loss = loss * w
+        return _reduce(loss, reduction, np.size(loss))
+
+    @staticmethod
+    def backward(ctx, g):
+        x, y = ctx.saved_tensors
+        w, coef = ctx.w, _coef(g, ctx.reduction, np.size(x))
+        if w is not None:
+            coef = coef * w
+        gx = gy = None
+        if ctx.needs_input_grad[0]:
+            gx = (x - y) / np.maximum(x * (1.0 - x), 1e-12) * coef
+        if ctx.needs_input_grad[1]:
+            lx, l1x = _clamped_logs(x)
+            gy = (l1x - lx) * coef
+        return gx, gy, None, None
+
+
+def _clamped_logs(x):
+    with np.errstate(divide="ignore"):
+        return np.maximum(np.log(x), -100.0), np.maximum(np.log1p(-x), -100.0)
+
+
+class BCEWithLogits(Primitive):
+    """L = w [(1 - y) x + l softplus(-x)], l = 1 + (pw - 1) y (l = 1 without pos_weight pw),
+    softplus(-x) = log1p(exp(-|x|)) + max(-x, 0) (stable for any x);
+    dL/dx = w (l sigmoid(x) - pw y)  (w (sigmoid(x) - y) without pw),
+    dL/dy = w ((pw - 1) softplus(-x) - x)."""
+
+    node_name = "BinaryCrossEntropyWithLogitsBackward0"
+
+    @staticmethod
+    def forward(ctx, x, y, w, pw, reduction):
+        ctx.save_for_backward(x, y)
+        ctx.w, ctx.pw, ctx.reduction = w, pw, reduction
+        sp = _softplus_neg(x)
+        if pw is None:
+            loss = (1.0 - y) * x + sp
+        else:
+            loss = (1.0 - y) * x + ((pw - 1.0) * y + 1.0) * sp
+        if w is not None:
+            loss = loss * w
+        return _reduce(loss, reduction, np.size(loss))
+
+    @staticmethod
+    def backward(ctx, g):
+        x, y = ctx.saved_tensors
+        w, pw = ctx.w, ctx.pw
+        coef = _coef(g, ctx.reduction, np.size(x))
+        if w is not None:
+            coef = coef * w
+        gx = gy = None
+        if ctx.needs_input_grad[0]:
+            s = _sigmoid(x)
+            gx = (s - y if pw is None else ((pw - 1.0) * y + 1.0) * s - pw * y) * coef
+        if ctx.needs_input_grad[1]:
+            gy = (-x if pw is None else (pw - 1.0) * _softplus_neg(x) - x) * coef
+        return gx, gy, None, None, None
+
+
+def _softplus_neg(x):
+    """softplus(-x) = log(1 + exp(-x)), without overflow."""
+    return np.log1p(np.exp(-np.abs(x))) + np.maximum(-x, 0.0)
+
+
+# ---- class-index losses ----------------------------------------------------------------
+def to_rows(a):
+    """(N, C, d1, ...) -> (N*d1*..., C); (C,) -> (1, C); (N, C) unchanged."""
+    nd = np.ndim(a)
+    if nd == 2:
+        return a
+    if nd == 1:
+        return np.reshape(a, (1, -1))
+    a = np.transpose(a, (0,) + tuple(range(2, nd)) + (1,))
+    return np.reshape(a, (-1, np.shape(a)[-1]))
+
+
+def from_rows(g2, shape: tuple):
+    """Inverse of ``to_rows`` for a gradient of an input of ``shape``."""
+    nd = len(shape)
+    if nd == 2:
+        return g2
+    if nd == 1:
+        return np.reshape(g2, shape)
+    g = np.reshape(g2, (shape[0],) + tuple(shape[2:]) + (shape[1],))
+    return np.transpose(g, (0, nd - 1) + tuple(range(1, nd - 1)))
+
+
+class IndexSpec:
+    """Targets and weights of a class-index loss, prepared once by the functional wrapper.
+
+    t: (M,) class per row (ignored rows set to 0); valid: (M,) 0/1 mask or None (no row
+    ignored); w_row: (M,) per-row weight w_{t_i} v_i or None (all 1); wc: (C,) class
+    weights or None; denom: the 'mean' divisor sum_i w_i; out_shape: the 'none' shape.
+    """
+
+    __slots__ = ("t", "rows", "valid", "w_row", "wc", "reduction", "eps", "denom",
+                 "out_shape")
+
+    def onehot(self, shape, dtype) -> np.ndarray:
+        oh = np.zeros(shape, dtype=dtype)
+        oh[self.rows, self.t] = 1
+        return oh
+
+
+def _rowwise(r, v):
+    """r (a scalar or (M,)) times a per-row factor v (None = 1), as an (M, 1) column."""
+    if v is not None:
+        r = r * v
+    return np.expand_dims(r, 1) if np.ndim(r) == 1 else r
+
+
+def _row_grad(r, spec: IndexSpec):
+    """(M,) or scalar incoming gradient per row."""
+    if spec.reduction == "none":
+        return np.reshape(r, (-1,))
+    return _coef(r, "mean" if spec.reduction == "mean" else "sum", spec.denom)
+
+
+class CrossEntropy(Primitive):
+    """Fused log_softmax + nll_loss over class indices, with p = softmax(x_i):
+    L_i = (1 - eps) w_i (-log p_{i,t_i}) + eps/C v_i sum_c wc_c (-log p_ic)
+    (wc: class weights, 1 if none; w_i = wc_{t_i} v_i; v_i = 0 on ignored rows);
+    'mean' divides the sum by sum_i w_i.
+    dL/dx_ic = r_i [p_ic ((1 - eps) w_i + eps/C v_i W) - (1 - eps) w_i [c = t_i]
+                    - eps/C v_i wc_c],  W = sum_c wc_c."""
+
+    node_name = "NllLossBackward0"
+
+    @staticmethod
+    def forward(ctx, x, spec):
+        x2 = to_rows(x)
+        sh = x2 - x2.max(axis=1, keepdims=True)
+        e = np.exp(sh)
+        s = e.sum(axis=1, keepdims=True)
+        lse = np.log(s)[:, 0]
+        loss = lse - sh[spec.rows, spec.t]
+        if spec.w_row is not None:
+            loss = loss * spec.w_row
+        eps = spec.eps
+        if eps:
+            C = x2.shape[1]
+            wc = spec.wc
+            smooth = lse * (C if wc is None else wc.sum()) - (
+                sh.sum(axis=1) if wc is None else sh @ wc)
+            if spec.valid is not None:
+                smooth = smooth * spec.valid
+            loss = loss * (1.0 - eps) + smooth * (eps / C)
+        ctx.save_for_backward(x)
+        ctx.spec, ctx.e, ctx.s = spec, e, s
+        out = _reduce(loss, spec.reduction, spec.denom)
+        return np.reshape(out, spec.out_shape) if spec.reduction == "none" else out
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        spec = ctx.spec
+        r = _row_grad(g, spec)
+        eps = spec.eps
+        graph = isinstance(x, Tensor)
+        if graph:
+            from ..ops.softmax import softmax
+
+            p = softmax(to_rows(x), 1)
+        else:
+            p = ctx.e / ctx.s
+        M, C = p.shape
+        w_i = spec.w_row if spec.w_row is not None else spec.valid
+        if eps:
+            W = C if spec.wc is None else float(spec.wc.sum())
+            v = spec.valid if spec.valid is not None else np.ones(M, p.dtype)
+            a = (np.ones(M, p.dtype) if w_i is None else w_i) * (1.0 - eps) + v * (eps * W / C)
+            gx = p * _rowwise(r, a)
+        elif graph:
+            gx = p * _rowwise(r, w_i)
+        else:
+            gx = p
+            gx *= _rowwise(r, w_i)
+        hot = _rowwise(r * (1.0 - eps), w_i)
+        if graph:
+            gx = gx - spec.onehot((M, C), p.dtype) * hot
+        else:
+            gx[spec.rows, spec.t] -= hot if np.ndim(hot) == 0 else hot[:, 0]
+        if eps:
+            wc = np.ones(C, p.dtype) if spec.wc is None else spec.wc
+            gx = gx - _rowwise(r, spec.valid) * (wc * (eps / C))
+        return from_rows(gx, tuple(np.shape(x))), None
+
+
+class CrossEntropySmooth(CrossEntropy):
+    node_name = "AddBackward0"
+
+
+class NllLoss(Primitive):
+    """L_i = -w_i x_{i,t_i} (x holds log-probabilities), reduced as in CrossEntropy;
+    dL/dx_ic = -r_i w_i [c = t_i]."""
+
+    @staticmethod
+    def forward(ctx, x, spec):
+        x2 = to_rows(x)
+        loss = -x2[spec.rows, spec.t]
+        if spec.w_row is not None:
+            loss = loss * spec.w_row
+        ctx.spec, ctx.shape, ctx.dtype = spec, np.shape(x), x2.dtype
+        ctx.rows_shape = x2.shape
+        out = _reduce(loss, spec.reduction, spec.denom)
+        return np.reshape(out, spec.out_shape) if spec.reduction == "none" else out
+
+    @staticmethod
+    def backward(ctx, g):
+        spec = ctx.spec
+        w_i = spec.w_row if spec.w_row is not None else spec.valid
+        hot = -_rowwise(_row_grad(g, spec), w_i)
+        if isinstance(g, Tensor):
+            gx = spec.onehot(ctx.rows_shape, ctx.dtype) * hot
+        else:
+            gx = np.zeros(ctx.rows_shape, ctx.dtype)
+            gx[spec.rows, spec.t] = hot if np.ndim(hot) == 0 else hot[:, 0]
+        return from_rows(gx, ctx.shape), None
+
+
+class CrossEntropyProb(Primitive):
+    """Cross entropy with class probabilities y, p = softmax(x_i), y' = (1 - eps) y + eps/C:
+    L_i = -sum_c wc_c y'_ic log p_ic;  'mean' divides by the number of rows M.
+    dL/dx_ic = r_i (p_ic S_i - wc_c y'_ic),  S_i = sum_c wc_c y'_ic;
+    dL/dy_ic = -(1 - eps) r_i wc_c log p_ic;  dL/dwc_c = -sum_i r_i y'_ic log p_ic."""
+
+    node_name = "DivBackward1"
+
+    @staticmethod
+    def forward(ctx, x, y, wc, reduction, eps):
+        x2, y2 = to_rows(x), to_rows(y)
+        sh = x2 - x2.max(axis=1, keepdims=True)
+        logp = sh - np.log(np.exp(sh).sum(axis=1, keepdims=True))
+        C = x2.shape[1]
+        yp = y2 if not eps else y2 * (1.0 - eps) + eps / C
+        wy = yp if wc is None else yp * wc
+        loss = -(wy * logp).sum(axis=1)
+        ctx.save_for_backward(x, y, wc)
+        ctx.logp, ctx.reduction, ctx.eps = logp, reduction, eps
+        out = _reduce(loss, reduction, x2.shape[0])
+        if reduction == "none":
+            return np.reshape(out, np.shape(x)[:1] + np.shape(x)[2:] if np.ndim(x) > 1 else ())
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        x, y, wc = ctx.saved_tensors
+        eps = ctx.eps
+        if isinstance(x, Tensor):
+            from ..ops.softmax import log_softmax
+
+            logp = log_softmax(to_rows(x), 1)
+        else:
+            logp = ctx.logp
+        y2 = to_rows(y)
+        M, C = np.shape(logp)
+        r = np.reshape(g, (-1,)) if ctx.reduction == "none" else _coef(g, ctx.reduction, M)
+        rcol = np.expand_dims(r, 1) if np.ndim(r) == 1 else r
+        yp = y2 if not eps else y2 * (1.0 - eps) + eps / C
+        wy = yp if wc is None else yp * wc
+        need_x, need_y, need_w = ctx.needs_input_grad[:3]
+        gx = gy = gw = None
+        if need_x:
+            gx = from_rows((np.exp(logp) * wy.sum(axis=1, keepdims=True) - wy) * rcol,
+                           tuple(np.shape(x)))
+        if need_y:
+            wl = logp if wc is None else logp * wc
+            gy = from_rows(wl * rcol * -(1.0 - eps), tuple(np.shape(y)))
+        if need_w:
+            gw = -(yp * logp * rcol).sum(axis=0)
+        return gx, gy, gw, None, None
+
+
+class CrossEntropyProbSum(CrossEntropyProb):
+    node_name = "NegBackward0"

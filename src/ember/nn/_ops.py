@@ -1,0 +1,190 @@
+"""nn's own primitives: activations, dropout, constant padding (losses: ``_loss_ops.py``).
+
+Each class states its derivative and ``backward`` implements that formula. Backward rules use
+operators and NumPy functions that ember dispatches for Tensors, so ``create_graph=True``
+works through them (see docs/CORE.md).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..autograd.function import Primitive
+from ..tensor import Tensor
+from ._erf import erf as _erf_np
+
+_SQRT_HALF = math.sqrt(0.5)
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+_TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
+_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+_GELU_C = 0.044715
+
+
+def _sigmoid(x):
+    """sigmoid(x) = (1 + tanh(x/2)) / 2: no overflow for large |x|."""
+    return (np.tanh(x * 0.5) + 1.0) * 0.5
+
+
+class Erf(Primitive):
+    """y = erf(x);  dy/dx = 2/sqrt(pi) * exp(-x^2)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return _erf_np(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return (g * (_TWO_OVER_SQRT_PI * np.exp(-(x * x))),)
+
+
+def _erf(x):
+    """erf on an array, or on a Tensor (recorded) when a backward runs with create_graph."""
+    return Erf.apply(x) if isinstance(x, Tensor) else _erf_np(x)
+
+
+class LeakyRelu(Primitive):
+    """y = x if x > 0 else slope * x;  dy/dx = 1 if x > 0 else slope."""
+
+    node_name = "LeakyReluBackward0"
+
+    @staticmethod
+    def forward(ctx, x, slope):
+        ctx.save_for_backward(x)
+        ctx.slope = slope
+        return np.where(x > 0, x, x * slope)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return np.where(x > 0, g, g * ctx.slope), None
+
+
+class Elu(Primitive):
+    """y = x if x > 0 else alpha * (exp(x) - 1);  dy/dx = 1 if x > 0 else alpha * exp(x)."""
+
+    node_name = "EluBackward0"
+
+    @staticmethod
+    def forward(ctx, x, alpha):
+        ctx.save_for_backward(x)
+        ctx.alpha = alpha
+        # min(x, 0) keeps expm1 from overflowing on the branch that where() discards.
+        return np.where(x > 0, x, np.expm1(np.minimum(x, 0)) * alpha)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return np.where(x > 0, g, g * (np.exp(np.minimum(x, 0)) * ctx.alpha)), None
+
+
+class Gelu(Primitive):
+    """y = x * Phi(x), Phi(x) = (1 + erf(x / sqrt 2)) / 2;
+    dy/dx = Phi(x) + x * exp(-x^2 / 2) / sqrt(2 pi)."""
+
+    node_name = "GeluBackward0"
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x * ((_erf_np(x * _SQRT_HALF) + 1.0) * 0.5)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        cdf = (_erf(x * _SQRT_HALF) + 1.0) * 0.5
+        pdf = np.exp(x * x * -0.5) * _INV_SQRT_2PI
+        return (g * (cdf + x * pdf),)
+
+
+class GeluTanh(Primitive):
+    """y = x/2 * (1 + tanh(u)), u = sqrt(2/pi) (x + 0.044715 x^3);
+    dy/dx = (1 + tanh u)/2 + x/2 * (1 - tanh^2 u) * sqrt(2/pi) (1 + 3 * 0.044715 x^2)."""
+
+    node_name = "GeluBackward0"
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        t = np.tanh((x + x * x * x * _GELU_C) * _SQRT_2_OVER_PI)
+        return x * 0.5 * (t + 1.0)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        x2 = x * x
+        t = np.tanh((x + x2 * x * _GELU_C) * _SQRT_2_OVER_PI)
+        du = (x2 * (3.0 * _GELU_C) + 1.0) * _SQRT_2_OVER_PI
+        return (g * ((t + 1.0) * 0.5 + x * 0.5 * (1.0 - t * t) * du),)
+
+
+class Silu(Primitive):
+    """y = x * s, s = sigmoid(x);  dy/dx = s * (1 + x * (1 - s))."""
+
+    node_name = "SiluBackward0"
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x * _sigmoid(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        s = _sigmoid(x)
+        return (g * (s * (x * (1.0 - s) + 1.0)),)
+
+
+class DropoutMul(Primitive):
+    """y = x * m, m a fixed mask of 0 and 1/(1-p);  dy/dx = m."""
+
+    node_name = "MulBackward0"
+
+    @staticmethod
+    def forward(ctx, x, mask):
+        ctx.mask = mask
+        return x * mask
+
+    @staticmethod
+    def backward(ctx, g):
+        return g * ctx.mask, None
+
+
+def _crop_slices(shape, pads) -> tuple:
+    """Slices removing the negative (cropping) part of ``pads`` = ((lo, hi), ...) per axis."""
+    return tuple(slice(-lo if lo < 0 else 0, n + hi if hi < 0 else n)
+                 for n, (lo, hi) in zip(shape, pads))
+
+
+def _pad_np(x: np.ndarray, pads, value) -> np.ndarray:
+    """Constant padding with negative amounts cropping, as ``F.pad``."""
+    x = x[_crop_slices(x.shape, pads)]
+    grow = [(max(lo, 0), max(hi, 0)) for lo, hi in pads]
+    if not any(lo or hi for lo, hi in grow):
+        return x.copy()
+    shape = tuple(n + lo + hi for n, (lo, hi) in zip(x.shape, grow))
+    out = np.full(shape, value, dtype=x.dtype)
+    out[tuple(slice(lo, lo + n) for n, (lo, _) in zip(x.shape, grow))] = x
+    return out
+
+
+class ConstantPad(Primitive):
+    """y = x padded with a constant (negative pads crop);
+    dL/dx = dL/dy with the padding undone, i.e. padded by the negated amounts."""
+
+    node_name = "ConstantPadNdBackward0"
+
+    @staticmethod
+    def forward(ctx, x, pads, value):
+        ctx.pads = pads
+        return _pad_np(x, pads, value)
+
+    @staticmethod
+    def backward(ctx, g):
+        undo = tuple((-lo, -hi) for lo, hi in ctx.pads)
+        if isinstance(g, Tensor):
+            return ConstantPad.apply(g, undo, 0), None, None
+        return _pad_np(g, undo, 0), None, None

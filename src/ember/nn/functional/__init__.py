@@ -1,0 +1,14 @@
+"""``ember.nn.functional`` (``torch.nn.functional``): layers and losses as plain functions."""
+
+from ._activation import (elu, gelu, hardtanh, leaky_relu, log_softmax, logsigmoid, relu,
+                          relu6, sigmoid, silu, softmax, softplus, tanh)
+from ._loss import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy,
+                    huber_loss, l1_loss, mse_loss, nll_loss, smooth_l1_loss)
+from ._misc import dropout, linear, normalize, one_hot, pad
+
+__all__ = [
+    "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "dropout",
+    "elu", "gelu", "hardtanh", "huber_loss", "l1_loss", "leaky_relu", "linear", "log_softmax",
+    "logsigmoid", "mse_loss", "nll_loss", "normalize", "one_hot", "pad", "relu", "relu6",
+    "sigmoid", "silu", "smooth_l1_loss", "softmax", "softplus", "tanh",
+]

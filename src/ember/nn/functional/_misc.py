@@ -1,0 +1,109 @@
+"""linear, dropout, one_hot, normalize, pad."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ... import ops
+from ...ops.linalg import linear as _linear
+from ...random import _rng
+from ...tensor import Tensor
+from .._ops import ConstantPad, DropoutMul
+
+
+def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """x @ W^T + b, one fused graph node."""
+    return _linear(input, weight, bias)
+
+
+def dropout(input: Tensor, p: float = 0.5, training: bool = True,
+            inplace: bool = False) -> Tensor:
+    """Zero each element with probability p and scale the rest by 1/(1-p) (training only).
+
+    Draws from ember's default generator (``ember.manual_seed`` makes it repeatable).
+    """
+    if p < 0.0 or p > 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if not training or p == 0.0 or input._data.size == 0:
+        return input
+    arr = input._data
+    dtype = arr.dtype if arr.dtype.kind == "f" else np.dtype(np.float32)
+    if p == 1.0:
+        mask = np.zeros(arr.shape, dtype)
+    else:
+        keep = _rng(None).random(arr.shape, dtype=np.float64) >= p
+        mask = keep.astype(dtype)
+        mask *= 1.0 / (1.0 - p)
+    if inplace:
+        input._check_inplace()
+        return input._write(DropoutMul.apply(input._graph_input(), mask))
+    return DropoutMul.apply(input, mask)
+
+
+def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
+    """(..., ) int64 class indices -> (..., num_classes) int64 one-hot rows."""
+    t = tensor._data
+    if t.dtype != np.int64:
+        raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
+    if num_classes == -1:
+        if t.size == 0:
+            raise RuntimeError("Can not infer total number of classes from empty tensor.")
+        num_classes = int(t.max()) + 1
+    if t.size:
+        if t.min() < 0:
+            raise RuntimeError("Class values must be non-negative.")
+        if t.max() >= num_classes:
+            raise RuntimeError("Class values must be smaller than num_classes.")
+    out = (t[..., None] == np.arange(num_classes)).astype(np.int64)
+    return Tensor._make(out, False, None)
+
+
+def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12,
+              out: Tensor | None = None) -> Tensor:
+    """x / max(||x||_p along dim, eps)."""
+    denom = ops.clamp(ops.norm(input, p, dim, keepdim=True), min=eps).expand_as(input)
+    result = input / denom
+    if out is not None:
+        return out.copy_(result)
+    return result
+
+
+def _pairs(pad, ndim: int) -> tuple:
+    """F.pad's flat (last_lo, last_hi, prev_lo, ...) as ((lo, hi), ...) for every axis."""
+    pad = [int(v) for v in pad]
+    if len(pad) % 2:
+        raise RuntimeError("Padding length must be divisible by 2")
+    if len(pad) // 2 > ndim:
+        raise RuntimeError("Padding length should be less than or equal to two times the input "
+                           f"dimension but got padding length {len(pad)} and input of "
+                           f"dimension {ndim}")
+    pairs = [(0, 0)] * ndim
+    for k in range(len(pad) // 2):
+        pairs[ndim - 1 - k] = (pad[2 * k], pad[2 * k + 1])
+    return tuple(pairs)
+
+
+_NP_MODES = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}
+
+
+def pad(input: Tensor, pad, mode: str = "constant", value: float | None = None) -> Tensor:
+    """Pad (or, with negative amounts, crop) the last len(pad)/2 dimensions."""
+    pairs = _pairs(pad, input.dim())
+    if mode == "constant":
+        return ConstantPad.apply(input, pairs, 0.0 if value is None else value)
+    if mode not in _NP_MODES:
+        raise NotImplementedError(f"Unrecognised padding mode {mode}")
+    out = input
+    for axis, (lo, hi) in enumerate(pairs):
+        if lo == 0 and hi == 0:
+            continue
+        n = input.shape[axis]
+        if mode == "reflect" and (lo >= n or hi >= n):
+            raise RuntimeError(
+                "Argument #4: Padding size should be less than the corresponding input "
+                f"dimension, but got: padding ({lo}, {hi}) at dimension {axis} of input "
+                f"{list(input.shape)}")
+        # Gather along the axis: the index pattern NumPy's pad would produce.
+        idx = np.pad(np.arange(n), (lo, hi), mode=_NP_MODES[mode])
+        out = ops.index_select(out, axis, Tensor._make(idx.astype(np.int64), False, None))
+    return out

@@ -1,0 +1,12 @@
+"""nn's module classes (``torch.nn.modules``)."""
+
+from .activation import (ELU, GELU, LeakyReLU, LogSoftmax, ReLU, SiLU, Sigmoid,  # noqa: F401
+                         Softmax, Softplus, Tanh)
+from .container import (ModuleDict, ModuleList, ParameterDict, ParameterList,  # noqa: F401
+                        Sequential)
+from .dropout import Dropout  # noqa: F401
+from .flatten import Flatten, Unflatten  # noqa: F401
+from .linear import Identity, Linear  # noqa: F401
+from .loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss,  # noqa: F401
+                   L1Loss, MSELoss, NLLLoss, SmoothL1Loss)
+from .module import Module  # noqa: F401

@@ -1,0 +1,57 @@
+"""Module.to / float / double: convert parameters in place, keeping their identity."""
+
+from __future__ import annotations
+
+from ... import dtypes as D
+from ...autograd.grad_mode import no_grad
+from ...tensor import Tensor, device as Device
+
+
+def apply_to_tensors(module, fn, recurse: bool = True):
+    """``param.data = fn(param)`` (and the same for grads); buffers are replaced."""
+    if recurse:
+        for child in module.children():
+            child._apply(fn)
+    with no_grad():
+        for param in module._parameters.values():
+            if param is None:
+                continue
+            param.data = fn(param)
+            if param.grad is not None:
+                param.grad.data = fn(param.grad)
+        for key, buf in list(module._buffers.items()):
+            if buf is not None:
+                module._buffers[key] = fn(buf)
+    return module
+
+
+def _parse_to(args: tuple, kwargs: dict):
+    """(device, dtype) from Module.to's overloads."""
+    device, dtype = kwargs.get("device"), kwargs.get("dtype")
+    if "tensor" in kwargs:
+        dtype = kwargs["tensor"].dtype
+    for a in args:
+        if isinstance(a, Tensor):
+            dtype = a.dtype
+        elif isinstance(a, (str, Device)) or isinstance(a, int) and not isinstance(a, bool):
+            device = a
+        elif a is not None:
+            dtype = a
+    return device, dtype
+
+
+def module_to(module, args: tuple, kwargs: dict):
+    device, dtype = _parse_to(args, kwargs)
+    if device is not None:
+        dev = Device(f"cuda:{device}" if isinstance(device, int) else device)
+        if dev.type != "cpu":
+            from ...cuda import _no_cuda
+
+            _no_cuda(str(dev))
+    if dtype is None:
+        return module
+    dt = D.to_dtype(dtype)
+    if not dt.is_floating_point:
+        raise TypeError("nn.Module.to only accepts floating point or complex dtypes, but got "
+                        f"desired dtype={dt}")
+    return module._apply(lambda t: t.to(dt) if t.is_floating_point() else t)

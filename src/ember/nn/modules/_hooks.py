@@ -1,0 +1,94 @@
+"""Hook handles and the global (every-module) forward hooks."""
+
+from __future__ import annotations
+
+import weakref
+from collections import OrderedDict
+from typing import Any, Callable
+
+
+class RemovableHandle:
+    """Returned by ``register_*_hook``: ``remove()`` (or leaving a ``with`` block) unhooks.
+
+    Hooks live in dicts keyed by the handle's ``id``; ``extra_dict`` lists other dicts
+    (e.g. the "with kwargs" flags) to clean up alongside.
+    """
+
+    next_id: int = 0
+
+    def __init__(self, hooks_dict: dict, *, extra_dict=None) -> None:
+        self.hooks_dict_ref = weakref.ref(hooks_dict)
+        self.id = RemovableHandle.next_id
+        RemovableHandle.next_id += 1
+        extras = [] if extra_dict is None else (
+            [extra_dict] if isinstance(extra_dict, dict) else list(extra_dict))
+        self.extra_dict_ref = tuple(weakref.ref(d) for d in extras)
+
+    def remove(self) -> None:
+        for ref in (self.hooks_dict_ref,) + self.extra_dict_ref:
+            d = ref()
+            if d is not None and self.id in d:
+                del d[self.id]
+
+    def __enter__(self) -> "RemovableHandle":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.remove()
+
+
+# Forward hooks registered for every module (``register_module_forward_hook``). Mutated in
+# place only: Module.__call__ tests them by name on its fast path.
+GLOBAL_PRE: "OrderedDict[int, Callable]" = OrderedDict()
+GLOBAL_POST: "OrderedDict[int, Callable]" = OrderedDict()
+
+
+def register_module_forward_pre_hook(hook: Callable) -> RemovableHandle:
+    """``hook(module, args)`` before every module's forward; may return new args."""
+    handle = RemovableHandle(GLOBAL_PRE)
+    GLOBAL_PRE[handle.id] = hook
+    return handle
+
+
+def register_module_forward_hook(hook: Callable, *, always_call: bool = False
+                                 ) -> RemovableHandle:
+    """``hook(module, args, output)`` after every module's forward; may return a new output."""
+    handle = RemovableHandle(GLOBAL_POST)
+    GLOBAL_POST[handle.id] = hook
+    return handle
+
+
+def run_pre_hooks(module, args: tuple, kwargs: dict) -> tuple[tuple, dict]:
+    """Apply the global then the module's forward pre-hooks to (args, kwargs)."""
+    with_kwargs = module._forward_pre_hooks_with_kwargs
+    hooks = list(GLOBAL_PRE.items()) + list(module._forward_pre_hooks.items())
+    for hook_id, hook in hooks:
+        if hook_id in with_kwargs:
+            res = hook(module, args, kwargs)
+            if res is not None:
+                if not (isinstance(res, tuple) and len(res) == 2):
+                    raise RuntimeError("forward pre-hook must return None or a tuple of "
+                                       f"(new_args, new_kwargs), but got {res}.")
+                args, kwargs = res
+        else:
+            res = hook(module, args)
+            if res is not None:
+                args = res if isinstance(res, tuple) else (res,)
+    return args, kwargs
+
+
+def run_post_hooks(module, args: tuple, kwargs: dict, result, only_always: bool = False):
+    """Apply the global then the module's forward hooks to the output."""
+    with_kwargs = module._forward_hooks_with_kwargs
+    always = module._forward_hooks_always_called
+    hooks = list(GLOBAL_POST.items()) + list(module._forward_hooks.items())
+    for hook_id, hook in hooks:
+        if only_always and hook_id not in always:
+            continue
+        if hook_id in with_kwargs:
+            res = hook(module, args, kwargs, result)
+        else:
+            res = hook(module, args, result)
+        if res is not None:
+            result = res
+    return result

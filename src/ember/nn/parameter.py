@@ -1,0 +1,81 @@
+"""Parameter and Buffer: tensors that a Module registers when they are assigned as attributes."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._tensor_str import format_tensor
+from ..tensor import Tensor
+
+_PREFIX = "Parameter containing:\ntensor("
+
+
+def _empty() -> Tensor:
+    from ..dtypes import _Defaults
+
+    return Tensor._make(np.empty(0, dtype=_Defaults.float_np), False, None)
+
+
+class Parameter(Tensor):
+    """A Tensor that a Module lists in ``parameters()``; requires grad by default.
+
+    It shares storage (and the version counter) with the tensor it wraps, as in PyTorch.
+    Results of operations on a Parameter are plain Tensors.
+    """
+
+    def __new__(cls, data: Tensor | None = None, requires_grad: bool = True):
+        if data is None:
+            data = _empty()
+        elif not isinstance(data, Tensor):
+            raise TypeError(f"Parameter(): argument 'data' must be Tensor, not "
+                            f"{type(data).__name__}")
+        t = object.__new__(cls)
+        Tensor._init_from(t, data._ensure_array(), False)
+        t._vc = data._shared_vc()
+        if requires_grad:
+            t.requires_grad_(True)
+        return t
+
+    def __init__(self, data: Tensor | None = None, requires_grad: bool = True) -> None:
+        pass  # all set up in __new__ (Tensor.__init__ would rebuild the data)
+
+    def __repr__(self, *, tensor_contents=None) -> str:
+        return format_tensor(np.asarray(self._data), self.dtype.name,
+                             requires_grad=self._rg, prefix=_PREFIX)
+
+    __str__ = __repr__
+
+    def __reduce_ex__(self, protocol):
+        return (_rebuild_parameter, (np.asarray(self._data), self._rg))
+
+
+def _rebuild_parameter(data: np.ndarray, requires_grad: bool) -> Parameter:
+    return Parameter(Tensor._make(np.array(data, copy=True), False, None), requires_grad)
+
+
+class _BufferMeta(type(Tensor)):
+    """``isinstance(t, Buffer)`` is true for the tensors ``Buffer(...)`` returns."""
+
+    def __instancecheck__(cls, instance) -> bool:
+        if cls is Buffer:
+            return isinstance(instance, Tensor) and bool(
+                getattr(instance, "__dict__", {}).get("_is_buffer", False))
+        return super().__instancecheck__(instance)
+
+
+class Buffer(Tensor, metaclass=_BufferMeta):
+    """Marks a tensor as a Module buffer when assigned as an attribute (``nn.Buffer``).
+
+    ``Buffer(t)`` returns a plain tensor sharing ``t``'s storage, flagged as a buffer;
+    ``persistent=False`` keeps it out of ``state_dict()``.
+    """
+
+    def __new__(cls, data: Tensor | None = None, *, persistent: bool = True):
+        if data is None:
+            data = _empty()
+        t = data.detach()
+        if data.requires_grad:
+            t.requires_grad_(True)
+        t.__dict__["persistent"] = persistent
+        t.__dict__["_is_buffer"] = True
+        return t

@@ -1,0 +1,97 @@
+"""Gradient clipping: by total norm (``clip_grad_norm_``) or by value (``clip_grad_value_``).
+
+Gradients are scaled in place, outside autograd, as PyTorch does.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from typing import Iterable
+
+import numpy as np
+
+from ...tensor import Tensor
+
+_Tensors = Tensor | Iterable[Tensor]
+
+
+def _as_list(tensors: _Tensors) -> list:
+    return [tensors] if isinstance(tensors, Tensor) else list(tensors)
+
+
+def _vector_norm(a: np.ndarray, p: float):
+    """||a||_p of the flattened array, in a's dtype (p may be inf, -inf or 0)."""
+    a = np.abs(a.reshape(-1))
+    if p == math.inf:
+        return a.max() if a.size else a.dtype.type(0)
+    if p == -math.inf:
+        return a.min()
+    if p == 0:
+        return a.dtype.type(np.count_nonzero(a))
+    if p == 1:
+        return a.sum()
+    if p == 2:
+        return np.sqrt(np.dot(a, a))
+    return (a ** p).sum() ** (1.0 / p)
+
+
+def get_total_norm(tensors: _Tensors, norm_type: float = 2.0, error_if_nonfinite: bool = False,
+                   foreach: bool | None = None) -> Tensor:
+    """The p-norm of all ``tensors`` together (the norm of their individual norms)."""
+    tensors = _as_list(tensors)
+    norm_type = float(norm_type)
+    if not tensors:
+        return Tensor._make(np.array(0.0, dtype=np.float32), False, None)
+    norms = np.stack([_vector_norm(np.asarray(t._data), norm_type) for t in tensors])
+    total = np.asarray(_vector_norm(norms, norm_type))
+    if error_if_nonfinite and not np.isfinite(total):
+        raise RuntimeError(
+            f"The total norm of order {norm_type} for gradients from `parameters` is "
+            "non-finite, so it cannot be clipped. To disable this error and scale the "
+            "gradients by the non-finite norm anyway, set `error_if_nonfinite=False`")
+    return Tensor._make(total, False, None)
+
+
+def clip_grads_with_norm_(parameters: _Tensors, max_norm: float, total_norm: Tensor,
+                          foreach: bool | None = None) -> None:
+    """Scale every gradient by min(1, max_norm / (total_norm + 1e-6))."""
+    grads = [p.grad for p in _as_list(parameters) if p.grad is not None]
+    if not grads:
+        return
+    total = np.asarray(total_norm._data if isinstance(total_norm, Tensor) else total_norm)
+    coef = np.minimum(max_norm / (total + 1e-6), 1.0)
+    for g in grads:
+        arr = g._ensure_array()
+        arr *= coef.astype(arr.dtype)
+        g._bump()
+
+
+def clip_grad_norm_(parameters: _Tensors, max_norm: float, norm_type: float = 2.0,
+                    error_if_nonfinite: bool = False, foreach: bool | None = None) -> Tensor:
+    """Scale gradients so their total ``norm_type``-norm is at most ``max_norm``; return the
+    total norm from before clipping."""
+    parameters = _as_list(parameters)
+    grads = [p.grad for p in parameters if p.grad is not None]
+    total = get_total_norm(grads, norm_type, error_if_nonfinite, foreach)
+    clip_grads_with_norm_(parameters, max_norm, total, foreach)
+    return total
+
+
+def clip_grad_norm(parameters: _Tensors, max_norm: float, norm_type: float = 2.0,
+                   error_if_nonfinite: bool = False, foreach: bool | None = None) -> Tensor:
+    warnings.warn("`torch.nn.utils.clip_grad_norm` is now deprecated in favor of "
+                  "`torch.nn.utils.clip_grad_norm_`.", FutureWarning, stacklevel=2)
+    return clip_grad_norm_(parameters, max_norm, norm_type, error_if_nonfinite, foreach)
+
+
+def clip_grad_value_(parameters: _Tensors, clip_value: float,
+                     foreach: bool | None = None) -> None:
+    """Clamp every gradient element to [-clip_value, clip_value], in place."""
+    clip_value = float(clip_value)
+    for p in _as_list(parameters):
+        g = p.grad
+        if g is not None:
+            arr = g._ensure_array()
+            np.clip(arr, -clip_value, clip_value, out=arr)
+            g._bump()
