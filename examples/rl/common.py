@@ -96,6 +96,7 @@ class EpisodeLog:
     def __init__(self, algo: str, args: Any, every: int = 25) -> None:
         self.algo, self.args, self.every = algo, args, every
         self.returns: list[float] = []
+        self.best = 0.0  # highest mean-100 seen (over at least 100 episodes)
         self.steps = 0
         self.start = time.perf_counter()
 
@@ -111,6 +112,8 @@ class EpisodeLog:
         for ret in episode_returns:
             self.returns.append(float(ret))
             n = len(self.returns)
+            if n >= WINDOW:
+                self.best = max(self.best, self.mean100)
             if not self.args.quiet and (n % self.every == 0 or self.solved):
                 print(f"[{self.algo}/{self.args.backend}] episode {n:5d}  steps {self.steps:7d}"
                       f"  return {ret:5.0f}  mean-100 {self.mean100:6.1f}"
@@ -125,8 +128,9 @@ class EpisodeLog:
             save_curve(self.algo, self.args.backend, self.returns)
         return {"algo": self.algo, "backend": self.args.backend, "seed": self.args.seed,
                 "solved": self.solved, "env_steps": self.steps, "episodes": len(self.returns),
-                "mean100": round(self.mean100, 1), "wall_s": round(wall, 2),
-                "max_steps": self.args.max_steps}
+                "mean100": round(self.mean100, 1), "best_mean100": round(self.best, 1),
+                "wall_s": round(wall, 2),
+                "max_steps": self.args.max_steps, "returns": list(self.returns)}
 
 
 def save_curve(algo: str, backend: str, returns: Sequence[float]) -> Path:

@@ -1,0 +1,108 @@
+"""Wall-clock time for PPO and DQN to solve CartPole-v1 on ember versus PyTorch 2.13.
+
+Same agent code (examples/rl), hyperparameters, seed and step budget on both backends;
+each run is a fresh subprocess so neither library's import or thread state leaks into the
+other. The NumPy-seeded init and sampling make both backends start from identical weights,
+but float rounding lets trajectories drift apart, so besides time-to-solve (the headline
+ratio, target ember <= 0.5x torch) we report time per environment step.
+
+    python benchmarks/rl_time.py [--algos ppo,dqn] [--seed N] [--repeats N]
+
+Writes benchmarks/results/rl_time.json.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results" / "rl_time.json"
+CHILD = """
+import json, sys
+sys.path.insert(0, {rl_dir!r})
+import {algo} as agent
+res = agent.train({argv!r})
+res.pop("returns")
+print("RESULT " + json.dumps(res))
+"""
+
+
+def run_once(algo: str, backend: str, seed: int) -> dict:
+    """Train one agent in a subprocess; returns its summary or the error it died with."""
+    argv = ["--backend", backend, "--seed", str(seed), "--quiet", "--no-plot"]
+    code = CHILD.format(rl_dir=str(ROOT / "examples" / "rl"), algo=algo, argv=argv)
+    start = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=ROOT)
+    total = time.perf_counter() - start
+    for line in proc.stdout.splitlines():
+        if line.startswith("RESULT "):
+            res = json.loads(line[len("RESULT "):])
+            res["process_s"] = round(total, 2)  # includes interpreter and library import
+            res["us_per_step"] = round(1e6 * res["wall_s"] / max(res["env_steps"], 1), 1)
+            return res
+    tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
+    return {"algo": algo, "backend": backend, "seed": seed, "solved": False,
+            "error": " | ".join(tail)}
+
+
+def compare(runs: list[dict]) -> dict:
+    """Best-of-repeats times per backend and the ember/torch ratios."""
+    best = {}
+    for backend in ("torch", "ember"):
+        ok = [r for r in runs if r["backend"] == backend and "error" not in r]
+        best[backend] = min(ok, key=lambda r: r["wall_s"]) if ok else None
+    out = {b: ({k: r[k] for k in ("solved", "env_steps", "episodes", "wall_s", "us_per_step")}
+               if r else None) for b, r in best.items()}
+    if best["torch"] and best["ember"]:
+        t, e = best["torch"], best["ember"]
+        out["ratio_wall_to_solve"] = round(e["wall_s"] / t["wall_s"], 3)
+        out["ratio_per_step"] = round(e["us_per_step"] / t["us_per_step"], 3)
+        out["meets_target_0.5x"] = bool(e["solved"] and out["ratio_wall_to_solve"] <= 0.5)
+    return out
+
+
+def versions() -> dict:
+    info = {"python": platform.python_version(), "machine": platform.machine(),
+            "processor": platform.processor() or platform.machine()}
+    for name in ("numpy", "torch", "ember", "gymnasium"):
+        try:
+            info[name] = __import__(name).__dict__.get("__version__", "?")
+        except Exception as exc:  # report, do not hide, a library that fails to import
+            info[name] = f"import failed: {exc}"
+    return info
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--algos", default="ppo,dqn")
+    parser.add_argument("--seed", type=int, default=None, help="default: each agent's own")
+    parser.add_argument("--repeats", type=int, default=1)
+    args = parser.parse_args(argv)
+    sys.path.insert(0, str(ROOT / "examples" / "rl"))
+    report = {"versions": versions(), "date": time.strftime("%Y-%m-%d %H:%M:%S"),
+              "runs": [], "summary": {}}
+    for algo in args.algos.split(","):
+        seed = args.seed if args.seed is not None else __import__(algo).SEED
+        runs = []
+        for _ in range(args.repeats):
+            for backend in ("torch", "ember"):
+                res = run_once(algo, backend, seed)
+                print(json.dumps(res), flush=True)
+                runs.append(res)
+        report["runs"] += runs
+        report["summary"][algo] = compare(runs)
+        print(algo, json.dumps(report["summary"][algo]), flush=True)
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(report, indent=2) + "\n")
+    print(f"wrote {RESULTS.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
