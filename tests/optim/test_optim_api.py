@@ -250,6 +250,18 @@ def test_optimizer_deepcopy_and_pickle_keep_state():
         sd = o.state_dict()["state"][0]
         np.testing.assert_array_equal(sd["exp_avg"].numpy(),
                                       opt.state_dict()["state"][0]["exp_avg"].numpy())
+    run(ember, p, opt, 2, start=2)
+    for o in (clone, restored):            # the copies step on their own parameters
+        q = o.param_groups[0]["params"]
+        assert q[0] is not p[0]
+        run(ember, q, o, 2, start=2)
+        np.testing.assert_array_equal(flat(q), flat(p))
+        assert o.state[q[0]]["step"].item() == 4.0
+
+
+def test_differentiable_is_refused():
+    with pytest.raises(NotImplementedError, match="differentiable=True is not supported"):
+        ember.optim.Adam([ember.zeros(1, requires_grad=True)], differentiable=True)
 
 
 def test_repr_matches_torch():
@@ -277,3 +289,18 @@ def test_custom_optimizer_subclass_works():
     opt.step()
     opt.step()
     assert abs(p.item() - 0.8) < 1e-6 and opt.state_dict()["state"][0]["n"] == 2
+
+
+def test_step_hooks_run_in_order_and_can_be_removed():
+    for mod in (ember, torch):
+        p = mod.zeros(2, requires_grad=True)
+        opt = mod.optim.SGD([p], lr=0.1)
+        calls = []
+        h1 = opt.register_step_pre_hook(lambda o, a, k: calls.append("pre"))
+        opt.register_step_post_hook(
+            lambda o, a, k: calls.append(("post", [round(v, 6) for v in p.tolist()])))
+        p.grad = mod.ones(2)
+        opt.step()
+        h1.remove()
+        opt.step()
+        assert calls == ["pre", ("post", [-0.1, -0.1]), ("post", [-0.2, -0.2])], mod

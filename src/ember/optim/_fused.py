@@ -78,10 +78,15 @@ class _ArrayOptimizer(Optimizer):
 
     _has_step = True
     _fuse_min = 2
+    _plans: list = []  # replaced (never mutated) per instance; unpickled copies start here
 
     def __init__(self, params, defaults: dict[str, Any]) -> None:
+        if defaults.get("differentiable"):
+            raise NotImplementedError(
+                "differentiable=True is not supported: ember's optimizers update NumPy arrays "
+                "in place, outside autograd.")
         super().__init__(params, defaults)
-        self._plans: list[_Plan] = []
+        self._plans = []
 
     def _needs_param(self, h) -> bool:
         return True
