@@ -90,9 +90,17 @@ def _header_and_blob(obj) -> tuple[bytes, list]:
 
 
 def save(obj, f, pickle_module=None, pickle_protocol=None, _use_new_zipfile_serialization=True):
-    """Write ``obj`` (tensors, state_dicts, nested dicts/lists) to the path ``f``, atomically."""
-    path = os.fspath(f)
+    """Write ``obj`` (tensors, state_dicts, nested dicts/lists) to the path ``f``, atomically.
+
+    ``f`` may also be a binary file object (``io.BytesIO``); that write is not atomic.
+    """
     head, chunks = _header_and_blob(obj)
+    if hasattr(f, "write"):
+        f.write(head)
+        for c in chunks:
+            f.write(c)
+        return
+    path = os.fspath(f)
     folder = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp",
                                dir=folder)
@@ -201,9 +209,12 @@ def _decode(path, node, tensors: dict):
 
 def load(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=None, **kwargs):
     """Read a checkpoint written by ``ember.save`` (or any safetensors file) from path ``f``."""
-    path = os.fspath(f)
-    with open(path, "rb") as fh:
-        data = fh.read()
+    if hasattr(f, "read"):
+        path, data = getattr(f, "name", "<file object>"), f.read()
+    else:
+        path = os.fspath(f)
+        with open(path, "rb") as fh:
+            data = fh.read()
     _sniff(path, data)
     header, start = _read_header(path, data)
     meta = header.pop("__metadata__", None) or {}

@@ -130,3 +130,12 @@ def test_state_dict_moves_between_ember_and_torch(tmp_path):
     assert sorted(back) == sorted(emb)
     for k in emb:
         np.testing.assert_array_equal(back[k].numpy(), emb[k].numpy())
+
+
+def test_file_objects(tmp_path):
+    import io
+
+    buf = io.BytesIO()
+    ember.save({"w": ember.arange(4)}, buf)
+    buf.seek(0)
+    assert ember.load(buf)["w"].tolist() == [0, 1, 2, 3]
