@@ -124,8 +124,9 @@ def run_blocks(blocks: list[dict], backend: str) -> dict:
     namespace = {"__name__": "__main__", "__builtins__": builtins}
     results = {b["label"]: _run_block(b["code"], f"<{b['label']}>", namespace) for b in blocks}
     torch_module = sys.modules.get("torch")
+    real_torch = any(getattr(m, "__name__", None) == "torch" for m in list(sys.modules.values()))
     return {"backend": backend, "torch_module": getattr(torch_module, "__name__", None),
-            "blocks": results}
+            "real_torch_loaded": real_torch, "blocks": results}
 
 
 def _driver_main() -> int:

@@ -98,6 +98,8 @@ def test_seed_block(sid: str, n: int) -> None:
     label = f"seed{sid}-block{n}"
     assert reference["torch_module"] == "torch"
     assert tested["torch_module"] == _backend_under_test(), "torch was not aliased to ember"
+    if tested["backend"] == "ember":
+        assert not tested["real_torch_loaded"], "real PyTorch was imported on the ember side"
     want = reference["blocks"][label]
     assert want["error"] is None, f"PyTorch itself fails this block:\n{want['error']}"
     got = tested["blocks"][label]
