@@ -1,8 +1,10 @@
 """Tensor creation with PyTorch's dtype inference: Python floats give float32 (the default
-dtype), ints give int64, bools give bool; NumPy arrays keep their dtype."""
+dtype), ints give int64, bools give bool; NumPy arrays and scalars and Tensors keep their dtype,
+and a list takes the promotion of its items' dtypes."""
 
 from __future__ import annotations
 
+import math
 import numbers
 
 import numpy as np
@@ -10,78 +12,130 @@ import numpy as np
 from . import dtypes as D
 from .tensor import Tensor
 
+_SEQ = (list, tuple)
+
+
+def _promote(a: np.dtype, b: np.dtype) -> np.dtype:
+    """PyTorch's promoteTypes: a float beats any int whatever the sizes."""
+    if a == b:
+        return a
+    ca, cb = D.category(a), D.category(b)
+    if ca != cb and D._FLOAT in (ca, cb):
+        return a if ca == D._FLOAT else b
+    return np.promote_types(a, b)
+
+
+_SCALAR_TYPES = {bool: np.dtype(np.bool_), int: np.dtype(np.int64)}
+
 
 def _infer_np_dtype(data) -> np.dtype:
-    """PyTorch's dtype for nested Python data: bool < int < float, floats as the default."""
-    kind = D._BOOL
-    stack = [data]
-    while stack:
-        x = stack.pop()
-        if isinstance(x, Tensor):
-            c = D.category(x._data.dtype)
-            if c == D._FLOAT:
-                return x._data.dtype if x._data.dtype != np.float16 else D._Defaults.float_np
-            kind = max(kind, c)
-        elif isinstance(x, np.ndarray):
-            if x.dtype.kind == "f":
-                return D._Defaults.float_np if kind < D._FLOAT else x.dtype
-            kind = max(kind, D.category(x.dtype))
-        elif isinstance(x, (list, tuple)):
-            stack.extend(x)
-        elif isinstance(x, (bool, np.bool_)):
-            pass
-        elif isinstance(x, (numbers.Integral, np.integer)):
-            kind = max(kind, D._INT)
-        elif isinstance(x, (numbers.Real, np.floating)):
+    """The dtype ``torch.tensor(data)`` gives: each item's own dtype, promoted together."""
+    t = type(data)
+    if t is float:
+        return D._Defaults.float_np
+    if t in _SCALAR_TYPES:
+        return _SCALAR_TYPES[t]
+    if isinstance(data, Tensor):
+        return data._data.dtype
+    if isinstance(data, (np.ndarray, np.generic)):
+        D.from_numpy_dtype(data.dtype)  # rejects unsupported dtypes with PyTorch's error
+        return data.dtype
+    if isinstance(data, _SEQ):
+        if not data:
             return D._Defaults.float_np
-        else:
-            raise TypeError(f"Could not infer dtype of {type(x).__name__}")
-    return {D._BOOL: np.dtype(np.bool_), D._INT: np.dtype(np.int64)}[kind]
+        kinds = set(map(type, data))
+        if kinds <= {float, int, bool}:  # the common case: plain Python numbers
+            return D._Defaults.float_np if float in kinds else \
+                _SCALAR_TYPES[int if int in kinds else bool]
+        out = None
+        for x in data:
+            d = _infer_np_dtype(x)
+            out = d if out is None else _promote(out, d)
+        return out
+    if isinstance(data, str):
+        raise TypeError(f"new(): invalid data type '{t.__name__}'")
+    if isinstance(data, bool):
+        return np.dtype(np.bool_)
+    if isinstance(data, numbers.Integral):
+        return np.dtype(np.int64)
+    if isinstance(data, numbers.Real):
+        return D._Defaults.float_np
+    raise RuntimeError(f"Could not infer dtype of {t.__name__}")
+
+
+def _tensors_to_scalars(data):
+    """Tensors inside a list act as Python scalars in PyTorch: they must hold one element."""
+    if isinstance(data, Tensor):
+        if data._data.size != 1:
+            if data._data.dtype.kind in "biu":
+                raise TypeError("only integer tensors of a single element can be converted to "
+                                "an index")
+            raise ValueError("only one element tensors can be converted to Python scalars")
+        return data._data.reshape(()).item()
+    if isinstance(data, _SEQ):
+        return [_tensors_to_scalars(x) for x in data]
+    return data
+
+
+def _has_tensor(data) -> bool:
+    return any(isinstance(x, Tensor) or (isinstance(x, _SEQ) and _has_tensor(x)) for x in data)
+
+
+def _ragged_error(data, np_dtype) -> Exception:
+    """PyTorch's error for nested lists that do not form a box."""
+    def is_seq(x) -> bool:
+        return isinstance(x, _SEQ) or (isinstance(x, np.ndarray) and x.ndim > 0)
+
+    sizes, x = [], data
+    while is_seq(x):
+        sizes.append(len(x))
+        if not len(x):
+            break
+        x = x[0]
+
+    def walk(seq, d):
+        if len(seq) != sizes[d]:
+            raise ValueError(f"expected sequence of length {sizes[d]} at dim {d} (got {len(seq)})")
+        for item in seq:
+            if d + 1 < len(sizes):
+                if not is_seq(item):
+                    raise TypeError("not a sequence")
+                walk(item, d + 1)
+            elif is_seq(item):
+                name = type(item).__name__
+                raise TypeError(f"must be real number, not {name}" if np_dtype.kind == "f" else
+                                f"'{name}' object cannot be interpreted as an integer")
+
+    try:
+        walk(data, 0)
+    except (ValueError, TypeError) as e:
+        return e
+    return ValueError("expected sequence of equal-length lists")
 
 
 def _to_array(data, dtype=None) -> np.ndarray:
     """Copy ``data`` into a fresh array with PyTorch's dtype rules."""
-    if isinstance(data, Tensor):
-        a = np.array(data._data, dtype=None if dtype is None else D.to_np(dtype), copy=True)
-        return a
-    if isinstance(data, np.ndarray):
-        if dtype is None:
-            D.from_numpy_dtype(data.dtype)  # rejects unsupported dtypes with PyTorch's error
-            return np.array(data, copy=True)
-        return np.array(data, dtype=D.to_np(dtype), copy=True)
-    if isinstance(data, np.generic):
-        return np.array(data, dtype=None if dtype is None else D.to_np(dtype))
     np_dtype = D.to_np(dtype) if dtype is not None else _infer_np_dtype(data)
-    if isinstance(data, (list, tuple)) and any(isinstance(x, Tensor) for x in _flat(data)):
-        data = _tensors_to_lists(data)
+    if isinstance(data, Tensor):
+        return np.array(data._data, dtype=np_dtype, copy=True)
+    if isinstance(data, _SEQ) and _has_tensor(data):
+        data = _tensors_to_scalars(data)
     try:
         return np.array(data, dtype=np_dtype)
-    except ValueError as e:
-        raise ValueError(f"expected sequence of equal-length lists ({e})") from None
-
-
-def _flat(data):
-    for x in data:
-        if isinstance(x, (list, tuple)):
-            yield from _flat(x)
-        else:
-            yield x
-
-
-def _tensors_to_lists(data):
-    if isinstance(data, Tensor):
-        if data._data.ndim:
-            return np.asarray(data._data)
-        return data._data.item()
-    if isinstance(data, (list, tuple)):
-        return [_tensors_to_lists(x) for x in data]
-    return data
+    except OverflowError:
+        raise RuntimeError(f"value cannot be converted to type {np_dtype.name} without "
+                           "overflow") from None
+    except ValueError:
+        raise _ragged_error(data, np_dtype) from None
 
 
 def _leaf(arr: np.ndarray, requires_grad: bool) -> Tensor:
     t = Tensor._make(arr, False, None)
     if requires_grad:
-        t.requires_grad_(True)
+        if arr.dtype.kind not in "fc":
+            raise RuntimeError(
+                "Only Tensors of floating point and complex dtype can require gradients")
+        t._rg = True
     return t
 
 
@@ -125,15 +179,29 @@ def _check_device(device) -> None:
         _no_cuda(d)
 
 
-def _size(size) -> tuple:
+def _is_int(n) -> bool:
+    return (isinstance(n, (int, np.integer)) and not isinstance(n, bool)) or (
+        isinstance(n, Tensor) and n._data.size == 1 and n._data.dtype.kind in "iu")
+
+
+def _size(size, name: str = "empty", kw_size=None) -> tuple:
+    """A size given as ``f(2, 3)``, ``f((2, 3))`` or ``f(size=(2, 3))``, checked as PyTorch."""
+    if kw_size is not None:
+        size = (kw_size,)
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = tuple(size[0])
-    for n in size:
-        if not isinstance(n, (int, np.integer)) and not (isinstance(n, Tensor) and n.numel() == 1):
-            raise TypeError(f"empty(): argument 'size' must be tuple of ints, but found element "
-                            f"of type {type(n).__name__}")
+    elif len(size) == 1 and not _is_int(size[0]):
+        raise TypeError(f"{name}(): argument 'size' (position 1) must be tuple of ints, not "
+                        f"{type(size[0]).__name__}")
+    for i, n in enumerate(size):
+        if not _is_int(n):
+            raise TypeError(f"{name}(): argument 'size' failed to unpack the object at pos "
+                            f"{i + 1} with error \"type must be tuple of ints,but got "
+                            f"{type(n).__name__}\"")
     size = tuple(int(n) for n in size)
     if any(n < 0 for n in size):
+        if name == "zeros":
+            raise RuntimeError("zeros: Dimension size must be non-negative.")
         raise RuntimeError(f"Trying to create tensor with negative dimension {min(size)}: "
                            f"{list(size)}")
     return size
@@ -143,26 +211,32 @@ def _float_dtype(dtype) -> np.dtype:
     return D._Defaults.float_np if dtype is None else D.to_np(dtype)
 
 
-def zeros(*size, dtype=None, device=None, requires_grad=False, out=None) -> Tensor:
+def zeros(*size, out=None, dtype=None, device=None, requires_grad=False, **kw) -> Tensor:
     _check_device(device)
-    return _leaf(np.zeros(_size(size), _float_dtype(dtype)), requires_grad)
+    return _leaf(np.zeros(_size(size, "zeros", kw.get("size")), _float_dtype(dtype)),
+                 requires_grad)
 
 
-def ones(*size, dtype=None, device=None, requires_grad=False, out=None) -> Tensor:
+def ones(*size, out=None, dtype=None, device=None, requires_grad=False, **kw) -> Tensor:
     _check_device(device)
-    return _leaf(np.ones(_size(size), _float_dtype(dtype)), requires_grad)
+    return _leaf(np.ones(_size(size, "ones", kw.get("size")), _float_dtype(dtype)),
+                 requires_grad)
 
 
-def empty(*size, dtype=None, device=None, requires_grad=False, **kwargs) -> Tensor:
+def empty(*size, out=None, dtype=None, device=None, requires_grad=False, **kw) -> Tensor:
     _check_device(device)
-    return _leaf(np.zeros(_size(size), _float_dtype(dtype)), requires_grad)
+    return _leaf(np.zeros(_size(size, "empty", kw.get("size")), _float_dtype(dtype)),
+                 requires_grad)
 
 
-def full(size, fill_value, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+def full(size, fill_value, *, out=None, dtype=None, device=None, requires_grad=False) -> Tensor:
     _check_device(device)
-    if dtype is None:
-        dtype = _infer_np_dtype(fill_value)
-    return _leaf(np.full(_size((size,)), fill_value, D.to_np(dtype)), requires_grad)
+    if not isinstance(size, (tuple, list)):
+        raise TypeError(f"full(): argument 'size' (position 1) must be tuple of ints, not "
+                        f"{type(size).__name__}")
+    fill_value = fill_value.item() if isinstance(fill_value, Tensor) else fill_value
+    np_dtype = _infer_np_dtype(fill_value) if dtype is None else D.to_np(dtype)
+    return _leaf(np.full(_size((size,), "full"), fill_value, np_dtype), requires_grad)
 
 
 def _like_dtype(t: Tensor, dtype):
@@ -186,22 +260,62 @@ def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False
                  requires_grad)
 
 
-def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+def _fma(a, b, c) -> np.ndarray:
+    """a * b + c rounded once, in float64 (PyTorch's compiled kernels fuse these): Dekker's
+    exact product plus a compensated sum."""
+    a, b, c = np.broadcast_arrays(*(np.asarray(v, np.float64) for v in (a, b, c)))
+    p = a * b
+    split = 134217729.0  # 2**27 + 1
+    ta, tb = split * a, split * b
+    ah, bh = ta - (ta - a), tb - (tb - b)
+    al, bl = a - ah, b - bh
+    e = ((ah * bh - p) + ah * bl + al * bh) + al * bl
+    s = c + p
+    bb = s - c
+    return s + (((c - (s - bb)) + (p - bb)) + e)
+
+
+def _arange_float(start: float, step: float, n: int, np_dtype) -> np.ndarray:
+    """start + i * step as PyTorch's CPU kernel computes it: in float64, in blocks of one
+    32-byte vector whose first value is rounded to the dtype (so float32 output matches)."""
+    idx = np.arange(n, dtype=np.float64)
+    vals = _fma(step, idx, start)
+    width = 32 // np_dtype.itemsize
+    nvec = n // (2 * width) * 2 * width
+    if nvec:
+        base = _fma(step, idx[:nvec:width], start).astype(np_dtype).astype(np.float64)
+        vals[:nvec] = _fma(np.arange(width)[None, :], step, base[:, None]).reshape(-1)
+    return vals.astype(np_dtype)
+
+
+def arange(start, end=None, step=1, *, out=None, dtype=None, device=None,
+           requires_grad=False) -> Tensor:
     """Values from ``start`` to ``end`` (exclusive); int64 unless an argument is a float."""
     if end is None:
         start, end = 0, start
     vals = [_num(v) for v in (start, end, step)]
-    if step == 0:
-        raise RuntimeError("step must be nonzero")
-    if (vals[1] - vals[0]) * vals[2] < 0:
-        raise RuntimeError("upper bound and larger bound inconsistent with step sign")
     if dtype is None:
-        dtype = _infer_np_dtype(vals)
+        floating = any(isinstance(v, (float, np.floating)) for v in vals)
+        dtype = D._Defaults.float_np if floating else np.int64
     np_dtype = D.to_np(dtype)
-    n = int(np.ceil((vals[1] - vals[0]) / vals[2]))
-    arr = (vals[0] + np.arange(max(n, 0), dtype=np.float64) * vals[2]).astype(np_dtype)
-    if np_dtype.kind in "iu":
-        arr = np.arange(vals[0], vals[1], vals[2], dtype=np_dtype)
+    if np_dtype == np.bool_:
+        raise NotImplementedError("\"arange_cpu\" not implemented for 'Bool'")
+    integral = np_dtype.kind in "iu"
+    xs, xe, xst = (int(v) for v in vals) if integral else (float(v) for v in vals)
+    if xst == 0:  # PyTorch's words differ when only the integer cast made the step 0
+        raise (RuntimeError if vals[2] == 0 else ValueError)("step must be nonzero")
+    if not (math.isfinite(xs) and math.isfinite(xe)):
+        raise RuntimeError(f"unsupported range: {xs:g} -> {xe:g}")
+    if (xst > 0 and xe < xs) or (xst < 0 and xe > xs):
+        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
+    if np_dtype == np.int64:  # PyTorch sizes int64 ranges on the truncated bounds
+        n = -(-(xe - xs) // xst)
+    else:
+        n = math.ceil((float(vals[1]) - float(vals[0])) / float(vals[2]))
+    if integral:
+        arr = (xs + xst * np.arange(n, dtype=np.int64)).astype(np_dtype)
+    else:
+        arr = _arange_float(xs, xst, n, np_dtype)
     return _leaf(arr, requires_grad)
 
 
@@ -209,17 +323,43 @@ def _num(v):
     return v.item() if isinstance(v, Tensor) else v
 
 
-def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False) -> Tensor:
-    arr = np.linspace(_num(start), _num(end), int(steps), dtype=np.float64)
-    return _leaf(arr.astype(_float_dtype(dtype)), requires_grad)
+def _linspace_values(start, end, steps: int, np_dtype) -> np.ndarray:
+    """PyTorch's linspace: the first half counts up from start, the second half down from end
+    (so both ends are exact), with the step in the dtype for floats and float64 for ints."""
+    if steps <= 1:
+        return np.full(steps, start, np_dtype)
+    idx = np.arange(steps, dtype=np.float64)
+    if np_dtype.kind == "f":
+        s, e = np_dtype.type(start), np_dtype.type(end)
+        step = (e - s) / np_dtype.type(steps - 1)
+    else:
+        s, e = float(int(start)), float(int(end))
+        step = (e - s) / (steps - 1)
+    lo = _fma(step, idx, s)
+    hi = _fma(-step, steps - 1 - idx, e)
+    return np.where(idx < steps // 2, lo, hi).astype(np_dtype)
 
 
-def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_grad=False):
-    arr = np.logspace(_num(start), _num(end), int(steps), base=base)
-    return _leaf(arr.astype(_float_dtype(dtype)), requires_grad)
+def linspace(start, end, steps, *, out=None, dtype=None, device=None,
+             requires_grad=False) -> Tensor:
+    if steps < 0:
+        raise RuntimeError("number of steps must be non-negative")
+    arr = _linspace_values(_num(start), _num(end), int(steps), _float_dtype(dtype))
+    return _leaf(arr, requires_grad)
 
 
-def eye(n, m=None, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, device=None,
+             requires_grad=False):
+    if steps < 0:
+        raise RuntimeError("number of steps must be non-negative")
+    exps = _linspace_values(_num(start), _num(end), int(steps), np.dtype(np.float64))
+    return _leaf(np.power(float(base), exps).astype(_float_dtype(dtype)), requires_grad)
+
+
+def eye(n, m=None, *, out=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    for name, v in (("n", n), ("m", m)):
+        if v is not None and v < 0:
+            raise RuntimeError(f"{name} must be greater or equal to 0, got {v}")
     return _leaf(np.eye(n, m, dtype=_float_dtype(dtype)), requires_grad)
 
 

@@ -76,46 +76,69 @@ def _rng(generator: Generator | None) -> np.random.Generator:
     return (generator or default_generator).rng
 
 
-def _shape(size) -> tuple:
+def _shape(size, name: str = "empty", kw_size=None) -> tuple:
     from .creation import _size
 
-    return _size(size)
+    return _size(size, name, kw_size)
 
 
-def _leaf(arr, dtype, requires_grad):
+_KINDS = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
+          "bool": "Bool"}
+
+
+def _leaf(arr, dtype, requires_grad, kernel: str = "check_uniform_bounds"):
     from .creation import _float_dtype, _leaf as leaf
 
-    return leaf(arr.astype(_float_dtype(dtype), copy=False), requires_grad)
+    np_dtype = _float_dtype(dtype)
+    if np_dtype.kind != "f":
+        raise NotImplementedError(f'"{kernel}" not implemented for '
+                                  f"'{_KINDS.get(np_dtype.name, np_dtype.name)}'")
+    return leaf(arr.astype(np_dtype, copy=False), requires_grad)
 
 
-def rand(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+def rand(*size, generator=None, dtype=None, device=None, requires_grad=False, **kw) -> Tensor:
     """Uniform on [0, 1)."""
-    return _leaf(_rng(generator).random(_shape(size)), dtype, requires_grad)
+    shape = _shape(size, "rand", kw.get("size"))
+    return _leaf(_rng(generator).random(shape), dtype, requires_grad)
 
 
-def randn(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+def randn(*size, generator=None, dtype=None, device=None, requires_grad=False, **kw) -> Tensor:
     """Standard normal."""
-    return _leaf(_rng(generator).standard_normal(_shape(size)), dtype, requires_grad)
+    shape = _shape(size, "randn", kw.get("size"))
+    return _leaf(_rng(generator).standard_normal(shape), dtype, requires_grad,
+                 "normal_kernel_cpu")
 
 
-def randint(low, high=None, size=None, *, generator=None, dtype=None, device=None,
-            requires_grad=False) -> Tensor:
-    """Integers uniform on [low, high)."""
-    if size is None:
-        low, high, size = 0, low, high
-    if high is None:
-        low, high = 0, low
+def randint(*args, generator=None, dtype=None, device=None, requires_grad=False,
+            **kw) -> Tensor:
+    """Integers uniform on [low, high): ``randint(high, size)`` or ``randint(low, high, size)``."""
+    pos = list(args)
+    low, high, size = kw.get("low"), kw.get("high"), kw.get("size")
+    if size is None and pos:
+        size = pos.pop()
+    if high is None and pos:
+        high = pos.pop()
+    if low is None:
+        low = pos.pop() if pos else 0
+    if pos or high is None or size is None:
+        raise TypeError("randint() received an invalid combination of arguments")
+    if not isinstance(size, (tuple, list)):
+        raise TypeError(f"randint(): argument 'size' (position {len(args)}) must be tuple of "
+                        f"ints, not {type(size).__name__}")
     if low >= high:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= "
                            f"to={high}")
-    arr = _rng(generator).integers(low, high, size=_shape((size,)))
+    arr = _rng(generator).integers(low, high, size=_shape((size,), "randint"))
     np_dtype = np.int64 if dtype is None else D.to_np(dtype)
     return Tensor._make(arr.astype(np_dtype), False, None)
 
 
 def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    n = int(n)
+    if n < 0:
+        raise RuntimeError(f"Trying to create tensor with negative dimension {n}: [{n}]")
     np_dtype = np.int64 if dtype is None else D.to_np(dtype)
-    return Tensor._make(_rng(generator).permutation(int(n)).astype(np_dtype), False, None)
+    return Tensor._make(_rng(generator).permutation(n).astype(np_dtype), False, None)
 
 
 def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=None,
@@ -124,15 +147,20 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=N
     m = mean._data if isinstance(mean, Tensor) else mean
     s = std._data if isinstance(std, Tensor) else std
     if size is None and not isinstance(mean, Tensor) and not isinstance(std, Tensor):
-        raise TypeError("normal() missing required argument 'size'")
-    shape = _shape((size,)) if size is not None else np.broadcast_shapes(np.shape(m), np.shape(s))
-    if np.any(np.asarray(s) < 0):
-        raise RuntimeError(f"normal expects all elements of std >= 0.0")
+        raise TypeError("normal() received an invalid combination of arguments - got "
+                        f"({type(mean).__name__}, {type(std).__name__}), but expected one of:")
+    shape = _shape((size,), "normal") if size is not None else np.broadcast_shapes(
+        np.shape(m), np.shape(s))
+    if isinstance(std, Tensor):
+        if np.any(s < 0):
+            raise RuntimeError("normal expects all elements of std >= 0.0")
+    elif s < 0:
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {s:g}")
     draw = _rng(generator).standard_normal(shape) * s + m
     ref = mean if isinstance(mean, Tensor) else std if isinstance(std, Tensor) else None
     if dtype is None and ref is not None:
         dtype = ref._data.dtype
-    return _leaf(np.asarray(draw), dtype, requires_grad)
+    return _leaf(np.asarray(draw), dtype, requires_grad, "normal_kernel_cpu")
 
 
 def rand_like(input, *, dtype=None, generator=None, **kw) -> Tensor:
@@ -146,6 +174,8 @@ def randn_like(input, *, dtype=None, generator=None, **kw) -> Tensor:
 
 
 def randint_like(input, low, high=None, *, dtype=None, generator=None, **kw) -> Tensor:
+    if high is None:
+        low, high = 0, low
     return randint(low, high, tuple(input._data.shape), generator=generator,
                    dtype=dtype or input._data.dtype)
 
