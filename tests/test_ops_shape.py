@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import dataclasses
 import numpy as np
+import pytest
 import torch
 
 import ember
-from optable import FIXED, ErrorCase, OpCase, V, make_error_test, make_tests
+from optable import FIXED, ErrorCase, OpCase, V, leaves, make_error_test, make_tests
 
 I64 = "int64"
 
@@ -48,6 +49,7 @@ LINALG = [
     _mm_rows("rmatmul_array", lambda T, a: a @ T.ones(3, 2, dtype=a.dtype), [(4, 3)]),
     _mm_rows("dot", lambda T, a, b: T.dot(a, b), [(4,), (4,)]),
     _mm_rows("inner_1d", lambda T, a, b: T.inner(a, b), [(4,), (4,)], gradgrad=False),
+    _mm_rows("inner_nd", lambda T, a, b: a.inner(b), [(2, 3), (2, 2, 3)], gradgrad=False),
     _mm_rows("mm", lambda T, a, b: T.mm(a, b), [(2, 3), (3, 4)]),
     _mm_rows("mm_method", lambda T, a, b: a.mm(b), [(1, 3), (3, 1)], gradgrad=False),
     _mm_rows("bmm", lambda T, a, b: T.bmm(a, b), [(3, 2, 4), (3, 4, 2)]),
@@ -258,6 +260,20 @@ CASES = ([dataclasses.replace(c, name=f"linalg-{c.name}") for c in LINALG]
 test_forward, test_grad_fd, test_grad_torch, test_gradgrad = make_tests(CASES)
 
 
+@pytest.mark.parametrize("case", [pytest.param(c, id=c.name) for c in CASES
+                                  if any(c.diff_mask(c.arrays("float32")))])
+def test_grad_fn_names(case):
+    """Each output's grad_fn has PyTorch's name (it shows in the tensor's repr)."""
+    arrays = case.arrays("float32")
+    mask = case.diff_mask(arrays)
+    names = []
+    for lib in ("torch", "ember"):
+        out, _ = case.run(lib, arrays, mask)
+        names.append([o.grad_fn.name() if o.grad_fn is not None else None
+                      for o in leaves(out)])
+    assert names[1] == names[0]
+
+
 def _err(name, fn, *inputs, **kw):
     return ErrorCase(name, fn, list(inputs), kw)
 
@@ -296,6 +312,7 @@ ERRORS = [
     _err("dot_dtype", lambda T, a, b: T.dot(a, b.double()), (3,), (3,)),
     _err("mv_sizes", lambda T, a, b: T.mv(a, b), (2, 3), (4,)),
     _err("mv_matrix", lambda T, a, b: T.mv(a, b), (2, 3), (3, 1)),
+    _err("inner_sizes", lambda T, a, b: T.inner(a, b), (2, 3), (2, 4)),
     _err("outer_2d", lambda T, a, b: T.outer(a, b), (3,), (3, 1)),
     _err("linear_shapes", _linear, (2, 3), (5, 4)),
     _err("linear_3d_shapes", _linear, (2, 2, 3), (4, 5)),

@@ -21,6 +21,8 @@ def _index_arrays(idx):
         a = idx._data
         if a.dtype.kind not in "biu":
             raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+        if a.ndim == 0 and a.dtype.kind in "iu":
+            return int(a)  # PyTorch reads a 0-d integer tensor as a plain int: a view
         return np.asarray(a)
     if isinstance(idx, list):
         if any(isinstance(i, Tensor) for i in idx):
@@ -203,6 +205,9 @@ class CopySlices(IndexPut):
     node_name = "CopySlices"
 
 
+CopySlices._node_cls.name = lambda self: "torch::autograd::CopySlices"  # as PyTorch's name()
+
+
 def _mask_of(shape, idx):
     m = np.zeros(shape, dtype=bool)
     m[idx] = True
@@ -339,7 +344,7 @@ class ScatterValue(Scatter):
 
 
 class ScatterAdd(Scatter):
-    pass
+    node_name = "ScatterAddBackward0"
 
 
 def _scatter_src(input, src):

@@ -54,17 +54,18 @@ class MatMul(Primitive):
         return ga, gb
 
 
-# The same rule under the names PyTorch gives each shape case's grad_fn.
+# The same rule under the names PyTorch gives each shape case's grad_fn (set explicitly:
+# a subclass would inherit MatMul's).
 class Dot(MatMul):
-    pass
+    node_name = "DotBackward0"
 
 
 class Mv(MatMul):
-    pass
+    node_name = "MvBackward0"
 
 
 class Bmm(MatMul):
-    pass
+    node_name = "BmmBackward0"
 
 
 class VecMat(MatMul):
@@ -75,7 +76,17 @@ class BatchedMatMul(MatMul):
     node_name = "UnsafeViewBackward0"
 
 
+class MatBatched(MatMul):
+    node_name = "CloneBackward0"
+
+
+class Inner(MatMul):
+    node_name = "ViewBackward0"
+
+
 def _node_for(na: int, nb: int):
+    if na == 2 and nb > 2:
+        return MatBatched
     if na > 2 or nb > 2:
         return BatchedMatMul
     return {(1, 1): Dot, (1, 2): VecMat, (2, 1): Mv}.get((na, nb), MatMul)
@@ -178,7 +189,20 @@ def dot(input, other):
     return matmul(input, other)
 
 
-inner = dot
+def inner(input, other):
+    """Sum over the last dims: shape input.shape[:-1] + other.shape[:-1]."""
+    if input._data.ndim == 0 or other._data.ndim == 0:
+        return input * other
+    sa, sb = input._data.shape, other._data.shape
+    if sa[-1] != sb[-1]:
+        raise RuntimeError(f"inner() the last dimension must match on both input tensors but "
+                           f"got shapes {list(sa)} and {list(sb)}")
+    if input._data.ndim == 1 and other._data.ndim == 1:
+        _check_same_dtype(input, other, 1, 1)
+        return Inner.apply(input, other)
+    k = sa[-1]
+    flat = matmul(input.reshape(-1, k), other.reshape(-1, k).t())
+    return flat.reshape(sa[:-1] + sb[:-1])
 
 
 def mv(input, vec):
