@@ -16,6 +16,14 @@ from ..tensor import Tensor
 from ._ops import _sigmoid
 
 
+# PyTorch's BCE backward floor on x (1 - x), a float 1e-12 even in float64.
+_BCE_EPS = float(np.float32(1e-12))
+
+
+def _numel(a) -> int:
+    return a.numel() if isinstance(a, Tensor) else np.size(a)
+
+
 def _reduce(loss, reduction: str, denom):
     if reduction == "none":
         return loss
@@ -42,13 +50,13 @@ class _Pointwise(Primitive):
         ctx.save_for_backward(x, y)
         ctx.reduction, ctx.param = reduction, param
         loss = cls.value(x - y, param)
-        return _reduce(loss, reduction, np.size(loss))
+        return _reduce(loss, reduction, _numel(loss))
 
     @classmethod
     def backward(cls, ctx, g):
         x, y = ctx.saved_tensors
         d = x - y
-        gd = cls.deriv(d, ctx.param) * _coef(g, ctx.reduction, np.size(d))
+        gd = cls.deriv(d, ctx.param) * _coef(g, ctx.reduction, _numel(d))
         need_x, need_y = ctx.needs_input_grad[:2]
         return (gd if need_x else None), (-gd if need_y else None), None, None
 
@@ -122,7 +130,8 @@ class HuberLoss(_Pointwise):
 # ---- binary cross-entropy --------------------------------------------------------------
 class BinaryCrossEntropy(Primitive):
     """L = -w (y log x + (1 - y) log(1 - x)), each log clamped at -100;
-    dL/dx = w (x - y) / max(x (1 - x), 1e-12),  dL/dy = w (log(1 - x) - log x) (clamped)."""
+    dL/dx = w (x - y) / max(x (1 - x), 1e-12),  dL/dy = w (log(1 - x) - log x) (unclamped,
+    as PyTorch's)."""
 
     @staticmethod
     def forward(ctx, x, y, w, reduction):
@@ -132,20 +141,20 @@ class BinaryCrossEntropy(Primitive):
         loss = (y - 1.0) * l1x - y * lx
         if w is not None:
             loss = loss * w
-        return _reduce(loss, reduction, np.size(loss))
+        return _reduce(loss, reduction, _numel(loss))
 
     @staticmethod
     def backward(ctx, g):
         x, y = ctx.saved_tensors
-        w, coef = ctx.w, _coef(g, ctx.reduction, np.size(x))
+        w, coef = ctx.w, _coef(g, ctx.reduction, _numel(x))
         if w is not None:
             coef = coef * w
         gx = gy = None
         if ctx.needs_input_grad[0]:
-            gx = (x - y) / np.maximum(x * (1.0 - x), 1e-12) * coef
+            gx = (x - y) / np.maximum(x * (1.0 - x), _BCE_EPS) * coef
         if ctx.needs_input_grad[1]:
-            lx, l1x = _clamped_logs(x)
-            gy = (l1x - lx) * coef
+            with np.errstate(divide="ignore"):
+                gy = (np.log1p(-x) - np.log(x)) * coef
         return gx, gy, None, None
 
 
@@ -173,13 +182,13 @@ class BCEWithLogits(Primitive):
             loss = (1.0 - y) * x + ((pw - 1.0) * y + 1.0) * sp
         if w is not None:
             loss = loss * w
-        return _reduce(loss, reduction, np.size(loss))
+        return _reduce(loss, reduction, _numel(loss))
 
     @staticmethod
     def backward(ctx, g):
         x, y = ctx.saved_tensors
         w, pw = ctx.w, ctx.pw
-        coef = _coef(g, ctx.reduction, np.size(x))
+        coef = _coef(g, ctx.reduction, _numel(x))
         if w is not None:
             coef = coef * w
         gx = gy = None
@@ -247,7 +256,10 @@ def _row_grad(r, spec: IndexSpec):
     """(M,) or scalar incoming gradient per row."""
     if spec.reduction == "none":
         return np.reshape(r, (-1,))
-    return _coef(r, "mean" if spec.reduction == "mean" else "sum", spec.denom)
+    if spec.reduction == "mean":
+        # Every row ignored (or weighted 0): the loss is nan, its gradient zero (PyTorch).
+        return r / spec.denom if spec.denom != 0 else r * 0.0
+    return r
 
 
 class CrossEntropy(Primitive):
@@ -298,11 +310,12 @@ class CrossEntropy(Primitive):
         else:
             p = ctx.e / ctx.s
         M, C = p.shape
+        dt = ctx.e.dtype
         w_i = spec.w_row if spec.w_row is not None else spec.valid
         if eps:
             W = C if spec.wc is None else float(spec.wc.sum())
-            v = spec.valid if spec.valid is not None else np.ones(M, p.dtype)
-            a = (np.ones(M, p.dtype) if w_i is None else w_i) * (1.0 - eps) + v * (eps * W / C)
+            v = spec.valid if spec.valid is not None else np.ones(M, dt)
+            a = (np.ones(M, dt) if w_i is None else w_i) * (1.0 - eps) + v * (eps * W / C)
             gx = p * _rowwise(r, a)
         elif graph:
             gx = p * _rowwise(r, w_i)
@@ -311,17 +324,35 @@ class CrossEntropy(Primitive):
             gx *= _rowwise(r, w_i)
         hot = _rowwise(r * (1.0 - eps), w_i)
         if graph:
-            gx = gx - spec.onehot((M, C), p.dtype) * hot
+            gx = gx - spec.onehot((M, C), dt) * hot
         else:
             gx[spec.rows, spec.t] -= hot if np.ndim(hot) == 0 else hot[:, 0]
         if eps:
-            wc = np.ones(C, p.dtype) if spec.wc is None else spec.wc
+            wc = np.ones(C, dt) if spec.wc is None else spec.wc
             gx = gx - _rowwise(r, spec.valid) * (wc * (eps / C))
         return from_rows(gx, tuple(np.shape(x))), None
 
 
-class CrossEntropySmooth(CrossEntropy):
-    node_name = "AddBackward0"
+_VARIANTS: dict = {}
+
+
+def variant(cls, node_name: str):
+    """``cls`` recording its node as ``node_name`` (PyTorch's grad_fn name differs by case)."""
+    key = (cls, node_name)
+    if key not in _VARIANTS:
+        _VARIANTS[key] = type(cls.__name__, (cls,), {"node_name": node_name})
+    return _VARIANTS[key]
+
+
+def index_node_name(ndim: int, reduction: str, eps: float) -> str:
+    """PyTorch's grad_fn name for cross_entropy / nll_loss with class indices."""
+    if eps:
+        return "AddBackward0"
+    if ndim <= 2:
+        return "NllLossBackward0"
+    if reduction == "none" and ndim != 4:
+        return "ViewBackward0"
+    return "NllLoss2DBackward0"
 
 
 class NllLoss(Primitive):

@@ -33,7 +33,10 @@ class Parameter(Tensor):
         Tensor._init_from(t, data._ensure_array(), False)
         t._vc = data._shared_vc()
         if requires_grad:
-            t.requires_grad_(True)
+            if t._data.dtype.kind not in "fc":
+                raise RuntimeError("Only Tensors of floating point and complex dtype can "
+                                   "require gradients")
+            t._rg = True
         return t
 
     def __init__(self, data: Tensor | None = None, requires_grad: bool = True) -> None:

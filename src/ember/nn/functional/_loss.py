@@ -106,6 +106,8 @@ def smooth_l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None
     reduction = _reduction(reduction, size_average, reduce)
     if beta < 0:
         raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
+    if beta == 0.0:  # exactly the L1 loss (and recorded as it, as in PyTorch)
+        return _pointwise(_L1[reduction], "smooth_l1_loss", input, target, reduction, None)
     return _pointwise(L.SmoothL1Loss, "smooth_l1_loss", input, target, reduction, float(beta))
 
 
@@ -230,7 +232,9 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
     _check_tensor("nll_loss_nd", "input", 1, input)
     _check_tensor("nll_loss_nd", "target", 2, target)
     spec = _index_spec(input, target, weight, ignore_index, reduction, 0.0, "nll_loss_forward")
-    return L.NllLoss.apply(input, spec)
+    name = L.index_node_name(input._data.ndim, reduction, 0.0)
+    cls = L.NllLoss if name == "NllLossBackward0" else L.variant(L.NllLoss, name)
+    return cls.apply(input, spec)
 
 
 def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
@@ -251,7 +255,8 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
                                     float(label_smoothing))
     spec = _index_spec(input, target, weight, ignore_index, reduction, label_smoothing,
                        "nll_loss_forward")
-    cls = L.CrossEntropySmooth if spec.eps else L.CrossEntropy
+    name = L.index_node_name(input._data.ndim, reduction, spec.eps)
+    cls = L.CrossEntropy if name == "NllLossBackward0" else L.variant(L.CrossEntropy, name)
     return cls.apply(input, spec)
 
 
