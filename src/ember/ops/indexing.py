@@ -228,13 +228,21 @@ def setitem(input, idx, value):
             result = (CopySlices if basic else IndexPut).apply(input._graph_input(), v, np_idx)
             return input._write(result)
         input._check_inplace()
-        input._ensure_array()[np_idx] = v._data
+        arr = input._ensure_array()
+        if not arr.flags.writeable:
+            raise RuntimeError(_SHARED_WRITE)
+        arr[np_idx] = v._data
     except IndexError as e:
         raise IndexError(_index_message(e, input, np_idx)) from None
     except ValueError:
         raise RuntimeError(_put_message(input, np_idx, v._data.shape, basic)) from None
     input._bump()
     return input
+
+
+_SHARED_WRITE = ("unsupported operation: more than one element of the written-to tensor refers "
+                 "to a single memory location. Please clone() the tensor before performing the "
+                 "operation.")
 
 
 def _put_message(input, np_idx, vshape, basic: bool) -> str:
