@@ -12,8 +12,10 @@ from .indexing import Slice, Split, SplitWithSizes, Unbind, basic_index
 
 
 def _view_of(out: Tensor, base: Tensor) -> Tensor:
-    """Mark ``out`` as a view of ``base``: in-place changes to either bump a shared version."""
-    if np.shares_memory(out._data, base._data) if isinstance(base._data, np.ndarray) else False:
+    """Mark ``out`` as a view of ``base``: in-place changes to either bump a shared version.
+
+    A fresh copy never overlaps its source, so NumPy's O(1) bounds test is exact here."""
+    if isinstance(base._data, np.ndarray) and np.may_share_memory(out._data, base._data):
         out._vc = base._shared_vc()
         out._base = base if base._base is None else base._base
     return out
