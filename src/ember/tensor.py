@@ -196,16 +196,20 @@ class Tensor:
 
     @property
     def T(self) -> "Tensor":  # noqa: N802 - PyTorch's name
-        if self._data.ndim > 2:
-            raise RuntimeError(
+        if self._data.ndim > 2:  # deprecated in PyTorch 2.13, which still reverses the dims
+            import warnings
+
+            warnings.warn(
                 "The use of `x.T` on tensors of dimension other than 2 to reverse their shape is "
-                "not supported. Use x.mT to transpose batches of matrices or x.permute(...) to "
-                "reverse the dimensions."
-            )
+                "deprecated and it will throw an error in a future release. Consider `x.mT` to "
+                "transpose batches of matrices or `x.permute(*torch.arange(x.ndim - 1, -1, -1))` "
+                "to reverse the dimensions of a tensor.", UserWarning, stacklevel=2)
         return self.permute(*range(self._data.ndim - 1, -1, -1))
 
     @property
     def mT(self) -> "Tensor":  # noqa: N802
+        if self._data.ndim == 0:  # PyTorch: the identity (deprecated) on 0-d tensors
+            return self
         if self._data.ndim < 2:
             raise RuntimeError("tensor.mT is only supported on matrices or batches of matrices. "
                                f"Got {self._data.ndim}-D tensor.")
@@ -397,7 +401,9 @@ class Tensor:
             )
 
     def _bump(self) -> None:
-        if self._vc is not None:
+        if self._vc is None:
+            self._vc = [1]
+        else:
             self._vc[0] += 1
 
     def _write(self, result) -> "Tensor":
@@ -421,6 +427,9 @@ class Tensor:
         self._bump()
         if isinstance(result, Tensor) and result.grad_fn is not None:
             if self._base is not None and self._base._rg:
+                if self._base.grad_fn is None:
+                    raise RuntimeError("a view of a leaf Variable that requires grad is being "
+                                       "used in an in-place operation.")
                 raise RuntimeError(
                     "ember does not support in-place changes to a view of a tensor that "
                     "requires grad.\nHint: use an out-of-place op (y = x + 1) instead."
