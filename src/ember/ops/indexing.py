@@ -205,8 +205,6 @@ class CopySlices(IndexPut):
     node_name = "CopySlices"
 
 
-CopySlices._node_cls.name = lambda self: "torch::autograd::CopySlices"  # as PyTorch's name()
-
 
 def _mask_of(shape, idx):
     m = np.zeros(shape, dtype=bool)
