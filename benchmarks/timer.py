@@ -28,6 +28,7 @@ class Contender:
     note: str | None = None         # e.g. a first-loss mismatch
     first: Any = None               # result of the first call (checked before timing)
     calls: int = 1                  # calls per timed block
+    est: float = 0.0                # seconds per call, from the warm-up
     times: list[float] = field(default_factory=list)
 
     @property
@@ -74,7 +75,8 @@ def warm_up(c: Contender, seconds: float, block_s: float) -> None:
             elapsed = time.perf_counter() - t0
             if elapsed >= seconds:
                 break
-        c.calls = max(1, round(block_s / (elapsed / n)))
+        c.est = elapsed / n
+        c.calls = max(1, round(block_s / c.est))
     guarded(c, run)
 
 
@@ -89,15 +91,24 @@ def time_block(c: Contender) -> None:
     guarded(c, run)
 
 
+MIN_ROUNDS = 5
+
+
 def interleave(contenders: list[Contender], budget_s: float, rounds: int,
                warm_s: float) -> None:
-    """Warm up everyone, then time `rounds` interleaved blocks within about budget_s."""
+    """Warm up everyone, then time `rounds` interleaved blocks within about budget_s.
+
+    When single calls are slower than a block (a multi-threaded contender on a loaded
+    machine), fewer rounds are run, at least MIN_ROUNDS, to keep the row near its budget.
+    """
     live = [c for c in contenders if not c.error]
     if not live:
         return
     block_s = budget_s / (rounds * len(live))
     for c in live:
         warm_up(c, warm_s, block_s)
+    round_s = sum(c.calls * c.est for c in contenders if not c.error)
+    rounds = max(MIN_ROUNDS, min(rounds, int(budget_s / max(round_s, 1e-9))))
     for _ in range(rounds):
         for c in contenders:
             time_block(c)
