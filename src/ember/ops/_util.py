@@ -69,10 +69,13 @@ def dims(dim, ndim: int) -> tuple | None:
         return None
     if isinstance(dim, (int, np.integer)):
         return (wrap_dim(int(dim), ndim),)
-    out = tuple(wrap_dim(int(d), ndim) for d in dim)
-    if len(set(out)) != len(out):
-        raise RuntimeError(f"dim {out[0]} appears multiple times in the list of dims")
-    return out
+    out = []
+    for d in dim:  # in order, as PyTorch: a repeat is reported before a later bad dim
+        w = wrap_dim(int(d), ndim)
+        if w in out:
+            raise RuntimeError(f"dim {w} appears multiple times in the list of dims")
+        out.append(w)
+    return tuple(out)
 
 
 def check_broadcast(a_shape, b_shape) -> None:
