@@ -13,7 +13,7 @@ import numpy as np
 
 from ..autograd.function import Primitive
 from ..tensor import Tensor
-from ._ops import _sigmoid
+from ._ops import _sigmoid, variant  # noqa: F401  (variant: re-exported)
 
 
 # PyTorch's BCE backward floor on x (1 - x), a float 1e-12 even in float64.
@@ -331,17 +331,6 @@ class CrossEntropy(Primitive):
             wc = np.ones(C, dt) if spec.wc is None else spec.wc
             gx = gx - _rowwise(r, spec.valid) * (wc * (eps / C))
         return from_rows(gx, tuple(np.shape(x))), None
-
-
-_VARIANTS: dict = {}
-
-
-def variant(cls, node_name: str):
-    """``cls`` recording its node as ``node_name`` (PyTorch's grad_fn name differs by case)."""
-    key = (cls, node_name)
-    if key not in _VARIANTS:
-        _VARIANTS[key] = type(cls.__name__, (cls,), {"node_name": node_name})
-    return _VARIANTS[key]
 
 
 def index_node_name(ndim: int, reduction: str, eps: float) -> str:

@@ -22,6 +22,17 @@ _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 _GELU_C = 0.044715
 
 
+_VARIANTS: dict = {}
+
+
+def variant(cls, node_name: str):
+    """``cls`` recording its node as ``node_name`` (PyTorch's grad_fn name differs by case)."""
+    key = (cls, node_name)
+    if key not in _VARIANTS:
+        _VARIANTS[key] = type(cls.__name__, (cls,), {"node_name": node_name})
+    return _VARIANTS[key]
+
+
 def _sigmoid(x):
     """sigmoid(x) = (1 + tanh(x/2)) / 2: no overflow for large |x|."""
     return (np.tanh(x * 0.5) + 1.0) * 0.5
@@ -78,7 +89,13 @@ class Elu(Primitive):
     @staticmethod
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
-        return np.where(x > 0, g, g * (np.exp(np.minimum(x, 0)) * ctx.alpha)), None
+        alpha = ctx.alpha
+        if isinstance(x, Tensor):
+            # Recorded for a second derivative: at x == 0 PyTorch's first derivative is alpha
+            # but its second is 0, so x == 0 gets the constant branch.
+            neg = np.where(x < 0, g * (np.exp(np.minimum(x, 0)) * alpha), g * alpha)
+            return np.where(x > 0, g, neg), None
+        return np.where(x > 0, g, g * (np.exp(np.minimum(x, 0)) * alpha)), None
 
 
 class Gelu(Primitive):
@@ -138,6 +155,21 @@ class Silu(Primitive):
         return (g * (s * (x * (1.0 - s) + 1.0)),)
 
 
+class LogSigmoid(Primitive):
+    """y = log(sigmoid(x)) = -softplus(-x) = min(x, 0) - log1p(exp(-|x|));
+    dy/dx = sigmoid(-x)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.minimum(x, 0) - np.log1p(np.exp(-np.abs(x)))
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return (g * _sigmoid(-x),)
+
+
 class DropoutMul(Primitive):
     """y = x * m, m a fixed mask of 0 and 1/(1-p);  dy/dx = m."""
 
@@ -188,3 +220,54 @@ class ConstantPad(Primitive):
         if isinstance(g, Tensor):
             return ConstantPad.apply(g, undo, 0), None, None
         return _pad_np(g, undo, 0), None, None
+
+
+def _gather_np(x: np.ndarray, index: tuple) -> np.ndarray:
+    for axis, idx in enumerate(index):
+        if idx is not None:
+            x = np.take(x, idx, axis=axis)
+    return x
+
+
+def _scatter_np(g: np.ndarray, index: tuple, shape: tuple) -> np.ndarray:
+    """The adjoint of ``_gather_np``: sum g's entries back to the positions they came from."""
+    for axis in reversed(range(len(index))):
+        idx = index[axis]
+        if idx is None:
+            continue
+        moved = np.moveaxis(g, axis, 0)
+        out = np.zeros((shape[axis],) + moved.shape[1:], dtype=g.dtype)
+        np.add.at(out, idx, moved)
+        g = np.moveaxis(out, 0, axis)
+    return g
+
+
+class GatherPad(Primitive):
+    """y = x indexed along each padded axis (reflect / replicate / circular padding);
+    dL/dx = dL/dy summed back to the positions each entry was copied from."""
+
+    @staticmethod
+    def forward(ctx, x, index):
+        ctx.index, ctx.shape = index, x.shape
+        return _gather_np(x, index)
+
+    @staticmethod
+    def backward(ctx, g):
+        if isinstance(g, Tensor):
+            return ScatterPad.apply(g, ctx.index, ctx.shape), None
+        return _scatter_np(g, ctx.index, ctx.shape), None
+
+
+class ScatterPad(Primitive):
+    """y = the adjoint of GatherPad (a sum of copies);  dL/dg = dL/dy gathered again."""
+
+    @staticmethod
+    def forward(ctx, g, index, shape):
+        ctx.index = index
+        return _scatter_np(g, index, shape)
+
+    @staticmethod
+    def backward(ctx, gg):
+        if isinstance(gg, Tensor):
+            return GatherPad.apply(gg, ctx.index), None, None
+        return _gather_np(gg, ctx.index), None, None

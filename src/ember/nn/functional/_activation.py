@@ -8,7 +8,7 @@ from ... import ops
 from ...ops.elementwise import Relu, _float
 from ...ops.softmax import LogSoftmax, Softmax, _prep
 from ...tensor import Tensor
-from .._ops import Elu, Gelu, GeluTanh, LeakyRelu, Silu
+from .._ops import Elu, Gelu, GeluTanh, LeakyRelu, LogSigmoid, Silu
 
 _relu_apply = Relu.apply
 
@@ -71,7 +71,7 @@ def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tenso
 
 def logsigmoid(input: Tensor) -> Tensor:
     """log(sigmoid(x)) = -softplus(-x)."""
-    return -ops.softplus(-input)
+    return LogSigmoid.apply(_float(input))
 
 
 def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,

@@ -8,7 +8,7 @@ from ... import ops
 from ...ops.linalg import linear as _linear
 from ...random import _rng
 from ...tensor import Tensor
-from .._ops import ConstantPad, DropoutMul
+from .._ops import ConstantPad, DropoutMul, GatherPad, variant
 
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
@@ -93,17 +93,18 @@ def pad(input: Tensor, pad, mode: str = "constant", value: float | None = None) 
         return ConstantPad.apply(input, pairs, 0.0 if value is None else value)
     if mode not in _NP_MODES:
         raise NotImplementedError(f"Unrecognised padding mode {mode}")
-    out = input
+    index = []
     for axis, (lo, hi) in enumerate(pairs):
-        if lo == 0 and hi == 0:
-            continue
         n = input.shape[axis]
         if mode == "reflect" and (lo >= n or hi >= n):
             raise RuntimeError(
                 "Argument #4: Padding size should be less than the corresponding input "
                 f"dimension, but got: padding ({lo}, {hi}) at dimension {axis} of input "
                 f"{list(input.shape)}")
-        # Gather along the axis: the index pattern NumPy's pad would produce.
-        idx = np.pad(np.arange(n), (lo, hi), mode=_NP_MODES[mode])
-        out = ops.index_select(out, axis, Tensor._make(idx.astype(np.int64), False, None))
-    return out
+        # The source position of every output entry: the pattern NumPy's pad produces.
+        index.append(None if lo == hi == 0 else
+                     np.pad(np.arange(n), (lo, hi), mode=_NP_MODES[mode]))
+    k = len(pad) // 2
+    name = {"reflect": f"ReflectionPad{k}DBackward0", "replicate": f"ReplicationPad{k}DBackward0",
+            "circular": "CopySlices"}[mode]
+    return variant(GatherPad, name).apply(input, tuple(index))
