@@ -10,7 +10,7 @@ import numpy as np
 
 from ..autograd.function import Primitive
 from ..tensor import Tensor
-from ._util import as_scalar, is_scalar, promote
+from ._util import as_scalar, check_broadcast, is_scalar, promote
 
 _TYPE_NAMES = {"float16": "Half", "float32": "Float", "float64": "Double", "int8": "Char",
                "int16": "Short", "int32": "Int", "int64": "Long", "uint8": "Byte",
@@ -32,7 +32,11 @@ class Add(Primitive):
     @staticmethod
     def forward(ctx, a, b, alpha=1):
         ctx.alpha = alpha
-        return a + b if alpha == 1 else a + alpha * b
+        if alpha == 1:
+            return a + b
+        out = a + alpha * b
+        # bool + bool stays bool whatever alpha is (alpha * b would make it an int)
+        return out.astype(np.bool_) if np.result_type(a, b) == np.bool_ else out
 
     @staticmethod
     def backward(ctx, g):
@@ -162,14 +166,23 @@ class FloorDivide(Primitive):
 
 
 def _check_int_zero(a, b) -> None:
-    bb = _arr(b)
-    if np.issubdtype(np.result_type(_arr(a), bb), np.integer) and np.any(bb == 0):
-        raise RuntimeError("ZeroDivisionError")
+    """PyTorch's error for an integer division by zero; an empty result divides nothing."""
+    aa, bb = _arr(a), _arr(b)
+    if np.issubdtype(np.result_type(aa, bb), np.integer) and np.any(bb == 0):
+        check_broadcast(np.shape(aa), np.shape(bb))
+        if np.prod(np.broadcast_shapes(np.shape(aa), np.shape(bb))):
+            raise RuntimeError("ZeroDivisionError")
+
+
+def _no_bool(a, b, kernel: str) -> None:
+    if _arr(a).dtype == np.bool_ if isinstance(a, Tensor) else _arr(b).dtype == np.bool_:
+        raise NotImplementedError(f'"{kernel}" not implemented for \'Bool\'')
 
 
 def floor_divide(input, other):
     """a // b, rounding toward -inf (as Python)."""
     a, b = promote(input, other)
+    _no_bool(a, b, "div_floor_cpu")
     _check_int_zero(a, b)
     with np.errstate(divide="ignore", invalid="ignore"):
         return FloorDivide.apply(a, b)
@@ -191,6 +204,7 @@ class Remainder(Primitive):
 
 def remainder(input, other):
     a, b = promote(input, other)
+    _no_bool(a, b, "remainder_cpu")
     _check_int_zero(a, b)
     return Remainder.apply(a, b)
 
@@ -246,7 +260,7 @@ class Pow(Primitive):
 
     @staticmethod
     def forward(ctx, a, b):
-        out = a ** b
+        out = _int_pow(a, b) if np.asarray(b).dtype.kind in "iu" else a ** b
         ctx.save_for_backward(a, b, out)
         return out
 
@@ -269,7 +283,7 @@ class RPow(Primitive):
 
     @staticmethod
     def forward(ctx, x, c):
-        out = c ** x
+        out = _int_pow(c, x) if np.asarray(x).dtype.kind in "iu" else c ** x
         ctx.save_for_backward(out)
         ctx.logc = np.log(c) if c > 0 else np.log(abs(c) + 0j).real
         return out
@@ -278,6 +292,17 @@ class RPow(Primitive):
     def backward(ctx, g):
         (out,) = ctx.saved_tensors
         return (g * out * ctx.logc,)
+
+
+def _int_pow(a, b):
+    """Integer a ** b where b may be negative (elementwise, where NumPy refuses): PyTorch
+    gives 1 for a = 1, +-1 for a = -1, and 0 otherwise (truncated 1 / a^|b|)."""
+    neg = b < 0
+    if not np.any(neg):
+        return a ** b
+    out = a ** np.where(neg, 0, b)
+    odd = np.where(np.remainder(b, 2) == 1, -1, 1)
+    return np.where(neg, np.where(a == 1, 1, np.where(a == -1, odd, 0)), out).astype(out.dtype)
 
 
 def pow(input, exponent):  # noqa: A001 - PyTorch's name
@@ -293,6 +318,7 @@ def pow(input, exponent):  # noqa: A001 - PyTorch's name
         x, c = promote(exponent, as_scalar(input))
         return RPow.apply(x, c)
     a, b = promote(input, exponent)
+    _no_bool(a, b, "pow")
     return Pow.apply(a, b)
 
 
