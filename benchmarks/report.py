@@ -107,6 +107,14 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
+def _loadavg() -> list[float] | None:
+    """Other processes' load: multi-threaded columns suffer most on a busy machine."""
+    try:
+        return [round(x, 2) for x in os.getloadavg()]
+    except OSError:
+        return None
+
+
 def machine_info(versions: dict[str, str], blas: list[dict]) -> dict[str, Any]:
     try:
         commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
@@ -115,7 +123,7 @@ def machine_info(versions: dict[str, str], blas: list[dict]) -> dict[str, Any]:
         commit = ""
     return {"cpu": cpu_model(), "cores": os.cpu_count(), "python": platform.python_version(),
             "platform": platform.platform(), "versions": versions, "blas": blas,
-            "git_commit": commit,
+            "git_commit": commit, "loadavg_1_5_15": _loadavg(),
             "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")}
 
 
@@ -125,7 +133,8 @@ def write_outputs(out_dir: Path, rows: list[dict], machine: dict, args: dict) ->
     (out_dir / "latest.json").write_text(json.dumps(data, indent=2) + "\n")
     v = machine["versions"]
     head = (f"Machine: {machine['cpu']}, {machine['cores']} cores; numpy {v.get('numpy')}, "
-            f"torch {v.get('torch')}, ember {v.get('ember')}; {machine['date']}"
+            f"torch {v.get('torch')}, ember {v.get('ember')}; {machine['date']}; "
+            f"load average at the end {machine['loadavg_1_5_15']}"
             f"{' (quick run)' if args.get('quick') else ''}.")
     text = "\n\n".join([head, markdown_table(rows), LEGEND, footnotes(rows)]).strip() + "\n"
     (out_dir / "latest.md").write_text(text)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import subprocess
 import sys
@@ -69,7 +70,7 @@ def compare(runs: list[dict]) -> dict:
 
 def versions() -> dict:
     info = {"python": platform.python_version(), "machine": platform.machine(),
-            "processor": platform.processor() or platform.machine()}
+            "cpus": os.cpu_count(), "loadavg_at_start": os.getloadavg()}
     for name in ("numpy", "torch", "ember", "gymnasium"):
         try:
             info[name] = __import__(name).__dict__.get("__version__", "?")
@@ -98,6 +99,8 @@ def main(argv: list[str] | None = None) -> int:
         report["runs"] += runs
         report["summary"][algo] = compare(runs)
         print(algo, json.dumps(report["summary"][algo]), flush=True)
+    # Other work on the machine inflates both backends' times; keep the evidence.
+    report["loadavg_at_end"] = os.getloadavg()
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(report, indent=2) + "\n")
     print(f"wrote {RESULTS.relative_to(ROOT)}")
