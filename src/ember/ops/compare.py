@@ -51,16 +51,9 @@ def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
                                    equal_nan=equal_nan), False, None)
 
 
-def logical_and(input, other):
-    return Tensor._make(np.logical_and(input._data, _raw(other)), False, None)
-
-
-def logical_or(input, other):
-    return Tensor._make(np.logical_or(input._data, _raw(other)), False, None)
-
-
-def logical_xor(input, other):
-    return Tensor._make(np.logical_xor(input._data, _raw(other)), False, None)
+logical_and = _bool_result(np.logical_and, "logical_and")
+logical_or = _bool_result(np.logical_or, "logical_or")
+logical_xor = _bool_result(np.logical_xor, "logical_xor")
 
 
 def logical_not(input):
@@ -70,6 +63,8 @@ def logical_not(input):
 def _bitwise(fn, name):
     def op(input, other):
         a, b = promote(input, other)
+        if isinstance(a, Tensor) and isinstance(b, Tensor):  # shapes first, as PyTorch
+            check_broadcast(a._data.shape, b._data.shape)
         dt = (a if isinstance(a, Tensor) else b)._data.dtype
         if dt.kind == "f":
             raise NotImplementedError(f'"{name}_cpu" not implemented for \'{type_name(dt)}\'')
