@@ -373,12 +373,22 @@ def _like(v, ref: Tensor) -> Tensor:
     return Tensor._make(np.asarray(v, dtype=ref._data.dtype), False, None)
 
 
+def _two_tensors(name: str, input, other) -> None:
+    """maximum/minimum take no Python scalars in PyTorch (clamp is the scalar form)."""
+    for pos, (arg, v) in enumerate((("input", input), ("other", other)), 1):
+        if not isinstance(v, Tensor):
+            raise TypeError(f"{name}(): argument '{arg}' (position {pos}) must be Tensor, not "
+                            f"{type(v).__name__}")
+
+
 def maximum(input, other):
+    _two_tensors("maximum", input, other)
     a, b = promote(input, other)
     return Maximum.apply(a, b)
 
 
 def minimum(input, other):
+    _two_tensors("minimum", input, other)
     a, b = promote(input, other)
     return Minimum.apply(a, b)
 
