@@ -4,9 +4,19 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..threads import matmul as _blas_matmul
+
 from ..autograd.function import Primitive
 from ..tensor import Tensor
 from ._util import check_broadcast
+
+
+def _mm(a, b):
+    """a @ b: on arrays through ember's BLAS thread policy (threads.py); on Tensors (higher
+    order) through NumPy's dispatch back to ember."""
+    if type(a) is np.ndarray and type(b) is np.ndarray:
+        return _blas_matmul(a, b)
+    return np.matmul(a, b)
 
 
 def _mT(a):
@@ -25,7 +35,7 @@ class MatMul(Primitive):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        return np.matmul(a, b)
+        return _mm(a, b)
 
     @staticmethod
     def backward(ctx, g):
@@ -36,21 +46,21 @@ class MatMul(Primitive):
             return (g * b if need_a else None), (g * a if need_b else None)
         if a_vec:  # (k) @ (..., k, n) -> (..., n)
             g2 = np.expand_dims(g, -2)
-            ga = np.matmul(g2, _mT(b)) if need_a else None
-            gb = np.matmul(np.expand_dims(a, -1), g2) if need_b else None
+            ga = _mm(g2, _mT(b)) if need_a else None
+            gb = _mm(np.expand_dims(a, -1), g2) if need_b else None
             if ga is not None:
                 ga = np.reshape(ga, (-1, np.shape(a)[0])).sum(axis=0) if np.ndim(ga) > 2 else \
                     np.reshape(ga, np.shape(a))
             return ga, gb
         if b_vec:  # (..., m, k) @ (k) -> (..., m)
             g2 = np.expand_dims(g, -1)
-            ga = np.matmul(g2, np.expand_dims(b, -2)) if need_a else None
-            gb = np.matmul(_mT(a), g2) if need_b else None
+            ga = _mm(g2, np.expand_dims(b, -2)) if need_a else None
+            gb = _mm(_mT(a), g2) if need_b else None
             if gb is not None:
                 gb = np.reshape(gb, (-1, np.shape(b)[0])).sum(axis=0)
             return ga, gb
-        ga = np.matmul(g, _mT(b)) if need_a else None
-        gb = np.matmul(_mT(a), g) if need_b else None
+        ga = _mm(g, _mT(b)) if need_a else None
+        gb = _mm(_mT(a), g) if need_b else None
         return ga, gb
 
 
@@ -234,7 +244,7 @@ class Linear(Primitive):
     @staticmethod
     def forward(ctx, x, w, b):
         ctx.save_for_backward(x, w)
-        y = np.matmul(x, _mT(w))
+        y = _mm(x, _mT(w))
         if b is not None:
             y += b
         return y
@@ -243,12 +253,12 @@ class Linear(Primitive):
     def backward(ctx, g):
         x, w = ctx.saved_tensors
         need_x, need_w, need_b = ctx.needs_input_grad
-        gx = np.matmul(g, w) if need_x else None
+        gx = _mm(g, w) if need_x else None
         gw = gb = None
         if need_w:
             g2 = np.reshape(g, (-1, np.shape(g)[-1]))
             x2 = np.reshape(x, (-1, np.shape(x)[-1]))
-            gw = np.matmul(_mT(g2), x2)
+            gw = _mm(_mT(g2), x2)
         if need_b:
             gb = np.reshape(g, (-1, np.shape(g)[-1])).sum(axis=0)
         return gx, gw, gb
