@@ -412,6 +412,8 @@ class Tensor:
         value = result._data if isinstance(result, Tensor) else result
         arr = self._ensure_array()
         if value is not arr:
+            if np.shape(value) != arr.shape:
+                _check_out_shape(arr.shape, np.shape(value))
             if np.result_type(value) != arr.dtype and not np.can_cast(
                 np.result_type(value), arr.dtype, "same_kind"
             ):
@@ -467,6 +469,19 @@ def _wrap_dim(dim: int, ndim: int) -> int:
             f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})"
         )
     return dim % n
+
+
+def _check_out_shape(out_shape: tuple, shape: tuple) -> None:
+    """PyTorch's error when an in-place result is larger than the tensor it goes into (NumPy
+    would quietly drop leading 1s: x.add_(y) with x [3] and y [1, 3])."""
+    try:
+        full = np.broadcast_shapes(out_shape, shape)
+    except ValueError:
+        return  # not broadcastable at all: the copy's own error says so
+    if full != tuple(out_shape):
+        show = ", ".join
+        raise RuntimeError(f"output with shape [{show(map(str, out_shape))}] doesn't match the "
+                           f"broadcast shape [{show(map(str, full))}]")
 
 
 _function.Tensor = Tensor
