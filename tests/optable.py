@@ -159,6 +159,7 @@ class ErrorCase:
     inputs: Sequence[Any]
     kwargs: dict = dataclasses.field(default_factory=dict)
     dtype: str = "float32"
+    torch_fn: Callable | None = None
 
 
 def _np_dtype(run_dtype: str) -> str:
@@ -366,8 +367,9 @@ def check_error(case: ErrorCase) -> None:
     for lib in ("torch", "ember"):
         T = ember if lib == "ember" else torch
         args = [T.tensor(a.copy()) if isinstance(a, np.ndarray) else a for a in arrays]
+        fn = case.torch_fn if lib == "torch" and case.torch_fn else case.fn
         try:
-            case.fn(T, *args, **case.kwargs)
+            fn(T, *args, **case.kwargs)
         except Exception as err:  # noqa: BLE001 - any exception type is compared below
             results.append(err)
         else:

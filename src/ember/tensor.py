@@ -417,15 +417,16 @@ class Tensor:
             if np.result_type(value) != arr.dtype and not np.can_cast(
                 np.result_type(value), arr.dtype, "same_kind"
             ):
+                from .ops.arithmetic import type_name
+
                 raise RuntimeError(
-                    f"result type {D.from_numpy_dtype(np.result_type(value)).name.capitalize()} "
-                    f"can't be cast to the desired output type "
-                    f"{self.dtype.name.capitalize()}"
+                    f"result type {type_name(np.result_type(value))} can't be cast to the "
+                    f"desired output type {type_name(arr.dtype)}"
                 )
             try:
                 np.copyto(arr, value, casting="unsafe")
             except ValueError as e:
-                raise RuntimeError(_inplace_error(e, arr)) from None
+                raise RuntimeError(_inplace_error(e, arr, value)) from None
         self._bump()
         if isinstance(result, Tensor) and result.grad_fn is not None:
             if self._base is not None and self._base._rg:
@@ -452,12 +453,16 @@ class Tensor:
         return self
 
 
-def _inplace_error(e: Exception, arr) -> str:
+def _inplace_error(e: Exception, arr, value) -> str:
     msg = str(e)
     if "read-only" in msg:
         return ("unsupported operation: more than one element of the written-to tensor refers "
                 "to a single memory location. Please clone() the tensor before performing the "
                 "operation.")
+    if "broadcast" in msg:
+        show = lambda s: ", ".join(map(str, s))  # noqa: E731
+        return (f"output with shape [{show(arr.shape)}] doesn't match the broadcast shape "
+                f"[{show(np.broadcast_shapes(arr.shape, np.shape(value)))}]")
     return msg
 
 

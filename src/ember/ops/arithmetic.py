@@ -45,7 +45,19 @@ class Add(Primitive):
 
 def add(input, other, *, alpha=1):
     a, b = promote(input, other)
+    if type(alpha) is not int or alpha != 1:
+        _check_alpha(a, b, alpha)
     return Add.apply(a, b, alpha=alpha)
+
+
+def _check_alpha(a, b, alpha) -> None:
+    """PyTorch's rules for ``alpha`` against the result dtype of add/sub."""
+    kind = (a if isinstance(a, Tensor) else b)._data.dtype.kind
+    if isinstance(alpha, bool) and kind != "b":
+        raise RuntimeError("Boolean alpha only supported for Boolean results.")
+    if isinstance(alpha, float) and kind in "biu":
+        raise RuntimeError(
+            "For integral input tensors, argument alpha must not be a floating point number.")
 
 
 class Sub(Primitive):
@@ -74,6 +86,8 @@ def sub(input, other, *, alpha=1):
             "trying to invert a mask, use the `~` or `logical_not()` operator instead."
         )
     a, b = promote(input, other)
+    if type(alpha) is not int or alpha != 1:
+        _check_alpha(a, b, alpha)
     return Sub.apply(a, b, alpha=alpha)
 
 
@@ -254,7 +268,8 @@ class PowScalar(Primitive):
 
 
 class Pow(Primitive):
-    """z = a^b;  dz/da = b * a^(b-1),  dz/db = z * ln(a)  (taken as 0 where a = 0 and b >= 0)."""
+    """z = a^b;  dz/da = b * a^(b-1) (0 where b = 0),  dz/db = z * ln(a) (0 where a = 0 and
+    b >= 0; nan for a < 0, as PyTorch)."""
 
     node_name = "PowBackward1"
 
@@ -268,30 +283,33 @@ class Pow(Primitive):
     def backward(ctx, g):
         a, b, out = ctx.saved_tensors
         need_a, need_b = ctx.needs_input_grad
-        ga = g * b * a ** (b - 1) if need_a else None
-        gb = None
-        if need_b:
-            safe = np.where(a == 0, 1, a)
-            gb = np.where((a == 0) & (b >= 0), 0, g * out * np.log(safe))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            # b = 0 gives 0 for da even at a = 0 (where b * a^(b-1) would be 0 * inf).
+            ga = np.where(b == 0, 0, g * b * a ** (b - 1)) if need_a else None
+            gb = np.where((a == 0) & (b >= 0), 0, g * out * np.log(a)) if need_b else None
         return ga, gb
 
 
 class RPow(Primitive):
-    """z = c^x for a constant c;  dz/dx = z * ln(c)."""
+    """z = c^x for a constant c;  dz/dx = z * ln(c)  (0 where c = 0 and x >= 0; nan for c < 0,
+    as PyTorch)."""
 
     node_name = "PowBackward2"
 
     @staticmethod
     def forward(ctx, x, c):
-        out = _int_pow(c, x) if np.asarray(x).dtype.kind in "iu" else c ** x
-        ctx.save_for_backward(out)
-        ctx.logc = np.log(c) if c > 0 else np.log(abs(c) + 0j).real
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out = _int_pow(c, x) if np.asarray(x).dtype.kind in "iu" else c ** x
+            ctx.logc = np.log(float(c))
+        ctx.save_for_backward(x, out)
+        ctx.c = c
         return out
 
     @staticmethod
     def backward(ctx, g):
-        (out,) = ctx.saved_tensors
-        return (g * out * ctx.logc,)
+        x, out = ctx.saved_tensors
+        gx = g * out * ctx.logc
+        return (np.where(x >= 0, 0, gx) if ctx.c == 0 else gx, None)
 
 
 def _int_pow(a, b):
@@ -364,6 +382,8 @@ class Abs(Primitive):
 
 
 def abs(input):  # noqa: A001
+    if input._data.dtype == np.bool_:
+        raise NotImplementedError('"abs_cpu" not implemented for \'Bool\'')
     return Abs.apply(input)
 
 

@@ -213,7 +213,7 @@ class Sigmoid(Primitive):
 
 
 class Relu(Primitive):
-    """y = max(x, 0);  dy/dx = 1 where x > 0, else 0."""
+    """y = max(x, 0);  dy/dx = 0 where y <= 0, else 1."""
 
     node_name = "ReluBackward0"
 
@@ -226,7 +226,7 @@ class Relu(Primitive):
     @staticmethod
     def backward(ctx, g):
         (y,) = ctx.saved_tensors
-        return (g * (y > 0),)
+        return (np.where(y <= 0, 0, g),)  # a nan input passes its gradient, as PyTorch
 
 
 class Softplus(Primitive):
@@ -275,7 +275,10 @@ class Clamp(Primitive):
 
 
 class Maximum(Primitive):
-    """z = max(a, b);  the gradient goes to the larger input (split evenly on ties)."""
+    """z = max(a, b);  dz/da = 1 where a > b, 1/2 where a = b, 0 where a < b (dz/db mirrored).
+
+    Where a comparison is false both ways (a nan), both inputs get the gradient, as PyTorch.
+    """
 
     @staticmethod
     def forward(ctx, a, b):
@@ -285,12 +288,11 @@ class Maximum(Primitive):
     @staticmethod
     def backward(ctx, g):
         a, b = ctx.saved_tensors
-        wa = (a > b) + (a == b) * 0.5
-        return g * wa, g * (1 - wa)
+        return _share(g, a, b, a < b, a > b)
 
 
 class Minimum(Primitive):
-    """z = min(a, b);  the gradient goes to the smaller input (split evenly on ties)."""
+    """z = min(a, b);  dz/da = 1 where a < b, 1/2 where a = b, 0 where a > b (dz/db mirrored)."""
 
     @staticmethod
     def forward(ctx, a, b):
@@ -300,8 +302,13 @@ class Minimum(Primitive):
     @staticmethod
     def backward(ctx, g):
         a, b = ctx.saved_tensors
-        wa = (a < b) + (a == b) * 0.5
-        return g * wa, g * (1 - wa)
+        return _share(g, a, b, a > b, a < b)
+
+
+def _share(g, a, b, a_loses, b_loses):
+    """The gradient of a two-way max/min: halved on ties, zero for the losing input."""
+    half = np.where(a == b, g * 0.5, g)
+    return np.where(a_loses, 0, half), np.where(b_loses, 0, half)
 
 
 class Where(Primitive):
@@ -344,11 +351,16 @@ def _unary(cls, float_only=True):
 exp, log, log2, log10, log1p, expm1 = (_unary(c) for c in (Exp, Log, Log2, Log10, Log1p, Expm1))
 sqrt, rsqrt, sin, cos, tan, tanh = (_unary(c) for c in (Sqrt, Rsqrt, Sin, Cos, Tan, Tanh))
 sigmoid = _unary(Sigmoid)
-relu = _unary(Relu, float_only=False)
+def relu(input):
+    if input._data.dtype == np.bool_:
+        raise RuntimeError("Boolean inputs not supported for relu")
+    return Relu.apply(input)
 
 
 def softplus(input, beta=1.0, threshold=20.0):
-    return Softplus.apply(_float(input), beta, threshold)
+    if input._data.dtype.kind != "f":
+        _not_for("softplus_cpu", input)
+    return Softplus.apply(input, beta, threshold)
 
 
 def clamp(input, min=None, max=None):  # noqa: A002 - PyTorch's names
@@ -428,10 +440,22 @@ def _step_op(fn, node_name):
     cls = type(node_name[:-9], (_PiecewiseConstant,), {"node_name": node_name})
 
     def op(input):
+        if input._data.dtype == np.bool_:
+            if fn is np.sign:
+                return input.clone()  # sign of a bool is itself
+            _not_for(f"{fn.__name__}_vml_cpu", input)
         return cls.apply(input, fn)
 
     op.__name__ = fn.__name__
     return op
+
+
+def _not_for(kernel: str, input) -> None:
+    """PyTorch's error for a dtype an op has no kernel for."""
+    from .arithmetic import type_name
+
+    raise NotImplementedError(
+        f'"{kernel}" not implemented for \'{type_name(input._data.dtype)}\'')
 
 
 sign = _step_op(np.sign, "SignBackward0")
@@ -442,6 +466,9 @@ _Round = type("Round", (_PiecewiseConstant,), {"node_name": "RoundBackward0"})
 
 
 def round(input, *, decimals=0):  # noqa: A001 - PyTorch's name
+    kind = input._data.dtype.kind
+    if decimals and kind != "f" or kind == "b":
+        _not_for("round_cpu" if decimals else "round_vml_cpu", input)
     return _Round.apply(input, lambda a: np.round(a, decimals))
 
 

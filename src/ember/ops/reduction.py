@@ -149,6 +149,8 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     if isinstance(dim, bool):
         dim, unbiased = None, dim
     correction = _correction(unbiased, correction)
+    if input._data.dtype.kind != "f":
+        raise RuntimeError("std and var only support floating point and complex dtypes")
     axes = _axes(input._data, dim)
     shape = input._data.shape
     n = int(np.prod([shape[a] for a in axes])) if axes is not None else input._data.size
@@ -195,23 +197,28 @@ def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
 
 
 class Amax(Primitive):
-    """y = max over axes;  dy/dx = 1 at the maxima, shared evenly between ties."""
+    """y = max over axes;  dy/dx = 1/k at the k entries equal to the max (ties share), else 0.
+
+    ``nan_peak`` (full ``max()``/``min()``, as PyTorch): a nan result counts as equal to the nan
+    entries, so they get the gradient; otherwise a nan result gives nan gradients (amax).
+    """
 
     @staticmethod
-    def forward(ctx, x, axes, keepdim, use_min):
+    def forward(ctx, x, axes, keepdim, use_min, nan_peak=False):
         y = (np.min if use_min else np.max)(x, axis=axes, keepdims=True)
-        ctx.save_for_backward(x)
-        ctx.peak, ctx.axes, ctx.keepdim = y, axes, keepdim
+        if ctx.needs_input_grad:  # the masks are only for backward
+            mask = x == y
+            if nan_peak and x.dtype.kind == "f":
+                mask |= np.isnan(x) & np.isnan(y)
+            ctx.mask, ctx.count = mask, np.sum(mask, axis=axes, keepdims=True)
+            ctx.axes, ctx.keepdim, ctx.ndim = axes, keepdim, np.ndim(x)
         return y if keepdim else (np.squeeze(y, axis=axes) if axes is not None else y.reshape(()))
 
     @staticmethod
     def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        mask = x == ctx.peak
-        count = np.sum(mask, axis=ctx.axes, keepdims=True)
         g = _keep(g, ctx.axes, ctx.keepdim) if ctx.axes is not None else np.reshape(
-            g, (1,) * np.ndim(x))
-        return (g * mask / count, None, None, None)
+            g, (1,) * ctx.ndim)
+        return (g * ctx.mask / ctx.count, None, None, None, None)
 
 
 def amax(input, dim=(), keepdim=False):
@@ -222,10 +229,10 @@ def amin(input, dim=(), keepdim=False):
     return _extreme(input, dim, keepdim, True, "amin")
 
 
-def _extreme(input, dim, keepdim, use_min, name):
+def _extreme(input, dim, keepdim, use_min, name, nan_peak=False):
     axes = None if dim == () or dim is None else _axes(input._data, dim)
     _check_nonempty(input._data, axes, name)
-    return Amax.apply(input, axes, bool(keepdim), use_min)
+    return Amax.apply(input, axes, bool(keepdim), use_min, nan_peak)
 
 
 def _check_nonempty(x, axes, name, hint=True) -> None:
@@ -267,7 +274,7 @@ def _max_min(input, dim, keepdim, use_min, other=None):
 
         return (minimum if use_min else maximum)(input, other)
     if dim is None:
-        return _extreme(input, None, False, use_min, "min" if use_min else "max")
+        return _extreme(input, None, False, use_min, "min" if use_min else "max", True)
     d = dims(dim, input._data.ndim)[0]
     x = input._data
     if x.ndim == 0:
@@ -396,6 +403,9 @@ class NormZero(Primitive):
 def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     """The vector p-norm over ``dim`` (all elements when None); 'fro' is p = 2."""
     x = input if dtype is None else input.to(dtype)
+    if x._data.dtype.kind != "f":
+        raise RuntimeError("linalg.vector_norm: Expected a floating point or complex tensor as "
+                           f"input. Got {type_name(x._data.dtype)}")
     axes = _axes(x._data, dim)
     if p in ("fro", None):
         p = 2

@@ -43,21 +43,24 @@ class Softmax(Primitive):
         return (y * (g - (g * y).sum(axis=ctx.dim, keepdims=True)), None)
 
 
-def _prep(input, dim, dtype):
-    from .elementwise import _float
-
+def _prep(input, dim, dtype, name="softmax"):
     x = input if dtype is None else input.to(dtype)
-    x = _float(x)
     if dim is None:
         dim = 0 if x._data.ndim in (0, 1, 3) else 1  # PyTorch's legacy implicit choice
-    return x, wrap_dim(dim, x._data.ndim)
+    d = wrap_dim(dim, x._data.ndim)
+    if x._data.dtype.kind != "f":
+        from .elementwise import _not_for
+
+        last = d == x._data.ndim - 1 or x._data.ndim == 0
+        _not_for(f"{name}_{'lastdim_' if last else ''}kernel_impl", x)
+    return x, d
 
 
 def softmax(input, dim=None, dtype=None, *, _stacklevel=3):
-    x, d = _prep(input, dim, dtype)
+    x, d = _prep(input, dim, dtype, "softmax")
     return Softmax.apply(x, d)
 
 
 def log_softmax(input, dim=None, dtype=None, *, _stacklevel=3):
-    x, d = _prep(input, dim, dtype)
+    x, d = _prep(input, dim, dtype, "log_softmax")
     return LogSoftmax.apply(x, d)
