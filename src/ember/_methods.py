@@ -89,7 +89,10 @@ def add_(self, other, *, alpha=1):
             o = o * alpha
         if np.result_type(arr, o) != arr.dtype and arr.dtype.kind != "f":
             return self._write(ops.add(self, other, alpha=alpha))
-        np.add(arr, o, out=arr, casting="unsafe")
+        try:
+            np.add(arr, o, out=arr, casting="unsafe")
+        except ValueError:  # o does not broadcast to self's shape: PyTorch's error instead
+            return self._write(ops.add(self, other, alpha=alpha))
         self._bump()
         return self
     return _inplace(ops.add)(self, other, alpha=alpha)
@@ -101,7 +104,10 @@ def mul_(self, other):
         o = other._data if isinstance(other, Tensor) else other
         if np.result_type(arr, o) != arr.dtype and arr.dtype.kind != "f":
             return self._write(ops.mul(self, other))
-        np.multiply(arr, o, out=arr, casting="unsafe")
+        try:
+            np.multiply(arr, o, out=arr, casting="unsafe")
+        except ValueError:  # o does not broadcast to self's shape: PyTorch's error instead
+            return self._write(ops.mul(self, other))
         self._bump()
         return self
     return _inplace(ops.mul)(self, other)
