@@ -419,7 +419,9 @@ def make_tests(cases: Sequence[OpCase]):
     def test_gradgrad(case):
         check_gradgrad(case)
 
-    return test_forward, test_grad_fd, test_grad_torch, test_gradgrad
+    # A check with no rows is None rather than a test that pytest would report as skipped.
+    return (test_forward, test_grad_fd if fd_cases else None,
+            test_grad_torch if with_grad else None, test_gradgrad if gg else None)
 
 
 def make_error_test(cases: Sequence[ErrorCase]):

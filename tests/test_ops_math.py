@@ -604,3 +604,31 @@ ERRORS += [
 test_forward_edges, test_grad_fd_edges, test_grad_torch_edges, test_gradgrad_edges = \
     make_tests(EDGES)
 test_errors = make_error_test(ERRORS)
+
+# NumPy scalars act as Python scalars, on either side of an operator.
+NUMPY_SCALARS = [
+    OpCase("np_f64_right", lambda T, a: a * np.float64(2.0), [(2, 3)]),
+    OpCase("np_f64_left", lambda T, a: np.float64(2.0) * a, [(2, 3)]),
+    OpCase("np_i64_left_sub", lambda T, a: np.int64(3) - a, [(2, 3)]),
+    OpCase("np_f32_left_div", lambda T, a: np.float32(1.5) / a, [(2, 3)], domain="nonzero"),
+    OpCase("np_f64_left_pow", lambda T, a: np.float64(2.0) ** a, [(2, 3)]),
+    OpCase("np_f32_int_tensor", lambda T, a: np.float32(1.5) * a, [V([1, 2])], dtypes=(FIXED,)),
+    OpCase("np_f64_left_lt", lambda T, a: np.float64(0.1) < a, [(2, 3)]),
+    OpCase("np_f64_left_add_0d", lambda T, a: np.float64(0.5) + a, [()]),
+]
+# Half precision: values and dtypes (PyTorch computes in float32 and rounds, as NumPy does).
+HALF = [
+    OpCase(f"half_{n}", f, [(2, 3)] * k, dtypes=("float16",), domain=d)
+    for n, f, k, d in [
+        ("add", lambda T, a, b: a + b, 2, "real"), ("mul", lambda T, a, b: a * b, 2, "real"),
+        ("div", lambda T, a, b: a / b, 2, "nonzero"), ("exp", lambda T, a: T.exp(a), 1, "real"),
+        ("log", lambda T, a: T.log(a), 1, "positive"), ("tanh", lambda T, a: T.tanh(a), 1,
+                                                         "real"),
+        ("sigmoid", lambda T, a: T.sigmoid(a), 1, "real"),
+        ("sum", lambda T, a: a.sum(1), 1, "real"), ("mean", lambda T, a: a.mean(), 1, "real"),
+        ("softmax", lambda T, a: T.softmax(a, 1), 1, "real"),
+        ("half_plus_float_scalar", lambda T, a: a + 0.1, 1, "real"),
+    ]
+]
+test_forward_np, test_grad_fd_np, test_grad_torch_np, test_gradgrad_np = \
+    make_tests(NUMPY_SCALARS + HALF)
