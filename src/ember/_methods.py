@@ -34,6 +34,8 @@ def to(self, *args, **kwargs):
     np_dtype = D.to_np(dtype)
     if np_dtype == self._data.dtype:
         return self.clone() if kwargs.get("copy") else self
+    if np_dtype.kind not in "fc":  # no gradient flows to integers: an untracked leaf
+        return Tensor._make(self._data.astype(np_dtype), False, None)
     return Cast.apply(self, np_dtype)
 
 
@@ -56,7 +58,7 @@ def type_(self, dtype=None, non_blocking=False, **kwargs):
         return names[self.dtype.name]
     if isinstance(dtype, str) and dtype.endswith("Tensor"):
         dtype = {v: k for k, v in names.items()}[dtype]
-    return to(self, dtype)
+    return to(self, D.to_dtype(dtype))
 
 
 def _cpu(self, *args, **kwargs):
@@ -124,6 +126,9 @@ def zero_(self):
 
 def fill_(self, value):
     self._check_inplace()
+    if isinstance(value, Tensor) and value._data.ndim:
+        raise RuntimeError("fill_ only supports 0-dimension value tensor but got tensor with "
+                           f"{value._data.ndim} dimensions.")
     v = value.item() if isinstance(value, Tensor) else value
     if self.grad_fn is not None and STATE.enabled or isinstance(value, Tensor) and value._rg:
         full = value.expand(self.shape) if isinstance(value, Tensor) else v
@@ -137,6 +142,7 @@ def copy_(self, src, non_blocking=False):
     """Copy ``src`` (broadcast) into this tensor; recorded when gradients are tracked."""
     self._check_inplace()
     s = src if isinstance(src, Tensor) else Tensor._make(np.asarray(src), False, None)
+    ops._util.check_broadcast(self._data.shape, s._data.shape)
     if STATE.enabled and (self._rg or s._rg):
         zero = ops.mul(self._graph_input(), 0)
         return self._write(ops.add(zero, s.to(self._data.dtype)))
