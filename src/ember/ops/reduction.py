@@ -301,6 +301,8 @@ def min(input, dim=None, keepdim=False, *, other=None):  # noqa: A001
 def _arg(fn, input, dim, keepdim):
     x = input._data
     name = "argmin" if fn is np.argmin else "argmax"
+    if x.dtype == np.bool_:
+        raise RuntimeError(f"{name}(): does not support bool input")
     if dim is None:
         _check_nonempty(x, None, name, hint=False)
         r = np.asarray(fn(x))
@@ -327,7 +329,7 @@ class LogSumExp(Primitive):
 
     @staticmethod
     def forward(ctx, x, axes, keepdim):
-        m = np.max(x, axis=axes, keepdims=True)
+        m = np.max(x, axis=axes, keepdims=True, initial=-np.inf)  # empty: log(0) = -inf
         m = np.where(np.isfinite(m), m, 0)
         y = np.log(np.sum(np.exp(x - m), axis=axes, keepdims=True)) + m
         out = y if keepdim else np.squeeze(y, axis=axes)
@@ -345,6 +347,9 @@ class LogSumExp(Primitive):
 def logsumexp(input, dim, keepdim=False):
     from .elementwise import _float
 
+    if dim is None:
+        raise TypeError("logsumexp(): argument 'dim' (position 2) must be tuple of ints, not "
+                        "NoneType")
     return LogSumExp.apply(_float(input), _axes(input._data, dim), bool(keepdim))
 
 
@@ -447,7 +452,10 @@ def cumprod(input, dim, *, dtype=None):
 
 def _logical_reduce(fn, input, dim, keepdim):
     x = input._data
-    out = np.asarray(fn(x, axis=_axes(x, dim), keepdims=bool(keepdim)))
+    if isinstance(dim, (tuple, list)) and not dim:  # dim=(): PyTorch reduces nothing here
+        out = x.astype(np.bool_)
+    else:
+        out = np.asarray(fn(x, axis=_axes(x, dim), keepdims=bool(keepdim)))
     # PyTorch keeps uint8 for uint8 inputs; every other dtype gives bool.
     return Tensor._make(out.astype(np.uint8) if x.dtype == np.uint8 else out, False, None)
 
