@@ -13,9 +13,12 @@ class LogSoftmax(Primitive):
 
     @staticmethod
     def forward(ctx, x, dim):
-        shifted = x - np.max(x, axis=dim, keepdims=True)
-        # A row of all -inf gives nan, as in PyTorch.
-        y = shifted - np.log(np.sum(np.exp(shifted), axis=dim, keepdims=True))
+        if x.size == 0:  # nothing to normalise (NumPy's max refuses empty axes)
+            y = np.array(x, copy=True)
+        else:
+            shifted = x - np.max(x, axis=dim, keepdims=True)
+            # A row of all -inf gives nan, as in PyTorch.
+            y = shifted - np.log(np.sum(np.exp(shifted), axis=dim, keepdims=True))
         ctx.save_for_backward(y)
         ctx.dim = dim
         return y
@@ -31,8 +34,11 @@ class Softmax(Primitive):
 
     @staticmethod
     def forward(ctx, x, dim):
-        e = np.exp(x - np.max(x, axis=dim, keepdims=True))
-        y = e / np.sum(e, axis=dim, keepdims=True)
+        if x.size == 0:
+            y = np.array(x, copy=True)
+        else:
+            e = np.exp(x - np.max(x, axis=dim, keepdims=True))
+            y = e / np.sum(e, axis=dim, keepdims=True)
         ctx.save_for_backward(y)
         ctx.dim = dim
         return y
@@ -48,7 +54,7 @@ def _prep(input, dim, dtype, name="softmax"):
     if dim is None:
         dim = 0 if x._data.ndim in (0, 1, 3) else 1  # PyTorch's legacy implicit choice
     d = wrap_dim(dim, x._data.ndim)
-    if x._data.dtype.kind != "f":
+    if x._data.dtype.kind != "f" and x._data.size:  # PyTorch passes empty tensors through
         from .elementwise import _not_for
 
         last = d == x._data.ndim - 1 or x._data.ndim == 0
