@@ -69,13 +69,11 @@ def dims(dim, ndim: int) -> tuple | None:
         return None
     if isinstance(dim, (int, np.integer)):
         return (wrap_dim(int(dim), ndim),)
-    out = []
-    for d in dim:  # in order, as PyTorch: a repeat is reported before a later bad dim
-        w = wrap_dim(int(d), ndim)
-        if w in out:
+    out = tuple(wrap_dim(int(d), ndim) for d in dim)
+    for i, w in enumerate(out):
+        if w in out[:i]:  # PyTorch names the first dim that repeats an earlier one
             raise RuntimeError(f"dim {w} appears multiple times in the list of dims")
-        out.append(w)
-    return tuple(out)
+    return out
 
 
 def check_broadcast(a_shape, b_shape) -> None:
