@@ -147,7 +147,12 @@ def copy_(self, src, non_blocking=False):
         zero = ops.mul(self._graph_input(), 0)
         return self._write(ops.add(zero, s.to(self._data.dtype)))
     arr = self._ensure_array()
-    np.copyto(arr, np.broadcast_to(s._data, arr.shape), casting="unsafe")
+    try:
+        np.copyto(arr, np.broadcast_to(s._data, arr.shape), casting="unsafe")
+    except ValueError as e:  # an expanded (read-only) tensor: PyTorch's message
+        from .tensor import _inplace_error
+
+        raise RuntimeError(_inplace_error(e, arr, s._data)) from None
     self._bump()
     return self
 
