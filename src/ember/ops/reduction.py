@@ -95,6 +95,8 @@ class Prod(Primitive):
             g, y = np.reshape(g, (1,) * np.ndim(x)), np.reshape(y, (1,) * np.ndim(x))
         else:
             g, y = _keep(g, (axis,), ctx.keepdim), _keep(y, (axis,), ctx.keepdim)
+        if (_raw(x).size if axis is None else _raw(x).shape[axis]) == 1:
+            return (g, None, None)  # a product of one factor: no other factors, exactly
         if not np.any(_raw(x) == 0):
             return (g * (y / x), None, None)
         if axis is None:
