@@ -130,8 +130,8 @@ def _check_matmul(a: Tensor, b: Tensor, name="matmul") -> None:
         )
     k_a, k_b = sa[-1], (sb[0] if len(sb) == 1 else sb[-2])
     if len(sb) <= 2:  # PyTorch folds a's batch into rows: mm, mv or dot
-        rows = int(np.prod(sa[:-1]))
         if k_a != k_b:
+            rows = int(np.prod(sa[:-1]))  # for the message only: np.prod costs ~3 us
             if len(sa) == 1 and len(sb) == 1:
                 raise RuntimeError(
                     f"inconsistent tensor size, expected tensor [{sa[0]}] and src [{sb[0]}] to "
@@ -145,8 +145,8 @@ def _check_matmul(a: Tensor, b: Tensor, name="matmul") -> None:
         return
     batch_a = sa[:-2] if len(sa) > 2 else ()
     check_broadcast(batch_a, sb[:-2])
-    batch = int(np.prod(np.broadcast_shapes(batch_a, sb[:-2])))
     if k_a != k_b:
+        batch = int(np.prod(np.broadcast_shapes(batch_a, sb[:-2])))
         raise RuntimeError("Expected size for first two dimensions of batch2 tensor to be: "
                            f"[{batch}, {k_a}] but got: [{batch}, {k_b}].")
     _check_same_dtype(a, b, len(sa), len(sb))
@@ -297,8 +297,8 @@ def linear(input, weight, bias=None):
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is "
                            f"{weight._data.ndim}D")
     sa, (n_out, n_in) = input._data.shape, weight._data.shape
-    rows = int(np.prod(sa[:-1]))
     if sa[-1] != n_in:
+        rows = int(np.prod(sa[:-1]))  # for the message only: np.prod costs ~3 us
         raise RuntimeError(_mm_shapes(f"{rows}x{sa[-1]}", f"{n_in}x{n_out}").split("\n")[0] +
                            f"\nHint: the layer expects {n_in} input features but the input's "
                            f"last dimension has {sa[-1]}.")

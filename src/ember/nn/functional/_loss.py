@@ -11,6 +11,7 @@ from ...autograd.grad_mode import STATE
 from ...ops._util import check_broadcast, promote
 from ...tensor import Tensor
 from .. import _loss_ops as L
+from ..parameter import Parameter
 
 _TORCH_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
                 "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
@@ -63,6 +64,10 @@ def _size_warning(input: Tensor, target: Tensor) -> None:
 
 # ---- regression losses -----------------------------------------------------------------
 def _pointwise(cls, name: str, input, target, reduction, param, weight=None):
+    if weight is None and type(target) is Tensor and type(input) in (Tensor, Parameter):
+        xd, yd = input._data, target._data
+        if xd.shape == yd.shape and xd.dtype == yd.dtype and xd.dtype.kind == "f":
+            return cls.apply(input, target, reduction, param)  # the common case, checked
     _check_tensor(name, "input", 1, input)
     _check_tensor(name, "target", 2, target)
     _size_warning(input, target)
@@ -210,7 +215,7 @@ def _index_spec(input: Tensor, target: Tensor, weight, ignore_index: int, reduct
         if lo < 0 or hi >= C:
             raise IndexError(f"Target {_first_bad(td, C, ignore_index)} is out of bounds.")
     spec = L.IndexSpec()
-    spec.t, spec.rows, spec.valid, spec.eps = t, np.arange(M), valid, float(eps)
+    spec.t, spec.flat, spec.valid, spec.eps = t, np.arange(0, M * C, C) + t, valid, float(eps)
     spec.wc = _const(weight, dtype)
     spec.w_row = valid if spec.wc is None else (
         spec.wc[t] if valid is None else spec.wc[t] * valid)
