@@ -61,11 +61,18 @@ def _shape_arg(shape) -> tuple:
 
 def _infer_shape(shape: tuple, n: int) -> tuple:
     """``shape`` with its -1 filled in, or PyTorch's error when it cannot hold n elements."""
-    if shape.count(-1) > 1:
-        raise RuntimeError("only one dimension can be inferred")
+    for i, s in enumerate(shape):  # PyTorch's checks, in its order
+        if s == -1 and -1 in shape[:i]:
+            raise RuntimeError("only one dimension can be inferred")
+        if s < -1:
+            raise RuntimeError(f"invalid shape dimension {s} at index {i} of shape "
+                               f"{list(shape)}")
     known = int(np.prod([s for s in shape if s != -1]))
-    if any(s < -1 for s in shape) or (-1 in shape and (known == 0 or n % known)) or (
-            -1 not in shape and known != n):
+    if -1 in shape and known == 0 and n == 0:
+        raise RuntimeError(f"cannot reshape tensor of 0 elements into shape {list(shape)} "
+                           "because the unspecified dimension size -1 can be any value and is "
+                           "ambiguous")
+    if (-1 in shape and (known == 0 or n % known)) or (-1 not in shape and known != n):
         raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {n}")
     return tuple(n // known if s == -1 else s for s in shape)
 
@@ -74,11 +81,20 @@ def _reshaped(input, shape: tuple, cls=Reshape):
     return _view_of(cls.apply(input, shape), input)
 
 
+def _needs(name: str, arg: str, given: tuple) -> None:
+    if not given:  # x.reshape() (torch.reshape(x, ()) passes an empty shape, and is fine)
+        raise TypeError(f'{name}() missing 1 required positional arguments: "{arg}"')
+
+
 def reshape(input, *shape):
+    _needs("reshape", "shape", shape)
     return _reshaped(input, _infer_shape(_shape_arg(shape), input._data.size))
 
 
 def view(input, *shape):
+    if not shape:
+        raise TypeError("view() received an invalid combination of arguments - got (), but "
+                        "expected one of:\n * (torch.dtype dtype)\n * (tuple of ints size)")
     if len(shape) == 1 and not isinstance(shape[0], (tuple, list, int, np.integer)):
         return input.to(shape[0])  # view(dtype)
     return reshape(input, *shape)
@@ -116,7 +132,12 @@ def squeeze(input, dim=None):
     shape = input._data.shape
     if dim is None:
         return _reshaped(input, tuple(s for s in shape if s != 1), Squeeze)
-    ds = dims(dim, len(shape))
+    ds = []
+    for d in ([dim] if isinstance(dim, (int, np.integer)) else dim):
+        w = wrap_dim(int(d), len(shape))  # one by one: a repeat is found before a later bad dim
+        if w in ds:
+            raise RuntimeError(f"dim {w} appears multiple times in the list of dims")
+        ds.append(w)
     cls = SqueezeDim if isinstance(dim, (int, np.integer)) else SqueezeDims
     return _reshaped(input, tuple(s for i, s in enumerate(shape)
                                   if not (i in ds and s == 1)), cls)
@@ -154,6 +175,7 @@ def _permuted(input, axes, cls=Permute):
 
 
 def permute(input, *dims_):
+    _needs("permute", "dims", dims_)
     n = input._data.ndim
     order = _shape_arg(dims_)
     if len(order) != n:
@@ -162,9 +184,11 @@ def permute(input, *dims_):
             f"length of the desired ordering of dimensions i.e. input.dim() = "
             f"{n} is not equal to len(dims) = {len(order)}"
         )
-    axes = tuple(wrap_dim(d, n) for d in order)
-    if len(set(axes)) != n:
-        raise RuntimeError("permute(): duplicate dims are not allowed.")
+    axes = []
+    for d in order:  # one by one: a repeat is found before a later bad dim, as PyTorch
+        axes.append(wrap_dim(d, n))
+        if axes[-1] in axes[:-1]:
+            raise RuntimeError("permute(): duplicate dims are not allowed.")
     return _permuted(input, axes)
 
 
@@ -189,13 +213,30 @@ def t(input):
 
 def movedim(input, source, destination):
     n = input._data.ndim
-    src = dims(source, n)
-    dst = dims(destination, n)
+    if len(_seq(source)) != len(_seq(destination)):
+        raise RuntimeError(
+            f"movedim: Invalid source or destination dims: source ({list(_seq(source))} dims) "
+            f"should contain the same number of dims as destination "
+            f"({list(_seq(destination))} dims)")
+    src, dst = _move_dims(source, n, "source"), _move_dims(destination, n, "destination")
+    if not n:  # a 0-d tensor: dims 0/-1 name nothing to move
+        return _permuted(input, ())
     order = [None] * n
     for a, b in zip(src, dst):
         order[b] = a
     rest = iter(i for i in range(n) if i not in src)
     return _permuted(input, [next(rest) if o is None else o for o in order])
+
+
+def _seq(d) -> tuple:
+    return (d,) if isinstance(d, (int, np.integer)) else tuple(d)
+
+
+def _move_dims(d, n: int, name: str) -> tuple:
+    out = tuple(wrap_dim(int(i), n) for i in _seq(d))
+    if len(set(out)) != len(out):
+        raise RuntimeError(f"movedim: repeated dim in `{name}` ({list(_seq(d))})")
+    return out
 
 
 class Expand(Primitive):
@@ -211,26 +252,28 @@ class Expand(Primitive):
 
 
 def expand(input, *sizes):
+    _needs("expand", "size", sizes)
     sizes = _shape_arg(sizes)
     shape = input._data.shape
     if len(sizes) < len(shape):
+        kind = "CPUBoolType" if input._data.dtype == np.bool_ else input.type()
         raise RuntimeError(
-            f"expand({input.type()}{{{list(shape)}}}, size={list(sizes)}): the number of sizes "
+            f"expand({kind}{{{list(shape)}}}, size={list(sizes)}): the number of sizes "
             f"provided ({len(sizes)}) must be greater or equal to the number of dimensions in "
             f"the tensor ({len(shape)})"
         )
     lead = len(sizes) - len(shape)
-    for i, s in enumerate(sizes[:lead]):
-        if s < 0:
-            raise RuntimeError(f"The expanded size of the tensor ({s}) isn't allowed in a "
-                               f"leading, non-existing dimension {i}")
     full = sizes[:lead] + tuple(have if want == -1 else want
                                 for want, have in zip(sizes[lead:], shape))
-    for i, (want, have) in enumerate(zip(full[lead:], shape)):
-        if (have != 1 and want != have) or want < 0:
+    for i in reversed(range(len(sizes))):  # PyTorch checks from the last dim
+        want, have = full[i], (shape[i - lead] if i >= lead else None)
+        if have is None and want < 0:
+            raise RuntimeError(f"The expanded size of the tensor ({want}) isn't allowed in a "
+                               f"leading, non-existing dimension {i}")
+        if have is not None and ((have != 1 and want != have) or want < 0):
             raise RuntimeError(
                 f"The expanded size of the tensor ({want}) must match the existing size ({have}) "
-                f"at non-singleton dimension {i + lead}.  Target sizes: {list(sizes)}.  Tensor "
+                f"at non-singleton dimension {i}.  Target sizes: {list(sizes)}.  Tensor "
                 f"sizes: {list(shape)}"
             )
     return _view_of(Expand.apply(input, full), input)
@@ -361,11 +404,15 @@ def cat(tensors, dim=0, *, out=None):
     tensors = list(tensors)
     if not tensors:
         raise ValueError("torch.cat(): expected a non-empty list of Tensors")
+    for i, t in enumerate(tensors):
+        if t._data.ndim == 0:
+            raise RuntimeError(f"zero-dimensional tensor (at position {i}) cannot be "
+                               "concatenated")
     tensors = _common_dtype(tensors)
     # PyTorch's legacy rule: 1-D empty tensors are left out whatever the others' shapes.
     skip = tuple(t._data.ndim == 1 and t._data.size == 0 for t in tensors)
-    if all(skip):
-        skip = (False,) + skip[1:]
+    if all(skip):  # only legacy empties: an empty result, whatever dim is
+        return Cat.apply(0, (False,) + skip[1:], *tensors)
     kept = [t for t, s in zip(tensors, skip) if not s]
     ref = kept[0]
     d = wrap_dim(dim, ref._data.ndim)
@@ -390,12 +437,12 @@ def stack(tensors, dim=0, *, out=None):
     if not tensors:
         raise RuntimeError("stack expects a non-empty TensorList")
     shape = tensors[0]._data.shape
+    d = wrap_dim(dim, len(shape) + 1)
     for i, t in enumerate(tensors):
         if t._data.shape != shape:
             raise RuntimeError(
                 f"stack expects each tensor to be equal size, but got {list(shape)} at entry 0 "
                 f"and {list(t._data.shape)} at entry {i}")
-    d = wrap_dim(dim, len(shape) + 1)
     return Stack.apply(d, *_common_dtype(tensors))
 
 
