@@ -10,6 +10,7 @@ import numpy as np
 from ...autograd.grad_mode import STATE
 from ...ops._util import check_broadcast, promote
 from ...tensor import Tensor
+from .. import _index_ops as X
 from .. import _loss_ops as L
 from ..parameter import Parameter
 
@@ -192,7 +193,7 @@ def _check_index_target(xd: np.ndarray, td: np.ndarray, target: Tensor) -> None:
 
 
 def _index_spec(input: Tensor, target: Tensor, weight, ignore_index: int, reduction: str,
-                eps: float, fn: str) -> L.IndexSpec:
+                eps: float, fn: str) -> X.IndexSpec:
     """Validate a class-index target and precompute the per-row arrays the primitive uses."""
     xd, td = input._data, target._data
     _check_index_target(xd, td, target)
@@ -214,7 +215,7 @@ def _index_spec(input: Tensor, target: Tensor, weight, ignore_index: int, reduct
             lo, hi = int(t.min()), int(t.max())
         if lo < 0 or hi >= C:
             raise IndexError(f"Target {_first_bad(td, C, ignore_index)} is out of bounds.")
-    spec = L.IndexSpec()
+    spec = X.IndexSpec()
     spec.t, spec.flat, spec.valid, spec.eps = t, np.arange(0, M * C, C) + t, valid, float(eps)
     spec.wc = _const(weight, dtype)
     spec.w_row = valid if spec.wc is None else (
@@ -237,8 +238,8 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
     _check_tensor("nll_loss_nd", "input", 1, input)
     _check_tensor("nll_loss_nd", "target", 2, target)
     spec = _index_spec(input, target, weight, ignore_index, reduction, 0.0, "nll_loss_forward")
-    name = L.index_node_name(input._data.ndim, reduction, 0.0)
-    cls = L.NllLoss if name == "NllLossBackward0" else L.variant(L.NllLoss, name)
+    name = X.index_node_name(input._data.ndim, reduction, 0.0)
+    cls = X.NllLoss if name == "NllLossBackward0" else X.variant(X.NllLoss, name)
     return cls.apply(input, spec)
 
 
@@ -260,8 +261,8 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
                                     float(label_smoothing))
     spec = _index_spec(input, target, weight, ignore_index, reduction, label_smoothing,
                        "nll_loss_forward")
-    name = L.index_node_name(input._data.ndim, reduction, spec.eps)
-    cls = L.CrossEntropy if name == "NllLossBackward0" else L.variant(L.CrossEntropy, name)
+    name = X.index_node_name(input._data.ndim, reduction, spec.eps)
+    cls = X.CrossEntropy if name == "NllLossBackward0" else X.variant(X.CrossEntropy, name)
     return cls.apply(input, spec)
 
 
@@ -279,6 +280,6 @@ def _cross_entropy_probs(input, target, weight, ignore_index, reduction, eps):
                                f"no classes but got weight tensor of shape: "
                                f"{list(weight.shape)}")
         weight = weight.to(x.dtype)
-    cls = L.CrossEntropyProb if reduction == "mean" else L.CrossEntropyProbSum
+    cls = X.CrossEntropyProb if reduction == "mean" else X.CrossEntropyProbSum
     return cls.apply(x, y, weight, reduction, eps)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, Callable
+
 from ... import dtypes as D
 from ...autograd.grad_mode import no_grad
 from ...tensor import Tensor, device as Device
@@ -55,3 +57,37 @@ def module_to(module, args: tuple, kwargs: dict):
         raise TypeError("nn.Module.to only accepts floating point or complex dtypes, but got "
                         f"desired dtype={dt}")
     return module._apply(lambda t: t.to(dt) if t.is_floating_point() else t)
+
+
+class DeviceMixin:
+    """Module's device and dtype conversions."""
+
+    def _apply(self, fn: Callable[[Tensor], Tensor], recurse: bool = True) -> "Module":
+        return apply_to_tensors(self, fn, recurse)
+
+    def to(self, *args: Any, **kwargs: Any) -> "Module":
+        """Cast floating parameters and buffers: ``to(dtype)``, ``to(device)``, ``to(tensor)``."""
+        return module_to(self, args, kwargs)
+
+    def cpu(self) -> "Module":
+        return self
+
+    def cuda(self, device=None) -> "Module":
+        from ...cuda import _no_cuda
+
+        _no_cuda("cuda" if device is None else f"cuda:{device}")
+
+    def float(self) -> "Module":
+        return self._apply(lambda t: t.float() if t.is_floating_point() else t)
+
+    def double(self) -> "Module":
+        return self._apply(lambda t: t.double() if t.is_floating_point() else t)
+
+    def half(self) -> "Module":
+        return self._apply(lambda t: t.half() if t.is_floating_point() else t)
+
+    def type(self, dst_type) -> "Module":
+        return self._apply(lambda t: t.type(dst_type))
+
+    def share_memory(self) -> "Module":
+        return self

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import OrderedDict, namedtuple
 from collections.abc import Mapping
+from typing import Any, Callable
 
 from ...autograd.grad_mode import no_grad
 from ...tensor import Tensor
@@ -30,7 +31,7 @@ def _has_extra_state(module) -> bool:
     return type(module).get_extra_state is not Module.get_extra_state
 
 
-def state_dict(module, destination, prefix: str, keep_vars: bool):
+def build_state_dict(module, destination, prefix: str, keep_vars: bool):
     if destination is None:
         destination = OrderedDict()
         destination._metadata = OrderedDict()
@@ -62,7 +63,7 @@ def save_own(module, destination, prefix: str, keep_vars: bool) -> None:
         destination[prefix + _EXTRA_STATE_KEY_SUFFIX] = module.get_extra_state()
 
 
-def load_state_dict(module, state_dict, strict: bool, assign: bool):
+def load_into(module, state_dict, strict: bool, assign: bool):
     if not isinstance(state_dict, Mapping):
         raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
     missing, unexpected, errors = [], [], []
@@ -163,3 +164,41 @@ def _assign(module, name: str, param: Tensor, value: Tensor) -> None:
         module._parameters[name] = value
     else:
         module._buffers[name] = value
+
+
+class StateMixin:
+    """Module's state_dict methods (the logic is in the functions above)."""
+
+    def state_dict(self, *args: Any, destination=None, prefix: str = "",
+                   keep_vars: bool = False) -> "OrderedDict[str, Tensor]":
+        """Parameters and persistent buffers by dotted name (tensors share storage)."""
+        if args:  # the legacy positional form: (destination, prefix, keep_vars)
+            destination, prefix, keep_vars = (args + (destination, prefix, keep_vars)[len(args):])
+        return build_state_dict(self, destination, prefix, keep_vars)
+
+    def _save_to_state_dict(self, destination, prefix: str, keep_vars: bool) -> None:
+        save_own(self, destination, prefix, keep_vars)
+
+    def load_state_dict(self, state_dict, strict: bool = True, assign: bool = False):
+        """Copy values from ``state_dict`` into this module's parameters and buffers."""
+        return load_into(self, state_dict, strict, assign)
+
+    def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict,
+                              missing_keys, unexpected_keys, error_msgs) -> None:
+        load_own(self, state_dict, prefix, local_metadata, strict, missing_keys,
+                 unexpected_keys, error_msgs)
+
+    def get_extra_state(self) -> Any:
+        raise RuntimeError("Reached a code path in Module.get_extra_state() that should never "
+                           "be called.")
+
+    def set_extra_state(self, state: Any) -> None:
+        raise RuntimeError("Reached a code path in Module.set_extra_state() that should never "
+                           "be called.")
+
+    def register_load_state_dict_post_hook(self, hook: Callable):
+        from ._hooks import RemovableHandle
+
+        handle = RemovableHandle(self._load_state_dict_post_hooks)
+        self._load_state_dict_post_hooks[handle.id] = hook
+        return handle

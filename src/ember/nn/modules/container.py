@@ -6,7 +6,7 @@ import operator
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from itertools import islice
-from typing import Any, Iterator
+from typing import Iterator
 
 from ..parameter import Parameter
 from .module import Module, _addindent
@@ -202,10 +202,6 @@ class ModuleList(Module):
             lines.append(_addindent(line, 2))
         return self._get_name() + "(\n  " + "\n  ".join(lines) + "\n)"
 
-    def forward(self, *args: Any, **kwargs: Any):
-        raise NotImplementedError(
-            f'Module [{type(self).__name__}] is missing the required "forward" function')
-
 
 class ModuleDict(Module):
     """An ordered dict of modules whose parameters the parent module registers."""
@@ -266,10 +262,6 @@ class ModuleDict(Module):
                 raise ValueError(f"ModuleDict update sequence element #{j} has length "
                                  f"{len(m)}; 2 is required")
             self[m[0]] = m[1]
-
-    def forward(self, *args: Any, **kwargs: Any):
-        raise NotImplementedError(
-            f'Module [{type(self).__name__}] is missing the required "forward" function')
 
 
 def _param_line(p) -> str:

@@ -7,12 +7,12 @@ from typing import Any, Callable, Iterator
 
 from ...tensor import Tensor
 from ..parameter import Buffer, Parameter
-from . import _state
+from ._convert import DeviceMixin
 from ._hooks import (GLOBAL_POST, GLOBAL_PRE, RemovableHandle,  # noqa: F401
                      register_module_forward_hook, register_module_forward_pre_hook,
                      run_post_hooks, run_pre_hooks)
 from ._registry import Registry
-from ._state import _IncompatibleKeys  # noqa: F401  (PyTorch's home for it)
+from ._state import StateMixin, _IncompatibleKeys  # noqa: F401  (PyTorch's home for it)
 
 _REGISTRIES = ("_parameters", "_buffers", "_modules")
 
@@ -41,7 +41,7 @@ def _forward_unimplemented(self, *input: Any) -> None:
         f'Module [{type(self).__name__}] is missing the required "forward" function')
 
 
-class Module:
+class Module(StateMixin, DeviceMixin):
     """Base class for layers and models: subclass it, assign layers and Parameters as
     attributes in ``__init__`` (after ``super().__init__()``), and define ``forward``."""
 
@@ -384,72 +384,6 @@ class Module:
         for module in self.children():
             module.apply(fn)
         fn(self)
-        return self
-
-    # ---- state ------------------------------------------------------------------------
-    def state_dict(self, *args: Any, destination=None, prefix: str = "",
-                   keep_vars: bool = False) -> "OrderedDict[str, Tensor]":
-        """Parameters and persistent buffers by dotted name (tensors share storage)."""
-        return _state.state_dict(self, destination, prefix, keep_vars)
-
-    def _save_to_state_dict(self, destination, prefix: str, keep_vars: bool) -> None:
-        _state.save_own(self, destination, prefix, keep_vars)
-
-    def load_state_dict(self, state_dict, strict: bool = True, assign: bool = False):
-        """Copy values from ``state_dict`` into this module's parameters and buffers."""
-        return _state.load_state_dict(self, state_dict, strict, assign)
-
-    def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict,
-                              missing_keys, unexpected_keys, error_msgs) -> None:
-        _state.load_own(self, state_dict, prefix, local_metadata, strict, missing_keys,
-                        unexpected_keys, error_msgs)
-
-    def get_extra_state(self) -> Any:
-        raise RuntimeError("Reached a code path in Module.get_extra_state() that should never "
-                           "be called.")
-
-    def set_extra_state(self, state: Any) -> None:
-        raise RuntimeError("Reached a code path in Module.set_extra_state() that should never "
-                           "be called.")
-
-    def register_load_state_dict_post_hook(self, hook: Callable) -> RemovableHandle:
-        handle = RemovableHandle(self._load_state_dict_post_hooks)
-        self._load_state_dict_post_hooks[handle.id] = hook
-        return handle
-
-    # ---- devices and dtypes -----------------------------------------------------------
-    def _apply(self, fn: Callable[[Tensor], Tensor], recurse: bool = True) -> "Module":
-        from ._convert import apply_to_tensors
-
-        return apply_to_tensors(self, fn, recurse)
-
-    def to(self, *args: Any, **kwargs: Any) -> "Module":
-        """Cast floating parameters and buffers: ``to(dtype)``, ``to(device)``, ``to(tensor)``."""
-        from ._convert import module_to
-
-        return module_to(self, args, kwargs)
-
-    def cpu(self) -> "Module":
-        return self
-
-    def cuda(self, device=None) -> "Module":
-        from ...cuda import _no_cuda
-
-        _no_cuda("cuda" if device is None else f"cuda:{device}")
-
-    def float(self) -> "Module":
-        return self._apply(lambda t: t.float() if t.is_floating_point() else t)
-
-    def double(self) -> "Module":
-        return self._apply(lambda t: t.double() if t.is_floating_point() else t)
-
-    def half(self) -> "Module":
-        return self._apply(lambda t: t.half() if t.is_floating_point() else t)
-
-    def type(self, dst_type) -> "Module":
-        return self._apply(lambda t: t.type(dst_type))
-
-    def share_memory(self) -> "Module":
         return self
 
     # ---- printing ---------------------------------------------------------------------
