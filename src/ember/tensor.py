@@ -204,7 +204,7 @@ class Tensor:
                 "deprecated and it will throw an error in a future release. Consider `x.mT` to "
                 "transpose batches of matrices or `x.permute(*torch.arange(x.ndim - 1, -1, -1))` "
                 "to reverse the dimensions of a tensor.", UserWarning, stacklevel=2)
-        return self.permute(*range(self._data.ndim - 1, -1, -1))
+        return self.permute(tuple(range(self._data.ndim - 1, -1, -1)))
 
     @property
     def mT(self) -> "Tensor":  # noqa: N802
