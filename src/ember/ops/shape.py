@@ -8,7 +8,6 @@ import numpy as np
 from ..autograd.function import Primitive
 from ..tensor import Tensor
 from ._util import dims, wrap_dim
-from .indexing import Slice, Split, SplitWithSizes, Unbind, basic_index
 
 
 def _view_of(out: Tensor, base: Tensor) -> Tensor:
@@ -354,178 +353,6 @@ def flipud(input):
     return flip(input, 0)
 
 
-class Cat(Primitive):
-    """y = [x_1, x_2, ...] joined along a dim;  dL/dx_i = the matching slice of dL/dy.
-
-    ``skip`` marks the 1-D empty inputs PyTorch's legacy rule leaves out (their grad is empty).
-    """
-
-    @staticmethod
-    def forward(ctx, dim, skip, *xs):
-        kept = [x for x, s in zip(xs, skip) if not s]
-        ctx.dim, ctx.skip = dim, skip
-        ctx.bounds = np.cumsum([np.shape(x)[dim] for x in kept])[:-1]
-        return np.concatenate(kept, axis=dim)
-
-    @staticmethod
-    def backward(ctx, g):
-        pieces = iter(np.split(g, ctx.bounds, axis=ctx.dim))
-        return (None, None) + tuple(np.zeros((0,)) if s else next(pieces) for s in ctx.skip)
-
-
-class Stack(Primitive):
-    """y = the x_i stacked along a new dim;  dL/dx_i = dL/dy's i-th slice along it."""
-
-    @staticmethod
-    def forward(ctx, dim, *xs):
-        ctx.dim = dim
-        return np.stack(xs, axis=dim)
-
-    @staticmethod
-    def backward(ctx, g):
-        d = ctx.dim
-        parts = np.split(g, range(1, np.shape(g)[d]), axis=d)
-        return (None,) + tuple(np.squeeze(p, axis=d) for p in parts)
-
-
-def _common_dtype(tensors: list) -> list:
-    """Cast to PyTorch's promoted dtype when the inputs' dtypes differ (recorded casts)."""
-    from ._util import promote
-
-    if len({t._data.dtype for t in tensors}) == 1:
-        return tensors
-    rt = tensors[0]
-    for t in tensors[1:]:
-        rt, _ = promote(rt, t)
-    return [t.to(rt._data.dtype) for t in tensors]
-
-
-def cat(tensors, dim=0, *, out=None):
-    tensors = list(tensors)
-    if not tensors:
-        raise ValueError("torch.cat(): expected a non-empty list of Tensors")
-    for i, t in enumerate(tensors):
-        if t._data.ndim == 0:
-            raise RuntimeError(f"zero-dimensional tensor (at position {i}) cannot be "
-                               "concatenated")
-    tensors = _common_dtype(tensors)
-    # PyTorch's legacy rule: 1-D empty tensors are left out whatever the others' shapes.
-    skip = tuple(t._data.ndim == 1 and t._data.size == 0 for t in tensors)
-    if all(skip):  # only legacy empties: an empty result, whatever dim is
-        return Cat.apply(0, (False,) + skip[1:], *tensors)
-    kept = [t for t, s in zip(tensors, skip) if not s]
-    ref = kept[0]
-    d = wrap_dim(dim, ref._data.ndim)
-    for i, t in enumerate(kept):
-        if t._data.ndim != ref._data.ndim:
-            raise RuntimeError(
-                "Tensors must have same number of dimensions: got "
-                f"{ref._data.ndim} and {t._data.ndim}")
-        for k, (m, n) in enumerate(zip(ref._data.shape, t._data.shape)):
-            if k != d and m != n:
-                raise RuntimeError(
-                    f"Sizes of tensors must match except in dimension {d}. Expected size {m} but "
-                    f"got size {n} for tensor number {i} in the list.")
-    return Cat.apply(d, skip, *tensors)
-
-
-concat = concatenate = cat
-
-
-def stack(tensors, dim=0, *, out=None):
-    tensors = list(tensors)
-    if not tensors:
-        raise RuntimeError("stack expects a non-empty TensorList")
-    shape = tensors[0]._data.shape
-    d = wrap_dim(dim, len(shape) + 1)
-    for i, t in enumerate(tensors):
-        if t._data.shape != shape:
-            raise RuntimeError(
-                f"stack expects each tensor to be equal size, but got {list(shape)} at entry 0 "
-                f"and {list(t._data.shape)} at entry {i}")
-    return Stack.apply(d, *_common_dtype(tensors))
-
-
-def hstack(tensors):
-    tensors = list(tensors)
-    return cat(tensors, 0 if tensors[0]._data.ndim == 1 else 1)
-
-
-def vstack(tensors):
-    return cat([t if t._data.ndim > 1 else unsqueeze(t, 0) for t in tensors], 0)
-
-
-def _piece(input, d: int, start: int, length: int, cls):
-    return basic_index(input, (slice(None),) * d + (slice(start, start + length),), cls)
-
-
-def narrow(input, dim, start, length):
-    if input._data.ndim == 0:
-        raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
-    d = wrap_dim(dim, input._data.ndim)
-    size = input._data.shape[d]
-    start, length = int(start), int(length)
-    if not -size <= start <= size:
-        raise IndexError(f"start out of range (expected to be in range of [{-size}, {size}], "
-                         f"but got {start})")
-    start += size if start < 0 else 0
-    if length < 0:
-        raise RuntimeError("narrow(): length must be non-negative.")
-    if start + length > size:
-        raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({size}).")
-    return _piece(input, d, start, length, Slice)
-
-
-def split(input, split_size_or_sections, dim=0):
-    d = wrap_dim(dim, input._data.ndim)
-    size = input._data.shape[d]
-    if isinstance(split_size_or_sections, (int, np.integer)):
-        step, cls = int(split_size_or_sections), Split
-        if step < 0:
-            raise RuntimeError(f"split expects split_size be non-negative, but got "
-                               f"split_size={step}")
-        if step == 0 and size:
-            raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got "
-                               f"dimension size of {size}")
-        sections = [min(step, size - s) for s in range(0, size, step)] if size else [0]
-    else:
-        sections, cls = [int(s) for s in split_size_or_sections], SplitWithSizes
-        if sum(sections) != size or any(s < 0 for s in sections):
-            raise RuntimeError(
-                f"split_with_sizes expects split_sizes to sum exactly to {size} (input tensor's "
-                f"size at dimension {d}), but got split_sizes={sections}")
-    out, start = [], 0
-    for n in sections:
-        out.append(_piece(input, d, start, n, cls))
-        start += n
-    return tuple(out)
-
-
-def chunk(input, chunks, dim=0):
-    if chunks <= 0:
-        raise RuntimeError("chunk expects `chunks` to be greater than 0, got: " + str(chunks))
-    size = input._data.shape[wrap_dim(dim, input._data.ndim)]
-    step = -(-size // chunks) if size else 1
-    return split(input, step, dim)
-
-
-def tensor_split(input, indices_or_sections, dim=0):
-    d = wrap_dim(dim, input._data.ndim)
-    if isinstance(indices_or_sections, (int, np.integer)) and indices_or_sections <= 0:
-        raise RuntimeError(f"number of sections must be larger than 0, got "
-                           f"{indices_or_sections}")
-    pieces = np.array_split(np.arange(input._data.shape[d]), indices_or_sections)
-    return tuple(_piece(input, d, int(p[0]) if len(p) else 0, len(p), Slice) for p in pieces)
-
-
-def unbind(input, dim=0):
-    if input._data.ndim == 0:
-        raise IndexError("Dimension specified as 0 but tensor has no dimensions")
-    d = wrap_dim(dim, input._data.ndim)
-    return tuple(basic_index(input, (slice(None),) * d + (i,), Unbind)
-                 for i in range(input._data.shape[d]))
-
-
 class Clone(Primitive):
     """y = a copy of x;  dL/dx = dL/dy."""
 
@@ -540,3 +367,8 @@ class Clone(Primitive):
 
 def clone(input, *, memory_format=None):
     return Clone.apply(input)
+
+
+# Joining and splitting live in their own module; ``ember.ops`` exports them from here.
+from .join_split import (cat, chunk, concat, concatenate, hstack, narrow, split,  # noqa: E402
+                         stack, tensor_split, unbind, vstack)
