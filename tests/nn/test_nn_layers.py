@@ -9,7 +9,7 @@ import pytest
 import torch
 
 import ember
-from nn_testutil import close, copy_weights, np_of, same_error
+from nn_testutil import close, copy_weights, error_of, np_of, same_error
 
 nn_e, nn_t = ember.nn, torch.nn
 F_E, F_T = ember.nn.functional, torch.nn.functional
@@ -356,3 +356,61 @@ FUNCTIONAL_ERRORS = [
 def test_functional_errors_match_torch(case):
     same_error(lambda: FUNCTIONAL_ERRORS[case](ember, F_E),
                lambda: FUNCTIONAL_ERRORS[case](torch, F_T))
+
+
+# ---- Sequential's no_grad fast path -------------------------------------------------------
+def _layer_by_layer(seq, x):
+    for m in seq:
+        x = m(x)
+    return x
+
+
+@pytest.mark.parametrize("layers", [
+    "Linear(3, 8), ReLU(), Linear(8, 2)",
+    "Linear(3, 8), Tanh(), Linear(8, 8), Sigmoid(), Linear(8, 1)",
+    "Linear(3, 4, bias=False), ReLU(inplace=True), Dropout(0.5), Linear(4, 2)",
+    "Identity(), Linear(3, 3), Dropout(0.0), ReLU()",
+])
+@pytest.mark.parametrize("shape", [(5, 3), (3,), (2, 4, 3)])
+@pytest.mark.parametrize("dtype", [ember.float32, ember.float64])
+def test_sequential_no_grad_fast_path_is_bit_identical(layers, shape, dtype):
+    seq = eval(f"Sequential({layers})", vars(nn_e)).to(dtype).eval()
+    x = ember.tensor(RNG.standard_normal(shape), dtype=dtype)
+    with ember.no_grad():
+        fast = seq(x)
+        slow = _layer_by_layer(seq, x)
+    assert fast.dtype == slow.dtype and not fast.requires_grad
+    assert np.array_equal(np_of(fast), np_of(slow))
+    with_grad = seq(x)  # and the recorded path gives the same numbers
+    assert with_grad.requires_grad and np.array_equal(np_of(with_grad), np_of(slow))
+
+
+def test_sequential_no_grad_fast_path_yields_to_hooks_subclasses_and_errors():
+    seq = nn_e.Sequential(nn_e.Linear(2, 2), nn_e.ReLU())
+    seen = []
+    h = seq[1].register_forward_hook(lambda m, a, out: seen.append(1))
+    with ember.no_grad():
+        seq(ember.ones(1, 2))
+    assert seen == [1]
+    h.remove()
+
+    class Doubled(nn_e.Linear):
+        def forward(self, x):
+            return super().forward(x) * 2
+
+    seq2 = nn_e.Sequential(Doubled(2, 2))
+    with ember.no_grad():
+        assert np.allclose(np_of(seq2(ember.ones(1, 2))), 2 * np_of(seq2[0].forward(
+            ember.ones(1, 2)) / 2))
+    seq3 = nn_e.Sequential(nn_e.Identity(), nn_e.Dropout(0.5).eval())
+    x = ember.ones(3)
+    with ember.no_grad():
+        assert seq3(x) is x
+        inplace = nn_e.Sequential(nn_e.ReLU(inplace=True))
+        y = ember.tensor([-1.0, 2.0])
+        assert inplace(y) is y and np_of(y).tolist() == [0.0, 2.0]
+    with ember.no_grad(), torch.no_grad():
+        same_error(lambda: _seq(nn_e)(ember.ones(4, 3)), lambda: _seq(nn_t)(torch.ones(4, 3)))
+        bad = ember.ones(4, 2, dtype=ember.float64)  # the error of the layer-by-layer path
+        assert error_of(lambda: _seq(nn_e)(bad)) == error_of(lambda: _layer_by_layer(
+            _seq(nn_e), bad))

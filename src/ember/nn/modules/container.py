@@ -8,7 +8,10 @@ from collections.abc import Iterable, Mapping
 from itertools import islice
 from typing import Iterator
 
+from ...autograd.grad_mode import STATE
 from ..parameter import Parameter
+from ._fastpath import sequential_no_grad
+from ._hooks import GLOBAL_POST, GLOBAL_PRE
 from .module import Module, _addindent
 
 
@@ -40,6 +43,11 @@ class Sequential(Module):
                 self.add_module(str(idx), module)
 
     def forward(self, input):
+        if not STATE.enabled and not (GLOBAL_PRE or GLOBAL_POST):
+            # Inference: stock layers run as plain NumPy calls (see _fastpath.py).
+            out = sequential_no_grad(self._modules.values(), input)
+            if out is not None:
+                return out
         for module in self._modules.values():
             input = module(input)
         return input
