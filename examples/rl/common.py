@@ -7,6 +7,7 @@ from the same weights and draws the same random numbers on ember and on PyTorch.
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from pathlib import Path
 from typing import Any, Sequence
@@ -131,6 +132,12 @@ class EpisodeLog:
                 "mean100": round(self.mean100, 1), "best_mean100": round(self.best, 1),
                 "wall_s": round(wall, 2),
                 "max_steps": self.args.max_steps, "returns": list(self.returns)}
+
+
+def report(res: dict) -> None:
+    """Print a run's summary (without the per-episode returns) and exit 0 iff solved."""
+    print({k: v for k, v in res.items() if k != "returns"})
+    sys.exit(0 if res["solved"] else 1)
 
 
 def save_curve(algo: str, backend: str, returns: Sequence[float]) -> Path:

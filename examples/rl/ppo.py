@@ -10,12 +10,11 @@ BUDGET environment steps, stated below and in README.md.
 """
 from __future__ import annotations
 
-import sys
 from typing import Sequence
 
 import numpy as np
 
-from common import CartPoles, EpisodeLog, parse_args, setup
+from common import CartPoles, EpisodeLog, parse_args, report, setup
 from onpolicy import actor_critic, collect, policy_loss_terms
 
 SEED = 1
@@ -85,6 +84,4 @@ def train(argv: Sequence[str] | None = None) -> dict:
 
 
 if __name__ == "__main__":
-    res = train()
-    print(res)
-    sys.exit(0 if res["solved"] else 1)
+    report(train())

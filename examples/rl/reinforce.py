@@ -7,12 +7,11 @@ BUDGET environment steps, stated below and in README.md.
 """
 from __future__ import annotations
 
-import sys
 from typing import Sequence
 
 import numpy as np
 
-from common import CartPoles, EpisodeLog, init_linear, mlp, parse_args, sample, setup
+from common import CartPoles, EpisodeLog, init_linear, mlp, parse_args, report, sample, setup
 
 SEED = 1
 BUDGET = 500_000
@@ -90,6 +89,4 @@ def train(argv: Sequence[str] | None = None) -> dict:
 
 
 if __name__ == "__main__":
-    res = train()
-    print(res)
-    sys.exit(0 if res["solved"] else 1)
+    report(train())
