@@ -18,7 +18,7 @@ from common import CartPoles, EpisodeLog, parse_args, report, setup
 from onpolicy import actor_critic, collect, policy_loss_terms
 
 SEED = 1
-BUDGET = 500_000
+BUDGET = 300_000
 HPARAMS = {
     "hidden": 64,
     "n_envs": 8,

@@ -14,7 +14,7 @@ import numpy as np
 from common import CartPoles, EpisodeLog, init_linear, mlp, parse_args, report, sample, setup
 
 SEED = 1
-BUDGET = 500_000
+BUDGET = 300_000
 HPARAMS = {
     "hidden": 64,
     "lr": 2e-3,
