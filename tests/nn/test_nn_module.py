@@ -142,6 +142,8 @@ SETATTR_ERRORS = [
     lambda T, m: m.get_submodule("body.zz"),
     lambda T, m: m.get_submodule("p.zz"),
     lambda T, m: T.nn.Linear(2, 2).to(T.int64),
+    lambda T, m: T.nn.Module(3),
+    lambda T, m: T.nn.Module(x=3),
 ]
 
 
