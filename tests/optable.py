@@ -87,6 +87,7 @@ class OpCase:
     domain: str | Callable | Sequence = "real"  # one for all inputs, or one per input
     fd: bool = True  # finite-difference check (off for rows placed on kinks on purpose)
     gradgrad: bool = False
+    grad_fn_name: bool = True  # compared only when make_tests(..., grad_fn_names=True)
 
     def __post_init__(self):
         if self.torch_fn is None:
@@ -198,7 +199,11 @@ def assert_tensor_close(e, t, what: str, rtol=None, atol=None) -> None:
                                atol=da if atol is None else atol, err_msg=what)
 
 
-def assert_same_output(e_out, t_out, what: str) -> None:
+def grad_fn_name(t) -> str | None:
+    return None if t.grad_fn is None else type(t.grad_fn).__name__
+
+
+def assert_same_output(e_out, t_out, what: str, names: bool = False) -> None:
     el, tl = leaves(e_out), leaves(t_out)
     assert len(el) == len(tl), f"{what}: {len(el)} outputs, torch gives {len(tl)}"
     if isinstance(t_out, tuple) and hasattr(t_out, "indices"):  # torch.return_types
@@ -209,17 +214,20 @@ def assert_same_output(e_out, t_out, what: str) -> None:
             assert_tensor_close(e, t, w)
             assert e.requires_grad == t.requires_grad, (
                 f"{w}: requires_grad {e.requires_grad} != torch's {t.requires_grad}")
+            if names:  # printed tensors show it: tensor(2., grad_fn=<MeanBackward0>)
+                assert grad_fn_name(e) == grad_fn_name(t), (
+                    f"{w}: grad_fn {grad_fn_name(e)} != torch's {grad_fn_name(t)}")
         else:
             assert type(e) is type(t) and e == t, f"{w}: {e!r} != torch's {t!r}"
 
 
 # ---- the checks -----------------------------------------------------------------------
-def check_forward(case: OpCase, dtype: str) -> None:
+def check_forward(case: OpCase, dtype: str, names: bool = False) -> None:
     arrays = case.arrays(dtype)
     mask = case.diff_mask(arrays)
     t_out, _ = case.run("torch", arrays, mask)
     e_out, _ = case.run("ember", arrays, mask)
-    assert_same_output(e_out, t_out, f"{case.name}[{dtype}]")
+    assert_same_output(e_out, t_out, f"{case.name}[{dtype}]", names and case.grad_fn_name)
 
 
 def _diff_outputs(out) -> list[int]:
@@ -390,8 +398,11 @@ def _params(cases, dtypes_of):
     return [pytest.param(c, d, id=f"{c.name}-{d}") for c in cases for d in dtypes_of(c)]
 
 
-def make_tests(cases: Sequence[OpCase]):
-    """The four table-driven pytest functions for ``cases`` (assign them to test_* names)."""
+def make_tests(cases: Sequence[OpCase], grad_fn_names: bool = False):
+    """The four table-driven pytest functions for ``cases`` (assign them to test_* names).
+
+    ``grad_fn_names``: the forward check also compares the output's grad_fn class name with
+    PyTorch's (rows may opt out with ``grad_fn_name=False``)."""
     names = [c.name for c in cases]
     dup = {n for n in names if names.count(n) > 1}
     assert not dup, f"duplicate row names: {sorted(dup)}"
@@ -399,7 +410,7 @@ def make_tests(cases: Sequence[OpCase]):
 
     @pytest.mark.parametrize("case,dtype", _params(cases, lambda c: c.dtypes))
     def test_forward(case, dtype):
-        check_forward(case, dtype)
+        check_forward(case, dtype, grad_fn_names)
 
     fd_cases = [c for c in with_grad if c.fd and c.follows_run_dtype()
                 and "float64" in c.grad_dtypes()]

@@ -12,6 +12,7 @@ import numpy as np
 from optable import FIXED, ErrorCase, OpCase, V, make_error_test, make_tests
 
 INF = float("inf")
+NAN = float("nan")
 
 # Shape pairs every binary op runs on: equal, broadcasting both ways, 0-d, empty.
 PAIRS = {
@@ -147,6 +148,13 @@ ELEMENTWISE = (
                [(2, 3), (3,), (2, 1)], domain=("wide", "unit", "positive"), gradgrad=True),
         OpCase("clamp_tensor_min", lambda T, x, lo: T.clamp(x, min=lo), [(2, 3), (2, 3)]),
         OpCase("clamp_tensor_max", lambda T, x, hi: x.clamp(max=hi), [(2, 3), ()]),
+    OpCase("clamp_tensor_ties", lambda T, x, lo, hi: T.clamp(x, lo, hi),
+           [V([1.0, 2.0, -2.0, 1.0]), V([1.0, 0.0, 0.0, 3.0]), V([3.0, 2.0, -2.0, 1.0])],
+           fd=False),
+    OpCase("clamp_int_tensor_float_bound", lambda T, x, lo: T.clamp(x, lo),
+           [V([0, 1, 2]), V([0.5, 0.5, 0.5], "float64")], dtypes=(FIXED,)),
+    OpCase("clamp_int_float_zero_min", lambda T, x: T.clamp(x, 0.0, 2),
+           [V([-1, 1, 3])], dtypes=(FIXED,)),
         OpCase("clamp_int_float_bound", lambda T, x: T.clamp(x, min=0.5),
                [V([0, 1, 2])], dtypes=(FIXED,)),
         OpCase("clamp_int", lambda T, x: T.clamp(x, 0, 1), [V([-1, 0, 2])], dtypes=(FIXED,)),
@@ -247,8 +255,11 @@ REDUCTIONS += [
     OpCase("var_one_element", lambda T, x: T.var(x), [(1,)], fd=False),
     OpCase("std_0d", lambda T, x: T.std(x, correction=0), [()], fd=False),
     OpCase("std_constant", lambda T, x: T.std(x), [V([1.0, 1.0, 1.0])], fd=False),
-    OpCase("var_mean", lambda T, x: T.var_mean(x, 1), [(2, 3)]),
-    OpCase("std_mean", lambda T, x: T.std_mean(x, 0, correction=0), [(2, 3)]),
+    # PyTorch records var_mean/std_mean as one two-output node (VarMeanBackward0); ember has
+    # single-output nodes, so the outputs print VarBackward0/StdBackward0 and MeanBackward1.
+    OpCase("var_mean", lambda T, x: T.var_mean(x, 1), [(2, 3)], grad_fn_name=False),
+    OpCase("std_mean", lambda T, x: T.std_mean(x, 0, correction=0), [(2, 3)],
+           grad_fn_name=False),
     # max / min: full reductions (ties share the gradient) and (values, indices) along a dim.
     OpCase("max_all", lambda T, x: T.max(x), [(2, 3)], gradgrad=True),
     OpCase("min_all", lambda T, x: x.min(), [(2, 3)]),
@@ -270,6 +281,22 @@ REDUCTIONS += [
     OpCase("amax_ties", lambda T, x: T.amax(x, 1), [TIES], fd=False),
     OpCase("amin_ties", lambda T, x: T.amin(x, 1), [TIES], fd=False),
     OpCase("amax_empty_dim", lambda T, x: T.amax(x, 0), [(3, 0)]),
+    OpCase("sort", lambda T, x: T.sort(x, 1), [(2, 3)]),
+    OpCase("sort_desc_dim0", lambda T, x: x.sort(0, descending=True), [(3, 2)]),
+    OpCase("sort_ties_nan", lambda T, x: T.sort(x), [V([2.0, NAN, 1.0, 2.0, -INF, 1.0])],
+           fd=False),
+    OpCase("sort_desc_ties_nan", lambda T, x: T.sort(x, descending=True),
+           [V([2.0, NAN, 1.0, 2.0, -INF, 1.0])], fd=False),
+    OpCase("sort_uint8_desc", lambda T, x: T.sort(x, descending=True),
+           [V([3, 1, 2, 1], "uint8")], dtypes=(FIXED,)),
+    OpCase("sort_bool_desc", lambda T, x: T.sort(x, descending=True, stable=True),
+           [V([False, True, False, True])], dtypes=(FIXED,)),
+    OpCase("sort_0d", lambda T, x: T.sort(x), [()]),
+    OpCase("argsort", lambda T, x: T.argsort(x, 0, descending=True), [(3, 2)]),
+    OpCase("topk", lambda T, x: T.topk(x, 2), [(2, 4)]),
+    OpCase("topk_smallest_dim0", lambda T, x: x.topk(2, 0, largest=False), [(3, 2)]),
+    OpCase("topk_all", lambda T, x: T.topk(x, 3), [(2, 3)]),
+    OpCase("topk_zero", lambda T, x: T.topk(x, 0), [(2, 3)]),
     OpCase("argmax", lambda T, x: T.argmax(x), [(2, 3)]),
     OpCase("argmax_dim", lambda T, x: T.argmax(x, 1), [(2, 3)]),
     OpCase("argmax_keepdim", lambda T, x: x.argmax(dim=0, keepdim=True), [(2, 3)]),
@@ -302,6 +329,12 @@ REDUCTIONS += [
     OpCase("norm_fro", lambda T, x: T.norm(x, "fro"), [(2, 3)]),
     OpCase("norm_fro_dims", lambda T, x: T.norm(x, "fro", dim=(0, 1)), [(2, 3, 2)]),
     OpCase("norm_p3", lambda T, x: T.norm(x, 3, dim=1), [(2, 3)], domain="nonzero"),
+    OpCase("norm_inf_ties", lambda T, x: T.norm(x, INF), [V([1.0, 2.0, -2.0])], fd=False),
+    OpCase("norm_inf_empty_other_dim", lambda T, x: T.norm(x, INF, dim=1), [(0, 3)]),
+    OpCase("norm_p_half", lambda T, x: T.norm(x, 0.5), [(2, 3)], domain="nonzero"),
+    OpCase("norm_p_half_zero_entry", lambda T, x: T.norm(x, 0.5), [V([0.0, 1.0, -2.0])],
+           fd=False),
+    OpCase("norm_p3_zero_vector", lambda T, x: T.norm(x, 3), [V([0.0, 0.0])], fd=False),
     OpCase("norm_p0", lambda T, x: T.norm(x, 0), [V([0.0, 1.5, -2.0])], fd=False),
     OpCase("norm_zero_vector", lambda T, x: T.norm(x), [V([0.0, 0.0])], fd=False),
     OpCase("norm_0d", lambda T, x: T.norm(x), [()], domain="nonzero"),
@@ -472,7 +505,7 @@ def _second_order_everywhere(cases):
 
 MATH_CASES = _second_order_everywhere(ARITH + ELEMENTWISE + REDUCTIONS + SOFTMAX + COMPARE
                                       + PROMOTION)
-test_forward, test_grad_fd, test_grad_torch, test_gradgrad = make_tests(MATH_CASES)
+test_forward, test_grad_fd, test_grad_torch, test_gradgrad = make_tests(MATH_CASES, grad_fn_names=True)
 
 ERRORS = [
     ErrorCase("add_broadcast", lambda T, a, b: a + b, [(2, 3), (4,)]),
@@ -491,6 +524,14 @@ ERRORS = [
     ErrorCase("max_empty_dim", lambda T, a: T.max(a, 0), [(0, 3)]),
     ErrorCase("argmax_empty", lambda T, a: T.argmax(a), [(0, 3)]),
     ErrorCase("argmax_bool", lambda T, a: T.argmax(a), [V([True, False])]),
+    ErrorCase("topk_too_many", lambda T, a: T.topk(a, 4), [(3,)]),
+    ErrorCase("div_trunc_bool", lambda T, a: T.div(a, a, rounding_mode="trunc"), [BOOLS_B]),
+    ErrorCase("div_floor_bool", lambda T, a: T.div(a, a, rounding_mode="floor"), [BOOLS_B]),
+    ErrorCase("div_bad_mode", lambda T, a: T.div(a, a, rounding_mode="round"), [(2,)]),
+    ErrorCase("inf_norm_empty", lambda T, a: T.norm(a, INF), [(0,)]),
+    ErrorCase("inf_norm_empty_dim", lambda T, a: T.norm(a, INF, dim=0), [(0, 3)]),
+    ErrorCase("clamp_tensor_and_number", lambda T, a, lo: T.clamp(a, lo, 0.5), [(3,), (3,)]),
+    ErrorCase("clamp_number_and_tensor", lambda T, a, hi: T.clamp(a, 0, hi), [(3,), (3,)]),
     ErrorCase("argmin_bool_dim", lambda T, a: a.argmin(0), [V([True, False])]),
     ErrorCase("mean_int", lambda T, a: a.mean(), [V([1, 2, 3])]),
     ErrorCase("mean_bool", lambda T, a: T.mean(a), [V([True, False])]),
@@ -514,7 +555,6 @@ ERRORS = [
 test_errors = make_error_test(ERRORS)
 
 # Edge values, special floats, functional and in-place spellings.
-NAN = float("nan")
 EDGES = [
     OpCase("div_by_zero", lambda T, a, b: a / b, [V([1.0, -1.0, 0.0]), V([0.0, 0.0, 0.0])],
            fd=False),
@@ -625,7 +665,7 @@ ERRORS += [
     ErrorCase("inplace_leaf", lambda T, a: T.tensor([1.0], requires_grad=True).mul_(2), [()]),
 ]
 test_forward_edges, test_grad_fd_edges, test_grad_torch_edges, test_gradgrad_edges = \
-    make_tests(_second_order_everywhere(EDGES))
+    make_tests(_second_order_everywhere(EDGES), grad_fn_names=True)
 test_errors = make_error_test(ERRORS)
 
 # NumPy scalars act as Python scalars, on either side of an operator.
@@ -654,5 +694,22 @@ HALF = [
     ]
 ]
 test_forward_np, test_grad_fd_np, test_grad_torch_np, test_gradgrad_np = \
-    make_tests(NUMPY_SCALARS + HALF)
+    make_tests(NUMPY_SCALARS + HALF, grad_fn_names=True)
 
+
+
+def test_return_types_print_as_pytorch():
+    """max/min/sort/topk with a dim return torch.return_types.<op>, printed as PyTorch does."""
+    import torch
+
+    import ember
+
+    calls = [lambda T, x: T.max(x, 1), lambda T, x: x.min(0, keepdim=True),
+             lambda T, x: T.sort(x, 1), lambda T, x: T.topk(x, 1),
+             lambda T, x: T.max(x * 2, 1)]
+    data = [[1.0, 5.0], [3.0, 2.0]]
+    for call in calls:
+        got = call(ember, ember.tensor(data, requires_grad=True))
+        want = call(torch, torch.tensor(data, requires_grad=True))
+        assert repr(got) == repr(want)
+        assert type(got).__name__ == type(want).__name__ and isinstance(got, tuple)

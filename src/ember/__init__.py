@@ -74,10 +74,6 @@ def is_floating_point(input) -> "bool":
     return input.is_floating_point()
 
 
-def rsub(input, other, alpha=1):
-    return _ops.sub(other, input, alpha=alpha)
-
-
 def lerp(input, end, weight):
     return input + weight * (end - input)
 
@@ -92,10 +88,6 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1):
 
 def detach(input):
     return input.detach()
-
-
-def square(input):
-    return input * input
 
 
 _LAZY = {"nn", "optim", "distributions", "utils", "viz", "cuda", "backends", "linalg",

@@ -213,7 +213,7 @@ def _setup() -> None:
     T.__mul__ = g(lambda s, o: ops.mul(s, o))
     T.__rmul__ = g(lambda s, o: ops.mul(o, s))
     T.__truediv__ = g(lambda s, o: ops.div(s, o))
-    T.__rtruediv__ = g(lambda s, o: ops.div(o, s))
+    T.__rtruediv__ = g(lambda s, o: ops.arithmetic.rdiv(s, o))
     T.__floordiv__ = g(lambda s, o: ops.floor_divide(s, o))
     T.__rfloordiv__ = g(lambda s, o: ops.floor_divide(o, s))
     T.__mod__ = g(lambda s, o: ops.remainder(s, o))

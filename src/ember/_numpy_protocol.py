@@ -14,6 +14,11 @@ from . import ops
 from .tensor import Tensor
 
 
+def _div(a, b):
+    """a / b; a NumPy number over a tensor is the reflected operator (PyTorch's MulBackward0)."""
+    return ops.div(a, b) if isinstance(a, Tensor) else ops.arithmetic.rdiv(b, a)
+
+
 def _sum(x, axis=None, dtype=None, keepdims=False, **kw):
     return ops.sum(_t(x), axis, keepdims)
 
@@ -51,7 +56,7 @@ def _transpose(a, axes=None):
 
 UFUNCS = {
     np.add: lambda a, b: ops.add(a, b), np.subtract: lambda a, b: ops.sub(a, b),
-    np.multiply: lambda a, b: ops.mul(a, b), np.true_divide: lambda a, b: ops.div(a, b),
+    np.multiply: lambda a, b: ops.mul(a, b), np.true_divide: _div,
     np.negative: lambda a: ops.neg(a), np.power: lambda a, b: ops.pow(a, b),
     np.exp: lambda a: ops.exp(a), np.log: lambda a: ops.log(a), np.sqrt: lambda a: ops.sqrt(a),
     np.sin: lambda a: ops.sin(a), np.cos: lambda a: ops.cos(a), np.tanh: lambda a: ops.tanh(a),
@@ -107,7 +112,7 @@ def array_ufunc(self, ufunc, method, *inputs, **kwargs):
     if method == "__call__" and not kwargs and ufunc in UFUNCS:
         return UFUNCS[ufunc](*inputs)
     if method == "__call__" and ufunc is np.divide and not kwargs:
-        return ops.div(*inputs)
+        return _div(*inputs)
     out = getattr(ufunc, method)(*(_raw(i) for i in inputs), **kwargs)
     return out
 

@@ -73,7 +73,20 @@ class Sub(Primitive):
         return g, (-g if ctx.alpha == 1 else g * -ctx.alpha)
 
 
+class Rsub(Sub):
+    node_name = "RsubBackward1"  # PyTorch's name for number - tensor
+
+
+class RsubTensor(Sub):
+    node_name = "RsubBackward0"  # torch.rsub(tensor, tensor)
+
+
 def sub(input, other, *, alpha=1):
+    cls = Sub if isinstance(input, Tensor) else Rsub
+    return _sub(input, other, alpha, cls)
+
+
+def _sub(input, other, alpha, cls):
     a_bool, b_bool = _is_bool(input), _is_bool(other)
     if a_bool and b_bool:
         raise RuntimeError(
@@ -88,11 +101,12 @@ def sub(input, other, *, alpha=1):
     a, b = promote(input, other)
     if type(alpha) is not int or alpha != 1:
         _check_alpha(a, b, alpha)
-    return Sub.apply(a, b, alpha=alpha)
+    return cls.apply(a, b, alpha=alpha)
 
 
 def rsub(input, other, *, alpha=1):
-    return sub(other, input, alpha=alpha)
+    """other - alpha * input."""
+    return _sub(other, input, alpha, RsubTensor if isinstance(other, Tensor) else Rsub)
 
 
 class Mul(Primitive):
@@ -132,6 +146,10 @@ class Div(Primitive):
         return ga, gb
 
 
+class ScalarDiv(Div):
+    node_name = "MulBackward0"  # PyTorch computes number / tensor as reciprocal() * number
+
+
 def div(input, other, *, rounding_mode=None):
     if rounding_mode is not None:
         return _rounded_div(input, other, rounding_mode)
@@ -139,20 +157,41 @@ def div(input, other, *, rounding_mode=None):
     return Div.apply(a, b)
 
 
-def _rounded_div(input, other, mode):
-    from .elementwise import trunc
+def rdiv(input, other):
+    """``other / input`` for the reflected operator (``2 / x``)."""
+    a, b = promote(other, input, floating=True)
+    return (Div if isinstance(other, Tensor) else ScalarDiv).apply(a, b)
 
-    if mode == "floor":
-        return floor_divide(input, other)
-    if mode == "trunc":
-        a, b = promote(input, other)
-        if a.dtype.is_floating_point if hasattr(a, "dtype") else False:
-            return trunc(Div.apply(a, b))
-        q = np.trunc(np.true_divide(np.asarray(_arr(a)), np.asarray(_arr(b))))
-        return _const(q.astype(np.result_type(_arr(a), _arr(b))))
-    raise RuntimeError(
-        f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '{mode}'"
-    )
+
+class DivRounded(Primitive):
+    """z = trunc(a / b) or floor(a / b), piecewise constant;  dz/da = dz/db = 0."""
+
+    node_name = "DivBackward2"
+
+    @staticmethod
+    def forward(ctx, a, b, mode):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if mode == "floor":
+                return np.floor_divide(a, b)
+            if np.result_type(a, b).kind == "f":
+                return np.trunc(np.true_divide(a, b))
+            q = np.floor_divide(a, b)  # exact for integers: step toward zero where it floored
+            return q + ((np.remainder(a, b) != 0) & ((np.asarray(a) < 0) != (np.asarray(b) < 0)))
+
+    @staticmethod
+    def backward(ctx, g):
+        return g * 0, g * 0, None
+
+
+def _rounded_div(input, other, mode):
+    if mode not in ("trunc", "floor"):
+        raise RuntimeError(
+            f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
+            f"'{mode}'")
+    a, b = promote(input, other)
+    _no_bool(a, b, f"div_{mode}_cpu")
+    _check_int_zero(a, b)
+    return DivRounded.apply(a, b, mode)
 
 
 def _arr(x):
@@ -205,6 +244,8 @@ def floor_divide(input, other):
 class Remainder(Primitive):
     """z = a - floor(a/b)*b;  dz/da = 1,  dz/db = -floor(a/b)."""
 
+    node_name = "RemainderBackward1"
+
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
@@ -220,11 +261,17 @@ def remainder(input, other):
     a, b = promote(input, other)
     _no_bool(a, b, "remainder_cpu")
     _check_int_zero(a, b)
-    return Remainder.apply(a, b)
+    return (Remainder if isinstance(b, Tensor) else RemainderScalar).apply(a, b)
+
+
+class RemainderScalar(Remainder):
+    node_name = "RemainderBackward0"  # PyTorch's name for tensor % number
 
 
 class Fmod(Primitive):
     """z = a - trunc(a/b)*b (the sign of a);  dz/da = 1,  dz/db = -trunc(a/b)."""
+
+    node_name = "FmodBackward1"
 
     @staticmethod
     def forward(ctx, a, b):
@@ -240,7 +287,11 @@ class Fmod(Primitive):
 def fmod(input, other):
     a, b = promote(input, other)
     _check_int_zero(a, b)
-    return Fmod.apply(a, b)
+    return (Fmod if isinstance(b, Tensor) else FmodScalar).apply(a, b)
+
+
+class FmodScalar(Fmod):
+    node_name = "FmodBackward0"  # PyTorch's name for fmod(tensor, number)
 
 
 class PowScalar(Primitive):

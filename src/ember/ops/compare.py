@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..autograd.function import Primitive
 from ..tensor import Tensor
-from ._util import check_broadcast, promote
+from ._util import check_broadcast, promote, wrap_dim
 from .arithmetic import type_name
 
 
@@ -86,15 +87,65 @@ def bitwise_not(input):
     return Tensor._make(np.invert(input._data), False, None)
 
 
-def sort(input, dim=-1, descending=False, stable=False):
-    from .reduction import values_indices
+class Sort(Primitive):
+    """y = x taken along ``dim`` in the order ``perm`` (its first k);  the gradient of y goes
+    back to the positions it was taken from: dL/dx = unsort(concat(g, zeros))."""
+
+    @staticmethod
+    def forward(ctx, x, dim, perm, k):
+        ctx.zero_d = zero_d = np.ndim(x) == 0
+        if zero_d:  # one entry: itself
+            return np.array(x, copy=True)
+        n = np.shape(x)[dim]
+        ctx.dim, ctx.pad = dim, n - k
+        ctx.inverse = np.argsort(perm, axis=dim)  # undoes the permutation
+        return np.take_along_axis(x, np.take(perm, np.arange(k), axis=dim), axis=dim)
+
+    @staticmethod
+    def backward(ctx, g):
+        if ctx.zero_d:
+            return (g, None, None, None)
+        if ctx.pad:
+            shape = list(np.shape(g))
+            shape[ctx.dim] = ctx.pad
+            g = np.concatenate([g, np.zeros(shape, dtype=_dtype(g))], axis=ctx.dim)
+        return (np.take_along_axis(g, ctx.inverse, axis=ctx.dim), None, None, None)
+
+
+class Topk(Sort):
+    pass
+
+
+def _dtype(a):
+    return a._data.dtype if isinstance(a, Tensor) else a.dtype
+
+
+def _order(x: np.ndarray, dim: int, descending: bool) -> np.ndarray:
+    """Stable sort order along dim; descending keeps equal entries in index order and puts
+    nan first (ascending: last), as PyTorch."""
+    if not descending:
+        return np.argsort(x, axis=dim, kind="stable")
+    rev = np.argsort(np.flip(x, axis=dim), axis=dim, kind="stable")
+    return x.shape[dim] - 1 - np.flip(rev, axis=dim)
+
+
+def _sorted(input, dim, descending, k, cls, name):
+    from .extrema import values_indices
 
     x = input._data
-    idx = np.argsort(-x if descending and x.dtype.kind != "b" else x, axis=dim, kind="stable")
-    if descending and x.dtype.kind == "b":
-        idx = np.flip(np.argsort(x, axis=dim, kind="stable"), axis=dim)
-    idx_t = Tensor._make(idx.astype(np.int64), False, None)
-    return values_indices(input.gather(dim, idx_t) if x.ndim else input.clone(), idx_t)
+    if x.ndim == 0:
+        wrap_dim(dim, 0)
+        return values_indices(cls.apply(input, 0, None, 1),
+                              Tensor._make(np.array(0), False, None), name)
+    d = wrap_dim(dim, x.ndim)
+    perm = _order(x, d, descending).astype(np.int64)
+    idx = Tensor._make(np.take(perm, np.arange(k), axis=d), False, None)
+    return values_indices(cls.apply(input, d, perm, k), idx, name)
+
+
+def sort(input, dim=-1, descending=False, stable=False):
+    x = input._data
+    return _sorted(input, dim, descending, x.shape[dim] if x.ndim else 1, Sort, "sort")
 
 
 def argsort(input, dim=-1, descending=False, stable=False):
@@ -102,12 +153,11 @@ def argsort(input, dim=-1, descending=False, stable=False):
 
 
 def topk(input, k, dim=-1, largest=True, sorted=True):  # noqa: A002
-    from .reduction import values_indices
-
-    s = sort(input, dim, descending=largest)
-    from .shape import narrow
-
-    return values_indices(narrow(s.values, dim, 0, k), narrow(s.indices, dim, 0, k))
+    x = input._data
+    n = x.shape[wrap_dim(dim, x.ndim)] if x.ndim else 1
+    if not 0 <= k <= n:
+        raise RuntimeError("selected index k out of range")
+    return _sorted(input, dim, largest, k, Topk, "topk")
 
 
 def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):  # noqa

@@ -78,6 +78,8 @@ class Log10(Primitive):
 class Log1p(Primitive):
     """y = ln(1 + x);  dy/dx = 1/(1 + x)."""
 
+    node_name = "Log1PBackward0"
+
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
@@ -249,7 +251,9 @@ class Softplus(Primitive):
 
 
 class Clamp(Primitive):
-    """y = min(max(x, lo), hi);  dy/dx = 1 where lo <= x <= hi, else 0."""
+    """y = min(max(x, lo), hi) for number bounds;  dy/dx = 1 where lo <= x <= hi, else 0."""
+
+    node_name = "ClampBackward1"
 
     @staticmethod
     def forward(ctx, x, lo, hi):
@@ -272,6 +276,33 @@ class Clamp(Primitive):
         if hi is not None:
             keep = keep & (x <= hi)
         return (g * keep, None, None)
+
+
+class ClampTensor(Primitive):
+    """y = min(max(x, lo), hi) with tensor bounds (either may be None).
+
+    dy/dx = 1 where lo <= x <= hi;  dy/dlo = 1 where x < lo <= hi;  dy/dhi = 1 where
+    max(x, lo) > hi (so hi wins when lo > hi); each 0 elsewhere. Ties go to x, as PyTorch.
+    """
+
+    node_name = "ClampBackward0"
+
+    @staticmethod
+    def forward(ctx, x, lo, hi):
+        m = x if lo is None else np.maximum(x, lo)
+        y = m if hi is None else np.minimum(m, hi)
+        if ctx.needs_input_grad:  # masks of where each input's value ended up
+            ctx.x_in = (True if lo is None else x >= lo) & (True if hi is None else x <= hi)
+            ctx.lo_in = None if lo is None else (x < lo) & (True if hi is None else m <= hi)
+            ctx.hi_in = None if hi is None else m > hi
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        def pick(mask):
+            return None if mask is None else np.where(mask, g, 0)
+
+        return pick(ctx.x_in), pick(ctx.lo_in), pick(ctx.hi_in)
 
 
 class Maximum(Primitive):
@@ -367,13 +398,16 @@ def clamp(input, min=None, max=None):  # noqa: A002 - PyTorch's names
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
     if isinstance(min, Tensor) or isinstance(max, Tensor):
-        out = input
-        if min is not None:
-            out = maximum(out, min if isinstance(min, Tensor) else _like(min, input))
-        if max is not None:
-            out = minimum(out, max if isinstance(max, Tensor) else _like(max, input))
-        return out
-    if input._data.dtype.kind in "iub" and isinstance(min or max, float):
+        _clamp_overload(input, min, max)
+        x, lo, hi = input, min, max
+        if lo is not None:
+            x, lo = promote(x, lo)
+        if hi is not None:
+            x, hi = promote(x, hi)
+        if isinstance(lo, Tensor) and lo._data.dtype != x._data.dtype:
+            lo = lo.to(x._data.dtype)  # the upper bound widened x after lo was matched to it
+        return ClampTensor.apply(x, lo, hi)
+    if input._data.dtype.kind in "iub" and any(isinstance(b, float) for b in (min, max)):
         input = _float(input)
     return Clamp.apply(input, min, max)
 
@@ -381,8 +415,15 @@ def clamp(input, min=None, max=None):  # noqa: A002 - PyTorch's names
 clip = clamp
 
 
-def _like(v, ref: Tensor) -> Tensor:
-    return Tensor._make(np.asarray(v, dtype=ref._data.dtype), False, None)
+def _clamp_overload(input, lo, hi) -> None:
+    """PyTorch's clamp takes two tensor bounds or two number bounds, not one of each."""
+    if lo is None or hi is None or isinstance(lo, Tensor) == isinstance(hi, Tensor):
+        return
+    got = ", ".join(type(v).__name__ for v in (input, lo, hi))
+    raise TypeError(
+        f"clamp() received an invalid combination of arguments - got ({got}), but expected "
+        "one of:\n * (Tensor input, Tensor min = None, Tensor max = None, *, Tensor out = "
+        "None)\n * (Tensor input, Number min = None, Number max = None, *, Tensor out = None)")
 
 
 def _two_tensors(name: str, input, other) -> None:
@@ -465,11 +506,16 @@ trunc = _step_op(np.trunc, "TruncBackward0")
 _Round = type("Round", (_PiecewiseConstant,), {"node_name": "RoundBackward0"})
 
 
+_RoundDecimals = type("RoundDecimals", (_PiecewiseConstant,), {"node_name": "RoundBackward1"})
+
+
 def round(input, *, decimals=0):  # noqa: A001 - PyTorch's name
     kind = input._data.dtype.kind
     if decimals and kind != "f" or kind == "b":
         _not_for("round_cpu" if decimals else "round_vml_cpu", input)
-    return _Round.apply(input, lambda a: np.round(a, decimals))
+    if decimals:
+        return _RoundDecimals.apply(input, lambda a: np.round(a, decimals))
+    return _Round.apply(input, np.round)
 
 
 def isnan(input):
@@ -490,4 +536,7 @@ def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
 
 
 def square(input):
-    return input * input
+    """x ** 2 (PyTorch records it as a power)."""
+    from .arithmetic import pow
+
+    return pow(input, 2)

@@ -7,7 +7,6 @@ reduced axes as size 1 (``_keep``) so that NumPy broadcasting does the spreading
 from __future__ import annotations
 
 import builtins
-from collections import namedtuple
 
 import numpy as np
 
@@ -15,8 +14,9 @@ from ..autograd.function import Primitive
 from ..tensor import Tensor
 from ._util import dims
 from .arithmetic import type_name
+from .extrema import (_check_nonempty, amax, amin, argmax, argmin, max, min,  # noqa: F401
+                      values_indices)
 
-values_indices = namedtuple("return_types", ["values", "indices"])
 
 
 def _keep(g, axes, keepdim):
@@ -50,31 +50,65 @@ class Sum(Primitive):
         return (np.broadcast_to(g, ctx.in_shape), None, None, None)
 
 
-def sum(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):  # noqa: A001
-    dim, keepdim = (axis if dim is None else dim), (keepdims if keepdims is not None else keepdim)
-    axes = _axes(input._data, dim)
-    if dtype is None and input._data.dtype.kind in "bi" and input._data.dtype != np.int64:
-        dtype = np.int64  # PyTorch sums bools and small ints as int64
-    elif dtype is not None:
+class SumDim(Sum):
+    node_name = "SumBackward1"  # PyTorch's name when a dim is given
+
+
+def _int_accumulator(x: np.ndarray, dtype):
+    """PyTorch adds and multiplies bools and integers as int64 unless told a dtype."""
+    if dtype is not None:
         from ..dtypes import to_np
 
-        dtype = to_np(dtype)
-    return Sum.apply(input, axes, bool(keepdim), dtype)
+        return to_np(dtype)
+    return np.dtype(np.int64) if x.dtype.kind in "biu" and x.dtype != np.int64 else None
+
+
+def sum(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):  # noqa: A001
+    dim, keepdim = (axis if dim is None else dim), (keepdims if keepdims is not None else keepdim)
+    cls = Sum if dim is None else SumDim
+    return cls.apply(input, _axes(input._data, dim), bool(keepdim),
+                     _int_accumulator(input._data, dtype))
+
+
+def _count(x: np.ndarray, axes) -> int:
+    """How many entries each output of a reduction over ``axes`` combines."""
+    return x.size if axes is None else int(np.prod([x.shape[a] for a in axes]))
+
+
+class Mean(Primitive):
+    """y = sum(x over axes) / n;  dy/dx = 1/n (the gradient spreads evenly over the axes)."""
+
+    @staticmethod
+    def forward(ctx, x, axes, keepdim, dtype):
+        n = _count(x, axes)  # (ctx is write-only in forward: it records nothing without grad)
+        ctx.axes, ctx.keepdim, ctx.in_shape, ctx.n = axes, keepdim, np.shape(x), n
+        with np.errstate(invalid="ignore", divide="ignore"):  # empty: nan, as PyTorch
+            return np.asarray(np.sum(x, axis=axes, keepdims=keepdim, dtype=dtype) / n,
+                              dtype=dtype or x.dtype)
+
+    @staticmethod
+    def backward(ctx, g):
+        g = _keep(g, ctx.axes, ctx.keepdim)
+        return (np.broadcast_to(g / builtins.max(ctx.n, 1), ctx.in_shape), None, None, None)
+
+
+class MeanDim(Mean):
+    node_name = "MeanBackward1"
 
 
 def mean(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
-    """Composite: sum / count."""
     if input._data.dtype.kind != "f" and dtype is None:
         raise RuntimeError(
             "mean(): could not infer output dtype. Input dtype must be either a floating point "
             f"or complex dtype. Got: {type_name(input._data.dtype)}"
         )
     dim, keepdim = (axis if dim is None else dim), (keepdims if keepdims is not None else keepdim)
-    axes = _axes(input._data, dim)
-    shape = input._data.shape
-    n = int(np.prod([shape[a] for a in axes])) if axes is not None else input._data.size
-    s = sum(input, axes, keepdim, dtype=dtype)
-    return s / n if n else s * float("nan")
+    if dtype is not None:
+        from ..dtypes import to_np
+
+        dtype = to_np(dtype)
+    cls = Mean if dim is None else MeanDim
+    return cls.apply(input, _axes(input._data, dim), bool(keepdim), dtype)
 
 
 class Prod(Primitive):
@@ -130,14 +164,18 @@ def _prod_others(x, axis):
     return left * np.flip(right, axis=axis)
 
 
+class ProdDim(Prod):
+    node_name = "ProdBackward1"  # PyTorch's name when a dim is given
+
+
 def prod(input, dim=None, keepdim=False, *, dtype=None):
-    x = input if dtype is None else input.to(dtype)
-    if dtype is None and x._data.dtype.kind in "bi" and x._data.dtype != np.int64:
-        x = x.to(np.dtype(np.int64))  # PyTorch multiplies bools and small ints as int64
+    acc = _int_accumulator(input._data, dtype)
+    x = input if acc is None else input.to(acc)
+    axis = None
     if dim is not None:
-        dim = _axes(x._data, dim)
-        dim = dim[0] if dim else None
-    return Prod.apply(x, dim, bool(keepdim))
+        axis = _axes(x._data, dim)
+        axis = axis[0] if axis else None
+    return (Prod if dim is None else ProdDim).apply(x, axis, bool(keepdim))
 
 
 def _correction(unbiased, correction) -> int:
@@ -146,20 +184,38 @@ def _correction(unbiased, correction) -> int:
     return int(correction)
 
 
+class Var(Primitive):
+    """y = sum((x - mean)^2) / (N - c);  dy/dx = 2 (x - mean) / (N - c).
+
+    N <= c divides by zero: inf or nan, as PyTorch.
+    """
+
+    @staticmethod
+    def forward(ctx, x, axes, correction, keepdim):
+        n = _count(x, axes)
+        denom = builtins.max(n - correction, 0)
+        ctx.axes, ctx.keepdim, ctx.n, ctx.denom = axes, keepdim, n, denom
+        ctx.save_for_backward(x)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            d = x - np.sum(x, axis=axes, keepdims=True) / builtins.max(n, 1)
+            return np.asarray(np.sum(d * d, axis=axes, keepdims=keepdim) / denom, x.dtype)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        d = x - x.sum(axis=ctx.axes, keepdims=True) / builtins.max(ctx.n, 1)
+        scale = 2.0 / ctx.denom if ctx.denom else float("inf")  # a Python float keeps x's dtype
+        return (_keep(g, ctx.axes, ctx.keepdim) * (d * scale), None, None, None)
+
+
 def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    """Composite: sum((x - mean)^2) / (N - correction); ``var(x, unbiased)`` as PyTorch."""
+    """sum((x - mean)^2) / (N - correction); also ``var(x, unbiased)`` as PyTorch."""
     if isinstance(dim, bool):
         dim, unbiased = None, dim
     correction = _correction(unbiased, correction)
     if input._data.dtype.kind != "f":
         raise RuntimeError("std and var only support floating point and complex dtypes")
-    axes = _axes(input._data, dim)
-    shape = input._data.shape
-    n = int(np.prod([shape[a] for a in axes])) if axes is not None else input._data.size
-    mu = mean(input, axes, keepdim=True)
-    d = input - mu
-    # N <= correction divides by zero: inf or nan, as PyTorch.
-    return sum(d * d, axes, keepdim) / builtins.max(n - correction, 0)
+    return Var.apply(input, _axes(input._data, dim), correction, bool(keepdim))
 
 
 class StdFromVar(Primitive):
@@ -198,136 +254,10 @@ def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
             mean(input, dim, keepdim))
 
 
-class Amax(Primitive):
-    """y = max over axes;  dy/dx = 1/k at the k entries equal to the max (ties share), else 0.
-
-    ``nan_peak`` (full ``max()``/``min()``, as PyTorch): a nan result counts as equal to the nan
-    entries, so they get the gradient; otherwise a nan result gives nan gradients (amax).
-    """
-
-    @staticmethod
-    def forward(ctx, x, axes, keepdim, use_min, nan_peak=False):
-        y = (np.min if use_min else np.max)(x, axis=axes, keepdims=True)
-        if ctx.needs_input_grad:  # the masks are only for backward
-            mask = x == y
-            if nan_peak and x.dtype.kind == "f":
-                mask |= np.isnan(x) & np.isnan(y)
-            ctx.mask, ctx.count = mask, np.sum(mask, axis=axes, keepdims=True)
-            ctx.axes, ctx.keepdim, ctx.ndim = axes, keepdim, np.ndim(x)
-        return y if keepdim else (np.squeeze(y, axis=axes) if axes is not None else y.reshape(()))
-
-    @staticmethod
-    def backward(ctx, g):
-        g = _keep(g, ctx.axes, ctx.keepdim) if ctx.axes is not None else np.reshape(
-            g, (1,) * ctx.ndim)
-        return (g * ctx.mask / ctx.count, None, None, None, None)
-
-
-def amax(input, dim=(), keepdim=False):
-    return _extreme(input, dim, keepdim, False, "amax")
-
-
-def amin(input, dim=(), keepdim=False):
-    return _extreme(input, dim, keepdim, True, "amin")
-
-
-def _extreme(input, dim, keepdim, use_min, name, nan_peak=False):
-    axes = None if dim == () or dim is None else _axes(input._data, dim)
-    _check_nonempty(input._data, axes, name)
-    return Amax.apply(input, axes, bool(keepdim), use_min, nan_peak)
-
-
-def _check_nonempty(x, axes, name, hint=True) -> None:
-    """PyTorch's errors for max-like reductions over nothing."""
-    if x.size:
-        return
-    if axes is None:
-        raise (RuntimeError if hint else IndexError)(
-            f"{name}(): Expected reduction dim to be specified for input.numel() == 0."
-            + (" Specify the reduction dim with the 'dim' argument." if hint else ""))
-    for a in axes:
-        if x.shape[a] == 0:
-            raise IndexError(f"{name}(): Expected reduction dim {a} to have non-zero size.")
-
-
-class MaxDim(Primitive):
-    """y = x at the arg-max along a dim;  dy/dx = 1 at that index, 0 elsewhere."""
-
-    node_name = "MaxBackward0"
-
-    @staticmethod
-    def forward(ctx, x, dim, keepdim, idx):
-        ctx.idx, ctx.dim, ctx.keepdim, ctx.n = idx, dim, keepdim, np.shape(x)[dim]
-        y = np.take_along_axis(x, idx, axis=dim)
-        return y if keepdim else np.squeeze(y, axis=dim)
-
-    @staticmethod
-    def backward(ctx, g):
-        g = g if ctx.keepdim else np.expand_dims(g, ctx.dim)
-        shape = [1] * np.ndim(ctx.idx)
-        shape[ctx.dim] = ctx.n
-        hit = np.arange(ctx.n).reshape(shape) == ctx.idx  # one-hot at the chosen index
-        return (np.where(hit, g, 0), None, None, None)
-
-
-def _max_min(input, dim, keepdim, use_min, other=None):
-    if other is not None:
-        from .elementwise import maximum, minimum
-
-        return (minimum if use_min else maximum)(input, other)
-    if dim is None:
-        return _extreme(input, None, False, use_min, "min" if use_min else "max", True)
-    d = dims(dim, input._data.ndim)[0]
-    x = input._data
-    if x.ndim == 0:
-        return values_indices(input.clone(), Tensor._make(np.array(0), False, None))
-    _check_nonempty(x, (d,), "min" if use_min else "max")
-    idx = np.expand_dims((np.argmin if use_min else np.argmax)(x, axis=d), d)
-    values = MaxDim.apply(input, d, bool(keepdim), idx)
-    indices = idx if keepdim else np.squeeze(idx, axis=d)
-    return values_indices(values, Tensor._make(indices.astype(np.int64), False, None))
-
-
-def max(input, dim=None, keepdim=False, *, other=None):  # noqa: A001
-    if isinstance(dim, Tensor):
-        dim, other = None, dim
-    return _max_min(input, dim, keepdim, False, other)
-
-
-def min(input, dim=None, keepdim=False, *, other=None):  # noqa: A001
-    if isinstance(dim, Tensor):
-        dim, other = None, dim
-    return _max_min(input, dim, keepdim, True, other)
-
-
-def _arg(fn, input, dim, keepdim):
-    x = input._data
-    name = "argmin" if fn is np.argmin else "argmax"
-    if x.dtype == np.bool_:
-        raise RuntimeError(f"{name}(): does not support bool input")
-    if dim is None:
-        _check_nonempty(x, None, name, hint=False)
-        r = np.asarray(fn(x))
-        if keepdim:
-            r = r.reshape((1,) * x.ndim)
-    else:
-        d = dims(dim, x.ndim)[0]
-        if x.ndim:
-            _check_nonempty(x, (d,), name)
-        r = fn(x, axis=d, keepdims=keepdim) if x.ndim else np.asarray(0)
-    return Tensor._make(np.asarray(r, dtype=np.int64), False, None)
-
-
-def argmax(input, dim=None, keepdim=False):
-    return _arg(np.argmax, input, dim, keepdim)
-
-
-def argmin(input, dim=None, keepdim=False):
-    return _arg(np.argmin, input, dim, keepdim)
-
-
 class LogSumExp(Primitive):
     """y = log(sum(exp(x)));  dy/dx = exp(x - y) = softmax(x). Shifted by max for stability."""
+
+    node_name = "LogsumexpBackward0"
 
     @staticmethod
     def forward(ctx, x, axes, keepdim):
@@ -359,6 +289,7 @@ class Norm(Primitive):
     """y = (sum |x|^p)^(1/p) over axes;  dy/dx = sign(x) |x|^(p-1) / y^(p-1).
 
     As PyTorch, the gradient is 0 where y = 0 (and, for p < 1, where x = 0) instead of nan.
+    p = +-inf: y = max (min) |x|;  dy/dx = sign(x)/k at the k entries where |x| = y, else 0.
     """
 
     node_name = "LinalgVectorNormBackward0"
@@ -366,7 +297,13 @@ class Norm(Primitive):
     @staticmethod
     def forward(ctx, x, p, axes, keepdim):
         a = np.abs(x)
-        if p == 2:
+        if p in (np.inf, -np.inf):
+            y = (np.max if p > 0 else np.min)(a, axis=axes, keepdims=True)
+            if ctx.needs_input_grad:  # the entries at the extreme share its gradient
+                mask = a == y
+                ctx.mask, ctx.count = mask, np.sum(mask, axis=axes, keepdims=True)
+            y = y if keepdim else np.squeeze(y, axis=axes) if axes is not None else y.reshape(())
+        elif p == 2:
             y = np.sqrt(np.sum(x * x, axis=axes, keepdims=keepdim))
         elif p == 1:
             y = np.sum(a, axis=axes, keepdims=keepdim)
@@ -382,6 +319,8 @@ class Norm(Primitive):
         x, y = ctx.saved_tensors
         p = ctx.p
         y, g = _keep(y, ctx.axes, ctx.keepdim), _keep(g, ctx.axes, ctx.keepdim)
+        if p in (np.inf, -np.inf):
+            return (np.sign(x) * (g * ctx.mask / ctx.count), None, None, None)
         nonzero = y != 0
         safe_y = np.where(nonzero, y, 1)
         if p == 2:
@@ -417,10 +356,22 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     if p in ("fro", None):
         p = 2
     if p in (float("inf"), float("-inf")):
-        return (amax if p > 0 else amin)(x.abs(), () if axes is None else axes, keepdim)
+        _check_inf_norm(x._data, axes)
     if p == 0:
         return NormZero.apply(x, axes, bool(keepdim))
     return Norm.apply(x, float(p), axes, bool(keepdim))
+
+
+def _check_inf_norm(x: np.ndarray, axes) -> None:
+    """PyTorch's errors for an inf-norm over nothing (max has no identity)."""
+    if axes is None and x.size == 0:
+        raise RuntimeError("linalg.vector_norm cannot compute the inf norm on an empty tensor "
+                           "because the operation does not have an identity")
+    for a in axes or ():
+        if x.shape[a] == 0:  # PyTorch's message lacks the space before "because"
+            raise RuntimeError(f"linalg.vector_norm cannot compute the inf norm on the "
+                               f"dimension {a}because this dimension is empty and the "
+                               "operation does not have an identity")
 
 
 class Cumsum(Primitive):

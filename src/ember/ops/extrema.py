@@ -1,0 +1,198 @@
+"""max, min, amax, amin, argmax, argmin: reductions that pick entries instead of adding them.
+
+The gradient of a picked value goes back to the entry (or entries) it was picked from; the
+masks saying which are computed in forward and kept on the node (zero-derivative values).
+"""
+
+from __future__ import annotations
+
+from collections import namedtuple
+
+import numpy as np
+
+from ..autograd.function import Primitive
+from ..tensor import Tensor
+from ._util import dims
+
+
+def _return_type(name: str) -> type:
+    """PyTorch's ``torch.return_types.<name>``: a (values, indices) tuple with its repr."""
+
+    def __repr__(self) -> str:
+        return (f"torch.return_types.{name}(\nvalues={self.values!r},\n"
+                f"indices={self.indices!r})")
+
+    base = namedtuple(name, ["values", "indices"])
+    return type(name, (base,), {"__slots__": (), "__repr__": __repr__,
+                                "__module__": "torch.return_types"})
+
+
+RETURN_TYPES = {n: _return_type(n) for n in ("max", "min", "sort", "topk", "kthvalue", "mode",
+                                             "median", "nanmedian", "cummax", "cummin")}
+
+
+def values_indices(values, indices, name: str):
+    """The (values, indices) result of op ``name``, as PyTorch returns and prints it."""
+    return RETURN_TYPES[name](values, indices)
+
+
+def _keep(g, axes, keepdim):
+    if keepdim or axes is None:
+        return g
+    for a in sorted(axes):
+        g = np.expand_dims(g, a)
+    return g
+
+
+def _reduced_axes(x: np.ndarray, dim):
+    """amax's dims: () or None mean all; a 0-d input reduces nothing."""
+    if dim is None or isinstance(dim, (tuple, list)) and len(dim) == 0:
+        return None
+    axes = dims(dim, x.ndim)
+    return () if x.ndim == 0 else axes
+
+
+class Amax(Primitive):
+    """y = max over axes;  dy/dx = 1/k at the k entries equal to the max (ties share), else 0.
+
+    ``nan_peak`` (full ``max()``/``min()``, as PyTorch): a nan result counts as equal to the nan
+    entries, so they get the gradient; otherwise a nan result gives nan gradients (amax).
+    """
+
+    @staticmethod
+    def forward(ctx, x, axes, keepdim, use_min, nan_peak=False):
+        y = (np.min if use_min else np.max)(x, axis=axes, keepdims=True)
+        if ctx.needs_input_grad:  # the masks are only for backward
+            mask = x == y
+            if nan_peak and x.dtype.kind == "f":
+                mask |= np.isnan(x) & np.isnan(y)
+            ctx.mask, ctx.count = mask, np.sum(mask, axis=axes, keepdims=True)
+            ctx.axes, ctx.keepdim, ctx.ndim = axes, keepdim, np.ndim(x)
+        return y if keepdim else (np.squeeze(y, axis=axes) if axes is not None else y.reshape(()))
+
+    @staticmethod
+    def backward(ctx, g):
+        g = _keep(g, ctx.axes, ctx.keepdim) if ctx.axes is not None else np.reshape(
+            g, (1,) * ctx.ndim)
+        return (g * ctx.mask / ctx.count, None, None, None, None)
+
+
+# The same rule under the names PyTorch gives each spelling (they show in printed grad_fns).
+_AMAX = {"amax": Amax, "amin": type("Amin", (Amax,), {}),
+         "max": type("MaxAll", (Amax,), {"node_name": "MaxBackward1"}),
+         "min": type("MinAll", (Amax,), {"node_name": "MinBackward1"})}
+
+
+def amax(input, dim=(), keepdim=False):
+    return _extreme(input, dim, keepdim, False, "amax")
+
+
+def amin(input, dim=(), keepdim=False):
+    return _extreme(input, dim, keepdim, True, "amin")
+
+
+def _extreme(input, dim, keepdim, use_min, name):
+    axes = _reduced_axes(input._data, dim)
+    _check_nonempty(input._data, axes, name)
+    nan_peak = name in ("max", "min")
+    return _AMAX[name].apply(input, axes, bool(keepdim), use_min, nan_peak)
+
+
+def _check_nonempty(x, axes, name, hint=True) -> None:
+    """PyTorch's errors for max-like reductions over nothing."""
+    if x.size:
+        return
+    if axes is None:
+        raise (RuntimeError if hint else IndexError)(
+            f"{name}(): Expected reduction dim to be specified for input.numel() == 0."
+            + (" Specify the reduction dim with the 'dim' argument." if hint else ""))
+    for a in axes:
+        if x.shape[a] == 0:
+            raise IndexError(f"{name}(): Expected reduction dim {a} to have non-zero size.")
+
+
+class MaxDim(Primitive):
+    """y = x at the arg-max along a dim;  dy/dx = 1 at that index, 0 elsewhere."""
+
+    node_name = "MaxBackward0"
+
+    @staticmethod
+    def forward(ctx, x, dim, keepdim, idx):
+        ctx.zero_d = zero_d = np.ndim(x) == 0  # (ctx is write-only in forward)
+        if zero_d:  # a single entry: itself
+            return np.array(x, copy=True)
+        ctx.idx, ctx.dim, ctx.keepdim, ctx.n = idx, dim, keepdim, np.shape(x)[dim]
+        y = np.take_along_axis(x, idx, axis=dim)
+        return y if keepdim else np.squeeze(y, axis=dim)
+
+    @staticmethod
+    def backward(ctx, g):
+        if ctx.zero_d:
+            return (g, None, None, None)
+        g = g if ctx.keepdim else np.expand_dims(g, ctx.dim)
+        shape = [1] * np.ndim(ctx.idx)
+        shape[ctx.dim] = ctx.n
+        hit = np.arange(ctx.n).reshape(shape) == ctx.idx  # one-hot at the chosen index
+        return (np.where(hit, g, 0), None, None, None)
+
+
+class MinDim(MaxDim):
+    node_name = "MinBackward0"
+
+
+def _max_min(input, dim, keepdim, use_min, other=None):
+    name = "min" if use_min else "max"
+    if other is not None:
+        from .elementwise import maximum, minimum
+
+        return (minimum if use_min else maximum)(input, other)
+    if dim is None:
+        return _extreme(input, None, False, use_min, name)
+    d = dims(dim, input._data.ndim)[0]
+    x = input._data
+    if x.ndim == 0:
+        values = (MinDim if use_min else MaxDim).apply(input, 0, keepdim, None)
+        return values_indices(values, Tensor._make(np.array(0), False, None), name)
+    _check_nonempty(x, (d,), name)
+    idx = np.expand_dims((np.argmin if use_min else np.argmax)(x, axis=d), d)
+    values = (MinDim if use_min else MaxDim).apply(input, d, bool(keepdim), idx)
+    indices = idx if keepdim else np.squeeze(idx, axis=d)
+    return values_indices(values, Tensor._make(indices.astype(np.int64), False, None), name)
+
+
+def max(input, dim=None, keepdim=False, *, other=None):  # noqa: A001
+    if isinstance(dim, Tensor):
+        dim, other = None, dim
+    return _max_min(input, dim, keepdim, False, other)
+
+
+def min(input, dim=None, keepdim=False, *, other=None):  # noqa: A001
+    if isinstance(dim, Tensor):
+        dim, other = None, dim
+    return _max_min(input, dim, keepdim, True, other)
+
+
+def _arg(fn, input, dim, keepdim):
+    x = input._data
+    name = "argmin" if fn is np.argmin else "argmax"
+    if x.dtype == np.bool_:
+        raise RuntimeError(f"{name}(): does not support bool input")
+    if dim is None:
+        _check_nonempty(x, None, name, hint=False)
+        r = np.asarray(fn(x))
+        if keepdim:
+            r = r.reshape((1,) * x.ndim)
+    else:
+        d = dims(dim, x.ndim)[0]
+        if x.ndim:
+            _check_nonempty(x, (d,), name)
+        r = fn(x, axis=d, keepdims=keepdim) if x.ndim else np.asarray(0)
+    return Tensor._make(np.asarray(r, dtype=np.int64), False, None)
+
+
+def argmax(input, dim=None, keepdim=False):
+    return _arg(np.argmax, input, dim, keepdim)
+
+
+def argmin(input, dim=None, keepdim=False):
+    return _arg(np.argmin, input, dim, keepdim)
