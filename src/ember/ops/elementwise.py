@@ -6,7 +6,6 @@ import numpy as np
 
 from ..autograd.function import Primitive
 from ..tensor import Tensor
-from ._util import promote
 
 
 def _float(x: Tensor) -> Tensor:
@@ -250,112 +249,6 @@ class Softplus(Primitive):
         return (np.where(bx > ctx.threshold, g, g * s),)
 
 
-class Clamp(Primitive):
-    """y = min(max(x, lo), hi) for number bounds;  dy/dx = 1 where lo <= x <= hi, else 0."""
-
-    node_name = "ClampBackward1"
-
-    @staticmethod
-    def forward(ctx, x, lo, hi):
-        ctx.save_for_backward(x)
-        ctx.lo, ctx.hi = lo, hi
-        y = x
-        if lo is not None:
-            y = np.maximum(y, lo)
-        if hi is not None:
-            y = np.minimum(y, hi)
-        return y
-
-    @staticmethod
-    def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        lo, hi = ctx.lo, ctx.hi
-        keep = True
-        if lo is not None:
-            keep = x >= lo
-        if hi is not None:
-            keep = keep & (x <= hi)
-        return (g * keep, None, None)
-
-
-class ClampTensor(Primitive):
-    """y = min(max(x, lo), hi) with tensor bounds (either may be None).
-
-    dy/dx = 1 where lo <= x <= hi;  dy/dlo = 1 where x < lo <= hi;  dy/dhi = 1 where
-    max(x, lo) > hi (so hi wins when lo > hi); each 0 elsewhere. Ties go to x, as PyTorch.
-    """
-
-    node_name = "ClampBackward0"
-
-    @staticmethod
-    def forward(ctx, x, lo, hi):
-        m = x if lo is None else np.maximum(x, lo)
-        y = m if hi is None else np.minimum(m, hi)
-        if ctx.needs_input_grad:  # masks of where each input's value ended up
-            ctx.x_in = (True if lo is None else x >= lo) & (True if hi is None else x <= hi)
-            ctx.lo_in = None if lo is None else (x < lo) & (True if hi is None else m <= hi)
-            ctx.hi_in = None if hi is None else m > hi
-        return y
-
-    @staticmethod
-    def backward(ctx, g):
-        def pick(mask):
-            return None if mask is None else np.where(mask, g, 0)
-
-        return pick(ctx.x_in), pick(ctx.lo_in), pick(ctx.hi_in)
-
-
-class Maximum(Primitive):
-    """z = max(a, b);  dz/da = 1 where a > b, 1/2 where a = b, 0 where a < b (dz/db mirrored).
-
-    Where a comparison is false both ways (a nan), both inputs get the gradient, as PyTorch.
-    """
-
-    @staticmethod
-    def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
-        return np.maximum(a, b)
-
-    @staticmethod
-    def backward(ctx, g):
-        a, b = ctx.saved_tensors
-        return _share(g, a, b, a < b, a > b)
-
-
-class Minimum(Primitive):
-    """z = min(a, b);  dz/da = 1 where a < b, 1/2 where a = b, 0 where a > b (dz/db mirrored)."""
-
-    @staticmethod
-    def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
-        return np.minimum(a, b)
-
-    @staticmethod
-    def backward(ctx, g):
-        a, b = ctx.saved_tensors
-        return _share(g, a, b, a > b, a < b)
-
-
-def _share(g, a, b, a_loses, b_loses):
-    """The gradient of a two-way max/min: halved on ties, zero for the losing input."""
-    half = np.where(a == b, g * 0.5, g)
-    return np.where(a_loses, 0, half), np.where(b_loses, 0, half)
-
-
-class Where(Primitive):
-    """z = cond ? a : b;  dz/da = cond,  dz/db = not cond."""
-
-    @staticmethod
-    def forward(ctx, cond, a, b):
-        ctx.cond = cond
-        return np.where(cond, a, b)
-
-    @staticmethod
-    def backward(ctx, g):
-        c = ctx.cond
-        return None, np.where(c, g, 0), np.where(c, 0, g)
-
-
 class Cast(Primitive):
     """y = x converted to another dtype;  dy/dx = 1 (the engine casts the gradient back)."""
 
@@ -382,6 +275,8 @@ def _unary(cls, float_only=True):
 exp, log, log2, log10, log1p, expm1 = (_unary(c) for c in (Exp, Log, Log2, Log10, Log1p, Expm1))
 sqrt, rsqrt, sin, cos, tan, tanh = (_unary(c) for c in (Sqrt, Rsqrt, Sin, Cos, Tan, Tanh))
 sigmoid = _unary(Sigmoid)
+
+
 def relu(input):
     if input._data.dtype == np.bool_:
         raise RuntimeError("Boolean inputs not supported for relu")
@@ -392,77 +287,6 @@ def softplus(input, beta=1.0, threshold=20.0):
     if input._data.dtype.kind != "f":
         _not_for("softplus_cpu", input)
     return Softplus.apply(input, beta, threshold)
-
-
-def clamp(input, min=None, max=None):  # noqa: A002 - PyTorch's names
-    if min is None and max is None:
-        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
-    if isinstance(min, Tensor) or isinstance(max, Tensor):
-        _clamp_overload(input, min, max)
-        x, lo, hi = input, min, max
-        if lo is not None:
-            x, lo = promote(x, lo)
-        if hi is not None:
-            x, hi = promote(x, hi)
-        if isinstance(lo, Tensor) and lo._data.dtype != x._data.dtype:
-            lo = lo.to(x._data.dtype)  # the upper bound widened x after lo was matched to it
-        return ClampTensor.apply(x, lo, hi)
-    if input._data.dtype.kind in "iub" and any(isinstance(b, float) for b in (min, max)):
-        input = _float(input)
-    return Clamp.apply(input, min, max)
-
-
-clip = clamp
-
-
-def _clamp_overload(input, lo, hi) -> None:
-    """PyTorch's clamp takes two tensor bounds or two number bounds, not one of each."""
-    if lo is None or hi is None or isinstance(lo, Tensor) == isinstance(hi, Tensor):
-        return
-    got = ", ".join(type(v).__name__ for v in (input, lo, hi))
-    raise TypeError(
-        f"clamp() received an invalid combination of arguments - got ({got}), but expected "
-        "one of:\n * (Tensor input, Tensor min = None, Tensor max = None, *, Tensor out = "
-        "None)\n * (Tensor input, Number min = None, Number max = None, *, Tensor out = None)")
-
-
-def _two_tensors(name: str, input, other) -> None:
-    """maximum/minimum take no Python scalars in PyTorch (clamp is the scalar form)."""
-    for pos, (arg, v) in enumerate((("input", input), ("other", other)), 1):
-        if not isinstance(v, Tensor):
-            raise TypeError(f"{name}(): argument '{arg}' (position {pos}) must be Tensor, not "
-                            f"{type(v).__name__}")
-
-
-def maximum(input, other):
-    _two_tensors("maximum", input, other)
-    a, b = promote(input, other)
-    return Maximum.apply(a, b)
-
-
-def minimum(input, other):
-    _two_tensors("minimum", input, other)
-    a, b = promote(input, other)
-    return Minimum.apply(a, b)
-
-
-def where(condition, input=None, other=None):
-    if input is None and other is None:
-        from .indexing import nonzero
-
-        return nonzero(condition, as_tuple=True)
-    cond = condition._data if isinstance(condition, Tensor) else np.asarray(condition)
-    if cond.dtype != np.bool_:
-        from .arithmetic import type_name
-
-        raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor "
-                           f"with dtype {type_name(cond.dtype)}")
-    if not isinstance(input, Tensor) and not isinstance(other, Tensor):
-        from ..creation import tensor
-
-        input = tensor(input)
-    a, b = promote(input, other)
-    return Where.apply(cond, a, b)
 
 
 class _PiecewiseConstant(Primitive):
@@ -540,3 +364,8 @@ def square(input):
     from .arithmetic import pow
 
     return pow(input, 2)
+
+
+# Ops that choose between inputs live in selection.py; re-exported here for ``ops``.
+from .selection import (Clamp, ClampTensor, Maximum, Minimum, Where, clamp,  # noqa: E402,F401
+                        clip, maximum, minimum, where)

@@ -14,8 +14,7 @@ from ..autograd.function import Primitive
 from ..tensor import Tensor
 from ._util import dims
 from .arithmetic import type_name
-from .extrema import (_check_nonempty, amax, amin, argmax, argmin, max, min,  # noqa: F401
-                      values_indices)
+from .extrema import amax, amin, argmax, argmin, max, min, values_indices  # noqa: F401
 
 
 
@@ -285,95 +284,6 @@ def logsumexp(input, dim, keepdim=False):
     return LogSumExp.apply(_float(input), _axes(input._data, dim), bool(keepdim))
 
 
-class Norm(Primitive):
-    """y = (sum |x|^p)^(1/p) over axes;  dy/dx = sign(x) |x|^(p-1) / y^(p-1).
-
-    As PyTorch, the gradient is 0 where y = 0 (and, for p < 1, where x = 0) instead of nan.
-    p = +-inf: y = max (min) |x|;  dy/dx = sign(x)/k at the k entries where |x| = y, else 0.
-    """
-
-    node_name = "LinalgVectorNormBackward0"
-
-    @staticmethod
-    def forward(ctx, x, p, axes, keepdim):
-        a = np.abs(x)
-        if p in (np.inf, -np.inf):
-            y = (np.max if p > 0 else np.min)(a, axis=axes, keepdims=True)
-            if ctx.needs_input_grad:  # the entries at the extreme share its gradient
-                mask = a == y
-                ctx.mask, ctx.count = mask, np.sum(mask, axis=axes, keepdims=True)
-            y = y if keepdim else np.squeeze(y, axis=axes) if axes is not None else y.reshape(())
-        elif p == 2:
-            y = np.sqrt(np.sum(x * x, axis=axes, keepdims=keepdim))
-        elif p == 1:
-            y = np.sum(a, axis=axes, keepdims=keepdim)
-        else:
-            y = np.sum(a ** p, axis=axes, keepdims=keepdim) ** (1.0 / p)
-        y = np.asarray(y, dtype=x.dtype)
-        ctx.save_for_backward(x, y)
-        ctx.p, ctx.axes, ctx.keepdim = p, axes, keepdim
-        return y
-
-    @staticmethod
-    def backward(ctx, g):
-        x, y = ctx.saved_tensors
-        p = ctx.p
-        y, g = _keep(y, ctx.axes, ctx.keepdim), _keep(g, ctx.axes, ctx.keepdim)
-        if p in (np.inf, -np.inf):
-            return (np.sign(x) * (g * ctx.mask / ctx.count), None, None, None)
-        nonzero = y != 0
-        safe_y = np.where(nonzero, y, 1)
-        if p == 2:
-            return (x * (g / safe_y * nonzero), None, None, None)
-        if p == 1:
-            return (np.sign(x) * g, None, None, None)
-        a = np.abs(x)
-        elem = np.sign(x) * np.where(a == 0, 0, np.where(a == 0, 1, a) ** (p - 1))
-        return (elem * (g / safe_y ** (p - 1) * nonzero), None, None, None)
-
-
-class NormZero(Primitive):
-    """y = number of nonzero x over axes;  PyTorch gives no gradient (None) for it."""
-
-    node_name = "LinalgVectorNormBackward0"
-
-    @staticmethod
-    def forward(ctx, x, axes, keepdim):
-        return np.sum(x != 0, axis=axes, keepdims=keepdim).astype(x.dtype)
-
-    @staticmethod
-    def backward(ctx, g):
-        return (None, None, None)
-
-
-def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
-    """The vector p-norm over ``dim`` (all elements when None); 'fro' is p = 2."""
-    x = input if dtype is None else input.to(dtype)
-    if x._data.dtype.kind != "f":
-        raise RuntimeError("linalg.vector_norm: Expected a floating point or complex tensor as "
-                           f"input. Got {type_name(x._data.dtype)}")
-    axes = _axes(x._data, dim)
-    if p in ("fro", None):
-        p = 2
-    if p in (float("inf"), float("-inf")):
-        _check_inf_norm(x._data, axes)
-    if p == 0:
-        return NormZero.apply(x, axes, bool(keepdim))
-    return Norm.apply(x, float(p), axes, bool(keepdim))
-
-
-def _check_inf_norm(x: np.ndarray, axes) -> None:
-    """PyTorch's errors for an inf-norm over nothing (max has no identity)."""
-    if axes is None and x.size == 0:
-        raise RuntimeError("linalg.vector_norm cannot compute the inf norm on an empty tensor "
-                           "because the operation does not have an identity")
-    for a in axes or ():
-        if x.shape[a] == 0:  # PyTorch's message lacks the space before "because"
-            raise RuntimeError(f"linalg.vector_norm cannot compute the inf norm on the "
-                               f"dimension {a}because this dimension is empty and the "
-                               "operation does not have an identity")
-
-
 class Cumsum(Primitive):
     """y_i = sum_{j <= i} x_j;  dL/dx_j = sum_{i >= j} dL/dy_i (a reversed cumsum)."""
 
@@ -425,3 +335,7 @@ def count_nonzero(input, dim=None):
     axes = _axes(input._data, dim)
     return Tensor._make(np.asarray(np.count_nonzero(input._data, axis=axes), np.int64), False,
                         None)
+
+
+# Norms live in norms.py; re-exported here for ``ops``.
+from .norms import Norm, NormZero, norm  # noqa: E402,F401

@@ -1,0 +1,114 @@
+"""Powers: tensor ** number, tensor ** tensor, number ** tensor (PowBackward0/1/2)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..autograd.function import Primitive
+from ..tensor import Tensor
+from ._util import as_scalar, is_scalar, promote
+
+
+class PowScalar(Primitive):
+    """z = x^p for a constant p;  dz/dx = p * x^(p-1)."""
+
+    node_name = "PowBackward0"
+
+    @staticmethod
+    def forward(ctx, x, p):
+        ctx.save_for_backward(x)
+        ctx.p = p
+        if p == 2:
+            return x * x
+        return x ** p
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        p = ctx.p
+        if p == 2:
+            return (g * 2 * x,)
+        if p == 0:
+            return (g * 0 * x,)
+        return (g * p * x ** (p - 1),)
+
+
+class Pow(Primitive):
+    """z = a^b;  dz/da = b * a^(b-1) (0 where b = 0),  dz/db = z * ln(a) (0 where a = 0 and
+    b >= 0; nan for a < 0, as PyTorch)."""
+
+    node_name = "PowBackward1"
+
+    @staticmethod
+    def forward(ctx, a, b):
+        out = _int_pow(a, b) if np.asarray(b).dtype.kind in "iu" else a ** b
+        ctx.save_for_backward(a, b, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b, out = ctx.saved_tensors
+        need_a, need_b = ctx.needs_input_grad
+        with np.errstate(divide="ignore", invalid="ignore"):
+            # b = 0 gives 0 for da even at a = 0 (where b * a^(b-1) would be 0 * inf).
+            ga = np.where(b == 0, 0, g * b * a ** (b - 1)) if need_a else None
+            gb = np.where((a == 0) & (b >= 0), 0, g * out * np.log(a)) if need_b else None
+        return ga, gb
+
+
+class RPow(Primitive):
+    """z = c^x for a constant c;  dz/dx = z * ln(c)  (0 where c = 0 and x >= 0; nan for c < 0,
+    as PyTorch)."""
+
+    node_name = "PowBackward2"
+
+    @staticmethod
+    def forward(ctx, x, c):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out = _int_pow(c, x) if np.asarray(x).dtype.kind in "iu" else c ** x
+            ctx.logc = np.log(float(c))
+        ctx.save_for_backward(x, out)
+        ctx.c = c
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        x, out = ctx.saved_tensors
+        gx = g * out * ctx.logc
+        return (np.where(x >= 0, 0, gx) if ctx.c == 0 else gx, None)
+
+
+def _int_pow(a, b):
+    """Integer a ** b where b may be negative (elementwise, where NumPy refuses): PyTorch
+    gives 1 for a = 1, +-1 for a = -1, and 0 otherwise (truncated 1 / a^|b|)."""
+    neg = b < 0
+    if not np.any(neg):
+        return a ** b
+    out = a ** np.where(neg, 0, b)
+    odd = np.where(np.remainder(b, 2) == 1, -1, 1)
+    return np.where(neg, np.where(a == 1, 1, np.where(a == -1, odd, 0)), out).astype(out.dtype)
+
+
+def pow(input, exponent):  # noqa: A001 - PyTorch's name
+    if isinstance(input, Tensor) and type(exponent) in (int, float) and \
+            input._data.dtype.kind == "f":
+        return PowScalar.apply(input, exponent)  # the common case, x ** 2, without promotion
+    if isinstance(input, Tensor) and is_scalar(exponent):
+        x, p = promote(input, exponent)
+        if x._data.dtype.kind in "iu" and p < 0:
+            raise RuntimeError("Integers to negative integer powers are not allowed.")
+        return PowScalar.apply(x, p)
+    if not isinstance(input, Tensor):
+        x, c = promote(exponent, as_scalar(input))
+        return RPow.apply(x, c)
+    a, b = promote(input, exponent)
+    from .arithmetic import _no_bool
+
+    _no_bool(a, b, "pow")
+    return Pow.apply(a, b)
+
+
+def float_power(input, exponent):
+    base = input.double() if isinstance(input, Tensor) else float(input)
+    exp = exponent.double() if isinstance(exponent, Tensor) else float(exponent)
+    return pow(base, exp)
