@@ -152,7 +152,7 @@ class Module(StateMixin, DeviceMixin):
             persistent = value.__dict__.get("persistent") if isinstance(value, Buffer) \
                 else name not in d["_non_persistent_buffers_set"]
             self.register_buffer(name, value, persistent)
-        elif isinstance(value, Buffer):
+        elif isinstance(value, Tensor) and isinstance(value, Buffer):
             if "_buffers" not in d:
                 raise AttributeError("cannot assign buffer before Module.__init__() call")
             self._forget(name, keep="_buffers")
