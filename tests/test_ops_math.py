@@ -713,3 +713,56 @@ def test_return_types_print_as_pytorch():
         want = call(torch, torch.tensor(data, requires_grad=True))
         assert repr(got) == repr(want)
         assert type(got).__name__ == type(want).__name__ and isinstance(got, tuple)
+
+MORE = [
+    OpCase("sum_uint8", lambda T, x: x.sum(), [V([200, 100], "uint8")], dtypes=(FIXED,)),
+    OpCase("prod_uint8", lambda T, x: T.prod(x), [V([20, 30], "uint8")], dtypes=(FIXED,)),
+    OpCase("cumsum_uint8", lambda T, x: T.cumsum(x, 0), [V([200, 100], "uint8")],
+           dtypes=(FIXED,)),
+    OpCase("sum_int8_dim", lambda T, x: T.sum(x, 0), [V([[100, 100], [100, 1]], "int8")],
+           dtypes=(FIXED,)),
+    OpCase("sum_axis_alias", lambda T, x: x.sum(axis=1, keepdims=True), [(2, 3)]),
+    OpCase("mean_axis_alias", lambda T, x: T.mean(x, axis=0), [(2, 3)]),
+    OpCase("mean_dtype_float", lambda T, x: x.mean(1, dtype=T.float64), [(2, 3)]),
+    OpCase("logsumexp_list_dims", lambda T, x: T.logsumexp(x, [0, 1]), [(2, 3)]),
+    OpCase("equal_true", lambda T, a: T.equal(a, a * 1), [(2, 3)]),
+    OpCase("equal_shape", lambda T, a, b: T.equal(a, b), [(2, 3), (3,)]),
+    OpCase("allclose", lambda T, a: T.allclose(a, a + 1e-9), [(2, 3)]),
+    OpCase("isclose", lambda T, a, b: T.isclose(a, b, atol=0.5), [(2, 3), (3,)]),
+    OpCase("eq_int_float_scalar", lambda T, a: a == 1.5, [V([1, 2])], dtypes=(FIXED,)),
+    OpCase("ne_bool_int", lambda T, a: a != 1, [V([True, False])], dtypes=(FIXED,)),
+    OpCase("gt_int_tensors", lambda T, a, b: a > b, [V([1, 5], "int32"), V([3, 3])],
+           dtypes=(FIXED,)),
+    OpCase("softmax_half", lambda T, x: T.softmax(x, 0), [(4,)], dtypes=("float16",)),
+    OpCase("mean_half_dim", lambda T, x: x.mean(0), [(3, 2)], dtypes=("float16",)),
+    OpCase("count_nonzero", lambda T, x: T.count_nonzero(x, 1), [V([[0.0, 1.0], [2.0, 3.0]])]),
+    OpCase("nan_to_num", lambda T, x: T.nan_to_num(x, nan=0.5), [V([NAN, INF, -INF, 1.0])],
+           fd=False),
+    OpCase("cumprod", lambda T, x: T.cumprod(x, 1), [(2, 3)]),
+    OpCase("cumprod_zero", lambda T, x: T.cumprod(x, 0), [V([2.0, 0.0, 3.0, 4.0])], fd=False),
+    OpCase("amax_neg_dim_keepdim", lambda T, x: T.amax(x, -1, True), [(2, 3)]),
+    OpCase("max_keepdim_kw", lambda T, x: x.max(dim=-1, keepdim=True), [(2, 3)]),
+    OpCase("float_power_tensor", lambda T, a, b: T.float_power(a, b), [(2, 3), (3,)],
+           domain=("positive", "real")),
+]
+test_forward_more, test_grad_fd_more, test_grad_torch_more, test_gradgrad_more = \
+    make_tests(_second_order_everywhere(MORE), grad_fn_names=True)
+MORE2 = [
+    OpCase("cumsum_dtype_int32", lambda T, x: T.cumsum(x, 0, dtype=T.int32), [V([1, 2, 3])],
+           dtypes=(FIXED,)),
+    OpCase("cumprod_dim0", lambda T, x: T.cumprod(x, 0), [(3, 2)]),
+    OpCase("prod_dtype_int32", lambda T, x: T.prod(x, dtype=T.int32), [V([2, 3])],
+           dtypes=(FIXED,)),
+    OpCase("cumprod_dtype_int16", lambda T, x: T.cumprod(x, 0, dtype=T.int16), [V([2, 3])],
+           dtypes=(FIXED,)),
+    OpCase("cumprod_0d", lambda T, x: T.cumprod(x, 0), [()]),
+    OpCase("cumprod_zeros_2d", lambda T, x: T.cumprod(x, 1),
+           [V([[2.0, 0.0, 3.0, 0.0], [1.0, 2.0, 0.0, 5.0]])], fd=False),
+    OpCase("cumprod_uint8", lambda T, x: T.cumprod(x, 0), [V([200, 100], "uint8")],
+           dtypes=(FIXED,)),
+    OpCase("cumprod_bool", lambda T, x: T.cumprod(x, 0), [V([True, True])], dtypes=(FIXED,)),
+    OpCase("nan_to_num_args", lambda T, x: T.nan_to_num(x, 1.0, 2.0, -2.0),
+           [V([NAN, INF, -INF, 0.5])], fd=False),
+]
+test_forward_more2, test_grad_fd_more2, test_grad_torch_more2, test_gradgrad_more2 = \
+    make_tests(_second_order_everywhere(MORE2), grad_fn_names=True)

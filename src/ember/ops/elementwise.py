@@ -354,9 +354,22 @@ def isfinite(input):
     return Tensor._make(np.isfinite(input._data), False, None)
 
 
+class NanToNum(Primitive):
+    """y = x with nan, +inf, -inf replaced by numbers;  dy/dx = 1 where x is finite, else 0."""
+
+    @staticmethod
+    def forward(ctx, x, nan, posinf, neginf):
+        if ctx.needs_input_grad:
+            ctx.finite = np.isfinite(x)
+        return np.nan_to_num(x, nan=nan, posinf=posinf, neginf=neginf)
+
+    @staticmethod
+    def backward(ctx, g):
+        return (np.where(ctx.finite, g, 0), None, None, None)
+
+
 def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
-    return Tensor._make(np.nan_to_num(input._data, nan=nan, posinf=posinf, neginf=neginf),
-                        False, None)
+    return NanToNum.apply(input, nan, posinf, neginf)
 
 
 def square(input):
