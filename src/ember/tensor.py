@@ -411,6 +411,15 @@ class Tensor:
         self._check_inplace()
         value = result._data if isinstance(result, Tensor) else result
         arr = self._ensure_array()
+        recorded = isinstance(result, Tensor) and result.grad_fn is not None
+        base = self._base
+        before = None
+        if recorded and base is not None:
+            if base._rg and base.grad_fn is None:
+                raise RuntimeError("a view of a leaf Variable that requires grad is being used "
+                                   "in an in-place operation.")
+            # The base's value and graph position before the write, for its new node.
+            before = Tensor._make(np.array(base._data, copy=True), base._rg, base.grad_fn)
         if value is not arr:
             if np.shape(value) != arr.shape:
                 _check_out_shape(arr.shape, np.shape(value))
@@ -428,15 +437,15 @@ class Tensor:
             except ValueError as e:
                 raise RuntimeError(_inplace_error(e, arr, value)) from None
         self._bump()
-        if isinstance(result, Tensor) and result.grad_fn is not None:
-            if self._base is not None and self._base._rg:
-                if self._base.grad_fn is None:
-                    raise RuntimeError("a view of a leaf Variable that requires grad is being "
-                                       "used in an in-place operation.")
+        if recorded:
+            if before is not None:
+                from .ops.view_inplace import rebase
+
+                if rebase(self, base, before, result):
+                    return self
                 raise RuntimeError(
-                    "ember does not support in-place changes to a view of a tensor that "
-                    "requires grad.\nHint: use an out-of-place op (y = x + 1) instead."
-                )
+                    "ember cannot record this in-place change to a view (its base is not a "
+                    "contiguous array).\nHint: use an out-of-place op (y = x + 1) instead.")
             self.grad_fn = result.grad_fn
             self._rg = True
             result.grad_fn._shape = arr.shape

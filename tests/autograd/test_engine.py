@@ -431,3 +431,28 @@ def test_saved_values_freed_after_backward():
     z.backward()
     with pytest.raises(RuntimeError, match="backward through the graph a second time"):
         _ = y.grad_fn.saved_tensors
+
+
+def test_inplace_through_views_of_a_non_leaf():
+    def run(T):
+        x = T.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], dtype=T.float64, requires_grad=True)
+        y = x * 2
+        y[0].mul_(3)                      # select view
+        y[1][1:] = x[0, :2].exp() * 2     # slice of a select view
+        y.t()[2].add_(x[:, 0] ** 2)       # transposed view
+        y.sin().sum().backward()
+        return y, x.grad
+
+    for a, b in zip(*both(run)):
+        close(a, b, tol=1e-12)
+
+
+def test_inplace_on_view_of_leaf_requiring_grad_raises():
+    def run(T):
+        x = T.tensor([1.0, 2.0], requires_grad=True)
+        with pytest.raises(RuntimeError) as e:
+            x[0].mul_(2)
+        return str(e.value).splitlines()[0]
+
+    a, b = both(run)
+    assert a == b
