@@ -10,6 +10,8 @@ import numpy as np
 from ..autograd.function import Primitive
 from ..autograd.grad_mode import STATE
 from ..tensor import Tensor
+from ._index_check import (bad_step, has_mask as _has_mask, index_error, strip_leading_ones,
+                           torch_permutation, zeroed as _zeroed)
 from ._util import check_broadcast, wrap_dim
 
 
@@ -29,9 +31,6 @@ def _index_arrays(idx):
             return np.array([i.item() if isinstance(i, Tensor) else i for i in idx])
         return np.asarray(idx) if idx and not any(isinstance(i, (slice, type(None))) for i in idx
                                                   ) else tuple(idx)
-    if isinstance(idx, slice) and idx.step is not None and idx.step <= 0:
-        raise ValueError("step must be greater than zero" if idx.step else
-                         "slice step cannot be zero")
     if isinstance(idx, (float, str)):
         raise IndexError("only integers, slices (`:`), ellipsis (`...`), None and long or byte "
                          f"Variables are valid indices (got {type(idx).__name__})")
@@ -151,14 +150,41 @@ def advanced_index(input, np_idx, cls=Index):
     try:
         return cls.apply(input, np_idx)
     except IndexError as e:
-        raise IndexError(_index_message(e, input, np_idx)) from None
+        _raise_torch_error(input, np_idx)
+        # No PyTorch error: out-of-range values that an empty result never reads.
+        out = cls.apply(input, _zeroed(np_idx))
+        if out._data.size:
+            raise IndexError(_index_message(e, input, np_idx)) from None
+        return out
+
+
+def _raise_torch_error(input, np_idx, value=None) -> None:
+    err = index_error(input._data.shape, np_idx, value)
+    if err is not None:
+        raise err from None
+
+
+def _check_steps(input, idx, np_idx) -> None:
+    """NumPy takes negative steps; PyTorch refuses them (after any earlier error)."""
+    if type(np_idx) is not int and bad_step(np_idx):
+        _raise_torch_error(input, (np_idx,) if isinstance(idx, Tensor) else np_idx)
 
 
 def getitem(input, idx):
     np_idx = _index_arrays(idx)
+    _check_steps(input, idx, np_idx)
     if _is_basic(np_idx):
-        return basic_index(input, np_idx if isinstance(np_idx, tuple) else (np_idx,))
-    return advanced_index(input, np_idx)
+        try:
+            return basic_index(input, np_idx if isinstance(np_idx, tuple) else (np_idx,))
+        except IndexError:
+            # A 0-d int tensor is an int to NumPy, but not for PyTorch's 0-d messages.
+            _raise_torch_error(input, (np_idx,) if isinstance(idx, Tensor) else np_idx)
+            raise
+    if _has_mask(np_idx):
+        _raise_torch_error(input, np_idx)
+    out = advanced_index(input, np_idx)
+    axes = torch_permutation(input._data.shape, np_idx)
+    return out if axes is None else out.permute(axes)
 
 
 def _index_message(e, input, idx) -> str:
@@ -214,14 +240,26 @@ def _mask_of(shape, idx):
 
 def setitem(input, idx, value):
     """``input[idx] = value``, in place (recorded when gradients are tracked)."""
+    if idx is False:
+        return input  # PyTorch: an assignment to nothing, whatever the value
     np_idx = _index_arrays(idx)
+    _check_steps(input, idx, np_idx)
     basic = _is_basic(np_idx)
     v = value if isinstance(value, Tensor) else Tensor._make(
         np.asarray(value, dtype=input._data.dtype), False, None)
     if STATE.enabled and input._rg and input.grad_fn is None:
         raise RuntimeError(("a view of a leaf Variable" if basic else "a leaf Variable") +
                            " that requires grad is being used in an in-place operation.")
+    if not basic and _has_mask(np_idx):
+        _raise_torch_error(input, np_idx, v._data)
+    if v._data.ndim and v._data.shape[0] == 1:  # PyTorch drops a value's leading 1s
+        v = v.reshape(strip_leading_ones(v._data.shape))
+    axes = None if basic else torch_permutation(input._data.shape, np_idx)
     try:
+        if axes is not None and v._data.ndim:  # lay the value out as NumPy's target is
+            _raise_torch_error(input, np_idx, v._data)
+            target = np.shape(input._data[np_idx])
+            v = v.expand(tuple(target[a] for a in axes)).permute(tuple(np.argsort(axes)))
         if STATE.enabled and (input._rg or v._rg):
             result = (CopySlices if basic else IndexPut).apply(input._graph_input(), v, np_idx)
             return input._write(result)
@@ -230,9 +268,12 @@ def setitem(input, idx, value):
         if not arr.flags.writeable:
             raise RuntimeError(_SHARED_WRITE)
         arr[np_idx] = v._data
-    except IndexError as e:
-        raise IndexError(_index_message(e, input, np_idx)) from None
-    except ValueError:
+    except (IndexError, ValueError, TypeError) as e:
+        _raise_torch_error(input, (np_idx,) if isinstance(idx, Tensor) else np_idx, v._data)
+        if isinstance(e, IndexError):
+            if not np.size(input._data[_zeroed(np_idx)]):
+                return input  # out-of-range values aimed at an empty region: nothing to write
+            raise IndexError(_index_message(e, input, np_idx)) from None
         raise RuntimeError(_put_message(input, np_idx, v._data.shape, basic)) from None
     input._bump()
     return input
