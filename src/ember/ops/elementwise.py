@@ -231,7 +231,8 @@ class Relu(Primitive):
 
 
 class Softplus(Primitive):
-    """y = ln(1 + exp(beta x))/beta (linear above threshold);  dy/dx = sigmoid(beta x)."""
+    """y = ln(1 + exp(beta x))/beta, or x where beta x > threshold;
+    dy/dx = sigmoid(beta x), or 1 where beta x > threshold."""
 
     @staticmethod
     def forward(ctx, x, beta=1.0, threshold=20.0):
