@@ -28,8 +28,8 @@ def empty_cache() -> None:
 
 
 def _no_cuda(device) -> None:
-    raise RuntimeError(
-        f"Torch not compiled with CUDA enabled (ember runs on the CPU; device '{device}' is not "
-        "available).\nHint: pick the device with torch.device('cuda' if "
+    raise AssertionError(
+        "Torch not compiled with CUDA enabled\n"
+        f"Hint: ember runs on the CPU, so device '{device}' is not available; pick the device with torch.device('cuda' if "
         "torch.cuda.is_available() else 'cpu'), so the script falls back to the CPU."
     )

@@ -290,6 +290,11 @@ def _linear_node(ndim: int, has_bias: bool):
 
 def linear(input, weight, bias=None):
     """y = input @ weight^T + bias, for input of any number of leading batch dims."""
+    if input._data.dtype != weight._data.dtype:
+        raise RuntimeError(
+            f"mat1 and mat2 must have the same dtype, but got {_kind(input)} and "
+            f"{_kind(weight)}\nHint: the layer's parameters are {_kind(weight)}; convert the "
+            f"input with .to({weight.dtype}) (or the model with .to(input.dtype)).")
     if weight._data.ndim == 1 or input._data.ndim == 0:
         out = matmul(input, weight.t() if weight._data.ndim == 2 else weight)
         return out if bias is None else out + bias
@@ -302,7 +307,6 @@ def linear(input, weight, bias=None):
         raise RuntimeError(_mm_shapes(f"{rows}x{sa[-1]}", f"{n_in}x{n_out}").split("\n")[0] +
                            f"\nHint: the layer expects {n_in} input features but the input's "
                            f"last dimension has {sa[-1]}.")
-    _check_same_dtype(input, weight, 2, 2)
     if bias is not None:
         b = bias._data.shape
         if len(b) > 1 or (b and b[0] not in (1, n_out)):
