@@ -291,10 +291,14 @@ def _linear_node(ndim: int, has_bias: bool):
 def linear(input, weight, bias=None):
     """y = input @ weight^T + bias, for input of any number of leading batch dims."""
     if input._data.dtype != weight._data.dtype:
+        # PyTorch words it by path: addmm (with bias) or mm (without).
+        first = (f"mat1 and mat2 must have the same dtype, but got {_kind(input)} and "
+                 f"{_kind(weight)}" if bias is not None else
+                 "expected m1 and m2 to have the same dtype, but got: "
+                 f"{_C_NAMES[input._data.dtype.name]} != {_C_NAMES[weight._data.dtype.name]}")
         raise RuntimeError(
-            f"mat1 and mat2 must have the same dtype, but got {_kind(input)} and "
-            f"{_kind(weight)}\nHint: the layer's parameters are {_kind(weight)}; convert the "
-            f"input with .to({weight.dtype}) (or the model with .to(input.dtype)).")
+            f"{first}\nHint: the layer's parameters are {weight.dtype}; convert the input "
+            f"with .to({weight.dtype}) (or the model with .to({input.dtype})).")
     if weight._data.ndim == 1 or input._data.ndim == 0:
         out = matmul(input, weight.t() if weight._data.ndim == 2 else weight)
         return out if bias is None else out + bias
