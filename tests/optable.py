@@ -393,6 +393,15 @@ def check_error(case: ErrorCase) -> None:
     assert got == first, f"{case.name}: first line\n  ember: {got}\n  torch: {first}"
 
 
+def second_order_where_smooth(cases: Sequence[OpCase], skip=()) -> Sequence[OpCase]:
+    """Turn on the second-order check for every row at a smooth point (``fd=True``), except
+    the names in ``skip`` (rows whose first derivative is itself singular)."""
+    for case in cases:
+        if case.fd and case.name not in skip:
+            case.gradgrad = True
+    return cases
+
+
 # ---- pytest glue ----------------------------------------------------------------------
 def _params(cases, dtypes_of):
     return [pytest.param(c, d, id=f"{c.name}-{d}") for c in cases for d in dtypes_of(c)]
