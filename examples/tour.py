@@ -6,7 +6,8 @@
 
 Sections: (1) gradient descent and learning rates, (2) autograd vs hand derivatives,
 (3) a two-layer backward pass by hand, (4) an MLP classifier, (5) MLP regression,
-(6) gradient flow per layer, (7) vanishing gradients. Figures (PNG) and summary.txt go to
+(6) gradient flow per layer, (7) vanishing gradients, (8) ember's gradient tools (graph
+drawing, chain-rule trace, gradcheck, gradient-flow monitor, anomaly mode). Figures (PNG) and summary.txt go to
 out/ at the repository root. The code for each section is in examples/tour/.
 """
 import os

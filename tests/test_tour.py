@@ -11,7 +11,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "examples"))
 from tour import backend, runner  # noqa: E402
 
 FIGURES = ["01_gd_learning_rates", "01_gd_bowl", "04_blobs_classifier", "05_regression",
-           "06_gradient_flow", "07_vanishing_gradients"]
+           "06_gradient_flow", "07_vanishing_gradients", "08_monitor_sigmoid", "08_monitor_relu"]
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +32,7 @@ def test_writes_every_figure_and_the_summary(tour):
         data = (out / f"{name}.png").read_bytes()
         assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000, name
     summary = (out / "summary.txt").read_text()
-    for number in range(1, 8):
+    for number in range(1, 9):
         assert f"\n{number}. " in summary
     assert all(name in summary for name in FIGURES)
 
@@ -82,3 +82,16 @@ def test_sigmoid_gradients_vanish_relu_do_not(tour):
     assert norms["sigmoid"][0] < 1e-3 * norms["relu"][0]
     assert norms["sigmoid"][0] < 1e-3 * norms["sigmoid"][-1]
     assert norms["relu"][0] > 1e-2 * norms["relu"][-1]
+
+
+def test_gradient_tools_section(tour):
+    out, results = tour
+    if backend.NAME != "ember":
+        pytest.skip("section 8 shows ember-only tools")
+    r = results[8]
+    assert r["gradcheck"] is True
+    assert r["steps"] == 15  # seed 002's loss graph has 15 nodes to backpropagate through
+    assert r["flow"]["Sigmoid"] < r["flow"]["ReLU"]
+    assert r["anomaly"].startswith("Function 'Log'") and "nan" in r["anomaly"]
+    dot = (out / "08_graph.dot").read_text()
+    assert "SigmoidBackward0" in dot and "W1" in dot and "W2" in dot

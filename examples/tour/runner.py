@@ -5,7 +5,7 @@ import time
 from pathlib import Path
 
 from . import (s1_descent, s2_autograd, s3_backprop, s4_classifier, s5_regression,
-               s6_gradflow, s7_vanishing)
+               s6_gradflow, s7_vanishing, s8_tools)
 from .backend import NAME, torch
 from .common import Context, header
 
@@ -17,11 +17,12 @@ SECTIONS = [
     ("MLP regression of sin(x) with MSE", s5_regression),
     ("Gradient flow per layer during training", s6_gradflow),
     ("Vanishing gradients: sigmoid vs ReLU, 10 layers deep", s7_vanishing),
+    ("See the gradients: graph, chain-rule trace, gradcheck, monitor, anomaly mode", s8_tools),
 ]
 
 
 def run_tour(out_dir: Path, fast: bool = False) -> tuple[dict[int, dict], Context]:
-    """Run every section; returns each section's results (keyed 1..7) and the context."""
+    """Run every section; returns each section's results (keyed 1..8) and the context."""
     out_dir.mkdir(parents=True, exist_ok=True)
     ctx = Context(out_dir=out_dir, fast=fast)
     results = {}

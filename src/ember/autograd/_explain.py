@@ -8,6 +8,7 @@ gradient it passes to each input.
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -55,13 +56,19 @@ def _show(a) -> str:
         return "None (no gradient needed)"
     arr = np.asarray(a, dtype=np.float64)
     if arr.size <= 6:
-        return np.array2string(arr, precision=4, suppress_small=True, separator=", ")
+        text = np.array2string(arr, precision=4, suppress_small=True, separator=", ",
+                               max_line_width=10_000)
+        return text.replace("\n", "")
     return f"shape {list(arr.shape)}, norm {np.linalg.norm(arr):.4g}"
 
 
 def _formula(node) -> str:
-    doc = (getattr(node._fn, "__doc__", None) or "").strip()
-    return doc.splitlines()[0] if doc else "(user-defined Function)"
+    fn = node._fn
+    if getattr(fn, "_tensor_level", False) and fn.backward is not None:
+        doc = inspect.getdoc(fn.backward) or inspect.getdoc(fn) or ""
+        return doc.splitlines()[0] if doc else f"user-defined Function {fn.__name__}"
+    doc = inspect.getdoc(fn) or ""  # inherits the formula of the primitive it specialises
+    return doc.splitlines()[0] if doc else "(no formula documented)"
 
 
 def _nodes(root) -> list:

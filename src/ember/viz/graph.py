@@ -78,7 +78,7 @@ def to_dot(tensor, params: dict | None = None) -> str:
     def nid(obj) -> str:
         return ids.setdefault(id(obj), f"n{len(ids)}")
 
-    out = ["digraph ember {", '  rankdir=TB; node [fontname="Helvetica", fontsize=10];']
+    out = ["digraph ember {", '  rankdir=TB; node [fontname="Helvetica", fontsize=10]; edge [fontname="Helvetica", fontsize=9];']
     label = f"output\\n{_shape(tensor._data.shape)}"
     if tensor._data.size <= SMALL:
         label += f"\\nvalue {_fmt(tensor._data)}"
