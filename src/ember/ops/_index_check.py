@@ -243,3 +243,37 @@ def _expand_error(target: tuple, v: tuple, dtype) -> Exception:
                 f"{list(target)}.  Tensor sizes: {list(v)}")
     return RuntimeError(f"shape mismatch: value tensor of shape {list(v)} cannot be broadcast "
                         f"to indexing result of shape {list(target)}")
+
+
+# ---- gather / scatter / index_select / take ------------------------------------------------
+def first_out_of_range(index: np.ndarray, low: int, high: int, dim: int = -1):
+    """The first value of ``index`` outside [low, high) in the order PyTorch's kernels read
+    them (``dim`` innermost), or None."""
+    bad = (index < low) | (index >= high)
+    if not bad.any():
+        return None
+    if index.ndim:
+        index, bad = np.moveaxis(index, dim, -1), np.moveaxis(bad, dim, -1)
+    return int(index.reshape(-1)[bad.reshape(-1).argmax()])
+
+
+def index_select_error(shape: tuple, dim: int, index: np.ndarray) -> Exception | None:
+    """PyTorch's CPU index_select checks, by case: a 0-d self, an empty self or dim 1 of a
+    matrix or larger (its own words), other dims (index in [0, size))."""
+    if not shape:
+        if index.size != 1:
+            return RuntimeError("index_select(): Index to scalar can have only 1 value, got "
+                                f"{index.size} value(s)")
+        return IndexError("index out of range in self") if index.reshape(-1)[0] != 0 else None
+    n = shape[dim]
+    if len(shape) > 1 and index.size and (dim == 1 or not np.prod(shape)):
+        if n == 0:
+            return RuntimeError("index_select(): self indexing axis dim should be positive")
+        bad = first_out_of_range(index.reshape(-1), 0, n)
+        return None if bad is None else RuntimeError(
+            f"INDICES element is out of DATA bounds, id={bad} axis_dim={n}")
+    if len(shape) > 1 and not np.prod(shape):
+        return None
+    if first_out_of_range(index.reshape(-1), 0, n) is not None:
+        return IndexError("index out of range in self")
+    return None

@@ -10,8 +10,9 @@ import numpy as np
 from ..autograd.function import Primitive
 from ..autograd.grad_mode import STATE
 from ..tensor import Tensor
-from ._index_check import (bad_step, has_mask as _has_mask, index_error, strip_leading_ones,
-                           torch_permutation, zeroed as _zeroed)
+from ._index_check import (bad_step, first_out_of_range, has_mask as _has_mask, index_error,
+                           index_select_error, strip_leading_ones, torch_permutation,
+                           zeroed as _zeroed)
 from ._util import check_broadcast, wrap_dim
 
 
@@ -328,28 +329,36 @@ def _check_index(input, dim, index, name, src=None):
     if not isinstance(index, Tensor) or index._data.dtype not in (np.int64, np.int32):
         raise RuntimeError(f"{name}(): Expected dtype int32/int64 for index")
     shape, ishape = input._data.shape, index._data.shape
-    if len(ishape) != len(shape) and len(shape):
+    if max(len(ishape), 1) != max(len(shape), 1):  # 0-d counts as 1-d here
         raise RuntimeError("Index tensor must have the same number of dimensions as "
                            f"{'input' if name == 'gather' else 'self'} tensor")
-    if any(i > s for k, (i, s) in enumerate(zip(ishape, shape)) if k != dim):
-        where = f"Size does not match at dimension {dim + 1 if dim == 0 else 0} expected " if \
-            name == "gather" else "Expected "
-        raise RuntimeError(f"{where}index {list(ishape)} to be no larger than self "
-                           f"{list(shape)} apart from dimension {dim}")
+    for k, (i, s) in enumerate(zip(ishape, shape)):
+        if k != dim and i > s:
+            where = f"Size does not match at dimension {k} expected " if name == "gather" \
+                else "Expected "
+            raise RuntimeError(f"{where}index {list(ishape)} to be no larger than self "
+                               f"{list(shape)} apart from dimension {dim}")
     if src is not None and any(i > s for i, s in zip(ishape, src._data.shape)):
         raise RuntimeError(f"Expected index {list(ishape)} to be no larger than self "
                            f"{list(shape)} apart from dimension {dim} and to be no larger size "
                            f"than src {list(src._data.shape)}")
     n = shape[dim] if shape else 1
-    if index._data.size and (index._data.max() >= n or index._data.min() < -n):
-        bad = int(index._data.max()) if index._data.max() >= n else int(index._data.min())
+    bad = first_out_of_range(index._data, 0, n, dim)  # no negative indices here
+    if bad is not None:
         raise RuntimeError(f"index {bad} is out of bounds for dimension {dim} with size {n}")
 
 
 def gather(input, dim, index, *, sparse_grad=False):
     d = wrap_dim(dim, input._data.ndim)
+    if isinstance(index, Tensor) and not index._data.size:  # PyTorch checks nothing more
+        return input.reshape(-1)[:0].reshape(index._data.shape)
     _check_index(input, d, index, "gather")
-    return Gather.apply(input, d, index._data)
+    i = index._data
+    if input._data.ndim and i.ndim:
+        return Gather.apply(input, d, i)
+    # A 0-d self or index acts as 1-d here, PyTorch's ensure_nonempty rule.
+    x = input if input._data.ndim else input.reshape(1)
+    return Gather.apply(x, d, i.reshape(-1)).reshape(i.shape)
 
 
 class Scatter(Primitive):
@@ -420,12 +429,17 @@ def index_select(input, dim, index):
     d = wrap_dim(dim, input._data.ndim)
     if index._data.ndim > 1:
         raise IndexError("index_select(): Index is supposed to be a vector")
+    if not input._data.ndim and index._data.size != 1:
+        raise RuntimeError("index_select(): Index to scalar can have only 1 value, got "
+                           f"{index._data.size} value(s)")
     if index._data.dtype not in (np.int64, np.int32):
         raise RuntimeError("index_select(): Expected dtype int32 or int64 for index")
+    err = index_select_error(input._data.shape, d, index._data)
+    if err is not None:
+        raise err
     i = index._data.reshape(-1)
-    n = input._data.shape[d] if input._data.ndim else 1
-    if i.size and (i.max() >= n or i.min() < -n):
-        raise IndexError("index out of range in self")
+    if not input._data.ndim:
+        return advanced_index(input.reshape(1), i, IndexSelect).reshape(())
     return advanced_index(input, (slice(None),) * d + (i,), IndexSelect)
 
 
@@ -487,12 +501,16 @@ def nonzero(input, *, as_tuple=False):
 
 def take(input, index):
     if index._data.dtype != np.int64:
+        from .arithmetic import type_name
+
         raise RuntimeError("take(): Expected a long tensor for index, but got "
-                           f"{index.dtype.name.capitalize().replace('Int32', 'Int')}")
+                           f"{type_name(index._data.dtype)}")
     n = input._data.size
     i = index._data
-    if i.size and (i.max() >= n or i.min() < -n):
-        bad = int(i.max()) if i.max() >= n else int(i.min())
+    if i.size and not n:
+        raise IndexError("take(): tried to take from an empty tensor")
+    bad = first_out_of_range(i, -n, n)
+    if bad is not None:
         raise IndexError(f"out of range: tried to access index {bad} on a tensor of {n} "
                          "elements.")
     return advanced_index(input.reshape(-1), i, Take)
