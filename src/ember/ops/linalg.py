@@ -133,6 +133,7 @@ def _check_matmul(a: Tensor, b: Tensor, name="matmul") -> None:
         if k_a != k_b:
             rows = int(np.prod(sa[:-1]))  # for the message only: np.prod costs ~3 us
             if len(sa) == 1 and len(sb) == 1:
+                _check_same_dtype(a, b, 1, 1)  # dot compares dtypes first
                 raise RuntimeError(
                     f"inconsistent tensor size, expected tensor [{sa[0]}] and src [{sb[0]}] to "
                     f"have the same number of elements, but got {sa[0]} and {sb[0]} elements "
@@ -149,6 +150,9 @@ def _check_matmul(a: Tensor, b: Tensor, name="matmul") -> None:
         batch = int(np.prod(np.broadcast_shapes(batch_a, sb[:-2])))
         raise RuntimeError("Expected size for first two dimensions of batch2 tensor to be: "
                            f"[{batch}, {k_a}] but got: [{batch}, {k_b}].")
+    if len(sa) > 1 and not (k_a and sa[-2] and sb[-1] and
+                            np.prod(np.broadcast_shapes(batch_a, sb[:-2]))):
+        return  # PyTorch's bmm returns zeros before comparing dtypes (matmul casts to b's)
     _check_same_dtype(a, b, len(sa), len(sb))
 
 
@@ -158,9 +162,10 @@ def _check_same_dtype(a: Tensor, b: Tensor, na: int, nb: int) -> None:
     if na == 1 and nb == 1:
         raise RuntimeError("dot : expected both vectors to have same dtype, but found "
                            f"{_kind(a)} and {_kind(b)}")
-    if nb == 1:
+    if nb == 1 or (na == 1 and nb > 2):  # a vector against a batch is an addmv too
+        x, m = (b, a) if nb == 1 else (a, b)
         raise RuntimeError("addmv input tensors must have the same dtype, but got "
-                           f"{_kind(b)}, {_kind(a)}, and {_kind(b)}")
+                           f"{_kind(x)}, {_kind(m)}, and {_kind(x)}")
     if nb == 2 or (na <= 2 and nb <= 2):
         raise RuntimeError("expected m1 and m2 to have the same dtype, but got: "
                            f"{_C_NAMES[a._data.dtype.name]} != {_C_NAMES[b._data.dtype.name]}")
@@ -171,6 +176,8 @@ def matmul(input, other):
     a = input if isinstance(input, Tensor) else Tensor._make(np.asarray(input), False, None)
     b = other if isinstance(other, Tensor) else Tensor._make(np.asarray(other), False, None)
     _check_matmul(a, b)
+    if a._data.dtype != b._data.dtype:  # only an empty batched product gets here
+        a = a.to(b._data.dtype)
     return _node_for(a._data.ndim, b._data.ndim).apply(a, b)
 
 
