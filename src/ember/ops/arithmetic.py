@@ -93,7 +93,7 @@ def _sub(input, other, alpha, cls):
             "Subtraction, the `-` operator, with two bool tensors is not supported. Use the "
             "`^` or `logical_xor()` operator instead."
         )
-    if a_bool and hasattr(input, "_data") or b_bool and hasattr(other, "_data"):
+    if a_bool or b_bool:  # a Python bool counts as a bool tensor here (x - True)
         raise RuntimeError(
             "Subtraction, the `-` operator, with a bool tensor is not supported. If you are "
             "trying to invert a mask, use the `~` or `logical_not()` operator instead."
