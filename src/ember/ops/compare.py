@@ -10,8 +10,12 @@ from ._util import check_broadcast, promote, wrap_dim
 from .arithmetic import type_name
 
 
-def _bool_result(fn, name):
+def _bool_result(fn, name, promoted=False):
     def op(input, other):
+        if promoted and not _same_footing(input, other):
+            # PyTorch compares in the promoted dtype: float32 x == a float64 0-d tensor
+            # compares in float32, an int64 tensor == a float in float32.
+            input, other = promote(input, other)
         a, b = _raw(input), _raw(other)
         if hasattr(a, "shape") and hasattr(b, "shape"):
             check_broadcast(np.shape(a), np.shape(b))
@@ -19,6 +23,16 @@ def _bool_result(fn, name):
 
     op.__name__ = name
     return op
+
+
+def _same_footing(a, b) -> bool:
+    """True when NumPy already compares a and b as PyTorch does (no promotion needed)."""
+    if not isinstance(a, Tensor):
+        return False
+    if isinstance(b, Tensor):
+        return a._data.dtype == b._data.dtype
+    t = type(b)
+    return t is int or t is bool or (t is float and a._data.dtype.kind == "f")
 
 
 def _raw(x):
@@ -29,12 +43,12 @@ def _raw(x):
     return x
 
 
-eq = _bool_result(np.equal, "eq")
-ne = _bool_result(np.not_equal, "ne")
-lt = _bool_result(np.less, "lt")
-le = _bool_result(np.less_equal, "le")
-gt = _bool_result(np.greater, "gt")
-ge = _bool_result(np.greater_equal, "ge")
+eq = _bool_result(np.equal, "eq", True)
+ne = _bool_result(np.not_equal, "ne", True)
+lt = _bool_result(np.less, "lt", True)
+le = _bool_result(np.less_equal, "le", True)
+gt = _bool_result(np.greater, "gt", True)
+ge = _bool_result(np.greater_equal, "ge", True)
 greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
 
 
