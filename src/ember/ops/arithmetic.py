@@ -229,6 +229,8 @@ def _check_int_zero(a, b) -> None:
 
 def _no_bool(a, b, kernel: str) -> None:
     if _arr(a).dtype == np.bool_ if isinstance(a, Tensor) else _arr(b).dtype == np.bool_:
+        if isinstance(a, Tensor) and isinstance(b, Tensor):  # shapes first, as PyTorch
+            check_broadcast(a._data.shape, b._data.shape)
         raise NotImplementedError(f'"{kernel}" not implemented for \'Bool\'')
 
 
