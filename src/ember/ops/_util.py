@@ -63,12 +63,21 @@ def promote(a, b, floating: bool = False):
     return a, b
 
 
-def dims(dim, ndim: int) -> tuple | None:
-    """Normalise ``dim`` (None, int, or a sequence) to a tuple of non-negative axes."""
+def dims(dim, ndim: int, in_order: bool = False) -> tuple | None:
+    """Normalise ``dim`` (None, int, or a sequence) to a tuple of non-negative axes.
+
+    A repeated dim is reported after all range checks (sum, mean, amax...), or, ``in_order``,
+    as soon as it is met (std, var, flip check one dim at a time in PyTorch)."""
     if dim is None:
         return None
     if isinstance(dim, (int, np.integer)):
         return (wrap_dim(int(dim), ndim),)
+    if in_order:
+        seen = []
+        for d in dim:
+            seen.append(wrap_dim(int(d), ndim))
+            if seen[-1] in seen[:-1]:
+                raise RuntimeError(f"dim {seen[-1]} appears multiple times in the list of dims")
     out = tuple(wrap_dim(int(d), ndim) for d in dim)
     for i, w in enumerate(out):
         if w in out[:i]:  # PyTorch names the first dim that repeats an earlier one

@@ -97,9 +97,14 @@ def pow(input, exponent):  # noqa: A001 - PyTorch's name
         x, p = promote(input, exponent)
         if x._data.dtype.kind in "iu" and p < 0:
             raise RuntimeError("Integers to negative integer powers are not allowed.")
+        if x._data.dtype == np.bool_:  # bool ** True/False stays bool (NumPy gives int8)
+            return x.clone() if p else Tensor._make(np.ones_like(x._data), False, None)
         return PowScalar.apply(x, p)
     if not isinstance(input, Tensor):
         x, c = promote(exponent, as_scalar(input))
+        from .arithmetic import _no_bool
+
+        _no_bool(x, c, "pow")
         return RPow.apply(x, c)
     a, b = promote(input, exponent)
     from .arithmetic import _no_bool

@@ -214,6 +214,8 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     correction = _correction(unbiased, correction)
     if input._data.dtype.kind != "f":
         raise RuntimeError("std and var only support floating point and complex dtypes")
+    if isinstance(dim, (tuple, list)):
+        dims(dim, input._data.ndim, in_order=True)  # PyTorch's order of dim errors here
     return Var.apply(input, _axes(input._data, dim), correction, bool(keepdim))
 
 

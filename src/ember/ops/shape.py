@@ -342,7 +342,7 @@ class Flip(Primitive):
 
 
 def flip(input, *dims_):
-    return Flip.apply(input, dims(_shape_arg(dims_), input._data.ndim))
+    return Flip.apply(input, dims(_shape_arg(dims_), input._data.ndim, in_order=True))
 
 
 def fliplr(input):
