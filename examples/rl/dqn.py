@@ -18,8 +18,8 @@ import numpy as np
 
 from common import CartPoles, EpisodeLog, init_linear, mlp, parse_args, report, setup
 
-SEED = 1
-BUDGET = 150_000
+SEED = 0
+BUDGET = 200_000
 HPARAMS = {
     "hidden": 128,
     "lr": 3e-4,
