@@ -12,8 +12,10 @@ sizes below -1, several Ellipses in one index, NumPy bool scalars as indices.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+import signal
 
 import numpy as np
 import torch
@@ -51,9 +53,27 @@ def _first_line(err: BaseException) -> str:
     return str(err).split("\n")[0]
 
 
+@contextlib.contextmanager
+def _deadline(seconds: float):
+    """A hang becomes a failure (TimeoutError is no PyTorch family, so it never matches)."""
+    def stop(signum, frame):
+        raise TimeoutError(f"no answer within {seconds} s")
+
+    old = signal.signal(signal.SIGALRM, stop)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+
+
 def _call(lib, fn, args):
     try:
-        return fn(lib, *_convert(lib, args)), None
+        with _deadline(10):
+            return fn(lib, *_convert(lib, args)), None
+    except TimeoutError:
+        raise
     except Exception as err:  # noqa: BLE001 - any exception is compared below
         return None, err
 
