@@ -87,8 +87,8 @@ def test_a_new_thread_starts_with_grad_enabled():
     out = {}
     with ember.no_grad():
         assert not ember.is_grad_enabled()
-        t = threading.Thread(target=lambda: out.update(enabled=ember.is_grad_enabled(),
-                                                          inference=ember.is_inference_mode_enabled()))
+        t = threading.Thread(target=lambda: out.update(
+            enabled=ember.is_grad_enabled(), inference=ember.is_inference_mode_enabled()))
         t.start()
         t.join(TIMEOUT)
     assert out == {"enabled": True, "inference": False}

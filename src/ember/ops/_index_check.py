@@ -231,9 +231,9 @@ def _expand_error(target: tuple, v: tuple, dtype) -> Exception:
     """The words of ``value.expand(target)`` failing (a basic index assigns by copy_)."""
     if len(v) > len(target):
         return RuntimeError(
-            f"expand({_LEGACY[dtype.name]}{{{list(v)}}}, size={list(target)}): the number of sizes provided "
-            f"({len(target)}) must be greater or equal to the number of dimensions in the "
-            f"tensor ({len(v)})")
+            f"expand({_LEGACY[dtype.name]}{{{list(v)}}}, size={list(target)}): the number of "
+            f"sizes provided ({len(target)}) must be greater or equal to the number of "
+            f"dimensions in the tensor ({len(v)})")
     lead = len(target) - len(v)
     for i in reversed(range(len(v))):
         if v[i] not in (1, target[lead + i]):
