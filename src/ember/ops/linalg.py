@@ -15,8 +15,28 @@ def _mm(a, b):
     """a @ b: on arrays through ember's BLAS thread policy (threads.py); on Tensors (higher
     order) through NumPy's dispatch back to ember."""
     if type(a) is np.ndarray and type(b) is np.ndarray:
+        if a.ndim == 2 and b.ndim == 2 and a.shape[1] == 1:
+            # (m, 1) @ (1, n) is an outer product: each entry one rounded multiply, as in the
+            # BLAS call, which costs ~3x more (7 us against 2.7 us at 200x1 @ 1x32).
+            return a * b
         return _blas_matmul(a, b)
     return np.matmul(a, b)
+
+
+_ONES: dict = {}
+
+
+def _col_sum(g: np.ndarray) -> np.ndarray:
+    """g.sum(axis=0) of a 2-D float array as ones @ g: one BLAS call, 2-4x faster than
+    NumPy's reduction over the first axis at (64..256, 2..64)."""
+    key = (g.shape[0], g.dtype)
+    ones = _ONES.get(key)
+    if ones is None:
+        if len(_ONES) > 64:
+            _ONES.clear()
+        ones = _ONES[key] = np.ones(g.shape[0], g.dtype)
+        ones.flags.writeable = False
+    return ones @ g
 
 
 def _mT(a):
@@ -251,7 +271,7 @@ class Linear(Primitive):
     @staticmethod
     def forward(ctx, x, w, b):
         ctx.save_for_backward(x, w)
-        y = _mm(x, _mT(w))
+        y = _mm(x, w.T)  # w is 2-D: .T is np.swapaxes without its ~0.4 us Python wrapper
         if b is not None:
             y += b
         return y
@@ -260,6 +280,10 @@ class Linear(Primitive):
     def backward(ctx, g):
         x, w = ctx.saved_tensors
         need_x, need_w, need_b = ctx.needs_input_grad
+        if type(g) is np.ndarray and g.ndim == 2 and g.dtype.kind == "f":
+            # The common case, a 2-D batch of arrays: no reshapes, bias gradient by BLAS.
+            return ((_mm(g, w) if need_x else None), (_mm(g.T, x) if need_w else None),
+                    (_col_sum(g) if need_b else None))
         gx = _mm(g, w) if need_x else None
         gw = gb = None
         if need_w:
