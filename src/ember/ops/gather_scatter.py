@@ -1,0 +1,139 @@
+"""gather and scatter: reading and writing along one dim at positions given by an index
+tensor. Gradients move the other way: gather's gradient is a scatter-add, scatter's is a gather.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..autograd.function import Primitive
+from ..tensor import Tensor
+from ._index_check import first_out_of_range
+from ._util import wrap_dim
+from .indexing import _mask_of, index_add_into
+
+
+class Gather(Primitive):
+    """y[i][j] = x[i][idx[i][j]] (dim=1);  dL/dx = zeros with dL/dy added back at idx."""
+
+    @staticmethod
+    def forward(ctx, x, dim, idx):
+        ctx.dim, ctx.idx, ctx.in_shape = dim, idx, np.shape(x)
+        return x[_along_index(dim, idx)]
+
+    @staticmethod
+    def backward(ctx, g):
+        return (scatter_into(ctx.in_shape, ctx.dim, ctx.idx, g), None, None)
+
+
+def _along_index(dim, idx):
+    """The NumPy index of the entries ``gather(x, dim, idx)`` reads: ``idx`` along ``dim``, the
+    position itself along every other dim (``idx`` may be smaller than x there)."""
+    grids = list(np.ix_(*[np.arange(n) for n in idx.shape]))
+    grids[dim] = idx
+    return tuple(grids)
+
+
+def scatter_into(shape, dim, idx, g):
+    """zeros(shape) with g added at idx along dim (repeated indices accumulate)."""
+    return index_add_into(shape, _along_index(dim, idx), g)
+
+
+def _check_index(input, dim, index, name, src=None):
+    if not isinstance(index, Tensor) or index._data.dtype not in (np.int64, np.int32):
+        raise RuntimeError(f"{name}(): Expected dtype int32/int64 for index")
+    shape, ishape = input._data.shape, index._data.shape
+    if max(len(ishape), 1) != max(len(shape), 1):  # 0-d counts as 1-d here
+        raise RuntimeError("Index tensor must have the same number of dimensions as "
+                           f"{'input' if name == 'gather' else 'self'} tensor")
+    for k, (i, s) in enumerate(zip(ishape, shape)):
+        if k != dim and i > s:
+            where = f"Size does not match at dimension {k} expected " if name == "gather" \
+                else "Expected "
+            raise RuntimeError(f"{where}index {list(ishape)} to be no larger than self "
+                               f"{list(shape)} apart from dimension {dim}")
+    if src is not None and any(i > s for i, s in zip(ishape, src._data.shape)):
+        raise RuntimeError(f"Expected index {list(ishape)} to be no larger than self "
+                           f"{list(shape)} apart from dimension {dim} and to be no larger size "
+                           f"than src {list(src._data.shape)}")
+    n = shape[dim] if shape else 1
+    bad = first_out_of_range(index._data, 0, n, dim)  # no negative indices here
+    if bad is not None:
+        raise RuntimeError(f"index {bad} is out of bounds for dimension {dim} with size {n}")
+
+
+def gather(input, dim, index, *, sparse_grad=False):
+    d = wrap_dim(dim, input._data.ndim)
+    if isinstance(index, Tensor) and not index._data.size:  # PyTorch checks nothing more
+        return input.reshape(-1)[:0].reshape(index._data.shape)
+    _check_index(input, d, index, "gather")
+    i = index._data
+    if input._data.ndim and i.ndim:
+        return Gather.apply(input, d, i)
+    # A 0-d self or index acts as 1-d here, PyTorch's ensure_nonempty rule.
+    x = input if input._data.ndim else input.reshape(1)
+    return Gather.apply(x, d, i.reshape(-1)).reshape(i.shape)
+
+
+class Scatter(Primitive):
+    """y = x with y[idx along dim] = src;  dL/dx = dL/dy zeroed at idx,  dL/dsrc = gather(dL/dy).
+
+    Only the leading ``idx.shape`` block of src is read, so its gradient is zero elsewhere.
+    """
+
+    node_name = "ScatterBackward0"
+
+    @staticmethod
+    def forward(ctx, x, src, dim, idx, add):
+        ctx.dim, ctx.idx, ctx.add, ctx.src_shape = dim, idx, add, np.shape(src)
+        out = np.array(x, copy=True)
+        where = _along_index(dim, idx)
+        src = np.broadcast_to(src, idx.shape) if np.ndim(src) == 0 else src[
+            tuple(slice(n) for n in idx.shape)]
+        if add:
+            np.add.at(out, where, src)
+        else:
+            out[where] = src
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        where = _along_index(ctx.dim, ctx.idx)
+        gx = g if ctx.add else np.where(_mask_of(np.shape(g), where), 0, g)
+        gsrc = None
+        if ctx.needs_input_grad[1]:
+            gsrc = g[where]
+            if len(ctx.src_shape) and tuple(ctx.src_shape) != tuple(np.shape(ctx.idx)):
+                block = tuple(slice(n) for n in np.shape(ctx.idx))
+                gsrc = index_add_into(ctx.src_shape, block, gsrc)
+        return gx, gsrc, None, None, None
+
+
+class ScatterValue(Scatter):
+    node_name = "ScatterBackward1"
+
+
+class ScatterAdd(Scatter):
+    node_name = "ScatterAddBackward0"
+
+
+def _scatter_src(input, src):
+    if not isinstance(src, Tensor):
+        return Tensor._make(np.asarray(src, dtype=input._data.dtype), False, None), ScatterValue
+    if src._data.dtype != input._data.dtype:
+        raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
+    return src, Scatter
+
+
+def scatter(input, dim, index, src=None, *, value=None, reduce=None):
+    d = wrap_dim(dim, input._data.ndim)
+    src, cls = _scatter_src(input, value if src is None else src)
+    _check_index(input, d, index, "scatter", src if cls is Scatter else None)
+    return cls.apply(input, src, d, index._data, reduce == "add")
+
+
+def scatter_add(input, dim, index, src):
+    d = wrap_dim(dim, input._data.ndim)
+    src, _ = _scatter_src(input, src)
+    _check_index(input, d, index, "scatter", src)
+    return ScatterAdd.apply(input, src, d, index._data, True)
