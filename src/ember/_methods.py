@@ -150,7 +150,7 @@ def copy_(self, src, non_blocking=False):
     try:
         np.copyto(arr, np.broadcast_to(s._data, arr.shape), casting="unsafe")
     except ValueError as e:  # an expanded (read-only) tensor: PyTorch's message
-        from .tensor import _inplace_error
+        from ._inplace import _inplace_error
 
         raise RuntimeError(_inplace_error(e, arr, s._data)) from None
     self._bump()

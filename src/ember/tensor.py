@@ -8,66 +8,17 @@ from __future__ import annotations
 import numpy as np
 
 from . import dtypes as D
+from ._inplace import InplaceMixin
+from ._size_device import CPU, Size, device  # noqa: F401 (re-exported)
 from ._tensor_str import format_tensor
 from .autograd import engine as _engine
 from .autograd import function as _function
-from .autograd.grad_mode import STATE
 
 
-class Size(tuple):
-    """A tensor's shape: a tuple that prints as ``torch.Size([2, 3])``."""
-
-    def __repr__(self) -> str:
-        return f"torch.Size([{', '.join(map(str, self))}])"
-
-    def numel(self) -> int:
-        return int(np.prod(self, dtype=np.int64))
-
-    def __getitem__(self, i):
-        r = tuple.__getitem__(self, i)
-        return Size(r) if isinstance(i, slice) else r
-
-
-class device:  # noqa: N801 - PyTorch's name
-    """Where a tensor lives. ember computes on the CPU; 'cuda' parses but cannot hold tensors."""
-
-    __slots__ = ("type", "index")
-
-    def __init__(self, type="cpu", index=None):  # noqa: A002 - PyTorch's argument name
-        if isinstance(type, device):
-            type, index = type.type, type.index
-        type = str(type)
-        if ":" in type:
-            type, idx = type.split(":", 1)
-            index = int(idx)
-        if type not in ("cpu", "cuda", "mps", "meta"):
-            raise RuntimeError(
-                "Expected one of cpu, cuda, mps, meta device type at start of device string: "
-                f"{type}"
-            )
-        self.type, self.index = type, index
-
-    def __repr__(self) -> str:
-        idx = "" if self.index is None else f", index={self.index}"
-        return f"device(type='{self.type}'{idx})"
-
-    def __str__(self) -> str:
-        return self.type if self.index is None else f"{self.type}:{self.index}"
-
-    def __eq__(self, other) -> bool:
-        if isinstance(other, str):
-            other = device(other)
-        return isinstance(other, device) and (self.type, self.index) == (other.type, other.index)
-
-    def __hash__(self) -> int:
-        return hash((self.type, self.index))
-
-
-CPU = device("cpu")
 _new = object.__new__
 
 
-class Tensor:
+class Tensor(InplaceMixin):
     """An n-dimensional array that can record the operations applied to it.
 
     ``_data`` is the NumPy array (or a NumPy scalar for some 0-d results); ``_rg`` is
@@ -265,7 +216,7 @@ class Tensor:
 
     def _scalar(self, kind: str):
         if self._data.size != 1:
-            raise ValueError(f"only one element tensors can be converted to Python scalars")
+            raise ValueError("only one element tensors can be converted to Python scalars")
         return self._data.item() if self._data.ndim == 0 else self._data.reshape(()).item()
 
     def __bool__(self) -> bool:
@@ -392,88 +343,6 @@ class Tensor:
         self._hooks.append(hook)
         return _function._RemovableHandle(self._hooks, hook)
 
-    # ---- in-place machinery -----------------------------------------------------------
-    def _check_inplace(self) -> None:
-        if self._rg and self.grad_fn is None and STATE.enabled:
-            raise RuntimeError(
-                "a leaf Variable that requires grad is being used in an in-place operation.\n"
-                "Hint: update parameters inside `with torch.no_grad():`, or modify `.data`."
-            )
-
-    def _bump(self) -> None:
-        if self._vc is None:
-            self._vc = [1]
-        else:
-            self._vc[0] += 1
-
-    def _write(self, result) -> "Tensor":
-        """Store ``result`` (the out-of-place answer of an in-place op) into this tensor."""
-        self._check_inplace()
-        value = result._data if isinstance(result, Tensor) else result
-        arr = self._ensure_array()
-        recorded = isinstance(result, Tensor) and result.grad_fn is not None
-        base = self._base
-        before = None
-        if recorded and base is not None:
-            if base._rg and base.grad_fn is None:
-                raise RuntimeError("a view of a leaf Variable that requires grad is being used "
-                                   "in an in-place operation.")
-            # The base's value and graph position before the write, for its new node.
-            before = Tensor._make(np.array(base._data, copy=True), base._rg, base.grad_fn)
-        if value is not arr:
-            if np.shape(value) != arr.shape:
-                _check_out_shape(arr.shape, np.shape(value))
-            if np.result_type(value) != arr.dtype and not np.can_cast(
-                np.result_type(value), arr.dtype, "same_kind"
-            ):
-                from .ops.arithmetic import type_name
-
-                raise RuntimeError(
-                    f"result type {type_name(np.result_type(value))} can't be cast to the "
-                    f"desired output type {type_name(arr.dtype)}"
-                )
-            try:
-                np.copyto(arr, value, casting="unsafe")
-            except ValueError as e:
-                raise RuntimeError(_inplace_error(e, arr, value)) from None
-        self._bump()
-        if recorded:
-            if before is not None:
-                from .ops.view_inplace import rebase
-
-                if rebase(self, base, before, result):
-                    return self
-                raise RuntimeError(
-                    "ember cannot record this in-place change to a view (its base is not a "
-                    "contiguous array).\nHint: use an out-of-place op (y = x + 1) instead.")
-            self.grad_fn = result.grad_fn
-            self._rg = True
-            result.grad_fn._shape = arr.shape
-        return self
-
-    def _graph_input(self) -> "Tensor":
-        """A stand-in for this tensor's current value to feed an op whose result will be
-        written back in place: a copy when the op is recorded, so its saved value survives."""
-        if STATE.enabled and self._rg:
-            t = Tensor._make(np.array(self._data, copy=True), True, self.grad_fn)
-            if self.grad_fn is None:  # leaf: _check_inplace will raise with PyTorch's message
-                return self
-            return t
-        return self
-
-
-def _inplace_error(e: Exception, arr, value) -> str:
-    msg = str(e)
-    if "read-only" in msg:
-        return ("unsupported operation: more than one element of the written-to tensor refers "
-                "to a single memory location. Please clone() the tensor before performing the "
-                "operation.")
-    if "broadcast" in msg:
-        show = lambda s: ", ".join(map(str, s))  # noqa: E731
-        return (f"output with shape [{show(arr.shape)}] doesn't match the broadcast shape "
-                f"[{show(np.broadcast_shapes(arr.shape, np.shape(value)))}]")
-    return msg
-
 
 def _wrap_dim(dim: int, ndim: int) -> int:
     """PyTorch's dim wrapping and its IndexError for out-of-range dims."""
@@ -483,19 +352,5 @@ def _wrap_dim(dim: int, ndim: int) -> int:
             f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})"
         )
     return dim % n
-
-
-def _check_out_shape(out_shape: tuple, shape: tuple) -> None:
-    """PyTorch's error when an in-place result is larger than the tensor it goes into (NumPy
-    would quietly drop leading 1s: x.add_(y) with x [3] and y [1, 3])."""
-    try:
-        full = np.broadcast_shapes(out_shape, shape)
-    except ValueError:
-        return  # not broadcastable at all: the copy's own error says so
-    if full != tuple(out_shape):
-        show = ", ".join
-        raise RuntimeError(f"output with shape [{show(map(str, out_shape))}] doesn't match the "
-                           f"broadcast shape [{show(map(str, full))}]")
-
 
 _function.Tensor = Tensor

@@ -1,0 +1,112 @@
+"""The machinery behind in-place ops (``add_``, ``x[i] = v``, ``copy_``), mixed into Tensor.
+
+An in-place op computes its result out of place (recorded like any op), then ``_write`` stores
+it into the tensor's array, bumps the version counter shared with views, and moves the tensor
+to its new place in the graph.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .autograd.grad_mode import STATE
+
+
+class InplaceMixin:
+    __slots__ = ()
+
+    def _check_inplace(self) -> None:
+        if self._rg and self.grad_fn is None and STATE.enabled:
+            raise RuntimeError(
+                "a leaf Variable that requires grad is being used in an in-place operation.\n"
+                "Hint: update parameters inside `with torch.no_grad():`, or modify `.data`."
+            )
+
+    def _bump(self) -> None:
+        if self._vc is None:
+            self._vc = [1]
+        else:
+            self._vc[0] += 1
+
+    def _write(self, result):
+        """Store ``result`` (the out-of-place answer of an in-place op) into this tensor."""
+        self._check_inplace()
+        value = result._data if isinstance(result, InplaceMixin) else result
+        arr = self._ensure_array()
+        recorded = isinstance(result, InplaceMixin) and result.grad_fn is not None
+        base = self._base
+        before = None
+        if recorded and base is not None:
+            if base._rg and base.grad_fn is None:
+                raise RuntimeError("a view of a leaf Variable that requires grad is being used "
+                                   "in an in-place operation.")
+            # The base's value and graph position before the write, for its new node.
+            before = self._make(np.array(base._data, copy=True), base._rg, base.grad_fn)
+        if value is not arr:
+            if np.shape(value) != arr.shape:
+                _check_out_shape(arr.shape, np.shape(value))
+            if np.result_type(value) != arr.dtype and not np.can_cast(
+                np.result_type(value), arr.dtype, "same_kind"
+            ):
+                from .ops.arithmetic import type_name
+
+                raise RuntimeError(
+                    f"result type {type_name(np.result_type(value))} can't be cast to the "
+                    f"desired output type {type_name(arr.dtype)}"
+                )
+            try:
+                np.copyto(arr, value, casting="unsafe")
+            except ValueError as e:
+                raise RuntimeError(_inplace_error(e, arr, value)) from None
+        self._bump()
+        if recorded:
+            if before is not None:
+                from .ops.view_inplace import rebase
+
+                if rebase(self, base, before, result):
+                    return self
+                raise RuntimeError(
+                    "ember cannot record this in-place change to a view (its base is not a "
+                    "contiguous array).\nHint: use an out-of-place op (y = x + 1) instead.")
+            self.grad_fn = result.grad_fn
+            self._rg = True
+            result.grad_fn._shape = arr.shape
+        return self
+
+    def _graph_input(self):
+        """A stand-in for this tensor's current value to feed an op whose result will be
+        written back in place: a copy when the op is recorded, so its saved value survives."""
+        if STATE.enabled and self._rg:
+            t = self._make(np.array(self._data, copy=True), True, self.grad_fn)
+            if self.grad_fn is None:  # leaf: _check_inplace will raise with PyTorch's message
+                return self
+            return t
+        return self
+
+
+
+
+def _inplace_error(e: Exception, arr, value) -> str:
+    msg = str(e)
+    if "read-only" in msg:
+        return ("unsupported operation: more than one element of the written-to tensor refers "
+                "to a single memory location. Please clone() the tensor before performing the "
+                "operation.")
+    if "broadcast" in msg:
+        show = lambda s: ", ".join(map(str, s))  # noqa: E731
+        return (f"output with shape [{show(arr.shape)}] doesn't match the broadcast shape "
+                f"[{show(np.broadcast_shapes(arr.shape, np.shape(value)))}]")
+    return msg
+
+
+def _check_out_shape(out_shape: tuple, shape: tuple) -> None:
+    """PyTorch's error when an in-place result is larger than the tensor it goes into (NumPy
+    would quietly drop leading 1s: x.add_(y) with x [3] and y [1, 3])."""
+    try:
+        full = np.broadcast_shapes(out_shape, shape)
+    except ValueError:
+        return  # not broadcastable at all: the copy's own error says so
+    if full != tuple(out_shape):
+        show = ", ".join
+        raise RuntimeError(f"output with shape [{show(map(str, out_shape))}] doesn't match the "
+                           f"broadcast shape [{show(map(str, full))}]")
