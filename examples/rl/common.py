@@ -155,7 +155,7 @@ def save_curve(algo: str, backend: str, returns: Sequence[float]) -> Path:
     ax.plot(idx, (csum[idx] - csum[lo]) / (idx - lo), lw=1.6, label="mean of last 100")
     ax.axhline(SOLVE_MEAN, color="k", ls="--", lw=0.8, label="solved (475)")
     ax.set(xlabel="episode", ylabel="return", title=f"{algo} on {ENV_ID} ({backend})")
-    ax.legend(loc="lower right")
+    ax.legend(loc="upper left")
     OUT_DIR.mkdir(parents=True, exist_ok=True)
     path = OUT_DIR / f"{algo}.png"
     fig.savefig(path, dpi=100, bbox_inches="tight")

@@ -19,7 +19,7 @@ import numpy as np
 from common import CartPoles, EpisodeLog, init_linear, mlp, parse_args, report, setup
 
 SEED = 0
-BUDGET = 200_000
+BUDGET = 250_000
 HPARAMS = {
     "hidden": 128,
     "lr": 3e-4,
@@ -69,7 +69,7 @@ def epsilon(step: int, hp: dict) -> float:
     return hp["eps_start"] + frac * (hp["eps_end"] - hp["eps_start"])
 
 
-def train_step(torch, qnet, target, opt, batch: tuple, hp: dict) -> None:
+def train_step(torch, qnet, target, opt, params: list, batch: tuple, hp: dict) -> None:
     """One TD step: Huber loss between Q(s, a) and r + gamma * max_a' Q_target(s', a')."""
     F = torch.nn.functional
     obs, acts, rews, next_obs, terms = batch
@@ -85,13 +85,14 @@ def train_step(torch, qnet, target, opt, batch: tuple, hp: dict) -> None:
     loss = F.smooth_l1_loss(q, torch.from_numpy(y[:, None]))
     opt.zero_grad()
     loss.backward()
-    torch.nn.utils.clip_grad_norm_(qnet.parameters(), hp["max_grad_norm"])
+    torch.nn.utils.clip_grad_norm_(params, hp["max_grad_norm"])
     opt.step()
 
 
-def update_target(torch, qnet, target, tau: float) -> None:
+def update_target(torch, pairs: list, tau: float) -> None:
+    """Move each (target, online) parameter pair: full copy or Polyak average."""
     with torch.no_grad():
-        for tp, p in zip(target.parameters(), qnet.parameters()):
+        for tp, p in pairs:
             if tau >= 1.0:
                 tp.data.copy_(p.data)
             else:
@@ -107,7 +108,9 @@ def train(argv: Sequence[str] | None = None) -> dict:
     qnet, target = mlp(torch, sizes, "ReLU"), mlp(torch, sizes, "ReLU")
     init_linear(torch, qnet, rng, [np.sqrt(2), np.sqrt(2), 1.0])
     target.load_state_dict(qnet.state_dict())
-    opt = torch.optim.Adam(qnet.parameters(), lr=hp["lr"])
+    params = list(qnet.parameters())  # listed once: walking the modules costs every step
+    pairs = list(zip(target.parameters(), params))
+    opt = torch.optim.Adam(params, lr=hp["lr"])
     buf = ReplayBuffer(hp["buffer"])
     env = CartPoles(1, args.seed)
     log = EpisodeLog("dqn", args)
@@ -128,9 +131,10 @@ def train(argv: Sequence[str] | None = None) -> dict:
             if hp["anneal"]:
                 opt.param_groups[0]["lr"] = hp["lr"] * (1.0 - log.steps / args.max_steps)
             for _ in range(hp["gradient_steps"]):
-                train_step(torch, qnet, target, opt, buf.sample(hp["batch"], rng), hp)
+                batch = buf.sample(hp["batch"], rng)
+                train_step(torch, qnet, target, opt, params, batch, hp)
         if log.steps % hp["target_every"] == 0:
-            update_target(torch, qnet, target, hp["tau"])
+            update_target(torch, pairs, hp["tau"])
     return log.result()
 
 
