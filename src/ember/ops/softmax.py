@@ -7,6 +7,39 @@ import numpy as np
 from ..autograd.function import Primitive
 from ._util import wrap_dim
 
+# NumPy reduces a short last axis row by row: at (64, 2) x.max(axis=-1) takes 2.9 us and
+# x.sum(axis=-1) 1.6 us, against 1.1 us for an elementwise maximum (or sum) of the columns,
+# and 0.9-1.3 us for a BLAS product with ones when there are more columns (up to (256, 10)).
+_FEW = 4
+
+
+def _max(x, dim):
+    """x.max(axis=dim, keepdims=True) on an array, fast for a short last axis."""
+    if type(x) is not np.ndarray or dim != x.ndim - 1 or not 1 < x.shape[dim] <= _FEW:
+        return np.max(x, axis=dim, keepdims=True)
+    C = x.shape[dim]
+    m = np.maximum(x[..., 0:1], x[..., 1:2])
+    for j in range(2, C):
+        np.maximum(m, x[..., j:j + 1], out=m)
+    return m
+
+
+def _sum(x, dim):
+    """x.sum(axis=dim, keepdims=True) on an array or (create_graph) a Tensor. Columns are
+    added left to right, the order NumPy uses below 8 entries, so results are unchanged;
+    wider float rows go through BLAS (a different summation order, to rounding)."""
+    if type(x) is not np.ndarray or dim != x.ndim - 1:
+        return x.sum(axis=dim, keepdims=True)
+    C = x.shape[dim]
+    if 1 < C <= _FEW:
+        s = x[..., 0:1] + x[..., 1:2]
+        for j in range(2, C):
+            s += x[..., j:j + 1]
+        return s
+    if C > _FEW and x.size >= 16 * C and x.dtype.kind == "f":
+        return (x @ np.ones(C, x.dtype))[..., None]
+    return x.sum(axis=dim, keepdims=True)
+
 
 class LogSoftmax(Primitive):
     """y = x - logsumexp(x);  dL/dx = g - softmax(x) * sum(g)  with softmax(x) = exp(y)."""
@@ -16,9 +49,9 @@ class LogSoftmax(Primitive):
         if x.size == 0:  # nothing to normalise (NumPy's max refuses empty axes)
             y = np.array(x, copy=True)
         else:
-            shifted = x - np.max(x, axis=dim, keepdims=True)
+            shifted = x - _max(x, dim)
             # A row of all -inf gives nan, as in PyTorch.
-            y = shifted - np.log(np.sum(np.exp(shifted), axis=dim, keepdims=True))
+            y = shifted - np.log(_sum(np.exp(shifted), dim))
         ctx.save_for_backward(y)
         ctx.dim = dim
         return y
@@ -26,7 +59,7 @@ class LogSoftmax(Primitive):
     @staticmethod
     def backward(ctx, g):
         (y,) = ctx.saved_tensors
-        return (g - np.exp(y) * g.sum(axis=ctx.dim, keepdims=True), None)
+        return (g - np.exp(y) * _sum(g, ctx.dim), None)
 
 
 class Softmax(Primitive):
@@ -37,8 +70,8 @@ class Softmax(Primitive):
         if x.size == 0:
             y = np.array(x, copy=True)
         else:
-            e = np.exp(x - np.max(x, axis=dim, keepdims=True))
-            y = e / np.sum(e, axis=dim, keepdims=True)
+            e = np.exp(x - _max(x, dim))
+            y = e / _sum(e, dim)
         ctx.save_for_backward(y)
         ctx.dim = dim
         return y
@@ -46,7 +79,7 @@ class Softmax(Primitive):
     @staticmethod
     def backward(ctx, g):
         (y,) = ctx.saved_tensors
-        return (y * (g - (g * y).sum(axis=ctx.dim, keepdims=True)), None)
+        return (y * (g - _sum(g * y, ctx.dim)), None)
 
 
 def _prep(input, dim, dtype, name="softmax"):
