@@ -81,14 +81,25 @@ class Mean(Primitive):
     def forward(ctx, x, axes, keepdim, dtype):
         n = _count(x, axes)  # (ctx is write-only in forward: it records nothing without grad)
         ctx.axes, ctx.keepdim, ctx.in_shape, ctx.n = axes, keepdim, np.shape(x), n
+        if n:  # the method and no errstate: 1.5 us against 3.4 us for a small mean
+            return np.asarray(x.sum(axis=axes, keepdims=keepdim, dtype=dtype) / n,
+                              dtype=dtype or x.dtype)
         with np.errstate(invalid="ignore", divide="ignore"):  # empty: nan, as PyTorch
             return np.asarray(np.sum(x, axis=axes, keepdims=keepdim, dtype=dtype) / n,
                               dtype=dtype or x.dtype)
 
     @staticmethod
     def backward(ctx, g):
-        g = _keep(g, ctx.axes, ctx.keepdim)
-        return (np.broadcast_to(g / builtins.max(ctx.n, 1), ctx.in_shape), None, None, None)
+        g = _keep(g, ctx.axes, ctx.keepdim) / builtins.max(ctx.n, 1)
+        if not isinstance(g, Tensor) and g.ndim == 0 and ctx.n <= _FILL_MAX:
+            # A filled array: 0.9 us where np.broadcast_to's Python wrapper takes 2.8 us.
+            out = np.empty(ctx.in_shape, g.dtype)
+            out.fill(g)
+            return (out, None, None, None)
+        return (np.broadcast_to(g, ctx.in_shape), None, None, None)
+
+
+_FILL_MAX = 1 << 16  # larger gradients stay broadcast views (no memory written)
 
 
 class MeanDim(Mean):
