@@ -285,7 +285,9 @@ class Tensor(InplaceMixin):
         if gradient is None and inputs is None and not create_graph and self.grad_fn is not None \
                 and self._data.size == 1:
             # The usual loss.backward(): skip the argument handling of autograd.backward.
-            seed = np.ones(self._data.shape, self._data.dtype)
+            d = self._data
+            # A 0-d loss seeds with an (immutable) NumPy scalar: 0.1 us against 0.7 for ones.
+            seed = d.dtype.type(1) if d.ndim == 0 else np.ones(d.shape, d.dtype)
             _engine.run_backward((self,), (seed,), bool(retain_graph), False)
             return
         from .autograd import backward

@@ -290,7 +290,13 @@ def _run_plain(roots, root_grads, retain_graph) -> None:
                     leaves[key][1] = leaves[key][1] + gi
                 else:
                     leaves[key] = [e, gi]
-    _finish_leaves(leaves, False, None, None)
+    for t, g in leaves.values():
+        if t._hooks:
+            g = _leaf_hooks(t, g, False)
+        if t.grad is None:
+            t.grad = F.Tensor._make(_own(g), False, None)
+        else:
+            t.grad._ensure_array().__iadd__(g)  # in place, as PyTorch outside create_graph
 
 
 def _add_leaf(leaves: dict, t, g) -> None:
@@ -301,14 +307,27 @@ def _add_leaf(leaves: dict, t, g) -> None:
         leaves[key] = [t, g]
 
 
-def _finish_leaves(leaves, create_graph, capture, captured) -> None:
+def _leaf_hooks(t, g, create_graph):
+    """Run a leaf's hooks on its summed gradient; each may return a replacement."""
     T = F.Tensor
+    for hook in t._hooks:
+        r = hook(g if isinstance(g, T) else T._make(g, False, None))
+        if r is not None:
+            g = r if create_graph else r._data
+    return g
+
+
+def _own(g):
+    """A gradient array that no one else holds, to become a ``.grad``. Arrays are copied: the
+    same one may also be flowing to another input (x + y passes g to both) or be saved.
+    NumPy scalars (0-d results) are immutable and need no copy."""
+    return g.copy() if type(g) is np.ndarray else g
+
+
+def _finish_leaves(leaves, create_graph, capture, captured) -> None:
     for key, (t, g) in leaves.items():
         if t._hooks:
-            for hook in t._hooks:
-                r = hook(g if isinstance(g, T) else T._make(g, False, None))
-                if r is not None:
-                    g = r if create_graph else r._data
+            g = _leaf_hooks(t, g, create_graph)
         if capture is not None:
             if key in capture:
                 captured[capture[key]] = g
@@ -324,8 +343,7 @@ def _accumulate(t, g, create_graph) -> None:
         g = g if isinstance(g, T) else T._make(g, False, None)
         t.grad = g if old is None else old + g
     elif old is None:
-        # Copy: the same array may also be flowing to another input (x + y passes g to both).
-        t.grad = T._make(np.array(g, copy=True), False, None)
+        t.grad = T._make(_own(g), False, None)
     else:
         arr = old._ensure_array()  # in place, as PyTorch does outside create_graph
         arr += g
