@@ -193,12 +193,47 @@ def _binary_op(fn, reflected=False):
     return op
 
 
+_OPERANDS = (Tensor, int, float, bool, np.ndarray, np.generic, list)
+_new = object.__new__
+
+
 def _not_implemented_guard(fn):
     """Operators return NotImplemented for operands they can't handle (Python's protocol)."""
     def op(self, other):
-        if not isinstance(other, (Tensor, int, float, bool, np.ndarray, np.generic, list)):
+        if not isinstance(other, _OPERANDS):
             return NotImplemented
         return fn(self, other)
+    op.__name__ = fn.__name__
+    return op
+
+
+def _operator(fn, ufunc, reflected=False):
+    """``self <op> other`` (or ``other <op> self``) through ``fn``, without a wrapper layer.
+
+    Two float tensors of one dtype that record nothing take a shortcut: the NumPy ufunc and
+    a bare Tensor, what ``fn`` would do after its checks (``x + y`` on 64x32: 0.8 us against
+    1.7 us). A NumPy error (shapes that don't broadcast) goes the long way for PyTorch's
+    message.
+    """
+    def op(self, other):
+        if type(other) is Tensor and not (self._rg or other._rg):
+            a = self._data
+            b = other._data
+            dt = a.dtype
+            if dt is b.dtype and dt.kind == "f":
+                try:
+                    out = ufunc(b, a) if reflected else ufunc(a, b)
+                except ValueError:
+                    pass
+                else:
+                    t = _new(Tensor)
+                    t._data = out
+                    t._rg = False
+                    t.grad_fn = t.grad = t._vc = t._base = t._hooks = None
+                    return t
+        elif not isinstance(other, _OPERANDS):
+            return NotImplemented
+        return fn(other, self) if reflected else fn(self, other)
     op.__name__ = fn.__name__
     return op
 
@@ -206,12 +241,11 @@ def _not_implemented_guard(fn):
 def _setup() -> None:
     T = Tensor
     g = _not_implemented_guard
-    T.__add__ = g(lambda s, o: ops.add(s, o))
-    T.__radd__ = g(lambda s, o: ops.add(o, s))
-    T.__sub__ = g(lambda s, o: ops.sub(s, o))
-    T.__rsub__ = g(lambda s, o: ops.sub(o, s))
-    T.__mul__ = g(lambda s, o: ops.mul(s, o))
-    T.__rmul__ = g(lambda s, o: ops.mul(o, s))
+    T.__add__, T.__radd__ = _operator(ops.add, np.add), _operator(ops.add, np.add, True)
+    T.__sub__, T.__rsub__ = _operator(ops.sub, np.subtract), \
+        _operator(ops.sub, np.subtract, True)
+    T.__mul__ = _operator(ops.mul, np.multiply)
+    T.__rmul__ = _operator(ops.mul, np.multiply, True)
     T.__truediv__ = g(lambda s, o: ops.div(s, o))
     T.__rtruediv__ = g(lambda s, o: ops.arithmetic.rdiv(s, o))
     T.__floordiv__ = g(lambda s, o: ops.floor_divide(s, o))
