@@ -246,24 +246,24 @@ def _setup() -> None:
         _operator(ops.sub, np.subtract, True)
     T.__mul__ = _operator(ops.mul, np.multiply)
     T.__rmul__ = _operator(ops.mul, np.multiply, True)
-    T.__truediv__ = g(lambda s, o: ops.div(s, o))
+    T.__truediv__ = g(ops.div)
     T.__rtruediv__ = g(lambda s, o: ops.arithmetic.rdiv(s, o))
-    T.__floordiv__ = g(lambda s, o: ops.floor_divide(s, o))
+    T.__floordiv__ = g(ops.floor_divide)
     T.__rfloordiv__ = g(lambda s, o: ops.floor_divide(o, s))
-    T.__mod__ = g(lambda s, o: ops.remainder(s, o))
+    T.__mod__ = g(ops.remainder)
     T.__rmod__ = g(lambda s, o: ops.remainder(o, s))
-    T.__pow__ = g(lambda s, o: ops.pow(s, o))
+    T.__pow__ = g(ops.pow)
     T.__rpow__ = g(lambda s, o: ops.pow(o, s))
-    T.__matmul__ = g(lambda s, o: ops.matmul(s, o))
+    T.__matmul__ = g(ops.matmul)
     T.__rmatmul__ = g(lambda s, o: ops.matmul(o, s))
     T.__neg__ = ops.neg
     T.__pos__ = lambda s: s
     T.__abs__ = ops.abs
     T.__invert__ = lambda s: ops.logical_not(s) if s._data.dtype == np.bool_ else \
         ops.bitwise_not(s)
-    T.__and__ = g(lambda s, o: ops.bitwise_and(s, o))
-    T.__or__ = g(lambda s, o: ops.bitwise_or(s, o))
-    T.__xor__ = g(lambda s, o: ops.bitwise_xor(s, o))
+    T.__and__ = g(ops.bitwise_and)
+    T.__or__ = g(ops.bitwise_or)
+    T.__xor__ = g(ops.bitwise_xor)
     T.__rand__, T.__ror__, T.__rxor__ = T.__and__, T.__or__, T.__xor__
     for name in ("eq", "ne", "lt", "le", "gt", "ge"):
         setattr(T, f"__{name}__", g(getattr(ops, name)))

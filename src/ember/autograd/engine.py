@@ -290,11 +290,12 @@ def _run_plain(roots, root_grads, retain_graph) -> None:
                     leaves[key][1] = leaves[key][1] + gi
                 else:
                     leaves[key] = [e, gi]
+    make = F.Tensor._make
     for t, g in leaves.values():
         if t._hooks:
             g = _leaf_hooks(t, g, False)
-        if t.grad is None:
-            t.grad = F.Tensor._make(_own(g), False, None)
+        if t.grad is None:  # a copy of arrays: see _own
+            t.grad = make(g.copy() if type(g) is np.ndarray else g, False, None)
         else:
             t.grad._ensure_array().__iadd__(g)  # in place, as PyTorch outside create_graph
 
