@@ -2,10 +2,12 @@
 
 Under ``no_grad`` nothing is recorded, so a chain of stock layers (Linear, ReLU, Tanh,
 Sigmoid, Identity, Dropout in eval mode) can run as back-to-back NumPy calls on one array:
-each layer's primitive ``forward`` (the same code ``Primitive.apply`` runs) without the
+each layer's primitive forward (the same code ``Primitive.apply`` runs) without the
 per-layer module call, op wrapper and Tensor. Results are bit-identical to the layer-by-layer
-path. Anything else (hooks, subclasses, patched forwards, dtype or shape mismatches, which
-need PyTorch's error messages) returns None and the caller takes the ordinary path.
+path. At the first module it cannot run so (hooks, subclasses, patched forwards, dtype or
+shape mismatches, which need PyTorch's error messages), it hands the array computed so far,
+as a Tensor, to that module and calls the rest as usual: the same result, since layers run
+either way compute the same values.
 """
 
 from __future__ import annotations
@@ -14,72 +16,61 @@ import numpy as np
 
 from ...autograd.function import NULL_CTX
 from ...ops.elementwise import Relu, Sigmoid, Tanh
-from ...ops.linalg import Linear as _LinearOp
+from ...ops.linalg import linear_forward
 from ...tensor import Tensor
 from .activation import ReLU, Sigmoid as SigmoidModule, Tanh as TanhModule
 from .dropout import Dropout
 from .linear import Identity, Linear
 
-_linear = _LinearOp.forward
 _UNARY = {ReLU: Relu.forward, TanhModule: Tanh.forward, SigmoidModule: Sigmoid.forward}
 _FORWARDS = {cls: cls.forward for cls in (Linear, ReLU, TanhModule, SigmoidModule, Identity,
                                           Dropout)}
 
 
-def _step(m):
-    """(kind, payload) for one module, or None when it must run as itself."""
-    cls = type(m)
-    d = m.__dict__
-    if (_FORWARDS.get(cls) is not cls.forward or d["_forward_hooks"]
-            or d["_forward_pre_hooks"] or "forward" in d):
+def _linear(a: np.ndarray, m) -> np.ndarray | None:
+    """The layer's output, or None when the ordinary call must handle it (its errors)."""
+    wd = m.weight._data
+    if wd.dtype is not a.dtype or wd.ndim != 2 or a.shape[-1] != wd.shape[1]:
         return None
-    if cls is Linear:
-        return ("linear", m)
-    if cls is ReLU:
-        return ("relu_inplace" if m.inplace else "unary", _UNARY[cls])
-    if cls is Dropout:
-        return ("identity", None) if (not m.training or m.p == 0) else None
-    if cls is Identity:
-        return ("identity", None)
-    return ("unary", _UNARY[cls])
-
-
-def _linear_step(a: np.ndarray, m) -> np.ndarray | None:
-    w, b = m.weight, m.bias
-    wd = w._data
-    if wd.dtype != a.dtype or wd.ndim != 2 or a.shape[-1] != wd.shape[1]:
+    b = m.bias
+    if b is None:
+        return linear_forward(a, wd, None)
+    bd = b._data
+    if bd.dtype is not a.dtype or bd.shape != (wd.shape[0],):
         return None
-    bd = None
-    if b is not None:
-        bd = b._data
-        if bd.dtype != a.dtype or bd.shape != (wd.shape[0],):
-            return None
-    return _linear(NULL_CTX, a, wd, bd)
+    return linear_forward(a, wd, bd)
 
 
 def sequential_no_grad(modules, x):
-    """The chain's output Tensor, or None to fall back to calling each module."""
-    if not isinstance(x, Tensor):
+    """The chain's output Tensor, or None to call every module as usual."""
+    if type(x) is not Tensor:
         return None
     a = x._data
     if type(a) is not np.ndarray or a.dtype.kind != "f" or a.ndim == 0:
         return None
-    steps = []
-    for m in modules:
-        s = _step(m)
-        if s is None:
-            return None
-        steps.append(s)
     fresh = False  # whether `a` is an array of our own (safe to reuse in place)
-    for kind, payload in steps:
-        if kind == "linear":
-            a = _linear_step(a, payload)
-            if a is None:
-                return None
-            fresh = True
-        elif kind == "unary" or (kind == "relu_inplace" and fresh):
-            a = payload(NULL_CTX, a)
-            fresh = True
-        elif kind == "relu_inplace":
-            return None  # would modify the caller's tensor: let ReLU(inplace=True) do it
-    return Tensor._make(a, False, None) if fresh else x
+    it = iter(modules)
+    for m in it:
+        cls = type(m)
+        d = m.__dict__
+        if (_FORWARDS.get(cls) is not cls.forward or d["_forward_hooks"]
+                or d["_forward_pre_hooks"] or "forward" in d):
+            break
+        if cls is Linear:
+            y = _linear(a, m)
+            if y is None:
+                break
+            a, fresh = y, True
+        elif cls is Identity or cls is Dropout and (not m.training or m.p == 0):
+            continue
+        elif cls is Dropout or cls is ReLU and m.inplace and not fresh:
+            break  # a random mask; or ReLU(inplace=True) on the caller's tensor
+        else:
+            a, fresh = _UNARY[cls](NULL_CTX, a), True
+    else:
+        return Tensor._make(a, False, None) if fresh else x
+    out = Tensor._make(a, False, None) if fresh else x
+    out = m(out)
+    for m in it:
+        out = m(out)
+    return out
