@@ -24,8 +24,19 @@ class Generator:
     def manual_seed(self, seed: int) -> "Generator":
         seed = int(seed)
         self._seed = seed
-        self.rng = np.random.Generator(np.random.PCG64(seed & 0xFFFFFFFFFFFFFFFF))
+        self._rng = None  # made on the first draw: numpy.random alone takes ~10 ms to import
         return self
+
+    @property
+    def rng(self) -> np.random.Generator:
+        """The NumPy generator behind this stream."""
+        if self._rng is None:
+            self._rng = np.random.Generator(np.random.PCG64(self._seed & 0xFFFFFFFFFFFFFFFF))
+        return self._rng
+
+    @rng.setter
+    def rng(self, value: np.random.Generator) -> None:
+        self._rng = value
 
     def seed(self) -> int:
         s = int(np.random.SeedSequence().entropy) & 0xFFFFFFFFFFFFFFFF

@@ -52,7 +52,11 @@ if _env.isdigit() and int(_env) > 0:
     _Pool.fixed = int(_env)
 
 
+_one = False  # BLAS is set to one thread: small products need no other check
+
+
 def _set(n: int) -> None:
+    global _one
     if _Pool.controller is None:
         from threadpoolctl import ThreadpoolController
 
@@ -60,10 +64,13 @@ def _set(n: int) -> None:
     for lib in _Pool.controller.lib_controllers:
         lib.set_num_threads(n)
     _Pool.current = n
+    _one = n == 1
 
 
 def matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """``np.matmul`` with the thread count the policy picks for this product."""
+    if _one and a.size * b.shape[-1] <= LARGE:  # the common case, on a module global
+        return np.matmul(a, b)
     want = _Pool.fixed
     if want is None:
         if a.size * (b.shape[-1] if b.ndim > 1 else 1) > LARGE and _Pool.cores > 1:

@@ -8,7 +8,6 @@ line. Off (the default), the only cost is one flag test in ``Primitive.apply``.
 from __future__ import annotations
 
 import os
-import traceback
 
 import numpy as np
 
@@ -19,6 +18,8 @@ _EMBER_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 def _user_frame():
     """The innermost stack frame outside ember's own source: where the user called the op."""
+    import traceback  # here: only anomaly mode needs it (~1 ms of import ember otherwise)
+
     for frame in reversed(traceback.extract_stack()):
         if not os.path.abspath(frame.filename).startswith(_EMBER_DIR):
             return frame
