@@ -1,7 +1,9 @@
 """A2C (synchronous advantage actor-critic) on CartPole-v1.
 
 Several environments step in lockstep; every `n_steps` steps one gradient step on the
-whole rollout with GAE advantages, a value-loss term and an entropy bonus.
+whole rollout with GAE advantages, a value-loss term and an entropy bonus. The learning
+rate falls linearly to 0 at --max-steps: without that, A2C often collapses after reaching
+500 and never holds it for 100 episodes.
 
 Budget: solves (mean return of the last 100 episodes >= 475) from the default seed within
 BUDGET environment steps, stated below and in README.md.
@@ -18,7 +20,7 @@ from common import CartPoles, EpisodeLog, parse_args, report, setup
 from onpolicy import actor_critic, collect, policy_loss_terms
 
 SEED = 1
-BUDGET = 300_000
+BUDGET = 500_000
 HPARAMS = {
     "hidden": 64,
     "n_envs": 8,
@@ -29,6 +31,7 @@ HPARAMS = {
     "ent_coef": 0.0,
     "vf_coef": 0.5,
     "max_grad_norm": 0.5,
+    "anneal": 1,  # 1: learning rate falls linearly to 0 at --max-steps
 }
 
 
@@ -61,6 +64,8 @@ def train(argv: Sequence[str] | None = None) -> dict:
         roll = collect(torch, actor, critic, env, hp["n_steps"], rng, log, hp)
         if roll is None:
             break
+        if hp["anneal"]:
+            opt.param_groups[0]["lr"] = hp["lr"] * (1.0 - log.steps / args.max_steps)
         update(torch, actor, critic, opt, params, roll, hp)
     return log.result()
 
