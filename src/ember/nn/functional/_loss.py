@@ -196,6 +196,17 @@ def _index_spec(input: Tensor, target: Tensor, weight, ignore_index: int, reduct
                 eps: float, fn: str) -> X.IndexSpec:
     """Validate a class-index target and precompute the per-row arrays the primitive uses."""
     xd, td = input._data, target._data
+    if weight is None and xd.ndim == 2 and td.ndim == 1 and td.dtype == np.int64 and \
+            0 < td.shape[0] == xd.shape[0] and not 0 <= ignore_index < xd.shape[1]:
+        # The common case, checked with one reduction: as unsigned, negative targets (and
+        # so ignore_index) are huge, so all are in [0, C) exactly when the max is below C.
+        M, C = xd.shape
+        if int(td.view(np.uint64).max()) < C:
+            spec = X.IndexSpec()
+            spec.t, spec.flat, spec.eps = td, X.row_starts(M, C) + td, float(eps)
+            spec.valid = spec.wc = spec.w_row = None
+            spec.reduction, spec.out_shape, spec.denom = reduction, td.shape, M
+            return spec
     _check_index_target(xd, td, target)
     C = xd.shape[0] if xd.ndim == 1 else xd.shape[1]
     dtype = xd.dtype
