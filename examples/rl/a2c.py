@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from typing import Sequence
 
-
 from common import CartPoles, EpisodeLog, parse_args, report, setup
 from onpolicy import actor_critic, collect, policy_loss_terms
 
