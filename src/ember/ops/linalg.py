@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import threads as _threads
 from ..threads import matmul as _blas_matmul
 
 from ..autograd.function import Primitive
@@ -15,10 +16,13 @@ def _mm(a, b):
     """a @ b: on arrays through ember's BLAS thread policy (threads.py); on Tensors (higher
     order) through NumPy's dispatch back to ember."""
     if type(a) is np.ndarray and type(b) is np.ndarray:
-        if a.ndim == 2 and b.ndim == 2 and a.shape[1] == 1:
-            # (m, 1) @ (1, n) is an outer product: each entry one rounded multiply, as in the
-            # BLAS call, which costs ~3x more (7 us against 2.7 us at 200x1 @ 1x32).
-            return a * b
+        if a.ndim == 2 and b.ndim == 2:
+            if a.shape[1] == 1:
+                # (m, 1) @ (1, n) is an outer product: each entry one rounded multiply, as in
+                # the BLAS call, which costs ~3x more (7 us against 2.7 us at 200x1 @ 1x32).
+                return a * b
+            if _threads._one and a.size * b.shape[1] <= _threads.LARGE:
+                return a @ b  # small, BLAS already on one thread: threads.matmul's first case
         return _blas_matmul(a, b)
     return np.matmul(a, b)
 

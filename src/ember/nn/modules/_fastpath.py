@@ -27,20 +27,6 @@ _FORWARDS = {cls: cls.forward for cls in (Linear, ReLU, TanhModule, SigmoidModul
                                           Dropout)}
 
 
-def _linear(a: np.ndarray, m) -> np.ndarray | None:
-    """The layer's output, or None when the ordinary call must handle it (its errors)."""
-    wd = m.weight._data
-    if wd.dtype is not a.dtype or wd.ndim != 2 or a.shape[-1] != wd.shape[1]:
-        return None
-    b = m.bias
-    if b is None:
-        return linear_forward(a, wd, None)
-    bd = b._data
-    if bd.dtype is not a.dtype or bd.shape != (wd.shape[0],):
-        return None
-    return linear_forward(a, wd, bd)
-
-
 def sequential_no_grad(modules, x):
     """The chain's output Tensor, or None to call every module as usual."""
     if type(x) is not Tensor:
@@ -56,11 +42,16 @@ def sequential_no_grad(modules, x):
         if (_FORWARDS.get(cls) is not cls.forward or d["_forward_hooks"]
                 or d["_forward_pre_hooks"] or "forward" in d):
             break
-        if cls is Linear:
-            y = _linear(a, m)
-            if y is None:
+        if cls is Linear:  # its checks inline; a mismatch goes to Linear's own errors
+            wd = m.weight._data
+            if wd.dtype is not a.dtype or wd.ndim != 2 or a.shape[-1] != wd.shape[1]:
                 break
-            a, fresh = y, True
+            b = m.bias
+            if b is not None:
+                b = b._data
+                if b.dtype is not a.dtype or b.shape != (wd.shape[0],):
+                    break
+            a, fresh = linear_forward(a, wd, b), True
         elif cls is Identity or cls is Dropout and (not m.training or m.p == 0):
             continue
         elif cls is Dropout or cls is ReLU and m.inplace and not fresh:
