@@ -227,7 +227,11 @@ def _run_plain(roots, root_grads, retain_graph) -> None:
 
     The same walk with the general loop's branches for create_graph, capture and anomaly
     taken out and its helpers inlined: on a small network this loop is a third of a
-    training step's Python overhead.
+    training step's Python overhead. From a single root it also starts without the
+    dependency count: a node that only one node ever consumed (``Node._uses``) is ready
+    once that consumer has run. Nodes consumed more than once wait in ``pending``; when
+    nothing else is ready, the dependencies among them and what lies below them are counted
+    (everything else has run by then) and the walk goes on counting, as for several roots.
     """
     grads: dict = {}
     leaves: dict = {}
@@ -240,56 +244,70 @@ def _run_plain(roots, root_grads, retain_graph) -> None:
     if not retain_graph:
         for fn in grads:
             fn._done = True
-    deps = _dependencies(list(grads))
-    ready = [n for n in grads if deps[n] == 0]
-    while ready:
-        node = ready.pop()
-        g = grads.pop(node, None)
-        edges = node.next_edges
-        if g is None:
-            in_grads = (None,) * len(edges)
-        else:
-            if node._pre_hooks:
-                g = _run_pre_hooks(node, g, False)
-            for vc, version, _ in node._versions:
-                if vc[0] != version:
-                    _check_versions(node)
-            saved = node._saved
-            if saved is _FREED:
-                raise RuntimeError(SECOND_BACKWARD)
-            fn = node._fn
-            if fn._tensor_level:
-                in_grads = _call_rule(node, g, False)
+    if len(grads) == 1:
+        deps, ready, pending = None, list(grads), {}
+    else:
+        deps = _dependencies(list(grads))
+        ready, pending = [n for n in grads if deps[n] == 0], None
+    while True:
+        while ready:
+            node = ready.pop()
+            g = grads.pop(node, None)
+            edges = node.next_edges
+            if g is None:
+                in_grads = (None,) * len(edges)
             else:
-                in_grads = fn.backward(node, g)
-                if type(in_grads) is not tuple:
-                    in_grads = (in_grads,)
-            if node._hooks:
-                for hook in node._hooks:
-                    hook(in_grads, (g,))
-            if saved and not retain_graph:
-                node._saved = _FREED
-        for e, gi in zip(edges, in_grads):
-            if e is None:
-                continue
-            if isinstance(e, Node):
-                if gi is not None:
-                    if gi.shape != e._shape or gi.dtype != e._dtype:
-                        gi = _fit(gi, e._shape, e._dtype, False)
-                    grads[e] = grads[e] + gi if e in grads else gi
-                n = deps[e] - 1
-                deps[e] = n
-                if n == 0:
-                    ready.append(e)
-            elif gi is not None:
-                d = e._data
-                if gi.shape != d.shape or gi.dtype != d.dtype:
-                    gi = _fit(gi, d.shape, d.dtype, False)
-                key = id(e)
-                if key in leaves:
-                    leaves[key][1] = leaves[key][1] + gi
+                if node._pre_hooks:
+                    g = _run_pre_hooks(node, g, False)
+                for vc, version, _ in node._versions:
+                    if vc[0] != version:
+                        _check_versions(node)
+                saved = node._saved
+                if saved is _FREED:
+                    raise RuntimeError(SECOND_BACKWARD)
+                rule = node._rule
+                if rule is None:  # a user Function: its backward runs on Tensors
+                    in_grads = _call_rule(node, g, False)
                 else:
-                    leaves[key] = [e, gi]
+                    in_grads = rule(node, g)
+                    if type(in_grads) is not tuple:
+                        in_grads = (in_grads,)
+                if node._hooks:
+                    for hook in node._hooks:
+                        hook(in_grads, (g,))
+                if saved and not retain_graph:
+                    node._saved = _FREED
+            for e, gi in zip(edges, in_grads):
+                if e is None:
+                    continue
+                if isinstance(e, Node):
+                    if gi is not None:
+                        if gi.shape != e._shape or gi.dtype != e._dtype:
+                            gi = _fit(gi, e._shape, e._dtype, False)
+                        grads[e] = grads[e] + gi if e in grads else gi
+                    if deps is None:
+                        if len(e._uses) == 1:
+                            ready.append(e)
+                        else:
+                            pending[e] = None
+                    else:
+                        n = deps[e] - 1
+                        deps[e] = n
+                        if n == 0:
+                            ready.append(e)
+                elif gi is not None:
+                    d = e._data
+                    if gi.shape != d.shape or gi.dtype != d.dtype:
+                        gi = _fit(gi, d.shape, d.dtype, False)
+                    key = id(e)
+                    if key in leaves:
+                        leaves[key][1] = leaves[key][1] + gi
+                    else:
+                        leaves[key] = [e, gi]
+        if not pending:
+            break
+        deps = _dependencies(list(pending))
+        ready, pending = [n for n in pending if deps[n] == 0], None
     make = F.Tensor._make
     for t, g in leaves.values():
         if t._hooks:

@@ -35,13 +35,16 @@ class Node:
     ``next_edges[i]`` is where input i's gradient goes: the input's own Node, the input Tensor
     itself when it is a leaf that requires grad, or None. ``_shape``/``_dtype`` describe the output,
     so the engine can sum a broadcast gradient back to this node's shape (the one place
-    broadcasting is undone).
+    broadcasting is undone). ``_uses`` gets one entry per node ever created with this one as
+    an edge (list.append, so concurrent threads cannot lose a count): a node used once is
+    ready as soon as its one consumer has run, with no dependency count (engine._run_plain).
     """
 
     __slots__ = ("next_edges", "needs_input_grad", "_shape", "_dtype", "_saved", "_roles",
-                 "_versions", "_pre_hooks", "_hooks", "_trace", "_done", "__dict__",
+                 "_versions", "_pre_hooks", "_hooks", "_trace", "_done", "_uses", "__dict__",
                  "__weakref__")
     _fn = None  # the Function/Primitive class this node records
+    _rule = None  # _fn.backward for Primitive nodes (looked up once per class, not per call)
 
     def save_for_backward(self, *values) -> None:
         self._saved = values
@@ -127,7 +130,8 @@ class _RemovableHandle:
 
 
 def _node_class(cls, name: str):
-    return type(name, (Node,), {"__slots__": (), "_fn": cls})
+    return type(name, (Node,), {"__slots__": (), "_fn": cls,
+                                "_rule": staticmethod(cls.backward)})
 
 
 def _init_node(node, edges: tuple) -> None:
@@ -138,12 +142,15 @@ def _init_node(node, edges: tuple) -> None:
             need.append(False)
         else:
             need.append(True)
+            if isinstance(e, Node):
+                e._uses.append(None)
             if e._done:
                 _stale_graph_used()
     node.needs_input_grad = tuple(need)
     node._saved = node._roles = node._versions = ()
     node._pre_hooks = node._hooks = node._trace = None
     node._done = False
+    node._uses = []
 
 
 _STALE = {"count": 0}
@@ -251,9 +258,13 @@ class Primitive:
             edges, need = [], []
             for a in args:
                 if isinstance(a, Tensor) and a._rg:
-                    e = a.grad_fn or a
-                    if e._done:
-                        _stale_graph_used()
+                    e = a.grad_fn
+                    if e is None:
+                        e = a
+                    else:
+                        e._uses.append(None)
+                        if e._done:
+                            _stale_graph_used()
                     edges.append(e)
                     need.append(True)
                 else:
@@ -264,6 +275,7 @@ class Primitive:
             node._saved = node._roles = node._versions = ()
             node._pre_hooks = node._hooks = node._trace = None
             node._done = False
+            node._uses = []
             out = cls.forward(node, *arrays, **kwargs)
         except ValueError as err:
             raise _torch_error(err, arrays) from None
