@@ -118,3 +118,21 @@ def test_consumers_made_in_two_threads_are_all_counted():
         total = total + t.sum()
     total.backward()
     np.testing.assert_allclose(x.grad.numpy(), [2 * (300 * 1 + 300 * 2)] * 2)
+
+
+def test_first_gradients_are_never_shared():
+    """A first .grad is stored without a copy only when nothing else holds the array."""
+    x = ember.ones(3, requires_grad=True)
+    y = ember.ones(3, requires_grad=True)
+    (x + y).sum().backward()  # Add passes one array to both inputs
+    x.grad.add_(1)
+    assert y.grad.tolist() == [1.0, 1.0, 1.0]
+    z = ember.ones(3, requires_grad=True)
+    g = ember.tensor([1.0, 2.0, 3.0])
+    z.clone().backward(g)  # the user's gradient array flows through unchanged
+    z.grad.mul_(10)
+    assert g.tolist() == [1.0, 2.0, 3.0]
+    w = ember.ones(2, 3, requires_grad=True)
+    w.sum().backward()  # a broadcast (read-only) view of the seed
+    w.grad.add_(1)
+    assert w.grad.tolist() == [[2.0] * 3] * 2

@@ -8,6 +8,8 @@ a gradient arriving in a broadcast shape is summed back to the shape of its dest
 
 from __future__ import annotations
 
+from sys import getrefcount as _refs
+
 import numpy as np
 
 from . import function as F
@@ -222,7 +224,7 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, capt
     return captured
 
 
-def _run_plain(roots, root_grads, retain_graph) -> None:
+def _walk_plain(roots, root_grads, retain_graph) -> dict:
     """``run_backward`` for the common case: first order, into ``.grad``, anomaly mode off.
 
     The same walk with the general loop's branches for create_graph, capture and anomaly
@@ -308,14 +310,40 @@ def _run_plain(roots, root_grads, retain_graph) -> None:
             break
         deps = _dependencies(list(pending))
         ready, pending = [n for n in pending if deps[n] == 0], None
+    return leaves
+
+
+def _run_plain(roots, root_grads, retain_graph) -> None:
+    _finish_plain(_walk_plain(roots, root_grads, retain_graph))
+
+
+def _finish_plain(leaves: dict) -> None:
+    """Store or add each leaf's gradient. A first gradient becomes ``.grad`` without a copy
+    when nothing else can see it: an array that owns its memory and that no one else holds
+    (its reference count is that of the entry here, which ``_SOLE`` measures; a view or
+    any other holder adds one). The walk's frame has returned, so none of its locals count.
+    Other arrays are copied (``_own``); this saves a copy per parameter and step."""
     make = F.Tensor._make
     for t, g in leaves.values():
         if t._hooks:
             g = _leaf_hooks(t, g, False)
-        if t.grad is None:  # a copy of arrays: see _own
-            t.grad = make(g.copy() if type(g) is np.ndarray else g, False, None)
+        if t.grad is None:
+            if type(g) is np.ndarray and (g.base is not None or _refs(g) > _SOLE
+                                          or not g.flags.writeable):
+                g = g.copy()
+            t.grad = make(g, False, None)
         else:
             t.grad._ensure_array().__iadd__(g)  # in place, as PyTorch outside create_graph
+
+
+def _sole_refs() -> int:
+    """The reference count ``_finish_plain`` sees for an array held by nothing but its
+    leaf entry (interpreter versions differ in what they count)."""
+    for _, g in {0: [None, np.empty(1)]}.values():
+        return _refs(g)
+
+
+_SOLE = _sole_refs()
 
 
 def _add_leaf(leaves: dict, t, g) -> None:
