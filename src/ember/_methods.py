@@ -238,6 +238,12 @@ def _operator(fn, ufunc, reflected=False):
     return op
 
 
+def _pow(self, exponent):
+    if isinstance(exponent, _OPERANDS):  # the guard of the other operators, one call less
+        return ops.pow(self, exponent)
+    return NotImplemented
+
+
 def _setup() -> None:
     T = Tensor
     g = _not_implemented_guard
@@ -252,7 +258,7 @@ def _setup() -> None:
     T.__rfloordiv__ = g(lambda s, o: ops.floor_divide(o, s))
     T.__mod__ = g(ops.remainder)
     T.__rmod__ = g(lambda s, o: ops.remainder(o, s))
-    T.__pow__ = g(ops.pow)
+    T.__pow__ = _pow
     T.__rpow__ = g(lambda s, o: ops.pow(o, s))
     T.__matmul__ = g(ops.matmul)
     T.__rmatmul__ = g(lambda s, o: ops.matmul(o, s))

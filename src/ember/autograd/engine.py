@@ -158,7 +158,7 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, capt
     left alone: that is ``autograd.grad``.
     """
     if capture is None and not create_graph and not STATE.anomaly:
-        _run_plain(roots, root_grads, retain_graph)
+        _finish_plain(_walk_plain(roots, root_grads, retain_graph))
         return []
     grads: dict = {}
     leaves: dict = {}
@@ -311,10 +311,6 @@ def _walk_plain(roots, root_grads, retain_graph) -> dict:
         deps = _dependencies(list(pending))
         ready, pending = [n for n in pending if deps[n] == 0], None
     return leaves
-
-
-def _run_plain(roots, root_grads, retain_graph) -> None:
-    _finish_plain(_walk_plain(roots, root_grads, retain_graph))
 
 
 def _finish_plain(leaves: dict) -> None:

@@ -37,7 +37,7 @@ class Node:
     so the engine can sum a broadcast gradient back to this node's shape (the one place
     broadcasting is undone). ``_uses`` gets one entry per node ever created with this one as
     an edge (list.append, so concurrent threads cannot lose a count): a node used once is
-    ready as soon as its one consumer has run, with no dependency count (engine._run_plain).
+    ready as soon as its one consumer has run, with no dependency count (engine._walk_plain).
     """
 
     __slots__ = ("next_edges", "needs_input_grad", "_shape", "_dtype", "_saved", "_roles",
