@@ -10,8 +10,9 @@ from ._util import as_scalar, is_scalar, promote
 
 
 def _scalar(x):
-    """A 0-d float array as a NumPy scalar, for arithmetic: the same IEEE operations with 5-8x
-    less NumPy overhead (x ** 3: 0.07 us against 0.57 us)."""
+    """A 0-d float array as a NumPy scalar, for products: the same IEEE multiplication with
+    5x less NumPy overhead (0.05 against 0.25 us). Not for other powers: NumPy's scalar
+    power is a different algorithm from its array power (SIMD), and can round differently."""
     if type(x) is np.ndarray and x.ndim == 0 and x.dtype.kind == "f":
         return x[()]
     return x
@@ -26,18 +27,17 @@ class PowScalar(Primitive):
     def forward(ctx, x, p):
         ctx.save_for_backward(x)
         ctx.p = p
-        x = _scalar(x)
         if p == 2:
+            x = _scalar(x)
             return x * x
         return x ** p
 
     @staticmethod
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
-        x = _scalar(x)
         p = ctx.p
         if p == 2:
-            return (g * 2 * x,)
+            return (g * 2 * _scalar(x),)
         if p == 0:
             return (g * 0 * x,)
         return (g * p * x ** (p - 1),)

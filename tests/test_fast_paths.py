@@ -1,0 +1,97 @@
+"""Shortcuts taken for speed give what the general path (and PyTorch 2.13) gives."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import ember
+import ember.nn.functional as F
+
+RNG = np.random.default_rng(5)
+
+
+def _np(t):
+    return t.detach().numpy() if hasattr(t, "detach") else np.asarray(t)
+
+
+def test_relu_gradient_with_inf_and_nan_is_pytorchs():
+    grads = []
+    for T in (ember, torch):
+        x = T.tensor([-1.0, 0.0, 2.0, float("nan"), -3.0, 4.0], requires_grad=True)
+        T.relu(x).backward(T.tensor([float("inf"), float("nan"), 1.0, 5.0, -2.0, -1.5]))
+        grads.append(_np(x.grad))
+    np.testing.assert_array_equal(*grads)
+
+
+def test_relu_gradient_finite_is_the_masked_gradient():
+    x = ember.tensor(RNG.standard_normal((50, 7)).astype(np.float32), requires_grad=True)
+    g = RNG.standard_normal((50, 7)).astype(np.float32)
+    ember.relu(x).backward(ember.tensor(g))
+    np.testing.assert_array_equal(_np(x.grad), np.where(_np(x) > 0, g, 0))
+
+
+@pytest.mark.parametrize("shape", [(200, 1), (7, 1)])
+def test_outer_product_shaped_linear_matches_torch(shape):
+    x = RNG.standard_normal(shape).astype(np.float32)
+    w = RNG.standard_normal((5, 1)).astype(np.float32)
+    out = []
+    for T in (ember, torch):
+        xt, wt = T.tensor(x, requires_grad=True), T.tensor(w, requires_grad=True)
+        y = T.nn.functional.linear(xt, wt)
+        y.backward(T.ones_like(y))
+        out.append((_np(y), _np(xt.grad), _np(wt.grad)))
+    for a, b in zip(*out):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-6)
+    np.testing.assert_array_equal(out[0][0], x @ w.T)  # each entry one product, as BLAS
+
+
+@pytest.mark.parametrize("target", [[0, 2, 1, 2], [0, -100, 1, 2], [3, 0, 1, 1]])
+def test_cross_entropy_common_case_against_torch(target):
+    x = RNG.standard_normal((4, 4)).astype(np.float32)
+    res = []
+    for T in (ember, torch):
+        xt = T.tensor(x, requires_grad=True)
+        loss = T.nn.functional.cross_entropy(xt, T.tensor(target))
+        loss.backward()
+        res.append((_np(loss), _np(xt.grad)))
+    np.testing.assert_allclose(res[0][0], res[1][0], rtol=1e-6)
+    np.testing.assert_allclose(res[0][1], res[1][1], rtol=1e-5, atol=1e-7)
+
+
+def test_cross_entropy_target_out_of_range_is_pytorchs_error():
+    x = ember.zeros(3, 2, requires_grad=True)
+    for bad in ([0, 2, 1], [0, -1, 1]):
+        with pytest.raises(IndexError, match="out of bounds"):
+            F.cross_entropy(x, ember.tensor(bad))
+
+
+def test_zero_dim_power_keeps_dtype_and_value():
+    for dt in (ember.float32, ember.float64):
+        x = ember.tensor(1.7, dtype=dt, requires_grad=True)
+        y = x ** 3
+        y.backward()
+        ref = np.asarray(1.7, dtype=np.float32 if dt == ember.float32 else np.float64)
+        assert y.dtype == dt and x.grad.dtype == dt
+        assert _np(y) == ref ** 3 and _np(x.grad) == 3 * ref ** 2
+
+
+def test_mean_gradient_is_spread_evenly():
+    x = ember.tensor(RNG.standard_normal((6, 5)), requires_grad=True)
+    x.mean().backward()
+    np.testing.assert_array_equal(_np(x.grad), np.full((6, 5), 1 / 30))
+    x.grad = None
+    x.mean().backward()
+    x.grad.add_(1)  # writable, and not shared with anything
+    np.testing.assert_array_equal(_np(x.grad), np.full((6, 5), 1 + 1 / 30))
+
+
+def test_operator_shortcut_keeps_errors_and_dtypes():
+    a, b = ember.ones(2, 3), ember.ones(4, 3)
+    with pytest.raises(RuntimeError, match="must match the size"):
+        a + b
+    assert (ember.ones(2, dtype=ember.float64) + ember.ones(2)).dtype == ember.float64
+    assert (ember.ones(2, dtype=ember.int64) * ember.ones(2, dtype=ember.int64)).dtype == \
+        ember.int64
+    assert not (a * a).requires_grad and (a - a).grad_fn is None
