@@ -95,3 +95,18 @@ def test_operator_shortcut_keeps_errors_and_dtypes():
     assert (ember.ones(2, dtype=ember.int64) * ember.ones(2, dtype=ember.int64)).dtype == \
         ember.int64
     assert not (a * a).requires_grad and (a - a).grad_fn is None
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("p", [2, 3])
+def test_square_and_cube_are_pytorchs_products(dtype, p):
+    x = (RNG.standard_normal(2000) * 3).astype(dtype)
+    g = RNG.standard_normal(2000).astype(dtype)
+    out = []
+    for T in (ember, torch):
+        xt = T.tensor(x, requires_grad=True)
+        y = xt ** p
+        y.backward(T.tensor(g))
+        out.append((_np(y), _np(xt.grad)))
+    np.testing.assert_array_equal(out[0][0], out[1][0])
+    np.testing.assert_array_equal(out[0][1], out[1][1])

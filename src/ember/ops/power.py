@@ -12,7 +12,9 @@ from ._util import as_scalar, is_scalar, promote
 def _scalar(x):
     """A 0-d float array as a NumPy scalar, for products: the same IEEE multiplication with
     5x less NumPy overhead (0.05 against 0.25 us). Not for other powers: NumPy's scalar
-    power is a different algorithm from its array power (SIMD), and can round differently."""
+    power is a different algorithm from its array power (SIMD), and can round differently.
+    (x ** 3 is x * x * x, as in PyTorch: NumPy's float32 power agrees with it 70% of the
+    time.)"""
     if type(x) is np.ndarray and x.ndim == 0 and x.dtype.kind == "f":
         return x[()]
     return x
@@ -27,9 +29,9 @@ class PowScalar(Primitive):
     def forward(ctx, x, p):
         ctx.save_for_backward(x)
         ctx.p = p
-        if p == 2:
+        if p == 2 or p == 3:  # products, as PyTorch computes these two (bit for bit)
             x = _scalar(x)
-            return x * x
+            return x * x if p == 2 else x * x * x
         return x ** p
 
     @staticmethod
@@ -38,6 +40,9 @@ class PowScalar(Primitive):
         p = ctx.p
         if p == 2:
             return (g * 2 * _scalar(x),)
+        if p == 3:  # PyTorch's grad * (3 * x^2), x^2 as a product
+            x = _scalar(x)
+            return (g * (3 * (x * x)),)
         if p == 0:
             return (g * 0 * x,)
         return (g * p * x ** (p - 1),)
