@@ -231,9 +231,11 @@ def _walk_plain(roots, root_grads, retain_graph) -> dict:
     taken out and its helpers inlined: on a small network this loop is a third of a
     training step's Python overhead. From a single root it also starts without the
     dependency count: a node that only one node ever consumed (``Node._uses``) is ready
-    once that consumer has run. Nodes consumed more than once wait in ``pending``; when
-    nothing else is ready, the dependencies among them and what lies below them are counted
-    (everything else has run by then) and the walk goes on counting, as for several roots.
+    once that consumer has run, and its gradient travels with it in ``ready``. Nodes
+    consumed more than once collect their gradients in ``grads`` and wait in ``pending``;
+    when nothing else is ready, the dependencies among them and what lies below them are
+    counted (everything else has run by then) and the walk goes on counting, as it does
+    from several roots. Returns the leaves' gradients (id -> [tensor, gradient]).
     """
     grads: dict = {}
     leaves: dict = {}
@@ -247,14 +249,13 @@ def _walk_plain(roots, root_grads, retain_graph) -> dict:
         for fn in grads:
             fn._done = True
     if len(grads) == 1:
-        deps, ready, pending = None, list(grads), {}
+        deps, ready, pending = None, list(grads.items()), {}
     else:
         deps = _dependencies(list(grads))
-        ready, pending = [n for n in grads if deps[n] == 0], None
+        ready, pending = [(n, grads.pop(n)) for n in list(grads) if deps[n] == 0], None
     while True:
         while ready:
-            node = ready.pop()
-            g = grads.pop(node, None)
+            node, g = ready.pop()
             edges = node.next_edges
             if g is None:
                 in_grads = (None,) * len(edges)
@@ -283,20 +284,20 @@ def _walk_plain(roots, root_grads, retain_graph) -> dict:
                 if e is None:
                     continue
                 if isinstance(e, Node):
+                    if gi is not None and (gi.shape != e._shape or gi.dtype != e._dtype):
+                        gi = _fit(gi, e._shape, e._dtype, False)
+                    if deps is None and len(e._uses) == 1:
+                        ready.append((e, gi))
+                        continue
                     if gi is not None:
-                        if gi.shape != e._shape or gi.dtype != e._dtype:
-                            gi = _fit(gi, e._shape, e._dtype, False)
                         grads[e] = grads[e] + gi if e in grads else gi
                     if deps is None:
-                        if len(e._uses) == 1:
-                            ready.append(e)
-                        else:
-                            pending[e] = None
+                        pending[e] = None
                     else:
                         n = deps[e] - 1
                         deps[e] = n
                         if n == 0:
-                            ready.append(e)
+                            ready.append((e, grads.pop(e, None)))
                 elif gi is not None:
                     d = e._data
                     if gi.shape != d.shape or gi.dtype != d.dtype:
@@ -309,7 +310,8 @@ def _walk_plain(roots, root_grads, retain_graph) -> dict:
         if not pending:
             break
         deps = _dependencies(list(pending))
-        ready, pending = [n for n in pending if deps[n] == 0], None
+        ready = [(n, grads.pop(n, None)) for n in pending if deps[n] == 0]
+        pending = None
     return leaves
 
 
