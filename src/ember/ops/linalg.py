@@ -266,7 +266,11 @@ ger = outer
 
 def linear_forward(x: np.ndarray, w: np.ndarray, b) -> np.ndarray:
     """x @ w.T + b on arrays: Linear's forward, also run directly by nn's no_grad fast path."""
-    y = _mm(x, w.T)  # w is 2-D: .T is np.swapaxes without its ~0.4 us Python wrapper
+    wt = w.T  # w is 2-D: .T is np.swapaxes without its ~0.4 us Python wrapper
+    if x.ndim == 2 and x.shape[1] > 1 and _threads._one and x.size * wt.shape[1] <= _threads.LARGE:
+        y = x @ wt  # _mm's common case, without the call
+    else:
+        y = _mm(x, wt)
     if b is not None:
         y += b
     return y
@@ -330,6 +334,14 @@ def _linear_node(ndim: int, has_bias: bool):
 
 def linear(input, weight, bias=None):
     """y = input @ weight^T + bias, for input of any number of leading batch dims."""
+    xd, wd = input._data, weight._data
+    if wd.ndim == 2 and xd.ndim == 2 and xd.dtype is wd.dtype and xd.shape[1] == wd.shape[1]:
+        # A batch of rows, the usual case: what the checks below would accept (~0.4 us less).
+        if bias is None:
+            return LinearNoBias.apply(input, weight, None)
+        bd = bias._data
+        if bd.dtype is xd.dtype and bd.shape == (wd.shape[0],):
+            return Linear.apply(input, weight, bias)
     if input._data.dtype != weight._data.dtype:
         # PyTorch words it by path: addmm (with bias) or mm (without).
         first = (f"mat1 and mat2 must have the same dtype, but got {_kind(input)} and "
