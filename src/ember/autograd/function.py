@@ -319,8 +319,13 @@ def _note_saved(node, args, arrays, out, result) -> None:
     Roles let the engine rebuild saved values as Tensors for ``create_graph``; versions let it
     detect a saved tensor modified in place before backward (PyTorch's error, not a wrong grad).
     """
+    saved = node._saved
+    if len(saved) == 1 and saved[0] is out:  # relu, tanh, softmax...: the output alone
+        vc = result._vc = [0]
+        node._roles, node._versions = (-1,), [(vc, 0, -1)]
+        return
     roles, versions = [], []
-    for s in node._saved:
+    for s in saved:
         if s is out:
             role, owner = -1, result
         else:
