@@ -16,18 +16,23 @@ def _np(t):
     return t.detach().numpy() if hasattr(t, "detach") else np.asarray(t)
 
 
-def test_relu_gradient_with_inf_and_nan_is_pytorchs():
+@pytest.mark.parametrize("n", [6, 3000])  # small and large arrays take different paths
+def test_relu_gradient_with_inf_and_nan_is_pytorchs(n):
+    x = RNG.standard_normal(n).astype(np.float32)
+    g = RNG.standard_normal(n).astype(np.float32)
+    x[:6] = [-1.0, 0.0, 2.0, np.nan, -3.0, 4.0]
+    g[:6] = [np.inf, np.nan, 1.0, 5.0, -2.0, -1.5]
     grads = []
     for T in (ember, torch):
-        x = T.tensor([-1.0, 0.0, 2.0, float("nan"), -3.0, 4.0], requires_grad=True)
-        T.relu(x).backward(T.tensor([float("inf"), float("nan"), 1.0, 5.0, -2.0, -1.5]))
-        grads.append(_np(x.grad))
+        xt = T.tensor(x, requires_grad=True)
+        T.relu(xt).backward(T.tensor(g))
+        grads.append(_np(xt.grad))
     np.testing.assert_array_equal(*grads)
 
 
 def test_relu_gradient_finite_is_the_masked_gradient():
-    x = ember.tensor(RNG.standard_normal((50, 7)).astype(np.float32), requires_grad=True)
-    g = RNG.standard_normal((50, 7)).astype(np.float32)
+    x = ember.tensor(RNG.standard_normal((64, 40)).astype(np.float32), requires_grad=True)
+    g = RNG.standard_normal((64, 40)).astype(np.float32)
     ember.relu(x).backward(ember.tensor(g))
     np.testing.assert_array_equal(_np(x.grad), np.where(_np(x) > 0, g, 0))
 
