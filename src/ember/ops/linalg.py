@@ -34,7 +34,7 @@ _ONES: dict = {}
 
 
 def _col_sum(g: np.ndarray) -> np.ndarray:
-    """g.sum(axis=0) of a 2-D float array as ones @ g: one BLAS call, 2-4x faster than
+    """g.sum(axis=0) of a 2-D float array as ones . g: one BLAS call, 2-4x faster than
     NumPy's reduction over the first axis at (64..256, 2..64)."""
     key = (g.shape[0], g.dtype)
     ones = _ONES.get(key)
@@ -43,7 +43,7 @@ def _col_sum(g: np.ndarray) -> np.ndarray:
             _ONES.clear()
         ones = _ONES[key] = np.ones(g.shape[0], g.dtype)
         ones.flags.writeable = False
-    return ones @ g
+    return np.dot(ones, g)  # np.dot: the same BLAS call as @, ~0.25 us less dispatch
 
 
 def _mT(a):
