@@ -320,10 +320,18 @@ def _note_saved(node, args, arrays, out, result) -> None:
     detect a saved tensor modified in place before backward (PyTorch's error, not a wrong grad).
     """
     saved = node._saved
-    if len(saved) == 1 and saved[0] is out:  # relu, tanh, softmax...: the output alone
-        vc = result._vc = [0]
-        node._roles, node._versions = (-1,), [(vc, 0, -1)]
-        return
+    if len(saved) == 1:  # shortcuts: the output alone (relu, tanh), or the first input (pow)
+        if saved[0] is out:
+            vc = result._vc = [0]
+            node._roles, node._versions = (-1,), [(vc, 0, -1)]
+            return
+        owner = args[0] if args else None
+        if owner is not None and saved[0] is arrays[0] and isinstance(owner, Tensor):
+            vc = owner._vc
+            if vc is None:
+                vc = owner._vc = [0]
+            node._roles, node._versions = (0,), [(vc, vc[0], 0)]
+            return
     roles, versions = [], []
     for s in saved:
         if s is out:
