@@ -39,7 +39,8 @@ class Tensor(InplaceMixin):
 
     @staticmethod
     def _make(data, requires_grad: bool, grad_fn) -> "Tensor":
-        """The fast internal constructor every op result goes through."""
+        """The fast internal constructor every op result goes through. (Primitive.apply and
+        _methods._operator set these same slots inline: a new slot goes there too.)"""
         t = _new(Tensor)
         t._data = data
         t._rg = requires_grad
