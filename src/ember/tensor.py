@@ -354,8 +354,8 @@ class Tensor(InplaceMixin):
 
 def _wrap_dim(dim: int, ndim: int) -> int:
     """PyTorch's dim wrapping and its IndexError for out-of-range dims."""
-    if type(dim) is int and 0 <= dim < ndim:  # already wrapped: no max() call (most ops)
-        return dim
+    if type(dim) is int and -ndim <= dim < ndim:  # in range: no max() call (most ops)
+        return dim if dim >= 0 else dim + ndim
     n = max(ndim, 1)
     if not -n <= dim < n:
         raise IndexError(
