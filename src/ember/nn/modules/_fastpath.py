@@ -54,7 +54,11 @@ def sequential_no_grad(modules, x):
             a, fresh = linear_forward(a, wd, b), True
         elif cls is Identity or cls is Dropout and (not m.training or m.p == 0):
             continue
-        elif cls is Dropout or cls is ReLU and m.inplace and not fresh:
+        elif cls is ReLU and fresh:
+            np.maximum(a, 0, out=a)  # Relu's forward, in place on our own array (exact)
+        elif cls is TanhModule:
+            a, fresh = np.tanh(a), True  # Tanh's forward, without its ctx call
+        elif cls is Dropout or cls is ReLU and m.inplace:
             break  # a random mask; or ReLU(inplace=True) on the caller's tensor
         else:
             a, fresh = _UNARY[cls](NULL_CTX, a), True
