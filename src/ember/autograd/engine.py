@@ -160,17 +160,7 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, capt
     if capture is None and not create_graph and not STATE.anomaly:
         _finish_plain(_walk_plain(roots, root_grads, retain_graph))
         return []
-    grads: dict = {}
-    leaves: dict = {}
-    for t, g in zip(roots, root_grads):
-        fn = t.grad_fn
-        if fn is None:
-            _add_leaf(leaves, t, g)
-        else:
-            grads[fn] = grads[fn] + g if fn in grads else g
-    if not retain_graph:
-        for fn in grads:
-            fn._done = True  # lets Primitive.apply notice graphs kept alive across steps
+    grads, leaves = _seed(roots, root_grads, retain_graph)
     deps = _dependencies(list(grads))
     captured = [None] * (len(capture) if capture else 0)
     ready = [n for n in grads if deps[n] == 0]
@@ -237,17 +227,7 @@ def _walk_plain(roots, root_grads, retain_graph) -> dict:
     counted (everything else has run by then) and the walk goes on counting, as it does
     from several roots. Returns the leaves' gradients (id -> [tensor, gradient]).
     """
-    grads: dict = {}
-    leaves: dict = {}
-    for t, g in zip(roots, root_grads):
-        fn = t.grad_fn
-        if fn is None:
-            _add_leaf(leaves, t, g)
-        else:
-            grads[fn] = grads[fn] + g if fn in grads else g
-    if not retain_graph:
-        for fn in grads:
-            fn._done = True
+    grads, leaves = _seed(roots, root_grads, retain_graph)
     if len(grads) == 1:
         deps, ready, pending = None, list(grads.items()), {}
     else:
@@ -342,6 +322,22 @@ def _sole_refs() -> int:
 
 
 _SOLE = _sole_refs()
+
+
+def _seed(roots, root_grads, retain_graph):
+    """The walk's starting point: root gradients by node, and roots that are leaves."""
+    grads: dict = {}
+    leaves: dict = {}
+    for t, g in zip(roots, root_grads):
+        fn = t.grad_fn
+        if fn is None:
+            _add_leaf(leaves, t, g)
+        else:
+            grads[fn] = grads[fn] + g if fn in grads else g
+    if not retain_graph:
+        for fn in grads:
+            fn._done = True  # lets Primitive.apply notice graphs kept alive across steps
+    return grads, leaves
 
 
 def _add_leaf(leaves: dict, t, g) -> None:
