@@ -1,4 +1,4 @@
-"""Inference fast path for Sequential.
+"""Inference fast path for Sequential: a cached plan of NumPy calls.
 
 Under ``no_grad`` nothing is recorded, so a chain of stock layers (Linear, ReLU, Tanh,
 Sigmoid, Identity, Dropout in eval mode) can run as back-to-back NumPy calls on one array:
@@ -8,64 +8,127 @@ path. At the first module it cannot run so (hooks, subclasses, patched forwards,
 shape mismatches, which need PyTorch's error messages), it hands the array computed so far,
 as a Tensor, to that module and calls the rest as usual: the same result, since layers run
 either way compute the same values.
+
+Which layers qualify depends only on the modules and on the input's dtype and width, so the
+decision is made once and kept as a ``_Plan`` in the Sequential: a list of steps holding the
+weight arrays themselves. A call then checks that nothing changed instead of inspecting
+every layer again (W1 inference, batch 8: 5.2 -> ~4.3 us). "Nothing changed" is: the same
+input dtype and width; ``_hooks.EPOCH`` unchanged (every hook, child, parameter or attribute
+change of any module bumps it); each layer class's ``forward`` still the stock one; each
+weight and bias still backed by the array the plan holds (``.data =``, ``.double()``).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from ... import threads as _threads
 from ...autograd.function import NULL_CTX
 from ...ops.elementwise import Relu, Sigmoid, Tanh
-from ...ops.linalg import linear_forward
+from ...ops.linalg import _mm
 from ...tensor import Tensor
+from ._hooks import EPOCH
 from .activation import ReLU, Sigmoid as SigmoidModule, Tanh as TanhModule
 from .dropout import Dropout
 from .linear import Identity, Linear
 
-_UNARY = {ReLU: Relu.forward, TanhModule: Tanh.forward, SigmoidModule: Sigmoid.forward}
 _FORWARDS = {cls: cls.forward for cls in (Linear, ReLU, TanhModule, SigmoidModule, Identity,
                                           Dropout)}
+# Step codes. Every step is (code, weight tensor, weight array, its transpose, bias tensor,
+# bias array); all but the code are None for activations.
+LINEAR, RELU_INPLACE, TANH_INPLACE, UNARY = range(4)
+_UNARY = {ReLU: Relu.forward, TanhModule: Tanh.forward, SigmoidModule: Sigmoid.forward}
 
 
-def sequential_no_grad(modules, x):
+class _Plan:
+    __slots__ = ("epoch", "dtype", "width", "steps", "classes", "tail")
+
+    def __init__(self, dtype, width: int) -> None:
+        self.epoch, self.dtype, self.width = EPOCH[0], dtype, width
+        self.steps: list = []
+        self.classes: tuple = ()
+        self.tail: tuple = ()  # the modules from the first one the plan cannot run
+
+
+def _build(seq, modules, a: np.ndarray) -> _Plan:
+    """Walk the modules once, as the uncached fast path did on every call."""
+    plan = _Plan(a.dtype, a.shape[-1])
+    dtype, width, fresh = a.dtype, a.shape[-1], False  # fresh: the array is our own
+    modules = tuple(modules)
+    classes = set()
+    for i, m in enumerate(modules):
+        cls = type(m)
+        d = m.__dict__
+        if (_FORWARDS.get(cls) is not cls.forward or d["_forward_hooks"]
+                or d["_forward_pre_hooks"] or "forward" in d):
+            plan.tail = modules[i:]
+            break
+        if cls is Linear:  # its checks; a mismatch goes to Linear's own errors
+            w, b = m.weight, m.bias
+            wd = w._data
+            if wd.dtype is not dtype or wd.ndim != 2 or width != wd.shape[1] or b is not None \
+                    and (b._data.dtype is not dtype or b._data.shape != (wd.shape[0],)):
+                plan.tail = modules[i:]
+                break
+            plan.steps.append((LINEAR, w, wd, wd.T, b, None if b is None else b._data))
+            width, fresh = wd.shape[0], True
+        elif cls is Identity or cls is Dropout and (not m.training or m.p == 0):
+            pass
+        elif cls is Dropout or cls is ReLU and m.inplace:
+            plan.tail = modules[i:]  # a random mask; or ReLU(inplace=True) on the caller's
+            break
+        elif fresh and cls is not SigmoidModule:  # in place on our own array (exact)
+            plan.steps.append((RELU_INPLACE if cls is ReLU else TANH_INPLACE,) + (None,) * 5)
+        else:
+            plan.steps.append((UNARY, _UNARY[cls]) + (None,) * 4)
+            fresh = True
+        classes.add(cls)
+    plan.classes = tuple((cls, cls.forward) for cls in classes)
+    seq.__dict__["_plan"] = plan
+    return plan
+
+
+def sequential_no_grad(seq, modules, x):
     """The chain's output Tensor, or None to call every module as usual."""
     if type(x) is not Tensor:
         return None
     a = x._data
     if type(a) is not np.ndarray or a.dtype.kind != "f" or a.ndim == 0:
         return None
-    fresh = False  # whether `a` is an array of our own (safe to reuse in place)
-    it = iter(modules)
-    for m in it:
-        cls = type(m)
-        d = m.__dict__
-        if (_FORWARDS.get(cls) is not cls.forward or d["_forward_hooks"]
-                or d["_forward_pre_hooks"] or "forward" in d):
+    plan = seq.__dict__.get("_plan")
+    if plan is None or plan.epoch != EPOCH[0] or plan.dtype is not a.dtype \
+            or plan.width != a.shape[-1]:
+        plan = _build(seq, modules, a)
+    for cls, forward in plan.classes:
+        if cls.forward is not forward:  # a class patched after the plan was made
+            plan = _build(seq, modules, a)
             break
-        if cls is Linear:  # its checks inline; a mismatch goes to Linear's own errors
-            wd = m.weight._data
-            if wd.dtype is not a.dtype or wd.ndim != 2 or a.shape[-1] != wd.shape[1]:
-                break
-            b = m.bias
-            if b is not None:
-                b = b._data
-                if b.dtype is not a.dtype or b.shape != (wd.shape[0],):
-                    break
-            a, fresh = linear_forward(a, wd, b), True
-        elif cls is Identity or cls is Dropout and (not m.training or m.p == 0):
-            continue
-        elif cls is ReLU and fresh:
-            np.maximum(a, 0, out=a)  # Relu's forward, in place on our own array (exact)
-        elif cls is TanhModule:
-            a, fresh = np.tanh(a), True  # Tanh's forward, without its ctx call
-        elif cls is Dropout or cls is ReLU and m.inplace:
-            break  # a random mask; or ReLU(inplace=True) on the caller's tensor
+    out = _run(plan, a)
+    if out is None:  # a weight was given a new array: plan again
+        out = _run(_build(seq, modules, a), a)
+    result = x if out is a else Tensor._make(out, False, None)
+    for m in plan.tail:
+        result = m(result)
+    return result
+
+
+def _run(plan: _Plan, a: np.ndarray):
+    """The steps on array ``a``; None when a weight is no longer the array the plan holds."""
+    for code, w, wd, wt, b, bd in plan.steps:
+        if code == LINEAR:  # linalg.linear_forward, inline (a call is ~0.2 us)
+            if w._data is not wd or b is not None and b._data is not bd:
+                return None
+            if a.ndim == 2 and a.shape[1] > 1 and _threads._one and a.size * wt.shape[1] \
+                    <= _threads.LARGE:
+                a = np.dot(a, wt)
+            else:
+                a = _mm(a, wt)
+            if bd is not None:
+                a += bd
+        elif code == RELU_INPLACE:
+            np.maximum(a, 0, out=a)
+        elif code == TANH_INPLACE:
+            np.tanh(a, out=a)
         else:
-            a, fresh = _UNARY[cls](NULL_CTX, a), True
-    else:
-        return Tensor._make(a, False, None) if fresh else x
-    out = Tensor._make(a, False, None) if fresh else x
-    out = m(out)
-    for m in it:
-        out = m(out)
-    return out
+            a = w(NULL_CTX, a)
+    return a

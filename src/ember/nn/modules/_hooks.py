@@ -7,6 +7,45 @@ from collections import OrderedDict
 from typing import Any, Callable
 
 
+# Bumped by every change to any module's hooks, children, parameters, buffers or plain
+# attributes. Sequential's cached inference plan (_fastpath.py) stays valid while it is
+# unchanged, so a call need not re-inspect every layer.
+EPOCH = [0]
+
+
+class HookDict(OrderedDict):
+    """A module's hook dict: an OrderedDict whose every change bumps ``EPOCH``, whether it
+    comes from ``register_*_hook``, a handle's ``remove()`` or code editing it directly."""
+
+    def __setitem__(self, key, value) -> None:
+        EPOCH[0] += 1
+        OrderedDict.__setitem__(self, key, value)
+
+    def __delitem__(self, key) -> None:
+        EPOCH[0] += 1
+        OrderedDict.__delitem__(self, key)
+
+    def pop(self, *args):
+        EPOCH[0] += 1
+        return OrderedDict.pop(self, *args)
+
+    def popitem(self, last: bool = True):
+        EPOCH[0] += 1
+        return OrderedDict.popitem(self, last)
+
+    def clear(self) -> None:
+        EPOCH[0] += 1
+        OrderedDict.clear(self)
+
+    def update(self, *args, **kwargs) -> None:
+        EPOCH[0] += 1
+        OrderedDict.update(self, *args, **kwargs)
+
+    def move_to_end(self, key, last: bool = True) -> None:
+        EPOCH[0] += 1
+        OrderedDict.move_to_end(self, key, last)
+
+
 class RemovableHandle:
     """Returned by ``register_*_hook``: ``remove()`` (or leaving a ``with`` block) unhooks.
 

@@ -10,6 +10,8 @@ lookup finds the class attribute first, exactly as in PyTorch.
 
 from __future__ import annotations
 
+from ._hooks import EPOCH
+
 _MISSING = object()
 
 
@@ -25,11 +27,13 @@ class Registry(dict):
             self[k] = v
 
     def _mirror(self, key, value) -> None:
+        EPOCH[0] += 1  # every change passes here or through _unmirror (see _hooks.EPOCH)
         owner = self._owner
         if owner is not None and not hasattr(type(owner), key):
             owner.__dict__[key] = value
 
     def _unmirror(self, key) -> None:
+        EPOCH[0] += 1
         owner = self._owner
         if owner is not None:
             owner.__dict__.pop(key, None)

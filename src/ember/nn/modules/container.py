@@ -42,10 +42,23 @@ class Sequential(Module):
             for idx, module in enumerate(args):
                 self.add_module(str(idx), module)
 
+    def __call__(self, *args, **kwargs):
+        # Module.__call__ with the inference shortcut in front: under no_grad, with no hooks
+        # and the stock forward, go straight to the cached plan (two frames fewer, ~0.3 us).
+        if not STATE.enabled and len(args) == 1 and not (
+                kwargs or GLOBAL_PRE or GLOBAL_POST or self._forward_pre_hooks
+                or self._forward_hooks) and type(self).forward is Sequential.forward:
+            out = sequential_no_grad(self, self._modules.values(), args[0])
+            if out is not None:
+                return out
+        return Module.__call__(self, *args, **kwargs)
+
+    _wrapped_call_impl = __call__
+
     def forward(self, input):
         if not STATE.enabled and not (GLOBAL_PRE or GLOBAL_POST):
             # Inference: stock layers run as plain NumPy calls (see _fastpath.py).
-            out = sequential_no_grad(self._modules.values(), input)
+            out = sequential_no_grad(self, self._modules.values(), input)
             if out is not None:
                 return out
         for module in self._modules.values():

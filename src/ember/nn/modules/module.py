@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from typing import Any, Callable, Iterator
 
 from ...tensor import Tensor
 from ..parameter import Buffer, Parameter
 from ._convert import DeviceMixin
-from ._hooks import (GLOBAL_POST, GLOBAL_PRE, RemovableHandle,  # noqa: F401
+from ._hooks import (EPOCH, GLOBAL_POST, GLOBAL_PRE, HookDict, RemovableHandle,  # noqa: F401
                      register_module_forward_hook, register_module_forward_pre_hook,
                      run_post_hooks, run_pre_hooks)
 from ._registry import Registry
+
+_HOOK_DICTS = ("_forward_hooks", "_forward_hooks_with_kwargs", "_forward_hooks_always_called",
+               "_forward_pre_hooks", "_forward_pre_hooks_with_kwargs", "_state_dict_hooks",
+               "_load_state_dict_post_hooks")
 from ._state import StateMixin, _IncompatibleKeys  # noqa: F401  (PyTorch's home for it)
 
 _REGISTRIES = ("_parameters", "_buffers", "_modules")
@@ -64,11 +67,8 @@ class Module(StateMixin, DeviceMixin):
         d["_buffers"] = Registry(self)
         d["_non_persistent_buffers_set"] = set()
         d["_modules"] = Registry(self)
-        for name in ("_forward_hooks", "_forward_hooks_with_kwargs",
-                     "_forward_hooks_always_called", "_forward_pre_hooks",
-                     "_forward_pre_hooks_with_kwargs", "_state_dict_hooks",
-                     "_load_state_dict_post_hooks"):
-            d[name] = OrderedDict()
+        for name in _HOOK_DICTS:
+            d[name] = HookDict()
 
     # ---- calling ----------------------------------------------------------------------
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
@@ -124,6 +124,7 @@ class Module(StateMixin, DeviceMixin):
 
     # ---- attribute registration -------------------------------------------------------
     def __setattr__(self, name: str, value: Any) -> None:
+        EPOCH[0] += 1  # see _hooks.EPOCH
         d = self.__dict__
         if isinstance(value, Parameter):
             if "_parameters" not in d:
@@ -180,6 +181,7 @@ class Module(StateMixin, DeviceMixin):
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
     def __delattr__(self, name: str) -> None:
+        EPOCH[0] += 1
         d = self.__dict__
         for reg in _REGISTRIES:
             if name in d.get(reg, ()):
@@ -245,17 +247,17 @@ class Module(StateMixin, DeviceMixin):
 
     # ---- pickling / copying -----------------------------------------------------------
     def __getstate__(self) -> dict:
-        return self.__dict__.copy()
+        state = self.__dict__.copy()
+        state.pop("_plan", None)  # Sequential's inference cache: rebuilt on first use
+        return state
 
     def __setstate__(self, state: dict) -> None:
         d = self.__dict__
         d.update(state)
         for reg in _REGISTRIES:
             d[reg] = Registry(self, list(state.get(reg, {}).items()))
-        for name in ("_forward_hooks_with_kwargs", "_forward_hooks_always_called",
-                     "_forward_pre_hooks_with_kwargs", "_state_dict_hooks",
-                     "_load_state_dict_post_hooks"):
-            d.setdefault(name, OrderedDict())
+        for name in _HOOK_DICTS:  # HookDicts even from a pickle that held plain dicts
+            d[name] = HookDict(d.get(name) or ())
         d.setdefault("_non_persistent_buffers_set", set())
 
     # ---- traversal --------------------------------------------------------------------

@@ -1,0 +1,158 @@
+"""Sequential's cached inference plan (nn/modules/_fastpath.py): every change a user can make
+after the first no_grad call must be seen by the next one. Each case compares the fast path
+with the layer-by-layer path (which never uses the plan) and with real PyTorch doing the same
+thing to the same model."""
+
+from __future__ import annotations
+
+import copy
+import pickle
+
+import numpy as np
+import pytest
+import torch
+
+import ember
+from nn_testutil import copy_weights, np_of
+
+RNG = np.random.default_rng(11)
+X = RNG.standard_normal((5, 3)).astype(np.float32)
+
+
+def _models():
+    e = ember.nn.Sequential(ember.nn.Linear(3, 8), ember.nn.ReLU(), ember.nn.Linear(8, 8),
+                            ember.nn.Tanh(), ember.nn.Dropout(0.5), ember.nn.Linear(8, 2))
+    t = torch.nn.Sequential(torch.nn.Linear(3, 8), torch.nn.ReLU(), torch.nn.Linear(8, 8),
+                            torch.nn.Tanh(), torch.nn.Dropout(0.5), torch.nn.Linear(8, 2))
+    copy_weights(e, t)
+    return e.eval(), t.eval()
+
+
+def _layer_by_layer(seq, x):
+    for m in seq:
+        x = m(x)
+    return x
+
+
+def _check(e, t, x=X):
+    """Fast path == layer-by-layer bit for bit, and == PyTorch to float32 rounding."""
+    with ember.no_grad(), torch.no_grad():
+        fast = e(ember.tensor(x))
+        slow = _layer_by_layer(e, ember.tensor(x))
+        ref = t(torch.tensor(x))
+    assert np.array_equal(np_of(fast), np_of(slow))
+    np.testing.assert_allclose(np_of(fast), ref.numpy(), rtol=1e-5, atol=1e-6)
+    return np_of(fast)
+
+
+def _hook(model):
+    model[3].register_forward_hook(lambda m, a, out: out * 3)
+
+
+def _pre_hook_then_remove(model):
+    model[0].register_forward_pre_hook(lambda m, a: (a[0] * 2,)).remove()
+
+
+def _new_weight_data(model):
+    model[2].weight.data = model[2].weight.data * 0.5
+
+
+def _in_place_weight(model):
+    with type(model[0].weight).__module__.startswith("torch") and torch.no_grad() \
+            or ember.no_grad():
+        model[0].weight.mul_(-1.0)
+
+
+def _replace_child(model):
+    model[1] = type(model[3])()  # ReLU -> Tanh
+
+
+def _append(model):
+    model.append(type(model[3])())
+
+
+def _train_mode(model):
+    model.train()  # Dropout now drops: compared on its mask-free statistics below
+
+
+def _patch_instance_forward(model):
+    model[3].forward = lambda x: x * 0.25
+
+
+def _replace_parameter(model):
+    p = type(model[5].bias)
+    model[5].bias = p(model[5].bias.detach() + 1.0)
+
+
+CHANGES = [_hook, _pre_hook_then_remove, _new_weight_data, _in_place_weight, _replace_child,
+           _append, _patch_instance_forward, _replace_parameter]
+
+
+@pytest.mark.parametrize("change", CHANGES, ids=lambda f: f.__name__)
+def test_a_change_after_the_first_call_is_seen(change):
+    e, t = _models()
+    before = _check(e, t)
+    change(e)
+    change(t)
+    after = _check(e, t)
+    assert not np.array_equal(before, after) or change is _pre_hook_then_remove
+
+
+def test_switching_to_train_mode_runs_dropout():
+    e, _ = _models()
+    x = ember.tensor(np.ones((2000, 3), np.float32))
+    with ember.no_grad():
+        e(x)
+        e[4].p = 1.0  # every activation dropped: the last Linear sees zeros
+        e.train()
+        out = e(x)
+    assert np.allclose(np_of(out), np_of(e[5].bias))
+
+
+def test_patching_the_class_forward_is_seen():
+    e, _ = _models()
+    with ember.no_grad():
+        e(ember.tensor(X))
+        original = ember.nn.Tanh.forward
+        ember.nn.Tanh.forward = lambda self, x: x * 0 + 7
+        try:
+            out = e(ember.tensor(X))
+            slow = _layer_by_layer(e, ember.tensor(X))
+        finally:
+            ember.nn.Tanh.forward = original
+    assert np.array_equal(np_of(out), np_of(slow))
+    h = ember.tensor(np.full((5, 8), 7, np.float32))
+    assert np.allclose(np_of(out), np_of(e[5](h)))
+
+
+def test_another_dtype_or_width_gets_its_own_plan_and_errors_stay_pytorchs():
+    e, t = _models()
+    _check(e, t)
+    e64, t64 = e.double(), t.double()
+    _check(e64, t64, X.astype(np.float64))
+    with ember.no_grad(), pytest.raises(RuntimeError, match="mat1 and mat2 shapes cannot"):
+        e64(ember.ones(2, 4, dtype=ember.float64))
+    with ember.no_grad(), pytest.raises(RuntimeError, match="same dtype"):
+        e64(ember.ones(2, 3))
+
+
+def test_direct_edit_of_a_hook_dict_is_seen():
+    e, t = _models()
+    _check(e, t)
+    e[1]._forward_hooks[12345] = lambda m, a, out: out + 1
+    t[1]._forward_hooks[12345] = lambda m, a, out: out + 1
+    _check(e, t)
+
+
+def test_copies_and_pickles_carry_no_stale_plan():
+    e, _ = _models()
+    with ember.no_grad():
+        e(ember.tensor(X))
+        twin = copy.deepcopy(e)
+        thawed = pickle.loads(pickle.dumps(e))
+        e[0].weight.mul_(2.0)  # changes the original only
+        for other in (twin, thawed):
+            assert "_plan" not in vars(other) or vars(other)["_plan"] is not vars(e)["_plan"]
+            out = other(ember.tensor(X))
+            assert np.array_equal(np_of(out), np_of(_layer_by_layer(other, ember.tensor(X))))
+            assert not np.array_equal(np_of(out), np_of(e(ember.tensor(X))))
