@@ -11,6 +11,7 @@ from . import dtypes as D
 from . import ops
 from .autograd.grad_mode import STATE
 from .ops.elementwise import Cast
+from .ops.power import PowScalar
 from .tensor import Tensor
 
 
@@ -207,20 +208,23 @@ def _not_implemented_guard(fn):
     return op
 
 
-def _operator(fn, ufunc, reflected=False):
+def _operator(fn, ufunc, prim, reflected=False):
     """``self <op> other`` (or ``other <op> self``) through ``fn``, without a wrapper layer.
 
-    Two float tensors of one dtype that record nothing take a shortcut: the NumPy ufunc and
-    a bare Tensor, what ``fn`` would do after its checks (``x + y`` on 64x32: 0.8 us against
-    1.7 us). A NumPy error (shapes that don't broadcast) goes the long way for PyTorch's
-    message.
+    Two float tensors of one dtype take a shortcut past ``fn``'s promotion and checks, which
+    have nothing to do for them: recording, straight to the primitive ``fn`` would call (two
+    frames fewer, ~0.2 us); recording nothing, the NumPy ufunc and a bare Tensor (``x + y``
+    on 64x32: 0.8 us against 1.7 us). A NumPy error (shapes that don't broadcast) goes the
+    long way for PyTorch's message.
     """
     def op(self, other):
-        if type(other) is Tensor and not (self._rg or other._rg):
+        if type(other) is Tensor:
             a = self._data
             b = other._data
             dt = a.dtype
             if dt is b.dtype and dt.kind == "f":
+                if self._rg or other._rg:
+                    return prim.apply(other, self) if reflected else prim.apply(self, other)
                 try:
                     out = ufunc(b, a) if reflected else ufunc(a, b)
                 except ValueError:
@@ -239,6 +243,8 @@ def _operator(fn, ufunc, reflected=False):
 
 
 def _pow(self, exponent):
+    if (type(exponent) is int or type(exponent) is float) and self._data.dtype.kind == "f":
+        return PowScalar.apply(self, exponent)  # ops.pow's first case, a call less (x ** 2)
     if isinstance(exponent, _OPERANDS):  # the guard of the other operators, one call less
         return ops.pow(self, exponent)
     return NotImplemented
@@ -247,11 +253,13 @@ def _pow(self, exponent):
 def _setup() -> None:
     T = Tensor
     g = _not_implemented_guard
-    T.__add__, T.__radd__ = _operator(ops.add, np.add), _operator(ops.add, np.add, True)
-    T.__sub__, T.__rsub__ = _operator(ops.sub, np.subtract), \
-        _operator(ops.sub, np.subtract, True)
-    T.__mul__ = _operator(ops.mul, np.multiply)
-    T.__rmul__ = _operator(ops.mul, np.multiply, True)
+    A = ops.arithmetic
+    T.__add__ = _operator(ops.add, np.add, A.Add)
+    T.__radd__ = _operator(ops.add, np.add, A.Add, True)
+    T.__sub__ = _operator(ops.sub, np.subtract, A.Sub)
+    T.__rsub__ = _operator(ops.sub, np.subtract, A.Sub, True)
+    T.__mul__ = _operator(ops.mul, np.multiply, A.Mul)
+    T.__rmul__ = _operator(ops.mul, np.multiply, A.Mul, True)
     T.__truediv__ = g(ops.div)
     T.__rtruediv__ = g(lambda s, o: ops.arithmetic.rdiv(s, o))
     T.__floordiv__ = g(ops.floor_divide)

@@ -39,8 +39,9 @@ class Tensor(InplaceMixin):
 
     @staticmethod
     def _make(data, requires_grad: bool, grad_fn) -> "Tensor":
-        """The fast internal constructor every op result goes through. (Primitive.apply and
-        _methods._operator set these same slots inline: a new slot goes there too.)"""
+        """The fast internal constructor every op result goes through. (Primitive.apply,
+        _methods._operator and engine._finish_plain set these same slots inline: a new slot
+        goes there too.)"""
         t = _new(Tensor)
         t._data = data
         t._rg = requires_grad
@@ -294,7 +295,10 @@ class Tensor(InplaceMixin):
                     seed = _ONE[d.dtype] = d.dtype.type(1)
             else:
                 seed = np.ones(d.shape, d.dtype)
-            _engine.run_backward((self,), (seed,), bool(retain_graph), False)
+            if _function.STATE.anomaly:
+                _engine.run_backward((self,), (seed,), bool(retain_graph), False)
+            else:
+                _engine.backward_plain(self.grad_fn, seed, bool(retain_graph))
             return
         from .autograd import backward
 

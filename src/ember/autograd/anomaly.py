@@ -11,6 +11,7 @@ import os
 
 import numpy as np
 
+from . import function as _function
 from .grad_mode import STATE
 
 _EMBER_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -69,6 +70,8 @@ def check_backward(node, grads) -> None:
 
 
 def set_detect_anomaly(mode: bool, check_nan: bool = True) -> None:
+    if mode:
+        _function.ANOMALY_EVER = True  # from now on every op reads the per-thread flag
     STATE.anomaly = bool(mode)
     STATE.anomaly_check_nan = bool(check_nan)
 

@@ -16,6 +16,8 @@ from . import function as F
 from .function import SECOND_BACKWARD, Node, _FREED
 from .grad_mode import STATE, enable_grad, no_grad
 
+_new = object.__new__
+
 
 def sum_to_shape(g, shape):
     """Undo broadcasting: sum ``g`` over the axes that broadcasting added or stretched."""
@@ -229,10 +231,26 @@ def _walk_plain(roots, root_grads, retain_graph) -> dict:
     """
     grads, leaves = _seed(roots, root_grads, retain_graph)
     if len(grads) == 1:
-        deps, ready, pending = None, list(grads.items()), {}
-    else:
-        deps = _dependencies(list(grads))
-        ready, pending = [(n, grads.pop(n)) for n in list(grads) if deps[n] == 0], None
+        return _walk_plain_from(list(grads.items()), leaves, retain_graph)
+    deps = _dependencies(list(grads))
+    ready = [(n, grads.pop(n)) for n in list(grads) if deps[n] == 0]
+    return _walk_plain_from(ready, leaves, retain_graph, deps, grads)
+
+
+def backward_plain(root, seed, retain_graph: bool) -> None:
+    """``run_backward`` from one non-leaf root in the common case (loss.backward()), without
+    the generality of ``_seed``: the usual call, entered with two frames fewer."""
+    if not retain_graph:
+        root._done = True
+    _finish_plain(_walk_plain_from([(root, seed)], {}, retain_graph))
+
+
+def _walk_plain_from(ready, leaves, retain_graph, deps=None, grads=None) -> dict:
+    """The loop of ``_walk_plain``: ``ready`` holds (node, gradient) pairs; ``deps`` is None
+    when counting starts lazily (a single root)."""
+    pending = {} if deps is None else None
+    if grads is None:
+        grads = {}
     while True:
         while ready:
             node, g = ready.pop()
@@ -301,7 +319,7 @@ def _finish_plain(leaves: dict) -> None:
     (its reference count is that of the entry here, which ``_SOLE`` measures; a view or
     any other holder adds one). The walk's frame has returned, so none of its locals count.
     Other arrays are copied (``_own``); this saves a copy per parameter and step."""
-    make = F.Tensor._make
+    T = F.Tensor
     for t, g in leaves.values():
         if t._hooks:
             g = _leaf_hooks(t, g, False)
@@ -309,7 +327,11 @@ def _finish_plain(leaves: dict) -> None:
             if type(g) is np.ndarray and (g.base is not None or _refs(g) > _SOLE
                                           or not g.flags.writeable):
                 g = g.copy()
-            t.grad = make(g, False, None)
+            grad = _new(T)  # Tensor._make inline: one call less per parameter
+            grad._data = g
+            grad._rg = False
+            grad.grad_fn = grad.grad = grad._vc = grad._base = grad._hooks = None
+            t.grad = grad
         else:
             t.grad._ensure_array().__iadd__(g)  # in place, as PyTorch outside create_graph
 
