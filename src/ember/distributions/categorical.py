@@ -8,11 +8,16 @@ from .. import ops
 from ..random import _rng
 from ..tensor import Tensor
 from . import constraints
+from ._fused import CatEntropy, NormLogits, PickLast
 from .distribution import Distribution
 
 
 def _nan(shape, ref):
     return Tensor._make(np.full(tuple(shape), np.nan, dtype=ref._data.dtype), False, None)
+
+
+def _in_range(idx, n):
+    return idx.min() >= 0 and idx.max() < n
 
 
 def _finfo(t):
@@ -22,6 +27,7 @@ def _finfo(t):
 class Categorical(Distribution):
     arg_constraints = {"probs": constraints.simplex, "logits": constraints.real}
     has_enumerate_support = True
+    _fused = False  # True when built from floating-point logits (entropy is then one node)
 
     def __init__(self, probs=None, logits=None, validate_args=None):
         if (probs is None) == (logits is None):
@@ -34,8 +40,12 @@ class Categorical(Distribution):
         else:
             if logits.dim() < 1:
                 raise ValueError("`logits` parameter must be at least one-dimensional.")
-            # Normalise so that logsumexp(logits) == 0; rows of -inf stay masked.
-            self.logits = logits - ops.logsumexp(logits, dim=-1, keepdim=True)
+            # Normalise so that logsumexp(logits) == 0 (a row of -inf gives nan, as in PyTorch).
+            self._fused = logits._data.dtype.kind == "f"
+            if self._fused:
+                self.logits = NormLogits.apply(logits)
+            else:
+                self.logits = logits - ops.logsumexp(logits, dim=-1, keepdim=True)
             param = self.logits
         self._param = param
         self._num_events = param.shape[-1]
@@ -86,6 +96,11 @@ class Categorical(Distribution):
     def log_prob(self, value):
         if self._validate_args:
             self._validate_sample(value)
+        idx = value._data
+        if (idx.shape == self._batch_shape and idx.dtype.kind in "iu" and idx.size
+                and (self._validate_args or _in_range(idx, self._num_events))):
+            # The common case, one node: pick each row's entry (indices already checked).
+            return PickLast.apply(self.logits, np.asarray(idx))
         v = value.long().unsqueeze(-1)
         shape = np.broadcast_shapes(v.shape, self.logits.shape)
         v = v.expand(shape[:-1] + (1,))
@@ -93,6 +108,8 @@ class Categorical(Distribution):
         return logits.gather(-1, v).squeeze(-1)
 
     def entropy(self):
+        if self._fused:  # built from float logits: probs = softmax(logits), one fused node
+            return CatEntropy.apply(self._param)
         # Clamp -inf logits to the most negative finite float: their p log p is then 0, not nan.
         logits = ops.clamp(self.logits, min=float(_finfo(self.logits).min))
         return -(logits * self.probs).sum(-1)

@@ -56,7 +56,10 @@ class _IntegerInterval(Constraint):
         self.lower_bound, self.upper_bound = lower_bound, upper_bound
 
     def check(self, v):
-        return (v % 1 == 0) & (v >= self.lower_bound) & (v <= self.upper_bound)
+        ok = (v >= self.lower_bound) & (v <= self.upper_bound)
+        if getattr(v, "dtype", None) is not None and v.dtype.kind in "iu":
+            return ok  # integers are whole numbers: skip the remainder
+        return ok & (v % 1 == 0)
 
     def __repr__(self):
         return f"IntegerInterval(lower_bound={self.lower_bound}, upper_bound={self.upper_bound})"

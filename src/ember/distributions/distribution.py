@@ -52,6 +52,7 @@ class Distribution:
     def _validate_sample(self, value) -> None:
         if not isinstance(value, Tensor):
             raise ValueError("The value argument to log_prob must be a Tensor")
+        self._check_value_shape(value.shape)
         support = self.support
         ok = np.asarray(support.check(np.asarray(value._data)))
         if not ok.all():
@@ -59,6 +60,20 @@ class Distribution:
                 f"Expected value argument ({_tensor_desc(value)}) to be within the support "
                 f"({support!r}) of the distribution {self!r}, but found invalid values:\n"
                 f"{value}")
+
+    def _check_value_shape(self, shape) -> None:
+        """PyTorch's checks: value ends with event_shape and broadcasts with the rest."""
+        event = self._event_shape
+        expected = self._batch_shape + event
+        if shape == expected:
+            return
+        if shape[len(shape) - len(event):] != event:
+            raise ValueError(f"The right-most size of value must match event_shape: "
+                             f"{Size(shape)!r} vs {event!r}.")
+        for i, j in zip(reversed(shape), reversed(expected)):
+            if i != 1 and j != 1 and i != j:
+                raise ValueError(f"Value is not broadcastable with batch_shape+event_shape: "
+                                 f"{Size(shape)!r} vs {Size(expected)!r}.")
 
     @property
     def batch_shape(self) -> Size:

@@ -14,6 +14,7 @@ import numpy as np
 from ...tensor import Tensor
 
 _Tensors = Tensor | Iterable[Tensor]
+_BLAS = (np.dtype(np.float32), np.dtype(np.float64))  # np.dot's fast real dtypes
 
 
 def _as_list(tensors: _Tensors) -> list:
@@ -21,7 +22,10 @@ def _as_list(tensors: _Tensors) -> list:
 
 
 def _vector_norm(a: np.ndarray, p: float):
-    """||a||_p of the flattened array, in a's dtype (p may be inf, -inf or 0)."""
+    """||a||_p of the flattened array, in a's dtype (p may be inf, -inf or 0). Half
+    precision is accumulated in float32, as PyTorch does, so squares do not overflow."""
+    if a.dtype.kind == "f" and a.dtype.itemsize < 4:
+        return _vector_norm(a.astype(np.float32), p).astype(a.dtype)
     a = np.abs(a.reshape(-1))
     if p == math.inf:
         return a.max() if a.size else a.dtype.type(0)
@@ -36,6 +40,17 @@ def _vector_norm(a: np.ndarray, p: float):
     return (a ** p).sum() ** (1.0 / p)
 
 
+def _norms_2(arrays: list):
+    """Each array's 2-norm as one array (None unless all are float32/float64 ndarrays):
+    sqrt(a . a) is one BLAS call per array (vdot flattens), the general path's value."""
+    sq = []
+    for a in arrays:
+        if type(a) is not np.ndarray or a.dtype not in _BLAS:
+            return None
+        sq.append(np.vdot(a, a))
+    return np.sqrt(np.array(sq))
+
+
 def get_total_norm(tensors: _Tensors, norm_type: float = 2.0, error_if_nonfinite: bool = False,
                    foreach: bool | None = None) -> Tensor:
     """The p-norm of all ``tensors`` together (the norm of their individual norms)."""
@@ -43,7 +58,10 @@ def get_total_norm(tensors: _Tensors, norm_type: float = 2.0, error_if_nonfinite
     norm_type = float(norm_type)
     if not tensors:
         return Tensor._make(np.array(0.0, dtype=np.float32), False, None)
-    norms = np.stack([_vector_norm(np.asarray(t._data), norm_type) for t in tensors])
+    arrays = [t._data for t in tensors]
+    norms = _norms_2(arrays) if norm_type == 2.0 else None
+    if norms is None:
+        norms = np.stack([_vector_norm(np.asarray(a), norm_type) for a in arrays])
     total = np.asarray(_vector_norm(norms, norm_type))
     if error_if_nonfinite and not np.isfinite(total):
         raise RuntimeError(
@@ -53,28 +71,42 @@ def get_total_norm(tensors: _Tensors, norm_type: float = 2.0, error_if_nonfinite
     return Tensor._make(total, False, None)
 
 
+def _scale(grads: list, coef: np.ndarray) -> None:
+    """Multiply every gradient in place by min(1, max_norm / (total + 1e-6)), PyTorch's
+    clip coefficient, and bump its version as an in-place op does."""
+    coefs = {}
+    for g in grads:
+        arr = g._ensure_array()
+        c = coefs.get(arr.dtype)
+        if c is None:  # half precision is scaled in float32 (a tiny coef is subnormal in f16)
+            c = coefs[arr.dtype] = coef.astype(arr.dtype if arr.dtype.itemsize >= 4
+                                               else np.float32)
+        if c != 1:  # x * 1 == x for every float: skip the multiply, not the version bump
+            np.multiply(arr, c, out=arr, casting="unsafe")
+        g._bump()
+
+
+def _coef(max_norm: float, total_norm) -> np.ndarray:
+    total = np.asarray(total_norm._data if isinstance(total_norm, Tensor) else total_norm)
+    return np.minimum(max_norm / (total + 1e-6), 1.0)
+
+
 def clip_grads_with_norm_(parameters: _Tensors, max_norm: float, total_norm: Tensor,
                           foreach: bool | None = None) -> None:
     """Scale every gradient by min(1, max_norm / (total_norm + 1e-6))."""
     grads = [p.grad for p in _as_list(parameters) if p.grad is not None]
-    if not grads:
-        return
-    total = np.asarray(total_norm._data if isinstance(total_norm, Tensor) else total_norm)
-    coef = np.minimum(max_norm / (total + 1e-6), 1.0)
-    for g in grads:
-        arr = g._ensure_array()
-        arr *= coef.astype(arr.dtype)
-        g._bump()
+    if grads:
+        _scale(grads, _coef(max_norm, total_norm))
 
 
 def clip_grad_norm_(parameters: _Tensors, max_norm: float, norm_type: float = 2.0,
                     error_if_nonfinite: bool = False, foreach: bool | None = None) -> Tensor:
     """Scale gradients so their total ``norm_type``-norm is at most ``max_norm``; return the
     total norm from before clipping."""
-    parameters = _as_list(parameters)
-    grads = [p.grad for p in parameters if p.grad is not None]
+    grads = [p.grad for p in _as_list(parameters) if p.grad is not None]
     total = get_total_norm(grads, norm_type, error_if_nonfinite, foreach)
-    clip_grads_with_norm_(parameters, max_norm, total, foreach)
+    if grads:
+        _scale(grads, _coef(max_norm, total))
     return total
 
 
