@@ -74,39 +74,50 @@ class PickLast(Primitive):
         return np.where(hit, np.expand_dims(g, -1), 0.0), None
 
 
-def _probs_and_clamped(lg, lowest):
-    """softmax(l) (as exp(l) / sum(exp(l)): l is normalised, so nothing overflows) and
-    clamp(l, min=lowest), lowest = finfo.min turning -inf into a finite float."""
-    e = np.exp(lg)
-    return e / _rowsum(e), np.maximum(lg, lowest)
+_LOWEST = {}  # dtype -> finfo(dtype).min (np.finfo costs a microsecond per call)
+
+
+def _lowest(dtype):
+    v = _LOWEST.get(dtype)
+    if v is None:
+        v = _LOWEST[dtype] = np.finfo(dtype).min
+    return v
 
 
 class CatEntropy(Primitive):
-    """H = -sum(softmax(l) * clamp(l, min=finfo.min)) over the last dim, for normalised l.
+    """H = -sum(softmax(l) * clamp(l, min=finfo.min)) over the last dim, for normalised l
+    (logsumexp(l) = 0, so softmax(l) is exp(l) to rounding, which the values use).
 
     With p = softmax(l), c = clamp(l): dH/dl = -p * (1[l >= finfo.min] + c + H), and p = 0
     wherever l = -inf, so the indicator is 1 wherever it matters: dL/dl = -g p (1 + c + H).
-    Where l = -inf, p and dp/dl are 0, so any finite c there gives the same first and second
-    derivatives; for create_graph c is 0 there, not finfo.min, whose product with the
-    gradients overflows to inf and then to nan (which PyTorch's composite gives).
+    First order uses -p (1 + c + H), kept from forward (a constant, like a mask); create_graph
+    recomputes it from l as differentiable ops, with p = exp(l) / sum(exp(l)) (softmax, also
+    off the normalised set) and c = 0 where l = -inf: p and dp/dl are 0 there, so any finite c
+    gives the same derivatives, and finfo.min would overflow to inf and then nan (which
+    PyTorch's composite gives in its second derivatives).
     """
 
     node_name = "NegBackward0"
 
     @staticmethod
     def forward(ctx, lg):
-        ctx.lowest = lowest = np.finfo(lg.dtype).min
-        p, c = _probs_and_clamped(lg, lowest)
-        h = -_rowsum(p * c)[..., 0]
+        p = np.exp(lg)
+        c = np.maximum(lg, _lowest(lg.dtype))
+        h = _rowsum(p * c)[..., 0]
+        np.negative(h, out=h)
         ctx.save_for_backward(lg, h)
+        if ctx.needs_input_grad:  # dH/dl = -p (1 + c + H), built in place in c
+            np.subtract(-1, c, out=c)
+            c -= h[..., None]
+            c *= p
+            ctx.dh = c
         return h
 
     @staticmethod
     def backward(ctx, g):
         lg, h = ctx.saved_tensors
         if type(lg) is np.ndarray:
-            p, c = _probs_and_clamped(lg, ctx.lowest)
-        else:  # create_graph: Tensors
-            e = np.exp(lg)
-            p, c = e / _rowsum(e), np.where(lg == -np.inf, 0.0, lg)
+            return (g[..., None] * ctx.dh,)
+        e = np.exp(lg)  # create_graph: the same formula as differentiable Tensor ops
+        p, c = e / _rowsum(e), np.where(lg == -np.inf, 0.0, lg)
         return (np.expand_dims(-g, -1) * p * (1.0 + c + np.expand_dims(h, -1)),)
