@@ -27,6 +27,7 @@ class Contender:
     error: str | None = None        # why this contender is n/a
     note: str | None = None         # e.g. a first-loss mismatch
     first: Any = None               # result of the first call (checked before timing)
+    settle: float = 0.001           # seconds to sleep after each of its timed blocks
     calls: int = 1                  # calls per timed block
     est: float = 0.0                # seconds per call, from the warm-up
     times: list[float] = field(default_factory=list)
@@ -112,4 +113,4 @@ def interleave(contenders: list[Contender], budget_s: float, rounds: int,
     for _ in range(rounds):
         for c in contenders:
             time_block(c)
-            time.sleep(0.001)   # let OpenMP spinners of the previous contender go idle
+            time.sleep(c.settle)   # let this contender's BLAS/OpenMP spinners go idle

@@ -156,3 +156,65 @@ def test_copies_and_pickles_carry_no_stale_plan():
             out = other(ember.tensor(X))
             assert np.array_equal(np_of(out), np_of(_layer_by_layer(other, ember.tensor(X))))
             assert not np.array_equal(np_of(out), np_of(e(ember.tensor(X))))
+
+
+# ---- the same plan with grad on: each layer's primitive applied directly ----------------
+def _graph_names(t):
+    """The names of the nodes on the input's path, output first. (PyTorch's TBackward0 for
+    weight.t() inside F.linear, an edge into the parameter, is not on it.)"""
+    names, node = [], t.grad_fn
+    while node is not None:
+        names.append(node.name())
+        nxt = [f for f, _ in node.next_functions if f is not None and f.name() not in
+               ("torch::autograd::AccumulateGrad", "TBackward0")]
+        node = nxt[0] if nxt else None
+    return names
+
+
+@pytest.mark.parametrize("layers", [
+    "Linear(3, 8), ReLU(), Linear(8, 8), Tanh(), Dropout(0.5), Linear(8, 2)",
+    "Linear(3, 8, bias=False), Sigmoid(), Identity(), Linear(8, 2)",
+    "ReLU(), Linear(3, 2), ReLU(inplace=True), Linear(2, 2)",
+])
+def test_recorded_chain_is_pytorchs_graph_and_gradients(layers):
+    e = eval(f"Sequential({layers})", vars(ember.nn)).eval()
+    t = eval(f"Sequential({layers})", vars(torch.nn)).eval()
+    copy_weights(e, t)
+    xe = ember.tensor(X, requires_grad=True)
+    xt = torch.tensor(X, requires_grad=True)
+    out_e, out_t = e(xe), t(xt)
+    assert _graph_names(out_e) == _graph_names(out_t)
+    np.testing.assert_allclose(np_of(out_e), out_t.detach().numpy(), rtol=1e-5, atol=1e-6)
+    (out_e ** 2).sum().backward()
+    (out_t ** 2).sum().backward()
+    np.testing.assert_allclose(np_of(xe.grad), xt.grad.numpy(), rtol=1e-4, atol=1e-6)
+    for pe, pt in zip(e.parameters(), t.parameters()):
+        np.testing.assert_allclose(np_of(pe.grad), pt.grad.numpy(), rtol=1e-4, atol=1e-6)
+
+
+def test_recorded_chain_sees_hooks_and_supports_higher_order():
+    e, t = _models()
+    xe = ember.tensor(X, requires_grad=True)
+    xt = torch.tensor(X, requires_grad=True)
+    e(xe)  # the plan exists now
+    for m in (e, t):
+        m[2].register_forward_hook(lambda mod, a, out: out * 2)
+    out_e, out_t = e(xe), t(xt)
+    np.testing.assert_allclose(np_of(out_e), out_t.detach().numpy(), rtol=1e-5, atol=1e-6)
+    (ge,) = ember.autograd.grad(out_e.sum(), xe, create_graph=True)
+    (gt,) = torch.autograd.grad(out_t.sum(), xt, create_graph=True)
+    (gge,) = ember.autograd.grad((ge ** 2).sum(), xe)
+    (ggt,) = torch.autograd.grad((gt ** 2).sum(), xt)
+    np.testing.assert_allclose(np_of(gge), ggt.numpy(), rtol=1e-4, atol=1e-6)
+
+
+def test_non_matrix_inputs_take_the_layer_by_layer_path():
+    e, t = _models()
+    for shape in [(3,), (2, 5, 3)]:
+        x = RNG.standard_normal(shape).astype(np.float32)
+        out_e = e(ember.tensor(x, requires_grad=True))
+        out_t = t(torch.tensor(x, requires_grad=True))
+        slow = _layer_by_layer(e, ember.tensor(x, requires_grad=True))
+        assert _graph_names(out_e) == _graph_names(slow)
+        assert np.array_equal(np_of(out_e), np_of(slow))
+        np.testing.assert_allclose(np_of(out_e), out_t.detach().numpy(), rtol=1e-5, atol=1e-6)

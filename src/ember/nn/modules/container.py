@@ -10,7 +10,7 @@ from typing import Iterator
 
 from ...autograd.grad_mode import STATE
 from ..parameter import Parameter
-from ._fastpath import sequential_no_grad
+from ._fastpath import sequential_grad, sequential_no_grad
 from ._hooks import GLOBAL_POST, GLOBAL_PRE
 from .module import Module, _addindent
 
@@ -43,12 +43,14 @@ class Sequential(Module):
                 self.add_module(str(idx), module)
 
     def __call__(self, *args, **kwargs):
-        # Module.__call__ with the inference shortcut in front: under no_grad, with no hooks
-        # and the stock forward, go straight to the cached plan (two frames fewer, ~0.3 us).
-        if not STATE.enabled and len(args) == 1 and not (
+        # Module.__call__ with a shortcut in front: with no hooks and the stock forward, go
+        # straight to the cached plan (_fastpath.py; two frames fewer, ~0.3 us, and none
+        # per layer).
+        if len(args) == 1 and not (
                 kwargs or GLOBAL_PRE or GLOBAL_POST or self._forward_pre_hooks
                 or self._forward_hooks) and type(self).forward is Sequential.forward:
-            out = sequential_no_grad(self, self._modules.values(), args[0])
+            run = sequential_grad if STATE.enabled else sequential_no_grad
+            out = run(self, self._modules.values(), args[0])
             if out is not None:
                 return out
         return Module.__call__(self, *args, **kwargs)
