@@ -9,12 +9,12 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd.function import Primitive
-from ..ops.softmax import _max, _sum
+from ..ops.softmax import _bmax, _bsum, _sum
 
 
 def _rowsum(x):
-    """x.sum(-1, keepdims=True), by columns for a short last dim (ops.softmax._sum)."""
-    return _sum(x, np.ndim(x) - 1)
+    """The sum over the last dim, broadcastable against x (ops.softmax._bsum)."""
+    return _bsum(x, np.ndim(x) - 1)
 
 
 class NormLogits(Primitive):
@@ -31,7 +31,7 @@ class NormLogits(Primitive):
         if x.size == 0:
             y = np.array(x, copy=True)
         else:
-            m = _max(x, x.ndim - 1)
+            m = _bmax(x, x.ndim - 1)
             if not np.isfinite(m).all():
                 m = np.where(np.isinf(m), m.dtype.type(0), m)
             lse = np.log(_rowsum(np.exp(x - m)))
@@ -85,39 +85,52 @@ def _lowest(dtype):
 
 
 class CatEntropy(Primitive):
-    """H = -sum(softmax(l) * clamp(l, min=finfo.min)) over the last dim, for normalised l
-    (logsumexp(l) = 0, so softmax(l) is exp(l) to rounding, which the values use).
+    """H = -sum(p * c) over the last dim, for normalised l, with p = softmax(l) and
+    c = clamp(l, min=finfo.min) (a -inf logit contributes 0 * finfo.min = 0).
 
-    With p = softmax(l), c = clamp(l): dH/dl = -p * (1[l >= finfo.min] + c + H), and p = 0
-    wherever l = -inf, so the indicator is 1 wherever it matters: dL/dl = -g p (1 + c + H).
-    First order uses -p (1 + c + H), kept from forward (a constant, like a mask); create_graph
-    recomputes it from l as differentiable ops, with p = exp(l) / sum(exp(l)) (softmax, also
-    off the normalised set) and c = 0 where l = -inf: p and dp/dl are 0 there, so any finite c
-    gives the same derivatives, and finfo.min would overflow to inf and then nan (which
-    PyTorch's composite gives in its second derivatives).
+    p is computed as exp(l) / sum(exp(l)) (no overflow: logsumexp(l) = 0), not as exp(l):
+    with large logits l carries the rounding of x - logsumexp(x), which PyTorch's softmax
+    renormalises away (float32 logits of -1e4 would move the entropy by 6e-4).
+
+    dL/dl is PyTorch's composite's: with gp = -g c (the gradient reaching p),
+    dL/dl = p * (gp - sum(gp * p)) + (-g) * p * 1[l >= finfo.min]; the indicator only
+    matters where p = 0, so it is dropped. With sum(p c) = -H this is -g p (1 + c + H), kept
+    from forward (a constant, like a mask) for a first-order backward. Like PyTorch's, the
+    composite is nan in a row with a -inf logit when |g| > 1 (g * finfo.min overflows, then
+    inf * 0), so with a -inf logit present it is evaluated term for term instead.
     """
 
     node_name = "NegBackward0"
 
     @staticmethod
     def forward(ctx, lg):
-        p = np.exp(lg)
-        c = np.maximum(lg, _lowest(lg.dtype))
-        h = _rowsum(p * c)[..., 0]
+        e = np.exp(lg)
+        p = e / _rowsum(e)
+        ctx.lowest = lowest = _lowest(lg.dtype)
+        c = np.maximum(lg, lowest)
+        h = _sum(p * c, lg.ndim - 1)[..., 0]  # keepdims: h is then a contiguous array
         np.negative(h, out=h)
-        ctx.save_for_backward(lg, h)
-        if ctx.needs_input_grad:  # dH/dl = -p (1 + c + H), built in place in c
-            np.subtract(-1, c, out=c)
-            c -= h[..., None]
-            c *= p
-            ctx.dh = c
+        ctx.save_for_backward(lg)
+        if ctx.needs_input_grad:  # constants for a first-order backward
+            if lg.size and lg.min() == -np.inf:
+                ctx.p, ctx.c = p, c
+            else:  # -p (1 + c + H), built in place in c
+                np.subtract(-1, c, out=c)
+                c -= h[..., None]
+                c *= p
+                ctx.dh = c
         return h
 
     @staticmethod
     def backward(ctx, g):
-        lg, h = ctx.saved_tensors
+        (lg,) = ctx.saved_tensors
         if type(lg) is np.ndarray:
-            return (g[..., None] * ctx.dh,)
-        e = np.exp(lg)  # create_graph: the same formula as differentiable Tensor ops
-        p, c = e / _rowsum(e), np.where(lg == -np.inf, 0.0, lg)
-        return (np.expand_dims(-g, -1) * p * (1.0 + c + np.expand_dims(h, -1)),)
+            if "dh" in ctx.__dict__:
+                return (g[..., None] * ctx.dh,)
+            p, c = ctx.p, ctx.c
+        else:  # create_graph: p and c again, as differentiable Tensor ops
+            e = np.exp(lg)
+            p, c = e / _rowsum(e), np.maximum(lg, ctx.lowest)
+        gn = np.expand_dims(-g, -1)
+        gp = gn * c
+        return (p * (gp - _rowsum(gp * p)) + gn * p,)

@@ -41,6 +41,23 @@ def _sum(x, dim):
     return x.sum(axis=dim, keepdims=True)
 
 
+def _bmax(x, dim):
+    """The max along dim, broadcastable against x. Two columns give x's full shape, the max
+    of x and its mirror: every later op then has equal shapes, and NumPy's broadcasting set-up
+    is what dominates at this size (softmax at (8, 2): 4.6 -> 3.0 us). Same values."""
+    if type(x) is np.ndarray and dim == x.ndim - 1 and x.shape[dim] == 2:
+        return np.maximum(x, x[..., ::-1])
+    return _max(x, dim)
+
+
+def _bsum(x, dim):
+    """The sum along dim, broadcastable against x (full shape for two columns, as _bmax;
+    a + b == b + a exactly, so both columns hold _sum's value)."""
+    if type(x) is np.ndarray and dim == x.ndim - 1 and x.shape[dim] == 2:
+        return x + x[..., ::-1]
+    return _sum(x, dim)
+
+
 class LogSoftmax(Primitive):
     """y = x - logsumexp(x);  dL/dx = g - softmax(x) * sum(g)  with softmax(x) = exp(y)."""
 
@@ -49,9 +66,9 @@ class LogSoftmax(Primitive):
         if x.size == 0:  # nothing to normalise (NumPy's max refuses empty axes)
             y = np.array(x, copy=True)
         else:
-            shifted = x - _max(x, dim)
+            shifted = x - _bmax(x, dim)
             # A row of all -inf gives nan, as in PyTorch.
-            y = shifted - np.log(_sum(np.exp(shifted), dim))
+            y = shifted - np.log(_bsum(np.exp(shifted), dim))
         ctx.save_for_backward(y)
         ctx.dim = dim
         return y
@@ -59,7 +76,7 @@ class LogSoftmax(Primitive):
     @staticmethod
     def backward(ctx, g):
         (y,) = ctx.saved_tensors
-        return (g - np.exp(y) * _sum(g, ctx.dim), None)
+        return (g - np.exp(y) * _bsum(g, ctx.dim), None)
 
 
 class Softmax(Primitive):
@@ -70,8 +87,8 @@ class Softmax(Primitive):
         if x.size == 0:
             y = np.array(x, copy=True)
         else:
-            e = np.exp(x - _max(x, dim))
-            y = e / _sum(e, dim)
+            e = np.exp(x - _bmax(x, dim))
+            y = e / _bsum(e, dim)
         ctx.save_for_backward(y)
         ctx.dim = dim
         return y
@@ -79,7 +96,7 @@ class Softmax(Primitive):
     @staticmethod
     def backward(ctx, g):
         (y,) = ctx.saved_tensors
-        return (y * (g - _sum(g * y, ctx.dim)), None)
+        return (y * (g - _bsum(g * y, ctx.dim)), None)
 
 
 def _prep(input, dim, dtype, name="softmax"):
