@@ -43,10 +43,20 @@ def _along_index(dim, idx):
         if k == dim:
             grids.append(idx)
         else:
-            shape = [1] * nd
-            shape[k] = n
-            grids.append(np.arange(n).reshape(shape))
+            key = (n, k, nd)
+            grid = _GRIDS.get(key)
+            if grid is None:  # read-only and cached: the same few shapes come back each step
+                if len(_GRIDS) > 256:
+                    _GRIDS.clear()
+                shape = [1] * nd
+                shape[k] = n
+                grid = _GRIDS[key] = np.arange(n).reshape(shape)
+                grid.flags.writeable = False
+            grids.append(grid)
     return tuple(grids)
+
+
+_GRIDS: dict = {}
 
 
 def scatter_into(shape, dim, idx, g):

@@ -132,6 +132,11 @@ def unflatten(input, dim, sizes):
 
 def squeeze(input, dim=None):
     shape = input._data.shape
+    n = len(shape)
+    if type(dim) is int and -n <= dim < n:  # the common x.squeeze(1), without the general loop
+        d = dim + n if dim < 0 else dim
+        return _reshaped(input, shape[:d] + shape[d + 1:] if shape[d] == 1 else shape,
+                         SqueezeDim)
     if dim is None:
         return _reshaped(input, tuple(s for s in shape if s != 1), Squeeze)
     ds = []
