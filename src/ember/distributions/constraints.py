@@ -11,6 +11,10 @@ class Constraint:
     def check(self, value) -> np.ndarray:
         raise NotImplementedError
 
+    def holds(self, value) -> bool:
+        """Whether check(value) is true everywhere (subclasses answer faster when they can)."""
+        return bool(np.asarray(self.check(value)).all())
+
     def __repr__(self) -> str:
         return type(self).__name__[1:] + "()"
 
@@ -18,6 +22,13 @@ class Constraint:
 class _Real(Constraint):
     def check(self, v):
         return v == v  # False only for nan
+
+    def holds(self, v):
+        # One reduction: a nan makes the sum nan. So can +inf with -inf, hence the recheck.
+        if v.dtype.kind not in "fc":
+            return True
+        total = np.add.reduce(v, axis=None)
+        return bool(total == total) or super().holds(v)
 
 
 class _GreaterThan(Constraint):
@@ -56,10 +67,13 @@ class _IntegerInterval(Constraint):
         self.lower_bound, self.upper_bound = lower_bound, upper_bound
 
     def check(self, v):
-        ok = (v >= self.lower_bound) & (v <= self.upper_bound)
-        if getattr(v, "dtype", None) is not None and v.dtype.kind in "iu":
-            return ok  # integers are whole numbers: skip the remainder
-        return ok & (v % 1 == 0)
+        return (v % 1 == 0) & (v >= self.lower_bound) & (v <= self.upper_bound)
+
+    def holds(self, v):
+        if v.dtype.kind in "iu":  # whole numbers: only the range, as two reductions
+            return v.size == 0 or bool(v.min() >= self.lower_bound
+                                       and v.max() <= self.upper_bound)
+        return super().holds(v)
 
     def __repr__(self):
         return f"IntegerInterval(lower_bound={self.lower_bound}, upper_bound={self.upper_bound})"

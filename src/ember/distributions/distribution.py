@@ -36,14 +36,10 @@ class Distribution:
 
     def _check_params(self) -> None:
         for name, constraint in self.arg_constraints.items():
-            if name not in self.__dict__ and not isinstance(getattr(type(self), name, None),
-                                                            property):
-                continue
-            if name not in self.__dict__:
-                continue  # lazily derived parameter (probs from logits, ...)
-            value = self.__dict__[name]
-            ok = np.asarray(constraint.check(np.asarray(value._data)))
-            if not ok.all():
+            value = self.__dict__.get(name)
+            if value is None:
+                continue  # a property, or lazily derived (probs from logits, ...)
+            if not constraint.holds(np.asarray(value._data)):
                 raise ValueError(
                     f"Expected parameter {name} ({_tensor_desc(value)}) of distribution "
                     f"{self!r} to satisfy the constraint {constraint!r}, but found invalid "
@@ -54,8 +50,7 @@ class Distribution:
             raise ValueError("The value argument to log_prob must be a Tensor")
         self._check_value_shape(value.shape)
         support = self.support
-        ok = np.asarray(support.check(np.asarray(value._data)))
-        if not ok.all():
+        if not support.holds(np.asarray(value._data)):
             raise ValueError(
                 f"Expected value argument ({_tensor_desc(value)}) to be within the support "
                 f"({support!r}) of the distribution {self!r}, but found invalid values:\n"

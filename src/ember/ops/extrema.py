@@ -13,6 +13,7 @@ import numpy as np
 from ..autograd.function import Primitive
 from ..tensor import Tensor
 from ._util import dims
+from .selection import maximum as _maximum, minimum as _minimum
 
 
 def _return_type(name: str) -> type:
@@ -141,11 +142,9 @@ class MinDim(MaxDim):
 
 
 def _max_min(input, dim, keepdim, use_min, other=None):
-    name = "min" if use_min else "max"
     if other is not None:
-        from .elementwise import maximum, minimum
-
-        return (minimum if use_min else maximum)(input, other)
+        return (_minimum if use_min else _maximum)(input, other)
+    name = "min" if use_min else "max"
     if dim is None:
         return _extreme(input, None, False, use_min, name)
     d = dims(dim, input._data.ndim)[0]
