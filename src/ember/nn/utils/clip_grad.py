@@ -74,14 +74,15 @@ def get_total_norm(tensors: _Tensors, norm_type: float = 2.0, error_if_nonfinite
 def _scale(grads: list, coef: np.ndarray) -> None:
     """Multiply every gradient in place by min(1, max_norm / (total + 1e-6)), PyTorch's
     clip coefficient, and bump its version as an in-place op does."""
+    scale = not coef == 1  # x * 1 == x for every float: skip the multiply, not the bump
     coefs = {}
     for g in grads:
         arr = g._ensure_array()
-        c = coefs.get(arr.dtype)
-        if c is None:  # half precision is scaled in float32 (a tiny coef is subnormal in f16)
-            c = coefs[arr.dtype] = coef.astype(arr.dtype if arr.dtype.itemsize >= 4
-                                               else np.float32)
-        if c != 1:  # x * 1 == x for every float: skip the multiply, not the version bump
+        if scale:
+            c = coefs.get(arr.dtype)
+            if c is None:  # half precision is scaled in float32 (a tiny coef is subnormal)
+                c = coefs[arr.dtype] = coef.astype(arr.dtype if arr.dtype.itemsize >= 4
+                                                   else np.float32)
             np.multiply(arr, c, out=arr, casting="unsafe")
         g._bump()
 
