@@ -203,3 +203,18 @@ def test_no_grad_and_integer_logits():
     dt = torch.distributions.Categorical(logits=torch.tensor([[1, 2, 3]]))
     _same(de.entropy(), dt.entropy(), "float32")
     _same(de.log_prob(ember.tensor([2])), dt.log_prob(torch.tensor([2])), "float32")
+
+
+@pytest.mark.parametrize("vdtype", ["uint8", "int16", "int32", "int64"])
+def test_value_dtypes_and_a_single_distribution(vdtype):
+    for data, value in (([[0.1, 0.5, 2.0], [1.0, -1.0, 0.0]], [2, 1]), ([0.1, -INF, 2.0], 2)):
+        res = []
+        for T in (ember, torch):
+            x = T.tensor(data, dtype=T.float64, requires_grad=True)
+            lp = T.distributions.Categorical(logits=x).log_prob(
+                T.tensor(np.array(value, dtype=vdtype)))
+            (lp * 3.0).sum().backward()
+            res.append((lp, x.grad))
+        assert tuple(res[0][0].shape) == tuple(res[1][0].shape)
+        for a, b in zip(*res):
+            _same(a, b, "float64")

@@ -100,7 +100,7 @@ class Categorical(Distribution):
         if (idx.shape == self._batch_shape and idx.dtype.kind in "iu" and idx.size
                 and (self._validate_args or _in_range(idx, self._num_events))):
             # The common case, one node: pick each row's entry (indices already checked).
-            return PickLast.apply(self.logits, np.asarray(idx))
+            return PickLast.apply(self.logits, np.asarray(idx, dtype=np.int64))
         v = value.long().unsqueeze(-1)
         shape = np.broadcast_shapes(v.shape, self.logits.shape)
         v = v.expand(shape[:-1] + (1,))
