@@ -197,6 +197,11 @@ INDEXING = [
     OpCase("ellipsis_mid", lambda T, x: x[0, ..., 1:], [(2, 3, 4)]),
     OpCase("ellipsis_only", lambda T, x: x[...], [(2, 3)]),
     OpCase("full_slice", lambda T, x: x[:], [(2, 3)]),
+    OpCase("full_slices", lambda T, x: x[:, :], [(2, 3)]),  # AliasBackward0, x[:] is a Slice
+    OpCase("full_slice_tuple", lambda T, x: x[(slice(None),)], [(2, 3)]),
+    OpCase("column", lambda T, x: x[:, 0], [(3, 2)], gradgrad=True),
+    OpCase("slice_then_full", lambda T, x: x[1:, :], [(3, 2)]),
+    OpCase("full_then_step", lambda T, x: x[:, ::2], [(3, 4)]),
     OpCase("list", lambda T, x: x[[2, 0]], [(3, 2)], gradgrad=True),
     OpCase("list_repeated", lambda T, x: x[[0, 0, 1]], [(3, 2)], gradgrad=True),
     OpCase("tensor_index", lambda T, x, i: x[i], [(4, 2), idx([3, 0, 3])]),

@@ -131,7 +131,7 @@ def _basic_kind(items: tuple):
         if it is Ellipsis or (isinstance(it, slice) and it == slice(None)):
             continue
         return UnsqueezeIndex if it is None else Slice if isinstance(it, slice) else Select
-    return Slice if any(isinstance(it, slice) for it in items) else Alias
+    return Alias  # only full slices and Ellipsis: PyTorch's x[:] is an alias
 
 
 def basic_index(input, items: tuple, cls=None):
@@ -171,12 +171,39 @@ def _check_steps(input, idx, np_idx) -> None:
         _raise_torch_error(input, (np_idx,) if isinstance(idx, Tensor) else np_idx)
 
 
+def _plain(idx) -> bool:
+    """Whether idx is ints and step-less slices only (x[0], x[:, 1], x[2:5]): nothing to
+    convert or check before NumPy's basic indexing (~1.5 us of the general path)."""
+    for i in (idx if type(idx) is tuple else (idx,)):
+        t = type(i)
+        if t is not int and (t is not slice or i.step is not None):
+            return False
+    return True
+
+
 def getitem(input, idx):
+    if _plain(idx):
+        items = idx if type(idx) is tuple else (idx,)
+        # _basic_kind for ints and step-less slices (a bare x[:] is PyTorch's one slice op)
+        kind = Slice if type(idx) is slice else Alias
+        for it in reversed(items):
+            if type(it) is int:
+                kind = Select
+                break
+            if it.start is not None or it.stop is not None:
+                kind = Slice
+                break
+        try:
+            return basic_index(input, items + (Ellipsis,), kind)
+        except IndexError:
+            pass  # the general path below raises PyTorch's error
     np_idx = _index_arrays(idx)
     _check_steps(input, idx, np_idx)
     if _is_basic(np_idx):
         try:
-            return basic_index(input, np_idx if isinstance(np_idx, tuple) else (np_idx,))
+            if isinstance(np_idx, tuple):
+                return basic_index(input, np_idx)
+            return basic_index(input, (np_idx,), Slice if type(np_idx) is slice else None)
         except IndexError:
             # A 0-d int tensor is an int to NumPy, but not for PyTorch's 0-d messages.
             _raise_torch_error(input, (np_idx,) if isinstance(idx, Tensor) else np_idx)
