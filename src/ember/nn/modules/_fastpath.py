@@ -90,8 +90,10 @@ def _build(seq, modules, a: np.ndarray) -> _Plan:
     return plan
 
 
-def _plan_for(seq, modules, a: np.ndarray) -> _Plan:
-    """The cached plan if still valid for input array ``a`` (see the module docstring)."""
+def _plan_for(seq, modules, a: np.ndarray, weights: bool) -> _Plan:
+    """The cached plan if still valid for input array ``a`` (see the module docstring).
+    ``weights``: also check that each weight is still the array the plan holds (the no_grad
+    path checks them as it goes instead)."""
     plan = seq.__dict__.get("_plan")
     if plan is None or plan.epoch != EPOCH[0] or plan.dtype is not a.dtype \
             or plan.width != a.shape[-1]:
@@ -99,10 +101,10 @@ def _plan_for(seq, modules, a: np.ndarray) -> _Plan:
     for cls, forward in plan.classes:
         if cls.forward is not forward:  # a class patched after the plan was made
             return _build(seq, modules, a)
-    for step in plan.steps:
-        if step[0] == LINEAR and (step[2]._data is not step[3]
-                                  or step[5] is not None and step[5]._data is not step[6]):
-            return _build(seq, modules, a)  # a weight was given a new array (.data =)
+    if weights:
+        for code, _, w, wd, _, b, bd in plan.steps:
+            if code == LINEAR and (w._data is not wd or b is not None and b._data is not bd):
+                return _build(seq, modules, a)  # a weight was given a new array (.data =)
     return plan
 
 
@@ -113,9 +115,24 @@ def sequential_no_grad(seq, modules, x):
     a = x._data
     if type(a) is not np.ndarray or a.dtype.kind != "f" or a.ndim == 0:
         return None
-    plan = _plan_for(seq, modules, a)
-    for code, prim, _, _, wt, _, bd in plan.steps:
+    plan = _plan_for(seq, modules, a, False)
+    out = _run(plan, a)
+    if out is None:  # a weight was given a new array (.data =): plan again
+        plan = _build(seq, modules, a)
+        out = _run(plan, a)
+    result = x if out is a else Tensor._make(out, False, None)
+    for m in plan.tail:
+        result = m(result)
+    return result
+
+
+def _run(plan: _Plan, a: np.ndarray):
+    """The plan's steps on array ``a`` (only arrays of our own are changed in place); None
+    when a weight is no longer the array the plan holds."""
+    for code, prim, w, wd, wt, b, bd in plan.steps:
         if code == LINEAR:  # linalg.linear_forward, inline (a call is ~0.2 us)
+            if w._data is not wd or b is not None and b._data is not bd:
+                return None
             if a.ndim == 2 and a.shape[1] > 1 and _threads._one and a.size * wt.shape[1] \
                     <= _threads.LARGE:
                 a = np.dot(a, wt)
@@ -129,10 +146,7 @@ def sequential_no_grad(seq, modules, x):
             np.tanh(a, out=a)
         else:
             a = prim.forward(NULL_CTX, a)
-    result = x if a is x._data else Tensor._make(a, False, None)
-    for m in plan.tail:
-        result = m(result)
-    return result
+    return a
 
 
 def sequential_grad(seq, modules, x):
@@ -145,7 +159,7 @@ def sequential_grad(seq, modules, x):
     a = x._data
     if type(a) is not np.ndarray or a.dtype.kind != "f" or a.ndim != 2:
         return None
-    plan = _plan_for(seq, modules, a)
+    plan = _plan_for(seq, modules, a, True)
     for code, prim, w, _, _, b, _ in plan.steps:
         x = prim.apply(x, w, b) if code == LINEAR else prim.apply(x)
     for m in plan.tail:
