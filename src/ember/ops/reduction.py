@@ -82,6 +82,10 @@ class Mean(Primitive):
         n = _count(x, axes)  # (ctx is write-only in forward: it records nothing without grad)
         ctx.axes, ctx.keepdim, ctx.in_shape, ctx.n = axes, keepdim, np.shape(x), n
         if n:  # the method and no errstate: 1.5 us against 3.4 us for a small mean
+            if axes is None and dtype is None and type(x) is np.ndarray:
+                # A NumPy scalar of x's dtype (the usual loss.mean()): the ops after it, and
+                # its gradient, then run on scalars (~0.3 us less each than on 0-d arrays).
+                return x.sum() / n
             return np.asarray(x.sum(axis=axes, keepdims=keepdim, dtype=dtype) / n,
                               dtype=dtype or x.dtype)
         with np.errstate(invalid="ignore", divide="ignore"):  # empty: nan, as PyTorch
