@@ -137,7 +137,7 @@ class _ArrayOptimizer(Optimizer):
                 g = p.grad
                 if g is None:
                     break
-                grads.append(g._data.reshape(-1))
+                grads.append(g._data)
             else:
                 self._fused(plan, h, grads)
                 return
@@ -149,7 +149,7 @@ class _ArrayOptimizer(Optimizer):
             for i in range(plan.n):
                 self._init_param(plan, i)
         G = plan.g
-        _concat(grads, out=G)
+        _concat(grads, axis=None, out=G)  # axis=None: flattened, no reshape per gradient
         step = 0.0
         if plan.steps is not None:
             steps = plan.steps
@@ -158,7 +158,7 @@ class _ArrayOptimizer(Optimizer):
         params = plan.params
         if self._needs_param(h):
             P = plan.p
-            _concat([p._data.reshape(-1) for p in params], out=P)
+            _concat([p._data for p in params], axis=None, out=P)
             P += self._kernel(h, P, G, G, plan.b, plan.fstates, step, first)
             for p, v in zip(params, plan.pv):
                 np.copyto(p._ensure_array(), v)
