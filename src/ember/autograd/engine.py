@@ -284,7 +284,7 @@ def _walk_plain_from(ready, leaves, retain_graph, deps=None, grads=None) -> dict
                 if isinstance(e, Node):
                     if gi is not None and (gi.shape != e._shape or gi.dtype != e._dtype):
                         gi = _fit(gi, e._shape, e._dtype, False)
-                    if deps is None and len(e._uses) == 1:
+                    if deps is None and e._uses == 1:
                         ready.append((e, gi))
                         continue
                     if gi is not None:

@@ -24,6 +24,7 @@ _FREED = "freed"
 # Whether anomaly mode was ever turned on (by any thread). Until then apply skips reading
 # the per-thread flag, a thread-local lookup (~30 ns) on every recorded op.
 ANOMALY_EVER = False
+_OUT_ROLE = (-1,)  # the roles of a node that saved only its output
 SECOND_BACKWARD = (
     "Trying to backward through the graph a second time (or directly access saved tensors "
     "after they have already been freed). Saved intermediate values of the graph are freed "
@@ -39,9 +40,11 @@ class Node:
     ``next_edges[i]`` is where input i's gradient goes: the input's own Node, the input Tensor
     itself when it is a leaf that requires grad, or None. ``_shape``/``_dtype`` describe the output,
     so the engine can sum a broadcast gradient back to this node's shape (the one place
-    broadcasting is undone). ``_uses`` gets one entry per node ever created with this one as
-    an edge (list.append, so concurrent threads cannot lose a count): a node used once is
-    ready as soon as its one consumer has run, with no dependency count (engine._walk_plain).
+    broadcasting is undone). ``_uses`` counts the nodes ever created with this one as an
+    edge: a node used once is ready as soon as its one consumer has run, with no dependency
+    count (engine._walk_plain). (``+= 1`` on an int attribute runs no Python code and no
+    eval-breaker check between its read and write, so under the GIL threads cannot lose a
+    count.)
     """
 
     __slots__ = ("next_edges", "needs_input_grad", "_shape", "_dtype", "_saved", "_roles",
@@ -150,12 +153,12 @@ def _init_node(node, edges: tuple) -> None:
         else:
             need.append(True)
             if isinstance(e, Node):
-                e._uses.append(None)
+                e._uses += 1
             if e._done:
                 _stale_graph_used()
     node.needs_input_grad = tuple(need)
     node._saved = node._roles = node._versions = ()
-    node._uses = []
+    node._uses = 0
 
 
 _STALE = {"count": 0}
@@ -267,7 +270,7 @@ class Primitive:
                     if e is None:
                         e = a
                     else:
-                        e._uses.append(None)
+                        e._uses += 1
                         if e._done:
                             _stale_graph_used()
                     edges.append(e)
@@ -278,7 +281,7 @@ class Primitive:
             node.next_edges = tuple(edges)
             node.needs_input_grad = tuple(need)
             node._saved = node._roles = node._versions = ()
-            node._uses = []
+            node._uses = 0
             out = cls.forward(node, *arrays, **kwargs)
         except ValueError as err:
             raise _torch_error(err, arrays) from None
@@ -289,8 +292,13 @@ class Primitive:
         result._rg = True
         result.grad_fn = node
         result.grad = result._vc = result._base = result._hooks = None
-        if node._saved:
-            _note_saved(node, args, arrays, out, result)
+        saved = node._saved
+        if saved:
+            if saved[0] is out and len(saved) == 1:  # the output alone (relu, tanh, softmax):
+                vc = result._vc = [0]                 # _note_saved's first case, inline
+                node._roles, node._versions = _OUT_ROLE, [(vc, 0, -1)]
+            else:
+                _note_saved(node, args, arrays, out, result)
         if ANOMALY_EVER and STATE.anomaly:
             _anomaly_forward(node, out)
         return result
@@ -302,18 +310,25 @@ def _note_saved(node, args, arrays, out, result) -> None:
     Roles let the engine rebuild saved values as Tensors for ``create_graph``; versions let it
     detect a saved tensor modified in place before backward (PyTorch's error, not a wrong grad).
     """
-    saved = node._saved
-    if len(saved) == 1:  # shortcuts: the output alone (relu, tanh), or the first input (pow)
-        if saved[0] is out:
-            vc = result._vc = [0]
-            node._roles, node._versions = (-1,), [(vc, 0, -1)]
-            return
+    saved = node._saved  # (the output alone, relu's and tanh's case, apply handles inline)
+    n = len(saved)
+    if n == 1:  # shortcut: the first input (pow)
         owner = args[0] if args else None
         if owner is not None and saved[0] is arrays[0] and isinstance(owner, Tensor):
             vc = owner._vc
             if vc is None:
                 vc = owner._vc = [0]
             node._roles, node._versions = (0,), [(vc, vc[0], 0)]
+            return
+    elif n == 2 and len(args) > 1 and saved[0] is arrays[0] and saved[1] is arrays[1]:
+        a, b = args[0], args[1]  # the first two inputs (linear's x and W, mul's a and b)
+        if isinstance(a, Tensor) and isinstance(b, Tensor):
+            va, vb = a._vc, b._vc
+            if va is None:
+                va = a._vc = [0]
+            if vb is None:
+                vb = b._vc = [0]
+            node._roles, node._versions = (0, 1), [(va, va[0], 0), (vb, vb[0], 1)]
             return
     roles, versions = [], []
     for s in saved:
