@@ -64,8 +64,11 @@ def scatter_into(shape, dim, idx, g):
     return index_add_into(shape, _along_index(dim, idx), g)
 
 
+_INDEX_DTYPES = (np.dtype(np.int64), np.dtype(np.int32))  # dtypes: `in` on types is 6x slower
+
+
 def _check_index(input, dim, index, name, src=None):
-    if not isinstance(index, Tensor) or index._data.dtype not in (np.int64, np.int32):
+    if not isinstance(index, Tensor) or index._data.dtype not in _INDEX_DTYPES:
         raise RuntimeError(f"{name}(): Expected dtype int32/int64 for index")
     shape, ishape = input._data.shape, index._data.shape
     if max(len(ishape), 1) != max(len(shape), 1):  # 0-d counts as 1-d here
