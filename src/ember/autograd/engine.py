@@ -132,8 +132,31 @@ def _run_pre_hooks(node, g, create_graph):
         wrapped = g if isinstance(g, T) else T._make(g, False, None)
         r = hook(wrapped)
         if r is not None:
+            if isinstance(r, T):
+                _check_hook_result(hook, wrapped._data, r._data)
             g = r if create_graph else r._data
     return g
+
+
+def _check_hook_result(hook, before, after) -> None:
+    """PyTorch's errors for a tensor hook that changed its gradient's size or dtype."""
+    name = getattr(hook, "__name__", repr(hook))
+    if np.shape(after) != np.shape(before):
+        raise RuntimeError(f"hook '{name}' has changed the size of value")
+    if after.dtype != before.dtype:
+        raise RuntimeError(f"hook '{name}' has changed the type of value (was "
+                           f"{_legacy_type(before.dtype)} got {_legacy_type(after.dtype)})")
+
+
+def _legacy_type(dtype) -> str:
+    """PyTorch's old tensor type name for a dtype (torch.FloatTensor, ...)."""
+    from ..dtypes import from_numpy_dtype
+
+    names = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16",
+             "int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char",
+             "uint8": "Byte", "bool": "Bool"}
+    name = from_numpy_dtype(dtype).name
+    return f"torch.{names.get(name, name.capitalize())}Tensor"
 
 
 def _dependencies(roots) -> dict:
@@ -230,6 +253,9 @@ def _walk_plain(roots, root_grads, retain_graph) -> dict:
     from several roots. Returns the leaves' gradients (id -> [tensor, gradient]).
     """
     grads, leaves = _seed(roots, root_grads, retain_graph)
+    for fn, g in grads.items():  # the roots' gradients exact, as the walk assumes (see _exact)
+        if g.shape != fn._shape or g.dtype != fn._dtype:
+            grads[fn] = _fit(g, fn._shape, fn._dtype, False)
     if len(grads) == 1:
         return _walk_plain_from(list(grads.items()), leaves, retain_graph)
     deps = _dependencies(list(grads))
@@ -278,11 +304,13 @@ def _walk_plain_from(ready, leaves, retain_graph, deps=None, grads=None) -> dict
                         hook(in_grads, (g,))
                 if saved and not retain_graph:
                     node._saved = _FREED
+            exact = node._exact  # the gradients have their inputs' shapes and dtypes
             for e, gi in zip(edges, in_grads):
                 if e is None:
                     continue
                 if isinstance(e, Node):
-                    if gi is not None and (gi.shape != e._shape or gi.dtype != e._dtype):
+                    if not exact and gi is not None and (gi.shape != e._shape
+                                                         or gi.dtype != e._dtype):
                         gi = _fit(gi, e._shape, e._dtype, False)
                     if deps is None and e._uses == 1:
                         ready.append((e, gi))
@@ -297,9 +325,10 @@ def _walk_plain_from(ready, leaves, retain_graph, deps=None, grads=None) -> dict
                         if n == 0:
                             ready.append((e, grads.pop(e, None)))
                 elif gi is not None:
-                    d = e._data
-                    if gi.shape != d.shape or gi.dtype != d.dtype:
-                        gi = _fit(gi, d.shape, d.dtype, False)
+                    if not exact:
+                        d = e._data
+                        if gi.shape != d.shape or gi.dtype != d.dtype:
+                            gi = _fit(gi, d.shape, d.dtype, False)
                     key = id(e)
                     if key in leaves:
                         leaves[key][1] = leaves[key][1] + gi

@@ -315,6 +315,8 @@ class FmodScalar(Fmod):
 class Neg(Primitive):
     """z = -x;  dz/dx = -1."""
 
+    exact_grads = True
+
     @staticmethod
     def forward(ctx, x):
         return -x

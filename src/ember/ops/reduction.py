@@ -38,9 +38,13 @@ def _axes(x, dim):
 class Sum(Primitive):
     """y = sum(x over axes);  dy/dx = 1 (the gradient broadcasts back over the axes)."""
 
+    exact_grads = True
+
     @staticmethod
     def forward(ctx, x, axes, keepdim, dtype):
         ctx.axes, ctx.keepdim, ctx.in_shape = axes, keepdim, np.shape(x)
+        if dtype is not None:
+            ctx._exact = False  # the gradient comes in the asked dtype, not x's
         return np.sum(x, axis=axes, keepdims=keepdim, dtype=dtype)
 
     @staticmethod
@@ -77,8 +81,12 @@ def _count(x: np.ndarray, axes) -> int:
 class Mean(Primitive):
     """y = sum(x over axes) / n;  dy/dx = 1/n (the gradient spreads evenly over the axes)."""
 
+    exact_grads = True
+
     @staticmethod
     def forward(ctx, x, axes, keepdim, dtype):
+        if dtype is not None:
+            ctx._exact = False  # the gradient comes in the asked dtype, not x's
         n = _count(x, axes)  # (ctx is write-only in forward: it records nothing without grad)
         ctx.axes, ctx.keepdim, ctx.in_shape, ctx.n = axes, keepdim, np.shape(x), n
         if n:  # the method and no errstate: 1.5 us against 3.4 us for a small mean
