@@ -73,11 +73,11 @@ def _check_index(input, dim, index, name, src=None):
     if not isinstance(index, Tensor) or index._data.dtype not in _INDEX_DTYPES:
         raise RuntimeError(f"{name}(): Expected dtype int32/int64 for index")
     shape, ishape = input._data.shape, index._data.shape
-    if max(len(ishape), 1) != max(len(shape), 1):  # 0-d counts as 1-d here
+    if len(ishape) != len(shape) and max(len(ishape), 1) != max(len(shape), 1):  # 0-d as 1-d
         raise RuntimeError("Index tensor must have the same number of dimensions as "
                            f"{'input' if name == 'gather' else 'self'} tensor")
     for k, (i, s) in enumerate(zip(ishape, shape)):
-        if k != dim and i > s:
+        if i > s and k != dim:  # (usually false at its first test: one comparison per dim)
             where = f"Size does not match at dimension {k} expected " if name == "gather" \
                 else "Expected "
             raise RuntimeError(f"{where}index {list(ishape)} to be no larger than self "
