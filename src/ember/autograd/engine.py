@@ -13,6 +13,7 @@ from sys import getrefcount as _refs
 import numpy as np
 
 from . import function as F
+from ._torch_errors import check_hook_result
 from .function import SECOND_BACKWARD, Node, _FREED
 from .grad_mode import STATE, enable_grad, no_grad
 
@@ -133,30 +134,9 @@ def _run_pre_hooks(node, g, create_graph):
         r = hook(wrapped)
         if r is not None:
             if isinstance(r, T):
-                _check_hook_result(hook, wrapped._data, r._data)
+                check_hook_result(hook, wrapped._data, r._data)
             g = r if create_graph else r._data
     return g
-
-
-def _check_hook_result(hook, before, after) -> None:
-    """PyTorch's errors for a tensor hook that changed its gradient's size or dtype."""
-    name = getattr(hook, "__name__", repr(hook))
-    if np.shape(after) != np.shape(before):
-        raise RuntimeError(f"hook '{name}' has changed the size of value")
-    if after.dtype != before.dtype:
-        raise RuntimeError(f"hook '{name}' has changed the type of value (was "
-                           f"{_legacy_type(before.dtype)} got {_legacy_type(after.dtype)})")
-
-
-def _legacy_type(dtype) -> str:
-    """PyTorch's old tensor type name for a dtype (torch.FloatTensor, ...)."""
-    from ..dtypes import from_numpy_dtype
-
-    names = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16",
-             "int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char",
-             "uint8": "Byte", "bool": "Bool"}
-    name = from_numpy_dtype(dtype).name
-    return f"torch.{names.get(name, name.capitalize())}Tensor"
 
 
 def _dependencies(roots) -> dict:
