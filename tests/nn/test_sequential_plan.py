@@ -218,3 +218,18 @@ def test_non_matrix_inputs_take_the_layer_by_layer_path():
         assert _graph_names(out_e) == _graph_names(slow)
         assert np.array_equal(np_of(out_e), np_of(slow))
         np.testing.assert_allclose(np_of(out_e), out_t.detach().numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_setting_an_attribute_to_its_value_keeps_the_plan():
+    """model.eval() every step on an eval model changes nothing, so the plan stays."""
+    e, t = _models()
+    _check(e, t)
+    plan = vars(e)["_plan"]
+    e.eval()
+    _check(e, t)
+    assert vars(e)["_plan"] is plan
+    e.train()
+    t.train()
+    with ember.no_grad():
+        e(ember.tensor(X))
+    assert vars(e)["_plan"] is not plan  # a real change: planned again

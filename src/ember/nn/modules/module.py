@@ -12,6 +12,7 @@ from ._hooks import (EPOCH, GLOBAL_POST, GLOBAL_PRE, HookDict, RemovableHandle, 
                      run_post_hooks, run_pre_hooks)
 from ._registry import Registry
 
+_UNSET = object()
 _HOOK_DICTS = ("_forward_hooks", "_forward_hooks_with_kwargs", "_forward_hooks_always_called",
                "_forward_pre_hooks", "_forward_pre_hooks_with_kwargs", "_state_dict_hooks",
                "_load_state_dict_post_hooks")
@@ -124,8 +125,9 @@ class Module(StateMixin, DeviceMixin):
 
     # ---- attribute registration -------------------------------------------------------
     def __setattr__(self, name: str, value: Any) -> None:
-        EPOCH[0] += 1  # see _hooks.EPOCH
         d = self.__dict__
+        if d.get(name, _UNSET) is not value:  # a change (not eval() on an eval model): see
+            EPOCH[0] += 1                     # _hooks.EPOCH
         if isinstance(value, Parameter):
             if "_parameters" not in d:
                 raise AttributeError("cannot assign parameters before Module.__init__() call")
