@@ -12,16 +12,27 @@ def _torch_error(err: ValueError, arrays) -> Exception:
     for i in range(len(shapes)):
         for j in range(i + 1, len(shapes)):
             a, b = shapes[i], shapes[j]
-            for k, (m, n) in enumerate(zip(reversed(a), reversed(b))):
-                if m != n and m != 1 and n != 1:
-                    dim = max(len(a), len(b)) - 1 - k
-                    return RuntimeError(
-                        f"The size of tensor a ({m}) must match the size of tensor b ({n}) at "
-                        f"non-singleton dimension {dim}\nHint: shapes {list(a)} and {list(b)} "
-                        "do not broadcast; line dimensions up from the right, each pair must be "
-                        "equal or one of them 1."
-                    )
+            bad = broadcast_mismatch(a, b)
+            if bad is not None:
+                return RuntimeError(
+                    broadcast_message(*bad) + f"\nHint: shapes {list(a)} and {list(b)} do not "
+                    "broadcast; line dimensions up from the right, each pair must be equal or "
+                    "one of them 1.")
     return err
+
+
+def broadcast_mismatch(a_shape, b_shape):
+    """(size in a, size in b, dim) of the first pair that keeps two shapes from broadcasting
+    (counted from the right, as broadcasting lines them up), or None."""
+    for k, (m, n) in enumerate(zip(reversed(a_shape), reversed(b_shape))):
+        if m != n and m != 1 and n != 1:
+            return m, n, max(len(a_shape), len(b_shape)) - 1 - k
+    return None
+
+
+def broadcast_message(m, n, dim) -> str:
+    return (f"The size of tensor a ({m}) must match the size of tensor b ({n}) at "
+            f"non-singleton dimension {dim}")
 
 
 def check_hook_result(hook, before, after) -> None:
@@ -31,10 +42,10 @@ def check_hook_result(hook, before, after) -> None:
         raise RuntimeError(f"hook '{name}' has changed the size of value")
     if after.dtype != before.dtype:
         raise RuntimeError(f"hook '{name}' has changed the type of value (was "
-                           f"{_legacy_type(before.dtype)} got {_legacy_type(after.dtype)})")
+                           f"{legacy_type(before.dtype)} got {legacy_type(after.dtype)})")
 
 
-def _legacy_type(dtype) -> str:
+def legacy_type(dtype) -> str:
     """PyTorch's old tensor type name for a dtype (torch.FloatTensor, ...)."""
     from ..dtypes import from_numpy_dtype
 

@@ -13,7 +13,7 @@ from sys import getrefcount as _refs
 import numpy as np
 
 from . import function as F
-from ._torch_errors import check_hook_result
+from ._torch_errors import check_hook_result, legacy_type
 from .function import SECOND_BACKWARD, Node, _FREED
 from .grad_mode import STATE, enable_grad, no_grad
 
@@ -66,14 +66,9 @@ def _check_versions(node) -> None:
 
 
 def _describe(saved, role, node) -> str:
-    from ..dtypes import from_numpy_dtype
-
     if saved is None or not hasattr(saved, "dtype"):
         return "[a saved tensor]"
-    kind = from_numpy_dtype(saved.dtype).name.capitalize().replace("Float32", "Float")
-    names = {"Float": "Float", "Float64": "Double", "Int64": "Long", "Int32": "Int",
-             "Bool": "Bool", "Float16": "Half"}
-    desc = f"[torch.{names.get(kind, kind)}Tensor [{', '.join(map(str, saved.shape))}]]"
+    desc = f"[{legacy_type(saved.dtype)} [{', '.join(map(str, saved.shape))}]]"
     if role == -1:
         desc += f", which is output 0 of {node.name()},"
     elif role >= 0 and isinstance(node.next_edges[role], Node):

@@ -7,6 +7,7 @@ import numbers
 import numpy as np
 
 from .. import dtypes as D
+from ..autograd._torch_errors import broadcast_message, broadcast_mismatch
 from ..tensor import Tensor, _wrap_dim
 
 wrap_dim = _wrap_dim
@@ -94,10 +95,6 @@ def dims(dim, ndim: int, in_order: bool = False) -> tuple | None:
 
 def check_broadcast(a_shape, b_shape) -> None:
     """Raise PyTorch's message when two shapes cannot broadcast."""
-    for i, (m, n) in enumerate(zip(reversed(a_shape), reversed(b_shape))):
-        if m != n and m != 1 and n != 1:
-            dim = max(len(a_shape), len(b_shape)) - 1 - i
-            raise RuntimeError(
-                f"The size of tensor a ({m}) must match the size of tensor b ({n}) at "
-                f"non-singleton dimension {dim}"
-            )
+    bad = broadcast_mismatch(a_shape, b_shape)
+    if bad is not None:
+        raise RuntimeError(broadcast_message(*bad))
