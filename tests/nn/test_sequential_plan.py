@@ -58,8 +58,7 @@ def _new_weight_data(model):
 
 
 def _in_place_weight(model):
-    with type(model[0].weight).__module__.startswith("torch") and torch.no_grad() \
-            or ember.no_grad():
+    with torch.no_grad() if isinstance(model, torch.nn.Module) else ember.no_grad():
         model[0].weight.mul_(-1.0)
 
 
@@ -233,3 +232,17 @@ def test_setting_an_attribute_to_its_value_keeps_the_plan():
     with ember.no_grad():
         e(ember.tensor(X))
     assert vars(e)["_plan"] is not plan  # a real change: planned again
+
+
+def test_a_hooked_sequential_and_a_subclass_still_use_the_plan_for_their_layers():
+    """Hooks on the container itself (or a subclass calling super().forward) go through
+    Module.__call__; forward then still runs the layers by plan, with grad on and off."""
+    e, t = _models()
+    seen = []
+    e.register_forward_hook(lambda m, a, out: seen.append(1))
+    t.register_forward_hook(lambda m, a, out: None)
+    _check(e, t)
+    xe, xt = ember.tensor(X, requires_grad=True), torch.tensor(X, requires_grad=True)
+    out_e, out_t = e(xe), t(xt)
+    assert _graph_names(out_e) == _graph_names(out_t) and seen == [1, 1]
+    assert "_plan" in vars(e)
