@@ -64,6 +64,7 @@ def _draw(T, init, call):
 @pytest.mark.parametrize("call,dist,params", STAT_CASES)
 def test_init_statistics_match_torch(call, dist, params):
     ember.manual_seed(11)
+    torch.manual_seed(11)  # both samples fixed: the moment checks are 5-sigma, not certain
     e, t = _draw(ember, I_E, call), _draw(torch, I_T, call)
     n = e.size
     if dist in ("uniform", "trunc"):
