@@ -98,3 +98,12 @@ def check_broadcast(a_shape, b_shape) -> None:
     bad = broadcast_mismatch(a_shape, b_shape)
     if bad is not None:
         raise RuntimeError(broadcast_message(*bad))
+
+
+def keep_reduced(g, axes, keepdim):
+    """Re-insert the reduced axes of a gradient as size 1, so it broadcasts over them."""
+    if keepdim or axes is None:
+        return g
+    for a in sorted(axes):
+        g = np.expand_dims(g, a)
+    return g

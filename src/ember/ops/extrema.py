@@ -12,7 +12,7 @@ import numpy as np
 
 from ..autograd.function import Primitive
 from ..tensor import Tensor
-from ._util import dims
+from ._util import dims, keep_reduced as _keep
 from .selection import maximum as _maximum, minimum as _minimum
 
 
@@ -35,14 +35,6 @@ RETURN_TYPES = {n: _return_type(n) for n in ("max", "min", "sort", "topk", "kthv
 def values_indices(values, indices, name: str):
     """The (values, indices) result of op ``name``, as PyTorch returns and prints it."""
     return RETURN_TYPES[name](values, indices)
-
-
-def _keep(g, axes, keepdim):
-    if keepdim or axes is None:
-        return g
-    for a in sorted(axes):
-        g = np.expand_dims(g, a)
-    return g
 
 
 def _reduced_axes(x: np.ndarray, dim):

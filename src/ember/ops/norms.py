@@ -6,7 +6,7 @@ import numpy as np
 
 from ..autograd.function import Primitive
 from .arithmetic import type_name
-from .extrema import _keep
+from ._util import keep_reduced as _keep
 from .extrema import _reduced_axes as _axes
 
 

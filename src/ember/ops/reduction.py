@@ -12,19 +12,10 @@ import numpy as np
 
 from ..autograd.function import Primitive
 from ..tensor import Tensor
-from ._util import dims
+from ._util import dims, keep_reduced as _keep
 from .arithmetic import type_name
 from .extrema import amax, amin, argmax, argmin, max, min, values_indices  # noqa: F401
 
-
-
-def _keep(g, axes, keepdim):
-    """Re-insert the reduced axes of a gradient as size 1, so it broadcasts over them."""
-    if keepdim or axes is None:
-        return g
-    for a in sorted(axes):
-        g = np.expand_dims(g, a)
-    return g
 
 
 def _axes(x, dim):
