@@ -30,6 +30,26 @@ def test_relu_gradient_with_inf_and_nan_is_pytorchs(n):
     np.testing.assert_array_equal(*grads)
 
 
+@pytest.mark.parametrize("shape", [(3, 4), (128, 128), (600, 500)])  # the last is above
+def test_relu_forward_signs_nan_inf_are_pytorchs(shape):          # the cached-zeros limit
+    x = RNG.standard_normal(shape).astype(np.float32)
+    x.flat[:6] = [-0.0, 0.0, np.nan, -np.inf, np.inf, -1.0]
+    want = torch.relu(torch.tensor(x)).numpy()
+    for got in (ember.relu(ember.tensor(x)).numpy(), F.relu(ember.tensor(x)).numpy()):
+        np.testing.assert_array_equal(got, want)
+        np.testing.assert_array_equal(np.signbit(got), np.signbit(want))  # relu(-0.0) = -0.0
+
+
+@pytest.mark.parametrize("shape", [(3, 4), (128, 128)])
+def test_sequential_plan_in_place_relu_is_pytorchs(shape):
+    x = RNG.standard_normal(shape).astype(np.float32)
+    seq = ember.nn.Sequential(ember.nn.Linear(shape[1], shape[1]), ember.nn.ReLU())
+    with ember.no_grad():
+        lin = seq[0](ember.tensor(x)).numpy()
+        planned = seq(ember.tensor(x)).numpy()
+    np.testing.assert_array_equal(planned, torch.relu(torch.tensor(lin)).numpy())
+
+
 def test_relu_gradient_finite_is_the_masked_gradient():
     x = ember.tensor(RNG.standard_normal((64, 40)).astype(np.float32), requires_grad=True)
     g = RNG.standard_normal((64, 40)).astype(np.float32)

@@ -8,6 +8,7 @@ import numpy as np
 
 from ..autograd.function import Primitive
 from ..tensor import Tensor
+from ._util import relu_array
 
 
 def _float(x: Tensor) -> Tensor:
@@ -229,7 +230,7 @@ class Relu(Primitive):
 
     @staticmethod
     def forward(ctx, x):
-        y = np.maximum(x, 0)
+        y = relu_array(x)
         ctx.save_for_backward(y)
         return y
 

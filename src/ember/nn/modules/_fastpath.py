@@ -25,6 +25,7 @@ import numpy as np
 from ... import threads as _threads
 from ...autograd.function import NULL_CTX
 from ...ops.elementwise import Relu, Sigmoid, Tanh
+from ...ops._util import relu_array
 from ...ops.linalg import Linear as LinearOp, LinearNoBias, _mm
 from ...tensor import Tensor
 from ._hooks import EPOCH
@@ -141,7 +142,7 @@ def _run(plan: _Plan, a: np.ndarray):
             if bd is not None:
                 a += bd
         elif code == RELU_INPLACE:
-            np.maximum(a, 0, out=a)
+            relu_array(a, out=a)
         elif code == TANH_INPLACE:
             np.tanh(a, out=a)
         else:
