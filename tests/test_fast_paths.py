@@ -122,6 +122,31 @@ def test_operator_shortcut_keeps_errors_and_dtypes():
     assert not (a * a).requires_grad and (a - a).grad_fn is None
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64", "int64", "int32"])
+@pytest.mark.parametrize("number", [0.01, 3, -2.5, 1e30, float("nan")])
+def test_tensor_and_python_number_operators_are_pytorchs(dtype, number):
+    x = np.array([1.5, -2.0, 0.0, 1e3, np.inf, -7.0]).astype(dtype)
+    for T in (ember, torch):
+        t = T.tensor(x)
+        got = [t * number, number * t, t + number, number + t, t - number, number - t]
+        if T is ember:
+            mine = got
+        else:
+            for a, b in zip(mine, got):
+                assert a.dtype == getattr(ember, str(b.dtype).split(".")[1])
+                np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
+def test_tensor_and_python_number_records_when_grad_is_needed():
+    w = ember.tensor([1.0, 2.0], requires_grad=True)
+    y = 1.0 - 0.5 * w
+    assert y.grad_fn.name() == "RsubBackward1" and y.requires_grad
+    y.sum().backward()
+    np.testing.assert_array_equal(w.grad.numpy(), [-0.5, -0.5])
+    with ember.no_grad():
+        assert (0.5 * w).grad_fn is None and not (0.5 * w).requires_grad
+
+
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("p", [2, 3])
 def test_square_and_cube_are_pytorchs_products(dtype, p):

@@ -90,7 +90,7 @@ def add_(self, other, *, alpha=1):
         o = other._data if isinstance(other, Tensor) else other
         if alpha != 1:
             o = o * alpha
-        if np.result_type(arr, o) != arr.dtype and arr.dtype.kind != "f":
+        if arr.dtype.kind != "f" and np.result_type(arr, o) != arr.dtype:
             return self._write(ops.add(self, other, alpha=alpha))
         try:
             np.add(arr, o, out=arr, casting="unsafe")
@@ -105,7 +105,7 @@ def mul_(self, other):
     if not (STATE.enabled and (self._rg or (isinstance(other, Tensor) and other._rg))):
         arr = self._ensure_array()
         o = other._data if isinstance(other, Tensor) else other
-        if np.result_type(arr, o) != arr.dtype and arr.dtype.kind != "f":
+        if arr.dtype.kind != "f" and np.result_type(arr, o) != arr.dtype:
             return self._write(ops.mul(self, other))
         try:
             np.multiply(arr, o, out=arr, casting="unsafe")
@@ -196,6 +196,16 @@ def _binary_op(fn, reflected=False):
 
 _OPERANDS = (Tensor, int, float, bool, np.ndarray, np.generic, list)
 _new = object.__new__
+_F32, _F64 = np.dtype(np.float32), np.dtype(np.float64)
+
+
+def _bare(out) -> Tensor:
+    """A Tensor of ``out`` outside any graph, built without Tensor.__init__'s checks."""
+    t = _new(Tensor)
+    t._data = out
+    t._rg = False
+    t.grad_fn = t.grad = t._vc = t._base = t._hooks = None
+    return t
 
 
 def _not_implemented_guard(fn):
@@ -230,11 +240,13 @@ def _operator(fn, ufunc, prim, reflected=False):
                 except ValueError:
                     pass
                 else:
-                    t = _new(Tensor)
-                    t._data = out
-                    t._rg = False
-                    t.grad_fn = t.grad = t._vc = t._base = t._hooks = None
-                    return t
+                    return _bare(out)
+        elif type(other) is float or type(other) is int:
+            a = self._data
+            if not self._rg and (a.dtype is _F32 or a.dtype is _F64):
+                # A float tensor and a Python number: NumPy keeps the tensor's dtype, as
+                # PyTorch does (0.01 * p.data: 0.9 us against 2.0 us through fn).
+                return _bare(ufunc(other, a) if reflected else ufunc(a, other))
         elif not isinstance(other, _OPERANDS):
             return NotImplemented
         return fn(other, self) if reflected else fn(self, other)
