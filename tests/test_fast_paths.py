@@ -160,3 +160,24 @@ def test_square_and_cube_are_pytorchs_products(dtype, p):
         out.append((_np(y), _np(xt.grad)))
     np.testing.assert_array_equal(out[0][0], out[1][0])
     np.testing.assert_array_equal(out[0][1], out[1][1])
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "int64", "uint8"])
+@pytest.mark.parametrize("values", [[3, 1, 3, 0], [[1, 5], [5, 2]], [7], 4])
+def test_full_argmax_argmin_are_pytorchs(dtype, values):
+    x = np.array(values).astype(dtype)
+    for name in ("argmax", "argmin"):
+        got, want = getattr(ember.tensor(x), name)(), getattr(torch.tensor(x), name)()
+        assert got.dtype == ember.int64 and got.shape == () and got.item() == want.item()
+        assert getattr(ember, name)(ember.tensor(x)).item() == want.item()
+
+
+def test_full_argmax_with_nan_and_empty_are_pytorchs():
+    x = np.array([1.0, np.nan, 5.0, np.nan], np.float32)
+    for name in ("argmax", "argmin"):
+        assert getattr(ember.tensor(x), name)().item() == \
+            getattr(torch.tensor(x), name)().item()
+    for T in (ember, torch):
+        with pytest.raises(IndexError, match=r"^argmax\(\): Expected reduction dim to be "
+                           r"specified for input.numel\(\) == 0.$"):
+            T.tensor(np.zeros((0,), np.float32)).argmax()

@@ -165,6 +165,12 @@ def min(input, dim=None, keepdim=False, *, other=None):  # noqa: A001
 
 def _arg(fn, input, dim, keepdim):
     x = input._data
+    if dim is None and not keepdim and x.size and x.dtype.kind in "fiu":
+        # The usual q.argmax() of a greedy action: a NumPy int64 scalar as the 0-d result
+        # (Tensor allows that), by the array's method (np.argmax's dispatch costs 0.8 us),
+        # without the checks below that cannot fail here: 1.7 -> 0.7 us.
+        i = x.argmax() if fn is np.argmax else x.argmin()
+        return Tensor._make(np.int64(i), False, None)
     name = "argmin" if fn is np.argmin else "argmax"
     if x.dtype == np.bool_:
         raise RuntimeError(f"{name}(): does not support bool input")
