@@ -183,7 +183,10 @@ def _arg(fn, input, dim, keepdim):
         d = dims(dim, x.ndim)[0]
         if x.ndim:
             _check_nonempty(x, (d,), name)
-        r = fn(x, axis=d, keepdims=keepdim) if x.ndim else np.asarray(0)
+        if not x.ndim:
+            r = np.asarray(0)
+        else:  # the array's method: np.argmax's dispatch costs ~0.8 us more
+            r = (x.argmax if fn is np.argmax else x.argmin)(axis=d, keepdims=bool(keepdim))
     return Tensor._make(np.asarray(r, dtype=np.int64), False, None)
 
 

@@ -76,7 +76,7 @@ class Index(Primitive):
 
     @staticmethod
     def forward(ctx, x, idx):
-        ctx.idx, ctx.in_shape = idx, np.shape(x)
+        ctx.idx, ctx.in_shape = idx, x.shape  # x: an array or NumPy scalar (np.shape: +0.3 us)
         return x[idx]
 
     @staticmethod
