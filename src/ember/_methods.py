@@ -90,7 +90,10 @@ def add_(self, other, *, alpha=1):
         o = other._data if isinstance(other, Tensor) else other
         if alpha != 1:
             o = o * alpha
-        if arr.dtype.kind != "f" and np.result_type(arr, o) != arr.dtype:
+        dt = arr.dtype
+        # Not float32/64: an integer result may promote; float16 with alpha computes
+        # self + alpha * other in float32, as PyTorch (ops/_half.py). Both through ops.add.
+        if dt.char not in "fd" and (dt is _F16 and alpha != 1 or np.result_type(arr, o) != dt):
             return self._write(ops.add(self, other, alpha=alpha))
         try:
             np.add(arr, o, out=arr, casting="unsafe")
@@ -105,7 +108,10 @@ def mul_(self, other):
     if not (STATE.enabled and (self._rg or (isinstance(other, Tensor) and other._rg))):
         arr = self._ensure_array()
         o = other._data if isinstance(other, Tensor) else other
-        if arr.dtype.kind != "f" and np.result_type(arr, o) != arr.dtype:
+        dt = arr.dtype
+        # Not float32/64: an integer result may promote; float16 computes in float32, as
+        # PyTorch (ops/_half.py). Both through ops.mul.
+        if dt.char not in "fd" and (dt is _F16 or np.result_type(arr, o) != dt):
             return self._write(ops.mul(self, other))
         try:
             np.multiply(arr, o, out=arr, casting="unsafe")
@@ -196,7 +202,7 @@ def _binary_op(fn, reflected=False):
 
 _OPERANDS = (Tensor, int, float, bool, np.ndarray, np.generic, list)
 _new = object.__new__
-_F32, _F64 = np.dtype(np.float32), np.dtype(np.float64)
+_F16, _F32, _F64 = np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64)
 
 
 def _bare(out) -> Tensor:
@@ -271,7 +277,9 @@ def _setup() -> None:
     T.__sub__ = _operator(ops.sub, np.subtract, A.Sub)
     T.__rsub__ = _operator(ops.sub, np.subtract, A.Sub, True)
     T.__mul__ = _operator(ops.mul, np.multiply, A.Mul)
-    T.__rmul__ = _operator(ops.mul, np.multiply, A.Mul, True)
+    # number * t is t.mul(number), as in PyTorch: with float16, torch.mul(number, t) rounds the
+    # number to float16 first and t.mul(number) does not (ops/_half.py).
+    T.__rmul__ = T.__mul__
     T.__truediv__ = g(ops.div)
     T.__rtruediv__ = g(lambda s, o: ops.arithmetic.rdiv(s, o))
     T.__floordiv__ = g(ops.floor_divide)

@@ -10,6 +10,8 @@ import numpy as np
 
 from ..autograd.function import Primitive
 from ..tensor import Tensor
+from . import _half
+from ._half import F16 as _F16
 from ._util import check_broadcast, promote
 
 _TYPE_NAMES = {"float16": "Half", "float32": "Float", "float64": "Double", "int8": "Char",
@@ -50,12 +52,14 @@ class AddAlpha(Primitive):
         if alpha == 1:
             return a + b
         out = a + alpha * b
+        if out.dtype is _F16:  # float16: alpha * b not rounded on its own (_half.py)
+            return _half.add_scaled(a, b, alpha)
         # bool + bool stays bool whatever alpha is (alpha * b would make it an int)
         return out.astype(np.bool_) if np.result_type(a, b) == np.bool_ else out
 
     @staticmethod
     def backward(ctx, g):
-        return g, (g if ctx.alpha == 1 else g * ctx.alpha)
+        return g, (g if ctx.alpha == 1 else _half.times(g, ctx.alpha))
 
 
 def add(input, other, *, alpha=1):
@@ -68,7 +72,10 @@ def add(input, other, *, alpha=1):
 
 def _check_alpha(a, b, alpha) -> None:
     """PyTorch's rules for ``alpha`` against the result dtype of add/sub."""
-    kind = (a if isinstance(a, Tensor) else b)._data.dtype.kind
+    dt = (a if isinstance(a, Tensor) else b)._data.dtype
+    kind = dt.kind
+    if dt is _F16:
+        _half.check_number(alpha)
     if isinstance(alpha, bool) and kind != "b":
         raise RuntimeError("Boolean alpha only supported for Boolean results.")
     if isinstance(alpha, float) and kind in "biu":
@@ -82,11 +89,14 @@ class Sub(Primitive):
     @staticmethod
     def forward(ctx, a, b, alpha=1):
         ctx.alpha = alpha
-        return a - b if alpha == 1 else a - alpha * b
+        if alpha == 1:
+            return a - b
+        out = a - alpha * b
+        return _half.add_scaled(a, b, -alpha) if out.dtype is _F16 else out  # see AddAlpha
 
     @staticmethod
     def backward(ctx, g):
-        return g, (-g if ctx.alpha == 1 else g * -ctx.alpha)
+        return g, (-g if ctx.alpha == 1 else _half.times(g, -ctx.alpha))
 
 
 class Rsub(Sub):
@@ -142,6 +152,8 @@ class Mul(Primitive):
 
 def mul(input, other):
     a, b = promote(input, other)
+    if not isinstance(b, Tensor) and a._data.dtype is _F16:  # float16 * number: in
+        return _half.HalfMul.apply(a, b)  # float32, as PyTorch (opmath; see _half.py)
     return Mul.apply(a, b)
 
 
@@ -170,13 +182,19 @@ def div(input, other, *, rounding_mode=None):
     if rounding_mode is not None:
         return _rounded_div(input, other, rounding_mode)
     a, b = promote(input, other, floating=True)
+    if not isinstance(b, Tensor) and a._data.dtype is _F16:  # float16 / number: in
+        return _half.HalfDiv.apply(a, b)  # float32, as PyTorch (opmath; see _half.py)
     return Div.apply(a, b)
 
 
 def rdiv(input, other):
     """``other / input`` for the reflected operator (``2 / x``)."""
     a, b = promote(other, input, floating=True)
-    return (Div if isinstance(other, Tensor) else ScalarDiv).apply(a, b)
+    if isinstance(other, Tensor):
+        return Div.apply(a, b)
+    if b._data.dtype is _F16 and not isinstance(a, Tensor):  # number / float16 (_half.py)
+        return _half.HalfRdiv.apply(a, b)
+    return ScalarDiv.apply(a, b)
 
 
 class DivRounded(Primitive):

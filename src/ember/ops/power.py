@@ -31,7 +31,12 @@ class PowScalar(Primitive):
         ctx.p = p
         if p == 2 or p == 3:  # products, as PyTorch computes these two (bit for bit)
             x = _scalar(x)
-            return x * x if p == 2 else x * x * x
+            if p == 2:
+                return x * x
+            if x.dtype == np.float16:  # the product in float32, rounded once, as PyTorch
+                w = x.astype(np.float32)
+                return (w * w * w).astype(np.float16)
+            return x * x * x
         return x ** p
 
     @staticmethod
