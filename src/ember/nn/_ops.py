@@ -12,6 +12,7 @@ import math
 import numpy as np
 
 from ..autograd.function import Primitive
+from ..ops._util import bound_array, select
 from ..tensor import Tensor
 from ._erf import erf as _erf_np
 
@@ -61,30 +62,42 @@ class LeakyRelu(Primitive):
     """y = x if x > 0 else slope * x;  dy/dx = 1 if x > 0 else slope."""
 
     node_name = "LeakyReluBackward0"
+    exact_grads = True
 
     @staticmethod
     def forward(ctx, x, slope):
         ctx.save_for_backward(x)
         ctx.slope = slope
-        return np.where(x > 0, x, x * slope)
+        y = x * slope
+        if 0.0 < slope <= 1.0:
+            # Then x * slope >= x exactly where x <= 0 and <= x where x > 0 (equal values keep
+            # their sign; nan stays nan): max(x, x * slope) is PyTorch's answer, without
+            # np.where's branch per element: 12.5 -> 3.5 us at 128x128 float32.
+            return np.maximum(x, y)
+        return select(x > 0, x, y)
 
     @staticmethod
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
-        return np.where(x > 0, g, g * ctx.slope), None
+        return select(x > 0, g, g * ctx.slope), None
 
 
 class Elu(Primitive):
-    """y = x if x > 0 else alpha * (exp(x) - 1);  dy/dx = 1 if x > 0 else alpha * exp(x)."""
+    """y = x if x > 0 else alpha * (exp(x) - 1);  dy/dx = 1 if x > 0 else alpha * exp(x)
+    (a nan x takes the first branch of each, as PyTorch: y nan, dy/dx 1)."""
 
     node_name = "EluBackward0"
+    exact_grads = True
 
     @staticmethod
     def forward(ctx, x, alpha):
         ctx.save_for_backward(x)
         ctx.alpha = alpha
-        # min(x, 0) keeps expm1 from overflowing on the branch that where() discards.
-        return np.where(x > 0, x, np.expm1(np.minimum(x, 0)) * alpha)
+        # min(1, x) keeps expm1 from overflowing on the branch that select() discards, and is
+        # x itself where x <= 0 whichever operand NumPy returns on a tie (-0.0 must stay -0.0).
+        # (A cached bound and select, not a scalar 0 and np.where: 21.7 -> 16.8 us at 128x128
+        # float32, 569 -> 118 at 256x512.)
+        return select(x > 0, x, np.expm1(np.minimum(bound_array(x, 1.0), x)) * alpha)
 
     @staticmethod
     def backward(ctx, g):
@@ -94,8 +107,8 @@ class Elu(Primitive):
             # Recorded for a second derivative: at x == 0 PyTorch's first derivative is alpha
             # but its second is 0, so x == 0 gets the constant branch.
             neg = np.where(x < 0, g * (np.exp(np.minimum(x, 0)) * alpha), g * alpha)
-            return np.where(x > 0, g, neg), None
-        return np.where(x > 0, g, g * (np.exp(np.minimum(x, 0)) * alpha)), None
+            return np.where(x <= 0, neg, g), None
+        return select(x <= 0, g * (np.exp(np.minimum(bound_array(x, 1.0), x)) * alpha), g), None
 
 
 class Gelu(Primitive):

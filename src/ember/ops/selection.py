@@ -10,35 +10,62 @@ import numpy as np
 
 from ..autograd.function import Primitive
 from ..tensor import Tensor
-from ._util import promote
+from ._util import as_scalar, bound_array, promote, select
+
+_F16 = np.dtype(np.float16)
 
 
 class Clamp(Primitive):
-    """y = min(max(x, lo), hi) for number bounds;  dy/dx = 1 where lo <= x <= hi, else 0."""
+    """y = min(max(x, lo), hi) for number bounds;  dy/dx = 1 where lo <= x <= hi, else 0.
+
+    On a tie y is x itself (clamp(-0.0, min=0.0) is -0.0) and a nan x stays nan, as PyTorch.
+    """
 
     node_name = "ClampBackward1"
+    exact_grads = True
 
     @staticmethod
     def forward(ctx, x, lo, hi):
         ctx.save_for_backward(x)
         ctx.lo, ctx.hi = lo, hi
+        big = x.size >= 512  # (one test, not two calls, for the small arrays bound_array skips)
+        if big:  # cached bound arrays: 12.2 -> 3.9 us at 128x128 float32, 83 -> 26 at 256x512
+            lo, hi = bound_array(x, lo), bound_array(x, hi)
+        # A tie must give x (clamp(-0.0, min=0.0) is -0.0): NumPy's float32/64 loops return
+        # the second operand of a tie, its float16 loop the first.
+        first = x.dtype is _F16
         y = x
         if lo is not None:
-            y = np.maximum(y, lo)
+            y = np.maximum(y, lo) if first else np.maximum(lo, y)
         if hi is not None:
-            y = np.minimum(y, hi)
+            out = y if big and y is not x else None  # reuse max's fresh array
+            y = np.minimum(y, hi, out=out) if first else np.minimum(hi, y, out=out)
         return y
 
     @staticmethod
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
         lo, hi = ctx.lo, ctx.hi
-        keep = True
-        if lo is not None:
+        if lo is None:
+            keep = x <= hi
+        elif hi is None:
             keep = x >= lo
-        if hi is not None:
-            keep = keep & (x <= hi)
-        return (g * keep, None, None)
+        else:
+            keep = (x >= lo) & (x <= hi)
+        return select(keep, g), None, None  # 0, not g * 0, where g is inf or nan
+
+
+class Hardtanh(Clamp):
+    """y = clamp(x, lo, hi);  dy/dx = 1 where lo < x < hi, else 0: unlike clamp's, PyTorch's
+    hardtanh gradient stops AT the bounds. A nan x gets 0, as in PyTorch's vectorised loop
+    (its scalar loop, which takes the last few elements of a row, passes the gradient)."""
+
+    node_name = "HardtanhBackward0"
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return select((x > ctx.lo) & (x < ctx.hi), g), None, None
 
 
 class ClampTensor(Primitive):
@@ -119,24 +146,34 @@ class Where(Primitive):
         return None, np.where(c, g, 0), np.where(c, 0, g)
 
 
+_PLAIN = (float, int, type(None))
+
+
 def clamp(input, min=None, max=None):  # noqa: A002 - PyTorch's names
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
-    if isinstance(min, Tensor) or isinstance(max, Tensor):
-        _clamp_overload(input, min, max)
-        x, lo, hi = input, min, max
-        if lo is not None:
-            x, lo = promote(x, lo)
-        if hi is not None:
-            x, hi = promote(x, hi)
-        if isinstance(lo, Tensor) and lo._data.dtype != x._data.dtype:
-            lo = lo.to(x._data.dtype)  # the upper bound widened x after lo was matched to it
-        return ClampTensor.apply(x, lo, hi)
+    if type(min) not in _PLAIN or type(max) not in _PLAIN:  # Python numbers skip both tests
+        if isinstance(min, Tensor) or isinstance(max, Tensor):
+            return _clamp_tensor(input, min, max)
+        if isinstance(min, np.generic) or isinstance(max, np.generic):  # numbers, as PyTorch
+            min, max = as_scalar(min), as_scalar(max)  # noqa: A001
     if input._data.dtype.kind in "iub" and any(isinstance(b, float) for b in (min, max)):
         from .elementwise import _float
 
         input = _float(input)
     return Clamp.apply(input, min, max)
+
+
+def _clamp_tensor(input, lo, hi):
+    _clamp_overload(input, lo, hi)
+    x = input
+    if lo is not None:
+        x, lo = promote(x, lo)
+    if hi is not None:
+        x, hi = promote(x, hi)
+    if isinstance(lo, Tensor) and lo._data.dtype != x._data.dtype:
+        lo = lo.to(x._data.dtype)  # the upper bound widened x after lo was matched to it
+    return ClampTensor.apply(x, lo, hi)
 
 
 clip = clamp

@@ -6,11 +6,14 @@ import warnings
 
 from ... import ops
 from ...ops.elementwise import Relu, _float
+from ...ops.selection import Hardtanh
 from ...ops.softmax import LogSoftmax, Softmax, _prep
 from ...tensor import Tensor
-from .._ops import Elu, Gelu, GeluTanh, LeakyRelu, LogSigmoid, Silu
+from .._ops import Elu, Gelu, GeluTanh, LeakyRelu, LogSigmoid, Silu, variant
 
 _relu_apply = Relu.apply
+_hardtanh_apply = Hardtanh.apply
+_leaky_relu_inplace = variant(LeakyRelu, "LeakyReluBackward1")
 
 
 def _inplace(input: Tensor, result: Tensor) -> Tensor:
@@ -28,9 +31,10 @@ def relu(input: Tensor, inplace: bool = False) -> Tensor:
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
     """x if x > 0 else negative_slope * x."""
-    x = input._graph_input() if inplace else input
-    out = LeakyRelu.apply(_float(x), float(negative_slope))
-    return _inplace(input, out) if inplace else out
+    if inplace:  # PyTorch names the in-place node LeakyReluBackward1
+        out = _leaky_relu_inplace.apply(_float(input._graph_input()), float(negative_slope))
+        return _inplace(input, out)
+    return LeakyRelu.apply(_float(input), float(negative_slope))
 
 
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
@@ -76,13 +80,19 @@ def logsigmoid(input: Tensor) -> Tensor:
 
 def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,
              inplace: bool = False) -> Tensor:
-    if inplace:
-        return input.clamp_(min_val, max_val)
-    return ops.clamp(input, min_val, max_val)
+    """clamp(x, min_val, max_val), whose gradient is 0 at the bounds themselves."""
+    if min_val > max_val:
+        raise ValueError("min_val cannot be greater than max_val")
+    if input._data.dtype.kind in "iu":  # PyTorch converts the bounds to the integer type
+        min_val, max_val = int(min_val), int(max_val)
+    x = input._graph_input() if inplace else input
+    out = _hardtanh_apply(x, min_val, max_val)
+    return _inplace(input, out) if inplace else out
 
 
 def relu6(input: Tensor, inplace: bool = False) -> Tensor:
-    return hardtanh(input, 0.0, 6.0, inplace)
+    """min(max(x, 0), 6): hardtanh(x, 0, 6), as PyTorch (an integer input stays integer)."""
+    return hardtanh(input, 0, 6, inplace)
 
 
 def _softmax_dim(name: str, ndim: int, stacklevel: int) -> int:
