@@ -82,22 +82,3 @@ class HalfDiv(Primitive):
     @staticmethod
     def backward(ctx, g):
         return opmath(np.true_divide, g, ctx.c), None
-
-
-class HalfRdiv(Primitive):
-    """z = c / x for a number c and a float16 tensor x, as PyTorch: r = 1/x rounded to float16,
-    then r * c in float32;  dz/dx = -(g * c) * r^2, each product rounded to float16."""
-
-    node_name = "MulBackward0"
-
-    @staticmethod
-    def forward(ctx, c, x):
-        ctx.save_for_backward(x)
-        ctx.c = c
-        return opmath(np.multiply, 1 / x, c)
-
-    @staticmethod
-    def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        r = 1 / x  # recomputed from the input, so create_graph differentiates it too
-        return None, -opmath(np.multiply, g, ctx.c) * (r * r)
