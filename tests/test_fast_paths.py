@@ -16,18 +16,22 @@ def _np(t):
     return t.detach().numpy() if hasattr(t, "detach") else np.asarray(t)
 
 
-@pytest.mark.parametrize("n", [6, 3000])  # small and large arrays take different paths
-def test_relu_gradient_with_inf_and_nan_is_pytorchs(n):
-    x = RNG.standard_normal(n).astype(np.float32)
-    g = RNG.standard_normal(n).astype(np.float32)
-    x[:6] = [-1.0, 0.0, 2.0, np.nan, -3.0, 4.0]
-    g[:6] = [np.inf, np.nan, 1.0, 5.0, -2.0, -1.5]
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+@pytest.mark.parametrize("n", [6, 3000, 5000])  # small and large arrays take different paths
+def test_relu_gradient_with_inf_and_nan_is_pytorchs(n, dtype):
+    x = RNG.standard_normal(n).astype(dtype)
+    g = RNG.standard_normal(n).astype(dtype)
+    x[:6] = [-1.0, 0.0, 2.0, np.nan, -3.0, -0.0]
+    g[:6] = [np.inf, np.nan, 1.0, 5.0, -2.0, -1.5]  # masked -2.0 and -1.5: +0.0, not -0.0
     grads = []
     for T in (ember, torch):
         xt = T.tensor(x, requires_grad=True)
-        T.relu(xt).backward(T.tensor(g))
-        grads.append(_np(xt.grad))
-    np.testing.assert_array_equal(*grads)
+        y = T.relu(xt)
+        y.backward(T.tensor(g))
+        grads.append((_np(y), _np(xt.grad)))
+    for a, b in zip(*grads):
+        np.testing.assert_array_equal(a, b)
+        np.testing.assert_array_equal(np.signbit(a), np.signbit(b))
 
 
 @pytest.mark.parametrize("shape", [(3, 4), (128, 128), (600, 500)])  # the last is above

@@ -110,6 +110,7 @@ def keep_reduced(g, axes, keepdim):
     return g
 
 
+_F16 = np.dtype(np.float16)
 _ZEROS: dict = {}
 _ZEROS_MAX = 1 << 18  # entries: zero arrays above this size are not kept (1 MiB float32)
 
@@ -126,12 +127,13 @@ def relu_array(x: np.ndarray, out=None) -> np.ndarray:
     z = _ZEROS.get(key)
     if z is None:
         if type(x) is not np.ndarray or x.size > _ZEROS_MAX:
-            return np.maximum(0, x, out=out)
+            return np.maximum(x, 0, out=out) if x.dtype is _F16 else np.maximum(0, x, out=out)
         if len(_ZEROS) >= 32:
             _ZEROS.clear()
         z = _ZEROS[key] = np.zeros(x.shape, x.dtype)
         z.flags.writeable = False
-    return np.maximum(z, x, out=out)
+    # float16's loop returns the first operand on a tie, the others the second.
+    return np.maximum(x, z, out=out) if x.dtype is _F16 else np.maximum(z, x, out=out)
 
 
 _BOUNDS: dict = {}
