@@ -2,6 +2,10 @@
 
 from .activation import (ELU, GELU, LeakyReLU, LogSoftmax, ReLU, SiLU, Sigmoid,  # noqa: F401
                          Softmax, Softplus, Tanh)
+from .activation2 import (CELU, GLU, Hardshrink, Hardsigmoid, Hardswish,  # noqa: F401
+                          Hardtanh, LogSigmoid, Mish, PReLU, ReLU6, RReLU, SELU, Softmax2d,
+                          Softmin, Softshrink, Softsign, Tanhshrink, Threshold)
+from .batchnorm import BatchNorm1d, BatchNorm2d  # noqa: F401
 from .container import (ModuleDict, ModuleList, ParameterDict, ParameterList,  # noqa: F401
                         Sequential)
 from .dropout import Dropout  # noqa: F401
@@ -10,3 +14,5 @@ from .linear import Identity, Linear  # noqa: F401
 from .loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss,  # noqa: F401
                    L1Loss, MSELoss, NLLLoss, SmoothL1Loss)
 from .module import Module  # noqa: F401
+from .normalization import LayerNorm, RMSNorm  # noqa: F401
+from .sparse import Embedding  # noqa: F401

@@ -1,0 +1,174 @@
+"""layer_norm, batch_norm (one fused node each) and rms_norm (a composite, as in PyTorch)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ... import dtypes as D
+from ...autograd.function import Primitive
+from ...tensor import Tensor
+
+
+def _stats(x, axes: tuple, eps: float):
+    """Mean and 1/sqrt(biased variance + eps) over ``axes`` (kept), on arrays or Tensors."""
+    n = math.prod(x.shape[a] for a in axes)
+    mean = np.sum(x, axis=axes, keepdims=True) / n
+    xc = x - mean
+    var = np.sum(xc * xc, axis=axes, keepdims=True) / n
+    return mean, 1.0 / np.sqrt(var + eps), var
+
+
+class NativeNorm(Primitive):
+    """y = xhat * w + b,  xhat = (x - mu) * r,  r = 1 / sqrt(var + eps), with mu and var the
+    mean and biased variance over the m entries of the statistic axes S (or fixed running
+    statistics: then mu and r are constants). With gh = g * w:
+
+        dL/dx = r * (gh - sum_S(gh) / m - xhat * sum_S(gh * xhat) / m)   (batch statistics)
+        dL/dx = r * gh                                                    (fixed statistics)
+        dL/dw = sum_P(g * xhat),  dL/db = sum_P(g)   (P: the axes w is broadcast over)
+
+    ``stat_axes`` is None for fixed statistics; ``param_axes`` is P; ``view`` is w's shape
+    when broadcast against x. The caller computes mu and r (it needs them for running stats).
+    """
+
+    @staticmethod
+    def forward(ctx, x, w, b, mean, rstd, stat_axes, param_axes, view, eps):
+        xhat = (x - mean) * rstd
+        ctx.save_for_backward(x, w)
+        ctx.xhat, ctx.mean, ctx.rstd = xhat, mean, rstd
+        ctx.axes = (stat_axes, param_axes, view, eps)
+        y = xhat if w is None else xhat * w.reshape(view)
+        if b is not None:
+            y = y + b.reshape(view)
+        return y.astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, w = ctx.saved_tensors
+        stat_axes, param_axes, view, eps = ctx.axes
+        xhat, rstd = ctx.xhat, ctx.rstd
+        if isinstance(x, Tensor) and stat_axes is not None:  # create_graph: r depends on x
+            mean, rstd, _ = _stats(x, stat_axes, eps)
+            xhat = (x - mean) * rstd
+        elif isinstance(x, Tensor):
+            xhat = (x - ctx.mean) * rstd
+        need_x, need_w, need_b = ctx.needs_input_grad[:3]
+        gx = gw = gb = None
+        if need_x:
+            gh = g if w is None else g * np.reshape(w, view)
+            if stat_axes is None:
+                gx = gh * rstd
+            else:
+                m = math.prod(x.shape[a] for a in stat_axes)
+                gx = (gh - np.sum(gh, axis=stat_axes, keepdims=True) / m
+                      - xhat * (np.sum(gh * xhat, axis=stat_axes, keepdims=True) / m)) * rstd
+        if need_w:
+            gw = np.sum(g * xhat, axis=param_axes)
+        if need_b:
+            gb = np.sum(g, axis=param_axes)
+        return gx, gw, gb, None, None, None, None, None, None
+
+
+def _float_arr(x):
+    return x if x.dtype.kind == "f" else x.astype(D._Defaults.float_np)
+
+
+def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
+               bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
+    """Normalise over the trailing ``normalized_shape`` dimensions, then scale and shift."""
+    if isinstance(normalized_shape, int):
+        raise TypeError("layer_norm(): argument 'normalized_shape' (position 2) must be tuple "
+                        "of ints, not int")
+    shape = [int(s) for s in normalized_shape]
+    k = len(shape)
+    if k == 0 or list(input.shape[input.dim() - k:]) != shape or input.dim() < k:
+        raise RuntimeError(f"Given normalized_shape={shape}, expected input with shape "
+                           f"[*, {', '.join(map(str, shape))}], but got input of size"
+                           f"{list(input.shape)}")
+    for name, p in (("weight", weight), ("bias", bias)):
+        if p is not None and list(p.shape) != shape:
+            raise RuntimeError(f"Expected {name} to be of same shape as normalized_shape, but "
+                               f"got {name} of shape {list(p.shape)} and normalized_shape = "
+                               f"{shape}")
+    axes = tuple(range(input.dim() - k, input.dim()))
+    mean, rstd, _ = _stats(input._data, axes, eps)
+    lead = tuple(range(input.dim() - k))
+    return _NativeLayerNorm.apply(input, weight, bias, mean, rstd, axes, lead, tuple(shape),
+                                  eps)
+
+
+class _NativeLayerNorm(NativeNorm):
+    node_name = "NativeLayerNormBackward0"
+
+
+class _NativeBatchNorm(NativeNorm):
+    node_name = "NativeBatchNormBackward0"
+
+
+def rms_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
+             eps: float | None = None) -> Tensor:
+    """x / sqrt(mean(x^2 over the trailing dims) + eps) * weight; eps defaults to the dtype's
+    machine epsilon. Built from differentiable ops (PyTorch's grad_fn is MulBackward0 too)."""
+    shape = [int(normalized_shape)] if isinstance(normalized_shape, int) else \
+        [int(s) for s in normalized_shape]
+    k = len(shape)
+    if input.dim() < k or list(input.shape[input.dim() - k:]) != shape:
+        raise RuntimeError(f"Given normalized_shape={shape}, expected input with shape "
+                           f"[*{', '.join(map(str, shape))}], but got input of size"
+                           f"{list(input.shape)}")
+    if eps is None:
+        eps = float(np.finfo(input._data.dtype).eps)
+    dims = tuple(range(-k, 0))
+    out = input * (input * input).mean(dims, keepdim=True).add(eps).rsqrt()
+    return out if weight is None else out * weight
+
+
+def _check_channels(c: int, **tensors) -> None:
+    for name, t in tensors.items():
+        if t is not None and t.numel() != c:
+            raise RuntimeError(f"{name} should contain {c} elements not {t.numel()}")
+
+
+def _update_running(buf: Tensor, stat: np.ndarray, momentum: float) -> None:
+    """buf = (1 - momentum) * buf + momentum * stat, in place and untracked."""
+    arr = buf._ensure_array()
+    arr *= 1.0 - momentum
+    arr += (momentum * stat).astype(arr.dtype, copy=False)
+    buf._bump()
+
+
+def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
+               weight: Tensor | None = None, bias: Tensor | None = None,
+               training: bool = False, momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    """Normalise each channel (dim 1) over the batch and spatial dims, then scale and shift.
+
+    Training: the batch's statistics, and the running ones (when given) move toward them by
+    ``momentum``, the variance unbiased (n / (n - 1)). Evaluation: the running statistics.
+    """
+    if training:
+        size = input.shape
+        if math.prod(size[:1] + size[2:]) == 1:
+            raise ValueError("Expected more than 1 value per channel when training, got input "
+                             f"size {size!r}")
+    c = input.shape[1] if input.dim() > 1 else 1
+    _check_channels(c, running_mean=running_mean, running_var=running_var, weight=weight,
+                    bias=bias)
+    x = input._data
+    stat_axes = (0,) + tuple(range(2, x.ndim))
+    view = (c,) + (1,) * (x.ndim - 2)
+    if training:
+        mean, rstd, var = _stats(_float_arr(x), stat_axes, eps)
+        n = x.size // c
+        if running_mean is not None:
+            _update_running(running_mean, mean.reshape(-1), momentum)
+        if running_var is not None:
+            _update_running(running_var, var.reshape(-1) * (n / max(n - 1, 1)), momentum)
+        return _NativeBatchNorm.apply(input, weight, bias, mean, rstd, stat_axes, stat_axes,
+                                      view, eps)
+    if running_mean is None or running_var is None:
+        raise RuntimeError("running_mean must be defined in evaluation mode")
+    mean = running_mean._data.reshape(view)
+    rstd = 1.0 / np.sqrt(running_var._data.reshape(view) + eps)
+    return _NativeBatchNorm.apply(input, weight, bias, mean, rstd, None, stat_axes, view, eps)

@@ -1,0 +1,108 @@
+"""BatchNorm1d and BatchNorm2d."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ...tensor import Tensor
+from .. import init
+from ..functional._norm import batch_norm
+from ..parameter import Parameter
+from .linear import _empty
+from .module import Module
+
+
+class _BatchNorm(Module):
+    """Per-channel normalisation with running statistics (PyTorch's _BatchNorm semantics).
+
+    Training: the batch's mean and biased variance normalise; running_mean/running_var move
+    toward the batch mean and unbiased variance by ``momentum`` (None: a cumulative average,
+    1 / num_batches_tracked). Eval: the running statistics, unless they are not tracked.
+    """
+
+    _expected_dims: tuple = ()
+
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
+                 affine: bool = True, track_running_stats: bool = True, device=None,
+                 dtype=None, *, bias: bool = True) -> None:
+        super().__init__()
+        self.num_features = num_features
+        self.eps = eps
+        self.momentum = momentum
+        self.affine = affine
+        self.track_running_stats = track_running_stats
+        shape = (num_features,)
+        if affine:
+            self.weight = Parameter(_empty(shape, dtype, device))
+            if bias:
+                self.bias = Parameter(_empty(shape, dtype, device))
+            else:
+                self.register_parameter("bias", None)
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+        if track_running_stats:
+            self.register_buffer("running_mean", _empty(shape, dtype, device))
+            self.register_buffer("running_var", _empty(shape, dtype, device))
+            self.register_buffer("num_batches_tracked",
+                                 Tensor._make(np.array(0, dtype=np.int64), False, None))
+        else:
+            self.register_buffer("running_mean", None)
+            self.register_buffer("running_var", None)
+            self.register_buffer("num_batches_tracked", None)
+        self.reset_parameters()
+
+    def reset_running_stats(self) -> None:
+        if self.track_running_stats:
+            init.zeros_(self.running_mean)
+            init.ones_(self.running_var)
+            init.zeros_(self.num_batches_tracked)
+
+    def reset_parameters(self) -> None:
+        self.reset_running_stats()
+        if self.affine:
+            init.ones_(self.weight)
+            if self.bias is not None:
+                init.zeros_(self.bias)
+
+    def _check_input_dim(self, input: Tensor) -> None:
+        if input.dim() not in self._expected_dims:
+            want = " or ".join(f"{d}D" for d in self._expected_dims)
+            raise ValueError(f"expected {want} input (got {input.dim()}D input)")
+
+    def _average_factor(self) -> float:
+        """The momentum for this step; counts the batch when training with running stats."""
+        if not (self.training and self.track_running_stats):
+            return 0.0 if self.momentum is None else self.momentum
+        count = self.num_batches_tracked
+        count._ensure_array()[...] += 1
+        count._bump()
+        if self.momentum is None:
+            return 1.0 / float(count._data)
+        return self.momentum
+
+    def forward(self, input: Tensor) -> Tensor:
+        self._check_input_dim(input)
+        factor = self._average_factor()
+        use_batch = self.training or (self.running_mean is None and self.running_var is None)
+        keep = not self.training or self.track_running_stats
+        return batch_norm(input, self.running_mean if keep else None,
+                          self.running_var if keep else None, self.weight, self.bias,
+                          use_batch, factor, self.eps)
+
+    def extra_repr(self) -> str:
+        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
+                f"affine={self.affine}, bias={self.bias is not None}, "
+                f"track_running_stats={self.track_running_stats}")
+
+
+class BatchNorm1d(_BatchNorm):
+    """Batch norm over (N, C) or (N, C, L) inputs."""
+
+    _expected_dims = (2, 3)
+
+
+class BatchNorm2d(_BatchNorm):
+    """Batch norm over (N, C, H, W) inputs."""
+
+    _expected_dims = (4,)
