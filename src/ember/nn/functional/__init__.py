@@ -2,10 +2,6 @@
 
 from ._activation import (elu, gelu, hardtanh, leaky_relu, log_softmax, logsigmoid, relu,
                           relu6, sigmoid, silu, softmax, softplus, tanh)
-from ._activation2 import (celu, celu_, elu_, glu, hardshrink, hardsigmoid, hardswish,
-                           hardtanh_, leaky_relu_, mish, prelu, relu_, rrelu, rrelu_, selu,
-                           selu_, softmin, softshrink, softsign, tanhshrink, threshold,
-                           threshold_)
 from ._loss import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy,
                     huber_loss, l1_loss, mse_loss, nll_loss, smooth_l1_loss)
 from ._embedding import embedding
@@ -18,7 +14,4 @@ __all__ = [
     "logsigmoid", "mse_loss", "nll_loss", "normalize", "one_hot", "pad", "relu", "relu6",
     "sigmoid", "silu", "smooth_l1_loss", "softmax", "softplus", "tanh",
     "batch_norm", "embedding", "layer_norm", "rms_norm",
-    "celu", "celu_", "elu_", "glu", "hardshrink", "hardsigmoid", "hardswish", "hardtanh_",
-    "leaky_relu_", "mish", "prelu", "relu_", "rrelu", "rrelu_", "selu", "selu_", "softmin",
-    "softshrink", "softsign", "tanhshrink", "threshold", "threshold_",
 ]
