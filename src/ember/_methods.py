@@ -328,7 +328,9 @@ def _bind_named_methods(T) -> None:
         allclose isclose logical_and logical_or logical_xor logical_not sort argsort topk
         unique softmax log_softmax bitwise_and bitwise_or bitwise_xor bitwise_not
         greater greater_equal less less_equal not_equal where broadcast_to var_mean std_mean
-        rsub""".split()
+        rsub
+        tril triu diag diagonal diag_embed trace roll rot90 tile repeat_interleave moveaxis
+        take_along_dim""".split()
     for name in plain:
         setattr(T, name, getattr(ops, name))
     T.where = lambda self, condition, other: ops.where(condition, self, other)
@@ -339,7 +341,8 @@ def _bind_named_methods(T) -> None:
         setattr(T, name, _cast(target))
     T.add_, T.mul_, T.zero_, T.fill_, T.copy_ = add_, mul_, zero_, fill_, copy_
     for name in """sub div pow neg abs exp log sqrt sigmoid tanh relu clamp clip
-            masked_fill scatter scatter_add floor ceil round sin cos reciprocal""".split():
+            masked_fill scatter scatter_add floor ceil round sin cos reciprocal
+            tril triu""".split():
         setattr(T, name + "_", _inplace(getattr(ops, name)))
     T.lerp = lerp
     T.lerp_ = _inplace(lerp)

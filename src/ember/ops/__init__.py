@@ -15,4 +15,6 @@ from .linalg import *  # noqa: F401,F403
 from .reduction import *  # noqa: F401,F403
 from .reduction import all, any, max, min, sum  # noqa: F401
 from .shape import *  # noqa: F401,F403
+from .triangle_diag import *  # noqa: F401,F403
+from .shape_more import *  # noqa: F401,F403
 from .softmax import log_softmax, softmax  # noqa: F401

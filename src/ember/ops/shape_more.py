@@ -1,0 +1,292 @@
+"""More shape ops: roll, rot90 (primitives: each gradient is the inverse movement), and
+composites of existing differentiable ops (tile, repeat_interleave, meshgrid,
+broadcast_tensors, take_along_dim, atleast_*d, dstack, column_stack, moveaxis)."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from ..autograd.function import Primitive
+from ..tensor import Tensor
+from ._util import check_broadcast, wrap_dim
+from .gather_scatter import gather
+from .indexing import index_select
+from .join_split import cat, hstack
+from .shape import expand, movedim, repeat
+
+__all__ = ["roll", "rot90", "tile", "repeat_interleave", "meshgrid", "broadcast_tensors",
+           "broadcast_shapes", "moveaxis", "take_along_dim", "atleast_1d", "atleast_2d",
+           "atleast_3d", "dstack", "column_stack"]
+
+moveaxis = movedim
+
+
+class Roll(Primitive):
+    """y = x shifted cyclically by ``shifts`` along ``axes``;  dL/dx = dL/dy shifted back."""
+
+    @staticmethod
+    def forward(ctx, x, shifts, axes):
+        ctx.shifts, ctx.axes = shifts, axes
+        if axes is None:  # PyTorch's dims=None: roll the flattened tensor
+            return np.roll(x, shifts[0])
+        return np.roll(x, shifts, axes)
+
+    @staticmethod
+    def backward(ctx, g):
+        back = tuple(-s for s in ctx.shifts)
+        if isinstance(g, Tensor):
+            return (Roll.apply(g, back, ctx.axes), None, None)
+        return (Roll.forward(ctx, g, back, ctx.axes), None, None)
+
+
+def _ints(v) -> tuple:
+    if isinstance(v, Tensor):
+        v = v.tolist()
+    return (int(v),) if isinstance(v, (int, np.integer)) else tuple(int(s) for s in v)
+
+
+def roll(input, shifts, dims=None):
+    shifts = _ints(shifts)
+    if not shifts:
+        raise RuntimeError("`shifts` required")
+    if dims is None:
+        if len(shifts) != 1:
+            raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts)}, "
+                               "dims:0")
+        return Roll.apply(input, shifts, None)
+    axes = _ints(dims)
+    if len(shifts) != len(axes):
+        raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts)}, "
+                           f"dims:{len(axes)}")
+    if input._data.ndim == 0:  # PyTorch's roll does not wrap dims of a 0-d tensor
+        raise IndexError(f"Dimension specified as {axes[0]} but tensor has no dimensions")
+    axes = tuple(wrap_dim(a, input._data.ndim) for a in axes)
+    return Roll.apply(input, shifts, axes)
+
+
+class Rot90(Primitive):
+    """y = x rotated k quarter turns in the plane ``axes``;  dL/dx = dL/dy rotated back."""
+
+    @staticmethod
+    def forward(ctx, x, k, axes):
+        ctx.k, ctx.axes = k, axes
+        return np.ascontiguousarray(np.rot90(x, k, axes))
+
+    @staticmethod
+    def backward(ctx, g):
+        if isinstance(g, Tensor):
+            return (Rot90.apply(g, -ctx.k, ctx.axes), None, None)
+        return (np.rot90(g, -ctx.k, ctx.axes), None, None)
+
+
+def rot90(input, k=1, dims=(0, 1)):
+    dims = list(dims)
+    n = input._data.ndim
+    if len(dims) != 2:
+        raise RuntimeError(f"expected total rotation dims == 2, but got dims = {len(dims)}")
+    if n < 2:
+        raise RuntimeError(f"expected total dims >= 2, but got total dims = {n}")
+    axes = (wrap_dim(dims[0], n), wrap_dim(dims[1], n))  # range first, then sameness
+    if axes[0] == axes[1]:
+        raise RuntimeError("expected rotation dims to be different, but got dim0 = "
+                           f"{dims[0]} and dim1 = {dims[1]}")
+    return Rot90.apply(input, int(k) % 4, axes)
+
+
+def tile(input, dims):
+    """repeat() with ``dims`` padded with leading ones to input's number of dims."""
+    dims = _ints(dims)
+    return repeat(input, (1,) * (input._data.ndim - len(dims)) + dims)
+
+
+def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
+    """Each element (dim None: of the flattened input) or each slice along ``dim`` repeated
+    ``repeats`` times, an int or one count per slice. ``repeat_interleave(counts)`` alone
+    gives the indices 0, 0, 1, ... each repeated its count."""
+    if repeats is None:  # torch.repeat_interleave(repeats)
+        counts = _counts(input)
+        return Tensor._make(np.repeat(np.arange(counts.size), counts), False, None)
+    x = input.reshape(-1) if dim is None else input
+    d = 0 if dim is None else wrap_dim(dim, max(x._data.ndim, 1))
+    if x._data.ndim == 0:
+        x = x.reshape(1)
+    if isinstance(repeats, Tensor):
+        counts = _counts(repeats)
+        if counts.size == 1:
+            counts = np.full(x._data.shape[d], counts[0])
+        elif counts.size != x._data.shape[d]:
+            raise RuntimeError("repeats must have the same size as input along dim, but got "
+                               f"repeats.size(0) = {counts.size} and input.size({d}) = "
+                               f"{x._data.shape[d]}")
+        if output_size is not None and int(counts.sum()) != output_size:
+            raise RuntimeError("allocated size does not match required size")
+        index = np.repeat(np.arange(counts.size), counts)
+        return index_select(x, d, Tensor._make(index, False, None))
+    r = int(repeats)
+    if r < 0:
+        raise RuntimeError("Repeats must be non-negative")
+    n = x._data.shape[d] * r
+    if output_size is not None and output_size != n:
+        raise RuntimeError(f"repeat_interleave: Invalid output_size, expected {n} but got "
+                           f"{output_size}")
+    shape = x._data.shape
+    wide = x.unsqueeze(d + 1).expand(shape[:d + 1] + (r,) + shape[d + 1:])
+    return wide.reshape(shape[:d] + (n,) + shape[d + 1:])
+
+
+def _counts(repeats: Tensor) -> np.ndarray:
+    c = repeats._data
+    if c.ndim > 1:
+        raise RuntimeError("repeats must be 0-dim or 1-dim tensor")
+    if c.dtype.kind not in "iu":
+        kind = {"f": "Float", "b": "Bool"}.get(c.dtype.kind, str(c.dtype))
+        if c.dtype == np.float64:
+            kind = "Double"
+        raise NotImplementedError(f"\"repeat_interleave_cpu\" not implemented for '{kind}'")
+    if (c < 0).any():
+        raise RuntimeError("repeats can not be negative")
+    return c.reshape(-1).astype(np.int64)
+
+
+def _tensor_list(tensors, name: str) -> list:
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tensors[0]
+    return list(tensors)
+
+
+def meshgrid(*tensors, indexing: str | None = None) -> tuple:
+    tensors = _tensor_list(tensors, "meshgrid")
+    if indexing is None:
+        warnings.warn("torch.meshgrid: in an upcoming release, it will be required to pass the "
+                      "indexing argument.", UserWarning, stacklevel=2)
+        indexing = "ij"
+    if not tensors:
+        raise RuntimeError("meshgrid expects a non-empty TensorList")
+    for t in tensors:
+        if t._data.ndim > 1:
+            raise RuntimeError("torch.meshgrid: Expected 0D or 1D tensor in the tensor list "
+                               f"but got: {_aten_str(t)}")
+    if len({t._data.dtype for t in tensors}) > 1:
+        raise RuntimeError("meshgrid expects all tensors to have the same dtype")
+    if indexing not in ("ij", "xy"):
+        raise RuntimeError('torch.meshgrid: indexing must be one of "xy" or "ij", but '
+                           f"received: {indexing}")
+    order = list(range(len(tensors)))
+    if indexing == "xy" and len(tensors) >= 2:  # the first two axes swap places
+        order[0], order[1] = 1, 0
+    sizes = [t._data.size for t in tensors]
+    shape = tuple(sizes[i] for i in order)
+    out = []
+    for i, t in enumerate(tensors):
+        view = [1] * len(tensors)
+        view[order.index(i)] = -1
+        out.append(expand(t.reshape(view), shape))
+    return tuple(out)
+
+
+def _aten_str(t: Tensor) -> str:
+    """A matrix as PyTorch's C++ side prints it in messages (fixed point, 4 decimals)."""
+    a = t._data.reshape(t._data.shape[0], -1)
+    if a.dtype.kind == "f":
+        text = [[f"{v:.4f}" for v in row] for row in a]
+    else:
+        text = [[str(v) for v in row] for row in a]
+    width = max([len(s.lstrip("-")) for row in text for s in row] + [0]) + 1
+    rows = "\n".join(" ".join(s.rjust(width) for s in row) for row in text)
+    sizes = ",".join(str(n) for n in t._data.shape)
+    return f"{rows}\n[ torch.{t.type().split('.')[-1]}{{{sizes}}} ]"
+
+
+def broadcast_shapes(*shapes):
+    from ..tensor import Size
+
+    out: tuple = ()
+    for s in shapes:
+        s = (int(s),) if isinstance(s, (int, np.integer)) else tuple(s)
+        check_broadcast(out, s)
+        out = np.broadcast_shapes(out, s)
+    return Size(out)
+
+
+def broadcast_tensors(*tensors) -> tuple:
+    for i, t in enumerate(tensors):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"expected Tensor as element {i} in argument 0, but got "
+                            f"{type(t).__name__}")
+    shape: tuple = ()
+    for t in tensors:
+        check_broadcast(shape, t._data.shape)
+        shape = np.broadcast_shapes(shape, t._data.shape)
+    return tuple(t if t._data.shape == shape else expand(t, shape) for t in tensors)
+
+
+def take_along_dim(input, indices, dim=None):
+    """input's entries at ``indices`` along ``dim`` (dim None: of the flattened input)."""
+    if indices._data.dtype != np.int64:
+        from .linalg import _kind
+
+        raise RuntimeError("torch.take_along_dim(): dtype of indices should be Long but got "
+                           f"{_kind(indices)}")
+    if dim is None:
+        return gather(input.reshape(-1), 0, indices.reshape(-1))
+    n, m = input._data.ndim, indices._data.ndim
+    if n != m:
+        raise RuntimeError("torch.take_along_dim(): input and indices should have the same "
+                           f"number of dimensions, but got {n} dimensions for input, and {m} "
+                           "dimensions for indices")
+    d = wrap_dim(dim, n)
+    a, b = list(input._data.shape), list(indices._data.shape)
+    a[d] = b[d] = 1  # every dim but ``dim`` broadcasts
+    check_broadcast(tuple(a), tuple(b))
+    common = list(np.broadcast_shapes(tuple(a), tuple(b)))
+    x_shape = common[:d] + [input._data.shape[d]] + common[d + 1:]
+    i_shape = common[:d] + [indices._data.shape[d]] + common[d + 1:]
+    x = input if list(input._data.shape) == x_shape else expand(input, x_shape)
+    i = indices if list(indices._data.shape) == i_shape else expand(indices, i_shape)
+    return gather(x, d, i)
+
+
+def _each(fn, tensors):
+    """PyTorch's atleast_*d calling forms: one tensor -> a tensor, several or a list -> tuple."""
+    if len(tensors) == 1 and isinstance(tensors[0], Tensor):
+        return fn(tensors[0])
+    return tuple(fn(t) for t in _tensor_list(tensors, ""))
+
+
+def _at_least(t: Tensor, n: int) -> Tensor:
+    shape = t._data.shape
+    if len(shape) >= n:
+        return t
+    if not shape:
+        return t.reshape((1,) * n)
+    if n == 2 or len(shape) == 1 and n == 3:  # (k) -> (1, k) or (1, k, 1)
+        t = t.unsqueeze(0)
+    return t if t._data.ndim >= n else t.unsqueeze(-1)
+
+
+def atleast_1d(*tensors):
+    return _each(lambda t: _at_least(t, 1), tensors)
+
+
+def atleast_2d(*tensors):
+    return _each(lambda t: _at_least(t, 2), tensors)
+
+
+def atleast_3d(*tensors):
+    return _each(lambda t: _at_least(t, 3), tensors)
+
+
+def dstack(tensors, *, out=None):
+    tensors = list(tensors)
+    if not tensors:
+        raise RuntimeError("dstack expects a non-empty TensorList")
+    return cat([_at_least(t, 3) for t in tensors], 2)
+
+
+def column_stack(tensors, *, out=None):
+    tensors = list(tensors)
+    if not tensors:
+        raise RuntimeError("column_stack expects a non-empty TensorList")
+    return hstack([t.reshape(-1, 1) if t._data.ndim <= 1 else t for t in tensors])
