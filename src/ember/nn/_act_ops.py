@@ -1,0 +1,212 @@
+"""Primitives of the activations in ``functional/_activation2.py`` (selu, mish, hardswish...).
+
+Each class states its derivative and ``backward`` implements it. Masks that pick a branch
+(x > 0, |x| <= lambda) have zero derivative, so backward computes them from the raw values
+of x even when a ``create_graph`` backward hands x over as a Tensor; the formulas themselves
+use operators and NumPy functions that ember dispatches for Tensors (see docs/CORE.md).
+Ties follow PyTorch's CPU kernels. A nan x gets the gradient of PyTorch's vectorised loop,
+which covers all but a short tail of each contiguous run (its scalar tail loop sometimes
+differs: selu, celu, hardswish and the shrinks give 1 or the scale there, not nan or 0).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..autograd.function import Primitive
+from ..ops._util import select
+from ..tensor import Tensor
+from ._ops import _sigmoid
+
+
+def _raw(x):
+    """The NumPy values of x (a Tensor during a ``create_graph`` backward)."""
+    return x._data if isinstance(x, Tensor) else x
+
+
+class ScaledElu(Primitive):
+    """y = scale * x if x > 0 else c * (exp(k x) - 1), with c = alpha * scale, k = input_scale;
+    dy/dx = scale if x > 0 else c * k * exp(k x). selu is (alpha, scale) = (1.6733, 1.0507),
+    k = 1; celu is scale = 1, k = 1/alpha. As PyTorch: a nan x gives nan for both, and the
+    second derivative is 0 at x == 0 (the first derivative's constant branch there)."""
+
+    node_name = "EluBackward0"
+    exact_grads = True
+
+    @staticmethod
+    def forward(ctx, x, c, scale, k):
+        ctx.save_for_backward(x)
+        ctx.c, ctx.scale, ctx.k = c, scale, k
+        # min(1, x) keeps expm1 finite on the branch select() drops; it is x itself where
+        # x <= 0, so -0.0 stays -0.0 (selu(-0.0) is -0.0 in PyTorch).
+        neg = np.expm1(np.minimum(1.0, x) * k) * c
+        return select(x > 0, x * scale if scale != 1.0 else x, neg)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        ck, k, scale = ctx.c * ctx.k, ctx.k, ctx.scale
+        pos = g * scale if scale != 1.0 else g
+        xa = _raw(x)
+        if isinstance(x, Tensor):  # recorded: x == 0 takes the constant ck (zero 2nd derivative)
+            neg = np.where(xa == 0, g * ck, g * (np.exp(np.minimum(x, 0) * k) * ck))
+            return np.where(xa > 0, pos, neg), None, None, None
+        return select(xa > 0, pos, g * (np.exp(np.minimum(1.0, xa) * k) * ck)), None, None, None
+
+
+class Mish(Primitive):
+    """y = x * t, t = tanh(softplus(x)) = tanh(log(1 + exp(x)));
+    dy/dx = t + x * sigmoid(x) * (1 - t^2). As PyTorch, x = +-inf gives nan (inf * 0)."""
+
+    node_name = "MishBackward0"
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x * np.tanh(np.log1p(np.exp(x)))
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        t = np.tanh(np.log1p(np.exp(x)))
+        return (g * (t + x * _sigmoid(x) * (1.0 - t * t)),)
+
+
+class Hardsigmoid(Primitive):
+    """y = min(max(x + 3, 0), 6) / 6;  dy/dx = 1/6 where -3 < x < 3, else 0 (at the kinks
+    and for nan too, as PyTorch)."""
+
+    node_name = "HardsigmoidBackward0"
+    exact_grads = True
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.minimum(np.maximum(x + 3, 0), 6) / 6
+
+    @staticmethod
+    def backward(ctx, g):
+        xa = _raw(ctx.saved_tensors[0])
+        return (select((xa > -3) & (xa < 3), g * (1.0 / 6.0)),)
+
+
+class Hardswish(Primitive):
+    """y = x * min(max(x + 3, 0), 6) / 6;
+    dy/dx = 0 where x <= -3, x / 3 + 1/2 where -3 < x < 3 (and nan), 1 where x >= 3."""
+
+    node_name = "HardswishBackward0"
+    exact_grads = True
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x * np.minimum(np.maximum(x + 3, 0), 6) / 6
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        xa = _raw(x)
+        inner = np.where(xa >= 3, g, g * (x / 3 + 0.5))
+        return (select(~(xa <= -3), inner),)
+
+
+class Shrink(Primitive):
+    """hardshrink: y = 0 where -l <= x <= l, else x;  dy/dx = 0 there, else 1.
+    softshrink: y = x - l where x > l, x + l where x < -l, else x * 0 (-0.0 for negative x,
+    as PyTorch);  dy/dx the same as hardshrink's. A nan x gives y nan, dy/dx 0."""
+
+    node_name = "HardshrinkBackward0"
+    exact_grads = True
+
+    @staticmethod
+    def forward(ctx, x, lambd, soft):
+        ctx.save_for_backward(x)
+        ctx.lambd = lambd
+        if soft:
+            return np.where(x > lambd, x - lambd, np.where(x < -lambd, x + lambd, x * 0))
+        return select(~((x >= -lambd) & (x <= lambd)), x)
+
+    @staticmethod
+    def backward(ctx, g):
+        xa, lambd = _raw(ctx.saved_tensors[0]), ctx.lambd
+        return select((xa < -lambd) | (xa > lambd), g), None, None
+
+
+class Threshold(Primitive):
+    """y = value where x <= threshold, else x;  dy/dx = 0 where x <= threshold, else 1."""
+
+    node_name = "ThresholdBackward0"
+    exact_grads = True
+
+    @staticmethod
+    def forward(ctx, x, threshold, value):
+        ctx.save_for_backward(x)
+        ctx.threshold = threshold
+        return np.where(x <= threshold, np.asarray(value, x.dtype), x)
+
+    @staticmethod
+    def backward(ctx, g):
+        xa = _raw(ctx.saved_tensors[0])
+        return select(~(xa <= ctx.threshold), g), None, None
+
+
+class Glu(Primitive):
+    """y = a * sigmoid(b), (a, b) = x's two halves along dim;
+    dy/da = sigmoid(b),  dy/db = a * sigmoid(b) * (1 - sigmoid(b)), joined along dim."""
+
+    node_name = "GluBackward0"
+    exact_grads = True
+
+    @staticmethod
+    def forward(ctx, x, dim):
+        ctx.save_for_backward(x)
+        ctx.dim = dim
+        a, b = np.split(x, [x.shape[dim] // 2], axis=dim)
+        return a * _sigmoid(b)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        a, b = np.split(x, [np.shape(x)[ctx.dim] // 2], axis=ctx.dim)
+        s = _sigmoid(b)
+        gs = g * s
+        return np.concatenate([gs, gs * a * (1.0 - s)], axis=ctx.dim), None
+
+
+class Prelu(Primitive):
+    """y = x if x > 0 else w * x (w broadcast against x);
+    dy/dx = 1 if x > 0 else w,  dy/dw = 0 if x > 0 else x (summed over the broadcast axes
+    by the engine). A nan x takes the second branch, as PyTorch (dy/dw nan)."""
+
+    node_name = "PreluKernelBackward0"
+
+    @staticmethod
+    def forward(ctx, x, w):
+        ctx.save_for_backward(x, w)
+        return np.where(x > 0, x, w * x)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, w = ctx.saved_tensors
+        pos = _raw(x) > 0
+        need_x, need_w = ctx.needs_input_grad
+        gx = np.where(pos, g, g * w) if need_x else None
+        gw = np.where(pos, 0, g * x) if need_w else None
+        return gx, gw
+
+
+class RreluWithNoise(Primitive):
+    """y = x * r, r a fixed slope per element (1 where x is kept, else drawn from
+    U(lower, upper) in training or (lower + upper) / 2 in eval);  dy/dx = r."""
+
+    node_name = "RreluWithNoiseBackward0"
+    exact_grads = True
+
+    @staticmethod
+    def forward(ctx, x, noise):
+        ctx.noise = noise
+        return x * noise
+
+    @staticmethod
+    def backward(ctx, g):
+        return g * ctx.noise, None
