@@ -4,9 +4,11 @@ from ._activation import (elu, gelu, hardtanh, leaky_relu, log_softmax, logsigmo
                           relu6, sigmoid, silu, softmax, softplus, tanh)
 from ._loss import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy,
                     huber_loss, l1_loss, mse_loss, nll_loss, smooth_l1_loss)
+from ._conv import conv1d, conv2d
 from ._embedding import embedding
 from ._misc import dropout, linear, normalize, one_hot, pad
 from ._norm import batch_norm, layer_norm, rms_norm
+from ._pool import adaptive_avg_pool2d, avg_pool2d, max_pool2d
 
 __all__ = [
     "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "dropout",
@@ -14,4 +16,5 @@ __all__ = [
     "logsigmoid", "mse_loss", "nll_loss", "normalize", "one_hot", "pad", "relu", "relu6",
     "sigmoid", "silu", "smooth_l1_loss", "softmax", "softplus", "tanh",
     "batch_norm", "embedding", "layer_norm", "rms_norm",
+    "adaptive_avg_pool2d", "avg_pool2d", "conv1d", "conv2d", "max_pool2d",
 ]

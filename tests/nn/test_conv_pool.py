@@ -1,0 +1,246 @@
+"""Conv1d/Conv2d, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d against PyTorch 2.13 (values,
+gradients of input, weight and bias, indices, repr, state_dict keys, errors) and float64
+finite differences."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from nn_testutil import close, same_error
+
+import ember
+from ember.autograd import gradcheck, gradgradcheck
+
+F, TF = ember.nn.functional, torch.nn.functional
+RNG = np.random.default_rng(11)
+
+
+def leaf(shape, dtype=np.float64):
+    a = RNG.standard_normal(shape).astype(dtype)
+    return ember.tensor(a.copy(), requires_grad=True), torch.tensor(a.copy(), requires_grad=True)
+
+
+def backward_both(ye, yt):
+    g = RNG.standard_normal(tuple(yt.shape)).astype(yt.detach().numpy().dtype)
+    ye.backward(ember.tensor(g))
+    yt.backward(torch.tensor(g))
+
+
+# ---- convolution -------------------------------------------------------------------------
+CONV2D = [
+    ((2, 3, 6, 5), (4, 3, 3, 3), {}),
+    ((2, 4, 7, 6), (6, 2, 3, 2), {"stride": 2, "padding": 1, "groups": 2}),
+    ((1, 3, 7, 7), (4, 3, 3, 3), {"padding": "same", "dilation": 2}),
+    ((2, 3, 5, 6), (2, 3, 2, 4), {"padding": "same"}),  # even kernel: extra padding after
+    ((2, 4, 6, 6), (4, 1, 3, 3), {"groups": 4, "padding": (1, 0), "stride": (2, 1)}),
+    ((3, 5, 5), (4, 3, 1, 3), {"stride": 2, "padding": "valid"}),  # unbatched
+    ((0, 3, 4, 4), (2, 3, 3, 3), {}),  # empty batch
+]
+
+
+@pytest.mark.parametrize("xs,ws,kw", CONV2D)
+def test_conv2d_matches_torch(xs, ws, kw):
+    (xe, xt), (we, wt), (be, bt) = leaf(xs), leaf(ws), leaf(ws[:1])
+    ye, yt = F.conv2d(xe, we, be, **kw), TF.conv2d(xt, wt, bt, **kw)
+    close(ye, yt, 1e-12, 1e-12)
+    backward_both(ye, yt)
+    for e, t in ((xe, xt), (we, wt), (be, bt)):
+        close(e.grad, t.grad, 1e-12, 1e-12)
+    # (an unbatched input's node is SqueezeBackward1 in both)
+    assert ye.grad_fn.name() == yt.grad_fn.name()
+
+
+@pytest.mark.parametrize("xs,ws,kw", [
+    ((2, 4, 9), (6, 2, 3), {"stride": 2, "padding": 2, "dilation": 2, "groups": 2}),
+    ((3, 8), (2, 3, 4), {"padding": "same"}),
+])
+def test_conv1d_matches_torch(xs, ws, kw):
+    (xe, xt), (we, wt) = leaf(xs), leaf(ws)
+    ye, yt = F.conv1d(xe, we, **kw), TF.conv1d(xt, wt, **kw)
+    close(ye, yt, 1e-12, 1e-12)
+    backward_both(ye, yt)
+    close(xe.grad, xt.grad, 1e-12, 1e-12)
+    close(we.grad, wt.grad, 1e-12, 1e-12)
+
+
+def test_conv2d_gradcheck():
+    x, w, b = (ember.tensor(RNG.standard_normal(s), requires_grad=True)
+               for s in ((1, 4, 5, 4), (4, 2, 3, 2), (4,)))
+    assert gradcheck(lambda x, w, b: F.conv2d(x, w, b, stride=2, padding=1, groups=2),
+                     (x, w, b))
+    assert gradcheck(lambda x, w: F.conv2d(x, w, dilation=(2, 1), padding="same", groups=2),
+                     (x, w))
+
+
+def test_conv_double_backward_says_not_implemented():
+    x = ember.randn(1, 1, 4, 4, requires_grad=True)
+    w = ember.randn(1, 1, 3, 3, requires_grad=True)
+    with pytest.raises(RuntimeError, match="not implemented"):
+        ember.autograd.grad(F.conv2d(x, w).sum(), x, create_graph=True)
+
+
+@pytest.mark.parametrize("cls,args,kw", [
+    ("Conv2d", (3, 8, 3), {}),
+    ("Conv2d", (4, 6, (3, 2)), {"stride": 2, "padding": 1, "dilation": 2, "groups": 2,
+                                "bias": False}),
+    ("Conv2d", (3, 4, 3), {"padding": "same", "padding_mode": "reflect"}),
+    ("Conv2d", (3, 4, 3), {"padding": 1, "padding_mode": "circular"}),
+    ("Conv2d", (3, 4, 2), {"padding": (1, 0), "padding_mode": "replicate"}),
+    ("Conv1d", (3, 4, 3), {"padding": "valid"}),
+    ("Conv1d", (2, 4, 3), {"padding": 2, "padding_mode": "reflect", "stride": 2}),
+])
+def test_conv_modules_match_torch(cls, args, kw):
+    t_mod, e_mod = getattr(torch.nn, cls)(*args, **kw), getattr(ember.nn, cls)(*args, **kw)
+    assert repr(e_mod) == repr(t_mod)
+    assert list(e_mod.state_dict()) == list(t_mod.state_dict())
+    e_mod.load_state_dict({k: ember.tensor(v.numpy()) for k, v in t_mod.state_dict().items()})
+    shape = (2, args[0], 6, 7) if cls == "Conv2d" else (2, args[0], 9)
+    xe, xt = leaf(shape, np.float32)
+    ye, yt = e_mod(xe), t_mod(xt)
+    close(ye, yt, 1e-5, 1e-6)
+    backward_both(ye, yt)
+    close(xe.grad, xt.grad, 1e-5, 1e-5)
+    close(e_mod.weight.grad, t_mod.weight.grad, 1e-5, 1e-5)
+
+
+def test_conv_init_statistics():
+    ember.manual_seed(0)
+    m = ember.nn.Conv2d(8, 64, 3, groups=2)
+    bound = 1 / math.sqrt(4 * 9)  # kaiming_uniform_(a=sqrt(5)): U(-1/sqrt(fan_in), ...)
+    w = m.weight.detach().numpy()
+    assert w.dtype == np.float32 and np.abs(w).max() <= bound
+    assert abs(w.std() - bound / math.sqrt(3)) < 0.05 * bound / math.sqrt(3)
+    assert np.abs(m.bias.detach().numpy()).max() <= bound
+
+
+def test_conv_errors():
+    w_e, w_t = ember.randn(8, 3, 3, 3), torch.randn(8, 3, 3, 3)
+    cases = [((2, 3), {}, w_e, w_t), ((1, 4, 5, 5), {}, w_e, w_t), ((4, 5, 5), {}, w_e, w_t),
+             ((1, 3, 2, 2), {}, w_e, w_t), ((1, 3, 5, 5), {"stride": 2, "padding": "same"},
+                                            w_e, w_t),
+             ((1, 3, 5, 5), {"padding": "foo"}, w_e, w_t),
+             ((1, 3, 5, 5), {"stride": 0}, w_e, w_t), ((1, 3, 5, 5), {"padding": -1}, w_e, w_t),
+             ((1, 3, 5, 5), {"stride": (1, 1, 1)}, w_e, w_t),
+             ((1, 3, 5, 5), {"dilation": 0}, w_e, w_t), ((1, 3, 5, 5), {"groups": 0}, w_e, w_t),
+             ((1, 6, 5, 5), {"groups": 3}, ember.randn(8, 2, 3, 3), torch.randn(8, 2, 3, 3)),
+             ((1, 3, 5, 5), {}, ember.randn(8, 3, 3), torch.randn(8, 3, 3))]
+    for shape, kw, we, wt in cases:
+        x = np.zeros(shape, np.float32)
+        same_error(lambda: F.conv2d(ember.tensor(x), we, **kw),
+                   lambda: TF.conv2d(torch.tensor(x), wt, **kw))
+    x = np.zeros((1, 3, 5, 5), np.float32)
+    same_error(lambda: F.conv2d(ember.tensor(x), w_e, ember.zeros(7)),
+               lambda: TF.conv2d(torch.tensor(x), w_t, torch.zeros(7)))
+    x = np.zeros((1, 3, 2), np.float32)
+    same_error(lambda: F.conv1d(ember.tensor(x), ember.randn(4, 3, 3)),
+               lambda: TF.conv1d(torch.tensor(x), torch.randn(4, 3, 3)))
+    for kw in ({"padding": "same", "stride": 2}, {"padding": "foo"}, {"groups": 2},
+               {"groups": 0}, {"padding_mode": "bad"}):
+        same_error(lambda: ember.nn.Conv2d(3, 8, 3, **kw), lambda: torch.nn.Conv2d(3, 8, 3, **kw))
+    same_error(lambda: ember.nn.Conv2d(4, 6, 3, groups=4), lambda: torch.nn.Conv2d(4, 6, 3,
+                                                                                  groups=4))
+
+
+# ---- pooling ---------------------------------------------------------------------------------
+MAX_POOL = [
+    {"kernel_size": 2}, {"kernel_size": 3, "stride": 2, "padding": 1},
+    {"kernel_size": (3, 2), "stride": 1, "padding": (1, 0), "dilation": (1, 2)},
+    {"kernel_size": 3, "stride": 2, "ceil_mode": True},
+    {"kernel_size": 2, "stride": 1, "return_indices": True},  # overlapping windows
+    {"kernel_size": 3, "stride": 2, "padding": 1, "ceil_mode": True, "return_indices": True},
+]
+
+
+@pytest.mark.parametrize("kw", MAX_POOL)
+@pytest.mark.parametrize("shape", [(2, 3, 7, 6), (3, 5, 4)])
+def test_max_pool2d_matches_torch(kw, shape):
+    xe, xt = leaf(shape, np.float32)
+    ye, yt = F.max_pool2d(xe, **kw), TF.max_pool2d(xt, **kw)
+    if kw.get("return_indices"):
+        (ye, ie), (yt, it) = ye, yt
+        close(ie, it, 0, 0)
+    close(ye, yt, 0, 0)
+    backward_both(ye, yt)
+    close(xe.grad, xt.grad, 1e-6, 1e-6)  # the gradient goes to each window's argmax
+    assert ye.grad_fn.name() == yt.grad_fn.name()
+
+
+def test_max_pool2d_ties_nan_and_inf():
+    x = np.array([[[[1.0, 1.0, 0.0, -np.inf], [1.0, np.nan, -np.inf, -np.inf]]]], np.float32)
+    xe, xt = ember.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    ye, yt = F.max_pool2d(xe, 2, 1, return_indices=True), TF.max_pool2d(xt, 2, 1,
+                                                                         return_indices=True)
+    close(ye[0], yt[0], 0, 0)
+    close(ye[1], yt[1], 0, 0)
+    backward_both(ye[0], yt[0])
+    close(xe.grad, xt.grad, 0, 0)
+
+
+AVG_POOL = [
+    {"kernel_size": 2}, {"kernel_size": 3, "stride": 2, "padding": 1},
+    {"kernel_size": 3, "stride": 2, "padding": 1, "count_include_pad": False},
+    {"kernel_size": 3, "stride": 2, "padding": 1, "ceil_mode": True},
+    {"kernel_size": 3, "stride": 2, "padding": 1, "ceil_mode": True, "count_include_pad": False},
+    {"kernel_size": (2, 3), "stride": (1, 2), "divisor_override": 4},
+    {"kernel_size": 2, "ceil_mode": True},
+]
+
+
+@pytest.mark.parametrize("kw", AVG_POOL)
+@pytest.mark.parametrize("shape", [(2, 3, 7, 6), (3, 5, 4)])
+def test_avg_pool2d_matches_torch(kw, shape):
+    xe, xt = leaf(shape, np.float32)
+    ye, yt = F.avg_pool2d(xe, **kw), TF.avg_pool2d(xt, **kw)
+    close(ye, yt, 1e-6, 1e-6)
+    backward_both(ye, yt)
+    close(xe.grad, xt.grad, 1e-6, 1e-6)
+    assert ye.grad_fn.name() == yt.grad_fn.name()
+
+
+@pytest.mark.parametrize("size", [1, (3, 2), (None, 4), (5, 7), 4])
+def test_adaptive_avg_pool2d_matches_torch(size):
+    xe, xt = leaf((2, 3, 7, 6), np.float32)
+    ye, yt = F.adaptive_avg_pool2d(xe, size), TF.adaptive_avg_pool2d(xt, size)
+    close(ye, yt, 1e-6, 1e-6)
+    backward_both(ye, yt)
+    close(xe.grad, xt.grad, 1e-6, 1e-6)
+    assert ye.grad_fn.name() == yt.grad_fn.name()
+
+
+def test_pool_gradcheck():
+    x = ember.tensor(RNG.standard_normal((1, 2, 5, 6)), requires_grad=True)
+    assert gradcheck(lambda x: F.max_pool2d(x, 3, 2, 1, ceil_mode=True), (x,))
+    assert gradcheck(lambda x: F.avg_pool2d(x, 3, 2, 1, True, False), (x,))
+    assert gradcheck(lambda x: F.adaptive_avg_pool2d(x, (3, 4)), (x,))
+    assert gradgradcheck(lambda x: F.adaptive_avg_pool2d(x, (3, 4)) ** 2, (x,))
+
+
+@pytest.mark.parametrize("cls,args,kw", [
+    ("MaxPool2d", (2,), {}),
+    ("MaxPool2d", ((3, 2),), {"stride": 1, "padding": 1, "dilation": 2, "ceil_mode": True}),
+    ("AvgPool2d", (2,), {}), ("AvgPool2d", (3, 2, 1, True, False, 2), {}),
+    ("AdaptiveAvgPool2d", ((3, None),), {}), ("AdaptiveAvgPool2d", (1,), {}),
+])
+def test_pool_modules_match_torch(cls, args, kw):
+    t_mod, e_mod = getattr(torch.nn, cls)(*args, **kw), getattr(ember.nn, cls)(*args, **kw)
+    assert repr(e_mod) == repr(t_mod)
+    xe, xt = leaf((2, 3, 7, 6), np.float32)
+    close(e_mod(xe), t_mod(xt), 1e-6, 1e-6)
+
+
+def test_pool_errors():
+    def both(fe, ft, shape):
+        x = np.zeros(shape, np.float32)
+        same_error(lambda: fe(ember.tensor(x)), lambda: ft(torch.tensor(x)))
+
+    for name, kw in (("max_pool2d", {}), ("avg_pool2d", {})):
+        fe, ft = getattr(F, name), getattr(TF, name)
+        both(lambda x: fe(x, 3, padding=2, **kw), lambda x: ft(x, 3, padding=2, **kw),
+             (1, 1, 3, 3))
+        both(lambda x: fe(x, 3), lambda x: ft(x, 3), (1, 1, 2, 2))
+        both(lambda x: fe(x, 2, stride=0), lambda x: ft(x, 2, stride=0), (1, 1, 4, 4))
+        both(lambda x: fe(x, 2), lambda x: ft(x, 2), (3, 3))
+    both(lambda x: F.adaptive_avg_pool2d(x, 2), lambda x: TF.adaptive_avg_pool2d(x, 2), (3, 3))
