@@ -2,6 +2,10 @@
 
 from ._activation import (elu, gelu, hardtanh, leaky_relu, log_softmax, logsigmoid, relu,
                           relu6, sigmoid, silu, softmax, softplus, tanh)
+from ._activation2 import (celu, celu_, elu_, glu, hardshrink, hardsigmoid, hardswish,
+                           hardtanh_, leaky_relu_, mish, prelu, relu_, rrelu, rrelu_, selu,
+                           selu_, softmin, softshrink, softsign, tanhshrink, threshold,
+                           threshold_)
 from ._loss import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy,
                     huber_loss, l1_loss, mse_loss, nll_loss, smooth_l1_loss)
 from ._conv import conv1d, conv2d
@@ -17,4 +21,7 @@ __all__ = [
     "sigmoid", "silu", "smooth_l1_loss", "softmax", "softplus", "tanh",
     "batch_norm", "embedding", "layer_norm", "rms_norm",
     "adaptive_avg_pool2d", "avg_pool2d", "conv1d", "conv2d", "max_pool2d",
+    "celu", "celu_", "elu_", "glu", "hardshrink", "hardsigmoid", "hardswish", "hardtanh_",
+    "leaky_relu_", "mish", "prelu", "relu_", "rrelu", "rrelu_", "selu", "selu_", "softmin",
+    "softshrink", "softsign", "tanhshrink", "threshold", "threshold_",
 ]
