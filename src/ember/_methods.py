@@ -330,7 +330,7 @@ def _bind_named_methods(T) -> None:
         greater greater_equal less less_equal not_equal where broadcast_to var_mean std_mean
         rsub
         tril triu diag diagonal diag_embed trace roll rot90 tile repeat_interleave moveaxis
-        take_along_dim""".split()
+        take_along_dim kron cross vdot addmv addr baddbmm addbmm""".split()
     for name in plain:
         setattr(T, name, getattr(ops, name))
     T.where = lambda self, condition, other: ops.where(condition, self, other)
@@ -342,7 +342,7 @@ def _bind_named_methods(T) -> None:
     T.add_, T.mul_, T.zero_, T.fill_, T.copy_ = add_, mul_, zero_, fill_, copy_
     for name in """sub div pow neg abs exp log sqrt sigmoid tanh relu clamp clip
             masked_fill scatter scatter_add floor ceil round sin cos reciprocal
-            tril triu""".split():
+            tril triu addmv addr baddbmm addbmm""".split():
         setattr(T, name + "_", _inplace(getattr(ops, name)))
     T.lerp = lerp
     T.lerp_ = _inplace(lerp)

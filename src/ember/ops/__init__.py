@@ -17,4 +17,6 @@ from .reduction import all, any, max, min, sum  # noqa: F401
 from .shape import *  # noqa: F401,F403
 from .triangle_diag import *  # noqa: F401,F403
 from .shape_more import *  # noqa: F401,F403
+from .einsum import *  # noqa: F401,F403
+from .linalg_more import *  # noqa: F401,F403
 from .softmax import log_softmax, softmax  # noqa: F401

@@ -21,6 +21,7 @@ __all__ = ["roll", "rot90", "tile", "repeat_interleave", "meshgrid", "broadcast_
            "atleast_3d", "dstack", "column_stack"]
 
 moveaxis = movedim
+_WARNED: list = []  # meshgrid's warning without ``indexing`` was given
 
 
 class Roll(Primitive):
@@ -159,8 +160,10 @@ def _tensor_list(tensors, name: str) -> list:
 def meshgrid(*tensors, indexing: str | None = None) -> tuple:
     tensors = _tensor_list(tensors, "meshgrid")
     if indexing is None:
-        warnings.warn("torch.meshgrid: in an upcoming release, it will be required to pass the "
-                      "indexing argument.", UserWarning, stacklevel=2)
+        if not _WARNED:  # once per process, as PyTorch
+            _WARNED.append(True)
+            warnings.warn("torch.meshgrid: in an upcoming release, it will be required to pass "
+                          "the indexing argument.", UserWarning, stacklevel=2)
         indexing = "ij"
     if not tensors:
         raise RuntimeError("meshgrid expects a non-empty TensorList")

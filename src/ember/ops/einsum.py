@@ -1,0 +1,260 @@
+"""einsum and tensordot.
+
+``Einsum`` is one primitive for every equation: the forward is np.einsum on an equation with
+the ellipsis spelled out as letters, and the gradient of each operand is itself an einsum, of
+the upstream gradient and the other operands, with that operand's subscripts as the output.
+"""
+
+from __future__ import annotations
+
+import string
+
+import numpy as np
+
+from ..autograd.function import Primitive
+from ..tensor import Tensor
+from .linalg import _kind, matmul
+from .shape import _reshaped, _view_of
+
+__all__ = ["einsum", "tensordot"]
+
+_LETTERS = string.ascii_letters  # PyTorch's subscripts: [a-zA-Z]
+
+
+def _fail(msg: str):
+    raise RuntimeError(f"einsum(): {msg}")
+
+
+def _check_chars(equation: str) -> None:
+    i, arrow = 0, False
+    while i < len(equation):
+        c = equation[i]
+        if c == "-" and not arrow and equation[i + 1:i + 2] == ">":
+            arrow, i = True, i + 2
+            continue
+        if c not in _LETTERS and c not in ",. ":
+            _fail(f"invalid subscript given at index {i} in the equation string, subscripts "
+                  "must be in [a-zA-Z]")
+        i += 1
+
+
+def _split_ellipsis(term: str, k: int) -> tuple:
+    """(labels before, labels after, has ellipsis) of one operand's subscripts."""
+    if "..." in term:
+        head, tail = term.split("...", 1)
+        if "." in tail:
+            _fail(f"found '.' for operand {k} for which an ellipsis was already found")
+    else:
+        head, tail = term, None
+    if "." in head:
+        _fail(f"found '.' for operand {k} that is not part of any ellipsis")
+    return head, tail
+
+
+def _parse(equation: str, shapes: list) -> tuple:
+    """The equation with every ellipsis spelled out: (input subscripts, output subscripts)."""
+    _check_chars(equation)
+    eq = equation.replace(" ", "")
+    lhs, arrow, rhs = eq.partition("->")
+    terms = lhs.split(",")
+    if len(terms) < len(shapes):
+        _fail("more operands were provided than specified in the equation")
+    if len(terms) > len(shapes):
+        _fail("fewer operands were provided than specified in the equation")
+    parts = [_split_ellipsis(t, k) for k, t in enumerate(terms)]
+    n_ell = []
+    for k, ((head, tail), shape) in enumerate(zip(parts, shapes)):
+        n = len(head) + len(tail or "")
+        if tail is None and n != len(shape):
+            _fail(f"the number of subscripts in the equation ({n}) does not match the number "
+                  f"of dimensions ({len(shape)}) for operand {k} and no ellipsis was given")
+        if n > len(shape):
+            _fail(f"the number of subscripts in the equation ({n}) is more than the number of "
+                  f"dimensions ({len(shape)}) for operand {k}")
+        n_ell.append(len(shape) - n)
+    free = [c for c in _LETTERS if c not in eq]
+    ell = "".join(free[:max(n_ell, default=0)])
+    subs = [h + (ell[len(ell) - m:] if m else "") + (t or "")
+            for (h, t), m in zip(parts, n_ell)]
+    return subs, _output(rhs if arrow else None, subs, ell)
+
+
+def _output(rhs, subs: list, ell: str) -> str:
+    if rhs is None:  # implicit: the ellipsis, then the labels seen once, sorted
+        labels = "".join(subs)
+        return ell + "".join(sorted(c for c in set(labels) if labels.count(c) == 1
+                                    and c not in ell))
+    head, tail = _split_ellipsis(rhs, 0)
+    out = head + (ell + tail if tail is not None else "")
+    seen = set("".join(subs))
+    for i, c in enumerate(out):
+        if c not in seen:
+            _fail(f"output subscript {c} does not appear in the equation for any input operand")
+        if c in out[:i]:
+            _fail(f"output subscript {c} appears more than once in the output")
+    return out
+
+
+def _letter_sizes(subs: list, shapes: list) -> dict:
+    """Each label's size, checking that its sizes agree (1 broadcasts) as PyTorch does."""
+    sizes: dict = {}
+    for k, (sub, shape) in enumerate(zip(subs, shapes)):
+        mine: dict = {}
+        for c, n in zip(sub, shape):
+            if c in mine and mine[c] != n:  # a repeated label takes a diagonal: equal sizes
+                _fail(f"subscript {c} is repeated for operand {k} but the sizes don't match, "
+                      f"{n} != {mine[c]}")
+            mine[c] = n
+            have = sizes.get(c)
+            if have is not None and n != have and n != 1 and have != 1:
+                _fail(f"subscript {c} has size {n} for operand {k} which does not broadcast "
+                      f"with previously seen size {have}")
+            sizes[c] = n if have in (None, 1) else have
+    return sizes
+
+
+def _grad_equation(subs: list, out: str, k: int, shapes: list, out_shape: tuple) -> tuple:
+    """dL/d(operand k) as einsum(g, other operands, helpers) -> (equation, helper arrays).
+
+    A label of operand k that g and the other operands do not carry at k's size (summed
+    within k alone, or broadcast from size 1 on either side) is renamed and supplied by a
+    ones vector of k's size; a repeated label (a diagonal) is tied to its first occurrence
+    by an identity matrix, so the gradient lands on that diagonal, zeros elsewhere."""
+    others = [s for i, s in enumerate(subs) if i != k]
+    near: dict = {}  # each label's size in g and the other operands (they broadcast to it)
+    for sub, shape in [(out, out_shape)] + [(subs[i], shapes[i]) for i in range(len(subs))
+                                            if i != k]:
+        for c, n in zip(sub, shape):
+            near[c] = max(near.get(c, 1), n)
+    fresh = iter(c for c in _LETTERS if c not in "".join(subs) + out)
+    first: dict = {}
+    result, helpers = [], []
+    for c, n in zip(subs[k], shapes[k]):
+        if c in first:
+            f = next(fresh)
+            helpers.append((first[c] + f, ("eye", n)))
+        elif near.get(c) == n:
+            f = c
+        else:
+            f = next(fresh)
+            helpers.append((f, ("ones", n)))
+        first.setdefault(c, f)
+        result.append(f)
+    terms = [out] + others + [h for h, _ in helpers]
+    return ",".join(terms) + "->" + "".join(result), [m for _, m in helpers]
+
+
+def _helper(kind: tuple, dtype) -> np.ndarray:
+    what, n = kind
+    return np.eye(n, dtype=dtype) if what == "eye" else np.ones(n, dtype=dtype)
+
+
+class Einsum(Primitive):
+    """y = einsum(eq, x_1, ..., x_n);  dL/dx_k = einsum(g, x_j (j != k) -> subscripts of x_k)
+    (see _grad_equation for labels summed within x_k, broadcast, or repeated)."""
+
+    @staticmethod
+    def forward(ctx, spec, *xs):
+        subs, out = spec
+        ctx.spec, ctx.shapes = spec, [x.shape for x in xs]
+        if len(xs) > 1:  # one operand's gradient needs only g (it may be a view, below)
+            ctx.save_for_backward(*xs)
+        # A pure relabelling ('ii->i', 'ij->ji') is a view of the operand, in NumPy as in
+        # PyTorch: einsum() marks it so.
+        return np.asarray(np.einsum(",".join(subs) + "->" + out, *xs, optimize=len(xs) > 2))
+
+    @staticmethod
+    def backward(ctx, g):
+        subs, out = ctx.spec
+        xs = ctx.saved_tensors if len(subs) > 1 else ()
+        grads = [None]
+        for k, need in enumerate(ctx.needs_input_grad[1:]):
+            if not need:
+                grads.append(None)
+                continue
+            eq, kinds = _grad_equation(subs, out, k, ctx.shapes, np.shape(g))
+            operands = [g] + [x for i, x in enumerate(xs) if i != k]
+            if isinstance(g, Tensor):
+                dt = g._data.dtype
+                operands += [Tensor._make(_helper(m, dt), False, None) for m in kinds]
+                grads.append(einsum(eq, *operands))
+            else:
+                operands += [_helper(m, g.dtype) for m in kinds]
+                grads.append(np.einsum(eq, *operands, optimize=len(operands) > 2))
+        return tuple(grads)
+
+
+def _sublist_equation(args: tuple) -> tuple:
+    """einsum(op1, [0, 1], op2, [1, 2], [0, 2]): the sublist form, as an equation string."""
+    def letters(sub):
+        return "".join("..." if s is Ellipsis else _LETTERS[int(s)] for s in sub)
+
+    pairs = args[:len(args) - len(args) % 2]  # an odd count ends with the output sublist
+    ops, terms = list(pairs[0::2]), [letters(s) for s in pairs[1::2]]
+    eq = ",".join(terms)
+    if len(args) % 2:
+        eq += "->" + letters(args[-1])
+    return eq, ops
+
+
+def einsum(*args) -> Tensor:
+    """Sums of products over the labelled dims of the operands, as np.einsum / torch.einsum."""
+    if args and isinstance(args[0], str):
+        equation, operands = args[0], list(args[1:])
+        if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+            operands = list(operands[0])
+    else:
+        equation, operands = _sublist_equation(args)
+    if not operands:
+        _fail("must provide at least one operand")
+    shapes = [t._data.shape for t in operands]
+    subs, out = _parse(equation, shapes)
+    _letter_sizes(subs, shapes)
+    first = operands[0]
+    for t in operands[1:]:
+        if t._data.dtype != first._data.dtype:
+            raise RuntimeError(f"expected scalar type {_kind(first)} but found {_kind(t)}")
+    y = Einsum.apply((tuple(subs), out), *operands)
+    return _view_of(y, first) if len(operands) == 1 else y
+
+
+def _tensordot_dims(dims, na: int, nb: int) -> tuple:
+    if isinstance(dims, Tensor):
+        dims = dims.tolist()
+    if isinstance(dims, (int, np.integer)):
+        d = int(dims)
+        if d < 0:
+            raise RuntimeError(f"tensordot expects dims >= 0, but got dims={d}")
+        if d > na or d > nb:
+            raise RuntimeError(f"tensordot expects dims < ndim_a or ndim_b, but got dims={d}")
+        return list(range(na - d, na)), list(range(d))
+    da, db = ([d] if isinstance(d, (int, np.integer)) else list(d) for d in dims)
+    return da, db
+
+
+def tensordot(a, b, dims=2, out=None) -> Tensor:
+    """Contract dims ``dims[0]`` of a with ``dims[1]`` of b (an int n: a's last n, b's first n).
+
+    Composite: a and b permuted and flattened to matrices, one matmul, reshaped."""
+    from ._util import dims as wrap_dims
+
+    na, nb = a._data.ndim, b._data.ndim
+    da, db = _tensordot_dims(dims, na, nb)
+    if len(da) != len(db):
+        raise RuntimeError("both dimension lists should have same length")
+    if a._data.dtype != b._data.dtype:
+        raise RuntimeError("both inputs should have same dtype")
+    da, db = wrap_dims(da, na) or (), wrap_dims(db, nb) or ()
+    sa, sb = a._data.shape, b._data.shape
+    for i, j in zip(da, db):
+        if sa[i] != sb[j]:
+            raise RuntimeError(f"contracted dimensions need to match, but first has size {sa[i]} "
+                               f"in dim {i} and second has size {sb[j]} in dim {j}")
+    free_a = [i for i in range(na) if i not in da]
+    free_b = [j for j in range(nb) if j not in db]
+    m, k, n = (int(np.prod([s[i] for i in ax], dtype=np.int64))
+               for s, ax in ((sa, free_a), (sa, da), (sb, free_b)))
+    left = a.permute(free_a + list(da)).reshape(m, k)
+    right = b.permute(list(db) + free_b).reshape(k, n)
+    shape = tuple(sa[i] for i in free_a) + tuple(sb[j] for j in free_b)
+    return _reshaped(matmul(left, right), shape)

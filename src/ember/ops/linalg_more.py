@@ -1,0 +1,260 @@
+"""More products: addmv, addr, baddbmm, addbmm (beta * input + alpha * a product, one node
+each, as PyTorch records them), vdot, cross, kron."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from ..autograd.function import Primitive
+from ..tensor import Tensor
+from ._util import check_broadcast, promote, wrap_dim
+from .linalg import MatMul, _check_matmul, _kind, _mm, _mT
+from .shape import Reshape, _reshaped, expand
+
+__all__ = ["addmv", "addr", "baddbmm", "addbmm", "vdot", "cross", "kron"]
+
+
+class _AddProduct(Primitive):
+    """y = beta * input + alpha * P(m1, m2) for a bilinear product P (input ignored when
+    beta is 0, as in PyTorch: its nan/inf do not reach y);
+    dL/dinput = beta * g (summed down to input's shape),  dL/dm1, dL/dm2: alpha times P's
+    own gradients (each subclass's ``grads``)."""
+
+    @staticmethod
+    def product(m1, m2):
+        raise NotImplementedError
+
+    @staticmethod
+    def grads(g, m1, m2):
+        raise NotImplementedError
+
+    @classmethod
+    def forward(cls, ctx, inp, m1, m2, beta, alpha):
+        ctx.save_for_backward(m1, m2)
+        ctx.beta, ctx.alpha = beta, alpha
+        p = cls.product(m1, m2)
+        if alpha != 1:
+            p = p * np.asarray(alpha, p.dtype)
+        if beta == 0:
+            return np.broadcast_to(p, np.broadcast_shapes(p.shape, inp.shape)).copy()
+        return p + (inp if beta == 1 else inp * np.asarray(beta, inp.dtype))
+
+    @classmethod
+    def backward(cls, ctx, g):
+        m1, m2 = ctx.saved_tensors
+        need_in, need_1, need_2 = ctx.needs_input_grad[:3]
+        gi = (g if ctx.beta == 1 else g * ctx.beta) if need_in else None
+        g1 = g2 = None
+        if need_1 or need_2:
+            ga = g if ctx.alpha == 1 else g * ctx.alpha
+            g1, g2 = cls.grads(ga, m1, m2)
+        return gi, (g1 if need_1 else None), (g2 if need_2 else None), None, None
+
+
+class Addmv(_AddProduct):
+    """P = M @ v;  dP: outer(g, v) for M,  M^T @ g for v."""
+
+    @staticmethod
+    def product(m, v):
+        return _mm(m, v)
+
+    @staticmethod
+    def grads(g, m, v):
+        return np.expand_dims(g, 1) * np.expand_dims(v, 0), _mm(_mT(m), g)
+
+
+class Addr(_AddProduct):
+    """P = outer(u, v);  dP: g @ v for u,  g^T @ u for v."""
+
+    @staticmethod
+    def product(u, v):
+        return np.expand_dims(u, 1) * np.expand_dims(v, 0)
+
+    @staticmethod
+    def grads(g, u, v):
+        return _mm(g, v), _mm(_mT(g), u)
+
+
+class Baddbmm(_AddProduct):
+    """P = A @ B batch by batch;  dP: g @ B^T for A,  A^T @ g for B."""
+
+    @staticmethod
+    def product(a, b):
+        return _mm(a, b)
+
+    @staticmethod
+    def grads(g, a, b):
+        return _mm(g, _mT(b)), _mm(_mT(a), g)
+
+
+class Addbmm(_AddProduct):
+    """P = sum over the batch of A_i @ B_i;  dP: g @ B_i^T for A_i,  A_i^T @ g for B_i."""
+
+    @staticmethod
+    def product(a, b):
+        return _mm(a, b).sum(axis=0)
+
+    @staticmethod
+    def grads(g, a, b):
+        g3 = np.expand_dims(g, 0)
+        return _mm(g3, _mT(b)), _mm(_mT(a), g3)
+
+
+def _same_dtypes(msg, *ts) -> None:
+    if len({t._data.dtype for t in ts}) > 1:
+        raise RuntimeError(msg)
+
+
+def addmv(input, mat, vec, *, beta=1, alpha=1, out=None):
+    if mat._data.ndim != 2 or vec._data.ndim != 1 or input._data.ndim > 1:
+        raise RuntimeError(f"vector + matrix @ vector expected, got {input._data.ndim}, "
+                           f"{mat._data.ndim}, {vec._data.ndim}")
+    (r, c), n, si = mat._data.shape, vec._data.shape[0], input._data.shape
+    if c != n or (si and si[0] not in (1, r)):
+        size = si[0] if si else 1
+        raise RuntimeError(f"size mismatch, got input ({size}), mat ({r}x{c}), vec ({n})")
+    _same_dtypes("addmv input tensors must have the same dtype, but got "
+                 f"{_kind(input)}, {_kind(mat)}, and {_kind(vec)}", input, mat, vec)
+    return Addmv.apply(input, mat, vec, beta, alpha)
+
+
+def addr(input, vec1, vec2, *, beta=1, alpha=1, out=None):
+    for name, v in (("vec1", vec1), ("vec2", vec2)):
+        if v._data.ndim != 1:
+            raise RuntimeError(f"addr: Expected 1-D argument {name}, but got "
+                               f"{v._data.ndim}-D")
+    input, vec1 = promote(input, vec1)
+    input, vec2 = promote(input, vec2)
+    vec1, _ = promote(vec1, vec2)
+    shape = (vec1._data.shape[0], vec2._data.shape[0])
+    if input._data.shape != shape:
+        expand(input, shape)  # PyTorch's expand message when input does not broadcast
+    return Addr.apply(input, vec1, vec2, beta, alpha)
+
+
+def baddbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
+    for name, t in (("batch1", batch1), ("batch2", batch2)):
+        if t._data.ndim != 3:
+            raise RuntimeError(f"{name} must be a 3D tensor")
+    sa, sb = batch1._data.shape, batch2._data.shape
+    if (sb[0], sb[1]) != (sa[0], sa[2]):
+        raise RuntimeError("Expected size for first two dimensions of batch2 tensor to be: "
+                           f"[{sa[0]}, {sa[2]}] but got: [{sb[0]}, {sb[1]}].")
+    _same_dtypes(f"Input dtypes must be the same, got: input {_c_name(input)}, batch1: "
+                 f"{_c_name(batch1)}, batch2: {_c_name(batch2)}", input, batch1, batch2)
+    shape = (sa[0], sa[1], sb[2])
+    if input._data.shape != shape:
+        expand(input, shape)
+    return Baddbmm.apply(input, batch1, batch2, beta, alpha)
+
+
+def _c_name(t: Tensor) -> str:
+    return {"float32": "float", "float64": "double", "int64": "long int", "int32": "int",
+            "float16": "c10::Half"}.get(t._data.dtype.name, t._data.dtype.name)
+
+
+def addbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
+    for name, t in (("batch1", batch1), ("batch2", batch2)):
+        if t._data.ndim != 3:
+            raise RuntimeError(f"{name} must be a 3D tensor")
+    sa, sb = batch1._data.shape, batch2._data.shape
+    if sa[0] != sb[0]:
+        raise RuntimeError("batch1 and batch2 must have same number of batches, got "
+                           f"{sa[0]} and {sb[0]}")
+    if sa[2] != sb[1]:
+        raise RuntimeError(f"Incompatible matrix sizes for bmm ({sa[1]}x{sa[2]} and "
+                           f"{sb[1]}x{sb[2]})")
+    if batch1._data.dtype != batch2._data.dtype:
+        raise RuntimeError("mat1 and mat2 must have the same dtype, but got "
+                           f"{_kind(batch1)} and {_kind(batch2)}")
+    if input._data.dtype != batch1._data.dtype:
+        raise RuntimeError("self and mat2 must have the same dtype, but got "
+                           f"{_kind(input)} and {_kind(batch1)}")
+    shape = (sa[1], sb[2])
+    if input._data.shape != shape:
+        expand(input, shape)
+    return Addbmm.apply(input, batch1, batch2, beta, alpha)
+
+
+class Vdot(MatMul):
+    node_name = "VdotBackward0"
+
+
+def vdot(input, other):
+    """The dot product of two vectors (complex conjugation aside, which ember has no use for)."""
+    if input._data.ndim != 1 or other._data.ndim != 1:
+        raise RuntimeError(f"1D tensors expected, but got {input._data.ndim}D and "
+                           f"{other._data.ndim}D tensors")
+    _check_matmul(input, other)  # dot's size and dtype messages, which vdot shares
+    return Vdot.apply(input, other)
+
+
+class LinalgCross(Primitive):
+    """y = a x b along ``axis``;  dL/da = b x g,  dL/db = g x a."""
+
+    @staticmethod
+    def forward(ctx, a, b, axis):
+        ctx.save_for_backward(a, b)
+        ctx.axis = axis
+        return np.cross(a, b, axis=axis)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        need_a, need_b = ctx.needs_input_grad[:2]
+        if isinstance(g, Tensor):
+            def cr(x, y):
+                return LinalgCross.apply(x, y, ctx.axis)
+        else:
+            def cr(x, y):
+                return np.cross(x, y, axis=ctx.axis)
+        return (cr(b, g) if need_a else None), (cr(g, a) if need_b else None), None
+
+
+_CROSS_WARNING = (
+    "Using torch.cross without specifying the dim arg is deprecated.\nPlease either pass the "
+    "dim explicitly or simply use torch.linalg.cross.\nThe default value of dim will change "
+    "to agree with that of linalg.cross in a future release.")
+_WARNED: list = []
+
+
+def cross(input, other, dim=None, *, out=None):
+    """The cross product of 3-vectors along ``dim`` (None: the first dim of size 3, with
+    PyTorch's deprecation warning); the other dims broadcast."""
+    na, nb = input._data.ndim, other._data.ndim
+    if dim is None:
+        if 3 not in input._data.shape:  # input's own dims, as PyTorch looks
+            raise RuntimeError("no dimension of size 3 in input")
+        dim = input._data.shape.index(3)
+        if not _WARNED:  # once per process, as PyTorch
+            _WARNED.append(True)
+            warnings.warn(_CROSS_WARNING, UserWarning, stacklevel=2)
+    if na != nb:
+        raise RuntimeError("linalg.cross: inputs must have the same number of dimensions.")
+    d = wrap_dim(dim, na)
+    sa, sb = input._data.shape, other._data.shape
+    if sa[d] != 3 or sb[d] != 3:
+        raise RuntimeError(f"linalg.cross: inputs dimension {dim} must have length 3. Got "
+                           f"{sa[d]} and {sb[d]}")
+    check_broadcast(sa, sb)
+    if input._data.dtype != other._data.dtype:
+        raise RuntimeError(f"expected scalar type {_kind(input)} but found {_kind(other)}")
+    return LinalgCross.apply(input, other, d)
+
+
+class UnsafeView(Reshape):
+    node_name = "UnsafeViewBackward0"
+
+
+def kron(input, other, *, out=None):
+    """The Kronecker product: block (i, j, ...) is input[i, j, ...] * other. Composite: the
+    two reshaped to interleaved singleton dims, multiplied, and flattened pairwise."""
+    a, b = promote(input, other)
+    n = max(a._data.ndim, b._data.ndim)
+    sa = (1,) * (n - a._data.ndim) + a._data.shape
+    sb = (1,) * (n - b._data.ndim) + b._data.shape
+    wide = a.reshape([s for k in sa for s in (k, 1)]) * b.reshape(
+        [s for k in sb for s in (1, k)])
+    return _reshaped(wide, tuple(x * y for x, y in zip(sa, sb)), UnsafeView)
