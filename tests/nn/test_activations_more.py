@@ -323,3 +323,20 @@ def test_nan(name, dtype):
         res.append((y.detach().numpy(), x.grad.numpy()))
     for e, t in zip(*res):
         np.testing.assert_allclose(e, t, rtol=1e-6, atol=1e-7)
+
+
+ZERO_SIGN_OPS = ["selu", "celu", "mish", "softsign", "hardsigmoid", "hardswish", "hardshrink",
+                 "softshrink", "tanhshrink", "rrelu"]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("name", ZERO_SIGN_OPS)
+def test_signs_of_zero(name, dtype):
+    """Signed zeros in and out (softshrink's +0.0 between the bounds, hardswish(-3.5) = -0.0,
+    selu(-0.0) = -0.0), in a row PyTorch's vectorised loop takes whole (a multiple of 32
+    entries: no scalar tail, where softshrink gives -0.0 for negative x)."""
+    x = np.tile(np.array([-0.0, 0.0, -0.3, 0.3, -0.5, 0.5, -3.0, -3.5, -1e-30, 7.0], dtype), 16)
+    e = getattr(ember.nn.functional, name)(ember.tensor(x)).numpy()
+    t = getattr(torch.nn.functional, name)(torch.tensor(x)).numpy()
+    np.testing.assert_allclose(e, t, rtol=1e-6, atol=0)
+    np.testing.assert_array_equal(np.signbit(e), np.signbit(t))

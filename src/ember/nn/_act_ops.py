@@ -112,8 +112,9 @@ class Hardswish(Primitive):
 
 class Shrink(Primitive):
     """hardshrink: y = 0 where -l <= x <= l, else x;  dy/dx = 0 there, else 1.
-    softshrink: y = x - l where x > l, x + l where x < -l, else x * 0 (-0.0 for negative x,
-    as PyTorch);  dy/dx the same as hardshrink's. A nan x gives y nan, dy/dx 0."""
+    softshrink: y = x - l where x > l, x + l where x < -l, else +0.0 (PyTorch's scalar tail
+    loop gives x * 0, -0.0 for a negative x);  dy/dx the same as hardshrink's.
+    A nan x gives y nan, dy/dx 0."""
 
     node_name = "HardshrinkBackward0"
     exact_grads = True
@@ -122,9 +123,8 @@ class Shrink(Primitive):
     def forward(ctx, x, lambd, soft):
         ctx.save_for_backward(x)
         ctx.lambd = lambd
-        if soft:
-            return np.where(x > lambd, x - lambd, np.where(x < -lambd, x + lambd, x * 0))
-        return select(~((x >= -lambd) & (x <= lambd)), x)
+        keep = ~((x >= -lambd) & (x <= lambd))  # (nan is kept)
+        return select(keep, select(x > lambd, x - lambd, x + lambd) if soft else x)
 
     @staticmethod
     def backward(ctx, g):
