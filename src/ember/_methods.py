@@ -330,7 +330,12 @@ def _bind_named_methods(T) -> None:
         greater greater_equal less less_equal not_equal where broadcast_to var_mean std_mean
         rsub
         tril triu diag diagonal diag_embed trace roll rot90 tile repeat_interleave moveaxis
-        take_along_dim kron cross vdot addmv addr baddbmm addbmm""".split()
+        take_along_dim kron cross vdot addmv addr baddbmm addbmm
+        asin acos atan sinh cosh asinh acosh atanh exp2 logit frac sinc deg2rad rad2deg erf
+        erfc erfinv lgamma digamma atan2 hypot logaddexp logaddexp2 xlogy copysign fmax fmin
+        nansum nanmean median nanmedian cummax cummin logcumsumexp diff multiply divide
+        true_divide subtract negative absolute fix sgn clamp_min clamp_max arccos arcsin arctan
+        arccosh arcsinh arctanh arctan2""".split()
     for name in plain:
         setattr(T, name, getattr(ops, name))
     T.where = lambda self, condition, other: ops.where(condition, self, other)
@@ -342,8 +347,15 @@ def _bind_named_methods(T) -> None:
     T.add_, T.mul_, T.zero_, T.fill_, T.copy_ = add_, mul_, zero_, fill_, copy_
     for name in """sub div pow neg abs exp log sqrt sigmoid tanh relu clamp clip
             masked_fill scatter scatter_add floor ceil round sin cos reciprocal
-            tril triu addmv addr baddbmm addbmm""".split():
+            tril triu addmv addr baddbmm addbmm
+            asin acos atan sinh cosh asinh acosh atanh exp2 logit frac sinc deg2rad rad2deg
+            erf erfc erfinv lgamma digamma atan2 hypot xlogy copysign multiply divide
+            true_divide subtract negative absolute fix sgn clamp_min clamp_max arccos arcsin
+            arctan arccosh arcsinh arctanh arctan2""".split():
         setattr(T, name + "_", _inplace(getattr(ops, name)))
+    T.polygamma = ops.special_fns._polygamma_method
+    T.polygamma_ = _inplace(ops.special_fns._polygamma_method)
+    T.tile = ops.shape_more.tile_method  # x.tile(2, 3) as well as x.tile((2, 3))
     T.lerp = lerp
     T.lerp_ = _inplace(lerp)
     T.addcmul_ = _inplace(lambda s, t1, t2, value=1: s + value * t1 * t2)

@@ -20,3 +20,8 @@ from .shape_more import *  # noqa: F401,F403
 from .einsum import *  # noqa: F401,F403
 from .linalg_more import *  # noqa: F401,F403
 from .softmax import log_softmax, softmax  # noqa: F401
+from .unary_more import *  # noqa: F401,F403
+from .special_fns import *  # noqa: F401,F403
+from .binary_more import *  # noqa: F401,F403
+from .reduce_more import *  # noqa: F401,F403
+from .aliases import *  # noqa: F401,F403
