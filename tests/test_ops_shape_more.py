@@ -93,6 +93,8 @@ MOVES = [
            [(2, 1, 3), (4, 1), ()], gradgrad=True),
     OpCase("broadcast_tensors_same", lambda T, a, b: T.broadcast_tensors(a, b),
            [(2, 3), (2, 3)]),
+    OpCase("tile_method_ints", lambda T, x: x.tile(2, 1, 2), [(2, 3)]),
+    OpCase("tile_method_one_int", lambda T, x: x.tile(2), [(2, 3)]),
     OpCase("moveaxis", lambda T, x: T.moveaxis(x, 0, -1), [(2, 3, 4)]),
     OpCase("moveaxis_method", lambda T, x: x.moveaxis((0, 1), (2, 0)), [(2, 3, 4)]),
     OpCase("take_along_dim", lambda T, x, i: T.take_along_dim(x, i, 1),
@@ -141,6 +143,16 @@ ERRORS = [
     _err("roll_bad_dim", lambda T, x: T.roll(x, 1, 2), (3, 3)),
     _err("roll_0d_dim", lambda T, x: T.roll(x, 1, 0), ()),
     _err("tile_negative", lambda T, x: T.tile(x, (2, -1)), (3, 3)),
+    _err("tile_int_dims", lambda T, x: T.tile(x, 2), (3,)),
+    _err("diag_embed_0d", lambda T, x: T.diag_embed(x), ()),
+    _err("repeat_interleave_0d_dim", lambda T, x: x.repeat_interleave(2, dim=-1), ()),
+    _err("repeat_interleave_0d_dim_t", lambda T, x, r: x.repeat_interleave(r, dim=0), (),
+         idx(2)),
+    _err("repeat_interleave_counts_2d", lambda T: T.repeat_interleave(T.tensor([[1, 2]]))),
+    _err("repeat_interleave_counts_0d", lambda T: T.repeat_interleave(T.tensor(2))),
+    _err("broadcast_shapes", lambda T: T.broadcast_shapes((2, 3), (5, 1, 1), (5, 4, 3))),
+    _err("broadcast_shapes_list", lambda T: T.broadcast_shapes([2, 3], [4, 3])),
+    _err("broadcast_shapes_negative", lambda T: T.broadcast_shapes((-1,))),
     _err("rot90_one_dim", lambda T, x: T.rot90(x, 1, [0]), (3, 3)),
     _err("rot90_same_dims", lambda T, x: T.rot90(x, 1, [0, -2]), (3, 3)),
     _err("rot90_1d", lambda T, x: T.rot90(x), (3,)),
@@ -238,3 +250,9 @@ def test_tril_inplace_grad_fn():
     x = ember.ones(2, 2, requires_grad=True).clone()
     assert type(x.tril_().grad_fn).__name__ == "TrilBackward0"
     assert x.tolist() == [[1.0, 0.0], [1.0, 1.0]]
+
+
+@pytest.mark.parametrize("shapes", [((2, 1), (3,)), (2, (3, 1)), ((), (1,), (4, 1, 2)), ()])
+def test_broadcast_shapes(shapes):
+    got = ember.broadcast_shapes(*shapes)
+    assert isinstance(got, ember.Size) and got == torch.broadcast_shapes(*shapes)

@@ -355,6 +355,7 @@ def _bind_named_methods(T) -> None:
         setattr(T, name + "_", _inplace(getattr(ops, name)))
     T.polygamma = ops.special_fns._polygamma_method
     T.polygamma_ = _inplace(ops.special_fns._polygamma_method)
+    T.tile = ops.shape_more.tile_method  # x.tile(2, 3) as well as x.tile((2, 3))
     T.lerp = lerp
     T.lerp_ = _inplace(lerp)
     T.addcmul_ = _inplace(lambda s, t1, t2, value=1: s + value * t1 * t2)

@@ -38,16 +38,19 @@ def _check_chars(equation: str) -> None:
         i += 1
 
 
-def _split_ellipsis(term: str, k: int) -> tuple:
-    """(labels before, labels after, has ellipsis) of one operand's subscripts."""
+def _split_ellipsis(term: str, k) -> tuple:
+    """(labels before, labels after or None without an ellipsis) of operand k's subscripts
+    (k None: the output's)."""
+    who = "output" if k is None else f"operand {k}"
     if "..." in term:
         head, tail = term.split("...", 1)
         if "." in tail:
-            _fail(f"found '.' for operand {k} for which an ellipsis was already found")
+            _fail(f"found '.' for {who} for which an ellipsis was already found")
     else:
         head, tail = term, None
     if "." in head:
-        _fail(f"found '.' for operand {k} that is not part of any ellipsis")
+        _fail(f"found '.' for {who} that is not part of any ellipsis" +
+              (" (...)" if k is None else ""))
     return head, tail
 
 
@@ -76,7 +79,7 @@ def _parse(equation: str, shapes: list) -> tuple:
     ell = "".join(free[:max(n_ell, default=0)])
     subs = [h + (ell[len(ell) - m:] if m else "") + (t or "")
             for (h, t), m in zip(parts, n_ell)]
-    return subs, _output(rhs if arrow else None, subs, ell)
+    return subs, _output(rhs if arrow else None, subs, ell), ell
 
 
 def _output(rhs, subs: list, ell: str) -> str:
@@ -84,7 +87,7 @@ def _output(rhs, subs: list, ell: str) -> str:
         labels = "".join(subs)
         return ell + "".join(sorted(c for c in set(labels) if labels.count(c) == 1
                                     and c not in ell))
-    head, tail = _split_ellipsis(rhs, 0)
+    head, tail = _split_ellipsis(rhs, None)
     out = head + (ell + tail if tail is not None else "")
     seen = set("".join(subs))
     for i, c in enumerate(out):
@@ -95,22 +98,25 @@ def _output(rhs, subs: list, ell: str) -> str:
     return out
 
 
-def _letter_sizes(subs: list, shapes: list) -> dict:
-    """Each label's size, checking that its sizes agree (1 broadcasts) as PyTorch does."""
+def _check_sizes(subs: list, shapes: list, ell: str) -> None:
+    """Each label's sizes must agree (1 broadcasts), checked and worded as in PyTorch."""
     sizes: dict = {}
     for k, (sub, shape) in enumerate(zip(subs, shapes)):
         mine: dict = {}
-        for c, n in zip(sub, shape):
+        for i, (c, n) in enumerate(zip(sub, shape)):
             if c in mine and mine[c] != n:  # a repeated label takes a diagonal: equal sizes
                 _fail(f"subscript {c} is repeated for operand {k} but the sizes don't match, "
                       f"{n} != {mine[c]}")
             mine[c] = n
             have = sizes.get(c)
             if have is not None and n != have and n != 1 and have != 1:
+                if c in ell:  # (PyTorch's message lacks the space before "has")
+                    _fail(f"dimension {i} covered by ellipsis in operand {k}has size {n} which "
+                          f"does not broadcast with previously seen ellipsis with size {have} "
+                          "for the respective dimension")
                 _fail(f"subscript {c} has size {n} for operand {k} which does not broadcast "
                       f"with previously seen size {have}")
             sizes[c] = n if have in (None, 1) else have
-    return sizes
 
 
 def _grad_equation(subs: list, out: str, k: int, shapes: list, out_shape: tuple) -> tuple:
@@ -206,14 +212,20 @@ def einsum(*args) -> Tensor:
     else:
         equation, operands = _sublist_equation(args)
     if not operands:
-        _fail("must provide at least one operand")
+        raise ValueError("einsum(): must specify the equation string and at least one "
+                         "operand, or at least one operand and its subscripts list")
     shapes = [t._data.shape for t in operands]
-    subs, out = _parse(equation, shapes)
-    _letter_sizes(subs, shapes)
+    subs, out, ell = _parse(equation, shapes)
+    _check_sizes(subs, shapes, ell)
     first = operands[0]
     for t in operands[1:]:
         if t._data.dtype != first._data.dtype:
             raise RuntimeError(f"expected scalar type {_kind(first)} but found {_kind(t)}")
+    if first._data.dtype == np.bool_:  # PyTorch: products go through bmm, sums count
+        if len(operands) > 1:
+            raise NotImplementedError("\"bmm\" not implemented for 'Bool'")
+        if set(subs[0]) - set(out):
+            operands = [first.to(np.int64)]
     y = Einsum.apply((tuple(subs), out), *operands)
     return _view_of(y, first) if len(operands) == 1 else y
 
@@ -228,8 +240,12 @@ def _tensordot_dims(dims, na: int, nb: int) -> tuple:
         if d > na or d > nb:
             raise RuntimeError(f"tensordot expects dims < ndim_a or ndim_b, but got dims={d}")
         return list(range(na - d, na)), list(range(d))
-    da, db = ([d] if isinstance(d, (int, np.integer)) else list(d) for d in dims)
-    return da, db
+    da, db = dims
+    for name, pos, d in (("dims_self", 3, da), ("dims_other", 4, db)):
+        if isinstance(d, (int, np.integer)):
+            raise TypeError(f"tensordot(): argument '{name}' (position {pos}) must be tuple of "
+                            "ints, not int")
+    return list(da), list(db)
 
 
 def tensordot(a, b, dims=2, out=None) -> Tensor:

@@ -98,8 +98,15 @@ def rot90(input, k=1, dims=(0, 1)):
 
 def tile(input, dims):
     """repeat() with ``dims`` padded with leading ones to input's number of dims."""
+    if isinstance(dims, (int, np.integer)):
+        raise TypeError("tile(): argument 'dims' (position 2) must be tuple of ints, not int")
     dims = _ints(dims)
     return repeat(input, (1,) * (input._data.ndim - len(dims)) + dims)
+
+
+def tile_method(self, *dims):
+    """Tensor.tile: the dims as one sequence or as separate ints (x.tile(2, 3))."""
+    return tile(self, dims[0] if len(dims) == 1 and not isinstance(dims[0], int) else dims)
 
 
 def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
@@ -107,12 +114,17 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
     ``repeats`` times, an int or one count per slice. ``repeat_interleave(counts)`` alone
     gives the indices 0, 0, 1, ... each repeated its count."""
     if repeats is None:  # torch.repeat_interleave(repeats)
+        if input._data.ndim != 1:
+            raise RuntimeError("repeat_interleave only accept 1D vector as repeat")
         counts = _counts(input)
         return Tensor._make(np.repeat(np.arange(counts.size), counts), False, None)
     x = input.reshape(-1) if dim is None else input
-    d = 0 if dim is None else wrap_dim(dim, max(x._data.ndim, 1))
-    if x._data.ndim == 0:
-        x = x.reshape(1)
+    if x._data.ndim == 0:  # a 0-d input with a dim: PyTorch's own messages
+        d = wrap_dim(dim, 0)
+        if isinstance(repeats, Tensor):
+            raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
+        wrap_dim(d + 1, 0)
+    d = 0 if dim is None else wrap_dim(dim, x._data.ndim)
     if isinstance(repeats, Tensor):
         counts = _counts(repeats)
         if counts.size == 1:
@@ -203,13 +215,24 @@ def _aten_str(t: Tensor) -> str:
 
 
 def broadcast_shapes(*shapes):
+    """The shape that tensors of ``shapes`` broadcast to (ints count as 1-D shapes)."""
     from ..tensor import Size
 
-    out: tuple = ()
-    for s in shapes:
-        s = (int(s),) if isinstance(s, (int, np.integer)) else tuple(s)
-        check_broadcast(out, s)
-        out = np.broadcast_shapes(out, s)
+    given = shapes
+    shapes = [(int(s),) if isinstance(s, (int, np.integer)) else tuple(s) for s in shapes]
+    out = [1] * max([len(s) for s in shapes] + [0])
+    for i, shape in enumerate(shapes):
+        for j in range(-1, -len(shape) - 1, -1):
+            n = shape[j]
+            if n < 0:
+                raise ValueError("Attempting to broadcast a dimension with negative length!")
+            if n == 1 or n == out[j]:
+                continue
+            if out[j] != 1:
+                raise RuntimeError(f"Attempting to broadcast a dimension of length {n} at {j}! "
+                                   f"Mismatching argument at index {i} had {given[i]}; but "
+                                   f"expected shape should be broadcastable to {out}")
+            out[j] = n
     return Size(out)
 
 

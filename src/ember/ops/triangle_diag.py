@@ -111,8 +111,6 @@ def diagonal(input, offset=0, dim1=0, dim2=1):
 def diag_embed(input, offset=0, dim1=-2, dim2=-1):
     """A tensor whose diagonal (offset, dim1, dim2) holds input's last dim; zeros elsewhere."""
     shape = input._data.shape
-    if not shape:
-        raise RuntimeError("diag_embed(): input must be at least 1-D")
     d1, d2 = _diag_dims(len(shape) + 1, dim1, dim2)
     m = shape[-1] + abs(int(offset))
     out = list(shape[:-1])
