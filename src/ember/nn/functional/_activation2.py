@@ -168,13 +168,14 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
     return A.Prelu.apply(input, weight)
 
 
-def _rrelu_noise(input: Tensor, lower: float, upper: float, training: bool) -> np.ndarray:
+def _rrelu_noise(input: Tensor, lower: float, upper: float, training: bool,
+                 generator=None) -> np.ndarray:
     """The slope of each element: 1 where kept; U(lower, upper) draws from ember's default
     generator (training) or their mean (eval) elsewhere. Training keeps x > 0 and nan
     (x <= 0 is false), eval only x > 0, as PyTorch's two kernels."""
     x = input._data
     if training:
-        r = _rng(None).uniform(lower, upper, x.shape).astype(x.dtype)
+        r = _rng(generator).uniform(lower, upper, x.shape).astype(x.dtype)
         return np.where(x <= 0, r, np.ones((), x.dtype))
     return np.where(x > 0, np.ones((), x.dtype), np.asarray((lower + upper) / 2, x.dtype))
 
@@ -183,10 +184,16 @@ def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3,
           training: bool = False, inplace: bool = False) -> Tensor:
     """x where x > 0, else x * r: r ~ U(lower, upper) per element in training, (lower +
     upper) / 2 in eval."""
+    return _rrelu(input, lower, upper, training, inplace)
+
+
+def _rrelu(input: Tensor, lower: float, upper: float, training: bool, inplace: bool,
+           generator=None) -> Tensor:
+    """rrelu drawing from ``generator`` (torch.rrelu's argument) or the default one."""
     if lower > upper:
         raise RuntimeError("Lower bound should be less than or equal to the upper bound")
     _floating(input, "rrelu_with_noise_out_cpu" if training else "leaky_relu_cpu")
-    noise = _rrelu_noise(input, lower, upper, training)
+    noise = _rrelu_noise(input, lower, upper, training, generator)
     prim = _RreluInplace if inplace else A.RreluWithNoise
     return _apply(prim, input, inplace, noise)
 
