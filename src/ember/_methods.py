@@ -335,7 +335,8 @@ def _bind_named_methods(T) -> None:
         erfc erfinv lgamma digamma atan2 hypot logaddexp logaddexp2 xlogy copysign fmax fmin
         nansum nanmean median nanmedian cummax cummin logcumsumexp diff multiply divide
         true_divide subtract negative absolute fix sgn clamp_min clamp_max arccos arcsin arctan
-        arccosh arcsinh arctanh arctan2""".split()
+        arccosh arcsinh arctanh arctan2
+        hardshrink prelu""".split()
     for name in plain:
         setattr(T, name, getattr(ops, name))
     T.where = lambda self, condition, other: ops.where(condition, self, other)

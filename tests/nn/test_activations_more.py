@@ -102,11 +102,25 @@ INPLACE = [  # PyTorch's in-place forms and inplace=True: values, grads, grad_fn
     OpCase("threshold_inplace", inplace("threshold", 0.0, -2.0, inplace=True), [(3, 4)]),
     OpCase("rrelu_train_inplace", inplace("rrelu", 0.25, 0.25, True, True), [(3, 4)]),
 ]
+TOP_LEVEL = [  # torch.selu etc. and the Tensor methods x.hardshrink, x.prelu
+    OpCase("torch.selu", lambda T, x: T.selu(x), [(3, 4)]),
+    OpCase("torch.celu", lambda T, x: T.celu(x, alpha=2.0), [(3, 4)]),
+    OpCase("torch.threshold", lambda T, x: T.threshold(x, 0.2, -3.0), [(3, 4)]),
+    OpCase("torch.hardshrink", lambda T, x: T.hardshrink(x, lambd=0.3), [(3, 4)]),
+    OpCase("Tensor.hardshrink", lambda T, x: x.hardshrink(0.3), [(3, 4)]),
+    OpCase("torch.prelu", lambda T, x, w: T.prelu(x, w), [(2, 3), (3,)]),
+    OpCase("Tensor.prelu", lambda T, x, w: x.prelu(w), [(2, 3), (1,)]),
+    OpCase("torch.rrelu", lambda T, x: T.rrelu(x, 0.1, 0.3), [(3, 4)]),
+    OpCase("torch.rrelu_", lambda T, x: T.rrelu_(x * 1, 0.2, 0.2, True), [(3, 4)]),
+    OpCase("torch.selu_", lambda T, x: T.selu_(x * 1), [(3, 4)]),
+    OpCase("torch.celu_", lambda T, x: T.celu_(x * 1, 0.5), [(3, 4)]),
+    OpCase("torch.threshold_", lambda T, x: T.threshold_(x * 1, 0.0, 1.0), [(3, 4)]),
+]
 for _c in SMOOTH + PIECEWISE[1:] + INPLACE[4:8]:  # (PyTorch has no hardsigmoid double backward)
     _c.gradgrad = True
 for _c in SMOOTH[:9] + PIECEWISE + AT_KINKS[:-3]:  # float16 keeps its dtype (values: forward)
     _c.dtypes = ("float32", "float64", "float16")
-CASES = SMOOTH + PIECEWISE + AT_KINKS + EDGES + INPLACE
+CASES = SMOOTH + PIECEWISE + AT_KINKS + EDGES + INPLACE + TOP_LEVEL
 test_forward, test_grad_fd, test_grad_torch, test_gradgrad = make_tests(CASES,
                                                                         grad_fn_names=True)
 
@@ -355,3 +369,15 @@ def test_signs_of_zero(name, dtype):
     t = getattr(torch.nn.functional, name)(torch.tensor(x)).numpy()
     np.testing.assert_allclose(e, t, rtol=1e-6, atol=0)
     np.testing.assert_array_equal(np.signbit(e), np.signbit(t))
+
+
+def test_rrelu_generator():
+    """torch.rrelu's generator argument: its own stream, the default one untouched."""
+    x = ember.tensor(np.linspace(-3, 0, 50))
+    ember.manual_seed(0)
+    before = ember.rand(3).tolist()
+    ember.manual_seed(0)
+    a = ember.rrelu(x, training=True, generator=ember.Generator().manual_seed(7))
+    b = ember.rrelu(x, training=True, generator=ember.Generator().manual_seed(7))
+    np.testing.assert_array_equal(a.numpy(), b.numpy())
+    assert ember.rand(3).tolist() == before
