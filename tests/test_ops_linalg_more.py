@@ -106,6 +106,11 @@ PRODUCTS = [
     OpCase("cross_bcast_neg_dim", lambda T, a, b: a.cross(b, dim=-2), [(2, 3, 4), (1, 3, 4)]),
     OpCase("cross_int", lambda T, a, b: T.cross(a, b, dim=0), [V([1, 2, 3]), V([4, 5, 7])],
            dtypes=[FIXED]),
+    OpCase("chain_matmul_one", lambda T, a: T.chain_matmul(a), [(2, 3)]),
+    OpCase("chain_matmul_two", lambda T, a, b: T.chain_matmul(a, b), [(2, 3), (3, 4)],
+           gradgrad=True),
+    OpCase("chain_matmul_four", lambda T, a, b, c, d: T.chain_matmul(a, b, c, d),
+           [(5, 1), (1, 4), (4, 2), (2, 3)], gradgrad=True),
     OpCase("kron", lambda T, a, b: T.kron(a, b), [(2, 3), (2, 2)], gradgrad=True),
     OpCase("kron_ndim", lambda T, a, b: a.kron(b), [(2, 3), (3,)]),
     OpCase("kron_0d", lambda T, a, b: T.kron(a, b), [(), (2, 3)]),
@@ -178,6 +183,11 @@ ERRORS = [
          (2, 3, 3)),
     _err("addbmm_input_dtype", lambda T, i, a, b: T.addbmm(i.double(), a, b), (3, 3),
          (2, 3, 3), (2, 3, 3)),
+    _err("chain_matmul_none", lambda T: T.chain_matmul()),
+    _err("chain_matmul_vector", lambda T, a, b: T.chain_matmul(a, b), (3, 3), (3,)),
+    _err("chain_matmul_shapes", lambda T, a, b, c: T.chain_matmul(a, b, c), (3, 3), (3, 3),
+         (2, 2)),
+    _err("chain_matmul_dtype", lambda T, a, b: T.chain_matmul(a, b.double()), (3, 3), (3, 3)),
     _err("vdot_2d", lambda T, a, b: T.vdot(a, b), (2, 3), (3,)),
     _err("vdot_dtype", lambda T, a, b: T.vdot(a, b.double()), (3,), (3,)),
     _err("vdot_size", lambda T, a, b: T.vdot(a, b), (3,), (4,)),
@@ -211,6 +221,21 @@ def test_cross_without_dim_warns_once_and_uses_first_dim_of_3():
         "Using torch.cross without specifying the dim arg is deprecated.\nPlease either pass "
         "the dim explicitly or simply use torch.linalg.cross.\nThe default value of dim will "
         "change to agree with that of linalg.cross in a future release.")
+
+
+def test_chain_matmul_warns_once():
+    from ember.ops import linalg_more
+
+    linalg_more._WARNED_CHAIN.clear()
+    m = ember.ones(2, 2)
+    for expected in (1, 0):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            ember.chain_matmul(m, m)
+        assert [str(w.message) for w in caught] == [
+            "torch.chain_matmul is deprecated and will be removed in a future PyTorch release. "
+            "Use torch.linalg.multi_dot instead, which accepts a list of two or more tensors "
+            "rather than multiple parameters."] * expected
 
 
 @pytest.mark.parametrize("eq,shapes", [("ij,jk->ik", [(2, 3), (3, 4)]), ("ii->i", [(3, 3)]),

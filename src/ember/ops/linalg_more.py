@@ -10,10 +10,10 @@ import numpy as np
 from ..autograd.function import Primitive
 from ..tensor import Tensor
 from ._util import check_broadcast, promote, wrap_dim
-from .linalg import MatMul, _check_matmul, _kind, _mm, _mT
+from .linalg import _C_NAMES, MatMul, _check_matmul, _kind, _mm, _mT, matmul
 from .shape import Reshape, _reshaped, expand
 
-__all__ = ["addmv", "addr", "baddbmm", "addbmm", "vdot", "cross", "kron"]
+__all__ = ["addmv", "addr", "baddbmm", "addbmm", "vdot", "cross", "kron", "chain_matmul"]
 
 
 class _AddProduct(Primitive):
@@ -258,3 +258,68 @@ def kron(input, other, *, out=None):
     wide = a.reshape([s for k in sa for s in (k, 1)]) * b.reshape(
         [s for k in sb for s in (1, k)])
     return _reshaped(wide, tuple(x * y for x, y in zip(sa, sb)), UnsafeView)
+
+
+_CHAIN_WARNING = (
+    "torch.chain_matmul is deprecated and will be removed in a future PyTorch release. Use "
+    "torch.linalg.multi_dot instead, which accepts a list of two or more tensors rather than "
+    "multiple parameters.")
+
+
+def chain_matmul(*matrices, out=None):
+    """The product of matrices, multiplied in the cheapest order (as linalg.multi_dot)."""
+    if not matrices:
+        raise RuntimeError("chain_matmul(): Expected one or more matrices")
+    if not _WARNED_CHAIN:  # once per process, as PyTorch
+        _WARNED_CHAIN.append(True)
+        warnings.warn(_CHAIN_WARNING, UserWarning, stacklevel=2)
+    for t in matrices:
+        if t._data.ndim != 2:
+            raise RuntimeError(f"Tensor dimension is {t._data.ndim}, expected 2 instead.")
+    if len(matrices) == 1:
+        return matrices[0].clone()
+    return _multi_dot(list(matrices))
+
+
+_WARNED_CHAIN: list = []
+
+
+def _multi_dot(ts: list) -> Tensor:
+    for i, t in enumerate(ts[1:], 1):
+        if t._data.dtype != ts[0]._data.dtype:
+            raise RuntimeError(
+                "multi_dot(): all tensors must have be the same dtype but tensor 0 is "
+                f"{_C_NAMES[ts[0]._data.dtype.name]} and tensor {i} "
+                f"{_C_NAMES[t._data.dtype.name]}")
+    for i in range(len(ts) - 1):
+        a, b = ts[i]._data.shape, ts[i + 1]._data.shape
+        if a[-1] != b[0]:
+            raise RuntimeError(f"multi_dot(): tensors {i} and {i + 1} with shapes {list(a)} "
+                               f"and {list(b)} cannot be multiplied")
+    dims = [t._data.shape[0] for t in ts] + [ts[-1]._data.shape[1]]
+    split = _chain_order(dims)
+
+    def product(i, j):  # ts[i] @ ... @ ts[j]
+        if i == j:
+            return ts[i]
+        k = split[i][j]
+        return matmul(product(i, k), product(k + 1, j))
+
+    y = product(0, len(ts) - 1)
+    return _reshaped(y, y._data.shape)  # PyTorch's result is a view (ViewBackward0)
+
+
+def _chain_order(dims: list) -> list:
+    """The classic matrix-chain dynamic programme: split[i][j] = where ts[i..j] is best cut."""
+    n = len(dims) - 1
+    cost = [[0] * n for _ in range(n)]
+    split = [[0] * n for _ in range(n)]
+    for length in range(1, n):
+        for i in range(n - length):
+            j = i + length
+            cost[i][j] = None
+            for k in range(i, j):
+                c = cost[i][k] + cost[k + 1][j] + dims[i] * dims[k + 1] * dims[j + 1]
+                if cost[i][j] is None or c < cost[i][j]:
+                    cost[i][j], split[i][j] = c, k
+    return split
