@@ -1,8 +1,4 @@
-"""conv1d and conv2d: im2col (a strided window view) and one batched matrix product.
-
-First order only: a ``create_graph=True`` backward through a convolution raises instead of
-silently dropping the second-order terms.
-"""
+"""conv1d and conv2d: im2col (a strided window view) and one batched matrix product."""
 
 from __future__ import annotations
 
@@ -12,12 +8,6 @@ from numpy.lib.stride_tricks import sliding_window_view
 from ...autograd.function import Primitive
 from ...tensor import Tensor
 from ...threads import matmul as _matmul
-
-
-def _no_double_backward(g, what: str) -> None:
-    if isinstance(g, Tensor):
-        raise RuntimeError(f"ember: double backward (create_graph=True) through {what} is not "
-                           "implemented")
 
 
 def windows(xp: np.ndarray, k: tuple, s: tuple, d: tuple) -> np.ndarray:
@@ -44,68 +34,160 @@ def pad_hw(x: np.ndarray, pads: tuple, value: float = 0.0) -> np.ndarray:
     return np.pad(x, ((0, 0), (0, 0), pads[0], pads[1]), constant_values=value)
 
 
+def _as4d(a: np.ndarray) -> np.ndarray:
+    """conv1d's (N, C, L) / (O, C, k) as height-1 2-D arrays."""
+    return a[:, :, None] if a.ndim == 3 else a
+
+
+def _im2col(x: np.ndarray, k: tuple, geom: tuple):
+    """geom = (stride, pads, dilation, groups), 2-D (conv1d: height 1, no padding there).
+    The window matrix per group, (groups, N * OH * OW, C/groups * kh * kw), and (OH, OW)."""
+    stride, pads, dilation, g = geom
+    n, c = x.shape[:2]
+    win = windows(pad_hw(x, pads), k, stride, dilation)
+    oh, ow = win.shape[2:4]
+    cols = win.reshape((n, g, c // g, oh, ow) + tuple(k)).transpose(1, 0, 3, 4, 2, 5, 6)
+    return cols.reshape(g, n * oh * ow, (c // g) * k[0] * k[1]), (oh, ow)
+
+
+def _grad_rows(gy: np.ndarray, g: int) -> np.ndarray:
+    """(N, O, OH, OW) -> (groups, N * OH * OW, O/groups), the layout of _im2col's rows."""
+    n, o, oh, ow = gy.shape
+    rows = gy.reshape(n, g, o // g, oh, ow).transpose(1, 0, 3, 4, 2)
+    return rows.reshape(g, n * oh * ow, o // g)
+
+
+def conv_arrays(x, w, geom: tuple):
+    """Y = X W^T per group: (N, O, OH, OW) and the window matrix X."""
+    x4, w4 = _as4d(x), _as4d(w)
+    o, g = w4.shape[0], geom[3]
+    cols, (oh, ow) = _im2col(x4, w4.shape[2:], geom)
+    out = _matmul(cols, w4.reshape(g, o // g, -1).transpose(0, 2, 1))  # (g, N*OH*OW, O/g)
+    out = out.reshape(g, x4.shape[0], oh, ow, o // g).transpose(1, 0, 4, 2, 3)
+    return out.reshape((x.shape[0], o) + ((ow,) if x.ndim == 3 else (oh, ow))), cols
+
+
+def input_grad_arrays(gy, w, xshape: tuple, geom: tuple) -> np.ndarray:
+    """dL/dx = col2im(G W): each window entry's gradient added back where it was read."""
+    stride, pads, dilation, g = geom
+    w4, gy4 = _as4d(w), _as4d(gy)
+    o, cg, kh, kw = w4.shape
+    n, _, oh, ow = gy4.shape
+    gcols = _matmul(_grad_rows(gy4, g), w4.reshape(g, o // g, -1))
+    gcols = gcols.reshape(g, n, oh, ow, cg, kh, kw).transpose(1, 0, 4, 5, 6, 2, 3)
+    h, wd = (1,) + xshape[2:] if len(xshape) == 3 else xshape[2:]
+    (top, bottom), (left, right) = pads
+    gxp = np.zeros((n, g, cg, h + top + bottom, wd + left + right), dtype=gy.dtype)
+    add_windows(gxp, (kh, kw), stride, dilation, (oh, ow), lambda i, j: gcols[:, :, :, i, j])
+    return gxp[..., top:top + h, left:left + wd].reshape(xshape)
+
+
+def weight_grad_arrays(gy, cols, wshape: tuple, geom: tuple) -> np.ndarray:
+    """dL/dW = G^T X per group."""
+    return _matmul(_grad_rows(_as4d(gy), geom[3]).transpose(0, 2, 1), cols).reshape(wshape)
+
+
 class Convolution(Primitive):
     """y[n, o] = b[o] + sum_{c in group(o), i, j} W[o, c, i, j] xp[n, c, s*p + d*(i, j)]
     (xp: x zero-padded). As products of the window matrix X (rows: output positions;
     columns: a group's (c, i, j)) and W (per group, Og x K):  Y = X W^T,
-        dL/dW = G^T X,   dL/dX = G W  (then col2im: each window entry's gradient is added
-        back to the input position it was read from),   dL/db = sum_{n, p} g.
-    1-D convolutions run as 2-D ones of height 1.
+        dL/dW = G^T X,   dL/dX = col2im(G W),   dL/db = sum_{n, p} g.
+    y is bilinear in (x, W), so the gradients are the two adjoint maps ConvInputGrad and
+    ConvWeightGrad, each differentiated by the other two (any order of derivative).
     """
 
     node_name = "ConvolutionBackward0"
 
     @staticmethod
-    def forward(ctx, x, w, b, stride, pads, dilation, groups):
-        xshape, wshape, wt = x.shape, w.shape, w
-        if w.ndim == 3:  # conv1d
-            x, w = x.reshape(x.shape[:-1] + (1, x.shape[-1])), w[:, :, None]
-        n, c, h, wd = x.shape
-        o, cg, kh, kw = w.shape
-        g, og, k = groups, o // groups, (kh, kw)
-        xp = pad_hw(x, pads)
-        win = windows(xp, k, stride, dilation)
-        oh, ow = win.shape[2:4]
-        cols = (win.reshape(n, g, cg, oh, ow, kh, kw).transpose(1, 0, 3, 4, 2, 5, 6)
-                .reshape(g, n * oh * ow, cg * kh * kw))
-        wm = w.reshape(g, og, cg * kh * kw)
-        out = _matmul(cols, wm.transpose(0, 2, 1))  # (g, n*oh*ow, og)
-        out = out.reshape(g, n, oh, ow, og).transpose(1, 0, 4, 2, 3).reshape(n, o, oh, ow)
+    def forward(ctx, x, w, b, geom):
+        out, cols = conv_arrays(x, w, geom)
         if b is not None:
-            out += b.reshape(o, 1, 1)
-        ctx.save_for_backward(wt)
-        ctx.geom = (xshape, wshape, xp.shape, stride, pads, dilation, g, (oh, ow))
+            out += b.reshape((-1,) + (1,) * (out.ndim - 2))
+        ctx.save_for_backward(x, w)
+        ctx.geom = geom
         if ctx.needs_input_grad[1:2] == (True,):
             ctx.cols = cols
-        return out.reshape(n, o, ow) if len(wshape) == 3 else out
+        return out
 
     @staticmethod
-    def backward(ctx, grad):
-        _no_double_backward(grad, "a convolution")
-        (w,) = ctx.saved_tensors
-        xshape, wshape, pshape, stride, pads, dilation, g, (oh, ow) = ctx.geom
-        n, c = pshape[:2]
-        w = w.reshape(w.shape[:2] + (-1,) + w.shape[-1:])  # conv1d's (O, C, k): height 1
-        o, cg, kh, kw = w.shape
-        og = o // g
-        grad = grad.reshape(n, o, oh, ow)
-        gm = grad.reshape(n, g, og, oh, ow).transpose(1, 0, 3, 4, 2).reshape(g, n * oh * ow, og)
+    def backward(ctx, gy):
+        x, w = ctx.saved_tensors
+        geom = ctx.geom
         need_x, need_w, need_b = ctx.needs_input_grad[:3]
-        gx = gw = gb = None
-        if need_w:
-            gw = _matmul(gm.transpose(0, 2, 1), ctx.cols).reshape(wshape)
-        if need_b:
-            gb = grad.sum(axis=(0, 2, 3))
-        if need_x:
-            gcols = _matmul(gm, w.reshape(g, og, cg * kh * kw))
-            gcols = gcols.reshape(g, n, oh, ow, cg, kh, kw).transpose(1, 0, 4, 5, 6, 2, 3)
-            gxp = np.zeros((n, g, cg) + pshape[2:], dtype=grad.dtype)
-            add_windows(gxp, (kh, kw), stride, dilation, (oh, ow),
-                        lambda i, j: gcols[:, :, :, i, j])
-            (top, bottom), (left, right) = pads
-            gx = gxp.reshape(pshape)[:, :, top:pshape[2] - bottom, left:pshape[3] - right]
-            gx = gx.reshape(xshape)
-        return gx, gw, gb, None, None, None, None
+        gb = np.sum(gy, axis=(0,) + tuple(range(2, gy.ndim))) if need_b else None
+        if isinstance(gy, Tensor):  # create_graph: record the adjoints as nodes
+            gx = ConvInputGrad.apply(gy, w, tuple(x.shape), geom) if need_x else None
+            gw = ConvWeightGrad.apply(gy, x, tuple(w.shape), geom) if need_w else None
+            return gx, gw, gb, None
+        gx = input_grad_arrays(gy, w, x.shape, geom) if need_x else None
+        gw = weight_grad_arrays(gy, ctx.cols, w.shape, geom) if need_w else None
+        return gx, gw, gb, None
+
+
+class ConvInputGrad(Primitive):
+    """gx = A_W^T(g), the adjoint of x -> conv(x, W), bilinear in (g, W):
+    d/dg (upstream u) = conv(u, W);  d/dW (upstream u) = ConvWeightGrad(g, u)."""
+
+    node_name = "ConvolutionBackwardBackward0"
+
+    @staticmethod
+    def forward(ctx, gy, w, xshape, geom):
+        ctx.save_for_backward(gy, w)
+        ctx.geom = geom
+        return input_grad_arrays(gy, w, xshape, geom)
+
+    @staticmethod
+    def backward(ctx, u):
+        gy, w = ctx.saved_tensors
+        need_g, need_w = ctx.needs_input_grad[:2]
+        return (_conv_of(u, w, ctx.geom) if need_g else None,
+                _weight_grad_of(gy, u, tuple(w.shape), ctx.geom) if need_w else None,
+                None, None)
+
+
+class ConvWeightGrad(Primitive):
+    """gW = A_x^T(g), the adjoint of W -> conv(x, W), bilinear in (g, x):
+    d/dg (upstream v) = conv(x, v);  d/dx (upstream v) = ConvInputGrad(g, v)."""
+
+    node_name = "ConvolutionBackwardBackward0"
+
+    @staticmethod
+    def forward(ctx, gy, x, wshape, geom):
+        ctx.save_for_backward(gy, x)
+        ctx.geom = geom
+        cols, _ = _im2col(_as4d(x), (1,) * (4 - len(wshape)) + wshape[2:], geom)
+        return weight_grad_arrays(gy, cols, wshape, geom)
+
+    @staticmethod
+    def backward(ctx, v):
+        gy, x = ctx.saved_tensors
+        need_g, need_x = ctx.needs_input_grad[:2]
+        return (_conv_of(x, v, ctx.geom) if need_g else None,
+                _input_grad_of(gy, v, tuple(x.shape), ctx.geom) if need_x else None,
+                None, None)
+
+
+def _conv_of(x, w, geom):
+    if isinstance(x, Tensor) or isinstance(w, Tensor):
+        return Convolution.apply(_tensor(x), _tensor(w), None, geom)
+    return conv_arrays(x, w, geom)[0]
+
+
+def _input_grad_of(gy, w, xshape, geom):
+    if isinstance(gy, Tensor) or isinstance(w, Tensor):
+        return ConvInputGrad.apply(_tensor(gy), _tensor(w), xshape, geom)
+    return input_grad_arrays(gy, w, xshape, geom)
+
+
+def _weight_grad_of(gy, x, wshape, geom):
+    if isinstance(gy, Tensor) or isinstance(x, Tensor):
+        return ConvWeightGrad.apply(_tensor(gy), _tensor(x), wshape, geom)
+    cols, _ = _im2col(_as4d(x), (1,) * (4 - len(wshape)) + wshape[2:], geom)
+    return weight_grad_arrays(gy, cols, wshape, geom)
+
+
+def _tensor(a):
+    return a if isinstance(a, Tensor) else Tensor._make(np.asarray(a), False, None)
 
 
 def _ntuple(v, n: int, name: str) -> tuple:
@@ -180,9 +262,10 @@ def _conv(x, w, b, stride, padding, dilation, groups, n: int) -> Tensor:
                            "actual input size")
     if n == 1:
         pads, stride, dilation = ((0, 0),) + pads, (1,) + stride, (1,) + dilation
+    geom = (stride, pads, dilation, groups)
     if x.dim() == n + 1:  # unbatched: a batch of one, squeezed back (as PyTorch records it)
-        return Convolution.apply(x.unsqueeze(0), w, b, stride, pads, dilation, groups).squeeze(0)
-    return Convolution.apply(x, w, b, stride, pads, dilation, groups)
+        return Convolution.apply(x.unsqueeze(0), w, b, geom).squeeze(0)
+    return Convolution.apply(x, w, b, geom)
 
 
 def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...autograd.function import Primitive
+from ...autograd.function import NULL_CTX, Primitive
 from ...tensor import Tensor
-from ._conv import _no_double_backward, add_windows, pad_hw, windows
+from ._conv import add_windows, pad_hw, windows
 
 
 def _pair(v, name: str) -> tuple:
@@ -90,13 +90,54 @@ class MaxPool2d(Primitive):
 
     @staticmethod
     def backward(ctx, g):
-        _no_double_backward(g, "max_pool2d")
         idx = ctx.idx
         n, c = idx.shape[:2]
         hw = ctx.xshape[-2] * ctx.xshape[-1]
         flat = (idx + (np.arange(n * c) * hw).reshape(n, c, 1, 1)).ravel()
-        gx = np.bincount(flat, weights=np.ravel(g), minlength=n * c * hw)
-        return (gx.astype(g.dtype, copy=False).reshape(ctx.xshape),) + (None,) * 6
+        return (_scatter_of(g, flat, ctx.xshape),) + (None,) * 6
+
+
+def _scatter(g, flat: np.ndarray, shape: tuple) -> np.ndarray:
+    size = int(np.prod(shape))
+    out = np.bincount(flat, weights=np.ravel(g), minlength=size)
+    return out.astype(g.dtype, copy=False).reshape(shape)
+
+
+def _scatter_of(g, flat, shape):
+    if isinstance(g, Tensor):
+        return IndexScatter.apply(g, flat, shape)
+    return _scatter(g, flat, shape)
+
+
+class IndexScatter(Primitive):
+    """out.flat[flat[i]] += g.flat[i] (max pooling's gradient, linear in g);
+    dL/dg = u.flat[flat] (a gather), whose own gradient is this scatter again."""
+
+    node_name = "MaxPool2DWithIndicesBackwardBackward0"
+
+    @staticmethod
+    def forward(ctx, g, flat, shape):
+        ctx.flat, ctx.gshape = flat, g.shape
+        return _scatter(g, flat, shape)
+
+    @staticmethod
+    def backward(ctx, u):
+        if isinstance(u, Tensor):
+            return IndexGather.apply(u, ctx.flat, ctx.gshape), None, None
+        return u.reshape(-1)[ctx.flat].reshape(ctx.gshape), None, None
+
+
+class IndexGather(Primitive):
+    """y.flat[i] = u.flat[flat[i]];  dL/du = scatter-add of the gradient at flat."""
+
+    @staticmethod
+    def forward(ctx, u, flat, shape):
+        ctx.flat, ctx.ushape = flat, u.shape
+        return u.reshape(-1)[flat].reshape(shape)
+
+    @staticmethod
+    def backward(ctx, v):
+        return _scatter_of(v, ctx.flat, ctx.ushape), None, None
 
 
 def max_pool2d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
@@ -125,14 +166,38 @@ class AvgPool2d(Primitive):
 
     @staticmethod
     def backward(ctx, g):
-        _no_double_backward(g, "avg_pool2d")
-        xshape, k, s, pads, out, div = ctx.geom
-        share = _as4d((g / div).astype(g.dtype, copy=False))
-        h, w = xshape[-2:]
-        gxp = np.zeros(share.shape[:2] + (h + sum(pads[0]), w + sum(pads[1])), g.dtype)
-        add_windows(gxp, k, s, (1, 1), out, lambda i, j: share)
-        gx = gxp[:, :, pads[0][0]:pads[0][0] + h, pads[1][0]:pads[1][0] + w]
-        return gx.reshape(xshape), None, None, None, None, None
+        if isinstance(g, Tensor):
+            return (AvgPoolAdjoint.apply(g, ctx.geom),) + (None,) * 5
+        return (_avg_adjoint(g, ctx.geom),) + (None,) * 5
+
+
+def _avg_adjoint(g: np.ndarray, geom: tuple) -> np.ndarray:
+    xshape, k, s, pads, out, div = geom
+    share = _as4d((g / div).astype(g.dtype, copy=False))
+    h, w = xshape[-2:]
+    gxp = np.zeros(share.shape[:2] + (h + sum(pads[0]), w + sum(pads[1])), g.dtype)
+    add_windows(gxp, k, s, (1, 1), out, lambda i, j: share)
+    gx = gxp[:, :, pads[0][0]:pads[0][0] + h, pads[1][0]:pads[1][0] + w]
+    return gx.reshape(xshape)
+
+
+class AvgPoolAdjoint(Primitive):
+    """gx = col2im(g / divisor) (average pooling's gradient, linear in g);
+    dL/dg = avg_pool(u) with the same geometry (its adjoint)."""
+
+    node_name = "AvgPool2DBackwardBackward0"
+
+    @staticmethod
+    def forward(ctx, g, geom):
+        ctx.geom = geom
+        return _avg_adjoint(g, geom)
+
+    @staticmethod
+    def backward(ctx, u):
+        _, k, s, pads, out, div = ctx.geom
+        if isinstance(u, Tensor):
+            return AvgPool2d.apply(u, k, s, pads, out, div), None
+        return AvgPool2d.forward(NULL_CTX, u, k, s, pads, out, div), None
 
 
 def _window_counts(n: int, k: int, s: int, p: int, out: int, include_pad: bool) -> np.ndarray:
