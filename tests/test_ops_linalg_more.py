@@ -25,6 +25,7 @@ EINSUM = [
     _einsum("matmul", "ij,jk->ik", [(2, 3), (3, 4)]),
     _einsum("matmul_implicit", "ij,jk", [(2, 3), (3, 4)]),
     _einsum("bmm", "bij,bjk->bik", [(2, 2, 3), (2, 3, 4)]),
+    _einsum("bmm_planned", "bij,bjk->bik", [(2, 8, 16), (2, 16, 20)], gradgrad=False),
     _einsum("diag", "ii->i", [(3, 3)]),
     _einsum("trace", "ii", [(3, 3)]),
     _einsum("outer", "i,j->ij", [(3,), (4,)]),
