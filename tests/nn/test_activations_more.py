@@ -381,3 +381,19 @@ def test_rrelu_generator():
     b = ember.rrelu(x, training=True, generator=ember.Generator().manual_seed(7))
     np.testing.assert_array_equal(a.numpy(), b.numpy())
     assert ember.rand(3).tolist() == before
+
+
+def test_elu_inplace_keyword_is_pytorchs_in_place_node():
+    x = np.array([-2.0, -0.5, 0.0, 1.0, 3.0], np.float32)
+    g = np.array([1.0, -2.0, 3.0, 0.5, 2.0], np.float32)
+    out = []
+    for T in (ember, torch):
+        w = T.tensor(x, requires_grad=True)
+        h = w * 1.0
+        y = T.nn.functional.elu(h, alpha=0.7, inplace=True)
+        y.backward(T.tensor(g))
+        out.append((y.grad_fn.name(), y is h, y.detach().numpy(), w.grad.numpy()))
+    (ne, se, ye, ge), (nt, st, yt, gt) = out
+    assert (ne, se) == (nt, st) == ("EluBackward1", True)
+    np.testing.assert_allclose(ye, yt, rtol=1e-6)
+    np.testing.assert_allclose(ge, gt, rtol=1e-6)

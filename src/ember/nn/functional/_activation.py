@@ -39,9 +39,11 @@ def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = Fals
 
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """x if x > 0 else alpha * (exp(x) - 1)."""
-    x = input._graph_input() if inplace else input
-    out = Elu.apply(_float(x), float(alpha))
-    return _inplace(input, out) if inplace else out
+    if inplace:  # PyTorch's in-place ELU is a node of its own (EluBackward1, from the result)
+        from ._activation2 import elu_
+
+        return elu_(input, alpha)
+    return Elu.apply(_float(input), float(alpha))
 
 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:
