@@ -251,7 +251,49 @@ REDUCE = [
            dtypes=(FIXED,)),
 ]
 
-CASES = second_order_where_smooth(ALIASES + UNARY + INT_UNARY + BINARY + REDUCE)
+EXTRA = [
+    OpCase("positive", lambda T, x: T.positive(x), [(2, 3)]),
+    OpCase("positive_int", lambda T, x: x.positive(), [V([1, -2])], dtypes=(FIXED,)),
+    OpCase("signbit", lambda T, x: T.signbit(x), [V([-0.0, 0.0, -2.0, NAN, -INF, 3.0])]),
+    OpCase("signbit_int", lambda T, x: x.signbit(), [V([-1, 0, 2])], dtypes=(FIXED,)),
+    OpCase("isposinf", lambda T, x: T.isposinf(x), [V([INF, -INF, NAN, 1.0])]),
+    OpCase("isneginf", lambda T, x: x.isneginf(), [V([INF, -INF, NAN, 1.0])]),
+    OpCase("isneginf_int", lambda T, x: T.isneginf(x), [V([1, -2])], dtypes=(FIXED,)),
+    OpCase("isreal", lambda T, x: T.isreal(x), [V([1.0, NAN])]),
+    OpCase("heaviside", lambda T, x, v: T.heaviside(x, v),
+           [V([-1.5, 0.0, -0.0, 2.0, NAN]), V([0.5, 0.25, -0.0, 0.5, 0.5])],
+           grad=(), grad_fn_name=False),
+    OpCase("heaviside_bcast", lambda T, x, v: x.heaviside(v), [V([[-1.0, 0.0], [0.0, 3.0]]),
+                                                              V([0.5, 0.75])], grad=()),
+    OpCase("heaviside_int", lambda T, x, v: T.heaviside(x, v), [V([-2, 0, 3]), V([7, 7, 7])],
+           dtypes=(FIXED,)),
+    OpCase("nextafter", lambda T, a, b: T.nextafter(a, b),
+           [V([0.5, -1.5, 0.0, 1.0, 0.0]), V([0.0, 2.0, 0.0, INF, -1.0])], fd=False),
+    OpCase("nextafter_f32_f64", lambda T, a, b: T.nextafter(a, b),
+           [V([1.0, 0.0], "float32"), V([2.0, -1.0], "float64")], dtypes=(FIXED,)),
+    OpCase("ldexp", lambda T, a, b: T.ldexp(a, b), [(2, 3), (3,)]),
+    # Non-negative integer exponents: PyTorch's gradient for a negative one is 0 (it computes
+    # 2^b in integers); ember's is 2^b: test_ldexp_negative_int_exponent in the edges file.
+    OpCase("ldexp_int_exponent", lambda T, a, b: a.ldexp(b), [(2, 3), V([1, 0, 3])]),
+    OpCase("ldexp_ints", lambda T, a, b: T.ldexp(a, b), [V([3, 1]), V([-2, 4])],
+           dtypes=(FIXED,)),
+    OpCase("gcd", lambda T, a, b: T.gcd(a, b), [V([4, -6, 0, 0, 9]), V([6, 4, 0, -5, 3])],
+           dtypes=(FIXED,)),
+    OpCase("gcd_mixed", lambda T, a, b: a.gcd(b), [V([4], "uint8"), V([6], "int8")],
+           dtypes=(FIXED,)),
+    OpCase("lcm", lambda T, a, b: T.lcm(a, b), [V([4, -6, 0, 7]), V([6, 4, 3, -5])],
+           dtypes=(FIXED,)),
+    OpCase("frexp", lambda T, x: T.frexp(x), [(2, 3)]),
+    OpCase("frexp_edges", lambda T, x: x.frexp(), [V([8.0, 0.3, -0.0, INF, NAN, 0.0, -5.0])],
+           fd=False),
+    OpCase("frexp_f16", lambda T, x: T.frexp(x), [V([1.0, 3.0, -0.1], "float16")],
+           dtypes=(FIXED,)),
+    OpCase("mvlgamma", lambda T, x: T.mvlgamma(x, 3), [(2, 3)], domain=DOMAINS["above1"]),
+    OpCase("mvlgamma_p1", lambda T, x: x.mvlgamma(1), [(4,)], domain="positive"),
+    OpCase("mvlgamma_int", lambda T, x: T.mvlgamma(x, 2), [V([3, 4])], dtypes=(FIXED,)),
+]
+
+CASES = second_order_where_smooth(ALIASES + UNARY + INT_UNARY + BINARY + REDUCE + EXTRA)
 test_forward, test_grad_fd, test_grad_torch, test_gradgrad = make_tests(CASES,
                                                                       grad_fn_names=True)
 
@@ -294,5 +336,23 @@ ERRORS = [
     ErrorCase("diff_append_number", lambda T, x: T.diff(x, append=2.0), [(3,)]),
     ErrorCase("diff_bad_dim", lambda T, x: T.diff(x, dim=2), [(2, 3)]),
     ErrorCase("acos_inplace_int", lambda T, x: x.acos_(), [V([1, 2])]),
+]
+ERRORS += [
+    ErrorCase("positive_bool", lambda T, x: T.positive(x), [V([True])]),
+    ErrorCase("heaviside_dtypes", lambda T, x, v: T.heaviside(x, v),
+              [(2,), V(0.5, "float64")]),
+    ErrorCase("heaviside_number", lambda T, x: T.heaviside(x, 0.5), [(2,)]),
+    ErrorCase("heaviside_backward", lambda T, x, v: T.heaviside(
+        x.requires_grad_(), v).sum().backward(), [(2,), (2,)]),
+    ErrorCase("nextafter_int", lambda T, a: T.nextafter(a, a), [V([1, 2])]),
+    ErrorCase("nextafter_number", lambda T, a: T.nextafter(a, 1.0), [(2,)]),
+    ErrorCase("ldexp_number", lambda T, a: T.ldexp(a, 2), [(2,)]),
+    ErrorCase("ldexp_broadcast", lambda T, a, b: T.ldexp(a, b), [(2,), (3,)]),
+    ErrorCase("gcd_float", lambda T, a: T.gcd(a, a), [(2,)]),
+    ErrorCase("gcd_bool", lambda T, a: T.gcd(a, a), [V([True])]),
+    ErrorCase("lcm_number", lambda T, a: T.lcm(a, 4), [V([1, 2])]),
+    ErrorCase("frexp_int", lambda T, a: T.frexp(a), [V([1, 2])]),
+    ErrorCase("mvlgamma_p0", lambda T, a: T.mvlgamma(a, 0), [(2,)]),
+    ErrorCase("mvlgamma_bool", lambda T, a: T.mvlgamma(a, 1), [V([True])]),
 ]
 test_errors = make_error_test(ERRORS)

@@ -159,3 +159,23 @@ def test_logcumsumexp_gradient_no_overflow():
         out.append(x.grad.numpy())
     assert np.isfinite(out[0]).all()
     np.testing.assert_allclose(out[0], out[1], rtol=1e-12)
+
+
+def test_ldexp_negative_int_exponent():
+    """d(a 2^b)/da = 2^b, also for a negative integer b, where PyTorch 2.13's gradient is 0
+    (it raises 2 to the power in integers): a known, deliberate difference."""
+    x = ember.tensor([1.5, -2.0, 3.0], dtype=ember.float64, requires_grad=True)
+    y = ember.ldexp(x, ember.tensor([-2, -1, 1]))
+    np.testing.assert_array_equal(y.detach().numpy(), [0.375, -1.0, 6.0])
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [0.25, 0.5, 2.0])
+    t = torch.tensor([1.5, -2.0, 3.0], dtype=torch.float64, requires_grad=True)
+    torch.ldexp(t, torch.tensor([-2, -1, 1])).sum().backward()
+    np.testing.assert_array_equal(t.grad.numpy(), [0.0, 0.0, 2.0])
+
+
+def test_positive_is_the_input_and_frexp_prints_as_torch():
+    x = ember.tensor([1.0, -2.0], requires_grad=True)
+    assert ember.positive(x) is x
+    assert repr(ember.frexp(ember.tensor([8.0, 0.3]))) == repr(
+        torch.frexp(torch.tensor([8.0, 0.3])))

@@ -336,7 +336,9 @@ def _bind_named_methods(T) -> None:
         nansum nanmean median nanmedian cummax cummin logcumsumexp diff multiply divide
         true_divide subtract negative absolute fix sgn clamp_min clamp_max arccos arcsin arctan
         arccosh arcsinh arctanh arctan2
-        hardshrink prelu""".split()
+        hardshrink prelu
+        positive signbit isposinf isneginf isreal heaviside nextafter ldexp gcd lcm frexp
+        mvlgamma""".split()
     for name in plain:
         setattr(T, name, getattr(ops, name))
     T.where = lambda self, condition, other: ops.where(condition, self, other)
@@ -352,7 +354,8 @@ def _bind_named_methods(T) -> None:
             asin acos atan sinh cosh asinh acosh atanh exp2 logit frac sinc deg2rad rad2deg
             erf erfc erfinv lgamma digamma atan2 hypot xlogy copysign multiply divide
             true_divide subtract negative absolute fix sgn clamp_min clamp_max arccos arcsin
-            arctan arccosh arcsinh arctanh arctan2""".split():
+            arctan arccosh arcsinh arctanh arctan2
+            heaviside nextafter ldexp gcd lcm mvlgamma""".split():
         setattr(T, name + "_", _inplace(getattr(ops, name)))
     T.polygamma = ops.special_fns._polygamma_method
     T.polygamma_ = _inplace(ops.special_fns._polygamma_method)

@@ -25,4 +25,5 @@ from .special_fns import *  # noqa: F401,F403
 from .binary_more import *  # noqa: F401,F403
 from .reduce_more import *  # noqa: F401,F403
 from .aliases import *  # noqa: F401,F403
+from .elementwise_extra import *  # noqa: F401,F403
 from .nn_activations import *  # noqa: F401,F403
