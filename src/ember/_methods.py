@@ -331,6 +331,7 @@ def _bind_named_methods(T) -> None:
         rsub
         tril triu diag diagonal diag_embed trace roll rot90 tile repeat_interleave moveaxis
         take_along_dim kron cross vdot addmv addr baddbmm addbmm
+        ravel hsplit vsplit dsplit diagflat diagonal_scatter
         asin acos atan sinh cosh asinh acosh atanh exp2 logit frac sinc deg2rad rad2deg erf
         erfc erfinv lgamma digamma atan2 hypot logaddexp logaddexp2 xlogy copysign fmax fmin
         nansum nanmean median nanmedian cummax cummin logcumsumexp diff multiply divide

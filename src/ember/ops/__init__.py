@@ -19,6 +19,7 @@ from .triangle_diag import *  # noqa: F401,F403
 from .shape_more import *  # noqa: F401,F403
 from .einsum import *  # noqa: F401,F403
 from .linalg_more import *  # noqa: F401,F403
+from .shape_extra import *  # noqa: F401,F403
 from .softmax import log_softmax, softmax  # noqa: F401
 from .unary_more import *  # noqa: F401,F403
 from .special_fns import *  # noqa: F401,F403
