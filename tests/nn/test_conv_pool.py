@@ -150,6 +150,13 @@ def test_conv_errors():
     x = np.zeros((1, 3, 5, 5), np.float32)
     same_error(lambda: F.conv2d(ember.tensor(x), w_e, ember.zeros(7)),
                lambda: TF.conv2d(torch.tensor(x), w_t, torch.zeros(7)))
+    for xd, wd, bd in (("float64", "float32", None), ("float32", "float64", None),
+                       ("float32", "float32", "float64")):
+        args = {lib: (lib.zeros(1, 3, 5, 5, dtype=getattr(lib, xd)),
+                      lib.zeros(4, 3, 3, 3, dtype=getattr(lib, wd)),
+                      None if bd is None else lib.zeros(4, dtype=getattr(lib, bd)))
+                for lib in (ember, torch)}
+        same_error(lambda: F.conv2d(*args[ember]), lambda: TF.conv2d(*args[torch]))
     x = np.zeros((1, 3, 2), np.float32)
     same_error(lambda: F.conv1d(ember.tensor(x), ember.randn(4, 3, 3)),
                lambda: TF.conv1d(torch.tensor(x), torch.randn(4, 3, 3)))
@@ -283,6 +290,9 @@ def test_pool_errors():
         both(lambda x: fe(x, 2, stride=0), lambda x: ft(x, 2, stride=0), (1, 1, 4, 4))
         both(lambda x: fe(x, 2), lambda x: ft(x, 2), (3, 3))
     both(lambda x: F.adaptive_avg_pool2d(x, 2), lambda x: TF.adaptive_avg_pool2d(x, 2), (3, 3))
+    xi = np.ones((1, 1, 4, 4), np.int64)
+    same_error(lambda: F.adaptive_avg_pool2d(ember.tensor(xi), 2),
+               lambda: TF.adaptive_avg_pool2d(torch.tensor(xi), 2))
 
 
 def test_small_cnn_train_and_eval_match_torch():
@@ -305,3 +315,13 @@ def test_small_cnn_train_and_eval_match_torch():
             close(p.grad, q.grad, 1e-4, 1e-5)
     for (name, b), (_, c) in zip(e_net.named_buffers(), t_net.named_buffers()):
         close(b, c, 1e-6, 1e-7)
+
+
+def test_integer_pools_and_conv_match_torch():
+    x = np.arange(-8, 17).reshape(1, 1, 5, 5) * 3
+    w = np.array([[[[1, -2], [3, 1]]]])
+    for fn in (lambda f, lib: f.max_pool2d(lib.tensor(x), 3, 2, 1),
+               lambda f, lib: f.avg_pool2d(lib.tensor(x), 3, 2, 1),  # truncates, as PyTorch
+               lambda f, lib: f.avg_pool2d(lib.tensor(x), 2, count_include_pad=False),
+               lambda f, lib: f.conv2d(lib.tensor(x), lib.tensor(w))):
+        close(fn(F, ember), fn(TF, torch), 0, 0)

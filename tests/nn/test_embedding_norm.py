@@ -264,3 +264,26 @@ def test_batch_norm_errors():
                                     training=True),
                lambda: TF.batch_norm(torch.tensor(x), None, None, torch.ones(4), torch.ones(3),
                                      training=True))
+
+
+def test_norm_dtype_rules_match_torch():
+    """Mixed dtypes: PyTorch's CPU errors; a float16 input with float32 parameters works."""
+    def both(fn, x_dtype, **dtypes):
+        def make(lib, name):
+            return lib.ones(4, dtype=getattr(lib, dtypes[name])) if name in dtypes else None
+
+        x = np.arange(8).reshape(2, 4).astype(x_dtype)
+        args = {lib: (lib.tensor(x),) + tuple(make(lib, n) for n in ("weight", "bias"))
+                for lib in (ember, torch)}
+        same_error(lambda: fn(F, *args[ember]), lambda: fn(TF, *args[torch]))
+
+    ln = lambda f, x, w, b: f.layer_norm(x, (4,), w, b)  # noqa: E731
+    bn = lambda f, x, w, b: f.batch_norm(x, None, None, w, b, True)  # noqa: E731
+    for fn in (ln, bn):
+        both(fn, np.float64, weight="float32")
+        both(fn, np.float32, weight="float64")
+        both(fn, np.int64)
+    both(ln, np.float32, weight="float32", bias="float64")
+    x16 = np.linspace(-1, 1, 8).reshape(2, 4).astype(np.float16)
+    close(F.layer_norm(ember.tensor(x16), (4,), ember.ones(4), ember.zeros(4)),
+          TF.layer_norm(torch.tensor(x16), (4,), torch.ones(4), torch.zeros(4)), 1e-3, 1e-3)

@@ -6,8 +6,8 @@ import math
 
 import numpy as np
 
-from ... import dtypes as D
 from ...autograd.function import Primitive
+from ...ops.arithmetic import type_name
 from ...tensor import Tensor
 
 
@@ -71,8 +71,23 @@ class NativeNorm(Primitive):
         return gx, gw, gb, None, None, None, None, None, None
 
 
-def _float_arr(x):
-    return x if x.dtype.kind == "f" else x.astype(D._Defaults.float_np)
+def _check_dtypes(x: Tensor, kernel: str, **others) -> None:
+    """PyTorch's CPU rules: a float input; parameters and statistics of its dtype (float32
+    ones are also accepted with a float16 input)."""
+    dt = x._data.dtype
+    if dt.kind != "f":
+        raise NotImplementedError(f'"{kernel}" not implemented for \'{type_name(dt)}\'')
+    for name, t in others.items():
+        if t is None or t._data.dtype == dt or (dt == np.float16
+                                                and t._data.dtype == np.float32):
+            continue
+        if dt == np.float64:
+            raise RuntimeError("mixed dtype (CPU): all inputs must share same datatype.")
+        if name == "bias" and kernel == "LayerNormKernelImpl":
+            raise RuntimeError(f"expected scalar type {type_name(dt)} but found "
+                               f"{type_name(t._data.dtype)}")
+        raise RuntimeError("mixed dtype (CPU): expect parameter to have scalar type of "
+                           f"{type_name(dt)}")
 
 
 def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
@@ -92,6 +107,7 @@ def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
             raise RuntimeError(f"Expected {name} to be of same shape as normalized_shape, but "
                                f"got {name} of shape {list(p.shape)} and normalized_shape = "
                                f"{shape}")
+    _check_dtypes(input, "LayerNormKernelImpl", weight=weight, bias=bias)
     axes = tuple(range(input.dim() - k, input.dim()))
     mean, rstd, _ = _stats(input._data, axes, eps)
     lead = tuple(range(input.dim() - k))
@@ -155,11 +171,13 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     c = input.shape[1] if input.dim() > 1 else 1
     _check_channels(c, running_mean=running_mean, running_var=running_var, weight=weight,
                     bias=bias)
+    _check_dtypes(input, "batch_norm", weight=weight, bias=bias, running_mean=running_mean,
+                  running_var=running_var)
     x = input._data
     stat_axes = (0,) + tuple(range(2, x.ndim))
     view = (c,) + (1,) * (x.ndim - 2)
     if training:
-        mean, rstd, var = _stats(_float_arr(x), stat_axes, eps)
+        mean, rstd, var = _stats(x, stat_axes, eps)
         n = x.size // c
         if running_mean is not None:
             _update_running(running_mean, mean.reshape(-1), momentum)

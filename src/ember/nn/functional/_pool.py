@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...autograd.function import NULL_CTX, Primitive
+from ...ops.arithmetic import type_name
 from ...tensor import Tensor
 from ._conv import add_windows, pad_hw, windows
 
@@ -72,7 +73,8 @@ class MaxPool2d(Primitive):
     def forward(ctx, x, k, s, p, d, out, sink):
         x4 = _as4d(x)
         n, c, h, w = x4.shape
-        xp = pad_hw(x4, _pads((h, w), k, s, p, d, out), -np.inf)
+        low = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min  # never the max
+        xp = pad_hw(x4, _pads((h, w), k, s, p, d, out), low)
         win = windows(xp, k, s, d)[:, :, :out[0], :out[1]]
         flat = win.reshape(n, c, out[0], out[1], k[0] * k[1])
         arg = np.argmax(flat, axis=-1)[..., None]
@@ -266,6 +268,9 @@ def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:
     oh, ow = (h if size[0] is None else size[0]), (w if size[1] is None else size[1])
     if oh == ow == 1:  # PyTorch takes the mean here (MeanBackward1)
         return input.mean((-2, -1), keepdim=True)
-    dtype = input._data.dtype if input._data.dtype.kind == "f" else np.float32
+    dtype = input._data.dtype
+    if dtype.kind != "f":
+        raise NotImplementedError('"adaptive_avg_pool2d" not implemented for '
+                                  f"'{type_name(dtype)}'")
     return AdaptiveAvgPool2d.apply(input, _bins(h, oh, dtype), _bins(w, ow, dtype))
 
