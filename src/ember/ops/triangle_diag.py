@@ -18,16 +18,12 @@ __all__ = ["tril", "triu", "diag", "diagonal", "diag_embed", "trace"]
 
 
 def _diag_view(a: np.ndarray, offset: int, d1: int, d2: int) -> np.ndarray:
-    """A writable view of a's diagonal along (d1, d2), as np.diagonal lays it out (the
-    diagonal last). np.diagonal's own view is read-only, so it is rebuilt from strides."""
-    idx = [slice(None)] * a.ndim
-    idx[d1] = slice(max(-offset, 0), None)
-    idx[d2] = slice(max(offset, 0), None)
-    s = a[tuple(idx)]
-    keep = [i for i in range(a.ndim) if i not in (d1, d2)]
-    shape = tuple(s.shape[i] for i in keep) + (min(s.shape[d1], s.shape[d2]),)
-    strides = tuple(s.strides[i] for i in keep) + (s.strides[d1] + s.strides[d2],)
-    return np.lib.stride_tricks.as_strided(s, shape, strides, writeable=a.flags.writeable)
+    """A view of a's diagonal along (d1, d2), laid out as np.diagonal does (the diagonal
+    last), writable when a is: np.diagonal's view is read-only only by default."""
+    v = np.diagonal(a, offset, d1, d2)
+    if a.flags.writeable:
+        v.flags.writeable = True
+    return v
 
 
 def _embed_array(g: np.ndarray, shape: tuple, offset: int, d1: int, d2: int) -> np.ndarray:
