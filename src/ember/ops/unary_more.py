@@ -161,6 +161,15 @@ class Exp2(Primitive):
         return (g * y * math.log(2.0),)
 
 
+_F16, _F32 = np.dtype(np.float16), np.dtype(np.float32)
+
+
+def opmath(x: np.ndarray) -> np.ndarray:
+    """float16 as float32, as some of PyTorch's CPU kernels (sinc) compute a half expression:
+    rounded once at the end, not after every step."""
+    return x.astype(_F32) if x.dtype == _F16 else x
+
+
 class Logit(Primitive):
     """y = ln(z / (1 - z)) with z = x, or z = clamp(x, eps, 1 - eps) when eps is given;
     dy/dx = 1/(x (1 - x)) inside the clamp, 0 outside it; without eps, nan outside [0, 1]
@@ -171,7 +180,7 @@ class Logit(Primitive):
         ctx.save_for_backward(x)
         ctx.eps = eps
         z = x if eps is None else np.clip(x, eps, 1 - eps).astype(x.dtype, copy=False)
-        return np.log(z / (1 - z))
+        return np.log(z / (1 - z))  # (float16 rounds each step, as PyTorch's half logit)
 
     @staticmethod
     def backward(ctx, g):
@@ -204,7 +213,7 @@ class Sinc(Primitive):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        px = x * math.pi
+        px = opmath(x) * math.pi
         return np.where(x == 0, 1, np.sin(px) / px).astype(x.dtype, copy=False)
 
     @staticmethod
