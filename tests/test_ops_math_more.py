@@ -351,6 +351,8 @@ ERRORS = [
     ErrorCase("acos_inplace_int", lambda T, x: x.acos_(), [V([1, 2])]),
 ]
 ERRORS += [
+    ErrorCase("median_keepdim_no_dim", lambda T, x: x.median(keepdim=True), [(2,)]),
+    ErrorCase("nanmedian_keepdim_no_dim", lambda T, x: T.nanmedian(x, keepdim=True), [(2,)]),
     ErrorCase("positive_bool", lambda T, x: T.positive(x), [V([True])]),
     ErrorCase("heaviside_dtypes", lambda T, x, v: T.heaviside(x, v),
               [(2,), V(0.5, "float64")]),

@@ -134,6 +134,8 @@ def _median(input, dim, keepdim, skip_nan):
     if x.dtype == np.bool_:
         _not_for("median_out" if dim is not None else "median_cpu", input)
     if dim is None:
+        if keepdim:  # PyTorch has no (input, keepdim) overload
+            raise TypeError(f'{name}() missing 1 required positional arguments: "dim"')
         return (Nanmedian if skip_nan else Median).apply(input, skip_nan)
     cls = NanmedianDim if skip_nan else MedianDim
     d = wrap_dim(int(dim), x.ndim)
