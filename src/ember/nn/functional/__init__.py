@@ -10,6 +10,7 @@ from ._loss import (binary_cross_entropy, binary_cross_entropy_with_logits, cros
                     huber_loss, l1_loss, mse_loss, nll_loss, smooth_l1_loss)
 from ._conv import conv1d, conv2d
 from ._embedding import embedding
+from ._embedding_bag import embedding_bag
 from ._misc import dropout, linear, normalize, one_hot, pad
 from ._norm import batch_norm, layer_norm, rms_norm
 from ._pool import adaptive_avg_pool2d, avg_pool2d, max_pool2d
@@ -20,7 +21,7 @@ __all__ = [
     "logsigmoid", "mse_loss", "nll_loss", "normalize", "one_hot", "pad", "relu", "relu6",
     "sigmoid", "silu", "smooth_l1_loss", "softmax", "softplus", "tanh",
     "batch_norm", "embedding", "layer_norm", "rms_norm",
-    "adaptive_avg_pool2d", "avg_pool2d", "conv1d", "conv2d", "max_pool2d",
+    "adaptive_avg_pool2d", "avg_pool2d", "conv1d", "conv2d", "max_pool2d", "embedding_bag",
     "celu", "celu_", "elu_", "glu", "hardshrink", "hardsigmoid", "hardswish", "hardtanh_",
     "leaky_relu_", "mish", "prelu", "relu_", "rrelu", "rrelu_", "selu", "selu_", "softmin",
     "softshrink", "softsign", "tanhshrink", "threshold", "threshold_",

@@ -1,0 +1,185 @@
+"""embedding_bag: the sum, mean or max of the embedding rows of each bag of indices.
+
+First order only: a ``create_graph=True`` backward through it raises.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ...autograd.function import Primitive
+from ...tensor import Tensor
+from ._embedding import _INDEX_NAMES, _renorm_rows
+
+
+class EmbeddingBag(Primitive):
+    """out[j] = reduce over the bag's kept entries p of rows[p], rows[p] = W[i_p] (* a_p,
+    per-sample weights, sum mode), entries equal to padding_idx dropped; an empty bag gives
+    zeros. With g = dL/dout:
+        sum:  dL/dW[r] = sum over p with i_p = r of a_p g[bag(p)],  dL/da_p = g[bag(p)] . W[i_p]
+        mean: dL/dW[r] = sum over p with i_p = r of g[bag(p)] / count(bag(p))
+        max:  dL/dW[r, d] = sum of g[j, d] over the bags j whose maximum in column d is row r
+    (each row's sum divided by the frequency of r in the input when scale_grad_by_freq).
+    """
+
+    @staticmethod
+    def forward(ctx, weight, psw, idx, bag, nbags, mode, scale):
+        # idx, bag: the kept entries (padding dropped); psw: their per-sample weights.
+        rows = weight[idx]
+        if psw is not None:
+            rows = rows * psw[:, None]
+        counts = np.bincount(bag, minlength=nbags)
+        out = np.zeros((nbags, weight.shape[1]), dtype=rows.dtype)
+        if mode == "max":
+            out[:] = -np.inf
+            np.maximum.at(out, bag, rows)
+            out[counts == 0] = 0
+            # The first entry of each bag reaching its maximum, per column.
+            pos = np.where(rows == out[bag], np.arange(idx.size)[:, None], idx.size)
+            first = np.full(out.shape, idx.size)
+            np.minimum.at(first, bag, pos)
+            ctx.first = first
+        else:
+            np.add.at(out, bag, rows)
+            if mode == "mean":
+                out /= np.maximum(counts, 1)[:, None].astype(out.dtype)
+        ctx.save_for_backward(weight, psw)
+        ctx.geom = (idx, bag, counts, mode, scale)
+        return out.astype(weight.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, g):
+        _first_order_only(g)
+        weight, psw = ctx.saved_tensors
+        idx, bag, counts, mode, scale = ctx.geom
+        need_w, need_p = ctx.needs_input_grad[:2]
+        gw = gp = None
+        if need_w:
+            gw = np.zeros(weight.shape, dtype=g.dtype)
+            if mode == "max":
+                full = np.nonzero(counts)[0]
+                sel = ctx.first[full]
+                cols = np.broadcast_to(np.arange(weight.shape[1]), sel.shape)
+                np.add.at(gw, (idx[sel], cols), g[full])
+            else:
+                part = g[bag]
+                if mode == "mean":
+                    part = part / counts[bag][:, None].astype(g.dtype)
+                if psw is not None:
+                    part = part * psw[:, None]
+                np.add.at(gw, idx, part)
+            if scale:
+                counts_r = np.bincount(idx, minlength=weight.shape[0])
+                gw *= (1.0 / np.maximum(counts_r, 1)).astype(g.dtype)[:, None]
+        if need_p:
+            gp = np.einsum("pd,pd->p", g[bag], weight[idx])
+        return gw, gp, None, None, None, None, None
+
+
+class _PickKept(Primitive):
+    """y = a[keep] (the per-sample weights of the entries kept);  dL/da = g at keep, else 0."""
+
+    node_name = "IndexBackward0"
+
+    @staticmethod
+    def forward(ctx, a, keep):
+        ctx.keep, ctx.n = keep, a.shape[0]
+        return a[keep]
+
+    @staticmethod
+    def backward(ctx, g):
+        _first_order_only(g)
+        out = np.zeros((ctx.n,), dtype=g.dtype)
+        out[ctx.keep] = g
+        return out, None
+
+
+def _first_order_only(g) -> None:
+    if isinstance(g, Tensor):
+        raise RuntimeError("ember: double backward (create_graph=True) through embedding_bag "
+                           "is not implemented")
+
+
+def _bags(input: Tensor, offsets: Tensor | None, include_last_offset: bool):
+    """Flat indices and each one's bag number, and the number of bags."""
+    if input.dim() == 2:
+        if offsets is not None:
+            raise ValueError("if input is 2D, then offsets has to be None, as input is treated "
+                             "is a mini-batch of fixed length sequences. However, found "
+                             f"offsets of type {_type_str(offsets)}")
+        b, n = input.shape
+        return input._data.reshape(-1), np.repeat(np.arange(b), n), b
+    if input.dim() != 1:
+        raise ValueError("input has to be 1D or 2D Tensor, but got Tensor of dimension "
+                         f"{input.dim()}")
+    if offsets is None:
+        raise ValueError("offsets has to be a 1D Tensor but got None")
+    if offsets.dim() != 1:
+        raise ValueError("offsets has to be a 1D Tensor")
+    off = np.asarray(offsets._data, dtype=np.int64)
+    n = input.shape[0]
+    if off.size and off[0] != 0:
+        raise RuntimeError("offsets[0] has to be 0, i.e., the first sequence in the "
+                           f"mini-batch has to start from position 0. However, got {off[0]}")
+    if off.size and off[-1] > n:
+        raise RuntimeError(f"offsets[-1] can not be greater than input's length {n} but got "
+                           f"offsets[-1] of {off[-1]}")
+    nbags = off.size - 1 if include_last_offset else off.size
+    # Entry p belongs to the last bag starting at or before p.
+    bag = np.searchsorted(off[:nbags], np.arange(n), side="right") - 1
+    return input._data, bag, nbags
+
+
+def _type_str(t) -> str:
+    return "<class 'torch.Tensor'>" if isinstance(t, Tensor) else str(type(t))
+
+
+def _check(idx: np.ndarray, rows: int) -> np.ndarray:
+    if idx.dtype not in (np.int64, np.int32):
+        name = _INDEX_NAMES.get(idx.dtype, str(idx.dtype))
+        raise RuntimeError("Expected tensor for argument #1 'indices' to have one of the "
+                           "following scalar types: Long, Int; but got torch."
+                           f"{name}Tensor instead (while checking arguments for embedding_bag)")
+    bad = np.nonzero((idx < 0) | (idx >= rows))[0]
+    if bad.size:
+        raise RuntimeError(f"Index {bad[0]} of input takes value {idx[bad[0]]} which is not in "
+                           f"the valid range [0, {rows})")
+    return idx.astype(np.intp, copy=False)
+
+
+def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None,
+                  max_norm: float | None = None, norm_type: float = 2,
+                  scale_grad_by_freq: bool = False, mode: str = "mean", sparse: bool = False,
+                  per_sample_weights: Tensor | None = None, include_last_offset: bool = False,
+                  padding_idx: int | None = None) -> Tensor:
+    """The sum/mean/max of the embedding rows in each bag: the rows of a 2-D ``input``, or
+    ``input[offsets[j]:offsets[j+1]]`` of a 1-D one. Entries equal to ``padding_idx`` are left
+    out (of the mean's count too). Gradients are dense even with ``sparse=True``."""
+    if mode not in ("sum", "mean", "max"):
+        raise ValueError("mode has to be one of sum, mean or max")
+    if per_sample_weights is not None and mode != "sum":
+        raise NotImplementedError(
+            "embedding_bag: per_sample_weights was not None. per_sample_weights is only "
+            f"supported for mode='sum' (got mode='{mode}'). Please open a feature request on "
+            "GitHub.")
+    if per_sample_weights is not None and per_sample_weights.shape != input.shape:
+        raise ValueError(f"embedding_bag: If per_sample_weights ({per_sample_weights.shape!r})"
+                         " is not None, then it must have the same shape as the input "
+                         f"({input.shape!r})")
+    rows = weight.shape[0]
+    if padding_idx is not None:
+        if not -rows <= padding_idx < rows:
+            raise RuntimeError(f"padding_idx must be within the number of embeddings, -{rows} "
+                               f"through {rows - 1}, but got {padding_idx}")
+        padding_idx %= rows
+    flat, bag, nbags = _bags(input, offsets, include_last_offset)
+    idx = _check(flat, rows)
+    if max_norm is not None:
+        _renorm_rows(weight, idx, max_norm, norm_type)
+    psw = None if per_sample_weights is None else per_sample_weights.reshape(-1)
+    if padding_idx is not None:
+        keep = idx != padding_idx
+        idx, bag = idx[keep], bag[keep]
+        if psw is not None:
+            psw = _PickKept.apply(psw, keep)
+    return EmbeddingBag.apply(weight, psw, idx, bag, nbags, mode, scale_grad_by_freq)
