@@ -112,6 +112,18 @@ PRODUCTS = [
            gradgrad=True),
     OpCase("chain_matmul_four", lambda T, a, b, c, d: T.chain_matmul(a, b, c, d),
            [(5, 1), (1, 4), (4, 2), (2, 3)], gradgrad=True),
+    OpCase("linalg_multi_dot", lambda T, a, b, c: T.linalg.multi_dot([a, b, c]),
+           [(4, 1), (1, 3), (3, 2)], gradgrad=True),
+    OpCase("linalg_multi_dot_vectors", lambda T, a, b, c, d: T.linalg.multi_dot((a, b, c, d)),
+           [(3,), (3, 4), (4, 2), (2,)], gradgrad=True),
+    OpCase("linalg_multi_dot_vec_mat", lambda T, a, b: T.linalg.multi_dot([a, b]),
+           [(3,), (3, 2)]),
+    OpCase("linalg_vecdot", lambda T, a, b: T.linalg.vecdot(a, b), [(2, 3), (3,)],
+           gradgrad=True),
+    OpCase("linalg_vecdot_dim", lambda T, a, b: T.linalg.vecdot(a, b, dim=0), [(2, 3), (2, 1)]),
+    OpCase("linalg_cross", lambda T, a, b: T.linalg.cross(a, b), [(2, 3), (1, 3)]),
+    OpCase("linalg_diagonal", lambda T, a: T.linalg.diagonal(a, offset=1), [(2, 3, 4)]),
+    OpCase("linalg_matmul", lambda T, a, b: T.linalg.matmul(a, b), [(2, 3), (3,)]),
     OpCase("kron", lambda T, a, b: T.kron(a, b), [(2, 3), (2, 2)], gradgrad=True),
     OpCase("kron_ndim", lambda T, a, b: a.kron(b), [(2, 3), (3,)]),
     OpCase("kron_0d", lambda T, a, b: T.kron(a, b), [(), (2, 3)]),
@@ -189,6 +201,15 @@ ERRORS = [
     _err("chain_matmul_shapes", lambda T, a, b, c: T.chain_matmul(a, b, c), (3, 3), (3, 3),
          (2, 2)),
     _err("chain_matmul_dtype", lambda T, a, b: T.chain_matmul(a, b.double()), (3, 3), (3, 3)),
+    _err("multi_dot_one", lambda T, a: T.linalg.multi_dot([a]), (3, 3)),
+    _err("multi_dot_first_3d", lambda T, a, b: T.linalg.multi_dot([a, b]), (1, 3, 3), (3, 3)),
+    _err("multi_dot_last_3d", lambda T, a, b: T.linalg.multi_dot([a, b]), (3, 3), (1, 3, 3)),
+    _err("multi_dot_middle_1d", lambda T, a, b, c: T.linalg.multi_dot([a, b, c]), (3, 3),
+         (3,), (3, 3)),
+    _err("multi_dot_shapes_vector", lambda T, a, b: T.linalg.multi_dot([a, b]), (3,), (2, 2)),
+    _err("vecdot_dtype", lambda T, a, b: T.linalg.vecdot(a, b.double()), (3,), (3,)),
+    _err("vecdot_shapes", lambda T, a, b: T.linalg.vecdot(a, b), (3, 3), (4,)),
+    _err("linalg_cross_ndim", lambda T, a, b: T.linalg.cross(a, b), (3, 3), (3,)),
     _err("vdot_2d", lambda T, a, b: T.vdot(a, b), (2, 3), (3,)),
     _err("vdot_dtype", lambda T, a, b: T.vdot(a, b.double()), (3,), (3,)),
     _err("vdot_size", lambda T, a, b: T.vdot(a, b), (3,), (4,)),
@@ -274,3 +295,9 @@ def test_einsum_view_written_in_graph():
         (y * y).sum().backward()
         grads.append(x.grad.numpy().copy())
     np.testing.assert_array_equal(grads[1], grads[0])
+
+
+def test_linalg_names_what_it_lacks():
+    assert ember.linalg.__name__ == "ember.linalg"
+    with pytest.raises(AttributeError, match="ember does not provide torch.linalg.svd"):
+        ember.linalg.svd

@@ -25,6 +25,9 @@ from . import _methods as _methods  # noqa: F401,E402  (binds Tensor's methods)
 from . import _numpy_protocol as _numpy_protocol  # noqa: F401,E402
 from .ops import *  # noqa: F401,F403,E402
 from .ops import abs, all, any, max, min, pow, round, sum  # noqa: F401,E402
+# torch.linalg (ember/linalg.py); ``from . import`` would keep the ops.linalg the star
+# import bound to the name
+linalg = _importlib.import_module(".linalg", __name__)
 from .creation import (arange, as_tensor, asarray, empty, empty_like, eye, from_numpy,  # noqa
                        full, full_like, linspace, logspace, ones, ones_like, tensor, zeros,
                        zeros_like)

@@ -296,6 +296,13 @@ def _multi_dot(ts: list) -> Tensor:
         if a[-1] != b[0]:
             raise RuntimeError(f"multi_dot(): tensors {i} and {i + 1} with shapes {list(a)} "
                                f"and {list(b)} cannot be multiplied")
+    # Vector ends (linalg.multi_dot) as a row and a column, dropped from the result.
+    shape = ts[0]._data.shape[:-1] + ts[-1]._data.shape[1:]
+    ts = list(ts)
+    if ts[0]._data.ndim == 1:
+        ts[0] = ts[0].unsqueeze(0)
+    if ts[-1]._data.ndim == 1:
+        ts[-1] = ts[-1].unsqueeze(1)
     dims = [t._data.shape[0] for t in ts] + [ts[-1]._data.shape[1]]
     split = _chain_order(dims)
 
@@ -305,8 +312,7 @@ def _multi_dot(ts: list) -> Tensor:
         k = split[i][j]
         return matmul(product(i, k), product(k + 1, j))
 
-    y = product(0, len(ts) - 1)
-    return _reshaped(y, y._data.shape)  # PyTorch's result is a view (ViewBackward0)
+    return _reshaped(product(0, len(ts) - 1), shape)  # a view in PyTorch (ViewBackward0)
 
 
 def _chain_order(dims: list) -> list:

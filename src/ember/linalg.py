@@ -1,0 +1,55 @@
+"""``torch.linalg``: the products and views ember has. Decompositions and solvers (inv, det,
+solve, svd, eigh, qr, cholesky...) and linalg's norms are not provided; asking for one says so.
+"""
+
+from __future__ import annotations
+
+from .ops import linalg_more as _more
+from .ops.linalg import matmul  # noqa: F401
+from .ops.triangle_diag import diagonal as _diagonal
+from .tensor import Tensor
+
+__all__ = ["multi_dot", "cross", "vecdot", "matmul", "diagonal"]
+
+
+def multi_dot(tensors, *, out=None) -> Tensor:
+    """The product of matrices (the first and last may be vectors), in the cheapest order."""
+    ts = list(tensors)
+    if len(ts) < 2:
+        raise RuntimeError(f"multi_dot(): expected at least 2 tensors but got {len(ts)}")
+    for i, t in enumerate(ts):
+        n = t._data.ndim
+        if i in (0, len(ts) - 1) and n not in (1, 2):
+            which = "first" if i == 0 else "last"
+            raise RuntimeError(f"multi_dot(): the {which} tensor must be 1D or 2D but got {n}D")
+        if 0 < i < len(ts) - 1 and n != 2:
+            raise RuntimeError(f"multi_dot(): tensor {i} must be 2D but got {n}D")
+    return _more._multi_dot(ts)
+
+
+def cross(input, other, *, dim=-1, out=None) -> Tensor:
+    """The cross product of 3-vectors along ``dim``; the other dims broadcast."""
+    return _more.cross(input, other, dim)
+
+
+def vecdot(x, y, *, dim=-1, out=None) -> Tensor:
+    """sum(x * y) along ``dim`` (x * y broadcast)."""
+    if x._data.dtype != y._data.dtype:
+        from .ops.linalg import _kind
+
+        raise RuntimeError("linalg.vecdot: Expected x and y to have the same dtype, but found "
+                           f"x of type {_kind(x)} and y of type {_kind(y)} instead")
+    return (x * y).sum(dim)
+
+
+def diagonal(A, *, offset=0, dim1=-2, dim2=-1) -> Tensor:
+    """The diagonals of a batch of matrices (the last two dims by default); a view."""
+    return _diagonal(A, offset, dim1, dim2)
+
+
+def __getattr__(name):
+    if name.startswith("__"):
+        raise AttributeError(name)
+    raise AttributeError(f"module 'ember.linalg' has no attribute '{name}' (ember does not "
+                         f"provide torch.linalg.{name})")
+
