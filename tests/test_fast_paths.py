@@ -185,3 +185,26 @@ def test_full_argmax_with_nan_and_empty_are_pytorchs():
         with pytest.raises(IndexError, match=r"^argmax\(\): Expected reduction dim to be "
                            r"specified for input.numel\(\) == 0.$"):
             T.tensor(np.zeros((0,), np.float32)).argmax()
+
+
+@pytest.mark.parametrize("name,args", [
+    ("sign", ()), ("trunc", ()), ("tan", ()), ("log2", ()), ("log10", ()), ("log1p", ()),
+    ("expm1", ()), ("rsqrt", ()), ("square", ()), ("remainder", (1.5,)), ("fmod", (1.5,)),
+    ("floor_divide", (1.5,))])
+def test_more_in_place_methods_are_pytorchs(name, args):
+    x = np.array([-2.5, -0.0, 0.3, 1.7, 4.0, np.nan], np.float32)
+    out = []
+    for T in (ember, torch):
+        t = T.tensor(x)
+        r = getattr(t, name + "_")(*args)
+        out.append((r is t, t._version, t.numpy().copy()))
+    (same_e, ver_e, ve), (same_t, ver_t, vt) = out
+    assert same_e and same_t and ver_e == ver_t
+    np.testing.assert_allclose(ve, vt, rtol=1e-6, equal_nan=True)
+
+
+def test_sign_of_nan_is_zero_as_pytorch():
+    x = np.array([np.nan, -0.0, 0.0, 2.0, -3.0, -np.inf])
+    for fn in ("sign", "sgn"):
+        np.testing.assert_array_equal(getattr(ember, fn)(ember.tensor(x)).numpy(),
+                                      getattr(torch, fn)(torch.tensor(x)).numpy())

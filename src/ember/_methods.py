@@ -356,7 +356,9 @@ def _bind_named_methods(T) -> None:
             erf erfc erfinv lgamma digamma atan2 hypot xlogy copysign multiply divide
             true_divide subtract negative absolute fix sgn clamp_min clamp_max arccos arcsin
             arctan arccosh arcsinh arctanh arctan2
-            heaviside nextafter ldexp gcd lcm mvlgamma""".split():
+            heaviside nextafter ldexp gcd lcm mvlgamma
+            sign trunc tan log2 log10 log1p expm1 rsqrt square remainder fmod
+            floor_divide""".split():
         setattr(T, name + "_", _inplace(getattr(ops, name)))
     T.polygamma = ops.special_fns._polygamma_method
     T.polygamma_ = _inplace(ops.special_fns._polygamma_method)

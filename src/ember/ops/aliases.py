@@ -12,7 +12,7 @@ from ..tensor import Tensor
 from ._util import as_scalar, promote
 from .arithmetic import abs, div, mul, neg, sub
 from .binary_more import atan2
-from .elementwise import _float, _PiecewiseConstant, trunc
+from .elementwise import _float, _PiecewiseConstant, sign_nan_zero, trunc
 from .selection import Clamp, ClampTensor
 from .unary_more import acos, acosh, asin, asinh, atan, atanh
 
@@ -33,17 +33,11 @@ def true_divide(input, other) -> Tensor:
 _Sgn = type("Sgn", (_PiecewiseConstant,), {"node_name": "SgnBackward0"})
 
 
-def _sign_nan_zero(a: np.ndarray) -> np.ndarray:
-    """np.sign, but 0 for nan, as PyTorch's CPU sign/sgn."""
-    s = np.sign(a)
-    return np.where(np.isnan(a), 0, s).astype(a.dtype, copy=False) if a.dtype.kind == "f" else s
-
-
 def sgn(input: Tensor) -> Tensor:
     """sign for real tensors (bool stays bool), 0 at nan, under PyTorch's node name."""
     if input._data.dtype == np.bool_:
         return input.clone()
-    return _Sgn.apply(input, _sign_nan_zero)
+    return _Sgn.apply(input, sign_nan_zero)
 
 _ClampMin = type("ClampMin", (Clamp,), {"node_name": "ClampMinBackward0"})
 _ClampMax = type("ClampMax", (Clamp,), {"node_name": "ClampMaxBackward0"})

@@ -315,12 +315,21 @@ class _PiecewiseConstant(Primitive):
         return (g * 0, None)
 
 
+def sign_nan_zero(a: np.ndarray) -> np.ndarray:
+    """np.sign, but 0 at nan, as PyTorch's CPU sign (and sgn) gives."""
+    s = np.sign(a)
+    return np.where(np.isnan(a), 0, s).astype(a.dtype, copy=False) if a.dtype.kind == "f" else s
+
+
+sign_nan_zero.__name__ = "sign"
+
+
 def _step_op(fn, node_name):
     cls = type(node_name[:-9], (_PiecewiseConstant,), {"node_name": node_name})
 
     def op(input):
         if input._data.dtype == np.bool_:
-            if fn is np.sign:
+            if fn is sign_nan_zero:
                 return input.clone()  # sign of a bool is itself
             _not_for(f"{fn.__name__}_vml_cpu", input)
         return cls.apply(input, fn)
@@ -337,7 +346,7 @@ def _not_for(kernel: str, input) -> None:
         f'"{kernel}" not implemented for \'{type_name(input._data.dtype)}\'')
 
 
-sign = _step_op(np.sign, "SignBackward0")
+sign = _step_op(sign_nan_zero, "SignBackward0")
 floor = _step_op(np.floor, "FloorBackward0")
 ceil = _step_op(np.ceil, "CeilBackward0")
 trunc = _step_op(np.trunc, "TruncBackward0")
