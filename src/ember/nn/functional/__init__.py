@@ -9,6 +9,7 @@ from ._activation2 import (celu, celu_, elu_, glu, hardshrink, hardsigmoid, hard
 from ._loss import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy,
                     huber_loss, l1_loss, mse_loss, nll_loss, smooth_l1_loss)
 from ._conv import conv1d, conv2d
+from ._conv_transpose import conv_transpose1d, conv_transpose2d
 from ._embedding import embedding
 from ._embedding_bag import embedding_bag
 from ._misc import dropout, linear, normalize, one_hot, pad
@@ -22,6 +23,7 @@ __all__ = [
     "sigmoid", "silu", "smooth_l1_loss", "softmax", "softplus", "tanh",
     "batch_norm", "embedding", "layer_norm", "rms_norm",
     "adaptive_avg_pool2d", "avg_pool2d", "conv1d", "conv2d", "max_pool2d", "embedding_bag",
+    "conv_transpose1d", "conv_transpose2d",
     "celu", "celu_", "elu_", "glu", "hardshrink", "hardsigmoid", "hardswish", "hardtanh_",
     "leaky_relu_", "mish", "prelu", "relu_", "rrelu", "rrelu_", "selu", "selu_", "softmin",
     "softshrink", "softsign", "tanhshrink", "threshold", "threshold_",

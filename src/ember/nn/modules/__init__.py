@@ -8,7 +8,7 @@ from .activation2 import (CELU, GLU, Hardshrink, Hardsigmoid, Hardswish,  # noqa
 from .batchnorm import BatchNorm1d, BatchNorm2d  # noqa: F401
 from .container import (ModuleDict, ModuleList, ParameterDict, ParameterList,  # noqa: F401
                         Sequential)
-from .conv import Conv1d, Conv2d  # noqa: F401
+from .conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d  # noqa: F401
 from .dropout import Dropout  # noqa: F401
 from .flatten import Flatten, Unflatten  # noqa: F401
 from .linear import Identity, Linear  # noqa: F401

@@ -7,6 +7,7 @@ import math
 from ...tensor import Tensor
 from .. import init
 from ..functional._conv import conv1d, conv2d
+from ..functional._conv_transpose import conv_transpose1d, conv_transpose2d
 from ..functional._misc import pad as _pad
 from ..parameter import Parameter
 from .linear import _empty
@@ -23,6 +24,7 @@ class _ConvNd(Module):
     ember's generator."""
 
     _dims = 2
+    _transposed = False
     __constants__ = ["stride", "padding", "dilation", "groups", "padding_mode",
                      "output_padding", "in_channels", "out_channels", "kernel_size"]
 
@@ -36,10 +38,13 @@ class _ConvNd(Module):
         self.in_channels, self.out_channels = in_channels, out_channels
         self.kernel_size, self.stride, self.dilation = kernel_size, stride, dilation
         self.padding = padding if isinstance(padding, str) else _ntuple(padding, n)
-        self.transposed, self.output_padding = False, (0,) * n
+        self.transposed, self.output_padding = self._transposed, (0,) * n
         self.groups, self.padding_mode = groups, padding_mode
         self._reversed_padding_repeated_twice = self._fpad_amounts()
-        shape = (out_channels, in_channels // groups) + kernel_size
+        if self._transposed:
+            shape = (in_channels, out_channels // groups) + kernel_size
+        else:
+            shape = (out_channels, in_channels // groups) + kernel_size
         self.weight = Parameter(_empty(shape, dtype, device))
         if bias:
             self.bias = Parameter(_empty((out_channels,), dtype, device))
@@ -105,6 +110,8 @@ class _ConvNd(Module):
             s += f", padding={self.padding}"
         if self.dilation != (1,) * len(self.dilation):
             s += f", dilation={self.dilation}"
+        if self.output_padding != (0,) * len(self.output_padding):
+            s += f", output_padding={self.output_padding}"
         if self.groups != 1:
             s += f", groups={self.groups}"
         if self.bias is None:
@@ -122,5 +129,58 @@ class Conv2d(_ConvNd):
 
 class Conv1d(_ConvNd):
     """1-D convolution (cross-correlation) over (N, C, L) or (C, L) inputs."""
+
+    _dims = 1
+
+
+class _ConvTransposeNd(_ConvNd):
+    """Transposed convolutions: weight (in, out / groups, *kernel), initialised as _ConvNd."""
+
+    _transposed = True
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
+                 output_padding=0, groups: int = 1, bias: bool = True, dilation=1,
+                 padding_mode: str = "zeros", device=None, dtype=None) -> None:
+        if padding_mode != "zeros":
+            raise ValueError(f'Only "zeros" padding mode is supported for '
+                             f"{self.__class__.__name__}")
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
+                         groups, bias, padding_mode, device, dtype)
+        self.output_padding = _ntuple(output_padding, self._dims)
+
+    def _output_padding(self, input: Tensor, output_size) -> tuple:
+        """The output_padding that gives ``output_size`` (PyTorch's rule and errors)."""
+        if output_size is None:
+            return self.output_padding
+        n = self._dims
+        lead = 2 if input.dim() == n + 2 else 1
+        output_size = list(output_size)
+        if len(output_size) == lead + n:
+            output_size = output_size[lead:]
+        if len(output_size) != n:
+            raise ValueError(f"ConvTranspose{n}D: for {input.dim()}D input, output_size must "
+                             f"have {n} or {lead + n} elements (got {len(output_size)})")
+        lo = [(input.shape[lead + i] - 1) * self.stride[i] - 2 * self.padding[i]
+              + self.dilation[i] * (self.kernel_size[i] - 1) + 1 for i in range(n)]
+        hi = [lo[i] + self.stride[i] - 1 for i in range(n)]
+        if any(not lo[i] <= output_size[i] <= hi[i] for i in range(n)):
+            raise ValueError(f"requested an output size of {output_size}, but valid sizes range "
+                             f"from {lo} to {hi} (for an input of {input.shape[lead:]!r})")
+        return tuple(output_size[i] - lo[i] for i in range(n))
+
+    def forward(self, input: Tensor, output_size=None) -> Tensor:
+        fn = conv_transpose2d if self._dims == 2 else conv_transpose1d
+        return fn(input, self.weight, self.bias, self.stride, self.padding,
+                  self._output_padding(input, output_size), self.groups, self.dilation)
+
+
+class ConvTranspose2d(_ConvTransposeNd):
+    """Transposed 2-D convolution (the gradient of Conv2d with respect to its input)."""
+
+    _dims = 2
+
+
+class ConvTranspose1d(_ConvTransposeNd):
+    """Transposed 1-D convolution."""
 
     _dims = 1
