@@ -148,6 +148,11 @@ def test_layer_norm_gradcheck():
     assert gradcheck(fn, (x, w, b))
     assert gradgradcheck(fn, (x, w, b))
     assert gradgradcheck(lambda x: F.layer_norm(x, [4]), (x,))
+    assert gradcheck(lambda x, b: F.layer_norm(x, (2, 4), None, b), (x, b))  # bias only
+    with_graph = F.layer_norm(x, (2, 4), w, b)
+    with ember.no_grad():  # the unrecorded path normalises in place: same numbers
+        close(F.layer_norm(x, (2, 4), w, b), with_graph, 0, 0)
+        close(F.layer_norm(x, (2, 4), None, b), F.layer_norm(x, (2, 4)) + b, 0, 0)
 
 
 def test_layer_norm_errors():

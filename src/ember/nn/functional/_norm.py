@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from ...autograd.function import Primitive
+from ...autograd.function import NULL_CTX, Primitive
 from ...ops.arithmetic import type_name
 from ...tensor import Tensor
 
@@ -20,6 +20,20 @@ def _stats(x, axes: tuple, eps: float):
     return mean, 1.0 / np.sqrt(var + eps), var
 
 
+def _array_stats(x: np.ndarray, axes: tuple, eps: float):
+    """_stats on an array with fewer temporaries: mean, r, biased variance, and x - mean."""
+    n = math.prod(x.shape[a] for a in axes)
+    mean = x.sum(axis=axes, keepdims=True)
+    mean /= n
+    xc = x - mean
+    var = (xc * xc).sum(axis=axes, keepdims=True)
+    var /= n
+    rstd = var + eps
+    np.sqrt(rstd, out=rstd)
+    np.divide(1.0, rstd, out=rstd)
+    return mean, rstd, var, xc
+
+
 class NativeNorm(Primitive):
     """y = xhat * w + b,  xhat = (x - mu) * r,  r = 1 / sqrt(var + eps), with mu and var the
     mean and biased variance over the m entries of the statistic axes S (or fixed running
@@ -30,18 +44,31 @@ class NativeNorm(Primitive):
         dL/dw = sum_P(g * xhat),  dL/db = sum_P(g)   (P: the axes w is broadcast over)
 
     ``stat_axes`` is None for fixed statistics; ``param_axes`` is P; ``view`` is w's shape
-    when broadcast against x. The caller computes mu and r (it needs them for running stats).
+    when broadcast against x. The caller computes mu, r and xc = x - mu (it needs the
+    statistics for running stats); xc is a fresh array this rule may overwrite.
     """
 
     @staticmethod
-    def forward(ctx, x, w, b, mean, rstd, stat_axes, param_axes, view, eps):
-        xhat = (x - mean) * rstd
+    def forward(ctx, x, w, b, mean, rstd, stat_axes, param_axes, view, eps, xc):
+        if ctx is NULL_CTX and (w is None or w.dtype == x.dtype) and (
+                b is None or b.dtype == x.dtype):
+            # Nothing recorded: normalise, scale and shift in place (fewer temporaries).
+            xc *= rstd
+            if w is not None:
+                xc *= w.reshape(view)
+            if b is not None:
+                xc += b.reshape(view)
+            return xc
+        xhat = xc * rstd
         ctx.save_for_backward(x, w)
         ctx.xhat, ctx.mean, ctx.rstd = xhat, mean, rstd
         ctx.axes = (stat_axes, param_axes, view, eps)
-        y = xhat if w is None else xhat * w.reshape(view)
-        if b is not None:
-            y = y + b.reshape(view)
+        if w is not None:
+            y = xhat * w.reshape(view)
+            if b is not None:
+                y += b.reshape(view)
+        else:  # (never in place: xhat is kept for backward)
+            y = xhat if b is None else xhat + b.reshape(view)
         return y.astype(x.dtype, copy=False)
 
     @staticmethod
@@ -68,7 +95,7 @@ class NativeNorm(Primitive):
             gw = np.sum(g * xhat, axis=param_axes)
         if need_b:
             gb = np.sum(g, axis=param_axes)
-        return gx, gw, gb, None, None, None, None, None, None
+        return gx, gw, gb, None, None, None, None, None, None, None
 
 
 def _check_dtypes(x: Tensor, kernel: str, **others) -> None:
@@ -96,23 +123,30 @@ def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
     if isinstance(normalized_shape, int):
         raise TypeError("layer_norm(): argument 'normalized_shape' (position 2) must be tuple "
                         "of ints, not int")
-    shape = [int(s) for s in normalized_shape]
-    k = len(shape)
-    if k == 0 or list(input.shape[input.dim() - k:]) != shape or input.dim() < k:
-        raise RuntimeError(f"Given normalized_shape={shape}, expected input with shape "
+    shape = tuple(int(s) for s in normalized_shape)
+    x = input._data
+    k, nd = len(shape), x.ndim
+    if k == 0 or nd < k or x.shape[nd - k:] != shape:
+        raise RuntimeError(f"Given normalized_shape={list(shape)}, expected input with shape "
                            f"[*, {', '.join(map(str, shape))}], but got input of size"
-                           f"{list(input.shape)}")
+                           f"{list(x.shape)}")
     for name, p in (("weight", weight), ("bias", bias)):
-        if p is not None and list(p.shape) != shape:
+        if p is not None and p._data.shape != shape:
             raise RuntimeError(f"Expected {name} to be of same shape as normalized_shape, but "
                                f"got {name} of shape {list(p.shape)} and normalized_shape = "
-                               f"{shape}")
-    _check_dtypes(input, "LayerNormKernelImpl", weight=weight, bias=bias)
-    axes = tuple(range(input.dim() - k, input.dim()))
-    mean, rstd, _ = _stats(input._data, axes, eps)
-    lead = tuple(range(input.dim() - k))
-    return _NativeLayerNorm.apply(input, weight, bias, mean, rstd, axes, lead, tuple(shape),
-                                  eps)
+                               f"{list(shape)}")
+    if x.dtype.kind != "f" or (weight is not None and weight._data.dtype != x.dtype) or (
+            bias is not None and bias._data.dtype != x.dtype):
+        _check_dtypes(input, "LayerNormKernelImpl", weight=weight, bias=bias)
+    axes = _LAST_AXES.get((nd, k))
+    if axes is None:
+        axes = _LAST_AXES[(nd, k)] = (tuple(range(nd - k, nd)), tuple(range(nd - k)))
+    mean, rstd, _, xc = _array_stats(x, axes[0], eps)
+    return _NativeLayerNorm.apply(input, weight, bias, mean, rstd, axes[0], axes[1], shape,
+                                  eps, xc)
+
+
+_LAST_AXES: dict = {}  # (ndim, k) -> (the last k axes, the others)
 
 
 class _NativeLayerNorm(NativeNorm):
@@ -177,16 +211,17 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     stat_axes = (0,) + tuple(range(2, x.ndim))
     view = (c,) + (1,) * (x.ndim - 2)
     if training:
-        mean, rstd, var = _stats(x, stat_axes, eps)
+        mean, rstd, var, xc = _array_stats(x, stat_axes, eps)
         n = x.size // c
         if running_mean is not None:
             _update_running(running_mean, mean.reshape(-1), momentum)
         if running_var is not None:
             _update_running(running_var, var.reshape(-1) * (n / max(n - 1, 1)), momentum)
         return _NativeBatchNorm.apply(input, weight, bias, mean, rstd, stat_axes, stat_axes,
-                                      view, eps)
+                                      view, eps, xc)
     if running_mean is None or running_var is None:
         raise RuntimeError("running_mean must be defined in evaluation mode")
     mean = running_mean._data.reshape(view)
     rstd = 1.0 / np.sqrt(running_var._data.reshape(view) + eps)
-    return _NativeBatchNorm.apply(input, weight, bias, mean, rstd, None, stat_axes, view, eps)
+    return _NativeBatchNorm.apply(input, weight, bias, mean, rstd, None, stat_axes, view, eps,
+                                  x - mean)
