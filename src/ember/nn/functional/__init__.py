@@ -15,6 +15,7 @@ from ._embedding_bag import embedding_bag
 from ._misc import dropout, linear, normalize, one_hot, pad
 from ._norm import batch_norm, layer_norm, rms_norm
 from ._pool import adaptive_avg_pool2d, avg_pool2d, max_pool2d
+from ._pool1d import adaptive_avg_pool1d, avg_pool1d, max_pool1d
 
 __all__ = [
     "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "dropout",
@@ -23,7 +24,7 @@ __all__ = [
     "sigmoid", "silu", "smooth_l1_loss", "softmax", "softplus", "tanh",
     "batch_norm", "embedding", "layer_norm", "rms_norm",
     "adaptive_avg_pool2d", "avg_pool2d", "conv1d", "conv2d", "max_pool2d", "embedding_bag",
-    "conv_transpose1d", "conv_transpose2d",
+    "conv_transpose1d", "conv_transpose2d", "adaptive_avg_pool1d", "avg_pool1d", "max_pool1d",
     "celu", "celu_", "elu_", "glu", "hardshrink", "hardsigmoid", "hardswish", "hardtanh_",
     "leaky_relu_", "mish", "prelu", "relu_", "rrelu", "rrelu_", "selu", "selu_", "softmin",
     "softshrink", "softsign", "tanhshrink", "threshold", "threshold_",

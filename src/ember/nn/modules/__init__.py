@@ -5,7 +5,7 @@ from .activation import (ELU, GELU, LeakyReLU, LogSoftmax, ReLU, SiLU, Sigmoid, 
 from .activation2 import (CELU, GLU, Hardshrink, Hardsigmoid, Hardswish,  # noqa: F401
                           Hardtanh, LogSigmoid, Mish, PReLU, ReLU6, RReLU, SELU, Softmax2d,
                           Softmin, Softshrink, Softsign, Tanhshrink, Threshold)
-from .batchnorm import BatchNorm1d, BatchNorm2d  # noqa: F401
+from .batchnorm import BatchNorm1d, BatchNorm2d, BatchNorm3d  # noqa: F401
 from .container import (ModuleDict, ModuleList, ParameterDict, ParameterList,  # noqa: F401
                         Sequential)
 from .conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d  # noqa: F401
@@ -16,5 +16,6 @@ from .loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss,  # n
                    L1Loss, MSELoss, NLLLoss, SmoothL1Loss)
 from .module import Module  # noqa: F401
 from .normalization import LayerNorm, RMSNorm  # noqa: F401
-from .pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d  # noqa: F401
+from .pooling import (AdaptiveAvgPool1d, AdaptiveAvgPool2d, AvgPool1d, AvgPool2d,  # noqa: F401
+                      MaxPool1d, MaxPool2d)
 from .sparse import Embedding, EmbeddingBag  # noqa: F401

@@ -1,4 +1,4 @@
-"""BatchNorm1d and BatchNorm2d."""
+"""BatchNorm1d, BatchNorm2d, BatchNorm3d."""
 
 from __future__ import annotations
 
@@ -106,3 +106,9 @@ class BatchNorm2d(_BatchNorm):
     """Batch norm over (N, C, H, W) inputs."""
 
     _expected_dims = (4,)
+
+
+class BatchNorm3d(_BatchNorm):
+    """Batch norm over (N, C, D, H, W) inputs."""
+
+    _expected_dims = (5,)
