@@ -292,3 +292,40 @@ def test_norm_dtype_rules_match_torch():
     x16 = np.linspace(-1, 1, 8).reshape(2, 4).astype(np.float16)
     close(F.layer_norm(ember.tensor(x16), (4,), ember.ones(4), ember.zeros(4)),
           TF.layer_norm(torch.tensor(x16), (4,), torch.ones(4), torch.zeros(4)), 1e-3, 1e-3)
+
+
+# ---- GroupNorm -------------------------------------------------------------------------------
+@pytest.mark.parametrize("groups,shape,kw", [(2, (3, 4, 5), {}), (3, (2, 6, 2, 3), {}),
+                                             (1, (2, 4), {"bias": False}),
+                                             (4, (2, 4, 3), {"affine": False, "eps": 1e-3})])
+def test_group_norm_matches_torch(groups, shape, kw):
+    t_mod = torch.nn.GroupNorm(groups, shape[1], **kw)
+    e_mod = ember.nn.GroupNorm(groups, shape[1], **kw)
+    assert repr(e_mod) == repr(t_mod)
+    assert list(e_mod.state_dict()) == list(t_mod.state_dict())
+    randomise(t_mod)
+    load_from_torch(e_mod, t_mod)
+    x = (RNG.standard_normal(shape) * 2 + 1).astype(np.float32)
+    ye, yt, xe, xt = run_both(e_mod, t_mod, x)
+    close(ye, yt, 1e-5, 1e-5)
+    close(xe.grad, xt.grad, 1e-4, 1e-5)
+    grads_match(e_mod, t_mod, 1e-4, 1e-5)
+    assert ye.grad_fn.name() == yt.grad_fn.name() == "NativeGroupNormBackward0"
+    with ember.no_grad():
+        close(e_mod(ember.tensor(x)), yt, 1e-5, 1e-5)
+
+
+def test_group_norm_gradcheck_and_errors():
+    x = ember.tensor(RNG.standard_normal((2, 4, 3)), requires_grad=True)
+    w = ember.tensor(RNG.standard_normal(4), requires_grad=True)
+    b = ember.tensor(RNG.standard_normal(4), requires_grad=True)
+    fn = lambda x, w, b: F.group_norm(x, 2, w, b, 1e-3)  # noqa: E731
+    assert gradcheck(fn, (x, w, b))
+    assert gradgradcheck(fn, (x, w, b))
+    for shape, args in (((2, 3, 8), (2,)), ((3,), (1,)), ((2, 4), (2, "w3")),
+                        ((2, 4), (2, "w4", "b3"))):
+        def call(lib, f):
+            extra = [lib.ones(int(a[1:])) for a in args[1:]]
+            return f.group_norm(lib.zeros(*shape), args[0], *extra)
+        same_error(lambda: call(ember, F), lambda: call(torch, TF))
+    same_error(lambda: ember.nn.GroupNorm(2, 3), lambda: torch.nn.GroupNorm(2, 3))

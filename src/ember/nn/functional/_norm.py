@@ -1,4 +1,5 @@
-"""layer_norm, batch_norm (one fused node each) and rms_norm (a composite, as in PyTorch)."""
+"""layer_norm, batch_norm, group_norm (one fused node each) and rms_norm (a composite, as in
+PyTorch)."""
 
 from __future__ import annotations
 
@@ -45,11 +46,18 @@ class NativeNorm(Primitive):
 
     ``stat_axes`` is None for fixed statistics; ``param_axes`` is P; ``view`` is w's shape
     when broadcast against x. The caller computes mu, r and xc = x - mu (it needs the
-    statistics for running stats); xc is a fresh array this rule may overwrite.
+    statistics for running stats); xc is a fresh array this rule may overwrite. ``work``,
+    when not None, is the shape x is viewed as for all of this (group norm's groups).
     """
 
     @staticmethod
-    def forward(ctx, x, w, b, mean, rstd, stat_axes, param_axes, view, eps, xc):
+    def forward(ctx, x, w, b, mean, rstd, stat_axes, param_axes, view, eps, xc, work):
+        if work is not None:
+            y = NativeNorm.forward(ctx, x.reshape(work), w, b, mean, rstd, stat_axes,
+                                   param_axes, view, eps, xc, None)
+            ctx.shape = x.shape
+            ctx.save_for_backward(x, w)  # x itself, not the grouped view (roles, versions)
+            return y.reshape(x.shape)
         if ctx is NULL_CTX and (w is None or w.dtype == x.dtype) and (
                 b is None or b.dtype == x.dtype):
             # Nothing recorded: normalise, scale and shift in place (fewer temporaries).
@@ -74,6 +82,18 @@ class NativeNorm(Primitive):
     @staticmethod
     def backward(ctx, g):
         x, w = ctx.saved_tensors
+        shape = ctx.__dict__.get("shape")
+        if shape is not None:  # group norm: compute on the grouped view
+            work = ctx.xhat.shape
+            gx, gw, gb = NativeNorm._grads(ctx, np.reshape(g, work), np.reshape(x, work), w)
+            return (None if gx is None else np.reshape(gx, shape),
+                    None if gw is None else np.reshape(gw, w.shape),
+                    None if gb is None else np.reshape(gb, w.shape if w is not None else (-1,)),
+                    ) + (None,) * 9
+        return NativeNorm._grads(ctx, g, x, w) + (None,) * 9
+
+    @staticmethod
+    def _grads(ctx, g, x, w):
         stat_axes, param_axes, view, eps = ctx.axes
         xhat, rstd = ctx.xhat, ctx.rstd
         if isinstance(x, Tensor) and stat_axes is not None:  # create_graph: r depends on x
@@ -95,7 +115,7 @@ class NativeNorm(Primitive):
             gw = np.sum(g * xhat, axis=param_axes)
         if need_b:
             gb = np.sum(g, axis=param_axes)
-        return gx, gw, gb, None, None, None, None, None, None, None
+        return gx, gw, gb
 
 
 def _check_dtypes(x: Tensor, kernel: str, **others) -> None:
@@ -143,7 +163,7 @@ def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
         axes = _LAST_AXES[(nd, k)] = (tuple(range(nd - k, nd)), tuple(range(nd - k)))
     mean, rstd, _, xc = _array_stats(x, axes[0], eps)
     return _NativeLayerNorm.apply(input, weight, bias, mean, rstd, axes[0], axes[1], shape,
-                                  eps, xc)
+                                  eps, xc, None)
 
 
 _LAST_AXES: dict = {}  # (ndim, k) -> (the last k axes, the others)
@@ -155,6 +175,36 @@ class _NativeLayerNorm(NativeNorm):
 
 class _NativeBatchNorm(NativeNorm):
     node_name = "NativeBatchNormBackward0"
+
+
+class _NativeGroupNorm(NativeNorm):
+    node_name = "NativeGroupNormBackward0"
+
+
+def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
+               bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
+    """Normalise each sample's channel groups (C / num_groups channels and all spatial
+    positions each), then scale and shift per channel."""
+    if input.dim() < 2:
+        raise RuntimeError("Expected at least 2 dimensions for input tensor but received "
+                           f"{input.dim()}")
+    x = input._data
+    n, c = x.shape[:2]
+    if c % num_groups:
+        raise RuntimeError("Expected number of channels in input to be divisible by "
+                           f"num_groups, but got input of shape {list(x.shape)} and "
+                           f"num_groups={num_groups}")
+    for name, p in (("weight", weight), ("bias", bias)):
+        if p is not None and (p.dim() != 1 or p.shape[0] != c):
+            shown = weight if weight is not None else p  # (PyTorch prints weight's shape)
+            raise RuntimeError(f"Expected {name} to be a vector of size equal to the number of "
+                               f"channels in input, but got {name} of shape "
+                               f"{list(shown.shape)} and input of shape {list(x.shape)}")
+    _check_dtypes(input, "native_group_norm", weight=weight, bias=bias)
+    work = (n, num_groups, c // num_groups, math.prod(x.shape[2:]))
+    mean, rstd, _, xc = _array_stats(x.reshape(work), (2, 3), eps)
+    return _NativeGroupNorm.apply(input, weight, bias, mean, rstd, (2, 3), (0, 3),
+                                  (num_groups, c // num_groups, 1), eps, xc, work)
 
 
 def rms_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
@@ -218,10 +268,10 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
         if running_var is not None:
             _update_running(running_var, var.reshape(-1) * (n / max(n - 1, 1)), momentum)
         return _NativeBatchNorm.apply(input, weight, bias, mean, rstd, stat_axes, stat_axes,
-                                      view, eps, xc)
+                                      view, eps, xc, None)
     if running_mean is None or running_var is None:
         raise RuntimeError("running_mean must be defined in evaluation mode")
     mean = running_mean._data.reshape(view)
     rstd = 1.0 / np.sqrt(running_var._data.reshape(view) + eps)
     return _NativeBatchNorm.apply(input, weight, bias, mean, rstd, None, stat_axes, view, eps,
-                                  x - mean)
+                                  x - mean, None)

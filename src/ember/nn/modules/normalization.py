@@ -1,10 +1,10 @@
-"""LayerNorm and RMSNorm."""
+"""LayerNorm, RMSNorm, GroupNorm."""
 
 from __future__ import annotations
 
 from ...tensor import Tensor
 from .. import init
-from ..functional._norm import layer_norm, rms_norm
+from ..functional._norm import group_norm, layer_norm, rms_norm
 from ..parameter import Parameter
 from .linear import _empty
 from .module import Module
@@ -81,3 +81,42 @@ class RMSNorm(Module):
     def extra_repr(self) -> str:
         return (f"{self.normalized_shape}, eps={self.eps}, "
                 f"elementwise_affine={self.elementwise_affine}")
+
+
+class GroupNorm(Module):
+    """Normalise each sample's channel groups over (C / num_groups, *spatial), then scale and
+    shift per channel; weight starts at 1, bias at 0."""
+
+    __constants__ = ["num_groups", "num_channels", "eps", "affine"]
+
+    def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5,
+                 affine: bool = True, device=None, dtype=None, *, bias: bool = True) -> None:
+        super().__init__()
+        if num_channels % num_groups != 0:
+            raise ValueError(f"num_channels ({num_channels}) must be divisible by num_groups "
+                             f"({num_groups})")
+        self.num_groups, self.num_channels = num_groups, num_channels
+        self.eps, self.affine = eps, affine
+        if affine:
+            self.weight = Parameter(_empty((num_channels,), dtype, device))
+            if bias:
+                self.bias = Parameter(_empty((num_channels,), dtype, device))
+            else:
+                self.register_parameter("bias", None)
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        if self.affine:
+            init.ones_(self.weight)
+            if self.bias is not None:
+                init.zeros_(self.bias)
+
+    def forward(self, input: Tensor) -> Tensor:
+        return group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
+
+    def extra_repr(self) -> str:
+        return (f"{self.num_groups}, {self.num_channels}, eps={self.eps}, "
+                f"affine={self.affine}, bias={self.bias is not None}")
