@@ -42,40 +42,40 @@ def _as4d(a: np.ndarray) -> np.ndarray:
 
 def _im2col(x: np.ndarray, k: tuple, geom: tuple):
     """geom = (stride, pads, dilation, groups), 2-D (conv1d: height 1, no padding there).
-    The window matrix per group, (groups, N * OH * OW, C/groups * kh * kw), and (OH, OW)."""
+    The window matrices, (N, groups, C/groups * kh * kw, OH * OW), and (OH, OW). Output
+    positions run along the last axis, so W X is already in (N, O, OH, OW) order and the
+    copy out of the window view moves runs along OW rather than along a kernel row."""
     stride, pads, dilation, g = geom
     n, c = x.shape[:2]
     win = windows(pad_hw(x, pads), k, stride, dilation)
     oh, ow = win.shape[2:4]
-    cols = win.reshape((n, g, c // g, oh, ow) + tuple(k)).transpose(1, 0, 3, 4, 2, 5, 6)
-    return cols.reshape(g, n * oh * ow, (c // g) * k[0] * k[1]), (oh, ow)
+    cols = win.reshape((n, g, c // g, oh, ow) + tuple(k)).transpose(0, 1, 2, 5, 6, 3, 4)
+    return cols.reshape(n, g, (c // g) * k[0] * k[1], oh * ow), (oh, ow)
 
 
-def _grad_rows(gy: np.ndarray, g: int) -> np.ndarray:
-    """(N, O, OH, OW) -> (groups, N * OH * OW, O/groups), the layout of _im2col's rows."""
+def _grouped(gy: np.ndarray, g: int) -> np.ndarray:
+    """(N, O, OH, OW) -> (N, groups, O/groups, OH * OW), a view."""
     n, o, oh, ow = gy.shape
-    rows = gy.reshape(n, g, o // g, oh, ow).transpose(1, 0, 3, 4, 2)
-    return rows.reshape(g, n * oh * ow, o // g)
+    return gy.reshape(n, g, o // g, oh * ow)
 
 
 def conv_arrays(x, w, geom: tuple):
-    """Y = X W^T per group: (N, O, OH, OW) and the window matrix X."""
+    """Y = W X per sample and group: (N, O, OH, OW), and the window matrices X."""
     x4, w4 = _as4d(x), _as4d(w)
     o, g = w4.shape[0], geom[3]
     cols, (oh, ow) = _im2col(x4, w4.shape[2:], geom)
-    out = _matmul(cols, w4.reshape(g, o // g, -1).transpose(0, 2, 1))  # (g, N*OH*OW, O/g)
-    out = out.reshape(g, x4.shape[0], oh, ow, o // g).transpose(1, 0, 4, 2, 3)
+    out = _matmul(w4.reshape(g, o // g, -1), cols)  # (N, g, O/g, OH*OW)
     return out.reshape((x.shape[0], o) + ((ow,) if x.ndim == 3 else (oh, ow))), cols
 
 
 def input_grad_arrays(gy, w, xshape: tuple, geom: tuple) -> np.ndarray:
-    """dL/dx = col2im(G W): each window entry's gradient added back where it was read."""
+    """dL/dx = col2im(W^T G): each window entry's gradient added back where it was read."""
     stride, pads, dilation, g = geom
     w4, gy4 = _as4d(w), _as4d(gy)
     o, cg, kh, kw = w4.shape
     n, _, oh, ow = gy4.shape
-    gcols = _matmul(_grad_rows(gy4, g), w4.reshape(g, o // g, -1))
-    gcols = gcols.reshape(g, n, oh, ow, cg, kh, kw).transpose(1, 0, 4, 5, 6, 2, 3)
+    gcols = _matmul(w4.reshape(g, o // g, -1).transpose(0, 2, 1), _grouped(gy4, g))
+    gcols = gcols.reshape(n, g, cg, kh, kw, oh, ow)
     h, wd = (1,) + xshape[2:] if len(xshape) == 3 else xshape[2:]
     (top, bottom), (left, right) = pads
     gxp = np.zeros((n, g, cg, h + top + bottom, wd + left + right), dtype=gy.dtype)
@@ -84,15 +84,16 @@ def input_grad_arrays(gy, w, xshape: tuple, geom: tuple) -> np.ndarray:
 
 
 def weight_grad_arrays(gy, cols, wshape: tuple, geom: tuple) -> np.ndarray:
-    """dL/dW = G^T X per group."""
-    return _matmul(_grad_rows(_as4d(gy), geom[3]).transpose(0, 2, 1), cols).reshape(wshape)
+    """dL/dW = sum over samples of G X^T per group."""
+    per_sample = _matmul(_grouped(_as4d(gy), geom[3]), cols.transpose(0, 1, 3, 2))
+    return per_sample.sum(axis=0).reshape(wshape)
 
 
 class Convolution(Primitive):
     """y[n, o] = b[o] + sum_{c in group(o), i, j} W[o, c, i, j] xp[n, c, s*p + d*(i, j)]
-    (xp: x zero-padded). As products of the window matrix X (rows: output positions;
-    columns: a group's (c, i, j)) and W (per group, Og x K):  Y = X W^T,
-        dL/dW = G^T X,   dL/dX = col2im(G W),   dL/db = sum_{n, p} g.
+    (xp: x zero-padded). As products of each sample's window matrix X (rows: a group's
+    (c, i, j); columns: output positions) and W (per group, Og x K):  Y = W X,
+        dL/dW = sum_n G X^T,   dL/dX = col2im(W^T G),   dL/db = sum_{n, p} g.
     y is bilinear in (x, W), so the gradients are the two adjoint maps ConvInputGrad and
     ConvWeightGrad, each differentiated by the other two (any order of derivative).
     """
@@ -126,7 +127,7 @@ class Convolution(Primitive):
 
 
 class ConvInputGrad(Primitive):
-    """gx = A_W^T(g), the adjoint of x -> conv(x, W), bilinear in (g, W):
+    """gx = col2im(W^T G), the adjoint of x -> conv(x, W), bilinear in (g, W):
     d/dg (upstream u) = conv(u, W);  d/dW (upstream u) = ConvWeightGrad(g, u)."""
 
     node_name = "ConvolutionBackwardBackward0"
@@ -147,7 +148,7 @@ class ConvInputGrad(Primitive):
 
 
 class ConvWeightGrad(Primitive):
-    """gW = A_x^T(g), the adjoint of W -> conv(x, W), bilinear in (g, x):
+    """gW = sum_n G X^T, the adjoint of W -> conv(x, W), bilinear in (g, x):
     d/dg (upstream v) = conv(x, v);  d/dx (upstream v) = ConvInputGrad(g, v)."""
 
     node_name = "ConvolutionBackwardBackward0"
