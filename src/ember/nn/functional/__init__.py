@@ -13,7 +13,7 @@ from ._conv_transpose import conv_transpose1d, conv_transpose2d
 from ._embedding import embedding
 from ._embedding_bag import embedding_bag
 from ._misc import dropout, linear, normalize, one_hot, pad
-from ._norm import batch_norm, group_norm, layer_norm, rms_norm
+from ._norm import batch_norm, group_norm, instance_norm, layer_norm, rms_norm
 from ._pool import adaptive_avg_pool2d, avg_pool2d, max_pool2d
 from ._pool1d import adaptive_avg_pool1d, avg_pool1d, max_pool1d
 
@@ -25,7 +25,7 @@ __all__ = [
     "batch_norm", "embedding", "layer_norm", "rms_norm",
     "adaptive_avg_pool2d", "avg_pool2d", "conv1d", "conv2d", "max_pool2d", "embedding_bag",
     "conv_transpose1d", "conv_transpose2d", "adaptive_avg_pool1d", "avg_pool1d", "max_pool1d",
-    "group_norm",
+    "group_norm", "instance_norm",
     "celu", "celu_", "elu_", "glu", "hardshrink", "hardsigmoid", "hardswish", "hardtanh_",
     "leaky_relu_", "mish", "prelu", "relu_", "rrelu", "rrelu_", "selu", "selu_", "softmin",
     "softshrink", "softsign", "tanhshrink", "threshold", "threshold_",

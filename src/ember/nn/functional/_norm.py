@@ -275,3 +275,28 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     rstd = 1.0 / np.sqrt(running_var._data.reshape(view) + eps)
     return _NativeBatchNorm.apply(input, weight, bias, mean, rstd, None, stat_axes, view, eps,
                                   x - mean, None)
+
+
+def instance_norm(input: Tensor, running_mean: Tensor | None = None,
+                  running_var: Tensor | None = None, weight: Tensor | None = None,
+                  bias: Tensor | None = None, use_input_stats: bool = True,
+                  momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    """Normalise each sample's channels over their spatial positions: batch_norm on the
+    (1, N * C, *spatial) view, as PyTorch computes it; running statistics (when given) move
+    toward the batch average of the per-instance ones."""
+    size = input.shape
+    if use_input_stats and math.prod(size[2:]) == 1:
+        raise ValueError("Expected more than 1 spatial element when training, got input size "
+                         f"{size!r}")
+    n, c = size[0], size[1]
+    flat = input.reshape((1, n * c) + tuple(size[2:]))
+    rep = [None if t is None else t.repeat(n) for t in (weight, bias)]
+    stats = [None if t is None else Tensor._make(np.tile(t._data, n), False, None)
+             for t in (running_mean, running_var)]
+    out = batch_norm(flat, stats[0], stats[1], rep[0], rep[1], use_input_stats, momentum, eps)
+    for buf, tiled in zip((running_mean, running_var), stats):
+        if buf is not None and use_input_stats:
+            arr = buf._ensure_array()
+            arr[...] = tiled._data.reshape(n, c).mean(axis=0)
+            buf._bump()
+    return out.reshape(size)
