@@ -60,17 +60,20 @@ class InplaceMixin:
                 raise RuntimeError(_inplace_error(e, arr, value)) from None
         self._bump()
         if recorded:
-            if before is not None:
-                from .ops.view_inplace import rebase
+            from .ops.view_inplace import rebase, refresh_views
 
-                if rebase(self, base, before, result):
-                    return self
-                raise RuntimeError(
-                    "ember cannot record this in-place change to a view (its base is not a "
-                    "contiguous array).\nHint: use an out-of-place op (y = x + 1) instead.")
+            if before is not None:
+                if not rebase(self, base, before, result):
+                    raise RuntimeError(
+                        "ember cannot record this in-place change to a view (its base is not "
+                        "a contiguous array).\nHint: use an out-of-place op (y = x + 1) "
+                        "instead.")
+                refresh_views(base, self)
+                return self
             self.grad_fn = result.grad_fn
             self._rg = True
             result.grad_fn._shape = arr.shape
+            refresh_views(self, self)
         return self
 
     def _graph_input(self):

@@ -6,7 +6,9 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd.function import Primitive
+from ..autograd.grad_mode import STATE
 from ..tensor import Tensor
+from .view_inplace import remember_view
 from ._util import dims, wrap_dim
 
 
@@ -23,7 +25,9 @@ def _view_of(out: Tensor, base: Tensor) -> Tensor:
     if owner is not None and (owner is b or owner is b.base) or \
             np.may_share_memory(out._data, b):
         out._vc = base._shared_vc()
-        out._base = base if base._base is None else base._base
+        root = out._base = base if base._base is None else base._base
+        if STATE.enabled:  # in-place writes to root or another view re-point its graph
+            remember_view(root, out)
     return out
 
 

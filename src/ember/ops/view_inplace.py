@@ -5,9 +5,15 @@ change is the graph. The base gets a new node, ``CopySlices`` (base with the vie
 replaced by the new values), and the view gets a node that reads its entries back out of the
 new base (``AsStrided``). The entries are found from memory offsets, so this works for any
 view (slices, select, transpose, reshape) of a contiguous base.
+
+Every other view of the same base made in grad mode (kept as weak references on the base) is
+re-pointed the same way after any recorded in-place write to the base or to one of its views:
+``d = y[0]; y.mul_(2)`` then differentiates d through the multiplication, as in PyTorch.
 """
 
 from __future__ import annotations
+
+import weakref
 
 import numpy as np
 
@@ -35,6 +41,8 @@ def view_positions(base: np.ndarray, view: np.ndarray) -> np.ndarray | None:
 
 class CopySlices(Primitive):
     """y = base with y.flat[pos] = value;  dL/dbase = g with zeros at pos,  dL/dvalue = g.flat[pos]."""
+
+    node_name = "CopySlices"  # PyTorch's name for this node (no "Backward0")
 
     @staticmethod
     def forward(ctx, base, value, pos):
@@ -82,3 +90,37 @@ def rebase(view: Tensor, base: Tensor, before: Tensor, result: Tensor) -> bool:
     view.grad_fn = AsStrided.apply(Tensor._make(base._data, True, base.grad_fn), pos).grad_fn
     view._rg = True
     return True
+
+
+def remember_view(root: Tensor, view: Tensor) -> None:
+    """Keep a weak reference to ``view`` on its base ``root``. Dead ones are dropped whenever
+    the list reaches a power of two from 16 on (amortised O(1) even if all stay alive), so a
+    long-lived base viewed every step keeps a short list."""
+    views = root.__dict__.get("_views")
+    if views is None:
+        root.__dict__["_views"] = [weakref.ref(view)]
+        return
+    n = len(views)
+    if n >= 16 and not n & (n - 1):
+        views[:] = [r for r in views if r() is not None]
+    views.append(weakref.ref(view))
+
+
+def refresh_views(root: Tensor, written: Tensor) -> None:
+    """After a recorded in-place write to ``written`` (``root`` or one of its views), give
+    every other live view of ``root`` a node that reads its entries out of root's new value."""
+    views = root.__dict__.get("_views")
+    if not views:
+        return
+    graph_root = None
+    for ref in views:
+        v = ref()
+        if v is None or v is written:
+            continue
+        pos = view_positions(root._data, v._data)
+        if pos is None:  # not locatable (a non-contiguous base): left as it was
+            continue
+        if graph_root is None:
+            graph_root = Tensor._make(root._data, True, root.grad_fn)
+        v.grad_fn = AsStrided.apply(graph_root, pos).grad_fn
+        v._rg = True
