@@ -6,6 +6,7 @@ import numpy as np
 
 from ..autograd.function import Primitive
 from ..tensor import Tensor
+from ._half import F16 as _F16
 from ._util import as_scalar, is_scalar, promote
 
 
@@ -33,7 +34,7 @@ class PowScalar(Primitive):
             x = _scalar(x)
             if p == 2:
                 return x * x
-            if x.dtype == np.float16:  # the product in float32, rounded once, as PyTorch
+            if x.dtype is _F16:  # the product in float32, rounded once, as PyTorch
                 w = x.astype(np.float32)
                 return (w * w * w).astype(np.float16)
             return x * x * x

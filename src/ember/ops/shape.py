@@ -6,7 +6,6 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd.function import Primitive
-from ..autograd.grad_mode import STATE
 from ..tensor import Tensor
 from .view_inplace import remember_view
 from ._util import dims, wrap_dim
@@ -26,7 +25,7 @@ def _view_of(out: Tensor, base: Tensor) -> Tensor:
             np.may_share_memory(out._data, b):
         out._vc = base._shared_vc()
         root = out._base = base if base._base is None else base._base
-        if STATE.enabled:  # in-place writes to root or another view re-point its graph
+        if out._rg:  # a recorded in-place write to root or another view re-points its graph
             remember_view(root, out)
     return out
 

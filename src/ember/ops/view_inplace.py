@@ -6,9 +6,10 @@ replaced by the new values), and the view gets a node that reads its entries bac
 new base (``AsStrided``). The entries are found from memory offsets, so this works for any
 view (slices, select, transpose, reshape) of a contiguous base.
 
-Every other view of the same base made in grad mode (kept as weak references on the base) is
-re-pointed the same way after any recorded in-place write to the base or to one of its views:
-``d = y[0]; y.mul_(2)`` then differentiates d through the multiplication, as in PyTorch.
+Every other view of the same base that is part of a graph (kept as weak references on the
+base) is re-pointed the same way after any recorded in-place write to the base or to one of
+its views: ``d = y[0]; y.mul_(2)`` then differentiates d through the multiplication, as in
+PyTorch.
 """
 
 from __future__ import annotations
