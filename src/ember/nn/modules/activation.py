@@ -131,8 +131,8 @@ class Softplus(Module):
         return f"beta={self.beta}, threshold={self.threshold}"
 
 
-class Softmax(Module):
-    """exp(x) / sum(exp(x)) along ``dim``."""
+class _AlongDim(Module):
+    """A module applying a function along ``dim`` (Softmax, LogSoftmax, Softmin)."""
 
     __constants__ = ["dim"]
 
@@ -144,14 +144,18 @@ class Softmax(Module):
         super().__setstate__(state)
         self.__dict__.setdefault("dim", None)
 
-    def forward(self, input: Tensor) -> Tensor:
-        return F.softmax(input, self.dim, _stacklevel=5)
-
     def extra_repr(self) -> str:
         return f"dim={self.dim}"
 
 
-class LogSoftmax(Softmax):
+class Softmax(_AlongDim):
+    """exp(x) / sum(exp(x)) along ``dim``."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.softmax(input, self.dim, _stacklevel=5)
+
+
+class LogSoftmax(_AlongDim):  # not a Softmax subclass, as in PyTorch
     """x - logsumexp(x) along ``dim``."""
 
     def forward(self, input: Tensor) -> Tensor:
