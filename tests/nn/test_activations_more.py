@@ -397,3 +397,14 @@ def test_elu_inplace_keyword_is_pytorchs_in_place_node():
     assert (ne, se) == (nt, st) == ("EluBackward1", True)
     np.testing.assert_allclose(ye, yt, rtol=1e-6)
     np.testing.assert_allclose(ge, gt, rtol=1e-6)
+
+
+@pytest.mark.parametrize("name", ["logsigmoid", "elu", "gelu", "silu", "leaky_relu"])
+@pytest.mark.parametrize("values", [[1, 2], [True, False]])
+def test_integer_and_bool_inputs_are_refused_as_pytorch(name, values):
+    errors = []
+    for T in (ember, torch):
+        with pytest.raises(NotImplementedError) as info:
+            getattr(T.nn.functional, name)(T.tensor(values))
+        errors.append(str(info.value))
+    assert errors[0] == errors[1]

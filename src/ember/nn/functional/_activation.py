@@ -5,7 +5,7 @@ from __future__ import annotations
 import warnings
 
 from ... import ops
-from ...ops.elementwise import Relu, _float
+from ...ops.elementwise import Relu, _not_for
 from ...ops.selection import Hardtanh
 from ...ops.softmax import LogSoftmax, Softmax, _prep
 from ...tensor import Tensor
@@ -14,6 +14,14 @@ from .._ops import Elu, Gelu, GeluTanh, LeakyRelu, LogSigmoid, Silu, variant
 _relu_apply = Relu.apply
 _hardtanh_apply = Hardtanh.apply
 _leaky_relu_inplace = variant(LeakyRelu, "LeakyReluBackward1")
+
+
+def _floating(input: Tensor, kernel: str) -> Tensor:
+    """``input``, or PyTorch's error for an activation with only floating-point kernels
+    (integer and bool tensors are refused, not converted)."""
+    if input._data.dtype.kind != "f":
+        _not_for(kernel, input)
+    return input
 
 
 def _inplace(input: Tensor, result: Tensor) -> Tensor:
@@ -32,9 +40,10 @@ def relu(input: Tensor, inplace: bool = False) -> Tensor:
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
     """x if x > 0 else negative_slope * x."""
     if inplace:  # PyTorch names the in-place node LeakyReluBackward1
-        out = _leaky_relu_inplace.apply(_float(input._graph_input()), float(negative_slope))
+        _floating(input, "leaky_relu_cpu")
+        out = _leaky_relu_inplace.apply(input._graph_input(), float(negative_slope))
         return _inplace(input, out)
-    return LeakyRelu.apply(_float(input), float(negative_slope))
+    return LeakyRelu.apply(_floating(input, "leaky_relu_cpu"), float(negative_slope))
 
 
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
@@ -43,22 +52,23 @@ def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
         from ._activation2 import elu_
 
         return elu_(input, alpha)
-    return Elu.apply(_float(input), float(alpha))
+    return Elu.apply(_floating(input, "elu_cpu"), float(alpha))
 
 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     """x * Phi(x) (Phi the standard normal CDF); approximate='tanh' uses the tanh formula."""
     if approximate == "none":
-        return Gelu.apply(_float(input))
+        return Gelu.apply(_floating(input, "GeluKernelImpl"))
     if approximate == "tanh":
-        return GeluTanh.apply(_float(input))
+        return GeluTanh.apply(_floating(input, "GeluKernelImpl"))
     raise RuntimeError("approximate argument must be either none or tanh.")
 
 
 def silu(input: Tensor, inplace: bool = False) -> Tensor:
     """x * sigmoid(x) (also called swish)."""
+    _floating(input, "silu_cpu")
     x = input._graph_input() if inplace else input
-    out = Silu.apply(_float(x))
+    out = Silu.apply(x)
     return _inplace(input, out) if inplace else out
 
 
@@ -77,7 +87,7 @@ def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tenso
 
 def logsigmoid(input: Tensor) -> Tensor:
     """log(sigmoid(x)) = -softplus(-x)."""
-    return LogSigmoid.apply(_float(input))
+    return LogSigmoid.apply(_floating(input, "log_sigmoid_cpu"))
 
 
 def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,

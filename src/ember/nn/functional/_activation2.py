@@ -14,7 +14,7 @@ from ...random import _rng
 from ...tensor import Tensor
 from .. import _act_ops as A
 from .._ops import Elu, variant
-from ._activation import _inplace, _softmax_dim, hardtanh, leaky_relu, softmax
+from ._activation import _floating, _inplace, _softmax_dim, hardtanh, leaky_relu, softmax
 
 # PyTorch's SELU constants (Klambauer et al., 2017).
 _SELU_ALPHA = 1.6732632423543772848170429916717
@@ -28,12 +28,6 @@ _SeluInplace = variant(A.ScaledElu, "EluBackward1")
 _CeluInplace = variant(A.ScaledElu, "CeluBackward1")
 _ThresholdInplace = variant(A.Threshold, "ThresholdBackward1")
 _RreluInplace = variant(A.RreluWithNoise, "RreluWithNoiseBackward1")
-
-
-def _floating(input: Tensor, kernel: str) -> None:
-    """PyTorch's error for an op with only floating-point kernels."""
-    if input._data.dtype.kind != "f":
-        _not_for(kernel, input)
 
 
 def _apply(prim, input: Tensor, inplace: bool, *args) -> Tensor:
