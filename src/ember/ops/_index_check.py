@@ -247,15 +247,16 @@ def _expand_error(target: tuple, v: tuple, dtype) -> Exception:
 
 # ---- gather / scatter / index_select / take ------------------------------------------------
 _UNSIGNED = {n: np.dtype(f"u{n}") for n in (1, 2, 4, 8)}
-_umax = np.maximum.reduce  # without ndarray.max's Python wrapper
 
 
 def first_out_of_range(index: np.ndarray, low: int, high: int, dim: int = -1):
     """The first value of ``index`` outside [low, high) in the order PyTorch's kernels read
     them (``dim`` innermost), or None."""
     if low == 0 and index.size and index.dtype.kind == "i":
-        # One reduction: as unsigned, negative values are huge (0.8 us against 2 us).
-        if int(_umax(index.view(_UNSIGNED[index.dtype.itemsize]), None)) < high:
+        # As unsigned, negative values are huge, so the largest says both. Found by argmax:
+        # 0.3 us against 0.8 for np.maximum.reduce and 2 us for min and max.
+        u = index.view(_UNSIGNED[index.dtype.itemsize])
+        if u.item(u.argmax()) < high:
             return None
     bad = (index < low) | (index >= high)
     if not bad.any():
