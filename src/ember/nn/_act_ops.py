@@ -16,7 +16,7 @@ import numpy as np
 from ..autograd.function import Primitive
 from ..ops._util import select
 from ..tensor import Tensor
-from ._ops import _sigmoid
+from ._ops import DropoutMul, _sigmoid
 
 
 def _raw(x):
@@ -195,18 +195,10 @@ class Prelu(Primitive):
         return gx, gw
 
 
-class RreluWithNoise(Primitive):
+class RreluWithNoise(DropoutMul):
     """y = x * r, r a fixed slope per element (1 where x is kept, else drawn from
-    U(lower, upper) in training or (lower + upper) / 2 in eval);  dy/dx = r."""
+    U(lower, upper) in training or (lower + upper) / 2 in eval);  dy/dx = r (dropout's rule:
+    a product with a fixed array)."""
 
     node_name = "RreluWithNoiseBackward0"
     exact_grads = True
-
-    @staticmethod
-    def forward(ctx, x, noise):
-        ctx.noise = noise
-        return x * noise
-
-    @staticmethod
-    def backward(ctx, g):
-        return g * ctx.noise, None

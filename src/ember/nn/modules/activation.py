@@ -49,8 +49,8 @@ class LeakyReLU(Module):
                                                           else "")
 
 
-class ELU(Module):
-    """x if x > 0 else alpha * (exp(x) - 1)."""
+class _AlphaInplace(Module):
+    """An activation with an ``alpha`` and an ``inplace`` flag (ELU, CELU): ``_fn`` applied."""
 
     __constants__ = ["alpha", "inplace"]
 
@@ -60,10 +60,16 @@ class ELU(Module):
         self.inplace = inplace
 
     def forward(self, input: Tensor) -> Tensor:
-        return F.elu(input, self.alpha, self.inplace)
+        return type(self)._fn(input, self.alpha, self.inplace)
 
     def extra_repr(self) -> str:
         return f"alpha={self.alpha}" + (", inplace=True" if self.inplace else "")
+
+
+class ELU(_AlphaInplace):
+    """x if x > 0 else alpha * (exp(x) - 1)."""
+
+    _fn = staticmethod(F.elu)
 
 
 class GELU(Module):

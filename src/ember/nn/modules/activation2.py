@@ -10,7 +10,7 @@ from .. import functional as F
 from .. import init
 from ..parameter import Parameter
 from .linear import _empty
-from .activation import _AlongDim
+from .activation import _AlongDim, _AlphaInplace
 from .module import Module
 
 
@@ -132,21 +132,10 @@ class Hardswish(_InplaceOnly):
         return ""
 
 
-class CELU(Module):
+class CELU(_AlphaInplace):
     """x if x > 0 else alpha * (exp(x / alpha) - 1)."""
 
-    __constants__ = ["alpha", "inplace"]
-
-    def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
-        super().__init__()
-        self.alpha = alpha
-        self.inplace = inplace
-
-    def forward(self, input: Tensor) -> Tensor:
-        return F.celu(input, self.alpha, self.inplace)
-
-    def extra_repr(self) -> str:
-        return f"alpha={self.alpha}" + _inplace_tail(self.inplace)
+    _fn = staticmethod(F.celu)
 
 
 class _Shrink(Module):
