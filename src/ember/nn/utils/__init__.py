@@ -1,4 +1,6 @@
-"""``ember.nn.utils``: gradient clipping and parameter/vector conversion."""
+"""``ember.nn.utils``: gradient clipping, parameter/vector conversion, packed sequences."""
+
+from . import rnn  # noqa: F401
 
 from .clip_grad import clip_grad_norm, clip_grad_norm_, clip_grad_value_  # noqa: F401
 from .clip_grad import clip_grads_with_norm_, get_total_norm  # noqa: F401
