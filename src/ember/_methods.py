@@ -372,6 +372,9 @@ def _bind_named_methods(T) -> None:
     T.uniform_ = _sampler("uniform")
     T.normal_ = _sampler("normal")
     T.bernoulli_ = _sampler("bernoulli")
+    for name in ("inverse", "det", "logdet", "slogdet", "cholesky_solve", "cholesky_inverse",
+                 "matrix_power", "pinverse"):
+        setattr(T, name, getattr(ops, name))
 
 
 def _sampler(kind):

@@ -1,5 +1,7 @@
-"""``torch.linalg``: the products and views ember has. Decompositions and solvers (inv, det,
-solve, svd, eigh, qr, cholesky...) and linalg's norms are not provided; asking for one says so.
+"""``torch.linalg``: products, views, inverses, solvers, factorizations and norms.
+
+The factorizations live in ``ember.ops.linalg_functions`` / ``linalg_norms`` and load on first
+use (``import ember`` imports this module, so it stays a table of names).
 """
 
 from __future__ import annotations
@@ -9,7 +11,17 @@ from .ops.linalg import matmul  # noqa: F401
 from .ops.triangle_diag import diagonal as _diagonal
 from .tensor import Tensor
 
-__all__ = ["multi_dot", "cross", "vecdot", "matmul", "diagonal"]
+_LAZY = {
+    "ember.ops.linalg_functions": (
+        "inv", "inv_ex", "det", "slogdet", "solve", "solve_triangular", "cholesky",
+        "cholesky_ex", "eigh", "eigvalsh", "svd", "svdvals", "qr"),
+    "ember.ops.linalg_norms": (
+        "vector_norm", "matrix_norm", "norm", "pinv", "lstsq", "matrix_rank", "matrix_power"),
+    "ember.ops._linalg_common": ("LinAlgError",),
+}
+_WHERE = {name: module for module, names in _LAZY.items() for name in names}
+
+__all__ = ["multi_dot", "cross", "vecdot", "matmul", "diagonal"] + sorted(_WHERE)
 
 
 def multi_dot(tensors, *, out=None) -> Tensor:
@@ -50,6 +62,13 @@ def diagonal(A, *, offset=0, dim1=-2, dim2=-1) -> Tensor:
 def __getattr__(name):
     if name.startswith("__"):
         raise AttributeError(name)
+    module = _WHERE.get(name)
+    if module is not None:
+        import importlib
+
+        value = getattr(importlib.import_module(module), name)
+        globals()[name] = value  # later lookups skip this hook
+        return value
     raise AttributeError(f"module 'ember.linalg' has no attribute '{name}' (ember does not "
                          f"provide torch.linalg.{name})")
 

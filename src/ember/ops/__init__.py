@@ -12,6 +12,7 @@ from .elementwise import *  # noqa: F401,F403
 from .elementwise import round  # noqa: F401
 from .indexing import *  # noqa: F401,F403
 from .linalg import *  # noqa: F401,F403
+from .linalg_aliases import *  # noqa: F401,F403
 from .reduction import *  # noqa: F401,F403
 from .reduction import all, any, max, min, sum  # noqa: F401
 from .shape import *  # noqa: F401,F403

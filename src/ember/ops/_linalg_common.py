@@ -1,0 +1,126 @@
+"""Shared pieces of torch.linalg's decompositions and solvers: PyTorch's input checks and
+error type, result tuples, and helpers that a backward rule calls on NumPy arrays (first
+order) or on Tensors (``create_graph=True``, where each must record ember ops)."""
+
+from __future__ import annotations
+
+from collections import namedtuple
+
+import numpy as np
+
+from ..tensor import Tensor
+from .arithmetic import type_name
+
+
+class LinAlgError(RuntimeError):
+    """PyTorch's ``torch.linalg.LinAlgError``: a singular or non-positive-definite input."""
+
+
+LinAlgError.__module__ = "torch.linalg"
+
+
+def check_float(a: Tensor, name: str, arg: str = "input") -> None:
+    if a._data.dtype.kind != "f" or a._data.dtype == np.float16:
+        raise RuntimeError(f"{name}: Expected a floating point or complex tensor as {arg}. "
+                           f"Got {type_name(a._data.dtype)}")
+
+
+def check_matrix(a: Tensor, name: str, arg: str = "A") -> None:
+    if a._data.ndim < 2:
+        raise RuntimeError(f"{name}: The input tensor {arg} must have at least 2 dimensions.")
+
+
+def check_square(a: Tensor, name: str, arg: str = "A") -> None:
+    check_matrix(a, name, arg)
+    r, c = a._data.shape[-2:]
+    if r != c:
+        raise RuntimeError(f"{name}: {arg} must be batches of square matrices, but they are "
+                           f"{r} by {c} matrices")
+
+
+def square_float(a: Tensor, name: str) -> None:
+    """linalg's usual checks of a square-matrix input, in PyTorch's order."""
+    check_matrix(a, name)
+    check_float(a, name)
+    check_square(a, name)
+
+
+def batch_prefix(shape: tuple, flat_index: int) -> str:
+    """PyTorch's "(Batch element i): " for a failure in one matrix of a batch."""
+    return f"(Batch element {flat_index}): " if len(shape) > 2 else ""
+
+
+def return_type(name: str, fields: tuple) -> type:
+    """PyTorch's ``torch.return_types.<name>``: a named tuple with its repr."""
+
+    def __repr__(self) -> str:
+        body = ",\n".join(f"{f}={getattr(self, f)!r}" for f in fields)
+        return f"torch.return_types.{name}(\n{body})"
+
+    base = namedtuple(name, fields)
+    return type(name, (base,), {"__slots__": (), "__repr__": __repr__,
+                                "__module__": "torch.return_types"})
+
+
+# ---- helpers usable on arrays and on Tensors (for rules run again under create_graph) ----
+
+def mT(x):
+    return np.swapaxes(x, -1, -2)
+
+
+def tril(x, k: int = 0):
+    if type(x) is np.ndarray:
+        return np.tril(x, k)
+    from .triangle_diag import tril as _tril
+
+    return _tril(x, k)
+
+
+def triu(x, k: int = 0):
+    if type(x) is np.ndarray:
+        return np.triu(x, k)
+    from .triangle_diag import triu as _triu
+
+    return _triu(x, k)
+
+
+def diag_part(x):
+    """The diagonals of a batch of matrices (last two dims)."""
+    if type(x) is np.ndarray:
+        return np.diagonal(x, axis1=-2, axis2=-1)
+    from .triangle_diag import diagonal
+
+    return diagonal(x, 0, -2, -1)
+
+
+def np_dtype(x) -> np.dtype:
+    return x.dtype if type(x) is np.ndarray else x._data.dtype
+
+
+def diag_embed(v, n: int):
+    """A batch of diagonal matrices from the last dim of v (a product with the identity)."""
+    eye = np.eye(n, dtype=np_dtype(v))
+    return np.expand_dims(v, -1) * eye
+
+
+def pack(*arrays) -> np.ndarray:
+    """Several results of one decomposition as one array: each flattened over its matrix
+    dims and laid side by side along the last axis (the batch dims stay in front)."""
+    batch = arrays[0].shape[:-2] if arrays[0].ndim >= 2 else arrays[0].shape[:-1]
+    flat = [np.reshape(a, batch + (-1,)) for a in arrays]
+    return np.concatenate(flat, axis=-1)
+
+
+def unpack(p, batch: tuple, shapes: tuple) -> list:
+    """pack's inverse; on Tensors it records slices and reshapes, so gradients flow back."""
+    out, start = [], 0
+    for s in shapes:
+        size = int(np.prod(s))
+        piece = p[..., start:start + size]
+        out.append(np.reshape(piece, batch + tuple(s)))
+        start += size
+    return out
+
+
+def as_tensor(x) -> Tensor:
+    return Tensor._make(np.asarray(x), False, None)

@@ -1,0 +1,188 @@
+"""torch.linalg's norms and the functions built on the SVD: vector_norm, matrix_norm, norm,
+pinv, lstsq, matrix_rank, and matrix_power (repeated products)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..autograd.function import Primitive
+from ..tensor import Tensor
+from . import _linalg_common as C
+from ._linalg_common import mT, return_type
+from .norms import norm as _vector_norm
+
+LstsqResult = return_type("linalg_lstsq", ("solution", "residuals", "rank", "singular_values"))
+_INF = math.inf
+
+
+def vector_norm(x: Tensor, ord=2, dim=None, keepdim: bool = False, *, dtype=None,
+                out=None) -> Tensor:
+    """(sum |x|^ord)^(1/ord) over ``dim`` (every element when None)."""
+    if isinstance(ord, str):
+        raise RuntimeError(f"linalg.vector_norm: Expected a numeric ord, got {ord}")
+    return _vector_norm(x, ord, dim, keepdim, dtype)
+
+
+def _norm_dims(A: Tensor, dim) -> tuple:
+    nd = A._data.ndim
+    d0, d1 = (int(d) % nd for d in dim)
+    if d0 == d1:
+        raise RuntimeError(f"linalg.matrix_norm: dims must be different. Got ({dim[0]}, "
+                           f"{dim[1]})")
+    return d0, d1
+
+
+def matrix_norm(A: Tensor, ord="fro", dim=(-2, -1), keepdim: bool = False, *, dtype=None,
+                out=None) -> Tensor:
+    """'fro', 'nuc', 2/-2 (largest/smallest singular value), 1/-1 (max/min column sum of
+    |A|), inf/-inf (max/min row sum), over the two dims ``dim``."""
+    C.check_matrix(A, "linalg.matrix_norm")
+    if dtype is not None:
+        A = A.to(dtype)
+    C.check_float(A, "linalg.matrix_norm")
+    d0, d1 = _norm_dims(A, dim)
+    if ord == "fro":
+        return _vector_norm(A, 2, (d0, d1), keepdim, None)
+    if ord in ("nuc", 2, -2):
+        from .linalg_functions import svdvals
+
+        s = svdvals(A.movedim((d0, d1), (-2, -1)))
+        r = s.sum(-1) if ord == "nuc" else s.amax(-1) if ord == 2 else s.amin(-1)
+    elif ord in (1, -1, _INF, -_INF):
+        summed, other = (d0, d1) if ord in (1, -1) else (d1, d0)
+        sums = A.abs().sum(summed, keepdim=True)
+        r = sums.amax(other, keepdim=True) if ord > 0 else sums.amin(other, keepdim=True)
+        return r if keepdim else r.squeeze((d0, d1))
+    else:
+        raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")
+    if keepdim:
+        for d in sorted((d0, d1)):
+            r = r.unsqueeze(d)
+    return r
+
+
+def norm(A: Tensor, ord=None, dim=None, keepdim: bool = False, *, dtype=None,
+         out=None) -> Tensor:
+    """A vector norm (1 dim, or a 1-D input) or a matrix norm (2 dims, or a 2-D input with
+    ``ord``); with neither ord nor dim, the 2-norm of all elements."""
+    if dim is not None:
+        dims = (dim,) if isinstance(dim, int) else tuple(dim)
+        if len(dims) == 1:
+            return vector_norm(A, 2 if ord is None else ord, dims, keepdim, dtype=dtype)
+        return matrix_norm(A, "fro" if ord is None else ord, dims, keepdim, dtype=dtype)
+    if ord is None:
+        return vector_norm(A, 2, None, keepdim, dtype=dtype)
+    nd = A._data.ndim
+    if nd not in (1, 2):
+        raise RuntimeError("linalg.norm: If dim is not specified but ord is, the input must "
+                           f"be 1D or 2D. Got {nd}D.")
+    if nd == 2 or isinstance(ord, str):
+        return matrix_norm(A, ord, (-2, -1), keepdim, dtype=dtype)
+    return vector_norm(A, ord, None, keepdim, dtype=dtype)
+
+
+class Pinv(Primitive):
+    """P = A^+ (singular values at or below the cutoff treated as 0; the rank is taken as
+    fixed):  dL/dA = -P^T g P^T + (I - A P) g^T P P^T + P^T P g^T (I - P A)."""
+
+    node_name = "LinalgPinvBackward0"
+
+    @staticmethod
+    def forward(ctx, a, atol, rtol):
+        u, s, vh = np.linalg.svd(a, full_matrices=False)
+        smax = s[..., :1] if s.shape[-1] else s
+        cut = np.maximum(np.asarray(atol, s.dtype), rtol * smax)
+        inv = np.where(s > cut, 1 / np.where(s > cut, s, 1), 0).astype(a.dtype)
+        p = np.matmul(mT(vh) * inv[..., None, :], mT(u))
+        ctx.save_for_backward(a, p)
+        return p
+
+    @staticmethod
+    def backward(ctx, g):
+        a, p = ctx.saved_tensors
+        pt, gt = mT(p), mT(g)
+        ga = -np.matmul(pt, np.matmul(g, pt))
+        ap, pa = np.matmul(a, p), np.matmul(p, a)
+        ga = ga + np.matmul(gt - np.matmul(ap, gt), np.matmul(p, pt))
+        ga = ga + np.matmul(np.matmul(pt, p), gt - np.matmul(gt, pa))
+        return ga, None, None
+
+
+def _tolerances(A: Tensor, atol, rtol) -> tuple:
+    m, n = A._data.shape[-2:]
+    if isinstance(atol, Tensor) or isinstance(rtol, Tensor):
+        raise NotImplementedError("ember: Tensor atol/rtol are not supported; pass floats")
+    eps = float(np.finfo(A._data.dtype).eps)
+    if rtol is None:
+        rtol = eps * max(m, n) if not atol else 0.0
+    return float(atol or 0.0), float(rtol)
+
+
+def pinv(A: Tensor, *, atol=None, rtol=None, hermitian: bool = False, out=None) -> Tensor:
+    """The Moore-Penrose pseudo-inverse, by the SVD."""
+    if A._data.ndim < 2 or A._data.dtype.kind != "f" or A._data.dtype == np.float16:
+        kind = {"float32": "Float", "float64": "Double"}.get(A._data.dtype.name)
+        from .arithmetic import type_name
+
+        raise RuntimeError(f"linalg.pinv({kind or type_name(A._data.dtype)}"
+                           f"{{{list(A._data.shape)}}}): expected a tensor with 2 or more "
+                           "dimensions of float, double, cfloat or cdouble types")
+    atol, rtol = _tolerances(A, atol, rtol)
+    return Pinv.apply(A, atol, rtol)
+
+
+def pinverse(input: Tensor, rcond: float = 1e-15) -> Tensor:
+    return pinv(input, rtol=rcond)
+
+
+def lstsq(A: Tensor, B: Tensor, rcond=None, *, driver=None):
+    """The least-squares solution of A X = B (A^+ B), with PyTorch's default driver's
+    other fields: no residuals or singular values, and the rank."""
+    C.check_matrix(A, "torch.linalg.lstsq", "input")
+    C.check_float(A, "torch.linalg.lstsq")
+    vec = B._data.ndim == A._data.ndim - 1
+    b = B.unsqueeze(-1) if vec else B
+    if b._data.shape[-2] != A._data.shape[-2]:
+        raise RuntimeError("torch.linalg.lstsq: input.size(-2) should match other.size(-2)")
+    x = pinv(A, rtol=rcond) @ b
+    empty = C.as_tensor(np.zeros((0,), A._data.dtype))
+    rank = matrix_rank(A.detach(), rtol=rcond)
+    return LstsqResult(x.squeeze(-1) if vec else x, empty, rank, empty)
+
+
+def matrix_rank(A: Tensor, *, atol=None, rtol=None, hermitian: bool = False,
+                out=None) -> Tensor:
+    """The number of singular values above max(atol, rtol * the largest)."""
+    C.check_matrix(A, "torch.linalg.matrix_rank", "input")
+    if A._data.dtype.kind != "f" or A._data.dtype == np.float16:
+        raise RuntimeError("This function doesn't handle types other than float and double")
+    atol, rtol = _tolerances(A, atol, rtol)
+    s = np.linalg.svd(A._data, compute_uv=False)
+    smax = s[..., :1] if s.shape[-1] else s
+    cut = np.maximum(atol, rtol * smax)
+    return C.as_tensor(np.sum(s > cut, axis=-1).astype(np.int64))
+
+
+def matrix_power(A: Tensor, n: int, *, out=None) -> Tensor:
+    """A^n by repeated squaring (n < 0: the inverse's power; n = 0: the identity)."""
+    C.check_matrix(A, "linalg.matrix_power")
+    C.check_square(A, "linalg.matrix_power")
+    n = int(n)
+    if n == 0:
+        eye = np.broadcast_to(np.eye(A._data.shape[-1], dtype=A._data.dtype), A._data.shape)
+        eye = C.as_tensor(eye.copy())
+        return A * 0 + eye if A.requires_grad else eye  # recorded, as PyTorch (zero grad)
+    if n < 0:
+        from .linalg_functions import inv
+
+        A, n = inv(A), -n
+    result, base = None, A
+    while n:
+        if n & 1:
+            result = base if result is None else result @ base
+        n >>= 1
+        if n:
+            base = base @ base
+    return result
