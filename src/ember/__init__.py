@@ -77,18 +77,6 @@ def is_floating_point(input) -> "bool":
     return input.is_floating_point()
 
 
-def lerp(input, end, weight):
-    return input + weight * (end - input)
-
-
-def addcmul(input, tensor1, tensor2, *, value=1):
-    return input + value * tensor1 * tensor2
-
-
-def addmm(input, mat1, mat2, *, beta=1, alpha=1):
-    return beta * input + alpha * _ops.matmul(mat1, mat2)
-
-
 def detach(input):
     return input.detach()
 

@@ -164,10 +164,6 @@ def copy_(self, src, non_blocking=False):
     return self
 
 
-def lerp(self, end, weight):
-    return self + weight * (end - self)
-
-
 def new_tensor(self, data, dtype=None, requires_grad=False, **kw):
     from .creation import tensor
 
@@ -343,6 +339,8 @@ def _bind_named_methods(T) -> None:
     for name in plain:
         setattr(T, name, getattr(ops, name))
     T.where = lambda self, condition, other: ops.where(condition, self, other)
+    for name in ("quantile", "nanquantile", "kthvalue", "bincount", "histc"):
+        setattr(T, name, getattr(ops, name))
     T.to, T.type, T.cpu, T.cuda = to, type_, _cpu, _cuda
     for name, target in (("float", "float32"), ("double", "float64"), ("half", "float16"),
                          ("long", "int64"), ("int", "int32"), ("bool", "bool"),
@@ -363,10 +361,9 @@ def _bind_named_methods(T) -> None:
     T.polygamma = ops.special_fns._polygamma_method
     T.polygamma_ = _inplace(ops.special_fns._polygamma_method)
     T.tile = ops.shape_more.tile_method  # x.tile(2, 3) as well as x.tile((2, 3))
-    T.lerp = lerp
-    T.lerp_ = _inplace(lerp)
-    T.addcmul_ = _inplace(lambda s, t1, t2, value=1: s + value * t1 * t2)
-    T.addcdiv_ = _inplace(lambda s, t1, t2, value=1: s + value * t1 / t2)
+    for name in ("lerp", "addcmul", "addcdiv", "addmm"):
+        setattr(T, name, getattr(ops, name))
+        setattr(T, name + "_", _inplace(getattr(ops, name)))
     T.new_tensor, T.new_full = new_tensor, new_full
     T.new_zeros, T.new_ones, T.new_empty = _new_filled(0), _new_filled(1), _new_filled(0)
     T.uniform_ = _sampler("uniform")

@@ -20,6 +20,7 @@ from .triangle_diag import *  # noqa: F401,F403
 from .shape_more import *  # noqa: F401,F403
 from .einsum import *  # noqa: F401,F403
 from .linalg_more import *  # noqa: F401,F403
+from .ternary import *  # noqa: F401,F403
 from .shape_extra import *  # noqa: F401,F403
 from .softmax import log_softmax, softmax  # noqa: F401
 from .unary_more import *  # noqa: F401,F403
@@ -29,3 +30,4 @@ from .reduce_more import *  # noqa: F401,F403
 from .aliases import *  # noqa: F401,F403
 from .elementwise_extra import *  # noqa: F401,F403
 from .nn_activations import *  # noqa: F401,F403
+from .search_stats import *  # noqa: F401,F403

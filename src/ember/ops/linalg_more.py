@@ -10,10 +10,10 @@ import numpy as np
 from ..autograd.function import Primitive
 from ..tensor import Tensor
 from ._util import check_broadcast, promote, wrap_dim
-from .linalg import _C_NAMES, MatMul, _check_matmul, _kind, _mm, _mT, matmul
+from .linalg import _C_NAMES, MatMul, _check_matmul, _kind, _mm, _mm_shapes, _mT, matmul
 from .shape import Reshape, _reshaped, expand
 
-__all__ = ["addmv", "addr", "baddbmm", "addbmm", "vdot", "cross", "kron", "chain_matmul"]
+__all__ = ["addmm", "addmv", "addr", "baddbmm", "addbmm", "vdot", "cross", "kron", "chain_matmul"]
 
 
 class _AddProduct(Primitive):
@@ -53,6 +53,20 @@ class _AddProduct(Primitive):
         return gi, (g1 if need_1 else None), (g2 if need_2 else None), None, None
 
 
+class Addmm(_AddProduct):
+    """P = A @ B;  dP: g @ B^T for A,  A^T @ g for B."""
+
+    product = staticmethod(_mm)
+
+    @staticmethod
+    def grads(g, a, b):
+        return _mm(g, _mT(b)), _mm(_mT(a), g)
+
+
+class Baddbmm(Addmm):
+    """The same rule batch by batch (A @ B on stacks of matrices)."""
+
+
 class Addmv(_AddProduct):
     """P = M @ v;  dP: outer(g, v) for M,  M^T @ g for v."""
 
@@ -77,18 +91,6 @@ class Addr(_AddProduct):
         return _mm(g, v), _mm(_mT(g), u)
 
 
-class Baddbmm(_AddProduct):
-    """P = A @ B batch by batch;  dP: g @ B^T for A,  A^T @ g for B."""
-
-    @staticmethod
-    def product(a, b):
-        return _mm(a, b)
-
-    @staticmethod
-    def grads(g, a, b):
-        return _mm(g, _mT(b)), _mm(_mT(a), g)
-
-
 class Addbmm(_AddProduct):
     """P = sum over the batch of A_i @ B_i;  dP: g @ B_i^T for A_i,  A_i^T @ g for B_i."""
 
@@ -105,6 +107,25 @@ class Addbmm(_AddProduct):
 def _same_dtypes(msg, *ts) -> None:
     if len({t._data.dtype for t in ts}) > 1:
         raise RuntimeError(msg)
+
+
+def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
+    """beta * input + alpha * (mat1 @ mat2), one AddmmBackward0 node."""
+    for name, t in (("mat1", mat1), ("mat2", mat2)):
+        if t._data.ndim != 2:
+            raise RuntimeError(f"{name} must be a matrix, got {t._data.ndim}-D tensor")
+    (n, k), (k2, m) = mat1._data.shape, mat2._data.shape
+    if k != k2:
+        raise RuntimeError(_mm_shapes(f"{n}x{k}", f"{k2}x{m}"))
+    if mat1._data.dtype != mat2._data.dtype:
+        raise RuntimeError("mat1 and mat2 must have the same dtype, but got "
+                           f"{_kind(mat1)} and {_kind(mat2)}")
+    if input._data.dtype != mat2._data.dtype:
+        raise RuntimeError("self and mat2 must have the same dtype, but got "
+                           f"{_kind(input)} and {_kind(mat2)}")
+    if input._data.shape != (n, m):
+        expand(input, (n, m))  # PyTorch's expand message when input does not broadcast
+    return Addmm.apply(input, mat1, mat2, beta, alpha)
 
 
 def addmv(input, mat, vec, *, beta=1, alpha=1, out=None):

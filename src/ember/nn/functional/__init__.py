@@ -13,6 +13,9 @@ from ._conv_transpose import conv_transpose1d, conv_transpose2d
 from ._embedding import embedding
 from ._embedding_bag import embedding_bag
 from ._misc import dropout, linear, normalize, one_hot, pad
+from ._interp import interpolate
+from ._more import (cosine_similarity, gumbel_softmax, kl_div, pairwise_distance, pixel_shuffle,
+                    pixel_unshuffle, scaled_dot_product_attention)
 from ._norm import batch_norm, group_norm, instance_norm, layer_norm, rms_norm
 from ._pool import adaptive_avg_pool2d, avg_pool2d, max_pool2d
 from ._pool1d import adaptive_avg_pool1d, avg_pool1d, max_pool1d
@@ -29,4 +32,6 @@ __all__ = [
     "celu", "celu_", "elu_", "glu", "hardshrink", "hardsigmoid", "hardswish", "hardtanh_",
     "leaky_relu_", "mish", "prelu", "relu_", "rrelu", "rrelu_", "selu", "selu_", "softmin",
     "softshrink", "softsign", "tanhshrink", "threshold", "threshold_",
+    "cosine_similarity", "gumbel_softmax", "interpolate", "kl_div", "pairwise_distance",
+    "pixel_shuffle", "pixel_unshuffle", "scaled_dot_product_attention",
 ]

@@ -15,6 +15,8 @@ from .instancenorm import InstanceNorm1d, InstanceNorm2d  # noqa: F401
 from .linear import Identity, Linear  # noqa: F401
 from .loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss,  # noqa: F401
                    L1Loss, MSELoss, NLLLoss, SmoothL1Loss)
+from .misc import (CosineSimilarity, KLDivLoss, PairwiseDistance, PixelShuffle,  # noqa: F401
+                   PixelUnshuffle, Upsample, UpsamplingBilinear2d, UpsamplingNearest2d)
 from .module import Module  # noqa: F401
 from .normalization import GroupNorm, LayerNorm, RMSNorm  # noqa: F401
 from .pooling import (AdaptiveAvgPool1d, AdaptiveAvgPool2d, AvgPool1d, AvgPool2d,  # noqa: F401

@@ -1,0 +1,189 @@
+"""kl_div, cosine_similarity, pairwise_distance, gumbel_softmax, scaled_dot_product_attention,
+pixel_shuffle, pixel_unshuffle: composites of existing ops (their gradients come with them),
+plus one primitive, the norm clamp of cosine_similarity.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+
+from ... import ops
+from ...autograd.function import Primitive
+from ...ops._util import check_broadcast, wrap_dim
+from ...random import _rng
+from ...tensor import Tensor
+from ._loss import _reduction
+
+
+def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None,
+           reduction: str = "mean", log_target: bool = False) -> Tensor:
+    """Pointwise target * (log target - input) (input holds log-probabilities; with
+    log_target, target does too), then reduced; 'batchmean' divides the sum by the batch size.
+    """
+    if size_average is not None or reduce is not None:
+        reduction = _reduction(reduction, size_average, reduce)
+    elif reduction == "mean":
+        warnings.warn("reduction: 'mean' divides the total loss by both the batch size and the "
+                      "support size.'batchmean' divides only by the batch size, and aligns "
+                      "with the KL div math definition.'mean' will be changed to behave the "
+                      "same as 'batchmean' in the next major release.", stacklevel=2)
+    if reduction not in ("mean", "sum", "none", "batchmean"):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    if log_target:
+        loss = ops.exp(target) * (target - input)
+    else:
+        loss = ops.xlogy(target, target) - target * input
+    if reduction == "none":
+        return loss
+    if reduction == "mean":
+        return loss.mean()
+    total = loss.sum()
+    if reduction == "batchmean" and input.dim() != 0:
+        return total / input.shape[0]
+    return total
+
+
+class NormFloor(Primitive):
+    """y = max(n, eps);  dy/dn = 1 (a floor on the value only: the gradient passes as if
+    unclamped, which is what PyTorch's cosine_similarity does to its norms)."""
+
+    @staticmethod
+    def forward(ctx, n, eps):
+        return np.maximum(n, np.asarray(eps, n.dtype))
+
+    @staticmethod
+    def backward(ctx, g):
+        return g * 1, None
+
+
+def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
+    """sum(x1 / max(|x1|, eps) * x2 / max(|x2|, eps)) along dim (inputs broadcast)."""
+    x1, x2 = _float_pair(x1, x2)
+    check_broadcast(x1.shape, x2.shape)
+    shape = ops.broadcast_shapes(x1.shape, x2.shape)
+    x1, x2 = x1.expand(shape), x2.expand(shape)
+    d = wrap_dim(dim, len(shape))
+    n1 = NormFloor.apply(ops.norm(x1, 2, d, keepdim=True), eps)
+    n2 = NormFloor.apply(ops.norm(x2, 2, d, keepdim=True), eps)
+    return ((x1 / n1) * (x2 / n2)).sum(d)
+
+
+def _float_pair(x1, x2):
+    dt = np.result_type(x1._data.dtype, x2._data.dtype)
+    if dt.kind != "f":
+        from ...ops.arithmetic import type_name
+
+        raise RuntimeError("expected common dtype to be floating point, yet common dtype is "
+                           f"{type_name(dt)}")
+    return x1.to(dt), x2.to(dt)
+
+
+def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6,
+                      keepdim: bool = False) -> Tensor:
+    """||x1 - x2 + eps||_p over the last dimension (inputs broadcast)."""
+    nd = max(x1.dim(), x2.dim())
+    return ops.norm(x1 - x2 + eps, p, nd - 1 if nd else None, keepdim=keepdim)
+
+
+def gumbel_softmax(logits: Tensor, tau: float = 1.0, hard: bool = False, eps: float = 1e-10,
+                   dim: int = -1) -> Tensor:
+    """softmax((logits + g) / tau) with g ~ Gumbel(0, 1); hard: the one-hot of its argmax in
+    the forward pass with the soft sample's gradient (straight-through)."""
+    arr = logits._data
+    d = wrap_dim(dim, arr.ndim)
+    draws = -np.log(_rng(None).exponential(size=arr.shape)).astype(arr.dtype)
+    noisy = (logits + Tensor._make(draws, False, None)) / tau
+    soft = ops.softmax(noisy, d)
+    if not hard:
+        return soft
+    idx = np.argmax(soft._data, axis=d) if soft._data.ndim else np.zeros((), np.int64)
+    one = (np.expand_dims(idx, d) == _arange_along(arr.shape, d)) if arr.ndim else \
+        np.ones((), bool)
+    one_hot = Tensor._make(one.astype(arr.dtype), False, None)
+    return one_hot - soft.detach() + soft
+
+
+def _arange_along(shape, d):
+    view = [1] * len(shape)
+    view[d] = shape[d]
+    return np.arange(shape[d]).reshape(view)
+
+
+def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn_mask=None,
+                                 dropout_p: float = 0.0, is_causal: bool = False, scale=None,
+                                 enable_gqa: bool = False) -> Tensor:
+    """softmax(q k^T * scale + mask) v, scale = 1/sqrt(E) by default. A bool mask keeps the
+    True positions; a float mask is added; is_causal keeps j <= i. Rows with nothing kept give
+    zeros (PyTorch's safe softmax), not nan."""
+    if enable_gqa:
+        raise NotImplementedError("scaled_dot_product_attention: enable_gqa=True is not "
+                                  "supported by ember")
+    if is_causal and attn_mask is not None:
+        raise RuntimeError("_scaled_dot_product_attention: Explicit attn_mask should not be "
+                           "set when is_causal=True")
+    L, S = query.shape[-2], key.shape[-2]
+    s = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
+    scores = ops.matmul(query, key.transpose(-2, -1)) * s
+    keep = None
+    if is_causal:
+        keep = np.tril(np.ones((L, S), bool))
+    elif attn_mask is not None and attn_mask._data.dtype == np.bool_:
+        keep = attn_mask._data
+    elif attn_mask is not None:
+        scores = scores + attn_mask
+    if keep is not None:
+        scores = ops.masked_fill(scores, Tensor._make(~keep, False, None), -math.inf)
+    weights = ops.softmax(scores, -1)
+    dead = np.all(np.isneginf(scores._data), axis=-1, keepdims=True)
+    if dead.any():  # rows with every score -inf: zeros instead of nan
+        weights = ops.masked_fill(weights, Tensor._make(dead, False, None), 0.0)
+    if dropout_p > 0.0:
+        from ._misc import dropout
+
+        weights = dropout(weights, dropout_p, True)
+    return ops.matmul(weights, value)
+
+
+def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:
+    """(*, C r^2, H, W) -> (*, C, H r, W r): channel blocks spread over r x r pixels."""
+    r = int(upscale_factor)
+    shape = _check_pixel(input, "pixel_shuffle")
+    *lead, c, h, w = shape
+    if r <= 0:
+        raise RuntimeError(f"pixel_shuffle expects a positive upscale_factor, but got {r}")
+    if c % (r * r):
+        raise RuntimeError("pixel_shuffle expects its input's 'channel' dimension to be "
+                           "divisible by the square of upscale_factor, but input.size(-3)="
+                           f"{c} is not divisible by {r * r}")
+    n = len(lead)
+    x = input.reshape(*lead, c // (r * r), r, r, h, w)
+    x = x.permute(*range(n), n, n + 3, n + 1, n + 4, n + 2)
+    return x.reshape(*lead, c // (r * r), h * r, w * r)
+
+
+def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
+    """(*, C, H r, W r) -> (*, C r^2, H, W): the inverse of pixel_shuffle."""
+    r = int(downscale_factor)
+    shape = _check_pixel(input, "pixel_unshuffle")
+    *lead, c, h, w = shape
+    if r <= 0:
+        raise RuntimeError(f"pixel_unshuffle expects a positive downscale_factor, but got {r}")
+    for name, size, axis in (("height", h, -2), ("width", w, -1)):
+        if size % r:
+            raise RuntimeError(f"pixel_unshuffle expects {name} to be divisible by "
+                               f"downscale_factor, but input.size({axis})={size} is not "
+                               f"divisible by {r}")
+    n = len(lead)
+    x = input.reshape(*lead, c, h // r, r, w // r, r)
+    x = x.permute(*range(n), n, n + 2, n + 4, n + 1, n + 3)
+    return x.reshape(*lead, c * r * r, h // r, w // r)
+
+
+def _check_pixel(input, name):
+    if input.dim() < 3:
+        raise RuntimeError(f"{name} expects input to have at least 3 dimensions, but got input "
+                           f"with {input.dim()} dimension(s)")
+    return tuple(input.shape)

@@ -1,0 +1,85 @@
+"""Run one function on ember and on PyTorch with the same inputs; compare values, gradients
+and errors (used by test_functional_more.py and test_search_stats.py)."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+import ember
+
+
+def _np(t):
+    if isinstance(t, (torch.Tensor, ember.Tensor)):
+        return np.array(t.detach().numpy(), copy=True)
+    return np.asarray(t)
+
+
+def leaves(lib, arrays, grad=True):
+    out = []
+    for a in arrays:
+        a = np.asarray(a)
+        rg = grad and a.dtype.kind == "f"
+        out.append(lib.tensor(a.copy(), requires_grad=rg))
+    return out
+
+
+def _outputs(res):
+    if isinstance(res, tuple):
+        return [r for r in res if isinstance(r, (torch.Tensor, ember.Tensor))]
+    return [res]
+
+
+def compare(fn, *arrays, rtol=1e-6, atol=1e-7, grad=True, seed=0):
+    """fn(lib, *tensors) on both libraries: same dtypes, values and (for float inputs)
+    gradients of sum(out * w) for a fixed random w."""
+    e_in, t_in = leaves(ember, arrays, grad), leaves(torch, arrays, grad)
+    e_out, t_out = _outputs(fn(ember, *e_in)), _outputs(fn(torch, *t_in))
+    assert len(e_out) == len(t_out)
+    for e, t in zip(e_out, t_out):
+        assert str(e.dtype) == str(t.dtype), (e.dtype, t.dtype)
+        assert tuple(e.shape) == tuple(t.shape), (e.shape, t.shape)
+        np.testing.assert_allclose(_np(e), _np(t), rtol=rtol, atol=atol)
+    if not grad or not any(t.requires_grad for t in t_in):
+        return e_out, t_out
+    rng = np.random.default_rng(seed)
+    e_loss, t_loss = 0, 0
+    for e, t in zip(e_out, t_out):
+        if t.requires_grad:
+            w = rng.standard_normal(tuple(t.shape)).astype(_np(t).dtype)
+            e_loss = e_loss + (e * ember.tensor(w)).sum()
+            t_loss = t_loss + (t * torch.tensor(w)).sum()
+    if isinstance(t_loss, int):
+        return e_out, t_out
+    e_loss.backward()
+    t_loss.backward()
+    for e, t in zip(e_in, t_in):
+        if t.requires_grad:
+            tg = torch.zeros_like(t) if t.grad is None else t.grad
+            assert e.grad is not None
+            np.testing.assert_allclose(_np(e.grad), _np(tg), rtol=rtol * 10, atol=atol * 10)
+    return e_out, t_out
+
+
+def gradcheck(fn, *arrays, second=False):
+    """ember's gradients of fn(ember, *float64 tensors) against central differences."""
+    inputs = [ember.tensor(np.asarray(a, np.float64), requires_grad=True) for a in arrays]
+    assert ember.autograd.gradcheck(lambda *xs: fn(ember, *xs), inputs)
+    if second:
+        assert ember.autograd.gradgradcheck(lambda *xs: fn(ember, *xs), inputs)
+
+
+def error_of(call):
+    try:
+        call()
+    except Exception as e:  # noqa: BLE001 - comparing whatever each library raises
+        msg = e.args[0] if e.args and isinstance(e.args[0], str) else str(e)
+        return type(e).__name__, msg.split("\n")[0]
+    raise AssertionError("no exception raised")
+
+
+def same_error(fn, *arrays):
+    """fn(lib, *tensors) raises the same type and first line in both libraries."""
+    got = error_of(lambda: fn(ember, *leaves(ember, arrays, False)))
+    want = error_of(lambda: fn(torch, *leaves(torch, arrays, False)))
+    assert got == want, f"ember: {got}\ntorch: {want}"
