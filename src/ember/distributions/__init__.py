@@ -14,3 +14,7 @@ from .normal import Normal  # noqa: F401
 
 __all__ = ["Bernoulli", "Categorical", "Distribution", "Independent", "Normal",
            "kl_divergence", "register_kl", "constraints"]
+
+from .multivariate_normal import MultivariateNormal  # noqa: F401,E402
+
+__all__ += ["MultivariateNormal"]

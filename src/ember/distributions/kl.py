@@ -60,3 +60,7 @@ def _kl_independent(p, q):
         raise NotImplementedError
     return _sum_rightmost(kl_divergence(p.base_dist, q.base_dist), p.reinterpreted_batch_ndims)
 
+
+from .multivariate_normal import MultivariateNormal, kl_mvn_mvn  # noqa: E402
+
+register_kl(MultivariateNormal, MultivariateNormal)(kl_mvn_mvn)

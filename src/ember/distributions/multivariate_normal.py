@@ -1,0 +1,181 @@
+"""MultivariateNormal(loc, covariance_matrix | precision_matrix | scale_tril): every quantity
+is computed from the lower Cholesky factor L of the covariance (Sigma = L L^T)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .. import linalg
+from ..random import _rng
+from ..tensor import Tensor
+from .distribution import Distribution
+
+
+class _Constraint:
+    """A parameter check on raw arrays, printed as PyTorch prints its constraint."""
+
+    def __init__(self, name: str, test):
+        self._name, self._test = name, test
+
+    def holds(self, x: np.ndarray) -> bool:
+        return bool(np.all(self._test(x)))
+
+    def check(self, value):
+        return Tensor._make(np.asarray(self._test(np.asarray(value._data))), False, None)
+
+    def __repr__(self) -> str:
+        return self._name
+
+
+def _positive_definite(x: np.ndarray):
+    sym = np.all(np.isclose(x, np.swapaxes(x, -1, -2), atol=1e-6), axis=(-2, -1))
+    eig = np.linalg.eigvalsh(np.where(np.isfinite(x), x, 0)) if x.size else np.ones(x.shape[:-1])
+    return sym & np.all(eig > 0, axis=-1) & np.all(np.isfinite(x), axis=(-2, -1))
+
+
+def _lower_cholesky(x: np.ndarray):
+    low = np.all(np.tril(x) == x, axis=(-2, -1))
+    return low & np.all(np.diagonal(x, axis1=-2, axis2=-1) > 0, axis=-1)
+
+
+real_vector = _Constraint("IndependentConstraint(Real(), 1)",
+                          lambda x: np.all(x == x, axis=-1))
+positive_definite = _Constraint("PositiveDefinite()", _positive_definite)
+lower_cholesky = _Constraint("LowerCholesky()", _lower_cholesky)
+
+
+def _batch_mahalanobis(low: Tensor, diff: Tensor) -> Tensor:
+    """||L^-1 diff||^2 over the last dim (the batch dims of L and diff broadcast)."""
+    z = linalg.solve_triangular(low, diff.unsqueeze(-1), upper=False).squeeze(-1)
+    return z.pow(2).sum(-1)
+
+
+def _precision_to_scale_tril(p: Tensor) -> Tensor:
+    """L with L L^T = P^-1, via the Cholesky factor of P with its rows and columns reversed."""
+    lf = linalg.cholesky(p.flip((-2, -1)))
+    l_inv = lf.flip((-2, -1)).mT
+    from ..creation import eye
+
+    return linalg.solve_triangular(l_inv, eye(p.shape[-1], dtype=p.dtype), upper=False)
+
+
+class MultivariateNormal(Distribution):
+    """N(loc, Sigma) over vectors (event_shape = loc's last dim); exactly one of
+    covariance_matrix, precision_matrix, scale_tril gives Sigma."""
+
+    arg_constraints = {"loc": real_vector, "covariance_matrix": positive_definite,
+                       "precision_matrix": positive_definite, "scale_tril": lower_cholesky}
+    support = real_vector
+    has_rsample = True
+
+    def __init__(self, loc, covariance_matrix=None, precision_matrix=None, scale_tril=None,
+                 validate_args=None):
+        if loc.dim() < 1:
+            raise ValueError("loc must be at least one-dimensional.")
+        given = [(n, m) for n, m in (("covariance_matrix", covariance_matrix),
+                                     ("precision_matrix", precision_matrix),
+                                     ("scale_tril", scale_tril)) if m is not None]
+        if len(given) != 1:
+            raise ValueError("Exactly one of covariance_matrix or precision_matrix or "
+                             "scale_tril may be specified.")
+        name, matrix = given[0]
+        if matrix.dim() < 2:
+            what = "scale_tril matrix" if name == "scale_tril" else name
+            raise ValueError(f"{what} must be at least two-dimensional, with optional leading "
+                             "batch dimensions")
+        batch_shape = tuple(np.broadcast_shapes(tuple(matrix.shape[:-2]),
+                                                tuple(loc.shape[:-1])))
+        setattr(self, name, matrix.expand(batch_shape + (-1, -1)))
+        self.loc = loc.expand(batch_shape + (-1,))
+        super().__init__(batch_shape, self.loc.shape[-1:], validate_args=validate_args)
+        if name == "scale_tril":
+            self._unbroadcasted_scale_tril = matrix
+        elif name == "covariance_matrix":
+            self._unbroadcasted_scale_tril = linalg.cholesky(matrix)
+        else:
+            self._unbroadcasted_scale_tril = _precision_to_scale_tril(matrix)
+
+    def expand(self, batch_shape, _instance=None):
+        new = MultivariateNormal.__new__(MultivariateNormal)
+        batch_shape = tuple(batch_shape)
+        event = tuple(self._event_shape)
+        new.loc = self.loc.expand(batch_shape + event)
+        new._unbroadcasted_scale_tril = self._unbroadcasted_scale_tril
+        for name in ("covariance_matrix", "precision_matrix", "scale_tril"):
+            if name in self.__dict__:
+                setattr(new, name, self.__dict__[name].expand(batch_shape + event + event))
+        Distribution.__init__(new, batch_shape, event, validate_args=False)
+        new._validate_args = self._validate_args
+        return new
+
+    def _full(self, m: Tensor) -> Tensor:
+        n = self._event_shape[0]
+        return m.expand(tuple(self._batch_shape) + (n, n))
+
+    def __getattr__(self, name):
+        # covariance_matrix / precision_matrix / scale_tril not given: derived from L on use
+        low = self.__dict__.get("_unbroadcasted_scale_tril")
+        if low is None:
+            raise AttributeError(name)
+        if name == "scale_tril":
+            return self._full(low)
+        if name == "covariance_matrix":
+            return self._full(low @ low.mT)
+        if name == "precision_matrix":
+            from ..ops.linalg_functions import cholesky_inverse
+
+            return self._full(cholesky_inverse(low))
+        raise AttributeError(f"'MultivariateNormal' object has no attribute '{name}'")
+
+    @property
+    def mean(self):
+        return self.loc
+
+    @property
+    def mode(self):
+        return self.loc
+
+    @property
+    def variance(self):
+        low = self._unbroadcasted_scale_tril
+        return low.pow(2).sum(-1).expand(tuple(self._batch_shape) + tuple(self._event_shape))
+
+    def rsample(self, sample_shape=()):
+        """loc + L eps with eps ~ N(0, I): differentiable in loc and L."""
+        shape = self._extended_shape(sample_shape)
+        eps = Tensor._make(_rng(None).standard_normal(shape).astype(self.loc._data.dtype),
+                           False, None)
+        return self.loc + (self._unbroadcasted_scale_tril @ eps.unsqueeze(-1)).squeeze(-1)
+
+    def _half_log_det(self) -> Tensor:
+        return self._unbroadcasted_scale_tril.diagonal(dim1=-2, dim2=-1).log().sum(-1)
+
+    def log_prob(self, value):
+        if self._validate_args:
+            self._validate_sample(value)
+        m = _batch_mahalanobis(self._unbroadcasted_scale_tril, value - self.loc)
+        n = self._event_shape[0]
+        return -0.5 * (n * math.log(2 * math.pi) + m) - self._half_log_det()
+
+    def entropy(self):
+        n = self._event_shape[0]
+        h = 0.5 * n * (1.0 + math.log(2 * math.pi)) + self._half_log_det()
+        return h.expand(tuple(self._batch_shape)) if self._batch_shape else h
+
+
+def kl_mvn_mvn(p: MultivariateNormal, q: MultivariateNormal) -> Tensor:
+    """KL(p || q) = log|Lq|/|Lp| + (||Lq^-1 Lp||_F^2 + ||Lq^-1 (mu_q - mu_p)||^2 - n) / 2."""
+    if p.event_shape != q.event_shape:
+        raise ValueError("KL-divergence between two Multivariate Normals with"  # PyTorch's
+                         "                          different event shapes cannot be computed")  # spaces
+    lp, lq = p._unbroadcasted_scale_tril, q._unbroadcasted_scale_tril
+    half_term1 = q._half_log_det() - p._half_log_det()
+    n = p.event_shape[0]
+    batch = tuple(np.broadcast_shapes(tuple(lq.shape[:-2]), tuple(lp.shape[:-2])))
+    x = linalg.solve_triangular(lq.expand(batch + (n, n)), lp.expand(batch + (n, n)),
+                                upper=False)
+    term2 = x.pow(2).sum((-2, -1))
+    term3 = _batch_mahalanobis(lq, q.loc - p.loc)
+    return half_term1 + 0.5 * (term2 + term3 - n)
