@@ -118,9 +118,12 @@ def __getattr__(name):
 
     where = {"gradcheck": "_gradcheck", "gradgradcheck": "_gradcheck",
              "GradcheckError": "_gradcheck", "functional": None,
-             "explain": "_explain", "Trace": "_explain", "anomaly": None, "forward_ad": None, "graph": None}
+             "explain": "_explain", "Trace": "_explain", "anomaly": None}
     if name not in where:
-        raise AttributeError(f"module 'ember.autograd' has no attribute '{name}'")
+        hint = {"forward_ad": " (ember has reverse mode only; autograd.functional.jvp gives "
+                              "Jacobian-vector products)",
+                "graph": " (saved-tensor hooks are not implemented in ember)"}.get(name, "")
+        raise AttributeError(f"module 'ember.autograd' has no attribute '{name}'{hint}")
     module = importlib.import_module(f"ember.autograd.{where[name] or name}")
     if where[name] is None:
         return module
