@@ -5,6 +5,7 @@ from .activation import (ELU, GELU, LeakyReLU, LogSoftmax, ReLU, SiLU, Sigmoid, 
 from .activation2 import (CELU, GLU, Hardshrink, Hardsigmoid, Hardswish,  # noqa: F401
                           Hardtanh, LogSigmoid, Mish, PReLU, ReLU6, RReLU, SELU, Softmax2d,
                           Softmin, Softshrink, Softsign, Tanhshrink, Threshold)
+from .attention import MultiheadAttention  # noqa: F401
 from .batchnorm import BatchNorm1d, BatchNorm2d, BatchNorm3d  # noqa: F401
 from .container import (ModuleDict, ModuleList, ParameterDict, ParameterList,  # noqa: F401
                         Sequential)
