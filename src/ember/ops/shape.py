@@ -110,7 +110,28 @@ def view(input, *shape):
                         "expected one of:\n * (torch.dtype dtype)\n * (tuple of ints size)")
     if len(shape) == 1 and not isinstance(shape[0], (tuple, list, int, np.integer)):
         return input.to(shape[0])  # view(dtype)
-    return reshape(input, *shape)
+    shape = _infer_shape(_shape_arg(shape), input._data.size)
+    if input._base is not None:  # only a view can have strides no new shape fits
+        _check_viewable(input, shape)
+    return _reshaped(input, shape)
+
+
+def _check_viewable(input, shape: tuple) -> None:
+    """PyTorch's error where no strides give ``shape`` over ``input``'s memory.
+
+    NumPy's no-copy reshape follows PyTorch's rule (merge dims whose strides chain, split
+    any dim, size-1 dims and empty arrays always fit). Only views of a C-ordered root are
+    judged: their strides are PyTorch's, while a computed array (a sum or softmax of a
+    transposed input) may be laid out where PyTorch's is contiguous, so those still copy."""
+    d = input._data
+    if d.flags.c_contiguous or not input._base._data.flags.c_contiguous:
+        return
+    try:
+        d.reshape(shape, copy=False)
+    except ValueError:
+        raise RuntimeError("view size is not compatible with input tensor's size and stride "
+                           "(at least one dimension spans across two contiguous subspaces). "
+                           "Use .reshape(...) instead.") from None
 
 
 def flatten(input, start_dim=0, end_dim=-1):
@@ -340,11 +361,11 @@ def repeat(input, *sizes):
 
 
 def contiguous(input, memory_format=None):
-    """``input`` itself when its data is C-ordered already, else a copy (as PyTorch)."""
+    """``input`` itself when C-ordered already, else a C-ordered copy (clone keeps layouts)."""
     d = input._data
     if not isinstance(d, np.ndarray) or d.flags.c_contiguous:
         return input
-    return Clone.apply(input)
+    return Contiguous.apply(input)
 
 
 class Flip(Primitive):
@@ -382,6 +403,14 @@ class Clone(Primitive):
     @staticmethod
     def backward(ctx, g):
         return (g,)
+
+
+class Contiguous(Clone):
+    node_name = "CloneBackward0"
+
+    @staticmethod
+    def forward(ctx, x):
+        return np.ascontiguousarray(x)
 
 
 def clone(input, *, memory_format=None):
