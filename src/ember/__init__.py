@@ -77,6 +77,21 @@ def is_floating_point(input) -> "bool":
     return input.is_floating_point()
 
 
+def compile(model=None, *, fullgraph=False, dynamic=None, backend=None, mode=None,  # noqa: A001
+            options=None, name=None, disable=False, **kwargs):
+    """``torch.compile``'s signature. ember always runs eagerly, so this returns ``model``
+    itself, as ``torch.compile(model, disable=True)`` does (also as a decorator)."""
+    if mode is not None and options is not None:
+        raise RuntimeError("Either mode or options can be specified, but both can't be "
+                           "specified at the same time.")
+    if model is None:
+        return lambda fn: compile(fn, fullgraph=fullgraph, dynamic=dynamic, backend=backend,
+                                  mode=mode, options=options, name=name, disable=disable)
+    if not callable(model):
+        raise AssertionError(f"A callable function is expected, but {type(model)} is provided.")
+    return model
+
+
 def detach(input):
     return input.detach()
 
