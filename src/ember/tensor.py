@@ -253,7 +253,7 @@ class Tensor(InplaceMixin):
     __str__ = __repr__
 
     def __format__(self, spec: str) -> str:
-        if self._data.ndim == 0 and spec:
+        if self._data.ndim == 0:  # PyTorch formats a 0-d tensor as its Python number
             return format(self._data.item(), spec)
         return format(repr(self), spec)
 

@@ -12,8 +12,23 @@ from .independent import Independent  # noqa: F401
 from .kl import kl_divergence, register_kl  # noqa: F401
 from .normal import Normal  # noqa: F401
 
+# Continuous families, one-hot categoricals and transforms.
+from . import transforms  # noqa: F401
+from .beta import Beta  # noqa: F401
+from .dirichlet import Dirichlet  # noqa: F401
+from .exponential import Exponential  # noqa: F401
+from .gamma import Gamma  # noqa: F401
+from .laplace import Laplace  # noqa: F401
+from .log_normal import LogNormal  # noqa: F401
+from .one_hot_categorical import OneHotCategorical, OneHotCategoricalStraightThrough  # noqa
+from .transformed_distribution import TransformedDistribution  # noqa: F401
+from .uniform import Uniform  # noqa: F401
+
 __all__ = ["Bernoulli", "Categorical", "Distribution", "Independent", "Normal",
            "kl_divergence", "register_kl", "constraints"]
+__all__ += ["Beta", "Dirichlet", "Exponential", "Gamma", "Laplace", "LogNormal",
+            "OneHotCategorical", "OneHotCategoricalStraightThrough", "TransformedDistribution",
+            "Uniform", "transforms"]
 
 from .multivariate_normal import MultivariateNormal  # noqa: F401,E402
 

@@ -5,8 +5,15 @@ from __future__ import annotations
 import numpy as np
 
 
+def _arr(bound):
+    """A bound as NumPy: a float, or a Tensor's array (Uniform's bounds are its parameters)."""
+    data = getattr(bound, "_data", None)
+    return bound if data is None else np.asarray(data)
+
+
 class Constraint:
     event_dim = 0
+    is_discrete = False
 
     def check(self, value) -> np.ndarray:
         raise NotImplementedError
@@ -31,28 +38,74 @@ class _Real(Constraint):
         return bool(total == total) or super().holds(v)
 
 
+class _Dependent(Constraint):
+    """A constraint that depends on other parameters: never checked as an argument."""
+
+    def check(self, v):
+        raise ValueError("Cannot determine validity of dependent constraint")
+
+
 class _GreaterThan(Constraint):
     def __init__(self, lower_bound):
         self.lower_bound = lower_bound
 
     def check(self, v):
-        return v > self.lower_bound
+        return v > _arr(self.lower_bound)
 
     def __repr__(self):
-        return f"GreaterThan(lower_bound={self.lower_bound})"
+        return f"{type(self).__name__[1:]}(lower_bound={self.lower_bound})"
 
 
-class _UnitInterval(Constraint):
+class _GreaterThanEq(_GreaterThan):
     def check(self, v):
-        return (v >= 0) & (v <= 1)
+        return v >= _arr(self.lower_bound)
+
+
+class _LessThan(Constraint):
+    def __init__(self, upper_bound):
+        self.upper_bound = upper_bound
+
+    def check(self, v):
+        return v < _arr(self.upper_bound)
 
     def __repr__(self):
-        return "Interval(lower_bound=0.0, upper_bound=1.0)"
+        return f"LessThan(upper_bound={self.upper_bound})"
+
+
+class _Interval(Constraint):
+    """lower_bound <= v <= upper_bound."""
+
+    def __init__(self, lower_bound, upper_bound):
+        self.lower_bound, self.upper_bound = lower_bound, upper_bound
+
+    def check(self, v):
+        return (v >= _arr(self.lower_bound)) & (v <= _arr(self.upper_bound))
+
+    def __repr__(self):
+        return (f"{type(self).__name__[1:]}(lower_bound={self.lower_bound}, "
+                f"upper_bound={self.upper_bound})")
+
+
+class _HalfOpenInterval(_Interval):
+    """lower_bound <= v < upper_bound."""
+
+    def check(self, v):
+        return (v >= _arr(self.lower_bound)) & (v < _arr(self.upper_bound))
 
 
 class _Boolean(Constraint):
+    is_discrete = True
+
     def check(self, v):
         return (v == 0) | (v == 1)
+
+
+class _OneHot(Constraint):
+    is_discrete = True
+    event_dim = 1
+
+    def check(self, v):
+        return ((v == 0) | (v == 1)).all(-1) & (v.sum(-1) == 1)
 
 
 class _Simplex(Constraint):
@@ -63,6 +116,8 @@ class _Simplex(Constraint):
 
 
 class _IntegerInterval(Constraint):
+    is_discrete = True
+
     def __init__(self, lower_bound, upper_bound):
         self.lower_bound, self.upper_bound = lower_bound, upper_bound
 
@@ -83,6 +138,7 @@ class _IndependentConstraint(Constraint):
     def __init__(self, base, n):
         self.base, self.reinterpreted_batch_ndims = base, n
         self.event_dim = base.event_dim + n
+        self.is_discrete = base.is_discrete
 
     def check(self, v):
         ok = self.base.check(v)
@@ -94,11 +150,23 @@ class _IndependentConstraint(Constraint):
         return f"IndependentConstraint({self.base!r}, {self.reinterpreted_batch_ndims})"
 
 
+dependent = _Dependent()
 real = _Real()
+real_vector = _IndependentConstraint(real, 1)
 positive = _GreaterThan(0.0)
-unit_interval = _UnitInterval()
+nonnegative = _GreaterThanEq(0.0)
+unit_interval = _Interval(0.0, 1.0)
 boolean = _Boolean()
+one_hot = _OneHot()
 simplex = _Simplex()
 integer_interval = _IntegerInterval
 greater_than = _GreaterThan
+greater_than_eq = _GreaterThanEq
+less_than = _LessThan
+interval = _Interval
+half_open_interval = _HalfOpenInterval
 independent = _IndependentConstraint
+
+
+def is_dependent(constraint) -> bool:
+    return isinstance(constraint, _Dependent)

@@ -28,6 +28,12 @@ class Independent(Distribution):
         self._validate_args = validate_args if validate_args is not None else \
             base_distribution._validate_args
 
+    def expand(self, batch_shape, _instance=None):
+        n = self.reinterpreted_batch_ndims
+        base_batch = tuple(batch_shape) + tuple(self.event_shape)[:n]
+        base = self.base_dist.expand(base_batch)
+        return Independent(base, n, validate_args=self._validate_args)
+
     @property
     def has_rsample(self):
         return self.base_dist.has_rsample

@@ -8,6 +8,16 @@ from .categorical import Categorical
 from .independent import Independent, _sum_rightmost
 from .normal import Normal
 
+# The continuous families and one-hot categoricals (same-family pairs).
+from .beta import Beta
+from .dirichlet import Dirichlet
+from .exponential import Exponential
+from .gamma import Gamma
+from .laplace import Laplace
+from .one_hot_categorical import OneHotCategorical
+from .transformed_distribution import TransformedDistribution
+from .uniform import Uniform
+
 _KL = {}
 
 
@@ -59,6 +69,70 @@ def _kl_independent(p, q):
     if p.reinterpreted_batch_ndims != q.reinterpreted_batch_ndims:
         raise NotImplementedError
     return _sum_rightmost(kl_divergence(p.base_dist, q.base_dist), p.reinterpreted_batch_ndims)
+
+
+
+@register_kl(Uniform, Uniform)
+def _kl_uniform(p, q):
+    """log(width_q / width_p); inf where p's interval is not inside q's."""
+    result = ((q.high - q.low) / (p.high - p.low)).log()
+    outside = (q.low > p.low) | (q.high < p.high)
+    return ops.where(outside, float("inf"), result)
+
+
+@register_kl(Exponential, Exponential)
+def _kl_exponential(p, q):
+    ratio = q.rate / p.rate
+    return ratio - ratio.log() - 1
+
+
+@register_kl(Laplace, Laplace)
+def _kl_laplace(p, q):
+    ratio = p.scale / q.scale
+    gap = (p.loc - q.loc).abs()
+    return -ratio.log() + gap / q.scale + ratio * ops.exp(-gap / p.scale) - 1
+
+
+@register_kl(Gamma, Gamma)
+def _kl_gamma(p, q):
+    t1 = q.concentration * (p.rate / q.rate).log()
+    t2 = ops.lgamma(q.concentration) - ops.lgamma(p.concentration)
+    t3 = (p.concentration - q.concentration) * ops.digamma(p.concentration)
+    t4 = (q.rate - p.rate) * (p.concentration / p.rate)
+    return t1 + t2 + t3 + t4
+
+
+@register_kl(Dirichlet, Dirichlet)
+def _kl_dirichlet(p, q):
+    sp, sq = p.concentration.sum(-1), q.concentration.sum(-1)
+    t1 = ops.lgamma(sp) - ops.lgamma(sq)
+    t2 = (ops.lgamma(p.concentration) - ops.lgamma(q.concentration)).sum(-1)
+    t3 = p.concentration - q.concentration
+    t4 = ops.digamma(p.concentration) - ops.digamma(sp).unsqueeze(-1)
+    return t1 - t2 + (t3 * t4).sum(-1)
+
+
+@register_kl(Beta, Beta)
+def _kl_beta(p, q):
+    a1, b1, a2, b2 = p.concentration1, p.concentration0, q.concentration1, q.concentration0
+    s1, s2 = a1 + b1, a2 + b2
+    t1 = ops.lgamma(a2) + ops.lgamma(b2) + ops.lgamma(s1)
+    t2 = ops.lgamma(a1) + ops.lgamma(b1) + ops.lgamma(s2)
+    t3 = (a1 - a2) * ops.digamma(a1) + (b1 - b2) * ops.digamma(b1)
+    return t1 - t2 + t3 + (s2 - s1) * ops.digamma(s1)
+
+
+@register_kl(OneHotCategorical, OneHotCategorical)
+def _kl_one_hot_categorical(p, q):
+    return _kl_categorical(p._categorical, q._categorical)
+
+
+@register_kl(TransformedDistribution, TransformedDistribution)
+def _kl_transformed(p, q):
+    """The same transforms on both sides leave KL unchanged (LogNormal, ...)."""
+    if p.transforms != q.transforms or p.event_shape != q.event_shape:
+        raise NotImplementedError
+    return kl_divergence(p.base_dist, q.base_dist)
 
 
 from .multivariate_normal import MultivariateNormal, kl_mvn_mvn  # noqa: E402
