@@ -12,6 +12,15 @@ ED, TD = ember.distributions, torch.distributions
 RNG = np.random.default_rng(1)
 
 
+@pytest.fixture(autouse=True)
+def _keep_ember_rng():
+    """The seeded tests here leave ember's generator as they found it (later tests in the
+    suite draw from it)."""
+    state = ember.get_rng_state()
+    yield
+    ember.set_rng_state(state)
+
+
 def spd(*shape):
     a = RNG.standard_normal(shape)
     return a @ np.swapaxes(a, -1, -2) + shape[-1] * np.eye(shape[-1])
