@@ -168,8 +168,9 @@ class MultivariateNormal(Distribution):
 def kl_mvn_mvn(p: MultivariateNormal, q: MultivariateNormal) -> Tensor:
     """KL(p || q) = log|Lq|/|Lp| + (||Lq^-1 Lp||_F^2 + ||Lq^-1 (mu_q - mu_p)||^2 - n) / 2."""
     if p.event_shape != q.event_shape:
-        raise ValueError("KL-divergence between two Multivariate Normals with"  # PyTorch's
-                         "                          different event shapes cannot be computed")  # spaces
+        # PyTorch's message, with the run of spaces its source line continuation leaves
+        raise ValueError("KL-divergence between two Multivariate Normals with" + " " * 26 +
+                         "different event shapes cannot be computed")
     lp, lq = p._unbroadcasted_scale_tril, q._unbroadcasted_scale_tril
     half_term1 = q._half_log_det() - p._half_log_det()
     n = p.event_shape[0]
