@@ -148,6 +148,7 @@ def test_sdpa_masks():
                                                                        attn_mask=m),
             q, k, v, keep, rtol=1e-5, atol=1e-6)
     additive = rand(2, 4, 5)
+    additive[0, 2] = -np.inf  # a dead row through a float mask: zero output and gradients
     compare(lambda L, q_, k_, v_, m: F(L).scaled_dot_product_attention(q_, k_, v_,
                                                                        attn_mask=m),
             q, k, v, additive, rtol=1e-5, atol=1e-6)

@@ -136,10 +136,13 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn
         scores = scores + attn_mask
     if keep is not None:
         scores = ops.masked_fill(scores, Tensor._make(~keep, False, None), -math.inf)
-    weights = ops.softmax(scores, -1)
     dead = np.all(np.isneginf(scores._data), axis=-1, keepdims=True)
-    if dead.any():  # rows with every score -inf: zeros instead of nan
-        weights = ops.masked_fill(weights, Tensor._make(dead, False, None), 0.0)
+    if dead.any():  # rows with every score -inf: zero weights and gradients, not nan
+        dead_t = Tensor._make(dead, False, None)
+        weights = ops.masked_fill(ops.softmax(ops.masked_fill(scores, dead_t, 0.0), -1),
+                                  dead_t, 0.0)
+    else:
+        weights = ops.softmax(scores, -1)
     if dropout_p > 0.0:
         from ._misc import dropout
 
