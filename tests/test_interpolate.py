@@ -59,6 +59,15 @@ def test_3d(mode):
     compare(interp(mode=mode, scale_factor=1.5), x, rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.parametrize("kw", [dict(size=3), dict(size=7), dict(scale_factor=0.5),
+                                dict(scale_factor=1.6, recompute_scale_factor=True)])
+def test_area(kw):
+    compare(interp(mode="area", **kw), rand(2, 3, 5), rtol=1e-5, atol=1e-6)
+    size2d = {k: (v, v - 1) if k == "size" else v for k, v in kw.items()}
+    compare(interp(mode="area", **size2d), rand(1, 2, 5, 6), rtol=1e-5, atol=1e-6)
+    gradcheck(interp(mode="area", **kw), rand(1, 1, 5))
+
+
 def test_upsample_modules():
     x = rand(1, 2, 3, 4)
     for args in (dict(scale_factor=2), dict(size=(5, 6), mode="bilinear"),

@@ -1,8 +1,9 @@
-"""interpolate: nearest, nearest-exact, linear, bilinear and trilinear resizing.
+"""interpolate: nearest, nearest-exact, linear, bilinear, trilinear and area resizing.
 
 Every mode is separable: one spatial axis at a time, each output position reads one (nearest)
 or two (linear) input positions along that axis, so the whole op is index_select and a
-weighted sum, and its gradient is theirs (a scatter-add back to the read positions).
+weighted sum, and its gradient is theirs (a scatter-add back to the read positions). area is
+adaptive average pooling (1-d and 2-d).
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
     if mode in _LINEAR and input.dim() != _LINEAR[mode]:
         raise NotImplementedError(f"Got {input.dim()}D input, but {mode} mode needs "
                                   f"{_LINEAR[mode]}D input")
-    if mode in ("bicubic", "area") or antialias:
+    if mode == "bicubic" or mode == "area" and nd == 3 or antialias:
         raise NotImplementedError(f"interpolate: mode '{mode}'"
                                   + (" with antialias" if antialias else "")
                                   + " is not supported by ember")
@@ -49,6 +50,12 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
                                   f"'{type_name(input._data.dtype)}'")
     if any(o <= 0 for o in out_sizes):
         _bad_sizes(in_sizes, out_sizes)
+    if mode == "area":  # the mean over each output cell's span: adaptive average pooling
+        from ._pool import adaptive_avg_pool2d
+        from ._pool1d import adaptive_avg_pool1d
+
+        pool = adaptive_avg_pool1d if nd == 1 else adaptive_avg_pool2d
+        return pool(input, out_sizes[0] if nd == 1 else tuple(out_sizes))
     x = input
     for k in range(nd):
         axis = 2 + k
