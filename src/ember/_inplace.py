@@ -36,12 +36,15 @@ class InplaceMixin:
         recorded = isinstance(result, InplaceMixin) and result.grad_fn is not None
         base = self._base
         before = None
-        if recorded and base is not None:
-            if base._rg and base.grad_fn is None:
-                raise RuntimeError("a view of a leaf Variable that requires grad is being used "
-                                   "in an in-place operation.")
-            # The base's value and graph position before the write, for its new node.
-            before = self._make(np.array(base._data, copy=True), base._rg, base.grad_fn)
+        if recorded:
+            if base is not None:
+                if base._rg and base.grad_fn is None:
+                    raise RuntimeError("a view of a leaf Variable that requires grad is being "
+                                       "used in an in-place operation.")
+                # The base's value and graph position before the write, for its new node.
+                before = self._make(np.array(base._data, copy=True), base._rg, base.grad_fn)
+            if not self._rg and result.grad_fn._saved:  # fed uncopied (_graph_input)
+                _keep_saved(result.grad_fn, arr)
         if value is not arr:
             if np.shape(value) != arr.shape:
                 _check_out_shape(arr.shape, np.shape(value))
@@ -60,25 +63,36 @@ class InplaceMixin:
                 raise RuntimeError(_inplace_error(e, arr, value)) from None
         self._bump()
         if recorded:
-            from .ops.view_inplace import rebase, refresh_views
-
-            if before is not None:
-                if not rebase(self, base, before, result):
-                    raise RuntimeError(
-                        "ember cannot record this in-place change to a view (its base is not "
-                        "a contiguous array).\nHint: use an out-of-place op (y = x + 1) "
-                        "instead.")
-                refresh_views(base, self)
-                return self
-            self.grad_fn = result.grad_fn
-            self._rg = True
-            result.grad_fn._shape = arr.shape
-            refresh_views(self, self)
+            self._rebind(result, base, before)
         return self
+
+    def _rebind(self, result, base, before) -> None:
+        """Move this tensor (and its base, and their live views) to the graph of a recorded
+        write of ``result``; ``before`` is the base's old self when this is a view."""
+        from .ops.view_inplace import rebase, refresh_views, remember_view
+
+        node = result.grad_fn
+        first = not self._rg  # this tensor gets its first graph
+        if before is not None:
+            if not rebase(self, base, before, result):
+                raise RuntimeError(
+                    "ember cannot record this in-place change to a view (its base is not "
+                    "a contiguous array).\nHint: use an out-of-place op (y = x + 1) "
+                    "instead.")
+            if first:  # made without a graph, so not registered yet
+                remember_view(base, self)
+            # A base without a graph until now: its views made meanwhile are looked for.
+            refresh_views(base, self, None if before._rg else node)
+            return
+        self.grad_fn = node
+        self._rg = True
+        node._shape = self._data.shape
+        refresh_views(self, self, node if first else None)
 
     def _graph_input(self):
         """A stand-in for this tensor's current value to feed an op whose result will be
-        written back in place: a copy when the op is recorded, so its saved value survives."""
+        written back in place: a copy when this tensor is in a graph, so its saved value
+        survives (without grad it is fed as it is; ``_write`` copies what the op saved)."""
         if STATE.enabled and self._rg:
             t = self._make(np.array(self._data, copy=True), True, self.grad_fn)
             if self.grad_fn is None:  # leaf: _check_inplace will raise with PyTorch's message
@@ -87,6 +101,18 @@ class InplaceMixin:
         return self
 
 
+def _keep_saved(node, arr) -> None:
+    """The op of a recorded write into a tensor without grad took the tensor itself (see
+    ``_graph_input``): where it saved that array, save a copy of the old values instead, so
+    the write neither changes them nor trips the saved-version check (PyTorch's
+    ``b.mul_(w)`` with ``b`` needing no grad differentiates w through b's old values)."""
+    saved = node._saved
+    kept = [i for i, s in enumerate(saved) if s is arr]
+    if not kept:
+        return
+    node._saved = tuple(s.copy() if s is arr else s for s in saved)
+    roles = {node._roles[i] for i in kept} if len(node._roles) == len(saved) else set()
+    node._versions = [e for e in node._versions if e[2] not in roles]
 
 
 def _inplace_error(e: Exception, arr, value) -> str:
