@@ -12,6 +12,7 @@ from . import ops
 from .autograd.grad_mode import STATE
 from .ops.elementwise import Cast
 from .ops.power import PowScalar
+from .ops.selection import number_bounds_inplace
 from .tensor import Tensor
 
 
@@ -358,6 +359,8 @@ def _bind_named_methods(T) -> None:
             sign trunc tan log2 log10 log1p expm1 rsqrt square remainder fmod
             floor_divide""".split():
         setattr(T, name + "_", _inplace(getattr(ops, name)))
+    for name in ("clamp", "clip", "clamp_min", "clamp_max"):  # PyTorch's scalar-kernel error
+        setattr(T, name + "_", number_bounds_inplace(getattr(ops, name)))
     T.polygamma = ops.special_fns._polygamma_method
     T.polygamma_ = _inplace(ops.special_fns._polygamma_method)
     T.tile = ops.shape_more.tile_method  # x.tile(2, 3) as well as x.tile((2, 3))

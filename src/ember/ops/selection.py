@@ -227,3 +227,29 @@ def where(condition, input=None, other=None):
         input = tensor(input)
     a, b = promote(input, other)
     return Where.apply(cond, a, b)
+
+
+# The C++ type PyTorch's clamp-with-number kernels name when their float result cannot go
+# back into an integer or bool tensor (every other in-place op prints Long, Int, ...).
+_CPP_NAMES = {"int8": "signed char", "int16": "short int", "int32": "int",
+              "int64": "long int", "uint8": "unsigned char", "bool": "bool"}
+
+
+def number_bounds_inplace(op):
+    """``clamp_``-style method for ``op``: compute out of place, write back; with number
+    bounds a refused cast names the tensor's type as PyTorch's scalar kernel does."""
+
+    def method(self, *args, **kwargs):
+        self._check_inplace()
+        try:
+            return self._write(op(self._graph_input(), *args, **kwargs))
+        except RuntimeError as e:
+            msg, cpp = str(e), _CPP_NAMES.get(np.dtype(self._data.dtype).name)
+            if cpp is None or not msg.startswith("result type ") or \
+                    any(isinstance(v, Tensor) for v in (*args, *kwargs.values())):
+                raise
+            head = msg.partition("desired output type ")[:2]
+            raise RuntimeError("".join(head) + cpp) from None
+
+    method.__name__ = op.__name__ + "_"
+    return method
