@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import dtypes as D
-from . import ops
+from . import _storage_info, ops
 from .autograd.grad_mode import STATE
 from .ops.elementwise import Cast
 from .ops.power import PowScalar
@@ -303,6 +303,8 @@ def _setup() -> None:
     T.__setitem__ = ops.setitem
     T.__iadd__, T.__isub__ = _inplace_operator("add"), _inplace_operator("sub")
     T.__imul__, T.__itruediv__ = _inplace_operator("mul"), _inplace_operator("div")
+    T.select = ops.select
+    _storage_info.bind(T)
     _bind_named_methods(T)
 
 

@@ -31,3 +31,9 @@ from .aliases import *  # noqa: F401,F403
 from .elementwise_extra import *  # noqa: F401,F403
 from .nn_activations import *  # noqa: F401,F403
 from .search_stats import *  # noqa: F401,F403
+from .join_split import select  # noqa: F401,E402  (torch.select, not _util's helper)
+
+# Helpers the star imports above carry along from modules without __all__: not PyTorch API.
+for _name in ("check_broadcast", "dims", "promote", "relu_array", "wrap_dim"):
+    globals().pop(_name, None)
+del _name

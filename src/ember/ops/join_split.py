@@ -7,7 +7,7 @@ import numpy as np
 
 from ..autograd.function import Primitive
 from ._util import wrap_dim
-from .indexing import Slice, Split, SplitWithSizes, Unbind, basic_index
+from .indexing import Select, Slice, Split, SplitWithSizes, Unbind, basic_index
 
 
 class Cat(Primitive):
@@ -130,6 +130,19 @@ def narrow(input, dim, start, length):
     if start + length > size:
         raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({size}).")
     return _piece(input, d, start, length, Slice)
+
+
+def select(input, dim, index):
+    """input[..., index, ...] at ``dim``: a view one dim smaller (SelectBackward0)."""
+    shape = input._data.shape
+    if not shape:
+        raise IndexError("select() cannot be applied to a 0-dim tensor.")
+    d = wrap_dim(dim, len(shape))
+    index = int(index)
+    if not -shape[d] <= index < shape[d]:
+        raise IndexError(f"select(): index {index} out of range for tensor of size "
+                         f"{list(shape)} at dimension {d}")
+    return basic_index(input, (slice(None),) * d + (index,), Select)
 
 
 def split(input, split_size_or_sections, dim=0):
