@@ -1,71 +1,33 @@
-"""Recurrent layers (RNN, LSTM, GRU) and their one-step cells, composed from ember ops.
+"""Recurrent layers RNN, LSTM, GRU (their one-step cells are in _rnn_cells.py).
 
 Each layer and direction multiplies the whole input sequence by W_ih in one product, then
-runs a Python loop over time steps for the recurrent part. Sequences live as 2-D "packed
+runs a Python loop over time steps for the recurrent part, two or three nodes a step (see
+_rnn_cells.py and nn/_rnn_ops.py). Sequences live as 2-D "packed
 rows" (time-major, batch sizes per step), so padded and PackedSequence input share one path:
 a padded batch is simply the case where every step has the full batch.
 """
 
 from __future__ import annotations
 
-import math
 import numbers
 import warnings
 
 from ... import creation as _creation
 from ... import ops as _ops
+from ...ops.join_split import Cat
 from ...tensor import Tensor
 from .. import functional as F
-from .. import init
 from ..parameter import Parameter
 from ..utils.rnn import PackedSequence
+from ._rnn_cells import (STEPS, GRUCell, LSTMCell, RNNCell, RNNCellBase,  # noqa: F401
+                         StepParams, input_gates, reset_uniform)
 from .linear import _empty
 from .module import Module
 
 _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
 
 
-# One time step: xg holds the input's gate pre-activations (x W_ih^T + biases) for the rows
-# that are active at this step; state is (h,) or (h, c). Returns the new state.
-
-def _tanh_step(xg, state, w_hh, b_hh, w_hr):
-    return (_ops.tanh(xg + F.linear(state[0], w_hh)),)
-
-
-def _relu_step(xg, state, w_hh, b_hh, w_hr):
-    return (_ops.relu(xg + F.linear(state[0], w_hh)),)
-
-
-def _lstm_step(xg, state, w_hh, b_hh, w_hr):
-    h, c = state
-    n = c.shape[-1]
-    gates = xg + F.linear(h, w_hh)
-    s = _ops.sigmoid(gates)  # i, f, o (the g block's sigmoid is unused: one op, not three)
-    c = s[:, n:2 * n] * c + s[:, :n] * _ops.tanh(gates[:, 2 * n:3 * n])
-    h = s[:, 3 * n:] * _ops.tanh(c)
-    return (h if w_hr is None else F.linear(h, w_hr)), c
-
-
-def _gru_step(xg, state, w_hh, b_hh, w_hr):
-    h = state[0]
-    n = h.shape[-1]
-    hg = F.linear(h, w_hh, b_hh)  # b_hn must stay inside r * (W_hn h + b_hn)
-    rz = _ops.sigmoid(xg[:, :2 * n] + hg[:, :2 * n])
-    new = _ops.tanh(xg[:, 2 * n:] + rz[:, :n] * hg[:, 2 * n:])
-    return (new + rz[:, n:] * (h - new),)  # (1 - z) * n + z * h
-
-
-_STEPS = {"RNN_TANH": _tanh_step, "RNN_RELU": _relu_step, "LSTM": _lstm_step, "GRU": _gru_step}
-
-
-def _input_gates(mode: str, x: Tensor, w_ih, b_ih, b_hh) -> Tensor:
-    """x W_ih^T plus the biases that can be added before the recurrence (all but GRU's b_hh)."""
-    if b_ih is None:
-        return F.linear(x, w_ih)
-    return F.linear(x, w_ih, b_ih if mode == "GRU" else b_ih + b_hh)
-
-
-def _forward_dir(step, xg, sizes, state, params):
+def _forward_dir(step, xg, sizes, state, p):
     """Runs one direction from the first step; sequences that end drop off the batch's tail."""
     outs, done = [], []
     start = 0
@@ -73,7 +35,7 @@ def _forward_dir(step, xg, sizes, state, params):
         if bs < state[0].shape[0]:
             done.append(tuple(s[bs:] for s in state))
             state = tuple(s[:bs] for s in state)
-        state = step(xg[start:start + bs], state, *params)
+        state = step(xg, start, start + bs, state, p)
         outs.append(state[0])
         start += bs
     if done:  # the shortest sequences ended first and sit last in the batch
@@ -82,17 +44,17 @@ def _forward_dir(step, xg, sizes, state, params):
     return outs, state
 
 
-def _reverse_dir(step, xg, sizes, state, params):
+def _reverse_dir(step, xg, sizes, state, p):
     """Runs one direction from the last step; sequences join the batch as their last step comes."""
     full, cur = state, sizes[-1]
     if cur < full[0].shape[0]:
         state = tuple(s[:cur] for s in full)
     outs, end = [], xg.shape[0]
     for bs in reversed(sizes):
-        if bs > cur:
-            state = tuple(_ops.cat([s, f[cur:bs]]) for s, f in zip(state, full))
+        if bs > cur:  # the running state may be packed [h | c]: join plain rows
+            state = tuple(_ops.cat([s, f[cur:bs]]) for s, f in zip(p.plain(state), full))
             cur = bs
-        state = step(xg[end - bs:end], state, *params)
+        state = step(xg, end - bs, end, state, p)
         outs.append(state[0])
         end -= bs
     outs.reverse()
@@ -101,22 +63,22 @@ def _reverse_dir(step, xg, sizes, state, params):
 
 def _run_layers(rnn, x: Tensor, sizes: list, states: tuple) -> tuple[Tensor, tuple]:
     """All layers and directions over packed rows x; states are (L*D, B, *) initial states."""
-    step, mode = _STEPS[rnn.mode], rnn.mode
-    dirs = 2 if rnn.bidirectional else 1
+    mode, dirs = rnn.mode, 2 if rnn.bidirectional else 1
+    step = STEPS[mode]
     finals = [[] for _ in states]
     for layer in range(rnn.num_layers):
         outs = []
         for d in range(dirs):
             w = [getattr(rnn, n) for n in rnn._all_weights[layer * dirs + d]]
-            w_ih, w_hh = w[0], w[1]
             b_ih, b_hh = (w[2], w[3]) if rnn.bias else (None, None)
-            w_hr = w[-1] if rnn.proj_size > 0 else None
-            xg = _input_gates(mode, x, w_ih, b_ih, b_hh)
+            p = StepParams(mode, w[1], b_hh, w[-1] if rnn.proj_size > 0 else None)
+            xg, p.acc = input_gates(mode, x, w[0], b_ih, b_hh)
             init_state = tuple(s[layer * dirs + d] for s in states)
             run = _reverse_dir if d == 1 else _forward_dir
-            rows, final = run(step, xg, sizes, init_state, (w_hh, b_hh, w_hr))
-            outs.append(_ops.cat(rows) if len(rows) > 1 else rows[0])
-            for k, s in enumerate(final):
+            rows, final = run(step, xg, sizes, init_state, p)
+            out = Cat.apply(0, (False,) * len(rows), *rows) if len(rows) > 1 else rows[0]
+            outs.append(out[:, :p.real] if out.shape[1] != p.real else out)
+            for k, s in enumerate(p.plain(final)):
                 finals[k].append(s)
         x = outs[0] if dirs == 1 else _ops.cat(outs, 1)
         if rnn.dropout and rnn.training and layer < rnn.num_layers - 1:
@@ -199,10 +161,7 @@ class RNNBase(Module):
     def flatten_parameters(self) -> None:
         """A no-op: there is no fused (cuDNN) weight buffer to compact."""
 
-    def reset_parameters(self) -> None:
-        stdv = 1.0 / math.sqrt(self.hidden_size) if self.hidden_size > 0 else 0
-        for weight in self.parameters():
-            init.uniform_(weight, -stdv, stdv)
+    reset_parameters = reset_uniform
 
     def _state_sizes(self, batch: int) -> list:
         """Expected shapes of the initial states: h (and c for LSTM)."""
@@ -350,106 +309,3 @@ class GRU(RNNBase):
         if "proj_size" in kwargs:
             raise ValueError("proj_size argument is only supported for LSTM, not RNN or GRU")
         super().__init__("GRU", *args, **kwargs)
-
-
-class RNNCellBase(Module):
-    """One time step of a recurrent layer: weight_ih, weight_hh (and bias_ih, bias_hh)."""
-
-    def __init__(self, input_size: int, hidden_size: int, bias: bool, num_chunks: int,
-                 device=None, dtype=None) -> None:
-        super().__init__()
-        self.input_size, self.hidden_size, self.bias = input_size, hidden_size, bias
-        gate = num_chunks * hidden_size
-        self.weight_ih = Parameter(_empty((gate, input_size), dtype, device))
-        self.weight_hh = Parameter(_empty((gate, hidden_size), dtype, device))
-        if bias:
-            self.bias_ih = Parameter(_empty((gate,), dtype, device))
-            self.bias_hh = Parameter(_empty((gate,), dtype, device))
-        else:
-            self.register_parameter("bias_ih", None)
-            self.register_parameter("bias_hh", None)
-        self.reset_parameters()
-
-    def extra_repr(self) -> str:
-        s = f"{self.input_size}, {self.hidden_size}"
-        if self.bias is not True:
-            s += f", bias={self.bias}"
-        if getattr(self, "nonlinearity", "tanh") != "tanh":
-            s += f", nonlinearity={self.nonlinearity}"
-        return s
-
-    reset_parameters = RNNBase.reset_parameters
-
-    def _step(self, mode: str, input: Tensor, hx, n_states: int) -> tuple:
-        """PyTorch's checks, then one step; returns the new state tuple (batched as given)."""
-        name = type(self).__name__
-        if input.dim() not in (1, 2):
-            raise ValueError(f"{name}: Expected input to be 1D or 2D, got {input.dim()}D "
-                             "instead")
-        states = None if hx is None else ((hx,) if n_states == 1 else tuple(hx))
-        for k, s in enumerate(states or ()):
-            if s.dim() not in (1, 2):
-                what = "hidden" if n_states == 1 else f"hx[{k}]"
-                raise ValueError(f"{name}: Expected {what} to be 1D or 2D, got {s.dim()}D "
-                                 "instead")
-        batched = input.dim() == 2
-        if not batched:
-            input = input.unsqueeze(0)
-        if states is None:
-            zero = _creation.zeros((input.shape[0], self.hidden_size), dtype=input.dtype)
-            states = (zero,) * n_states
-        elif not batched:
-            states = tuple(s.unsqueeze(0) for s in states)
-        if mode not in _STEPS:
-            raise RuntimeError(f"Unknown nonlinearity: {self.nonlinearity}")
-        self._check_step(input, states)
-        xg = _input_gates(mode, input, self.weight_ih, self.bias_ih, self.bias_hh)
-        out = _STEPS[mode](xg, states, self.weight_hh, self.bias_hh, None)
-        return out if batched else tuple(s.squeeze(0) for s in out)
-
-    def _check_step(self, input: Tensor, states: tuple) -> None:
-        if input.shape[1] != self.input_size:
-            raise RuntimeError(f"input has inconsistent input_size: got {input.shape[1]} "
-                               f"expected {self.input_size}")
-        for k, s in enumerate(states):
-            if s.shape[0] != input.shape[0]:
-                raise RuntimeError(f"Input batch size {input.shape[0]} doesn't match "
-                                   f"hidden{k} batch size {s.shape[0]}")
-            if s.shape[1] != self.hidden_size:
-                raise RuntimeError(f"hidden{k} has inconsistent hidden_size: got "
-                                   f"{s.shape[1]}, expected {self.hidden_size}")
-
-
-class RNNCell(RNNCellBase):
-    """h' = act(x W_ih^T + b_ih + h W_hh^T + b_hh), act 'tanh' or 'relu'."""
-
-    def __init__(self, input_size: int, hidden_size: int, bias: bool = True,
-                 nonlinearity: str = "tanh", device=None, dtype=None) -> None:
-        super().__init__(input_size, hidden_size, bias, 1, device, dtype)
-        self.nonlinearity = nonlinearity
-
-    def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:
-        mode = {"tanh": "RNN_TANH", "relu": "RNN_RELU"}.get(self.nonlinearity, "?")
-        return self._step(mode, input, hx, 1)[0]
-
-
-class LSTMCell(RNNCellBase):
-    """One LSTM step; returns (h', c')."""
-
-    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, device=None,
-                 dtype=None) -> None:
-        super().__init__(input_size, hidden_size, bias, 4, device, dtype)
-
-    def forward(self, input: Tensor, hx: tuple | None = None) -> tuple:
-        return self._step("LSTM", input, hx, 2)
-
-
-class GRUCell(RNNCellBase):
-    """One GRU step; returns h'."""
-
-    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, device=None,
-                 dtype=None) -> None:
-        super().__init__(input_size, hidden_size, bias, 3, device, dtype)
-
-    def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:
-        return self._step("GRU", input, hx, 1)[0]

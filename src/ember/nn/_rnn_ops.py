@@ -1,0 +1,361 @@
+"""Fused time steps of the recurrent layers: one node for each step's elementwise gate math.
+
+A layer multiplies its whole input by W_ih once (``xg``, time-major rows); every step then
+reads its block of rows ``xg[start:stop]`` inside its fused node and adds ``hg``, the step's
+recurrent product h W_hh^T (a ``RecurrentProduct`` node of its own, so autograd handles the
+weights as for any product).
+
+Gradients of xg: a row slice's usual gradient is a zeros array of xg's full shape, so T steps
+would cost O(T^2) memory traffic. Here the steps of one layer share a ``RowGrads``: the first
+step whose backward runs in a pass allocates xg's gradient, writes its rows and hands the
+array to the engine; later steps of the same pass write their rows into that same array and
+return None. ``Collect`` (an identity between xg and the steps) runs after every step that
+read xg, so its backward ends the pass and clears the buffer. For ``create_graph`` each rule
+recomputes its activations from its saved inputs with ember ops, so the same closed forms
+record a differentiable graph (and xg's rows go through the ordinary differentiable scatter).
+"""
+
+from __future__ import annotations
+
+import weakref
+
+import numpy as np
+
+from .. import ops as _ops
+from ..autograd.function import Primitive
+from ..ops.indexing import index_add_into
+from ..ops.linalg import _mm, _mT
+from ..tensor import Tensor
+
+
+class RowGrads:
+    """xg's gradient for one backward pass, filled block by block by the steps (see above).
+
+    Held weakly: if a pass stops half way (an exception), the engine drops the array and the
+    next pass starts a fresh one even though ``Collect`` never ran."""
+
+    __slots__ = ("ref",)
+
+    def __init__(self) -> None:
+        self.ref = None
+
+    def put(self, like: np.ndarray, start: int, stop: int, g: np.ndarray):
+        buf = None if self.ref is None else self.ref()
+        if buf is None:
+            buf = np.zeros(like.shape, like.dtype)
+            buf[start:stop] = g
+            self.ref = weakref.ref(buf)
+            return buf  # the engine holds it until Collect's backward receives it
+        buf[start:stop] = g  # steps read disjoint rows: assignment is enough
+        return None
+
+
+def _rows_grad(ctx, xg, start: int, stop: int, d):
+    """The gradient of xg for a step that read xg[start:stop] and got d there."""
+    if isinstance(d, Tensor):  # create_graph: a recorded (differentiable) scatter
+        return index_add_into(tuple(xg.shape), (slice(start, stop),), d)
+    if start == 0 and stop == xg.shape[0]:
+        return d
+    if ctx.acc is not None:
+        return ctx.acc.put(xg, start, stop, d)
+    return index_add_into(xg.shape, (slice(start, stop),), d)
+
+
+class Collect(Primitive):
+    """y = x;  dy/dx = 1. Sits between xg and the steps; its backward ends xg's pass."""
+
+    exact_grads = True
+
+    @staticmethod
+    def forward(ctx, x, acc):
+        ctx.acc = acc
+        return x
+
+    @staticmethod
+    def backward(ctx, g):
+        ctx.acc.ref = None
+        return g, None
+
+
+class SumGrads:
+    """A weight's gradient summed over the steps of one backward pass: the first step to run
+    returns its own S^T g (and so reaches the engine); later steps only keep (S, g), and
+    ``CollectWeight`` adds them all with one product of the stacked rows."""
+
+    __slots__ = ("ref", "parts")
+
+    def __init__(self) -> None:
+        self.ref, self.parts = None, []
+
+    def put(self, h: np.ndarray, g: np.ndarray):
+        first = None if self.ref is None else self.ref()
+        if first is None:
+            d = _mm(_mT(g), h)
+            self.ref, self.parts = weakref.ref(d), []
+            return d
+        self.parts.append((h, g))
+        return None
+
+    def finish(self, g):
+        parts, self.parts, self.ref = self.parts, [], None
+        if not parts or isinstance(g, Tensor):
+            return g
+        if len(parts) == 1:
+            return g + _mm(_mT(parts[0][1]), parts[0][0])
+        gs = np.concatenate([q for _, q in parts])
+        return g + _mm(_mT(gs), np.concatenate([h for h, _ in parts]))
+
+
+class CollectWeight(Primitive):
+    """y = W (W_hh or W_hr as every step of a layer reads it);  dL/dW = g plus the steps'
+    pending terms (see SumGrads). Its backward runs after all of those steps'."""
+
+    exact_grads = True
+
+    @staticmethod
+    def forward(ctx, w, acc):
+        ctx.acc = acc
+        return w
+
+    @staticmethod
+    def backward(ctx, g):
+        return ctx.acc.finish(g), None
+
+
+class RecurrentProduct(Primitive):
+    """P = S[:, :k] W^T (the first k columns of the state source S: the recurrent h of a
+    packed [h | c] LSTM state);  dL/dS = [g W | 0],  dL/dW = g^T S[:, :k]."""
+
+    exact_grads = True
+
+    @staticmethod
+    def forward(ctx, src, w, k, acc):
+        ctx.k, ctx.acc = k, acc
+        ctx.save_for_backward(src, w)
+        return _mm(src if src.shape[1] == k else src[:, :k], _mT(w))
+
+    @staticmethod
+    def backward(ctx, g):
+        src, w = ctx.saved_tensors
+        k = ctx.k
+        h = src if src.shape[1] == k else src[:, :k]
+        need_s, need_w = ctx.needs_input_grad[:2]
+        ds = dw = None
+        if need_s:
+            ds = _mm(g, w)
+            if src.shape[1] != k:
+                ds = index_add_into(tuple(src.shape), (slice(None), slice(None, k)), ds)
+        if need_w:
+            if ctx.acc is None or isinstance(g, Tensor):
+                dw = _mm(_mT(g), h)
+            else:
+                dw = ctx.acc.put(h, g)
+        return ds, dw, None, None
+
+
+_SCALES: dict = {}
+
+
+def _gate_scales(n: int, dtype) -> tuple:
+    """Column factors for LSTM gates [i f g o]: sigmoid(x) = 0.5 + 0.5 tanh(x / 2) (ember's
+    Sigmoid: no overflow) and tanh(x) = 0 + 1 tanh(x / 1), so one tanh call serves all four
+    blocks: act = tanh(x s) s + t with s = [.5 .5 1 .5], t = [.5 .5 0 .5] (scaling by 0.5 is
+    exact, so the values are the same as each op's own)."""
+    key = (n, dtype)
+    st = _SCALES.get(key)
+    if st is None:
+        s = np.full(4 * n, 0.5, dtype)
+        s[2 * n:3 * n] = 1
+        t = s.copy()
+        t[2 * n:3 * n] = 0
+        st = _SCALES[key] = (s, t)
+    return st
+
+
+def _sigmoid_(a: np.ndarray) -> np.ndarray:
+    """sigmoid in place, as 0.5 (1 + tanh(a / 2)) (ember's Sigmoid: no overflow)."""
+    a *= 0.5
+    np.tanh(a, out=a)
+    a += 1
+    a *= 0.5
+    return a
+
+
+class LSTMStep(Primitive):
+    """One LSTM step after its products. G = xg[start:stop] + hg (N x 4H), c_prev the last H
+    columns of C (c0, or the previous step's packed [h | c]):
+        i, f, g, o = sigmoid(G_i), sigmoid(G_f), tanh(G_g), sigmoid(G_o)
+        c = f c_prev + i g,   h = o tanh(c);   output [h | c] (N x 2H).
+    Backward from (dh, dc'):  dc = dc' + dh o (1 - tanh(c)^2),
+        dG = [dc g i(1-i), dc c_prev f(1-f), dc i (1-g^2), dh tanh(c) o(1-o)],
+        dc_prev = dc f;  xg's rows and hg both get dG."""
+
+    exact_grads = True
+
+    @staticmethod
+    def forward(ctx, xg, hg, c_src, acc, start, stop):
+        n = hg.shape[1] // 4
+        a = xg[start:stop] + hg
+        s, t = _gate_scales(n, a.dtype)
+        a *= s
+        np.tanh(a, out=a)
+        a *= s
+        a += t  # a = [i f g o]
+        out = np.empty((a.shape[0], 2 * n), a.dtype)
+        c = out[:, n:]
+        np.multiply(a[:, n:2 * n], c_src[:, c_src.shape[1] - n:], out=c)
+        c += a[:, :n] * a[:, 2 * n:3 * n]
+        tc = np.tanh(c)
+        np.multiply(a[:, 3 * n:], tc, out=out[:, :n])
+        ctx.acts, ctx.tc, ctx.acc, ctx.rows = a, tc, acc, (start, stop)
+        ctx.save_for_backward(xg, hg, c_src)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        xg, hg, c_src = ctx.saved_tensors
+        start, stop = ctx.rows
+        n = hg.shape[1] // 4
+        off = c_src.shape[1] - n
+        if isinstance(g, Tensor):
+            dg, dc_prev = _lstm_graph(g, xg[start:stop] + hg, c_src[:, off:], n)
+        else:
+            dg, dc_prev = _lstm_arrays(g, ctx.acts, ctx.tc, c_src[:, off:], n)
+        need = ctx.needs_input_grad
+        dxg = _rows_grad(ctx, xg, start, stop, dg) if need[0] else None
+        dc = None
+        if need[2]:
+            dc = dc_prev if off == 0 else index_add_into(
+                tuple(c_src.shape), (slice(None), slice(off, None)), dc_prev)
+        return dxg, (dg if need[1] else None), dc, None, None, None
+
+
+def _lstm_arrays(g, a, tc, c_prev, n):
+    """The closed form on arrays, from the forward's activations a = [i f g o] and tanh(c)."""
+    dh = g[:, :n]
+    dc = dh * a[:, 3 * n:]
+    dc *= 1 - tc * tc
+    dc += g[:, n:]
+    dg = np.empty_like(a)
+    np.multiply(dc, a[:, 2 * n:3 * n], out=dg[:, :n])
+    np.multiply(dc, c_prev, out=dg[:, n:2 * n])
+    np.multiply(dc, a[:, :n], out=dg[:, 2 * n:3 * n])
+    np.multiply(dh, tc, out=dg[:, 3 * n:])
+    d = 1 - a
+    d *= a  # s (1 - s): right for i, f, o
+    gb = a[:, 2 * n:3 * n]
+    np.subtract(1, gb * gb, out=d[:, 2 * n:3 * n])
+    dg *= d
+    return dg, dc * a[:, n:2 * n]
+
+
+def _lstm_graph(g, gates, c_prev, n):
+    """The same closed form recorded on Tensors (create_graph), activations recomputed."""
+    i, f = _ops.sigmoid(gates[:, :n]), _ops.sigmoid(gates[:, n:2 * n])
+    gg, o = _ops.tanh(gates[:, 2 * n:3 * n]), _ops.sigmoid(gates[:, 3 * n:])
+    tc = _ops.tanh(f * c_prev + i * gg)
+    dh = g[:, :n]
+    dc = g[:, n:] + dh * o * (1 - tc * tc)
+    dg = _ops.cat([dc * gg * i * (1 - i), dc * c_prev * f * (1 - f), dc * i * (1 - gg * gg),
+                   dh * tc * o * (1 - o)], 1)
+    return dg, dc * f
+
+
+class GRUStep(Primitive):
+    """One GRU step after its products. gi = xg[start:stop] (x W_ih^T + b_ih), gh = hg + b_hh:
+        r = sigmoid(gi_r + gh_r),  z = sigmoid(gi_z + gh_z),  n = tanh(gi_n + r gh_n),
+        h' = (1 - z) n + z h.
+    Backward:  dA_n = dh' (1 - z)(1 - n^2),  dA_r = dA_n gh_n r(1-r),  dA_z = dh' (h - n) z(1-z);
+        dgi = [dA_r, dA_z, dA_n],  dgh = [dA_r, dA_z, dA_n r],  db_hh = sum over rows of dgh,
+        dh = dh' z."""
+
+    exact_grads = True
+
+    @staticmethod
+    def forward(ctx, xg, hg, b_hh, h, acc, start, stop):
+        n = h.shape[1]
+        gi = xg[start:stop]
+        gh = hg if b_hh is None else hg + b_hh
+        rz = gi[:, :2 * n] + gh[:, :2 * n]
+        _sigmoid_(rz)
+        nt = gh[:, 2 * n:] * rz[:, :n]
+        nt += gi[:, 2 * n:]
+        np.tanh(nt, out=nt)
+        out = h - nt
+        out *= rz[:, n:]
+        out += nt
+        ctx.acts, ctx.acc, ctx.rows = (rz, nt, gh[:, 2 * n:]), acc, (start, stop)
+        ctx.save_for_backward(xg, hg, b_hh, h)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        xg, hg, b_hh, h = ctx.saved_tensors
+        start, stop = ctx.rows
+        n = h.shape[1]
+        if isinstance(g, Tensor):
+            gh = hg if b_hh is None else hg + b_hh
+            dgi, dgh, dh = _gru_graph(g, xg[start:stop], gh, h, n)
+        else:
+            dgi, dgh, dh = _gru_arrays(g, *ctx.acts, h, n)
+        need = ctx.needs_input_grad
+        dxg = _rows_grad(ctx, xg, start, stop, dgi) if need[0] else None
+        db = dgh.sum(axis=0) if need[2] else None
+        return (dxg, (dgh if need[1] else None), db, (dh if need[3] else None),
+                None, None, None)
+
+
+def _gru_arrays(g, rz, nt, ghn, h, n):
+    r, z = rz[:, :n], rz[:, n:]
+    da_n = g * (1 - z)
+    da_n *= 1 - nt * nt
+    dgi = np.empty((g.shape[0], 3 * n), g.dtype)
+    dgh = np.empty_like(dgi)
+    d_rz = 1 - rz
+    d_rz *= rz
+    np.multiply(da_n, ghn, out=dgi[:, :n])
+    np.multiply(g, h - nt, out=dgi[:, n:2 * n])
+    dgi[:, :2 * n] *= d_rz
+    dgi[:, 2 * n:] = da_n
+    dgh[:, :2 * n] = dgi[:, :2 * n]
+    np.multiply(da_n, r, out=dgh[:, 2 * n:])
+    return dgi, dgh, g * z
+
+
+def _gru_graph(g, gi, gh, h, n):
+    r = _ops.sigmoid(gi[:, :n] + gh[:, :n])
+    z = _ops.sigmoid(gi[:, n:2 * n] + gh[:, n:2 * n])
+    nt = _ops.tanh(gi[:, 2 * n:] + r * gh[:, 2 * n:])
+    da_n = g * (1 - z) * (1 - nt * nt)
+    da_r = da_n * gh[:, 2 * n:] * r * (1 - r)
+    da_z = g * (h - nt) * z * (1 - z)
+    return (_ops.cat([da_r, da_z, da_n], 1), _ops.cat([da_r, da_z, da_n * r], 1), g * z)
+
+
+class RNNStep(Primitive):
+    """h' = act(xg[start:stop] + hg), act tanh or relu;  dA = dh' (1 - h'^2) for tanh,
+    dh' [h' != 0] for relu; xg's rows and hg both get dA."""
+
+    exact_grads = True
+
+    @staticmethod
+    def forward(ctx, xg, hg, acc, start, stop, relu):
+        y = xg[start:stop] + hg
+        if relu:
+            np.maximum(y, 0, out=y)
+        else:
+            np.tanh(y, out=y)
+        ctx.acc, ctx.rows, ctx.relu = acc, (start, stop), relu
+        ctx.save_for_backward(xg, y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        xg, y = ctx.saved_tensors
+        start, stop = ctx.rows
+        # relu: y != 0 is ember's Relu mask (y >= 0 or nan: a nan passes its gradient)
+        da = np.where(y != 0, g, 0) if ctx.relu else g * (1 - y * y)
+        if type(da) is np.ndarray and da.dtype != g.dtype:
+            da = da.astype(g.dtype)
+        dxg = _rows_grad(ctx, xg, start, stop, da) if ctx.needs_input_grad[0] else None
+        return dxg, (da if ctx.needs_input_grad[1] else None), None, None, None, None

@@ -1,0 +1,210 @@
+"""One recurrent time step (shared by the layers in rnn.py) and the cells RNNCell, LSTMCell,
+GRUCell. A step is two or three nodes: the recurrent product h W_hh^T, the fused gate math
+of ``nn/_rnn_ops.py`` (which also reads the step's rows of the input gates xg), and for an
+LSTM with projection the product with W_hr.
+
+An LSTM state is kept as the step's packed output [h | c] (N x 2H): the next product reads
+its first H columns and the next step its last H, so no per-step slicing is recorded.
+"""
+
+from __future__ import annotations
+
+import math
+
+from ... import creation as _creation
+from ...tensor import Tensor
+from .. import functional as F
+from .. import init
+from ...autograd.grad_mode import STATE
+from .._rnn_ops import (Collect, CollectWeight, GRUStep, LSTMStep, RecurrentProduct, RNNStep,
+                       RowGrads, SumGrads)
+from ..parameter import Parameter
+from .linear import _empty
+from .module import Module
+
+
+def reset_uniform(module: Module) -> None:
+    """PyTorch's init: every weight and bias uniform in +-1/sqrt(hidden_size)."""
+    stdv = 1.0 / math.sqrt(module.hidden_size) if module.hidden_size > 0 else 0
+    for weight in module.parameters():
+        init.uniform_(weight, -stdv, stdv)
+
+
+class StepParams:
+    """What every step of one layer and direction uses: W_hh (and W_hr) behind a
+    CollectWeight when their gradients are recorded, b_hh (GRU adds it inside
+    r * (W_hn h + b_hn)), the state widths, and xg's RowGrads (set by the caller)."""
+
+    __slots__ = ("mode", "w_hh", "b_hh", "w_hr", "hidden", "real", "acc", "acc_hh", "acc_hr")
+
+    def __init__(self, mode: str, w_hh: Tensor, b_hh, w_hr) -> None:
+        self.mode, self.b_hh = mode, b_hh
+        self.w_hh, self.acc_hh = _collected(w_hh)
+        self.w_hr, self.acc_hr = (None, None) if w_hr is None else _collected(w_hr)
+        self.hidden = w_hh.shape[0] // {"LSTM": 4, "GRU": 3}.get(mode, 1)
+        self.real = w_hh.shape[1]  # the recurrent h's width: proj_size or hidden
+        self.acc = None
+
+    def plain(self, state: tuple) -> tuple:
+        """(h, c) of a possibly packed state, each of its own width."""
+        h = state[0]
+        if h.shape[1] != self.real:
+            h = h[:, :self.real]
+        if len(state) == 1:
+            return (h,)
+        c = state[1]
+        return h, (c if c.shape[1] == self.hidden else c[:, c.shape[1] - self.hidden:])
+
+
+def _collected(w: Tensor) -> tuple:
+    if not (w._rg and STATE.enabled):
+        return w, None
+    acc = SumGrads()
+    return CollectWeight.apply(w, acc), acc
+
+
+def input_gates(mode: str, x: Tensor, w_ih, b_ih, b_hh) -> tuple:
+    """x W_ih^T plus the biases that can be added before the recurrence (all but GRU's b_hh),
+    and the RowGrads its steps share (None when no gradient is recorded)."""
+    if b_ih is None:
+        xg = F.linear(x, w_ih)
+    else:
+        xg = F.linear(x, w_ih, b_ih if mode == "GRU" else b_ih + b_hh)
+    if xg.grad_fn is None:
+        return xg, None
+    acc = RowGrads()
+    return Collect.apply(xg, acc), acc
+
+
+# One time step on rows start:stop of xg; state is (h,) or, for LSTM, (h source, c source),
+# possibly the same packed [h | c] tensor. Returns the new state.
+
+def _lstm_step(xg, start, stop, state, p):
+    hg = RecurrentProduct.apply(state[0], p.w_hh, p.real, p.acc_hh)
+    hc = LSTMStep.apply(xg, hg, state[1], p.acc, start, stop)
+    if p.w_hr is None:
+        return hc, hc
+    return RecurrentProduct.apply(hc, p.w_hr, p.hidden, p.acc_hr), hc
+
+
+def _gru_step(xg, start, stop, state, p):
+    h = state[0]
+    hg = RecurrentProduct.apply(h, p.w_hh, p.real, p.acc_hh)
+    return (GRUStep.apply(xg, hg, p.b_hh, h, p.acc, start, stop),)
+
+
+def _tanh_step(xg, start, stop, state, p):
+    hg = RecurrentProduct.apply(state[0], p.w_hh, p.real, p.acc_hh)
+    return (RNNStep.apply(xg, hg, p.acc, start, stop, False),)
+
+
+def _relu_step(xg, start, stop, state, p):
+    hg = RecurrentProduct.apply(state[0], p.w_hh, p.real, p.acc_hh)
+    return (RNNStep.apply(xg, hg, p.acc, start, stop, True),)
+
+
+STEPS = {"RNN_TANH": _tanh_step, "RNN_RELU": _relu_step, "LSTM": _lstm_step, "GRU": _gru_step}
+
+
+class RNNCellBase(Module):
+    """One time step of a recurrent layer: weight_ih, weight_hh (and bias_ih, bias_hh)."""
+
+    def __init__(self, input_size: int, hidden_size: int, bias: bool, num_chunks: int,
+                 device=None, dtype=None) -> None:
+        super().__init__()
+        self.input_size, self.hidden_size, self.bias = input_size, hidden_size, bias
+        gate = num_chunks * hidden_size
+        self.weight_ih = Parameter(_empty((gate, input_size), dtype, device))
+        self.weight_hh = Parameter(_empty((gate, hidden_size), dtype, device))
+        if bias:
+            self.bias_ih = Parameter(_empty((gate,), dtype, device))
+            self.bias_hh = Parameter(_empty((gate,), dtype, device))
+        else:
+            self.register_parameter("bias_ih", None)
+            self.register_parameter("bias_hh", None)
+        self.reset_parameters()
+
+    def extra_repr(self) -> str:
+        s = f"{self.input_size}, {self.hidden_size}"
+        if self.bias is not True:
+            s += f", bias={self.bias}"
+        if getattr(self, "nonlinearity", "tanh") != "tanh":
+            s += f", nonlinearity={self.nonlinearity}"
+        return s
+
+    reset_parameters = reset_uniform
+
+    def _step(self, mode: str, input: Tensor, hx, n_states: int) -> tuple:
+        """PyTorch's checks, then one step; returns the new state tuple (batched as given)."""
+        name = type(self).__name__
+        if input.dim() not in (1, 2):
+            raise ValueError(f"{name}: Expected input to be 1D or 2D, got {input.dim()}D "
+                             "instead")
+        states = None if hx is None else ((hx,) if n_states == 1 else tuple(hx))
+        for k, s in enumerate(states or ()):
+            if s.dim() not in (1, 2):
+                what = "hidden" if n_states == 1 else f"hx[{k}]"
+                raise ValueError(f"{name}: Expected {what} to be 1D or 2D, got {s.dim()}D "
+                                 "instead")
+        batched = input.dim() == 2
+        if not batched:
+            input = input.unsqueeze(0)
+        if states is None:
+            zero = _creation.zeros((input.shape[0], self.hidden_size), dtype=input.dtype)
+            states = (zero,) * n_states
+        elif not batched:
+            states = tuple(s.unsqueeze(0) for s in states)
+        if mode not in STEPS:
+            raise RuntimeError(f"Unknown nonlinearity: {self.nonlinearity}")
+        self._check_step(input, states)
+        p = StepParams(mode, self.weight_hh, self.bias_hh, None)
+        xg = input_gates(mode, input, self.weight_ih, self.bias_ih, self.bias_hh)[0]
+        out = p.plain(STEPS[mode](xg, 0, xg.shape[0], states, p))
+        return out if batched else tuple(s.squeeze(0) for s in out)
+
+    def _check_step(self, input: Tensor, states: tuple) -> None:
+        if input.shape[1] != self.input_size:
+            raise RuntimeError(f"input has inconsistent input_size: got {input.shape[1]} "
+                               f"expected {self.input_size}")
+        for k, s in enumerate(states):
+            if s.shape[0] != input.shape[0]:
+                raise RuntimeError(f"Input batch size {input.shape[0]} doesn't match "
+                                   f"hidden{k} batch size {s.shape[0]}")
+            if s.shape[1] != self.hidden_size:
+                raise RuntimeError(f"hidden{k} has inconsistent hidden_size: got "
+                                   f"{s.shape[1]}, expected {self.hidden_size}")
+
+
+class RNNCell(RNNCellBase):
+    """h' = act(x W_ih^T + b_ih + h W_hh^T + b_hh), act 'tanh' or 'relu'."""
+
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True,
+                 nonlinearity: str = "tanh", device=None, dtype=None) -> None:
+        super().__init__(input_size, hidden_size, bias, 1, device, dtype)
+        self.nonlinearity = nonlinearity
+
+    def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:
+        mode = {"tanh": "RNN_TANH", "relu": "RNN_RELU"}.get(self.nonlinearity, "?")
+        return self._step(mode, input, hx, 1)[0]
+
+
+class LSTMCell(RNNCellBase):
+    """One LSTM step; returns (h', c')."""
+
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, device=None,
+                 dtype=None) -> None:
+        super().__init__(input_size, hidden_size, bias, 4, device, dtype)
+
+    def forward(self, input: Tensor, hx: tuple | None = None) -> tuple:
+        return self._step("LSTM", input, hx, 2)
+
+
+class GRUCell(RNNCellBase):
+    """One GRU step; returns h'."""
+
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, device=None,
+                 dtype=None) -> None:
+        super().__init__(input_size, hidden_size, bias, 3, device, dtype)
+
+    def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:
+        return self._step("GRU", input, hx, 1)[0]
