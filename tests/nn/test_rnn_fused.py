@@ -10,12 +10,12 @@ import gc
 import numpy as np
 import pytest
 import torch
-from nn_testutil import close, np_of
+from nn_testutil import close, error_of, np_of
 
 import ember
 from ember.autograd import gradcheck, gradgradcheck
-from ember.nn._rnn_ops import (Collect, CollectWeight, GRUStep, LSTMStep, RecurrentProduct,
-                               RNNStep, RowGrads, SumGrads)
+from ember.nn._rnn_ops import (Collect, GRUStep, LSTMStep, RecurrentProduct, RNNStep,
+                               RowGrads, SumGrads, WeightT)
 
 RNG = np.random.default_rng(11)
 TOL = {np.float32: dict(rtol=2e-5, atol=2e-6), np.float64: dict(rtol=1e-10, atol=1e-12)}
@@ -51,6 +51,11 @@ def composite_rnn(xg, hg, start, stop, relu):
     return ember.relu(y) if relu else ember.tanh(y)
 
 
+def _product(src, w, acc):
+    """S[:, :H] W^T as the layers record it: W^T copied once (WeightT), then the product."""
+    return RecurrentProduct.apply(src, WeightT.apply(w, acc), H, acc, w._data)
+
+
 # Each case: (fused callable, composite callable, input shapes); xg has 3 blocks of `rows`
 # and each step reads the middle one, so the row bookkeeping is exercised.
 
@@ -75,10 +80,10 @@ def _cases(rows):
         "rnn_relu": (lambda xg, hg: RNNStep.apply(xg, hg, None, lo, hi, True),
                      lambda xg, hg: composite_rnn(xg, hg, lo, hi, True),
                      [(3 * rows, H), (rows, H)]),
-        "product_packed": (lambda s, w: RecurrentProduct.apply(s, w, H, None),
+        "product_packed": (lambda s, w: _product(s, w, None),
                            lambda s, w: s[:, :H] @ w.t(),
                            [(rows, 2 * H), (4 * H, H)]),
-        "product": (lambda s, w: RecurrentProduct.apply(s, w, H, None),
+        "product": (lambda s, w: _product(s, w, None),
                     lambda s, w: s @ w.t(), [(rows, H), (3 * H, H)]),
     }
 
@@ -126,13 +131,18 @@ def _two_steps(lstm: bool, shared: bool):
     def fn(xg, w, h0, c0, b):
         acc_x, acc_w = (RowGrads(), SumGrads()) if shared else (None, None)
         if shared:
-            xg, w = Collect.apply(xg, acc_x), CollectWeight.apply(w, acc_w)
+            xg = Collect.apply(xg, acc_x)
+        wt = WeightT.apply(w, acc_w)
+
+        def prod(src):
+            return RecurrentProduct.apply(src, wt, H, acc_w, w._data)
+
         if lstm:
-            hc1 = LSTMStep.apply(xg, RecurrentProduct.apply(h0, w, H, acc_w), c0, acc_x, 0, 2)
-            hc2 = LSTMStep.apply(xg, RecurrentProduct.apply(hc1, w, H, acc_w), hc1, acc_x, 2, 4)
+            hc1 = LSTMStep.apply(xg, prod(h0), c0, acc_x, 0, 2)
+            hc2 = LSTMStep.apply(xg, prod(hc1), hc1, acc_x, 2, 4)
             return hc1, hc2
-        h1 = GRUStep.apply(xg, RecurrentProduct.apply(h0, w, H, acc_w), b, h0, acc_x, 0, 2)
-        h2 = GRUStep.apply(xg, RecurrentProduct.apply(h1, w, H, acc_w), b, h1, acc_x, 2, 4)
+        h1 = GRUStep.apply(xg, prod(h0), b, h0, acc_x, 0, 2)
+        h2 = GRUStep.apply(xg, prod(h1), b, h1, acc_x, 2, 4)
         return h1, h2
     g = 4 if lstm else 3
     return fn, [_t((4, g * H)), _t((g * H, H)), _t((2, H)), _t((2, H)), _t((g * H,))]
@@ -176,7 +186,7 @@ def test_row_and_sum_buffers_restart_after_an_abandoned_pass():
     del lone
     gc.collect()
     fresh = sums.put(h, d)
-    np.testing.assert_allclose(sums.finish(fresh), d.T @ h, rtol=1e-12)
+    np.testing.assert_allclose(sums.finish(fresh), h.T @ d, rtol=1e-12)
     assert sums.parts == [] and sums.ref is None
 
 
@@ -225,3 +235,23 @@ def test_no_grad_forward_records_nothing():
     with ember.no_grad():
         out, h = m(ember.randn(5, 2, 4))
     assert out.grad_fn is None and h.grad_fn is None and not out.requires_grad
+
+
+@pytest.mark.parametrize("name", ["LSTM", "GRU"])
+def test_weight_changed_in_place_before_backward_raises(name):
+    e, t = getattr(ember.nn, name)(4, 3), getattr(torch.nn, name)(4, 3)
+    t.load_state_dict({k: torch.from_numpy(np_of(v)) for k, v in e.state_dict().items()})
+    x = RNG.standard_normal((5, 2, 4)).astype(np.float32)
+
+    def run(lib, m):
+        out = m(lib.tensor(x))[0].sum()
+        with lib.no_grad():
+            m.weight_hh_l0.mul_(2)
+        out.backward()
+
+    # the same error; which saved tensor it names (W or a view of W) and the version numbers
+    # (load_state_dict's copies count in PyTorch) differ
+    got, want = error_of(lambda: run(ember, e)), error_of(lambda: run(torch, t))
+    assert got[0] is want[0] is RuntimeError
+    assert got[1].split(": [")[0] == want[1].split(": [")[0]
+    assert "modified by an inplace operation" in got[1]

@@ -78,9 +78,9 @@ class Collect(Primitive):
 
 
 class SumGrads:
-    """A weight's gradient summed over the steps of one backward pass: the first step to run
+    """W^T's gradient summed over the steps of one backward pass: the first step to run
     returns its own S^T g (and so reaches the engine); later steps only keep (S, g), and
-    ``CollectWeight`` adds them all with one product of the stacked rows."""
+    ``WeightT`` adds them all with one product of the stacked rows."""
 
     __slots__ = ("ref", "parts")
 
@@ -90,7 +90,7 @@ class SumGrads:
     def put(self, h: np.ndarray, g: np.ndarray):
         first = None if self.ref is None else self.ref()
         if first is None:
-            d = _mm(_mT(g), h)
+            d = _mm(_mT(h), g)
             self.ref, self.parts = weakref.ref(d), []
             return d
         self.parts.append((h, g))
@@ -101,56 +101,60 @@ class SumGrads:
         if not parts or isinstance(g, Tensor):
             return g
         if len(parts) == 1:
-            return g + _mm(_mT(parts[0][1]), parts[0][0])
-        gs = np.concatenate([q for _, q in parts])
-        return g + _mm(_mT(gs), np.concatenate([h for h, _ in parts]))
+            return g + _mm(_mT(parts[0][0]), parts[0][1])
+        hs = np.concatenate([h for h, _ in parts])
+        return g + _mm(_mT(hs), np.concatenate([q for _, q in parts]))
 
 
-class CollectWeight(Primitive):
-    """y = W (W_hh or W_hr as every step of a layer reads it);  dL/dW = g plus the steps'
-    pending terms (see SumGrads). Its backward runs after all of those steps'."""
+class WeightT(Primitive):
+    """y = W^T as a C-ordered copy (W_hh or W_hr as every step of a layer reads it: BLAS is
+    faster on it than on the transposed view);  dL/dW = (g + the steps' pending terms)^T,
+    see SumGrads. Its backward runs after all of those steps'."""
 
     exact_grads = True
 
     @staticmethod
     def forward(ctx, w, acc):
         ctx.acc = acc
-        return w
+        ctx.save_for_backward(w)  # only for the engine's in-place check of W (see below)
+        return np.ascontiguousarray(_mT(w))
 
     @staticmethod
     def backward(ctx, g):
-        return ctx.acc.finish(g), None
+        if ctx.acc is not None:
+            g = ctx.acc.finish(g)
+        return _mT(g), None
 
 
 class RecurrentProduct(Primitive):
-    """P = S[:, :k] W^T (the first k columns of the state source S: the recurrent h of a
-    packed [h | c] LSTM state);  dL/dS = [g W | 0],  dL/dW = g^T S[:, :k]."""
+    """P = S[:, :k] W_t (the first k columns of the state source S: the recurrent h of a
+    packed [h | c] LSTM state; W_t = W^T);  dL/dS = [g W_t^T | 0],  dL/dW_t = S[:, :k]^T g.
+    ``w`` is W's array (C-ordered, faster than W_t's transpose): the first-order dL/dS reads
+    it; WeightT saved W, so changing W in place before backward still raises."""
 
     exact_grads = True
 
     @staticmethod
-    def forward(ctx, src, w, k, acc):
-        ctx.k, ctx.acc = k, acc
-        ctx.save_for_backward(src, w)
-        return _mm(src if src.shape[1] == k else src[:, :k], _mT(w))
+    def forward(ctx, src, w_t, k, acc, w):
+        ctx.k, ctx.acc, ctx.w = k, acc, w
+        ctx.save_for_backward(src, w_t)
+        return _mm(src if src.shape[1] == k else src[:, :k], w_t)
 
     @staticmethod
     def backward(ctx, g):
-        src, w = ctx.saved_tensors
+        src, w_t = ctx.saved_tensors
         k = ctx.k
         h = src if src.shape[1] == k else src[:, :k]
         need_s, need_w = ctx.needs_input_grad[:2]
+        tensors = isinstance(g, Tensor)
         ds = dw = None
         if need_s:
-            ds = _mm(g, w)
+            ds = _mm(g, _mT(w_t) if tensors else ctx.w)
             if src.shape[1] != k:
                 ds = index_add_into(tuple(src.shape), (slice(None), slice(None, k)), ds)
         if need_w:
-            if ctx.acc is None or isinstance(g, Tensor):
-                dw = _mm(_mT(g), h)
-            else:
-                dw = ctx.acc.put(h, g)
-        return ds, dw, None, None
+            dw = _mm(_mT(h), g) if ctx.acc is None or tensors else ctx.acc.put(h, g)
+        return ds, dw, None, None, None
 
 
 _SCALES: dict = {}

@@ -16,8 +16,8 @@ from ...tensor import Tensor
 from .. import functional as F
 from .. import init
 from ...autograd.grad_mode import STATE
-from .._rnn_ops import (Collect, CollectWeight, GRUStep, LSTMStep, RecurrentProduct, RNNStep,
-                       RowGrads, SumGrads)
+from .._rnn_ops import (Collect, GRUStep, LSTMStep, RecurrentProduct, RNNStep, RowGrads,
+                       SumGrads, WeightT)
 from ..parameter import Parameter
 from .linear import _empty
 from .module import Module
@@ -31,16 +31,16 @@ def reset_uniform(module: Module) -> None:
 
 
 class StepParams:
-    """What every step of one layer and direction uses: W_hh (and W_hr) behind a
-    CollectWeight when their gradients are recorded, b_hh (GRU adds it inside
-    r * (W_hn h + b_hn)), the state widths, and xg's RowGrads (set by the caller)."""
+    """What every step of one layer and direction uses: W_hh^T (and W_hr^T) transposed once
+    (WeightT), b_hh (GRU adds it inside r * (W_hn h + b_hn)), the state widths, and xg's
+    RowGrads (set by the caller)."""
 
-    __slots__ = ("mode", "w_hh", "b_hh", "w_hr", "hidden", "real", "acc", "acc_hh", "acc_hr")
+    __slots__ = ("mode", "b_hh", "hh", "hr", "hidden", "real", "acc")
 
     def __init__(self, mode: str, w_hh: Tensor, b_hh, w_hr) -> None:
         self.mode, self.b_hh = mode, b_hh
-        self.w_hh, self.acc_hh = _collected(w_hh)
-        self.w_hr, self.acc_hr = (None, None) if w_hr is None else _collected(w_hr)
+        self.hh = _transposed(w_hh)
+        self.hr = None if w_hr is None else _transposed(w_hr)
         self.hidden = w_hh.shape[0] // {"LSTM": 4, "GRU": 3}.get(mode, 1)
         self.real = w_hh.shape[1]  # the recurrent h's width: proj_size or hidden
         self.acc = None
@@ -56,11 +56,14 @@ class StepParams:
         return h, (c if c.shape[1] == self.hidden else c[:, c.shape[1] - self.hidden:])
 
 
-def _collected(w: Tensor) -> tuple:
-    if not (w._rg and STATE.enabled):
-        return w, None
-    acc = SumGrads()
-    return CollectWeight.apply(w, acc), acc
+def _transposed(w: Tensor) -> tuple:
+    """(W^T, its SumGrads or None, W's array): RecurrentProduct's arguments after S and k."""
+    acc = SumGrads() if w._rg and STATE.enabled else None
+    return WeightT.apply(w, acc), acc, w._data
+
+
+def _product(src: Tensor, k: int, wt: tuple) -> Tensor:
+    return RecurrentProduct.apply(src, wt[0], k, wt[1], wt[2])
 
 
 def input_gates(mode: str, x: Tensor, w_ih, b_ih, b_hh) -> tuple:
@@ -80,26 +83,26 @@ def input_gates(mode: str, x: Tensor, w_ih, b_ih, b_hh) -> tuple:
 # possibly the same packed [h | c] tensor. Returns the new state.
 
 def _lstm_step(xg, start, stop, state, p):
-    hg = RecurrentProduct.apply(state[0], p.w_hh, p.real, p.acc_hh)
+    hg = _product(state[0], p.real, p.hh)
     hc = LSTMStep.apply(xg, hg, state[1], p.acc, start, stop)
-    if p.w_hr is None:
+    if p.hr is None:
         return hc, hc
-    return RecurrentProduct.apply(hc, p.w_hr, p.hidden, p.acc_hr), hc
+    return _product(hc, p.hidden, p.hr), hc
 
 
 def _gru_step(xg, start, stop, state, p):
     h = state[0]
-    hg = RecurrentProduct.apply(h, p.w_hh, p.real, p.acc_hh)
+    hg = _product(h, p.real, p.hh)
     return (GRUStep.apply(xg, hg, p.b_hh, h, p.acc, start, stop),)
 
 
 def _tanh_step(xg, start, stop, state, p):
-    hg = RecurrentProduct.apply(state[0], p.w_hh, p.real, p.acc_hh)
+    hg = _product(state[0], p.real, p.hh)
     return (RNNStep.apply(xg, hg, p.acc, start, stop, False),)
 
 
 def _relu_step(xg, start, stop, state, p):
-    hg = RecurrentProduct.apply(state[0], p.w_hh, p.real, p.acc_hh)
+    hg = _product(state[0], p.real, p.hh)
     return (RNNStep.apply(xg, hg, p.acc, start, stop, True),)
 
 
