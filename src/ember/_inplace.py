@@ -48,9 +48,8 @@ class InplaceMixin:
         if value is not arr:
             if np.shape(value) != arr.shape:
                 _check_out_shape(arr.shape, np.shape(value))
-            if np.result_type(value) != arr.dtype and not np.can_cast(
-                np.result_type(value), arr.dtype, "same_kind"
-            ):
+            if np.result_type(value) != arr.dtype and not _can_cast(np.result_type(value),
+                                                                     arr.dtype):
                 from .ops.arithmetic import type_name
 
                 raise RuntimeError(
@@ -99,6 +98,17 @@ class InplaceMixin:
                 return self
             return t
         return self
+
+
+def _can_cast(src: np.dtype, dst: np.dtype) -> bool:
+    """PyTorch's canCast for in-place results: never floating to integral, complex to real,
+    or anything but bool to bool (NumPy's same_kind also refuses int64 -> uint8; PyTorch
+    allows it)."""
+    if dst.kind == "b":
+        return src.kind == "b"
+    if src.kind == "c":
+        return dst.kind == "c"
+    return not (src.kind == "f" and dst.kind in "iu")
 
 
 def _keep_saved(node, arr) -> None:
