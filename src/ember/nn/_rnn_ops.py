@@ -50,6 +50,15 @@ class RowGrads:
         return None
 
 
+def _into_columns(shape: tuple, cols: slice, d):
+    """zeros(shape) with d at [:, cols]: the gradient of a column block of a packed state."""
+    if isinstance(d, Tensor):
+        return index_add_into(shape, (slice(None), cols), d)
+    out = np.zeros(shape, d.dtype)
+    out[:, cols] = d
+    return out
+
+
 def _rows_grad(ctx, xg, start: int, stop: int, d):
     """The gradient of xg for a step that read xg[start:stop] and got d there."""
     if isinstance(d, Tensor):  # create_graph: a recorded (differentiable) scatter
@@ -151,7 +160,7 @@ class RecurrentProduct(Primitive):
         if need_s:
             ds = _mm(g, _mT(w_t) if tensors else ctx.w)
             if src.shape[1] != k:
-                ds = index_add_into(tuple(src.shape), (slice(None), slice(None, k)), ds)
+                ds = _into_columns(tuple(src.shape), slice(None, k), ds)
         if need_w:
             dw = _mm(_mT(h), g) if ctx.acc is None or tensors else ctx.acc.put(h, g)
         return ds, dw, None, None, None
@@ -163,16 +172,17 @@ _SCALES: dict = {}
 def _gate_scales(n: int, dtype) -> tuple:
     """Column factors for LSTM gates [i f g o]: sigmoid(x) = 0.5 + 0.5 tanh(x / 2) (ember's
     Sigmoid: no overflow) and tanh(x) = 0 + 1 tanh(x / 1), so one tanh call serves all four
-    blocks: act = tanh(x s) s + t with s = [.5 .5 1 .5], t = [.5 .5 0 .5] (scaling by 0.5 is
-    exact, so the values are the same as each op's own)."""
+    blocks: act = tanh(x s) s + shift with s = [.5 .5 1 .5], shift = [.5 .5 0 .5] (scaling by
+    0.5 is exact: the values are each op's own); d act / d(x s) = (1 - tanh^2) s, so the
+    derivative factors are s^2 = [.25 .25 1 .25]."""
     key = (n, dtype)
     st = _SCALES.get(key)
     if st is None:
         s = np.full(4 * n, 0.5, dtype)
         s[2 * n:3 * n] = 1
-        t = s.copy()
-        t[2 * n:3 * n] = 0
-        st = _SCALES[key] = (s, t)
+        shift = s.copy()
+        shift[2 * n:3 * n] = 0
+        st = _SCALES[key] = (s, shift, s * s)
     return st
 
 
@@ -199,19 +209,19 @@ class LSTMStep(Primitive):
     @staticmethod
     def forward(ctx, xg, hg, c_src, acc, start, stop):
         n = hg.shape[1] // 4
-        a = xg[start:stop] + hg
-        s, t = _gate_scales(n, a.dtype)
-        a *= s
-        np.tanh(a, out=a)
-        a *= s
-        a += t  # a = [i f g o]
+        t = xg[start:stop] + hg
+        s, shift, ds = _gate_scales(n, t.dtype)
+        t *= s
+        np.tanh(t, out=t)
+        a = t * s
+        a += shift  # a = [i f g o]
         out = np.empty((a.shape[0], 2 * n), a.dtype)
         c = out[:, n:]
         np.multiply(a[:, n:2 * n], c_src[:, c_src.shape[1] - n:], out=c)
         c += a[:, :n] * a[:, 2 * n:3 * n]
         tc = np.tanh(c)
         np.multiply(a[:, 3 * n:], tc, out=out[:, :n])
-        ctx.acts, ctx.tc, ctx.acc, ctx.rows = a, tc, acc, (start, stop)
+        ctx.acts, ctx.tc, ctx.acc, ctx.rows = (a, t), tc, acc, (start, stop)
         ctx.save_for_backward(xg, hg, c_src)
         return out
 
@@ -224,31 +234,34 @@ class LSTMStep(Primitive):
         if isinstance(g, Tensor):
             dg, dc_prev = _lstm_graph(g, xg[start:stop] + hg, c_src[:, off:], n)
         else:
-            dg, dc_prev = _lstm_arrays(g, ctx.acts, ctx.tc, c_src[:, off:], n)
+            dg, dc_prev = _lstm_arrays(g, *ctx.acts, ctx.tc, c_src[:, off:], n)
         need = ctx.needs_input_grad
         dxg = _rows_grad(ctx, xg, start, stop, dg) if need[0] else None
         dc = None
         if need[2]:
-            dc = dc_prev if off == 0 else index_add_into(
-                tuple(c_src.shape), (slice(None), slice(off, None)), dc_prev)
+            dc = dc_prev if off == 0 else _into_columns(tuple(c_src.shape), slice(off, None),
+                                                         dc_prev)
         return dxg, (dg if need[1] else None), dc, None, None, None
 
 
-def _lstm_arrays(g, a, tc, c_prev, n):
-    """The closed form on arrays, from the forward's activations a = [i f g o] and tanh(c)."""
+def _lstm_arrays(g, a, t, tc, c_prev, n):
+    """The closed form on arrays, from the forward's activations a = [i f g o], the tanh
+    values t they came from (a = t s + shift) and tanh(c): with s(1-s) = (1 - t^2) / 4 for a
+    sigmoid, every gate's derivative is (1 - t^2) times a column factor."""
     dh = g[:, :n]
-    dc = dh * a[:, 3 * n:]
-    dc *= 1 - tc * tc
+    dc = tc * tc
+    np.subtract(1, dc, out=dc)
+    dc *= a[:, 3 * n:]
+    dc *= dh
     dc += g[:, n:]
     dg = np.empty_like(a)
     np.multiply(dc, a[:, 2 * n:3 * n], out=dg[:, :n])
     np.multiply(dc, c_prev, out=dg[:, n:2 * n])
     np.multiply(dc, a[:, :n], out=dg[:, 2 * n:3 * n])
     np.multiply(dh, tc, out=dg[:, 3 * n:])
-    d = 1 - a
-    d *= a  # s (1 - s): right for i, f, o
-    gb = a[:, 2 * n:3 * n]
-    np.subtract(1, gb * gb, out=d[:, 2 * n:3 * n])
+    d = t * t
+    np.subtract(1, d, out=d)
+    d *= _gate_scales(n, a.dtype)[2]
     dg *= d
     return dg, dc * a[:, n:2 * n]
 
