@@ -50,7 +50,33 @@ float16, float32, float64 = _dtypes.float16, _dtypes.float32, _dtypes.float64
 half, float, double = float16, float32, float64  # noqa: A001
 short, int, long = int16, int32, int64  # noqa: A001
 
-FloatTensor = DoubleTensor = LongTensor = Tensor  # accepted for isinstance checks in old code
+
+
+class _LegacyTensorType(type):
+    """torch.FloatTensor & co: isinstance tests the dtype, calling one builds a tensor of it
+    (``FloatTensor([1, 2])`` from data, ``FloatTensor(2, 3)`` uninitialised)."""
+
+    def __instancecheck__(cls, obj) -> "bool":
+        return isinstance(obj, Tensor) and obj.dtype is cls.dtype
+
+    def __call__(cls, *args, **kwargs):
+        if len(args) == 1 and not isinstance(args[0], (_builtins.int, Size)):
+            return tensor(args[0], dtype=cls.dtype)
+        return empty(*args, dtype=cls.dtype)
+
+
+def _legacy(name: str, dt):
+    return _LegacyTensorType(name, (), {"dtype": dt, "_ember_type_name": "torch." + name,
+                                        "__module__": "torch"})
+
+
+FloatTensor, DoubleTensor, HalfTensor = (_legacy("FloatTensor", float32),
+                                         _legacy("DoubleTensor", float64),
+                                         _legacy("HalfTensor", float16))
+LongTensor, IntTensor, ShortTensor = (_legacy("LongTensor", int64), _legacy("IntTensor", int32),
+                                      _legacy("ShortTensor", int16))
+CharTensor, ByteTensor, BoolTensor = (_legacy("CharTensor", int8), _legacy("ByteTensor", uint8),
+                                      _legacy("BoolTensor", bool))
 e, pi, inf, nan = _math.e, _math.pi, _math.inf, _math.nan
 
 
@@ -101,7 +127,54 @@ _LAZY = {"nn", "optim", "distributions", "utils", "viz", "cuda", "backends", "li
          "multiprocessing", "func", "run", "library"}
 
 
+# Top-level functions whose modules load on first use (their names only, so that
+# ``import ember`` pays nothing for them): module -> names
+_LAZY_FUNCS = {
+    "_config": (
+        "use_deterministic_algorithms", "are_deterministic_algorithms_enabled",
+        "is_deterministic_algorithms_warn_only_enabled", "set_deterministic_debug_mode",
+        "get_deterministic_debug_mode", "set_float32_matmul_precision",
+        "get_float32_matmul_precision", "set_default_device", "get_default_device",
+        "set_warn_always", "is_warn_always_enabled", "set_anomaly_enabled",
+        "is_anomaly_enabled", "is_anomaly_check_nan_enabled", "set_flush_denormal",
+        "set_default_tensor_type"),
+    "threads": ("get_num_interop_threads", "set_num_interop_threads"),
+    "ops.misc_types": (
+        "result_type", "promote_types", "can_cast", "is_complex", "is_signed", "is_nonzero",
+        "is_same_size", "is_inference", "typename", "scalar_tensor", "empty_strided", "range",
+        "fill", "hann_window", "hamming_window", "blackman_window", "bartlett_window",
+        "kaiser_window", "i0_", "abs_", "acos_", "acosh_", "addmv_", "arccos_", "arccosh_",
+        "arcsin_", "arcsinh_", "arctan_", "arctanh_", "asin_", "asinh_", "atan_", "atanh_",
+        "ceil_", "clamp_", "clamp_max_", "clamp_min_", "clip_", "cos_", "cosh_", "deg2rad_",
+        "detach_", "erf_", "erfc_", "exp2_", "exp_", "expm1_", "fill_", "fix_", "floor_",
+        "frac_", "gcd_", "lcm_", "ldexp_", "log10_", "log1p_", "log2_", "log_", "logit_",
+        "neg_", "negative_", "rad2deg_", "reciprocal_", "relu_", "round_", "rsqrt_",
+        "sigmoid_", "sin_", "sinc_", "sinh_", "sqrt_", "square_", "tan_", "tanh_", "trunc_",
+        "xlogy_", "zero_"),
+    "ops.misc_math": (
+        "argwhere", "isin", "unique_consecutive", "unravel_index", "aminmax", "mode", "msort",
+        "histogram", "cov", "corrcoef", "trapezoid", "trapz", "cumulative_trapezoid", "vander",
+        "dist"),
+    "ops.misc_prims": ("i0", "matrix_exp", "cholesky", "qr", "svd", "gradient"),
+    "_toplevel_nn": (
+        "conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "adaptive_avg_pool1d",
+        "pixel_shuffle", "pixel_unshuffle", "cosine_similarity", "pairwise_distance", "pdist",
+        "bilinear", "channel_shuffle", "native_channel_shuffle", "feature_dropout", "dropout",
+        "dropout_", "alpha_dropout", "alpha_dropout_", "feature_alpha_dropout",
+        "feature_alpha_dropout_", "feature_dropout_", "embedding", "layer_norm", "group_norm",
+        "rms_norm", "batch_norm", "instance_norm", "max_pool1d", "max_pool2d",
+        "max_pool1d_with_indices", "avg_pool1d", "constant_pad_nd", "kl_div",
+        "binary_cross_entropy_with_logits", "margin_ranking_loss", "hinge_embedding_loss",
+        "cosine_embedding_loss", "triplet_margin_loss", "poisson_nll_loss"),
+}
+
+
 def __getattr__(name):
+    for module, names in _LAZY_FUNCS.items():
+        if name in names:
+            value = getattr(_importlib.import_module(f"ember.{module}"), name)
+            globals()[name] = value  # later lookups skip this function
+            return value
     if name in _LAZY:
         try:
             return _importlib.import_module(f"ember.{name}")

@@ -6,6 +6,9 @@ from ._activation2 import (celu, celu_, elu_, glu, hardshrink, hardsigmoid, hard
                            hardtanh_, leaky_relu_, mish, prelu, relu_, rrelu, rrelu_, selu,
                            selu_, softmin, softshrink, softsign, tanhshrink, threshold,
                            threshold_)
+from ._loss_more import (alpha_dropout, bilinear, channel_shuffle, cosine_embedding_loss,
+                         feature_alpha_dropout, hinge_embedding_loss, margin_ranking_loss,
+                         pdist, poisson_nll_loss, triplet_margin_loss)
 from ._loss import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy,
                     huber_loss, l1_loss, mse_loss, nll_loss, smooth_l1_loss)
 from ._conv import conv1d, conv2d
@@ -34,4 +37,7 @@ __all__ = [
     "softshrink", "softsign", "tanhshrink", "threshold", "threshold_",
     "cosine_similarity", "gumbel_softmax", "interpolate", "kl_div", "pairwise_distance",
     "pixel_shuffle", "pixel_unshuffle", "scaled_dot_product_attention",
+    "alpha_dropout", "bilinear", "channel_shuffle", "cosine_embedding_loss",
+    "feature_alpha_dropout", "hinge_embedding_loss", "margin_ranking_loss", "pdist",
+    "poisson_nll_loss", "triplet_margin_loss",
 ]

@@ -16,6 +16,9 @@ from .instancenorm import InstanceNorm1d, InstanceNorm2d  # noqa: F401
 from .linear import Identity, Linear  # noqa: F401
 from .loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss,  # noqa: F401
                    L1Loss, MSELoss, NLLLoss, SmoothL1Loss)
+from .loss_more import (AlphaDropout, Bilinear, ChannelShuffle,  # noqa: F401
+                        CosineEmbeddingLoss, FeatureAlphaDropout, HingeEmbeddingLoss,
+                        MarginRankingLoss, PoissonNLLLoss, TripletMarginLoss)
 from .misc import (CosineSimilarity, KLDivLoss, PairwiseDistance, PixelShuffle,  # noqa: F401
                    PixelUnshuffle, Upsample, UpsamplingBilinear2d, UpsamplingNearest2d)
 from .module import Module  # noqa: F401

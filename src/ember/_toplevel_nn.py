@@ -1,0 +1,175 @@
+"""``torch.conv2d``, ``torch.dropout``, ``torch.layer_norm``, ...: the nn.functional kernels
+that PyTorch also exposes at the top level, with the top-level signatures (which differ from
+``F``'s: ``torch.dropout(input, p, train)``, ``torch.embedding(weight, indices)``, the int
+``reduction`` of the top-level losses, the positional-only ``torch.batch_norm``).
+
+Loaded on first use of one of these names (``ember.__getattr__``), so ``import ember`` does
+not load ``ember.nn``.
+"""
+
+from __future__ import annotations
+
+from .nn import functional as F
+from .nn.functional import _loss_more as _lm
+from .tensor import Tensor
+
+# functions whose top-level signature is F's own
+conv1d, conv2d = F.conv1d, F.conv2d
+conv_transpose1d, conv_transpose2d = F.conv_transpose1d, F.conv_transpose2d
+adaptive_avg_pool1d, pixel_shuffle, pixel_unshuffle = (F.adaptive_avg_pool1d, F.pixel_shuffle,
+                                                       F.pixel_unshuffle)
+cosine_similarity, pairwise_distance, pdist = F.cosine_similarity, F.pairwise_distance, F.pdist
+bilinear, channel_shuffle = F.bilinear, F.channel_shuffle
+native_channel_shuffle = F.channel_shuffle
+feature_dropout = _lm.feature_dropout
+
+_REDUCTIONS = ("none", "mean", "sum")  # at::Reduction: 0, 1, 2
+# PyTorch 2.13's top-level losses, called without ``reduction``, do not reduce (their
+# binding's default reads as 0), unlike ``F``'s 'mean': ember gives the same shapes.
+
+
+def _reduction(value, fn: str, pos: int) -> str:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise TypeError(f"{fn}(): argument 'reduction' (position {pos}) must be int, not "
+                        f"{type(value).__name__}")
+    return _REDUCTIONS[value] if value in (1, 2) else "none"  # ATen: other values do not reduce
+
+
+def dropout(input: Tensor, p: float, train: bool) -> Tensor:
+    return F.dropout(input, p, train)
+
+
+def dropout_(input: Tensor, p: float, train: bool) -> Tensor:
+    return F.dropout(input, p, train, inplace=True)
+
+
+def alpha_dropout(input: Tensor, p: float, train: bool) -> Tensor:
+    return F.alpha_dropout(input, p, train)
+
+
+def alpha_dropout_(input: Tensor, p: float, train: bool) -> Tensor:
+    return F.alpha_dropout(input, p, train, inplace=True)
+
+
+def feature_alpha_dropout(input: Tensor, p: float, train: bool) -> Tensor:
+    return F.feature_alpha_dropout(input, p, train)
+
+
+def feature_alpha_dropout_(input: Tensor, p: float, train: bool) -> Tensor:
+    return F.feature_alpha_dropout(input, p, train, inplace=True)
+
+
+def feature_dropout_(input: Tensor, p: float, train: bool) -> Tensor:
+    return _lm.feature_dropout(input, p, train, inplace=True)
+
+
+def embedding(weight: Tensor, indices: Tensor, padding_idx: int = -1,
+              scale_grad_by_freq: bool = False, sparse: bool = False) -> Tensor:
+    """Weight first; padding_idx -1 means none (ATen's convention)."""
+    return F.embedding(indices, weight, None if padding_idx == -1 else padding_idx,
+                       scale_grad_by_freq=scale_grad_by_freq, sparse=sparse)
+
+
+def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
+               bias: Tensor | None = None, eps: float = 1e-5,
+               cudnn_enable: bool = True) -> Tensor:
+    return F.layer_norm(input, normalized_shape, weight, bias, eps)
+
+
+def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
+               bias: Tensor | None = None, eps: float = 1e-5,
+               cudnn_enabled: bool = True) -> Tensor:
+    return F.group_norm(input, num_groups, weight, bias, eps)
+
+
+def rms_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
+             eps: float | None = None) -> Tensor:
+    return F.rms_norm(input, normalized_shape, weight, eps)
+
+
+def batch_norm(input, weight, bias, running_mean, running_var, training, momentum, eps,
+               cudnn_enabled) -> Tensor:
+    """All nine arguments positional, weight and bias before the running statistics."""
+    return F.batch_norm(input, running_mean, running_var, weight, bias, training, momentum, eps)
+
+
+def instance_norm(input, weight, bias, running_mean, running_var, use_input_stats, momentum,
+                  eps, cudnn_enabled) -> Tensor:
+    return F.instance_norm(input, running_mean, running_var, weight, bias, use_input_stats,
+                           momentum, eps)
+
+
+def _stride(stride):
+    return None if stride is None or (isinstance(stride, (list, tuple)) and not stride) \
+        else stride
+
+
+def max_pool1d(input: Tensor, kernel_size, stride=(), padding=0, dilation=1,
+               ceil_mode: bool = False) -> Tensor:
+    return F.max_pool1d(input, kernel_size, _stride(stride), padding, dilation, ceil_mode)
+
+
+def max_pool2d(input: Tensor, kernel_size, stride=(), padding=0, dilation=1,
+               ceil_mode: bool = False) -> Tensor:
+    return F.max_pool2d(input, kernel_size, _stride(stride), padding, dilation, ceil_mode)
+
+
+def max_pool1d_with_indices(input: Tensor, kernel_size, stride=(), padding=0, dilation=1,
+                            ceil_mode: bool = False):
+    return F.max_pool1d(input, kernel_size, _stride(stride), padding, dilation, ceil_mode,
+                        return_indices=True)
+
+
+def avg_pool1d(input: Tensor, kernel_size, stride=(), padding=0, ceil_mode: bool = False,
+               count_include_pad: bool = True) -> Tensor:
+    return F.avg_pool1d(input, kernel_size, _stride(stride), padding, ceil_mode,
+                        count_include_pad)
+
+
+def constant_pad_nd(input: Tensor, pad, value: float = 0) -> Tensor:
+    if len(pad) % 2:
+        raise RuntimeError(f"Length of pad must be even but instead it equals {len(pad)}")
+    return F.pad(input, tuple(pad), "constant", value)
+
+
+def kl_div(input: Tensor, target: Tensor, reduction: int = 0, *, log_target: bool = False):
+    """reduction 1 is a plain mean (no 'batchmean' warning here, as in PyTorch)."""
+    red = _reduction(reduction, "kl_div", 3)
+    loss = F.kl_div(input, target, reduction="none", log_target=log_target)
+    return loss if red == "none" else (loss.mean() if red == "mean" else loss.sum())
+
+
+def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight=None,
+                                     pos_weight=None, reduction: int = 0) -> Tensor:
+    return F.binary_cross_entropy_with_logits(
+        input, target, weight, reduction=_reduction(reduction, "binary_cross_entropy_with_logits",
+                                                    5), pos_weight=pos_weight)
+
+
+def margin_ranking_loss(input1, input2, target, margin: float = 0.0, reduction: int = 0):
+    return F.margin_ranking_loss(input1, input2, target, margin,
+                                 reduction=_reduction(reduction, "margin_ranking_loss", 5))
+
+
+def hinge_embedding_loss(input, target, margin: float = 1.0, reduction: int = 0):
+    return F.hinge_embedding_loss(input, target, margin,
+                                  reduction=_reduction(reduction, "hinge_embedding_loss", 4))
+
+
+def cosine_embedding_loss(input1, input2, target, margin: float = 0.0, reduction: int = 0):
+    return F.cosine_embedding_loss(input1, input2, target, margin,
+                                   reduction=_reduction(reduction, "cosine_embedding_loss", 5))
+
+
+def triplet_margin_loss(anchor, positive, negative, margin: float = 1.0, p: float = 2,
+                        eps: float = 1e-6, swap: bool = False, reduction: int = 0):
+    return F.triplet_margin_loss(anchor, positive, negative, margin, p, eps, swap,
+                                 reduction=_reduction(reduction, "triplet_margin_loss", 8))
+
+
+def poisson_nll_loss(input, target, log_input, full, eps, reduction):
+    return F.poisson_nll_loss(input, target, log_input, full, eps=eps,
+                              reduction=_reduction(reduction, "poisson_nll_loss", 6))
+
+
+__all__ = [n for n in dir() if not n.startswith("_") and n not in ("F", "Tensor", "annotations")]

@@ -1,0 +1,223 @@
+"""More of ``torch.nn.functional``: ranking and embedding losses, Poisson NLL, bilinear,
+pdist, channel_shuffle and the alpha dropouts.
+
+Each is a composite of differentiable ember ops, so gradients (and higher orders) come from
+those ops' rules; the checks raise PyTorch's errors with its first lines.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ... import ops
+from ...ops._util import check_broadcast
+from ...random import _rng
+from ...tensor import Tensor
+from ._loss import _reduction
+from ._more import pairwise_distance
+
+
+def _reduce(loss: Tensor, reduction: str) -> Tensor:
+    if reduction == "mean":
+        return loss.mean()
+    return loss.sum() if reduction == "sum" else loss
+
+
+def _dims(t: Tensor) -> str:
+    return f"torch.Size({list(t.shape)})"
+
+
+def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0.0,
+                        size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
+    """reduce(max(0, -y * (x1 - x2) + margin))."""
+    reduction = _reduction(reduction, size_average, reduce)
+    if not input1.dim() == input2.dim() == target.dim():
+        raise RuntimeError(
+            "margin_ranking_loss : All input tensors should have same dimension but got sizes: "
+            f"input1: {_dims(input1)}, input2: {_dims(input2)}, target: {_dims(target)} ")
+    loss = ops.clamp_min(-target * (input1 - input2) + margin, 0)
+    return _reduce(loss, reduction)
+
+
+def hinge_embedding_loss(input: Tensor, target: Tensor, margin: float = 1.0,
+                         size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
+    """x where y == 1, max(0, margin - x) where y == -1 (other labels count for both)."""
+    reduction = _reduction(reduction, size_average, reduce)
+    check_broadcast(target.shape, input.shape)
+    zero = input * 0
+    below = ops.where(target != 1, ops.clamp_min(margin - input, 0), zero)
+    loss = below + ops.where(target != -1, input, zero)
+    return _reduce(loss, reduction)
+
+
+def _cosine_embedding_checks(x1: Tensor, x2: Tensor, target: Tensor) -> None:
+    td = target.dim()
+    if td > 1:
+        raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+    if x1.dim() != td + 1 or x2.dim() != td + 1:
+        raise RuntimeError(f"{td}D target tensor expects {td + 1}D input tensors, but found "
+                           f"inputs with sizes {list(x1.shape)} and {list(x2.shape)}.")
+
+
+def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0.0,
+                          size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
+    """1 - cos(x1, x2) where y == 1, max(0, cos(x1, x2) - margin) where y == -1."""
+    reduction = _reduction(reduction, size_average, reduce)
+    _cosine_embedding_checks(input1, input2, target)
+    eps = 1e-12  # PyTorch's constant: keeps zero vectors finite
+    dot = (input1 * input2).sum(-1)
+    mag = ((input1 * input1).sum(-1) + eps) * ((input2 * input2).sum(-1) + eps)
+    cos = dot / ops.sqrt(mag)
+    zero = cos * 0
+    loss = ops.where(target == 1, 1 - cos, zero) + \
+        ops.where(target == -1, ops.clamp_min(cos - margin, 0), zero)
+    return _reduce(loss, reduction)
+
+
+def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor,
+                        margin: float = 1.0, p: float = 2, eps: float = 1e-6,
+                        swap: bool = False, size_average=None, reduce=None,
+                        reduction: str = "mean") -> Tensor:
+    """max(0, margin + d(a, p) - d(a, n)), d the p-norm distance; swap: d(a, n) becomes
+    min(d(a, n), d(p, n))."""
+    reduction = _reduction(reduction, size_average, reduce)
+    da, dp, dn = anchor.dim(), positive.dim(), negative.dim()
+    if not da == dp == dn:
+        raise RuntimeError(
+            "The anchor, positive, and negative tensors are expected to have the same number "
+            f"of dimensions, but got: anchor {da}D, positive {dp}D, and negative {dn}D inputs")
+    d_pos = pairwise_distance(anchor, positive, p, eps)
+    d_neg = pairwise_distance(anchor, negative, p, eps)
+    if swap:
+        d_neg = ops.minimum(d_neg, pairwise_distance(positive, negative, p, eps))
+    return _reduce(ops.clamp_min(margin + d_pos - d_neg, 0), reduction)
+
+
+def poisson_nll_loss(input: Tensor, target: Tensor, log_input: bool = True,
+                     full: bool = False, size_average=None, eps: float = 1e-8, reduce=None,
+                     reduction: str = "mean") -> Tensor:
+    """exp(x) - y x (log_input) or x - y log(x + eps); full adds Stirling's term
+    y log y - y + log(2 pi y) / 2 where y > 1."""
+    reduction = _reduction(reduction, size_average, reduce)
+    if log_input:
+        loss = ops.exp(input) - target * input
+    else:
+        loss = input - target * ops.log(input + eps)
+    if full:
+        y = target  # the term's gradient reaches the target, as in PyTorch
+        big = y > 1
+        safe = ops.where(big, y, y * 0 + 1)  # y log y and log y are nan/inf below 1
+        stirling = safe * ops.log(safe) - safe + 0.5 * ops.log(2 * math.pi * safe)
+        loss = loss + ops.where(big, stirling, stirling * 0)
+    return _reduce(loss, reduction)
+
+
+def bilinear(input1: Tensor, input2: Tensor, weight: Tensor,
+             bias: Tensor | None = None) -> Tensor:
+    """y[..., o] = sum_ij x1[..., i] W[o, i, j] x2[..., j] + b[o]."""
+    if weight.dim() != 3:
+        raise RuntimeError(f"bilinear(): weight must be three-dimensional, got {weight.dim()}D")
+    s1, s2 = tuple(input1.shape), tuple(input2.shape)
+    if len(s1) != len(s2):
+        raise RuntimeError("bilinear(): input dimensions do not match: got "
+                           f"{len(s1)} and {len(s2)}")
+    for d, (a, b) in enumerate(zip(s1[:-1], s2[:-1])):
+        if a != b:
+            raise RuntimeError(f"bilinear(): input batch dimensions do not match at dim {d}: "
+                               f"got {a} and {b}")
+    for k, size in ((1, s1[-1]), (2, s2[-1])):
+        if size != weight.shape[k]:
+            raise RuntimeError(f"bilinear(): input{k} size does not match weight size: got "
+                               f"{size} but expected {weight.shape[k]}")
+    if bias is not None and bias.shape[-1] != weight.shape[0]:
+        raise RuntimeError("bilinear(): bias size does not match weight size: got "
+                           f"{bias.shape[-1]} but expected {weight.shape[0]}")
+    out = ops.einsum("...i,oij,...j->...o", input1, weight, input2)
+    return out if bias is None else out + bias
+
+
+def pdist(input: Tensor, p: float = 2) -> Tensor:
+    """The p-norm distances between every pair of rows i < j, in row-major pair order."""
+    if input.dim() != 2:
+        raise RuntimeError(f"pdist only supports 2D tensors, got: {input.dim()}D")
+    if p < 0:
+        raise RuntimeError("pdist only supports non-negative p values")
+    n = input.shape[0]
+    i, j = np.triu_indices(n, 1)
+    diff = input[Tensor._make(i, False, None)] - input[Tensor._make(j, False, None)]
+    return ops.norm(diff, p, 1)
+
+
+def channel_shuffle(input: Tensor, groups: int) -> Tensor:
+    """(N, g * k, *) -> channels reordered as (N, k, g, *): interleaves the g groups."""
+    if input.dim() <= 2:
+        raise RuntimeError("channel_shuffle expects input with > 2 dims, but got input with "
+                           f"sizes {list(input.shape)}")
+    if groups <= 0:
+        raise RuntimeError("Number of groups to divide channels in must be positive. Value of "
+                           f"groups:{groups}")
+    n, c, *rest = input.shape
+    if c % groups:
+        raise RuntimeError(f"Number of channels must be divisible by groups. Got {c} channels "
+                           f"and {groups} groups.")
+    grouped = input.reshape(n, groups, c // groups, *rest)
+    return grouped.transpose(1, 2).reshape(n, c, *rest)
+
+
+_SELU_ALPHA = 1.7580993408473766  # -SELU(-inf) = scale * alpha
+
+
+def _alpha_noise(input: Tensor, p: float, feature: bool) -> tuple:
+    """Multiplier a*keep and offset for alpha dropout: dropped units go to SELU's saturation
+    value and the affine (a, b) keeps zero mean and unit variance."""
+    arr = input._data
+    shape = arr.shape[:2] + (1,) * (arr.ndim - 2) if feature else arr.shape
+    keep = (_rng(None).random(shape) >= p).astype(arr.dtype)
+    a = 1.0 / math.sqrt((_SELU_ALPHA ** 2 * p + 1) * (1 - p))
+    offset = (keep - 1) * (_SELU_ALPHA * a) + _SELU_ALPHA * a * p
+    return keep * a, offset.astype(arr.dtype)
+
+
+def _dropout_impl(input: Tensor, p: float, training: bool, inplace: bool, alpha: bool,
+                  feature: bool) -> Tensor:
+    if p < 0.0 or p > 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if feature and input.dim() < 2:
+        raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")
+    if not training or p == 0.0 or input._data.size == 0:
+        return input
+    arr = input._data
+    if p == 1.0:
+        scale, offset = np.zeros((), arr.dtype), None
+    elif alpha:
+        scale, offset = _alpha_noise(input, p, feature)
+    else:
+        shape = arr.shape[:2] + (1,) * (arr.ndim - 2) if feature else arr.shape
+        scale = (_rng(None).random(shape) >= p).astype(arr.dtype) / arr.dtype.type(1 - p)
+        offset = None
+    if inplace:
+        input._check_inplace()
+    src = input._graph_input() if inplace else input
+    out = src * Tensor._make(scale, False, None)
+    if offset is not None:
+        out = out + Tensor._make(offset, False, None)
+    return input._write(out) if inplace else out
+
+
+def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False,
+                  inplace: bool = False) -> Tensor:
+    """Dropout for SELU networks: keeps the mean and variance of its input."""
+    return _dropout_impl(input, p, training, inplace, alpha=True, feature=False)
+
+
+def feature_alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False,
+                          inplace: bool = False) -> Tensor:
+    """Alpha dropout of whole channels (dimension 1)."""
+    return _dropout_impl(input, p, training, inplace, alpha=True, feature=True)
+
+
+def feature_dropout(input: Tensor, p: float, train: bool, inplace: bool = False) -> Tensor:
+    """``torch.feature_dropout``: zero whole channels with probability p, scale by 1/(1-p)."""
+    return _dropout_impl(input, p, train, inplace, alpha=False, feature=True)

@@ -1,0 +1,264 @@
+"""Less common top-level math: argwhere, isin, unique_consecutive, unravel_index, aminmax,
+mode, msort, histogram, cov/corrcoef, trapezoid, vander, dist, gradient, i0, matrix_exp and the
+legacy cholesky/qr/svd spellings.
+
+Differentiable ones are composites of recorded ember ops (their gradients follow), except
+i0 and matrix_exp, which are primitives stating their derivatives. Loaded on first use
+(``ember.__getattr__``).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .. import dtypes as D
+from .. import ops
+from ..autograd.function import Primitive
+from ..tensor import Tensor
+from ._linalg_common import return_type
+from ._util import wrap_dim
+
+_aminmax_t = return_type("aminmax", ("min", "max"))
+_mode_t = return_type("mode", ("values", "indices"))
+_hist_t = return_type("histogram", ("hist", "bin_edges"))
+_svd_t = return_type("svd", ("U", "S", "V"))
+_qr_t = return_type("qr", ("Q", "R"))
+
+
+def _const(a) -> Tensor:
+    return Tensor._make(np.asarray(a), False, None)
+
+
+def argwhere(input: Tensor) -> Tensor:
+    """Indices of the non-zero elements, one row each: ``nonzero(input)``."""
+    return ops.nonzero(input)
+
+
+def isin(elements, test_elements, *, assume_unique: bool = False,
+         invert: bool = False) -> Tensor:
+    """Whether each element of ``elements`` occurs in ``test_elements`` (either may be a
+    number)."""
+    if not isinstance(elements, Tensor) and not isinstance(test_elements, Tensor):
+        raise TypeError("isin() received an invalid combination of arguments - got "
+                        f"({type(elements).__name__}, {type(test_elements).__name__})")
+    a = elements._data if isinstance(elements, Tensor) else np.asarray(elements)
+    b = test_elements._data if isinstance(test_elements, Tensor) else np.asarray(test_elements)
+    return _const(np.isin(a, b, invert=invert))
+
+
+def _consecutive_flat(arr: np.ndarray):
+    flat = arr.reshape(-1)
+    if flat.size == 0:
+        return flat, np.zeros(arr.shape, np.int64), np.zeros(0, np.int64)
+    starts = np.concatenate(([True], flat[1:] != flat[:-1]))
+    group = np.cumsum(starts) - 1
+    counts = np.diff(np.append(np.flatnonzero(starts), flat.size))
+    return flat[starts], group.reshape(arr.shape), counts
+
+
+def unique_consecutive(input: Tensor, return_inverse: bool = False,
+                       return_counts: bool = False, dim: int | None = None):
+    """Collapse runs of equal values (or equal slices along ``dim``) to one."""
+    arr = input._data
+    if dim is None:
+        vals, inverse, counts = _consecutive_flat(arr)
+    else:
+        d = wrap_dim(dim, arr.ndim)
+        moved = np.moveaxis(arr, d, 0)
+        n = moved.shape[0]
+        rows = moved.reshape(n, -1)
+        starts = np.ones(n, bool)
+        starts[1:] = np.any(rows[1:] != rows[:-1], axis=1)
+        inverse = np.cumsum(starts) - 1
+        counts = np.diff(np.append(np.flatnonzero(starts), n))
+        vals = np.moveaxis(moved[starts], 0, d)
+    out = [_const(np.ascontiguousarray(vals))]
+    if return_inverse:
+        out.append(_const(inverse.astype(np.int64)))
+    if return_counts:
+        out.append(_const(counts.astype(np.int64)))
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+def unravel_index(indices, shape) -> tuple:
+    """Flat indices to one coordinate tensor per dimension of ``shape``."""
+    idx = indices._data if isinstance(indices, Tensor) else np.asarray(indices)
+    if idx.dtype.kind not in "iu":
+        raise TypeError("expected 'indices' to be integer dtype, but got "
+                        f"{Tensor._make(idx, False, None).dtype}")
+    shape = (shape,) if isinstance(shape, int) else tuple(shape)
+    if any(s < 0 for s in shape):
+        raise ValueError("'shape' cannot have negative values, but got "
+                         f"({', '.join(map(str, shape))})")
+    total = math.prod(shape)
+    if np.any((idx < -total) | (idx >= total)):
+        raise RuntimeError("'indices' must be in range [-{0}, {1})".format(total, total)
+                           if total else "'indices' must be in range [-0, 0)")
+    coords = np.unravel_index(np.where(idx < 0, idx + total, idx).astype(np.int64), shape)
+    return tuple(_const(np.asarray(c, np.int64)) for c in coords)
+
+
+def aminmax(input: Tensor, *, dim: int | None = None, keepdim: bool = False):
+    """(amin, amax) in one call."""
+    if dim is None:
+        lo, hi = ops.amin(input), ops.amax(input)
+        if keepdim:
+            lo, hi = lo.reshape((1,) * input.dim()), hi.reshape((1,) * input.dim())
+        return _aminmax_t(lo, hi)
+    return _aminmax_t(ops.amin(input, dim, keepdim), ops.amax(input, dim, keepdim))
+
+
+def mode(input: Tensor, dim: int = -1, keepdim: bool = False):
+    """The most frequent value along ``dim`` (the smallest of ties) and the last index where
+    it occurs (PyTorch's CPU choice); the values carry the gradient."""
+    arr = input._data
+    d = wrap_dim(dim, max(arr.ndim, 1))
+    moved = np.moveaxis(arr.reshape(arr.shape or (1,)), d, -1)
+    rows = moved.reshape(-1, moved.shape[-1])
+    last = np.empty(rows.shape[0], np.int64)
+    for r, row in enumerate(rows):  # a Python loop over rows: mode is not a hot op
+        vals, counts = np.unique(row, return_counts=True)
+        hit = row == vals[np.argmax(counts)]
+        last[r] = row.size - 1 - np.argmax(hit[::-1])
+    idx = last.reshape(moved.shape[:-1])
+    if not arr.ndim:
+        return _mode_t(input.clone(), _const(np.zeros((), np.int64)))
+    idx_k = np.expand_dims(idx, d)
+    values = ops.gather(input, d, _const(idx_k))
+    if not keepdim:
+        return _mode_t(values.squeeze(d), _const(idx))
+    return _mode_t(values, _const(idx_k))
+
+
+def msort(input: Tensor) -> Tensor:
+    return ops.sort(input, 0).values
+
+
+def histogram(input: Tensor, bins=100, *, range=None, weight=None,  # noqa: A002
+              density: bool = False):
+    """Counts (or weights, or a density) per bin, and the bin edges (float inputs only)."""
+    arr = input._data
+    if arr.dtype.kind != "f":
+        raise RuntimeError(f"torch.histogram: input tensor and bins tensors should have the "
+                           f"same dtype, but got input {input.dtype} and bins "
+                           f"{input.dtype}")
+    edges = bins._data if isinstance(bins, Tensor) else bins
+    w = None if weight is None else weight._data
+    flat = arr.reshape(-1, arr.shape[-1]) if arr.ndim > 1 else arr
+    if arr.ndim > 1 and arr.shape[-1] != 1:
+        flat = arr.reshape(-1)
+    lo_hi = None if range is None else tuple(float(v) for v in range)
+    if lo_hi is None and not isinstance(edges, np.ndarray) and arr.size == 0:
+        lo_hi = (0.0, 1.0)
+    hist, out_edges = np.histogram(flat.reshape(-1), bins=edges, range=lo_hi,
+                                   weights=None if w is None else w.reshape(-1),
+                                   density=density)
+    return _hist_t(_const(hist.astype(arr.dtype)), _const(out_edges.astype(arr.dtype)))
+
+
+def cov(input: Tensor, *, correction: int = 1, fweights=None, aweights=None) -> Tensor:
+    """Covariance of the rows (variables) over the columns (observations)."""
+    if input.dim() > 2:
+        raise ValueError(f"cov(): expected input to have two or fewer dimensions but got an "
+                         f"input with {input.dim()} dimensions")
+    x = input if input.dim() == 2 else input.reshape(1, -1)
+    if not x.is_floating_point():
+        x = x.to(D.get_default_dtype())
+    w = None
+    if fweights is not None:
+        w = fweights
+    if aweights is not None:
+        w = aweights if w is None else w * aweights
+    n = x.shape[1]
+    if w is None:
+        mean = x.mean(1, keepdim=True)
+        norm = n - correction
+    else:
+        w = w.to(x.dtype)
+        wsum = w.sum()
+        mean = (x * w).sum(1, keepdim=True) / wsum
+        if correction == 0:
+            norm = wsum
+        elif aweights is None:
+            norm = wsum - correction
+        else:
+            norm = wsum - correction * (w * aweights.to(x.dtype)).sum() / wsum
+    xc = x - mean
+    xw = xc if w is None else xc * w
+    c = ops.matmul(xw, xc.transpose(0, 1)) / ops.clamp_min(_as_tensor(norm, x), 0)
+    return c.squeeze() if input.dim() < 2 else c
+
+
+def _as_tensor(v, like: Tensor) -> Tensor:
+    return v if isinstance(v, Tensor) else _const(np.asarray(v, like._data.dtype))
+
+
+def corrcoef(input: Tensor) -> Tensor:
+    """Pearson correlation coefficients: cov / sqrt(var_i var_j), clipped to [-1, 1]."""
+    c = cov(input)
+    if c.dim() == 0:
+        return c / c
+    d = ops.diagonal(c)
+    std = ops.sqrt(d)
+    c = c / std.reshape(-1, 1) / std.reshape(1, -1)
+    return ops.clamp(c, -1, 1)
+
+
+def _trap_spacing(y: Tensor, x, dx, d: int):
+    if x is not None:
+        return ops.diff(x, dim=-1 if x.dim() == 1 else d)
+    return 1.0 if dx is None else dx
+
+
+def trapezoid(y: Tensor, x=None, *, dx=None, dim: int = -1) -> Tensor:
+    """Integral of y along dim by the trapezoidal rule, over the points x or spacing dx."""
+    d = wrap_dim(dim, y.dim())
+    n = y.shape[d]
+    if n == 0:
+        return y.sum(d) * 0
+    left, right = y.narrow(d, 0, n - 1), y.narrow(d, 1, n - 1)
+    h = _trap_spacing(y, x, dx, d)
+    if isinstance(h, Tensor) and h.dim() == 1 and y.dim() > 1:
+        h = h.reshape((-1,) + (1,) * (y.dim() - 1 - d))
+    return ((left + right) * h).sum(d) / 2
+
+
+def trapz(y: Tensor, x=None, *, dx=None, dim: int = -1) -> Tensor:
+    return trapezoid(y, x, dx=dx, dim=dim)
+
+
+def cumulative_trapezoid(y: Tensor, x=None, *, dx=None, dim: int = -1) -> Tensor:
+    """Running trapezoidal integral: one fewer element along dim."""
+    d = wrap_dim(dim, y.dim())
+    n = y.shape[d]
+    left, right = y.narrow(d, 0, max(n - 1, 0)), y.narrow(d, min(1, n), max(n - 1, 0))
+    h = _trap_spacing(y, x, dx, d)
+    if isinstance(h, Tensor) and h.dim() == 1 and y.dim() > 1:
+        h = h.reshape((-1,) + (1,) * (y.dim() - 1 - d))
+    return ops.cumsum((left + right) * h / 2, d)
+
+
+def vander(x: Tensor, N: int | None = None, increasing: bool = False) -> Tensor:
+    """Columns x^0 .. x^(N-1) (reversed unless increasing); built by repeated products so
+    that the gradient at x = 0 stays finite."""
+    if x.dim() != 1:
+        raise RuntimeError("x must be a one-dimensional tensor.")
+    n = x.shape[0] if N is None else N
+    if n < 0:
+        raise RuntimeError("N must be non-negative.")
+    if x._data.dtype.kind in "biu":
+        x = x.to(D.int64)
+    cols = []
+    for k in range(n):
+        cols.append(x * 0 + 1 if k == 0 else cols[-1] * x)
+    if not cols:
+        return _const(np.zeros((x.shape[0], 0), x._data.dtype))
+    out = ops.stack(cols if increasing else cols[::-1], 1)
+    return out
+
+
+def dist(input: Tensor, other: Tensor, p: float = 2) -> Tensor:
+    """The p-norm of input - other (broadcast, flattened)."""
+    return ops.norm(input - other, p)
