@@ -137,8 +137,8 @@ _LAZY_FUNCS = {
         "get_float32_matmul_precision", "set_default_device", "get_default_device",
         "set_warn_always", "is_warn_always_enabled", "set_anomaly_enabled",
         "is_anomaly_enabled", "is_anomaly_check_nan_enabled", "set_flush_denormal",
-        "set_default_tensor_type"),
-    "threads": ("get_num_interop_threads", "set_num_interop_threads"),
+        "set_default_tensor_type", "set_num_interop_threads"),
+    "threads": ("get_num_interop_threads",),
     "ops.misc_types": (
         "result_type", "promote_types", "can_cast", "is_complex", "is_signed", "is_nonzero",
         "is_same_size", "is_inference", "typename", "scalar_tensor", "empty_strided", "range",

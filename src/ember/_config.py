@@ -97,9 +97,28 @@ def get_default_device() -> _device:
     return _device("cpu")
 
 
+_warned: set = set()
+
+
+def warn_once(message: str, category=UserWarning, stacklevel: int = 3) -> None:
+    """PyTorch's TORCH_WARN_ONCE: the first time in the process, or every time after
+    ``set_warn_always(True)``."""
+    if _State.warn_always or message not in _warned:
+        _warned.add(message)
+        warnings.warn(message, category, stacklevel=stacklevel)
+
+
+def set_num_interop_threads(n: int) -> None:
+    """Checked as PyTorch checks it; ember runs every op on the calling thread."""
+    if not isinstance(n, int) or n < 1:
+        raise RuntimeError("set_num_interop_threads expects a positive integer")
+    from .threads import set_num_interop_threads as _set
+
+    _set(n)
+
+
 def set_warn_always(b: bool) -> None:
-    """Recorded for ``is_warn_always_enabled``; ember's once-only warnings follow Python's
-    own warning filters."""
+    """Once-only warnings (``warn_once``) warn every time while this is on."""
     if not isinstance(b, bool):
         raise RuntimeError(f"setWarnOnlyOnce expects a bool, but got {type(b).__name__}")
     _State.warn_always = b
@@ -140,9 +159,8 @@ _TENSOR_TYPES = {"torch.FloatTensor": "float32", "torch.DoubleTensor": "float64"
 
 def set_default_tensor_type(t) -> None:
     """Deprecated in PyTorch 2.1: maps the float tensor types onto ``set_default_dtype``."""
-    warnings.warn("torch.set_default_tensor_type() is deprecated as of PyTorch 2.1, please use "
-                  "torch.set_default_dtype() and torch.set_default_device() as alternatives.",
-                  UserWarning, stacklevel=2)
+    warn_once("torch.set_default_tensor_type() is deprecated as of PyTorch 2.1, please use "
+              "torch.set_default_dtype() and torch.set_default_device() as alternatives.")
     if isinstance(t, _dtypes.dtype):
         raise TypeError("invalid type object: only floating-point types are supported as the "
                         "default type")

@@ -42,7 +42,8 @@ def isin(elements, test_elements, *, assume_unique: bool = False,
     number)."""
     if not isinstance(elements, Tensor) and not isinstance(test_elements, Tensor):
         raise TypeError("isin() received an invalid combination of arguments - got "
-                        f"({type(elements).__name__}, {type(test_elements).__name__})")
+                        f"({type(elements).__name__}, {type(test_elements).__name__}), but expected one "
+                        "of:")
     a = elements._data if isinstance(elements, Tensor) else np.asarray(elements)
     b = test_elements._data if isinstance(test_elements, Tensor) else np.asarray(test_elements)
     return _const(np.isin(a, b, invert=invert))
@@ -93,10 +94,9 @@ def unravel_index(indices, shape) -> tuple:
         raise ValueError("'shape' cannot have negative values, but got "
                          f"({', '.join(map(str, shape))})")
     total = math.prod(shape)
-    if np.any((idx < -total) | (idx >= total)):
-        raise RuntimeError("'indices' must be in range [-{0}, {1})".format(total, total)
-                           if total else "'indices' must be in range [-0, 0)")
-    coords = np.unravel_index(np.where(idx < 0, idx + total, idx).astype(np.int64), shape)
+    # PyTorch does not check the range: indices wrap around the total size
+    flat = np.mod(idx.astype(np.int64), total) if total else idx.astype(np.int64)
+    coords = np.unravel_index(flat, shape) if total else [flat * 0 for _ in shape]
     return tuple(_const(np.asarray(c, np.int64)) for c in coords)
 
 
@@ -161,7 +161,7 @@ def histogram(input: Tensor, bins=100, *, range=None, weight=None,  # noqa: A002
 def cov(input: Tensor, *, correction: int = 1, fweights=None, aweights=None) -> Tensor:
     """Covariance of the rows (variables) over the columns (observations)."""
     if input.dim() > 2:
-        raise ValueError(f"cov(): expected input to have two or fewer dimensions but got an "
+        raise RuntimeError(f"cov(): expected input to have two or fewer dimensions but got an "
                          f"input with {input.dim()} dimensions")
     x = input if input.dim() == 2 else input.reshape(1, -1)
     if not x.is_floating_point():

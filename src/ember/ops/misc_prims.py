@@ -7,7 +7,6 @@ Loaded on first use (``ember.__getattr__``).
 from __future__ import annotations
 
 import math
-import warnings
 
 import numpy as np
 
@@ -150,21 +149,24 @@ def matrix_exp(A: Tensor) -> Tensor:
     return MatrixExp.apply(A)
 
 
-def _deprecated(name: str, new: str) -> None:
-    warnings.warn(f"torch.{name} is deprecated in favor of torch.linalg.{new} and will be "
-                  "removed in a future PyTorch release.", UserWarning, stacklevel=3)
+def _deprecated(name: str, hint: str) -> None:
+    from .._config import warn_once
+
+    warn_once(f"torch.{name} is deprecated in favor of torch.linalg.{name} and will be "
+              f"removed in a future PyTorch release.\n{hint}", stacklevel=4)
 
 
 def cholesky(input: Tensor, upper: bool = False, *, out=None) -> Tensor:
     from . import linalg_functions as lf
 
-    _deprecated("cholesky", "cholesky")
+    _deprecated("cholesky", "Use torch.linalg.cholesky(A) (and .mH of it for upper=True).")
     return lf.cholesky(input, upper=upper)
 
 
 def qr(input: Tensor, some: bool = True, *, out=None):
     from . import linalg_functions as lf
 
+    _deprecated("qr", "Use torch.linalg.qr(A, 'reduced' if some else 'complete').")
     q, r = lf.qr(input, "reduced" if some else "complete")
     return _qr_t(q, r)
 
@@ -210,6 +212,11 @@ def gradient(input: Tensor, *, spacing=1, dim=None, edge_order: int = 1) -> tupl
         [wrap_dim(dim, input.dim())] if isinstance(dim, int)
         else [wrap_dim(d, input.dim()) for d in dim])
     if isinstance(spacing, (list, tuple)):
+        if len(spacing) != len(dims) and dim is None:
+            raise RuntimeError("torch.gradient expected spacing to be unspecified, a scalar, or "
+                               f"a list of length equal to 'self.dim() = {input.dim()}', since "
+                               f"dim argument was not given, but got a list of length "
+                               f"{len(spacing)}")
         if len(spacing) != len(dims):
             raise RuntimeError(f"torch.gradient expected spacing to be unspecified, a scalar or "
                                f"it's spacing and dim arguments to have the same length, but "

@@ -162,8 +162,12 @@ def _window_args(fn: str, window_length: int, dtype) -> np.dtype:
                            f"window_length={window_length}")
     np_dtype = D._Defaults.float_np if dtype is None else D.to_np(dtype)
     if np_dtype.kind != "f":
+        from .indexing import _C_NAMES
+
         raise RuntimeError(f"{fn} expects floating point dtypes, got: TensorOptions(dtype="
-                           f"{D.from_numpy_dtype(np_dtype).name})")
+                           f"{_C_NAMES.get(np_dtype.name, np_dtype.name)}, device=cpu, "
+                           "layout=Strided (default), requires_grad=false (default), "
+                           "pinned_memory=false, memory_format=(nullopt))")
     return np_dtype
 
 
