@@ -13,7 +13,7 @@ import pytest
 import torch
 
 import ember
-from torch_compare import compare, error_of, gradcheck, same_error
+from torch_compare import compare, error_of, same_error
 
 rng = np.random.default_rng(11)
 
@@ -66,7 +66,8 @@ STATE = lambda L: (L.are_deterministic_algorithms_enabled(),  # noqa: E731
 @pytest.mark.parametrize("steps", [
     [lambda L: L.use_deterministic_algorithms(True)],
     [lambda L: L.use_deterministic_algorithms(True, warn_only=True)],
-    [lambda L: L.use_deterministic_algorithms(True), lambda L: L.use_deterministic_algorithms(False)],
+    [lambda L: L.use_deterministic_algorithms(True),
+     lambda L: L.use_deterministic_algorithms(False)],
     [lambda L: L.set_deterministic_debug_mode("warn")],
     [lambda L: L.set_deterministic_debug_mode("error")],
     [lambda L: L.set_deterministic_debug_mode(2), lambda L: L.set_deterministic_debug_mode(0)],

@@ -1,5 +1,6 @@
-"""Process-wide switches that PyTorch scripts set at the top (``torch.use_deterministic_algorithms``,
-``torch.set_float32_matmul_precision``, ...), with PyTorch's state semantics and errors.
+"""Process-wide switches that PyTorch scripts set at the top
+(``torch.use_deterministic_algorithms``, ``torch.set_float32_matmul_precision``, ...), with
+PyTorch's state semantics and errors.
 
 ember computes on the CPU with NumPy, which is already deterministic and always multiplies
 float32 at full precision, so most switches only record what was asked: scripts run unchanged
@@ -55,7 +56,8 @@ def set_deterministic_debug_mode(debug_mode) -> None:
     elif not isinstance(debug_mode, int):
         raise TypeError(f"debug_mode must be str or int, but got {type(debug_mode)}")
     if debug_mode not in (0, 1, 2):
-        raise RuntimeError(f"invalid value of debug_mode, expected 0, 1, or 2, but got {debug_mode}")
+        raise RuntimeError("invalid value of debug_mode, expected 0, 1, or 2, but got "
+                           f"{debug_mode}")
     _State.deterministic, _State.warn_only = debug_mode != 0, debug_mode == 1
 
 

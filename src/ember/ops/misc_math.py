@@ -15,7 +15,6 @@ import numpy as np
 
 from .. import dtypes as D
 from .. import ops
-from ..autograd.function import Primitive
 from ..tensor import Tensor
 from ._linalg_common import return_type
 from ._util import wrap_dim
@@ -23,8 +22,6 @@ from ._util import wrap_dim
 _aminmax_t = return_type("aminmax", ("min", "max"))
 _mode_t = return_type("mode", ("values", "indices"))
 _hist_t = return_type("histogram", ("hist", "bin_edges"))
-_svd_t = return_type("svd", ("U", "S", "V"))
-_qr_t = return_type("qr", ("Q", "R"))
 
 
 def _const(a) -> Tensor:
@@ -42,10 +39,11 @@ def isin(elements, test_elements, *, assume_unique: bool = False,
     number)."""
     if not isinstance(elements, Tensor) and not isinstance(test_elements, Tensor):
         raise TypeError("isin() received an invalid combination of arguments - got "
-                        f"({type(elements).__name__}, {type(test_elements).__name__}), but expected one "
-                        "of:")
+                        f"({type(elements).__name__}, {type(test_elements).__name__}), but "
+                        "expected one of:")
     a = elements._data if isinstance(elements, Tensor) else np.asarray(elements)
-    b = test_elements._data if isinstance(test_elements, Tensor) else np.asarray(test_elements)
+    b = test_elements
+    b = b._data if isinstance(b, Tensor) else np.asarray(b)
     return _const(np.isin(a, b, invert=invert))
 
 

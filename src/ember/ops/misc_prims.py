@@ -191,7 +191,7 @@ def _one_gradient(f: Tensor, d: int, h, edge_order: int) -> Tensor:
     n = f.shape[d]
     if n < edge_order + 1:
         raise RuntimeError("torch.gradient expected each dimension size to be at least "
-                           f"edge_order+1")
+                           "edge_order+1")
     mid = (f.narrow(d, 2, n - 2) - f.narrow(d, 0, n - 2)) / (2 * h)
     if edge_order == 1:
         first = (f.narrow(d, 1, 1) - f.narrow(d, 0, 1)) / h
