@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import dtypes as D
-from . import _storage_info, ops
+from . import _methods_more, _storage_info, ops
 from .autograd.grad_mode import STATE
 from .ops.elementwise import Cast
 from .ops.power import PowScalar
@@ -306,6 +306,7 @@ def _setup() -> None:
     T.select = ops.select
     _storage_info.bind(T)
     _bind_named_methods(T)
+    _methods_more.bind(T)
 
 
 def _inplace_operator(name):

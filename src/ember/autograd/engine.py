@@ -338,6 +338,8 @@ def _finish_plain(leaves: dict) -> None:
             t.grad = grad
         else:
             t.grad._ensure_array().__iadd__(g)  # in place, as PyTorch outside create_graph
+    if _POST:
+        _run_post_hooks()
 
 
 def _sole_refs() -> int:
@@ -400,6 +402,38 @@ def _finish_leaves(leaves, create_graph, capture, captured) -> None:
                 captured[capture[key]] = g
             continue
         _accumulate(t, g, create_graph)
+    if _POST:
+        _run_post_hooks(capture is None)
+
+
+class PostAccumulate:
+    """A leaf hook entry standing for ``register_post_accumulate_grad_hook``: called with the
+    summed gradient like any leaf hook, it only queues itself, and the queue runs once the
+    leaves' ``.grad`` are stored (one check of ``_POST`` per backward, none per leaf)."""
+
+    __slots__ = ("ref", "hook")
+
+    def __init__(self, tensor, hook):
+        import weakref
+
+        self.ref, self.hook = weakref.ref(tensor), hook
+
+    def __call__(self, grad):
+        _POST.append(self)
+
+
+_POST: list = []
+
+
+def _run_post_hooks(run: bool = True) -> None:
+    """Call the queued post-accumulate hooks with their tensors (``autograd.grad`` stores
+    no ``.grad``, so there they are dropped, as in PyTorch)."""
+    queued = _POST[:]
+    _POST.clear()
+    for entry in queued if run else ():
+        t = entry.ref()
+        if t is not None:
+            entry.hook(t)
 
 
 def _accumulate(t, g, create_graph) -> None:

@@ -32,6 +32,9 @@ from .elementwise_extra import *  # noqa: F401,F403
 from .nn_activations import *  # noqa: F401,F403
 from .search_stats import *  # noqa: F401,F403
 from .join_split import select  # noqa: F401,E402  (torch.select, not _util's helper)
+from .index_more import *  # noqa: F401,F403,E402
+from .strided_more import *  # noqa: F401,F403,E402
+from .strided_more import nan_to_num_, index_put_  # noqa: F401,E402
 
 # Helpers the star imports above carry along from modules without __all__: not PyTorch API.
 for _name in ("check_broadcast", "dims", "promote", "relu_array", "wrap_dim"):

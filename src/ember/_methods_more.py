@@ -1,0 +1,384 @@
+"""More Tensor methods: ``*_as`` forms, legacy ``new``, predicates, in-place view and
+comparison ops, index-writing ops, and in-place random samplers. Bound by ``_methods``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import ops
+from .autograd.function import Primitive
+from .autograd.grad_mode import STATE
+from .ops import index_more as IM
+from .ops import strided_more as SM
+from .ops.arithmetic import type_name
+
+
+# ---- small methods ---------------------------------------------------------------------
+def type_as(self, other):
+    return self.to(other.dtype)
+
+
+def view_as(self, other):
+    return self.view(other.shape)
+
+
+def reshape_as(self, other):
+    return self.reshape(other.shape)
+
+
+def sum_to_size(self, *size):
+    """Sum ``self`` down to ``size`` (which must expand to self's shape)."""
+    size = tuple(size[0]) if len(size) == 1 and not isinstance(size[0], int) else size
+    shape = self._data.shape
+    lead = len(shape) - len(size)
+    if lead < 0 or any(s not in (1, n) for s, n in zip(size, shape[lead:])):
+        raise RuntimeError(f"size {{{list(size)}}} is not expandable to size {{{list(shape)}}}.")
+    dims = tuple(range(lead)) + tuple(lead + k for k, s in enumerate(size)
+                                      if s == 1 and shape[lead + k] != 1)
+    if not dims:
+        return self
+    out = self.sum(dims, keepdim=True)
+    return out.reshape(size) if lead else out
+
+
+def new(self, *args, **kwargs):
+    """Legacy constructor: ``x.new(2, 3)`` (uninitialised; zeros here), ``x.new(data)``,
+    ``x.new(torch.Size)`` and ``x.new(tensor)`` (same dtype: shares its memory)."""
+    from .creation import tensor, zeros
+    from ._size_device import Size
+
+    dt = self.dtype
+    if len(args) == 1 and isinstance(args[0], type(self)):
+        other = args[0]
+        if other._data.dtype != self._data.dtype:
+            raise TypeError(f"expected {_options(self._data.dtype)} (got "
+                            f"{_options(other._data.dtype)})")
+        return other.detach()
+    if len(args) == 1 and isinstance(args[0], Size):
+        return zeros(tuple(args[0]), dtype=dt)
+    if len(args) == 1 and not isinstance(args[0], int):
+        return tensor(args[0], dtype=dt)
+    return zeros(args if args else (0,), dtype=dt)
+
+
+def _options(np_dtype) -> str:
+    from .ops.linalg import _C_NAMES
+
+    return (f"TensorOptions(dtype={_C_NAMES[np.dtype(np_dtype).name]}, device=cpu, "
+            "layout=Strided, requires_grad=false (default), pinned_memory=false (default), "
+            "memory_format=(nullopt))")
+
+
+def is_nonzero(self) -> bool:
+    n = self._data.size
+    if n == 0:
+        raise RuntimeError("Boolean value of Tensor with no values is ambiguous")
+    if n > 1:
+        raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
+    return bool(self._data.reshape(-1)[0] != 0)
+
+
+def pin_memory(self, device=None):
+    """PyTorch without an accelerator refuses; so does ember (CPU only)."""
+    raise RuntimeError("Cannot access accelerator device when none is available.")
+
+
+def share_memory_(self):
+    """No-op: ember's arrays live in this process. Marks the tensor so ``is_shared()`` says
+    True, as PyTorch does after moving the storage to shared memory."""
+    self.__dict__["_shared"] = True
+    return self
+
+
+def register_post_accumulate_grad_hook(self, hook):
+    """``hook(tensor)`` runs after backward has accumulated this leaf's ``.grad``."""
+    from .autograd import engine
+    from .autograd.function import _RemovableHandle
+
+    if self.grad_fn is not None:
+        raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
+    if not self._rg:
+        raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+    entry = engine.PostAccumulate(self, hook)
+    if self._hooks is None:
+        self._hooks = []
+    self._hooks.append(entry)
+    return _RemovableHandle(self._hooks, entry)
+
+
+# ---- in-place view ops -----------------------------------------------------------------
+def _view_inplace(name: str):
+    op = getattr(ops, name)
+
+    def method(self, *args, **kwargs):
+        if name == "t" and self._data.ndim > 2:
+            raise RuntimeError("t_() expects a tensor with <= 2 dimensions, but self is "
+                               f"{self._data.ndim}D")
+        self._check_inplace()
+        out = op(self, *args, **kwargs)
+        self._data = out._data
+        if out.grad_fn is not None:
+            self.grad_fn = _renamed(out.grad_fn)
+        self._bump()
+        return self
+
+    method.__name__ = name + "_"
+    return method
+
+
+_INPLACE_NAMES: dict = {}
+
+
+def _renamed(node):
+    """PyTorch numbers the in-place forms' nodes apart (SqueezeBackward0 -> 3, TBackward0 ->
+    1): the same node under that name (a subclass made once per name)."""
+    cls = type(node)
+    sub = _INPLACE_NAMES.get(cls)
+    if sub is None:
+        name = cls.__name__
+        k = int(name[-1]) + (3 if name.startswith("Squeeze") else 1)
+        sub = _INPLACE_NAMES[cls] = type(name[:-1] + str(k), (cls,), {"__slots__": ()})
+    node.__class__ = sub
+    return node
+
+
+# ---- in-place comparisons: recorded with a zero gradient, as PyTorch ------------------------
+class _Overwrite(Primitive):
+    """y = values that do not depend on x (a comparison, a random draw);  dL/dx = 0."""
+
+    @staticmethod
+    def forward(ctx, x, values):
+        return np.asarray(values).astype(x.dtype)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g * 0, None
+
+
+_NODES: dict = {}
+
+
+def _overwrite(node_name: str):
+    cls = _NODES.get(node_name)
+    if cls is None:
+        cls = _NODES[node_name] = type(node_name, (_Overwrite,), {"node_name": node_name})
+    return cls
+
+
+def _compare_inplace(name: str, node: str):
+    op = getattr(ops, name)
+
+    def method(self, other):
+        self._check_inplace()
+        res = op(self, other)
+        if STATE.enabled and self._rg:
+            tag = "1" if isinstance(other, type(self)) else "0"
+            res = _overwrite(node + "Backward" + tag).apply(self._graph_input(), res._data)
+        return self._write(res)
+
+    method.__name__ = name + "_"
+    return method
+
+
+def _inplace(op, name=None):
+    def method(self, *args, **kwargs):
+        self._check_inplace()
+        return self._write(op(self._graph_input(), *args, **kwargs))
+
+    method.__name__ = name or op.__name__ + "_"
+    return method
+
+
+def _same_dtype_inplace(name: str):
+    op = getattr(ops, name)
+
+    def method(self, dim, *, dtype=None):
+        if dtype is not None:
+            from . import dtypes as D
+
+            want = D.to_np(dtype)
+            if want != self._data.dtype:
+                from .ops.linalg import _C_NAMES as C
+
+                raise RuntimeError(f"Bad in-place call: input tensor dtype {C[self.dtype.name]} "
+                                   f"and output tensor dtype {C[want.name]} should match")
+        return _inplace(op)(self, dim)
+
+    method.__name__ = name + "_"
+    return method
+
+
+def float_power_(self, exponent):
+    if self._data.dtype != np.float64:
+        raise RuntimeError(f"the base given to float_power_ has dtype "
+                           f"{type_name(self._data.dtype)} but the operation's result requires "
+                           "dtype Double")
+    return _inplace(ops.float_power)(self, exponent)
+
+
+def _shift_operator(fn, reflected=False):
+    def op(self, other):
+        if not isinstance(other, (type(self), int, bool, np.integer, np.ndarray, float)):
+            return NotImplemented
+        return fn(other, self) if reflected else fn(self, other)
+
+    return op
+
+
+# ---- samplers ----------------------------------------------------------------------------
+def _fill_random(self, values, node: str):
+    """Write sampled ``values``; recorded (zero gradient) on a tensor in a graph, as PyTorch."""
+    self._check_inplace()
+    if STATE.enabled and self._rg:
+        return self._write(_overwrite(node).apply(self._graph_input(), values))
+    arr = self._ensure_array()
+    arr[...] = values
+    self._bump()
+    return self
+
+
+def _draw(generator):
+    from .random import _rng
+
+    return _rng(generator)
+
+
+def random_(self, from_=None, to=None, *, generator=None, **kw):
+    """Integers drawn uniformly from [from, to); ``random_(to)`` is [0, to); ``random_()``
+    spans [0, 2^mantissa] for floats and the dtype's non-negative range for integers."""
+    from_ = kw.pop("from", from_)
+    dt = self._data.dtype
+    if to is None and from_ is not None:
+        lo, hi, node = 0, from_, "RandomBackward1"
+    elif to is None:
+        lo, node = 0, "RandomBackward2"
+        hi = 2 if dt == np.bool_ else (2 ** (np.finfo(dt).nmant + 1) + 1 if dt.kind == "f"
+                                      else int(np.iinfo(dt).max) + 1)
+    else:
+        lo, hi, node = from_, to, "RandomBackward0"
+        if lo >= hi:
+            raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got "
+                               f"from={lo} >= to={hi}")
+    if dt.kind in "iu":
+        info, cname = np.iinfo(dt), _cname(dt)
+        if not info.min <= lo <= info.max:
+            raise RuntimeError(f"from is out of bounds for {cname}")
+        if not info.min <= hi - 1 <= info.max:
+            raise RuntimeError(f"to - 1 is out of bounds for {cname}")
+    vals = _draw(generator).integers(lo, hi, self._data.shape, dtype=np.int64 if hi <= 2 ** 63
+                                     else np.uint64)
+    return _fill_random(self, vals, node)
+
+
+def _cname(dt) -> str:
+    from .ops.linalg import _C_NAMES
+
+    return _C_NAMES[np.dtype(dt).name]
+
+
+def _positive(name: str, what: str, value) -> None:
+    if not value > 0:
+        raise RuntimeError(f"{name} expects {what} > 0.0, but found {what}={value}")
+
+
+def exponential_(self, lambd=1.0, *, generator=None):
+    _positive("exponential_", "lambda", lambd)
+    vals = _draw(generator).exponential(1.0 / lambd, self._data.shape)
+    return _fill_random(self, vals, "ExponentialBackward0")
+
+
+def cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
+    _positive("cauchy_", "sigma", sigma)
+    vals = median + sigma * _draw(generator).standard_cauchy(self._data.shape)
+    return _fill_random(self, vals, "CauchyBackward0")
+
+
+def log_normal_(self, mean=1.0, std=2.0, *, generator=None):
+    _positive("log_normal_", "std", std)
+    vals = _draw(generator).lognormal(mean, std, self._data.shape)
+    return _fill_random(self, vals, "LogNormalBackward0")
+
+
+def geometric_(self, p, *, generator=None):
+    if not 0 < p < 1:
+        raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={p}")
+    vals = _draw(generator).geometric(p, self._data.shape)
+    return _fill_random(self, vals, "GeometricBackward0")
+
+
+def bernoulli(self, p=None, *, generator=None):
+    """Draws 1 with probability ``self`` (or ``p``) at every entry."""
+    from .random import bernoulli as draw
+
+    if p is None:
+        if self._data.dtype.kind != "f":
+            raise NotImplementedError('"bernoulli_tensor_cpu_p_" not implemented for '
+                                      f"'{type_name(self._data.dtype)}'")
+        probs = self._data
+        if probs.size and not ((probs >= 0) & (probs <= 1)).all():
+            raise RuntimeError("Expected p_in >= 0 && p_in <= 1 to be true, but got false.  "
+                               "(Could this error message be improved?  If so, please report "
+                               "an enhancement request to PyTorch.)")
+    elif not 0 <= p <= 1:
+        raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={p}")
+    return draw(self, p, generator=generator)
+
+
+def multinomial(self, num_samples, replacement=False, *, generator=None):
+    from .random import multinomial as draw
+
+    if self._data.dtype.kind != "f":
+        raise RuntimeError("multinomial only supports floating-point dtypes for input, got: "
+                           f"{type_name(self._data.dtype)}")
+    if self._data.ndim not in (1, 2):
+        raise RuntimeError("prob_dist must be 1 or 2 dim")
+    if num_samples <= 0:
+        raise RuntimeError("cannot sample n_sample <= 0 samples")
+    return draw(self, num_samples, replacement, generator=generator)
+
+
+# ---- binding -----------------------------------------------------------------------------
+_COMPARE = (("eq", "Eq"), ("ne", "Ne"), ("lt", "Lt"), ("le", "Le"), ("gt", "Gt"), ("ge", "Ge"),
+            ("greater", "Gt"), ("greater_equal", "Ge"), ("less", "Lt"), ("less_equal", "Le"),
+            ("not_equal", "Ne"))
+
+
+def bind(T) -> None:
+    """Install these methods on Tensor (called once from ``_methods``)."""
+    for f in (type_as, view_as, reshape_as, sum_to_size, new, is_nonzero, pin_memory,
+              share_memory_, register_post_accumulate_grad_hook, float_power_, random_,
+              exponential_, cauchy_, log_normal_, geometric_, bernoulli, multinomial):
+        setattr(T, f.__name__, f)
+    T.is_cpu = property(lambda self: True)
+    T.is_signed = lambda self: self.dtype.is_signed
+    T.is_same_size = lambda self, other: self._data.shape == other._data.shape
+    T.is_inference = lambda self: False  # ember has no inference tensors (see README)
+    T.is_pinned = lambda self, device=None: False
+    T.is_shared = lambda self: bool(self.__dict__.get("_shared"))
+    T.output_nr = property(lambda self: 0)
+    for name in ("squeeze", "unsqueeze", "t", "transpose", "swapaxes", "swapdims"):
+        setattr(T, name + "_", _view_inplace(name))
+    for name, node in _COMPARE:
+        setattr(T, name + "_", _compare_inplace(name, node))
+    for name in ("logical_and", "logical_or", "logical_xor", "logical_not", "bitwise_and",
+                 "bitwise_or", "bitwise_xor", "bitwise_not", "nan_to_num"):
+        setattr(T, name + "_", _inplace(getattr(ops, name), name + "_"))
+    T.cumsum_, T.cumprod_ = _same_dtype_inplace("cumsum"), _same_dtype_inplace("cumprod")
+    lsh, rsh = SM.bitwise_left_shift, SM.bitwise_right_shift
+    T.bitwise_left_shift, T.bitwise_right_shift = lsh, rsh
+    T.bitwise_left_shift_ = _inplace(lsh, "bitwise_left_shift_")
+    T.bitwise_right_shift_ = _inplace(rsh, "bitwise_right_shift_")
+    T.__lshift__, T.__rshift__ = _shift_operator(lsh), _shift_operator(rsh)
+    T.__rlshift__, T.__rrshift__ = _shift_operator(lsh, True), _shift_operator(rsh, True)
+    T.__ilshift__, T.__irshift__ = T.bitwise_left_shift_, T.bitwise_right_shift_
+    T.renorm, T.renorm_ = SM.renorm, _inplace(SM.renorm, "renorm_")
+    T.scatter_reduce = SM.scatter_reduce
+    T.scatter_reduce_ = _inplace(SM.scatter_reduce, "scatter_reduce_")
+    T.unfold, T.as_strided = SM.unfold, SM.as_strided
+    for name in ("index_add", "index_copy", "index_fill", "index_put", "masked_scatter", "put"):
+        fn = getattr(IM, name)
+        setattr(T, name, fn)
+        setattr(T, name + "_", _inplace(fn, name + "_"))
+    T.select_scatter, T.slice_scatter = IM.select_scatter, IM.slice_scatter
+    T.fill_diagonal_ = IM.fill_diagonal_

@@ -1,0 +1,353 @@
+"""Writing into a tensor at given positions: index_add/copy/fill/put, masked_scatter, put,
+select/slice_scatter, fill_diagonal_. Each result is a new array (the ``_`` forms write it back
+through ``Tensor._write``). Gradients: entries that were overwritten get none from the output;
+written values get the output's gradient read back at the places they went to.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..autograd.function import Primitive
+from ..tensor import Tensor
+from ._index_check import first_out_of_range
+from ._util import wrap_dim
+from .arithmetic import type_name
+from .indexing import _mask_of, index_add_into
+
+
+def _along(ndim: int, dim: int, idx):
+    """The NumPy index of positions ``idx`` along ``dim`` (every entry along the others)."""
+    return (slice(None),) * dim + (idx,)
+
+
+def _zeroed(g, where):
+    """g with zeros where the output was overwritten (arrays or, for create_graph, Tensors)."""
+    return np.where(_mask_of(np.shape(g), where), 0, g)
+
+
+class IndexAdd(Primitive):
+    """y = x; y[idx along dim] += alpha * src;  dL/dx = g,  dL/dsrc = alpha * g[idx]."""
+
+    @staticmethod
+    def forward(ctx, x, src, where, alpha):
+        ctx.where, ctx.alpha = where, alpha
+        out = np.array(x, copy=True)
+        np.add.at(out, where, src * alpha if alpha != 1 else src)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        gs = g[ctx.where] if ctx.needs_input_grad[1] else None
+        return g, (gs * ctx.alpha if ctx.alpha != 1 and gs is not None else gs), None, None
+
+
+class IndexCopy(Primitive):
+    """y = x; y[idx along dim] = src;  dL/dx = g zeroed at idx,  dL/dsrc = g[idx]."""
+
+    @staticmethod
+    def forward(ctx, x, src, where):
+        ctx.where = where
+        out = np.array(x, copy=True)
+        out[where] = src
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        gx = _zeroed(g, ctx.where) if ctx.needs_input_grad[0] else None
+        return gx, (g[ctx.where] if ctx.needs_input_grad[1] else None), None
+
+
+class IndexPutAcc(IndexAdd):
+    """y = x; y[idx] += v (repeats add up);  dL/dx = g,  dL/dv = g[idx]."""
+
+    node_name = "IndexPutBackward0"
+
+
+class IndexPutSet(IndexCopy):
+    """y = x; y[idx] = v;  dL/dx = g zeroed at idx,  dL/dv = g[idx]."""
+
+    node_name = "IndexPutBackward0"
+
+
+class Put(IndexCopy):
+    """y = x; y.flat[idx] = src;  dL/dx = g zeroed at idx,  dL/dsrc = g.flat[idx]."""
+
+    @staticmethod
+    def forward(ctx, x, src, where):
+        ctx.where, ctx.src_shape = where, np.shape(src)
+        out = np.array(x, copy=True)
+        out.reshape(-1)[where] = np.reshape(src, -1)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        flat = np.reshape(g, (-1,))
+        gx = np.reshape(_zeroed(flat, ctx.where), np.shape(g)) if ctx.needs_input_grad[0] \
+            else None
+        gs = np.reshape(flat[ctx.where], ctx.src_shape) if ctx.needs_input_grad[1] else None
+        return gx, gs, None
+
+
+class PutAcc(Put):
+    """y = x; y.flat[idx] += src;  dL/dx = g,  dL/dsrc = g.flat[idx]."""
+
+    node_name = "PutBackward0"
+
+    @staticmethod
+    def forward(ctx, x, src, where):
+        ctx.where, ctx.src_shape = where, np.shape(src)
+        out = np.array(x, copy=True)
+        np.add.at(out.reshape(-1), where, np.reshape(src, -1))
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        flat = np.reshape(g, (-1,))
+        gs = np.reshape(flat[ctx.where], ctx.src_shape) if ctx.needs_input_grad[1] else None
+        return g, gs, None
+
+
+class IndexFill(Primitive):
+    """y = x with y[idx along dim] = value;  dL/dx = g zeroed at idx,
+    dL/dvalue (a 0-d tensor) = sum of g[idx]."""
+
+    @staticmethod
+    def forward(ctx, x, value, where):
+        ctx.where = where
+        out = np.array(x, copy=True)
+        out[where] = value
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        gx = _zeroed(g, ctx.where) if ctx.needs_input_grad[0] else None
+        gv = g[ctx.where].sum() if ctx.needs_input_grad[1] else None
+        return gx, gv, None
+
+
+class IndexFillTensor(IndexFill):
+    node_name = "IndexFillBackward1"
+
+
+class MaskedScatter(Primitive):
+    """y = x with y[mask] = the first mask.sum() entries of src (row-major);
+    dL/dx = g zeroed where mask,  dL/dsrc = g[mask] in src's first entries, zeros after."""
+
+    @staticmethod
+    def forward(ctx, x, src, mask):
+        ctx.mask, ctx.src_shape = mask, np.shape(src)
+        out = np.array(x, copy=True)
+        n = int(np.count_nonzero(mask))
+        out[mask] = np.reshape(src, -1)[:n]
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        mask = ctx.mask
+        gx = np.where(mask, 0, g) if ctx.needs_input_grad[0] else None
+        gs = None
+        if ctx.needs_input_grad[1]:
+            size = int(np.prod(ctx.src_shape))
+            gs = index_add_into((size,), slice(0, int(np.count_nonzero(mask))), g[mask])
+            gs = np.reshape(gs, ctx.src_shape)
+        return gx, gs, None
+
+
+class SelectScatter(IndexCopy):
+    """y = x with y.select(dim, i) = src;  dL/dx = g zeroed there,  dL/dsrc = g.select(dim, i)."""
+
+
+class SliceScatter(IndexCopy):
+    """y = x with y[start:end:step along dim] = src;  dL/dx = g zeroed there,  dL/dsrc = that
+    slice of g."""
+
+
+class FillDiagonal(IndexFill):
+    """y = x with its (wrapped) diagonal set to a number;  dL/dx = g zeroed on it."""
+
+    node_name = "CopySlices"  # PyTorch writes the diagonal through a view of the tensor
+
+
+def _index_vector(index, name: str, dims_word: str = "dim"):
+    i = index._data
+    if i.ndim > 1:
+        raise IndexError(f"{name}(): Index is supposed to be a vector, but got {dims_word}: "
+                         f"{i.ndim} with type: {type_name(i.dtype)} and size: {list(i.shape)}")
+    return i.reshape(-1)
+
+
+def _check_range(i, n: int, dim: int, prefix: str = "", negative: bool = False, err=RuntimeError):
+    bad = first_out_of_range(i, -n if negative else 0, n)
+    if bad is not None:
+        raise err(f"{prefix}index {bad} is out of bounds for dimension {dim} with size {n}")
+
+
+def _size_at(input, d):
+    return input._data.shape[d] if input._data.ndim else 1
+
+
+def index_add(input, dim, index, source, *, alpha=1):
+    d = wrap_dim(dim, input._data.ndim)
+    if index._data.dtype not in (np.int64, np.int32):
+        raise RuntimeError("index_add_(): Expected dtype int32/int64 for index but got: "
+                           f"{type_name(index._data.dtype)}")
+    if source._data.dtype != input._data.dtype:
+        raise RuntimeError(f"index_add_(): self ({type_name(input._data.dtype)}) and source "
+                           f"({type_name(source._data.dtype)}) must have the same scalar type")
+    i = _index_vector(index, "index_add_")
+    ns = source._data.shape[d] if source._data.ndim else 1
+    if i.size != ns:
+        raise RuntimeError(f"index_add_(): Number of indices ({i.size}) should be equal to "
+                           f"source.size(dim): ({ns}), for dim: {d}")
+    _check_range(i, _size_at(input, d), d)
+    x, s = _at_least_1d(input), _at_least_1d(source)
+    out = IndexAdd.apply(x, s, _along(x._data.ndim, d, i), alpha)
+    return out if input._data.ndim else out.reshape(())
+
+
+def _at_least_1d(t):
+    return t if t._data.ndim else t.reshape(1)
+
+
+def index_copy(input, dim, index, source):
+    d = wrap_dim(dim, input._data.ndim)
+    if index._data.dtype != np.int64:
+        raise RuntimeError("index_copy_(): Expected a long tensor for index, but got "
+                           f"{type_name(index._data.dtype)}")
+    if source._data.dtype != input._data.dtype:
+        raise RuntimeError("index_copy_(): self and source expected to have the same dtype, but "
+                           f"got (self) {type_name(input._data.dtype)} and (source) "
+                           f"{type_name(source._data.dtype)}")
+    i = _index_vector(index, "index_copy_")
+    ns = source._data.shape[d] if source._data.ndim else 1
+    if i.size != ns:
+        raise IndexError(f"index_copy_(): Number of indices ({i.size}) should be equal to "
+                         f"source.size(dim) ({ns})")
+    _check_range(i, _size_at(input, d), d, "index_copy_(): ", err=IndexError)
+    x, s = _at_least_1d(input), _at_least_1d(source)
+    out = IndexCopy.apply(x, s, _along(x._data.ndim, d, i))
+    return out if input._data.ndim else out.reshape(())
+
+
+def index_fill(input, dim, index, value):
+    d = wrap_dim(dim, input._data.ndim)
+    if index._data.dtype != np.int64:
+        raise IndexError("index_fill_(): Expected dtype int64 for index.")
+    i = _index_vector(index, "index_fill_")
+    n = _size_at(input, d)
+    _check_range(i, n, d, negative=True, err=IndexError)
+    x = _at_least_1d(input)
+    where = _along(x._data.ndim, d, np.where(i < 0, i + n, i))
+    if isinstance(value, Tensor):
+        if value._data.ndim:
+            raise RuntimeError("index_fill_ only supports a 0-dimensional value tensor, but got "
+                               f"tensor with {value._data.ndim} dimension(s).")
+        out = IndexFillTensor.apply(x, value, where)
+    else:
+        out = IndexFill.apply(x, value, where)
+    return out if input._data.ndim else out.reshape(())
+
+
+def index_put(input, indices, values, accumulate=False):
+    from .indexing import _index_arrays
+
+    if values._data.dtype != input._data.dtype:
+        raise RuntimeError("Index put requires the source and destination dtypes match, got "
+                           f"{type_name(input._data.dtype)} for the destination and "
+                           f"{type_name(values._data.dtype)} for the source.")
+    if not accumulate:
+        r = input.clone()
+        r[tuple(indices)] = values  # ember's setitem: PyTorch's checks and messages
+        return r
+    idx = _index_arrays(tuple(indices))
+    shape = input._data.shape
+    for k, a in enumerate(idx):
+        if isinstance(a, np.ndarray) and a.dtype != np.bool_:
+            _check_range(a, shape[k], k, negative=True, err=IndexError)
+    v = np.broadcast_shapes(np.shape(input._data[idx]), values._data.shape)
+    return IndexPutAcc.apply(input, values.expand(v), idx, 1)
+
+
+def masked_scatter(input, mask, source):
+    if mask._data.dtype != np.bool_:
+        raise RuntimeError("masked_scatter_ only supports boolean masks, but got mask with "
+                           f"dtype {type_name(mask._data.dtype)}")
+    if source._data.dtype != input._data.dtype:
+        raise RuntimeError("masked_scatter: expected self and source to have same dtypes but "
+                           f"got{type_name(input._data.dtype)} and "
+                           f"{type_name(source._data.dtype)}")
+    shape = np.broadcast_shapes(input._data.shape, mask._data.shape)
+    m = np.broadcast_to(mask._data, shape)
+    if np.count_nonzero(m) > source._data.size:
+        raise RuntimeError("Number of elements of source < number of ones in mask")
+    x = input if input._data.shape == shape else input.expand(shape)
+    return MaskedScatter.apply(x, source, m)
+
+
+def put(input, index, source, accumulate=False):
+    if index._data.dtype != np.int64:
+        raise RuntimeError("put_(): Expected a long tensor for index, but got "
+                           f"{type_name(index._data.dtype)}")
+    if source._data.dtype != input._data.dtype:
+        raise RuntimeError("put_(): self and source expected to have the same dtype, but got "
+                           f"self.dtype = {type_name(input._data.dtype)} and source.dtype = "
+                           f"{type_name(source._data.dtype)}")
+    if index._data.size != source._data.size:
+        raise IndexError("put_(): Expected source and index to have the same number of "
+                         f"elements, but got source.numel() = {source._data.size}, "
+                         f"index.numel() = {index._data.size}")
+    n = input._data.size
+    i = index._data.reshape(-1)
+    bad = first_out_of_range(i, -n, n)
+    if bad is not None:
+        raise IndexError(f"out of range: tried to access index {bad} on a tensor of {n} "
+                         "elements.")
+    return (PutAcc if accumulate else Put).apply(input, source, np.where(i < 0, i + n, i))
+
+
+def _scatter_check(input, src, slice_shape):
+    if list(src._data.shape) != list(slice_shape):
+        raise RuntimeError("expected src to have a size equal to the slice of self. src size = "
+                           f"{list(src._data.shape)}, slice size = {list(slice_shape)}")
+
+
+def select_scatter(input, src, dim, index):
+    shape = input._data.shape
+    d = wrap_dim(dim, len(shape))
+    if not -shape[d] <= index < shape[d]:
+        raise IndexError(f"select(): index {index} out of range for tensor of size "
+                         f"{list(shape)} at dimension {d}")
+    where = _along(len(shape), d, index % shape[d])
+    _scatter_check(input, src, np.shape(input._data[where]))
+    return SelectScatter.apply(input, src, where)
+
+
+def slice_scatter(input, src, dim=0, start=None, end=None, step=1):
+    d = wrap_dim(dim, input._data.ndim)
+    if step <= 0:
+        raise RuntimeError("slice step must be positive")
+    where = _along(input._data.ndim, d, slice(start, end, step))
+    _scatter_check(input, src, np.shape(input._data[where]))
+    return SliceScatter.apply(input, src, where)
+
+
+def _diagonal_positions(shape, wrap: bool):
+    """The flat positions fill_diagonal_ writes (NumPy's np.fill_diagonal has PyTorch's wrap)."""
+    if len(shape) < 2:
+        raise RuntimeError("dimensions must larger than 1")
+    if len(shape) > 2 and len(set(shape)) != 1:
+        raise RuntimeError("all dimensions of input must be of equal length")
+    m = np.zeros(shape, dtype=bool)
+    np.fill_diagonal(m, True, wrap=wrap)
+    return m
+
+
+def fill_diagonal_(self, fill_value, wrap=False):
+    mask = _diagonal_positions(self._data.shape, wrap)
+    self._check_inplace()
+    return self._write(FillDiagonal.apply(self._graph_input(), fill_value, mask))
+
+
+__all__ = ["index_add", "index_copy", "index_fill", "index_put", "masked_scatter", "put",
+           "select_scatter", "slice_scatter"]
