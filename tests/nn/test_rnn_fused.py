@@ -255,3 +255,16 @@ def test_weight_changed_in_place_before_backward_raises(name):
     assert got[0] is want[0] is RuntimeError
     assert got[1].split(": [")[0] == want[1].split(": [")[0]
     assert "modified by an inplace operation" in got[1]
+
+
+@pytest.mark.parametrize("large", [1, 120, 1 << 21])  # chunks of 1 step, 2 steps, all
+def test_weight_gradient_chunks_match_torch(monkeypatch, large):
+    monkeypatch.setattr(ember.threads, "LARGE", large)
+    e = ember.nn.GRU(4, 3, dtype=ember.float64)
+    t = torch.nn.GRU(4, 3, dtype=torch.float64)
+    t.load_state_dict({k: torch.from_numpy(np_of(v)) for k, v in e.state_dict().items()})
+    x = RNG.standard_normal((7, 2, 4))
+    w = RNG.standard_normal((7, 2, 3))
+    (e(ember.tensor(x))[0] * ember.tensor(w)).sum().backward()
+    (t(torch.tensor(x))[0] * torch.tensor(w)).sum().backward()
+    close(e.weight_hh_l0.grad, t.weight_hh_l0.grad, **TOL[np.float64])

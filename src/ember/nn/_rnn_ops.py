@@ -22,6 +22,7 @@ import weakref
 import numpy as np
 
 from .. import ops as _ops
+from .. import threads as _threads
 from ..autograd.function import Primitive
 from ..ops.indexing import index_add_into
 from ..ops.linalg import _mm, _mT
@@ -109,10 +110,25 @@ class SumGrads:
         parts, self.parts, self.ref = self.parts, [], None
         if not parts or isinstance(g, Tensor):
             return g
-        if len(parts) == 1:
-            return g + _mm(_mT(parts[0][0]), parts[0][1])
-        hs = np.concatenate([h for h, _ in parts])
-        return g + _mm(_mT(hs), np.concatenate([q for _, q in parts]))
+        # Stacked in chunks of at most LARGE multiply-adds: products that size stay on
+        # one BLAS thread (threads.py); larger ones would be timed against all cores.
+        limit = max(1, _threads.LARGE // (parts[0][0].shape[1] * parts[0][1].shape[1]))
+        chunk, rows = [], 0
+        for h, q in parts:
+            if chunk and rows + h.shape[0] > limit:
+                g = g + _stacked_product(chunk)
+                chunk, rows = [], 0
+            chunk.append((h, q))
+            rows += h.shape[0]
+        return g + _stacked_product(chunk)
+
+
+def _stacked_product(parts: list) -> np.ndarray:
+    """sum of S_i^T g_i as one product of the stacked rows."""
+    if len(parts) == 1:
+        return _mm(_mT(parts[0][0]), parts[0][1])
+    hs = np.concatenate([h for h, _ in parts])
+    return _mm(_mT(hs), np.concatenate([q for _, q in parts]))
 
 
 # Below this many entries W^T is copied C-ordered: small products run ~25% faster on it
