@@ -189,6 +189,7 @@ ERRORS = [
     lambda L: L.zeros(3, 4).masked_scatter(L.ones(3, 4, dtype=L.bool), L.ones(5)),
     lambda L: L.zeros(3, 4).masked_scatter(L.ones(3, 4, dtype=L.bool),
                                            L.ones(12, dtype=L.float64)),
+    lambda L: L.zeros(3).masked_scatter_(L.ones(2, 3, dtype=L.bool), L.ones(6)),
     lambda L: L.zeros(3, 4).put(_idx(L, [12]), L.ones(1)),
     lambda L: L.zeros(3, 4).put(_idx(L, [1, 2]), L.ones(3)),
     lambda L: L.zeros(3, 4).put(_idx(L, [1]), L.ones(1, dtype=L.float64)),

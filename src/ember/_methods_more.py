@@ -226,6 +226,17 @@ def _shift_operator(fn, reflected=False):
     return op
 
 
+def masked_scatter_(self, mask, source):
+    """In place the mask expands to self's shape (it may not be larger, unlike the out-of-place
+    form, which broadcasts both)."""
+    if mask._data.ndim > self._data.ndim:
+        raise RuntimeError(f"expand(CPUBoolType{{{list(mask._data.shape)}}}, size="
+                           f"{list(self._data.shape)}): the number of sizes provided "
+                           f"({self._data.ndim}) must be greater or equal to the number of "
+                           f"dimensions in the tensor ({mask._data.ndim})")
+    return _inplace(IM.masked_scatter, "masked_scatter_")(self, mask, source)
+
+
 # ---- samplers ----------------------------------------------------------------------------
 def _fill_random(self, values, node: str):
     """Write sampled ``values``; recorded (zero gradient) on a tensor in a graph, as PyTorch."""
@@ -380,5 +391,6 @@ def bind(T) -> None:
         fn = getattr(IM, name)
         setattr(T, name, fn)
         setattr(T, name + "_", _inplace(fn, name + "_"))
+    T.masked_scatter_ = masked_scatter_
     T.select_scatter, T.slice_scatter = IM.select_scatter, IM.slice_scatter
     T.fill_diagonal_ = IM.fill_diagonal_
