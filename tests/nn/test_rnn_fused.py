@@ -1,7 +1,7 @@
-"""The fused recurrent steps of ember/nn/_rnn_ops.py on their own: values and gradients against
-the same step composed from ember's elementary ops and against float64 finite differences
-(first and second order), the shared gradient buffers across steps and backward passes, and
-the layers' second-order gradients against PyTorch 2.13."""
+"""The fused recurrent steps of ember/nn/_rnn_ops.py and _rnn_grads.py on their own: values
+and gradients against the same step composed from ember's elementary ops and against float64
+finite differences (first and second order), the shared gradient buffers across steps and
+backward passes, and the layers' second-order gradients against PyTorch 2.13."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ from nn_testutil import close, error_of, np_of
 
 import ember
 from ember.autograd import gradcheck, gradgradcheck
-from ember.nn._rnn_ops import (Collect, GRUStep, LSTMStep, RecurrentProduct, RNNStep,
-                               RowGrads, SumGrads, WeightT)
+from ember.nn._rnn_grads import Collect, RecurrentProduct, RowGrads, SumGrads, WeightT
+from ember.nn._rnn_ops import GRUStep, LSTMStep, RNNStep
 
 RNG = np.random.default_rng(11)
 TOL = {np.float32: dict(rtol=2e-5, atol=2e-6), np.float64: dict(rtol=1e-10, atol=1e-12)}

@@ -1,6 +1,7 @@
 """One recurrent time step (shared by the layers in rnn.py) and the cells RNNCell, LSTMCell,
 GRUCell. A step is two or three nodes: the recurrent product h W_hh^T, the fused gate math
-of ``nn/_rnn_ops.py`` (which also reads the step's rows of the input gates xg), and for an
+of ``nn/_rnn_ops.py`` (which also reads the step's rows of the input gates xg; the
+gradients the steps share are kept as ``nn/_rnn_grads.py`` describes), and for an
 LSTM with projection the product with W_hr.
 
 An LSTM state is kept as the step's packed output [h | c] (N x 2H): the next product reads
@@ -16,8 +17,8 @@ from ...tensor import Tensor
 from .. import functional as F
 from .. import init
 from ...autograd.grad_mode import STATE
-from .._rnn_ops import (Collect, GRUStep, LSTMStep, RecurrentProduct, RNNStep, RowGrads,
-                       SumGrads, WeightT)
+from .._rnn_grads import Collect, RecurrentProduct, RowGrads, SumGrads, WeightT
+from .._rnn_ops import GRUStep, LSTMStep, RNNStep
 from ..parameter import Parameter
 from .linear import _empty
 from .module import Module

@@ -2,9 +2,9 @@
 
 Each layer and direction multiplies the whole input sequence by W_ih in one product, then
 runs a Python loop over time steps for the recurrent part, two or three nodes a step (see
-_rnn_cells.py and nn/_rnn_ops.py). Sequences live as 2-D "packed
-rows" (time-major, batch sizes per step), so padded and PackedSequence input share one path:
-a padded batch is simply the case where every step has the full batch.
+_rnn_cells.py and nn/_rnn_ops.py). Sequences live as 2-D "packed rows" (time-major, batch
+sizes per step), so padded and PackedSequence input share one path: a padded batch is
+simply the case where every step has the full batch.
 """
 
 from __future__ import annotations
@@ -19,10 +19,12 @@ from ...tensor import Tensor
 from .. import functional as F
 from ..parameter import Parameter
 from ..utils.rnn import PackedSequence
-from ._rnn_cells import (STEPS, GRUCell, LSTMCell, RNNCell, RNNCellBase,  # noqa: F401
-                         StepParams, input_gates, reset_uniform)
+from ._rnn_cells import (STEPS, GRUCell, LSTMCell, RNNCell, RNNCellBase, StepParams,
+                         input_gates, reset_uniform)
 from .linear import _empty
 from .module import Module
+
+__all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell"]
 
 _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
 
