@@ -53,6 +53,20 @@ def _alloc(shapes, dtypes, n_flat: int):
     return flat, views
 
 
+def _decayed_grad(P, G, gbuf, buf, lr, wd, decoupled, maximize):
+    """The gradient an Adam-family kernel steps with: negated to maximize; weight decay
+    either added to it (L2: G + wd P) or applied to P itself (decoupled: P *= 1 - lr wd)."""
+    if maximize:
+        G = np.negative(G, out=gbuf)
+    if wd != 0:
+        if decoupled:
+            P *= 1 - lr * wd
+        else:
+            np.multiply(P, wd, out=buf)
+            G = np.add(G, buf, out=gbuf)
+    return G
+
+
 def _lerp_(a: np.ndarray, end: np.ndarray, weight: float, buf: np.ndarray) -> None:
     """``a.lerp_(end, weight)`` with PyTorch's two formulas (exact ends)."""
     if weight < 0.5:

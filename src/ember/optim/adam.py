@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._fused import _ArrayOptimizer, _lerp_
+from ._fused import _ArrayOptimizer, _decayed_grad, _lerp_
 from .optimizer import _check_lr
 
 __all__ = ["Adam", "AdamW"]
@@ -53,14 +53,7 @@ class Adam(_ArrayOptimizer):
 
     def _kernel(self, h, P, G, gbuf, buf, states, step, first):
         lr, b1, b2, eps, wd, amsgrad, maximize, decoupled = h
-        if maximize:
-            G = np.negative(G, out=gbuf)
-        if wd != 0:
-            if decoupled:
-                P *= 1 - lr * wd
-            else:
-                np.multiply(P, wd, out=buf)
-                G = np.add(G, buf, out=gbuf)
+        G = _decayed_grad(P, G, gbuf, buf, lr, wd, decoupled, maximize)
         m, v = states[0], states[1]
         _lerp_(m, G, 1 - b1, buf)
         v *= b2

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._fused import _decayed_grad
 from ._scalar_state import _ScalarStateOptimizer
 from .adam import _check
 from .radam import _moments
@@ -43,15 +44,8 @@ class NAdam(_ScalarStateOptimizer):
 
     def _kernel(self, h, P, G, gbuf, buf, states, step, first):
         lr, b1, b2, eps, wd, mdecay, decoupled, maximize = h
-        if maximize:
-            G = np.negative(G, out=gbuf)
+        G = _decayed_grad(P, G, gbuf, buf, lr, wd, decoupled, maximize)
         bc2 = 1 - b2 ** step
-        if wd != 0:
-            if decoupled:
-                P *= 1 - lr * wd
-            else:
-                np.multiply(P, wd, out=buf)
-                G = np.add(G, buf, out=gbuf)
         mu = b1 * (1.0 - 0.5 * (0.96 ** (step * mdecay)))
         mu_next = b1 * (1.0 - 0.5 * (0.96 ** ((step + 1) * mdecay)))
         m, v, prod = states
