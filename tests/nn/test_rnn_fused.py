@@ -14,7 +14,8 @@ from nn_testutil import close, error_of, np_of
 
 import ember
 from ember.autograd import gradcheck, gradgradcheck
-from ember.nn._rnn_grads import Collect, RecurrentProduct, RowGrads, SumGrads, WeightT
+from ember.nn._rnn_grads import (Collect, CollectWeight, RecurrentProduct, RowGrads, SumGrads,
+                                 transpose_array)
 from ember.nn._rnn_ops import GRUStep, LSTMStep, RNNStep
 
 RNG = np.random.default_rng(11)
@@ -52,8 +53,8 @@ def composite_rnn(xg, hg, start, stop, relu):
 
 
 def _product(src, w, acc):
-    """S[:, :H] W^T as the layers record it: W^T copied once (WeightT), then the product."""
-    return RecurrentProduct.apply(src, WeightT.apply(w, acc), H, acc, w._data)
+    """S[:, :H] W^T as the layers record it (W^T's array copied once, for the forward)."""
+    return RecurrentProduct.apply(src, w, H, acc, transpose_array(w._data, True))
 
 
 # Each case: (fused callable, composite callable, input shapes); xg has 3 blocks of `rows`
@@ -132,10 +133,12 @@ def _two_steps(lstm: bool, shared: bool):
         acc_x, acc_w = (RowGrads(), SumGrads()) if shared else (None, None)
         if shared:
             xg = Collect.apply(xg, acc_x)
-        wt = WeightT.apply(w, acc_w)
+        wt = transpose_array(w._data, shared)
+        if shared:
+            w = CollectWeight.apply(w, acc_w)
 
         def prod(src):
-            return RecurrentProduct.apply(src, wt, H, acc_w, w._data)
+            return RecurrentProduct.apply(src, w, H, acc_w, wt)
 
         if lstm:
             hc1 = LSTMStep.apply(xg, prod(h0), c0, acc_x, 0, 2)
@@ -186,7 +189,7 @@ def test_row_and_sum_buffers_restart_after_an_abandoned_pass():
     del lone
     gc.collect()
     fresh = sums.put(h, d)
-    np.testing.assert_allclose(sums.finish(fresh), h.T @ d, rtol=1e-12)
+    np.testing.assert_allclose(sums.finish(fresh), d.T @ h, rtol=1e-12)
     assert sums.parts == [] and sums.ref is None
 
 
@@ -238,10 +241,11 @@ def test_no_grad_forward_records_nothing():
 
 
 @pytest.mark.parametrize("name", ["LSTM", "GRU"])
-def test_weight_changed_in_place_before_backward_raises(name):
+@pytest.mark.parametrize("steps", [2, 5])  # W read directly / through CollectWeight
+def test_weight_changed_in_place_before_backward_raises(name, steps):
     e, t = getattr(ember.nn, name)(4, 3), getattr(torch.nn, name)(4, 3)
     t.load_state_dict({k: torch.from_numpy(np_of(v)) for k, v in e.state_dict().items()})
-    x = RNG.standard_normal((5, 2, 4)).astype(np.float32)
+    x = RNG.standard_normal((steps, 2, 4)).astype(np.float32)
 
     def run(lib, m):
         out = m(lib.tensor(x))[0].sum()

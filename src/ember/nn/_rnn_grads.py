@@ -6,7 +6,7 @@ step whose backward runs in a pass allocates xg's gradient, writes its rows and 
 array to the engine; later steps of the same pass write their rows into that same array and
 return None. ``Collect`` (an identity between xg and the steps) runs after every step that
 read xg, so its backward ends the pass and clears the buffer. W_hh's gradient works the same
-way (``SumGrads``, ended by ``WeightT``), summing the steps' terms with few large products.
+way (``SumGrads``, ended by ``CollectWeight``), summing the steps' terms with few products.
 Under ``create_graph`` none of this is used: rules return ordinary recorded gradients.
 """
 
@@ -82,9 +82,9 @@ class Collect(Primitive):
 
 
 class SumGrads:
-    """W^T's gradient summed over the steps of one backward pass: the first step to run
-    returns its own S^T g (and so reaches the engine); later steps only keep (S, g), and
-    ``WeightT`` adds them all with one product of the stacked rows."""
+    """W's gradient summed over the steps of one backward pass: the first step to run
+    returns its own g^T S (and so reaches the engine); later steps only keep (S, g), and
+    ``CollectWeight`` adds them all with a few products of the stacked rows."""
 
     __slots__ = ("ref", "parts")
 
@@ -94,7 +94,7 @@ class SumGrads:
     def put(self, h: np.ndarray, g: np.ndarray):
         first = None if self.ref is None else self.ref()
         if first is None:
-            d = _mm(_mT(h), g)
+            d = _mm(_mT(g), h)
             self.ref, self.parts = weakref.ref(d), []
             return d
         self.parts.append((h, g))
@@ -118,11 +118,11 @@ class SumGrads:
 
 
 def _stacked_product(parts: list) -> np.ndarray:
-    """sum of S_i^T g_i as one product of the stacked rows."""
+    """sum of g_i^T S_i as one product of the stacked rows."""
     if len(parts) == 1:
-        return _mm(_mT(parts[0][0]), parts[0][1])
-    hs = np.concatenate([h for h, _ in parts])
-    return _mm(_mT(hs), np.concatenate([q for _, q in parts]))
+        return _mm(_mT(parts[0][1]), parts[0][0])
+    gs = np.concatenate([q for _, q in parts])
+    return _mm(_mT(gs), np.concatenate([h for h, _ in parts]))
 
 
 # Below this many entries W^T is copied C-ordered: small products run ~25% faster on it
@@ -131,52 +131,56 @@ def _stacked_product(parts: list) -> np.ndarray:
 COPY_BELOW = 1 << 16
 
 
-class WeightT(Primitive):
-    """y = W^T (W_hh or W_hr as every step of a layer reads it; a C-ordered copy when small);
-    dL/dW = (g + the steps' pending terms)^T, see SumGrads. Its backward runs after all of
-    those steps'."""
+def transpose_array(w: np.ndarray, copy: bool) -> np.ndarray:
+    """W^T: a C-ordered copy when ``copy`` (many steps will read it) and W is small."""
+    return np.ascontiguousarray(_mT(w)) if copy and w.size < COPY_BELOW else _mT(w)
+
+
+class CollectWeight(Primitive):
+    """y = W (W_hh or W_hr as every step of a layer reads it);  dL/dW = g plus the steps'
+    pending terms (see SumGrads). Its backward runs after all of those steps'."""
 
     exact_grads = True
 
     @staticmethod
     def forward(ctx, w, acc):
         ctx.acc = acc
-        ctx.save_for_backward(w)  # only for the engine's in-place check of W (see below)
-        return np.ascontiguousarray(_mT(w)) if w.size < COPY_BELOW else _mT(w)
+        ctx.save_for_backward(w)  # the engine's in-place check of W, as for any saved input
+        return w.view()  # another object: the engine takes a saved value that is the
+        # output itself for the output
 
     @staticmethod
     def backward(ctx, g):
-        if ctx.acc is not None:
-            g = ctx.acc.finish(g)
-        return _mT(g), None
+        return ctx.acc.finish(g), None
 
 
 class RecurrentProduct(Primitive):
-    """P = S[:, :k] W_t (the first k columns of the state source S: the recurrent h of a
-    packed [h | c] LSTM state; W_t = W^T);  dL/dS = [g W_t^T | 0],  dL/dW_t = S[:, :k]^T g.
-    ``w`` is W's array (C-ordered, faster than W_t's transpose): the first-order dL/dS reads
-    it; WeightT saved W, so changing W in place before backward still raises."""
+    """P = S[:, :k] W^T (the first k columns of the state source S: the recurrent h of a
+    packed [h | c] LSTM state);  dL/dS = [g W | 0],  dL/dW = g^T S[:, :k].
+    ``w_t`` is W^T as an array (a constant: see transpose_array), for the forward product."""
 
     exact_grads = True
 
     @staticmethod
-    def forward(ctx, src, w_t, k, acc, w):
-        ctx.k, ctx.acc, ctx.w = k, acc, w
-        ctx.save_for_backward(src, w_t)
+    def forward(ctx, src, w, k, acc, w_t):
+        ctx.k, ctx.acc = k, acc
+        ctx.save_for_backward(src, w)
         return _mm(src if src.shape[1] == k else src[:, :k], w_t)
 
     @staticmethod
     def backward(ctx, g):
-        src, w_t = ctx.saved_tensors
+        src, w = ctx.saved_tensors
         k = ctx.k
         h = src if src.shape[1] == k else src[:, :k]
         need_s, need_w = ctx.needs_input_grad[:2]
-        tensors = isinstance(g, Tensor)
         ds = dw = None
         if need_s:
-            ds = _mm(g, _mT(w_t) if tensors else ctx.w)
+            ds = _mm(g, w)
             if src.shape[1] != k:
                 ds = _into_columns(tuple(src.shape), slice(None, k), ds)
         if need_w:
-            dw = _mm(_mT(h), g) if ctx.acc is None or tensors else ctx.acc.put(h, g)
+            if ctx.acc is None or isinstance(g, Tensor):
+                dw = _mm(_mT(g), h)
+            else:
+                dw = ctx.acc.put(h, g)
         return ds, dw, None, None, None

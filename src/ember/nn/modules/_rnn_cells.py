@@ -17,7 +17,8 @@ from ...tensor import Tensor
 from .. import functional as F
 from .. import init
 from ...autograd.grad_mode import STATE
-from .._rnn_grads import Collect, RecurrentProduct, RowGrads, SumGrads, WeightT
+from .._rnn_grads import (Collect, CollectWeight, RecurrentProduct, RowGrads, SumGrads,
+                          transpose_array)
 from .._rnn_ops import GRUStep, LSTMStep, RNNStep
 from ..parameter import Parameter
 from .linear import _empty
@@ -31,50 +32,65 @@ def reset_uniform(module: Module) -> None:
         init.uniform_(weight, -stdv, stdv)
 
 
+_CHUNKS = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
+
+
 class StepParams:
-    """What every step of one layer and direction uses: W_hh^T (and W_hr^T) transposed once
-    (WeightT), b_hh (GRU adds it inside r * (W_hn h + b_hn)), the state widths, and xg's
-    RowGrads (set by the caller)."""
+    """What every step of one layer and direction uses: W_hh (and W_hr) with W^T's array and
+    its SumGrads (see _transposed), b_hh (GRU adds it inside r * (W_hn h + b_hn)), the state
+    widths, and xg's RowGrads (set by the caller)."""
 
     __slots__ = ("mode", "b_hh", "hh", "hr", "hidden", "real", "acc")
 
-    def __init__(self, mode: str, w_hh: Tensor, b_hh, w_hr) -> None:
+    def __init__(self, mode: str, w_hh: Tensor, b_hh, w_hr, steps: int = 1) -> None:
         self.mode, self.b_hh = mode, b_hh
-        self.hh = _transposed(w_hh)
-        self.hr = None if w_hr is None else _transposed(w_hr)
-        self.hidden = w_hh.shape[0] // {"LSTM": 4, "GRU": 3}.get(mode, 1)
-        self.real = w_hh.shape[1]  # the recurrent h's width: proj_size or hidden
+        copy = steps >= COPY_STEPS
+        self.hh = _transposed(w_hh, copy)
+        self.hr = None if w_hr is None else _transposed(w_hr, copy)
+        self.hidden, self.real = w_hh._data.shape  # real: the recurrent h's width
+        self.hidden //= _CHUNKS[mode]
         self.acc = None
 
     def plain(self, state: tuple) -> tuple:
         """(h, c) of a possibly packed state, each of its own width."""
         h = state[0]
-        if h.shape[1] != self.real:
+        if h._data.shape[1] != self.real:
             h = h[:, :self.real]
         if len(state) == 1:
             return (h,)
         c = state[1]
-        return h, (c if c.shape[1] == self.hidden else c[:, c.shape[1] - self.hidden:])
+        width = c._data.shape[1]
+        return h, (c if width == self.hidden else c[:, width - self.hidden:])
 
 
-def _transposed(w: Tensor) -> tuple:
-    """(W^T, its SumGrads or None, W's array): RecurrentProduct's arguments after S and k."""
-    acc = SumGrads() if w._rg and STATE.enabled else None
-    return WeightT.apply(w, acc), acc, w._data
+# From this many steps on, W^T is copied C-ordered (when small: transpose_array) and W's
+# gradient summed by SumGrads; for fewer, the copy costs about what the products gain.
+COPY_STEPS = 4
+
+
+def _transposed(w: Tensor, copy: bool) -> tuple:
+    """(W, its SumGrads or None, W^T's array): RecurrentProduct's arguments after S and k.
+    W goes through CollectWeight when its gradient is summed over several steps."""
+    acc = None
+    if copy and w._rg and STATE.enabled:
+        acc = SumGrads()
+        return CollectWeight.apply(w, acc), acc, transpose_array(w._data, copy)
+    return w, acc, transpose_array(w._data, copy)
 
 
 def _product(src: Tensor, k: int, wt: tuple) -> Tensor:
     return RecurrentProduct.apply(src, wt[0], k, wt[1], wt[2])
 
 
-def input_gates(mode: str, x: Tensor, w_ih, b_ih, b_hh) -> tuple:
+def input_gates(mode: str, x: Tensor, w_ih, b_ih, b_hh, steps: int = 1) -> tuple:
     """x W_ih^T plus the biases that can be added before the recurrence (all but GRU's b_hh),
-    and the RowGrads its steps share (None when no gradient is recorded)."""
+    and the RowGrads its steps share (None when no gradient is recorded or one step reads
+    all of xg)."""
     if b_ih is None:
         xg = F.linear(x, w_ih)
     else:
         xg = F.linear(x, w_ih, b_ih if mode == "GRU" else b_ih + b_hh)
-    if xg.grad_fn is None:
+    if xg.grad_fn is None or steps == 1:
         return xg, None
     acc = RowGrads()
     return Collect.apply(xg, acc), acc
@@ -163,18 +179,20 @@ class RNNCellBase(Module):
         self._check_step(input, states)
         p = StepParams(mode, self.weight_hh, self.bias_hh, None)
         xg = input_gates(mode, input, self.weight_ih, self.bias_ih, self.bias_hh)[0]
-        out = p.plain(STEPS[mode](xg, 0, xg.shape[0], states, p))
+        out = p.plain(STEPS[mode](xg, 0, xg._data.shape[0], states, p))
         return out if batched else tuple(s.squeeze(0) for s in out)
 
     def _check_step(self, input: Tensor, states: tuple) -> None:
-        if input.shape[1] != self.input_size:
+        if input._data.shape[1] != self.input_size:
             raise RuntimeError(f"input has inconsistent input_size: got {input.shape[1]} "
                                f"expected {self.input_size}")
+        n = input._data.shape[0]
         for k, s in enumerate(states):
-            if s.shape[0] != input.shape[0]:
+            shape = s._data.shape
+            if shape[0] != n:
                 raise RuntimeError(f"Input batch size {input.shape[0]} doesn't match "
                                    f"hidden{k} batch size {s.shape[0]}")
-            if s.shape[1] != self.hidden_size:
+            if shape[1] != self.hidden_size:
                 raise RuntimeError(f"hidden{k} has inconsistent hidden_size: got "
                                    f"{s.shape[1]}, expected {self.hidden_size}")
 

@@ -34,7 +34,7 @@ def _forward_dir(step, xg, sizes, state, p):
     outs, done = [], []
     start = 0
     for bs in sizes:
-        if bs < state[0].shape[0]:
+        if bs < state[0]._data.shape[0]:
             done.append(tuple(s[bs:] for s in state))
             state = tuple(s[:bs] for s in state)
         state = step(xg, start, start + bs, state, p)
@@ -49,9 +49,9 @@ def _forward_dir(step, xg, sizes, state, p):
 def _reverse_dir(step, xg, sizes, state, p):
     """Runs one direction from the last step; sequences join the batch as their last step comes."""
     full, cur = state, sizes[-1]
-    if cur < full[0].shape[0]:
+    if cur < full[0]._data.shape[0]:
         state = tuple(s[:cur] for s in full)
-    outs, end = [], xg.shape[0]
+    outs, end = [], xg._data.shape[0]
     for bs in reversed(sizes):
         if bs > cur:  # the running state may be packed [h | c]: join plain rows
             state = tuple(_ops.cat([s, f[cur:bs]]) for s, f in zip(p.plain(state), full))
@@ -73,13 +73,13 @@ def _run_layers(rnn, x: Tensor, sizes: list, states: tuple) -> tuple[Tensor, tup
         for d in range(dirs):
             w = [getattr(rnn, n) for n in rnn._all_weights[layer * dirs + d]]
             b_ih, b_hh = (w[2], w[3]) if rnn.bias else (None, None)
-            p = StepParams(mode, w[1], b_hh, w[-1] if rnn.proj_size > 0 else None)
-            xg, p.acc = input_gates(mode, x, w[0], b_ih, b_hh)
+            p = StepParams(mode, w[1], b_hh, w[-1] if rnn.proj_size > 0 else None, len(sizes))
+            xg, p.acc = input_gates(mode, x, w[0], b_ih, b_hh, len(sizes))
             init_state = tuple(s[layer * dirs + d] for s in states)
             run = _reverse_dir if d == 1 else _forward_dir
             rows, final = run(step, xg, sizes, init_state, p)
             out = Cat.apply(0, (False,) * len(rows), *rows) if len(rows) > 1 else rows[0]
-            outs.append(out[:, :p.real] if out.shape[1] != p.real else out)
+            outs.append(out[:, :p.real] if out._data.shape[1] != p.real else out)
             for k, s in enumerate(p.plain(final)):
                 finals[k].append(s)
         x = outs[0] if dirs == 1 else _ops.cat(outs, 1)
