@@ -13,6 +13,7 @@ from ._loss import (binary_cross_entropy, binary_cross_entropy_with_logits, cros
                     huber_loss, l1_loss, mse_loss, nll_loss, smooth_l1_loss)
 from ._conv import conv1d, conv2d
 from ._conv_transpose import conv_transpose1d, conv_transpose2d
+from ._dropout_nd import dropout1d, dropout2d, dropout3d
 from ._embedding import embedding
 from ._embedding_bag import embedding_bag
 from ._misc import dropout, linear, normalize, one_hot, pad
@@ -40,4 +41,5 @@ __all__ = [
     "alpha_dropout", "bilinear", "channel_shuffle", "cosine_embedding_loss",
     "feature_alpha_dropout", "hinge_embedding_loss", "margin_ranking_loss", "pdist",
     "poisson_nll_loss", "triplet_margin_loss",
+    "dropout1d", "dropout2d", "dropout3d",
 ]

@@ -94,7 +94,7 @@ class MultiheadAttention(Module):
             raise RuntimeError("Need attn_mask if specifying the is_causal hint. You may use "
                                "the Transformer module method `generate_square_subsequent_mask`"
                                " to create this mask.")
-        batched = query.dim() == 3
+        batched = _shape_check(query, key, value, key_padding_mask, attn_mask, self.num_heads)
         if self.batch_first and batched:
             query, key, value = (t.transpose(1, 0) for t in (query, key, value))
         if not batched:
@@ -144,13 +144,38 @@ class MultiheadAttention(Module):
             if mask.dim() == 2:
                 mask = mask.unsqueeze(0)
         if key_padding_mask is not None:
-            if tuple(key_padding_mask.shape) != (N, S):
-                raise AssertionError(f"expecting key_padding_mask shape of {(N, S)}, but got "
-                                     f"{key_padding_mask.shape}")
+            for i, want in enumerate((N, S)):
+                if key_padding_mask.shape[i] != want:
+                    raise AssertionError(f"Expected key_padded_mask.shape[{i}] to be {want}, "
+                                         f"but got {key_padding_mask.shape[i]}")
             pad = _additive(key_padding_mask, dtype).reshape(N, 1, 1, S)
             pad = pad.expand(N, self.num_heads, 1, S).reshape(N * self.num_heads, 1, S)
             mask = pad if mask is None else mask + pad
         return mask
+
+
+def _shape_check(query, key, value, key_padding_mask, attn_mask, num_heads) -> bool:
+    """Whether the input is batched; PyTorch's assertions for inconsistent dimensions."""
+    qd = query.dim()
+    if qd not in (2, 3):
+        raise AssertionError("query should be unbatched 2D or batched 3D tensor but received "
+                             f"{qd}-D query tensor")
+    kind = "batched (3-D)" if qd == 3 else "unbatched (2-D)"
+    if key.dim() != qd or value.dim() != qd:
+        raise AssertionError(f"For {kind} `query`, expected `key` and `value` to be {qd}-D but "
+                             f"found {key.dim()}-D and {value.dim()}-D tensors respectively")
+    if key_padding_mask is not None and key_padding_mask.dim() != qd - 1:
+        raise AssertionError(f"For {kind} `query`, expected `key_padding_mask` to be `None` or "
+                             f"{qd - 1}-D but found {key_padding_mask.dim()}-D tensor instead")
+    if attn_mask is not None:
+        if attn_mask.dim() not in (2, 3):
+            raise AssertionError(f"For {kind} `query`, expected `attn_mask` to be `None`, 2-D "
+                                 f"or 3-D but found {attn_mask.dim()}-D tensor instead")
+        want = (num_heads, query.shape[0], key.shape[0])
+        if qd == 2 and attn_mask.dim() == 3 and tuple(attn_mask.shape) != want:
+            raise AssertionError(f"Expected `attn_mask` shape to be {want} but got "
+                                 f"{attn_mask.shape}")
+    return qd == 3
 
 
 def _additive(mask: Tensor, dtype) -> Tensor:

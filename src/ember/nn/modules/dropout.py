@@ -1,4 +1,4 @@
-"""Dropout."""
+"""Dropout, and the channel-wise Dropout1d, Dropout2d and Dropout3d."""
 
 from __future__ import annotations
 
@@ -7,9 +7,8 @@ from .. import functional as F
 from .module import Module
 
 
-class Dropout(Module):
-    """In training, zero each element with probability p and scale the rest by 1/(1-p);
-    in eval mode, the identity."""
+class _DropoutNd(Module):
+    """Holds p and inplace, checks p (the shared base of the dropout modules, as PyTorch)."""
 
     __constants__ = ["p", "inplace"]
 
@@ -20,8 +19,34 @@ class Dropout(Module):
         self.p = p
         self.inplace = inplace
 
+    def extra_repr(self) -> str:
+        return f"p={self.p}, inplace={self.inplace}"
+
+
+class Dropout(_DropoutNd):
+    """In training, zero each element with probability p and scale the rest by 1/(1-p);
+    in eval mode, the identity."""
+
     def forward(self, input: Tensor) -> Tensor:
         return F.dropout(input, self.p, self.training, self.inplace)
 
-    def extra_repr(self) -> str:
-        return f"p={self.p}, inplace={self.inplace}"
+
+class Dropout1d(_DropoutNd):
+    """In training, zero whole channels of (N, C, L) or (C, L) input with probability p."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.dropout1d(input, self.p, self.training, self.inplace)
+
+
+class Dropout2d(_DropoutNd):
+    """In training, zero whole channels of (N, C, H, W) input with probability p."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.dropout2d(input, self.p, self.training, self.inplace)
+
+
+class Dropout3d(_DropoutNd):
+    """In training, zero whole channels of (N, C, D, H, W) or (C, D, H, W) input."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.dropout3d(input, self.p, self.training, self.inplace)
