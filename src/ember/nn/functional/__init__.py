@@ -11,8 +11,8 @@ from ._loss_more import (alpha_dropout, bilinear, channel_shuffle, cosine_embedd
                          pdist, poisson_nll_loss, triplet_margin_loss)
 from ._loss import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy,
                     huber_loss, l1_loss, mse_loss, nll_loss, smooth_l1_loss)
-from ._conv import conv1d, conv2d
-from ._conv_transpose import conv_transpose1d, conv_transpose2d
+from ._conv import conv1d, conv2d, conv3d
+from ._conv_transpose import conv_transpose1d, conv_transpose2d, conv_transpose3d
 from ._dropout_nd import dropout1d, dropout2d, dropout3d
 from ._embedding import embedding
 from ._embedding_bag import embedding_bag
@@ -21,10 +21,12 @@ from ._interp import interpolate
 from ._more import (cosine_similarity, gumbel_softmax, kl_div, pairwise_distance, pixel_shuffle,
                     pixel_unshuffle, scaled_dot_product_attention)
 from ._norm import batch_norm, group_norm, instance_norm, layer_norm, rms_norm
-from ._pool import adaptive_avg_pool2d, avg_pool2d, max_pool2d
+from ._pool import (adaptive_avg_pool2d, adaptive_avg_pool3d, avg_pool2d, avg_pool3d, max_pool2d,
+                    max_pool3d)
 from ._pool1d import adaptive_avg_pool1d, avg_pool1d, max_pool1d
 
 __all__ = [
+    "conv3d", "conv_transpose3d", "max_pool3d", "avg_pool3d", "adaptive_avg_pool3d",
     "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "dropout",
     "elu", "gelu", "hardtanh", "huber_loss", "l1_loss", "leaky_relu", "linear", "log_softmax",
     "logsigmoid", "mse_loss", "nll_loss", "normalize", "one_hot", "pad", "relu", "relu6",

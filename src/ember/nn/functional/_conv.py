@@ -1,6 +1,9 @@
-"""conv1d and conv2d: im2col (a strided window view) and one batched matrix product."""
+"""conv1d, conv2d and conv3d: im2col (a strided window view) and one batched matrix product."""
 
 from __future__ import annotations
+
+import itertools
+import math
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -12,75 +15,81 @@ from ...threads import matmul as _matmul
 
 
 def windows(xp: np.ndarray, k: tuple, s: tuple, d: tuple) -> np.ndarray:
-    """(N, C, H, W) -> a read-only view (N, C, OH, OW, kh, kw) of every kernel window."""
-    span = (d[0] * (k[0] - 1) + 1, d[1] * (k[1] - 1) + 1)
-    v = sliding_window_view(xp, span, axis=(2, 3))
-    return v[:, :, ::s[0], ::s[1], ::d[0], ::d[1]]
+    """(N, C, *size) -> a read-only view (N, C, *out, *k) of every kernel window."""
+    n = len(k)
+    span = tuple(d[i] * (k[i] - 1) + 1 for i in range(n))
+    v = sliding_window_view(xp, span, axis=tuple(range(2, 2 + n)))
+    return v[(slice(None),) * 2 + tuple(slice(None, None, a) for a in s)
+             + tuple(slice(None, None, a) for a in d)]
 
 
-def add_windows(gxp: np.ndarray, k: tuple, s: tuple, d: tuple, out_hw: tuple, part) -> None:
-    """col2im: for each kernel offset (i, j), gxp's entries under it += part(i, j), a
-    (..., OH, OW) array; the adjoint of ``windows``."""
-    oh, ow = out_hw
-    for i in range(k[0]):
-        r = i * d[0]
-        for j in range(k[1]):
-            c = j * d[1]
-            gxp[..., r:r + s[0] * (oh - 1) + 1:s[0], c:c + s[1] * (ow - 1) + 1:s[1]] += part(i, j)
+def add_windows(gxp: np.ndarray, k: tuple, s: tuple, d: tuple, out: tuple, part) -> None:
+    """col2im: for each kernel offset ``at`` (a tuple), gxp's entries under it += part(at),
+    a (..., *out) array; the adjoint of ``windows``."""
+    axes = [[slice(a * d[i], a * d[i] + s[i] * (out[i] - 1) + 1, s[i]) for a in range(k[i])]
+            for i in range(len(k))]
+    for at, sl in zip(itertools.product(*map(range, k)), itertools.product(*axes)):
+        gxp[(Ellipsis,) + sl] += part(at)
 
 
 def pad_hw(x: np.ndarray, pads: tuple, value: float = 0.0) -> np.ndarray:
-    if not any(pads[0]) and not any(pads[1]):
+    """Pad the spatial dims (all after the first two) by pads = ((lo, hi), ...)."""
+    if not any(any(p) for p in pads):
         return x
-    return np.pad(x, ((0, 0), (0, 0), pads[0], pads[1]), constant_values=value)
+    return np.pad(x, ((0, 0), (0, 0)) + tuple(pads), constant_values=value)
 
 
 def _as4d(a: np.ndarray) -> np.ndarray:
-    """conv1d's (N, C, L) / (O, C, k) as height-1 2-D arrays."""
+    """conv1d's (N, C, L) / (O, C, k) as height-1 2-D arrays (others unchanged)."""
     return a[:, :, None] if a.ndim == 3 else a
 
 
 def _im2col(x: np.ndarray, k: tuple, geom: tuple):
-    """geom = (stride, pads, dilation, groups), 2-D (conv1d: height 1, no padding there).
-    The window matrices, (N, groups, C/groups * kh * kw, OH * OW), and (OH, OW). Output
-    positions run along the last axis, so W X is already in (N, O, OH, OW) order and the
-    copy out of the window view moves runs along OW rather than along a kernel row."""
+    """geom = (stride, pads, dilation, groups), one entry per spatial dim (conv1d: 2-D with
+    height 1, no padding there). The window matrices, (N, groups, C/groups * prod(k),
+    prod(out)), and out. Output positions run along the last axis, so W X is already in
+    (N, O, *out) order and the copy out of the window view moves runs along the last
+    output dim rather than along a kernel row."""
     stride, pads, dilation, g = geom
     n, c = x.shape[:2]
     win = windows(pad_hw(x, pads), k, stride, dilation)
-    oh, ow = win.shape[2:4]
-    cols = win.reshape((n, g, c // g, oh, ow) + tuple(k)).transpose(0, 1, 2, 5, 6, 3, 4)
-    return cols.reshape(n, g, (c // g) * k[0] * k[1], oh * ow), (oh, ow)
+    nd = len(k)
+    out = win.shape[2:2 + nd]
+    cols = win.reshape((n, g, c // g) + out + tuple(k)).transpose(
+        (0, 1, 2) + tuple(range(3 + nd, 3 + 2 * nd)) + tuple(range(3, 3 + nd)))
+    return cols.reshape(n, g, (c // g) * math.prod(k), math.prod(out)), out
 
 
 def _grouped(gy: np.ndarray, g: int) -> np.ndarray:
-    """(N, O, OH, OW) -> (N, groups, O/groups, OH * OW), a view."""
-    n, o, oh, ow = gy.shape
-    return gy.reshape(n, g, o // g, oh * ow)
+    """(N, O, *out) -> (N, groups, O/groups, prod(out)), a view."""
+    n, o = gy.shape[:2]
+    return gy.reshape(n, g, o // g, math.prod(gy.shape[2:]))
 
 
 def conv_arrays(x, w, geom: tuple):
-    """Y = W X per sample and group: (N, O, OH, OW), and the window matrices X."""
+    """Y = W X per sample and group: (N, O, *out), and the window matrices X."""
     x4, w4 = _as4d(x), _as4d(w)
     o, g = w4.shape[0], geom[3]
-    cols, (oh, ow) = _im2col(x4, w4.shape[2:], geom)
-    out = _matmul(w4.reshape(g, o // g, -1), cols)  # (N, g, O/g, OH*OW)
-    return out.reshape((x.shape[0], o) + ((ow,) if x.ndim == 3 else (oh, ow))), cols
+    cols, out = _im2col(x4, w4.shape[2:], geom)
+    y = _matmul(w4.reshape(g, o // g, -1), cols)  # (N, g, O/g, prod(out))
+    return y.reshape((x.shape[0], o) + (out[1:] if x.ndim == 3 else out)), cols
 
 
 def input_grad_arrays(gy, w, xshape: tuple, geom: tuple) -> np.ndarray:
     """dL/dx = col2im(W^T G): each window entry's gradient added back where it was read."""
     stride, pads, dilation, g = geom
     w4, gy4 = _as4d(w), _as4d(gy)
-    o, cg, kh, kw = w4.shape
-    n, _, oh, ow = gy4.shape
+    o, cg = w4.shape[:2]
+    k, out = w4.shape[2:], gy4.shape[2:]
+    n, nd = gy4.shape[0], len(k)
     gcols = _matmul(w4.reshape(g, o // g, -1).transpose(0, 2, 1), _grouped(gy4, g))
-    gcols = gcols.reshape(n, g, cg, kh, kw, oh, ow)
-    h, wd = (1,) + xshape[2:] if len(xshape) == 3 else xshape[2:]
-    (top, bottom), (left, right) = pads
-    gxp = np.zeros((n, g, cg, h + top + bottom, wd + left + right), dtype=gy.dtype)
-    add_windows(gxp, (kh, kw), stride, dilation, (oh, ow), lambda i, j: gcols[:, :, :, i, j])
-    return gxp[..., top:top + h, left:left + wd].reshape(xshape)
+    gcols = gcols.reshape((n, g, cg) + k + out)
+    size = (1,) + xshape[2:] if len(xshape) == 3 else xshape[2:]
+    gxp = np.zeros((n, g, cg) + tuple(size[i] + sum(pads[i]) for i in range(nd)),
+                   dtype=gy.dtype)
+    add_windows(gxp, k, stride, dilation, out, lambda at: gcols[(slice(None),) * 3 + at])
+    inner = tuple(slice(pads[i][0], pads[i][0] + size[i]) for i in range(nd))
+    return gxp[(Ellipsis,) + inner].reshape(xshape)
 
 
 def weight_grad_arrays(gy, cols, wshape: tuple, geom: tuple) -> np.ndarray:
@@ -293,3 +302,10 @@ def conv1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, 
            dilation=1, groups: int = 1) -> Tensor:
     """1-D cross-correlation of (N, C, L) (or (C, L)) with weight (O, C/groups, k)."""
     return _conv(input, weight, bias, stride, padding, dilation, groups, 1)
+
+
+def conv3d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0,
+           dilation=1, groups: int = 1) -> Tensor:
+    """3-D cross-correlation of (N, C, D, H, W) (or (C, D, H, W)) with weight
+    (O, C/groups, kd, kh, kw); the same im2col and product as conv2d."""
+    return _conv(input, weight, bias, stride, padding, dilation, groups, 3)

@@ -1,4 +1,4 @@
-"""conv_transpose1d and conv_transpose2d: the adjoint of a convolution, by the same kernels."""
+"""conv_transpose1d/2d/3d: the adjoint of a convolution, by the same kernels."""
 
 from __future__ import annotations
 
@@ -86,7 +86,7 @@ def _conv_transpose(x, w, b, stride, padding, output_padding, groups, dilation, 
     if any(v < 0 for v in p):
         raise RuntimeError("negative padding is not supported")
     if any(o >= s[i] and o >= d[i] for i, o in enumerate(op)):
-        names = ("height", "width") if n == 2 else ("width",)
+        names = ("depth", "height", "width")[3 - n:]
         parts = [f"output_padding_{a}: {v}" for a, v in zip(names, op)]
         parts += [f"stride_{a}: {v}" for a, v in zip(names, s)]
         parts += [f"dilation_{a}: {v}" for a, v in zip(names, d)]
@@ -118,3 +118,10 @@ def conv_transpose1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, 
     """The transposed 1-D convolution: weight (Cin, Cout/groups, k)."""
     return _conv_transpose(input, weight, bias, stride, padding, output_padding, groups,
                            dilation, 1)
+
+
+def conv_transpose3d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1,
+                     padding=0, output_padding=0, groups: int = 1, dilation=1) -> Tensor:
+    """The transposed 3-D convolution: weight (Cin, Cout/groups, kd, kh, kw)."""
+    return _conv_transpose(input, weight, bias, stride, padding, output_padding, groups,
+                           dilation, 3)

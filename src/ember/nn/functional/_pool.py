@@ -1,6 +1,9 @@
-"""max_pool2d, avg_pool2d (strided window views) and adaptive_avg_pool2d (two products)."""
+"""max_pool2d/3d, avg_pool2d/3d (strided window views) and adaptive_avg_pool2d/3d (a product
+per spatial axis)."""
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
@@ -10,12 +13,16 @@ from ...tensor import Tensor
 from ._conv import add_windows, pad_hw, windows
 
 
-def _pair(v, name: str) -> tuple:
-    vals = (int(v),) * 2 if isinstance(v, (int, np.integer)) else tuple(int(a) for a in v)
+_WORDS = {2: "two", 3: "three"}
+
+
+def _tuple(v, name: str, nd: int, fn: str) -> tuple:
+    vals = (int(v),) * nd if isinstance(v, (int, np.integer)) else tuple(int(a) for a in v)
     if len(vals) == 1:
-        vals = vals * 2
-    if len(vals) != 2:
-        raise RuntimeError(f"max_pool2d: {name} must either be a single int, or a tuple of two "
+        vals = vals * nd
+    if len(vals) != nd:
+        either = "must either be" if fn.startswith("max") else "must be"
+        raise RuntimeError(f"{fn}: {name} {either} a single int, or a tuple of {_WORDS[nd]} "
                            "ints")
     return vals
 
@@ -29,38 +36,48 @@ def _out_size(n: int, k: int, s: int, p: int, d: int, ceil: bool) -> int:
     return out
 
 
-def _geometry(x: Tensor, kernel, stride, padding, dilation, ceil: bool):
-    """Validated (k, s, p, d, (OH, OW)) for a 3-D or 4-D input."""
-    if x.dim() not in (3, 4):
-        raise RuntimeError("non-empty 3D or 4D (batch mode) tensor expected for input")
-    k = _pair(kernel, "kernel_size")
+def _geometry(x: Tensor, kernel, stride, padding, dilation, ceil: bool, nd: int = 2,
+              fn: str = "max_pool2d"):
+    """Validated (k, s, p, d, out) for an (nd + 1)-D or (nd + 2)-D input."""
+    if x.dim() not in (nd + 1, nd + 2):
+        raise RuntimeError(f"non-empty {nd + 1}D or {nd + 2}D (batch mode) tensor expected "
+                           "for input")
+    k = _tuple(kernel, "kernel_size", nd, fn)
     s = k if stride is None or (not isinstance(stride, int) and len(stride) == 0) \
-        else _pair(stride, "stride")
-    p, d = _pair(padding, "padding"), _pair(dilation, "dilation")
+        else _tuple(stride, "stride", nd, fn)
+    p, d = _tuple(padding, "padding", nd, fn), _tuple(dilation, "dilation", nd, fn)
     if any(v == 0 for v in s):
         raise RuntimeError("stride should not be zero")
-    for i in range(2):
+    for i in range(nd):
         if p[i] > (d[i] * (k[i] - 1) + 1) // 2:
             raise RuntimeError("pad should be at most half of effective kernel size, but got "
                                f"pad={p[i]}, kernel_size={k[i]} and dilation={d[i]}")
-    h, w = x.shape[-2:]
-    out = (_out_size(h, k[0], s[0], p[0], d[0], ceil), _out_size(w, k[1], s[1], p[1], d[1], ceil))
-    if out[0] < 1 or out[1] < 1:
-        c = x.shape[-3]
-        raise RuntimeError(f"Given input size: ({c}x{h}x{w}). Calculated output size: "
-                           f"({c}x{out[0]}x{out[1]}). Output size is too small")
+    size = tuple(x.shape[-nd:])
+    out = tuple(_out_size(size[i], k[i], s[i], p[i], d[i], ceil) for i in range(nd))
+    if any(o < 1 for o in out):
+        if fn == "avg_pool3d":
+            raise RuntimeError(f"input image (T: {size[0]} H: {size[1]} W: {size[2]}) smaller "
+                               f"than kernel size (kT: {k[0]} kH: {k[1]} kW: {k[2]})")
+        c = x.shape[-nd - 1]
+        raise RuntimeError(f"Given input size: ({'x'.join(map(str, (c,) + size))}). Calculated "
+                           f"output size: ({'x'.join(map(str, (c,) + out))}). Output size is "
+                           "too small")
     return k, s, p, d, out
 
 
-def _pads(hw: tuple, k, s, p, d, out) -> tuple:
-    """((top, bottom), (left, right)): p each side, plus what ceil mode's last window needs."""
-    extra = [max(0, (out[i] - 1) * s[i] + d[i] * (k[i] - 1) + 1 - (hw[i] + 2 * p[i]))
-             for i in range(2)]
-    return ((p[0], p[0] + extra[0]), (p[1], p[1] + extra[1]))
+def _pads(size: tuple, k, s, p, d, out) -> tuple:
+    """((lo, hi), ...): p each side, plus what ceil mode's last window needs."""
+    return tuple((p[i], p[i] + max(0, (out[i] - 1) * s[i] + d[i] * (k[i] - 1) + 1
+                                   - (size[i] + 2 * p[i])))
+                 for i in range(len(k)))
 
 
-def _as4d(x: np.ndarray) -> np.ndarray:
-    return x[None] if x.ndim == 3 else x
+def _batched(x: np.ndarray, nd: int) -> np.ndarray:
+    return x[None] if x.ndim == nd + 1 else x
+
+
+def _crop(win: np.ndarray, out: tuple) -> np.ndarray:
+    return win[(slice(None),) * 2 + tuple(slice(None, o) for o in out)]
 
 
 class MaxPool2d(Primitive):
@@ -71,21 +88,22 @@ class MaxPool2d(Primitive):
 
     @staticmethod
     def forward(ctx, x, k, s, p, d, out, sink):
-        x4 = _as4d(x)
-        n, c, h, w = x4.shape
+        nd = len(k)
+        xb = _batched(x, nd)
+        n, c = xb.shape[:2]
+        size = xb.shape[2:]
         low = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min  # never the max
-        xp = pad_hw(x4, _pads((h, w), k, s, p, d, out), low)
-        win = windows(xp, k, s, d)[:, :, :out[0], :out[1]]
-        flat = win.reshape(n, c, out[0], out[1], k[0] * k[1])
+        xp = pad_hw(xb, _pads(size, k, s, p, d, out), low)
+        flat = _crop(windows(xp, k, s, d), out).reshape((n, c) + out + (math.prod(k),))
         arg = np.argmax(flat, axis=-1)[..., None]
         y = np.take_along_axis(flat, arg, -1)[..., 0]
-        arg = arg[..., 0]
-        # The winner's position in the unpadded plane, row * W + column.
-        rows = np.arange(out[0])[:, None] * s[0] + (arg // k[1]) * d[0] - p[0]
-        cols = np.arange(out[1]) * s[1] + (arg % k[1]) * d[1] - p[1]
-        idx = rows * w + cols
+        # The winner's position in the unpadded input plane (row-major over the spatial dims).
+        idx = 0
+        for i, at in enumerate(np.unravel_index(arg[..., 0], k)):
+            start = np.arange(out[i]).reshape((-1,) + (1,) * (nd - 1 - i)) * s[i]
+            idx = idx * size[i] + start + at * d[i] - p[i]
         ctx.idx, ctx.xshape = idx, x.shape
-        final = y.shape if x.ndim == 4 else y.shape[1:]
+        final = y.shape if x.ndim == nd + 2 else y.shape[1:]
         if sink is not None:
             sink.append(idx.astype(np.int64, copy=False).reshape(final))
         return y.reshape(final)
@@ -94,9 +112,13 @@ class MaxPool2d(Primitive):
     def backward(ctx, g):
         idx = ctx.idx
         n, c = idx.shape[:2]
-        hw = ctx.xshape[-2] * ctx.xshape[-1]
-        flat = (idx + (np.arange(n * c) * hw).reshape(n, c, 1, 1)).ravel()
-        return (_scatter_of(g, flat, ctx.xshape),) + (None,) * 6
+        plane = math.prod(ctx.xshape[2 - idx.ndim:])
+        flat = (idx + (np.arange(n * c) * plane).reshape((n, c) + (1,) * (idx.ndim - 2)))
+        return (_scatter_of(g, flat.ravel(), ctx.xshape),) + (None,) * 6
+
+
+class MaxPool3d(MaxPool2d):
+    node_name = "MaxPool3DWithIndicesBackward0"
 
 
 def _scatter(g, flat: np.ndarray, shape: tuple) -> np.ndarray:
@@ -142,14 +164,28 @@ class IndexGather(Primitive):
         return _scatter_of(v, ctx.flat, ctx.ushape), None, None
 
 
+def _max_pool(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices,
+              nd: int, prim):
+    k, s, p, d, out = _geometry(input, kernel_size, stride, padding, dilation, ceil_mode, nd,
+                                f"max_pool{nd}d")
+    sink = [] if return_indices else None
+    y = prim.apply(input, k, s, p, d, out, sink)
+    return (y, Tensor._make(sink[0], False, None)) if return_indices else y
+
+
 def max_pool2d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
                ceil_mode: bool = False, return_indices: bool = False):
     """Maximum over each kernel window; with ``return_indices``, also each maximum's flat
     position in its input plane (int64), as PyTorch. nan wins, as in PyTorch."""
-    k, s, p, d, out = _geometry(input, kernel_size, stride, padding, dilation, ceil_mode)
-    sink = [] if return_indices else None
-    y = MaxPool2d.apply(input, k, s, p, d, out, sink)
-    return (y, Tensor._make(sink[0], False, None)) if return_indices else y
+    return _max_pool(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices,
+                     2, MaxPool2d)
+
+
+def max_pool3d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
+               ceil_mode: bool = False, return_indices: bool = False):
+    """max_pool2d over (N, C, D, H, W) or (C, D, H, W); indices are flat in D * H * W."""
+    return _max_pool(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices,
+                     3, MaxPool3d)
 
 
 class AvgPool2d(Primitive):
@@ -160,11 +196,12 @@ class AvgPool2d(Primitive):
 
     @staticmethod
     def forward(ctx, x, k, s, pads, out, div):
-        x4 = _as4d(x)
-        win = windows(pad_hw(x4, pads), k, s, (1, 1))[:, :, :out[0], :out[1]]
-        y = win.sum(axis=(-2, -1)) / div
+        nd = len(k)
+        win = _crop(windows(pad_hw(_batched(x, nd), pads), k, s, (1,) * nd), out)
+        y = win.sum(axis=tuple(range(-nd, 0))) / div
         ctx.geom = (x.shape, k, s, pads, out, div)
-        return y.astype(x.dtype, copy=False).reshape(y.shape if x.ndim == 4 else y.shape[1:])
+        return y.astype(x.dtype, copy=False).reshape(y.shape if x.ndim == nd + 2
+                                                     else y.shape[1:])
 
     @staticmethod
     def backward(ctx, g):
@@ -173,14 +210,20 @@ class AvgPool2d(Primitive):
         return (_avg_adjoint(g, ctx.geom),) + (None,) * 5
 
 
+class AvgPool3d(AvgPool2d):
+    node_name = "AvgPool3DBackward0"
+
+
 def _avg_adjoint(g: np.ndarray, geom: tuple) -> np.ndarray:
     xshape, k, s, pads, out, div = geom
-    share = _as4d((g / div).astype(g.dtype, copy=False))
-    h, w = xshape[-2:]
-    gxp = np.zeros(share.shape[:2] + (h + sum(pads[0]), w + sum(pads[1])), g.dtype)
-    add_windows(gxp, k, s, (1, 1), out, lambda i, j: share)
-    gx = gxp[:, :, pads[0][0]:pads[0][0] + h, pads[1][0]:pads[1][0] + w]
-    return gx.reshape(xshape)
+    nd = len(k)
+    share = _batched((g / div).astype(g.dtype, copy=False), nd)
+    size = xshape[-nd:]
+    gxp = np.zeros(share.shape[:2] + tuple(size[i] + sum(pads[i]) for i in range(nd)),
+                   g.dtype)
+    add_windows(gxp, k, s, (1,) * nd, out, lambda at: share)
+    inner = tuple(slice(pads[i][0], pads[i][0] + size[i]) for i in range(nd))
+    return gxp[(Ellipsis,) + inner].reshape(xshape)
 
 
 class AvgPoolAdjoint(Primitive):
@@ -197,9 +240,10 @@ class AvgPoolAdjoint(Primitive):
     @staticmethod
     def backward(ctx, u):
         _, k, s, pads, out, div = ctx.geom
+        prim = AvgPool2d if len(k) == 2 else AvgPool3d
         if isinstance(u, Tensor):
-            return AvgPool2d.apply(u, k, s, pads, out, div), None
-        return AvgPool2d.forward(NULL_CTX, u, k, s, pads, out, div), None
+            return prim.apply(u, k, s, pads, out, div), None
+        return prim.forward(NULL_CTX, u, k, s, pads, out, div), None
 
 
 def _window_counts(n: int, k: int, s: int, p: int, out: int, include_pad: bool) -> np.ndarray:
@@ -211,6 +255,24 @@ def _window_counts(n: int, k: int, s: int, p: int, out: int, include_pad: bool) 
     return np.minimum(end, n) - np.maximum(start, 0)
 
 
+def _avg_pool(input, kernel_size, stride, padding, ceil_mode, count_include_pad,
+              divisor_override, nd: int, prim) -> Tensor:
+    k, s, p, _, out = _geometry(input, kernel_size, stride, padding, 1, ceil_mode, nd,
+                                f"avg_pool{nd}d")
+    if divisor_override is not None:
+        if divisor_override == 0:
+            raise RuntimeError("divisor must be not zero")
+        div = float(divisor_override)
+    else:
+        size = input.shape[-nd:]
+        div = np.ones((1,) * nd, input._data.dtype)
+        for i in range(nd):
+            counts = _window_counts(size[i], k[i], s[i], p[i], out[i], count_include_pad)
+            div = div * counts.reshape((-1,) + (1,) * (nd - 1 - i))
+    pads = _pads(tuple(input.shape[-nd:]), k, s, p, (1,) * nd, out)
+    return prim.apply(input, k, s, pads, out, div)
+
+
 def avg_pool2d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
                count_include_pad: bool = True, divisor_override: int | None = None) -> Tensor:
     """Mean over each kernel window (zero padding counted unless ``count_include_pad=False``;
@@ -218,18 +280,15 @@ def avg_pool2d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bo
     if input.dim() < 3:
         raise IndexError(f"Dimension out of range (expected to be in range of "
                          f"[{-input.dim()}, {input.dim() - 1}], but got -3)")
-    k, s, p, _, out = _geometry(input, kernel_size, stride, padding, 1, ceil_mode)
-    if divisor_override is not None:
-        if divisor_override == 0:
-            raise RuntimeError("divisor must be not zero")
-        div = float(divisor_override)
-    else:
-        h, w = input.shape[-2:]
-        rows = _window_counts(h, k[0], s[0], p[0], out[0], count_include_pad)
-        cols = _window_counts(w, k[1], s[1], p[1], out[1], count_include_pad)
-        div = (rows[:, None] * cols[None, :]).astype(input._data.dtype)
-    pads = _pads(tuple(input.shape[-2:]), k, s, p, (1, 1), out)
-    return AvgPool2d.apply(input, k, s, pads, out, div)
+    return _avg_pool(input, kernel_size, stride, padding, ceil_mode, count_include_pad,
+                     divisor_override, 2, AvgPool2d)
+
+
+def avg_pool3d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
+               count_include_pad: bool = True, divisor_override: int | None = None) -> Tensor:
+    """avg_pool2d over (N, C, D, H, W) or (C, D, H, W)."""
+    return _avg_pool(input, kernel_size, stride, padding, ceil_mode, count_include_pad,
+                     divisor_override, 3, AvgPool3d)
 
 
 def _bins(n: int, out: int, dtype) -> np.ndarray:
@@ -241,36 +300,59 @@ def _bins(n: int, out: int, dtype) -> np.ndarray:
     return m
 
 
+def _bin_products(x, mats: tuple):
+    """x with each spatial axis (the last len(mats)) multiplied by its bin matrix."""
+    y = np.matmul(np.matmul(mats[-2], x), mats[-1].T)
+    if len(mats) == 3:  # depth: move it next to the end, multiply, move it back
+        y = np.swapaxes(np.matmul(mats[0], np.swapaxes(y, -3, -2)), -3, -2)
+    return y
+
+
 class AdaptiveAvgPool2d(Primitive):
-    """y = A_h x A_w^T per plane, A the (out, in) bin-averaging matrices;
-    dL/dx = A_h^T g A_w (linear, so the same rule serves create_graph)."""
+    """y = A_h x A_w^T per plane (and A_d along depth), A the (out, in) bin-averaging
+    matrices; dL/dx = the same products with the transposes (linear, so the same rule serves
+    create_graph)."""
 
     node_name = "AdaptiveAvgPool2DBackward0"
 
     @staticmethod
-    def forward(ctx, x, ah, aw):
-        ctx.mats = (ah, aw)
-        return np.matmul(np.matmul(ah, x), aw.T)
+    def forward(ctx, x, *mats):
+        ctx.mats = mats
+        return _bin_products(x, mats)
 
     @staticmethod
     def backward(ctx, g):
-        ah, aw = ctx.mats
-        return np.matmul(np.matmul(ah.T, g), aw), None, None
+        return (_bin_products(g, tuple(m.T for m in ctx.mats)),) + (None,) * len(ctx.mats)
+
+
+class AdaptiveAvgPool3d(AdaptiveAvgPool2d):
+    node_name = "AdaptiveAvgPool3DBackward0"
+
+
+def _adaptive(input: Tensor, output_size, nd: int, prim) -> Tensor:
+    name = f"adaptive_avg_pool{nd}d"
+    if input.dim() not in (nd + 1, nd + 2):
+        raise RuntimeError(f"{name}(): Expected {nd + 1}D or {nd + 2}D tensor, but got "
+                           f"{list(input.shape)}")
+    size = (output_size,) * nd if isinstance(output_size, int) else tuple(output_size)
+    if len(size) != nd:
+        raise RuntimeError(f"{name}: output_size must be {nd}")
+    shape = input.shape[-nd:]
+    out = tuple(shape[i] if size[i] is None else size[i] for i in range(nd))
+    if all(o == 1 for o in out):  # PyTorch takes the mean here (MeanBackward1)
+        return input.mean(tuple(range(-nd, 0)), keepdim=True)
+    dtype = input._data.dtype
+    if dtype.kind != "f":
+        raise NotImplementedError(f'"{name}{"_cpu" if nd == 3 else ""}" not implemented for '
+                                  f"'{type_name(dtype)}'")
+    return prim.apply(input, *(_bins(shape[i], out[i], dtype) for i in range(nd)))
 
 
 def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:
     """Average over PyTorch's adaptive bins to an (oh, ow) output (None keeps that size)."""
-    if input.dim() not in (3, 4):
-        raise RuntimeError(f"adaptive_avg_pool2d(): Expected 3D or 4D tensor, but got "
-                           f"{list(input.shape)}")
-    size = (output_size,) * 2 if isinstance(output_size, int) else tuple(output_size)
-    h, w = input.shape[-2:]
-    oh, ow = (h if size[0] is None else size[0]), (w if size[1] is None else size[1])
-    if oh == ow == 1:  # PyTorch takes the mean here (MeanBackward1)
-        return input.mean((-2, -1), keepdim=True)
-    dtype = input._data.dtype
-    if dtype.kind != "f":
-        raise NotImplementedError('"adaptive_avg_pool2d" not implemented for '
-                                  f"'{type_name(dtype)}'")
-    return AdaptiveAvgPool2d.apply(input, _bins(h, oh, dtype), _bins(w, ow, dtype))
+    return _adaptive(input, output_size, 2, AdaptiveAvgPool2d)
 
+
+def adaptive_avg_pool3d(input: Tensor, output_size) -> Tensor:
+    """Average over PyTorch's adaptive bins to an (od, oh, ow) output."""
+    return _adaptive(input, output_size, 3, AdaptiveAvgPool3d)

@@ -1,4 +1,4 @@
-"""Conv1d and Conv2d."""
+"""Conv1d/2d/3d and ConvTranspose1d/2d/3d."""
 
 from __future__ import annotations
 
@@ -6,8 +6,9 @@ import math
 
 from ...tensor import Tensor
 from .. import init
-from ..functional._conv import conv1d, conv2d
-from ..functional._conv_transpose import conv_transpose1d, conv_transpose2d
+from ..functional._conv import conv1d, conv2d, conv3d
+from ..functional._conv_transpose import (conv_transpose1d, conv_transpose2d,
+                                          conv_transpose3d)
 from ..functional._misc import pad as _pad
 from ..parameter import Parameter
 from .linear import _empty
@@ -94,7 +95,7 @@ class _ConvNd(Module):
                 init.uniform_(self.bias, -bound, bound)
 
     def _conv_forward(self, input: Tensor, weight: Tensor, bias: Tensor | None) -> Tensor:
-        fn = conv2d if self._dims == 2 else conv1d
+        fn = (conv1d, conv2d, conv3d)[self._dims - 1]
         if self.padding_mode != "zeros":
             padded = _pad(input, self._reversed_padding_repeated_twice, mode=self.padding_mode)
             return fn(padded, weight, bias, self.stride, 0, self.dilation, self.groups)
@@ -133,6 +134,12 @@ class Conv1d(_ConvNd):
     _dims = 1
 
 
+class Conv3d(_ConvNd):
+    """3-D convolution (cross-correlation) over (N, C, D, H, W) or (C, D, H, W) inputs."""
+
+    _dims = 3
+
+
 class _ConvTransposeNd(_ConvNd):
     """Transposed convolutions: weight (in, out / groups, *kernel), initialised as _ConvNd."""
 
@@ -169,7 +176,7 @@ class _ConvTransposeNd(_ConvNd):
         return tuple(output_size[i] - lo[i] for i in range(n))
 
     def forward(self, input: Tensor, output_size=None) -> Tensor:
-        fn = conv_transpose2d if self._dims == 2 else conv_transpose1d
+        fn = (conv_transpose1d, conv_transpose2d, conv_transpose3d)[self._dims - 1]
         return fn(input, self.weight, self.bias, self.stride, self.padding,
                   self._output_padding(input, output_size), self.groups, self.dilation)
 
@@ -184,3 +191,9 @@ class ConvTranspose1d(_ConvTransposeNd):
     """Transposed 1-D convolution."""
 
     _dims = 1
+
+
+class ConvTranspose3d(_ConvTransposeNd):
+    """Transposed 3-D convolution."""
+
+    _dims = 3

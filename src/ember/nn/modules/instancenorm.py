@@ -1,4 +1,4 @@
-"""InstanceNorm1d and InstanceNorm2d."""
+"""InstanceNorm1d/2d/3d."""
 
 from __future__ import annotations
 
@@ -57,3 +57,10 @@ class InstanceNorm2d(_InstanceNorm):
 
     _expected_dims = (3, 4)
     _no_batch_dim = 3
+
+
+class InstanceNorm3d(_InstanceNorm):
+    """Instance norm over (N, C, D, H, W) or (C, D, H, W) inputs."""
+
+    _expected_dims = (4, 5)
+    _no_batch_dim = 4

@@ -1,9 +1,10 @@
-"""MaxPool1d/2d, AvgPool1d/2d, AdaptiveAvgPool1d/2d."""
+"""MaxPool1d/2d/3d, AvgPool1d/2d/3d, AdaptiveAvgPool1d/2d/3d."""
 
 from __future__ import annotations
 
 from ...tensor import Tensor
-from ..functional._pool import adaptive_avg_pool2d, avg_pool2d, max_pool2d
+from ..functional._pool import (adaptive_avg_pool2d, adaptive_avg_pool3d, avg_pool2d, avg_pool3d,
+                               max_pool2d, max_pool3d)
 from ..functional._pool1d import adaptive_avg_pool1d, avg_pool1d, max_pool1d
 from .module import Module
 
@@ -112,3 +113,26 @@ class AdaptiveAvgPool1d(AdaptiveAvgPool2d):
 
     def forward(self, input: Tensor) -> Tensor:
         return adaptive_avg_pool1d(input, self.output_size)
+
+
+class MaxPool3d(MaxPool2d):
+    """Maximum over each (kd, kh, kw) window of (N, C, D, H, W) or (C, D, H, W) inputs."""
+
+    def forward(self, input: Tensor):
+        return max_pool3d(input, self.kernel_size, self.stride, self.padding, self.dilation,
+                          ceil_mode=self.ceil_mode, return_indices=self.return_indices)
+
+
+class AvgPool3d(AvgPool2d):
+    """Mean over each (kd, kh, kw) window (stride defaults to the kernel size)."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return avg_pool3d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
+                          self.count_include_pad, self.divisor_override)
+
+
+class AdaptiveAvgPool3d(AdaptiveAvgPool2d):
+    """Average over adaptive bins to an (od, oh, ow) output (None keeps that size)."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return adaptive_avg_pool3d(input, self.output_size)
