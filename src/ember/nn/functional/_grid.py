@@ -1,0 +1,267 @@
+"""affine_grid and grid_sample (the spatial transformer's sampling), 2-D and 3-D.
+
+grid_sample is written once for any number of spatial dims: a grid point's source
+coordinate along each axis is unnormalised, then clipped or reflected by the padding mode;
+linear modes blend the 2**nd neighbouring taps (bilinear / trilinear), nearest takes one.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import warnings
+
+import numpy as np
+
+from ...autograd.function import Primitive
+from ...ops.arithmetic import type_name
+from ...tensor import Tensor
+
+_DEFAULT_CHANGED = ("Default grid_sample and affine_grid behavior has changed to "
+                    "align_corners=False since 1.3.0. Please specify align_corners=True if the "
+                    "old behavior is desired. See the documentation of grid_sample for details.")
+
+
+def _base_grid(size: tuple, align: bool, dtype) -> np.ndarray:
+    """(prod(size), nd + 1): each output position's normalised (x, y[, z], 1), x fastest."""
+    axes = []
+    for n in size:
+        if align:
+            axes.append(np.linspace(-1.0, 1.0, n) if n > 1 else np.zeros(1))
+        else:
+            axes.append((np.arange(n) * 2.0 + 1.0) / n - 1.0)
+    mesh = np.meshgrid(*axes, indexing="ij")  # D, H, W order
+    cols = [m.ravel() for m in reversed(mesh)] + [np.ones(math.prod(size))]
+    return np.stack(cols, axis=1).astype(dtype)
+
+
+class AffineGridGenerator(Primitive):
+    """grid[n, p] = theta[n] @ base[p] (base: (x, y[, z], 1) of output position p);
+    linear in theta: dL/dtheta[n] = sum_p g[n, p] base[p]^T."""
+
+    @staticmethod
+    def forward(ctx, theta, base, out_shape):
+        ctx.base = base
+        y = np.matmul(base, np.swapaxes(theta, 1, 2))  # (N, P, nd)
+        return y.reshape(out_shape)
+
+    @staticmethod
+    def backward(ctx, g):
+        n, nd = g.shape[0], g.shape[-1]
+        flat = np.reshape(g, (n, math.prod(g.shape[1:-1]), nd))
+        return np.matmul(np.swapaxes(flat, 1, 2), ctx.base), None, None
+
+
+def affine_grid(theta: Tensor, size, align_corners: bool | None = None) -> Tensor:
+    """The sampling grid (N, H, W, 2) (or (N, D, H, W, 3)) of the affine maps ``theta``
+    (N, 2, 3) (or (N, 3, 4)) for an output of ``size`` (N, C, H, W) (or (N, C, D, H, W))."""
+    if align_corners is None:
+        warnings.warn(_DEFAULT_CHANGED, UserWarning, stacklevel=2)
+        align_corners = False
+    dtype = theta._data.dtype
+    if dtype.kind != "f":
+        raise ValueError(f"Expected theta to have floating point type, but got {theta.dtype}")
+    size = tuple(int(s) for s in size)
+    if len(size) not in (4, 5):
+        raise NotImplementedError("affine_grid only supports 4D and 5D sizes, for 2D and 3D "
+                                  f"affine transforms, respectively. Got size {size}.")
+    nd = len(size) - 2
+    if theta.dim() != 3 or tuple(theta.shape[1:]) != (nd, nd + 1):
+        raise ValueError(f"Expected a batch of {nd}D affine matrices of shape "
+                         f"Nx{nd}x{nd + 1} for size {size}. Got {_torch_size(theta.shape)}.")
+    if align_corners and min(size[2:]) == 1:
+        warnings.warn("Since version 1.3.0, affine_grid behavior has changed for unit-size "
+                      "grids when align_corners=True. This is not an intended use case of "
+                      "affine_grid. See the documentation of affine_grid for details.",
+                      UserWarning, stacklevel=2)
+    if min(size) <= 0:
+        raise ValueError(f"Expected non-zero, positive output size. Got {size}")
+    if theta.shape[0] != size[0]:
+        raise RuntimeError("Expected size for first two dimensions of batch2 tensor to be: "
+                           f"[{size[0]}, {nd + 1}] but got: [{theta.shape[0]}, {nd + 1}].")
+    base = _base_grid(size[2:], bool(align_corners), dtype)
+    return AffineGridGenerator.apply(theta, base, (size[0],) + size[2:] + (nd,))
+
+
+def _torch_size(shape) -> str:
+    return f"torch.Size([{', '.join(str(s) for s in shape)}])"
+
+
+def _source(c: np.ndarray, n: int, align: bool, padding: str):
+    """Grid values along one axis -> (source coordinates, d coordinate / d grid value)."""
+    scale = (n - 1) / 2 if align else n / 2
+    x = (c + 1) * scale if align else ((c + 1) * n - 1) / 2
+    mult = np.full(x.shape, scale, dtype=x.dtype)
+    if padding == "reflection":
+        lo, hi = (0.0, 2.0 * (n - 1)) if align else (-1.0, 2.0 * n - 1)
+        x, flip = _reflect(x, lo, hi)
+        mult = mult * flip
+    if padding in ("border", "reflection"):
+        inside = (x > 0) & (x < n - 1)
+        x = np.clip(x, 0, n - 1)
+        mult = mult * inside
+    return x, mult
+
+
+def _reflect(x: np.ndarray, twice_lo: float, twice_hi: float):
+    """Reflect x into [lo, hi] (halves of the arguments); also the sign of dx'/dx."""
+    if twice_lo == twice_hi:
+        return np.zeros_like(x), np.zeros_like(x)
+    lo, span = twice_lo / 2, (twice_hi - twice_lo) / 2
+    x = x - lo
+    sign = np.where(x < 0, -1.0, 1.0).astype(x.dtype)
+    x = np.abs(x)
+    extra, flips = np.fmod(x, span), np.floor(x / span)
+    even = flips % 2 == 0
+    return np.where(even, extra + lo, span - extra + lo), np.where(even, sign, -sign)
+
+
+def _taps(coords: list, size: tuple, linear: bool):
+    """Per tap: (flat index into the input plane, validity mask, weight factors per axis,
+    which corner per axis). coords: source coordinates per spatial axis, each (N, P)."""
+    if not linear:
+        corners = [[(np.rint(c), None)] for c in coords]
+    else:
+        corners = []
+        for c in coords:
+            lo = np.floor(c)
+            frac = c - lo
+            corners.append([(lo, 1 - frac), (lo + 1, frac)])
+    out = []
+    for choice in itertools.product(*(range(len(cs)) for cs in corners)):
+        flat, ok, weights = 0, True, []
+        for axis, k in enumerate(choice):
+            pos, w = corners[axis][k]
+            ok = ok & (pos >= 0) & (pos <= size[axis] - 1)
+            flat = flat * size[axis] + np.where(ok, pos, 0).astype(np.int64)
+            weights.append(w)
+        out.append((np.where(ok, flat, 0), ok, weights, choice))
+    return out
+
+
+class GridSampler(Primitive):
+    """y[n, c, p] = sum over taps t of w_t(p) x[n, c, q_t(p)] (one tap for nearest);
+    dL/dx: g * w_t scattered to q_t;  dL/dgrid along axis a: sum_c g * sum_t x_t dw_t/dcoord_a
+    times dcoord_a/dgrid (the unnormalising scale, zero where clipped, signed by reflection).
+    """
+
+    node_name = "GridSampler2DBackward0"
+
+    @staticmethod
+    def forward(ctx, x, grid, mode, padding, align):
+        n, c = x.shape[:2]
+        size, nd = x.shape[2:], x.ndim - 2
+        out_sp = grid.shape[1:-1]
+        flat_grid = grid.reshape(n, math.prod(out_sp), nd)
+        coords, mults = [], []
+        for axis in range(nd):  # grid's last dim lists x (width) first
+            pos, mult = _source(flat_grid[..., nd - 1 - axis], size[axis], align, padding)
+            coords.append(pos)
+            mults.append(mult)
+        taps = _taps(coords, size, mode != "nearest")
+        plane = x.reshape(n, c, math.prod(size))
+        y = np.zeros((n, c, flat_grid.shape[1]), dtype=x.dtype)
+        values = []
+        for flat, ok, weights, _ in taps:
+            v = np.take_along_axis(plane, flat[:, None, :], axis=2) * ok[:, None, :]
+            values.append(v)
+            w = math.prod(weights) if weights[0] is not None else 1
+            y += v * (w[:, None, :] if weights[0] is not None else w)
+        ctx.state = (x.shape, grid.shape, taps, values, mults)
+        return y.reshape((n, c) + out_sp)
+
+    @staticmethod
+    def backward(ctx, g):
+        if isinstance(g, Tensor):
+            raise RuntimeError("grid_sample: double backward (create_graph=True) is not "
+                               "supported in ember yet")
+        xshape, gshape, taps, values, mults = ctx.state
+        n, c = xshape[:2]
+        g3 = g.reshape(n, c, math.prod(gshape[1:-1]))
+        gx = _input_grad(g3, taps, xshape) if ctx.needs_input_grad[0] else None
+        ggrid = None
+        if ctx.needs_input_grad[1]:
+            ggrid = np.zeros((n, g3.shape[2], len(mults)), dtype=g.dtype)
+            if taps[0][2][0] is not None:  # linear: nearest has a zero grid gradient
+                gv = [(g3 * v).sum(axis=1) for v in values]
+                for axis in range(len(mults)):
+                    total = 0
+                    for (_, _, weights, choice), v in zip(taps, gv):
+                        dw = math.prod(w for a, w in enumerate(weights) if a != axis) \
+                            if len(weights) > 1 else 1
+                        sign = 1 if choice[axis] else -1
+                        total = total + sign * v * dw
+                    ggrid[..., len(mults) - 1 - axis] = total * mults[axis]
+            ggrid = ggrid.reshape(gshape)
+        return gx, ggrid, None, None, None
+
+
+class GridSampler3D(GridSampler):
+    node_name = "GridSampler3DBackward0"
+
+
+def _input_grad(g3: np.ndarray, taps: list, xshape: tuple) -> np.ndarray:
+    n, c = xshape[:2]
+    plane = math.prod(xshape[2:])
+    base = (np.arange(n * c) * plane).reshape(n, c, 1)
+    idx, wts = [], []
+    for flat, ok, weights, _ in taps:
+        w = ok if weights[0] is None else math.prod(weights) * ok
+        idx.append((base + flat[:, None, :]).ravel())
+        wts.append((g3 * w[:, None, :]).ravel())
+    out = np.bincount(np.concatenate(idx), np.concatenate(wts), minlength=n * c * plane)
+    return out.astype(g3.dtype, copy=False).reshape(xshape)
+
+
+_MODES = ("bilinear", "nearest", "bicubic")
+_PADDINGS = ("zeros", "border", "reflection")
+
+
+def _check_sample(x: Tensor, grid: Tensor, mode: str, padding: str) -> None:
+    if mode not in _MODES:
+        raise ValueError("nn.functional.grid_sample(): expected mode to be 'bilinear', "
+                         f"'nearest' or 'bicubic', but got: '{mode}'")
+    if padding not in _PADDINGS:
+        raise ValueError("nn.functional.grid_sample(): expected padding_mode to be 'zeros', "
+                         f"'border', or 'reflection', but got: '{padding}'")
+    xs, gs = list(x.shape), list(grid.shape)
+    xt, gt = x._data.dtype, grid._data.dtype
+    if xt != gt:
+        raise RuntimeError(f"expected scalar type {type_name(xt)} but found {type_name(gt)}")
+    if xs[0] != gs[0]:
+        raise RuntimeError("grid_sampler(): expected grid and input to have same batch size, "
+                           f"but got input with sizes {xs} and grid with sizes {gs}")
+    if gs[-1] != x.dim() - 2:
+        raise RuntimeError(f"grid_sampler(): expected grid to have size {x.dim() - 2} in last "
+                           f"dimension, but got grid with sizes {gs}")
+    for i in range(2, x.dim()):
+        if xs[i] == 0:
+            raise RuntimeError("grid_sampler(): expected input to have non-empty spatial "
+                               f"dimensions, but input has sizes {xs} with dimension {i} being "
+                               "empty")
+    want = 4 if x.dim() == 4 else 5
+    if x.dim() != want or grid.dim() != want:
+        raise RuntimeError(f"grid_sampler(): expected {want}D input and grid with same number "
+                           f"of dimensions, but got input with sizes {xs} and grid with sizes "
+                           f"{gs}")
+    nd = want - 2
+    if mode == "bicubic":
+        if x.dim() != 4:
+            raise RuntimeError("grid_sampler(): bicubic interpolation only supports 4D input")
+        raise NotImplementedError("grid_sample: mode='bicubic' is not implemented in ember yet")
+    if xt.kind != "f":
+        raise NotImplementedError(f'"grid_sampler_{nd}d_cpu_kernel_impl" not implemented for '
+                                  f"'{type_name(xt)}'")
+
+
+def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear",
+                padding_mode: str = "zeros", align_corners: bool | None = None) -> Tensor:
+    """Sample ``input`` (N, C, H, W) at ``grid`` (N, Ho, Wo, 2) of normalised (x, y) in
+    [-1, 1] (5-D: (N, C, D, H, W) at (N, Do, Ho, Wo, 3)); mode 'bilinear' (trilinear in 3-D)
+    or 'nearest'; padding_mode 'zeros', 'border' or 'reflection' for points outside."""
+    _check_sample(input, grid, mode, padding_mode)
+    if align_corners is None:
+        warnings.warn(_DEFAULT_CHANGED, UserWarning, stacklevel=2)
+        align_corners = False
+    prim = GridSampler if input.dim() == 4 else GridSampler3D
+    return prim.apply(input, grid, mode, padding_mode, bool(align_corners))
