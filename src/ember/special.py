@@ -1,0 +1,159 @@
+"""ember.special: PyTorch's ``torch.special`` namespace.
+
+Most names are ember's existing ops under their SciPy-style names (expit = sigmoid, gammaln =
+lgamma, psi = digamma, multigammaln = mvlgamma, ...); the functions torch has only here are
+primitives in ``ember.ops.special_more``, with PyTorch's derivatives (and its 'not
+implemented' errors for zeta's first argument and gammainc's ``input``). bessel_j0/bessel_j1
+are not differentiable, as in PyTorch. The orthogonal polynomials, Airy, the Bessel Y/K
+functions and the ``modified_bessel_*`` aliases are not provided.
+"""
+
+from __future__ import annotations
+
+import math
+
+import ember as _e
+
+from .ops import special_more as _m
+from .ops.special_fns import digamma, erf, erfc, erfinv, lgamma, polygamma
+from .tensor import Tensor
+
+__all__ = [
+    "bessel_j0", "bessel_j1", "digamma", "entr", "erf", "erfc", "erfcx", "erfinv", "exp2",
+    "expit", "expm1", "gammainc", "gammaincc", "gammaln", "i0", "i0e", "i1", "i1e", "log1p",
+    "log_ndtr", "log_softmax", "logit", "logsumexp", "multigammaln", "ndtr", "ndtri",
+    "polygamma", "psi", "round", "sinc", "softmax", "xlog1py", "xlogy", "zeta",
+]
+
+psi = digamma
+gammaln = lgamma
+
+
+def expit(input: Tensor) -> Tensor:
+    return _e.sigmoid(input)
+
+
+def exp2(input: Tensor) -> Tensor:
+    return _e.exp2(input)
+
+
+def expm1(input: Tensor) -> Tensor:
+    return _e.expm1(input)
+
+
+def log1p(input: Tensor) -> Tensor:
+    return _e.log1p(input)
+
+
+def sinc(input: Tensor) -> Tensor:
+    return _e.sinc(input)
+
+
+def round(input: Tensor, *, decimals: int = 0) -> Tensor:  # noqa: A001 - PyTorch's name
+    return _e.round(input, decimals=decimals)
+
+
+def i0(input: Tensor) -> Tensor:
+    return _e.i0(input)
+
+
+def logit(input: Tensor, eps: float | None = None) -> Tensor:
+    return _e.logit(input, eps)
+
+
+def xlogy(input, other) -> Tensor:
+    return _e.xlogy(input, other)
+
+
+def multigammaln(input: Tensor, p: int) -> Tensor:
+    return _e.mvlgamma(input, p)
+
+
+def logsumexp(input: Tensor, dim, keepdim: bool = False) -> Tensor:
+    return _e.logsumexp(input, dim, keepdim)
+
+
+def softmax(input: Tensor, dim: int, *, dtype=None) -> Tensor:
+    return _e.softmax(input, dim, dtype=dtype)
+
+
+def log_softmax(input: Tensor, dim: int, *, dtype=None) -> Tensor:
+    return _e.log_softmax(input, dim, dtype=dtype)
+
+
+def ndtr(input: Tensor) -> Tensor:
+    """The standard normal CDF, (1 + erf(x / sqrt 2)) / 2, composed as PyTorch does (so it
+    also rounds to 0 below about -8.3 in float64)."""
+    return (1 + erf(_e.ops.elementwise._float(input) * math.sqrt(0.5))) * 0.5
+
+
+def ndtri(input: Tensor) -> Tensor:
+    return _m.unary(_m.SpecialNdtri, input)
+
+
+def log_ndtr(input: Tensor) -> Tensor:
+    return _m.unary(_m.SpecialLogNdtr, input)
+
+
+def i0e(input: Tensor) -> Tensor:
+    return _m.unary(_m.SpecialI0E, input)
+
+
+def i1(input: Tensor) -> Tensor:
+    return _m.unary(_m.SpecialI1, input)
+
+
+def i1e(input: Tensor) -> Tensor:
+    return _m.unary(_m.SpecialI1E, input)
+
+
+def erfcx(input: Tensor) -> Tensor:
+    return _m.unary(_m.SpecialErfcx, input)
+
+
+def entr(input: Tensor) -> Tensor:
+    return _m.unary(_m.SpecialEntr, input)
+
+
+def bessel_j0(input: Tensor) -> Tensor:
+    return _m.bessel_j(0, input)
+
+
+def bessel_j1(input: Tensor) -> Tensor:
+    return _m.bessel_j(1, input)
+
+
+_XLOG1PY = (_m.SpecialXlog1Py, _m.SpecialXlog1PyScalarSelf, _m.SpecialXlog1PyScalarOther)
+_ZETA = (_m.SpecialZeta, _m.SpecialZetaScalarSelf, _m.SpecialZetaScalarOther)
+
+
+def xlog1py(input, other) -> Tensor:
+    """input * ln(1 + other), 0 where input is 0; either operand may be a number."""
+    return _m.binary(_XLOG1PY, input, other)
+
+
+def zeta(input, other) -> Tensor:
+    """The Hurwitz zeta function sum_k (other + k)^-input; either operand may be a number."""
+    return _m.binary(_ZETA, input, other)
+
+
+def _igamma(cls, name: str, input: Tensor, other: Tensor) -> Tensor:
+    for pos, (arg, t) in enumerate((("input", input), ("other", other)), start=1):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"special_{name}(): argument '{arg}' (position {pos}) must be "
+                            f"Tensor, not {type(t).__name__}")
+    a, x = _e.ops._util.promote(input, other)
+    if a._data.dtype.kind != "f":
+        _e.ops.elementwise._not_for(f"{cls.which}_cpu", a)
+    return cls.apply(a, x)
+
+
+def gammainc(input: Tensor, other: Tensor) -> Tensor:
+    """The regularised lower incomplete gamma function P(input, other); differentiable in
+    ``other`` only (as PyTorch)."""
+    return _igamma(_m.Igamma, "gammainc", input, other)
+
+
+def gammaincc(input: Tensor, other: Tensor) -> Tensor:
+    """The regularised upper incomplete gamma function Q(input, other) = 1 - P."""
+    return _igamma(_m.Igammac, "gammaincc", input, other)
