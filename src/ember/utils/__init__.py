@@ -1,13 +1,13 @@
-"""ember.utils: ``data`` (Dataset, DataLoader, samplers) loads on first use."""
+"""ember.utils: ``data`` (Dataset, DataLoader, samplers) and ``checkpoint`` load on first use."""
 
 from __future__ import annotations
 
 import importlib as _importlib
 
-__all__ = ["data"]
+__all__ = ["data", "checkpoint"]
 
 
 def __getattr__(name: str):
-    if name == "data":
-        return _importlib.import_module("ember.utils.data")
+    if name in ("data", "checkpoint"):
+        return _importlib.import_module(f"ember.utils.{name}")
     raise AttributeError(f"module 'ember.utils' has no attribute '{name}'")

@@ -1,0 +1,121 @@
+"""ember.utils.checkpoint: activation checkpointing (``torch.utils.checkpoint``).
+
+``checkpoint(fn, *args)`` runs ``fn`` without recording a graph and keeps only its inputs;
+the backward pass runs ``fn`` again with grad on (the generator's state restored first, so
+dropout draws the same masks) and backpropagates through that. Both ``use_reentrant``
+variants work this way (backpropagating into the recomputed graph also fills ``.grad`` of
+parameters the function uses), with these differences from PyTorch:
+
+* Gradients of tensors the function closes over (parameters) arrive through
+  ``.backward()``, not through ``autograd.grad`` (PyTorch's reentrant variant shares this).
+* With ``use_reentrant=False`` and no input requiring grad, the function simply runs with grad
+  on (no memory saved), so closed-over parameters still get gradients, as in PyTorch.
+* A function returning several tensors is recomputed once per output that receives a gradient.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import ember
+
+from ..autograd.function import Function
+from ..tensor import Tensor
+
+__all__ = ["checkpoint", "checkpoint_sequential"]
+
+_WARN = ("the use_reentrant parameter should be passed explicitly. {when} use_reentrant=False "
+         "is recommended, but if you need to preserve the current default behavior, you can "
+         "pass use_reentrant=True. Refer to docs for more details on the differences between "
+         "the two variants.")
+
+
+class _Recompute(Function):
+    """Output ``index`` of fn(*args), computed without a graph; backward recomputes fn."""
+
+    @staticmethod
+    def forward(ctx, state, index, *args):
+        ctx.state, ctx.index = state, index
+        return state["outputs"][index]
+
+    @staticmethod
+    def backward(ctx, grad):
+        state = ctx.state
+        args = [a.detach().requires_grad_(a.requires_grad) if isinstance(a, Tensor) else a
+                for a in state["args"]]
+        here = ember.get_rng_state()
+        if state["rng"] is not None:
+            ember.set_rng_state(state["rng"])
+        try:
+            with ember.enable_grad():
+                out = state["fn"](*args, **state["kwargs"])
+        finally:
+            ember.set_rng_state(here)
+        out = out[ctx.index] if isinstance(out, (tuple, list)) else out
+        if out.requires_grad:
+            ember.autograd.backward(out, grad)
+        grads = [a.grad if isinstance(a, Tensor) and a.requires_grad else None for a in args]
+        return (None, None, *grads)
+
+
+def checkpoint(function, *args, use_reentrant: bool | None = None, context_fn=None,
+               determinism_check: str = "default", debug: bool = False,
+               early_stop: bool = True, preserve_rng_state: bool = True, **kwargs):
+    """``function(*args, **kwargs)``, storing only its inputs and recomputing it for the
+    backward pass. ``use_reentrant`` should be given (PyTorch warns when it is not and then
+    takes True); the reentrant variant accepts no keyword arguments for ``function``."""
+    if use_reentrant is None:
+        warnings.warn("torch.utils.checkpoint: " + _WARN.format(
+            when="Starting in PyTorch 2.9, calling checkpoint without use_reentrant will raise "
+                 "an exception."), stacklevel=2)
+        use_reentrant = True
+    if use_reentrant and kwargs:
+        raise ValueError("Unexpected keyword arguments: " + ",".join(kwargs))
+    needs_grad = ember.is_grad_enabled() and any(
+        isinstance(a, Tensor) and a.requires_grad for a in args)
+    if not needs_grad:
+        if use_reentrant and ember.is_grad_enabled():
+            warnings.warn("None of the inputs have requires_grad=True. Gradients will be None",
+                          stacklevel=2)
+            with ember.no_grad():
+                return function(*args, **kwargs)
+        return function(*args, **kwargs)
+    rng = ember.get_rng_state() if preserve_rng_state else None
+    with ember.no_grad():
+        out = function(*args, **kwargs)
+    outs = out if isinstance(out, (tuple, list)) else (out,)
+    state = {"fn": function, "args": args, "kwargs": kwargs, "rng": rng, "outputs": outs}
+    wrapped = [_Recompute.apply(state, i, *args) if isinstance(o, Tensor) else o
+               for i, o in enumerate(outs)]
+    return type(out)(wrapped) if isinstance(out, (tuple, list)) else wrapped[0]
+
+
+def checkpoint_sequential(functions, segments: int, input, use_reentrant: bool | None = None,
+                          **kwargs):
+    """Run ``functions`` (an ``nn.Sequential`` or a list of modules) in ``segments`` chunks,
+    each checkpointed except the last, which runs normally."""
+    if use_reentrant is None:
+        warnings.warn("torch.utils.checkpoint.checkpoint_sequential: " + _WARN.format(
+            when="In version 2.9 we will raise an exception if use_reentrant is not passed."),
+            stacklevel=2)
+        use_reentrant = True
+    preserve = kwargs.pop("preserve_rng_state", True)
+    if kwargs:
+        raise ValueError("Unexpected keyword arguments: " + ",".join(kwargs))
+    fns = list(functions.children()) if isinstance(functions, ember.nn.Sequential) \
+        else list(functions)
+    size = len(fns) // segments
+
+    def run(start, end):
+        def forward(x):
+            for j in range(start, end + 1):
+                x = fns[j](x)
+            return x
+        return forward
+
+    end = -1
+    for start in range(0, size * (segments - 1), size):
+        end = start + size - 1
+        input = checkpoint(run(start, end), input, use_reentrant=use_reentrant,
+                           preserve_rng_state=preserve)
+    return run(end + 1, len(fns) - 1)(input)
