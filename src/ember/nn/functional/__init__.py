@@ -26,7 +26,19 @@ from ._pool import (adaptive_avg_pool2d, adaptive_avg_pool3d, avg_pool2d, avg_po
                     max_pool3d)
 from ._pool1d import adaptive_avg_pool1d, avg_pool1d, max_pool1d
 
+from ._fold import fold, unfold
+from ._loss_more2 import (gaussian_nll_loss, multi_margin_loss, multilabel_margin_loss,
+                          multilabel_soft_margin_loss, soft_margin_loss,
+                          triplet_margin_with_distance_loss)
+from ._pool_more import (adaptive_max_pool1d, adaptive_max_pool2d, local_response_norm,
+                         lp_pool1d, lp_pool2d, max_pool1d_with_indices, max_pool2d_with_indices,
+                         max_unpool1d, max_unpool2d)
 __all__ = [
+    "fold", "unfold", "gaussian_nll_loss", "multi_margin_loss", "multilabel_margin_loss",
+    "multilabel_soft_margin_loss", "soft_margin_loss", "triplet_margin_with_distance_loss",
+    "adaptive_max_pool1d", "adaptive_max_pool2d", "local_response_norm", "lp_pool1d",
+    "lp_pool2d", "max_pool1d_with_indices", "max_pool2d_with_indices", "max_unpool1d",
+    "max_unpool2d",
     "conv3d", "conv_transpose3d", "max_pool3d", "avg_pool3d", "adaptive_avg_pool3d",
     "affine_grid", "grid_sample",
     "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "dropout",

@@ -9,6 +9,7 @@ from ...ops.linalg import linear as _linear
 from ...random import _rng
 from ...tensor import Tensor
 from .._ops import ConstantPad, DropoutMul, GatherPad, variant
+from ._padding import gather_index
 
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
@@ -83,7 +84,7 @@ def _pairs(pad, ndim: int) -> tuple:
     return tuple(pairs)
 
 
-_NP_MODES = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}
+_NP_MODES = ("reflect", "replicate", "circular")
 
 
 def pad(input: Tensor, pad, mode: str = "constant", value: float | None = None) -> Tensor:
@@ -93,18 +94,8 @@ def pad(input: Tensor, pad, mode: str = "constant", value: float | None = None) 
         return ConstantPad.apply(input, pairs, 0.0 if value is None else value)
     if mode not in _NP_MODES:
         raise NotImplementedError(f"Unrecognised padding mode {mode}")
-    index = []
-    for axis, (lo, hi) in enumerate(pairs):
-        n = input.shape[axis]
-        if mode == "reflect" and (lo >= n or hi >= n):
-            raise RuntimeError(
-                "Argument #4: Padding size should be less than the corresponding input "
-                f"dimension, but got: padding ({lo}, {hi}) at dimension {axis} of input "
-                f"{list(input.shape)}")
-        # The source position of every output entry: the pattern NumPy's pad produces.
-        index.append(None if lo == hi == 0 else
-                     np.pad(np.arange(n), (lo, hi), mode=_NP_MODES[mode]))
+    index = gather_index(tuple(input.shape), pairs, len(pad), mode, value)
     k = len(pad) // 2
     name = {"reflect": f"ReflectionPad{k}DBackward0", "replicate": f"ReplicationPad{k}DBackward0",
             "circular": "CopySlices"}[mode]
-    return variant(GatherPad, name).apply(input, tuple(index))
+    return variant(GatherPad, name).apply(input, index)

@@ -32,6 +32,16 @@ from .sparse import Embedding, EmbeddingBag  # noqa: F401
 from .transformer import (Transformer, TransformerDecoder,  # noqa: F401
                           TransformerDecoderLayer, TransformerEncoder,
                           TransformerEncoderLayer)
+from .fold import Fold, Unfold  # noqa: F401,E402
+from .loss_more2 import (GaussianNLLLoss, MultiLabelMarginLoss,  # noqa: F401,E402
+                         MultiLabelSoftMarginLoss, MultiMarginLoss, SoftMarginLoss,
+                         TripletMarginWithDistanceLoss)
+from .padding import (CircularPad1d, CircularPad2d, CircularPad3d,  # noqa: F401,E402
+                      ConstantPad1d, ConstantPad2d, ConstantPad3d, ReflectionPad1d,
+                      ReflectionPad2d, ReflectionPad3d, ReplicationPad1d, ReplicationPad2d,
+                      ReplicationPad3d, ZeroPad1d, ZeroPad2d, ZeroPad3d)
+from .pooling_more import (AdaptiveMaxPool1d, AdaptiveMaxPool2d,  # noqa: F401,E402
+                           LocalResponseNorm, LPPool1d, LPPool2d, MaxUnpool1d, MaxUnpool2d)
 from .lazy import (LazyBatchNorm1d, LazyBatchNorm2d, LazyBatchNorm3d, LazyConv1d,  # noqa: F401
                    LazyConv2d, LazyConv3d, LazyConvTranspose1d, LazyConvTranspose2d,
                    LazyConvTranspose3d, LazyLinear, LazyModuleMixin, UninitializedBuffer,
