@@ -1,0 +1,375 @@
+"""ember.func: PyTorch's ``torch.func`` transforms, built on ember's reverse-mode autograd.
+
+* ``grad``/``grad_and_value``/``vjp`` run the function on fresh graph inputs and call
+  ``autograd.grad``; they keep a graph (create_graph) when nested in another transform or when
+  an argument requires grad, so ``grad(grad(f))`` and MAML-style outer gradients work.
+* ``jvp`` uses the double-vjp identity (the vjp is linear in its cotangent u, and its vjp with
+  respect to u gives J v); ``jacfwd`` is ``jacrev`` (the same Jacobian, computed in reverse
+  mode, one vjp per output element); ``hessian`` = jacfwd(jacrev(f)).
+* ``vmap`` is NOT vectorised: it calls the function once per batch entry (sliced along
+  ``in_dims``; ``None`` broadcasts an argument) and stacks the results along ``out_dims``.
+  Results equal PyTorch's; the cost is a Python loop over the batch. randomness='error'
+  raises when the function draws random numbers, 'same' replays one generator state for
+  every entry, 'different' lets the draws differ.
+* ``functional_call`` swaps a module's parameters and buffers for the given tensors (through
+  its registries), and restores them even when the call raises.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import ember
+
+from .tensor import Tensor
+
+__all__ = ["functional_call", "grad", "grad_and_value", "vjp", "jvp", "jacrev", "jacfwd",
+           "hessian", "vmap"]
+
+_DEPTH = [0]  # how many transforms are running (nested ones must keep their graphs)
+
+
+# ---- pytrees: tuples, lists and dicts of tensors ----------------------------------------
+def _flatten(tree) -> tuple:
+    if isinstance(tree, (tuple, list)):
+        leaves, specs = [], []
+        for t in tree:
+            lv, sp = _flatten(t)
+            leaves += lv
+            specs.append(sp)
+        return leaves, (type(tree), specs)
+    if isinstance(tree, dict):
+        lv, sp = _flatten(list(tree.values()))
+        return lv, (dict, (list(tree), sp))
+    return [tree], None
+
+
+def _unflatten(leaves, spec, pos=None):
+    pos = pos if pos is not None else [0]
+    if spec is None:
+        pos[0] += 1
+        return leaves[pos[0] - 1]
+    kind, inner = spec
+    if kind is dict:
+        keys, sp = inner
+        return dict(zip(keys, _unflatten(leaves, sp, pos)))
+    items = [_unflatten(leaves, s, pos) for s in inner]
+    return tuple(items) if kind is tuple else items if kind is list else kind(*items)
+
+
+def _map(fn, tree):
+    leaves, spec = _flatten(tree)
+    return _unflatten([fn(x) for x in leaves], spec)
+
+
+# ---- grad and friends --------------------------------------------------------------------
+def _graph_input(x):
+    """x as a fresh input to differentiate at: connected to x's graph when x has one."""
+    if not isinstance(x, Tensor):
+        return x
+    if x.requires_grad:
+        return x.view_as(x)
+    return x.detach().requires_grad_(True)
+
+
+def _needs_graph(args) -> bool:
+    if not ember.is_grad_enabled():
+        return False
+    if _DEPTH[0] > 0:
+        return True
+    return any(isinstance(x, Tensor) and x.requires_grad for x in _flatten(list(args))[0])
+
+
+def _call(func, args, argnums):
+    nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
+    args = list(args)
+    for n in nums:
+        args[n] = _map(_graph_input, args[n])
+    _DEPTH[0] += 1
+    try:
+        with ember.enable_grad():
+            out = func(*args)
+    finally:
+        _DEPTH[0] -= 1
+    diff = args[argnums] if isinstance(argnums, int) else tuple(args[n] for n in nums)
+    return out, diff
+
+
+def _split_aux(out, has_aux: bool, name: str):
+    if not has_aux:
+        return out, None
+    if not (isinstance(out, (tuple, list)) and len(out) == 2):
+        raise RuntimeError(f"{name}(f)(*args): output of function f should be a tuple: "
+                           "(output, aux) if has_aux is True")
+    return out[0], out[1]
+
+
+def _grads(outs, inputs, cotangents, keep: bool):
+    grads = ember.autograd.grad(outs, inputs, cotangents, retain_graph=True,
+                                create_graph=keep, allow_unused=True)
+    return [g if g is not None else ember.zeros_like(x) for g, x in zip(grads, inputs)]
+
+
+def grad_and_value(func, argnums=0, has_aux: bool = False):
+    """A function returning (gradient of func's scalar output w.r.t. args[argnums], output)."""
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        keep = _needs_graph(args)
+        out, diff = _call(lambda *a: func(*a, **kwargs), args, argnums)
+        value, aux = _split_aux(out, has_aux, "grad_and_value")
+        if not isinstance(value, Tensor) or value.dim() != 0:
+            dims = value.dim() if isinstance(value, Tensor) else type(value).__name__
+            raise RuntimeError(f"grad_and_value(f)(*args): Expected f(*args) to return a "
+                               f"scalar Tensor, got tensor with {dims} dims. Maybe you wanted "
+                               "to use the vjp or jacrev APIs instead?")
+        leaves, spec = _flatten(diff)
+        g = _unflatten(_grads([value], leaves, None, keep), spec)
+        value = value if keep else value.detach()
+        return (g, (value, aux)) if has_aux else (g, value)
+    return wrapper
+
+
+def grad(func, argnums=0, has_aux: bool = False):
+    """The gradient of func's scalar output w.r.t. args[argnums] (an int or a tuple)."""
+    inner = grad_and_value(func, argnums, has_aux)
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        g, value = inner(*args, **kwargs)
+        return (g, value[1]) if has_aux else g
+    return wrapper
+
+
+def vjp(func, *primals, has_aux: bool = False):
+    """(func(*primals), vjp_fn): vjp_fn(cotangents) gives one gradient per primal."""
+    keep = _needs_graph(primals)
+    out, diff = _call(func, primals, tuple(range(len(primals))))
+    out, aux = _split_aux(out, has_aux, "vjp")
+    out_leaves, out_spec = _flatten(out)
+    in_leaves, in_spec = _flatten(diff)
+
+    def vjp_fn(cotangents):
+        ct = _flatten(cotangents)[0]
+        return _unflatten(_grads(out_leaves, in_leaves, ct, True if keep else _DEPTH[0] > 0),
+                          in_spec)
+
+    shown = out if keep else _map(lambda t: t.detach() if isinstance(t, Tensor) else t, out)
+    return (shown, vjp_fn, aux) if has_aux else (shown, vjp_fn)
+
+
+def jvp(func, primals, tangents, *, strict: bool = False, has_aux: bool = False):
+    """(func(*primals), J tangents), by the double-vjp identity."""
+    if not isinstance(primals, tuple) or not isinstance(tangents, tuple):
+        raise RuntimeError("jvp(f, primals, tangents): Expected primals to be a tuple. E.g. it "
+                           "should be valid to call f(*primals).")
+    keep = _needs_graph(primals + tangents)
+    out, diff = _call(func, primals, tuple(range(len(primals))))
+    out, aux = _split_aux(out, has_aux, "jvp")
+    out_leaves, out_spec = _flatten(out)
+    in_leaves = _flatten(diff)[0]
+    us = [ember.zeros_like(o).requires_grad_(True) for o in out_leaves]
+    g = _grads(out_leaves, in_leaves, us, True)
+    jv = _grads(g, us, _flatten(tangents)[0], keep)
+    if not keep:
+        out_leaves, jv = [o.detach() for o in out_leaves], [t.detach() for t in jv]
+    res = (_unflatten(out_leaves, out_spec), _unflatten(jv, out_spec))
+    return res + (aux,) if has_aux else res
+
+
+def jacrev(func, argnums=0, *, has_aux: bool = False, chunk_size=None):
+    """The Jacobian of func w.r.t. args[argnums]: shape output.shape + input.shape, one vjp
+    per output element."""
+    @functools.wraps(func)
+    def wrapper(*args):
+        keep = _needs_graph(args)
+        out, diff = _call(func, args, argnums)
+        out, aux = _split_aux(out, has_aux, "jacrev")
+        in_leaves, in_spec = _flatten(diff)
+        out_leaves, out_spec = _flatten(out)
+        jacs = [_unflatten(_jac(o, in_leaves, keep), in_spec) for o in out_leaves]
+        res = _unflatten(jacs, out_spec)
+        return (res, aux) if has_aux else res
+    return wrapper
+
+
+def _jac(out: Tensor, inputs, keep: bool) -> list:
+    flat = out.reshape(-1)
+    rows = [[] for _ in inputs]
+    for i in range(flat.numel()):
+        for k, g in enumerate(_grads([flat[i]], inputs, None, keep)):
+            rows[k].append(g)
+    return [ember.stack(r).reshape(tuple(out.shape) + tuple(x.shape)) if r else
+            ember.zeros(tuple(out.shape) + tuple(x.shape), dtype=x.dtype)
+            for r, x in zip(rows, inputs)]
+
+
+jacfwd = jacrev  # same Jacobian, computed in reverse mode (ember has no forward mode)
+
+
+def hessian(func, argnums=0):
+    """The matrix of second derivatives: jacfwd(jacrev(func, argnums), argnums)."""
+    return jacfwd(jacrev(func, argnums), argnums)
+
+
+# ---- vmap ----------------------------------------------------------------------------------
+_RANDOM_ERROR = ("vmap: called random operation while in randomness error mode. Please either "
+                 "use the 'same' or 'different' randomness flags on vmap or perform the "
+                 "randomness operation out of vmap")
+
+
+def _dims_like(in_dims, args):
+    """in_dims broadcast over the structure of args: one int-or-None per tensor leaf."""
+    if isinstance(in_dims, (int, type(None))):
+        return [in_dims] * len(_flatten(args)[0])
+    if isinstance(in_dims, (tuple, list)) and isinstance(args, (tuple, list)):
+        if len(in_dims) != len(args):
+            raise ValueError(f"vmap(f, in_dims={in_dims}, ...)(<inputs>): in_dims is not "
+                             "compatible with the structure of `inputs`. in_dims has structure "
+                             f"of length {len(in_dims)} but inputs has {len(args)} elements.")
+        return [d for i, a in zip(in_dims, args) for d in _dims_like(i, a)]
+    if isinstance(in_dims, dict) and isinstance(args, dict):
+        return [d for k in args for d in _dims_like(in_dims[k], args[k])]
+    raise ValueError(f"vmap: in_dims {in_dims} does not match the inputs' structure")
+
+
+def _batch_size(leaves, dims) -> int:
+    sizes = {x.shape[d] for x, d in zip(leaves, dims) if d is not None and isinstance(x, Tensor)}
+    if not sizes:
+        raise ValueError("vmap(f, in_dims=..., ...)(<inputs>): at least one input must be a "
+                         "Tensor mapped over a dimension (in_dims not all None)")
+    if len(sizes) > 1:
+        raise ValueError("vmap: Expected all tensors to have the same size in the mapped "
+                         f"dimension, got sizes {sorted(sizes)} for the mapped dimension")
+    return sizes.pop()
+
+
+def vmap(func, in_dims=0, out_dims=0, randomness: str = "error", *, chunk_size=None):
+    """func mapped over a batch dimension: a loop over the batch (not vectorised) whose
+    results are stacked along out_dims. Composes with grad for per-sample gradients."""
+    if randomness not in ("error", "same", "different"):
+        raise RuntimeError(f"Only allowed values for randomness are 'error', 'different', or "
+                           f"'same'. Got {randomness}")
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        leaves, spec = _flatten(list(args))
+        dims = _dims_like(in_dims if isinstance(in_dims, int) or in_dims is None
+                          else tuple(in_dims), tuple(args))
+        dims = [d % x.dim() if d is not None and isinstance(x, Tensor) else d
+                for x, d in zip(leaves, dims)]
+        n = _batch_size(leaves, dims)
+        start = ember.get_rng_state()
+        results = []
+        for b in range(n):
+            if randomness == "same":
+                ember.set_rng_state(start)
+            sliced = [x.select(d, b) if d is not None and isinstance(x, Tensor) else x
+                      for x, d in zip(leaves, dims)]
+            results.append(func(*_unflatten(sliced, spec), **kwargs))
+            if randomness == "error" and not ember.equal(ember.get_rng_state(), start):
+                raise RuntimeError(_RANDOM_ERROR)
+        return _stack(results, out_dims)
+    return wrapper
+
+
+def _stack(results, out_dims):
+    flat = [_flatten(r)[0] for r in results]
+    spec = _flatten(results[0])[1]
+    outs = len(flat[0])
+    odims = _dims_like(out_dims, results[0])
+    stacked = []
+    for k in range(outs):
+        items = [f[k] if isinstance(f[k], Tensor) else ember.tensor(f[k]) for f in flat]
+        if odims[k] is None:
+            stacked.append(items[0])
+            continue
+        d = odims[k] % (items[0].dim() + 1)
+        stacked.append(ember.stack(items, d))
+    return _unflatten(stacked, spec)
+
+
+# ---- functional_call -------------------------------------------------------------------------
+def _owner(module, name: str):
+    *path, leaf = name.split(".")
+    for p in path:
+        module = getattr(module, p)
+    return module, leaf
+
+
+def _swap(module, name: str, value):
+    """Put value under name; return a function that puts the old entry back."""
+    owner, leaf = _owner(module, name)
+    for reg in ("_parameters", "_buffers"):
+        table = owner.__dict__.get(reg)
+        if table is not None and leaf in table:
+            old = table[leaf]
+            table[leaf] = value
+
+            def restore(table=table, leaf=leaf, old=old):
+                table[leaf] = old
+            return restore
+    had = leaf in owner.__dict__
+    old = owner.__dict__.get(leaf)
+    object.__setattr__(owner, leaf, value)
+
+    def restore_attr():
+        if had:
+            object.__setattr__(owner, leaf, old)
+        else:
+            object.__delattr__(owner, leaf)
+    return restore_attr
+
+
+def _merged(dicts) -> dict:
+    if isinstance(dicts, dict):
+        return dict(dicts)
+    out = {}
+    for d in dicts:
+        for k, v in d.items():
+            if k in out:
+                raise ValueError(f"{k} appeared in multiple dictionaries; behavior of "
+                                 "functional call is ambiguous")
+            out[k] = v
+    return out
+
+
+def _with_ties(module, values: dict) -> dict:
+    """Entries tied to a given one (the same Parameter under two names) follow it."""
+    by_id = {}
+    named = list(module.named_parameters(remove_duplicate=False)) + \
+        list(module.named_buffers(remove_duplicate=False))
+    for name, t in named:
+        if name in values:
+            by_id[id(t)] = values[name]
+    for name, t in named:
+        if name not in values and id(t) in by_id:
+            values[name] = by_id[id(t)]
+    return values
+
+
+def functional_call(module, parameter_and_buffer_dicts, args=None, kwargs=None, *,
+                    tie_weights: bool = True, strict: bool = False):
+    """module(*args, **kwargs) with its parameters and buffers replaced by the given tensors
+    (by dotted name) for the duration of the call."""
+    values = _merged(parameter_and_buffer_dicts)
+    if tie_weights:
+        values = _with_ties(module, values)
+    if strict:
+        known = {n for n, _ in module.named_parameters(remove_duplicate=False)} | \
+            {n for n, _ in module.named_buffers(remove_duplicate=False)}
+        missing, unexpected = sorted(known - set(values)), sorted(set(values) - known)
+        if missing or unexpected:
+            parts = ([f"Unexpected key(s): {', '.join(map(repr, unexpected))}."]
+                     if unexpected else []) + \
+                ([f"Missing key(s): {', '.join(map(repr, missing))}."] if missing else [])
+            raise RuntimeError(f"Error(s) in reparametrizing for {type(module).__name__}:\n\t"
+                               + "\n\t".join(parts))
+    args = () if args is None else args if isinstance(args, tuple) else (args,)
+    restores = []
+    try:
+        for name, value in values.items():
+            restores.append(_swap(module, name, value))
+        return module(*args, **(kwargs or {}))
+    finally:
+        for restore in reversed(restores):
+            restore()
