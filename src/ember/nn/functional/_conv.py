@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 
@@ -14,22 +15,37 @@ from ...tensor import Tensor
 from ...threads import matmul as _matmul
 
 
+@functools.lru_cache(maxsize=512)
+def _window_plan(k: tuple, s: tuple, d: tuple) -> tuple:
+    """For windows/_im2col, per geometry (cached: the tuples cost more than the views): the
+    window span, its axes, the stride/dilation index, and im2col's transpose order."""
+    nd = len(k)
+    span = tuple([d[i] * (k[i] - 1) + 1 for i in range(nd)])
+    index = (slice(None),) * 2 + tuple([slice(None, None, a) for a in s + d])
+    order = (0, 1, 2) + tuple(range(3 + nd, 3 + 2 * nd)) + tuple(range(3, 3 + nd))
+    return span, tuple(range(2, 2 + nd)), index, order
+
+
 def windows(xp: np.ndarray, k: tuple, s: tuple, d: tuple) -> np.ndarray:
     """(N, C, *size) -> a read-only view (N, C, *out, *k) of every kernel window."""
-    n = len(k)
-    span = tuple(d[i] * (k[i] - 1) + 1 for i in range(n))
-    v = sliding_window_view(xp, span, axis=tuple(range(2, 2 + n)))
-    return v[(slice(None),) * 2 + tuple(slice(None, None, a) for a in s)
-             + tuple(slice(None, None, a) for a in d)]
+    span, axis, index, _ = _window_plan(k, s, d)
+    return sliding_window_view(xp, span, axis=axis)[index]
+
+
+@functools.lru_cache(maxsize=512)
+def _offsets(k: tuple, s: tuple, d: tuple, out: tuple) -> tuple:
+    """((kernel offset, index of the entries under it), ...) for add_windows."""
+    axes = [[slice(a * d[i], a * d[i] + s[i] * (out[i] - 1) + 1, s[i]) for a in range(k[i])]
+            for i in range(len(k))]
+    return tuple((at, (Ellipsis,) + sl) for at, sl in
+                 zip(itertools.product(*map(range, k)), itertools.product(*axes)))
 
 
 def add_windows(gxp: np.ndarray, k: tuple, s: tuple, d: tuple, out: tuple, part) -> None:
     """col2im: for each kernel offset ``at`` (a tuple), gxp's entries under it += part(at),
     a (..., *out) array; the adjoint of ``windows``."""
-    axes = [[slice(a * d[i], a * d[i] + s[i] * (out[i] - 1) + 1, s[i]) for a in range(k[i])]
-            for i in range(len(k))]
-    for at, sl in zip(itertools.product(*map(range, k)), itertools.product(*axes)):
-        gxp[(Ellipsis,) + sl] += part(at)
+    for at, index in _offsets(tuple(k), tuple(s), tuple(d), tuple(out)):
+        gxp[index] += part(at)
 
 
 def pad_hw(x: np.ndarray, pads: tuple, value: float = 0.0) -> np.ndarray:
@@ -52,11 +68,11 @@ def _im2col(x: np.ndarray, k: tuple, geom: tuple):
     output dim rather than along a kernel row."""
     stride, pads, dilation, g = geom
     n, c = x.shape[:2]
+    k = tuple(k)
     win = windows(pad_hw(x, pads), k, stride, dilation)
-    nd = len(k)
-    out = win.shape[2:2 + nd]
-    cols = win.reshape((n, g, c // g) + out + tuple(k)).transpose(
-        (0, 1, 2) + tuple(range(3 + nd, 3 + 2 * nd)) + tuple(range(3, 3 + nd)))
+    out = win.shape[2:2 + len(k)]
+    order = _window_plan(k, stride, dilation)[3]
+    cols = win.reshape((n, g, c // g) + out + k).transpose(order)
     return cols.reshape(n, g, (c // g) * math.prod(k), math.prod(out)), out
 
 
@@ -85,11 +101,14 @@ def input_grad_arrays(gy, w, xshape: tuple, geom: tuple) -> np.ndarray:
     gcols = _matmul(w4.reshape(g, o // g, -1).transpose(0, 2, 1), _grouped(gy4, g))
     gcols = gcols.reshape((n, g, cg) + k + out)
     size = (1,) + xshape[2:] if len(xshape) == 3 else xshape[2:]
-    gxp = np.zeros((n, g, cg) + tuple(size[i] + sum(pads[i]) for i in range(nd)),
+    gxp = np.zeros((n, g, cg) + tuple([size[i] + pads[i][0] + pads[i][1] for i in range(nd)]),
                    dtype=gy.dtype)
-    add_windows(gxp, k, stride, dilation, out, lambda at: gcols[(slice(None),) * 3 + at])
-    inner = tuple(slice(pads[i][0], pads[i][0] + size[i]) for i in range(nd))
+    add_windows(gxp, k, stride, dilation, out, lambda at: gcols[_ALL3 + at])
+    inner = tuple([slice(pads[i][0], pads[i][0] + size[i]) for i in range(nd)])
     return gxp[(Ellipsis,) + inner].reshape(xshape)
+
+
+_ALL3 = (slice(None),) * 3
 
 
 def weight_grad_arrays(gy, cols, wshape: tuple, geom: tuple) -> np.ndarray:

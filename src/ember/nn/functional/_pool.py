@@ -80,6 +80,22 @@ def _crop(win: np.ndarray, out: tuple) -> np.ndarray:
     return win[(slice(None),) * 2 + tuple(slice(None, o) for o in out)]
 
 
+def _winner_positions(arg: np.ndarray, size, k, s, p, d, out) -> np.ndarray:
+    """Each window's argmax (flat within the kernel) as a flat position in the unpadded
+    input plane (row-major over the spatial dims)."""
+    nd = len(k)
+    at = [None] * nd
+    for i in range(nd - 1, 0, -1):  # kernel offsets per axis, last axis fastest
+        arg, at[i] = np.divmod(arg, k[i])
+    at[0] = arg
+    idx = 0
+    for i in range(nd):
+        start = (np.arange(out[i]) * s[i] - p[i]).reshape((-1,) + (1,) * (nd - 1 - i))
+        step = at[i] if d[i] == 1 else at[i] * d[i]
+        idx = start + step if i == 0 else idx * size[i] + start + step
+    return idx
+
+
 class MaxPool2d(Primitive):
     """y = max over each window (-inf padding);  dL/dx[q] = sum of g over the windows whose
     (first) maximum is at q. ``sink``, a list or None, receives the flat indices."""
@@ -97,11 +113,7 @@ class MaxPool2d(Primitive):
         flat = _crop(windows(xp, k, s, d), out).reshape((n, c) + out + (math.prod(k),))
         arg = np.argmax(flat, axis=-1)[..., None]
         y = np.take_along_axis(flat, arg, -1)[..., 0]
-        # The winner's position in the unpadded input plane (row-major over the spatial dims).
-        idx = 0
-        for i, at in enumerate(np.unravel_index(arg[..., 0], k)):
-            start = np.arange(out[i]).reshape((-1,) + (1,) * (nd - 1 - i)) * s[i]
-            idx = idx * size[i] + start + at * d[i] - p[i]
+        idx = _winner_positions(arg[..., 0], size, k, s, p, d, out)
         ctx.idx, ctx.xshape = idx, x.shape
         final = y.shape if x.ndim == nd + 2 else y.shape[1:]
         if sink is not None:
