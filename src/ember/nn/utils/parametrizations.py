@@ -149,7 +149,7 @@ def _geqrf(a: Tensor) -> tuple:
     hs, taus = zip(*(np.linalg.qr(m, mode="raw") for m in flat))
     h = np.stack([x.T for x in hs]).reshape(arr.shape)
     tau = np.stack(taus).reshape(*arr.shape[:-2], -1)
-    return Tensor(h.astype(arr.dtype)), Tensor(tau.astype(arr.dtype))
+    return _t.from_numpy(h.astype(arr.dtype)), _t.from_numpy(tau.astype(arr.dtype))
 
 
 class _Orthogonal(Module):

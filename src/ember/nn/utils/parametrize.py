@@ -178,7 +178,7 @@ def _default_deepcopy(self, memo: dict):
         return obj
     replica = self.__new__(self.__class__)
     memo[id(self)] = replica
-    replica.__dict__ = deepcopy(self.__dict__, memo)
+    replica.__setstate__(deepcopy(self.__dict__, memo))  # rebuilds the registries' mirrors
     return replica
 
 

@@ -9,7 +9,6 @@ stacks the methods in a ``PruningContainer``: each new mask only prunes among th
 
 from __future__ import annotations
 
-import numbers
 from abc import ABC, abstractmethod
 from collections.abc import Iterable
 from typing import Any
@@ -18,6 +17,9 @@ import ember as _t
 
 from ...tensor import Tensor
 from ..modules.module import Module
+from ._prune_checks import (_compute_nparams_toprune, _validate_pruning_amount,  # noqa: F401
+                           _validate_pruning_amount_init, _validate_pruning_dim,
+                           _validate_structured_pruning)
 
 __all__ = ["BasePruningMethod", "PruningContainer", "Identity", "RandomUnstructured",
            "L1Unstructured", "RandomStructured", "LnStructured", "CustomFromMask", "identity",
@@ -397,8 +399,7 @@ def global_unstructured(parameters: Iterable, pruning_method: type, importance_s
     parameters = list(parameters)
     scores = parameters_to_vector([importance_scores.get((m, n), getattr(m, n))
                                    for m, n in parameters])
-    default_mask = parameters_to_vector([getattr(m, n + "_mask", None)
-                                         if hasattr(m, n + "_mask")
+    default_mask = parameters_to_vector([m._buffers[n + "_mask"] if n + "_mask" in m._buffers
                                          else _t.ones_like(getattr(m, n))
                                          for m, n in parameters])
     container = PruningContainer()
@@ -443,35 +444,3 @@ def is_pruned(module: Module) -> bool:
                 return True
     return False
 
-
-def _validate_pruning_amount_init(amount) -> None:
-    if not isinstance(amount, numbers.Real):
-        raise TypeError(f"Invalid type for amount: {amount}. Must be int or float.")
-    integral = isinstance(amount, numbers.Integral)
-    if (integral and amount < 0) or (not integral and not 0.0 <= float(amount) <= 1.0):
-        raise ValueError(f"amount={amount} should either be a float in the range [0, 1] or a "
-                         "non-negative integer")
-
-
-def _validate_pruning_amount(amount, tensor_size: int) -> None:
-    if isinstance(amount, numbers.Integral) and amount > tensor_size:
-        raise ValueError(f"amount={amount} should be smaller than the number of parameters to "
-                         f"prune={tensor_size}")
-
-
-def _validate_structured_pruning(t: Tensor) -> None:
-    shape = t.shape
-    if len(shape) <= 1:
-        raise ValueError("Structured pruning can only be applied to multidimensional tensors. "
-                         f"Found tensor of shape {shape} with {len(shape)} dims")
-
-
-def _compute_nparams_toprune(amount, tensor_size: int) -> int:
-    if isinstance(amount, numbers.Integral):
-        return amount
-    return round(amount * tensor_size)
-
-
-def _validate_pruning_dim(t: Tensor, dim: int) -> None:
-    if dim >= t.dim():
-        raise IndexError(f"Invalid index {dim} for tensor of size {t.shape}")
