@@ -13,6 +13,7 @@ import numpy as np
 
 from ..autograd.function import Primitive
 from ..ops._util import bound_array, select
+from ..ops.elementwise import sigmoid_array
 from ..tensor import Tensor
 from ._erf import erf as _erf_np
 
@@ -35,8 +36,10 @@ def variant(cls, node_name: str):
 
 
 def _sigmoid(x):
-    """sigmoid(x) = (1 + tanh(x/2)) / 2: no overflow for large |x|."""
-    return (np.tanh(x * 0.5) + 1.0) * 0.5
+    """sigmoid(x) = 1 / (1 + exp(-x)) (``sigmoid_array`` on arrays; Tensors for create_graph)."""
+    if isinstance(x, np.ndarray):
+        return sigmoid_array(x)
+    return 1.0 / (1.0 + np.exp(-x))
 
 
 class Erf(Primitive):

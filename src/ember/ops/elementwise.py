@@ -200,24 +200,37 @@ class Tanh(Primitive):
         return (g * (1 - y * y),)
 
 
-class Sigmoid(Primitive):
-    """y = 1/(1 + exp(-x));  dy/dx = y(1 - y).
+def sigmoid_array(x: np.ndarray) -> np.ndarray:
+    """1 / (1 + exp(-x)) as PyTorch computes it: in the input's precision (float16 in
+    float32, rounded once), so exp(-x) = inf gives exactly 0. The tanh form,
+    (1 + tanh(x/2)) / 2, loses the relative accuracy of small results (sigmoid(-50) came out
+    0 and sigmoid(-5) 100 float32 ulps off)."""
+    if x.dtype == np.float16:
+        return sigmoid_array(x.astype(np.float32)).astype(np.float16)
+    if x.dtype == np.float64:
+        with np.errstate(over="ignore"):  # float64's exp warns on overflow (float32's does not)
+            e = np.exp(-x)
+    else:
+        e = np.exp(-x)
+    if type(e) is not np.ndarray:  # a 0-d input gives a NumPy scalar
+        return x.dtype.type(1) / (1 + e)
+    e += 1
+    return np.divide(1, e, out=e)
 
-    Forward as 0.5*(1 + tanh(x/2)): the same function, with no overflow for large |x|.
-    """
+
+class Sigmoid(Primitive):
+    """y = 1/(1 + exp(-x));  dy/dx = y(1 - y), as g (1 - y) y in PyTorch's order."""
 
     @staticmethod
     def forward(ctx, x):
-        y = np.tanh(x * 0.5)
-        y += 1
-        y *= 0.5
+        y = sigmoid_array(x)
         ctx.save_for_backward(y)
         return y
 
     @staticmethod
     def backward(ctx, g):
         (y,) = ctx.saved_tensors
-        return (g * y * (1 - y),)
+        return (g * (1 - y) * y,)
 
 
 class Relu(Primitive):
