@@ -342,3 +342,19 @@ def test_deepcopy_and_sequential():
     with ember.no_grad(), torch.no_grad():
         close(se(ember.tensor(x)), st(torch.tensor(x)))
     run_both(se, st, shape=(2, 4))
+
+
+def test_transfer_parametrizations_and_params():
+    for keep_weight in (True, False):
+        e, t = linear_pair()
+        EP.weight_norm(e)
+        TP.weight_norm(t)
+        e2, t2 = linear_pair()
+        if not keep_weight:  # then the target takes the source's weight
+            del e2.weight, t2.weight
+        EZ.transfer_parametrizations_and_params(e, e2)
+        TZ.transfer_parametrizations_and_params(t, t2)
+        same_state(e2, t2)
+        run_both(e2, t2)
+    e3, _ = linear_pair()
+    assert EZ.transfer_parametrizations_and_params(e3, e2) is e2  # unparametrized source

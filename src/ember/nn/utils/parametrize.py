@@ -20,7 +20,8 @@ from ..modules.module import Module
 from ..parameter import Parameter
 
 __all__ = ["cached", "ParametrizationList", "register_parametrization", "is_parametrized",
-           "remove_parametrizations", "type_before_parametrizations"]
+           "remove_parametrizations", "type_before_parametrizations",
+           "transfer_parametrizations_and_params"]
 
 _cache_enabled = 0
 _cache: dict = {}
@@ -319,3 +320,25 @@ def type_before_parametrizations(module: Module) -> type:
         return module.__class__.__bases__[0]
     return type(module)
 
+
+
+def transfer_parametrizations_and_params(from_module: Module, to_module: Module,
+                                         tensor_name: str | None = None) -> Module:
+    """Register ``from_module``'s parametrizations (all, or those of ``tensor_name``) on
+    ``to_module`` too, and make its originals share ``from_module``'s."""
+    if not is_parametrized(from_module):
+        return to_module
+    names = list(from_module.parametrizations) if tensor_name is None else [tensor_name]
+    for name in names:
+        source = from_module.parametrizations[name]
+        if not hasattr(to_module, name):
+            setattr(to_module, name, Parameter(getattr(from_module, name)))
+        for parametrization in source:
+            register_parametrization(to_module, name, parametrization)
+        target = to_module.parametrizations[name]
+        keys = ["original"] if source.is_tensor else \
+            [f"original{i}" for i in range(source.ntensors)]
+        with no_grad():
+            for key in keys:
+                _maybe_set(getattr(target, key), getattr(source, key))
+    return to_module
