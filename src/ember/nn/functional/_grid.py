@@ -139,78 +139,193 @@ def _taps(coords: list, size: tuple, linear: bool):
     return out
 
 
+def _plan(size: tuple, grid: np.ndarray, args: tuple):
+    """The taps (see _taps) and per-axis d coordinate / d grid value of a grid."""
+    mode, padding, align = args
+    nd = grid.shape[-1]
+    flat = grid.reshape(grid.shape[0], math.prod(grid.shape[1:-1]), nd)
+    coords, mults = [], []
+    for axis in range(nd):  # grid's last dim lists x (width) first
+        pos, mult = _source(flat[..., nd - 1 - axis], size[axis], align, padding)
+        coords.append(pos)
+        mults.append(mult)
+    return _taps(coords, size, mode != "nearest"), mults
+
+
+def _weight(weights: list):
+    return None if weights[0] is None else math.prod(weights)
+
+
+def _dweight(weights: list, choice: tuple, axes: tuple):
+    """d^k w / d coord_a ... for distinct axes (w is a product of factors linear in each)."""
+    rest = [w for i, w in enumerate(weights) if i not in axes]
+    sign = math.prod(1 if choice[a] else -1 for a in axes)
+    return sign * math.prod(rest) if rest else sign
+
+
+def _sample(x: np.ndarray, taps: list):
+    """y (N, C, P) and each tap's (masked) values."""
+    n, c = x.shape[:2]
+    plane = x.reshape(n, c, math.prod(x.shape[2:]))
+    y, values = 0, []
+    for flat, ok, weights, _ in taps:
+        v = np.take_along_axis(plane, flat[:, None, :], axis=2) * ok[:, None, :]
+        values.append(v)
+        w = _weight(weights)
+        y = y + (v if w is None else v * w[:, None, :])
+    return y, values
+
+
+def _scatter_taps(g3: np.ndarray, per_tap, taps: list, xshape: tuple) -> np.ndarray:
+    """sum over taps of g3 * per_tap(t) (an (N, P) factor) added at the tap's position."""
+    n, c = xshape[:2]
+    plane = math.prod(xshape[2:])
+    base = (np.arange(n * c) * plane).reshape(n, c, 1)
+    idx, wts = [], []
+    for t, (flat, ok, _, _) in enumerate(taps):
+        idx.append((base + flat[:, None, :]).ravel())
+        wts.append((g3 * (per_tap(t) * ok)[:, None, :]).ravel())
+    out = np.bincount(np.concatenate(idx), np.concatenate(wts), minlength=n * c * plane)
+    return out.astype(g3.dtype, copy=False).reshape(xshape)
+
+
+def _input_grad(g3, taps, xshape):
+    return _scatter_taps(g3, lambda t: 1 if taps[t][2][0] is None else _weight(taps[t][2]),
+                         taps, xshape)
+
+
+def _grid_grad(g3: np.ndarray, values: list, taps: list, mults: list) -> np.ndarray:
+    """(N, P, nd): sum_c g * sum_t v_t dw_t/dcoord_a, times dcoord_a/dgrid (0 for nearest)."""
+    nd = len(mults)
+    out = np.zeros((g3.shape[0], g3.shape[2], nd), dtype=g3.dtype)
+    if taps[0][2][0] is None:
+        return out
+    gv = [(g3 * v).sum(axis=1) for v in values]
+    for a in range(nd):
+        total = sum(s * _dweight(w, ch, (a,)) for (_, _, w, ch), s in zip(taps, gv))
+        out[..., nd - 1 - a] = total * mults[a]
+    return out
+
+
+def _g3(g, n: int, c: int):
+    return g.reshape(n, c, math.prod(g.shape[2:]))
+
+
+def _tensor(a):
+    return a if isinstance(a, Tensor) else Tensor._make(np.asarray(a), False, None)
+
+
 class GridSampler(Primitive):
     """y[n, c, p] = sum over taps t of w_t(p) x[n, c, q_t(p)] (one tap for nearest);
     dL/dx: g * w_t scattered to q_t;  dL/dgrid along axis a: sum_c g * sum_t x_t dw_t/dcoord_a
     times dcoord_a/dgrid (the unnormalising scale, zero where clipped, signed by reflection).
+    With create_graph the two are GridInputGrad and GridGridGrad nodes.
     """
 
     node_name = "GridSampler2DBackward0"
 
     @staticmethod
     def forward(ctx, x, grid, mode, padding, align):
-        n, c = x.shape[:2]
-        size, nd = x.shape[2:], x.ndim - 2
-        out_sp = grid.shape[1:-1]
-        flat_grid = grid.reshape(n, math.prod(out_sp), nd)
-        coords, mults = [], []
-        for axis in range(nd):  # grid's last dim lists x (width) first
-            pos, mult = _source(flat_grid[..., nd - 1 - axis], size[axis], align, padding)
-            coords.append(pos)
-            mults.append(mult)
-        taps = _taps(coords, size, mode != "nearest")
-        plane = x.reshape(n, c, math.prod(size))
-        y = np.zeros((n, c, flat_grid.shape[1]), dtype=x.dtype)
-        values = []
-        for flat, ok, weights, _ in taps:
-            v = np.take_along_axis(plane, flat[:, None, :], axis=2) * ok[:, None, :]
-            values.append(v)
-            w = math.prod(weights) if weights[0] is not None else 1
-            y += v * (w[:, None, :] if weights[0] is not None else w)
-        ctx.state = (x.shape, grid.shape, taps, values, mults)
-        return y.reshape((n, c) + out_sp)
+        args = (mode, padding, align)
+        taps, mults = _plan(x.shape[2:], grid, args)
+        y, values = _sample(x, taps)
+        ctx.save_for_backward(x, grid)
+        ctx.args, ctx.state = args, (taps, values, mults)
+        return y.reshape(x.shape[:2] + grid.shape[1:-1])
 
     @staticmethod
     def backward(ctx, g):
+        x, grid = ctx.saved_tensors
+        need_x, need_grid = ctx.needs_input_grad[:2]
         if isinstance(g, Tensor):
-            raise RuntimeError("grid_sample: double backward (create_graph=True) is not "
-                               "supported in ember yet")
-        xshape, gshape, taps, values, mults = ctx.state
-        n, c = xshape[:2]
-        g3 = g.reshape(n, c, math.prod(gshape[1:-1]))
-        gx = _input_grad(g3, taps, xshape) if ctx.needs_input_grad[0] else None
-        ggrid = None
-        if ctx.needs_input_grad[1]:
-            ggrid = np.zeros((n, g3.shape[2], len(mults)), dtype=g.dtype)
-            if taps[0][2][0] is not None:  # linear: nearest has a zero grid gradient
-                gv = [(g3 * v).sum(axis=1) for v in values]
-                for axis in range(len(mults)):
-                    total = 0
-                    for (_, _, weights, choice), v in zip(taps, gv):
-                        dw = math.prod(w for a, w in enumerate(weights) if a != axis) \
-                            if len(weights) > 1 else 1
-                        sign = 1 if choice[axis] else -1
-                        total = total + sign * v * dw
-                    ggrid[..., len(mults) - 1 - axis] = total * mults[axis]
-            ggrid = ggrid.reshape(gshape)
-        return gx, ggrid, None, None, None
+            prims = _PRIMS[grid.shape[-1]]
+            gx = prims[1].apply(g, grid, tuple(x.shape), ctx.args) if need_x else None
+            gg = prims[2].apply(g, x, grid, ctx.args) if need_grid else None
+            return gx, gg, None, None, None
+        taps, values, mults = ctx.state
+        g3 = _g3(g, *x.shape[:2])
+        gx = _input_grad(g3, taps, x.shape) if need_x else None
+        gg = _grid_grad(g3, values, taps, mults).reshape(grid.shape) if need_grid else None
+        return gx, gg, None, None, None
 
 
-class GridSampler3D(GridSampler):
-    node_name = "GridSampler3DBackward0"
+class GridInputGrad(Primitive):
+    """gx = scatter of g * w_t to q_t (linear in g; w_t depends on the grid);
+    d/dg (upstream u) = grid_sample(u);  d/dgrid = GridGridGrad(g, u)."""
+
+    node_name = "GridSampler2DBackwardBackward0"
+
+    @staticmethod
+    def forward(ctx, g, grid, xshape, args):
+        taps, _ = _plan(xshape[2:], grid, args)
+        ctx.save_for_backward(g, grid)
+        ctx.xshape, ctx.args = xshape, args
+        return _input_grad(_g3(g, *xshape[:2]), taps, xshape)
+
+    @staticmethod
+    def backward(ctx, u):
+        g, grid = ctx.saved_tensors
+        need_g, need_grid = ctx.needs_input_grad[:2]
+        if any(isinstance(a, Tensor) for a in (g, grid, u)):
+            prims = _PRIMS[grid.shape[-1]]
+            dg = prims[0].apply(_tensor(u), _tensor(grid), *ctx.args) if need_g else None
+            dgrid = prims[2].apply(_tensor(g), _tensor(u), _tensor(grid), ctx.args) \
+                if need_grid else None
+            return dg, dgrid, None, None
+        taps, mults = _plan(u.shape[2:], grid, ctx.args)
+        y, values = _sample(u, taps)
+        dgrid = _grid_grad(_g3(g, *u.shape[:2]), values, taps, mults).reshape(grid.shape)
+        return y.reshape(g.shape), dgrid, None, None
 
 
-def _input_grad(g3: np.ndarray, taps: list, xshape: tuple) -> np.ndarray:
-    n, c = xshape[:2]
-    plane = math.prod(xshape[2:])
-    base = (np.arange(n * c) * plane).reshape(n, c, 1)
-    idx, wts = [], []
-    for flat, ok, weights, _ in taps:
-        w = ok if weights[0] is None else math.prod(weights) * ok
-        idx.append((base + flat[:, None, :]).ravel())
-        wts.append((g3 * w[:, None, :]).ravel())
-    out = np.bincount(np.concatenate(idx), np.concatenate(wts), minlength=n * c * plane)
-    return out.astype(g3.dtype, copy=False).reshape(xshape)
+class GridGridGrad(Primitive):
+    """gg[p, a] = m_a(p) sum_c g[c, p] sum_t x_t[c, p] dw_t/da (bilinear in (g, x)); with
+    S_t = sum_a V_a m_a dw_t/da for upstream V:  d/dg = sum_t x_t S_t,  d/dx = scatter of
+    g S_t to q_t,  d/dgrid_b = m_b sum_c g sum_t x_t sum_{a != b} V_a m_a d2w_t/dadb."""
+
+    node_name = "GridSampler2DBackwardBackward0"
+
+    @staticmethod
+    def forward(ctx, g, x, grid, args):
+        taps, mults = _plan(x.shape[2:], grid, args)
+        _, values = _sample(x, taps)
+        ctx.save_for_backward(g, x, grid)
+        ctx.args = args
+        return _grid_grad(_g3(g, *x.shape[:2]), values, taps, mults).reshape(grid.shape)
+
+    @staticmethod
+    def backward(ctx, v):
+        if isinstance(v, Tensor):
+            raise RuntimeError("grid_sample: third-order derivatives are not supported in ember")
+        g, x, grid = ctx.saved_tensors
+        taps, mults = _plan(x.shape[2:], grid, ctx.args)
+        if taps[0][2][0] is None:  # nearest: gg is identically zero
+            return np.zeros(g.shape, g.dtype), np.zeros(x.shape, x.dtype), \
+                np.zeros(grid.shape, grid.dtype), None
+        _, values = _sample(x, taps)
+        nd, g3 = len(mults), _g3(g, *x.shape[:2])
+        vm = [np.reshape(v, (v.shape[0], g3.shape[2], nd))[..., nd - 1 - a] * mults[a]
+              for a in range(nd)]
+        s_t = [sum(vm[a] * _dweight(w, ch, (a,)) for a in range(nd)) for _, _, w, ch in taps]
+        dg = sum(val * s[:, None, :] for val, s in zip(values, s_t))
+        dx = _scatter_taps(g3, lambda t: s_t[t], taps, x.shape)
+        gv = [(g3 * val).sum(axis=1) for val in values]
+        dgrid = np.zeros(grid.shape[:1] + (g3.shape[2], nd), grid.dtype)
+        for b in range(nd):
+            total = sum(sv * sum(vm[a] * _dweight(w, ch, (a, b)) for a in range(nd) if a != b)
+                        for (_, _, w, ch), sv in zip(taps, gv))
+            dgrid[..., nd - 1 - b] = total * mults[b]
+        return dg.reshape(g.shape), dx, dgrid.reshape(grid.shape), None
+
+
+def _three_d(cls, name: str):
+    return type(cls.__name__ + "3D", (cls,), {"node_name": name})
+
+
+_PRIMS = {2: (GridSampler, GridInputGrad, GridGridGrad),
+          3: (_three_d(GridSampler, "GridSampler3DBackward0"),
+              _three_d(GridInputGrad, "GridSampler3DBackwardBackward0"),
+              _three_d(GridGridGrad, "GridSampler3DBackwardBackward0"))}
 
 
 _MODES = ("bilinear", "nearest", "bicubic")
@@ -263,5 +378,5 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear",
     if align_corners is None:
         warnings.warn(_DEFAULT_CHANGED, UserWarning, stacklevel=2)
         align_corners = False
-    prim = GridSampler if input.dim() == 4 else GridSampler3D
-    return prim.apply(input, grid, mode, padding_mode, bool(align_corners))
+    return _PRIMS[input.dim() - 2][0].apply(input, grid, mode, padding_mode,
+                                            bool(align_corners))
