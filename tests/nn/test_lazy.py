@@ -73,3 +73,15 @@ def test_sequential_and_errors():
     assert repr(p) == repr(q) == "<UninitializedParameter>"
     same_error(lambda: ember.nn.utils.spectral_norm(ember.nn.LazyLinear(2)),
                lambda: torch.nn.utils.spectral_norm(torch.nn.LazyLinear(2)))
+
+
+@pytest.mark.parametrize("kw", [dict(affine=False), dict(track_running_stats=False),
+                                dict(affine=False, track_running_stats=False)])
+def test_lazy_batchnorm_options(kw):
+    e, t = ember.nn.LazyBatchNorm1d(**kw), torch.nn.LazyBatchNorm1d(**kw)
+    assert list(e.state_dict()) == list(t.state_dict()) and repr(e) == repr(t)
+    x = np.random.default_rng(1).standard_normal((4, 3)).astype(np.float32)
+    close(e(ember.tensor(x)), t(torch.tensor(x)), 1e-5, 1e-6)
+    assert type(e) is ember.nn.BatchNorm1d and repr(e) == repr(t)
+    for k, v in t.state_dict().items():
+        close(e.state_dict()[k], v, 1e-6, 1e-7)
