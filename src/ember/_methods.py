@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import dtypes as D
-from . import _methods_more, _storage_info, ops
+from . import _lazy_methods, _storage_info, ops
 from .autograd.grad_mode import STATE
 from .ops.elementwise import Cast
 from .ops.power import PowScalar
@@ -306,7 +306,7 @@ def _setup() -> None:
     T.select = ops.select
     _storage_info.bind(T)
     _bind_named_methods(T)
-    _methods_more.bind(T)
+    _lazy_methods.bind(T)
 
 
 def _inplace_operator(name):
@@ -343,8 +343,6 @@ def _bind_named_methods(T) -> None:
     for name in plain:
         setattr(T, name, getattr(ops, name))
     T.where = lambda self, condition, other: ops.where(condition, self, other)
-    for name in ("quantile", "nanquantile", "kthvalue", "bincount", "histc"):
-        setattr(T, name, getattr(ops, name))
     T.to, T.type, T.cpu, T.cuda = to, type_, _cpu, _cuda
     for name, target in (("float", "float32"), ("double", "float64"), ("half", "float16"),
                          ("long", "int64"), ("int", "int32"), ("bool", "bool"),

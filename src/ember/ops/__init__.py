@@ -30,13 +30,30 @@ from .reduce_more import *  # noqa: F401,F403
 from .aliases import *  # noqa: F401,F403
 from .elementwise_extra import *  # noqa: F401,F403
 from .nn_activations import *  # noqa: F401,F403
-from .search_stats import *  # noqa: F401,F403
 from .join_split import select  # noqa: F401,E402  (torch.select, not _util's helper)
-from .index_more import *  # noqa: F401,F403,E402
-from .strided_more import *  # noqa: F401,F403,E402
-from .strided_more import nan_to_num_, index_put_  # noqa: F401,E402
 
 # Helpers the star imports above carry along from modules without __all__: not PyTorch API.
 for _name in ("check_broadcast", "dims", "promote", "relu_array", "wrap_dim"):
     globals().pop(_name, None)
 del _name
+
+# Loaded on first use (see ember/_lazy_methods.py): module -> its public names.
+_LAZY = {
+    "search_stats": ("quantile", "nanquantile", "kthvalue", "bincount", "histc",
+                     "searchsorted", "bucketize", "cdist"),
+    "index_more": ("index_add", "index_copy", "index_fill", "index_put", "masked_scatter",
+                   "put", "select_scatter", "slice_scatter"),
+    "strided_more": ("as_strided", "scatter_reduce", "renorm", "bitwise_left_shift",
+                     "bitwise_right_shift", "nan_to_num_", "index_put_"),
+}
+
+
+def __getattr__(name):
+    import importlib
+
+    for module, names in _LAZY.items():
+        if name in names:
+            value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+            globals()[name] = value
+            return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

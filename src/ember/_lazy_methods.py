@@ -1,0 +1,68 @@
+"""Tensor methods and ``torch.*`` functions whose modules load on first use.
+
+``import ember`` compiles every module it imports (this machine sets
+PYTHONDONTWRITEBYTECODE), ~2.5 ms each for the index-writing, strided and search/statistics
+ops and their method table. Here each of their Tensor methods starts as a stand-in that,
+when first called, imports the real module, binds the real methods on Tensor (replacing
+every stand-in of that group) and calls the real one. The ``torch.*`` spellings resolve
+through ``ember.__getattr__`` (``_LAZY_FUNCS``). tests/test_lazy_methods.py checks that the
+names listed here are exactly what the modules bind.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+# _methods_more.bind(Tensor): every attribute it sets (properties marked).
+MORE_METHODS = (
+    "type_as view_as reshape_as sum_to_size new is_nonzero pin_memory share_memory_ "
+    "register_post_accumulate_grad_hook float_power_ random_ exponential_ cauchy_ "
+    "log_normal_ geometric_ bernoulli multinomial is_signed is_same_size is_inference "
+    "is_pinned is_shared squeeze_ unsqueeze_ t_ transpose_ swapaxes_ swapdims_ eq_ ne_ lt_ "
+    "le_ gt_ ge_ greater_ greater_equal_ less_ less_equal_ not_equal_ logical_and_ "
+    "logical_or_ logical_xor_ logical_not_ bitwise_and_ bitwise_or_ bitwise_xor_ "
+    "bitwise_not_ nan_to_num_ cumsum_ cumprod_ bitwise_left_shift bitwise_right_shift "
+    "bitwise_left_shift_ bitwise_right_shift_ __lshift__ __rshift__ __rlshift__ "
+    "__rrshift__ __ilshift__ __irshift__ renorm renorm_ scatter_reduce scatter_reduce_ "
+    "unfold as_strided index_add index_add_ index_copy index_copy_ index_fill index_fill_ "
+    "index_put index_put_ masked_scatter masked_scatter_ put put_ select_scatter "
+    "slice_scatter fill_diagonal_").split()
+MORE_PROPERTIES = ("is_cpu", "output_nr")
+SEARCH_METHODS = ("quantile", "nanquantile", "kthvalue", "bincount", "histc")
+
+
+def _bind_more(T) -> None:
+    importlib.import_module("ember._methods_more").bind(T)
+
+
+def _bind_search(T) -> None:
+    module = importlib.import_module("ember.ops.search_stats")
+    for name in SEARCH_METHODS:
+        setattr(T, name, getattr(module, name))
+
+
+def _stand_in(T, name: str, bind):
+    def method(self, *args, **kwargs):
+        bind(T)
+        return getattr(self, name)(*args, **kwargs)
+
+    method.__name__ = method.__qualname__ = name
+    return method
+
+
+def _property_stand_in(T, name: str, bind):
+    def get(self):
+        bind(T)
+        return getattr(self, name)
+
+    return property(get)
+
+
+def bind(T) -> None:
+    """Put the stand-ins on Tensor (called once from ``_methods``)."""
+    for name in MORE_METHODS:
+        setattr(T, name, _stand_in(T, name, _bind_more))
+    for name in MORE_PROPERTIES:
+        setattr(T, name, _property_stand_in(T, name, _bind_more))
+    for name in SEARCH_METHODS:
+        setattr(T, name, _stand_in(T, name, _bind_search))

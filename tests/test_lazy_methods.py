@@ -1,0 +1,49 @@
+"""The Tensor methods and torch.* functions that load on first use (ember/_lazy_methods.py,
+ops._LAZY, ember._LAZY_FUNCS): the lists name exactly what the modules provide, the
+modules stay unloaded by `import ember`, and the first call of a stand-in gives the real
+result."""
+
+import subprocess
+import sys
+
+import ember
+from ember import _lazy_methods, _methods_more
+from ember.ops import index_more, search_stats, strided_more
+
+
+def test_stand_in_lists_match_what_bind_sets():
+    class Probe:
+        pass
+
+    before = set(vars(Probe))
+    _methods_more.bind(Probe)
+    set_names = set(vars(Probe)) - before
+    properties = {n for n in set_names if isinstance(vars(Probe)[n], property)}
+    assert properties == set(_lazy_methods.MORE_PROPERTIES)
+    assert set_names - properties == set(_lazy_methods.MORE_METHODS)
+
+
+def test_lazy_function_tables_match_the_modules():
+    for module, names in ember.ops._LAZY.items():
+        mod = {"search_stats": search_stats, "index_more": index_more,
+               "strided_more": strided_more}[module]
+        assert set(mod.__all__) <= set(names)
+        assert set(ember._LAZY_FUNCS[f"ops.{module}"]) == set(names)
+        for name in names:
+            assert getattr(ember, name) is getattr(mod, name) is getattr(ember.ops, name)
+
+
+def test_import_does_not_load_them_and_first_calls_work():
+    code = (
+        "import sys, ember\n"
+        "mods = ('ember._methods_more', 'ember.ops.index_more', 'ember.ops.strided_more',"
+        " 'ember.ops.search_stats')\n"
+        "assert not any(m in sys.modules for m in mods), [m for m in mods if m in sys.modules]\n"
+        "x = ember.arange(6.0).reshape(2, 3)\n"
+        "assert x.is_cpu and x.output_nr == 0\n"
+        "assert x.quantile(0.5).item() == 2.5\n"
+        "assert (ember.tensor([1, 2]) << 1).tolist() == [2, 4]\n"
+        "y = ember.zeros(3).index_add_(0, ember.tensor([0, 0]), ember.ones(2))\n"
+        "assert y.tolist() == [2.0, 0.0, 0.0]\n"
+        "assert type(ember.Tensor.__dict__['is_cpu']) is property\n")
+    subprocess.run([sys.executable, "-c", code], check=True)
