@@ -28,7 +28,6 @@ def test_lazy_function_tables_match_the_modules():
         mod = {"search_stats": search_stats, "index_more": index_more,
                "strided_more": strided_more}[module]
         assert set(mod.__all__) <= set(names)
-        assert set(ember._LAZY_FUNCS[f"ops.{module}"]) == set(names)
         for name in names:
             assert getattr(ember, name) is getattr(mod, name) is getattr(ember.ops, name)
 

@@ -155,12 +155,6 @@ _LAZY_FUNCS = {
         "argwhere", "isin", "unique_consecutive", "unravel_index", "aminmax", "mode", "msort",
         "histogram", "cov", "corrcoef", "trapezoid", "trapz", "cumulative_trapezoid", "vander",
         "dist"),
-    "ops.search_stats": ("quantile", "nanquantile", "kthvalue", "bincount", "histc",
-                         "searchsorted", "bucketize", "cdist"),
-    "ops.index_more": ("index_add", "index_copy", "index_fill", "index_put", "masked_scatter",
-                       "put", "select_scatter", "slice_scatter"),
-    "ops.strided_more": ("as_strided", "scatter_reduce", "renorm", "bitwise_left_shift",
-                         "bitwise_right_shift", "nan_to_num_", "index_put_"),
     "ops.misc_prims": ("i0", "matrix_exp", "cholesky", "qr", "svd", "gradient"),
     "_toplevel_nn": (
         "conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "adaptive_avg_pool1d",
@@ -173,6 +167,10 @@ _LAZY_FUNCS = {
         "binary_cross_entropy_with_logits", "margin_ranking_loss", "hinge_embedding_loss",
         "cosine_embedding_loss", "triplet_margin_loss", "poisson_nll_loss"),
 }
+
+
+# ember.ops' own lazily loaded modules (index writes, strided views, search/statistics).
+_LAZY_FUNCS.update({f"ops.{module}": names for module, names in _ops._LAZY.items()})
 
 
 def __getattr__(name):
