@@ -122,16 +122,43 @@ class _IntegerInterval(Constraint):
         self.lower_bound, self.upper_bound = lower_bound, upper_bound
 
     def check(self, v):
-        return (v % 1 == 0) & (v >= self.lower_bound) & (v <= self.upper_bound)
+        return (v % 1 == 0) & (v >= _arr(self.lower_bound)) & (v <= _arr(self.upper_bound))
 
     def holds(self, v):
-        if v.dtype.kind in "iu":  # whole numbers: only the range, as two reductions
+        scalar = not hasattr(self.upper_bound, "_data")  # Binomial's bound is a Tensor
+        if scalar and v.dtype.kind in "iu":  # whole numbers: the range, as two reductions
             return v.size == 0 or bool(v.min() >= self.lower_bound
                                        and v.max() <= self.upper_bound)
         return super().holds(v)
 
     def __repr__(self):
         return f"IntegerInterval(lower_bound={self.lower_bound}, upper_bound={self.upper_bound})"
+
+
+class _IntegerGreaterThan(Constraint):
+    is_discrete = True
+
+    def __init__(self, lower_bound):
+        self.lower_bound = lower_bound
+
+    def check(self, v):
+        return (v % 1 == 0) & (v >= self.lower_bound)
+
+    def __repr__(self):
+        return f"IntegerGreaterThan(lower_bound={self.lower_bound})"
+
+
+class _Multinomial(Constraint):
+    """Nonnegative counts summing to at most ``upper_bound`` (PyTorch's weaker check)."""
+
+    is_discrete = True
+    event_dim = 1
+
+    def __init__(self, upper_bound):
+        self.upper_bound = upper_bound
+
+    def check(self, v):
+        return (v >= 0).all(-1) & (v.sum(-1) <= self.upper_bound)
 
 
 class _IndependentConstraint(Constraint):
@@ -166,6 +193,10 @@ less_than = _LessThan
 interval = _Interval
 half_open_interval = _HalfOpenInterval
 independent = _IndependentConstraint
+nonnegative_integer = _IntegerGreaterThan(0)
+positive_integer = _IntegerGreaterThan(1)
+integer_greater_than = _IntegerGreaterThan
+multinomial = _Multinomial
 
 
 def is_dependent(constraint) -> bool:
