@@ -46,3 +46,4 @@ from .lazy import (LazyBatchNorm1d, LazyBatchNorm2d, LazyBatchNorm3d, LazyConv1d
                    LazyConv2d, LazyConv3d, LazyConvTranspose1d, LazyConvTranspose2d,
                    LazyConvTranspose3d, LazyLinear, LazyModuleMixin, UninitializedBuffer,
                    UninitializedParameter)
+from .loss_ctc import CTCLoss  # noqa: F401,E402
