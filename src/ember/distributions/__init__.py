@@ -33,3 +33,23 @@ __all__ += ["Beta", "Dirichlet", "Exponential", "Gamma", "Laplace", "LogNormal",
 from .multivariate_normal import MultivariateNormal  # noqa: F401,E402
 
 __all__ += ["MultivariateNormal"]
+
+# Counting, heavy-tailed and relaxed families, mixtures; the transforms at top level as in
+# torch.distributions.
+from .continuous_more import (  # noqa: E402,F401
+    Cauchy, Chi2, Gumbel, HalfCauchy, HalfNormal, Pareto, StudentT, Weibull)
+from .discrete import Binomial, Geometric, Multinomial, NegativeBinomial, Poisson  # noqa
+from .mixture_same_family import MixtureSameFamily  # noqa: E402,F401
+from .relaxed import RelaxedBernoulli, RelaxedOneHotCategorical  # noqa: E402,F401
+from .transforms import (  # noqa: E402,F401
+    AbsTransform, AffineTransform, ComposeTransform, ExpTransform, IndependentTransform,
+    PowerTransform, ReshapeTransform, SigmoidTransform, SoftmaxTransform, SoftplusTransform,
+    StickBreakingTransform, TanhTransform, Transform, identity_transform)
+
+__all__ += ["Binomial", "Cauchy", "Chi2", "Geometric", "Gumbel", "HalfCauchy", "HalfNormal",
+            "MixtureSameFamily", "Multinomial", "NegativeBinomial", "Pareto", "Poisson",
+            "RelaxedBernoulli", "RelaxedOneHotCategorical", "StudentT", "Weibull"]
+__all__ += ["AbsTransform", "AffineTransform", "ComposeTransform", "ExpTransform",
+            "IndependentTransform", "PowerTransform", "ReshapeTransform", "SigmoidTransform",
+            "SoftmaxTransform", "SoftplusTransform", "StickBreakingTransform", "TanhTransform",
+            "Transform", "identity_transform"]

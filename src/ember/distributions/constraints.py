@@ -177,6 +177,24 @@ class _IndependentConstraint(Constraint):
         return f"IndependentConstraint({self.base!r}, {self.reinterpreted_batch_ndims})"
 
 
+class _MixtureSameFamily(Constraint):
+    """The component support, holding for every component (PyTorch's
+    MixtureSameFamilyConstraint)."""
+
+    def __init__(self, base_constraint):
+        self.base_constraint = base_constraint
+        self.is_discrete = base_constraint.is_discrete
+        self.event_dim = base_constraint.event_dim
+
+    def check(self, v):
+        ok = np.asarray(self.base_constraint.check(np.expand_dims(v, -1 - self.event_dim)))
+        keep = np.ndim(v) - self.event_dim
+        return ok.reshape(ok.shape[:keep] + (-1,)).all(-1)
+
+    def __repr__(self):
+        return f"MixtureSameFamilyConstraint({self.base_constraint!r})"
+
+
 dependent = _Dependent()
 real = _Real()
 real_vector = _IndependentConstraint(real, 1)
@@ -197,6 +215,7 @@ nonnegative_integer = _IntegerGreaterThan(0)
 positive_integer = _IntegerGreaterThan(1)
 integer_greater_than = _IntegerGreaterThan
 multinomial = _Multinomial
+mixture_same_family = _MixtureSameFamily
 
 
 def is_dependent(constraint) -> bool:

@@ -19,24 +19,50 @@ from .transformed_distribution import TransformedDistribution
 from .uniform import Uniform
 
 _KL = {}
+_DISPATCH = {}  # (type(p), type(q)) -> the most specific registered function
 
 
 def register_kl(type_p, type_q):
     """Decorator registering ``fn(p, q)`` as KL(p || q) for these two types."""
     def wrap(fn):
         _KL[(type_p, type_q)] = fn
+        _DISPATCH.clear()
         return fn
     return wrap
 
 
+def _more_specific(a, b) -> bool:
+    """PyTorch's order on matches: compare p's types first, then q's, by subclassing."""
+    for x, y in zip(a, b):
+        if not issubclass(x, y):
+            return False
+        if x is not y:
+            break
+    return True
+
+
+def _dispatch(tp, tq):
+    matches = [pair for pair in _KL if issubclass(tp, pair[0]) and issubclass(tq, pair[1])]
+    if not matches:
+        return None
+    best = matches[0]
+    for pair in matches[1:]:
+        if _more_specific(pair, best):
+            best = pair
+    return _KL[best]
+
+
 def kl_divergence(p, q):
-    """KL(p || q), summed over event dims."""
-    for (tp, tq), fn in _KL.items():
-        if isinstance(p, tp) and isinstance(q, tq):
-            return fn(p, q)
-    raise NotImplementedError(
-        f"No KL(p || q) is implemented for p type {type(p).__name__} and q type "
-        f"{type(q).__name__}")
+    """KL(p || q), summed over event dims; the most specific registered pair is used."""
+    key = (type(p), type(q))
+    fn = _DISPATCH.get(key)
+    if fn is None:
+        fn = _DISPATCH[key] = _dispatch(*key)
+    if fn is None:
+        raise NotImplementedError(
+            f"No KL(p || q) is implemented for p type {type(p).__name__} and q type "
+            f"{type(q).__name__}")
+    return fn(p, q)
 
 
 @register_kl(Normal, Normal)
@@ -138,3 +164,5 @@ def _kl_transformed(p, q):
 from .multivariate_normal import MultivariateNormal, kl_mvn_mvn  # noqa: E402
 
 register_kl(MultivariateNormal, MultivariateNormal)(kl_mvn_mvn)
+
+from . import kl_more  # noqa: E402,F401  (registers the pairs of the newer families)

@@ -414,3 +414,13 @@ def _same(a, b):
     if isinstance(a, Tensor) and isinstance(b, Tensor):
         return bool((a == b).all())
     return False
+
+
+# The rest of PyTorch's transforms live in transforms_more (this module's size); their names
+# are this module's too, as in torch.distributions.transforms.
+from .transforms_more import (  # noqa: E402,F401
+    AbsTransform, IndependentTransform, PowerTransform, ReshapeTransform, SoftmaxTransform,
+    SoftplusTransform, StickBreakingTransform)
+
+__all__ += ["AbsTransform", "IndependentTransform", "PowerTransform", "ReshapeTransform",
+            "SoftmaxTransform", "SoftplusTransform", "StickBreakingTransform"]
