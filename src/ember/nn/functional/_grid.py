@@ -2,7 +2,8 @@
 
 grid_sample is written once for any number of spatial dims: a grid point's source
 coordinate along each axis is unnormalised, then clipped or reflected by the padding mode;
-linear modes blend the 2**nd neighbouring taps (bilinear / trilinear), nearest takes one.
+linear modes blend the 2**nd neighbouring taps (bilinear / trilinear), nearest takes one;
+bicubic (2-D) blends 4 x 4 taps of the unpadded coordinate, each tap's position padded.
 """
 
 from __future__ import annotations
@@ -126,17 +127,56 @@ def _taps(coords: list, size: tuple, linear: bool):
         for c in coords:
             lo = np.floor(c)
             frac = c - lo
-            corners.append([(lo, 1 - frac), (lo + 1, frac)])
+            corners.append([(lo, 1 - frac, -1), (lo + 1, frac, 1)])
+    return _combine(corners, size)
+
+
+def _combine(corners: list, size: tuple, pad=None):
+    """Taps from per-axis lists of (position, weight factor, its d/dcoord); pad: a function
+    mapping (positions, axis) to padded positions, or None."""
     out = []
     for choice in itertools.product(*(range(len(cs)) for cs in corners)):
-        flat, ok, weights = 0, True, []
+        flat, ok, weights, dws = 0, True, [], []
         for axis, k in enumerate(choice):
-            pos, w = corners[axis][k]
+            pos, w = corners[axis][k][:2]
+            dws.append(corners[axis][k][2] if len(corners[axis][k]) > 2 else None)
+            pos = pos if pad is None else pad(pos, axis)
             ok = ok & (pos >= 0) & (pos <= size[axis] - 1)
             flat = flat * size[axis] + np.where(ok, pos, 0).astype(np.int64)
             weights.append(w)
-        out.append((np.where(ok, flat, 0), ok, weights, choice))
+        derivs = _Derivs(dws)
+        derivs.second = [corners[a][k][3] if len(corners[a][k]) > 3 else 0
+                         for a, k in enumerate(choice)]
+        out.append((np.where(ok, flat, 0), ok, weights, derivs))
     return out
+
+
+class _Derivs(tuple):
+    """Each weight factor's first derivative; .second: its second derivatives."""
+
+
+def _cubic_taps(coords: list, size: tuple, padding: str, align: bool):
+    """The 4 x 4 taps around each point; a tap outside is clipped / reflected (border /
+    reflection) or reads zero."""
+    from ._interp import cubic_weight_grads, cubic_weight_second, cubic_weights
+
+    corners = []
+    for c in coords:
+        lo = np.floor(c)
+        t = c - lo
+        ws, dws, d2s = cubic_weights(t), cubic_weight_grads(t), cubic_weight_second(t)
+        corners.append([(lo - 1 + k, ws[k], dws[k], d2s[k]) for k in range(4)])
+
+    def pad(pos, axis):
+        n = size[axis]
+        if padding == "reflection":
+            lo, hi = (0.0, 2.0 * (n - 1)) if align else (-1.0, 2.0 * n - 1)
+            pos = _reflect(pos, lo, hi)[0]
+        if padding in ("border", "reflection"):
+            pos = np.clip(pos, 0, n - 1)
+        return pos
+
+    return _combine(corners, size, pad)
 
 
 def _plan(size: tuple, grid: np.ndarray, args: tuple):
@@ -145,10 +185,14 @@ def _plan(size: tuple, grid: np.ndarray, args: tuple):
     nd = grid.shape[-1]
     flat = grid.reshape(grid.shape[0], math.prod(grid.shape[1:-1]), nd)
     coords, mults = [], []
+    cubic = mode == "bicubic"  # pads each tap, not the coordinate
     for axis in range(nd):  # grid's last dim lists x (width) first
-        pos, mult = _source(flat[..., nd - 1 - axis], size[axis], align, padding)
+        pos, mult = _source(flat[..., nd - 1 - axis], size[axis], align,
+                            "zeros" if cubic else padding)
         coords.append(pos)
         mults.append(mult)
+    if cubic:
+        return _cubic_taps(coords, size, padding, align), mults
     return _taps(coords, size, mode != "nearest"), mults
 
 
@@ -157,10 +201,19 @@ def _weight(weights: list):
 
 
 def _dweight(weights: list, choice: tuple, axes: tuple):
-    """d^k w / d coord_a ... for distinct axes (w is a product of factors linear in each)."""
+    """d^k w / d coord_a ... for distinct axes (w is a product of one factor per axis;
+    choice: each factor's derivative)."""
     rest = [w for i, w in enumerate(weights) if i not in axes]
-    sign = math.prod(1 if choice[a] else -1 for a in axes)
-    return sign * math.prod(rest) if rest else sign
+    grads = math.prod(choice[a] for a in axes)
+    return grads * math.prod(rest) if rest else grads
+
+
+def _d2weight(weights: list, choice: tuple, axis: int):
+    """d2 w / d coord_axis^2 (zero for factors linear in the coordinate)."""
+    second = choice.second[axis]
+    if isinstance(second, int) and second == 0:
+        return 0
+    return second * math.prod(w for i, w in enumerate(weights) if i != axis)
 
 
 def _sample(x: np.ndarray, taps: list):
@@ -281,7 +334,8 @@ class GridInputGrad(Primitive):
 class GridGridGrad(Primitive):
     """gg[p, a] = m_a(p) sum_c g[c, p] sum_t x_t[c, p] dw_t/da (bilinear in (g, x)); with
     S_t = sum_a V_a m_a dw_t/da for upstream V:  d/dg = sum_t x_t S_t,  d/dx = scatter of
-    g S_t to q_t,  d/dgrid_b = m_b sum_c g sum_t x_t sum_{a != b} V_a m_a d2w_t/dadb."""
+    g S_t to q_t,  d/dgrid_b = m_b sum_c g sum_t x_t sum_a V_a m_a d2w_t/dadb (the a = b
+    term is zero unless bicubic: linear factors)."""
 
     node_name = "GridSampler2DBackwardBackward0"
 
@@ -312,7 +366,8 @@ class GridGridGrad(Primitive):
         gv = [(g3 * val).sum(axis=1) for val in values]
         dgrid = np.zeros(grid.shape[:1] + (g3.shape[2], nd), grid.dtype)
         for b in range(nd):
-            total = sum(sv * sum(vm[a] * _dweight(w, ch, (a, b)) for a in range(nd) if a != b)
+            total = sum(sv * (sum(vm[a] * _dweight(w, ch, (a, b)) for a in range(nd) if a != b)
+                              + vm[b] * _d2weight(w, ch, b))
                         for (_, _, w, ch), sv in zip(taps, gv))
             dgrid[..., nd - 1 - b] = total * mults[b]
         return dg.reshape(g.shape), dx, dgrid.reshape(grid.shape), None
@@ -363,7 +418,6 @@ def _check_sample(x: Tensor, grid: Tensor, mode: str, padding: str) -> None:
     if mode == "bicubic":
         if x.dim() != 4:
             raise RuntimeError("grid_sampler(): bicubic interpolation only supports 4D input")
-        raise NotImplementedError("grid_sample: mode='bicubic' is not implemented in ember yet")
     if xt.kind != "f":
         raise NotImplementedError(f'"grid_sampler_{nd}d_cpu_kernel_impl" not implemented for '
                                   f"'{type_name(xt)}'")
@@ -372,8 +426,8 @@ def _check_sample(x: Tensor, grid: Tensor, mode: str, padding: str) -> None:
 def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear",
                 padding_mode: str = "zeros", align_corners: bool | None = None) -> Tensor:
     """Sample ``input`` (N, C, H, W) at ``grid`` (N, Ho, Wo, 2) of normalised (x, y) in
-    [-1, 1] (5-D: (N, C, D, H, W) at (N, Do, Ho, Wo, 3)); mode 'bilinear' (trilinear in 3-D)
-    or 'nearest'; padding_mode 'zeros', 'border' or 'reflection' for points outside."""
+    [-1, 1] (5-D: (N, C, D, H, W) at (N, Do, Ho, Wo, 3)); mode 'bilinear' (trilinear in 3-D),
+    'nearest' or 'bicubic' (4-D only); padding_mode 'zeros', 'border' or 'reflection' for points outside."""
     _check_sample(input, grid, mode, padding_mode)
     if align_corners is None:
         warnings.warn(_DEFAULT_CHANGED, UserWarning, stacklevel=2)

@@ -1,7 +1,7 @@
-"""interpolate: nearest, nearest-exact, linear, bilinear, trilinear and area resizing.
+"""interpolate: nearest, nearest-exact, linear, bilinear, bicubic, trilinear and area resizing.
 
-Every mode is separable: one spatial axis at a time, each output position reads one (nearest)
-or two (linear) input positions along that axis, so the whole op is index_select and a
+Every mode is separable: one spatial axis at a time, each output position reads one (nearest),
+two (linear) or four (bicubic, clamped at the borders) input positions along that axis, so the whole op is index_select and a
 weighted sum, and its gradient is theirs (a scatter-add back to the read positions). area is
 adaptive average pooling (1-d and 2-d).
 """
@@ -17,6 +17,7 @@ from ...ops.arithmetic import type_name
 from ...tensor import Tensor
 
 _LINEAR = {"linear": 3, "bilinear": 4, "trilinear": 5}
+_CUBIC_A = -0.75  # PyTorch's (and OpenCV's) Keys kernel parameter
 _KNOWN = ("nearest", "linear", "bilinear", "bicubic", "trilinear", "area", "nearest-exact")
 
 
@@ -38,14 +39,20 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
     if mode in _LINEAR and input.dim() != _LINEAR[mode]:
         raise NotImplementedError(f"Got {input.dim()}D input, but {mode} mode needs "
                                   f"{_LINEAR[mode]}D input")
-    if mode == "bicubic" or mode == "area" and nd == 3 or antialias:
+    if mode == "bicubic" and input.dim() != 4:
+        raise NotImplementedError(
+            f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {input.dim()}D) "
+            "for the modes: nearest | linear | bilinear | bicubic | trilinear | lanczos | "
+            f"area | nearest-exact (got {mode})")
+    if mode == "area" and nd == 3 or antialias:
         raise NotImplementedError(f"interpolate: mode '{mode}'"
                                   + (" with antialias" if antialias else "")
                                   + " is not supported by ember")
     in_sizes = list(input.shape[2:])
     out_sizes, scales = _output_sizes(in_sizes, size, scale_factor, recompute_scale_factor)
     if input._data.dtype.kind != "f":
-        kind = "nearest" if mode.startswith("nearest") else "linear"
+        kind = "nearest" if mode.startswith("nearest") else \
+            "cubic" if mode == "bicubic" else "linear"
         raise NotImplementedError(f'"compute_indices_weights_{kind}" not implemented for '
                                   f"'{type_name(input._data.dtype)}'")
     if any(o <= 0 for o in out_sizes):
@@ -62,6 +69,8 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
         n_in, n_out, s = in_sizes[k], out_sizes[k], scales[k]
         if mode.startswith("nearest"):
             x = ops.index_select(x, axis, _leaf(_nearest(n_in, n_out, s, mode)))
+        elif mode == "bicubic":
+            x = _cubic_axis(x, axis, n_in, n_out, s, align_corners)
         else:
             x = _linear_axis(x, axis, n_in, n_out, s, align_corners)
     return x
@@ -71,8 +80,9 @@ def _bad_sizes(in_sizes, out_sizes):
     names = ["D", "H", "W"][-len(in_sizes):]
     ins = ", ".join(f"{n}: {v}" for n, v in zip(names, in_sizes))
     outs = ", ".join(f"{n}: {v}" for n, v in zip(names, out_sizes))
+    joint = " and" if len(in_sizes) == 1 else ""  # PyTorch's 1-d kernel's wording
     raise RuntimeError(f"Input and output sizes should be greater than 0, but got input "
-                       f"({ins}) and output ({outs})")
+                       f"({ins}){joint} output ({outs})")
 
 
 def _output_sizes(in_sizes, size, scale_factor, recompute):
@@ -143,3 +153,66 @@ def _linear_axis(x, axis, n_in, n_out, scale, align_corners):
     w1 = _leaf(lam.astype(dt).reshape(view))
     w0 = _leaf((acc(1) - lam).astype(dt).reshape(view))
     return ops.index_select(x, axis, _leaf(i0)) * w0 + ops.index_select(x, axis, _leaf(i1)) * w1
+
+
+def cubic_weights(t):
+    """Keys' cubic convolution weights of the taps at offsets -1, 0, 1, 2 from floor(src),
+    for the fraction t = src - floor(src)."""
+    a = _CUBIC_A
+
+    def near(v):  # |v| <= 1
+        return ((a + 2) * v - (a + 3)) * v * v + 1
+
+    def far(v):  # 1 < |v| < 2
+        return ((a * v - 5 * a) * v + 8 * a) * v - 4 * a
+
+    return [far(t + 1), near(t), near(1 - t), far(2 - t)]
+
+
+def cubic_weight_grads(t):
+    """d/dt of cubic_weights(t)."""
+    a = _CUBIC_A
+
+    def near(v):
+        return (3 * (a + 2) * v - 2 * (a + 3)) * v
+
+    def far(v):
+        return (3 * a * v - 10 * a) * v + 8 * a
+
+    return [far(t + 1), near(t), -near(1 - t), -far(2 - t)]
+
+
+def cubic_weight_second(t):
+    """d2/dt2 of cubic_weights(t)."""
+    a = _CUBIC_A
+
+    def near(v):
+        return 6 * (a + 2) * v - 2 * (a + 3)
+
+    def far(v):
+        return 6 * a * v - 10 * a
+
+    return [far(t + 1), near(t), near(1 - t), far(2 - t)]
+
+
+def _cubic_axis(x, axis, n_in, n_out, scale, align_corners):
+    """Along one axis: y_j = sum_k w_k(t_j) x[clamp(i_j - 1 + k)], i_j = floor(s_j),
+    t_j = s_j - i_j, with the source coordinate s_j unclamped (it may be negative)."""
+    acc = np.float64 if x._data.dtype == np.float64 else np.float32
+    dst = np.arange(n_out, dtype=acc)
+    if align_corners:
+        src = dst * acc((n_in - 1) / (n_out - 1) if n_out > 1 else 0.0)
+    else:
+        src = (dst + acc(0.5)) * acc(_step(n_in, n_out, scale)) - acc(0.5)
+    lo = np.floor(src)
+    t = src - lo
+    lo = lo.astype(np.int64)
+    view = [1] * x.dim()
+    view[axis] = n_out
+    dt = x._data.dtype
+    out = None
+    for k, w in enumerate(cubic_weights(t)):
+        idx = _leaf(np.clip(lo - 1 + k, 0, n_in - 1))
+        term = ops.index_select(x, axis, idx) * _leaf(np.asarray(w).astype(dt).reshape(view))
+        out = term if out is None else out + term
+    return out
