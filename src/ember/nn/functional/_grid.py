@@ -155,30 +155,6 @@ class _Derivs(tuple):
     """Each weight factor's first derivative; .second: its second derivatives."""
 
 
-def _cubic_taps(coords: list, size: tuple, padding: str, align: bool):
-    """The 4 x 4 taps around each point; a tap outside is clipped / reflected (border /
-    reflection) or reads zero."""
-    from ._interp import cubic_weight_grads, cubic_weight_second, cubic_weights
-
-    corners = []
-    for c in coords:
-        lo = np.floor(c)
-        t = c - lo
-        ws, dws, d2s = cubic_weights(t), cubic_weight_grads(t), cubic_weight_second(t)
-        corners.append([(lo - 1 + k, ws[k], dws[k], d2s[k]) for k in range(4)])
-
-    def pad(pos, axis):
-        n = size[axis]
-        if padding == "reflection":
-            lo, hi = (0.0, 2.0 * (n - 1)) if align else (-1.0, 2.0 * n - 1)
-            pos = _reflect(pos, lo, hi)[0]
-        if padding in ("border", "reflection"):
-            pos = np.clip(pos, 0, n - 1)
-        return pos
-
-    return _combine(corners, size, pad)
-
-
 def _plan(size: tuple, grid: np.ndarray, args: tuple):
     """The taps (see _taps) and per-axis d coordinate / d grid value of a grid."""
     mode, padding, align = args
@@ -192,7 +168,9 @@ def _plan(size: tuple, grid: np.ndarray, args: tuple):
         coords.append(pos)
         mults.append(mult)
     if cubic:
-        return _cubic_taps(coords, size, padding, align), mults
+        from ._grid_cubic import cubic_taps
+
+        return cubic_taps(coords, size, padding, align), mults
     return _taps(coords, size, mode != "nearest"), mults
 
 
