@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 from ...tensor import Tensor
 from ..parameter import Buffer, Parameter
@@ -17,6 +17,7 @@ _HOOK_DICTS = ("_forward_hooks", "_forward_hooks_with_kwargs", "_forward_hooks_a
                "_forward_pre_hooks", "_forward_pre_hooks_with_kwargs", "_state_dict_hooks",
                "_load_state_dict_post_hooks")
 from ._state import StateMixin, _IncompatibleKeys  # noqa: F401  (PyTorch's home for it)
+from ._tree import TreeMixin
 
 _REGISTRIES = ("_parameters", "_buffers", "_modules")
 
@@ -45,7 +46,7 @@ def _forward_unimplemented(self, *input: Any) -> None:
         f'Module [{type(self).__name__}] is missing the required "forward" function')
 
 
-class Module(StateMixin, DeviceMixin):
+class Module(StateMixin, DeviceMixin, TreeMixin):
     """Base class for layers and models: subclass it, assign layers and Parameters as
     attributes in ``__init__`` (after ``super().__init__()``), and define ``forward``."""
 
@@ -261,98 +262,6 @@ class Module(StateMixin, DeviceMixin):
         for name in _HOOK_DICTS:  # HookDicts even from a pickle that held plain dicts
             d[name] = HookDict(d.get(name) or ())
         d.setdefault("_non_persistent_buffers_set", set())
-
-    # ---- traversal --------------------------------------------------------------------
-    def named_modules(self, memo: set | None = None, prefix: str = "",
-                      remove_duplicate: bool = True) -> Iterator[tuple[str, "Module"]]:
-        """This module and every descendant, depth first, each once (by identity)."""
-        if memo is None:
-            memo = set()
-        if remove_duplicate:
-            if id(self) in memo:
-                return
-            memo.add(id(self))
-        yield prefix, self
-        for name, module in self._modules.items():
-            if module is None:
-                continue
-            sub = prefix + ("." if prefix else "") + name
-            yield from module.named_modules(memo, sub, remove_duplicate)
-
-    def modules(self) -> Iterator["Module"]:
-        for _, m in self.named_modules():
-            yield m
-
-    def named_children(self) -> Iterator[tuple[str, "Module"]]:
-        seen = set()
-        for name, module in self._modules.items():
-            if module is not None and id(module) not in seen:
-                seen.add(id(module))
-                yield name, module
-
-    def children(self) -> Iterator["Module"]:
-        for _, m in self.named_children():
-            yield m
-
-    def _named_members(self, registry: str, prefix: str = "", recurse: bool = True,
-                       remove_duplicate: bool = True) -> Iterator[tuple[str, Any]]:
-        seen = set()
-        mods = self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate) \
-            if recurse else [(prefix, self)]
-        for mod_prefix, mod in mods:
-            for name, value in mod.__dict__[registry].items():
-                if value is None or id(value) in seen:
-                    continue
-                if remove_duplicate:
-                    seen.add(id(value))
-                yield mod_prefix + ("." if mod_prefix else "") + name, value
-
-    def named_parameters(self, prefix: str = "", recurse: bool = True,
-                         remove_duplicate: bool = True) -> Iterator[tuple[str, Parameter]]:
-        """(name, parameter) pairs in registration order, shared parameters once."""
-        return self._named_members("_parameters", prefix, recurse, remove_duplicate)
-
-    def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
-        for _, p in self.named_parameters(recurse=recurse):
-            yield p
-
-    def named_buffers(self, prefix: str = "", recurse: bool = True,
-                      remove_duplicate: bool = True) -> Iterator[tuple[str, Tensor]]:
-        return self._named_members("_buffers", prefix, recurse, remove_duplicate)
-
-    def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
-        for _, b in self.named_buffers(recurse=recurse):
-            yield b
-
-    def get_submodule(self, target: str) -> "Module":
-        """The descendant at a dotted path such as 'net.0'."""
-        mod = self
-        if target == "":
-            return mod
-        for item in target.split("."):
-            if not hasattr(mod, item):
-                raise AttributeError(f"{mod._get_name()} has no attribute `{item}`")
-            mod = getattr(mod, item)
-            if not isinstance(mod, Module):
-                raise AttributeError(f"`{item}` is not an nn.Module")
-        return mod
-
-    def get_parameter(self, target: str) -> Parameter:
-        path, _, name = target.rpartition(".")
-        mod = self.get_submodule(path)
-        if not hasattr(mod, name):
-            raise AttributeError(f"{mod._get_name()} has no attribute `{name}`")
-        param = getattr(mod, name)
-        if not isinstance(param, Parameter):
-            raise AttributeError(f"`{name}` is not an nn.Parameter")
-        return param
-
-    def get_buffer(self, target: str) -> Tensor:
-        path, _, name = target.rpartition(".")
-        mod = self.get_submodule(path)
-        if name not in mod._buffers:
-            raise AttributeError(f"`{name}` is not a buffer")
-        return mod._buffers[name]
 
     # ---- modes and gradients ----------------------------------------------------------
     def train(self, mode: bool = True) -> "Module":
