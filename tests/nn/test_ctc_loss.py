@@ -154,3 +154,24 @@ def error_cases(lib):
 def test_errors():
     for fe, ft in zip(error_cases(ember), error_cases(torch)):
         same_error(fe, ft)
+
+
+def test_double_backward_errors_like_torch():
+    x, tg = batch(t=5, n=2, c=4, s=2)
+    errors = []
+    for lib, fn in ((ember, F.ctc_loss), (torch, TF.ctc_loss)):
+        a = lib.tensor(x, requires_grad=True)
+        loss = fn(a.log_softmax(2), lib.tensor(tg), (5, 4), (2, 1))
+        (g,) = lib.autograd.grad(loss, a, create_graph=True)
+        errors.append(lambda g=g: g.sum().backward())
+    same_error(*errors)
+
+
+def test_create_graph_first_order_matches_torch():
+    x, tg = batch(t=5, n=2, c=4, s=2)
+    grads = []
+    for lib, fn in ((ember, F.ctc_loss), (torch, TF.ctc_loss)):
+        a = lib.tensor(x, requires_grad=True)
+        loss = fn(a.log_softmax(2), lib.tensor(tg), (5, 4), (2, 1), reduction="sum")
+        grads.append(lib.autograd.grad(loss, a, create_graph=True)[0])
+    close(*grads)

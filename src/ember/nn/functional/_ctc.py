@@ -119,12 +119,30 @@ class CtcLoss(Primitive):
     def backward(ctx, g):
         (lp,) = ctx.saved_tensors
         lat, alpha, nll, zero_infinity = ctx.state
-        grad = _lp_grad(np.asarray(lp._data if isinstance(lp, Tensor) else lp, np.float64),
-                        lat, alpha, nll, zero_infinity)
-        grad = grad.astype(lp.dtype)
-        if isinstance(g, Tensor):  # create_graph: linear in g (no second derivative in lp)
-            grad = Tensor._make(grad, False, None)
+        raw = lp._data if isinstance(lp, Tensor) else lp
+        grad = _lp_grad(raw.astype(np.float64), lat, alpha, nll, zero_infinity)
+        grad = grad.astype(raw.dtype)
+        if isinstance(g, Tensor):  # create_graph: differentiable in g only, as in PyTorch
+            return CtcLossGrad.apply(g, lp, grad), None, None, None, None, None
         return np.reshape(g, (1, -1, 1)) * grad, None, None, None, None, None
+
+
+class CtcLossGrad(Primitive):
+    """The gradient of CtcLoss, g[b] * grad[t, b, c]: linear in g; its derivative in the
+    log-probabilities is not implemented (nor is it in PyTorch)."""
+
+    node_name = "CtcLossBackwardBackward0"
+
+    @staticmethod
+    def forward(ctx, g, lp, grad):
+        ctx.grad = grad
+        return np.reshape(g, (1, -1, 1)) * grad
+
+    @staticmethod
+    def backward(ctx, u):
+        if ctx.needs_input_grad[1]:
+            raise RuntimeError("derivative for aten::_ctc_loss_backward is not implemented")
+        return (u * ctx.grad).sum(axis=(0, 2)), None, None
 
 
 def _lp_grad(lp, lat, alpha, nll, zero_infinity) -> np.ndarray:
