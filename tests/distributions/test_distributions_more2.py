@@ -205,3 +205,154 @@ def test_enumerate_support_matches_torch():
         assert tuple(es.shape) == tuple(ts.shape) and es.dtype == ember.float32
         _close(es, ts)
         _close(e.log_prob(es), t.log_prob(ts), 1e-6)
+
+
+# (p family, p params, q family, q params); every tensor parameter gets a gradient
+KL_CASES = [
+    ("Poisson", [[0.5, 3.0, 12.0]], "Poisson", [[[1.0], [0.2]]]),
+    ("Binomial", [[[5.0], [8.0]], [0.2, 0.5, 0.9]], "Binomial", [[[5.0], [5.0]],
+                                                                 [0.3, 0.1, 0.6]]),
+    ("Geometric", [[0.2, 0.5, 0.9]], "Geometric", [[[0.3], [0.7]]]),
+    ("Gumbel", [[0.0, 1.0, -2.0], [[1.0], [0.5]]], "Gumbel", [[1.0, 0.0, 0.0], [2.0, 0.7, 3.0]]),
+    ("HalfNormal", [[[1.0, 0.5, 3.0]]], "HalfNormal", [[[2.0], [0.4]]]),
+    ("Cauchy", [[0.0, 1.0, -2.0], [[1.0], [0.5]]], "Cauchy", [[1.0, 0.0, 0.0], [2.0, 0.7, 3.0]]),
+    ("Pareto", [[[0.5], [1.0]], [0.7, 2.5, 9.0]], "Pareto", [[0.8, 0.5, 0.7], [1.5, 3.0, 2.0]]),
+    ("Chi2", [[0.7, 3.0, 9.0]], "Chi2", [[[2.0], [5.0]]]),
+    ("Bernoulli", [[0.2, 0.5, 0.9]], "Poisson", [[[1.0], [0.3]]]),
+    ("Poisson", [[0.5, 3.0]], "Bernoulli", [[0.2, 0.7]]),
+    ("Pareto", [[1.0, 2.0], [0.5, 3.0]], "Uniform", [[0.0, 0.0], [5.0, 5.0]]),
+    ("Pareto", [[1.0, 2.0, 0.5], [0.5, 3.0, 4.0]], "Exponential", [[2.0, 0.3, 1.0]]),
+    ("Pareto", [[1.0, 2.0, 0.5], [0.5, 3.0, 4.0]], "Gamma", [[2.0, 0.3, 1.0], [1.0, 2.0, 0.5]]),
+    ("Pareto", [[1.0, 2.0, 0.5], [1.5, 3.0, 4.0]], "Normal", [[0.0, 1.0, -1.0], [1.0, 2.0, 3.0]]),
+    ("Exponential", [[0.5, 2.0]], "Gumbel", [[0.0, 1.0], [1.0, 2.0]]),
+    ("Gamma", [[0.5, 2.0], [1.0, 3.0]], "Gumbel", [[0.0, 1.0], [1.0, 2.0]]),
+    ("Gumbel", [[0.0, 1.0], [1.0, 2.0]], "Normal", [[0.5, 0.0], [1.0, 3.0]]),
+    ("Normal", [[0.5, 0.0], [1.0, 3.0]], "Gumbel", [[0.0, 1.0], [1.0, 2.0]]),
+    ("Uniform", [[0.0, 1.0], [1.0, 3.0]], "Gumbel", [[0.0, 1.0], [1.0, 2.0]]),
+    ("Uniform", [[0.5, 1.0, 3.0], [1.0, 3.0, 4.0]], "Pareto", [[1.0, 1.0, 1.0], [2.0, 0.5, 3.0]]),
+    ("Gumbel", [[0.0], [1.0]], "Gamma", [[1.0], [2.0]]),
+    ("Normal", [[0.0], [1.0]], "Pareto", [[1.0], [2.0]]),
+    ("Gamma", [[1.0], [1.0]], "Pareto", [[1.0], [2.0]]),
+]
+
+
+@pytest.mark.parametrize("case", KL_CASES, ids=[f"{c[0]}-{c[2]}" for c in KL_CASES])
+def test_kl_divergence_and_gradients_match_torch(case):
+    pn, p_params, qn, q_params = case
+    pp, qp = [_pair(v) for v in p_params], [_pair(v) for v in q_params]
+    if pn == "Binomial":
+        pp[0] = _pair(p_params[0], rg=False)
+        qp[0] = _pair(q_params[0], rg=False)
+    ek = D.kl_divergence(getattr(D, pn)(*[a[0] for a in pp]), getattr(D, qn)(*[a[0] for a in qp]))
+    tk = TD.kl_divergence(getattr(TD, pn)(*[a[1] for a in pp]),
+                          getattr(TD, qn)(*[a[1] for a in qp]))
+    assert tuple(ek.shape) == tuple(tk.shape)
+    _close(ek, tk)
+    finite = torch.isfinite(tk).numpy()
+    if not finite.any():
+        return
+    w = np.linspace(0.5, 1.5, finite.sum())
+    (ek[ember.tensor(finite)] * ember.tensor(w)).sum().backward()
+    (tk[torch.tensor(finite)] * torch.tensor(w)).sum().backward()
+    for a, b in pp + qp:
+        if b.requires_grad:
+            _close(a.grad, b.grad if b.grad is not None else torch.zeros_like(b))
+
+
+def test_kl_dispatch_picks_the_most_specific_pair():
+    # Gumbel, HalfNormal are TransformedDistributions; Chi2 is a Gamma (no Chi2 pair)
+    e = D.kl_divergence(D.Chi2(ember.tensor([1.0, 3.0])), D.Chi2(ember.tensor([2.0, 2.0])))
+    t = TD.kl_divergence(TD.Chi2(torch.tensor([1.0, 3.0])), TD.Chi2(torch.tensor([2.0, 2.0])))
+    _close(e, t, 1e-6)
+    msgs = []
+    for lib in (D, TD):
+        T = _consts(lib)
+        # Weibull has no pair of its own: the TransformedDistribution one (equal transforms)
+        kl = lib.kl_divergence(lib.Weibull(T(1.0), T(2.0)), lib.Weibull(T(1.0), T(2.0)))
+        assert float(kl) == 0.0
+        with pytest.raises(NotImplementedError):
+            lib.kl_divergence(lib.Weibull(T(1.0), T(2.0)), lib.Weibull(T(1.0), T(3.0)))
+        with pytest.raises(NotImplementedError) as err:
+            lib.kl_divergence(lib.Binomial(T(3.0), probs=T(0.5)),
+                              lib.Binomial(T(5.0), probs=T(0.5)))
+        msgs.append(str(err.value))
+        with pytest.raises(NotImplementedError):
+            lib.kl_divergence(lib.Cauchy(T(0.0), T(1.0)), lib.Normal(T(0.0), T(1.0)))
+    assert msgs[0] == msgs[1]
+
+
+# name -> (build(L, T), sample size); checked against torch's mean and variance
+SAMPLING = {
+    "Poisson": (lambda L, T: L.Poisson(T([0.3, 4.0, 60.0])), 40000),
+    "Binomial": (lambda L, T: L.Binomial(T([3.0, 20.0]), probs=T([0.3, 0.9])), 40000),
+    "Geometric": (lambda L, T: L.Geometric(probs=T([0.2, 0.9])), 40000),
+    "NegativeBinomial": (lambda L, T: L.NegativeBinomial(T([2.5, 10.0]), probs=T([0.3, 0.6])),
+                         40000),
+    "Multinomial": (lambda L, T: L.Multinomial(7, probs=T([[0.2, 0.3, 0.5], [0.7, 0.2, 0.1]])),
+                    40000),
+    "HalfNormal": (lambda L, T: L.HalfNormal(T([0.5, 3.0])), 40000),
+    "StudentT": (lambda L, T: L.StudentT(T([6.0, 30.0]), T([1.0, -1.0]), T([2.0, 0.5])),
+                 40000),
+    "Chi2": (lambda L, T: L.Chi2(T([0.5, 7.0])), 40000),
+    "Gumbel": (lambda L, T: L.Gumbel(T([0.0, 2.0]), T([1.0, 0.3])), 40000),
+    "Weibull": (lambda L, T: L.Weibull(T([1.0, 2.0]), T([0.8, 5.0])), 40000),
+    "Pareto": (lambda L, T: L.Pareto(T([1.0, 0.5]), T([5.0, 9.0])), 40000),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SAMPLING))
+def test_sampling_statistics_support_and_seed(name):
+    build, n = SAMPLING[name]
+    ed, td = build(D, _consts(D)), build(TD, _consts(TD))
+    ember.manual_seed(5)
+    s = ed.sample((n,))
+    ember.manual_seed(5)
+    assert np.array_equal(ed.sample((n,)).numpy(), s.numpy())
+    assert tuple(s.shape) == (n,) + tuple(td.batch_shape) + tuple(td.event_shape)
+    assert s.dtype == ember.float64 and not s.requires_grad
+    assert bool(td.support.check(torch.tensor(s.numpy())).all())
+    x = s.numpy()
+    mean, var = td.mean.numpy(), td.variance.numpy()
+    assert (np.abs(x.mean(0) - mean) < 5 * np.sqrt(var / n)).all()
+    se_var = np.sqrt(((x - mean) ** 4).mean(0) / n)
+    assert (np.abs(x.var(0) - var) < 5 * se_var).all()
+
+
+@pytest.mark.parametrize("name", ["Cauchy", "HalfCauchy"])
+def test_heavy_tailed_sampling_by_quantiles(name):
+    # no mean: compare the empirical cdf at the quartiles with 1/4, 1/2, 3/4
+    ember.manual_seed(2)
+    args = (ember.tensor([1.0, -2.0]), ember.tensor([2.0, 0.5])) if name == "Cauchy" else \
+        (ember.tensor([2.0, 0.5]),)
+    d = getattr(D, name)(*args)
+    s = d.sample((40000,))
+    for q in (0.25, 0.5, 0.75):
+        level = d.icdf(ember.full((2,), q))
+        frac = (s.numpy() <= level.numpy()).mean(0)
+        assert (np.abs(frac - q) < 5 * np.sqrt(q * (1 - q) / 40000)).all()
+
+
+def test_relaxed_sampling_support_and_low_temperature_limit():
+    ember.manual_seed(4)
+    p = [0.2, 0.7]
+    s = D.RelaxedBernoulli(ember.tensor(0.05), probs=ember.tensor(p)).sample((20000,)).numpy()
+    assert ((s > 0) & (s < 1)).all()
+    assert (np.abs((s > 0.5).mean(0) - p) < 5 * np.sqrt(0.25 / 20000)).all()
+    probs = np.array([0.1, 0.6, 0.3])
+    s = D.RelaxedOneHotCategorical(ember.tensor(0.1), probs=ember.tensor(probs)).sample(
+        (20000,)).numpy()
+    assert np.allclose(s.sum(-1), 1.0, atol=1e-5) and (s >= 0).all()
+    freq = np.bincount(s.argmax(-1), minlength=3) / 20000
+    assert (np.abs(freq - probs) < 5 * np.sqrt(0.25 / 20000)).all()
+
+
+def test_bernoulli_gradients_at_logit_zero_match_torch():
+    # softplus form: the gradient at logits = 0 is sigmoid(0) - t, not the subgradient -t
+    el, tl = _pair([0.0, 0.0, 1.5, -40.0])
+    ev, tv = _pair([1.0, 0.0, 0.0, 1.0], rg=False)
+    ed, td = D.Bernoulli(logits=el), TD.Bernoulli(logits=tl)
+    e_out, t_out = ed.log_prob(ev) + 1.7 * ed.entropy(), td.log_prob(tv) + 1.7 * td.entropy()
+    _close(e_out, t_out)
+    e_out.sum().backward()
+    t_out.sum().backward()
+    _close(el.grad, tl.grad)

@@ -13,8 +13,9 @@ from .normal import broadcast_all
 
 
 def _bce_with_logits(logits, target):
-    """max(x, 0) - x*t + log(1 + exp(-|x|)): stable for large |x|."""
-    return ops.relu(logits) - logits * target + ops.log1p(ops.exp(-ops.abs(logits)))
+    """softplus(x) - x*t: stable for large |x|, and its gradient sigmoid(x) - t is exact at
+    x = 0 too (relu + log1p(exp(-|x|)) gave -t there)."""
+    return ops.softplus(logits) - logits * target
 
 
 class Bernoulli(Distribution):

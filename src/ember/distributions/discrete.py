@@ -225,9 +225,9 @@ class Geometric(_BinaryParams, Distribution):
         return value * ops.log1p(-probs) + self.probs.log()
 
     def entropy(self):
-        x = self.logits  # BCE-with-logits(x, p) = softplus(x) - x p, its gradient exact at 0
-        softplus = ops.where(x > 0, x + ops.log1p(ops.exp(-x.abs())), ops.log1p(x.exp()))
-        return (softplus - x * self.probs) / self.probs
+        from .bernoulli import _bce_with_logits
+
+        return _bce_with_logits(self.logits, self.probs) / self.probs
 
 
 class NegativeBinomial(_BinaryParams, Distribution):
