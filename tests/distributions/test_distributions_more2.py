@@ -356,3 +356,70 @@ def test_bernoulli_gradients_at_logit_zero_match_torch():
     e_out.sum().backward()
     t_out.sum().backward()
     _close(el.grad, tl.grad)
+
+
+def _rsample_grads(build, params, n=6, seed=0):
+    ember.manual_seed(seed)
+    ps = [ember.tensor(p, dtype=ember.float64, requires_grad=True) for p in params]
+    s = build(*ps).rsample((n,))
+    s.sum().backward()
+    return s.detach().numpy(), [p.detach().numpy() for p in ps], [p.grad.numpy() for p in ps]
+
+
+def test_rsample_pathwise_gradients_follow_the_formulas():
+    x, (loc, scale), (gl, gs) = _rsample_grads(D.Cauchy, [[0.0, 1.0], [2.0, 0.5]])
+    _close(gl, [6.0, 6.0])
+    _close(gs, ((x - loc) / scale).sum(0))
+    for cls in (D.HalfNormal, D.HalfCauchy):  # |scale * eps|: d/dscale = x / scale
+        x, (scale,), (gs,) = _rsample_grads(cls, [[2.0, 0.5]])
+        assert (x >= 0).all()
+        _close(gs, (x / scale).sum(0))
+    x, (loc, scale), (gl, gs) = _rsample_grads(D.Gumbel, [[0.0, 1.0], [2.0, 0.5]])
+    _close(gl, [6.0, 6.0])
+    _close(gs, ((x - loc) / scale).sum(0))
+    # Weibull x = scale E^(1/c), Pareto x = scale e^(E / alpha) with E ~ Exp(1) fixed
+    x, (scale, c), (gs, gc) = _rsample_grads(D.Weibull, [[2.0, 0.5], [0.7, 3.0]])
+    _close(gs, (x / scale).sum(0))
+    _close(gc, (-x * np.log(x / scale) / c).sum(0))
+    x, (scale, a), (gs, ga) = _rsample_grads(D.Pareto, [[2.0, 0.5], [0.7, 3.0]])
+    _close(gs, (x / scale).sum(0))
+    _close(ga, (-x * np.log(x / scale) / a).sum(0))
+    x, (df, loc, scale), (_, gl, gs) = _rsample_grads(D.StudentT, [[3.0, 8.0], [0.0, 1.0],
+                                                                   [2.0, 0.5]])
+    _close(gl, [6.0, 6.0])
+    _close(gs, ((x - loc) / scale).sum(0))
+
+
+def test_relaxed_rsample_gradients_follow_the_formulas():
+    # y = sigmoid(z), z = (logit u + logits) / T:  dy/dlogits = y(1-y)/T, dy/dT = -y(1-y) z/T
+    y, (t, lg), (gt, gl) = _rsample_grads(
+        lambda t, lg: D.RelaxedBernoulli(t, logits=lg), [0.7, [0.5, -1.0, 2.0]])
+    z = np.log(y) - np.log1p(-y)
+    _close(gl, (y * (1 - y) / t).sum(0), 1e-7)
+    _close(gt, (-y * (1 - y) * z / t).sum(), 1e-7)
+    # y = softmax(s), s = (logits + g) / T: d(w.y)/dlogits = y (w - w.y) / T
+    ember.manual_seed(1)
+    lg = ember.tensor([0.5, -1.0, 2.0], dtype=ember.float64, requires_grad=True)
+    t = ember.tensor(0.6, dtype=ember.float64)
+    y = D.RelaxedOneHotCategorical(t, logits=lg).rsample((4,))
+    w = np.array([1.0, -2.0, 0.5])
+    (y * ember.tensor(w)).sum().backward()
+    yn = y.detach().numpy()
+    _close(lg.grad, (yn * (w - (yn * w).sum(-1, keepdims=True)) / 0.6).sum(0), 1e-7)
+
+
+@pytest.mark.parametrize("name", ["StudentT", "Chi2"])
+def test_implicit_rsample_gradients_are_unbiased(name):
+    # d/d df of E[x^2] = scale^2 df/(df - 2) (StudentT) and of E[x] = df (Chi2), over many draws
+    n = 20000
+    ember.manual_seed(3)
+    df = ember.full((n,), 9.0, dtype=ember.float64, requires_grad=True)
+    if name == "StudentT":
+        draws = D.StudentT(df, 0.0, 1.5).rsample() ** 2
+        exact = -2 * 1.5 ** 2 / (9.0 - 2) ** 2
+    else:
+        draws = D.Chi2(df).rsample()
+        exact = 1.0
+    draws.sum().backward()
+    g = df.grad.numpy()
+    assert abs(g.mean() - exact) < 5 * g.std() / np.sqrt(n)
