@@ -46,3 +46,38 @@ def test_import_does_not_load_them_and_first_calls_work():
         "assert y.tolist() == [2.0, 0.0, 0.0]\n"
         "assert type(ember.Tensor.__dict__['is_cpu']) is property\n")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_misc_math_methods_match_torch():
+    import numpy as np
+    import torch
+
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((3, 4))
+    s = a[:, :3] @ a[:, :3].T + 3 * np.eye(3)
+    for name, args, base in (("aminmax", (), a), ("argwhere", (), a > 0), ("cov", (), a),
+                             ("corrcoef", (), a), ("dist", (a * 2,), a),
+                             ("msort", (), a), ("unique_consecutive", (), np.round(a)),
+                             ("i0", (), a), ("matrix_exp", (), s / 10),
+                             ("cholesky", (), s)):
+        got = getattr(ember.tensor(base), name)(*(ember.tensor(x) for x in args))
+        want = getattr(torch.tensor(base), name)(*(torch.tensor(x) for x in args))
+        got = got if isinstance(got, tuple) else (got,)
+        want = want if isinstance(want, tuple) else (want,)
+        for g, w in zip(got, want):
+            np.testing.assert_allclose(g.numpy(), w.numpy(), rtol=1e-12, err_msg=name)
+    values, _ = ember.tensor(a).mode(1)
+    np.testing.assert_allclose(values.numpy(), torch.tensor(a).mode(1)[0].numpy())
+    y = ember.tensor(a.copy())
+    assert y.i0_() is y
+    np.testing.assert_allclose(y.numpy(), torch.tensor(a).i0().numpy(), rtol=1e-12)
+
+
+def test_type_with_legacy_tensor_classes():
+    import torch
+
+    for T in (torch, ember):
+        x = T.arange(3)
+        assert x.type(T.DoubleTensor).dtype == T.float64
+        assert x.type(T.FloatTensor).type() == "torch.FloatTensor"
+        assert x.type(T.BoolTensor).tolist() == [False, True, True]

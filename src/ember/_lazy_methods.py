@@ -2,7 +2,7 @@
 
 ``import ember`` compiles every module it imports (this machine sets
 PYTHONDONTWRITEBYTECODE), ~2.5 ms each for the index-writing, strided and search/statistics
-ops and their method table. Here each of their Tensor methods starts as a stand-in that,
+ops and their method table (and the misc math ops PyTorch also has as methods). Here each of their Tensor methods starts as a stand-in that,
 when first called, imports the real module, binds the real methods on Tensor (replacing
 every stand-in of that group) and calls the real one. The ``torch.*`` spellings resolve
 through ``ember.__getattr__`` (``_LAZY_FUNCS``). tests/test_lazy_methods.py checks that the
@@ -29,6 +29,12 @@ MORE_METHODS = (
     "slice_scatter fill_diagonal_").split()
 MORE_PROPERTIES = ("is_cpu", "output_nr")
 SEARCH_METHODS = ("quantile", "nanquantile", "kthvalue", "bincount", "histc")
+# torch.* functions of ops.misc_math / misc_prims that PyTorch also has as Tensor methods.
+MISC_METHODS = {
+    "misc_math": ("aminmax", "argwhere", "corrcoef", "cov", "dist", "histogram", "mode",
+                  "msort", "unique_consecutive"),
+    "misc_prims": ("cholesky", "i0", "matrix_exp", "qr", "svd"),
+}
 
 
 def _bind_more(T) -> None:
@@ -39,6 +45,14 @@ def _bind_search(T) -> None:
     module = importlib.import_module("ember.ops.search_stats")
     for name in SEARCH_METHODS:
         setattr(T, name, getattr(module, name))
+
+
+def _bind_misc(T) -> None:
+    for module, names in MISC_METHODS.items():
+        mod = importlib.import_module(f"ember.ops.{module}")
+        for name in names:
+            setattr(T, name, getattr(mod, name))
+    T.i0_ = importlib.import_module("ember.ops.misc_types").i0_
 
 
 def _stand_in(T, name: str, bind):
@@ -66,3 +80,5 @@ def bind(T) -> None:
         setattr(T, name, _property_stand_in(T, name, _bind_more))
     for name in SEARCH_METHODS:
         setattr(T, name, _stand_in(T, name, _bind_search))
+    for name in sum(MISC_METHODS.values(), ("i0_",)):
+        setattr(T, name, _stand_in(T, name, _bind_misc))

@@ -58,6 +58,8 @@ def type_(self, dtype=None, non_blocking=False, **kwargs):
              "int8": "torch.CharTensor", "int16": "torch.ShortTensor"}
     if dtype is None:
         return names[self.dtype.name]
+    if isinstance(dtype, type) and hasattr(dtype, "_ember_type_name"):
+        dtype = dtype._ember_type_name  # a legacy class: x.type(torch.DoubleTensor)
     if isinstance(dtype, str) and dtype.endswith("Tensor"):
         dtype = {v: k for k, v in names.items()}[dtype]
     return to(self, D.to_dtype(dtype))
