@@ -59,22 +59,19 @@ class LogitRelaxedBernoulli(_BinaryParams, Distribution):
         return self.temperature.log() + diff - 2 * ops.log1p(diff.exp())
 
 
-class RelaxedBernoulli(TransformedDistribution):
-    """sigmoid of a LogitRelaxedBernoulli: a reparameterisable relaxation on (0, 1)."""
+class _Relaxed(TransformedDistribution):
+    """A relaxed distribution: a transform of a base that holds temperature/logits/probs."""
 
-    arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
-    support = constraints.unit_interval
     has_rsample = True
-
-    def __init__(self, temperature, probs=None, logits=None, validate_args=None):
-        base = LogitRelaxedBernoulli(temperature, probs, logits)
-        super().__init__(base, SigmoidTransform(), validate_args=validate_args)
 
     def _check_params(self):
         check_params_all(self)
 
     def expand(self, batch_shape, _instance=None):
-        new = checked_instance(self, RelaxedBernoulli, _instance)
+        # PyTorch's rule is checked against the public class (RelaxedBernoulli, ...), so a
+        # user subclass with its own __init__ must define expand.
+        family = next(c for c in type(self).__mro__ if _Relaxed in c.__bases__)
+        new = checked_instance(self, family, _instance)
         return super().expand(batch_shape, _instance=new)
 
     @property
@@ -88,6 +85,17 @@ class RelaxedBernoulli(TransformedDistribution):
     @property
     def probs(self):
         return self.base_dist.probs
+
+
+class RelaxedBernoulli(_Relaxed):
+    """sigmoid of a LogitRelaxedBernoulli: a reparameterisable relaxation on (0, 1)."""
+
+    arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
+    support = constraints.unit_interval
+
+    def __init__(self, temperature, probs=None, logits=None, validate_args=None):
+        base = LogitRelaxedBernoulli(temperature, probs, logits)
+        super().__init__(base, SigmoidTransform(), validate_args=validate_args)
 
 
 class ExpRelaxedCategorical(Distribution):
@@ -150,32 +158,12 @@ def _expand_categorical(cat, batch_shape):
     return Categorical(**{name: cat.__dict__[name].expand(shape)}, validate_args=False)
 
 
-class RelaxedOneHotCategorical(TransformedDistribution):
+class RelaxedOneHotCategorical(_Relaxed):
     """exp of an ExpRelaxedCategorical: the Gumbel-softmax relaxation on the simplex."""
 
     arg_constraints = {"probs": constraints.simplex, "logits": constraints.real_vector}
     support = constraints.simplex
-    has_rsample = True
 
     def __init__(self, temperature, probs=None, logits=None, validate_args=None):
         base = ExpRelaxedCategorical(temperature, probs, logits, validate_args=validate_args)
         super().__init__(base, ExpTransform(), validate_args=validate_args)
-
-    def _check_params(self):
-        check_params_all(self)
-
-    def expand(self, batch_shape, _instance=None):
-        new = checked_instance(self, RelaxedOneHotCategorical, _instance)
-        return super().expand(batch_shape, _instance=new)
-
-    @property
-    def temperature(self):
-        return self.base_dist.temperature
-
-    @property
-    def logits(self):
-        return self.base_dist.logits
-
-    @property
-    def probs(self):
-        return self.base_dist.probs
