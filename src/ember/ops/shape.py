@@ -129,9 +129,12 @@ def _check_viewable(input, shape: tuple) -> None:
     try:
         d.reshape(shape, copy=False)
     except ValueError:
-        raise RuntimeError("view size is not compatible with input tensor's size and stride "
-                           "(at least one dimension spans across two contiguous subspaces). "
-                           "Use .reshape(...) instead.") from None
+        raise RuntimeError(
+            "view size is not compatible with input tensor's size and stride (at least one "
+            "dimension spans across two contiguous subspaces). Use .reshape(...) instead.\n"
+            "Hint: view() never copies, so it needs strides that fit. (A result of an "
+            "elementwise op on a transposed tensor can be row-major in ember where PyTorch "
+            "keeps the transposed layout; .reshape() works in both.)") from None
 
 
 def flatten(input, start_dim=0, end_dim=-1):
