@@ -53,3 +53,10 @@ __all__ += ["AbsTransform", "AffineTransform", "ComposeTransform", "ExpTransform
             "IndependentTransform", "PowerTransform", "ReshapeTransform", "SigmoidTransform",
             "SoftmaxTransform", "SoftplusTransform", "StickBreakingTransform", "TanhTransform",
             "Transform", "identity_transform"]
+
+# Low-rank normals, the continuous Bernoulli and their exponential-family base.
+from .continuous_bernoulli import ContinuousBernoulli  # noqa: E402,F401
+from .exp_family import ExponentialFamily  # noqa: E402,F401
+from .lowrank_multivariate_normal import LowRankMultivariateNormal  # noqa: E402,F401
+
+__all__ += ["ContinuousBernoulli", "ExponentialFamily", "LowRankMultivariateNormal"]

@@ -195,3 +195,69 @@ def _kl_uniform_pareto(p, q):
     t1 = (q.alpha * q.scale.pow(q.alpha) * width).log()
     t2 = (_x_log_x(p.high) - _x_log_x(p.low) - width) / width
     return ops.where(p.low < q.scale, _INF, t2 * (q.alpha + 1) - t1)
+
+
+# Low-rank normals and the continuous Bernoulli (with the pairs PyTorch registers for them).
+from .continuous_bernoulli import ContinuousBernoulli  # noqa: E402
+from .exp_family import ExponentialFamily, kl_expfamily_expfamily  # noqa: E402
+from .lowrank_multivariate_normal import (  # noqa: E402
+    LowRankMultivariateNormal, kl_lowrank_lowrank, kl_lowrank_mvn, kl_mvn_lowrank)
+from .multivariate_normal import MultivariateNormal  # noqa: E402
+
+register_kl(ExponentialFamily, ExponentialFamily)(kl_expfamily_expfamily)
+register_kl(LowRankMultivariateNormal, LowRankMultivariateNormal)(kl_lowrank_lowrank)
+register_kl(MultivariateNormal, LowRankMultivariateNormal)(kl_mvn_lowrank)
+register_kl(LowRankMultivariateNormal, MultivariateNormal)(kl_lowrank_mvn)
+
+
+def _cb_cross_term(p, q):
+    """-E_p[log q(x)] - H(p) for q continuous Bernoulli and p's mean inside [0, 1]."""
+    return -p.entropy() - p.mean * q.logits - ops.log1p(-q.probs) - q._cont_bern_log_norm()
+
+
+@register_kl(ContinuousBernoulli, ContinuousBernoulli)
+def _kl_cb_cb(p, q):
+    return (p.mean * (p.logits - q.logits) + p._cont_bern_log_norm() + ops.log1p(-p.probs)
+            - q._cont_bern_log_norm() - ops.log1p(-q.probs))
+
+
+@register_kl(Beta, ContinuousBernoulli)
+def _kl_beta_cb(p, q):
+    return _cb_cross_term(p, q)
+
+
+@register_kl(Uniform, ContinuousBernoulli)
+def _kl_uniform_cb(p, q):
+    outside = ops.logical_or(p.high >= 1.0, p.low <= 0.0)
+    result = _cb_cross_term(p, q)
+    return ops.where(outside, full_like(result, _INF), result)
+
+
+@register_kl(ContinuousBernoulli, Exponential)
+def _kl_cb_exponential(p, q):
+    return -p.entropy() - q.rate.log() + q.rate * p.mean
+
+
+@register_kl(ContinuousBernoulli, Normal)
+def _kl_cb_normal(p, q):
+    t2 = 0.5 * (math.log(2.0 * math.pi) + (q.loc / q.scale).pow(2)) + q.scale.log()
+    t3 = (p.variance + p.mean.pow(2) - 2.0 * q.loc * p.mean) / (2.0 * q.scale.pow(2))
+    return -p.entropy() + t2 + t3
+
+
+@register_kl(ContinuousBernoulli, Uniform)
+def _kl_cb_uniform(p, q):
+    result = -p.entropy() + (q.high - q.low).log()
+    outside = ops.logical_or(q.low >= 0.0, q.high <= 1.0)
+    return ops.where(outside, full_like(result, _INF), result)
+
+
+@register_kl(ContinuousBernoulli, Pareto)
+def _kl_cb_infinity(p, q):
+    return _infinite_like(p.probs)
+
+
+for _tp, _attr in ((Exponential, "rate"), (Gamma, "concentration"), (Gumbel, "loc"),
+                   (Laplace, "loc"), (Normal, "loc"), (Pareto, "scale")):
+    register_kl(_tp, ContinuousBernoulli)(
+        lambda p, q, _a=_attr: _infinite_like(getattr(p, _a)))
