@@ -37,8 +37,10 @@ class ExponentialFamily(Distribution):
 def kl_expfamily_expfamily(p, q):
     """The Bregman divergence of F: F(theta_q) - F(theta_p) - <theta_q - theta_p, grad F(theta_p)>."""
     if type(p) is not type(q):
+        # PyTorch's message, with the run of spaces its source line continuation leaves
         raise NotImplementedError("The cross KL-divergence between different exponential "
-                                  "families cannot be computed using Bregman divergences")
+                                  "families cannot" + " " * 29 +
+                                  "be computed using Bregman divergences")
     from ..autograd import grad
 
     p_params = [t.detach().requires_grad_() for t in p._natural_params]
