@@ -309,3 +309,95 @@ def test_cb_kl_grads_and_bregman():
     _close(kl_expfamily_expfamily(pe, qe), D.kl_divergence(pe, qe), 1e-6)
     _same_error(lambda: kl_expfamily_expfamily(pe, D.Normal(_e(0.0), _e(1.0))),
                 lambda: _kl_expfamily_expfamily(pt, TD.Normal(_t(0.0), _t(1.0))))
+
+
+# ------------------------------------------------------------------ CatTransform, StackTransform
+
+
+def _cat_case(L, kind, dim):
+    tr = L.transforms
+    if kind == "cat":
+        inner = L.CatTransform([tr.ExpTransform(), tr.AffineTransform(1.0, 2.0)], dim=dim,
+                               lengths=[1, 2])
+        return L.CatTransform([inner, tr.SigmoidTransform()], dim=dim, lengths=[3, 2])
+    if kind == "cat_event":   # a block with event_dim 1: the other blocks' ladj are summed
+        return L.CatTransform([tr.ExpTransform(), tr.IndependentTransform(tr.TanhTransform(), 1)],
+                              dim=dim, lengths=[2, 3])
+    return L.StackTransform([tr.ExpTransform(), tr.AffineTransform(-1.0, 3.0),
+                             tr.SigmoidTransform()], dim=dim)
+
+
+@pytest.mark.parametrize("kind,dim", [("cat", 0), ("cat", -1), ("cat", 1), ("cat_event", -1),
+                                      ("stack", 1), ("stack", -1), ("stack", 0)])
+def test_cat_stack_transforms(kind, dim):
+    rg = np.random.default_rng(5)
+    n = 5 if kind.startswith("cat") else 3
+    shape = [2, 4, 2]
+    shape[dim] = n
+    x = rg.uniform(-0.9, 0.9, size=shape)
+    te, tt = _cat_case(D, kind, dim), _cat_case(TD, kind, dim)
+    assert te.event_dim == tt.event_dim and te.bijective == tt.bijective
+    assert te.domain.event_dim == tt.domain.event_dim
+
+    _check_grads(lambda a: a, lambda a: a, [x], lambda a, L: (te if L is D else tt)(a))
+    _check_grads(lambda a: a, lambda a: a, [x], lambda a, L: (lambda t: t.log_abs_det_jacobian(
+        a, t(a)))(te if L is D else tt))
+    ye, yt = te(_e(x, False)), tt(_t(x, False))
+    _close(te.inv(ye), tt.inv(yt))
+    _close(te.inv(ye), _e(x, False))
+    if kind != "cat_event":   # (torch.cat cannot join that one's per-block checks)
+        ok_e = te.codomain.check(ye.numpy())
+        ok_t = tt.codomain.check(yt)
+        np.testing.assert_array_equal(np.asarray(ok_e), ok_t.numpy())
+        bad = x.copy()
+        bad[(slice(None),) * (dim % 3) + (-1,)] = 7.0   # outside the sigmoid's codomain
+        np.testing.assert_array_equal(np.asarray(te.codomain.check(bad)),
+                                      tt.codomain.check(torch.tensor(bad)).numpy())
+        assert not np.asarray(te.codomain.check(bad)).all()
+    cached_e, cached_t = te.with_cache(1), tt.with_cache(1)
+    xe = _e(x, False)
+    assert cached_e.inv(cached_e(xe)) is xe
+    assert type(cached_e) is type(te) and cached_t.transforms[0]._cache_size == 1
+    assert cached_e.transforms[0]._cache_size == 1
+
+
+@pytest.mark.parametrize("kind", ["cat", "stack"])
+def test_cat_stack_errors(kind):
+    def build(L, T, shape, method):
+        t = _cat_case(L, kind, 0)
+        x = T(np.full(shape, 0.2), False)
+        if method == "call":
+            return t(x)
+        if method == "inv":
+            return t.inv(x)
+        return t.log_abs_det_jacobian(x, x)
+
+    for shape in ((4, 2), ()):
+        for method in ("call", "inv", "ladj"):
+            _same_error(lambda: build(D, _e, shape, method), lambda: build(TD, _t, shape, method))
+    _same_error(lambda: D.CatTransform([D.transforms.ExpTransform()], lengths=[1, 2]),
+                lambda: TD.CatTransform([TD.transforms.ExpTransform()], lengths=[1, 2]))
+    _same_error(lambda: D.StackTransform([1]), lambda: TD.StackTransform([1]))
+    _same_error(lambda: D.constraints.cat([D.constraints.real], lengths=[1, 2]),
+                lambda: TD.constraints.cat([TD.constraints.real], lengths=[1, 2]))
+
+
+def test_cat_stack_in_transformed_distribution():
+    rg = np.random.default_rng(6)
+    x = rg.normal(size=(3, 4))
+    loc = rg.normal(size=(3, 1))
+
+    def build(L, mu):
+        # (a negative stacking dim gives the transform event_dim 1 but an unsummed
+        # log|det J|, which torch's TransformedDistribution cannot use either)
+        tr = L.transforms
+        base = L.Normal(mu, 1.0)
+        st = L.StackTransform([tr.ExpTransform(), tr.AffineTransform(0.5, 2.0),
+                               tr.SigmoidTransform()], dim=0)
+        return L.TransformedDistribution(base, [st])
+
+    def out(d, L):
+        y = (d.transforms[0])((ember.tensor if L is D else torch.tensor)(x))
+        return d.log_prob(y)
+
+    _check_grads(lambda m: build(D, m), lambda m: build(TD, m), [loc], out)

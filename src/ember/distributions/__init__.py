@@ -60,3 +60,7 @@ from .exp_family import ExponentialFamily  # noqa: E402,F401
 from .lowrank_multivariate_normal import LowRankMultivariateNormal  # noqa: E402,F401
 
 __all__ += ["ContinuousBernoulli", "ExponentialFamily", "LowRankMultivariateNormal"]
+
+from .transforms import CatTransform, StackTransform  # noqa: E402,F401
+
+__all__ += ["CatTransform", "StackTransform"]

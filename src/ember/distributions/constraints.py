@@ -195,6 +195,67 @@ class _MixtureSameFamily(Constraint):
         return f"MixtureSameFamilyConstraint({self.base_constraint!r})"
 
 
+
+def _check_dim(dim, ndim):
+    if not -ndim <= dim < ndim:
+        raise AssertionError(f"dim {dim} out of range for value with {ndim} dimensions")
+
+
+class _Cat(Constraint):
+    """``cseq[i]`` on the i-th block (of ``lengths[i]`` entries) along ``dim``."""
+
+    def __init__(self, cseq, dim=0, lengths=None):
+        if not all(isinstance(c, Constraint) for c in cseq):
+            raise AssertionError("All elements of cseq must be Constraint instances")
+        self.cseq = list(cseq)
+        self.lengths = [1] * len(self.cseq) if lengths is None else list(lengths)
+        if len(self.lengths) != len(self.cseq):
+            raise AssertionError(
+                f"lengths ({len(self.lengths)}) must match cseq ({len(self.cseq)})")
+        self.dim = dim
+
+    @property
+    def is_discrete(self):
+        return any(c.is_discrete for c in self.cseq)
+
+    @property
+    def event_dim(self):
+        return max(c.event_dim for c in self.cseq)
+
+    def check(self, v):
+        v = np.asarray(v)
+        _check_dim(self.dim, v.ndim)
+        bounds = np.cumsum([0] + self.lengths)
+        parts = [np.asarray(c.check(np.take(v, np.arange(a, b), axis=self.dim)))
+                 for c, a, b in zip(self.cseq, bounds[:-1], bounds[1:])]
+        return np.concatenate(parts, self.dim)
+
+
+class _Stack(Constraint):
+    """``cseq[i]`` on the i-th slice along ``dim``."""
+
+    def __init__(self, cseq, dim=0):
+        if not all(isinstance(c, Constraint) for c in cseq):
+            raise AssertionError("All elements of cseq must be Constraint instances")
+        self.cseq = list(cseq)
+        self.dim = dim
+
+    @property
+    def is_discrete(self):
+        return any(c.is_discrete for c in self.cseq)
+
+    @property
+    def event_dim(self):
+        dim = max(c.event_dim for c in self.cseq)
+        return dim + 1 if self.dim + dim < 0 else dim
+
+    def check(self, v):
+        v = np.asarray(v)
+        _check_dim(self.dim, v.ndim)
+        slices = [np.take(v, i, axis=self.dim) for i in range(v.shape[self.dim])]
+        return np.stack([np.asarray(c.check(s)) for s, c in zip(slices, self.cseq)], self.dim)
+
+
 dependent = _Dependent()
 real = _Real()
 real_vector = _IndependentConstraint(real, 1)
@@ -220,3 +281,5 @@ mixture_same_family = _MixtureSameFamily
 
 def is_dependent(constraint) -> bool:
     return isinstance(constraint, _Dependent)
+cat = _Cat
+stack = _Stack

@@ -419,8 +419,9 @@ def _same(a, b):
 # The rest of PyTorch's transforms live in transforms_more (this module's size); their names
 # are this module's too, as in torch.distributions.transforms.
 from .transforms_more import (  # noqa: E402,F401
-    AbsTransform, IndependentTransform, PowerTransform, ReshapeTransform, SoftmaxTransform,
-    SoftplusTransform, StickBreakingTransform)
+    AbsTransform, CatTransform, IndependentTransform, PowerTransform, ReshapeTransform,
+    SoftmaxTransform, SoftplusTransform, StackTransform, StickBreakingTransform)
 
 __all__ += ["AbsTransform", "IndependentTransform", "PowerTransform", "ReshapeTransform",
-            "SoftmaxTransform", "SoftplusTransform", "StickBreakingTransform"]
+            "SoftmaxTransform", "SoftplusTransform", "StickBreakingTransform", "CatTransform",
+            "StackTransform"]
