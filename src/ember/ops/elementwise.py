@@ -272,8 +272,12 @@ class Softplus(Primitive):
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
         bx = x * ctx.beta
-        s = 0.5 * (1 + np.tanh(0.5 * bx))
-        return (np.where(bx > ctx.threshold, g, g * s),)
+        # PyTorch's g z / (z + 1), z = e^(beta x): keeps tiny slopes (the tanh form gave 0
+        # below x = -20 in float32); e^(beta x) may overflow where the threshold masks it.
+        with np.errstate(over="ignore", invalid="ignore"):
+            z = np.exp(bx)
+            s = g * z / (z + 1)
+        return (np.where(bx > ctx.threshold, g, s),)
 
 
 class Cast(Primitive):

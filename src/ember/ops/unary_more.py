@@ -208,7 +208,7 @@ class Frac(Primitive):
 
 class Sinc(Primitive):
     """y = sin(pi x)/(pi x), 1 at x = 0;
-    dy/dx = (cos(pi x) pi x - sin(pi x))/(pi x^2), 0 at x = 0."""
+    dy/dx = (cos(pi x) pi x - sin(pi x))/(pi x^2), 0 where pi x^2 is 0 (also by underflow)."""
 
     @staticmethod
     def forward(ctx, x):
@@ -220,8 +220,10 @@ class Sinc(Primitive):
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
         px = x * math.pi
-        d = (np.cos(px) * px - np.sin(px)) / (px * x)
-        return (np.where(x == 0, 0, g * d),)
+        sq = x * x * math.pi  # PyTorch masks where this underflows to 0, not only at x = 0
+        with np.errstate(divide="ignore", invalid="ignore"):
+            d = g * (px * np.cos(px) - np.sin(px)) / sq
+        return (np.where(sq == 0, 0, d),)
 
 
 class Deg2Rad(Primitive):
