@@ -126,6 +126,16 @@ def _hurwitz_zeta(s: int, x: np.ndarray) -> np.ndarray:
     return acc + tail
 
 
+def _cot_derivative(k: int, x: np.ndarray) -> np.ndarray:
+    """d^k/dx^k cot(pi x), a polynomial in c = cot(pi x): D_0 = c, D_(k+1) = -pi (1 + c^2)
+    D_k'(c). cot has period 1, so x is first reduced to its fractional part."""
+    P = np.polynomial.polynomial
+    coeffs = np.array([0.0, 1.0])
+    for _ in range(k):
+        coeffs = -math.pi * P.polymul([1.0, 0.0, 1.0], P.polyder(coeffs))
+    return P.polyval(1 / np.tan(math.pi * (x - np.floor(x))), coeffs)
+
+
 def polygamma64(n: int, x: np.ndarray) -> np.ndarray:
     """The n-th derivative of digamma in float64: (-1)^(n+1) n! zeta(n + 1, x) for n >= 1.
 
@@ -135,7 +145,16 @@ def polygamma64(n: int, x: np.ndarray) -> np.ndarray:
         return digamma64(x)
     pole = (x <= 0) & (x == np.floor(x))
     finite = np.isfinite(x) & ~pole
-    z = _hurwitz_zeta(n + 1, np.where(finite, x, 1.0))
+    neg = finite & (x < 0)
+    # x < 0 by reflection: zeta(s, x) = (-1)^(s-1)/(s-1)! pi d^(s-1)/dx^(s-1) cot(pi x)
+    # - (-1)^s zeta(s, 1 - x). Summing up from x instead takes |x| steps (x = -1e9 + 0.5
+    # ran for hours).
+    s_ = n + 1
+    z = _hurwitz_zeta(s_, np.where(neg, 1 - x, np.where(finite, x, 1.0)))
+    if neg.any():
+        cot = _cot_derivative(n, np.where(neg, x, 0.5))
+        z = np.where(neg, (-1.0) ** n / math.factorial(n) * math.pi * cot
+                     - (-1.0) ** s_ * z, z)
     scale = (-1.0) ** (n + 1) * math.factorial(n)
     out = np.where(finite, scale * z, math.nan)
     out = np.where(pole, math.copysign(math.inf, scale), out)

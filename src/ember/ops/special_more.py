@@ -19,7 +19,7 @@ from ._util import promote
 from .elementwise import _float
 from .special_bessel import (SpecialI0E, SpecialI1, SpecialI1E, _Unary,  # noqa: F401
                              bessel_j, i0e64, i1_64, i1e64)
-from .special_fns import _BERNOULLI, erfc64, erfinv64, lgamma64
+from .special_fns import _BERNOULLI, erfc64, erfinv64, lgamma64, polygamma64
 
 _F64 = np.float64
 _SQRT2PI = math.sqrt(2 * math.pi)
@@ -81,6 +81,15 @@ def zeta64(s, q):
     x = np.where(bad | (q == np.floor(q)) & (q <= 0), 1.0, q)
     bad = bad | (x < 0) & (ok_s != np.floor(ok_s))
     x = np.where(bad | np.isinf(x), 1.0, x)
+    # A negative q (integer s) through polygamma's reflection formula: zeta(s, q) =
+    # (-1)^s psi^(s-1)(q) / (s-1)!. Summing up from q takes |q| steps (q = -1e9 + 0.5 hung).
+    neg = ~bad & (x < 0)
+    reflected = np.zeros_like(x)
+    for k in np.unique(ok_s[neg]):
+        at = neg & (ok_s == k)
+        n = int(k) - 1
+        reflected[at] = (-1.0) ** (n + 1) / math.factorial(n) * polygamma64(n, x[at])
+    x = np.where(neg, 1.0, x)
     limit = np.minimum(12 + ok_s, 60)
     acc = np.zeros_like(x)
     low = x < limit
@@ -95,7 +104,7 @@ def zeta64(s, q):
         tail = tail + (b / fact) * rising * term
         rising = rising * (ok_s + 2 * j - 1) * (ok_s + 2 * j)
         term = term / (x * x)
-    out = np.where(np.isinf(q) & (q > 0), 0.0, acc + tail)
+    out = np.where(neg, reflected, np.where(np.isinf(q) & (q > 0), 0.0, acc + tail))
     out = np.where((s == 1) | (q == np.floor(q)) & (q <= 0), math.inf, out)
     return np.where(bad & ~(s == 1), math.nan, out)
 
