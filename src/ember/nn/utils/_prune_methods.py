@@ -200,8 +200,9 @@ class Identity(BasePruningMethod):
         return super().apply(module, name)
 
 
-class RandomUnstructured(BasePruningMethod):
-    """Prunes ``amount`` entries (or that fraction of them) chosen uniformly at random."""
+class _Unstructured(BasePruningMethod):
+    """Prunes ``amount`` entries (or that fraction of them), those whose ``_order`` key is
+    largest (topk over the flattened tensor, as PyTorch picks them)."""
 
     PRUNING_TYPE = "unstructured"
 
@@ -215,33 +216,29 @@ class RandomUnstructured(BasePruningMethod):
         _validate_pruning_amount(nprune, size)
         mask = default_mask.clone()
         if nprune != 0:
-            prob = _t.rand_like(t)
-            mask.view(-1)[_t.topk(prob.view(-1), k=nprune).indices] = 0
+            key, largest = self._order(t)
+            mask.view(-1)[_t.topk(key.view(-1), k=nprune, largest=largest).indices] = 0
         return mask
+
+
+class RandomUnstructured(_Unstructured):
+    """Prunes ``amount`` entries (or that fraction of them) chosen uniformly at random."""
+
+    @staticmethod
+    def _order(t):
+        return _t.rand_like(t), True
 
     @classmethod
     def apply(cls, module: Module, name: str, amount) -> "RandomUnstructured":  # type: ignore
         return super().apply(module, name, amount=amount)
 
 
-class L1Unstructured(BasePruningMethod):
+class L1Unstructured(_Unstructured):
     """Prunes the ``amount`` entries (or fraction) of smallest absolute value."""
 
-    PRUNING_TYPE = "unstructured"
-
-    def __init__(self, amount: int | float) -> None:
-        _validate_pruning_amount_init(amount)
-        self.amount = amount
-
-    def compute_mask(self, t: Tensor, default_mask: Tensor) -> Tensor:
-        size = t.nelement()
-        nprune = _compute_nparams_toprune(self.amount, size)
-        _validate_pruning_amount(nprune, size)
-        mask = default_mask.clone()
-        if nprune != 0:
-            smallest = _t.topk(_t.abs(t).view(-1), k=nprune, largest=False)
-            mask.view(-1)[smallest.indices] = 0
-        return mask
+    @staticmethod
+    def _order(t):
+        return _t.abs(t), False
 
     @classmethod
     def apply(cls, module: Module, name: str, amount,  # type: ignore[override]
