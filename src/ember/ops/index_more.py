@@ -108,16 +108,9 @@ class PutAcc(Put):
         return g, gs, None
 
 
-class IndexFill(Primitive):
-    """y = x with y[idx along dim] = value;  dL/dx = g zeroed at idx,
+class IndexFill(IndexCopy):
+    """y = x with y[idx along dim] = value (IndexCopy's forward);  dL/dx = g zeroed at idx,
     dL/dvalue (a 0-d tensor) = sum of g[idx]."""
-
-    @staticmethod
-    def forward(ctx, x, value, where):
-        ctx.where = where
-        out = np.array(x, copy=True)
-        out[where] = value
-        return out
 
     @staticmethod
     def backward(ctx, g):
