@@ -129,6 +129,9 @@ def _stacked_product(parts: list) -> np.ndarray:
 # (8x64 @ 64x256: 4.8 against 6.6 us); for large ones BLAS is as fast on the transposed view
 # and the copy is not free (1024x256: 0.27 ms, against 0.17 ms for a 32-row product).
 COPY_BELOW = 1 << 16
+# From this many steps on, W^T is copied C-ordered (when small: transpose_array) and W's
+# gradient summed by SumGrads; for fewer, the copy costs about what the products gain.
+COPY_STEPS = 4
 
 
 def transpose_array(w: np.ndarray, copy: bool) -> np.ndarray:

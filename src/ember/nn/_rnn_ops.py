@@ -22,9 +22,10 @@ _SCALES: dict = {}
 
 
 def _gate_scales(n: int, dtype) -> tuple:
-    """Column factors for LSTM gates [i f g o]: sigmoid(x) = 0.5 + 0.5 tanh(x / 2) (ember's
-    Sigmoid: no overflow) and tanh(x) = 0 + 1 tanh(x / 1), so one tanh call serves all four
-    blocks: act = tanh(x s) s + shift with s = [.5 .5 1 .5], shift = [.5 .5 0 .5] (scaling by
+    """Column factors for LSTM gates [i f g o]: sigmoid(x) = 0.5 + 0.5 tanh(x / 2) and
+    tanh(x) = 0 + 1 tanh(x / 1), so one tanh call serves all four blocks (a few float32 ulps
+    from ember's sigmoid, 1/(1 + exp(-x)); below x = -17 the gate is 0 instead of < 4e-8, an
+    absolute error under float32's resolution of the sums it gates): act = tanh(x s) s + shift with s = [.5 .5 1 .5], shift = [.5 .5 0 .5] (scaling by
     0.5 is exact: the values are each op's own); d act / d(x s) = (1 - tanh^2) s, so the
     derivative factors are s^2 = [.25 .25 1 .25]."""
     key = (n, dtype)
@@ -64,12 +65,28 @@ def _lstm_gates(x: np.ndarray, n: int) -> tuple:
 
 
 def _sigmoid_(a: np.ndarray) -> np.ndarray:
-    """sigmoid in place, as 0.5 (1 + tanh(a / 2)) (ember's Sigmoid: no overflow)."""
+    """sigmoid in place, as 0.5 (1 + tanh(a / 2)): four in-place calls, no temporary (see
+    _gate_scales for how it differs from ember's sigmoid)."""
     a *= 0.5
     np.tanh(a, out=a)
     a += 1
     a *= 0.5
     return a
+
+
+def lstm_cell(x: np.ndarray, c_prev: np.ndarray) -> tuple:
+    """LSTMStep's forward on arrays (also the no-grad path's step, rnn_plain.py): from the
+    step's pre-activations x (N x 4H, consumed) and c_prev, the packed [h | c] (N x 2H) and
+    what the backward reads: gates a = [i f g o], their tanh values t, tanh(c)."""
+    n = x.shape[1] // 4
+    a, t = _lstm_gates(x, n)
+    out = np.empty((a.shape[0], 2 * n), a.dtype)
+    c = out[:, n:]
+    np.multiply(a[:, n:2 * n], c_prev, out=c)
+    c += a[:, :n] * a[:, 2 * n:3 * n]
+    tc = np.tanh(c)
+    np.multiply(a[:, 3 * n:], tc, out=out[:, :n])
+    return out, a, t, tc
 
 
 class LSTMStep(Primitive):
@@ -86,13 +103,7 @@ class LSTMStep(Primitive):
     @staticmethod
     def forward(ctx, xg, hg, c_src, acc, start, stop):
         n = hg.shape[1] // 4
-        a, t = _lstm_gates(xg[start:stop] + hg, n)
-        out = np.empty((a.shape[0], 2 * n), a.dtype)
-        c = out[:, n:]
-        np.multiply(a[:, n:2 * n], c_src[:, c_src.shape[1] - n:], out=c)
-        c += a[:, :n] * a[:, 2 * n:3 * n]
-        tc = np.tanh(c)
-        np.multiply(a[:, 3 * n:], tc, out=out[:, :n])
+        out, a, t, tc = lstm_cell(xg[start:stop] + hg, c_src[:, c_src.shape[1] - n:])
         ctx.acts, ctx.tc, ctx.acc, ctx.rows = (a, t), tc, acc, (start, stop)
         ctx.save_for_backward(xg, hg, c_src)
         return out
@@ -150,6 +161,21 @@ def _lstm_graph(g, gates, c_prev, n):
     return dg, dc * f
 
 
+def gru_cell(gi: np.ndarray, gh: np.ndarray, h: np.ndarray) -> tuple:
+    """GRUStep's forward on arrays (also the no-grad path's step): (h', [r z], n) from the
+    input gates gi, the recurrent gates gh (b_hh included) and h."""
+    n = h.shape[1]
+    rz = gi[:, :2 * n] + gh[:, :2 * n]
+    _sigmoid_(rz)
+    nt = gh[:, 2 * n:] * rz[:, :n]
+    nt += gi[:, 2 * n:]
+    np.tanh(nt, out=nt)
+    out = h - nt
+    out *= rz[:, n:]
+    out += nt
+    return out, rz, nt
+
+
 class GRUStep(Primitive):
     """One GRU step after its products. gi = xg[start:stop] (x W_ih^T + b_ih), gh = hg + b_hh:
         r = sigmoid(gi_r + gh_r),  z = sigmoid(gi_z + gh_z),  n = tanh(gi_n + r gh_n),
@@ -162,18 +188,9 @@ class GRUStep(Primitive):
 
     @staticmethod
     def forward(ctx, xg, hg, b_hh, h, acc, start, stop):
-        n = h.shape[1]
-        gi = xg[start:stop]
         gh = hg if b_hh is None else hg + b_hh
-        rz = gi[:, :2 * n] + gh[:, :2 * n]
-        _sigmoid_(rz)
-        nt = gh[:, 2 * n:] * rz[:, :n]
-        nt += gi[:, 2 * n:]
-        np.tanh(nt, out=nt)
-        out = h - nt
-        out *= rz[:, n:]
-        out += nt
-        ctx.acts, ctx.acc, ctx.rows = (rz, nt, gh[:, 2 * n:]), acc, (start, stop)
+        out, rz, nt = gru_cell(xg[start:stop], gh, h)
+        ctx.acts, ctx.acc, ctx.rows = (rz, nt, gh[:, 2 * h.shape[1]:]), acc, (start, stop)
         ctx.save_for_backward(xg, hg, b_hh, h)
         return out
 
@@ -221,6 +238,13 @@ def _gru_graph(g, gi, gh, h, n):
     return (_ops.cat([da_r, da_z, da_n], 1), _ops.cat([da_r, da_z, da_n * r], 1), g * z)
 
 
+def rnn_cell(y: np.ndarray, relu: bool) -> np.ndarray:
+    """RNNStep's forward on arrays: act(y) in place, act relu or tanh."""
+    if relu:
+        return np.maximum(y, 0, out=y)
+    return np.tanh(y, out=y)
+
+
 class RNNStep(Primitive):
     """h' = act(xg[start:stop] + hg), act tanh or relu;  dA = dh' (1 - h'^2) for tanh,
     dh' [h' != 0] for relu; xg's rows and hg both get dA."""
@@ -229,11 +253,7 @@ class RNNStep(Primitive):
 
     @staticmethod
     def forward(ctx, xg, hg, acc, start, stop, relu):
-        y = xg[start:stop] + hg
-        if relu:
-            np.maximum(y, 0, out=y)
-        else:
-            np.tanh(y, out=y)
+        y = rnn_cell(xg[start:stop] + hg, relu)
         ctx.acc, ctx.rows, ctx.relu = acc, (start, stop), relu
         ctx.save_for_backward(xg, y)
         return y

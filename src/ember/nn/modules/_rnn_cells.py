@@ -17,12 +17,13 @@ from ...tensor import Tensor
 from .. import functional as F
 from .. import init
 from ...autograd.grad_mode import STATE
-from .._rnn_grads import (Collect, CollectWeight, RecurrentProduct, RowGrads, SumGrads,
-                          transpose_array)
+from .._rnn_grads import (COPY_STEPS, Collect, CollectWeight, RecurrentProduct, RowGrads,
+                          SumGrads, transpose_array)
 from .._rnn_ops import GRUStep, LSTMStep, RNNStep
 from ..parameter import Parameter
 from .linear import _empty
 from .module import Module
+from ._rnn_plain import bare, input_rows, step_fn
 
 
 def reset_uniform(module: Module) -> None:
@@ -61,11 +62,6 @@ class StepParams:
         c = state[1]
         width = c._data.shape[1]
         return h, (c if width == self.hidden else c[:, width - self.hidden:])
-
-
-# From this many steps on, W^T is copied C-ordered (when small: transpose_array) and W's
-# gradient summed by SumGrads; for fewer, the copy costs about what the products gain.
-COPY_STEPS = 4
 
 
 def _transposed(w: Tensor, copy: bool) -> tuple:
@@ -177,10 +173,20 @@ class RNNCellBase(Module):
         if mode not in STEPS:
             raise RuntimeError(f"Unknown nonlinearity: {self.nonlinearity}")
         self._check_step(input, states)
+        if not STATE.enabled:  # nothing to record: the step on arrays (_rnn_plain.py)
+            out = self._plain_step(mode, input._data, tuple(s._data for s in states))
+            return out if batched else tuple(s.squeeze(0) for s in out)
         p = StepParams(mode, self.weight_hh, self.bias_hh, None)
         xg = input_gates(mode, input, self.weight_ih, self.bias_ih, self.bias_hh)[0]
         out = p.plain(STEPS[mode](xg, 0, xg._data.shape[0], states, p))
         return out if batched else tuple(s.squeeze(0) for s in out)
+
+    def _plain_step(self, mode: str, x, states: tuple) -> tuple:
+        b_ih, b_hh = self.bias_ih, self.bias_hh
+        b_ih, b_hh = (None, None) if b_ih is None else (b_ih._data, b_hh._data)
+        step = step_fn(mode, self.weight_hh._data, b_hh, None, False)
+        out = step(input_rows(mode, x, self.weight_ih._data, b_ih, b_hh), states)
+        return tuple(bare(s) for s in out)
 
     def _check_step(self, input: Tensor, states: tuple) -> None:
         if input._data.shape[1] != self.input_size:

@@ -18,7 +18,9 @@ from ...ops.join_split import Cat
 from ...tensor import Tensor
 from .. import functional as F
 from ..parameter import Parameter
+from ...autograd.grad_mode import STATE
 from ..utils.rnn import PackedSequence
+from ._rnn_plain import bare as _bare, plain_layers
 from ._rnn_cells import (STEPS, GRUCell, LSTMCell, RNNCell, RNNCellBase, StepParams,
                          input_gates, reset_uniform)
 from .linear import _empty
@@ -228,10 +230,12 @@ class RNNBase(Module):
         if states is None:
             states = self._zero_states(batch, input)
         self._check_forward(input, states, batch, packed=False)
+        if input._data.shape[1 if self.batch_first else 0] == 0:
+            raise RuntimeError("Expected sequence length to be larger than 0 in RNN")
+        if not STATE.enabled:  # nothing to record: the same loop on arrays (_rnn_plain.py)
+            return self._forward_plain(input._data, states, batched, batch_dim)
         x = input.transpose(0, 1) if self.batch_first else input
         steps = x.shape[0]
-        if steps == 0:
-            raise RuntimeError("Expected sequence length to be larger than 0 in RNN")
         out, finals = _run_layers(self, x.reshape(steps * batch, self.input_size),
                                   [batch] * steps, states)
         out = out.reshape(steps, batch, out.shape[-1])
@@ -240,6 +244,20 @@ class RNNBase(Module):
         if not batched:
             out, finals = out.squeeze(batch_dim), tuple(s.squeeze(1) for s in finals)
         return out, self._result(finals)
+
+    def _forward_plain(self, x, states: tuple, batched: bool, batch_dim: int):
+        """forward's no-grad path: the arrays of its graph path, without nodes."""
+        if self.batch_first:
+            x = x.transpose(1, 0, 2)
+        steps, batch = x.shape[:2]
+        out, finals = plain_layers(self, x.reshape(steps * batch, self.input_size),
+                                   [batch] * steps, tuple(s._data for s in states))
+        out = out.reshape(steps, batch, out.shape[-1])
+        if self.batch_first:
+            out = out.transpose(1, 0, 2)
+        if not batched:
+            out, finals = out.squeeze(batch_dim), tuple(s.squeeze(1) for s in finals)
+        return _bare(out), self._result(tuple(_bare(s) for s in finals))
 
     def _forward_packed(self, input: PackedSequence, hx):
         data, batch_sizes, sorted_indices, unsorted_indices = input
@@ -251,7 +269,11 @@ class RNNBase(Module):
             if sorted_indices is not None:  # hx follows the caller's batch order
                 states = tuple(s.index_select(1, sorted_indices) for s in states)
         self._check_forward(data, states, sizes[0], packed=True)
-        out, finals = _run_layers(self, data, sizes, states)
+        if STATE.enabled:
+            out, finals = _run_layers(self, data, sizes, states)
+        else:  # nothing to record (_rnn_plain.py)
+            out, finals = plain_layers(self, data._data, sizes, tuple(s._data for s in states))
+            out, finals = _bare(out), tuple(_bare(s) for s in finals)
         if unsorted_indices is not None:
             finals = tuple(s.index_select(1, unsorted_indices) for s in finals)
         return PackedSequence(out, batch_sizes, sorted_indices, unsorted_indices), \
