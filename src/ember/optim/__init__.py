@@ -1,5 +1,8 @@
 """ember.optim: PyTorch's optimizers and learning-rate schedulers, updating NumPy arrays in
-place (see ``_fused.py`` for how a step stays cheap on small networks)."""
+place (see ``_fused.py`` for how a step stays cheap on small networks). Adafactor,
+SparseAdam and ``swa_utils`` (which needs ember.nn) load on first use."""
+
+import importlib as _importlib
 
 from . import lr_scheduler  # noqa: F401
 from .adadelta import Adadelta
@@ -16,4 +19,17 @@ from .rprop import Rprop
 from .sgd import SGD
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax",
-           "NAdam", "RAdam", "Rprop", "ASGD", "LBFGS", "lr_scheduler"]
+           "NAdam", "RAdam", "Rprop", "ASGD", "LBFGS", "Adafactor", "SparseAdam",
+           "lr_scheduler", "swa_utils"]
+
+_LAZY = {"Adafactor": "adafactor", "SparseAdam": "sparse_adam"}
+
+
+def __getattr__(name: str):
+    if name == "swa_utils":
+        return _importlib.import_module(f"{__name__}.swa_utils")
+    if name in _LAZY:
+        value = getattr(_importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,8 +1,11 @@
 """Learning-rate schedulers with PyTorch's (chainable, recursive) update rules, so that the lr
-sequences match ``torch.optim.lr_scheduler`` float for float."""
+sequences match ``torch.optim.lr_scheduler`` float for float. SequentialLR, ChainedScheduler,
+CyclicLR, OneCycleLR, CosineAnnealingWarmRestarts and PolynomialLR live in
+``lr_scheduler_more.py`` and load on first use."""
 
 from __future__ import annotations
 
+import importlib
 import math
 import types
 import warnings
@@ -10,123 +13,35 @@ from bisect import bisect_right
 from collections import Counter
 from typing import Any, Callable
 
-from ..tensor import Tensor
+from ._lr_base import (_EPOCH_WARNING, LRScheduler, _format_param,  # noqa: F401
+                       _lrs, _set_lr, _warn_get_lr_outside_step)
 from .optimizer import Optimizer
 
-__all__ = ["LRScheduler", "StepLR", "MultiStepLR", "ExponentialLR", "CosineAnnealingLR",
-           "LambdaLR", "MultiplicativeLR", "LinearLR", "ConstantLR", "ReduceLROnPlateau"]
+__all__ = ["LambdaLR", "MultiplicativeLR", "StepLR", "MultiStepLR", "ConstantLR", "LinearLR",
+           "ExponentialLR", "SequentialLR", "CosineAnnealingLR", "ChainedScheduler",
+           "ReduceLROnPlateau", "CyclicLR", "CosineAnnealingWarmRestarts", "OneCycleLR",
+           "PolynomialLR", "LRScheduler"]
 
-_EPOCH_WARNING = (
-    "The epoch parameter in `scheduler.step()` was not necessary and is being deprecated "
-    "where possible. Please use `scheduler.step()` to step the scheduler. During the "
-    "deprecation, if epoch is different from None, the closed form is used instead of the new "
-    "chainable form, where available. Please open an issue if you are unable to replicate "
-    "your use case: https://github.com/pytorch/pytorch/issues/new/choose.")
+_MORE = ("SequentialLR", "ChainedScheduler", "CyclicLR", "CosineAnnealingWarmRestarts",
+         "OneCycleLR", "PolynomialLR")
 
 
-def _lrs(optimizer: Optimizer, key: str = "lr") -> list:
-    return [g[key].clone() if isinstance(g[key], Tensor) else g[key]
-            for g in optimizer.param_groups]
-
-
-def _set_lr(group: dict, value) -> None:
-    if isinstance(group["lr"], Tensor):
-        group["lr"].fill_(float(value))
-    else:
-        group["lr"] = value
-
-
-def _wrap_step(optimizer: Optimizer) -> None:
-    """Note optimizer.step() calls (for the call-order warning) when the optimizer's own step
-    does not already (ember's built-in optimizers set ``_opt_called`` themselves)."""
-    step = optimizer.step
-    if getattr(step, "_sets_opt_called", False) or getattr(step, "_wrapped_by_lr_sched", False):
-        return
-    func = step.__func__
-
-    def wrapper(*args, **kwargs):
-        optimizer._opt_called = True
-        return func(optimizer, *args, **kwargs)
-
-    wrapper._wrapped_by_lr_sched = True
-    optimizer.step = wrapper
-
-
-class LRScheduler:
-    """Base class: ``step()`` moves ``last_epoch`` on and writes ``get_lr()`` into the
-    optimizer's param groups."""
-
-    _is_initial = False
-
-    def __init__(self, optimizer: Optimizer, last_epoch: int = -1) -> None:
-        if not isinstance(optimizer, Optimizer):
-            raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
-        self.optimizer = optimizer
-        if last_epoch == -1:
-            for group in optimizer.param_groups:
-                lr = group["lr"]
-                group.setdefault("initial_lr", lr.clone() if isinstance(lr, Tensor) else lr)
-        else:
-            for i, group in enumerate(optimizer.param_groups):
-                if "initial_lr" not in group:
-                    raise KeyError(f"param 'initial_lr' is not specified in param_groups[{i}] "
-                                   "when resuming scheduler with last_epoch >= 0.")
-        self.base_lrs = _lrs(optimizer, "initial_lr")
-        self.last_epoch = last_epoch
-        _wrap_step(optimizer)
-        self._step_count = 0
-        self._is_initial = True
-        try:
-            self.step()
-        finally:
-            self._is_initial = False
-
-    def state_dict(self) -> dict[str, Any]:
-        """Every attribute except the optimizer."""
-        return {k: v for k, v in self.__dict__.items() if k != "optimizer"}
-
-    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        self.__dict__.update(state_dict)
-
-    def get_last_lr(self) -> list:
-        """The learning rates the last ``step()`` set, one per param group."""
-        return self._last_lr
-
-    def get_lr(self) -> list:
-        raise NotImplementedError
-
-    def step(self, epoch: int | None = None) -> None:
-        if self._step_count == 1 and not getattr(self.optimizer, "_opt_called", False):
-            warnings.warn(
-                "Detected call of `lr_scheduler.step()` before `optimizer.step()`. In PyTorch "
-                "1.1.0 and later, you should call them in the opposite order: "
-                "`optimizer.step()` before `lr_scheduler.step()`.  Failure to do this will "
-                "result in PyTorch skipping the first value of the learning rate schedule. "
-                "See more details at "
-                "https://pytorch.org/docs/stable/optim.html#how-to-adjust-learning-rate",
-                UserWarning, stacklevel=2)
-        self._step_count += 1
-        if epoch is None:
-            self.last_epoch += 1
-            values = self.get_lr()
-        else:
-            warnings.warn(_EPOCH_WARNING, UserWarning, stacklevel=2)
-            self.last_epoch = epoch
-            closed = getattr(self, "_get_closed_form_lr", None)
-            values = closed() if closed is not None else self.get_lr()
-        for group, lr in zip(self.optimizer.param_groups, values):
-            _set_lr(group, lr)
-        self._last_lr = _lrs(self.optimizer)
-
-    def _current(self) -> list:
-        return _lrs(self.optimizer)
+def __getattr__(name: str):
+    if name in _MORE:
+        value = getattr(importlib.import_module(f"{__name__}_more"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 _LRScheduler = LRScheduler
 
 
-class LambdaLR(LRScheduler):
-    """lr = base_lr * lr_lambda(epoch)."""
+class _LambdaScheduler(LRScheduler):
+    """LambdaLR and MultiplicativeLR: one lambda per param group (or one for all); the
+    state dict keeps a lambda's ``__dict__`` only when it is a callable object."""
+
+    _check_callable = False
 
     def __init__(self, optimizer: Optimizer, lr_lambda: Callable | list,
                  last_epoch: int = -1) -> None:
@@ -138,11 +53,14 @@ class LambdaLR(LRScheduler):
                 raise ValueError(f"Expected {len(optimizer.param_groups)} lr_lambdas, but got "
                                  f"{len(lr_lambda)}")
             self.lr_lambdas = list(lr_lambda)
+        if self._check_callable:
+            for fn in self.lr_lambdas:
+                if not callable(fn):
+                    raise TypeError("lr_lambda should be a function, but got "
+                                    f"{type(fn).__name__}")
         super().__init__(optimizer, last_epoch)
 
     def state_dict(self) -> dict[str, Any]:
-        """As PyTorch: lambdas are saved only when they are callable objects (their
-        ``__dict__``), not plain functions."""
         sd = {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "lr_lambdas")}
         sd["lr_lambdas"] = [None if isinstance(fn, types.FunctionType) else fn.__dict__.copy()
                             for fn in self.lr_lambdas]
@@ -156,17 +74,26 @@ class LambdaLR(LRScheduler):
             if saved is not None:
                 fn.__dict__.update(saved)
 
+
+class LambdaLR(_LambdaScheduler):
+    """lr = base_lr * lr_lambda(epoch)."""
+
     def get_lr(self) -> list:
-        return [base * fn(self.last_epoch) for fn, base in zip(self.lr_lambdas, self.base_lrs)]
+        _warn_get_lr_outside_step(self)
+        return [base * fn(self.last_epoch)
+                for fn, base in zip(self.lr_lambdas, self.base_lrs, strict=True)]
 
 
-class MultiplicativeLR(LambdaLR):
+class MultiplicativeLR(_LambdaScheduler):
     """lr *= lr_lambda(epoch) at every step after the first."""
 
+    _check_callable = True
+
     def get_lr(self) -> list:
+        _warn_get_lr_outside_step(self)
         if not self._is_initial:
             return [g["lr"] * fn(self.last_epoch)
-                    for fn, g in zip(self.lr_lambdas, self.optimizer.param_groups)]
+                    for fn, g in zip(self.lr_lambdas, self.optimizer.param_groups, strict=True)]
         return self._current()
 
 
@@ -179,6 +106,7 @@ class StepLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list:
+        _warn_get_lr_outside_step(self)
         if self.last_epoch == 0 or self.last_epoch % self.step_size != 0:
             return self._current()
         return [g["lr"] * self.gamma for g in self.optimizer.param_groups]
@@ -196,6 +124,7 @@ class MultiStepLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list:
+        _warn_get_lr_outside_step(self)
         if self.last_epoch not in self.milestones:
             return self._current()
         k = self.milestones[self.last_epoch]
@@ -217,11 +146,16 @@ class ConstantLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list:
+        _warn_get_lr_outside_step(self)
         if self.last_epoch == 0:
             return [g["lr"] * self.factor for g in self.optimizer.param_groups]
         if self.last_epoch != self.total_iters:
             return self._current()
         return [g["lr"] * (1.0 / self.factor) for g in self.optimizer.param_groups]
+
+    def _get_closed_form_lr(self) -> list:
+        f = self.factor
+        return [b * (f + (self.last_epoch >= self.total_iters) * (1 - f)) for b in self.base_lrs]
 
 
 class LinearLR(LRScheduler):
@@ -240,6 +174,7 @@ class LinearLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list:
+        _warn_get_lr_outside_step(self)
         if self.last_epoch == 0:
             return [g["lr"] * self.start_factor for g in self.optimizer.param_groups]
         if self._is_initial or self.last_epoch > self.total_iters:
@@ -262,6 +197,7 @@ class ExponentialLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list:
+        _warn_get_lr_outside_step(self)
         if self._is_initial:
             return self._current()
         return [g["lr"] * self.gamma for g in self.optimizer.param_groups]
@@ -280,6 +216,7 @@ class CosineAnnealingLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list:
+        _warn_get_lr_outside_step(self)
         e, T, lo = self.last_epoch, self.T_max, self.eta_min  # noqa: N806
         groups = self.optimizer.param_groups
         if self._is_initial:
