@@ -48,7 +48,12 @@ def _as_list(x):
 
     if x is None:
         return None
-    return [x] if isinstance(x, Tensor) else list(x)
+    return [x] if isinstance(x, Tensor) or _is_edge(x) else list(x)
+
+
+def _is_edge(x) -> bool:
+    """A graph.GradientEdge (a tuple, told apart without importing graph)."""
+    return type(x).__name__ == "GradientEdge" and hasattr(x, "output_nr")
 
 
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
@@ -73,6 +78,11 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
 def _capture_map(inputs) -> dict:
     capture = {}
     for i, t in enumerate(inputs):
+        if _is_edge(t):
+            from .graph import edge_key
+
+            capture[edge_key(t)] = i
+            continue
         if not t._rg:
             raise RuntimeError("One of the differentiated Tensors does not require grad")
         capture[t.grad_fn if t.grad_fn is not None else id(t)] = i
@@ -85,7 +95,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     from ..tensor import Tensor
 
     outputs = _as_list(outputs)
-    single = isinstance(inputs, Tensor)
+    single = isinstance(inputs, Tensor) or _is_edge(inputs)
     inputs = _as_list(inputs)
     grad_outputs = _as_list(grad_outputs) or [None] * len(outputs)
     if retain_graph is None:
@@ -102,6 +112,9 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
                     f"The differentiated Tensor at index {i} appears to not have been used in "
                     "the graph. Set allow_unused=True if this is the desired behavior.")
             if materialize_grads:
+                if _is_edge(t):
+                    raise RuntimeError("materialize_grads cannot be used when the given input "
+                                       "is a GradientEdge")
                 g = np.zeros_like(t._data)
         if g is not None and not isinstance(g, Tensor):
             g = Tensor._make(g, False, None)
@@ -110,6 +123,13 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
 
 
 from .anomaly import detect_anomaly, is_anomaly_enabled, set_detect_anomaly  # noqa: E402
+from .variable import Variable  # noqa: E402  (imported first: ``variable`` below is the function)
+
+
+def variable(*args, **kwargs):
+    """Removed in PyTorch: raises, as ``torch.autograd.variable(...)`` does."""
+    raise RuntimeError("torch.autograd.variable(...) is deprecated, use torch.tensor(...) "
+                       "instead")
 
 
 def __getattr__(name):
@@ -118,17 +138,15 @@ def __getattr__(name):
 
     where = {"gradcheck": "_gradcheck", "gradgradcheck": "_gradcheck",
              "GradcheckError": "_gradcheck", "functional": None,
-             "explain": "_explain", "Trace": "_explain", "anomaly": None}
+             "explain": "_explain", "Trace": "_explain", "anomaly": None,
+             "forward_ad": None, "graph": None, "anomaly_mode": None, "profiler": None}
     if name not in where:
-        hint = {"forward_ad": " (ember has reverse mode only; autograd.functional.jvp gives "
-                              "Jacobian-vector products)",
-                "graph": " (saved-tensor hooks are not implemented in ember)"}.get(name, "")
-        raise AttributeError(f"module 'ember.autograd' has no attribute '{name}'{hint}")
+        raise AttributeError(f"module 'ember.autograd' has no attribute '{name}'")
     module = importlib.import_module(f"ember.autograd.{where[name] or name}")
     if where[name] is None:
         return module
     return getattr(module, name)
 
 
-__all__ = ["Function", "Node", "backward", "grad", "no_grad", "enable_grad", "set_grad_enabled",
+__all__ = ["Function", "Node", "Variable", "backward", "grad", "no_grad", "enable_grad", "set_grad_enabled",
            "inference_mode", "is_grad_enabled", "set_detect_anomaly", "detect_anomaly"]

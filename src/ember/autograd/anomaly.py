@@ -71,9 +71,10 @@ def check_backward(node, grads) -> None:
 
 def set_detect_anomaly(mode: bool, check_nan: bool = True) -> None:
     if mode:
-        _function.ANOMALY_EVER = True  # from now on every op reads the per-thread flag
+        _function.WATCH_EVER = True  # from now on every op reads the per-thread flag
     STATE.anomaly = bool(mode)
     STATE.anomaly_check_nan = bool(check_nan)
+    STATE.watch = STATE.anomaly or bool(STATE.saved_hooks)
 
 
 def is_anomaly_enabled() -> bool:

@@ -421,19 +421,25 @@ class PostAccumulate:
     def __call__(self, grad):
         _POST.append(self)
 
+    def fire(self, stored: bool) -> None:
+        """Call the hook with its tensor (``autograd.grad`` stores no ``.grad``: then the
+        entry is dropped, as in PyTorch)."""
+        t = self.ref() if stored else None
+        if t is not None:
+            self.hook(t)
 
+
+# Entries to fire once the walk and the leaves' hooks are done: PostAccumulate's, and
+# graph.register_multi_grad_hook's (which fire after autograd.grad too).
 _POST: list = []
 
 
-def _run_post_hooks(run: bool = True) -> None:
-    """Call the queued post-accumulate hooks with their tensors (``autograd.grad`` stores
-    no ``.grad``, so there they are dropped, as in PyTorch)."""
+def _run_post_hooks(stored: bool = True) -> None:
+    """Fire the queued end-of-backward entries; ``stored``: whether ``.grad`` was written."""
     queued = _POST[:]
     _POST.clear()
-    for entry in queued if run else ():
-        t = entry.ref()
-        if t is not None:
-            entry.hook(t)
+    for entry in queued:
+        entry.fire(stored)
 
 
 def _accumulate(t, g, create_graph) -> None:

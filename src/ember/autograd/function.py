@@ -21,9 +21,9 @@ from .grad_mode import STATE
 Tensor = None
 _new = object.__new__
 _FREED = "freed"
-# Whether anomaly mode was ever turned on (by any thread). Until then apply skips reading
-# the per-thread flag, a thread-local lookup (~30 ns) on every recorded op.
-ANOMALY_EVER = False
+# Whether anomaly mode or saved-tensor hooks were ever turned on (by any thread). Until then
+# apply skips reading the per-thread flag, a thread-local lookup (~30 ns) on every recorded op.
+WATCH_EVER = False
 _OUT_ROLE = (-1,)  # the roles of a node that saved only its output
 SECOND_BACKWARD = (
     "Trying to backward through the graph a second time (or directly access saved tensors "
@@ -306,8 +306,8 @@ class Primitive:
                 node._roles, node._versions = _OUT_ROLE, [(vc, 0, -1)]
             else:
                 _note_saved(node, args, arrays, out, result)
-        if ANOMALY_EVER and STATE.anomaly:
-            _anomaly_forward(node, out)
+        if WATCH_EVER and STATE.watch:
+            _watched_forward(node, out, args, result)
         return result
 
 
@@ -362,10 +362,16 @@ def _note_saved(node, args, arrays, out, result) -> None:
     node._versions = versions
 
 
-def _anomaly_forward(node, out) -> None:
-    from .anomaly import check_forward
+def _watched_forward(node, out, args, result) -> None:
+    """A recorded op while anomaly mode or saved-tensor hooks are on in this thread."""
+    if STATE.anomaly:
+        from .anomaly import check_forward
 
-    check_forward(node, out)
+        check_forward(node, out)
+    if STATE.saved_hooks and node._saved:
+        from .graph import pack_saved
+
+        pack_saved(node, args, result)
 
 
 class _FunctionCtx(Node):
@@ -415,4 +421,9 @@ class Function:
                 if t._vc is None:
                     t._vc = [0]
                 node._versions.append((t._vc, t._vc[0], -3))
-        return Tensor._make(out._data, True, node)
+        result = Tensor._make(out._data, True, node)
+        if WATCH_EVER and STATE.saved_hooks and saved:
+            from .graph import pack_saved
+
+            pack_saved(node, args, result)
+        return result

@@ -15,6 +15,9 @@ class _GradState(_local):
     enabled = True
     anomaly = False
     anomaly_check_nan = True
+    saved_hooks = ()  # (pack, unpack) pairs of the active saved_tensors_hooks, innermost last
+    saved_hooks_disabled = None  # the error message of disable_saved_tensors_hooks
+    watch = False  # anomaly or saved_hooks: what Primitive.apply tests (see WATCH_EVER)
 
 
 STATE = _GradState()
