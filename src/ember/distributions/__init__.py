@@ -64,3 +64,43 @@ __all__ += ["ContinuousBernoulli", "ExponentialFamily", "LowRankMultivariateNorm
 from .transforms import CatTransform, StackTransform  # noqa: E402,F401
 
 __all__ += ["CatTransform", "StackTransform"]
+
+from .transforms import (  # noqa: E402,F401
+    CorrCholeskyTransform, CumulativeDistributionTransform, LowerCholeskyTransform,
+    PositiveDefiniteTransform)
+
+__all__ += ["CorrCholeskyTransform", "CumulativeDistributionTransform",
+            "LowerCholeskyTransform", "PositiveDefiniteTransform"]
+
+# Families and helpers that load on first use (``import ember.distributions`` pays nothing for
+# them): public name -> module. Each module registers its own KL pairs when it loads.
+_LAZY = {"FisherSnedecor": "fishersnedecor", "GeneralizedPareto": "generalized_pareto",
+         "InverseGamma": "inverse_gamma", "Kumaraswamy": "kumaraswamy",
+         "LKJCholesky": "lkj_cholesky", "LogisticNormal": "logistic_normal",
+         "VonMises": "von_mises", "Wishart": "wishart",
+         "biject_to": "constraint_registry", "transform_to": "constraint_registry"}
+# torch.distributions' submodules that ember defines in shared files, reachable as attributes
+_SUBMODULES = {"binomial", "cauchy", "chi2", "constraint_registry", "fishersnedecor",
+               "generalized_pareto", "geometric", "gumbel", "half_cauchy", "half_normal",
+               "inverse_gamma", "kumaraswamy", "lkj_cholesky", "logistic_normal", "multinomial",
+               "negative_binomial", "pareto", "poisson", "relaxed_bernoulli",
+               "relaxed_categorical", "studentT", "utils", "von_mises", "weibull", "wishart"}
+
+__all__ += sorted(_LAZY)
+
+
+def __getattr__(name: str):
+    import importlib
+
+    module = _LAZY.get(name)
+    if module is not None:
+        value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+        globals()[name] = value  # later lookups skip this function
+        return value
+    if name in _SUBMODULES:
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module '{__name__}' has no attribute '{name}'")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY) | _SUBMODULES)

@@ -164,6 +164,7 @@ class _Multinomial(Constraint):
 class _IndependentConstraint(Constraint):
     def __init__(self, base, n):
         self.base, self.reinterpreted_batch_ndims = base, n
+        self.base_constraint = base  # PyTorch's attribute name
         self.event_dim = base.event_dim + n
         self.is_discrete = base.is_discrete
 
@@ -283,3 +284,10 @@ def is_dependent(constraint) -> bool:
     return isinstance(constraint, _Dependent)
 cat = _Cat
 stack = _Stack
+
+# PyTorch's class name for the mixture constraint; the matrix constraints and
+# dependent_property live in constraints_matrix (this module's size).
+MixtureSameFamilyConstraint = _MixtureSameFamily
+from .constraints_matrix import (  # noqa: E402,F401
+    corr_cholesky, dependent_property, lower_cholesky, lower_triangular, positive_definite,
+    positive_semidefinite, square, symmetric)

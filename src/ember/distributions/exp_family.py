@@ -51,7 +51,7 @@ def kl_expfamily_expfamily(p, q):
     n_event = len(q.event_shape)
     for pp, qp, g in zip(p_params, q_params, grads):
         term = (qp - pp) * g
-        if n_event:
-            term = term.sum(tuple(range(-n_event, 0)))
+        if n_event:  # PyTorch's _sum_rightmost: flattens the last n dims (or all, if fewer)
+            term = term.reshape(tuple(term.shape)[:-n_event] + (-1,)).sum(-1)
         result = result - term
     return result

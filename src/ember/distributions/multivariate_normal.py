@@ -10,40 +10,14 @@ import numpy as np
 from .. import linalg
 from ..random import _rng
 from ..tensor import Tensor
+from . import constraints
 from .distribution import Distribution
 
 
-class _Constraint:
-    """A parameter check on raw arrays, printed as PyTorch prints its constraint."""
-
-    def __init__(self, name: str, test):
-        self._name, self._test = name, test
-
-    def holds(self, x: np.ndarray) -> bool:
-        return bool(np.all(self._test(x)))
-
-    def check(self, value):
-        return Tensor._make(np.asarray(self._test(np.asarray(value._data))), False, None)
-
-    def __repr__(self) -> str:
-        return self._name
-
-
-def _positive_definite(x: np.ndarray):
-    sym = np.all(np.isclose(x, np.swapaxes(x, -1, -2), atol=1e-6), axis=(-2, -1))
-    eig = np.linalg.eigvalsh(np.where(np.isfinite(x), x, 0)) if x.size else np.ones(x.shape[:-1])
-    return sym & np.all(eig > 0, axis=-1) & np.all(np.isfinite(x), axis=(-2, -1))
-
-
-def _lower_cholesky(x: np.ndarray):
-    low = np.all(np.tril(x) == x, axis=(-2, -1))
-    return low & np.all(np.diagonal(x, axis1=-2, axis2=-1) > 0, axis=-1)
-
-
-real_vector = _Constraint("IndependentConstraint(Real(), 1)",
-                          lambda x: np.all(x == x, axis=-1))
-positive_definite = _Constraint("PositiveDefinite()", _positive_definite)
-lower_cholesky = _Constraint("LowerCholesky()", _lower_cholesky)
+# PyTorch's constraint objects, so that biject_to/transform_to and `is` comparisons see them
+real_vector = constraints.real_vector
+positive_definite = constraints.positive_definite
+lower_cholesky = constraints.lower_cholesky
 
 
 def _batch_mahalanobis(low: Tensor, diff: Tensor) -> Tensor:

@@ -425,3 +425,10 @@ from .transforms_more import (  # noqa: E402,F401
 __all__ += ["AbsTransform", "IndependentTransform", "PowerTransform", "ReshapeTransform",
             "SoftmaxTransform", "SoftplusTransform", "StickBreakingTransform", "CatTransform",
             "StackTransform"]
+
+from .transforms_matrix import (  # noqa: E402,F401
+    CorrCholeskyTransform, CumulativeDistributionTransform, LowerCholeskyTransform,
+    PositiveDefiniteTransform)
+
+__all__ += ["CorrCholeskyTransform", "CumulativeDistributionTransform",
+            "LowerCholeskyTransform", "PositiveDefiniteTransform"]
