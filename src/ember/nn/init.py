@@ -6,13 +6,28 @@ makes them repeatable; the streams differ from PyTorch's, the distributions do n
 
 from __future__ import annotations
 
+import functools
 import math
+import threading
 import warnings
 
 import numpy as np
 
 from ..random import _rng
 from ..tensor import Tensor
+
+# ``nn.utils.skip_init`` builds a module with every fill below turned into a no-op (PyTorch
+# builds it on the meta device, where fills do nothing and draw no random numbers).
+_SKIP = threading.local()
+
+
+def _skippable(fill):
+    @functools.wraps(fill)
+    def run(tensor, *args, **kwargs):
+        if getattr(_SKIP, "on", False):
+            return tensor
+        return fill(tensor, *args, **kwargs)
+    return run
 
 _LINEAR_FNS = ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d",
                "conv_transpose2d", "conv_transpose3d")
@@ -66,6 +81,7 @@ def _calculate_correct_fan(tensor: Tensor, mode: str) -> int:
     return fan_in if mode == "fan_in" else fan_out
 
 
+@_skippable
 def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator=None) -> Tensor:
     """Fill with draws from U(a, b)."""
     if a > b:
@@ -74,6 +90,7 @@ def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator=None) -> 
     return _write(tensor, _rng(generator).uniform(a, b, tensor.shape))
 
 
+@_skippable
 def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator=None) -> Tensor:
     """Fill with draws from N(mean, std^2)."""
     if std < 0:
@@ -81,6 +98,7 @@ def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator=None)
     return _write(tensor, _rng(generator).normal(mean, std, tensor.shape))
 
 
+@_skippable
 def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0,
                   b: float = 2.0, generator=None) -> Tensor:
     """Fill with N(mean, std^2) draws restricted to [a, b] (redrawing those outside)."""
@@ -95,18 +113,22 @@ def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float 
     return _write(tensor, np.clip(out, a, b))
 
 
+@_skippable
 def constant_(tensor: Tensor, val: float) -> Tensor:
     return _write(tensor, val)
 
 
+@_skippable
 def ones_(tensor: Tensor) -> Tensor:
     return _write(tensor, 1)
 
 
+@_skippable
 def zeros_(tensor: Tensor) -> Tensor:
     return _write(tensor, 0)
 
 
+@_skippable
 def eye_(tensor: Tensor) -> Tensor:
     """The identity matrix (2-D tensors only)."""
     if tensor.dim() != 2:
@@ -114,6 +136,7 @@ def eye_(tensor: Tensor) -> Tensor:
     return _write(tensor, np.eye(*tensor.shape))
 
 
+@_skippable
 def xavier_uniform_(tensor: Tensor, gain: float = 1.0, generator=None) -> Tensor:
     """U(-a, a), a = gain * sqrt(6 / (fan_in + fan_out)) (Glorot & Bengio, 2010)."""
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
@@ -121,6 +144,7 @@ def xavier_uniform_(tensor: Tensor, gain: float = 1.0, generator=None) -> Tensor
     return uniform_(tensor, -a, a, generator)
 
 
+@_skippable
 def xavier_normal_(tensor: Tensor, gain: float = 1.0, generator=None) -> Tensor:
     """N(0, std^2), std = gain * sqrt(2 / (fan_in + fan_out))."""
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
@@ -130,12 +154,13 @@ def xavier_normal_(tensor: Tensor, gain: float = 1.0, generator=None) -> Tensor:
 
 def _kaiming_std(tensor: Tensor, a: float, mode: str, nonlinearity: str) -> float | None:
     if 0 in tensor.shape:
-        warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=3)
+        warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=4)
         return None
     fan = _calculate_correct_fan(tensor, mode)
     return calculate_gain(nonlinearity, a) / math.sqrt(fan)
 
 
+@_skippable
 def kaiming_uniform_(tensor: Tensor, a: float = 0, mode: str = "fan_in",
                      nonlinearity: str = "leaky_relu", generator=None) -> Tensor:
     """U(-b, b), b = gain * sqrt(3 / fan) (He et al., 2015)."""
@@ -146,6 +171,7 @@ def kaiming_uniform_(tensor: Tensor, a: float = 0, mode: str = "fan_in",
     return uniform_(tensor, -bound, bound, generator)
 
 
+@_skippable
 def kaiming_normal_(tensor: Tensor, a: float = 0, mode: str = "fan_in",
                     nonlinearity: str = "leaky_relu", generator=None) -> Tensor:
     """N(0, std^2), std = gain / sqrt(fan)."""
@@ -155,6 +181,7 @@ def kaiming_normal_(tensor: Tensor, a: float = 0, mode: str = "fan_in",
     return normal_(tensor, 0.0, std, generator)
 
 
+@_skippable
 def orthogonal_(tensor: Tensor, gain: float = 1, generator=None) -> Tensor:
     """A (semi-)orthogonal matrix from the QR decomposition of a normal one, times gain."""
     if tensor.dim() < 2:
@@ -171,3 +198,65 @@ def orthogonal_(tensor: Tensor, gain: float = 1, generator=None) -> Tensor:
     if rows < cols:
         q = q.T
     return _write(tensor, (q * gain).reshape(tensor.shape))
+
+
+@_skippable
+def dirac_(tensor: Tensor, groups: int = 1) -> Tensor:
+    """The identity of a convolution: zeros, and 1 at the kernel's centre linking output
+    channel i to input channel i (within each of ``groups`` groups). 3-, 4- or 5-D."""
+    dims = tensor.dim()
+    if dims not in (3, 4, 5):
+        raise ValueError("Only tensors with 3, 4, or 5 dimensions are supported")
+    shape = tuple(tensor.shape)
+    if shape[0] % groups != 0:
+        raise ValueError("dim 0 must be divisible by groups")
+    per_group = shape[0] // groups
+    values = np.zeros(shape)
+    centre = tuple(n // 2 for n in shape[2:])
+    for g in range(groups):
+        for d in range(min(per_group, shape[1])):
+            values[(g * per_group + d, d) + centre] = 1
+    return _write(tensor, values)
+
+
+@_skippable
+def sparse_(tensor: Tensor, sparsity: float, std: float = 0.01, generator=None) -> Tensor:
+    """N(0, std^2) draws with ceil(sparsity * rows) entries of each column set to zero (at
+    random rows), as Martens (2010). 2-D only. The rows come from the default generator,
+    as in PyTorch (``generator`` draws the values)."""
+    if tensor.dim() != 2:
+        raise ValueError("Only tensors with 2 dimensions are supported")
+    rows, cols = tensor.shape
+    zeros = math.ceil(sparsity * rows)
+    values = _rng(generator).normal(0.0, std, (rows, cols))
+    pick = _rng(None)
+    for col in range(cols):
+        values[pick.permutation(rows)[:zeros], col] = 0
+    return _write(tensor, values)
+
+
+def _deprecated(fill):
+    """The old name (no trailing underscore) of ``fill``: warns, then fills."""
+    old, new = fill.__name__[:-1], fill.__name__
+
+    def deprecated_init(*args, **kwargs):
+        warnings.warn(f"`nn.init.{old}` is now deprecated in favor of `nn.init.{new}`.",
+                      FutureWarning, stacklevel=2)
+        return fill(*args, **kwargs)
+
+    deprecated_init.__name__ = deprecated_init.__qualname__ = old
+    deprecated_init.__doc__ = f"Deprecated: use ``nn.init.{new}``."
+    return deprecated_init
+
+
+uniform = _deprecated(uniform_)
+normal = _deprecated(normal_)
+constant = _deprecated(constant_)
+eye = _deprecated(eye_)
+dirac = _deprecated(dirac_)
+xavier_uniform = _deprecated(xavier_uniform_)
+xavier_normal = _deprecated(xavier_normal_)
+kaiming_uniform = _deprecated(kaiming_uniform_)
+kaiming_normal = _deprecated(kaiming_normal_)
+orthogonal = _deprecated(orthogonal_)
+sparse = _deprecated(sparse_)

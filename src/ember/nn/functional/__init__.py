@@ -34,6 +34,15 @@ from ._loss_more2 import (gaussian_nll_loss, multi_margin_loss, multilabel_margi
 from ._pool_more import (adaptive_max_pool1d, adaptive_max_pool2d, local_response_norm,
                          lp_pool1d, lp_pool2d, max_pool1d_with_indices, max_pool2d_with_indices,
                          max_unpool1d, max_unpool2d)
+from ._pool_fractional import (adaptive_max_pool3d, adaptive_max_pool3d_with_indices,
+                               fractional_max_pool2d, fractional_max_pool2d_with_indices,
+                               fractional_max_pool3d, fractional_max_pool3d_with_indices)
+from ._pool3d_more import (adaptive_max_pool1d_with_indices, adaptive_max_pool2d_with_indices,
+                           lp_pool3d, max_pool3d_with_indices, max_unpool3d)
+from ._deprecated import upsample, upsample_bilinear, upsample_nearest
+from ._conv_tbc import conv_tbc
+from ._mha import multi_head_attention_forward
+from ._loss_more import channel_shuffle as native_channel_shuffle
 __all__ = [
     "fold", "unfold", "gaussian_nll_loss", "multi_margin_loss", "multilabel_margin_loss",
     "multilabel_soft_margin_loss", "soft_margin_loss", "triplet_margin_with_distance_loss",
@@ -59,4 +68,10 @@ __all__ = [
     "feature_alpha_dropout", "hinge_embedding_loss", "margin_ranking_loss", "pdist",
     "poisson_nll_loss", "triplet_margin_loss",
     "dropout1d", "dropout2d", "dropout3d", "ctc_loss",
+    "adaptive_max_pool3d", "adaptive_max_pool3d_with_indices", "fractional_max_pool2d",
+    "fractional_max_pool2d_with_indices", "fractional_max_pool3d",
+    "fractional_max_pool3d_with_indices", "adaptive_max_pool1d_with_indices",
+    "adaptive_max_pool2d_with_indices", "lp_pool3d", "max_pool3d_with_indices", "max_unpool3d",
+    "upsample", "upsample_bilinear", "upsample_nearest", "conv_tbc",
+    "multi_head_attention_forward", "native_channel_shuffle",
 ]

@@ -106,15 +106,15 @@ def adaptive_max_pool1d(input: Tensor, output_size, return_indices: bool = False
 
 
 def max_pool2d_with_indices(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
-                            ceil_mode: bool = False, return_indices: bool = True):
-    """max_pool2d and its indices (PyTorch's name for the indices form)."""
-    return max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
+                            ceil_mode: bool = False, return_indices: bool = False):
+    """(values, indices) of max_pool2d (always both, whatever ``return_indices`` says)."""
+    return max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
 
 
 def max_pool1d_with_indices(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
-                            ceil_mode: bool = False, return_indices: bool = True):
-    """max_pool1d and its indices (PyTorch's name for the indices form)."""
-    return max_pool1d(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
+                            ceil_mode: bool = False, return_indices: bool = False):
+    """(values, indices) of max_pool1d (always both, whatever ``return_indices`` says)."""
+    return max_pool1d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
 
 
 class MaxUnpool2d(Primitive):
@@ -142,7 +142,7 @@ def _unpool_size(shape: tuple, k: tuple, s: tuple, p: tuple, output_size) -> tup
     nd = len(k)
     default = [(shape[i - nd] - 1) * s[i] + k[i] - 2 * p[i] for i in range(nd)]
     if output_size is None:
-        return tuple(default)
+        return _non_negative(tuple(default))
     size = tuple(output_size)
     if len(size) == nd + 2:
         size = size[2:]
@@ -154,7 +154,15 @@ def _unpool_size(shape: tuple, k: tuple, s: tuple, p: tuple, output_size) -> tup
         if not lo < size[i] < hi:
             raise ValueError(f'invalid output_size "{output_size}" (dim {i} must be between '
                              f"{lo} and {hi})")
-    return tuple(int(v) for v in size)
+    return _non_negative(tuple(int(v) for v in size))
+
+
+def _non_negative(size: tuple) -> tuple:
+    for i, n in enumerate(size):
+        if n < 0:
+            raise ValueError("max_unpooling: output_size must contain non-negative spatial "
+                             f"dimensions, but got output_size[{i}]={n}")
+    return size
 
 
 def _seq(v, nd: int) -> tuple:

@@ -6,7 +6,7 @@ from .activation2 import (CELU, GLU, Hardshrink, Hardsigmoid, Hardswish,  # noqa
                           Hardtanh, LogSigmoid, Mish, PReLU, ReLU6, RReLU, SELU, Softmax2d,
                           Softmin, Softshrink, Softsign, Tanhshrink, Threshold)
 from .attention import MultiheadAttention  # noqa: F401
-from .batchnorm import BatchNorm1d, BatchNorm2d, BatchNorm3d  # noqa: F401
+from .batchnorm import BatchNorm1d, BatchNorm2d, BatchNorm3d, SyncBatchNorm  # noqa: F401
 from .container import (ModuleDict, ModuleList, ParameterDict, ParameterList,  # noqa: F401
                         Sequential)
 from .conv import (Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d,  # noqa: F401
@@ -44,6 +44,11 @@ from .pooling_more import (AdaptiveMaxPool1d, AdaptiveMaxPool2d,  # noqa: F401,E
                            LocalResponseNorm, LPPool1d, LPPool2d, MaxUnpool1d, MaxUnpool2d)
 from .lazy import (LazyBatchNorm1d, LazyBatchNorm2d, LazyBatchNorm3d, LazyConv1d,  # noqa: F401
                    LazyConv2d, LazyConv3d, LazyConvTranspose1d, LazyConvTranspose2d,
-                   LazyConvTranspose3d, LazyLinear, LazyModuleMixin, UninitializedBuffer,
+                   LazyConvTranspose3d, LazyInstanceNorm1d, LazyInstanceNorm2d,
+                   LazyInstanceNorm3d, LazyLinear, LazyModuleMixin, UninitializedBuffer,
                    UninitializedParameter)
 from .loss_ctc import CTCLoss  # noqa: F401,E402
+from .pooling3d import (AdaptiveMaxPool3d, FractionalMaxPool2d,  # noqa: F401,E402
+                        FractionalMaxPool3d, LPPool3d, MaxUnpool3d)
+from .adaptive import AdaptiveLogSoftmaxWithLoss  # noqa: F401,E402
+from .legacy import Container, NLLLoss2d  # noqa: F401,E402

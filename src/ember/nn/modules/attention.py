@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-
 from ... import ops
 from ...tensor import Tensor
 from .. import init
 from ..functional._misc import dropout as _dropout
+from ..functional._mha import _additive, _shape_check
 from ..parameter import Parameter
 from .linear import Linear, _empty
 from .module import Module
@@ -152,33 +151,3 @@ class MultiheadAttention(Module):
             pad = pad.expand(N, self.num_heads, 1, S).reshape(N * self.num_heads, 1, S)
             mask = pad if mask is None else mask + pad
         return mask
-
-
-def _shape_check(query, key, value, key_padding_mask, attn_mask, num_heads) -> bool:
-    """Whether the input is batched; PyTorch's assertions for inconsistent dimensions."""
-    qd = query.dim()
-    if qd not in (2, 3):
-        raise AssertionError("query should be unbatched 2D or batched 3D tensor but received "
-                             f"{qd}-D query tensor")
-    kind = "batched (3-D)" if qd == 3 else "unbatched (2-D)"
-    if key.dim() != qd or value.dim() != qd:
-        raise AssertionError(f"For {kind} `query`, expected `key` and `value` to be {qd}-D but "
-                             f"found {key.dim()}-D and {value.dim()}-D tensors respectively")
-    if key_padding_mask is not None and key_padding_mask.dim() != qd - 1:
-        raise AssertionError(f"For {kind} `query`, expected `key_padding_mask` to be `None` or "
-                             f"{qd - 1}-D but found {key_padding_mask.dim()}-D tensor instead")
-    if attn_mask is not None:
-        if attn_mask.dim() not in (2, 3):
-            raise AssertionError(f"For {kind} `query`, expected `attn_mask` to be `None`, 2-D "
-                                 f"or 3-D but found {attn_mask.dim()}-D tensor instead")
-        want = (num_heads, query.shape[0], key.shape[0])
-        if qd == 2 and attn_mask.dim() == 3 and tuple(attn_mask.shape) != want:
-            raise AssertionError(f"Expected `attn_mask` shape to be {want} but got "
-                                 f"{attn_mask.shape}")
-    return qd == 3
-
-
-def _additive(mask: Tensor, dtype) -> Tensor:
-    if mask._data.dtype == np.bool_:
-        return Tensor._make(np.where(mask._data, -np.inf, 0.0).astype(dtype), False, None)
-    return mask

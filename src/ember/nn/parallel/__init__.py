@@ -1,0 +1,5 @@
+"""``ember.nn.parallel``: DataParallel and data_parallel, as PyTorch behaves with no GPU."""
+
+from .data_parallel import DataParallel, data_parallel  # noqa: F401
+
+__all__ = ["DataParallel", "data_parallel"]
