@@ -95,7 +95,9 @@ class Adafactor(Optimizer):
 
     def _step_group(self, group: dict) -> None:
         eps1, eps2 = group["eps"]
-        lr = float(group["lr"])
+        lr = group["lr"]
+        if isinstance(lr, Tensor):  # a NumPy scalar of lr's dtype: the lr-derived factors
+            lr = np.asarray(lr._data).reshape(())[()]  # round to it, as PyTorch's do
         for p in group["params"]:
             if p.grad is None:
                 continue
@@ -110,7 +112,7 @@ class Adafactor(Optimizer):
             p._bump()
 
     @staticmethod
-    def _update(p: Tensor, g: np.ndarray, st: dict, group: dict, lr: float, eps1: float,
+    def _update(p: Tensor, g: np.ndarray, st: dict, group: dict, lr, eps1: float,
                 eps2: float) -> None:
         step_t = st["step"]._ensure_array()
         step_t += 1
