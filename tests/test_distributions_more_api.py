@@ -16,6 +16,17 @@ D, TD = ember.distributions, torch.distributions
 R = np.random.default_rng(0)
 
 
+@pytest.fixture(autouse=True)
+def _validation_on():
+    """Both libraries validate by default; another test may have switched either off."""
+    saved = TD.Distribution._validate_args, D.Distribution._validate_default
+    TD.Distribution.set_default_validate_args(True)
+    D.Distribution.set_default_validate_args(True)
+    yield
+    TD.Distribution.set_default_validate_args(saved[0])
+    D.Distribution.set_default_validate_args(saved[1])
+
+
 def _first_line(fn):
     with pytest.raises(Exception) as info:
         fn()
