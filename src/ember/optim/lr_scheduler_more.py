@@ -235,10 +235,18 @@ def _one_cycle_phases(total_steps: int, pct_start: float, three_phase: bool) -> 
              "start_momentum": "base_momentum", "end_momentum": "max_momentum"}]
 
 
-def _positive_int(value, name: str) -> int:
-    if not isinstance(value, int) or value <= 0:
-        raise ValueError(f"Expected positive integer {name}, but got {value}")
-    return value
+def _total_steps(total_steps, epochs, steps_per_epoch) -> int:
+    """OneCycleLR's length: ``total_steps``, else ``epochs * steps_per_epoch``."""
+    if total_steps is not None:
+        if total_steps <= 0 or not isinstance(total_steps, int):
+            raise ValueError(f"Expected positive integer total_steps, but got {total_steps}")
+        return total_steps
+    if epochs is None or steps_per_epoch is None:
+        raise ValueError("You must define either total_steps OR (epochs AND steps_per_epoch)")
+    for value, name in ((epochs, "epochs"), (steps_per_epoch, "steps_per_epoch")):
+        if not isinstance(value, int) or value <= 0:
+            raise ValueError(f"Expected positive integer {name}, but got {value}")
+    return epochs * steps_per_epoch
 
 
 class OneCycleLR(LRScheduler):
@@ -255,16 +263,7 @@ class OneCycleLR(LRScheduler):
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
         self.optimizer = optimizer
-        if total_steps is not None:
-            if total_steps <= 0 or not isinstance(total_steps, int):
-                raise ValueError(f"Expected positive integer total_steps, but got {total_steps}")
-            self.total_steps = total_steps
-        elif epochs is not None and steps_per_epoch is not None:
-            self.total_steps = (_positive_int(epochs, "epochs")
-                                * _positive_int(steps_per_epoch, "steps_per_epoch"))
-        else:
-            raise ValueError("You must define either total_steps OR (epochs AND "
-                             "steps_per_epoch)")
+        self.total_steps = _total_steps(total_steps, epochs, steps_per_epoch)
         self._schedule_phases = _one_cycle_phases(self.total_steps, pct_start, three_phase)
         if pct_start < 0 or pct_start > 1 or not isinstance(pct_start, float):
             raise ValueError(f"Expected float between 0 and 1 pct_start, but got {pct_start}")
