@@ -9,7 +9,7 @@ import warnings
 import numpy as np
 import pytest
 import torch
-from nn_more_util import close, same_error, to_ember
+from nn_more_util import close, np_of, same_error, to_ember
 
 import ember
 from ember.autograd import gradcheck
@@ -246,3 +246,37 @@ def test_mha_errors_and_warning():
         *to_ember(base), **{n: to_ember(m) for n, m in masks.items()}))
     _, want = caught(lambda: TF.multi_head_attention_forward(*base, **masks))
     assert [x[:2] for x in got] == [x[:2] for x in want] and len(want) == 1
+
+
+@pytest.mark.parametrize("kw", [dict(add_bias_kv=True), dict(add_zero_attn=True),
+                                dict(add_bias_kv=True, add_zero_attn=True, batch_first=True),
+                                dict(add_bias_kv=True, kdim=5, vdim=3, bias=False)])
+@pytest.mark.parametrize("need_weights", [True, False])
+def test_mha_module_bias_kv_and_zero_attn(kw, need_weights):
+    e = ember.nn.MultiheadAttention(E, H, dtype=ember.float64, **kw)
+    t = torch.nn.MultiheadAttention(E, H, dtype=torch.float64, **kw)
+    assert list(e.state_dict()) == list(t.state_dict())
+    if kw.get("add_bias_kv"):
+        assert tuple(e.bias_k.shape) == (1, 1, E) and np.abs(np_of(e.bias_k)).sum() > 0
+    t.load_state_dict({k: torch.tensor(v.numpy()) for k, v in e.state_dict().items()})
+    arrays = [RNG.standard_normal((n, N, d)) for n, d in
+              ((L, E), (S, kw.get("kdim", E)), (S, kw.get("vdim", E)))]
+    if kw.get("batch_first"):
+        arrays = [np.swapaxes(a, 0, 1) for a in arrays]
+    full = np.zeros((N, S), bool)
+    full[1] = True  # batch 1 masks every real key: bias_k / the zero key still attend
+    xe = [ember.tensor(a, requires_grad=True) for a in arrays]
+    xt = [torch.tensor(a, requires_grad=True) for a in arrays]
+    oe, we = e(*xe, key_padding_mask=ember.tensor(full), need_weights=need_weights)
+    ot, wt = t(*xt, key_padding_mask=torch.tensor(full), need_weights=need_weights)
+    close(oe, ot, 1e-10, 1e-10)
+    assert (we is None) == (wt is None)
+    if wt is not None:
+        close(we, wt, 1e-10, 1e-10)
+    oe.sum().backward()
+    ot.sum().backward()
+    for a, b in zip(xe, xt):
+        close(a.grad, b.grad, 1e-9, 1e-10)
+    grads = {n: p.grad for n, p in t.named_parameters()}
+    for n, p in e.named_parameters():
+        close(p.grad, grads[n], 1e-9, 1e-10)

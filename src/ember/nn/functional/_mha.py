@@ -2,9 +2,10 @@
 ember ops (the projections, per-head scaled dot products, softmax and output projection that
 nn.MultiheadAttention computes), with bias_k/bias_v, add_zero_attn and static keys/values.
 
-With ``need_weights`` the weights are computed explicitly (softmax of q k^T / sqrt(d) + mask);
-without, the heads go through ``scaled_dot_product_attention`` (PyTorch's choice; a row with
-every key masked then gives zeros instead of nan).
+With ``need_weights`` the weights are softmax(q k^T / sqrt(d) + mask) and are returned; without,
+PyTorch goes through ``scaled_dot_product_attention``, whose one difference is that a row with
+every key masked gives zero weights instead of nan: ember computes the same products with that
+rule.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ from ... import ops
 from ...tensor import Tensor
 from ._misc import dropout as _dropout
 from ._misc import pad as _pad
-from ._more import scaled_dot_product_attention
 
 
 def _shape_check(query, key, value, key_padding_mask, attn_mask, num_heads) -> bool:
@@ -180,34 +180,44 @@ def _merge_padding(attn_mask, key_padding_mask, bsz: int, num_heads: int, src_le
     return pad if attn_mask is None else attn_mask + pad
 
 
-def _explicit(q, k, v, attn_mask, dropout_p: float, shape: tuple, out_proj: tuple,
-              average: bool):
-    """Attention with its weights: softmax(q k^T / sqrt(d) + mask) v, projected."""
-    tgt_len, bsz, num_heads, embed_dim = shape
+def _weights(q, k, attn_mask, dropout_p: float, safe: bool):
+    """softmax(q k^T / sqrt(d) + mask), dropped out. ``safe``: a row whose every key is
+    masked gets zero weights (scaled_dot_product_attention's rule), not softmax's nan."""
     scores = ops.bmm(q * math.sqrt(1.0 / float(q.shape[-1])), k.transpose(-2, -1))
     if attn_mask is not None:
         scores = scores + attn_mask
-    weights = ops.softmax(scores, -1)
-    if dropout_p > 0.0:
-        weights = _dropout(weights, dropout_p)
+    dead = np.all(np.isneginf(scores._data), -1, keepdims=True) if safe and \
+        attn_mask is not None else None
+    if dead is not None and dead.any():
+        dead_t = Tensor._make(dead, False, None)
+        weights = ops.masked_fill(ops.softmax(ops.masked_fill(scores, dead_t, 0.0), -1),
+                                  dead_t, 0.0)
+    else:
+        weights = ops.softmax(scores, -1)
+    return _dropout(weights, dropout_p) if dropout_p > 0.0 else weights
+
+
+def _attend(q, k, v, attn_mask, dropout_p: float, shape: tuple, out_proj: tuple,
+            need_weights: bool, average: bool):
+    """(output (L, N, E), weights (N, [H,] L, S) or None). Without ``need_weights`` this is
+    PyTorch's scaled_dot_product_attention path (the same products, but masked-out rows give
+    zeros); ember keeps the (N H, L, d) batches instead of viewing them as (N, H, L, d)."""
+    tgt_len, bsz, num_heads, embed_dim = shape
+    weights = _weights(q, k, attn_mask, dropout_p, not need_weights)
     out = ops.bmm(weights, v).transpose(0, 1).reshape(tgt_len * bsz, embed_dim)
     out = ops.linear(out, *out_proj)
+    out = out.reshape(tgt_len, bsz, out.shape[1])
+    if not need_weights:
+        return out, None
     weights = weights.reshape(bsz, num_heads, tgt_len, weights.shape[-1])
-    return out.reshape(tgt_len, bsz, out.shape[1]), (weights.mean(1) if average else weights)
+    return out, (weights.mean(1) if average else weights)
 
 
-def _fused(q, k, v, attn_mask, dropout_p: float, is_causal: bool, shape: tuple, out_proj):
-    """Attention through scaled_dot_product_attention (no weights returned)."""
-    tgt_len, bsz, num_heads, embed_dim = shape
-    src_len = k.shape[1]
-    if attn_mask is not None:
-        attn_mask = attn_mask.unsqueeze(0) if attn_mask.shape[0] == 1 and attn_mask.dim() == 3 \
-            else attn_mask.reshape(bsz, num_heads, -1, src_len)
-    q, k, v = (t.reshape(bsz, num_heads, t.shape[1], t.shape[2]) for t in (q, k, v))
-    out = scaled_dot_product_attention(q, k, v, attn_mask, dropout_p, is_causal)
-    out = out.permute(2, 0, 1, 3).reshape(bsz * tgt_len, embed_dim)
-    out = ops.linear(out, *out_proj)
-    return out.reshape(tgt_len, bsz, out.shape[1])
+def _causal(q, k) -> Tensor:
+    """The additive mask of is_causal: -inf where key j > query i."""
+    rows, cols = q.shape[1], k.shape[1]
+    mask = np.where(np.tril(np.ones((rows, cols), bool)), 0.0, -np.inf)
+    return Tensor._make(mask.astype(q._data.dtype)[None], False, None)
 
 
 def _prepare_masks(query, key_padding_mask, attn_mask, is_causal: bool, need_weights: bool):
@@ -257,9 +267,10 @@ def multi_head_attention_forward(
     attn_mask = _merge_padding(masks[0], masks[1], bsz, num_heads, k.shape[1])
     dropout_p = dropout_p if training else 0.0
     shape, out_proj = (tgt_len, bsz, num_heads, embed_dim), (out_proj_weight, out_proj_bias)
-    if need_weights:
-        out, weights = _explicit(q, k, v, attn_mask, dropout_p, shape, out_proj,
-                                 average_attn_weights)
-        return (out, weights) if batched else (out.squeeze(1), weights.squeeze(0))
-    out = _fused(q, k, v, attn_mask, dropout_p, is_causal, shape, out_proj)
-    return (out if batched else out.squeeze(1)), None
+    if is_causal and attn_mask is None and not need_weights:
+        attn_mask = _causal(q, k)
+    out, weights = _attend(q, k, v, attn_mask, dropout_p, shape, out_proj, need_weights,
+                           average_attn_weights)
+    if batched:
+        return out, weights
+    return out.squeeze(1), (None if weights is None else weights.squeeze(0))
