@@ -1,7 +1,8 @@
 """Recurrent layers on ember vs PyTorch: forward without grad and forward+backward, medians.
 
-LSTM and GRU at (input 8, hidden 64, seq 32, batch 8), the size of a recurrent RL policy, and
-(input 64, hidden 256, seq 16, batch 32). Both libraries run single-threaded; repetitions are
+LSTM and GRU at (input 8, hidden 64, seq 1, batch 1), one acting step of a recurrent RL
+policy (its fwd row is the no_grad call made every environment step), (input 8, hidden 64,
+seq 32, batch 8), a recurrent policy's update, and (input 64, hidden 256, seq 16, batch 32). Both libraries run single-threaded; repetitions are
 interleaved (ember, torch, ember, torch, ...) so a noisy machine slows both alike.
 
     OMP_NUM_THREADS=1 python benchmarks/rnn_step.py [--repeats N] [--kinds LSTM,GRU]
@@ -20,7 +21,7 @@ import torch  # noqa: E402
 
 import ember  # noqa: E402
 
-CASES = [(8, 64, 32, 8), (64, 256, 16, 32)]  # (input, hidden, seq, batch)
+CASES = [(8, 64, 1, 1), (8, 64, 32, 8), (64, 256, 16, 32)]  # (input, hidden, seq, batch)
 
 
 def _steps(lib, kind: str, case: tuple, rng: np.random.Generator) -> tuple:

@@ -48,6 +48,7 @@ def _cast(name):
         return to(self, target)
 
     method.__name__ = name
+    method.__qualname__ = method.__name__  # what TypeErrors name
     return method
 
 
@@ -220,6 +221,7 @@ def _not_implemented_guard(fn):
             return NotImplemented
         return fn(self, other)
     op.__name__ = fn.__name__
+    op.__qualname__ = op.__name__  # what TypeErrors name
     return op
 
 
@@ -256,6 +258,7 @@ def _operator(fn, ufunc, prim, reflected=False):
             return NotImplemented
         return fn(other, self) if reflected else fn(self, other)
     op.__name__ = fn.__name__
+    op.__qualname__ = op.__name__  # what TypeErrors name
     return op
 
 

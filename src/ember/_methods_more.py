@@ -124,6 +124,7 @@ def _view_inplace(name: str):
         return self
 
     method.__name__ = name + "_"
+    method.__qualname__ = method.__name__  # what TypeErrors name
     return method
 
 
@@ -178,6 +179,7 @@ def _compare_inplace(name: str, node: str):
         return self._write(res)
 
     method.__name__ = name + "_"
+    method.__qualname__ = method.__name__  # what TypeErrors name
     return method
 
 
@@ -187,6 +189,7 @@ def _inplace(op, name=None):
         return self._write(op(self._graph_input(), *args, **kwargs))
 
     method.__name__ = name or op.__name__ + "_"
+    method.__qualname__ = method.__name__  # what TypeErrors name
     return method
 
 
@@ -206,6 +209,7 @@ def _same_dtype_inplace(name: str):
         return _inplace(op)(self, dim)
 
     method.__name__ = name + "_"
+    method.__qualname__ = method.__name__  # what TypeErrors name
     return method
 
 

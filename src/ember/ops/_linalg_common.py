@@ -40,9 +40,8 @@ def check_square(a: Tensor, name: str, arg: str = "A") -> None:
 
 def square_float(a: Tensor, name: str) -> None:
     """linalg's usual checks of a square-matrix input, in PyTorch's order."""
-    check_matrix(a, name)
+    check_square(a, name)  # (its first check is check_matrix's)
     check_float(a, name)
-    check_square(a, name)
 
 
 def batch_prefix(shape: tuple, flat_index: int) -> str:

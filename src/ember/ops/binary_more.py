@@ -13,7 +13,7 @@ import numpy as np
 
 from ..autograd.function import Primitive
 from ..tensor import Tensor
-from ._util import promote
+from ._util import check_broadcast, promote
 from .elementwise import _not_for
 from .selection import _two_tensors
 
@@ -174,6 +174,7 @@ def _float_pair(name: str, input, other, kernel: str):
     """Both operands as tensors of one floating dtype; PyTorch has no integer kernel."""
     _two_tensors(name, input, other)
     a, b = promote(input, other)
+    check_broadcast(a._data.shape, b._data.shape)  # PyTorch: shapes before the kernel
     if a._data.dtype.kind != "f":
         _not_for(kernel, a)
     return a, b

@@ -22,6 +22,7 @@ def _bool_result(fn, name, promoted=False):
         return Tensor._make(np.asarray(fn(a, b)), False, None)
 
     op.__name__ = name
+    op.__qualname__ = op.__name__  # what TypeErrors name
     return op
 
 
@@ -86,6 +87,7 @@ def _bitwise(fn, name):
         return Tensor._make(np.asarray(fn(_raw(a), _raw(b))), False, None)
 
     op.__name__ = name
+    op.__qualname__ = op.__name__  # what TypeErrors name
     return op
 
 
@@ -159,7 +161,8 @@ def _sorted(input, dim, descending, k, cls, name):
 
 def sort(input, dim=-1, descending=False, stable=False):
     x = input._data
-    return _sorted(input, dim, descending, x.shape[dim] if x.ndim else 1, Sort, "sort")
+    k = x.shape[wrap_dim(dim, x.ndim)] if x.ndim else 1
+    return _sorted(input, dim, descending, k, Sort, "sort")
 
 
 def argsort(input, dim=-1, descending=False, stable=False):
@@ -175,11 +178,28 @@ def topk(input, k, dim=-1, largest=True, sorted=True):  # noqa: A002
 
 
 def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):  # noqa
-    res = np.unique(input._data, return_inverse=return_inverse, return_counts=return_counts)
-    if not isinstance(res, tuple):
-        return Tensor._make(res, False, None)
+    """The distinct values (or, with ``dim``, distinct slices along it), sorted, as PyTorch's
+    CPU kernel returns them even for sorted=False; every nan counts as distinct."""
+    x = input._data
+    if dim is None:
+        res = np.unique(x, return_inverse=return_inverse, return_counts=return_counts,
+                        equal_nan=False)
+        res = res if isinstance(res, tuple) else (res,)
+        shape = x.shape
+    else:
+        if x.ndim == 0:
+            raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
+        d = wrap_dim(dim, x.ndim)
+        if x.size == 0 and x.shape[d] != 0:
+            raise RuntimeError("There are 0 sized dimensions, and they aren't selected, so "
+                               "unique cannot be applied")
+        res = np.unique(x, axis=d, return_inverse=True, return_counts=True, equal_nan=False)
+        res = (res[0],) + ((res[1],) if return_inverse else ()) + \
+            ((res[2],) if return_counts else ())
+        shape = (x.shape[d],)
     out = [Tensor._make(res[0], False, None)]
-    out += [Tensor._make(np.asarray(r, np.int64).reshape(input._data.shape) if i == 0 and
-                         return_inverse else np.asarray(r, np.int64), False, None)
-            for i, r in enumerate(res[1:])]
-    return tuple(out)
+    if return_inverse:
+        out.append(Tensor._make(np.asarray(res[1], np.int64).reshape(shape), False, None))
+    if return_counts:
+        out.append(Tensor._make(np.asarray(res[-1], np.int64), False, None))
+    return out[0] if len(out) == 1 else tuple(out)

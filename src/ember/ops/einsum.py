@@ -243,12 +243,13 @@ def einsum(*args) -> Tensor:
                          "operand, or at least one operand and its subscripts list")
     subs, out = _plan(equation, tuple(t._data.shape for t in operands))
     first = operands[0]
+    if first._data.dtype == np.bool_ and len(operands) > 1:
+        # PyTorch: products go through bmm, which has no bool kernel (checked before dtypes)
+        raise NotImplementedError("\"bmm\" not implemented for 'Bool'")
     for t in operands[1:]:
         if t._data.dtype != first._data.dtype:
             raise RuntimeError(f"expected scalar type {_kind(first)} but found {_kind(t)}")
-    if first._data.dtype == np.bool_:  # PyTorch: products go through bmm, sums count
-        if len(operands) > 1:
-            raise NotImplementedError("\"bmm\" not implemented for 'Bool'")
+    if first._data.dtype == np.bool_:  # a single operand: sums count
         if set(subs[0]) - set(out):
             operands = [first.to(np.int64)]
     y = Einsum.apply((subs, out), *operands)
@@ -264,7 +265,7 @@ def _tensordot_dims(dims, na: int, nb: int) -> tuple:
             raise RuntimeError(f"tensordot expects dims >= 0, but got dims={d}")
         if d > na or d > nb:
             raise RuntimeError(f"tensordot expects dims < ndim_a or ndim_b, but got dims={d}")
-        return list(range(na - d, na)), list(range(d))
+        return list(range(-d, 0)), list(range(d))  # negative, as PyTorch's messages say
     da, db = dims
     for name, pos, d in (("dims_self", 3, da), ("dims_other", 4, db)):
         if isinstance(d, (int, np.integer)):
@@ -285,12 +286,13 @@ def tensordot(a, b, dims=2, out=None) -> Tensor:
         raise RuntimeError("both dimension lists should have same length")
     if a._data.dtype != b._data.dtype:
         raise RuntimeError("both inputs should have same dtype")
+    given = list(zip(da, db))  # as the caller wrote them, for the message
     da, db = wrap_dims(da, na) or (), wrap_dims(db, nb) or ()
     sa, sb = a._data.shape, b._data.shape
-    for i, j in zip(da, db):
+    for i, j, (gi, gj) in zip(da, db, given):
         if sa[i] != sb[j]:
             raise RuntimeError(f"contracted dimensions need to match, but first has size {sa[i]} "
-                               f"in dim {i} and second has size {sb[j]} in dim {j}")
+                               f"in dim {gi} and second has size {sb[j]} in dim {gj}")
     free_a = [i for i in range(na) if i not in da]
     free_b = [j for j in range(nb) if j not in db]
     m, k, n = (int(np.prod([s[i] for i in ax], dtype=np.int64))

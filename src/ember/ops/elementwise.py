@@ -299,6 +299,7 @@ def _unary(cls, float_only=True):
         return cls.apply(_float(input) if float_only else input)
 
     op.__name__ = cls.__name__.lower()
+    op.__qualname__ = op.__name__  # what TypeErrors name
     op.__doc__ = cls.__doc__
     return op
 
@@ -352,6 +353,7 @@ def _step_op(fn, node_name):
         return cls.apply(input, fn)
 
     op.__name__ = fn.__name__
+    op.__qualname__ = op.__name__  # what TypeErrors name
     return op
 
 

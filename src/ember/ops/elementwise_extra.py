@@ -14,7 +14,7 @@ import numpy as np
 
 from ..autograd.function import Primitive
 from ..tensor import Tensor
-from ._util import promote
+from ._util import check_broadcast, promote
 from .elementwise import _float, _not_for
 from .selection import _two_tensors
 from .special_fns import digamma, digamma64, lgamma64
@@ -97,6 +97,7 @@ class Nextafter(Primitive):
 def nextafter(input: Tensor, other: Tensor) -> Tensor:
     _two_tensors("nextafter", input, other)
     a, b = promote(input, other)
+    check_broadcast(a._data.shape, b._data.shape)  # PyTorch: shapes before the kernel
     if a._data.dtype.kind != "f":
         _not_for("nextafter_cpu", a)
     return Nextafter.apply(a, b)
@@ -132,6 +133,7 @@ def ldexp(input: Tensor, other: Tensor) -> Tensor:
 def _integer_pair(name: str, input, other):
     _two_tensors(name, input, other)
     a, b = promote(input, other)
+    check_broadcast(a._data.shape, b._data.shape)  # PyTorch: shapes before the kernel
     if a._data.dtype.kind not in "iu":
         _not_for(f"{name}_cpu", a)
     return a._data, b._data

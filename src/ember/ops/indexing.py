@@ -304,7 +304,13 @@ def masked_select(input, mask):
 
 
 def nonzero(input, *, as_tuple=False):
-    nz = np.nonzero(input._data)
+    x = input._data
+    if x.ndim == 0:  # PyTorch: (1, 0) if the scalar is nonzero, else (0, 0); as_tuple: 1-D
+        hit = int(bool(x))
+        if as_tuple:
+            return (Tensor._make(np.zeros(hit, np.int64), False, None),)
+        return Tensor._make(np.zeros((hit, 0), np.int64), False, None)
+    nz = np.nonzero(x)
     if as_tuple:
         return tuple(Tensor._make(a.astype(np.int64), False, None) for a in nz)
     return Tensor._make(np.stack(nz, axis=1).astype(np.int64), False, None)

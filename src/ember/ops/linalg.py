@@ -160,7 +160,8 @@ def _check_matmul(a: Tensor, b: Tensor, name="matmul") -> None:
         if k_a != k_b:
             rows = int(np.prod(sa[:-1]))  # for the message only: np.prod costs ~3 us
             if len(sa) == 1 and len(sb) == 1:
-                _check_same_dtype(a, b, 1, 1)  # dot compares dtypes first
+                if a._data.dtype != b._data.dtype:
+                    _check_same_dtype(a, b, 1, 1)  # dot compares dtypes first
                 raise RuntimeError(
                     f"inconsistent tensor size, expected tensor [{sa[0]}] and src [{sb[0]}] to "
                     f"have the same number of elements, but got {sa[0]} and {sb[0]} elements "
@@ -184,6 +185,11 @@ def _check_matmul(a: Tensor, b: Tensor, name="matmul") -> None:
 
 
 def _check_same_dtype(a: Tensor, b: Tensor, na: int, nb: int) -> None:
+    if a._data.dtype.kind == "b" and (nb > 2 or a._data.dtype == b._data.dtype):
+        # PyTorch has no bool kernels; a batched product names bmm before comparing dtypes
+        name = ("bmm" if nb > 2 else "dot" if na == 1 and nb == 1 else
+                "addmv_impl_cpu" if nb == 1 else "addmm_impl_cpu_")
+        raise NotImplementedError(f"\"{name}\" not implemented for 'Bool'")
     if a._data.dtype == b._data.dtype:
         return
     if na == 1 and nb == 1:
@@ -250,6 +256,8 @@ def inner(input, other):
 
 
 def mv(input, vec):
+    if input._data.ndim == 0:  # PyTorch sizes the result by input's first dim first
+        raise IndexError("Dimension specified as 0 but tensor has no dimensions")
     if input._data.ndim != 2 or vec._data.ndim != 1:
         raise RuntimeError(f"vector + matrix @ vector expected, got 1, {input._data.ndim}, "
                            f"{vec._data.ndim}")

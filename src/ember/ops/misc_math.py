@@ -259,4 +259,10 @@ def vander(x: Tensor, N: int | None = None, increasing: bool = False) -> Tensor:
 
 def dist(input: Tensor, other: Tensor, p: float = 2) -> Tensor:
     """The p-norm of input - other (broadcast, flattened)."""
-    return ops.norm(input - other, p)
+    from .arithmetic import type_name
+
+    diff = input - other
+    if diff._data.dtype.kind != "f":
+        raise RuntimeError("norm(): input dtype should be either floating point or complex. "
+                           f"Got {type_name(diff._data.dtype)} instead.")
+    return ops.norm(diff, p)

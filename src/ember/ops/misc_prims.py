@@ -137,10 +137,12 @@ class MatrixExp(Primitive):
 
 
 def matrix_exp(A: Tensor) -> Tensor:
-    if A.dim() < 2 or A.shape[-1] != A.shape[-2]:
+    if A.dim() < 2:
+        raise RuntimeError("linalg.matrix_exp: The input tensor A must have at least 2 "
+                           "dimensions.")
+    if A.shape[-1] != A.shape[-2]:
         raise RuntimeError("linalg.matrix_exp: A must be batches of square matrices, but they "
-                           f"are {A.shape[-2] if A.dim() > 1 else A.shape[-1]} by "
-                           f"{A.shape[-1]} matrices")
+                           f"are {A.shape[-2]} by {A.shape[-1]} matrices")
     return MatrixExp.apply(A)
 
 

@@ -131,6 +131,8 @@ def _median_index(x: np.ndarray, d: int, skip_nan: bool) -> np.ndarray:
 def _median(input, dim, keepdim, skip_nan):
     name = "nanmedian" if skip_nan else "median"
     x = input._data
+    if dim is not None:
+        wrap_dim(int(dim), x.ndim)  # PyTorch checks the dim before the dtype
     if x.dtype == np.bool_:
         _not_for("median_out" if dim is not None else "median_cpu", input)
     if dim is None:
@@ -211,6 +213,9 @@ def _scatter_sum(g, idx: np.ndarray, d: int):
 
 def _cum_extreme(input, dim, use_min):
     x = input._data
+    if x.ndim == 0 and int(dim) not in (-1, 0):
+        raise IndexError(f"{'cummin' if use_min else 'cummax'}(): Expected reduction dim -1 or "
+                         f"0 for scalar but got {dim}")
     d = wrap_dim(int(dim), x.ndim)
     y, idx = _running_extreme(x, d, use_min)
     values = (Cummin if use_min else Cummax).apply(input, d, y, idx)
@@ -267,9 +272,10 @@ def _dtype(a):
 
 
 def logcumsumexp(input: Tensor, dim: int) -> Tensor:
+    d = wrap_dim(int(dim), input._data.ndim)  # PyTorch checks the dim before the dtype
     if input._data.dtype.kind != "f":
         _not_for("logcumsumexp_out_cpu", input)
-    return Logcumsumexp.apply(input, wrap_dim(int(dim), input._data.ndim))
+    return Logcumsumexp.apply(input, d)
 
 
 def diff(input: Tensor, n: int = 1, dim: int = -1, prepend=None, append=None) -> Tensor:

@@ -134,6 +134,7 @@ class Fmod(Primitive):
 
 def fmod(input, other):
     a, b = promote(input, other)
+    _no_bool(a, b, "fmod_cpu")
     _check_int_zero(a, b)
     return (Fmod if isinstance(b, Tensor) else FmodScalar).apply(a, b)
 

@@ -295,6 +295,8 @@ class Flip(Primitive):
 
 
 def flip(input, *dims_):
+    if not dims_:
+        raise TypeError('flip() missing 1 required positional arguments: "dims"')
     return Flip.apply(input, dims(_shape_arg(dims_), input._data.ndim, in_order=True))
 
 

@@ -103,6 +103,9 @@ class Softmax(Primitive):
         return (y * (g - _bsum(g * y, ctx.dim)), None)
 
 
+_REQUIRED = object()  # torch.softmax(x) without dim is a TypeError; dim=None is allowed
+
+
 def _prep(input, dim, dtype, name="softmax"):
     x = input if dtype is None else input.to(dtype)
     if dim is None:
@@ -116,11 +119,17 @@ def _prep(input, dim, dtype, name="softmax"):
     return x, d
 
 
-def softmax(input, dim=None, dtype=None, *, _stacklevel=3):
+def softmax(input, dim=_REQUIRED, dtype=None, *, _stacklevel=3):
+    """torch.softmax / Tensor.softmax: ``dim`` is required (only F.softmax picks one)."""
+    if dim is _REQUIRED:
+        raise TypeError('softmax() missing 1 required positional arguments: "dim"')
     x, d = _prep(input, dim, dtype, "softmax")
     return Softmax.apply(x, d)
 
 
-def log_softmax(input, dim=None, dtype=None, *, _stacklevel=3):
+def log_softmax(input, dim=_REQUIRED, dtype=None, *, _stacklevel=3):
+    """torch.log_softmax / Tensor.log_softmax: ``dim`` is required, as for softmax."""
+    if dim is _REQUIRED:
+        raise TypeError('log_softmax() missing 1 required positional arguments: "dim"')
     x, d = _prep(input, dim, dtype, "log_softmax")
     return LogSoftmax.apply(x, d)

@@ -136,18 +136,17 @@ def lerp(input, end, weight):
         if isinstance(t, Tensor) and t._data.dtype != input._data.dtype:
             raise RuntimeError(f"expected dtype {_C_NAMES[input._data.dtype.name]} for "
                                f"`{name}` but got dtype {_C_NAMES[t._data.dtype.name]}")
-    if input._data.dtype.kind != "f":
-        kernel = "lerp_kernel_tensor" if isinstance(weight, Tensor) else "lerp_kernel_scalar"
-        raise NotImplementedError(f"\"{kernel}\" not implemented for '{_kind(input)}'")
     shapes = [input._data.shape, end._data.shape]
     if isinstance(weight, Tensor):
         shapes.append(weight._data.shape)
-        cls = Lerp
-    else:
-        weight, cls = float(weight), LerpScalar
-    for s in shapes[1:]:
+    for s in shapes[1:]:  # PyTorch compares shapes before it looks for a kernel
         check_broadcast(shapes[0], s)
-    return cls.apply(input, end, weight)
+    if input._data.dtype.kind != "f":
+        kernel = "lerp_kernel_tensor" if isinstance(weight, Tensor) else "lerp_kernel_scalar"
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{_kind(input)}'")
+    if isinstance(weight, Tensor):
+        return Lerp.apply(input, end, weight)
+    return LerpScalar.apply(input, end, float(weight))
 
 
 def _three(fn: str, input, t1, t2):

@@ -261,6 +261,7 @@ def _floating(cls, name):
         return cls.apply(_float(input))
 
     op.__name__ = name
+    op.__qualname__ = op.__name__  # what TypeErrors name
     op.__doc__ = cls.__doc__
     return op
 

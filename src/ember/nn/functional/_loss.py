@@ -9,6 +9,7 @@ import numpy as np
 
 from ...autograd.grad_mode import STATE
 from ...ops._util import check_broadcast, promote
+from ...ops.arithmetic import type_name
 from ...tensor import Tensor
 from .. import _index_ops as X
 from .. import _loss_ops as L
@@ -148,6 +149,20 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
     return L.BinaryCrossEntropy.apply(input, target, w, reduction)
 
 
+def _float_target(input: Tensor, target: Tensor) -> None:
+    """PyTorch computes into the target's dtype: an integer or bool target fails there."""
+    kind = target._data.dtype.kind
+    if kind not in "iub":
+        return
+    hint = ("\nHint: targets for BCEWithLogitsLoss are probabilities: pass target.float() "
+            "(class indices belong to cross_entropy).")
+    if kind == "b":
+        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not "
+                           "supported. Use the `^` or `logical_xor()` operator instead." + hint)
+    raise RuntimeError(f"result type {type_name(input._data.dtype)} can't be cast to the "
+                       f"desired output type {type_name(target._data.dtype)}" + hint)
+
+
 def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,
                                      weight: Tensor | None = None, size_average=None,
                                      reduce=None, reduction: str = "mean",
@@ -157,6 +172,7 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,
     if target.shape != input.shape:
         raise ValueError(f"Target size ({target.size()}) must be the same as input size "
                          f"({input.size()})")
+    _float_target(input, target)
     fn = "binary_cross_entropy_with_logits"
     _no_grad_weight(fn, "weight", weight)
     _no_grad_weight(fn, "pos_weight", pos_weight)
