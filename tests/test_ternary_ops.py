@@ -124,16 +124,25 @@ def test_addcmul_addcdiv_bits(dtype, value):
         np.testing.assert_array_equal(got, want, err_msg=fn)
 
 
-def test_float64_close():
-    x, a, b = _pair(np.float64, seed=2)
-    tt, et = map(torch.from_numpy, (x, a, b)), list(map(ember.from_numpy, (x, a, b)))
-    tt = list(tt)
-    for fn, kw in (("lerp", {}), ("addcmul", {"value": 0.3}), ("addcdiv", {"value": 0.3})):
-        targs = (tt[0], tt[1], 0.3) if fn == "lerp" else tt
-        eargs = (et[0], et[1], 0.3) if fn == "lerp" else et
+@pytest.mark.parametrize("seed", [2, 3])
+def test_float64_bits(seed):
+    """float64 is exact too (Dekker's product; long double used to miss ~0.05% of entries)."""
+    x, a, b = _pair(np.float64, seed=seed)
+    b = np.where(np.abs(b) < 0.1, 1.0, b)
+    tt, et = list(map(torch.from_numpy, (x, a, b))), list(map(ember.from_numpy, (x, a, b)))
+    rng = np.random.default_rng(seed)
+    w = rng.random(x.shape)
+    cases = [("lerp", 0.3, {}), ("lerp", 0.7, {}), ("lerp", "w", {}),
+             ("addcmul", None, {"value": 0.3}), ("addcdiv", None, {"value": 0.3})]
+    for fn, weight, kw in cases:
+        if fn == "lerp":
+            targs = (tt[0], tt[1], torch.from_numpy(w) if weight == "w" else weight)
+            eargs = (et[0], et[1], ember.from_numpy(w) if weight == "w" else weight)
+        else:
+            targs, eargs = tt, et
         want = getattr(torch, fn)(*targs, **kw).numpy()
         got = getattr(ember, fn)(*eargs, **kw).numpy()
-        np.testing.assert_allclose(got, want, rtol=1e-15, atol=0)
+        np.testing.assert_array_equal(got, want, err_msg=f"{fn} {weight}")
 
 
 @pytest.mark.parametrize("name,args", [
