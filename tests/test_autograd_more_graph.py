@@ -64,11 +64,22 @@ def test_gradient_edge_fields_and_grad_through_edges():
     _each(run)
 
 
+def test_backward_inputs_as_edges():
+    def run(lib, g):
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        y = x * 2
+        (y * 3).sum().backward(inputs=[g.get_gradient_edge(y)])  # not a leaf: nothing stored
+        first = x.grad
+        (x * 3).sum().backward(inputs=[g.get_gradient_edge(x)])
+        return first, x.grad.tolist()
+    assert _each(run) == (None, [3.0, 3.0])
+
+
 def test_get_gradient_edge_error():
     _each(lambda lib, g: _err(lambda: g.get_gradient_edge(lib.ones(2))))
 
 
-# ---- register_multi_grad_hook ----------------------------------------------------------------
+# ---- register_multi_grad_hook ---------------------------------------------------------------
 def _grads(gs):
     return [None if v is None else v.tolist() for v in gs]
 
@@ -108,7 +119,7 @@ def test_multi_grad_hook_errors():
     _each(lambda lib, g: _err(lambda: g.register_multi_grad_hook((lib.ones(2),), print)))
 
 
-# ---- increment_version ---------------------------------------------------------------------------
+# ---- increment_version ----------------------------------------------------------------------
 def test_increment_version():
     def run(lib, g):
         t = lib.zeros(3)
@@ -131,7 +142,7 @@ def test_increment_version_trips_the_saved_tensor_check():
     assert _each(run) == "RuntimeError"
 
 
-# ---- saved_tensors_hooks --------------------------------------------------------------------------
+# ---- saved_tensors_hooks --------------------------------------------------------------------
 def _logging_hooks(log):
     def pack(t):
         log.append(("pack", tuple(t.shape), t.requires_grad, t.grad_fn is not None))
@@ -242,7 +253,7 @@ def test_hooks_leave_no_trace_after_the_block():
     assert type(y.grad_fn._saved) is tuple  # recorded as usual
 
 
-# ---- aliases ----------------------------------------------------------------------------------------
+# ---- aliases --------------------------------------------------------------------------------
 def test_anomaly_mode_module():
     import torch.autograd.anomaly_mode as tam
 

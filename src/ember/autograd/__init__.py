@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import engine
-from .function import Function, Node
+from .function import Function, GradientEdge, Node
 from .grad_mode import (enable_grad, inference_mode, is_grad_enabled, no_grad,
                         set_grad_enabled)
 
@@ -52,8 +52,7 @@ def _as_list(x):
 
 
 def _is_edge(x) -> bool:
-    """A graph.GradientEdge (a tuple, told apart without importing graph)."""
-    return type(x).__name__ == "GradientEdge" and hasattr(x, "output_nr")
+    return type(x) is GradientEdge
 
 
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
@@ -69,7 +68,9 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
         capture = _capture_map(inputs)
         got = engine.run_backward(tensors, roots, retain_graph, create_graph, capture)
         for t, g in zip(inputs, got):
-            if g is not None:
+            if g is not None and _is_edge(t):  # an edge stores into its leaf, if it has one
+                t = getattr(t.node, "variable", None)
+            if g is not None and t is not None:
                 engine._accumulate(t, g, create_graph)
         return
     engine.run_backward(tensors, roots, retain_graph, create_graph)
@@ -95,7 +96,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     from ..tensor import Tensor
 
     outputs = _as_list(outputs)
-    single = isinstance(inputs, Tensor) or _is_edge(inputs)
+    single = isinstance(inputs, Tensor)
     inputs = _as_list(inputs)
     grad_outputs = _as_list(grad_outputs) or [None] * len(outputs)
     if retain_graph is None:
@@ -148,5 +149,6 @@ def __getattr__(name):
     return getattr(module, name)
 
 
-__all__ = ["Function", "Node", "Variable", "backward", "grad", "no_grad", "enable_grad", "set_grad_enabled",
-           "inference_mode", "is_grad_enabled", "set_detect_anomaly", "detect_anomaly"]
+__all__ = ["Function", "Node", "Variable", "backward", "grad", "no_grad", "enable_grad",
+           "set_grad_enabled", "inference_mode", "is_grad_enabled", "set_detect_anomaly",
+           "detect_anomaly"]

@@ -14,6 +14,8 @@ requires grad; otherwise it costs the forward NumPy call plus a thin wrapper.
 
 from __future__ import annotations
 
+from collections import namedtuple
+
 from ._torch_errors import _torch_error
 from .grad_mode import STATE
 
@@ -129,6 +131,12 @@ class AccumulateGrad:
 
     def __hash__(self):
         return id(self.variable)
+
+
+# Where a gradient flows: output ``output_nr`` of ``node`` (torch.autograd.graph's type; here,
+# beside the nodes, so that autograd.grad can accept it without importing graph).
+GradientEdge = namedtuple("GradientEdge", ("node", "output_nr", "ownership_token"),
+                          defaults=(None,), module="ember.autograd.graph")
 
 
 class _RemovableHandle:

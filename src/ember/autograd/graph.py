@@ -19,13 +19,13 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Callable, Iterable
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 
 from . import engine
 from . import function as _function
-from .function import AccumulateGrad
+from .function import AccumulateGrad, GradientEdge
 from .grad_mode import STATE
 
 __all__ = ["Node", "GradientEdge", "get_gradient_edge", "increment_version",
@@ -49,14 +49,6 @@ class Node(abc.ABC):
 
 Node.register(_function.Node)
 Node.register(AccumulateGrad)
-
-
-class GradientEdge(NamedTuple):
-    """Where a gradient flows: output ``output_nr`` of ``node``."""
-
-    node: Any
-    output_nr: int
-    ownership_token: Any = None
 
 
 def get_gradient_edge(tensor) -> GradientEdge:

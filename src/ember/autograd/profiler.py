@@ -169,7 +169,7 @@ class profile:  # noqa: N801 - PyTorch's name
             return self
         if _ACTIVE:
             raise RuntimeError("Profiler is already enabled.")
-        codes, stack, records = _op_codes(), self._stack, self._records
+        codes, stack = _op_codes(), self._stack
         clock = time.perf_counter_ns
 
         def watch(frame, event, arg):
