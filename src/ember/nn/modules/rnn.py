@@ -2,7 +2,9 @@
 
 Each layer and direction multiplies the whole input sequence by W_ih in one product, then
 runs a Python loop over time steps for the recurrent part, two or three nodes a step (see
-_rnn_cells.py and nn/_rnn_ops.py). Sequences live as 2-D "packed rows" (time-major, batch
+_rnn_cells.py and nn/_rnn_ops.py); an LSTM over equal-length sequences is one node per layer
+and direction, as in PyTorch (_lstm_layer.py), and under no_grad the loop runs on arrays
+(_rnn_plain.py). Sequences live as 2-D "packed rows" (time-major, batch
 sizes per step), so padded and PackedSequence input share one path: a padded batch is
 simply the case where every step has the full batch.
 """
@@ -20,6 +22,7 @@ from .. import functional as F
 from ..parameter import Parameter
 from ...autograd.grad_mode import STATE
 from ..utils.rnn import PackedSequence
+from ._lstm_layer import lstm_layer
 from ._rnn_plain import bare as _bare, plain_layers
 from ._rnn_cells import (STEPS, GRUCell, LSTMCell, RNNCell, RNNCellBase, StepParams,
                          input_gates, reset_uniform)
@@ -70,10 +73,20 @@ def _run_layers(rnn, x: Tensor, sizes: list, states: tuple) -> tuple[Tensor, tup
     mode, dirs = rnn.mode, 2 if rnn.bidirectional else 1
     step = STEPS[mode]
     finals = [[] for _ in states]
+    # An LSTM over equal-length sequences records one node per layer and direction, as
+    # PyTorch's CPU kernel does (_lstm_layer.py); packed input and projections go by steps.
+    fused = mode == "LSTM" and rnn.proj_size == 0 and sizes[0] == sizes[-1]
     for layer in range(rnn.num_layers):
         outs = []
         for d in range(dirs):
             w = [getattr(rnn, n) for n in rnn._all_weights[layer * dirs + d]]
+            if fused:
+                h0, c0 = (s[layer * dirs + d] for s in states)
+                out, h_last, c_last = lstm_layer(x, w, rnn.bias, h0, c0, len(sizes), d == 1)
+                outs.append(out)
+                finals[0].append(h_last)
+                finals[1].append(c_last)
+                continue
             b_ih, b_hh = (w[2], w[3]) if rnn.bias else (None, None)
             p = StepParams(mode, w[1], b_hh, w[-1] if rnn.proj_size > 0 else None, len(sizes))
             xg, p.acc = input_gates(mode, x, w[0], b_ih, b_hh, len(sizes))
