@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import warnings
 
+import numpy as np
+
 from ... import ops
 from ...ops.elementwise import Relu, _not_for
 from ...ops.selection import Hardtanh
@@ -34,6 +36,8 @@ def relu(input: Tensor, inplace: bool = False) -> Tensor:
     """max(x, 0)."""
     if inplace:
         return input.relu_()
+    if input._data.dtype == np.bool_:  # (torch.relu itself takes bools; F.relu does not)
+        raise RuntimeError("Boolean inputs not supported for relu")
     return _relu_apply(input)
 
 
@@ -95,6 +99,8 @@ def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,
     """clamp(x, min_val, max_val), whose gradient is 0 at the bounds themselves."""
     if min_val > max_val:
         raise ValueError("min_val cannot be greater than max_val")
+    if input._data.dtype == np.bool_:
+        raise RuntimeError("Bool inputs not supported for hardtanh")
     if input._data.dtype.kind in "iu":  # PyTorch converts the bounds to the integer type
         min_val, max_val = int(min_val), int(max_val)
     x = input._graph_input() if inplace else input
@@ -127,5 +133,5 @@ def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3,
     """x - logsumexp(x) along ``dim``."""
     if dim is None:
         dim = _softmax_dim("log_softmax", input.dim(), _stacklevel)
-    x, d = _prep(input, dim, dtype)
+    x, d = _prep(input, dim, dtype, "log_softmax")
     return LogSoftmax.apply(x, d)

@@ -11,6 +11,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from ...autograd.function import Primitive
 from ...ops.arithmetic import type_name
+from ...ops.linalg import _C_NAMES
 from ...tensor import Tensor
 from ...threads import matmul as _matmul
 
@@ -248,7 +249,7 @@ def _padding(padding, n: int, k: tuple, stride: tuple, dilation: tuple) -> tuple
     return tuple((p, p) for p in pads)
 
 
-_LOWER = {"float32": "float", "float64": "double", "float16": "c10::Half"}
+_LOWER = _C_NAMES  # C++ type names, as in PyTorch's messages
 
 
 def _check_conv(x: Tensor, w: Tensor, b: Tensor | None, groups: int, n: int) -> None:
@@ -268,12 +269,12 @@ def _check_conv(x: Tensor, w: Tensor, b: Tensor | None, groups: int, n: int) -> 
                            f"to have {ws[1] * groups} channels, but got {shape[1]} channels "
                            "instead")
     xt, wt = x._data.dtype, w._data.dtype
-    if xt != wt:
-        raise RuntimeError(f"expected scalar type {type_name(xt)} but found {type_name(wt)}")
-    if b is not None and b._data.dtype != xt:
+    if b is not None and b._data.dtype != xt:  # PyTorch compares the bias first
         raise RuntimeError(f"Input type ({_LOWER.get(xt.name, xt.name)}) and bias type "
                            f"({_LOWER.get(b._data.dtype.name, b._data.dtype.name)}) should be "
                            "the same")
+    if xt != wt:
+        raise RuntimeError(f"expected scalar type {type_name(xt)} but found {type_name(wt)}")
     if b is not None and (b.dim() != 1 or b.shape[0] != ws[0]):
         raise RuntimeError(f"Given weight of size {ws}, expected bias to be 1-dimensional with "
                            f"{ws[0]} elements, but got bias of size {list(b.shape)} instead")

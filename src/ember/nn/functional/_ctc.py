@@ -224,6 +224,16 @@ def _padded_targets(tg: np.ndarray, tg_lens: np.ndarray, batch: int) -> np.ndarr
     return np.asarray(tg[:, :s_max], dtype=np.int64)
 
 
+def _check_labels(tg: np.ndarray, lens: np.ndarray, classes: int) -> None:
+    """Targets outside [0, C): PyTorch reads whatever memory lies there; ember says so."""
+    used = np.arange(tg.shape[1])[None, :] < lens[:, None]
+    bad = tg[used & ((tg < 0) | (tg >= classes))]
+    if bad.size:
+        raise RuntimeError(f"ctc_loss: target label {int(bad[0])} is out of range for "
+                           f"{classes} classes\nHint: labels are class indices in [0, "
+                           f"{classes}); the blank index is one of them.")
+
+
 def ctc_loss(log_probs: Tensor, targets: Tensor, input_lengths, target_lengths,
              blank: int = 0, reduction: str = "mean", zero_infinity: bool = False) -> Tensor:
     """The CTC loss of ``log_probs`` (T, N, C) or (T, C) (log-softmax outputs) against
@@ -232,6 +242,10 @@ def ctc_loss(log_probs: Tensor, targets: Tensor, input_lengths, target_lengths,
     if reduction not in ("none", "mean", "sum"):
         raise ValueError(f"{reduction} is not a valid value for reduction")
     unbatched = log_probs.dim() == 2
+    if log_probs.dim() != 3 and not unbatched:  # PyTorch counts after adding a batch dim
+        raise RuntimeError(f"Expected 3-dimensional tensor, but got {log_probs.dim() + 1}-"
+                           "dimensional tensor for argument #1 'log_probs' (while checking "
+                           "arguments for ctc_loss_allocate_outputs)")
     if unbatched:
         log_probs = ops.unsqueeze(log_probs, 1)
         if targets.dim() == 1:
@@ -247,6 +261,7 @@ def ctc_loss(log_probs: Tensor, targets: Tensor, input_lengths, target_lengths,
         raise RuntimeError("blank must be in label range")
     _check_range(tg_lens, "target_lengths", None)
     tg = _padded_targets(np.asarray(targets._data).astype(np.int64), tg_lens, batch)
+    _check_labels(tg, tg_lens, classes)
     _check_range(in_lens, "input_lengths", t_max)
     loss = CtcLoss.apply(log_probs, tg, in_lens, tg_lens, int(blank), bool(zero_infinity))
     if reduction == "sum":

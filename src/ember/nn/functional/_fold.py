@@ -115,7 +115,8 @@ class Fold(Primitive):
 
 
 def _float_only(x: Tensor, kernel: str) -> None:
-    if x._data.dtype.kind not in "fc":
+    """PyTorch's im2col/col2im kernels: floating point and bool."""
+    if x._data.dtype.kind not in "fcb":
         raise NotImplementedError(f'"{kernel}" not implemented for '
                                   f"'{type_name(x._data.dtype)}'")
 

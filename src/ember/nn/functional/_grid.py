@@ -374,6 +374,9 @@ def _check_sample(x: Tensor, grid: Tensor, mode: str, padding: str) -> None:
                          f"'border', or 'reflection', but got: '{padding}'")
     xs, gs = list(x.shape), list(grid.shape)
     xt, gt = x._data.dtype, grid._data.dtype
+    if xt.kind != "f":  # PyTorch's kernels are floating point only
+        kernel = "grid_sampler_2d_cpu_kernel_impl" if x.dim() == 4 else "grid_sampler3d_cpu"
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{type_name(xt)}'")
     if xt != gt:
         raise RuntimeError(f"expected scalar type {type_name(xt)} but found {type_name(gt)}")
     if xs[0] != gs[0]:

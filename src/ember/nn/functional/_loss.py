@@ -104,7 +104,21 @@ def l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
             reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
     """|x - y|, reduced."""
     reduction = _reduction(reduction, size_average, reduce)
+    if isinstance(input, Tensor) and isinstance(target, Tensor) and weight is None:
+        kinds = (input._data.dtype.kind, target._data.dtype.kind)
+        if "f" not in kinds or "b" in kinds:
+            return _integer_l1(input, target, reduction)
     return _pointwise(_L1[reduction], "l1_loss", input, target, reduction, None, weight)
+
+
+def _integer_l1(input: Tensor, target: Tensor, reduction: str) -> Tensor:
+    """l1_loss of integer (or bool) tensors as PyTorch's composite (x - y).abs() computes it:
+    bools cannot be subtracted, and an integer mean has no dtype."""
+    diff = (input - target).abs()  # (raises PyTorch's bool-subtraction error)
+    if reduction == "mean":
+        raise RuntimeError("mean(): could not infer output dtype. Input dtype must be either "
+                           f"a floating point or complex dtype. Got: {type_name(diff._data.dtype)}")
+    return diff.sum() if reduction == "sum" else diff
 
 
 def smooth_l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
@@ -124,8 +138,21 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: fl
     reduction = _reduction(reduction)
     if delta <= 0:
         raise RuntimeError("huber_loss does not support non-positive values for delta.")
-    return _pointwise(L.HuberLoss, "huber_loss", input, target, reduction, float(delta),
+    loss = _pointwise(L.HuberLoss, "huber_loss", input, target, reduction, float(delta),
                       weight)
+    return _in_dtype_of(loss, input)
+
+
+def _in_dtype_of(result: Tensor, like: Tensor) -> Tensor:
+    """PyTorch computes some losses into an output of ``like``'s dtype: the promoted result
+    is cast there, and a float result cannot go into an integer or bool output."""
+    want, got = like._data.dtype, result._data.dtype
+    if want == got:
+        return result
+    if want.kind != "f":
+        raise RuntimeError(f"result type {type_name(got)} can't be cast to the desired output "
+                           f"type {type_name(want)}")
+    return result.to(want)
 
 
 # ---- binary cross-entropy --------------------------------------------------------------
@@ -172,13 +199,16 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,
     if target.shape != input.shape:
         raise ValueError(f"Target size ({target.size()}) must be the same as input size "
                          f"({input.size()})")
+    if input._data.dtype.kind != "f":
+        raise NotImplementedError(f"\"log_sigmoid_cpu\" not implemented for '{_name(input)}'")
     _float_target(input, target)
     fn = "binary_cross_entropy_with_logits"
     _no_grad_weight(fn, "weight", weight)
     _no_grad_weight(fn, "pos_weight", pos_weight)
     x, y = promote(input, target)
     dt = x._data.dtype
-    return L.BCEWithLogits.apply(x, y, _const(weight, dt), _const(pos_weight, dt), reduction)
+    loss = L.BCEWithLogits.apply(x, y, _const(weight, dt), _const(pos_weight, dt), reduction)
+    return _in_dtype_of(loss, target)  # PyTorch's formula builds on the target in place
 
 
 # ---- class-index losses ----------------------------------------------------------------
@@ -187,7 +217,9 @@ def _check_index_target(xd: np.ndarray, td: np.ndarray, target: Tensor) -> None:
     if nd < 1:
         raise ValueError(f"Expected 1 or more dimensions (got {nd})")
     if nd == 1:
-        if td.ndim > 1 or td.ndim == 1 and td.shape[0] != 1:
+        if td.ndim > 1:
+            raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+        if td.ndim == 1 and td.shape[0] != 1:
             raise ValueError("For 1D input, 1D target must have size 1, but got target size: "
                              f"{td.shape[0] if td.ndim else 0}")
     elif td.ndim == 0 or xd.shape[0] != td.shape[0]:
@@ -264,6 +296,8 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
     reduction = _reduction(reduction, size_average, reduce)
     _check_tensor("nll_loss_nd", "input", 1, input)
     _check_tensor("nll_loss_nd", "target", 2, target)
+    if input._data.dtype.kind != "f":
+        raise NotImplementedError(f"\"nll_loss_out_frame\" not implemented for '{_name(input)}'")
     spec = _index_spec(input, target, weight, ignore_index, reduction, 0.0, "nll_loss_forward")
     name = X.index_node_name(input._data.ndim, reduction, 0.0)
     cls = X.NllLoss if name == "NllLossBackward0" else X.variant(X.NllLoss, name)

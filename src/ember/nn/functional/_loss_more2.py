@@ -74,7 +74,9 @@ def soft_margin_loss(input: Tensor, target: Tensor, size_average=None, reduce=No
         raise RuntimeError("The function 'soft_margin_loss' is not differentiable with respect "
                            "to argument 'target'. This input cannot have requires_grad True.")
     check_broadcast(input.shape, target.shape)
-    return _reduce(ops.log1p(ops.exp(-target * input)), reduction)
+    from ._loss import _in_dtype_of  # PyTorch writes the loss in the input's dtype
+
+    return _in_dtype_of(_reduce(ops.log1p(ops.exp(-target * input)), reduction), input)
 
 
 def multilabel_soft_margin_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,

@@ -94,8 +94,11 @@ def pad(input: Tensor, pad, mode: str = "constant", value: float | None = None) 
         return ConstantPad.apply(input, pairs, 0.0 if value is None else value)
     if mode not in _NP_MODES:
         raise NotImplementedError(f"Unrecognised padding mode {mode}")
-    index = gather_index(tuple(input.shape), pairs, len(pad), mode, value)
     k = len(pad) // 2
+    if mode != "circular" and input._data.dtype == np.bool_:  # no bool kernel in PyTorch
+        kind = "reflection" if mode == "reflect" else "replication"
+        raise NotImplementedError(f"\"{kind}_pad{k}d\" not implemented for 'Bool'")
+    index = gather_index(tuple(input.shape), pairs, len(pad), mode, value)
     name = {"reflect": f"ReflectionPad{k}DBackward0", "replicate": f"ReplicationPad{k}DBackward0",
             "circular": "CopySlices"}[mode]
     return variant(GatherPad, name).apply(input, index)

@@ -72,7 +72,9 @@ def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -
 
 
 def _float_pair(x1, x2):
-    dt = np.result_type(x1._data.dtype, x2._data.dtype)
+    from ... import dtypes as D
+
+    dt = D.result_type(x1._data, x2._data)  # PyTorch's promotion: int64 with float32 is float32
     if dt.kind != "f":
         from ...ops.arithmetic import type_name
 
@@ -124,6 +126,13 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn
     if is_causal and attn_mask is not None:
         raise RuntimeError("_scaled_dot_product_attention: Explicit attn_mask should not be "
                            "set when is_causal=True")
+    dts = [t._data.dtype for t in (query, key, value)]
+    if dts[0] != dts[1] or dts[0] != dts[2]:
+        from ...ops.linalg import _C_NAMES
+
+        q, k, v = (_C_NAMES[d.name] for d in dts)
+        raise RuntimeError("Expected query, key, and value to have the same dtype, but got "
+                           f"query.dtype: {q} key.dtype: {k} and value.dtype: {v} instead.")
     L, S = query.shape[-2], key.shape[-2]
     s = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
     scores = ops.matmul(query, key.transpose(-2, -1)) * s

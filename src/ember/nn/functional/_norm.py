@@ -25,10 +25,10 @@ def _array_stats(x: np.ndarray, axes: tuple, eps: float):
     """_stats on an array with fewer temporaries: mean, r, biased variance, and x - mean."""
     n = math.prod(x.shape[a] for a in axes)
     mean = x.sum(axis=axes, keepdims=True)
-    mean /= n
+    mean /= max(n, 1)  # an empty batch: mean 0 and variance 0 over nothing (no 0/0 nan)
     xc = x - mean
     var = (xc * xc).sum(axis=axes, keepdims=True)
-    var /= n
+    var /= max(n, 1)
     rstd = var + eps
     np.sqrt(rstd, out=rstd)
     np.divide(1.0, rstd, out=rstd)
@@ -123,6 +123,9 @@ def _check_dtypes(x: Tensor, kernel: str, **others) -> None:
     ones are also accepted with a float16 input)."""
     dt = x._data.dtype
     if dt.kind != "f":
+        if kernel != "batch_norm" and any(t is not None and t._data.dtype != dt
+                                          for t in others.values()):
+            raise RuntimeError("mixed dtype (CPU): all inputs must share same datatype.")
         raise NotImplementedError(f'"{kernel}" not implemented for \'{type_name(dt)}\'')
     for name, t in others.items():
         if t is None or t._data.dtype == dt or (dt == np.float16
@@ -200,7 +203,7 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
             raise RuntimeError(f"Expected {name} to be a vector of size equal to the number of "
                                f"channels in input, but got {name} of shape "
                                f"{list(shown.shape)} and input of shape {list(x.shape)}")
-    _check_dtypes(input, "native_group_norm", weight=weight, bias=bias)
+    _check_dtypes(input, "GroupNormKernelImpl", weight=weight, bias=bias)
     work = (n, num_groups, c // num_groups, math.prod(x.shape[2:]))
     mean, rstd, _, xc = _array_stats(x.reshape(work), (2, 3), eps)
     return _NativeGroupNorm.apply(input, weight, bias, mean, rstd, (2, 3), (0, 3),
@@ -262,10 +265,10 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     view = (c,) + (1,) * (x.ndim - 2)
     if training:
         mean, rstd, var, xc = _array_stats(x, stat_axes, eps)
-        n = x.size // c
-        if running_mean is not None:
+        n = x.size // c if c else 0  # (an empty batch of instance_norm has no channels)
+        if running_mean is not None and n:  # PyTorch: an empty batch leaves them alone
             _update_running(running_mean, mean.reshape(-1), momentum)
-        if running_var is not None:
+        if running_var is not None and n:
             _update_running(running_var, var.reshape(-1) * (n / max(n - 1, 1)), momentum)
         return _NativeBatchNorm.apply(input, weight, bias, mean, rstd, stat_axes, stat_axes,
                                       view, eps, xc, None)

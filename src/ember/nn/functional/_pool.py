@@ -39,7 +39,11 @@ def _out_size(n: int, k: int, s: int, p: int, d: int, ceil: bool) -> int:
 def _geometry(x: Tensor, kernel, stride, padding, dilation, ceil: bool, nd: int = 2,
               fn: str = "max_pool2d"):
     """Validated (k, s, p, d, out) for an (nd + 1)-D or (nd + 2)-D input."""
-    if x.dim() not in (nd + 1, nd + 2):
+    bad_dims = x.dim() not in (nd + 1, nd + 2)
+    if nd == 2 and (fn == "avg_pool2d" and bad_dims or not bad_dims and 0 in x.shape[-3:]):
+        raise RuntimeError("Expected 3D or 4D (batch mode) tensor with optional 0 dim batch "
+                           f"size for input, but got:{list(x.shape)}")
+    if bad_dims:
         raise RuntimeError(f"non-empty {nd + 1}D or {nd + 2}D (batch mode) tensor expected "
                            "for input")
     k = _tuple(kernel, "kernel_size", nd, fn)
@@ -176,8 +180,21 @@ class IndexGather(Primitive):
         return _scatter_of(v, ctx.flat, ctx.ushape), None, None
 
 
+def _pool_kernel(input: Tensor, kernel: str, allowed: str) -> None:
+    """PyTorch's error for a dtype its pooling kernel lacks: float kinds pass, and the ones
+    in ``allowed`` ("l": int64, "h": float16, "i": other integers)."""
+    dt = input._data.dtype
+    if dt.kind == "f" and dt.itemsize > 2 or dt == np.float16 and "h" in allowed or \
+            dt == np.int64 and "l" in allowed or dt.kind in "iu" and dt != np.int64 and \
+            "i" in allowed:
+        return
+    raise NotImplementedError(f"\"{kernel}\" not implemented for '{type_name(dt)}'")
+
+
 def _max_pool(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices,
               nd: int, prim):
+    if input._data.dtype == np.bool_:
+        _pool_kernel(input, f"max_pool{nd}d", "")
     k, s, p, d, out = _geometry(input, kernel_size, stride, padding, dilation, ceil_mode, nd,
                                 f"max_pool{nd}d")
     sink = [] if return_indices else None
@@ -269,6 +286,10 @@ def _window_counts(n: int, k: int, s: int, p: int, out: int, include_pad: bool) 
 
 def _avg_pool(input, kernel_size, stride, padding, ceil_mode, count_include_pad,
               divisor_override, nd: int, prim) -> Tensor:
+    if nd == 3:  # PyTorch's kernels: float, double and int64; 2-D also float16
+        _pool_kernel(input, "avg_pool3d_out_frame", "l")
+    else:
+        _pool_kernel(input, "avg_pool2d", "lh")
     k, s, p, _, out = _geometry(input, kernel_size, stride, padding, 1, ceil_mode, nd,
                                 f"avg_pool{nd}d")
     if divisor_override is not None:

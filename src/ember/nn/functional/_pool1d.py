@@ -4,7 +4,7 @@ records them the same way: the last node is SqueezeBackward1)."""
 from __future__ import annotations
 
 from ...tensor import Tensor
-from ._pool import adaptive_avg_pool2d, avg_pool2d, max_pool2d
+from ._pool import _pool_kernel, adaptive_avg_pool2d, avg_pool2d, max_pool2d
 
 
 def _one(v) -> int:
@@ -23,6 +23,8 @@ def max_pool1d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
     if input.dim() not in (2, 3):
         raise RuntimeError("max_pool1d: Expected 2D or 3D (batch mode) tensor with optional 0 "
                            f"dim batch size for input, but got:{list(input.shape)}")
+    if input._data.dtype.kind != "f":  # PyTorch's 1-D kernel is floating point only
+        _pool_kernel(input, "max_pool1d_impl", "")
     k, p, d = _one(kernel_size), _one(padding), _one(dilation)
     s = k if stride is None or (not isinstance(stride, int) and len(stride) == 0) \
         else _one(stride)

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from ... import ops
 from ...ops.elementwise import Relu
 from ...tensor import Tensor
 from .. import functional as F
 from .module import Module
+
+_BOOL = np.dtype(np.bool_)
 
 _relu_apply = Relu.apply
 
@@ -25,6 +29,8 @@ class ReLU(Module):
     def forward(self, input: Tensor) -> Tensor:
         if self.inplace:
             return input.relu_()
+        if input._data.dtype is _BOOL:
+            raise RuntimeError("Boolean inputs not supported for relu")
         return _relu_apply(input)
 
     def extra_repr(self) -> str:
