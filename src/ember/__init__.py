@@ -169,6 +169,18 @@ _LAZY_FUNCS = {
 }
 
 
+_LAZY_FUNCS.update({
+    "ops.tensor_extra": (
+        "split_with_sizes", "unsafe_split", "unsafe_chunk", "unsafe_split_with_sizes",
+        "narrow_copy", "adjoint", "conj", "conj_physical", "conj_physical_", "resolve_conj",
+        "resolve_neg", "is_conj", "is_neg", "real", "imag", "angle", "nonzero_static", "igamma",
+        "igammac", "layout", "strided"),
+    "ops.strided_scatter": ("as_strided_", "as_strided_scatter", "resize_as_"),
+    "ops.index_reduce": ("index_reduce",),
+    "ops.lu_torch": ("lu", "lu_solve", "lu_unpack", "triangular_solve"),
+})
+
+
 # ember.ops' own lazily loaded modules (index writes, strided views, search/statistics).
 _LAZY_FUNCS.update({f"ops.{module}": names for module, names in _ops._LAZY.items()})
 

@@ -2,11 +2,12 @@
 
 ``import ember`` compiles every module it imports (this machine sets
 PYTHONDONTWRITEBYTECODE), ~2.5 ms each for the index-writing, strided and search/statistics
-ops and their method table (and the misc math ops PyTorch also has as methods). Here each of their Tensor methods starts as a stand-in that,
-when first called, imports the real module, binds the real methods on Tensor (replacing
-every stand-in of that group) and calls the real one. The ``torch.*`` spellings resolve
-through ``ember.__getattr__`` (``_LAZY_FUNCS``). tests/test_lazy_methods.py checks that the
-names listed here are exactly what the modules bind.
+ops and their method table (and the misc math ops PyTorch also has as methods, and
+_methods_extra's LU, storage and complex-API methods). Here each of their Tensor methods
+starts as a stand-in that, when first called, imports the real module, binds the real methods
+on Tensor (replacing every stand-in of that group) and calls the real one. The ``torch.*``
+spellings resolve through ``ember.__getattr__`` (``_LAZY_FUNCS``). tests/test_lazy_methods.py
+checks that the names listed here are exactly what the modules bind.
 """
 
 from __future__ import annotations
@@ -35,6 +36,14 @@ MISC_METHODS = {
                   "msort", "unique_consecutive"),
     "misc_prims": ("cholesky", "i0", "matrix_exp", "qr", "svd"),
 }
+# _methods_extra.bind(Tensor): its METHODS and PROPERTIES (real and imag also have setters).
+EXTRA_METHODS = (
+    "ger split_with_sizes unsafe_split unsafe_chunk unsafe_split_with_sizes narrow_copy "
+    "new_empty_strided adjoint conj conj_physical conj_physical_ resolve_conj resolve_neg "
+    "is_conj is_neg angle nonzero_static as_strided_ as_strided_scatter resize_ resize_as_ "
+    "index_reduce index_reduce_ igamma igammac igamma_ igammac_ lu lu_solve triangular_solve "
+    "apply_ map_ map2_").split()
+EXTRA_PROPERTIES = ("real", "imag", "layout", "name")
 
 
 def _bind_more(T) -> None:
@@ -55,6 +64,10 @@ def _bind_misc(T) -> None:
     T.i0_ = importlib.import_module("ember.ops.misc_types").i0_
 
 
+def _bind_extra(T) -> None:
+    importlib.import_module("ember._methods_extra").bind(T)
+
+
 def _stand_in(T, name: str, bind):
     def method(self, *args, **kwargs):
         bind(T)
@@ -69,7 +82,11 @@ def _property_stand_in(T, name: str, bind):
         bind(T)
         return getattr(self, name)
 
-    return property(get)
+    def set_(self, value):
+        bind(T)
+        setattr(self, name, value)
+
+    return property(get, set_)
 
 
 def bind(T) -> None:
@@ -82,3 +99,7 @@ def bind(T) -> None:
         setattr(T, name, _stand_in(T, name, _bind_search))
     for name in sum(MISC_METHODS.values(), ("i0_",)):
         setattr(T, name, _stand_in(T, name, _bind_misc))
+    for name in EXTRA_METHODS:
+        setattr(T, name, _stand_in(T, name, _bind_extra))
+    for name in EXTRA_PROPERTIES:
+        setattr(T, name, _property_stand_in(T, name, _bind_extra))

@@ -1,7 +1,8 @@
 """``torch.linalg``: products, views, inverses, solvers, factorizations and norms.
 
-The factorizations live in ``ember.ops.linalg_functions`` / ``linalg_norms`` and load on first
-use (``import ember`` imports this module, so it stays a table of names).
+The factorizations live in ``ember.ops.linalg_functions`` / ``linalg_norms`` /
+``linalg_lu_functions`` / ``linalg_ldl`` and load on first use (``import ember`` imports this
+module, so it stays a table of names).
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ _LAZY = {
         "cholesky_ex", "eigh", "eigvalsh", "svd", "svdvals", "qr"),
     "ember.ops.linalg_norms": (
         "vector_norm", "matrix_norm", "norm", "pinv", "lstsq", "matrix_rank", "matrix_power"),
+    "ember.ops.linalg_lu_functions": ("lu", "lu_factor", "lu_factor_ex", "lu_solve"),
+    "ember.ops.linalg_ldl": ("ldl_factor", "ldl_factor_ex", "ldl_solve"),
     "ember.ops._linalg_common": ("LinAlgError",),
 }
 _WHERE = {name: module for module, names in _LAZY.items() for name in names}
