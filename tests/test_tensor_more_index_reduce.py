@@ -10,24 +10,11 @@ import torch
 import ember
 from ember.autograd import gradcheck, gradgradcheck
 from torch_compare import compare
+from torch_compare import same_error_case as same_error
 
 pytestmark = pytest.mark.filterwarnings("ignore:index_reduce\\(\\) is in beta")
 REDUCES = ["prod", "mean", "amax", "amin"]
 RNG = np.random.default_rng(5)
-
-
-def first_line(fn):
-    try:
-        fn()
-    except Exception as err:  # noqa: BLE001 - compared by type and message
-        return type(err).__name__, str(err).split("\n")[0]
-    return None
-
-
-def same_error(case):
-    t = first_line(lambda: case(torch))
-    assert t is not None
-    assert first_line(lambda: case(ember)) == t
 
 
 @pytest.mark.parametrize("reduce", REDUCES)

@@ -83,3 +83,10 @@ def same_error(fn, *arrays):
     got = error_of(lambda: fn(ember, *leaves(ember, arrays, False)))
     want = error_of(lambda: fn(torch, *leaves(torch, arrays, False)))
     assert got == want, f"ember: {got}\ntorch: {want}"
+
+
+def same_error_case(case):
+    """case(lib) raises the same exception type and first line on ember as on PyTorch."""
+    want = error_of(lambda: case(torch))
+    got = error_of(lambda: case(ember))
+    assert got == want, f"ember: {got}\ntorch: {want}"

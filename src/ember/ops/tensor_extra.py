@@ -18,6 +18,7 @@ from ..autograd.function import Primitive
 from ..tensor import Tensor
 from ._util import promote, wrap_dim
 from .indexing import Index, index_add_into
+from .shape import Clone
 
 __all__ = ["split_with_sizes", "unsafe_split", "unsafe_chunk", "unsafe_split_with_sizes",
            "narrow_copy", "adjoint", "conj", "conj_physical", "conj_physical_", "resolve_conj",
@@ -201,18 +202,10 @@ def is_conj(input: Tensor) -> bool:
 is_neg = is_conj
 
 
-class ConjPhysicalInplace(Primitive):
-    """x.conj_physical_() on a real tensor: y = x;  dL/dx = g."""
+class ConjPhysicalInplace(Clone):
+    """x.conj_physical_() on a real tensor: a copy (Clone's rule), y = x;  dL/dx = g."""
 
     node_name = "ConjPhysicalBackward1"
-
-    @staticmethod
-    def forward(ctx, x):
-        return np.array(x, copy=True)
-
-    @staticmethod
-    def backward(ctx, g):
-        return (g,)
 
 
 def conj_physical_(input: Tensor) -> Tensor:
