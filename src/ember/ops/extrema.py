@@ -151,15 +151,27 @@ def _max_min(input, dim, keepdim, use_min, other=None):
     return values_indices(values, Tensor._make(indices.astype(np.int64), False, None), name)
 
 
+def _one_dim(name: str, dim) -> None:
+    """max/min reduce one dim (amax/amin take several): PyTorch's parser refuses a tuple."""
+    if isinstance(dim, (tuple, list)):
+        raise TypeError(
+            f"{name}() received an invalid combination of arguments - got (Tensor, "
+            f"{type(dim).__name__}), but expected one of:\n * (Tensor input)\n * (Tensor input, "
+            f"Tensor other)\n * (Tensor input, int dim, bool keepdim = False)\nHint: "
+            f"torch.a{name}(x, dim=(...)) reduces over several dims.")
+
+
 def max(input, dim=None, keepdim=False, *, other=None):  # noqa: A001
     if isinstance(dim, Tensor):
         dim, other = None, dim
+    _one_dim("max", dim)
     return _max_min(input, dim, keepdim, False, other)
 
 
 def min(input, dim=None, keepdim=False, *, other=None):  # noqa: A001
     if isinstance(dim, Tensor):
         dim, other = None, dim
+    _one_dim("min", dim)
     return _max_min(input, dim, keepdim, True, other)
 
 

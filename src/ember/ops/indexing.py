@@ -4,6 +4,7 @@ came from, adding where an entry was picked more than once (``np.add.at``)."""
 from __future__ import annotations
 
 import re
+import warnings
 
 import numpy as np
 
@@ -24,18 +25,31 @@ def _index_arrays(idx):
         a = idx._data
         if a.dtype.kind not in "biu":
             raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+        if a.dtype == np.uint8:  # PyTorch reads a byte tensor as a mask, and warns
+            warnings.warn("indexing with dtype torch.uint8 is now deprecated, please use a "
+                          "dtype torch.bool instead.", UserWarning, stacklevel=3)
+            return a.astype(bool)
         if a.ndim == 0 and a.dtype.kind in "iu":
             return int(a)  # PyTorch reads a 0-d integer tensor as a plain int: a view
         return np.asarray(a)
     if isinstance(idx, list):
-        if any(isinstance(i, Tensor) for i in idx):
-            return np.array([i.item() if isinstance(i, Tensor) else i for i in idx])
-        return np.asarray(idx) if idx and not any(isinstance(i, (slice, type(None))) for i in idx
-                                                  ) else tuple(idx)
+        if not idx:
+            return np.zeros(0, np.int64)  # x[[]]: no rows
+        if _sequence_as_tuple(idx):
+            return _index_arrays(tuple(idx))
+        return np.asarray(idx)
     if isinstance(idx, (float, str)):
         raise IndexError("only integers, slices (`:`), ellipsis (`...`), None and long or byte "
                          f"Variables are valid indices (got {type(idx).__name__})")
     return idx
+
+
+def _sequence_as_tuple(seq: list) -> bool:
+    """PyTorch's (and old NumPy's) rule: a short list holding a sequence, slice, tensor, None
+    or Ellipsis is a tuple of indices (x[[[0, 1]]] is x[[0, 1]]), otherwise one index."""
+    return len(seq) < 32 and any(
+        isinstance(i, (list, tuple, slice, Tensor, np.ndarray)) or i is None or i is Ellipsis
+        for i in seq)
 
 
 def _is_basic(idx) -> bool:

@@ -27,6 +27,9 @@ def vector_norm(x: Tensor, ord=2, dim=None, keepdim: bool = False, *, dtype=None
 
 def _norm_dims(A: Tensor, dim) -> tuple:
     nd = A._data.ndim
+    if len(dim) != 2:
+        raise RuntimeError("linalg.matrix_norm: dim must be a 2-tuple. Got "
+                           + " ".join(str(d) for d in dim))
     d0, d1 = (int(d) % nd for d in dim)
     if d0 == d1:
         raise RuntimeError(f"linalg.matrix_norm: dims must be different. Got ({dim[0]}, "
@@ -42,6 +45,8 @@ def matrix_norm(A: Tensor, ord="fro", dim=(-2, -1), keepdim: bool = False, *, dt
     if dtype is not None:
         A = A.to(dtype)
     C.check_float(A, "linalg.matrix_norm")
+    if ord not in ("fro", "nuc", 2, -2, 1, -1, _INF, -_INF):  # (checked before dim)
+        raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")
     d0, d1 = _norm_dims(A, dim)
     if ord == "fro":
         return _vector_norm(A, 2, (d0, d1), keepdim, None)

@@ -73,6 +73,12 @@ class NormZero(Primitive):
 
 def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     """The vector p-norm over ``dim`` (all elements when None); 'fro' is p = 2."""
+    if isinstance(p, str) and p != "fro":  # 'nuc' (and unknown orders): a matrix norm
+        from .linalg_norms import matrix_norm
+
+        dims = tuple(range(input._data.ndim)) if dim is None else \
+            (dim,) if isinstance(dim, int) else tuple(dim)
+        return matrix_norm(input, p, dims, keepdim, dtype=dtype)
     x = input if dtype is None else input.to(dtype)
     if x._data.dtype.kind != "f":
         raise RuntimeError("linalg.vector_norm: Expected a floating point or complex tensor as "
