@@ -110,11 +110,25 @@ def _ragged_error(data, np_dtype) -> Exception:
         walk(data, 0)
     except (ValueError, TypeError) as e:
         return e
-    return ValueError("expected sequence of equal-length lists")
+    return ValueError(_NOT_BOXED)
+
+
+_NEGATIVE_STRIDES = (
+    "At least one stride in the given numpy array is negative, and tensors with negative "
+    "strides are not currently supported. (You can probably work around this by making a copy "
+    "of your array  with array.copy().) ")
+
+
+def _check_strides(a: np.ndarray) -> None:
+    """PyTorch refuses a reversed NumPy view (np.flip, a[::-1]) in every constructor."""
+    if any(st < 0 for st in a.strides):
+        raise ValueError(_NEGATIVE_STRIDES)
 
 
 def _to_array(data, dtype=None) -> np.ndarray:
     """Copy ``data`` into a fresh array with PyTorch's dtype rules."""
+    if type(data) is np.ndarray:
+        _check_strides(data)
     np_dtype = D.to_np(dtype) if dtype is not None else _infer_np_dtype(data)
     if isinstance(data, Tensor):
         return np.array(data._data, dtype=np_dtype, copy=True)
@@ -123,10 +137,41 @@ def _to_array(data, dtype=None) -> np.ndarray:
     try:
         return np.array(data, dtype=np_dtype)
     except OverflowError:
-        raise RuntimeError(f"value cannot be converted to type {np_dtype.name} without "
-                           "overflow") from None
+        return _overflowed(data, np_dtype)
     except ValueError:
-        raise _ragged_error(data, np_dtype) from None
+        err = _ragged_error(data, np_dtype)
+        if err.args[0] == _NOT_BOXED and np_dtype.kind in "iub":  # boxed: nan into an int
+            raise _overflow(np_dtype) from None
+        raise err from None
+
+
+_NOT_BOXED = "expected sequence of equal-length lists"
+
+
+def _overflow(np_dtype) -> RuntimeError:
+    return RuntimeError(f"value cannot be converted to type {np_dtype.name} without overflow")
+
+
+def _overflowed(data, np_dtype) -> np.ndarray:
+    """PyTorch's rules where NumPy overflows: a Python int beyond int64 cannot be read at all;
+    uint8 takes ints down to -255 modulo 256 (tensor([-1], dtype=uint8) is 255); else an
+    error."""
+    values = list(_scalars(data))
+    ints = [v for v in values if isinstance(v, int)]  # (bools too)
+    if any(not -2 ** 63 <= v < 2 ** 63 for v in ints):
+        raise ValueError("Overflow when unpacking long long") from None
+    if np_dtype == np.uint8 and len(ints) == len(values) and all(-256 < v < 256 for v in ints):
+        return (np.array(data, dtype=np.int64) % 256).astype(np.uint8)
+    raise _overflow(np_dtype) from None
+
+
+def _scalars(data):
+    """The numbers of nested lists/tuples, in order."""
+    if isinstance(data, _SEQ):
+        for x in data:
+            yield from _scalars(x)
+    else:
+        yield data
 
 
 def _leaf(arr: np.ndarray, requires_grad: bool) -> Tensor:
@@ -152,6 +197,7 @@ def as_tensor(data, dtype=None, device=None) -> Tensor:
         return data if dtype is None or data.dtype == D.to_dtype(dtype) else data.to(dtype)
     if isinstance(data, np.ndarray) and (dtype is None or data.dtype == D.to_np(dtype)):
         D.from_numpy_dtype(data.dtype)
+        _check_strides(data)
         return Tensor._make(data, False, None)
     return tensor(data, dtype=dtype)
 
@@ -164,6 +210,7 @@ def from_numpy(ndarray: np.ndarray) -> Tensor:
     if not isinstance(ndarray, np.ndarray):
         raise TypeError(f"expected np.ndarray (got {type(ndarray).__name__})")
     D.from_numpy_dtype(ndarray.dtype)
+    _check_strides(ndarray)
     return Tensor._make(ndarray, False, None)
 
 
@@ -236,7 +283,8 @@ def full(size, fill_value, *, out=None, dtype=None, device=None, requires_grad=F
                         f"{type(size).__name__}")
     fill_value = fill_value.item() if isinstance(fill_value, Tensor) else fill_value
     np_dtype = _infer_np_dtype(fill_value) if dtype is None else D.to_np(dtype)
-    return _leaf(np.full(_size((size,), "full"), fill_value, np_dtype), requires_grad)
+    value = _to_array(fill_value, np_dtype) if isinstance(fill_value, int) else fill_value
+    return _leaf(np.full(_size((size,), "full"), value, np_dtype), requires_grad)
 
 
 def _like_dtype(t: Tensor, dtype):
