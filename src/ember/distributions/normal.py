@@ -4,30 +4,12 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-
 from .. import ops
 from ..random import _rng
 from ..tensor import Tensor
 from . import constraints
 from .distribution import Distribution
-
-
-def _as_tensor(x, ref=None):
-    if isinstance(x, Tensor):
-        return x
-    from ..creation import tensor
-
-    dtype = ref.dtype if isinstance(ref, Tensor) else None
-    return tensor(float(x), dtype=dtype)
-
-
-def broadcast_all(*values):
-    tensors = [v for v in values if isinstance(v, Tensor)]
-    ref = tensors[0] if tensors else None
-    values = [_as_tensor(v, ref) for v in values]
-    shape = np.broadcast_shapes(*[tuple(v.shape) for v in values])
-    return [v.expand(shape) if tuple(v.shape) != shape else v for v in values]
+from .utils import broadcast_all  # noqa: F401  (the families import it from here too)
 
 
 class Normal(Distribution):

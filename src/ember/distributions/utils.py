@@ -21,14 +21,18 @@ euler_constant = 0.57721566490153286060  # Euler-Mascheroni
 
 def broadcast_all(*values):
     """Tensors broadcast together; numbers become tensors of the first tensor's dtype (the
-    default dtype when there is none)."""
+    default float dtype when there is none: Normal(0, 1) is float32, as in PyTorch)."""
     if not all(isinstance(v, (Tensor, numbers.Number)) for v in values):
         raise ValueError("Input arguments must all be instances of Number, torch.Tensor or "
                          "objects implementing __torch_function__.")
-    from ..creation import tensor
+    if not all(isinstance(v, Tensor) for v in values):
+        from ..creation import tensor
+        from ..dtypes import get_default_dtype
 
-    dtype = next((v.dtype for v in values if isinstance(v, Tensor)), None)
-    values = [v if isinstance(v, Tensor) else tensor(v, dtype=dtype) for v in values]
+        dtype = next((v.dtype for v in values if isinstance(v, Tensor)), get_default_dtype())
+        values = [v if isinstance(v, Tensor) else tensor(v, dtype=dtype) for v in values]
+    if all(v._data.shape == values[0]._data.shape for v in values):
+        return tuple(values)  # the usual case: nothing to expand (saves ~2 us per call)
     return tuple(ops.broadcast_tensors(*values))
 
 
