@@ -388,6 +388,12 @@ def _sampler(kind):
         from .random import _rng
 
         self._check_inplace()
+        if kind != "bernoulli" and self._data.dtype.kind != "f":  # continuous draws only
+            from .ops.arithmetic import type_name
+
+            kernel = "check_uniform_bounds" if kind == "uniform" else "normal_kernel_cpu"
+            raise NotImplementedError(f"\"{kernel}\" not implemented for "
+                                      f"'{type_name(self._data.dtype)}'")
         rng = _rng(generator)
         arr = self._ensure_array()
         shape = arr.shape

@@ -297,19 +297,33 @@ def _positive(name: str, what: str, value) -> None:
         raise RuntimeError(f"{name} expects {what} > 0.0, but found {what}={value}")
 
 
+def _continuous(self, name: str, cname: bool) -> None:
+    """PyTorch's error for a continuous distribution drawn into an integer or bool tensor."""
+    dt = self._data.dtype
+    if dt.kind != "f":
+        raise RuntimeError(f"{name} distribution is a continuous probability distribution. "
+                           f"dtype must be a floating point but you specified "
+                           f"{_cname(dt) if cname else type_name(dt)}")
+
+
 def exponential_(self, lambd=1.0, *, generator=None):
+    _continuous(self, "Exponential", False)
     _positive("exponential_", "lambda", lambd)
     vals = _draw(generator).exponential(1.0 / lambd, self._data.shape)
     return _fill_random(self, vals, "ExponentialBackward0")
 
 
 def cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
+    _continuous(self, "Cauchy", True)
     _positive("cauchy_", "sigma", sigma)
     vals = median + sigma * _draw(generator).standard_cauchy(self._data.shape)
     return _fill_random(self, vals, "CauchyBackward0")
 
 
 def log_normal_(self, mean=1.0, std=2.0, *, generator=None):
+    if self._data.dtype.kind != "f":
+        raise NotImplementedError(f"\"log_normal_cpu\" not implemented for "
+                                  f"'{type_name(self._data.dtype)}'")
     _positive("log_normal_", "std", std)
     vals = _draw(generator).lognormal(mean, std, self._data.shape)
     return _fill_random(self, vals, "LogNormalBackward0")
