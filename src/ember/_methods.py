@@ -210,7 +210,7 @@ def _bare(out) -> Tensor:
     t = _new(Tensor)
     t._data = out
     t._rg = False
-    t.grad_fn = t.grad = t._vc = t._base = t._hooks = None
+    t.grad_fn = t._grad = t._vc = t._base = t._hooks = None
     return t
 
 

@@ -5,6 +5,8 @@ Ops are attached as methods in ``ember/_methods.py``; each one is a thin call in
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from . import dtypes as D
@@ -27,7 +29,7 @@ class Tensor(InplaceMixin):
     version counter, a one-item list shared with views, created the first time it is needed.
     """
 
-    __slots__ = ("_data", "_rg", "grad", "grad_fn", "_vc", "_base", "_hooks",
+    __slots__ = ("_data", "_rg", "_grad", "grad_fn", "_vc", "_base", "_hooks",
                  "__dict__", "__weakref__")
     __array_priority__ = 1000  # ndarray (op) Tensor gives a Tensor
     _done = False  # leaves are never "already backpropagated" roots (see autograd.function)
@@ -46,7 +48,7 @@ class Tensor(InplaceMixin):
         t._data = data
         t._rg = requires_grad
         t.grad_fn = grad_fn
-        t.grad = None
+        t._grad = None
         t._vc = None
         t._base = None
         t._hooks = None
@@ -277,9 +279,24 @@ class Tensor(InplaceMixin):
         memo[id(self)] = new
         return new
 
+    @property
+    def grad(self):
+        """The gradient backward accumulated into this leaf (None until then). Reading it on a
+        non-leaf that does not retain its gradient warns, as PyTorch: it is never filled."""
+        g = self._grad
+        if g is None and self.grad_fn is not None and not self.__dict__.get("_retains"):
+            warnings.warn(_NON_LEAF_GRAD, UserWarning, stacklevel=2)
+        return g
+
+    @grad.setter
+    def grad(self, value) -> None:
+        if value is not None:
+            _check_grad(self, value)
+        self._grad = value
+
     @staticmethod
     def _init_from(t: "Tensor", data, requires_grad: bool) -> None:
-        t._data, t._rg, t.grad_fn, t.grad = data, requires_grad, None, None
+        t._data, t._rg, t.grad_fn, t._grad = data, requires_grad, None, None
         t._vc = t._base = t._hooks = None
 
     # ---- autograd ---------------------------------------------------------------------
@@ -368,3 +385,33 @@ def _wrap_dim(dim: int, ndim: int) -> int:
     return dim % n
 
 _function.Tensor = Tensor
+
+
+_NON_LEAF_GRAD = (
+    "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad "
+    "attribute won't be populated during autograd.backward(). If you indeed want the .grad "
+    "field to be populated for a non-leaf Tensor, use .retain_grad() on the non-leaf Tensor. "
+    "If you access the non-leaf Tensor by mistake, make sure you access the leaf Tensor "
+    "instead. See github.com/pytorch/pytorch/pull/30531 for more information.")
+
+
+def _check_grad(t: Tensor, value) -> None:
+    """PyTorch's checks on ``t.grad = value``: a tensor (not t itself) of t's shape and dtype;
+    an optimizer would otherwise broadcast a wrongly shaped gradient silently."""
+    if not isinstance(value, Tensor):
+        raise TypeError("assigned grad expected to be a Tensor or None but got grad of type "
+                        f"{type(value).__name__}")
+    if value is t:
+        raise RuntimeError("can't assign Variable as its own grad")
+    if value._data.shape != t._data.shape:
+        raise RuntimeError(f"attempting to assign a gradient of size '{list(value.shape)}' to a "
+                           f"tensor of size '{list(t.shape)}'. Please ensure that the gradient "
+                           "and the tensor are the same size")
+    if value._data.dtype != t._data.dtype:
+        from .ops.arithmetic import type_name
+        from .ops.linalg import _C_NAMES
+
+        raise RuntimeError(
+            f"attempting to assign a gradient with dtype '{_C_NAMES[value._data.dtype.name]}' "
+            f"to a tensor with grad_dtype '{type_name(t._data.dtype)}'. The gradient must match "
+            "the tensor's grad_dtype (defaults to the tensor's dtype).")

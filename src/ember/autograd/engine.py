@@ -327,17 +327,17 @@ def _finish_plain(leaves: dict) -> None:
     for t, g in leaves.values():
         if t._hooks:
             g = _leaf_hooks(t, g, False)
-        if t.grad is None:
+        if t._grad is None:
             if type(g) is np.ndarray and (g.base is not None or _refs(g) > _SOLE
                                           or not g.flags.writeable):
                 g = g.copy()
             grad = _new(T)  # Tensor._make inline: one call less per parameter
             grad._data = g
             grad._rg = False
-            grad.grad_fn = grad.grad = grad._vc = grad._base = grad._hooks = None
-            t.grad = grad
+            grad.grad_fn = grad._grad = grad._vc = grad._base = grad._hooks = None
+            t._grad = grad
         else:
-            t.grad._ensure_array().__iadd__(g)  # in place, as PyTorch outside create_graph
+            t._grad._ensure_array().__iadd__(g)  # in place, as PyTorch outside create_graph
     if _POST:
         _run_post_hooks()
 
@@ -445,12 +445,12 @@ def _run_post_hooks(stored: bool = True) -> None:
 def _accumulate(t, g, create_graph) -> None:
     """``t.grad += g``, as PyTorch's AccumulateGrad: in place unless building a graph."""
     T = F.Tensor
-    old = t.grad
+    old = t._grad
     if create_graph:
         g = g if isinstance(g, T) else T._make(g, False, None)
-        t.grad = g if old is None else old + g
+        t._grad = g if old is None else old + g
     elif old is None:
-        t.grad = T._make(_own(g), False, None)
+        t._grad = T._make(_own(g), False, None)
     else:
         arr = old._ensure_array()  # in place, as PyTorch does outside create_graph
         arr += g

@@ -275,7 +275,7 @@ class Primitive:
                 result = _new(Tensor)
                 result._data = cls.forward(NULL_CTX, *arrays, **kwargs)
                 result._rg = False
-                result.grad_fn = result.grad = result._vc = result._base = result._hooks = None
+                result.grad_fn = result._grad = result._vc = result._base = result._hooks = None
                 return result
             node = _new(cls._node_cls)
             edges, need = [], []
@@ -306,7 +306,7 @@ class Primitive:
         result._data = out
         result._rg = True
         result.grad_fn = node
-        result.grad = result._vc = result._base = result._hooks = None
+        result._grad = result._vc = result._base = result._hooks = None
         saved = node._saved
         if saved:
             if saved[0] is out and len(saved) == 1:  # the output alone (relu, tanh, softmax):

@@ -148,7 +148,7 @@ class _ArrayOptimizer(Optimizer):
         if plan.fusable and plan.uniform:
             grads = []
             for p in params:
-                g = p.grad
+                g = p._grad
                 if g is None:
                     break
                 grads.append(g._data)
@@ -191,7 +191,7 @@ class _ArrayOptimizer(Optimizer):
     def _single(self, plan: _Plan, h) -> None:
         inited, step_views = plan.inited, plan.step_views
         for i, p in enumerate(plan.params):
-            g = p.grad
+            g = p._grad
             if g is None:
                 continue
             first = not inited[i]
