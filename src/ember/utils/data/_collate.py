@@ -23,12 +23,26 @@ def _tensor(arr: np.ndarray) -> Tensor:
     return Tensor._make(arr, False, None)
 
 
+def _same_sizes(arrays: list) -> None:
+    """torch.stack's error for samples of different sizes, with the usual remedy."""
+    first = arrays[0].shape
+    for i, a in enumerate(arrays):
+        if a.shape != first:
+            raise RuntimeError(
+                f"stack expects each tensor to be equal size, but got {list(first)} at entry 0 "
+                f"and {list(a.shape)} at entry {i}\nHint: the samples of one batch must have "
+                "one shape; pad them (nn.utils.rnn.pad_sequence) in a collate_fn, or use "
+                "batch_size=1.")
+
+
 def _stack(batch: list) -> Tensor:
     from ...ops import stack
 
     if any(t._rg for t in batch):
         return stack(batch, 0)  # keeps autograd, as torch.stack does
-    return _tensor(np.stack([t._data for t in batch]))
+    arrays = [t._data for t in batch]
+    _same_sizes(arrays)
+    return _tensor(np.stack(arrays))
 
 
 def default_collate(batch):
@@ -39,6 +53,7 @@ def default_collate(batch):
     if isinstance(elem, np.ndarray):
         if _NP_STR_OBJ.search(elem.dtype.str) is not None:
             raise TypeError(_ERR.format(elem.dtype))
+        _same_sizes(batch)
         return _tensor(np.stack(batch))
     if isinstance(elem, (np.bool_, np.number, np.object_)):
         return _tensor(np.asarray(batch))

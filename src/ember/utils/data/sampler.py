@@ -119,6 +119,12 @@ class WeightedRandomSampler(Sampler):
     def __iter__(self) -> Iterator[int]:
         w = self.weights._data
         rng = _epoch_rng(self.generator)
+        if not (w >= 0).all() or not np.isfinite(w).all():  # torch.multinomial's checks
+            what = "< 0" if not (w >= 0).all() else "= infinity or NaN"  # (nan fails >= 0)
+            raise RuntimeError(f"invalid multinomial distribution (encountering probability "
+                               f"entry {what})")
+        if not w.sum() > 0:
+            raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
         if not self.replacement and self.num_samples > np.count_nonzero(w):
             raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without "
                                "replacement")
