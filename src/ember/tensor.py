@@ -257,7 +257,16 @@ class Tensor(InplaceMixin):
     def __format__(self, spec: str) -> str:
         if self._data.ndim == 0:  # PyTorch formats a 0-d tensor as its Python number
             return format(self._data.item(), spec)
-        return format(repr(self), spec)
+        if spec:
+            raise TypeError("unsupported format string passed to Tensor.__format__")
+        return repr(self)
+
+    def __contains__(self, element) -> bool:
+        """``v in t``: whether any entry equals v (PyTorch's (t == v).any())."""
+        if not isinstance(element, (Tensor, int, float, bool)):
+            raise RuntimeError("Tensor.__contains__ only supports Tensor or scalar, but you "
+                               f"passed in a {type(element)}.")
+        return bool((self == element).any())
 
     def __reduce_ex__(self, protocol):
         from .creation import _rebuild

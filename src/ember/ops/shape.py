@@ -3,6 +3,8 @@ inverse movement (reshape back, transpose back, slice back, sum the copies)."""
 
 from __future__ import annotations
 
+import operator
+
 import numpy as np
 
 from ..autograd.function import Primitive
@@ -66,10 +68,13 @@ class Unsqueeze(Reshape):
     node_name = "UnsqueezeBackward0"
 
 
+_index = operator.index
+
+
 def _shape_arg(shape) -> tuple:
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = shape[0]
-    return tuple(int(s) for s in shape)
+    return tuple(map(_index, shape))  # a float size is a TypeError, as in PyTorch
 
 
 def _infer_shape(shape: tuple, n: int) -> tuple:
@@ -109,11 +114,38 @@ def view(input, *shape):
         raise TypeError("view() received an invalid combination of arguments - got (), but "
                         "expected one of:\n * (torch.dtype dtype)\n * (tuple of ints size)")
     if len(shape) == 1 and not isinstance(shape[0], (tuple, list, int, np.integer)):
-        return input.to(shape[0])  # view(dtype)
+        return _view_dtype(input, shape[0])
     shape = _infer_shape(_shape_arg(shape), input._data.size)
     if input._base is not None:  # only a view can have strides no new shape fits
         _check_viewable(input, shape)
     return _reshaped(input, shape)
+
+
+def _view_dtype(input, dtype) -> Tensor:
+    """x.view(dtype): the same memory read as another dtype (bits reinterpreted, not values
+    converted), PyTorch's rules for a different element size; outside autograd, as PyTorch."""
+    from .. import dtypes as D
+    from .arithmetic import type_name
+
+    a, new = input._data, D.to_np(dtype)
+    old = a.dtype
+    if new.itemsize != old.itemsize:
+        how = f"to view {type_name(old)} as {type_name(new)} (different element sizes)"
+        if a.ndim == 0:
+            raise RuntimeError(f"self.dim() cannot be 0 {how}")
+        if a.shape[-1] != 1 and a.strides[-1] != old.itemsize:
+            raise RuntimeError(f"self.stride(-1) must be 1 {how}, but got "
+                               f"{a.strides[-1] // old.itemsize}")
+        ratio = new.itemsize // old.itemsize
+        if ratio > 1:
+            if a.shape[-1] % ratio:
+                raise RuntimeError(f"self.size(-1) must be divisible by {ratio} {how}, but "
+                                   f"got {a.shape[-1]}")
+            offset = input.storage_offset()
+            if offset % ratio:
+                raise RuntimeError(f"self.storage_offset() must be divisible by {ratio} {how}, "
+                                   f"but got {offset}")
+    return _view_of(Tensor._make(a.view(new), False, None), input)
 
 
 def _check_viewable(input, shape: tuple) -> None:
