@@ -65,6 +65,8 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
     roots = _root_grads(tensors, grad_tensors, create_graph)
     if inputs is not None:
         inputs = _as_list(inputs)
+        if not inputs:
+            raise RuntimeError("`inputs` argument to `backward()` cannot be empty.")
         capture = _capture_map(inputs)
         got = engine.run_backward(tensors, roots, retain_graph, create_graph, capture)
         for t, g in zip(inputs, got):

@@ -117,9 +117,39 @@ def _call_rule(node, g, create_graph):
         node._saved = saved
     if not isinstance(res, tuple):
         res = (res,)
+    if tensor_level:  # a user's Function: PyTorch's checks of what backward returned
+        res = _checked_user_grads(node, res)
     if create_graph:
         return res
     return tuple(r._data if isinstance(r, T) else r for r in res)
+
+
+def _checked_user_grads(node, res: tuple) -> tuple:
+    """One gradient per forward input (extra trailing Nones allowed), each of its input's shape
+    or one that sums to it (PyTorch's validate_outputs); else PyTorch's errors."""
+    n = len(node.next_edges)
+    if len(res) > n and all(r is None for r in res[n:]):
+        res = res[:n]
+    if len(res) != n:
+        raise RuntimeError(f"function {node.name()} returned an incorrect number of gradients "
+                           f"(expected {n}, got {len(res)})")
+    for i, (e, r) in enumerate(zip(node.next_edges, res)):
+        if e is None or r is None or not hasattr(r, "shape"):
+            continue
+        want = tuple(e._shape) if isinstance(e, Node) else tuple(e._data.shape)
+        got = tuple(r.shape)
+        if got != want and not _sums_to(got, want):
+            raise RuntimeError(f"Function {node.name()} returned an invalid gradient at index "
+                               f"{i} - got {list(got)} but expected shape compatible with "
+                               f"{list(want)}")
+    return res
+
+
+def _sums_to(got: tuple, want: tuple) -> bool:
+    """Whether ``want`` broadcasts to ``got`` (then the gradient is summed down to it)."""
+    if len(want) > len(got):
+        return False
+    return all(w in (1, g) for w, g in zip(want[::-1], got[::-1]))
 
 
 def _run_pre_hooks(node, g, create_graph):
@@ -380,8 +410,11 @@ def _leaf_hooks(t, g, create_graph):
     """Run a leaf's hooks on its summed gradient; each may return a replacement."""
     T = F.Tensor
     for hook in t._hooks:
-        r = hook(g if isinstance(g, T) else T._make(g, False, None))
+        wrapped = g if isinstance(g, T) else T._make(g, False, None)
+        r = hook(wrapped)
         if r is not None:
+            if isinstance(r, T):
+                check_hook_result(hook, wrapped._data, r._data)
             g = r if create_graph else r._data
     return g
 

@@ -393,6 +393,12 @@ class Function:
     _node_cls = _FunctionCtx
     _tensor_level = True
 
+    def __call__(self, *args, **kwargs):
+        raise RuntimeError(
+            "Legacy autograd function with non-static forward method is deprecated. Please use "
+            "new-style autograd function with static forward method. (Example: "
+            "https://pytorch.org/docs/stable/autograd.html#torch.autograd.Function)")
+
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         cls._node_cls = type(cls.__name__ + "Backward", (_FunctionCtx,),
