@@ -7,13 +7,11 @@ outcome and dtype)."""
 
 from __future__ import annotations
 
-import warnings
-
-import numpy as np
 import pytest
 import torch
 
 import ember
+from parity_util import same_ending
 
 # PyTorch's dtype message for a .grad assignment goes on about grad_dtype (ember has none;
 # tests/autograd/test_grad_attribute.py compares the start).
@@ -119,30 +117,6 @@ def cases(T):
     }
 
 
-def _show(v):
-    if hasattr(v, "detach"):
-        a = v.detach().numpy()
-        return str(a.dtype), a.shape, np.round(a.astype(float), 4).tolist()
-    if type(v).__name__ == "Size":
-        return tuple(v)
-    if isinstance(v, (list, tuple)):
-        return type(v)(_show(x) for x in v)
-    return v if isinstance(v, (int, float, bool, str, type(None))) else repr(v)
-
-
-def _outcome(lib, fn):
-    try:
-        with warnings.catch_warnings(), lib.enable_grad():
-            warnings.simplefilter("ignore")
-            return "ok", _show(fn())
-    except Exception as exc:  # the comparison is the point
-        return "err", type(exc).__name__, (str(exc).splitlines() or [""])[0]
-    finally:
-        lib.set_grad_enabled(True)
-
-
 @pytest.mark.parametrize("name", [k for k in cases(torch) if k not in KNOWN])
 def test_inplace_sweep(name):
-    t, e = _outcome(torch, cases(torch)[name]), _outcome(ember, cases(ember)[name])
-    t, e = str(t).replace("torch.", ""), str(e).replace("ember.", "").replace("torch.", "")
-    assert e == t
+    same_ending(cases(ember)[name], cases(torch)[name], ember, torch)
