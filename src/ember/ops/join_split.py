@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd.function import Primitive
+from ..tensor import Tensor
 from ._util import wrap_dim
 from .indexing import Select, Slice, Split, SplitWithSizes, Unbind, basic_index
 
@@ -56,8 +57,17 @@ def _common_dtype(tensors: list) -> list:
     return [t.to(rt._data.dtype) for t in tensors]
 
 
-def cat(tensors, dim=0, *, out=None):
-    tensors = list(tensors)
+def tensor_list(tensors, name: str) -> list:
+    """The list argument of cat/stack and kin; a lone Tensor is PyTorch's TypeError (ember
+    would otherwise iterate over its rows and join those, silently)."""
+    if isinstance(tensors, Tensor):
+        raise TypeError(f"{name}(): argument 'tensors' (position 1) must be tuple of Tensors, "
+                        "not Tensor")
+    return list(tensors)
+
+
+def cat(tensors, dim=0, *, out=None, _name="cat"):
+    tensors = tensor_list(tensors, _name)
     if not tensors:
         raise ValueError("torch.cat(): expected a non-empty list of Tensors")
     for i, t in enumerate(tensors):
@@ -85,11 +95,16 @@ def cat(tensors, dim=0, *, out=None):
     return Cat.apply(d, skip, *tensors)
 
 
-concat = concatenate = cat
+def concat(tensors, dim=0, *, out=None):
+    return cat(tensors, dim, _name="concat")
+
+
+def concatenate(tensors, dim=0, *, out=None):
+    return cat(tensors, dim, _name="concatenate")
 
 
 def stack(tensors, dim=0, *, out=None):
-    tensors = list(tensors)
+    tensors = tensor_list(tensors, "stack")
     if not tensors:
         raise RuntimeError("stack expects a non-empty TensorList")
     shape = tensors[0]._data.shape
@@ -103,11 +118,12 @@ def stack(tensors, dim=0, *, out=None):
 
 
 def hstack(tensors):
-    tensors = list(tensors)
+    tensors = tensor_list(tensors, "hstack")
     return cat(tensors, 0 if tensors[0]._data.ndim == 1 else 1)
 
 
-def vstack(tensors):
+def vstack(tensors, *, _name="vstack"):
+    tensors = tensor_list(tensors, _name)
     return cat([t if t._data.ndim > 1 else t.unsqueeze(0) for t in tensors], 0)
 
 

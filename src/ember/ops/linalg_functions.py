@@ -74,6 +74,7 @@ def torch_slogdet(input: Tensor):
 
 def logdet(input: Tensor) -> Tensor:
     """log det A: nan where det < 0, -inf where det = 0 (log|det| plus log of the sign)."""
+    C.square_float(input, "logdet")
     sign, logabs = slogdet(input)
     return logabs + np.log(sign._data)
 
@@ -169,6 +170,7 @@ def cholesky_solve(B: Tensor, L: Tensor, upper: bool = False, *, out=None) -> Te
 
 def cholesky_inverse(L: Tensor, upper: bool = False, *, out=None) -> Tensor:
     """A^-1 from A's Cholesky factor L (A = L L^T) or U (A = U^T U)."""
+    C.square_float(L, "cholesky_inverse")
     # inv(L L^T) with the whole of L in the product, so that (as in PyTorch) the gradient is
     # not restricted to L's triangle
     return inv(L.mT @ L if upper else L @ L.mT)

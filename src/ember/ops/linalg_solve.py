@@ -22,7 +22,7 @@ _npLinAlgError = np.linalg.LinAlgError
 def _first_zero_pivot(a: np.ndarray) -> int:
     """LU with partial pivoting, as LAPACK's getrf: the 1-based index of the first exactly
     zero pivot, or 0. Run only on the error path."""
-    u = np.array(a, dtype=np.float64)
+    u = np.array(a, dtype=a.dtype if a.dtype.kind == "f" else np.float64)  # LAPACK's rounding
     n = u.shape[0]
     first = 0
     for k in range(n):
@@ -38,7 +38,10 @@ def _first_zero_pivot(a: np.ndarray) -> int:
 def _singular_info(a: np.ndarray) -> np.ndarray:
     """getrf's info for each matrix of a batch (0 where it factors)."""
     flat = a.reshape((-1,) + a.shape[-2:])
-    return np.array([_first_zero_pivot(m) for m in flat], np.int32).reshape(a.shape[:-2])
+    info = np.array([_first_zero_pivot(m) for m in flat], np.int32)
+    if not info.any():  # LAPACK's blocked rounding met a zero this loop did not: say the last
+        info[:] = a.shape[-1]
+    return info.reshape(a.shape[:-2])
 
 
 def _cholesky_partial(a: np.ndarray):

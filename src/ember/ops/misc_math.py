@@ -100,11 +100,17 @@ def unravel_index(indices, shape) -> tuple:
 
 def aminmax(input: Tensor, *, dim: int | None = None, keepdim: bool = False):
     """(amin, amax) in one call."""
+    if dim is None and input._data.size == 0:
+        raise RuntimeError("aminmax(): cannot compute aminmax over an empty dimension as the "
+                           "operation has no identity.")
     if dim is None:
         lo, hi = ops.amin(input), ops.amax(input)
         if keepdim:
             lo, hi = lo.reshape((1,) * input.dim()), hi.reshape((1,) * input.dim())
         return _aminmax_t(lo, hi)
+    if input._data.ndim and input._data.shape[wrap_dim(dim, input._data.ndim)] == 0:
+        raise IndexError(f"aminmax: Expected reduction dim {wrap_dim(dim, input._data.ndim)} "
+                         "to have non-zero size.")
     return _aminmax_t(ops.amin(input, dim, keepdim), ops.amax(input, dim, keepdim))
 
 
@@ -138,22 +144,42 @@ def histogram(input: Tensor, bins=100, *, range=None, weight=None,  # noqa: A002
               density: bool = False):
     """Counts (or weights, or a density) per bin, and the bin edges (float inputs only)."""
     arr = input._data
+    if arr.dtype.kind != "f" and not isinstance(bins, Tensor):
+        from .arithmetic import type_name
+
+        raise NotImplementedError(f"\"histogramdd\" not implemented for '{type_name(arr.dtype)}'")
     if arr.dtype.kind != "f":
         raise RuntimeError(f"torch.histogram: input tensor and bins tensors should have the "
                            f"same dtype, but got input {input.dtype} and bins "
                            f"{input.dtype}")
-    edges = bins._data if isinstance(bins, Tensor) else bins
-    w = None if weight is None else weight._data
-    flat = arr.reshape(-1, arr.shape[-1]) if arr.ndim > 1 else arr
-    if arr.ndim > 1 and arr.shape[-1] != 1:
-        flat = arr.reshape(-1)
-    lo_hi = None if range is None else tuple(float(v) for v in range)
-    if lo_hi is None and not isinstance(edges, np.ndarray) and arr.size == 0:
-        lo_hi = (0.0, 1.0)
-    hist, out_edges = np.histogram(flat.reshape(-1), bins=edges, range=lo_hi,
-                                   weights=None if w is None else w.reshape(-1),
-                                   density=density)
+    from .search_stats import bin_positions
+
+    flat = arr.reshape(-1)
+    if isinstance(bins, Tensor):
+        out_edges, how = np.asarray(bins._data, arr.dtype), "search"
+    else:
+        if range is not None:
+            lo, hi = (float(v) for v in range)
+        elif flat.size:
+            lo, hi = float(flat.min()), float(flat.max())
+        else:
+            lo, hi = 0.0, 1.0
+        if lo == hi:  # PyTorch's histogram widens an empty range by 0.5 (histc: by 1)
+            lo, hi = lo - 0.5, hi + 0.5
+        out_edges, how = _edges(lo, hi, int(bins) + 1, arr.dtype), "local"
+    pos, keep = bin_positions(flat, out_edges, how)
+    w = None if weight is None else weight._data.reshape(-1)[keep]
+    hist = np.bincount(pos, weights=w, minlength=out_edges.size - 1).astype(arr.dtype)
+    if density:
+        hist = hist / (hist.sum() * np.diff(out_edges))
     return _hist_t(_const(hist.astype(arr.dtype)), _const(out_edges.astype(arr.dtype)))
+
+
+def _edges(lo: float, hi: float, n: int, dt) -> np.ndarray:
+    """The bin edges as PyTorch's histogram makes them: torch.linspace's kernel."""
+    from ..creation import linspace
+
+    return linspace(lo, hi, n, dtype=D.from_numpy_dtype(np.dtype(dt)))._data
 
 
 def cov(input: Tensor, *, correction: int = 1, fweights=None, aweights=None) -> Tensor:
@@ -161,6 +187,8 @@ def cov(input: Tensor, *, correction: int = 1, fweights=None, aweights=None) -> 
     if input.dim() > 2:
         raise RuntimeError(f"cov(): expected input to have two or fewer dimensions but got an "
                          f"input with {input.dim()} dimensions")
+    if input._data.dtype == np.bool_:
+        raise RuntimeError("cov(): bool dtype is not supported for input")
     x = input if input.dim() == 2 else input.reshape(1, -1)
     if not x.is_floating_point():
         x = x.to(D.get_default_dtype())
@@ -210,9 +238,18 @@ def _trap_spacing(y: Tensor, x, dx, d: int):
     return 1.0 if dx is None else dx
 
 
+def _trap_checks(y: Tensor, dim: int, name: str) -> int:
+    """PyTorch's checks of trapezoid's y: no bools, a dim (0-d has none)."""
+    if y._data.dtype == np.bool_:
+        raise RuntimeError(f"{name}: received a bool input for `y`, but bool is not supported")
+    if y.dim() == 0:
+        raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
+    return wrap_dim(dim, y.dim())
+
+
 def trapezoid(y: Tensor, x=None, *, dx=None, dim: int = -1) -> Tensor:
     """Integral of y along dim by the trapezoidal rule, over the points x or spacing dx."""
-    d = wrap_dim(dim, y.dim())
+    d = _trap_checks(y, dim, "trapezoid")
     n = y.shape[d]
     if n == 0:
         return y.sum(d) * 0
@@ -229,7 +266,9 @@ def trapz(y: Tensor, x=None, *, dx=None, dim: int = -1) -> Tensor:
 
 def cumulative_trapezoid(y: Tensor, x=None, *, dx=None, dim: int = -1) -> Tensor:
     """Running trapezoidal integral: one fewer element along dim."""
-    d = wrap_dim(dim, y.dim())
+    if y.dim() == 0:  # PyTorch slices first
+        raise IndexError("slice() cannot be applied to a 0-dim tensor.")
+    d = _trap_checks(y, dim, "cumulative_trapezoid")
     n = y.shape[d]
     left, right = y.narrow(d, 0, max(n - 1, 0)), y.narrow(d, min(1, n), max(n - 1, 0))
     h = _trap_spacing(y, x, dx, d)

@@ -157,7 +157,13 @@ def cholesky(input: Tensor, upper: bool = False, *, out=None) -> Tensor:
     from . import linalg_functions as lf
 
     _deprecated("cholesky", "Use torch.linalg.cholesky(A) (and .mH of it for upper=True).")
-    return lf.cholesky(input, upper=upper)
+    from ._linalg_common import LinAlgError, square_float
+
+    square_float(input, "cholesky")  # PyTorch's old spelling names itself in its errors
+    try:
+        return lf.cholesky(input, upper=upper)
+    except LinAlgError as err:
+        raise LinAlgError(str(err).replace("linalg.cholesky:", "cholesky:", 1)) from None
 
 
 def qr(input: Tensor, some: bool = True, *, out=None):
@@ -173,6 +179,9 @@ def svd(input: Tensor, some: bool = True, compute_uv: bool = True, *, out=None):
     matrices of the full sizes."""
     from . import linalg_functions as lf
 
+    if input.dim() < 2:  # the old spelling's own words
+        raise RuntimeError("linalg.svd: input should have at least 2 dimensions, but has "
+                           f"{input.dim()} dimensions instead")
     if not compute_uv:
         m, n = input.shape[-2], input.shape[-1]
         batch = tuple(input.shape[:-2])
@@ -205,6 +214,9 @@ def gradient(input: Tensor, *, spacing=1, dim=None, edge_order: int = 1) -> tupl
     uniform spacing per dimension (a number, or one number per dimension)."""
     if edge_order not in (1, 2):
         raise RuntimeError("torch.gradient only supports edge_order=1 and edge_order=2.")
+    if input._data.dtype == np.bool_:  # PyTorch subtracts neighbours, which bools refuse
+        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not "
+                           "supported. Use the `^` or `logical_xor()` operator instead.")
     dims = list(range(input.dim())) if dim is None else (
         [wrap_dim(dim, input.dim())] if isinstance(dim, int)
         else [wrap_dim(d, input.dim()) for d in dim])

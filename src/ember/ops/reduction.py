@@ -258,9 +258,15 @@ def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     return StdFromVar.apply(var(input, dim, unbiased, keepdim, correction=correction))
 
 
+def _float_stats(input, name: str) -> None:
+    if input._data.dtype.kind != "f":
+        raise RuntimeError(f"{name} only support floating point and complex dtypes")
+
+
 def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     if isinstance(dim, bool):
         dim, unbiased = None, dim
+    _float_stats(input, "var_mean")
     return (var(input, dim, unbiased, keepdim, correction=correction),
             mean(input, dim, keepdim))
 
@@ -268,6 +274,7 @@ def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
 def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     if isinstance(dim, bool):
         dim, unbiased = None, dim
+    _float_stats(input, "std_mean")
     return (std(input, dim, unbiased, keepdim, correction=correction),
             mean(input, dim, keepdim))
 

@@ -158,7 +158,7 @@ def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False):
 def bincount(input: Tensor, weights: Tensor | None = None, minlength: int = 0) -> Tensor:
     """Counts of each value 0..max (at least minlength of them); with weights, their sums."""
     x = input._data
-    if x.dtype.kind not in "iub":
+    if x.dtype.kind not in "iu":  # (bool has no kernel either)
         raise NotImplementedError(f'"bincount_cpu" not implemented for \'{type_name(x.dtype)}\'')
     if minlength < 0:
         raise RuntimeError("minlength should be >= 0")
@@ -183,6 +183,30 @@ def _linspace(lo, hi, steps, dt):
     return np.where(i < steps // 2, first, second)
 
 
+def bin_positions(x: np.ndarray, edges: np.ndarray, how: str) -> tuple:
+    """(bin of each kept entry, the kept mask): entries outside [edges[0], edges[-1]] are
+    dropped, as PyTorch's histogram kernel does; the last edge falls in the last bin.
+    ``how``: "linear" (histc: (x - lo) * nbins / (hi - lo) in x's precision, truncated),
+    "local" (histogram with a bin count: that, then corrected against its neighbouring
+    edges) or "search" (histogram with given edges: a binary search)."""
+    keep = (x >= edges[0]) & (x <= edges[-1])
+    v = x[keep]
+    n = edges.size
+    if how == "search":
+        pos = np.searchsorted(edges, v, side="right") - 1
+    else:
+        dt = x.dtype.type
+        pos = ((v - edges[0]) * dt(n - 1) / (edges[-1] - edges[0])).astype(np.int64)
+        if how == "local":  # upper_bound over edges[pos - 1 : pos + 2]
+            lo = np.maximum(pos - 1, 0)
+            count = np.zeros_like(pos)
+            for k in range(3):
+                j = lo + k
+                count += (j < np.minimum(pos + 2, n)) & (edges[np.minimum(j, n - 1)] <= v)
+            pos = lo + count - 1
+    return np.minimum(pos, n - 2), keep
+
+
 def _fmt(v: float) -> str:
     return "-nan" if math.isnan(v) else "%g" % v
 
@@ -191,6 +215,8 @@ def histc(input: Tensor, bins: int = 100, min=0, max=0) -> Tensor:  # noqa: A002
     """Counts in `bins` equal-width bins over [min, max] (the data's range when min == max);
     entries outside are ignored and max falls in the last bin."""
     x = input._data
+    if x.dtype == np.bool_:  # PyTorch fails making the bins first
+        raise NotImplementedError("\"linspace_cpu\" not implemented for 'Bool'")
     if x.dtype.kind != "f":
         raise NotImplementedError(f'"histogram_cpu" not implemented for '
                                   f"'{type_name(x.dtype)}'")
@@ -207,9 +233,7 @@ def histc(input: Tensor, bins: int = 100, min=0, max=0) -> Tensor:  # noqa: A002
     if lo > hi:
         raise RuntimeError("torch.histc: max must be larger than min")
     edges = _linspace(lo, hi, bins + 1, x.dtype)
-    flat = x.ravel()
-    flat = flat[(flat >= edges[0]) & (flat <= edges[-1])]
-    pos = np.minimum(np.searchsorted(edges, flat, side="right") - 1, bins - 1)
+    pos, _ = bin_positions(x.ravel(), edges, "linear")
     return _const(np.bincount(pos, minlength=bins).astype(x.dtype))
 
 

@@ -20,7 +20,10 @@ from .triangle_diag import _diag_dims, _diag_view, _take, diag_embed
 __all__ = ["ravel", "hsplit", "vsplit", "dsplit", "row_stack", "diagflat", "diagonal_scatter",
            "block_diag", "cartesian_prod", "combinations", "tril_indices", "triu_indices"]
 
-row_stack = vstack
+
+def row_stack(tensors, *, out=None):
+    """vstack under its other name (which PyTorch's errors use)."""
+    return vstack(tensors, _name="row_stack")
 
 
 def ravel(input) -> Tensor:

@@ -114,6 +114,11 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
     ``repeats`` times, an int or one count per slice. ``repeat_interleave(counts)`` alone
     gives the indices 0, 0, 1, ... each repeated its count."""
     if repeats is None:  # torch.repeat_interleave(repeats)
+        if input._data.dtype.kind not in "iu":
+            from .arithmetic import type_name
+
+            raise NotImplementedError("\"repeat_interleave_cpu\" not implemented for "
+                                      f"'{type_name(input._data.dtype)}'")
         if input._data.ndim != 1:
             raise RuntimeError("repeat_interleave only accept 1D vector as repeat")
         counts = _counts(input)
@@ -219,6 +224,10 @@ def broadcast_shapes(*shapes):
     from ..tensor import Size
 
     given = shapes
+    for s in shapes:
+        if not isinstance(s, (int, np.integer, tuple, list)):
+            raise RuntimeError("Input shapes should be of type ints, a tuple of ints, or a list "
+                               f"of ints, got {s}")
     shapes = [(int(s),) if isinstance(s, (int, np.integer)) else tuple(s) for s in shapes]
     out = [1] * max([len(s) for s in shapes] + [0])
     for i, shape in enumerate(shapes):
@@ -305,14 +314,18 @@ def atleast_3d(*tensors):
 
 
 def dstack(tensors, *, out=None):
-    tensors = list(tensors)
+    from .join_split import tensor_list
+
+    tensors = tensor_list(tensors, "dstack")
     if not tensors:
         raise RuntimeError("dstack expects a non-empty TensorList")
     return cat([_at_least(t, 3) for t in tensors], 2)
 
 
 def column_stack(tensors, *, out=None):
-    tensors = list(tensors)
+    from .join_split import tensor_list
+
+    tensors = tensor_list(tensors, "column_stack")
     if not tensors:
         raise RuntimeError("column_stack expects a non-empty TensorList")
     return hstack([t.reshape(-1, 1) if t._data.ndim <= 1 else t for t in tensors])

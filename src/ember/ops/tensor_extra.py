@@ -29,8 +29,14 @@ __all__ = ["split_with_sizes", "unsafe_split", "unsafe_chunk", "unsafe_split_wit
 class layout:  # noqa: N801 - PyTorch's name (torch.layout)
     """A tensor's memory layout; ember has PyTorch's default one only, ``torch.strided``."""
 
-    def __init__(self, name: str):
-        self._name = name
+    def __new__(cls, *args, **kwargs):
+        raise TypeError("cannot create 'torch.layout' instances")
+
+    @classmethod
+    def _named(cls, name: str) -> "layout":
+        obj = object.__new__(cls)
+        obj._name = name
+        return obj
 
     def __repr__(self) -> str:
         return f"torch.{self._name}"
@@ -39,7 +45,7 @@ class layout:  # noqa: N801 - PyTorch's name (torch.layout)
         return (_layout_named, (self._name,))
 
 
-strided = layout("strided")
+strided = layout._named("strided")
 
 
 def _layout_named(name: str) -> layout:
