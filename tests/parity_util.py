@@ -44,3 +44,30 @@ def same_ending(ember_case, torch_case, ember_lib=None, torch_lib=None) -> None:
     t = str(outcome(torch_case, torch_lib)).replace("torch.", "")
     e = str(outcome(ember_case, ember_lib)).replace("ember.", "").replace("torch.", "")
     assert e == t
+
+
+def sample(lib, kind: str, shape: tuple):
+    """A fixed tensor of one kind ("f" float32, "i" int64, "b" bool) and shape."""
+    n = int(np.prod(shape))
+    a = {"f": np.linspace(-1.5, 2.5, n, dtype=np.float32), "i": np.arange(n, dtype=np.int64) - 2,
+         "b": np.arange(n) % 2 == 0}[kind].reshape(shape)
+    return lib.tensor(a)
+
+
+def normal(o) -> str:
+    """An outcome's text without module prefixes (torch._C._LinAlgError is ember's
+    linalg.LinAlgError)."""
+    return str(o).replace("ember.", "").replace("torch.", "").replace("_LinAlgError",
+                                                                     "LinAlgError")
+
+
+# Known, harmless differences of the one-tensor sweeps, by (name, kind, shape):
+ONE_TENSOR_KNOWN = {
+    ("cholesky", "f", (0, 3)),         # PyTorch returns an empty tensor for a 0 x 3 input
+    ("cholesky_inverse", "f", (3, 3)),  # PyTorch reads only L's triangle for the value
+    ("pinverse", "f", (3, 3)),         # a -0.0 where PyTorch has 0.0
+    ("svd", "f", (2, 3)),              # singular vectors' signs are LAPACK-path dependent
+    ("svd", "f", (3, 3)),
+}
+ONE_TENSOR_SPECS = [("f", (2, 3)), ("i", (2, 3)), ("b", (2, 3)), ("f", ()), ("f", (0, 3)),
+                    ("f", (3, 3))]

@@ -370,6 +370,7 @@ def _bind_named_methods(T) -> None:
     T.polygamma = ops.special_fns._polygamma_method
     T.polygamma_ = _inplace(ops.special_fns._polygamma_method)
     T.tile = ops.shape_more.tile_method  # x.tile(2, 3) as well as x.tile((2, 3))
+    T.repeat_interleave = ops.shape_more.repeat_interleave_method
     for name in ("lerp", "addcmul", "addcdiv", "addmm"):
         setattr(T, name, getattr(ops, name))
         setattr(T, name + "_", _inplace(getattr(ops, name)))

@@ -29,6 +29,8 @@ def reshape_as(self, other):
 
 def sum_to_size(self, *size):
     """Sum ``self`` down to ``size`` (which must expand to self's shape)."""
+    if not size:
+        raise TypeError('sum_to_size() missing 1 required positional arguments: "size"')
     size = tuple(size[0]) if len(size) == 1 and not isinstance(size[0], int) else size
     shape = self._data.shape
     lead = len(shape) - len(size)

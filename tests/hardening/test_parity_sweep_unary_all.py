@@ -6,12 +6,13 @@ are left out."""
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 import torch
 
 import ember
-from parity_util import outcome
+from parity_util import ONE_TENSOR_KNOWN as KNOWN
+from parity_util import ONE_TENSOR_SPECS as SPECS
+from parity_util import normal as _normal, outcome, sample
 
 SKIP = {
     # stateful, random, or constructors that do not take a tensor
@@ -29,36 +30,13 @@ SKIP = {
     "FloatTensor", "DoubleTensor", "HalfTensor", "LongTensor", "IntTensor", "ShortTensor",
     "CharTensor", "ByteTensor", "BoolTensor", "BFloat16Tensor",
 }
-# Known, deliberate or harmless differences, by (function, kind, shape):
-KNOWN = {
-    ("cholesky", "f", (0, 3)),         # PyTorch returns an empty tensor for a 0 x 3 input
-    ("cholesky_inverse", "f", (3, 3)),  # PyTorch reads only L's triangle for the value
-    ("pinverse", "f", (3, 3)),         # a -0.0 where PyTorch has 0.0
-    ("svd", "f", (2, 3)),              # singular vectors' signs are LAPACK-path dependent
-    ("svd", "f", (3, 3)),
-}
 # Both raise, worded differently: PyTorch's argument parser refuses a tensor where a number
 # or an equation goes; ember fails converting it (its own RuntimeError/ValueError).
 WORDING = {"arange", "range", "eye", "scalar_tensor", "einsum", "broadcast_shapes", "meshgrid",
            "bartlett_window", "blackman_window", "hamming_window", "hann_window",
            "kaiser_window"}
-SPECS = [("f", (2, 3)), ("i", (2, 3)), ("b", (2, 3)), ("f", ()), ("f", (0, 3)), ("f", (3, 3))]
 NAMES = sorted(n for n in dir(torch) if not n.startswith("_") and n not in SKIP
                and callable(getattr(torch, n, None)) and hasattr(ember, n))
-
-
-def _make(lib, kind: str, shape: tuple):
-    n = int(np.prod(shape))
-    a = {"f": np.linspace(-1.5, 2.5, n, dtype=np.float32), "i": np.arange(n, dtype=np.int64) - 2,
-         "b": np.arange(n) % 2 == 0}[kind].reshape(shape)
-    return lib.tensor(a)
-
-
-def _normal(o) -> str:
-    """An outcome's text with module prefixes dropped (torch._C._LinAlgError is ember's
-    linalg.LinAlgError)."""
-    return str(o).replace("ember.", "").replace("torch.", "").replace("_LinAlgError",
-                                                                     "LinAlgError")
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -67,8 +45,8 @@ def test_one_tensor_sweep(name):
     for kind, shape in SPECS:
         if (name, kind, shape) in KNOWN:
             continue
-        t = outcome(lambda: getattr(torch, name)(_make(torch, kind, shape)))
-        e = outcome(lambda: getattr(ember, name)(_make(ember, kind, shape)))
+        t = outcome(lambda: getattr(torch, name)(sample(torch, kind, shape)))
+        e = outcome(lambda: getattr(ember, name)(sample(ember, kind, shape)))
         if t[0] == e[0] == "err" and (t[1] == e[1] == "TypeError" or name in WORDING):
             continue  # the call needs other arguments: each library words its refusal
         if _normal(t) != _normal(e):

@@ -292,6 +292,8 @@ class Repeat(Primitive):
 
 
 def repeat(input, *sizes):
+    if not sizes:
+        raise TypeError('repeat() missing 1 required positional arguments: "repeats"')
     sizes = _shape_arg(sizes)
     shape = input._data.shape
     if len(sizes) < len(shape):

@@ -106,7 +106,19 @@ def tile(input, dims):
 
 def tile_method(self, *dims):
     """Tensor.tile: the dims as one sequence or as separate ints (x.tile(2, 3))."""
+    if not dims:
+        raise TypeError('tile() missing 1 required positional arguments: "dims"')
     return tile(self, dims[0] if len(dims) == 1 and not isinstance(dims[0], int) else dims)
+
+
+def repeat_interleave_method(self, repeats=None, dim=None, *, output_size=None):
+    """Tensor.repeat_interleave: unlike torch.repeat_interleave(counts), repeats is required."""
+    if repeats is None:
+        raise TypeError("repeat_interleave() received an invalid combination of arguments - "
+                        "got (), but expected one of:\n * (Tensor repeats, int dim = None, *, "
+                        "SymInt output_size = None)\n * (SymInt repeats, int dim = None, *, "
+                        "SymInt output_size = None)")
+    return repeat_interleave(self, repeats, dim, output_size=output_size)
 
 
 def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
