@@ -71,3 +71,32 @@ ONE_TENSOR_KNOWN = {
 }
 ONE_TENSOR_SPECS = [("f", (2, 3)), ("i", (2, 3)), ("b", (2, 3)), ("f", ()), ("f", (0, 3)),
                     ("f", (3, 3))]
+
+
+# Top-level functions the sweeps leave out: stateful, random, or not taking tensors.
+FUNCTION_SKIP = {
+    # stateful, random, or constructors that do not take a tensor
+    "manual_seed", "seed", "set_default_dtype", "set_default_tensor_type", "set_printoptions",
+    "set_num_threads", "set_grad_enabled", "load", "save", "compile",
+    "use_deterministic_algorithms", "set_rng_state", "set_default_device",
+    "set_float32_matmul_precision", "set_num_interop_threads", "set_warn_always",
+    "set_flush_denormal", "empty", "empty_like", "empty_strided", "rand", "randn", "randint",
+    "randperm", "rand_like", "randn_like", "randint_like", "normal", "bernoulli",
+    "multinomial", "poisson", "initial_seed", "get_rng_state", "no_grad", "enable_grad",
+    "inference_mode", "autocast", "Generator", "Tensor", "device", "dtype", "Size",
+    "typename", "from_numpy", "tensor", "as_tensor", "asarray", "frombuffer", "from_file",
+    "set_anomaly_enabled", "resize_as_", "nonzero_static", "vmap", "cond", "export", "jit",
+    # the legacy typed constructors: PyTorch refuses a tensor of another dtype, ember casts
+    "FloatTensor", "DoubleTensor", "HalfTensor", "LongTensor", "IntTensor", "ShortTensor",
+    "CharTensor", "ByteTensor", "BoolTensor", "BFloat16Tensor",
+}
+
+
+def function_names() -> list:
+    """The top-level torch functions ember also has, less FUNCTION_SKIP."""
+    import torch
+
+    import ember
+
+    return sorted(n for n in dir(torch) if not n.startswith("_") and n not in FUNCTION_SKIP
+                  and callable(getattr(torch, n, None)) and hasattr(ember, n))

@@ -12,31 +12,14 @@ import torch
 import ember
 from parity_util import ONE_TENSOR_KNOWN as KNOWN
 from parity_util import ONE_TENSOR_SPECS as SPECS
-from parity_util import normal as _normal, outcome, sample
+from parity_util import function_names, normal as _normal, outcome, sample
 
-SKIP = {
-    # stateful, random, or constructors that do not take a tensor
-    "manual_seed", "seed", "set_default_dtype", "set_default_tensor_type", "set_printoptions",
-    "set_num_threads", "set_grad_enabled", "load", "save", "compile",
-    "use_deterministic_algorithms", "set_rng_state", "set_default_device",
-    "set_float32_matmul_precision", "set_num_interop_threads", "set_warn_always",
-    "set_flush_denormal", "empty", "empty_like", "empty_strided", "rand", "randn", "randint",
-    "randperm", "rand_like", "randn_like", "randint_like", "normal", "bernoulli",
-    "multinomial", "poisson", "initial_seed", "get_rng_state", "no_grad", "enable_grad",
-    "inference_mode", "autocast", "Generator", "Tensor", "device", "dtype", "Size",
-    "typename", "from_numpy", "tensor", "as_tensor", "asarray", "frombuffer", "from_file",
-    "set_anomaly_enabled", "resize_as_", "nonzero_static", "vmap", "cond", "export", "jit",
-    # the legacy typed constructors: PyTorch refuses a tensor of another dtype, ember casts
-    "FloatTensor", "DoubleTensor", "HalfTensor", "LongTensor", "IntTensor", "ShortTensor",
-    "CharTensor", "ByteTensor", "BoolTensor", "BFloat16Tensor",
-}
 # Both raise, worded differently: PyTorch's argument parser refuses a tensor where a number
 # or an equation goes; ember fails converting it (its own RuntimeError/ValueError).
 WORDING = {"arange", "range", "eye", "scalar_tensor", "einsum", "broadcast_shapes", "meshgrid",
            "bartlett_window", "blackman_window", "hamming_window", "hann_window",
            "kaiser_window"}
-NAMES = sorted(n for n in dir(torch) if not n.startswith("_") and n not in SKIP
-               and callable(getattr(torch, n, None)) and hasattr(ember, n))
+NAMES = function_names()
 
 
 @pytest.mark.parametrize("name", NAMES)

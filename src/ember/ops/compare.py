@@ -58,11 +58,24 @@ def equal(input, other) -> bool:
     return input._data.shape == other._data.shape and bool(np.all(input._data == other._data))
 
 
+def _close_args(name: str, input, other) -> None:
+    """PyTorch's checks of allclose/isclose: a tensor of the same dtype, broadcastable."""
+    if not isinstance(other, Tensor):
+        raise TypeError(f"{name}(): argument 'other' (position 2) must be Tensor, not "
+                        f"{type(other).__name__}")
+    a, b = input._data.dtype, other._data.dtype
+    if a != b:
+        raise RuntimeError(f"{type_name(a)} did not match {type_name(b)}")
+    check_broadcast(input._data.shape, other._data.shape)
+
+
 def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> bool:
+    _close_args("allclose", input, other)
     return bool(np.allclose(input._data, _raw(other), rtol=rtol, atol=atol, equal_nan=equal_nan))
 
 
 def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    _close_args("isclose", input, other)
     return Tensor._make(np.isclose(input._data, _raw(other), rtol=rtol, atol=atol,
                                    equal_nan=equal_nan), False, None)
 

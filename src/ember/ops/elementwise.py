@@ -411,6 +411,14 @@ class NanToNum(Primitive):
 
 
 def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
+    for pos, (name, v) in enumerate((("nan", nan), ("posinf", posinf), ("neginf", neginf))):
+        if isinstance(v, Tensor):
+            if v._data.size != 1:  # PyTorch reads a one-element tensor as its number
+                raise TypeError(f"nan_to_num(): argument '{name}' (position {pos + 2}) must be "
+                                "float, not Tensor")
+            v = v.item()
+            nan, posinf, neginf = ((v, posinf, neginf) if pos == 0 else
+                                   (nan, v, neginf) if pos == 1 else (nan, posinf, v))
     return NanToNum.apply(input, nan, posinf, neginf)
 
 

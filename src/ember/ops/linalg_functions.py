@@ -164,6 +164,13 @@ def cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False, o
 
 def cholesky_solve(B: Tensor, L: Tensor, upper: bool = False, *, out=None) -> Tensor:
     """X with A X = B, given A's Cholesky factor L (A = L L^T) or U (A = U^T U)."""
+    for t, name in ((B, "b"), (L, "u")):  # PyTorch's checks, its words
+        if t.dim() < 2:
+            raise RuntimeError(f"{name} should have at least 2 dimensions, but has {t.dim()} "
+                               "dimensions instead")
+    if L.shape[-1] != L.shape[-2]:
+        raise RuntimeError(f"A must be batches of square matrices, but they are "
+                           f"{L.shape[-2]} by {L.shape[-1]} matrices")
     # A formed from the whole of L, so that (as in PyTorch) L's gradient is a full matrix
     return solve(L.mT @ L if upper else L @ L.mT, B)
 

@@ -245,6 +245,8 @@ def cross(input, other, dim=None, *, out=None):
     """The cross product of 3-vectors along ``dim`` (None: the first dim of size 3, with
     PyTorch's deprecation warning); the other dims broadcast."""
     na, nb = input._data.ndim, other._data.ndim
+    if input._data.dtype == np.bool_:
+        raise NotImplementedError("\"cross\" not implemented for 'Bool'")
     if dim is None:
         if 3 not in input._data.shape:  # input's own dims, as PyTorch looks
             raise RuntimeError("no dimension of size 3 in input")

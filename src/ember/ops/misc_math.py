@@ -44,6 +44,8 @@ def isin(elements, test_elements, *, assume_unique: bool = False,
     a = elements._data if isinstance(elements, Tensor) else np.asarray(elements)
     b = test_elements
     b = b._data if isinstance(b, Tensor) else np.asarray(b)
+    if a.dtype == np.bool_ or b.dtype == np.bool_:
+        raise RuntimeError("Unsupported input type encountered for isin(): Bool")
     return _const(np.isin(a, b, invert=invert))
 
 
@@ -156,6 +158,10 @@ def histogram(input: Tensor, bins=100, *, range=None, weight=None,  # noqa: A002
 
     flat = arr.reshape(-1)
     if isinstance(bins, Tensor):
+        if bins._data.ndim != 1:
+            raise RuntimeError("torch.histogramdd: bins tensor should have one dimension, but "
+                               f"got {bins._data.ndim} dimensions in the bins tensor for "
+                               "dimension 0")
         out_edges, how = np.asarray(bins._data, arr.dtype), "search"
     else:
         if range is not None:

@@ -282,6 +282,9 @@ def _igamma(name: str, input, other, pos: int) -> Tensor:
             raise TypeError(f"{name}(): argument '{arg}' (position {p}) must be Tensor, not "
                             f"{type(t).__name__}")
     a, x = promote(input, other)
+    from ._util import check_broadcast
+
+    check_broadcast(a._data.shape, x._data.shape)
     if a._data.dtype.kind != "f":
         _not_for(f"{name}_cpu", a)
     return (SM.Igamma if name == "igamma" else SM.Igammac).apply(a, x)

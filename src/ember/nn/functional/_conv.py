@@ -280,7 +280,21 @@ def _check_conv(x: Tensor, w: Tensor, b: Tensor | None, groups: int, n: int) -> 
                            f"{ws[0]} elements, but got bias of size {list(b.shape)} instead")
 
 
+def check_ranks(x, w, n: int, name: str) -> None:
+    """PyTorch's first checks of a convolution: the input's rank, then the weight's."""
+    if x.dim() not in (n + 1, n + 2):
+        raise RuntimeError(f"Expected {n + 1}D (unbatched) or {n + 2}D (batched) input to "
+                           f"{name}, but got input of size: {list(x.shape)}")
+    if w.dim() < 3:
+        raise RuntimeError("weight should have at least three dimensions")
+    if w.dim() > n + 2:
+        raise RuntimeError(f"Expected {w.dim()}-dimensional input for {w.dim()}-dimensional "
+                           f"weight {list(w.shape)}, but got {x.dim()}-dimensional input of "
+                           f"size {list(x.shape)} instead")
+
+
 def _conv(x, w, b, stride, padding, dilation, groups, n: int) -> Tensor:
+    check_ranks(x, w, n, f"conv{n}d")
     if w.dim() != n + 2:
         raise RuntimeError(f"expected stride to be a single integer value or a list of "
                            f"{w.dim() - 2} values to match the convolution dimensions, but got "

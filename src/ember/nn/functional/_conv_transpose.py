@@ -6,7 +6,8 @@ import numpy as np
 
 from ...autograd.function import Primitive
 from ...tensor import Tensor
-from ._conv import _LOWER, _conv_of, _ntuple, _weight_grad_of, input_grad_arrays, type_name
+from ._conv import (_LOWER, _conv_of, _ntuple, _weight_grad_of, check_ranks,
+                    input_grad_arrays, type_name)
 
 
 class ConvTranspose(Primitive):
@@ -76,6 +77,7 @@ def _output_hw(x: Tensor, k, s, p, op, d, n: int) -> tuple:
 
 
 def _conv_transpose(x, w, b, stride, padding, output_padding, groups, dilation, n: int):
+    check_ranks(x, w, n, f"conv_transpose{n}d")
     if isinstance(padding, str):
         raise TypeError(f"conv_transpose{n}d(): argument 'padding' must be tuple of ints, not "
                         "str")

@@ -105,6 +105,8 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
     looked up whose ``norm_type``-norm exceeds it. ``sparse`` gradients are not supported:
     the gradient is always dense (the same values).
     """
+    if weight.dim() != 2:
+        raise RuntimeError("'weight' must be 2-D")
     rows = weight.shape[0]
     if padding_idx is not None:
         if not -rows <= padding_idx < rows:

@@ -32,6 +32,8 @@ def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None,
                       "same as 'batchmean' in the next major release.", stacklevel=2)
     if reduction not in ("mean", "sum", "none", "batchmean"):
         raise ValueError(f"{reduction} is not a valid value for reduction")
+    if input._data.dtype.kind != "f" or target._data.dtype.kind != "f":
+        raise RuntimeError("kl_div: Integral inputs not supported.")
     if log_target:
         loss = ops.exp(target) * (target - input)
     else:
