@@ -127,13 +127,13 @@ def glu(input: Tensor, dim: int = -1) -> Tensor:
     """a * sigmoid(b), with a and b the first and second halves of x along ``dim``."""
     if input.dim() == 0:
         raise RuntimeError("glu does not support scalars because halving size must be even")
-    _floating(input, "glu_cpu")
     from ...tensor import _wrap_dim
 
     d = _wrap_dim(dim, input.dim())
     size = input.shape[d]
-    if size % 2:
+    if size % 2:  # (PyTorch checks the size before the dtype)
         raise RuntimeError(f"Halving dimension must be even, but dimension {d} is size {size}")
+    _floating(input, "glu_cpu")
     return A.Glu.apply(input, d)
 
 

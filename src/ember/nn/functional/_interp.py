@@ -30,6 +30,8 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
                              "modes: linear | bilinear | bicubic | trilinear")
     elif align_corners is None:
         align_corners = False
+    if size is None and scale_factor is None:  # PyTorch's first check
+        raise ValueError("either size or scale_factor should be defined")
     nd = input.dim() - 2
     if not 1 <= nd <= 3 or mode not in _KNOWN:
         raise NotImplementedError(
