@@ -36,11 +36,11 @@ def _check_quantile(input, q, interpolation):
             raise RuntimeError(f"quantile() q must be in the range [0, 1] but got {q:g}")
     if x.size == 0:
         raise RuntimeError("quantile() input tensor must be non-empty")
+    if isinstance(q, Tensor) and q._data.ndim > 1:
+        raise RuntimeError("quantile() q must be a scalar or 1D tensor")
     if x.dtype.char not in "fd":
         raise RuntimeError("quantile() input tensor must be either float or double dtype")
     if isinstance(q, Tensor):
-        if q._data.ndim > 1:
-            raise RuntimeError("quantile() q must be a scalar or 1D tensor")
         if q._data.dtype != x.dtype:
             raise RuntimeError("quantile() q tensor must be same dtype as the input tensor")
         qa = q._data
@@ -269,6 +269,9 @@ def searchsorted(sorted_sequence: Tensor, input, *, out_int32: bool = False,
             raise RuntimeError("torch.searchsorted(): side and right can't be set to "
                                "opposites, got side of left while right was True")
         right = side == "right"
+    if seq.ndim == 0:
+        raise RuntimeError("torch.searchsorted(): boundaries tensor should have positive "
+                           "dimension, but got 0 dimension")
     scalar = not isinstance(input, Tensor)
     val = np.asarray(input._data if not scalar else input)
     if sorter is not None:

@@ -271,7 +271,10 @@ def broadcast_tensors(*tensors) -> tuple:
 
 def take_along_dim(input, indices, dim=None):
     """input's entries at ``indices`` along ``dim`` (dim None: of the flattened input)."""
-    if indices._data.dtype != np.int64:
+    dt = indices._data.dtype
+    if dt not in (np.int64, np.int32):  # PyTorch 2.13 asks gather first, then for int64
+        raise RuntimeError("gather(): Expected dtype int32/int64 for index")
+    if dt != np.int64:
         from .linalg import _kind
 
         raise RuntimeError("torch.take_along_dim(): dtype of indices should be Long but got "
