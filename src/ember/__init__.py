@@ -156,8 +156,12 @@ _LAZY_FUNCS = {
         "histogram", "cov", "corrcoef", "trapezoid", "trapz", "cumulative_trapezoid", "vander",
         "dist"),
     "ops.misc_prims": ("i0", "matrix_exp", "cholesky", "qr", "svd", "gradient"),
+    "_memory_format": ("memory_format", "contiguous_format", "preserve_format",
+                       "channels_last", "channels_last_3d"),
     "_toplevel_nn": (
-        "conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "adaptive_avg_pool1d",
+        "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
+        "conv_transpose3d", "conv_tbc", "max_pool3d", "adaptive_max_pool1d", "frobenius_norm",
+        "nuclear_norm", "adaptive_avg_pool1d",
         "pixel_shuffle", "pixel_unshuffle", "cosine_similarity", "pairwise_distance", "pdist",
         "bilinear", "channel_shuffle", "native_channel_shuffle", "feature_dropout", "dropout",
         "dropout_", "alpha_dropout", "alpha_dropout_", "feature_alpha_dropout",

@@ -17,7 +17,15 @@ from .tensor import Tensor
 
 
 def to(self, *args, **kwargs):
-    """``to(dtype)``, ``to(device)``, ``to(device, dtype)``, ``to(other)``: a recorded cast."""
+    """``to(dtype)``, ``to(device)``, ``to(device, dtype)``, ``to(other)``: a recorded cast;
+    ``memory_format=torch.channels_last`` lays the result out NHWC, as PyTorch."""
+    fmt = kwargs.pop("memory_format", None)
+    if fmt is not None:
+        return _to(self, *args, **kwargs).contiguous(memory_format=fmt)
+    return _to(self, *args, **kwargs)
+
+
+def _to(self, *args, **kwargs):
     dtype = kwargs.get("dtype")
     device = kwargs.get("device")
     for a in args:

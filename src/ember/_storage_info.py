@@ -36,8 +36,17 @@ def stride(self, dim=None):
 
 
 def is_contiguous(self, memory_format=None) -> bool:
-    """True when the elements lie in row-major order without gaps (size-1 dims ignored)."""
+    """True when the elements lie in row-major order without gaps (size-1 dims ignored), or
+    in the channels-last order ``memory_format`` names."""
     a = _array(self)
+    if memory_format is not None:
+        from ._memory_format import channels_order
+
+        order = channels_order(memory_format, a.ndim, False)
+        if order is not None:
+            return bool(a.transpose(order).flags.c_contiguous or a.size == 0)
+        if getattr(memory_format, "_name", "") in ("channels_last", "channels_last_3d"):
+            return False
     return bool(a.flags.c_contiguous or a.size == 0)
 
 

@@ -14,8 +14,9 @@ from .nn.functional import _loss_more as _lm
 from .tensor import Tensor
 
 # functions whose top-level signature is F's own
-conv1d, conv2d = F.conv1d, F.conv2d
+conv1d, conv2d, conv3d = F.conv1d, F.conv2d, F.conv3d
 conv_transpose1d, conv_transpose2d = F.conv_transpose1d, F.conv_transpose2d
+conv_transpose3d, conv_tbc = F.conv_transpose3d, F.conv_tbc
 adaptive_avg_pool1d, pixel_shuffle, pixel_unshuffle = (F.adaptive_avg_pool1d, F.pixel_shuffle,
                                                        F.pixel_unshuffle)
 cosine_similarity, pairwise_distance, pdist = F.cosine_similarity, F.pairwise_distance, F.pdist
@@ -173,3 +174,37 @@ def poisson_nll_loss(input, target, log_input, full, eps, reduction):
 
 
 __all__ = [n for n in dir() if not n.startswith("_") and n not in ("F", "Tensor", "annotations")]
+
+
+def max_pool3d(input: Tensor, kernel_size, stride=(), padding=0, dilation=1,
+               ceil_mode: bool = False) -> Tensor:
+    return F.max_pool3d(input, kernel_size, stride or None, padding, dilation, ceil_mode)
+
+
+def adaptive_max_pool1d(input: Tensor, output_size) -> tuple:
+    """(values, indices), always: the top-level spelling has no return_indices switch."""
+    return F.adaptive_max_pool1d(input, output_size, return_indices=True)
+
+
+def frobenius_norm(input: Tensor, dim, keepdim: bool = False) -> Tensor:
+    from ._config import warn_once
+    from .ops.linalg_norms import vector_norm
+
+    warn_once("at::frobenius_norm is deprecated and it is just left for JIT compatibility. It "
+              "will be removed in a future PyTorch release. Please use `linalg.vector_norm(A, "
+              "2., dim, keepdim)` instead")
+
+    return vector_norm(input, 2, dim, keepdim)
+
+
+def nuclear_norm(input: Tensor, dim=(-2, -1), keepdim: bool = False) -> Tensor:
+    from ._config import warn_once
+    from .ops.linalg_norms import matrix_norm
+
+    warn_once("at::nuclear_norm is deprecated and it is just left for JIT compatibility. It "
+              "will be removed in a future PyTorch release. Please use `linalg.matrix_norm(A, "
+              "'nuc', dim, keepdim)` instead")
+
+    if isinstance(dim, bool):  # nuclear_norm(input, keepdim)
+        dim, keepdim = (-2, -1), dim
+    return matrix_norm(input, "nuc", tuple(dim), keepdim)

@@ -308,7 +308,17 @@ def repeat(input, *sizes):
 
 
 def contiguous(input, memory_format=None):
-    """``input`` itself when C-ordered already, else a C-ordered copy (clone keeps layouts)."""
+    """``input`` itself when C-ordered already, else a C-ordered copy (clone keeps layouts);
+    with a channels-last format, laid out NHWC (NDHWC) instead."""
+    if memory_format is not None:
+        from .._memory_format import channels_order
+
+        order = channels_order(memory_format, input._data.ndim, True)
+        if order is not None:
+            if input._data.transpose(order).flags.c_contiguous:
+                return input
+            back = tuple(order.index(i) for i in range(len(order)))
+            return input.permute(order).contiguous().permute(back)
     d = input._data
     if not isinstance(d, np.ndarray) or d.flags.c_contiguous:
         return input

@@ -1,0 +1,53 @@
+"""torch.memory_format and its values. ember's arrays keep any strides, so a channels_last
+tensor really is laid out NHWC (``x.contiguous(memory_format=torch.channels_last)``); every
+op reads it correctly, and results are row-major as NumPy makes them."""
+
+from __future__ import annotations
+
+
+class memory_format:  # noqa: N801 - PyTorch's name
+    """A memory layout request; the instances below are the only ones, as in PyTorch."""
+
+    __slots__ = ("_name",)
+
+    def __new__(cls, *args, **kwargs):
+        raise TypeError("cannot create 'torch.memory_format' instances")
+
+    @classmethod
+    def _named(cls, name: str) -> "memory_format":
+        obj = object.__new__(cls)
+        obj._name = name
+        return obj
+
+    def __repr__(self) -> str:
+        return f"torch.{self._name}"
+
+    def __reduce__(self):
+        return (_by_name, (self._name,))
+
+
+def _by_name(name: str) -> memory_format:
+    return globals()[name]
+
+
+contiguous_format = memory_format._named("contiguous_format")
+preserve_format = memory_format._named("preserve_format")
+channels_last = memory_format._named("channels_last")
+channels_last_3d = memory_format._named("channels_last_3d")
+
+# channels-last order of the dims, by format: where each dim sits in memory, outermost first
+_ORDER = {"channels_last": (4, (0, 2, 3, 1)), "channels_last_3d": (5, (0, 2, 3, 4, 1))}
+
+
+def channels_order(fmt, ndim: int, strict: bool):
+    """The memory order of dims for a channels-last format (None for the others); ``strict``:
+    PyTorch's error when the tensor's rank does not fit the format."""
+    spec = _ORDER.get(getattr(fmt, "_name", None))
+    if spec is None:
+        return None
+    rank, order = spec
+    if ndim != rank:
+        if strict:
+            raise RuntimeError(f"required rank {rank} tensor to use {fmt._name} format")
+        return None
+    return order
