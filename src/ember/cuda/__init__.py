@@ -33,3 +33,4 @@ def _no_cuda(device) -> None:
         f"Hint: ember runs on the CPU, so device '{device}' is not available; pick the device with torch.device('cuda' if "
         "torch.cuda.is_available() else 'cpu'), so the script falls back to the CPU."
     )
+from . import amp  # noqa: E402,F401 - torch.cuda.amp (deprecated spellings)
