@@ -110,6 +110,7 @@ def _call_rule(node, g, create_graph):
     saved = node._saved
     if not tensor_level:
         node._saved = _saved_as_tensors(node)
+    as_tensors = node._saved
     try:
         with enable_grad() if create_graph else no_grad():
             res = fn.backward(node, g)
@@ -117,6 +118,11 @@ def _call_rule(node, g, create_graph):
         node._saved = saved
     if not isinstance(res, tuple):
         res = (res,)
+    if create_graph and getattr(fn, "mask_link", None):
+        from ._mask_link import link_to_mask  # (second order only: loaded on first use)
+
+        with enable_grad():
+            res = link_to_mask(res, as_tensors, getattr(node, "mask_link", fn.mask_link))
     if tensor_level:  # a user's Function: PyTorch's checks of what backward returned
         res = _checked_user_grads(node, res)
     if create_graph:

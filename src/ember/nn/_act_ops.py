@@ -118,11 +118,14 @@ class Shrink(Primitive):
 
     node_name = "HardshrinkBackward0"
     exact_grads = True
+    mask_link = "HardshrinkBackwardBackward0"  # second order: see autograd/_mask_link.py
 
     @staticmethod
     def forward(ctx, x, lambd, soft):
         ctx.save_for_backward(x)
         ctx.lambd = lambd
+        if soft:  # PyTorch's second-order node (the class's mask_link names hardshrink's)
+            ctx.mask_link = "SoftshrinkBackwardBackward0"
         keep = ~((x >= -lambd) & (x <= lambd))  # (nan is kept)
         return select(keep, select(x > lambd, x - lambd, x + lambd) if soft else x)
 
@@ -137,6 +140,7 @@ class Threshold(Primitive):
 
     node_name = "ThresholdBackward0"
     exact_grads = True
+    mask_link = "ThresholdBackwardBackward0"  # second order: see autograd/_mask_link.py
 
     @staticmethod
     def forward(ctx, x, threshold, value):

@@ -66,6 +66,7 @@ class LeakyRelu(Primitive):
 
     node_name = "LeakyReluBackward0"
     exact_grads = True
+    mask_link = "LeakyReluBackwardBackward0"  # second order: see autograd/_mask_link.py
 
     @staticmethod
     def forward(ctx, x, slope):

@@ -193,6 +193,11 @@ def topk(input, k, dim=-1, largest=True, sorted=True):  # noqa: A002
 def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):  # noqa
     """The distinct values (or, with ``dim``, distinct slices along it), sorted, as PyTorch's
     CPU kernel returns them even for sorted=False; every nan counts as distinct."""
+    for arg, value in (("sorted", sorted), ("return_inverse", return_inverse),
+                       ("return_counts", return_counts)):
+        if not isinstance(value, (bool, np.bool_)):  # PyTorch's parser takes bools only
+            raise TypeError(f"{'_unique2' if dim is None else 'unique_dim'}(): argument "
+                            f"'{arg}' must be bool, not {type(value).__name__}")
     x = input._data
     if dim is None:
         res = np.unique(x, return_inverse=return_inverse, return_counts=return_counts,

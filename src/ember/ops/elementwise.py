@@ -238,6 +238,7 @@ class Relu(Primitive):
 
     node_name = "ReluBackward0"
     exact_grads = True
+    mask_link = "ThresholdBackwardBackward0"  # second order: see autograd/_mask_link.py
 
     @staticmethod
     def forward(ctx, x):

@@ -125,6 +125,8 @@ class MatrixExp(Primitive):
     """Y = exp(A) = sum_k A^k / k!;  dL/dA = the upper-right block of
     exp([[A^T, dL/dY], [0, A^T]]) (the Frechet derivative's adjoint)."""
 
+    node_name = "LinalgMatrixExpBackward0"  # torch.matrix_exp is linalg.matrix_exp there
+
     @staticmethod
     def forward(ctx, a):
         ctx.save_for_backward(a)

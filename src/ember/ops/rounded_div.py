@@ -49,11 +49,10 @@ def _arr(x):
 
 
 class FloorDivide(Primitive):
-    """z = floor(a / b), piecewise constant;  dz/da = dz/db = 0.
+    """z = floor(a / b). PyTorch records the op but has no derivative for it: backward raises
+    (a zero gradient would silently stop training signal that the user meant to flow)."""
 
-    PyTorch records the op but raises in backward ("derivative for aten::floor_divide is not
-    implemented"); ember gives the almost-everywhere derivative, zero.
-    """
+    node_name = "NotImplemented"
 
     @staticmethod
     def forward(ctx, a, b):
@@ -61,7 +60,7 @@ class FloorDivide(Primitive):
 
     @staticmethod
     def backward(ctx, g):
-        return g * 0, g * 0
+        raise RuntimeError("derivative for aten::floor_divide is not implemented")
 
 
 def _check_int_zero(a, b) -> None:
@@ -90,7 +89,10 @@ def floor_divide(input, other):
 
 
 class Remainder(Primitive):
-    """z = a - floor(a/b)*b;  dz/da = 1,  dz/db = -floor(a/b)."""
+    """z = a - floor(a/b)*b;  dz/da = 1,  dz/db = -floor(a/b).
+
+    floor(a/b) is taken as floor division does (np.floor_divide, PyTorch's div 'floor'): from
+    fmod, so that a quotient such as -1.5 / 0.3 = -5.000...01 rounds as the remainder did."""
 
     node_name = "RemainderBackward1"
 
@@ -102,7 +104,8 @@ class Remainder(Primitive):
     @staticmethod
     def backward(ctx, g):
         a, b = ctx.saved_tensors
-        return g, (-g * np.floor(a / b) if ctx.needs_input_grad[1] else None)
+        # a // b is piecewise constant: taken on the arrays, a constant in double backward
+        return g, (-g * np.floor_divide(_arr(a), _arr(b)) if ctx.needs_input_grad[1] else None)
 
 
 def remainder(input, other):

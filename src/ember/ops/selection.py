@@ -61,6 +61,7 @@ class Hardtanh(Clamp):
     (its scalar loop, which takes the last few elements of a row, passes the gradient)."""
 
     node_name = "HardtanhBackward0"
+    mask_link = "HardtanhBackwardBackward0"  # second order: see autograd/_mask_link.py
 
     @staticmethod
     def backward(ctx, g):
