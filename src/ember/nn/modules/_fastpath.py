@@ -61,7 +61,8 @@ def _build(seq, modules, a: np.ndarray) -> _Plan:
         cls = type(m)
         d = m.__dict__
         if (_FORWARDS.get(cls) is not cls.forward or d["_forward_hooks"]
-                or d["_forward_pre_hooks"] or "forward" in d):
+                or d["_forward_pre_hooks"] or d.get("_backward_hooks")
+                or d.get("_backward_pre_hooks") or "forward" in d):
             plan.tail = modules[i:]
             break
         if cls is Linear:  # its checks; a mismatch goes to Linear's own errors

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+from ...autograd.grad_mode import STATE
 from ...tensor import Tensor
 from ..parameter import Buffer, Parameter
 from ._convert import DeviceMixin
+from ._backward_hooks import (GLOBAL_BW, GLOBAL_BW_PRE, BackwardHook, hooks_of,  # noqa: F401
+                              register_module_full_backward_hook,
+                              register_module_full_backward_pre_hook)
 from ._hooks import (EPOCH, GLOBAL_POST, GLOBAL_PRE, HookDict, RemovableHandle,  # noqa: F401
                      register_module_forward_hook, register_module_forward_pre_hook,
                      run_post_hooks, run_pre_hooks)
@@ -15,7 +19,7 @@ from ._registry import Registry
 _UNSET = object()
 _HOOK_DICTS = ("_forward_hooks", "_forward_hooks_with_kwargs", "_forward_hooks_always_called",
                "_forward_pre_hooks", "_forward_pre_hooks_with_kwargs", "_state_dict_hooks",
-               "_load_state_dict_post_hooks")
+               "_load_state_dict_post_hooks", "_backward_hooks", "_backward_pre_hooks")
 from ._state import StateMixin, _IncompatibleKeys  # noqa: F401  (PyTorch's home for it)
 from ._tree import TreeMixin
 
@@ -75,19 +79,26 @@ class Module(StateMixin, DeviceMixin, TreeMixin):
     # ---- calling ----------------------------------------------------------------------
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         # Fast path: with no hooks anywhere, a call is just forward.
-        if self._forward_pre_hooks or self._forward_hooks or GLOBAL_PRE or GLOBAL_POST:
+        if self._forward_pre_hooks or self._forward_hooks or GLOBAL_PRE or GLOBAL_POST or \
+                self._backward_hooks or self._backward_pre_hooks or GLOBAL_BW or GLOBAL_BW_PRE:
             return self._hooked_call(args, kwargs)
         return self.forward(*args, **kwargs)
 
     def _hooked_call(self, args: tuple, kwargs: dict) -> Any:
         args, kwargs = run_pre_hooks(self, args, kwargs)
+        bw = None
+        if (self._backward_hooks or self._backward_pre_hooks or GLOBAL_BW or GLOBAL_BW_PRE) \
+                and STATE.enabled:  # tensors through identity nodes (_backward_hooks.py)
+            bw = BackwardHook(self, *hooks_of(self))
+            args = bw.setup_input_hook(args)
         try:
             result = self.forward(*args, **kwargs)
         except BaseException:
             if self._forward_hooks_always_called:
                 run_post_hooks(self, args, kwargs, None, only_always=True)
             raise
-        return run_post_hooks(self, args, kwargs, result)
+        result = run_post_hooks(self, args, kwargs, result)
+        return result if bw is None else bw.setup_output_hook(result)
 
     def _call_impl(self, *args: Any, **kwargs: Any) -> Any:
         return self._hooked_call(args, kwargs)
@@ -120,6 +131,38 @@ class Module(StateMixin, DeviceMixin, TreeMixin):
             self._forward_hooks_with_kwargs[handle.id] = True
         if always_call:
             self._forward_hooks_always_called[handle.id] = True
+        if prepend:
+            hooks.move_to_end(handle.id, last=False)
+        return handle
+
+    _is_full_backward_hook = None
+
+    def register_full_backward_hook(self, hook: Callable, prepend: bool = False
+                                    ) -> RemovableHandle:
+        """``hook(module, grad_input, grad_output)`` runs once the gradients with respect to
+        the module's inputs are computed; it may return a replacement grad_input."""
+        if self._is_full_backward_hook is False:
+            raise RuntimeError("Cannot use both regular backward hooks and full backward hooks "
+                               "on a single Module. Please use only one of them.")
+        self.__dict__["_is_full_backward_hook"] = True
+        return self._add_hook(self._backward_hooks, hook, prepend)
+
+    def register_full_backward_pre_hook(self, hook: Callable, prepend: bool = False
+                                        ) -> RemovableHandle:
+        """``hook(module, grad_output)`` runs when the gradients with respect to the module's
+        outputs are computed; it may return a replacement grad_output."""
+        return self._add_hook(self._backward_pre_hooks, hook, prepend)
+
+    def register_backward_hook(self, hook: Callable) -> RemovableHandle:
+        raise NotImplementedError(
+            "ember does not implement the deprecated register_backward_hook (its grad_input "
+            "is that of the module's last autograd node); use register_full_backward_hook, "
+            "which PyTorch recommends and ember supports.")
+
+    @staticmethod
+    def _add_hook(hooks, hook: Callable, prepend: bool) -> RemovableHandle:
+        handle = RemovableHandle(hooks)
+        hooks[handle.id] = hook
         if prepend:
             hooks.move_to_end(handle.id, last=False)
         return handle

@@ -1,0 +1,216 @@
+"""Module backward hooks: ``register_full_backward_hook`` and ``register_full_backward_pre_hook``.
+
+A call of a module with such hooks threads its tensors through identity nodes, as PyTorch
+does (BackwardHookFunctionBackward): one in front of the inputs, one behind the outputs.
+Backward reaches the output node first: it hands ``grad_output`` to the pre-hooks (which may
+replace it) and keeps it. Then, once the module's own graph has produced the gradients with
+respect to its inputs, the input node hands ``grad_input`` and the kept ``grad_output`` to
+the full hooks (which may replace ``grad_input``). With no input requiring grad the full
+hooks run at the output node with ``grad_input`` all None, after PyTorch's warning.
+
+ember's nodes have one output, so several tensors pass through one node packed into one
+flat array (unpacked by slicing): the node then sees all of their gradients at once.
+"""
+
+from __future__ import annotations
+
+import sys
+import warnings
+from collections import OrderedDict
+from typing import Callable
+
+import numpy as np
+
+from ...autograd.function import Primitive
+from ...tensor import Tensor
+from ._hooks import RemovableHandle
+
+# Hooks for every module (torch.nn.modules.module.register_module_full_backward_hook...).
+GLOBAL_BW: "OrderedDict[int, Callable]" = OrderedDict()
+GLOBAL_BW_PRE: "OrderedDict[int, Callable]" = OrderedDict()
+
+_NO_INPUT_GRAD = ("Full backward hook is firing when gradients are computed with respect to "
+                  "module outputs since no inputs require gradients. See https://docs.pytorch"
+                  ".org/docs/main/generated/torch.nn.Module.html#torch.nn.Module.register_"
+                  "full_backward_hook for more details.")
+
+
+def register_module_full_backward_hook(hook: Callable) -> RemovableHandle:
+    handle = RemovableHandle(GLOBAL_BW)
+    GLOBAL_BW[handle.id] = hook
+    return handle
+
+
+def register_module_full_backward_pre_hook(hook: Callable) -> RemovableHandle:
+    handle = RemovableHandle(GLOBAL_BW_PRE)
+    GLOBAL_BW_PRE[handle.id] = hook
+    return handle
+
+
+def _user_level() -> int:
+    """The stacklevel of the first frame outside ember (the user's ``backward()`` line)."""
+    frame, level = sys._getframe(1), 1
+    while frame is not None and frame.f_globals.get("__name__", "").startswith("ember"):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
+def _as_tensor(g):
+    return g if g is None or isinstance(g, Tensor) else Tensor._make(g, False, None)
+
+
+def _like(new, old):
+    """A hook's replacement gradient in the form the engine passed the old one."""
+    if new is None or isinstance(old, Tensor):
+        return new
+    return new._data if isinstance(new, Tensor) else np.asarray(new)
+
+
+class _Through(Primitive):
+    """The identity on one packed array; backward calls ``ctx.on_grad`` with its gradient."""
+
+    node_name = "BackwardHookFunctionBackward"
+
+    @staticmethod
+    def forward(ctx, a, *, on_grad):  # (a keyword: not an input, so no edge of its own)
+        ctx.on_grad = on_grad
+        return a
+
+    @staticmethod
+    def backward(ctx, g):
+        return (ctx.on_grad(g),)
+
+
+class _Pack(Primitive):
+    """Several arrays as one flat array (of their common dtype); backward splits it."""
+
+    node_name = "BackwardHookFunctionBackward"
+
+    @staticmethod
+    def forward(ctx, *arrays, on_grads):
+        ctx.on_grads = on_grads
+        ctx.parts = [(np.shape(a), np.result_type(a)) for a in arrays]
+        dtype = np.result_type(*arrays)
+        return np.concatenate([np.ravel(a).astype(dtype, copy=False) for a in arrays])
+
+    @staticmethod
+    def backward(ctx, g):
+        pieces, at = [], 0
+        for shape, dtype in ctx.parts:
+            size = int(np.prod(shape))
+            piece = g[at:at + size].reshape(shape)
+            if isinstance(piece, Tensor):  # (create_graph)
+                if piece._data.dtype != dtype:
+                    piece = piece.to(Tensor._dtype_of(dtype))
+            elif piece.dtype != dtype:
+                piece = piece.astype(dtype)
+            pieces.append(piece)
+            at += size
+        return tuple(ctx.on_grads(pieces))
+
+
+def _through(tensors: list, on_grads: Callable) -> list:
+    """``tensors`` passed through one identity node whose backward calls on_grads(list)."""
+    if len(tensors) == 1:
+        return [_Through.apply(tensors[0], on_grad=lambda g: on_grads([g])[0])]
+    packed = _Pack.apply(*tensors, on_grads=on_grads)
+    out, at = [], 0
+    for t in tensors:
+        n = t._data.size
+        piece = packed[at:at + n].reshape(t._data.shape)
+        out.append(piece if piece._data.dtype == t._data.dtype else piece.to(t.dtype))
+        at += n
+    return out
+
+
+class BackwardHook:
+    """One module call's hooks (PyTorch's torch.utils.hooks.BackwardHook, our own code)."""
+
+    def __init__(self, module, hooks: list, pre_hooks: list) -> None:
+        self.module, self.hooks, self.pre_hooks = module, hooks, pre_hooks
+        self.n_inputs = 0
+        self.input_at = None  # positions of the inputs that pass the input node
+        self.grad_outputs = None
+
+    def setup_input_hook(self, args: tuple) -> tuple:
+        self.n_inputs = len(args)
+        at = [i for i, a in enumerate(args) if isinstance(a, Tensor)]
+        if not any(args[i].requires_grad for i in at):
+            return args
+        at = [i for i in at if args[i]._data.dtype.kind == "f"]
+        self.input_at = at
+        new = list(args)
+        for i, t in zip(at, _through([args[i] for i in at], self._on_input_grads)):
+            new[i] = t
+        return tuple(new)
+
+    def setup_output_hook(self, result):
+        single = isinstance(result, Tensor)
+        outs = (result,) if single else result
+        if not isinstance(outs, tuple):
+            return result
+        self.n_outputs = len(outs)
+        at = [i for i, o in enumerate(outs) if isinstance(o, Tensor) and o.requires_grad]
+        if not at:
+            return result
+        self.output_at = at
+        new = list(outs)
+        for i, t in zip(at, _through([outs[i] for i in at], self._on_output_grads)):
+            new[i] = t
+        return new[0] if single else tuple(new)
+
+    def _on_output_grads(self, grads: list) -> list:
+        full = [None] * self.n_outputs
+        for i, g in zip(self.output_at, grads):
+            full[i] = _as_tensor(g)
+        full = tuple(full)
+        for hook in self.pre_hooks:
+            res = hook(self.module, full)
+            if res is not None:
+                res = res if isinstance(res, tuple) else (res,)
+                if len(res) != len(full):
+                    raise RuntimeError(f"Backward pre hook returned an invalid number of "
+                                       f"grad_output, got {len(res)}, but expected "
+                                       f"{len(full)}")
+                full = res
+        self.grad_outputs = full
+        if self.input_at is None and self.hooks:
+            warnings.warn(_NO_INPUT_GRAD, UserWarning, stacklevel=_user_level())
+            none = (None,) * self.n_inputs
+            for hook in self.hooks:
+                res = hook(self.module, none, full)
+                if res is not None and not (isinstance(res, tuple)
+                                            and all(r is None for r in res)):
+                    raise RuntimeError("Backward hook for Modules where no input requires "
+                                       "gradient should always return None or None for all "
+                                       "gradients.")
+        return [_like(full[i], g) for i, g in zip(self.output_at, grads)]
+
+    def _on_input_grads(self, grads: list) -> list:
+        if self.grad_outputs is None:
+            raise RuntimeError(
+                "Module backward hook for grad_input is called before the grad_output one. "
+                "This happens because the gradient in your nn.Module flows to the Module's "
+                "input without passing through the Module's output. Make sure that the "
+                "output depends on the input and that the loss is computed based on the "
+                "output.")
+        full = [None] * self.n_inputs
+        for i, g in zip(self.input_at, grads):
+            full[i] = _as_tensor(g)
+        full = tuple(full)
+        for hook in self.hooks:
+            res = hook(self.module, full, self.grad_outputs)
+            if res is not None:
+                res = res if isinstance(res, tuple) else (res,)
+                if len(res) != len(full):
+                    raise RuntimeError(f"Backward hook returned an invalid number of "
+                                       f"grad_input, got {len(res)}, but expected "
+                                       f"{len(full)}")
+                full = res
+        return [_like(full[i], g) for i, g in zip(self.input_at, grads)]
+
+
+def hooks_of(module) -> tuple[list, list]:
+    """(full hooks, pre-hooks): the global ones first, then the module's."""
+    return (list(GLOBAL_BW.values()) + list(module._backward_hooks.values()),
+            list(GLOBAL_BW_PRE.values()) + list(module._backward_pre_hooks.values()))
