@@ -81,7 +81,10 @@ class Node:
     @property
     def next_functions(self) -> tuple:
         out = []
-        for e in self.next_edges:
+        shown = getattr(self._fn, "shown_args", None)
+        for i, (e, need) in enumerate(zip(self.next_edges, self.needs_input_grad)):
+            if need is None and (shown is None or i not in shown):
+                continue  # an argument that was not a tensor: PyTorch has no edge for it
             if e is None or isinstance(e, Node):
                 out.append((e, 0))
             else:
@@ -149,7 +152,7 @@ class _RemovableHandle:
 
 
 def _node_class(cls, name: str):
-    return type(name, (Node,), {"__slots__": (), "_fn": cls, "_exact": cls.exact_grads,
+    return type(name, (getattr(cls, "_node_base", Node),), {"__slots__": (), "_fn": cls, "_exact": cls.exact_grads,
                                 "_rule": staticmethod(cls.backward)})
 
 
@@ -236,6 +239,9 @@ class Primitive:
     """
 
     node_name = None  # e.g. "MulBackward0"; defaults to ClassName + "Backward0"
+    # The argument positions next_functions lists when they are not tensors (None: only the
+    # tensors): PyTorch wraps a number in x * 2 as a tensor, and lists optional tensors.
+    shown_args = None
     # True when backward, given a gradient of the output's exact shape and dtype, returns
     # gradients of each input's exact shape and dtype (no broadcasting to undo): the engine
     # then skips comparing them (~0.15 us per edge). A forward can set ``ctx._exact = False``
@@ -280,19 +286,23 @@ class Primitive:
             node = _new(cls._node_cls)
             edges, need = [], []
             for a in args:
-                if isinstance(a, Tensor) and a._rg:
-                    e = a.grad_fn
-                    if e is None:
-                        e = a
+                if isinstance(a, Tensor):
+                    if a._rg:
+                        e = a.grad_fn
+                        if e is None:
+                            e = a
+                        else:
+                            e._uses += 1
+                            if e._done:
+                                _stale_graph_used()
+                        edges.append(e)
+                        need.append(True)
                     else:
-                        e._uses += 1
-                        if e._done:
-                            _stale_graph_used()
-                    edges.append(e)
-                    need.append(True)
-                else:
+                        edges.append(None)
+                        need.append(False)
+                else:  # not a tensor (a dim, a flag): None, so next_functions leaves it out
                     edges.append(None)
-                    need.append(False)
+                    need.append(None)
             node.next_edges = tuple(edges)
             node.needs_input_grad = tuple(need)
             node._saved = node._roles = node._versions = ()

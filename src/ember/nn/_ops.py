@@ -191,6 +191,7 @@ class DropoutMul(Primitive):
     """y = x * m, m a fixed mask of 0 and 1/(1-p);  dy/dx = m."""
 
     node_name = "MulBackward0"
+    shown_args = (0, 1)  # PyTorch's x * mask lists the mask (a tensor there)
 
     @staticmethod
     def forward(ctx, x, mask):

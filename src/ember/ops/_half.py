@@ -58,6 +58,7 @@ class HalfMul(Primitive):
     """z = a * c for a float16 tensor a and a number c, in float32;  dz/da = c (in float32)."""
 
     node_name = "MulBackward0"
+    shown_args = (0, 1)  # PyTorch's node lists the number as a tensor
 
     @staticmethod
     def forward(ctx, a, c):
@@ -73,6 +74,7 @@ class HalfDiv(Primitive):
     """z = a / c for a float16 tensor a and a number c, in float32;  dz/da = 1/c (g / c)."""
 
     node_name = "DivBackward0"
+    shown_args = (0, 1)  # PyTorch's node lists the number as a tensor
 
     @staticmethod
     def forward(ctx, a, c):

@@ -32,6 +32,8 @@ class Add(Primitive):
     """z = a + b;  dz/da = dz/db = 1. (alpha != 1 is AddAlpha: this common case passes no
     keyword and sets no ctx attribute, ~0.3 us less per call.)"""
 
+    shown_args = (0, 1)  # x * 2: PyTorch's node lists the number as a tensor
+
     @staticmethod
     def forward(ctx, a, b):
         return a + b
@@ -43,6 +45,8 @@ class Add(Primitive):
 
 class AddAlpha(Primitive):
     """z = a + alpha*b;  dz/da = 1,  dz/db = alpha."""
+
+    shown_args = (0, 1)  # x * 2: PyTorch's node lists the number as a tensor
 
     node_name = "AddBackward0"
 
@@ -86,6 +90,8 @@ def _check_alpha(a, b, alpha) -> None:
 class Sub(Primitive):
     """z = a - alpha*b;  dz/da = 1,  dz/db = -alpha."""
 
+    shown_args = (0, 1)  # x * 2: PyTorch's node lists the number as a tensor
+
     @staticmethod
     def forward(ctx, a, b, alpha=1):
         ctx.alpha = alpha
@@ -101,6 +107,7 @@ class Sub(Primitive):
 
 class Rsub(Sub):
     node_name = "RsubBackward1"  # PyTorch's name for number - tensor
+    shown_args = None  # (rsub.Scalar: PyTorch's node lists only the tensor)
 
 
 class RsubTensor(Sub):
@@ -138,6 +145,8 @@ def rsub(input, other, *, alpha=1):
 class Mul(Primitive):
     """z = a * b;  dz/da = b,  dz/db = a."""
 
+    shown_args = (0, 1)  # x * 2: PyTorch's node lists the number as a tensor
+
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
@@ -159,6 +168,8 @@ def mul(input, other):
 
 class Div(Primitive):
     """z = a / b;  dz/da = 1/b,  dz/db = -a/b^2 = -z/b."""
+
+    shown_args = (0, 1)  # x * 2: PyTorch's node lists the number as a tensor
 
     @staticmethod
     def forward(ctx, a, b):

@@ -7,8 +7,9 @@ import numpy as np
 from .. import threads as _threads
 from ..threads import matmul as _blas_matmul
 
-from ..autograd.function import Primitive
+from ..autograd.function import Node, Primitive
 from ..tensor import Tensor
+from ._linear_graph import LinearNode
 from ._util import check_broadcast
 
 
@@ -295,6 +296,7 @@ class Linear(Primitive):
 
     node_name = "AddmmBackward0"
     exact_grads = True  # the 2-D case only: the batched subclasses below say False
+    _node_base = LinearNode  # next_functions as PyTorch's addmm graph (_linear_graph.py)
 
     @staticmethod
     def forward(ctx, x, w, b):
@@ -326,16 +328,19 @@ class LinearNoBias(Linear):
 
 class LinearVec(Linear):
     node_name = "SqueezeBackward4"
+    _node_base = Node  # (their PyTorch graphs have other nodes: shown as recorded)
     exact_grads = False
 
 
 class LinearView(Linear):
     node_name = "ViewBackward0"
+    _node_base = Node  # (their PyTorch graphs have other nodes: shown as recorded)
     exact_grads = False
 
 
 class LinearBatched(Linear):
     node_name = "UnsafeViewBackward0"
+    _node_base = Node  # (their PyTorch graphs have other nodes: shown as recorded)
     exact_grads = False
 
 

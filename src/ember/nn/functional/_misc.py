@@ -62,7 +62,7 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
 def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12,
               out: Tensor | None = None) -> Tensor:
     """x / max(||x||_p along dim, eps)."""
-    denom = ops.clamp(ops.norm(input, p, dim, keepdim=True), min=eps).expand_as(input)
+    denom = ops.clamp_min(ops.norm(input, p, dim, keepdim=True), eps).expand_as(input)
     result = input / denom
     if out is not None:
         return out.copy_(result)

@@ -50,6 +50,8 @@ class NativeNorm(Primitive):
     when not None, is the shape x is viewed as for all of this (group norm's groups).
     """
 
+    shown_args = (0, 1, 2)  # input, weight, bias: PyTorch lists them even when None
+
     @staticmethod
     def forward(ctx, x, w, b, mean, rstd, stat_axes, param_axes, view, eps, xc, work):
         if work is not None:
