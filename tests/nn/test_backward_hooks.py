@@ -214,11 +214,77 @@ def test_second_order_through_a_hooked_module():
     assert results[0] == results[1]
 
 
-def test_hooks_survive_copies_and_legacy_hooks_are_refused():
+def test_hooks_survive_copies():
     m = ember.nn.Linear(2, 2)
     m.register_full_backward_pre_hook(print)
     assert len(copy.deepcopy(m)._backward_pre_hooks) == 1
     clone = pickle.loads(pickle.dumps(ember.nn.Linear(2, 2)))
     assert len(clone._backward_hooks) == 0
-    with pytest.raises(NotImplementedError, match="register_full_backward_hook"):
-        m.register_backward_hook(print)
+
+
+# ---- the deprecated register_backward_hook: a hook on the output's last node ----------
+LEGACY = [
+    (lambda L: L.nn.Linear(4, 2), lambda L: [L.ones(3, 4)]),
+    (lambda L: L.nn.Linear(4, 2), lambda L: [L.ones(3, 4, requires_grad=True)]),
+    (lambda L: L.nn.Linear(4, 2, bias=False), lambda L: [L.ones(3, 4, requires_grad=True) * 1]),
+    (lambda L: L.nn.ReLU(), lambda L: [L.ones(3, 4, requires_grad=True)]),
+    (lambda L: L.nn.Tanh(), lambda L: [L.ones(3, 4, requires_grad=True) * 2]),
+    (lambda L: L.nn.Sequential(L.nn.Linear(4, 3), L.nn.ReLU()),
+     lambda L: [L.ones(3, 4, requires_grad=True)]),
+    (lambda L: L.nn.MSELoss(), lambda L: [L.ones(3, 4, requires_grad=True), L.zeros(3, 4)]),
+]
+
+
+def _legacy_run(lib, make, inputs):
+    m = make(lib)
+    log = []
+    m.register_backward_hook(
+        lambda mod, gi, go: log.append(([None if g is None else tuple(g.shape) for g in gi],
+                                        [None if g is None else tuple(g.shape) for g in go])))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        m(*inputs(lib)).sum().backward()
+    return log, [(w.category.__name__, str(w.message)) for w in caught]
+
+
+@pytest.mark.parametrize("case", range(len(LEGACY)))
+def test_deprecated_backward_hook_sees_the_last_nodes_gradients_with_torchs_warnings(case):
+    make, inputs = LEGACY[case]
+    assert _legacy_run(ember, make, inputs) == _legacy_run(torch, make, inputs)
+
+
+def test_deprecated_and_full_hooks_do_not_mix():
+    for lib in LIBS:
+        m = lib.nn.Linear(2, 2)
+        m.register_full_backward_hook(lambda *a: None)
+        with pytest.raises(RuntimeError, match="Cannot use both regular backward hooks and "
+                                               "full backward hooks on a single Module"):
+            m.register_backward_hook(lambda *a: None)
+
+
+# ---- grad_fn.register_hook: grad_inputs as next_functions lists them ------------------
+def test_node_hook_gets_tensors_in_next_functions_order_and_may_replace_them():
+    seen = []
+    for lib in LIBS:
+        fc = lib.nn.Linear(4, 2)
+        with torch.no_grad():
+            fc.weight.data.copy_(lib.tensor(np.arange(8.0).reshape(2, 4)))
+            fc.bias.data.fill_(0.5)
+        x = lib.ones(3, 4, requires_grad=True)
+        y = fc(x)
+        y.grad_fn.register_hook(lambda gi, go: (gi[0] * 2, gi[1] * 0, gi[2] + 1))
+        y.grad_fn.register_hook(
+            lambda gi, go: seen.append(([type(g).__name__ for g in gi], [_v(g) for g in gi],
+                                        [_v(g) for g in go])))
+        y.sum().backward()
+        seen.append((_v(fc.bias.grad), _v(x.grad), _v(fc.weight.grad)))
+        s = lib.ones(3, requires_grad=True).sum(0)
+        s.grad_fn.register_hook(lambda gi, go: seen.append(len(gi)))
+        s.backward()
+        z = fc(x)
+        z.grad_fn.register_hook(lambda gi, go: (gi[0],))
+        with pytest.raises(RuntimeError, match="has returned an incorrect number of values "
+                                               r"\(got 1, but expected 3\)"):
+            z.sum().backward()
+    half = len(seen) // 2
+    assert seen[:half] == seen[half:]

@@ -15,6 +15,7 @@ import numpy as np
 from . import function as F
 from ._torch_errors import check_hook_result, legacy_type
 from .function import SECOND_BACKWARD, Node, _FREED
+from ._node_hooks import run_node_hooks
 from .grad_mode import STATE, enable_grad, no_grad
 
 _new = object.__new__
@@ -229,8 +230,7 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, capt
 
                 check_backward(node, in_grads)
             if node._hooks:
-                for hook in node._hooks:
-                    hook(in_grads, (g,))
+                in_grads = run_node_hooks(node, in_grads, g, create_graph)
             if saved and not retain_graph:
                 node._saved = _FREED
         for e, gi in zip(edges, in_grads):
@@ -311,8 +311,7 @@ def _walk_plain_from(ready, leaves, retain_graph, deps=None, grads=None) -> dict
                     if type(in_grads) is not tuple:
                         in_grads = (in_grads,)
                 if node._hooks:
-                    for hook in node._hooks:
-                        hook(in_grads, (g,))
+                    in_grads = run_node_hooks(node, in_grads, g, False)
                 if saved and not retain_graph:
                     node._saved = _FREED
             exact = node._exact  # the gradients have their inputs' shapes and dtypes

@@ -81,14 +81,29 @@ class Node:
     @property
     def next_functions(self) -> tuple:
         out = []
-        shown = getattr(self._fn, "shown_args", None)
-        for i, (e, need) in enumerate(zip(self.next_edges, self.needs_input_grad)):
-            if need is None and (shown is None or i not in shown):
-                continue  # an argument that was not a tensor: PyTorch has no edge for it
+        edges = self.next_edges
+        for i in self._shown():  # (an argument that was not a tensor: PyTorch has no edge)
+            e = edges[i]
             if e is None or isinstance(e, Node):
                 out.append((e, 0))
             else:
                 out.append((AccumulateGrad(e), 0))
+        return tuple(out)
+
+    def _shown(self) -> list:
+        """The argument positions next_functions lists (see Primitive.shown_args)."""
+        shown = getattr(self._fn, "shown_args", None)
+        return [i for i, need in enumerate(self.needs_input_grad)
+                if need is not None or shown is not None and i in shown]
+
+    def _torch_grads(self, in_grads: tuple) -> tuple:
+        """The rule's per-argument gradients as PyTorch's per-edge grad_inputs."""
+        return tuple(in_grads[i] for i in self._shown())
+
+    def _from_torch_grads(self, grads: tuple, in_grads: tuple) -> tuple:
+        out = list(in_grads)
+        for i, g in zip(self._shown(), grads):
+            out[i] = g
         return tuple(out)
 
     @property

@@ -57,6 +57,20 @@ class LinearNode(Node):
             return (_shown(x), shown_w)
         return (_shown(b), _shown(x), shown_w)
 
+    def _torch_grads(self, in_grads: tuple) -> tuple:
+        """(input, weight, bias) gradients as addmm's (bias, input, weight^T) / mm's."""
+        gx, gw, gb = in_grads[:3]
+        gwt = None if gw is None else gw.T
+        return (gx, gwt) if type(self).__name__ == "MmBackward0" else (gb, gx, gwt)
+
+    def _from_torch_grads(self, grads: tuple, in_grads: tuple) -> tuple:
+        if type(self).__name__ == "MmBackward0":
+            gx, gwt = grads
+            gb = in_grads[2]
+        else:
+            gb, gx, gwt = grads
+        return (gx, None if gwt is None else gwt.T, gb) + tuple(in_grads[3:])
+
     def _transposed(self, w) -> TBackward0:
         t = self.__dict__.get("_t")  # the same object on every look, as in PyTorch
         if t is None:

@@ -8,7 +8,8 @@ from ...autograd.grad_mode import STATE
 from ...tensor import Tensor
 from ..parameter import Buffer, Parameter
 from ._convert import DeviceMixin
-from ._backward_hooks import (GLOBAL_BW, GLOBAL_BW_PRE, BackwardHook, hooks_of,  # noqa: F401
+from ._backward_hooks import (GLOBAL_BW, GLOBAL_BW_PRE, BackwardHook,  # noqa: F401
+                              attach_legacy_hooks, hooks_of,
                               register_module_full_backward_hook,
                               register_module_full_backward_pre_hook)
 from ._hooks import (EPOCH, GLOBAL_POST, GLOBAL_PRE, HookDict, RemovableHandle,  # noqa: F401
@@ -86,11 +87,13 @@ class Module(StateMixin, DeviceMixin, TreeMixin):
 
     def _hooked_call(self, args: tuple, kwargs: dict) -> Any:
         args, kwargs = run_pre_hooks(self, args, kwargs)
-        bw = None
+        bw = legacy = None
         if (self._backward_hooks or self._backward_pre_hooks or GLOBAL_BW or GLOBAL_BW_PRE) \
                 and STATE.enabled:  # tensors through identity nodes (_backward_hooks.py)
-            bw = BackwardHook(self, *hooks_of(self))
-            args = bw.setup_input_hook(args)
+            full, pre, legacy = hooks_of(self)
+            if full or pre:
+                bw = BackwardHook(self, full, pre)
+                args = bw.setup_input_hook(args)
         try:
             result = self.forward(*args, **kwargs)
         except BaseException:
@@ -98,7 +101,11 @@ class Module(StateMixin, DeviceMixin, TreeMixin):
                 run_post_hooks(self, args, kwargs, None, only_always=True)
             raise
         result = run_post_hooks(self, args, kwargs, result)
-        return result if bw is None else bw.setup_output_hook(result)
+        if bw is not None:
+            result = bw.setup_output_hook(result)
+        if legacy:
+            attach_legacy_hooks(self, legacy, args, result)
+        return result
 
     def _call_impl(self, *args: Any, **kwargs: Any) -> Any:
         return self._hooked_call(args, kwargs)
@@ -154,10 +161,13 @@ class Module(StateMixin, DeviceMixin, TreeMixin):
         return self._add_hook(self._backward_pre_hooks, hook, prepend)
 
     def register_backward_hook(self, hook: Callable) -> RemovableHandle:
-        raise NotImplementedError(
-            "ember does not implement the deprecated register_backward_hook (its grad_input "
-            "is that of the module's last autograd node); use register_full_backward_hook, "
-            "which PyTorch recommends and ember supports.")
+        """Deprecated (PyTorch's words warn when it misses part of the module): ``hook(module,
+        grad_input, grad_output)`` with the grad_input of the output's last autograd node."""
+        if self._is_full_backward_hook is True:
+            raise RuntimeError("Cannot use both regular backward hooks and full backward hooks "
+                               "on a single Module. Please use only one of them.")
+        self.__dict__["_is_full_backward_hook"] = False
+        return self._add_hook(self._backward_hooks, hook, False)
 
     @staticmethod
     def _add_hook(hooks, hook: Callable, prepend: bool) -> RemovableHandle:
