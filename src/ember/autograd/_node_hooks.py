@@ -19,7 +19,7 @@ def _tensor(g):
                                                                           None)
 
 
-def _raw(g, like, create_graph):
+def _raw(g, create_graph: bool):
     """A hook's replacement in the form the engine carries gradients."""
     if g is None or create_graph:
         return g
@@ -40,5 +40,5 @@ def run_node_hooks(node, in_grads: tuple, g, create_graph: bool) -> tuple:
                                f"{len(shown)})")
         shown = tuple(_tensor(x) for x in res)
         in_grads = node._from_torch_grads(
-            tuple(_raw(x, None, create_graph) for x in shown), in_grads)
+            tuple(_raw(x, create_graph) for x in shown), in_grads)
     return in_grads
