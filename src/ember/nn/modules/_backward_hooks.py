@@ -160,19 +160,9 @@ class BackwardHook:
         return new[0] if single else tuple(new)
 
     def _on_output_grads(self, grads: list) -> list:
-        full = [None] * self.n_outputs
-        for i, g in zip(self.output_at, grads):
-            full[i] = _as_tensor(g)
-        full = tuple(full)
+        full = _spread(self.n_outputs, self.output_at, grads)
         for hook in self.pre_hooks:
-            res = hook(self.module, full)
-            if res is not None:
-                res = res if isinstance(res, tuple) else (res,)
-                if len(res) != len(full):
-                    raise RuntimeError(f"Backward pre hook returned an invalid number of "
-                                       f"grad_output, got {len(res)}, but expected "
-                                       f"{len(full)}")
-                full = res
+            full = _replaced(hook(self.module, full), full, "Backward pre hook", "grad_output")
         self.grad_outputs = full
         if self.input_at is None and self.hooks:
             warnings.warn(_NO_INPUT_GRAD, UserWarning, stacklevel=_user_level())
@@ -194,20 +184,30 @@ class BackwardHook:
                 "input without passing through the Module's output. Make sure that the "
                 "output depends on the input and that the loss is computed based on the "
                 "output.")
-        full = [None] * self.n_inputs
-        for i, g in zip(self.input_at, grads):
-            full[i] = _as_tensor(g)
-        full = tuple(full)
+        full = _spread(self.n_inputs, self.input_at, grads)
         for hook in self.hooks:
-            res = hook(self.module, full, self.grad_outputs)
-            if res is not None:
-                res = res if isinstance(res, tuple) else (res,)
-                if len(res) != len(full):
-                    raise RuntimeError(f"Backward hook returned an invalid number of "
-                                       f"grad_input, got {len(res)}, but expected "
-                                       f"{len(full)}")
-                full = res
+            full = _replaced(hook(self.module, full, self.grad_outputs), full, "Backward hook",
+                             "grad_input")
         return [_like(full[i], g) for i, g in zip(self.input_at, grads)]
+
+
+def _spread(n: int, at: list, grads: list) -> tuple:
+    """n slots, the gradients (as Tensors) at positions ``at``, None elsewhere."""
+    full = [None] * n
+    for i, g in zip(at, grads):
+        full[i] = _as_tensor(g)
+    return tuple(full)
+
+
+def _replaced(res, full: tuple, who: str, what: str) -> tuple:
+    """A hook's return value: None keeps ``full``; else a replacement of the same length."""
+    if res is None:
+        return full
+    res = res if isinstance(res, tuple) else (res,)
+    if len(res) != len(full):
+        raise RuntimeError(f"{who} returned an invalid number of {what}, got {len(res)}, but "
+                           f"expected {len(full)}")
+    return res
 
 
 def hooks_of(module) -> tuple[list, list, list]:
