@@ -107,7 +107,10 @@ def warn_once(message: str, category=UserWarning, stacklevel: int = 3) -> None:
     ``set_warn_always(True)``."""
     if _State.warn_always or message not in _warned:
         _warned.add(message)
-        warnings.warn(message, category, stacklevel=stacklevel)
+        from ._warn import user_level
+
+        # (at the user's line, however deep in ember: ``stacklevel`` is kept for callers)
+        warnings.warn(message, category, stacklevel=user_level() + 1)
 
 
 def set_num_interop_threads(n: int) -> None:

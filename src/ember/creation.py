@@ -10,6 +10,7 @@ import numbers
 import numpy as np
 
 from . import dtypes as D
+from ._warn import warn
 from .tensor import Tensor
 
 _SEQ = (list, tuple)
@@ -187,6 +188,10 @@ def _leaf(arr: np.ndarray, requires_grad: bool) -> Tensor:
 def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False) -> Tensor:
     """A new leaf tensor holding a copy of ``data`` (nested lists, numbers, arrays, tensors)."""
     _check_device(device)
+    if isinstance(data, Tensor):  # PyTorch's nudge: the copy silently drops data's graph
+        warn("To copy construct from a tensor, it is recommended to use "
+             "sourceTensor.detach().clone() or sourceTensor.detach().clone()"
+             ".requires_grad_(True), rather than torch.tensor(sourceTensor).")
     return _leaf(_to_array(data, dtype), requires_grad)
 
 

@@ -3,7 +3,6 @@ each, as PyTorch records them), vdot, cross, kron."""
 
 from __future__ import annotations
 
-import warnings
 
 import numpy as np
 
@@ -238,7 +237,6 @@ _CROSS_WARNING = (
     "Using torch.cross without specifying the dim arg is deprecated.\nPlease either pass the "
     "dim explicitly or simply use torch.linalg.cross.\nThe default value of dim will change "
     "to agree with that of linalg.cross in a future release.")
-_WARNED: list = []
 
 
 def cross(input, other, dim=None, *, out=None):
@@ -251,9 +249,9 @@ def cross(input, other, dim=None, *, out=None):
         if 3 not in input._data.shape:  # input's own dims, as PyTorch looks
             raise RuntimeError("no dimension of size 3 in input")
         dim = input._data.shape.index(3)
-        if not _WARNED:  # once per process, as PyTorch
-            _WARNED.append(True)
-            warnings.warn(_CROSS_WARNING, UserWarning, stacklevel=2)
+        from .._config import warn_once  # once per process (or always), as PyTorch
+
+        warn_once(_CROSS_WARNING, stacklevel=4)
     if na != nb:
         raise RuntimeError("linalg.cross: inputs must have the same number of dimensions.")
     d = wrap_dim(dim, na)
@@ -293,9 +291,9 @@ def chain_matmul(*matrices, out=None):
     """The product of matrices, multiplied in the cheapest order (as linalg.multi_dot)."""
     if not matrices:
         raise RuntimeError("chain_matmul(): Expected one or more matrices")
-    if not _WARNED_CHAIN:  # once per process, as PyTorch
-        _WARNED_CHAIN.append(True)
-        warnings.warn(_CHAIN_WARNING, UserWarning, stacklevel=2)
+    from .._config import warn_once  # once per process (or always), as PyTorch
+
+    warn_once(_CHAIN_WARNING, stacklevel=4)
     for t in matrices:
         if t._data.ndim != 2:
             raise RuntimeError(f"Tensor dimension is {t._data.ndim}, expected 2 instead.")
@@ -304,7 +302,6 @@ def chain_matmul(*matrices, out=None):
     return _multi_dot(list(matrices))
 
 
-_WARNED_CHAIN: list = []
 
 
 def _multi_dot(ts: list) -> Tensor:

@@ -4,7 +4,6 @@ torch.triangular_solve, which returns (solution, cloned_coefficient)."""
 
 from __future__ import annotations
 
-import warnings
 
 import numpy as np
 
@@ -19,7 +18,6 @@ from .linalg_lu_functions import lu_unpack  # noqa: F401 (torch.lu_unpack)
 LuWithInfo = C.return_type("_lu_with_info", ("LU", "pivots", "info"))
 TriangularSolveResult = C.return_type("triangular_solve", ("solution", "cloned_coefficient"))
 
-_WARNED: set = set()
 _DEPRECATED = {
     "lu": "torch.lu is deprecated in favor of torch.linalg.lu_factor / torch.linalg.lu_factor_ex "
           "and will be removed in a future PyTorch release.\nLU, pivots = torch.lu(A, "
@@ -42,9 +40,9 @@ _DEPRECATED = {
 
 def _warn_once(name: str) -> None:
     """PyTorch's TORCH_WARN_ONCE: the first call in a process warns."""
-    if name not in _WARNED:
-        _WARNED.add(name)
-        warnings.warn(_DEPRECATED[name], UserWarning, stacklevel=3)
+    from .._config import warn_once
+
+    warn_once(_DEPRECATED[name], stacklevel=5)
 
 
 def lu(A: Tensor, pivot: bool = True, get_infos: bool = False, out=None):

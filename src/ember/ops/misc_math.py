@@ -15,6 +15,7 @@ import numpy as np
 
 from .. import dtypes as D
 from .. import ops
+from .._warn import warn
 from ..tensor import Tensor
 from ._linalg_common import return_type
 from ._util import wrap_dim
@@ -217,6 +218,9 @@ def cov(input: Tensor, *, correction: int = 1, fweights=None, aweights=None) -> 
             norm = wsum - correction
         else:
             norm = wsum - correction * (w * aweights.to(x.dtype)).sum() / wsum
+    if float(norm._data if isinstance(norm, Tensor) else norm) <= 0:
+        warn("cov(): degrees of freedom is <= 0. Correction should be strictly less than the "
+             "number of observations.")
     xc = x - mean
     xw = xc if w is None else xc * w
     c = ops.matmul(xw, xc.transpose(0, 1)) / ops.clamp_min(_as_tensor(norm, x), 0)

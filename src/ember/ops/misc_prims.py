@@ -158,7 +158,11 @@ def _deprecated(name: str, hint: str) -> None:
 def cholesky(input: Tensor, upper: bool = False, *, out=None) -> Tensor:
     from . import linalg_functions as lf
 
-    _deprecated("cholesky", "Use torch.linalg.cholesky(A) (and .mH of it for upper=True).")
+    _deprecated("cholesky", "L = torch.cholesky(A)\nshould be replaced with\n"
+                "L = torch.linalg.cholesky(A)\nand\nU = torch.cholesky(A, upper=True)\n"
+                "should be replaced with\nU = torch.linalg.cholesky(A).mH\nThis transform "
+                "will produce equivalent results for all valid (symmetric positive definite) "
+                "inputs.")
     from ._linalg_common import LinAlgError, square_float
 
     square_float(input, "cholesky")  # PyTorch's old spelling names itself in its errors
@@ -171,7 +175,9 @@ def cholesky(input: Tensor, upper: bool = False, *, out=None) -> Tensor:
 def qr(input: Tensor, some: bool = True, *, out=None):
     from . import linalg_functions as lf
 
-    _deprecated("qr", "Use torch.linalg.qr(A, 'reduced' if some else 'complete').")
+    _deprecated("qr", "The boolean parameter 'some' has been replaced with a string parameter "
+                "'mode'.\nQ, R = torch.qr(A, some)\nshould be replaced with\n"
+                "Q, R = torch.linalg.qr(A, 'reduced' if some else 'complete')")
     q, r = lf.qr(input, "reduced" if some else "complete")
     return _qr_t(q, r)
 

@@ -10,6 +10,7 @@ import builtins
 
 import numpy as np
 
+from .._warn import warn
 from ..autograd.function import Primitive
 from ..tensor import Tensor
 from ._util import dims, keep_reduced as _keep
@@ -224,7 +225,7 @@ class Var(Primitive):
         return (_keep(g, ctx.axes, ctx.keepdim) * (d * scale), None, None, None)
 
 
-def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, _name="var"):
     """sum((x - mean)^2) / (N - correction); also ``var(x, unbiased)`` as PyTorch."""
     if isinstance(dim, bool):
         dim, unbiased = None, dim
@@ -233,7 +234,12 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
         raise RuntimeError("std and var only support floating point and complex dtypes")
     if isinstance(dim, (tuple, list)):
         dims(dim, input._data.ndim, in_order=True)  # PyTorch's order of dim errors here
-    return Var.apply(input, _axes(input._data, dim), correction, bool(keepdim))
+    axes = _axes(input._data, dim)
+    factor = _count(input._data, axes) if input._data.size else 0  # in numel / out numel
+    if factor - correction <= 0:  # (a lone sample's std is nan: PyTorch says why)
+        warn(f"{_name}(): degrees of freedom is <= 0. Correction should be strictly less "
+             "than the reduction factor (input numel divided by output numel).")
+    return Var.apply(input, axes, correction, bool(keepdim))
 
 
 class StdFromVar(Primitive):
@@ -254,8 +260,9 @@ class StdFromVar(Primitive):
         return (g / (2 * np.where(nonzero, y, 1)) * nonzero,)
 
 
-def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    return StdFromVar.apply(var(input, dim, unbiased, keepdim, correction=correction))
+def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, _name="std"):
+    return StdFromVar.apply(var(input, dim, unbiased, keepdim, correction=correction,
+                                _name=_name))
 
 
 def _float_stats(input, name: str) -> None:
@@ -267,7 +274,7 @@ def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     if isinstance(dim, bool):
         dim, unbiased = None, dim
     _float_stats(input, "var_mean")
-    return (var(input, dim, unbiased, keepdim, correction=correction),
+    return (var(input, dim, unbiased, keepdim, correction=correction, _name="var_mean"),
             mean(input, dim, keepdim))
 
 
@@ -275,7 +282,7 @@ def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     if isinstance(dim, bool):
         dim, unbiased = None, dim
     _float_stats(input, "std_mean")
-    return (std(input, dim, unbiased, keepdim, correction=correction),
+    return (std(input, dim, unbiased, keepdim, correction=correction, _name="std_mean"),
             mean(input, dim, keepdim))
 
 

@@ -4,7 +4,6 @@ broadcast_tensors, take_along_dim, atleast_*d, dstack, column_stack, moveaxis)."
 
 from __future__ import annotations
 
-import warnings
 
 import numpy as np
 
@@ -21,7 +20,6 @@ __all__ = ["roll", "rot90", "tile", "repeat_interleave", "meshgrid", "broadcast_
            "atleast_3d", "dstack", "column_stack"]
 
 moveaxis = movedim
-_WARNED: list = []  # meshgrid's warning without ``indexing`` was given
 
 
 class Roll(Primitive):
@@ -189,10 +187,10 @@ def _tensor_list(tensors, name: str) -> list:
 def meshgrid(*tensors, indexing: str | None = None) -> tuple:
     tensors = _tensor_list(tensors, "meshgrid")
     if indexing is None:
-        if not _WARNED:  # once per process, as PyTorch
-            _WARNED.append(True)
-            warnings.warn("torch.meshgrid: in an upcoming release, it will be required to pass "
-                          "the indexing argument.", UserWarning, stacklevel=2)
+        from .._config import warn_once  # once per process (or always), as PyTorch
+
+        warn_once("torch.meshgrid: in an upcoming release, it will be required to pass the "
+                  "indexing argument.", stacklevel=4)
         indexing = "ij"
     if not tensors:
         raise RuntimeError("meshgrid expects a non-empty TensorList")

@@ -14,13 +14,12 @@ flat array (unpacked by slicing): the node then sees all of their gradients at o
 
 from __future__ import annotations
 
-import sys
-import warnings
 from collections import OrderedDict
 from typing import Callable
 
 import numpy as np
 
+from ..._warn import warn
 from ...autograd.function import Primitive
 from ...tensor import Tensor
 from ._hooks import RemovableHandle
@@ -45,14 +44,6 @@ def register_module_full_backward_pre_hook(hook: Callable) -> RemovableHandle:
     handle = RemovableHandle(GLOBAL_BW_PRE)
     GLOBAL_BW_PRE[handle.id] = hook
     return handle
-
-
-def _user_level() -> int:
-    """The stacklevel of the first frame outside ember (the user's ``backward()`` line)."""
-    frame, level = sys._getframe(1), 1
-    while frame is not None and frame.f_globals.get("__name__", "").startswith("ember"):
-        frame, level = frame.f_back, level + 1
-    return level
 
 
 def _as_tensor(g):
@@ -165,7 +156,7 @@ class BackwardHook:
             full = _replaced(hook(self.module, full), full, "Backward pre hook", "grad_output")
         self.grad_outputs = full
         if self.input_at is None and self.hooks:
-            warnings.warn(_NO_INPUT_GRAD, UserWarning, stacklevel=_user_level())
+            warn(_NO_INPUT_GRAD)  # (at the user's backward() line)
             none = (None,) * self.n_inputs
             for hook in self.hooks:
                 res = hook(self.module, none, full)
@@ -239,7 +230,7 @@ def attach_legacy_hooks(module, hooks: list, args: tuple, result) -> None:
                            hook(module, grad_input, grad_output))
     message = _legacy_warning(args, result, node)
     if message:
-        warnings.warn(message, FutureWarning, stacklevel=_user_level())
+        warn(message, FutureWarning)
 
 
 _DEPRECATED = " is deprecated and will be removed in future versions. "
