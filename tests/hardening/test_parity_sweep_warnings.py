@@ -71,8 +71,12 @@ def test_functional_warnings(name):
     lambda L: L.var_mean(L.ones(1)), lambda L: L.ones(3, 0).cov(), lambda L: L.ones(3).std(),
     lambda L: L.tensor(L.ones(2)), lambda L: L.tensor(L.ones(2, requires_grad=True)),
     lambda L: L.as_tensor(L.ones(2)), lambda L: L.Tensor(L.ones(2)),
+    lambda L: L.nn.functional.embedding_bag(L.ones(3, 2), L.tensor([[0, 1, 2]])),
+    lambda L: L.nn.functional.grid_sample(L.ones(1, 1, 3, 3), L.zeros(1, 2, 2, 2)),
+    lambda L: L.nn.functional.affine_grid(L.eye(2, 3).unsqueeze(0), [1, 1, 3, 3]),
 ])
 def test_learner_warnings(call):
     """A lone sample's std is nan (PyTorch says why); torch.tensor(a_tensor) copies (PyTorch
-    recommends detach().clone())."""
+    recommends detach().clone()); embedding_bag's old argument order; grid_sample's
+    changed default."""
     assert _warnings(lambda: call(ember)) == _warnings(lambda: call(torch))

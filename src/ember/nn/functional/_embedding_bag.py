@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..._warn import warn
 from ...autograd.function import Primitive
 from ...tensor import Tensor
 from ._embedding import _INDEX_NAMES, _renorm_rows
@@ -155,6 +156,12 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None,
     """The sum/mean/max of the embedding rows in each bag: the rows of a 2-D ``input``, or
     ``input[offsets[j]:offsets[j+1]]`` of a 1-D one. Entries equal to ``padding_idx`` are left
     out (of the mean's count too). Gradients are dense even with ``sparse=True``."""
+    if isinstance(weight, Tensor) and isinstance(input, Tensor) and \
+            weight._data.dtype == np.int64 and input._data.dtype.kind == "f":
+        warn("Argument order of nn.functional.embedding_bag was changed. Usage "
+             "`embedding_bag(weight, input, ...)` is deprecated, and should now be "
+             "`embedding_bag(input, weight, ...)`.")
+        input, weight = weight, input  # the old order, as PyTorch still accepts it
     if mode not in ("sum", "mean", "max"):
         raise ValueError("mode has to be one of sum, mean or max")
     if per_sample_weights is not None and mode != "sum":
