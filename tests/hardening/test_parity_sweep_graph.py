@@ -18,13 +18,17 @@ EXPRS = [
  "torch.cat([x, y])", "torch.stack([x, y])", "x.clamp(0, 1)", "x.clamp(min=0)", "torch.where(x > 0, x, y)", "x.pow(y)", "x.norm()", "x.softmax(1)", "x.log_softmax(1)", "F.relu(x)", "F.gelu(x)", "F.silu(x)", "F.leaky_relu(x)", "F.elu(x)", "F.softplus(x)",
  "F.mse_loss(x, y)", "F.l1_loss(x, y)", "F.smooth_l1_loss(x, y)", "F.cross_entropy(x, torch.tensor([0, 2]))", "F.nll_loss(x.log_softmax(1), torch.tensor([0, 2]))", "F.binary_cross_entropy(x.sigmoid(), y.sigmoid())", "F.binary_cross_entropy_with_logits(x, y.sigmoid())",
  "F.linear(x, w.t())", "F.linear(x, w.t(), b)", "x.gather(1, torch.tensor([[0], [1]]))", "x.std()", "x.var(0)", "x.cumsum(0)", "x.prod()", "torch.maximum(x, y)", "x.lerp(y, 0.5)", "torch.addmm(b, x, w)", "x.masked_fill(x > 0, 0.0)", "x.sum() * 3", "(x * y).sum()", "x.exp().sum().log()", "F.dropout(x, 0.0)", "F.layer_norm(x, (3,))", "F.normalize(x)", "x.detach() * y", "x.split(1)[0]", "x.chunk(3, 1)[1]", "x.unbind()[0]", "x.diag()", "x.tril()", "torch.einsum('ij,jk->ik', x, w)", "x.float()", "x.double()", "x.to(torch.float64)", "x.clone()", "x.contiguous()", "x.type_as(y)", "torch.sigmoid(x) * torch.tanh(y)", "F.dropout(x, 0.5)", "x.half() * 0.01", "x.half() / 3",
+    "torch.linalg.eigh(x @ x.t())[0]", "torch.linalg.eigh(x @ x.t()).eigenvectors",
+    "torch.linalg.svd(x)[0]", "torch.linalg.svd(x, full_matrices=False).S",
+    "torch.linalg.qr(x.t())[1]", "torch.svd(x)[2]", "torch.linalg.svdvals(x)",
+    "x.std(0)",
 ]
 
 # ember records these as one fused node where PyTorch records several (or the reverse):
 # 2 / x (PyTorch: reciprocal, then mul), x[0, 1] (two selects), l1_loss (sub, abs, mean),
-# cross_entropy (log_softmax, then nll_loss), std (ember: sqrt of var's node), einsum.
+# cross_entropy (log_softmax, then nll_loss), einsum.
 KNOWN = {"2 / x", "x[0, 1]", "F.l1_loss(x, y)", "F.cross_entropy(x, torch.tensor([0, 2]))",
-         "x.std()", "torch.einsum('ij,jk->ik', x, w)"}
+         "torch.einsum('ij,jk->ik', x, w)"}
 
 
 def _structure(node, depth=0):

@@ -10,6 +10,7 @@ from . import _linalg_common as C
 from . import linalg_solve as S
 from .linalg_decomp import Eigh, Qr, Svd
 from ._linalg_common import LinAlgError, return_type
+from ._outputs import outputs
 from ._util import promote
 from .arithmetic import type_name
 
@@ -189,7 +190,7 @@ def eigh(A: Tensor, UPLO: str = "L", *, out=None):
     _check_eigh(A, UPLO)
     n = A._data.shape[-1]
     p = Eigh.apply(A, UPLO)
-    v, w = C.unpack(p, A._data.shape[:-2], ((n, n), (n,)))
+    v, w = outputs(p, A._data.shape[:-2], ((n, n), (n,)))
     return EighResult(w, v)
 
 
@@ -219,7 +220,7 @@ def svd(A: Tensor, full_matrices: bool = True, *, driver=None, out=None):
     full = bool(full_matrices)
     shapes = ((m, m if full else k), (k,), (n if full else k, n))
     p = Svd.apply(A, full)
-    return SvdResult(*C.unpack(p, A._data.shape[:-2], shapes))
+    return SvdResult(*outputs(p, A._data.shape[:-2], shapes))
 
 
 def svdvals(A: Tensor, *, driver=None, out=None) -> Tensor:
@@ -242,7 +243,7 @@ def qr(A: Tensor, mode: str = "reduced", *, out=None):
     shapes = {"reduced": ((m, k), (k, n)), "complete": ((m, m), (m, n)),
               "r": ((0, 0), (k, n))}[mode]
     p = Qr.apply(A, mode)
-    q, r = C.unpack(p, A._data.shape[:-2], shapes)
+    q, r = outputs(p, A._data.shape[:-2], shapes)
     if mode == "r":
         q = _const(np.zeros((0,), A._data.dtype))
     return QrResult(q, r)

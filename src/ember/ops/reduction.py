@@ -13,6 +13,7 @@ import numpy as np
 from .._warn import warn
 from ..autograd.function import Primitive
 from ..tensor import Tensor
+from ._outputs import MergedNode
 from ._util import dims, keep_reduced as _keep
 from .arithmetic import type_name
 from .extrema import amax, amin, argmax, argmin, max, min, values_indices  # noqa: F401
@@ -246,6 +247,7 @@ class StdFromVar(Primitive):
     """y = sqrt(v) for a variance v;  dy/dv = 1/(2y), taken as 0 where y = 0 (as PyTorch)."""
 
     node_name = "StdBackward0"
+    _node_base = MergedNode  # next_functions: var's inputs, as PyTorch's one std node
 
     @staticmethod
     def forward(ctx, v):
