@@ -21,14 +21,15 @@ EXPRS = [
     "torch.linalg.eigh(x @ x.t())[0]", "torch.linalg.eigh(x @ x.t()).eigenvectors",
     "torch.linalg.svd(x)[0]", "torch.linalg.svd(x, full_matrices=False).S",
     "torch.linalg.qr(x.t())[1]", "torch.svd(x)[2]", "torch.linalg.svdvals(x)",
-    "x.std(0)",
+    "x.std(0)", "F.l1_loss(x, y, reduction='sum')", "F.l1_loss(x, y, reduction='none')",
+    "F.cross_entropy(x, torch.tensor([0, 1]), weight=torch.ones(3))",
+    "F.cross_entropy(x, torch.tensor([0, 1]), reduction='none')", "3.0 / (x + 2)",
+    "F.nll_loss(x, torch.tensor([0, 1]))",
 ]
 
-# ember records these as one fused node where PyTorch records several (or the reverse):
-# 2 / x (PyTorch: reciprocal, then mul), x[0, 1] (two selects), l1_loss (sub, abs, mean),
-# cross_entropy (log_softmax, then nll_loss), einsum.
-KNOWN = {"2 / x", "x[0, 1]", "F.l1_loss(x, y)", "F.cross_entropy(x, torch.tensor([0, 2]))",
-         "torch.einsum('ij,jk->ik', x, w)"}
+# ember records these as one node where PyTorch records several: x[0, 1] (two selects),
+# einsum (PyTorch's permutes, views and bmm).
+KNOWN = {"x[0, 1]", "torch.einsum('ij,jk->ik', x, w)"}
 
 
 def _structure(node, depth=0):

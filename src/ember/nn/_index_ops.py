@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd.function import Primitive
+from ..ops._shown_graph import NllOfLogSoftmaxNode
 from ..tensor import Tensor
 from ._loss_ops import _coef, _reduce
 from ._ops import variant  # noqa: F401  (re-exported for the functional wrappers)
@@ -126,6 +127,7 @@ class CrossEntropy(Primitive):
                     - eps/C v_i wc_c],  W = sum_c wc_c."""
 
     node_name = "NllLossBackward0"
+    _node_base = NllOfLogSoftmaxNode  # shown as log_softmax, then nll_loss, as PyTorch
 
     @staticmethod
     def forward(ctx, x, spec):

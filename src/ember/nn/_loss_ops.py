@@ -12,6 +12,7 @@ import numpy as np
 
 from ..autograd.function import Primitive
 from ..tensor import Tensor
+from ..ops._shown_graph import L1Node
 from ._ops import _sigmoid
 
 
@@ -80,6 +81,7 @@ class L1LossMean(_Pointwise):
     """f(d) = |d|;  f'(d) = sign(d)."""
 
     node_name = "MeanBackward0"
+    _node_base = L1Node  # shown as PyTorch's sub, abs, then mean (ops/_shown_graph.py)
 
     @staticmethod
     def value(d, p):

@@ -12,6 +12,7 @@ from ..autograd.function import Primitive
 from ..tensor import Tensor
 from . import _half
 from ._half import F16 as _F16
+from ._shown_graph import ReciprocalMulNode
 from ._util import promote
 
 _TYPE_NAMES = {"float16": "Half", "float32": "Float", "float64": "Double", "int8": "Char",
@@ -191,6 +192,7 @@ class ScalarDiv(Primitive):
     _half.py);  dz/dx = -(g * c) * r^2."""
 
     node_name = "MulBackward0"
+    _node_base = ReciprocalMulNode  # shown as PyTorch's reciprocal, then mul
 
     @staticmethod
     def forward(ctx, c, x):

@@ -9,7 +9,7 @@ from ..threads import matmul as _blas_matmul
 
 from ..autograd.function import Node, Primitive
 from ..tensor import Tensor
-from ._linear_graph import LinearNode
+from ._shown_graph import LinearNode
 from ._util import check_broadcast
 
 
@@ -296,7 +296,7 @@ class Linear(Primitive):
 
     node_name = "AddmmBackward0"
     exact_grads = True  # the 2-D case only: the batched subclasses below say False
-    _node_base = LinearNode  # next_functions as PyTorch's addmm graph (_linear_graph.py)
+    _node_base = LinearNode  # next_functions as PyTorch's addmm graph (_shown_graph.py)
 
     @staticmethod
     def forward(ctx, x, w, b):
