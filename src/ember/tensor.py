@@ -205,6 +205,11 @@ class Tensor(InplaceMixin):
         return a.copy() if copy else a
 
     def __float__(self) -> float:
+        if self._rg:  # float(loss) for logging: PyTorch's once-per-process nudge
+            from ._config import warn_once
+
+            warn_once("Converting a tensor with requires_grad=True to a scalar may lead to "
+                      "unexpected behavior.\nConsider using tensor.detach() first.")
         return float(self._scalar("float"))
 
     def __int__(self) -> int:

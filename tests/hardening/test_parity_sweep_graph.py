@@ -24,7 +24,10 @@ EXPRS = [
     "x.std(0)", "F.l1_loss(x, y, reduction='sum')", "F.l1_loss(x, y, reduction='none')",
     "F.cross_entropy(x, torch.tensor([0, 1]), weight=torch.ones(3))",
     "F.cross_entropy(x, torch.tensor([0, 1]), reduction='none')", "3.0 / (x + 2)",
-    "F.nll_loss(x, torch.tensor([0, 1]))",
+    "F.nll_loss(x, torch.tensor([0, 1]))", "torch.aminmax(x)[0]", "torch.aminmax(x, dim=1)[1]",
+    "torch.aminmax(x, keepdim=True).max", "torch.var_mean(x)[0]", "torch.var_mean(x, 1)[1]",
+    "torch.std_mean(x, 0)[0]", "torch.std_mean(x)[1]", "torch.mode(x)[0]",
+    "x.mode(0, keepdim=True).values",
 ]
 
 # ember records these as one node where PyTorch records several: x[0, 1] (two selects),

@@ -74,9 +74,12 @@ def test_functional_warnings(name):
     lambda L: L.nn.functional.embedding_bag(L.ones(3, 2), L.tensor([[0, 1, 2]])),
     lambda L: L.nn.functional.grid_sample(L.ones(1, 1, 3, 3), L.zeros(1, 2, 2, 2)),
     lambda L: L.nn.functional.affine_grid(L.eye(2, 3).unsqueeze(0), [1, 1, 3, 3]),
+    lambda L: float(L.ones(2, requires_grad=True).sum()), lambda L: L.ones(1, requires_grad=True).item(),
+    lambda L: int(L.ones(1, requires_grad=True)), lambda L: float(L.ones(1)),
 ])
 def test_learner_warnings(call):
     """A lone sample's std is nan (PyTorch says why); torch.tensor(a_tensor) copies (PyTorch
-    recommends detach().clone()); embedding_bag's old argument order; grid_sample's
+    recommends detach().clone()); float(loss) of a tensor that requires grad (PyTorch
+    suggests detach(); .item() is silent); embedding_bag's old argument order; grid_sample's
     changed default."""
     assert _warnings(lambda: call(ember)) == _warnings(lambda: call(torch))

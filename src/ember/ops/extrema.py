@@ -73,7 +73,8 @@ class Amax(Primitive):
 # The same rule under the names PyTorch gives each spelling (they show in printed grad_fns).
 _AMAX = {"amax": Amax, "amin": type("Amin", (Amax,), {}),
          "max": type("MaxAll", (Amax,), {"node_name": "MaxBackward1"}),
-         "min": type("MinAll", (Amax,), {"node_name": "MinBackward1"})}
+         "min": type("MinAll", (Amax,), {"node_name": "MinBackward1"}),
+         "aminmax": type("Aminmax", (Amax,), {"node_name": "AminmaxBackward0"})}
 
 
 def amax(input, dim=(), keepdim=False):

@@ -106,15 +106,15 @@ def aminmax(input: Tensor, *, dim: int | None = None, keepdim: bool = False):
     if dim is None and input._data.size == 0:
         raise RuntimeError("aminmax(): cannot compute aminmax over an empty dimension as the "
                            "operation has no identity.")
-    if dim is None:
-        lo, hi = ops.amin(input), ops.amax(input)
-        if keepdim:
-            lo, hi = lo.reshape((1,) * input.dim()), hi.reshape((1,) * input.dim())
-        return _aminmax_t(lo, hi)
-    if input._data.ndim and input._data.shape[wrap_dim(dim, input._data.ndim)] == 0:
+    if dim is not None and input._data.ndim and \
+            input._data.shape[wrap_dim(dim, input._data.ndim)] == 0:
         raise IndexError(f"aminmax: Expected reduction dim {wrap_dim(dim, input._data.ndim)} "
                          "to have non-zero size.")
-    return _aminmax_t(ops.amin(input, dim, keepdim), ops.amax(input, dim, keepdim))
+    from .extrema import _extreme  # amin and amax, each recorded as PyTorch's AminmaxBackward0
+
+    d = () if dim is None else dim
+    return _aminmax_t(_extreme(input, d, keepdim, True, "aminmax"),
+                      _extreme(input, d, keepdim, False, "aminmax"))
 
 
 def mode(input: Tensor, dim: int = -1, keepdim: bool = False):
@@ -131,12 +131,19 @@ def mode(input: Tensor, dim: int = -1, keepdim: bool = False):
         last[r] = row.size - 1 - np.argmax(hit[::-1])
     idx = last.reshape(moved.shape[:-1])
     if not arr.ndim:
-        return _mode_t(input.clone(), _const(np.zeros((), np.int64)))
+        return _mode_t(_ModeDim.apply(input, 0, keepdim, None), _const(np.zeros((), np.int64)))
     idx_k = np.expand_dims(idx, d)
-    values = ops.gather(input, d, _const(idx_k))
-    if not keepdim:
-        return _mode_t(values.squeeze(d), _const(idx))
-    return _mode_t(values, _const(idx_k))
+    values = _ModeDim.apply(input, d, bool(keepdim), idx_k)  # (one ModeBackward0 node)
+    return _mode_t(values, _const(idx_k if keepdim else idx))
+
+
+def _mode_dim():
+    from .extrema import MaxDim  # x at the chosen index along dim: max(dim)'s rule
+
+    return type("ModeDim", (MaxDim,), {"node_name": "ModeBackward0"})
+
+
+_ModeDim = _mode_dim()
 
 
 def msort(input: Tensor) -> Tensor:

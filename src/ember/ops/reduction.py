@@ -240,7 +240,7 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, _name
     if factor - correction <= 0:  # (a lone sample's std is nan: PyTorch says why)
         warn(f"{_name}(): degrees of freedom is <= 0. Correction should be strictly less "
              "than the reduction factor (input numel divided by output numel).")
-    return Var.apply(input, axes, correction, bool(keepdim))
+    return _NAMED_VAR.get(_name, Var).apply(input, axes, correction, bool(keepdim))
 
 
 class StdFromVar(Primitive):
@@ -263,8 +263,19 @@ class StdFromVar(Primitive):
 
 
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, _name="std"):
-    return StdFromVar.apply(var(input, dim, unbiased, keepdim, correction=correction,
-                                _name=_name))
+    return _NAMED_STD.get(_name, StdFromVar).apply(
+        var(input, dim, unbiased, keepdim, correction=correction, _name=_name))
+
+
+# var_mean and std_mean: both outputs show PyTorch's one node's name (VarMeanBackward0, ...).
+_NAMED_VAR = {"var_mean": type("VarMean", (Var,), {"node_name": "VarMeanBackward0"})}
+_NAMED_STD = {"std_mean": type("StdMean", (StdFromVar,), {"node_name": "StdMeanBackward0"})}
+_NAMED_MEAN = {name: type(name, (Mean,), {"node_name": name})
+               for name in ("VarMeanBackward0", "StdMeanBackward0")}
+
+
+def _named_mean(input, dim, keepdim, name: str):
+    return _NAMED_MEAN[name].apply(input, _axes(input._data, dim), bool(keepdim), None)
 
 
 def _float_stats(input, name: str) -> None:
@@ -277,7 +288,7 @@ def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
         dim, unbiased = None, dim
     _float_stats(input, "var_mean")
     return (var(input, dim, unbiased, keepdim, correction=correction, _name="var_mean"),
-            mean(input, dim, keepdim))
+            _named_mean(input, dim, keepdim, "VarMeanBackward0"))
 
 
 def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
@@ -285,7 +296,7 @@ def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
         dim, unbiased = None, dim
     _float_stats(input, "std_mean")
     return (std(input, dim, unbiased, keepdim, correction=correction, _name="std_mean"),
-            mean(input, dim, keepdim))
+            _named_mean(input, dim, keepdim, "StdMeanBackward0"))
 
 
 class LogSumExp(Primitive):
