@@ -238,3 +238,43 @@ def test_input_hessian_of_a_piecewise_linear_network_is_zero(act):
         results.append((type(g.grad_fn).__name__, h.tolist()))
     assert results[0] == results[1]
     assert results[0][1] == [[0.0, 0.0, 0.0]]
+
+
+def _run2_two(lib, name):
+    """Second order with two inputs: |dL/dx|^2 + |dL/dy|^2 differentiated again."""
+    x = lib.tensor(INPUTS[0][0].reshape(INPUTS[0][1]), dtype=lib.float64, requires_grad=True)
+    y = lib.tensor(OTHER, dtype=lib.float64, requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            out = _first_float(getattr(lib, name)(x, y))
+        except Exception:
+            return ("err",)
+        if out is None or not out.requires_grad:
+            return ("no grad",)
+        w = lib.tensor(np.linspace(0.5, 1.5, out.numel()).reshape(tuple(out.shape)),
+                       dtype=out.dtype)
+        try:
+            grads = lib.autograd.grad((out * w).sum(), (x, y), create_graph=True,
+                                      allow_unused=True)
+        except Exception as exc:  # (no first derivative: PyTorch's error)
+            return ("first backward raised", type(exc).__name__, str(exc).splitlines()[0])
+        live = [g for g in grads if g is not None and g.requires_grad]
+        if not live:
+            return ("first gradients are constants",)
+        try:
+            sum((g * g).sum() for g in live).backward()
+        except Exception as exc:
+            return ("second backward raised", type(exc).__name__, str(exc).splitlines()[0])
+    return ("ok", _grads(lib, (x, y)))
+
+
+@pytest.mark.parametrize("name", [n for n in FUNCTIONS
+                                  if n not in SECOND_KNOWN | SIZE_AS_TENSOR])
+def test_two_tensor_second_order(name):
+    """remainder's divisor gradient -g * (x // y) is tied to x and y as in PyTorch (zero
+    second derivative rather than a constant)."""
+    t, e = _run2_two(torch, name), _run2_two(ember, name)
+    if t == e or t[0] == e[0] == "err":
+        return
+    assert t[0] == e[0] == "ok" and _close(t[1], e[1]), (t, e)

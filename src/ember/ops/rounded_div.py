@@ -95,6 +95,9 @@ class Remainder(Primitive):
     fmod, so that a quotient such as -1.5 / 0.3 = -5.000...01 rounds as the remainder did."""
 
     node_name = "RemainderBackward1"
+    # Second order: -g * (a // b) stays tied to a and b (zero derivative), as PyTorch's
+    # -grad * a.div(b, rounding_mode="floor") is (see autograd/_mask_link.py).
+    mask_link = "MulBackward0"
 
     @staticmethod
     def forward(ctx, a, b):
