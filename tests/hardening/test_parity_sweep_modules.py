@@ -1,7 +1,8 @@
 """Every nn layer class ember shares with torch, built with small arguments, given torch's
 own parameters (through load_state_dict) and the first of a few input shapes that torch
-accepts: the same output, and the same gradients of sum(out * w) for the input and every
-parameter, against PyTorch 2.13. (Losses, containers and layers needing more than one input
+accepts: the same output, the same gradients of sum(out * w) for the input and every
+parameter, the same buffers after that forward (running statistics), and the same output
+again in eval mode under no_grad, against PyTorch 2.13. (Losses, containers and layers needing more than one input
 have their own tests.)"""
 
 from __future__ import annotations
@@ -139,6 +140,19 @@ def test_layer_matches_torch(name, kw, shape):
             in zip(theirs.named_parameters(), ours.named_parameters())]
         for k, gt, ge in pairs:
             assert _close(_np(gt), _np(ge)), f"{name} gradient of {k}"
+    for (k, bt), (k2, be) in zip(theirs.named_buffers(), ours.named_buffers()):
+        assert k == k2 and _close(_np(bt), _np(be)), f"{name} buffer {k} after forward"
+    theirs.eval()
+    ours.eval()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with torch.no_grad():
+            again_t = theirs(torch.tensor(x))
+        with ember.no_grad():
+            again_e = ours(ember.tensor(x))
+    again_t = again_t[0] if isinstance(again_t, tuple) else again_t
+    again_e = again_e[0] if isinstance(again_e, tuple) else again_e
+    assert _close(_np(again_t), _np(again_e)), f"{name} output in eval mode, no_grad"
 
 
 def test_the_sweep_covers_the_layer_families():
