@@ -2,8 +2,8 @@
 own parameters (through load_state_dict) and the first of a few input shapes that torch
 accepts: the same output, the same gradients of sum(out * w) for the input and every
 parameter, the same buffers after that forward (running statistics), and the same output
-again in eval mode under no_grad, against PyTorch 2.13. (Losses, containers and layers needing more than one input
-have their own tests.)"""
+again in eval mode under no_grad, against PyTorch 2.13. (Losses, containers and layers
+needing more than one input have their own tests.)"""
 
 from __future__ import annotations
 
