@@ -15,6 +15,7 @@ from ._size_device import CPU, Size, device  # noqa: F401 (re-exported)
 from ._tensor_str import format_tensor
 from .autograd import engine as _engine
 from .autograd import function as _function
+from .autograd.grad_mode import STATE as _GRAD
 
 
 _new = object.__new__
@@ -205,8 +206,8 @@ class Tensor(InplaceMixin):
         return a.copy() if copy else a
 
     def __float__(self) -> float:
-        if self._rg:  # float(loss) for logging: PyTorch's once-per-process nudge
-            from ._config import warn_once
+        if self._rg and _GRAD.enabled:  # float(loss) for logging: PyTorch's once-per-process
+            from ._config import warn_once  # nudge (with grad mode on, as there)
 
             warn_once("Converting a tensor with requires_grad=True to a scalar may lead to "
                       "unexpected behavior.\nConsider using tensor.detach() first.")

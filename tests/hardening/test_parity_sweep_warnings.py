@@ -66,6 +66,11 @@ def test_functional_warnings(name):
     _compare(lambda lib: getattr(lib.nn.functional, name))
 
 
+def _under_no_grad(lib, fn):
+    with lib.no_grad():
+        return fn()
+
+
 @pytest.mark.parametrize("call", [
     lambda L: L.ones(1).std(), lambda L: L.ones(0, 3).std(1), lambda L: L.ones(3).var(correction=3),
     lambda L: L.var_mean(L.ones(1)), lambda L: L.ones(3, 0).cov(), lambda L: L.ones(3).std(),
@@ -76,6 +81,7 @@ def test_functional_warnings(name):
     lambda L: L.nn.functional.affine_grid(L.eye(2, 3).unsqueeze(0), [1, 1, 3, 3]),
     lambda L: float(L.ones(2, requires_grad=True).sum()), lambda L: L.ones(1, requires_grad=True).item(),
     lambda L: int(L.ones(1, requires_grad=True)), lambda L: float(L.ones(1)),
+    lambda L: _under_no_grad(L, lambda: float(L.ones(1, requires_grad=True))),
 ])
 def test_learner_warnings(call):
     """A lone sample's std is nan (PyTorch says why); torch.tensor(a_tensor) copies (PyTorch
