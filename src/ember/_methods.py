@@ -350,7 +350,7 @@ def _bind_named_methods(T) -> None:
 
 def _sampler(kind):
     def method(self, a=None, b=None, *, generator=None):
-        from .random import _rng
+        from . import _torch_rng as _T, random as R
 
         self._check_inplace()
         if kind != "bernoulli" and self._data.dtype.kind != "f":  # continuous draws only
@@ -359,15 +359,19 @@ def _sampler(kind):
             kernel = "check_uniform_bounds" if kind == "uniform" else "normal_kernel_cpu"
             raise NotImplementedError(f"\"{kernel}\" not implemented for "
                                       f"'{type_name(self._data.dtype)}'")
-        rng = _rng(generator)
         arr = self._ensure_array()
         shape = arr.shape
         if kind == "uniform":
-            arr[...] = rng.uniform(0.0 if a is None else a, 1.0 if b is None else b, shape)
+            arr[...] = R.uniform_array(shape, 0.0 if a is None else a, 1.0 if b is None else b,
+                                       arr.dtype, generator)
         elif kind == "normal":
-            arr[...] = rng.normal(0.0 if a is None else a, 1.0 if b is None else b, shape)
-        else:
-            arr[...] = rng.random(shape) < (0.5 if a is None else a)
+            arr[...] = R.normal_array(shape, 0.0 if a is None else a, 1.0 if b is None else b,
+                                      arr.dtype, generator)
+        else:  # p a float: float64 uniforms; p a tensor: uniforms in its precision
+            p, bits = 0.5 if a is None else a, R._gen(generator).bits
+            arr[...] = (_T.bernoulli_tensor(bits, np.broadcast_to(p._data, shape))
+                        if isinstance(p, Tensor) else
+                        _T.bernoulli_scalar(bits, arr.size, float(p)).reshape(shape))
         self._bump()
         return self
 

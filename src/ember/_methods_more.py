@@ -1,5 +1,6 @@
 """More Tensor methods: ``*_as`` forms, legacy ``new``, predicates, in-place view and
-comparison ops, index-writing ops, and in-place random samplers. Bound by ``_methods``.
+comparison ops, index-writing ops (the in-place random samplers: ``_methods_random``).
+Bound by ``_methods``.
 """
 
 from __future__ import annotations
@@ -233,132 +234,6 @@ def masked_scatter_(self, mask, source):
     return _inplace(IM.masked_scatter, "masked_scatter_")(self, mask, source)
 
 
-# ---- samplers ----------------------------------------------------------------------------
-def _fill_random(self, values, node: str):
-    """Write sampled ``values``; recorded (zero gradient) on a tensor in a graph, as PyTorch."""
-    self._check_inplace()
-    if STATE.enabled and self._rg:
-        return self._write(_overwrite(node).apply(self._graph_input(), values))
-    arr = self._ensure_array()
-    arr[...] = values
-    self._bump()
-    return self
-
-
-def _draw(generator):
-    from .random import _rng
-
-    return _rng(generator)
-
-
-def random_(self, from_=None, to=None, *, generator=None, **kw):
-    """Integers drawn uniformly from [from, to); ``random_(to)`` is [0, to); ``random_()``
-    spans [0, 2^mantissa] for floats and the dtype's non-negative range for integers."""
-    from_ = kw.pop("from", from_)
-    dt = self._data.dtype
-    if to is None and from_ is not None:
-        lo, hi, node = 0, from_, "RandomBackward1"
-    elif to is None:
-        lo, node = 0, "RandomBackward2"
-        hi = 2 if dt == np.bool_ else (2 ** (np.finfo(dt).nmant + 1) + 1 if dt.kind == "f"
-                                      else int(np.iinfo(dt).max) + 1)
-    else:
-        lo, hi, node = from_, to, "RandomBackward0"
-        if lo >= hi:
-            raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got "
-                               f"from={lo} >= to={hi}")
-    if dt.kind in "iu":
-        info, cname = np.iinfo(dt), _cname(dt)
-        if not info.min <= lo <= info.max:
-            raise RuntimeError(f"from is out of bounds for {cname}")
-        if not info.min <= hi - 1 <= info.max:
-            raise RuntimeError(f"to - 1 is out of bounds for {cname}")
-    vals = _draw(generator).integers(lo, hi, self._data.shape, dtype=np.int64 if hi <= 2 ** 63
-                                     else np.uint64)
-    return _fill_random(self, vals, node)
-
-
-def _cname(dt) -> str:
-    from .ops.linalg import _C_NAMES
-
-    return _C_NAMES[np.dtype(dt).name]
-
-
-def _positive(name: str, what: str, value) -> None:
-    if not value > 0:
-        raise RuntimeError(f"{name} expects {what} > 0.0, but found {what}={value}")
-
-
-def _continuous(self, name: str, cname: bool) -> None:
-    """PyTorch's error for a continuous distribution drawn into an integer or bool tensor."""
-    dt = self._data.dtype
-    if dt.kind != "f":
-        raise RuntimeError(f"{name} distribution is a continuous probability distribution. "
-                           f"dtype must be a floating point but you specified "
-                           f"{_cname(dt) if cname else type_name(dt)}")
-
-
-def exponential_(self, lambd=1.0, *, generator=None):
-    _continuous(self, "Exponential", False)
-    _positive("exponential_", "lambda", lambd)
-    vals = _draw(generator).exponential(1.0 / lambd, self._data.shape)
-    return _fill_random(self, vals, "ExponentialBackward0")
-
-
-def cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
-    _continuous(self, "Cauchy", True)
-    _positive("cauchy_", "sigma", sigma)
-    vals = median + sigma * _draw(generator).standard_cauchy(self._data.shape)
-    return _fill_random(self, vals, "CauchyBackward0")
-
-
-def log_normal_(self, mean=1.0, std=2.0, *, generator=None):
-    if self._data.dtype.kind != "f":
-        raise NotImplementedError(f"\"log_normal_cpu\" not implemented for "
-                                  f"'{type_name(self._data.dtype)}'")
-    _positive("log_normal_", "std", std)
-    vals = _draw(generator).lognormal(mean, std, self._data.shape)
-    return _fill_random(self, vals, "LogNormalBackward0")
-
-
-def geometric_(self, p, *, generator=None):
-    if not 0 < p < 1:
-        raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={p}")
-    vals = _draw(generator).geometric(p, self._data.shape)
-    return _fill_random(self, vals, "GeometricBackward0")
-
-
-def bernoulli(self, p=None, *, generator=None):
-    """Draws 1 with probability ``self`` (or ``p``) at every entry."""
-    from .random import bernoulli as draw
-
-    if p is None:
-        if self._data.dtype.kind != "f":
-            raise NotImplementedError('"bernoulli_tensor_cpu_p_" not implemented for '
-                                      f"'{type_name(self._data.dtype)}'")
-        probs = self._data
-        if probs.size and not ((probs >= 0) & (probs <= 1)).all():
-            raise RuntimeError("Expected p_in >= 0 && p_in <= 1 to be true, but got false.  "
-                               "(Could this error message be improved?  If so, please report "
-                               "an enhancement request to PyTorch.)")
-    elif not 0 <= p <= 1:
-        raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={p}")
-    return draw(self, p, generator=generator)
-
-
-def multinomial(self, num_samples, replacement=False, *, generator=None):
-    from .random import multinomial as draw
-
-    if self._data.dtype.kind != "f":
-        raise RuntimeError("multinomial only supports floating-point dtypes for input, got: "
-                           f"{type_name(self._data.dtype)}")
-    if self._data.ndim not in (1, 2):
-        raise RuntimeError("prob_dist must be 1 or 2 dim")
-    if num_samples <= 0:
-        raise RuntimeError("cannot sample n_sample <= 0 samples")
-    return draw(self, num_samples, replacement, generator=generator)
-
-
 # ---- binding -----------------------------------------------------------------------------
 _COMPARE = (("eq", "Eq"), ("ne", "Ne"), ("lt", "Lt"), ("le", "Le"), ("gt", "Gt"), ("ge", "Ge"),
             ("greater", "Gt"), ("greater_equal", "Ge"), ("less", "Lt"), ("less_equal", "Le"),
@@ -367,6 +242,9 @@ _COMPARE = (("eq", "Eq"), ("ne", "Ne"), ("lt", "Lt"), ("le", "Le"), ("gt", "Gt")
 
 def bind(T) -> None:
     """Install these methods on Tensor (called once from ``_methods``)."""
+    from ._methods_random import (bernoulli, cauchy_, exponential_, geometric_, log_normal_,
+                                  multinomial, random_)
+
     for f in (type_as, view_as, reshape_as, sum_to_size, new, is_nonzero, pin_memory,
               share_memory_, register_post_accumulate_grad_hook, float_power_, random_,
               exponential_, cauchy_, log_normal_, geometric_, bernoulli, multinomial):

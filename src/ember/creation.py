@@ -9,6 +9,7 @@ import math
 import numpy as np
 
 from . import dtypes as D
+from ._torch_rng import fma64 as _fma  # a * b + c rounded once (float64)
 from ._warn import warn
 from ._from_data import _check_strides, _infer_np_dtype, _to_array  # noqa: F401
 from .tensor import Tensor
@@ -167,21 +168,6 @@ def empty_like(input, *, dtype=None, device=None, requires_grad=False, **kw) -> 
 
 def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False, **kw):
     return _leaf(_like(input, dtype, fill_value), requires_grad)
-
-
-def _fma(a, b, c) -> np.ndarray:
-    """a * b + c rounded once, in float64 (PyTorch's compiled kernels fuse these): Dekker's
-    exact product plus a compensated sum."""
-    a, b, c = np.broadcast_arrays(*(np.asarray(v, np.float64) for v in (a, b, c)))
-    p = a * b
-    split = 134217729.0  # 2**27 + 1
-    ta, tb = split * a, split * b
-    ah, bh = ta - (ta - a), tb - (tb - b)
-    al, bl = a - ah, b - bh
-    e = ((ah * bh - p) + ah * bl + al * bh) + al * bl
-    s = c + p
-    bb = s - c
-    return s + (((c - (s - bb)) + (p - bb)) + e)
 
 
 def _arange_float(start: float, step: float, n: int, np_dtype) -> np.ndarray:

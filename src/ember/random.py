@@ -1,18 +1,23 @@
 """Random numbers: one default Generator that every sampler in ember draws from.
 
-ember's streams are NumPy's PCG64, so the same seed gives the same numbers in ember on every
-machine, but not the same numbers as PyTorch (whose generator is a different algorithm).
+The generator is PyTorch's: a Mersenne Twister seeded as PyTorch seeds it, and the samplers
+(rand, randn, randint, randperm, normal, bernoulli, multinomial, dropout, nn.init, ...) turn
+its output into values by PyTorch's CPU rules (``_torch_rng.py``). So after
+``manual_seed(s)`` the same calls give the same numbers as PyTorch. Draws with no PyTorch
+counterpart in ember (Poisson, Gamma, ...) use NumPy's samplers on the same stream.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from . import _torch_rng as _T
 from . import dtypes as D
 from .autograd.function import Primitive
 from .tensor import Tensor
 
 _DEFAULT_SEED = 67280421310721  # PyTorch's initial seed; ember starts from the same number
+_STATE_BYTES = 624 * 4 + 4 * 8  # the twister's words, its position, seed, cached normal
 
 
 class Generator:
@@ -24,20 +29,27 @@ class Generator:
 
     def manual_seed(self, seed: int) -> "Generator":
         seed = int(seed)
-        self._seed = seed
-        self._rng = None  # made on the first draw: numpy.random alone takes ~10 ms to import
+        if not -0x8000_0000_0000_0000 <= seed <= 0xFFFF_FFFF_FFFF_FFFF:
+            raise RuntimeError("Overflow when unpacking long long")
+        self._seed = seed & 0xFFFF_FFFF_FFFF_FFFF  # a negative seed wraps, as in PyTorch
+        self._bits = None  # made on the first draw: numpy.random alone takes ~10 ms to import
+        self._rng = None
+        self._next_normal = None  # the second value of a scalar Box-Muller pair
         return self
 
     @property
-    def rng(self) -> np.random.Generator:
-        """The NumPy generator behind this stream."""
-        if self._rng is None:
-            self._rng = np.random.Generator(np.random.PCG64(self._seed & 0xFFFFFFFFFFFFFFFF))
-        return self._rng
+    def bits(self):
+        """The Mersenne Twister (NumPy's MT19937 bit generator) behind this stream."""
+        if self._bits is None:
+            self._bits = _T.mt19937(self._seed)
+        return self._bits
 
-    @rng.setter
-    def rng(self, value: np.random.Generator) -> None:
-        self._rng = value
+    @property
+    def rng(self) -> np.random.Generator:
+        """NumPy's samplers on this stream, for draws PyTorch's rules do not cover."""
+        if self._rng is None:
+            self._rng = np.random.Generator(self.bits)
+        return self._rng
 
     def seed(self) -> int:
         s = int(np.random.SeedSequence().entropy) & 0xFFFFFFFFFFFFFFFF
@@ -48,15 +60,27 @@ class Generator:
         return self._seed
 
     def get_state(self) -> Tensor:
-        state = self.rng.bit_generator.state
-        blob = repr(state).encode()
-        return Tensor._make(np.frombuffer(blob, dtype=np.uint8).copy(), False, None)
+        """The stream's state as a uint8 tensor (ember's own layout, not PyTorch's)."""
+        st = self.bits.state["state"]
+        cached = self._next_normal
+        head = np.array([st["pos"], self._seed, cached is not None], np.uint64)
+        blob = np.concatenate([st["key"].astype("<u4").view(np.uint8), head.view(np.uint8),
+                               np.array([cached or 0.0], "<f8").view(np.uint8)])
+        return Tensor._make(blob, False, None)
 
     def set_state(self, new_state: Tensor) -> "Generator":
-        import ast
-
-        state = ast.literal_eval(bytes(np.asarray(new_state._data, np.uint8)).decode())
-        self.rng.bit_generator.state = state
+        blob = np.asarray(getattr(new_state, "_data", new_state))
+        if blob.dtype != np.uint8 or blob.size != _STATE_BYTES:
+            raise RuntimeError(f"Expected a torch.ByteTensor of {_STATE_BYTES} bytes from "
+                               "get_state(), but got "
+                               f"{blob.size} elements of {blob.dtype}")
+        blob = np.ascontiguousarray(blob).reshape(-1)
+        key = blob[:2496].view("<u4").astype(np.uint32)
+        pos, seed, has = (int(v) for v in blob[2496:2520].view(np.uint64))
+        self.manual_seed(seed)
+        bits = self.bits
+        bits.state = {"bit_generator": "MT19937", "state": {"key": key, "pos": pos}}
+        self._next_normal = float(blob[2520:].view("<f8")[0]) if has else None
         return self
 
 
@@ -88,6 +112,21 @@ def _rng(generator: Generator | None) -> np.random.Generator:
     return (generator or default_generator).rng
 
 
+def _gen(generator: Generator | None) -> Generator:
+    return generator or default_generator
+
+
+def uniform_array(shape: tuple, low: float, high: float, dtype, generator=None) -> np.ndarray:
+    """What ``uniform_(low, high)`` writes into a contiguous tensor of ``shape``."""
+    return _T.uniform(_gen(generator).bits, _numel(shape), low, high, dtype).reshape(shape)
+
+
+def normal_array(shape: tuple, mean: float, std: float, dtype, generator=None) -> np.ndarray:
+    """What ``normal_(mean, std)`` writes into a contiguous tensor of ``shape``."""
+    gen = _gen(generator)
+    return _T.normal(gen, gen.bits, _numel(shape), mean, std, dtype).reshape(shape)
+
+
 def _shape(size, name: str = "empty", kw_size=None) -> tuple:
     from .creation import _size
 
@@ -102,23 +141,39 @@ def _leaf(arr, dtype, requires_grad, kernel: str = "check_uniform_bounds"):
     from .creation import _float_dtype, _leaf as leaf
 
     np_dtype = _float_dtype(dtype)
+    _check_float(np_dtype, kernel)
+    if callable(arr):  # drawn after the checks, as PyTorch: an error draws nothing
+        arr = arr(np_dtype)
+    return leaf(arr.astype(np_dtype, copy=False), requires_grad)
+
+
+def _check_float(np_dtype, kernel: str) -> None:
     if np_dtype.kind != "f":
         raise NotImplementedError(f'"{kernel}" not implemented for '
                                   f"'{_KINDS.get(np_dtype.name, np_dtype.name)}'")
-    return leaf(arr.astype(np_dtype, copy=False), requires_grad)
 
 
 def rand(*size, generator=None, dtype=None, device=None, requires_grad=False, **kw) -> Tensor:
     """Uniform on [0, 1)."""
     shape = _shape(size, "rand", kw.get("size"))
-    return _leaf(_rng(generator).random(shape), dtype, requires_grad)
+    bits = _gen(generator).bits
+    return _leaf(lambda dt: _T.unit(bits, _numel(shape), dt).reshape(shape), dtype,
+                 requires_grad)
 
 
 def randn(*size, generator=None, dtype=None, device=None, requires_grad=False, **kw) -> Tensor:
     """Standard normal."""
     shape = _shape(size, "randn", kw.get("size"))
-    return _leaf(_rng(generator).standard_normal(shape), dtype, requires_grad,
-                 "normal_kernel_cpu")
+    gen = _gen(generator)
+    return _leaf(lambda dt: _T.normal(gen, gen.bits, _numel(shape), 0.0, 1.0, dt).reshape(shape),
+                 dtype, requires_grad, "normal_kernel_cpu")
+
+
+def _numel(shape: tuple) -> int:
+    n = 1
+    for d in shape:
+        n *= d
+    return n
 
 
 def randint(*args, generator=None, dtype=None, device=None, requires_grad=False,
@@ -140,9 +195,10 @@ def randint(*args, generator=None, dtype=None, device=None, requires_grad=False,
     if low >= high:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= "
                            f"to={high}")
-    arr = _rng(generator).integers(low, high, size=_shape((size,), "randint"))
+    shape = _shape((size,), "randint")
+    arr = _T.random_from_to(_gen(generator).bits, _numel(shape), int(low), int(high))
     np_dtype = np.int64 if dtype is None else D.to_np(dtype)
-    return Tensor._make(arr.astype(np_dtype), False, None)
+    return Tensor._make(arr.reshape(shape).astype(np_dtype), False, None)
 
 
 def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
@@ -150,7 +206,7 @@ def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False)
     if n < 0:
         raise RuntimeError(f"Trying to create tensor with negative dimension {n}: [{n}]")
     np_dtype = np.int64 if dtype is None else D.to_np(dtype)
-    return Tensor._make(_rng(generator).permutation(n).astype(np_dtype), False, None)
+    return Tensor._make(_T.randperm(_gen(generator).bits, n).astype(np_dtype), False, None)
 
 
 def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=None,
@@ -168,11 +224,24 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=N
             raise RuntimeError("normal expects all elements of std >= 0.0")
     elif s < 0:
         raise RuntimeError(f"normal expects std >= 0.0, but found std {s:g}")
-    draw = _rng(generator).standard_normal(shape) * s + m
     ref = mean if isinstance(mean, Tensor) else std if isinstance(std, Tensor) else None
     if dtype is None and ref is not None:
         dtype = ref._data.dtype
-    return _leaf(np.asarray(draw), dtype, requires_grad, "normal_kernel_cpu")
+    gen = _gen(generator)
+
+    def draw(dt):
+        # PyTorch: float std draws normal_(0, std) and adds the mean; a tensor std draws
+        # normal_(0, 1), multiplies by std, then adds the mean (each rounded in dt).
+        if isinstance(std, Tensor):
+            out = _T.normal(gen, gen.bits, _numel(shape), 0.0, 1.0, dt).reshape(shape)
+            out = out * np.asarray(s, dt)
+        else:
+            out = _T.normal(gen, gen.bits, _numel(shape), 0.0 if ref is not None else m,
+                            s, dt).reshape(shape)
+            if ref is None:
+                return out
+        return out + np.asarray(m, dt)
+    return _leaf(draw, dtype, requires_grad, "normal_kernel_cpu")
 
 
 def rand_like(input, *, dtype=None, generator=None, **kw) -> Tensor:
@@ -193,9 +262,13 @@ def randint_like(input, low, high=None, *, dtype=None, generator=None, **kw) -> 
 
 
 def bernoulli(input, p=None, *, generator=None) -> Tensor:
-    probs = input._data if p is None else np.full(input._data.shape, p)
-    draw = _rng(generator).random(np.shape(probs)) < probs
-    return Tensor._make(draw.astype(input._data.dtype), False, None)
+    bits = _gen(generator).bits
+    a = input._data
+    if p is None:  # a probability per element: a uniform in the probabilities' precision
+        draw = _T.bernoulli_tensor(bits, a)
+    else:
+        draw = _T.bernoulli_scalar(bits, a.size, float(p)).reshape(a.shape)
+    return Tensor._make(draw.astype(a.dtype), False, None)
 
 
 def poisson(input, generator=None) -> Tensor:
@@ -226,20 +299,39 @@ class Poisson(Primitive):
 
 
 def multinomial(input, num_samples, replacement=False, *, generator=None) -> Tensor:
-    """Draw category indices with probability proportional to each row of ``input``."""
-    p = np.asarray(input._data, dtype=np.float64)
-    rows = p.reshape(-1, p.shape[-1])
-    rng = _rng(generator)
+    """Draw category indices with probability proportional to each row of ``input``.
+
+    As PyTorch: one sample per row, or any number without replacement, is
+    argmax / top-k of p / q with q ~ Exponential(1) drawn like ``input`` (the Gumbel trick);
+    several with replacement walk each row's cumulative sums (in ``input``'s precision) with
+    one float64 uniform per sample.
+    """
+    a = input._data
+    rows = np.asarray(a, dtype=np.float64).reshape(-1, a.shape[-1])
     if np.any(rows < 0) or np.any(~np.isfinite(rows)):
         raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
-    out = np.empty((rows.shape[0], num_samples), dtype=np.int64)
-    for i, r in enumerate(rows):
-        total = r.sum()
-        if total <= 0:
+    for r in rows:
+        if r.sum() <= 0:
             raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
         if not replacement and num_samples > np.count_nonzero(r):
             raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without "
                                "replacement")
-        out[i] = rng.choice(r.size, size=num_samples, replace=replacement, p=r / total)
-    shape = p.shape[:-1] + (num_samples,)
-    return Tensor._make(out.reshape(shape), False, None)
+    bits = _gen(generator).bits
+    if not replacement or num_samples == 1:
+        q = _T.exponential(bits, a.size, 1.0, a.dtype).reshape(a.shape)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            score = a / q
+        if num_samples == 1:
+            out = np.argmax(score, axis=-1)[..., None]
+        else:
+            out = np.argsort(-score, axis=-1, kind="stable")[..., :num_samples]
+        return Tensor._make(out.astype(np.int64), False, None)
+    flat = a.reshape(-1, a.shape[-1])
+    u = _T.unit(bits, flat.shape[0] * num_samples, np.float64).reshape(flat.shape[0], -1)
+    out = np.empty(u.shape, dtype=np.int64)
+    for i, row in enumerate(flat):
+        cum = np.cumsum(row)  # sequential sums in the row's dtype, as PyTorch's loop
+        cum /= cum[-1]
+        cum[-1] = 1
+        out[i] = np.searchsorted(cum.astype(np.float64), u[i], side="left")
+    return Tensor._make(out.reshape(a.shape[:-1] + (num_samples,)), False, None)

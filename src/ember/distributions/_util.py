@@ -40,4 +40,32 @@ def noise(arr: np.ndarray, like: Tensor) -> Tensor:
 
 
 def rng():
+    """NumPy's samplers on the default stream, for the families with no PyTorch-exact draw
+    (Gamma, Beta, Dirichlet, Poisson, Binomial, ...): reproducible in ember, not PyTorch's
+    numbers."""
     return _rng(None)
+
+
+def _dtype(like) -> np.dtype:
+    return like._data.dtype if isinstance(like, Tensor) else np.dtype(like)
+
+
+def standard_normal(shape, like) -> Tensor:
+    """PyTorch's ``_standard_normal(shape, dtype)``: ``empty(shape, dtype).normal_()``."""
+    from .. import _torch_rng as _T
+    from ..random import _gen
+
+    shape, gen = tuple(shape), _gen(None)
+    n = int(np.prod(shape, dtype=np.int64))
+    return Tensor._make(_T.normal(gen, gen.bits, n, 0.0, 1.0, _dtype(like)).reshape(shape),
+                        False, None)
+
+
+def rand(shape, like) -> Tensor:
+    """``torch.rand(shape, dtype=like.dtype)``: u = low bits of the stream times 2**-bits."""
+    from .. import _torch_rng as _T
+    from ..random import _gen
+
+    shape = tuple(shape)
+    n = int(np.prod(shape, dtype=np.int64))
+    return Tensor._make(_T.unit(_gen(None).bits, n, _dtype(like)).reshape(shape), False, None)

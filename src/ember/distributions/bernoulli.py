@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 
 from .. import ops
-from ..random import _rng
 from ..tensor import Tensor
 from . import constraints
 from .distribution import Distribution
@@ -61,10 +60,12 @@ class Bernoulli(Distribution):
         return self.probs * (1 - self.probs)
 
     def _sample(self, sample_shape=()):
-        p = np.asarray(self.probs._data)
-        shape = tuple(sample_shape) + p.shape
-        draw = _rng(None).random(shape) < p
-        return Tensor._make(draw.astype(p.dtype), False, None)
+        """PyTorch's rule: ``bernoulli(probs.expand(shape))``, a uniform per element in probs'
+        precision, in C order, 1 where u < p."""
+        from ..random import bernoulli
+
+        shape = self._extended_shape(sample_shape)
+        return bernoulli(self.probs.detach().expand(shape).contiguous())
 
     def log_prob(self, value):
         if self._validate_args:

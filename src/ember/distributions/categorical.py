@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 
 from .. import ops
-from ..random import _rng
 from ..tensor import Tensor
 from . import constraints
 from ._fused import CatEntropy, NormLogits, PickLast
@@ -85,13 +84,17 @@ class Categorical(Distribution):
         return _nan(self.batch_shape, self._param)
 
     def _sample(self, sample_shape=()):
-        p = np.asarray(self.probs._data, dtype=np.float64)
-        shape = tuple(sample_shape) + p.shape[:-1]
-        u = _rng(None).random(shape + (1,))
-        cdf = np.cumsum(p, axis=-1)
-        cdf = cdf / cdf[..., -1:]
-        idx = (np.broadcast_to(cdf, shape + p.shape[-1:]) < u).sum(-1)
-        return Tensor._make(np.minimum(idx, p.shape[-1] - 1).astype(np.int64), False, None)
+        """PyTorch's rule: ``multinomial(probs_2d, sample_shape.numel(), True).T``, reshaped to
+        sample_shape + batch_shape (one float64 uniform per draw, row by row)."""
+        from ..random import multinomial
+
+        m = 1
+        for d in sample_shape:
+            m *= int(d)
+        probs_2d = self.probs.detach().reshape(-1, self._num_events)
+        draws = multinomial(probs_2d, m, True)._data.T
+        return Tensor._make(np.ascontiguousarray(draws).reshape(
+            self._extended_shape(sample_shape)), False, None)
 
     def log_prob(self, value):
         if self._validate_args:

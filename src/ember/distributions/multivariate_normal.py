@@ -8,7 +8,6 @@ import math
 import numpy as np
 
 from .. import linalg
-from ..random import _rng
 from ..tensor import Tensor
 from . import constraints
 from .distribution import Distribution
@@ -121,10 +120,11 @@ class MultivariateNormal(Distribution):
         return low.pow(2).sum(-1).expand(tuple(self._batch_shape) + tuple(self._event_shape))
 
     def rsample(self, sample_shape=()):
-        """loc + L eps with eps ~ N(0, I): differentiable in loc and L."""
-        shape = self._extended_shape(sample_shape)
-        eps = Tensor._make(_rng(None).standard_normal(shape).astype(self.loc._data.dtype),
-                           False, None)
+        """loc + L eps with eps = ``_standard_normal(shape)`` (``normal_()`` on an empty tensor
+        of loc's dtype), as PyTorch: differentiable in loc and L."""
+        from ._util import standard_normal
+
+        eps = standard_normal(self._extended_shape(sample_shape), self.loc)
         return self.loc + (self._unbroadcasted_scale_tril @ eps.unsqueeze(-1)).squeeze(-1)
 
     def _half_log_det(self) -> Tensor:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 
 from .. import ops
-from ..random import _rng
 from ..tensor import Tensor
 from . import constraints
 from .distribution import Distribution
@@ -37,11 +36,22 @@ class Normal(Distribution):
     def variance(self):
         return self.scale ** 2
 
-    def rsample(self, sample_shape=()):
-        """loc + eps * scale with eps ~ N(0, 1): differentiable in loc and scale."""
+    def sample(self, sample_shape=()):
+        """PyTorch's rule: ``normal(loc.expand(shape), scale.expand(shape))`` without grad (a
+        standard normal per element, times scale, plus loc)."""
+        from .. import random as R
+        from ..autograd.grad_mode import no_grad
+
         shape = self._extended_shape(sample_shape)
-        eps = Tensor._make(_rng(None).standard_normal(shape).astype(self.loc._data.dtype),
-                           False, None)
+        with no_grad():
+            return R.normal(self.loc.detach().expand(shape), self.scale.detach().expand(shape))
+
+    def rsample(self, sample_shape=()):
+        """loc + eps * scale with eps = ``_standard_normal(shape)`` (``normal_()`` on an empty
+        tensor of loc's dtype), as PyTorch: differentiable in loc and scale."""
+        from ._util import standard_normal
+
+        eps = standard_normal(self._extended_shape(sample_shape), self.loc)
         return self.loc + eps * self.scale
 
     def log_prob(self, value):

@@ -13,7 +13,7 @@ import warnings
 
 import numpy as np
 
-from ..random import _rng
+from ..random import normal_array, randperm, uniform_array
 from ..tensor import Tensor
 
 # ``nn.utils.skip_init`` builds a module with every fill below turned into a no-op (PyTorch
@@ -87,7 +87,7 @@ def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator=None) -> 
     if a > b:
         raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={a} "
                            f"> to={b}")
-    return _write(tensor, _rng(generator).uniform(a, b, tensor.shape))
+    return _write(tensor, uniform_array(tensor.shape, a, b, _dtype(tensor), generator))
 
 
 @_skippable
@@ -95,22 +95,57 @@ def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator=None)
     """Fill with draws from N(mean, std^2)."""
     if std < 0:
         raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
-    return _write(tensor, _rng(generator).normal(mean, std, tensor.shape))
+    return _write(tensor, normal_array(tensor.shape, mean, std, _dtype(tensor), generator))
+
+
+def _dtype(tensor: Tensor):
+    """The dtype PyTorch draws in: the tensor's own (an integer tensor gets float64 draws,
+    cast on the write)."""
+    dt = tensor._data.dtype
+    return dt if dt.kind == "f" else np.dtype(np.float64)
 
 
 @_skippable
 def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0,
                   b: float = 2.0, generator=None) -> Tensor:
-    """Fill with N(mean, std^2) draws restricted to [a, b] (redrawing those outside)."""
-    rng = _rng(generator)
-    out = rng.normal(mean, std, tensor.shape)
-    bad = (out < a) | (out > b)
-    for _ in range(1000):
-        if not bad.any():
-            break
-        out[bad] = rng.normal(mean, std, int(bad.sum()))
-        bad = (out < a) | (out > b)
-    return _write(tensor, np.clip(out, a, b))
+    """N(mean, std^2) restricted to [a, b], sampled as PyTorch 2.13 does (the same draws).
+
+    When [a, b] holds more than 30% of the mass: normal draws, with every value outside
+    [a, b] replaced from a fresh full-size draw until none is. Otherwise rejection from
+    U(a, b) against the normal density relative to its peak on [a, b]: a candidate is kept
+    when log(U(0, 1)) <= its log density; rejected ones are redrawn (full-size draws)."""
+    def cdf(x: float) -> float:
+        return (1.0 + math.erf(x / math.sqrt(2.0))) / 2.0
+
+    if mean < a - 2 * std or mean > b + 2 * std:
+        warnings.warn("mean is more than 2 std from [a, b] in nn.init.trunc_normal_. "
+                      "The distribution of values may be incorrect.", stacklevel=3)
+    dt, shape = _dtype(tensor), tensor.shape
+    if cdf((b - mean) / std) - cdf((a - mean) / std) > 0.3:
+        lo, hi = dt.type(a), dt.type(b)
+        result = normal_array(shape, mean, std, dt, generator)
+        while True:
+            outside = (result < lo) | (result > hi)
+            if not outside.any():
+                return _write(tensor, result)
+            result = np.where(outside, normal_array(shape, mean, std, dt, generator), result)
+    mode = max(a, min(mean, b))
+    log_peak = dt.type(-0.5 * ((mode - mean) / std) ** 2)
+
+    def log_density(x: np.ndarray) -> np.ndarray:  # -0.5 ((x - mean) / std)^2 - log_peak
+        z = (x - dt.type(mean)) / dt.type(std)
+        return z * z * dt.type(-0.5) - log_peak
+
+    def rejected(x: np.ndarray) -> np.ndarray:
+        return np.log(uniform_array(shape, 0.0, 1.0, dt, generator)) > log_density(x)
+
+    result = uniform_array(shape, a, b, dt, generator)
+    pending = rejected(result)
+    while pending.any():
+        candidates = uniform_array(shape, a, b, dt, generator)
+        result = np.where(pending, candidates, result)
+        pending = np.where(pending, rejected(candidates), pending)
+    return _write(tensor, result)
 
 
 @_skippable
@@ -190,7 +225,7 @@ def orthogonal_(tensor: Tensor, gain: float = 1, generator=None) -> Tensor:
         return tensor
     rows = tensor.shape[0]
     cols = tensor.numel() // rows
-    flat = _rng(generator).standard_normal((rows, cols))
+    flat = normal_array((rows, cols), 0.0, 1.0, _dtype(tensor), generator)
     if rows < cols:
         flat = flat.T
     q, r = np.linalg.qr(flat)
@@ -228,10 +263,9 @@ def sparse_(tensor: Tensor, sparsity: float, std: float = 0.01, generator=None) 
         raise ValueError("Only tensors with 2 dimensions are supported")
     rows, cols = tensor.shape
     zeros = math.ceil(sparsity * rows)
-    values = _rng(generator).normal(0.0, std, (rows, cols))
-    pick = _rng(None)
+    values = normal_array((rows, cols), 0.0, std, _dtype(tensor), generator)
     for col in range(cols):
-        values[pick.permutation(rows)[:zeros], col] = 0
+        values[randperm(rows)._data[:zeros], col] = 0
     return _write(tensor, values)
 
 

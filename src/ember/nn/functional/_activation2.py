@@ -10,7 +10,6 @@ from __future__ import annotations
 import numpy as np
 
 from ...ops.elementwise import _not_for
-from ...random import _rng
 from ...tensor import Tensor
 from .. import _act_ops as A
 from .._ops import Elu, variant
@@ -164,13 +163,21 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
 
 def _rrelu_noise(input: Tensor, lower: float, upper: float, training: bool,
                  generator=None) -> np.ndarray:
-    """The slope of each element: 1 where kept; U(lower, upper) draws from ember's default
-    generator (training) or their mean (eval) elsewhere. Training keeps x > 0 and nan
-    (x <= 0 is false), eval only x > 0, as PyTorch's two kernels."""
+    """The slope of each element: 1 where kept, else U(lower, upper) (training) or their mean
+    (eval). Training follows PyTorch's serial kernel: for each x <= 0 in C order (nan is
+    kept), one uniform_real_distribution<double>(lower, upper) draw, u * (upper - lower) +
+    lower with lower and upper first rounded to the input's precision, cast to its dtype.
+    Eval keeps only x > 0, as PyTorch's leaky_relu kernel."""
     x = input._data
     if training:
-        r = _rng(generator).uniform(lower, upper, x.shape).astype(x.dtype)
-        return np.where(x <= 0, r, np.ones((), x.dtype))
+        from ..._torch_rng_more import uniform_double
+        from ...random import _gen
+
+        hit = np.asarray(x <= 0)
+        lo, hi = (float(x.dtype.type(v)) for v in (lower, upper))
+        noise = np.ones(x.shape, x.dtype)
+        noise[hit] = uniform_double(_gen(generator).bits, int(hit.sum()), lo, hi).astype(x.dtype)
+        return noise
     return np.where(x > 0, np.ones((), x.dtype), np.asarray((lower + upper) / 2, x.dtype))
 
 

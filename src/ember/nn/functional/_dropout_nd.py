@@ -6,7 +6,8 @@ import warnings
 
 import numpy as np
 
-from ...random import _rng
+from ... import _torch_rng as _T
+from ...random import default_generator
 from ...tensor import Tensor
 from .._ops import DropoutMul
 
@@ -19,7 +20,10 @@ def _check_p(p: float) -> None:
 def _channel_dropout(input: Tensor, p: float, training: bool, inplace: bool,
                      batched: bool) -> Tensor:
     """Zero each channel with probability p and scale the rest by 1/(1-p). Channels are dim 1
-    of a batched input, dim 0 of an unbatched one; one draw per (sample, channel)."""
+    of a batched input, dim 0 of an unbatched one. As PyTorch's feature dropout: noise of
+    shape (N, C, 1, ...) in the input's dtype, ``bernoulli_(1 - p)`` (a float64 uniform per
+    (sample, channel), in C order, 1 where u < 1 - p), ``div_(1 - p)`` in that dtype, then
+    ``input * noise``; p == 1 multiplies by zero and draws nothing."""
     shape = input.shape if batched else (1,) + tuple(input.shape)
     if len(shape) < 2:
         raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")
@@ -31,14 +35,21 @@ def _channel_dropout(input: Tensor, p: float, training: bool, inplace: bool,
     if p == 1.0:
         mask = np.zeros(mask_shape, dtype)
     else:
-        mask = (_rng(None).random(mask_shape) >= p).astype(dtype)
-        mask *= 1.0 / (1.0 - p)
+        keep = _T.bernoulli_scalar(default_generator.bits, _numel(mask_shape), 1.0 - p)
+        mask = keep.reshape(mask_shape).astype(dtype) / dtype.type(1.0 - p)
     if not batched:
         mask = mask[0]
     if inplace:
         input._check_inplace()
         return input._write(DropoutMul.apply(input._graph_input(), mask))
     return DropoutMul.apply(input, mask)
+
+
+def _numel(shape) -> int:
+    n = 1
+    for d in shape:
+        n *= int(d)
+    return n
 
 
 def dropout1d(input: Tensor, p: float = 0.5, training: bool = True,

@@ -13,7 +13,6 @@ import numpy as np
 
 from ... import ops
 from ...ops._util import check_broadcast
-from ...random import _rng
 from ...tensor import Tensor
 from ._loss import _reduction
 from ._more import pairwise_distance
@@ -174,19 +173,35 @@ def channel_shuffle(input: Tensor, groups: int) -> Tensor:
 _SELU_ALPHA = 1.7580993408473766  # -SELU(-inf) = scale * alpha
 
 
-def _alpha_noise(input: Tensor, p: float, feature: bool) -> tuple:
-    """Multiplier a*keep and offset for alpha dropout: dropped units go to SELU's saturation
-    value and the affine (a, b) keeps zero mean and unit variance."""
-    arr = input._data
+def _bernoulli_noise(arr: np.ndarray, p: float, feature: bool) -> np.ndarray:
+    """PyTorch's noise: ``empty_like(input)`` (or (N, C, 1, ...) for feature dropout) in the
+    input's dtype, ``bernoulli_(1 - p)``: a float64 uniform per element in C order, 1 where
+    u < 1 - p."""
+    from ... import _torch_rng as _T
+    from ...random import default_generator
+
     shape = arr.shape[:2] + (1,) * (arr.ndim - 2) if feature else arr.shape
-    keep = (_rng(None).random(shape) >= p).astype(arr.dtype)
-    a = 1.0 / math.sqrt((_SELU_ALPHA ** 2 * p + 1) * (1 - p))
-    offset = (keep - 1) * (_SELU_ALPHA * a) + _SELU_ALPHA * a * p
-    return keep * a, offset.astype(arr.dtype)
+    n = int(np.prod(shape, dtype=np.int64))
+    return _T.bernoulli_scalar(default_generator.bits, n, 1.0 - p).reshape(shape).astype(arr.dtype)
+
+
+def _alpha_noise(input: Tensor, p: float, feature: bool) -> tuple:
+    """PyTorch's alpha-dropout affine on the Bernoulli(1 - p) noise, each step rounded in the
+    input's dtype: a = 1 / sqrt((alpha^2 p + 1)(1 - p)), b = (noise - 1) * (alpha a) +
+    alpha a p, then noise * a; the output is input * (noise * a) + b."""
+    arr = input._data
+    dt = arr.dtype.type
+    noise = _bernoulli_noise(arr, p, feature)
+    a = 1.0 / math.sqrt((_SELU_ALPHA * _SELU_ALPHA * p + 1) * (1 - p))
+    offset = (noise - dt(1)) * dt(_SELU_ALPHA * a) + dt(_SELU_ALPHA * a * p)
+    return noise * dt(a), offset
 
 
 def _dropout_impl(input: Tensor, p: float, training: bool, inplace: bool, alpha: bool,
                   feature: bool) -> Tensor:
+    """PyTorch's _dropout_impl: nothing drawn when p == 0, not training or empty; p == 1
+    multiplies by zero; otherwise Bernoulli(1 - p) noise, divided by 1 - p (plain and feature
+    dropout) or the alpha affine above, then input * noise (+ b)."""
     if p < 0.0 or p > 1.0:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
     if feature and input.dim() < 2:
@@ -199,8 +214,7 @@ def _dropout_impl(input: Tensor, p: float, training: bool, inplace: bool, alpha:
     elif alpha:
         scale, offset = _alpha_noise(input, p, feature)
     else:
-        shape = arr.shape[:2] + (1,) * (arr.ndim - 2) if feature else arr.shape
-        scale = (_rng(None).random(shape) >= p).astype(arr.dtype) / arr.dtype.type(1 - p)
+        scale = _bernoulli_noise(arr, p, feature) / arr.dtype.type(1 - p)
         offset = None
     if inplace:
         input._check_inplace()

@@ -6,7 +6,8 @@ import numpy as np
 
 from ... import ops
 from ...ops.linalg import linear as _linear
-from ...random import _rng
+from ..._torch_rng import bernoulli_scalar
+from ...random import _gen
 from ...tensor import Tensor
 from .._ops import ConstantPad, DropoutMul, GatherPad, variant
 from ._padding import gather_index
@@ -29,12 +30,14 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True,
         return input
     arr = input._data
     dtype = arr.dtype if arr.dtype.kind == "f" else np.dtype(np.float32)
+    # PyTorch's mask: bernoulli_(1 - p) (a float64 uniform per element, kept where below
+    # 1 - p), then divided by 1 - p in the input's dtype; p = 1 draws too, then zeros.
+    keep = bernoulli_scalar(_gen(None).bits, arr.size, 1.0 - p).reshape(arr.shape)
     if p == 1.0:
         mask = np.zeros(arr.shape, dtype)
     else:
-        keep = _rng(None).random(arr.shape, dtype=np.float64) >= p
         mask = keep.astype(dtype)
-        mask *= 1.0 / (1.0 - p)
+        mask /= dtype.type(1.0 - p)
     if inplace:
         input._check_inplace()
         return input._write(DropoutMul.apply(input._graph_input(), mask))

@@ -13,7 +13,7 @@ import numpy as np
 from ... import ops
 from ...autograd.function import Primitive
 from ...ops._util import check_broadcast, wrap_dim
-from ...random import _rng
+from ...random import default_generator
 from ...tensor import Tensor
 from ._loss import _reduction
 
@@ -95,10 +95,15 @@ def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6,
 def gumbel_softmax(logits: Tensor, tau: float = 1.0, hard: bool = False, eps: float = 1e-10,
                    dim: int = -1) -> Tensor:
     """softmax((logits + g) / tau) with g ~ Gumbel(0, 1); hard: the one-hot of its argmax in
-    the forward pass with the soft sample's gradient (straight-through)."""
+    the forward pass with the soft sample's gradient (straight-through). As PyTorch, g is
+    -log(e) with e = empty_like(logits).exponential_() (one float64 uniform per element, in
+    C order, cast to the logits' dtype before the log)."""
+    from ..._torch_rng import exponential
+
     arr = logits._data
     d = wrap_dim(dim, arr.ndim)
-    draws = -np.log(_rng(None).exponential(size=arr.shape)).astype(arr.dtype)
+    draws = -np.log(exponential(default_generator.bits, arr.size, 1.0, arr.dtype)
+                    ).reshape(arr.shape)
     noisy = (logits + Tensor._make(draws, False, None)) / tau
     soft = ops.softmax(noisy, d)
     if not hard:

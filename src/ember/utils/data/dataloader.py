@@ -152,13 +152,33 @@ class DataLoader:
             self._pin_warned = True
             warnings.warn("'pin_memory' argument is set as true but no accelerator is found, "
                           "then device pinned memory won't be used.", UserWarning, stacklevel=2)
-        return _SingleProcessDataLoaderIter(self)
+        # PyTorch draws a base seed per iterator; persistent workers reuse theirs
+        reuse = self.persistent_workers and self.num_workers > 0
+        draw_seed = not (reuse and getattr(self, "_base_seed", None) is not None)
+        it = _SingleProcessDataLoaderIter(self, draw_seed)
+        if draw_seed:
+            self._base_seed = it._base_seed
+        return it
+
+
+def _primed(it):
+    """``it`` with its first item already taken (its draws made now), then the rest."""
+    import itertools
+
+    first = list(itertools.islice(it, 1))
+    return itertools.chain(first, it)
 
 
 class _SingleProcessDataLoaderIter:
-    """One pass over a DataLoader."""
+    """One pass over a DataLoader.
 
-    def __init__(self, loader: DataLoader) -> None:
+    PyTorch's draws, in its order: creating the iterator draws the base seed (for workers)
+    ``empty((), dtype=int64).random_(generator=loader.generator)`` (random64() mod 2**63; not
+    again for persistent workers); the sampler's own draws (RandomSampler's seed and
+    permutation) come at the first batch with ``num_workers == 0``, and at once with workers,
+    whose prefetching starts the sampler as the iterator is made."""
+
+    def __init__(self, loader: DataLoader, draw_seed: bool = True) -> None:
         self._loader = loader
         self._collate = loader.collate_fn
         self._dataset = loader.dataset
@@ -166,12 +186,22 @@ class _SingleProcessDataLoaderIter:
         if not loader._iterable and loader._auto_collation and \
                 loader.collate_fn is default_collate:
             self._fast = _tensor_source(loader.dataset)
+        index_iter = None if loader._iterable else iter(
+            loader.batch_sampler if loader._auto_collation else loader.sampler)
+        self._base_seed = loader.__dict__.get("_base_seed")
+        if draw_seed:
+            from ... import _torch_rng as _T
+            from ...random import _gen
+
+            self._base_seed = int(_T.random_full(_gen(loader.generator).bits, 1, np.int64)[0])
+        if index_iter is not None and loader.num_workers > 0:  # prefetching starts the sampler
+            index_iter = _primed(index_iter)
         if loader._iterable:
             self._gen = self._iterable_batches()
         elif loader._auto_collation:
-            self._gen = self._map_batches(iter(loader.batch_sampler))
+            self._gen = self._map_batches(index_iter)
         else:
-            self._gen = (self._collate(self._dataset[i]) for i in iter(loader.sampler))
+            self._gen = (self._collate(self._dataset[i]) for i in index_iter)
 
     def __iter__(self) -> "_SingleProcessDataLoaderIter":
         return self

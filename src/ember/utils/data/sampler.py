@@ -1,8 +1,7 @@
 """Samplers: which dataset indices a DataLoader visits, and in what order.
 
-Random samplers draw from ember's generators (``ember.manual_seed`` or a seeded
-``ember.Generator``), so shuffling is reproducible within ember; the orders differ from
-PyTorch's because the underlying random streams differ.
+Random samplers make PyTorch's draws in PyTorch's order (ember's generator is PyTorch's),
+so after the same ``manual_seed`` the same program visits the same indices as in PyTorch.
 """
 
 from __future__ import annotations
@@ -12,7 +11,8 @@ from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 
-from ...random import Generator, default_generator
+from ... import _torch_rng as _T
+from ...random import Generator, default_generator, multinomial, randint, randperm
 from ...tensor import Tensor
 
 __all__ = ["Sampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler",
@@ -42,13 +42,14 @@ class SequentialSampler(Sampler):
         return len(self.data_source)
 
 
-def _epoch_rng(generator: Generator | None) -> np.random.Generator:
-    """The stream for one pass: ``generator``'s, or (like PyTorch) a fresh one seeded from a
-    draw of the default generator, so each epoch differs and ``manual_seed`` fixes them all."""
+def _epoch_generator(generator: Generator | None) -> Generator:
+    """PyTorch's RandomSampler rule: ``generator``, or a fresh Generator seeded with
+    ``empty((), dtype=int64).random_()`` drawn from the default generator (random64() mod
+    2**63) at the start of each pass, so ``manual_seed`` fixes every epoch."""
     if generator is not None:
-        return generator.rng
-    seed = int(default_generator.rng.integers(0, 2 ** 63 - 1))
-    return np.random.Generator(np.random.PCG64(seed))
+        return generator
+    seed = int(_T.random_full(default_generator.bits, 1, np.int64)[0])
+    return Generator().manual_seed(seed)
 
 
 class RandomSampler(Sampler):
@@ -70,14 +71,18 @@ class RandomSampler(Sampler):
         return len(self.data_source) if self._num_samples is None else self._num_samples
 
     def __iter__(self) -> Iterator[int]:
+        """PyTorch's draws: the pass's generator (above); with replacement, randint(0, n) in
+        chunks of 32 then the remainder, each drawn as it is reached; without,
+        randperm(n) for each full pass over the data, then one more, cut to what is left."""
         n, k = len(self.data_source), self.num_samples
-        rng = _epoch_rng(self.generator)
+        gen = _epoch_generator(self.generator)
         if self.replacement:
-            yield from rng.integers(0, n, size=k).tolist()
+            for size in [32] * (k // 32) + [k % 32]:
+                yield from randint(0, n, (size,), generator=gen).tolist()
             return
         for _ in range(k // n):
-            yield from rng.permutation(n).tolist()
-        yield from rng.permutation(n).tolist()[:k % n]
+            yield from randperm(n, generator=gen).tolist()
+        yield from randperm(n, generator=gen).tolist()[:k % n]
 
     def __len__(self) -> int:
         return self.num_samples
@@ -90,7 +95,9 @@ class SubsetRandomSampler(Sampler):
         self.indices, self.generator = indices, generator
 
     def __iter__(self) -> Iterator[int]:
-        for i in _epoch_rng(self.generator).permutation(len(self.indices)).tolist():
+        """PyTorch's draws: ``randperm(len(indices), generator=generator)`` (the default
+        generator when None) at the start of each pass."""
+        for i in randperm(len(self.indices), generator=self.generator).tolist():
             yield self.indices[i]
 
     def __len__(self) -> int:
@@ -117,8 +124,9 @@ class WeightedRandomSampler(Sampler):
         self.num_samples, self.replacement, self.generator = num_samples, replacement, generator
 
     def __iter__(self) -> Iterator[int]:
+        """PyTorch's draws: ``multinomial(weights, num_samples, replacement, generator)`` on
+        the float64 weights, at the start of each pass."""
         w = self.weights._data
-        rng = _epoch_rng(self.generator)
         if not (w >= 0).all() or not np.isfinite(w).all():  # torch.multinomial's checks
             what = "< 0" if not (w >= 0).all() else "= infinity or NaN"  # (nan fails >= 0)
             raise RuntimeError(f"invalid multinomial distribution (encountering probability "
@@ -128,8 +136,8 @@ class WeightedRandomSampler(Sampler):
         if not self.replacement and self.num_samples > np.count_nonzero(w):
             raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without "
                                "replacement")
-        yield from rng.choice(w.size, size=self.num_samples, replace=self.replacement,
-                              p=w / w.sum()).tolist()
+        yield from multinomial(self.weights, self.num_samples, self.replacement,
+                               generator=self.generator).tolist()
 
     def __len__(self) -> int:
         return self.num_samples
