@@ -22,8 +22,8 @@ import seeds_support as ss
 if not ss.SEEDS_DIR.is_dir():
     pytest.skip(f"seed tutorials not found at {ss.SEEDS_DIR}", allow_module_level=True)
 
-COMPARE = "compare"  # output does not depend on random draws: same text, numbers close
-RUN = "run-only"     # output depends on torch's RNG: must run; same lines and text only
+COMPARE = "compare"  # same text, numbers close (random draws included: ember's are PyTorch's)
+RUN = "run-only"     # must run; same lines and text only (numbers may differ)
 SKIP = "skip"        # not runnable code even on PyTorch
 
 # seed id -> block number -> (how it is judged, why). Decided by reading each block.
@@ -53,8 +53,10 @@ DECISIONS: dict[str, dict[int, tuple[str, str]]] = {
         1: (COMPARE, "imports, manual_seed, device choice: prints 'Using device: cpu'"),
         2: (SKIP, "pseudo-code: torch.tensor([...]) is an Ellipsis; PyTorch raises too"),
         3: (COMPARE, "dot-product autograd on fixed tensors, grads printed as tensors"),
-        4: (RUN, "MLP: random nn.Linear init and shuffled DataLoader decide the accuracy"),
-        5: (RUN, "regression MLP: random nn.Linear init decides MSE and R^2"),
+        4: (COMPARE, "MLP: random nn.Linear init and shuffled DataLoader decide the accuracy; "
+                     "ember draws PyTorch's random numbers, so it prints PyTorch's"),
+        5: (COMPARE, "regression MLP: random nn.Linear init decides MSE and R^2 (PyTorch's "
+                     "random numbers: the same MSE and R^2 are printed)"),
     },
     "004": {  # page lost its code fences: blocks by line range (seeds_support)
         1: (COMPARE, "plain-Python gradient descent (no torch): guards the harness"),
