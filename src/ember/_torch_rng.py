@@ -186,19 +186,28 @@ def normal(gen, bg, n: int, mean: float, std: float, dtype) -> np.ndarray:
 
 
 def _normal_small(gen, bg, n: int, mean: float, std: float) -> np.ndarray:
-    out = np.empty(n, np.float64)
-    for i in range(n):
-        z = gen._next_normal
-        if z is not None:
-            gen._next_normal = None
-        else:
-            u = unit(bg, 2, _F64).tolist()
-            r = math.sqrt(-2.0 * math.log1p(-u[1]))
-            theta = 2.0 * math.pi * u[0]
-            gen._next_normal = r * math.sin(theta)
-            z = r * math.cos(theta)
-        out[i] = z
-    return fma64(out, float(std), float(mean))
+    """n scalar normal_distribution<double> draws: a waiting sine first, then pairs of
+    uniforms (u1, u2) giving r cos(2 pi u1) now and r sin(2 pi u1) later,
+    r = sqrt(-2 log1p(-u2)); each value z * std + mean with one rounding."""
+    out = []
+    if gen._next_normal is not None:
+        out.append(gen._next_normal)
+        gen._next_normal = None
+    pairs = (n - len(out) + 1) // 2
+    if pairs:
+        u = unit(bg, 2 * pairs, _F64).tolist()  # one block: the pairs' draws in order
+        sqrt, log1p, cos, sin, tau = math.sqrt, math.log1p, math.cos, math.sin, 2.0 * math.pi
+        for k in range(pairs):
+            r, theta = sqrt(-2.0 * log1p(-u[2 * k + 1])), tau * u[2 * k]
+            out.append(r * cos(theta))
+            if len(out) == n:
+                gen._next_normal = r * sin(theta)
+                break
+            out.append(r * sin(theta))
+    z = np.array(out[:n], np.float64)
+    if std == 1 and mean == 0:
+        return z
+    return fma64(z, float(std), float(mean))
 
 
 def random_from_to(bg, n: int, low: int, high: int) -> np.ndarray:
