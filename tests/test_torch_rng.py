@@ -12,9 +12,11 @@ SIZES = [1, 3, 15, 16, 17, 31, 100, 1000]  # below 16, at and past PyTorch's blo
 
 
 def same(fn, seed=7):
-    """fn(lib) run after manual_seed(seed) on both libraries: identical dtype, shape, bits."""
-    ember.manual_seed(seed)
-    torch.manual_seed(seed)
+    """fn(lib) run after manual_seed(seed) (None: from the current states) on both
+    libraries: identical dtype, shape, bits."""
+    if seed is not None:
+        ember.manual_seed(seed)
+        torch.manual_seed(seed)
     e, t = fn(ember), fn(torch)
     e = e.detach().numpy() if hasattr(e, "detach") else np.asarray(e)
     t = t.detach().numpy() if hasattr(t, "detach") else np.asarray(t)
@@ -110,8 +112,26 @@ def test_state_round_trip_and_generators():
     first = ember.randn(40, generator=g).numpy()
     g.set_state(state)
     np.testing.assert_array_equal(ember.randn(40, generator=g).numpy(), first)
-    with pytest.raises(RuntimeError, match="ByteTensor"):
+    with pytest.raises(RuntimeError, match="CPUGeneratorImplState of size 5056"):
         g.set_state(ember.zeros(3, dtype=ember.uint8))
+    with pytest.raises(TypeError, match="RNG state must be a torch.ByteTensor"):
+        g.set_state(ember.zeros(5056))
+
+
+@pytest.mark.parametrize("draws", [0, 3, 624, 1000])
+def test_rng_state_is_pytorchs_byte_for_byte(draws):
+    """get_rng_state() gives PyTorch's 5056 bytes, and either library continues the other's
+    stream from them (with a cached Box-Muller value too)."""
+    ember.manual_seed(5)
+    torch.manual_seed(5)
+    for L in (ember, torch):
+        L.rand(draws)
+        L.randn(1, dtype=L.float64)
+    ours, theirs = ember.get_rng_state().numpy(), torch.get_rng_state().numpy()
+    np.testing.assert_array_equal(ours, theirs)
+    ember.set_rng_state(ember.tensor(theirs))
+    torch.set_rng_state(torch.tensor(ours))
+    same(lambda L: L.cat([L.randn(3, dtype=L.float64), L.randn(20, dtype=L.float64)]), seed=None)
 
 
 def test_seed_range_and_initial_seed():

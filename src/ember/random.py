@@ -9,6 +9,8 @@ counterpart in ember (Poisson, Gamma, ...) use NumPy's samplers on the same stre
 
 from __future__ import annotations
 
+import struct
+
 import numpy as np
 
 from . import _torch_rng as _T
@@ -17,7 +19,7 @@ from .autograd.function import Primitive
 from .tensor import Tensor
 
 _DEFAULT_SEED = 67280421310721  # PyTorch's initial seed; ember starts from the same number
-_STATE_BYTES = 624 * 4 + 4 * 8  # the twister's words, its position, seed, cached normal
+_STATE_BYTES = 5056  # sizeof(CPUGeneratorImplState): PyTorch's layout, kept byte for byte
 
 
 class Generator:
@@ -60,27 +62,40 @@ class Generator:
         return self._seed
 
     def get_state(self) -> Tensor:
-        """The stream's state as a uint8 tensor (ember's own layout, not PyTorch's)."""
+        """The stream's state as PyTorch's 5056-byte CPUGeneratorImplState (a uint8 tensor):
+        interchangeable with ``torch.get_rng_state()``'s."""
         st = self.bits.state["state"]
+        key, pos = st["key"], int(st["pos"])
+        # PyTorch counts (left, next): the next draw regenerates the block when left is 1.
+        # A twister whose block is used up (pos 624) was either just seeded (next 0) or has
+        # drawn all 624 words (next 624); only the key tells them apart.
+        if pos == 624 and np.array_equal(key, _T.mt19937(self._seed).state["state"]["key"]):
+            left, nxt = 1, 0
+        else:
+            left, nxt = 625 - pos, pos
         cached = self._next_normal
-        head = np.array([st["pos"], self._seed, cached is not None], np.uint64)
-        blob = np.concatenate([st["key"].astype("<u4").view(np.uint8), head.view(np.uint8),
-                               np.array([cached or 0.0], "<f8").view(np.uint8)])
-        return Tensor._make(blob, False, None)
+        blob = b"".join([struct.pack("<QiiQ", self._seed, left, 1, nxt),
+                         key.astype("<u8").tobytes(),
+                         struct.pack("<dddi4x", 0.0, cached or 0.0, 0.0, cached is not None),
+                         struct.pack("<f?3x", 0.0, False)])
+        return Tensor._make(np.frombuffer(blob, np.uint8).copy(), False, None)
 
     def set_state(self, new_state: Tensor) -> "Generator":
-        blob = np.asarray(getattr(new_state, "_data", new_state))
-        if blob.dtype != np.uint8 or blob.size != _STATE_BYTES:
-            raise RuntimeError(f"Expected a torch.ByteTensor of {_STATE_BYTES} bytes from "
-                               "get_state(), but got "
-                               f"{blob.size} elements of {blob.dtype}")
-        blob = np.ascontiguousarray(blob).reshape(-1)
-        key = blob[:2496].view("<u4").astype(np.uint32)
-        pos, seed, has = (int(v) for v in blob[2496:2520].view(np.uint64))
+        """Restore a state from ``get_state()``, ember's or PyTorch's."""
+        blob = getattr(new_state, "_data", None)
+        if not isinstance(new_state, Tensor) or blob.dtype != np.uint8:
+            raise TypeError("RNG state must be a torch.ByteTensor")
+        if blob.size != _STATE_BYTES:
+            raise RuntimeError(f"Expected a CPUGeneratorImplState of size {_STATE_BYTES} but "
+                               f"found the input RNG state size to be {blob.size}")
+        raw = np.ascontiguousarray(blob).reshape(-1).tobytes()
+        seed, left, _, nxt = struct.unpack_from("<QiiQ", raw, 0)
+        key = np.frombuffer(raw, "<u8", 624, 24).astype(np.uint32)
+        _, normal_y, _, has_normal = struct.unpack_from("<dddi", raw, 24 + 624 * 8)
         self.manual_seed(seed)
-        bits = self.bits
-        bits.state = {"bit_generator": "MT19937", "state": {"key": key, "pos": pos}}
-        self._next_normal = float(blob[2520:].view("<f8")[0]) if has else None
+        self.bits.state = {"bit_generator": "MT19937",
+                           "state": {"key": key, "pos": 624 if left == 1 else nxt}}
+        self._next_normal = normal_y if has_normal else None
         return self
 
 
