@@ -322,42 +322,6 @@ def softplus(input, beta=1.0, threshold=20.0):
     return Softplus.apply(input, beta, threshold)
 
 
-class _PiecewiseConstant(Primitive):
-    """y = f(x) for a step function f (sign, floor, ...);  dy/dx = 0 almost everywhere."""
-
-    @staticmethod
-    def forward(ctx, x, fn):
-        return fn(x)
-
-    @staticmethod
-    def backward(ctx, g):
-        return (g * 0, None)
-
-
-def sign_nan_zero(a: np.ndarray) -> np.ndarray:
-    """np.sign, but 0 at nan, as PyTorch's CPU sign (and sgn) gives."""
-    s = np.sign(a)
-    return np.where(np.isnan(a), 0, s).astype(a.dtype, copy=False) if a.dtype.kind == "f" else s
-
-
-sign_nan_zero.__name__ = "sign"
-
-
-def _step_op(fn, node_name):
-    cls = type(node_name[:-9], (_PiecewiseConstant,), {"node_name": node_name})
-
-    def op(input):
-        if input._data.dtype == np.bool_:
-            if fn is sign_nan_zero:
-                return input.clone()  # sign of a bool is itself
-            _not_for(f"{fn.__name__}_vml_cpu", input)
-        return cls.apply(input, fn)
-
-    op.__name__ = fn.__name__
-    op.__qualname__ = op.__name__  # what TypeErrors name
-    return op
-
-
 def _not_for(kernel: str, input) -> None:
     """PyTorch's error for a dtype an op has no kernel for."""
     from .arithmetic import type_name
@@ -366,70 +330,10 @@ def _not_for(kernel: str, input) -> None:
         f'"{kernel}" not implemented for \'{type_name(input._data.dtype)}\'')
 
 
-sign = _step_op(sign_nan_zero, "SignBackward0")
-floor = _step_op(np.floor, "FloorBackward0")
-ceil = _step_op(np.ceil, "CeilBackward0")
-trunc = _step_op(np.trunc, "TruncBackward0")
-_Round = type("Round", (_PiecewiseConstant,), {"node_name": "RoundBackward0"})
-
-
-_RoundDecimals = type("RoundDecimals", (_PiecewiseConstant,), {"node_name": "RoundBackward1"})
-
-
-def round(input, *, decimals=0):  # noqa: A001 - PyTorch's name
-    kind = input._data.dtype.kind
-    if decimals and kind != "f" or kind == "b":
-        _not_for("round_cpu" if decimals else "round_vml_cpu", input)
-    if decimals:
-        return _RoundDecimals.apply(input, lambda a: np.round(a, decimals))
-    return _Round.apply(input, np.round)
-
-
-def isnan(input):
-    return Tensor._make(np.isnan(input._data), False, None)
-
-
-def isinf(input):
-    return Tensor._make(np.isinf(input._data), False, None)
-
-
-def isfinite(input):
-    return Tensor._make(np.isfinite(input._data), False, None)
-
-
-class NanToNum(Primitive):
-    """y = x with nan, +inf, -inf replaced by numbers;  dy/dx = 1 where x is finite, else 0."""
-
-    @staticmethod
-    def forward(ctx, x, nan, posinf, neginf):
-        if ctx.needs_input_grad:
-            ctx.finite = np.isfinite(x)
-        return np.nan_to_num(x, nan=nan, posinf=posinf, neginf=neginf)
-
-    @staticmethod
-    def backward(ctx, g):
-        return (np.where(ctx.finite, g, 0), None, None, None)
-
-
-def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
-    for pos, (name, v) in enumerate((("nan", nan), ("posinf", posinf), ("neginf", neginf))):
-        if isinstance(v, Tensor):
-            if v._data.size != 1:  # PyTorch reads a one-element tensor as its number
-                raise TypeError(f"nan_to_num(): argument '{name}' (position {pos + 2}) must be "
-                                "float, not Tensor")
-            v = v.item()
-            nan, posinf, neginf = ((v, posinf, neginf) if pos == 0 else
-                                   (nan, v, neginf) if pos == 1 else (nan, posinf, v))
-    return NanToNum.apply(input, nan, posinf, neginf)
-
-
-def square(input):
-    """x ** 2 (PyTorch records it as a power)."""
-    from .arithmetic import pow
-
-    return pow(input, 2)
-
-
 # Ops that choose between inputs live in selection.py; re-exported here for ``ops``.
 from .selection import (Clamp, ClampTensor, Maximum, Minimum, Where, clamp,  # noqa: E402,F401
                         clip, maximum, minimum, where)
+# Step functions (sign, floor, round, ...), predicates and nan_to_num: elementwise_steps.py.
+from .elementwise_steps import (NanToNum, _PiecewiseConstant, ceil, floor,  # noqa: E402,F401
+                                isfinite, isinf, isnan, nan_to_num, round, sign,
+                                sign_nan_zero, square, trunc)

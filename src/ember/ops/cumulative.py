@@ -1,0 +1,94 @@
+"""Cumulative ops along one dim: cumsum and cumprod, with their gradients (reversed scans)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..autograd.function import Primitive
+from ..tensor import Tensor
+from ._util import dims
+from .reduction import _int_accumulator, _raw
+
+
+class Cumsum(Primitive):
+    """y_i = sum_{j <= i} x_j;  dL/dx_j = sum_{i >= j} dL/dy_i (a reversed cumsum)."""
+
+    @staticmethod
+    def forward(ctx, x, dim):
+        ctx.dim = dim
+        # dtype=: NumPy would widen small ints; it also makes 0-d inputs 1-d. float16 sums
+        # in float32 (PyTorch's accumulator), each partial sum rounded to float16.
+        acc = np.float32 if x.dtype == np.float16 else x.dtype
+        return np.cumsum(x, axis=dim, dtype=acc).astype(x.dtype, copy=False).reshape(np.shape(x))
+
+    @staticmethod
+    def backward(ctx, g):
+        d = ctx.dim
+        if np.ndim(g) == 0:
+            return (g, None)
+        return (np.flip(np.cumsum(np.flip(g, d), axis=d), d), None)
+
+
+def _scan_input(input, dtype):
+    acc = _int_accumulator(input._data, dtype)
+    return input if acc is None else input.to(acc)
+
+
+def cumsum(input, dim, *, dtype=None):
+    d = dims(dim, input._data.ndim)[0]
+    return Cumsum.apply(_scan_input(input, dtype), d)
+
+
+class Cumprod(Primitive):
+    """y_i = prod_{j <= i} x_j;  dL/dx_j = sum_{i >= j} g_i prod_{k <= i, k != j} x_k,
+    which is reversed-cumsum(g * y)_j / x_j when no x is 0."""
+
+    @staticmethod
+    def forward(ctx, x, dim):
+        y = np.cumprod(x, axis=dim, dtype=x.dtype).reshape(np.shape(x))  # (as cumsum)
+        ctx.save_for_backward(x, y)
+        ctx.dim = dim
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        x, y = ctx.saved_tensors
+        d = ctx.dim
+        if np.ndim(g) == 0:
+            return (g, None)
+        if not np.any(_raw(x) == 0):
+            return (np.flip(np.cumsum(np.flip(g * y, d), axis=d), d) / x, None)
+        if isinstance(x, Tensor):
+            return (_cumprod_grad_graph(x, g, d), None)
+        return (_cumprod_grad_zeros(x, g, d), None)
+
+
+def _cumprod_grad_zeros(x, g, d):
+    """The division-free gradient: (exclusive cumprod from the left) * R, where
+    R_j = g_j + x_{j+1} R_{j+1} runs from the right."""
+    xm, gm = np.moveaxis(x, d, -1), np.moveaxis(g, d, -1)
+    left = np.cumprod(np.concatenate([np.ones_like(xm[..., :1]), xm[..., :-1]], -1), -1)
+    r = np.empty(np.broadcast_shapes(xm.shape, gm.shape), np.result_type(xm, gm))
+    r[..., -1] = gm[..., -1]
+    for j in range(xm.shape[-1] - 2, -1, -1):
+        r[..., j] = gm[..., j] + xm[..., j + 1] * r[..., j + 1]
+    return np.moveaxis(left * r, -1, d)
+
+
+def _cumprod_grad_graph(x, g, d):
+    """The same gradient as a differentiable expression (create_graph): copy j of x has a 1 at
+    j, its cumprod gives prod_{k <= i, k != j} x_k, summed against g over i >= j."""
+    n = x.shape[d]
+    shape = [1] * (x.ndim + 1)
+    shape[0] = shape[d + 1] = n
+    eye = np.eye(n, dtype=bool).reshape(shape)
+    later = (np.arange(n)[:, None] <= np.arange(n)[None, :]).reshape(shape)  # i >= j
+    p = cumprod(np.where(eye, 1.0, np.expand_dims(x, 0)), d + 1)
+    terms = np.where(later, np.expand_dims(g, 0) * p, 0)
+    grad = np.sum(terms, axis=d + 1, keepdims=True)
+    return np.reshape(np.swapaxes(grad, 0, d + 1), np.shape(x))
+
+
+def cumprod(input, dim, *, dtype=None):
+    d = dims(dim, input._data.ndim)[0]
+    return Cumprod.apply(_scan_input(input, dtype), d)
