@@ -136,8 +136,9 @@ def test_rng_state_is_pytorchs_byte_for_byte(draws):
 
 def test_seed_range_and_initial_seed():
     assert ember.manual_seed(-1).initial_seed() == torch.manual_seed(-1).initial_seed()
-    with pytest.raises(RuntimeError):
-        ember.manual_seed(2 ** 64)
+    for L in (ember, torch):
+        with pytest.raises(ValueError, match="Overflow when unpacking long long"):
+            L.manual_seed(2 ** 64)
     same(lambda L: L.rand(3), seed=2 ** 63 + 5)
 
 
@@ -204,3 +205,16 @@ def test_training_with_dropout_follows_pytorch():
     torch.manual_seed(1)
     # masks and inits are bit-identical; the products round as each BLAS does
     np.testing.assert_allclose(run(ember).numpy(), run(torch).numpy(), rtol=1e-5)
+
+
+def test_default_stream_is_seeded_anew_per_process_as_pytorch_2_13():
+    """A new Generator() starts from PyTorch's fixed seed; the default stream, as in PyTorch
+    2.13, from fresh entropy in every process (manual_seed makes a run repeatable)."""
+    import subprocess
+    import sys
+
+    assert ember.Generator().initial_seed() == torch.Generator().initial_seed()
+    code = "import ember; print(ember.initial_seed())"
+    seeds = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True).stdout for _ in range(2)}
+    assert len(seeds) == 2

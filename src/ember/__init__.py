@@ -33,7 +33,8 @@ from .creation import (arange, as_tensor, asarray, empty, empty_like, eye, from_
                        zeros_like)
 from .random import (Generator, bernoulli, default_generator, get_rng_state,  # noqa: F401
                      initial_seed, manual_seed, multinomial, normal, poisson, rand, rand_like,
-                     randint, randint_like, randn, randn_like, randperm, seed, set_rng_state)
+                     randint, randint_like, randn, randn_like, randperm, seed, set_rng_state,
+                     thread_safe_generator)
 from .autograd.grad_mode import (enable_grad, inference_mode, is_grad_enabled,  # noqa: F401
                                  is_inference_mode_enabled, no_grad, set_grad_enabled)
 from ._tensor_str import get_printoptions, set_printoptions  # noqa: F401

@@ -8,14 +8,17 @@ import numpy as np
 
 from . import _torch_rng as _T
 from ._methods_more import _overwrite
+from ._rng_layout import place
 from .autograd.grad_mode import STATE
 from .ops.arithmetic import type_name
 from .random import _gen
 
 
 def _fill_random(self, values, node: str):
-    """Write sampled ``values``; recorded (zero gradient) on a tensor in a graph, as PyTorch."""
+    """Write sampled ``values`` (in draw order, shaped row-major) to self's elements in memory
+    order, as PyTorch's TensorIterator does; recorded (zero gradient) on a tensor in a graph."""
     self._check_inplace()
+    values = place(np.asarray(values).reshape(-1), self._data)
     if STATE.enabled and self._rg:
         return self._write(_overwrite(node).apply(self._graph_input(), values))
     arr = self._ensure_array()
@@ -135,15 +138,8 @@ def bernoulli(self, p=None, *, generator=None):
 
 
 def multinomial(self, num_samples, replacement=False, *, generator=None):
-    from .random import multinomial as draw
+    from .random import multinomial as draw  # checks its arguments in PyTorch's order
 
-    if self._data.dtype.kind != "f":
-        raise RuntimeError("multinomial only supports floating-point dtypes for input, got: "
-                           f"{type_name(self._data.dtype)}")
-    if self._data.ndim not in (1, 2):
-        raise RuntimeError("prob_dist must be 1 or 2 dim")
-    if num_samples <= 0:
-        raise RuntimeError("cannot sample n_sample <= 0 samples")
     return draw(self, num_samples, replacement, generator=generator)
 
 

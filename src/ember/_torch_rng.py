@@ -40,17 +40,32 @@ def random32(bg, n: int) -> np.ndarray:
 
 def random64(bg, n: int) -> np.ndarray:
     """n draws of ``random64()``: two outputs each, hi << 32 | lo."""
+    return _bits64(bg, n, 64)
+
+
+def _bits64(bg, n: int, bits: int) -> np.ndarray:
+    """The low ``bits`` bits of n random64() draws (in place on the raw block: each NumPy
+    call costs ~1 us at the small sizes RL code draws)."""
     r = bg.random_raw(2 * n)
-    return (r[0::2] << np.uint64(32)) | r[1::2]
+    hi = r[0::2]
+    if bits < 64:
+        hi &= (1 << (bits - 32)) - 1
+    hi <<= 32
+    hi |= r[1::2]
+    return hi
+
+
+_MASK24, _SCALE24 = np.uint64(0xFFFFFF), np.float32(2.0 ** -24)
 
 
 def unit(bg, n: int, dtype) -> np.ndarray:
     """uniform_real(0, 1): float64 from random64's low 53 bits; float32 (and half, which
     PyTorch draws as float32 and rounds) from random()'s low 24 bits; times 2**-bits."""
-    dtype = np.dtype(dtype)
     if dtype == _F64:
-        return (random64(bg, n) & np.uint64((1 << 53) - 1)).astype(np.float64) * 2.0 ** -53
-    return (random32(bg, n) & np.uint64(0xFFFFFF)).astype(np.float32) * np.float32(2.0 ** -24)
+        return _bits64(bg, n, 53) * 2.0 ** -53  # below 2**53: converted exactly
+    r = bg.random_raw(n)
+    r &= _MASK24
+    return np.multiply(r, _SCALE24, dtype=np.float32, casting="unsafe")  # exact below 2**24
 
 
 def uniform(bg, n: int, low: float, high: float, dtype) -> np.ndarray:
@@ -236,8 +251,11 @@ def random_full(bg, n: int, dtype) -> np.ndarray:
 
 
 def bernoulli_scalar(bg, n: int, p: float) -> np.ndarray:
-    """bernoulli_(p) with a float p: a float64 uniform (random64) per element, 1 where < p."""
-    return unit(bg, n, _F64) < p
+    """bernoulli_(p) with a float p: a float64 uniform (random64) per element, 1 where < p.
+    u = k 2**-53 < p exactly when the integer k < ceil(p 2**53): compared as integers."""
+    if not 0.0 <= p <= 1.0:
+        return unit(bg, n, _F64) < p
+    return _bits64(bg, n, 53) < np.uint64(math.ceil(p * 2.0 ** 53))
 
 
 def bernoulli_tensor(bg, p: np.ndarray) -> np.ndarray:
@@ -251,7 +269,11 @@ def bernoulli_tensor(bg, p: np.ndarray) -> np.ndarray:
 def exponential(bg, n: int, lambd: float, dtype) -> np.ndarray:
     """exponential_(lambd): -1 / lambd * log1p(-u), u a float64 uniform (random64)."""
     u = unit(bg, n, _F64)  # the C library's log1p: NumPy's differs in the last bit at times
-    return ((-1.0 / lambd) * np.frompyfunc(math.log1p, 1, 1)(-u).astype(_F64)).astype(dtype)
+    if n <= 8:  # a Categorical sample's few values: a list beats frompyfunc's setup
+        logs = np.array([math.log1p(-v) for v in u.tolist()])
+    else:
+        logs = np.frompyfunc(math.log1p, 1, 1)(-u).astype(_F64)
+    return ((-1.0 / lambd) * logs).astype(dtype)
 
 
 def randperm(bg, n: int) -> np.ndarray:

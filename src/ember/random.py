@@ -4,21 +4,23 @@ The generator is PyTorch's: a Mersenne Twister seeded as PyTorch seeds it, and t
 (rand, randn, randint, randperm, normal, bernoulli, multinomial, dropout, nn.init, ...) turn
 its output into values by PyTorch's CPU rules (``_torch_rng.py``). So after
 ``manual_seed(s)`` the same calls give the same numbers as PyTorch. Draws with no PyTorch
-counterpart in ember (Poisson, Gamma, ...) use NumPy's samplers on the same stream.
+counterpart in ember (Binomial, ...) use NumPy's samplers on the same stream.
 """
 
 from __future__ import annotations
 
+import os
 import struct
 
 import numpy as np
 
-from . import _torch_rng as _T
+from . import _rng_layout as _L, _torch_rng as _T
+from ._random_checks import check_multinomial, randint_overloads
 from . import dtypes as D
 from .autograd.function import Primitive
 from .tensor import Tensor
 
-_DEFAULT_SEED = 67280421310721  # PyTorch's initial seed; ember starts from the same number
+_DEFAULT_SEED = 67280421310721  # a new Generator()'s seed, as in PyTorch
 _STATE_BYTES = 5056  # sizeof(CPUGeneratorImplState): PyTorch's layout, kept byte for byte
 
 
@@ -30,9 +32,13 @@ class Generator:
         self.manual_seed(_DEFAULT_SEED)
 
     def manual_seed(self, seed: int) -> "Generator":
+        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+            raise RuntimeError(f"manual_seed expected a long, but got {type(seed).__name__}")
+        if not isinstance(seed, int):  # PyTorch 2.13 also refuses NumPy integers here
+            raise TypeError("an integer is required")
         seed = int(seed)
         if not -0x8000_0000_0000_0000 <= seed <= 0xFFFF_FFFF_FFFF_FFFF:
-            raise RuntimeError("Overflow when unpacking long long")
+            raise ValueError("Overflow when unpacking long long")
         self._seed = seed & 0xFFFF_FFFF_FFFF_FFFF  # a negative seed wraps, as in PyTorch
         self._bits = None  # made on the first draw: numpy.random alone takes ~10 ms to import
         self._rng = None
@@ -54,7 +60,8 @@ class Generator:
         return self._rng
 
     def seed(self) -> int:
-        s = int(np.random.SeedSequence().entropy) & 0xFFFFFFFFFFFFFFFF
+        """Seed from the operating system's entropy; returns the seed."""
+        s = int.from_bytes(os.urandom(8), "little")
         self.manual_seed(s)
         return s
 
@@ -100,11 +107,12 @@ class Generator:
 
 
 default_generator = Generator()
+default_generator.seed()  # PyTorch 2.13 seeds its default stream anew in every process
 
 
 def manual_seed(seed: int) -> Generator:
     """Seed ember's default generator (and return it), like ``torch.manual_seed``."""
-    return default_generator.manual_seed(seed)
+    return default_generator.manual_seed(int(seed))
 
 
 def seed() -> int:
@@ -204,6 +212,8 @@ def randint(*args, generator=None, dtype=None, device=None, requires_grad=False,
         low = pos.pop() if pos else 0
     if pos or high is None or size is None:
         raise TypeError("randint() received an invalid combination of arguments")
+    if not isinstance(size, (tuple, list)) and len(args) == 3:  # no overload takes 3 ints
+        raise TypeError(randint_overloads(args))
     if not isinstance(size, (tuple, list)):
         raise TypeError(f"randint(): argument 'size' (position {len(args)}) must be tuple of "
                         f"ints, not {type(size).__name__}")
@@ -259,21 +269,30 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=N
     return _leaf(draw, dtype, requires_grad, "normal_kernel_cpu")
 
 
-def rand_like(input, *, dtype=None, generator=None, **kw) -> Tensor:
+def rand_like(input, *, dtype=None, generator=None, requires_grad=False, **kw) -> Tensor:
+    """Drawn into empty_like(input): a permuted input's memory order (see _rng_layout)."""
+    if _L.layout_axes(input._data) is not None:
+        return _L.fresh_like(input, dtype, requires_grad, lambda t: t.uniform_(generator=generator))
     return rand(*input._data.shape, generator=generator,
-                dtype=dtype or input._data.dtype)
+                dtype=dtype or input._data.dtype, requires_grad=requires_grad)
 
 
-def randn_like(input, *, dtype=None, generator=None, **kw) -> Tensor:
+def randn_like(input, *, dtype=None, generator=None, requires_grad=False, **kw) -> Tensor:
+    if _L.layout_axes(input._data) is not None:
+        return _L.fresh_like(input, dtype, requires_grad, lambda t: t.normal_(generator=generator))
     return randn(*input._data.shape, generator=generator,
-                 dtype=dtype or input._data.dtype)
+                 dtype=dtype or input._data.dtype, requires_grad=requires_grad)
 
 
-def randint_like(input, low, high=None, *, dtype=None, generator=None, **kw) -> Tensor:
+def randint_like(input, low, high=None, *, dtype=None, generator=None, requires_grad=False,
+                 **kw) -> Tensor:
     if high is None:
         low, high = 0, low
+    if _L.layout_axes(input._data) is not None:
+        return _L.fresh_like(input, dtype, requires_grad,
+                             lambda t: t.random_(low, high, generator=generator))
     return randint(low, high, tuple(input._data.shape), generator=generator,
-                   dtype=dtype or input._data.dtype)
+                   dtype=dtype or input._data.dtype, requires_grad=requires_grad)
 
 
 def bernoulli(input, p=None, *, generator=None) -> Tensor:
@@ -296,7 +315,9 @@ def poisson(input, generator=None) -> Tensor:
         raise NotImplementedError(f'"poisson_cpu" not implemented for \'{type_name(a.dtype)}\'')
     if np.any(~(a >= 0)):  # NaN included
         raise RuntimeError("invalid Poisson rate, expected rate to be non-negative")
-    draws = _rng(generator).poisson(np.minimum(a, 1e18)).astype(a.dtype)
+    from ._torch_rng_serial import poisson as draw
+
+    draws = draw(_gen(generator), a)
     return Poisson.apply(input, draws) if input._rg else Tensor._make(draws, False, None)
 
 
@@ -322,25 +343,27 @@ def multinomial(input, num_samples, replacement=False, *, generator=None) -> Ten
     one float64 uniform per sample.
     """
     a = input._data
-    rows = np.asarray(a, dtype=np.float64).reshape(-1, a.shape[-1])
-    if np.any(rows < 0) or np.any(~np.isfinite(rows)):
-        raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
-    for r in rows:
-        if r.sum() <= 0:
-            raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
-        if not replacement and num_samples > np.count_nonzero(r):
-            raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without "
-                               "replacement")
-    bits = _gen(generator).bits
+    check_multinomial(a, num_samples, replacement)
+    if a.size == 0:
+        return Tensor._make(np.zeros(a.shape[:-1] + (num_samples,), np.int64), False, None)
+    out = multinomial_array(a, num_samples, replacement, _gen(generator).bits)
+    return Tensor._make(out, False, None)
+
+
+def multinomial_array(a: np.ndarray, num_samples: int, replacement: bool, bits) -> np.ndarray:
+    """``multinomial``'s draws on a 1-D or 2-D float array whose shape and arguments are
+    checked: int64 indices of shape a.shape[:-1] + (num_samples,)."""
+    sums = a.sum(-1)  # the usual case in three reductions (a NaN fails the first test)
+    if not (a.min() >= 0 and np.isfinite(sums).all() and (sums > 0).all()):
+        _multinomial_errors(a, num_samples, replacement)
+    # Without replacement, zero-probability categories follow the others once those run
+    # out (PyTorch orders those ties by its topk; ember by index).
     if not replacement or num_samples == 1:
         q = _T.exponential(bits, a.size, 1.0, a.dtype).reshape(a.shape)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            score = a / q
+        score = a / q  # (ember runs with NumPy's float warnings off)
         if num_samples == 1:
-            out = np.argmax(score, axis=-1)[..., None]
-        else:
-            out = np.argsort(-score, axis=-1, kind="stable")[..., :num_samples]
-        return Tensor._make(out.astype(np.int64), False, None)
+            return np.argmax(score, axis=-1)[..., None]
+        return np.argsort(-score, axis=-1, kind="stable")[..., :num_samples]
     flat = a.reshape(-1, a.shape[-1])
     u = _T.unit(bits, flat.shape[0] * num_samples, np.float64).reshape(flat.shape[0], -1)
     out = np.empty(u.shape, dtype=np.int64)
@@ -349,4 +372,26 @@ def multinomial(input, num_samples, replacement=False, *, generator=None) -> Ten
         cum /= cum[-1]
         cum[-1] = 1
         out[i] = np.searchsorted(cum.astype(np.float64), u[i], side="left")
-    return Tensor._make(out.reshape(a.shape[:-1] + (num_samples,)), False, None)
+    return out.reshape(a.shape[:-1] + (num_samples,))
+
+
+def _multinomial_errors(a: np.ndarray, num_samples: int, replacement: bool) -> None:
+    """PyTorch's error for probabilities that are negative, infinite, NaN or all zero."""
+    rows = np.asarray(a, dtype=np.float64).reshape(-1, a.shape[-1])
+    if replacement and num_samples > 1:  # PyTorch's loop checks each row, entry by entry
+        for r in rows:
+            bad = np.flatnonzero(~np.isfinite(r) | ~(r >= 0))
+            if bad.size:
+                what = "< 0" if not r[bad[0]] >= 0 else "= infinity or NaN"
+                raise RuntimeError(f"invalid multinomial distribution (encountering "
+                                   f"probability entry {what})")
+            if r.sum() <= 0:
+                raise RuntimeError("invalid multinomial distribution (sum of probabilities "
+                                   "<= 0)")
+    if np.any(rows < 0) or np.any(~np.isfinite(rows)):
+        raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
+    if np.any(rows.sum(-1) <= 0):
+        raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
+
+
+from ._fork_rng import fork_rng, thread_safe_generator  # noqa: E402,F401

@@ -21,8 +21,8 @@ import contextlib
 import importlib
 import importlib.abc
 import importlib.machinery
+import io
 import os
-import runpy
 import sys
 import types
 from typing import Iterator, Sequence
@@ -189,6 +189,24 @@ def _strip_runner_frames(exc: BaseException) -> BaseException:
     return exc.with_traceback(kept[0] if kept else None)
 
 
+def _run_script(script: str) -> None:
+    """Run ``script`` as ``__main__`` as ``python script.py`` does (Python 3.9+): ``__file__``,
+    and so every path in tracebacks and warnings, absolute; ``sys.argv[0]`` as typed
+    (``runpy.run_path`` would set it to the path it is given)."""
+    path = os.path.abspath(script)
+    with io.open_code(path) as f:
+        code = compile(f.read(), path, "exec", dont_inherit=True)
+    main = types.ModuleType("__main__")
+    main.__dict__.update(__file__=path, __cached__=None, __loader__=None, __package__=None,
+                         __spec__=None)
+    saved = sys.modules.get("__main__")
+    sys.modules["__main__"] = main
+    try:
+        exec(code, main.__dict__)
+    finally:
+        sys.modules["__main__"] = saved
+
+
 _USAGE = "usage: python -m ember.run script.py [args...]"
 
 
@@ -207,7 +225,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     sys.path[0] = os.path.dirname(os.path.abspath(script))
     install()
     try:
-        runpy.run_path(script, run_name="__main__")
+        _run_script(script)
     except SystemExit:
         raise
     except BaseException as exc:  # noqa: B036 - re-shown like the interpreter would

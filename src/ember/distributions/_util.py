@@ -41,8 +41,7 @@ def noise(arr: np.ndarray, like: Tensor) -> Tensor:
 
 def rng():
     """NumPy's samplers on the default stream, for the families with no PyTorch-exact draw
-    (Gamma, Beta, Dirichlet, Poisson, Binomial, ...): reproducible in ember, not PyTorch's
-    numbers."""
+    (Binomial, LKJCholesky, Wishart): reproducible in ember, not PyTorch's numbers."""
     return _rng(None)
 
 
@@ -69,3 +68,37 @@ def rand(shape, like) -> Tensor:
     shape = tuple(shape)
     n = int(np.prod(shape, dtype=np.int64))
     return Tensor._make(_T.unit(_gen(None).bits, n, _dtype(like)).reshape(shape), False, None)
+
+
+def _n(shape) -> int:
+    return int(np.prod(tuple(shape), dtype=np.int64))
+
+
+def new_uniform(shape, low: float, high: float, like) -> Tensor:
+    """PyTorch's ``like.new(shape).uniform_(low, high)``: u * (high - low) + low."""
+    from .. import _torch_rng as _T
+    from ..random import _gen
+
+    shape = tuple(shape)
+    arr = _T.uniform(_gen(None).bits, _n(shape), low, high, _dtype(like))
+    return Tensor._make(arr.reshape(shape), False, None)
+
+
+def new_exponential(shape, like) -> Tensor:
+    """PyTorch's ``like.new(shape).exponential_()``: -log1p(-u), u a float64 uniform."""
+    from .. import _torch_rng as _T
+    from ..random import _gen
+
+    shape = tuple(shape)
+    arr = _T.exponential(_gen(None).bits, _n(shape), 1.0, _dtype(like))
+    return Tensor._make(arr.reshape(shape), False, None)
+
+
+def new_cauchy(shape, like) -> Tensor:
+    """PyTorch's ``like.new(shape).cauchy_()``: tan(pi (u - 0.5)), u a float64 uniform."""
+    from .. import _torch_rng_more as _M
+    from ..random import _gen
+
+    shape = tuple(shape)
+    arr = _M.cauchy(_gen(None).bits, _n(shape), 0.0, 1.0, _dtype(like))
+    return Tensor._make(arr.reshape(shape), False, None)

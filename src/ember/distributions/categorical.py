@@ -86,14 +86,18 @@ class Categorical(Distribution):
     def _sample(self, sample_shape=()):
         """PyTorch's rule: ``multinomial(probs_2d, sample_shape.numel(), True).T``, reshaped to
         sample_shape + batch_shape (one float64 uniform per draw, row by row)."""
-        from ..random import multinomial
+        from ..random import _gen, multinomial_array
 
         m = 1
         for d in sample_shape:
             m *= int(d)
-        probs_2d = self.probs.detach().reshape(-1, self._num_events)
-        draws = multinomial(probs_2d, m, True)._data.T
-        return Tensor._make(np.ascontiguousarray(draws).reshape(
+        probs_2d = self.probs._data.reshape(-1, self._num_events)
+        if m <= 0:  # PyTorch's multinomial refuses it
+            raise RuntimeError("cannot sample n_sample <= 0 samples")
+        draws = multinomial_array(probs_2d, m, True, _gen(None).bits)
+        if m == 1:  # (batch, 1): its transpose is already in batch order
+            return Tensor._make(draws.reshape(self._extended_shape(sample_shape)), False, None)
+        return Tensor._make(np.ascontiguousarray(draws.T).reshape(
             self._extended_shape(sample_shape)), False, None)
 
     def log_prob(self, value):

@@ -15,7 +15,7 @@ import numpy as np
 from .. import ops
 from ..creation import full_like, ones_like, zeros_like
 from . import constraints
-from ._util import checked_instance, noise, rng
+from ._util import checked_instance, rand
 from .bernoulli import _bce_with_logits
 from .distribution import Distribution
 from .exp_family import ExponentialFamily
@@ -120,7 +120,7 @@ class ContinuousBernoulli(ExponentialFamily):
         return self._param.shape
 
     def rsample(self, sample_shape=()):
-        u = noise(rng().random(self._extended_shape(sample_shape)), self.probs)
+        u = rand(self._extended_shape(sample_shape), self.probs)
         return self.icdf(u)
 
     def log_prob(self, value):

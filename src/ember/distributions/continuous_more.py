@@ -10,7 +10,7 @@ import numpy as np
 from .. import ops
 from ..creation import full, full_like, ones_like, zeros_like
 from . import constraints
-from ._util import expand_params, noise, rng
+from ._util import expand_params, new_cauchy, standard_normal
 from .distribution import Distribution, _tensor_desc
 from .exponential import Exponential
 from .gamma import Gamma
@@ -68,7 +68,7 @@ class Cauchy(Distribution):
         return full(self._extended_shape(), float("inf"), dtype=self.loc.dtype)
 
     def rsample(self, sample_shape=()):
-        eps = noise(rng().standard_cauchy(self._extended_shape(sample_shape)), self.loc)
+        eps = new_cauchy(self._extended_shape(sample_shape), self.loc)
         return self.loc + eps * self.scale
 
     def log_prob(self, value):
@@ -226,7 +226,7 @@ class StudentT(Distribution):
 
     def rsample(self, sample_shape=()):
         """loc + scale * X / sqrt(Z / df), X ~ N(0, 1), Z ~ Chi2(df) (implicit gradient)."""
-        x = noise(rng().standard_normal(self._extended_shape(sample_shape)), self.df)
+        x = standard_normal(self._extended_shape(sample_shape), self.df)
         z = self._chi2.rsample(sample_shape)
         return self.loc + self.scale * (x * ops.rsqrt(z / self.df))
 

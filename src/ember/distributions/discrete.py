@@ -8,7 +8,7 @@ from .. import ops
 from ..autograd.grad_mode import no_grad
 from ..tensor import Size, Tensor
 from . import constraints
-from ._util import checked_instance, expand_params, noise, rng
+from ._util import checked_instance, expand_params, new_uniform, rng
 from .categorical import Categorical
 from .distribution import Distribution
 from .normal import broadcast_all
@@ -93,7 +93,10 @@ class Poisson(Distribution):
     def _sample(self, sample_shape=()):
         shape = self._extended_shape(sample_shape)
         lam = np.broadcast_to(np.asarray(self.rate._data, np.float64), shape)
-        return _const(rng().poisson(lam), self.rate)
+        from .._torch_rng_serial import poisson
+        from ..random import _gen
+
+        return _const(poisson(_gen(None), lam), self.rate)  # torch.poisson(rate.expand)
 
     def log_prob(self, value):
         if self._validate_args:
@@ -212,7 +215,7 @@ class Geometric(_BinaryParams, Distribution):
         shape = self._extended_shape(sample_shape)
         p = self.probs
         tiny = float(np.finfo(p._data.dtype).tiny)
-        u = noise(rng().uniform(tiny, 1.0, shape), p)
+        u = new_uniform(shape, tiny, 1.0, p)
         u = ops.clamp(u, min=tiny)
         return (u.log() / ops.log1p(-p)).floor()
 
@@ -334,11 +337,13 @@ class Multinomial(Distribution):
         return self.total_count * self.probs * (1 - self.probs)
 
     def _sample(self, sample_shape=()):
-        p = np.asarray(self.probs._data, np.float64)
-        p = p / p.sum(-1, keepdims=True)
-        shape = tuple(sample_shape) + tuple(self._batch_shape)
-        draw = rng().multinomial(self.total_count, np.broadcast_to(p, shape + p.shape[-1:]))
-        return _const(draw, self.probs)
+        """PyTorch's rule: total_count Categorical draws (shape (n,) + sample_shape + batch),
+        counted per category along a last axis that holds the draws."""
+        draws = self._categorical.sample((self.total_count,) + tuple(sample_shape))._data
+        draws = np.moveaxis(draws, 0, -1)
+        k = self._categorical._num_events
+        counts = (draws[..., None] == np.arange(k)).sum(-2)
+        return _const(counts, self.probs)
 
     def entropy(self):
         n = float(self.total_count)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .. import ops
 from . import constraints
-from ._util import expand_params, noise, rng
+from ._util import expand_params, new_exponential
 from .distribution import Distribution
 from .normal import broadcast_all
 
@@ -39,7 +39,7 @@ class Exponential(Distribution):
 
     def rsample(self, sample_shape=()):
         """e / rate with e ~ Exp(1): d sample / d rate = -sample / rate."""
-        e = noise(rng().standard_exponential(self._extended_shape(sample_shape)), self.rate)
+        e = new_exponential(self._extended_shape(sample_shape), self.rate)
         return e / self.rate
 
     def log_prob(self, value):

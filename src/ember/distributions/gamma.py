@@ -9,7 +9,9 @@ from ..autograd.function import Primitive
 from ..tensor import Tensor
 from . import constraints
 from ._gamma_math import gamma_log_density64, gammainc64, standard_gamma_grad64
-from ._util import expand_params, rng
+from .._torch_rng_serial import standard_gamma as standard_gamma_draws
+from ..random import _gen
+from ._util import expand_params
 from .distribution import Distribution
 from .normal import broadcast_all
 
@@ -23,8 +25,7 @@ class StandardGamma(Primitive):
 
     @staticmethod
     def forward(ctx, alpha):
-        x = rng().standard_gamma(np.asarray(alpha, np.float64))
-        x = np.maximum(np.asarray(x, alpha.dtype), np.finfo(alpha.dtype).tiny)
+        x = standard_gamma_draws(_gen(None), alpha)
         if any(ctx.needs_input_grad):
             ctx.dx = standard_gamma_grad64(x, alpha).astype(alpha.dtype)
         return x

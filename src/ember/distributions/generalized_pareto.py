@@ -9,7 +9,7 @@ import numbers
 from .. import ops
 from ..creation import ones_like, zeros_like
 from . import constraints
-from ._util import checked_instance, noise, rng
+from ._util import checked_instance, rand
 from .distribution import Distribution
 from .utils import broadcast_all
 
@@ -48,7 +48,7 @@ class GeneralizedPareto(Distribution):
         return (x - self.loc) / self.scale
 
     def rsample(self, sample_shape=()):
-        u = noise(rng().random(self._extended_shape(sample_shape)), self.loc)
+        u = rand(self._extended_shape(sample_shape), self.loc)
         return self.icdf(u)
 
     def log_prob(self, value):

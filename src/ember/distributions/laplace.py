@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .. import ops
 from . import constraints
-from ._util import expand_params, finfo, noise, rng
+from ._util import expand_params, finfo, new_uniform
 from .distribution import Distribution
 from .normal import broadcast_all
 
@@ -40,7 +40,7 @@ class Laplace(Distribution):
     def rsample(self, sample_shape=()):
         """loc - scale * sign(u) * log1p(-|u|), u ~ U(eps - 1, 1) (so log1p never sees -1)."""
         eps = float(finfo(self.loc).eps)
-        u = noise(rng().uniform(eps - 1, 1, self._extended_shape(sample_shape)), self.loc)
+        u = new_uniform(self._extended_shape(sample_shape), eps - 1, 1, self.loc)
         return self.loc - self.scale * ops.sign(u) * ops.log1p(-u.abs())
 
     def log_prob(self, value):

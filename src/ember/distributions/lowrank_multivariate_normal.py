@@ -13,7 +13,7 @@ import numpy as np
 from .. import linalg, ops
 from ..tensor import Size, Tensor
 from . import constraints
-from ._util import noise, rng
+from ._util import standard_normal
 from .distribution import Distribution
 from .multivariate_normal import MultivariateNormal, _batch_mahalanobis
 
@@ -150,9 +150,8 @@ class LowRankMultivariateNormal(Distribution):
         """loc + W eps_m + sqrt(D) eps_n with independent standard normal eps."""
         shape = self._extended_shape(sample_shape)
         w = self._unbroadcasted_cov_factor
-        g = rng()
-        eps_w = noise(g.standard_normal(shape[:-1] + tuple(w.shape[-1:])), self.loc)
-        eps_d = noise(g.standard_normal(shape), self.loc)
+        eps_w = standard_normal(shape[:-1] + tuple(w.shape[-1:]), self.loc)
+        eps_d = standard_normal(shape, self.loc)
         return (self.loc + (w @ eps_w.unsqueeze(-1)).squeeze(-1)
                 + self._unbroadcasted_cov_diag.sqrt() * eps_d)
 

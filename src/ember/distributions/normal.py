@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from .. import ops
+from .. import _torch_rng as _T, ops, random as _R
 from ..tensor import Tensor
 from . import constraints
 from .distribution import Distribution
@@ -39,12 +39,13 @@ class Normal(Distribution):
     def sample(self, sample_shape=()):
         """PyTorch's rule: ``normal(loc.expand(shape), scale.expand(shape))`` without grad (a
         standard normal per element, times scale, plus loc)."""
-        from .. import random as R
-        from ..autograd.grad_mode import no_grad
-
         shape = self._extended_shape(sample_shape)
-        with no_grad():
-            return R.normal(self.loc.detach().expand(shape), self.scale.detach().expand(shape))
+        loc, scale = self.loc._data, self.scale._data
+        gen = _R._gen(None)
+        z = _T.normal(gen, gen.bits, _R._numel(shape), 0.0, 1.0, loc.dtype).reshape(shape)
+        z *= scale  # normal_(0, 1), then mul_(std), then add_(mean): each rounded
+        z += loc
+        return Tensor._make(z, False, None)
 
     def rsample(self, sample_shape=()):
         """loc + eps * scale with eps = ``_standard_normal(shape)`` (``normal_()`` on an empty

@@ -9,7 +9,7 @@ from .. import ops
 from ..creation import full_like
 from ..tensor import Size
 from . import constraints
-from ._util import checked_instance, noise, rng
+from ._util import checked_instance, rand
 from .categorical import Categorical
 from .continuous_more import check_params_all
 from .discrete import _BinaryParams
@@ -25,7 +25,7 @@ def _clamp_probs(p):
 
 
 def _uniforms(shape, like):
-    return _clamp_probs(noise(rng().random(tuple(shape)), like))
+    return _clamp_probs(rand(shape, like))
 
 
 class LogitRelaxedBernoulli(_BinaryParams, Distribution):

@@ -6,7 +6,7 @@ import math
 
 from .. import ops
 from . import constraints
-from ._util import expand_params, noise, rng
+from ._util import expand_params, rand
 from .distribution import Distribution
 from .normal import broadcast_all
 
@@ -48,7 +48,7 @@ class Uniform(Distribution):
 
     def rsample(self, sample_shape=()):
         """low + u * (high - low), u ~ U[0, 1): differentiable in low and high."""
-        u = noise(rng().random(self._extended_shape(sample_shape)), self.low)
+        u = rand(self._extended_shape(sample_shape), self.low)
         return self.low + u * (self.high - self.low)
 
     def log_prob(self, value):

@@ -11,7 +11,7 @@ import numpy as np
 from .. import ops
 from ..tensor import Tensor
 from . import constraints
-from ._util import expand_params, rng
+from ._util import expand_params
 from .distribution import Distribution
 from .utils import broadcast_all
 
@@ -57,22 +57,26 @@ def _proposal_r(kappa: np.ndarray) -> np.ndarray:
 
 
 def _rejection_sample(loc: np.ndarray, kappa: np.ndarray) -> np.ndarray:
-    """Angles (float64) in [-pi, pi): propose f = cos of a wrapped Cauchy angle, accept with
-    Best and Fisher's two tests, redraw only where nothing was accepted yet."""
+    """Angles (float64) in [-pi, pi), PyTorch's loop: each round draws torch.rand((3,) +
+    shape, float64) for every element, proposes f = cos of a wrapped Cauchy angle, and writes
+    sign(u3 - 0.5) acos(f) wherever Best and Fisher's tests accept (a later acceptance
+    overwrites an earlier one), until every element has accepted once."""
+    from .. import _torch_rng as _T
+    from ..random import _gen
+
     r = _proposal_r(kappa)
     x = np.zeros(loc.shape)
-    todo = np.ones(loc.shape, dtype=bool)
-    while todo.any():
-        u1, u2, u3 = rng().random((3, int(todo.sum())))
-        rr, kk = r[todo], kappa[todo]
+    done = np.zeros(loc.shape, dtype=bool)
+    bits = _gen(None).bits
+    while not done.all():
+        u1, u2, u3 = _T.unit(bits, 3 * loc.size, np.float64).reshape((3,) + loc.shape)
         z = np.cos(math.pi * u1)
-        f = (1 + rr * z) / (rr + z)
-        c = kk * (rr - f)
+        f = (1 + r * z) / (r + z)
+        c = kappa * (r - f)
         with np.errstate(divide="ignore", invalid="ignore"):
             accept = (c * (2 - c) - u2 > 0) | (np.log(c / u2) + 1 - c >= 0)
-        idx = np.flatnonzero(todo)[accept]
-        x.flat[idx] = np.sign(u3[accept] - 0.5) * np.arccos(f[accept])
-        todo.flat[idx] = False
+            x = np.where(accept, np.sign(u3 - 0.5) * np.arccos(f), x)
+        done |= accept
     return np.mod(x + math.pi + loc, 2 * math.pi) - math.pi
 
 

@@ -13,7 +13,9 @@ import warnings
 
 import numpy as np
 
-from ..random import normal_array, randperm, uniform_array
+from .._rng_layout import place
+from .._torch_rng import _normal_small
+from ..random import _gen, normal_array, randperm, uniform_array
 from ..tensor import Tensor
 
 # ``nn.utils.skip_init`` builds a module with every fill below turned into a no-op (PyTorch
@@ -87,7 +89,8 @@ def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator=None) -> 
     if a > b:
         raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={a} "
                            f"> to={b}")
-    return _write(tensor, uniform_array(tensor.shape, a, b, _dtype(tensor), generator))
+    vals = uniform_array((tensor._data.size,), a, b, _dtype(tensor), generator)
+    return _write(tensor, place(vals, tensor._data))  # in memory order, as Tensor.uniform_
 
 
 @_skippable
@@ -95,6 +98,10 @@ def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator=None)
     """Fill with draws from N(mean, std^2)."""
     if std < 0:
         raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
+    if not tensor._data.flags.c_contiguous:  # Tensor.normal_: scalar draws, memory order
+        gen = _gen(generator)
+        vals = _normal_small(gen, gen.bits, tensor._data.size, mean, std).astype(_dtype(tensor))
+        return _write(tensor, place(vals, tensor._data))
     return _write(tensor, normal_array(tensor.shape, mean, std, _dtype(tensor), generator))
 
 

@@ -186,7 +186,15 @@ def histogram(input: Tensor, bins=100, *, range=None, weight=None,  # noqa: A002
     hist = np.bincount(pos, weights=w, minlength=out_edges.size - 1).astype(arr.dtype)
     if density:
         hist = hist / (hist.sum() * np.diff(out_edges))
-    return _hist_t(_const(hist.astype(arr.dtype)), _const(out_edges.astype(arr.dtype)))
+    hist, out_edges = hist.astype(arr.dtype), out_edges.astype(arr.dtype)
+    if input.requires_grad or (weight is not None and weight.requires_grad):
+        # PyTorch records histogram in the graph with no derivative: both outputs require
+        # grad (grad_fn NotImplemented) and backward through them raises.
+        from .linalg_ldl import _NoDerivative
+
+        return _hist_t(_NoDerivative.apply(input, weight, hist, "histogram"),
+                       _NoDerivative.apply(input, weight, out_edges, "histogram"))
+    return _hist_t(_const(hist), _const(out_edges))
 
 
 def _edges(lo: float, hi: float, n: int, dt) -> np.ndarray:

@@ -175,14 +175,16 @@ _SELU_ALPHA = 1.7580993408473766  # -SELU(-inf) = scale * alpha
 
 def _bernoulli_noise(arr: np.ndarray, p: float, feature: bool) -> np.ndarray:
     """PyTorch's noise: ``empty_like(input)`` (or (N, C, 1, ...) for feature dropout) in the
-    input's dtype, ``bernoulli_(1 - p)``: a float64 uniform per element in C order, 1 where
-    u < 1 - p."""
+    input's dtype, ``bernoulli_(1 - p)``: a float64 uniform per element in the noise's memory
+    order (the input's, see _rng_layout), 1 where u < 1 - p."""
     from ... import _torch_rng as _T
+    from ..._rng_layout import place
     from ...random import default_generator
 
     shape = arr.shape[:2] + (1,) * (arr.ndim - 2) if feature else arr.shape
     n = int(np.prod(shape, dtype=np.int64))
-    return _T.bernoulli_scalar(default_generator.bits, n, 1.0 - p).reshape(shape).astype(arr.dtype)
+    keep = _T.bernoulli_scalar(default_generator.bits, n, 1.0 - p)
+    return (keep.reshape(shape) if feature else place(keep, arr)).astype(arr.dtype)
 
 
 def _alpha_noise(input: Tensor, p: float, feature: bool) -> tuple:

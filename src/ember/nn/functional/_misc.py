@@ -6,6 +6,7 @@ import numpy as np
 
 from ... import ops
 from ...ops.linalg import linear as _linear
+from ..._rng_layout import place
 from ..._torch_rng import bernoulli_scalar
 from ...random import _gen
 from ...tensor import Tensor
@@ -31,12 +32,12 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True,
     arr = input._data
     dtype = arr.dtype if arr.dtype.kind == "f" else np.dtype(np.float32)
     # PyTorch's mask: bernoulli_(1 - p) (a float64 uniform per element, kept where below
-    # 1 - p), then divided by 1 - p in the input's dtype; p = 1 draws too, then zeros.
-    keep = bernoulli_scalar(_gen(None).bits, arr.size, 1.0 - p).reshape(arr.shape)
+    # 1 - p), then divided by 1 - p in the input's dtype; p = 1 draws nothing, it multiplies
+    # by zero. The mask is empty_like(input): drawn in the input's memory order.
     if p == 1.0:
         mask = np.zeros(arr.shape, dtype)
     else:
-        mask = keep.astype(dtype)
+        mask = place(bernoulli_scalar(_gen(None).bits, arr.size, 1.0 - p), arr).astype(dtype)
         mask /= dtype.type(1.0 - p)
     if inplace:
         input._check_inplace()

@@ -1,0 +1,95 @@
+"""The order in which PyTorch's CPU samplers fill a tensor that is not contiguous.
+
+A sampler writes its draws through a TensorIterator, which walks the tensor's memory: the
+dimensions sorted by stride (largest outermost; equal strides put the longer dimension
+outside), so on a transposed or permuted tensor the k-th draw lands at the k-th element in
+memory, not the k-th in row-major order. Fresh tensors made "like" another (``rand_like``,
+dropout's noise, ``bernoulli(p)``) copy its layout first (``empty_like``), so they are filled
+in the other tensor's memory order. ``iter_axes`` gives that order, ``place`` puts a flat run
+of draws into it, and ``empty_like`` makes an array with PyTorch's ``empty_like`` layout.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def _strides(a: np.ndarray) -> tuple:
+    return tuple(s // a.itemsize for s in a.strides) if a.itemsize else (0,) * a.ndim
+
+
+def iter_axes(shape: tuple, strides: tuple) -> tuple:
+    """The axes from outermost to innermost in TensorIterator's walk (reorder_dimensions):
+    an insertion sort from the C order by ascending stride, ties going to the shorter dim
+    inside; zero strides (broadcast dims) compare as equal to anything."""
+    n = len(shape)
+    perm = list(range(n - 1, -1, -1))  # fastest first
+
+    def should_swap(d0: int, d1: int) -> int:
+        s0, s1 = strides[d0], strides[d1]
+        if s0 == 0 or s1 == 0:
+            return 0
+        if s0 != s1:
+            return -1 if s0 < s1 else 1
+        return 1 if shape[d0] > shape[d1] else 0
+
+    for i in range(1, n):
+        d1 = i
+        for d0 in range(i - 1, -1, -1):
+            c = should_swap(perm[d0], perm[d1])
+            if c > 0:
+                perm[d0], perm[d1] = perm[d1], perm[d0]
+                d1 = d0
+            elif c < 0:
+                break
+    return tuple(reversed(perm))
+
+
+def layout_axes(a: np.ndarray) -> tuple | None:
+    """``iter_axes`` of array ``a``, or None when that is plain row-major order."""
+    if a.ndim < 2 or a.flags.c_contiguous:
+        return None
+    strides = _strides(a)
+    if any(s <= 0 and n > 1 for s, n in zip(strides, a.shape)):
+        return None  # a broadcast (or flipped) view: ember's stand-in for a dense tensor
+    axes = iter_axes(a.shape, strides)
+    order = tuple(d for d in axes if a.shape[d] != 1)
+    return None if list(order) == sorted(order) else axes
+
+
+def place(values: np.ndarray, like: np.ndarray) -> np.ndarray:
+    """Flat ``values`` (one per element of ``like``, in draw order) as an array of like's
+    shape whose k-th element in like's memory order is ``values[k]``."""
+    shape = like.shape
+    axes = layout_axes(like)
+    if axes is None:
+        return values.reshape(shape)
+    return values.reshape([shape[d] for d in axes]).transpose(np.argsort(axes))
+
+
+def empty_like(like: np.ndarray, dtype) -> np.ndarray:
+    """An uninitialised array of like's shape laid out as PyTorch's ``empty_like`` (preserve
+    format): like's dimension order, densely packed."""
+    axes = layout_axes(like)
+    if axes is None:
+        return np.empty(like.shape, dtype)
+    return np.empty([like.shape[d] for d in axes], dtype).transpose(np.argsort(axes))
+
+
+def in_order(x: np.ndarray, like: np.ndarray) -> np.ndarray:
+    """``x`` (of like's shape) flattened in like's memory order: what a sampler reading x
+    element by element alongside like meets, draw by draw."""
+    axes = layout_axes(like)
+    return np.ravel(x) if axes is None else np.ravel(x.transpose(axes))
+
+
+def fresh_like(input, dtype, requires_grad: bool, fill):
+    """PyTorch's ``empty_like(input, dtype=dtype)`` then ``fill`` (an in-place sampler, which
+    writes in memory order); a leaf that requires grad if asked."""
+    from .creation import _float_dtype
+    from .tensor import Tensor
+
+    np_dtype = np.dtype(input._data.dtype) if dtype is None else _float_dtype(dtype)
+    out = fill(Tensor._make(empty_like(input._data, np_dtype), False, None))
+    out._rg = bool(requires_grad)
+    return out
