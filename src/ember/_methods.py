@@ -13,6 +13,7 @@ from .autograd.grad_mode import STATE
 from .ops._index_write import _checked_number
 from .ops._util import wrap_int
 from .ops.power import PowScalar
+from .ops._layout import iter_layout as _iter_layout
 from .ops.selection import number_bounds_inplace
 from .tensor import Tensor
 from ._methods_convert import _cast, _cpu, _cuda, to, type_
@@ -211,6 +212,8 @@ def _operator(fn, ufunc, prim, reflected=False):
                 except ValueError:
                     pass
                 else:
+                    if not (b if reflected else a).flags.c_contiguous:  # PyTorch's layout
+                        out = _iter_layout(out, b, a) if reflected else _iter_layout(out, a, b)
                     return _bare(out)
         elif type(other) is float or type(other) is int:
             a = self._data

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import dtypes as D
+from .ops._layout import preserved
 from .ops.elementwise import Cast
 from .tensor import Tensor
 
@@ -39,7 +40,7 @@ def _to(self, *args, **kwargs):
     if np_dtype == self._data.dtype:
         return self.clone() if kwargs.get("copy") else self
     if np_dtype.kind not in "fc":  # no gradient flows to integers: an untracked leaf
-        return Tensor._make(self._data.astype(np_dtype), False, None)
+        return Tensor._make(preserved(self._data.astype(np_dtype), self._data), False, None)
     return Cast.apply(self, np_dtype)
 
 

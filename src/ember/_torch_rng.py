@@ -21,6 +21,8 @@ import math
 
 import numpy as np
 
+from ._vmap_rng import batched  # inside vmap: one draw for the whole batch
+
 _F32 = np.float32
 _F64 = np.float64
 _TWO_PI = 2.0 * np.pi
@@ -58,6 +60,7 @@ def _bits64(bg, n: int, bits: int) -> np.ndarray:
 _MASK24, _SCALE24 = np.uint64(0xFFFFFF), np.float32(2.0 ** -24)
 
 
+@batched(1)
 def unit(bg, n: int, dtype) -> np.ndarray:
     """uniform_real(0, 1): float64 from random64's low 53 bits; float32 (and half, which
     PyTorch draws as float32 and rounds) from random()'s low 24 bits; times 2**-bits."""
@@ -68,6 +71,7 @@ def unit(bg, n: int, dtype) -> np.ndarray:
     return np.multiply(r, _SCALE24, dtype=np.float32, casting="unsafe")  # exact below 2**24
 
 
+@batched(1)
 def uniform(bg, n: int, low: float, high: float, dtype) -> np.ndarray:
     """uniform_(low, high): u * (high - low) + low in the tensor's precision (float32 for
     half), with low and high first rounded to it."""
@@ -176,6 +180,7 @@ def _box_muller_16(u: np.ndarray, mean, std) -> np.ndarray:
     return out
 
 
+@batched(2)
 def normal(gen, bg, n: int, mean: float, std: float, dtype) -> np.ndarray:
     """normal_(mean, std) on a contiguous tensor of n elements.
 
@@ -225,6 +230,7 @@ def _normal_small(gen, bg, n: int, mean: float, std: float) -> np.ndarray:
     return fma64(z, float(std), float(mean))
 
 
+@batched(1)
 def random_from_to(bg, n: int, low: int, high: int) -> np.ndarray:
     """random_(low, high): (draw % (high - low)) + low, the draw random64() when the range
     needs more than 32 bits, else random()."""
@@ -233,6 +239,7 @@ def random_from_to(bg, n: int, low: int, high: int) -> np.ndarray:
     return (draws % np.uint64(span)).astype(np.int64) + np.int64(low)
 
 
+@batched(1)
 def random_full(bg, n: int, dtype) -> np.ndarray:
     """random_() without bounds: int64 and float64 take random64() % (2**63 or 2**53 + 1),
     smaller integer types random() % (max + 1), floats random() % (2**digits + 1), bool the
@@ -250,6 +257,7 @@ def random_full(bg, n: int, dtype) -> np.ndarray:
     return (random32(bg, n) % np.uint64(top)).astype(dtype)
 
 
+@batched(1)
 def bernoulli_scalar(bg, n: int, p: float) -> np.ndarray:
     """bernoulli_(p) with a float p: a float64 uniform (random64) per element, 1 where < p.
     u = k 2**-53 < p exactly when the integer k < ceil(p 2**53): compared as integers."""
@@ -266,6 +274,7 @@ def bernoulli_tensor(bg, p: np.ndarray) -> np.ndarray:
     return (u < flat.astype(u.dtype, copy=False)).reshape(np.shape(p))
 
 
+@batched(1)
 def exponential(bg, n: int, lambd: float, dtype) -> np.ndarray:
     """exponential_(lambd): -1 / lambd * log1p(-u), u a float64 uniform (random64)."""
     u = unit(bg, n, _F64)  # the C library's log1p: NumPy's differs in the last bit at times

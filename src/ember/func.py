@@ -8,9 +8,10 @@
   mode, one vjp per output element); ``hessian`` = jacfwd(jacrev(f)).
 * ``vmap`` is NOT vectorised: it calls the function once per batch entry (sliced along
   ``in_dims``; ``None`` broadcasts an argument) and stacks the results along ``out_dims``.
-  Results equal PyTorch's; the cost is a Python loop over the batch. randomness='error'
-  raises when the function draws random numbers, 'same' replays one generator state for
-  every entry, 'different' lets the draws differ.
+  Results equal PyTorch's; the cost is a Python loop over the batch. Random draws take
+  PyTorch's batched numbers (``_vmap_rng``): randomness='error' raises before drawing,
+  'same' shares one draw among the entries, 'different' cuts each entry's values from one
+  draw for the whole batch.
 * ``functional_call`` swaps a module's parameters and buffers for the given tensors (through
   its registries), and restores them even when the call raises.
 """
@@ -21,6 +22,7 @@ import functools
 
 import ember
 
+from . import _vmap_rng as _vr
 from .tensor import Tensor
 
 __all__ = ["functional_call", "grad", "grad_and_value", "vjp", "jvp", "jacrev", "jacfwd",
@@ -219,9 +221,7 @@ def hessian(func, argnums=0):
 
 
 # ---- vmap ----------------------------------------------------------------------------------
-_RANDOM_ERROR = ("vmap: called random operation while in randomness error mode. Please either "
-                 "use the 'same' or 'different' randomness flags on vmap or perform the "
-                 "randomness operation out of vmap")
+_RANDOM_ERROR = _vr.RANDOM_ERROR
 
 
 def _dims_like(in_dims, args):
@@ -290,19 +290,28 @@ def vmap(func, in_dims=0, out_dims=0, randomness: str = "error", *, chunk_size=N
                 for x, d in zip(leaves, dims)]
         n = _batch_size(leaves, dims)
         start = ember.get_rng_state()
-        results = []
-        for b in range(n):
-            if randomness == "same":
-                ember.set_rng_state(start)
-            sliced = [x.select(d, b) if d is not None and isinstance(x, Tensor) else x
-                      for x, d in zip(leaves, dims)]
-            Tensor._vmap_depth += 1
-            try:
-                results.append(func(*_unflatten(sliced, spec), **kwargs))
-            finally:
-                Tensor._vmap_depth -= 1
-            if randomness == "error" and not ember.equal(ember.get_rng_state(), start):
-                raise RuntimeError(_RANDOM_ERROR)
+        level, results = _vr.push(randomness, n), []
+        try:
+            for b in range(n):
+                level.enter(b)
+                if randomness == "same" and b:
+                    ember.set_rng_state(start)  # draws outside _vmap_rng's kernels repeat
+                sliced = [x.select(d, b) if d is not None and isinstance(x, Tensor) else x
+                          for x, d in zip(leaves, dims)]
+                Tensor._vmap_depth += 1
+                try:
+                    results.append(func(*_unflatten(sliced, spec), **kwargs))
+                finally:
+                    Tensor._vmap_depth -= 1
+                if randomness == "error" and not ember.equal(ember.get_rng_state(), start):
+                    ember.set_rng_state(start)  # PyTorch raises before drawing
+                    raise RuntimeError(_RANDOM_ERROR)
+                if b == 0:
+                    end = ember.get_rng_state()
+        finally:
+            _vr.pop()
+        if randomness == "same":
+            ember.set_rng_state(end)  # one draw for the whole batch
         return _stack(results, out_dims)
     return wrapper
 

@@ -57,6 +57,9 @@ def _is_edge(x) -> bool:
     return type(x) is GradientEdge
 
 
+_CAPTURING: list = []  # one True per running autograd.grad / backward(inputs=...)
+
+
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
              grad_variables=None, inputs=None):
     """Accumulate gradients of ``tensors`` into the ``.grad`` of the leaves they depend on."""
@@ -79,7 +82,11 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
         if not inputs:
             raise RuntimeError("`inputs` argument to `backward()` cannot be empty.")
         capture = _capture_map(inputs)
-        got = engine.run_backward(tensors, roots, retain_graph, create_graph, capture)
+        _CAPTURING.append(True)
+        try:
+            got = engine.run_backward(tensors, roots, retain_graph, create_graph, capture)
+        finally:
+            _CAPTURING.pop()
         for t, g in zip(inputs, got):
             if g is not None and _is_edge(t):  # an edge stores into its leaf, if it has one
                 t = getattr(t.node, "variable", None)
@@ -137,8 +144,12 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         got = _batched_vjp(outputs, inputs, grad_outputs, retain_graph, create_graph)
     else:
         roots = _root_grads(outputs, grad_outputs, create_graph)
-        got = engine.run_backward(outputs, roots, retain_graph, create_graph,
-                                  _capture_map(inputs))
+        _CAPTURING.append(True)
+        try:
+            got = engine.run_backward(outputs, roots, retain_graph, create_graph,
+                                      _capture_map(inputs))
+        finally:
+            _CAPTURING.pop()
     result = []
     for i, (t, g) in enumerate(zip(inputs, got)):
         if g is None:

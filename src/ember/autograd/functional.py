@@ -78,18 +78,28 @@ def jvp(func, inputs, v=None, create_graph=False, strict=False):
 
 def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False,
              strategy="reverse-mode"):
-    """The full Jacobian, one reverse pass per output element; shape out.shape + in.shape."""
+    """The full Jacobian, one reverse pass per output element; shape out.shape + in.shape.
+    An output that does not require grad has a zero Jacobian (strict mode: an error)."""
+    if strategy == "forward-mode" and not vectorize:
+        raise NotImplementedError("Computing Jacobian using forward-AD or forward-over-reverse "
+                                  "Hessian isonly implemented for `vectorize=True`.")
     inputs, single_in = _tuple(inputs)
     with enable_grad():
         inputs = _prepare(inputs, create_graph)
         out = func(*inputs)
         outs, single_out = _tuple(out)
         rows = []
-        for o in outs:
+        for j, o in enumerate(outs):
+            if strict and not o.requires_grad:
+                raise RuntimeError(f"Output {j} of the user-provided function does not require "
+                                   "gradients. The outputs must be computed in a differentiable "
+                                   "manner from the input when running in strict mode.")
             flat = o.reshape(-1)
             per_input = [[] for _ in inputs]
             for k in range(flat.shape[0]):
-                gs = _grads([flat[k]], list(inputs), None, create_graph)
+                gs = (_grads([flat[k]], list(inputs), None, create_graph) if o.requires_grad
+                      else tuple(Tensor._make(np.zeros_like(x._data), False, None)
+                                 for x in inputs))
                 for i, g in enumerate(gs):
                     per_input[i].append(g)
             jac = []

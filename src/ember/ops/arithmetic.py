@@ -12,8 +12,11 @@ from ..autograd.function import Primitive
 from ..tensor import Tensor
 from . import _half
 from ._half import F16 as _F16
+from ._layout import iter_layout as _layout
 from ._shown_graph import ReciprocalMulNode
 from ._util import promote
+
+_ND = np.ndarray
 
 _TYPE_NAMES = {"float16": "Half", "float32": "Float", "float64": "Double", "int8": "Char",
                "int16": "Short", "int32": "Int", "int64": "Long", "uint8": "Byte",
@@ -37,7 +40,10 @@ class Add(Primitive):
 
     @staticmethod
     def forward(ctx, a, b):
-        return a + b
+        out = a + b
+        if type(a) is _ND and not a.flags.c_contiguous:  # PyTorch's layout
+            out = _layout(out, a, b)
+        return out
 
     @staticmethod
     def backward(ctx, g):
@@ -55,7 +61,10 @@ class AddAlpha(Primitive):
     def forward(ctx, a, b, alpha=1):
         ctx.alpha = alpha
         if alpha == 1:
-            return a + b
+            out = a + b
+            if type(a) is _ND and not a.flags.c_contiguous:  # PyTorch's layout
+                out = _layout(out, a, b)
+            return out
         out = a + alpha * b
         if out.dtype is _F16:  # float16: alpha * b not rounded on its own (_half.py)
             return _half.add_scaled(a, b, alpha)
@@ -97,7 +106,10 @@ class Sub(Primitive):
     def forward(ctx, a, b, alpha=1):
         ctx.alpha = alpha
         if alpha == 1:
-            return a - b
+            out = a - b
+            if type(a) is _ND and not a.flags.c_contiguous:  # PyTorch's layout
+                out = _layout(out, a, b)
+            return out
         out = a - alpha * b
         return _half.add_scaled(a, b, -alpha) if out.dtype is _F16 else out  # see AddAlpha
 
@@ -152,7 +164,10 @@ class Mul(Primitive):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        return a * b
+        out = a * b
+        if type(a) is _ND and not a.flags.c_contiguous:  # PyTorch's layout
+            out = _layout(out, a, b)
+        return out
 
     @staticmethod
     def backward(ctx, g):
@@ -177,7 +192,10 @@ class Div(Primitive):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        return a / b
+        out = a / b
+        if type(a) is _ND and not a.flags.c_contiguous:  # PyTorch's layout
+            out = _layout(out, a, b)
+        return out
 
     @staticmethod
     def backward(ctx, g):

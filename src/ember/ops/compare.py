@@ -6,6 +6,7 @@ import numpy as np
 
 from ..autograd.function import Primitive
 from ..tensor import Tensor
+from ._layout import preserved
 from ._util import check_broadcast, promote, wrap_dim, wrap_int
 from .arithmetic import type_name
 
@@ -131,7 +132,8 @@ class Sort(Primitive):
         n = np.shape(x)[dim]
         ctx.dim, ctx.pad = dim, n - k
         ctx.inverse = np.argsort(perm, axis=dim)  # undoes the permutation
-        return np.take_along_axis(x, np.take(perm, np.arange(k), axis=dim), axis=dim)
+        y = np.take_along_axis(x, np.take(perm, np.arange(k), axis=dim), axis=dim)
+        return preserved(y, x) if k == n else y  # sort: laid out as x, as PyTorch's
 
     @staticmethod
     def backward(ctx, g):
@@ -171,7 +173,8 @@ def _sorted(input, dim, descending, k, cls, name):
                               Tensor._make(np.array(0), False, None), name)
     d = wrap_dim(dim, x.ndim)
     perm = _order(x, d, descending).astype(np.int64)
-    idx = Tensor._make(np.take(perm, np.arange(k), axis=d), False, None)
+    idx = np.take(perm, np.arange(k), axis=d)
+    idx = Tensor._make(preserved(idx, x) if k == x.shape[d] else idx, False, None)
     return values_indices(cls.apply(input, d, perm, k), idx, name)
 
 

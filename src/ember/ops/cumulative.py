@@ -6,6 +6,7 @@ import numpy as np
 
 from ..autograd.function import Primitive
 from ..tensor import Tensor
+from ._layout import reduced
 from ._util import dims
 from .reduction import _int_accumulator, _raw
 
@@ -19,7 +20,8 @@ class Cumsum(Primitive):
         # dtype=: NumPy would widen small ints; it also makes 0-d inputs 1-d. float16 sums
         # in float32 (PyTorch's accumulator), each partial sum rounded to float16.
         acc = np.float32 if x.dtype == np.float16 else x.dtype
-        return np.cumsum(x, axis=dim, dtype=acc).astype(x.dtype, copy=False).reshape(np.shape(x))
+        return reduced(np.cumsum(x, axis=dim, dtype=acc).astype(x.dtype, copy=False).reshape(
+            np.shape(x)), x)
 
     @staticmethod
     def backward(ctx, g):
@@ -45,7 +47,7 @@ class Cumprod(Primitive):
 
     @staticmethod
     def forward(ctx, x, dim):
-        y = np.cumprod(x, axis=dim, dtype=x.dtype).reshape(np.shape(x))  # (as cumsum)
+        y = reduced(np.cumprod(x, axis=dim, dtype=x.dtype).reshape(np.shape(x)), x)  # as cumsum
         ctx.save_for_backward(x, y)
         ctx.dim = dim
         return y

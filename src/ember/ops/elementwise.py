@@ -6,6 +6,7 @@ import numpy as np
 
 from ..autograd.function import Primitive
 from ..tensor import Tensor
+from ._layout import preserved
 from ._util import relu_array, select, tanh_array
 
 
@@ -288,7 +289,8 @@ class Cast(Primitive):
 
     @staticmethod
     def forward(ctx, x, dtype):
-        return x.astype(dtype)
+        out = x.astype(dtype)
+        return out if x.flags.c_contiguous else preserved(out, x)  # laid out as x, as PyTorch
 
     @staticmethod
     def backward(ctx, g):

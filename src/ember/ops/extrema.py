@@ -12,6 +12,7 @@ import numpy as np
 
 from ..autograd.function import Primitive
 from ..tensor import Tensor
+from ._layout import reduced
 from ._util import dims, keep_reduced as _keep
 from .selection import maximum as _maximum, minimum as _minimum
 
@@ -61,7 +62,8 @@ class Amax(Primitive):
                 mask |= np.isnan(x) & np.isnan(y)
             ctx.mask, ctx.count = mask, np.sum(mask, axis=axes, keepdims=True)
             ctx.axes, ctx.keepdim, ctx.ndim = axes, keepdim, np.ndim(x)
-        return y if keepdim else (np.squeeze(y, axis=axes) if axes is not None else y.reshape(()))
+        return reduced(y if keepdim else (np.squeeze(y, axis=axes) if axes is not None
+                                          else y.reshape(())), x)
 
     @staticmethod
     def backward(ctx, g):
@@ -117,7 +119,7 @@ class MaxDim(Primitive):
             return np.array(x, copy=True)
         ctx.idx, ctx.dim, ctx.keepdim, ctx.n = idx, dim, keepdim, np.shape(x)[dim]
         y = np.take_along_axis(x, idx, axis=dim)
-        return y if keepdim else np.squeeze(y, axis=dim)
+        return reduced(y if keepdim else np.squeeze(y, axis=dim), x)
 
     @staticmethod
     def backward(ctx, g):
@@ -199,7 +201,8 @@ def _arg(fn, input, dim, keepdim):
         if not x.ndim:
             r = np.asarray(0)
         else:  # the array's method: np.argmax's dispatch costs ~0.8 us more
-            r = (x.argmax if fn is np.argmax else x.argmin)(axis=d, keepdims=bool(keepdim))
+            r = reduced((x.argmax if fn is np.argmax else x.argmin)(axis=d,
+                                                                    keepdims=bool(keepdim)), x)
     return Tensor._make(np.asarray(r, dtype=np.int64), False, None)
 
 

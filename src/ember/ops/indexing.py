@@ -15,6 +15,7 @@ from .._warn import warn as _warn
 from ._index_check import (bad_step, first_out_of_range, has_mask as _has_mask, index_error,
                            index_select_error, strip_leading_ones,  # noqa: F401 (as STATE)
                            torch_permutation, zeroed as _zeroed)
+from ._layout import contig, indexed, reduced
 from ._util import check_broadcast, wrap_dim
 
 
@@ -105,6 +106,20 @@ class Index(Primitive):
         return (index_add_into(ctx.in_shape, ctx.idx, g), None)
 
 
+class AdvancedIndex(Index):
+    """y = x[idx] for an index with arrays: Index's rule, the result laid out as PyTorch's."""
+
+    node_name = "IndexBackward0"
+
+    @staticmethod
+    def forward(ctx, x, idx):
+        ctx.idx, ctx.in_shape = idx, x.shape
+        out = x[idx]
+        if type(x) is not np.ndarray or out.flags.c_contiguous and x.flags.c_contiguous:
+            return out
+        return indexed(out, x, idx)
+
+
 # The same rule under the names PyTorch gives each kind of index's grad_fn.
 class Select(Index):
     pass
@@ -135,7 +150,10 @@ class Unbind(Index):
 
 
 class IndexSelect(Index):
-    pass
+    @staticmethod
+    def forward(ctx, x, idx):
+        ctx.idx, ctx.in_shape = idx, x.shape
+        return contig(x[idx])  # row-major, as PyTorch's
 
 
 class Take(Index):
@@ -168,7 +186,8 @@ def basic_index(input, items: tuple, cls=None):
     return _view_of(out, input)
 
 
-def advanced_index(input, np_idx, cls=Index):
+def advanced_index(input, np_idx, cls=None):
+    cls = cls or AdvancedIndex
     try:
         return cls.apply(input, np_idx)
     except IndexError as e:
@@ -281,7 +300,7 @@ class MaskedFill(Primitive):
     @staticmethod
     def forward(ctx, x, v, mask):
         ctx.mask = mask
-        return np.where(mask, v, x)
+        return reduced(np.where(mask, v, x), x)  # row-major, as PyTorch's
 
     @staticmethod
     def backward(ctx, g):
@@ -334,7 +353,8 @@ def nonzero(input, *, as_tuple=False):
     nz = np.nonzero(x)
     if as_tuple:
         return tuple(Tensor._make(a.astype(np.int64), False, None) for a in nz)
-    return Tensor._make(np.stack(nz, axis=1).astype(np.int64), False, None)
+    # PyTorch's result is (n, ndim) with strides (1, n): the index rows lie one after another
+    return Tensor._make(np.array(nz, np.int64).T, False, None)
 
 
 def take(input, index):

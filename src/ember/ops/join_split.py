@@ -7,6 +7,7 @@ import numpy as np
 
 from ..autograd.function import Primitive
 from ..tensor import Tensor
+from ._layout import contig, joined
 from ._util import wrap_dim
 from .indexing import Select, Slice, Split, SplitWithSizes, Unbind, basic_index
 
@@ -22,7 +23,7 @@ class Cat(Primitive):
         kept = [x for x, s in zip(xs, skip) if not s]
         ctx.dim, ctx.skip = dim, skip
         ctx.bounds = np.cumsum([np.shape(x)[dim] for x in kept])[:-1]
-        return np.concatenate(kept, axis=dim)
+        return joined(np.concatenate(kept, axis=dim), kept)
 
     @staticmethod
     def backward(ctx, g):
@@ -36,7 +37,7 @@ class Stack(Primitive):
     @staticmethod
     def forward(ctx, dim, *xs):
         ctx.dim = dim
-        return np.stack(xs, axis=dim)
+        return contig(np.stack(xs, axis=dim))  # row-major, as PyTorch's
 
     @staticmethod
     def backward(ctx, g):

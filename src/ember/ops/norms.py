@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd.function import Primitive
+from ._layout import reduced
 from .arithmetic import type_name
 from ._util import keep_reduced as _keep
 from .extrema import _reduced_axes as _axes
@@ -34,7 +35,7 @@ class Norm(Primitive):
             y = np.sum(a, axis=axes, keepdims=keepdim)
         else:
             y = np.sum(a ** p, axis=axes, keepdims=keepdim) ** (1.0 / p)
-        y = np.asarray(y, dtype=x.dtype)
+        y = reduced(np.asarray(y, dtype=x.dtype), x)
         ctx.save_for_backward(x, y)
         ctx.p, ctx.axes, ctx.keepdim = p, axes, keepdim
         return y
@@ -64,7 +65,7 @@ class NormZero(Primitive):
 
     @staticmethod
     def forward(ctx, x, axes, keepdim):
-        return np.sum(x != 0, axis=axes, keepdims=keepdim).astype(x.dtype)
+        return reduced(np.sum(x != 0, axis=axes, keepdims=keepdim).astype(x.dtype), x)
 
     @staticmethod
     def backward(ctx, g):

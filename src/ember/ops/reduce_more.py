@@ -13,6 +13,7 @@ import numpy as np
 
 from ..autograd.function import Primitive
 from ..tensor import Tensor
+from ._layout import reduced
 from ._util import keep_reduced, wrap_dim
 from .arithmetic import type_name
 from .elementwise import _not_for
@@ -35,7 +36,8 @@ class Nansum(Primitive):
         ctx.axes, ctx.keepdim = axes, keepdim
         ctx.ok = (~np.isnan(x)).astype(x.dtype)  # a product, as PyTorch: inf * 0 is nan
         acc = np.float32 if x.dtype == np.float16 else None  # PyTorch adds halves in float32
-        return np.asarray(np.nansum(x, axis=axes, keepdims=keepdim, dtype=acc), x.dtype)
+        return reduced(np.asarray(np.nansum(x, axis=axes, keepdims=keepdim, dtype=acc), x.dtype),
+                       x)
 
     @staticmethod
     def backward(ctx, g):
@@ -248,7 +250,7 @@ class Logcumsumexp(Primitive):
 
     @staticmethod
     def forward(ctx, x, dim):
-        y = np.logaddexp.accumulate(x, axis=dim) if x.ndim else x.copy()
+        y = reduced(np.logaddexp.accumulate(x, axis=dim), x) if x.ndim else x.copy()
         ctx.save_for_backward(x, y)
         ctx.dim = dim
         return y

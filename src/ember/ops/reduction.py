@@ -13,6 +13,7 @@ import numpy as np
 from .._warn import warn
 from ..autograd.function import Primitive
 from ..tensor import Tensor
+from ._layout import reduced
 from ._outputs import MergedNode
 from ._util import dims, keep_reduced as _keep
 from .arithmetic import type_name
@@ -38,7 +39,7 @@ class Sum(Primitive):
         ctx.axes, ctx.keepdim, ctx.in_shape = axes, keepdim, np.shape(x)
         if dtype is not None:
             ctx._exact = False  # the gradient comes in the asked dtype, not x's
-        return np.sum(x, axis=axes, keepdims=keepdim, dtype=dtype)
+        return reduced(np.sum(x, axis=axes, keepdims=keepdim, dtype=dtype), x)
 
     @staticmethod
     def backward(ctx, g):
@@ -87,8 +88,8 @@ class Mean(Primitive):
                 # A NumPy scalar of x's dtype (the usual loss.mean()): the ops after it, and
                 # its gradient, then run on scalars (~0.3 us less each than on 0-d arrays).
                 return x.sum() / n
-            return np.asarray(x.sum(axis=axes, keepdims=keepdim, dtype=dtype) / n,
-                              dtype=dtype or x.dtype)
+            return reduced(np.asarray(x.sum(axis=axes, keepdims=keepdim, dtype=dtype) / n,
+                                      dtype=dtype or x.dtype), x)
         with np.errstate(invalid="ignore", divide="ignore"):  # empty: nan, as PyTorch
             return np.asarray(np.sum(x, axis=axes, keepdims=keepdim, dtype=dtype) / n,
                               dtype=dtype or x.dtype)
@@ -134,7 +135,7 @@ class Prod(Primitive):
 
     @staticmethod
     def forward(ctx, x, axis, keepdim):
-        y = np.prod(x, axis=axis, keepdims=keepdim, dtype=x.dtype)  # no NumPy int widening
+        y = reduced(np.prod(x, axis=axis, keepdims=keepdim, dtype=x.dtype), x)  # no int widening
         ctx.save_for_backward(x, y)
         ctx.axis, ctx.keepdim = axis, keepdim
         return y
@@ -216,7 +217,8 @@ class Var(Primitive):
         ctx.save_for_backward(x)
         with np.errstate(invalid="ignore", divide="ignore"):
             d = x - np.sum(x, axis=axes, keepdims=True) / builtins.max(n, 1)
-            return np.asarray(np.sum(d * d, axis=axes, keepdims=keepdim) / denom, x.dtype)
+            return reduced(np.asarray(np.sum(d * d, axis=axes, keepdims=keepdim) / denom,
+                                      x.dtype), x)
 
     @staticmethod
     def backward(ctx, g):
@@ -309,7 +311,7 @@ class LogSumExp(Primitive):
         m = np.max(x, axis=axes, keepdims=True, initial=-np.inf)  # empty: log(0) = -inf
         m = np.where(np.isfinite(m), m, 0)
         y = np.log(np.sum(np.exp(x - m), axis=axes, keepdims=True)) + m
-        out = y if keepdim else np.squeeze(y, axis=axes)
+        out = reduced(y if keepdim else np.squeeze(y, axis=axes), x)
         ctx.save_for_backward(x, out)  # the output itself: create_graph differentiates it
         ctx.axes, ctx.keepdim = axes, keepdim
         return out
@@ -335,7 +337,7 @@ def _logical_reduce(fn, input, dim, keepdim):
     if isinstance(dim, (tuple, list)) and not dim:  # dim=(): PyTorch reduces nothing here
         out = x.astype(np.bool_)
     else:
-        out = np.asarray(fn(x, axis=_axes(x, dim), keepdims=bool(keepdim)))
+        out = reduced(np.asarray(fn(x, axis=_axes(x, dim), keepdims=bool(keepdim))), x)
     # PyTorch keeps uint8 for uint8 inputs; every other dtype gives bool.
     return Tensor._make(out.astype(np.uint8) if x.dtype == np.uint8 else out, False, None)
 
@@ -350,7 +352,8 @@ def any(input, dim=None, keepdim=False):  # noqa: A001
 
 def count_nonzero(input, dim=None):
     axes = _axes(input._data, dim)
-    return Tensor._make(np.asarray(np.count_nonzero(input._data, axis=axes), np.int64), False,
+    x = input._data
+    return Tensor._make(reduced(np.asarray(np.count_nonzero(x, axis=axes), np.int64), x), False,
                         None)
 
 

@@ -10,6 +10,7 @@ import numpy as np
 from ..autograd.function import Primitive
 from ..tensor import Tensor
 from .view_inplace import remember_view
+from ._layout import empty_like as _empty_like, preserved as _preserved
 from ._util import dims, wrap_dim
 
 
@@ -331,7 +332,11 @@ class Flip(Primitive):
     @staticmethod
     def forward(ctx, x, axes):
         ctx.axes = axes
-        return np.flip(x, axes).copy()
+        if x.flags.c_contiguous:
+            return np.flip(x, axes).copy()
+        out = _empty_like(x)  # laid out as x, as PyTorch's
+        out[...] = np.flip(x, axes)
+        return out
 
     @staticmethod
     def backward(ctx, g):
@@ -366,7 +371,8 @@ class Clone(Primitive):
 
     @staticmethod
     def forward(ctx, x):
-        return np.array(x, copy=True)
+        out = np.array(x, copy=True)
+        return out if x.flags.c_contiguous else _preserved(out, x)  # empty_like's layout
 
     @staticmethod
     def backward(ctx, g):
@@ -381,7 +387,22 @@ class Contiguous(Clone):
         return np.ascontiguousarray(x)
 
 
+class CloneContiguous(Clone):
+    node_name = "CloneBackward0"
+
+    @staticmethod
+    def forward(ctx, x):
+        return np.array(x, order="C", copy=True)
+
+
 def clone(input, *, memory_format=None):
+    name = getattr(memory_format, "_name", None)
+    if name == "contiguous_format":
+        return CloneContiguous.apply(input)
+    if name in ("channels_last", "channels_last_3d"):
+        out = contiguous(input, memory_format)
+        if out is not input:
+            return out
     return Clone.apply(input)
 
 

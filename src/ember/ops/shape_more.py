@@ -9,6 +9,7 @@ import numpy as np
 
 from ..autograd.function import Primitive
 from ..tensor import Tensor
+from ._layout import is_channels_last as channels_last, reduced
 from ._util import check_broadcast, wrap_dim
 from .gather_scatter import gather
 from .indexing import index_select
@@ -30,7 +31,8 @@ class Roll(Primitive):
         ctx.shifts, ctx.axes = shifts, axes
         if axes is None:  # PyTorch's dims=None: roll the flattened tensor
             return np.roll(x, shifts[0])
-        return np.roll(x, shifts, axes)
+        out = np.roll(x, shifts, axes)  # PyTorch's: row-major, or channels-last as x
+        return out if channels_last(x) and channels_last(out) else reduced(out, x)
 
     @staticmethod
     def backward(ctx, g):

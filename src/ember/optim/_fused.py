@@ -53,6 +53,15 @@ def _alloc(shapes, dtypes, n_flat: int):
     return flat, views
 
 
+def _lr_value(lr):
+    """The learning rate as the update reads it: a Tensor lr stays in its own dtype (a NumPy
+    scalar), so ``lr / (1 - b1^t)`` and ``1 - lr * wd`` round there, as PyTorch's 0-d tensor
+    arithmetic does (a float32 lr on a float64 model gives a float32 step size)."""
+    if isinstance(lr, Tensor):
+        return np.asarray(lr.detach().numpy()).reshape(())[()]
+    return float(lr)
+
+
 def _decayed_grad(P, G, gbuf, buf, lr, wd, decoupled, maximize):
     """The gradient an Adam-family kernel steps with: negated to maximize; weight decay
     either added to it (L2: G + wd P) or applied to P itself (decoupled: P *= 1 - lr wd)."""
@@ -99,6 +108,11 @@ class _ArrayOptimizer(Optimizer):
     _plans: list = []  # replaced (never mutated) per instance; unpickled copies start here
 
     def __init__(self, params, defaults: dict[str, Any]) -> None:
+        if defaults.get("fused") and (defaults.get("differentiable") or defaults.get("foreach")):
+            super().__init__(params, defaults)  # PyTorch checks the params first
+            if defaults.get("differentiable"):
+                raise RuntimeError("`fused` does not support `differentiable`")
+            raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
         if defaults.get("differentiable"):
             raise NotImplementedError(
                 "differentiable=True is not supported: ember's optimizers update NumPy arrays "
@@ -111,8 +125,6 @@ class _ArrayOptimizer(Optimizer):
 
     def step(self, closure=None):
         """Perform one optimization step (see ``Optimizer.step``); returns the closure's loss."""
-        if self._step_pre_hooks or self._step_post_hooks:
-            return self._hooked_step(closure)
         loss = None if closure is None else self._run_closure(closure)
         plans, groups = self._plans, self.param_groups
         if self._flag.dirty or len(plans) != len(groups):
@@ -139,22 +151,6 @@ class _ArrayOptimizer(Optimizer):
             ["xla"] if self._capturable_xla[foreach] else [])
         return (f"If capturable=True, {self._capturable_names[foreach]} must be on supported "
                 f"devices: {devices}.")
-
-    def _hooked_step(self, closure):
-        args, kwargs = (closure,), {}
-        for hook in list(self._step_pre_hooks.values()):
-            res = hook(self, args, kwargs)
-            if res is not None:
-                args, kwargs = res
-        hooks = self._step_pre_hooks, self._step_post_hooks
-        self._step_pre_hooks = self._step_post_hooks = {}
-        try:
-            loss = self.step(*args, **kwargs)
-        finally:
-            self._step_pre_hooks, self._step_post_hooks = hooks
-        for hook in list(self._step_post_hooks.values()):
-            hook(self, args, kwargs)
-        return loss
 
     # ---- the two paths ----------------------------------------------------------------
     def _update(self, plan: _Plan, h) -> None:

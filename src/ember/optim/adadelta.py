@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._fused import _ArrayOptimizer
+from ._fused import _ArrayOptimizer, _lr_value
 from .optimizer import _check_lr
 
 __all__ = ["Adadelta"]
@@ -33,7 +33,7 @@ class Adadelta(_ArrayOptimizer):
         super().__init__(params, defaults)
 
     def _hyper(self, group: dict):
-        h = (float(group["lr"]), group["rho"], group["eps"], group["weight_decay"],
+        h = (_lr_value(group["lr"]), group["rho"], group["eps"], group["weight_decay"],
              group["maximize"])
         return h, ("square_avg", "acc_delta"), (0.0, 0.0)
 

@@ -9,7 +9,7 @@ import numpy as np
 
 from ..autograd.grad_mode import no_grad
 from ..tensor import Tensor
-from ._fused import _ArrayOptimizer, _lerp_, _scalar_dtype
+from ._fused import _lerp_, _scalar_dtype
 from .optimizer import Optimizer
 
 __all__ = ["Adafactor"]
@@ -68,8 +68,6 @@ class Adafactor(Optimizer):
     def step(self, closure: Callable | None = None):
         """One Adafactor step for every parameter with a gradient; returns the closure's
         loss."""
-        if self._step_pre_hooks or self._step_post_hooks:
-            return self._hooked_step(closure)
         loss = self._run_closure(closure)
         with no_grad():
             for group in self.param_groups:
@@ -78,7 +76,6 @@ class Adafactor(Optimizer):
         return loss
 
     step._sets_opt_called = True
-    _hooked_step = _ArrayOptimizer._hooked_step
 
     def _state_for(self, p: Tensor, grad: np.ndarray) -> dict:
         st = self.state[p]

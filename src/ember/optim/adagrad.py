@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._fused import _ArrayOptimizer
+from ._fused import _ArrayOptimizer, _lr_value
 from .optimizer import _check_lr
 
 __all__ = ["Adagrad"]
@@ -41,7 +41,7 @@ class Adagrad(_ArrayOptimizer):
             plan.uniform = self._is_uniform(plan)
 
     def _hyper(self, group: dict):
-        h = (float(group["lr"]), group["lr_decay"], group["weight_decay"], group["eps"],
+        h = (_lr_value(group["lr"]), group["lr_decay"], group["weight_decay"], group["eps"],
              group["maximize"])
         return h, ("sum",), (group["initial_accumulator_value"],)
 

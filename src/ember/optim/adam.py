@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._fused import _ArrayOptimizer, _decayed_grad, _lerp_
+from ._fused import _ArrayOptimizer, _decayed_grad, _lerp_, _lr_value
+from ..tensor import Tensor
 from .optimizer import _check_lr
 
 __all__ = ["Adam", "AdamW"]
+
+
+_TENSOR_LR_FOREACH = "lr as a Tensor is not supported for capturable=False and foreach=True"
 
 
 def _check(lr, betas, eps, weight_decay) -> tuple:
@@ -32,6 +36,8 @@ class Adam(_ArrayOptimizer):
                  foreach: bool | None = None, maximize: bool = False,
                  capturable: bool = False, differentiable: bool = False,
                  fused: bool | None = None, decoupled_weight_decay: bool = False) -> None:
+        if isinstance(lr, Tensor) and foreach and not capturable:
+            raise ValueError(_TENSOR_LR_FOREACH)
         betas = _check(lr, betas, eps, weight_decay)
         defaults = {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay,
                     "amsgrad": amsgrad, "maximize": maximize, "foreach": foreach,
@@ -42,8 +48,10 @@ class Adam(_ArrayOptimizer):
     def _hyper(self, group: dict):
         b1, b2 = group["betas"]
         ams = group["amsgrad"]
-        h = (float(group["lr"]), float(b1), float(b2), group["eps"], group["weight_decay"],
-             ams, group["maximize"], group["decoupled_weight_decay"])
+        if group["foreach"] and isinstance(group["lr"], Tensor) and not group["capturable"]:
+            raise RuntimeError(_TENSOR_LR_FOREACH)
+        h = (_lr_value(group["lr"]), float(b1), float(b2), group["eps"],
+             group["weight_decay"], ams, group["maximize"], group["decoupled_weight_decay"])
         if ams:
             return h, ("exp_avg", "exp_avg_sq", "max_exp_avg_sq"), (0.0, 0.0, 0.0)
         return h, ("exp_avg", "exp_avg_sq"), (0.0, 0.0)

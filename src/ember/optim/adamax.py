@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._fused import _ArrayOptimizer, _lerp_
+from ._fused import _ArrayOptimizer, _lerp_, _lr_value
 from .adam import _check
 
 __all__ = ["Adamax"]
@@ -26,7 +26,7 @@ class Adamax(_ArrayOptimizer):
 
     def _hyper(self, group: dict):
         b1, b2 = group["betas"]
-        h = (float(group["lr"]), float(b1), float(b2), group["eps"], group["weight_decay"],
+        h = (_lr_value(group["lr"]), float(b1), float(b2), group["eps"], group["weight_decay"],
              group["maximize"])
         return h, ("exp_avg", "exp_inf"), (0.0, 0.0)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import dtypes as D
+from ._fused import _lr_value
 from ._scalar_state import _ScalarStateOptimizer
 from .optimizer import _check_lr
 
@@ -31,7 +32,7 @@ class ASGD(_ScalarStateOptimizer):
         super().__init__(params, defaults)
 
     def _hyper(self, group: dict):
-        h = (float(group["lr"]), group["lambd"], group["alpha"], group["t0"],
+        h = (_lr_value(group["lr"]), group["lambd"], group["alpha"], group["t0"],
              group["weight_decay"], group["maximize"])
         return h, ("ax",), (0.0,)
 

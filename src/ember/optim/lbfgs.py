@@ -14,7 +14,6 @@ import numpy as np
 
 from ..autograd.grad_mode import no_grad
 from ..tensor import Tensor
-from ._fused import _ArrayOptimizer
 from .optimizer import Optimizer, _check_lr
 
 __all__ = ["LBFGS"]
@@ -192,15 +191,12 @@ class LBFGS(Optimizer):
     def step(self, closure: Callable):  # noqa: D102 - closure required, as in PyTorch
         """Run up to ``max_iter`` iterations; ``closure`` re-evaluates the model, calls
         backward and returns the loss. Returns the first loss."""
-        if self._step_pre_hooks or self._step_post_hooks:
-            return self._hooked_step(closure)
         with no_grad():
             loss = self._run(closure)
         self._opt_called = True
         return loss
 
     step._sets_opt_called = True
-    _hooked_step = _ArrayOptimizer._hooked_step
 
     def _run(self, closure):
         group = self.param_groups[0]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._fused import _decayed_grad
+from ._fused import _decayed_grad, _lr_value
 from ._scalar_state import _ScalarStateOptimizer
 from .adam import _check
 from .radam import _moments
@@ -38,7 +38,7 @@ class NAdam(_ScalarStateOptimizer):
 
     def _hyper(self, group: dict):
         b1, b2 = group["betas"]
-        h = (float(group["lr"]), float(b1), float(b2), group["eps"], group["weight_decay"],
+        h = (_lr_value(group["lr"]), float(b1), float(b2), group["eps"], group["weight_decay"],
              group["momentum_decay"], group["decoupled_weight_decay"], group["maximize"])
         return h, ("exp_avg", "exp_avg_sq"), (0.0, 0.0)
 

@@ -8,13 +8,15 @@ state (see ``_fused.py``) know when to rebuild the cache; reading costs nothing 
 from __future__ import annotations
 
 import copy
-from collections import OrderedDict, defaultdict
+from collections import defaultdict
 from typing import Any, Callable, Iterable
 
 import numpy as np
 
 from ..autograd.grad_mode import enable_grad
 from ..tensor import Tensor
+from ._hooks import (_OptimizerHooks, register_optimizer_step_post_hook,  # noqa: F401
+                     register_optimizer_step_pre_hook)
 
 __all__ = ["Optimizer", "required"]
 
@@ -94,17 +96,6 @@ for _name in _WRITERS:
     setattr(_State, _name, _mark(_name))
 
 
-class _Handle:
-    _next_id = 0
-
-    def __init__(self, hooks: OrderedDict) -> None:
-        self.hooks, self.id = hooks, _Handle._next_id
-        _Handle._next_id += 1
-
-    def remove(self) -> None:
-        self.hooks.pop(self.id, None)
-
-
 def _typename(obj) -> str:
     if isinstance(obj, Tensor):
         return obj.type()
@@ -112,7 +103,7 @@ def _typename(obj) -> str:
     return t.__qualname__ if t.__module__ == "builtins" else f"{t.__module__}.{t.__qualname__}"
 
 
-class Optimizer:
+class Optimizer(_OptimizerHooks):
     """Base class of all optimizers (``torch.optim.Optimizer``).
 
     Subclasses give ``defaults`` (each group's hyperparameters) and implement ``step``.
@@ -122,8 +113,7 @@ class Optimizer:
         self.defaults = defaults
         self._flag = _Flag()
         self._state = _State(self._flag)
-        self._step_pre_hooks: OrderedDict = OrderedDict()
-        self._step_post_hooks: OrderedDict = OrderedDict()
+        self._init_hooks()
         if isinstance(params, Tensor):
             raise TypeError("params argument given to the optimizer should be an iterable of "
                             "Tensors or dicts, but got " + _typename(params))
@@ -155,14 +145,14 @@ class Optimizer:
         self.__dict__.update({k: v for k, v in state.items() if k != "state"})
         self.__dict__.setdefault("_flag", _Flag())
         self._flag.dirty = True
-        self._step_pre_hooks = self.__dict__.get("_step_pre_hooks", OrderedDict())
-        self._step_post_hooks = self.__dict__.get("_step_post_hooks", OrderedDict())
+        self._init_hooks()
         self.state = _State(self._flag, state.get("state", {}))
-        self.defaults.setdefault("differentiable", False)
         for group in self.param_groups:  # older checkpoints may lack newer keys
             for key, value in self.defaults.items():
                 if value is not required:
                     group.setdefault(key, value)
+        # after the groups: an optimizer without the option (LBFGS) keeps it off its groups
+        self.defaults.setdefault("differentiable", False)
 
     def __repr__(self) -> str:
         # each group opens with a newline and ends its lines with one: a blank line between
@@ -253,24 +243,12 @@ class Optimizer:
         with enable_grad():
             return closure()
 
-    def register_step_pre_hook(self, hook: Callable) -> _Handle:
-        """``hook(optimizer, args, kwargs)`` runs before each step; it may return new
-        ``(args, kwargs)``."""
-        handle = _Handle(self._step_pre_hooks)
-        self._step_pre_hooks[handle.id] = hook
-        return handle
-
-    def register_step_post_hook(self, hook: Callable) -> _Handle:
-        """``hook(optimizer, args, kwargs)`` runs after each step."""
-        handle = _Handle(self._step_post_hooks)
-        self._step_post_hooks[handle.id] = hook
-        return handle
-
     # ---- checkpoints ------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
         """``{'state': {index: {...}}, 'param_groups': [{..., 'params': [indices]}]}``.
 
         State tensors are the optimizer's own (not copies), as in PyTorch."""
+        self._state_dict_pre()
         index: dict[int, int] = {}
         groups = []
         for group in self.param_groups:
@@ -281,11 +259,12 @@ class Optimizer:
             groups.append(packed)
         state = {(index[id(k)] if isinstance(k, Tensor) else k): dict(v)
                  for k, v in self._state.items()}
-        return {"state": state, "param_groups": groups}
+        return self._state_dict_post({"state": state, "param_groups": groups})
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Load a ``state_dict()``; tensors are copied and cast to each parameter's dtype
         ('step' keeps its own)."""
+        state_dict = self._load_state_dict_pre(state_dict)
         groups = self.param_groups
         saved = copy.deepcopy(state_dict["param_groups"])
         if len(groups) != len(saved):
@@ -307,6 +286,7 @@ class Optimizer:
             if "param_names" in g and "param_names" not in s:
                 s["param_names"] = g["param_names"]
         self.__setstate__({"state": state, "param_groups": saved})
+        self._load_state_dict_post()
 
 
 def _cast(param: Tensor, key, value):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._fused import _ArrayOptimizer, _decayed_grad, _lerp_
+from ._fused import _ArrayOptimizer, _decayed_grad, _lerp_, _lr_value
 from .adam import _check
 
 __all__ = ["RAdam"]
@@ -37,7 +37,7 @@ class RAdam(_ArrayOptimizer):
 
     def _hyper(self, group: dict):
         b1, b2 = group["betas"]
-        h = (float(group["lr"]), float(b1), float(b2), group["eps"], group["weight_decay"],
+        h = (_lr_value(group["lr"]), float(b1), float(b2), group["eps"], group["weight_decay"],
              group["maximize"], group["decoupled_weight_decay"])
         return h, ("exp_avg", "exp_avg_sq"), (0.0, 0.0)
 

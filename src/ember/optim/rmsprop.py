@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._fused import _ArrayOptimizer, _lerp_
+from ._fused import _ArrayOptimizer, _lerp_, _lr_value
 from .optimizer import _check_lr
 
 __all__ = ["RMSprop"]
@@ -37,7 +37,7 @@ class RMSprop(_ArrayOptimizer):
 
     def _hyper(self, group: dict):
         mom, centered = group["momentum"], group["centered"]
-        h = (float(group["lr"]), group["alpha"], group["eps"], group["weight_decay"], mom,
+        h = (_lr_value(group["lr"]), group["alpha"], group["eps"], group["weight_decay"], mom,
              centered, group["maximize"])
         keys = ("square_avg",) + (("momentum_buffer",) if mom > 0 else ()) + (
             ("grad_avg",) if centered else ())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._fused import _ArrayOptimizer
+from ._fused import _ArrayOptimizer, _lr_value
 from .optimizer import _check_lr
 
 __all__ = ["SGD"]
@@ -35,7 +35,7 @@ class SGD(_ArrayOptimizer):
 
     def _hyper(self, group: dict):
         mom = group["momentum"]
-        h = (float(group["lr"]), mom, group["dampening"], group["weight_decay"],
+        h = (_lr_value(group["lr"]), mom, group["dampening"], group["weight_decay"],
              group["nesterov"], group["maximize"])
         return (h, ("momentum_buffer",), (0.0,)) if mom != 0 else (h, (), ())
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 from typing import Callable
 
 from ..tensor import Tensor
-from ._fused import _ArrayOptimizer
 from .optimizer import Optimizer
 
 __all__ = ["SparseAdam"]
@@ -40,8 +39,6 @@ class SparseAdam(Optimizer):
     def step(self, closure: Callable | None = None):
         """Raises on the first dense gradient (all of ember's); a step with no gradients
         does nothing and returns the closure's loss."""
-        if self._step_pre_hooks or self._step_post_hooks:
-            return self._hooked_step(closure)
         loss = self._run_closure(closure)
         for group in self.param_groups:
             for p in group["params"]:
@@ -54,4 +51,3 @@ class SparseAdam(Optimizer):
         return loss
 
     step._sets_opt_called = True
-    _hooked_step = _ArrayOptimizer._hooked_step

@@ -1,24 +1,27 @@
 """ember.utils.checkpoint: activation checkpointing (``torch.utils.checkpoint``).
 
-``checkpoint(fn, *args)`` runs ``fn`` without recording a graph and keeps only its inputs;
-the backward pass runs ``fn`` again with grad on (the generator's state restored first, so
-dropout draws the same masks) and backpropagates through that. Both ``use_reentrant``
-variants work this way (backpropagating into the recomputed graph also fills ``.grad`` of
-parameters the function uses), with these differences from PyTorch:
-
-* Gradients of tensors the function closes over (parameters) arrive through
-  ``.backward()``, not through ``autograd.grad`` (PyTorch's reentrant variant shares this).
-* With ``use_reentrant=False`` and no input requiring grad, the function simply runs with grad
-  on (no memory saved), so closed-over parameters still get gradients, as in PyTorch.
-* A function returning several tensors is recomputed once per output that receives a gradient.
+* ``use_reentrant=True``: ``fn`` runs without recording a graph and only its inputs are kept;
+  the backward pass runs ``fn`` again with grad on (the generator's state restored first when
+  ``preserve_rng_state``, so dropout draws the same masks, and put back afterwards) and
+  backpropagates through that, also filling ``.grad`` of parameters the function uses. As in
+  PyTorch, it refuses ``autograd.grad`` and ``backward(inputs=...)``.
+* ``use_reentrant=False``: PyTorch records the ordinary graph and recomputes its saved
+  tensors on use; with ``preserve_rng_state`` they come out the same, so ember records the
+  graph directly (same values, gradients, double backward, ``autograd.grad`` on parameters;
+  no memory saved). Without it the recomputation draws new numbers from the generator's
+  current state, which ember reproduces by recomputing as in the reentrant variant.
+* A recomputed function returning several tensors is recomputed once per output that receives
+  a gradient.
 """
 
 from __future__ import annotations
 
 import warnings
+from contextlib import nullcontext as _nullcontext
 
 import ember
 
+from .. import autograd as _autograd
 from ..autograd.function import Function
 from ..tensor import Tensor
 
@@ -28,6 +31,12 @@ _WARN = ("the use_reentrant parameter should be passed explicitly. {when} use_re
          "is recommended, but if you need to preserve the current default behavior, you can "
          "pass use_reentrant=True. Refer to docs for more details on the differences between "
          "the two variants.")
+
+
+_REENTRANT_GRAD = ("When use_reentrant=True, torch.utils.checkpoint is incompatible with .grad() "
+                   "or passing an `inputs` parameter to .backward(). To resolve this error, you "
+                   "can either set use_reentrant=False, or call .backward() without passing the "
+                   "`inputs` argument.")
 
 
 class _Recompute(Function):
@@ -43,14 +52,19 @@ class _Recompute(Function):
         state = ctx.state
         args = [a.detach().requires_grad_(a.requires_grad) if isinstance(a, Tensor) else a
                 for a in state["args"]]
-        here = ember.get_rng_state()
-        if state["rng"] is not None:
-            ember.set_rng_state(state["rng"])
-        try:
+        if state["reentrant"] and _autograd._CAPTURING and _autograd._CAPTURING[-1]:
+            raise RuntimeError(_REENTRANT_GRAD)
+        if state["rng"] is None:  # PyTorch draws from the current state and keeps going
             with ember.enable_grad():
                 out = state["fn"](*args, **state["kwargs"])
-        finally:
-            ember.set_rng_state(here)
+        else:  # as under fork_rng: the forward's draws again, the state left as it was
+            here = ember.get_rng_state()
+            ember.set_rng_state(state["rng"])
+            try:
+                with ember.enable_grad():
+                    out = state["fn"](*args, **state["kwargs"])
+            finally:
+                ember.set_rng_state(here)
         out = out[ctx.index] if isinstance(out, (tuple, list)) else out
         if out.requires_grad:
             ember.autograd.backward(out, grad)
@@ -71,6 +85,12 @@ def checkpoint(function, *args, use_reentrant: bool | None = None, context_fn=No
         use_reentrant = True
     if use_reentrant and kwargs:
         raise ValueError("Unexpected keyword arguments: " + ",".join(kwargs))
+    if use_reentrant and (context_fn is not None or debug):
+        raise ValueError("Passing `context_fn` or `debug` is only supported when "
+                         "use_reentrant=False.")
+    if not use_reentrant and determinism_check not in ("default", "none"):
+        raise ValueError("determinism_check should be one of ['default', 'none'], but got "
+                         f"{determinism_check}")
     needs_grad = ember.is_grad_enabled() and any(
         isinstance(a, Tensor) and a.requires_grad for a in args)
     if not needs_grad:
@@ -80,11 +100,18 @@ def checkpoint(function, *args, use_reentrant: bool | None = None, context_fn=No
             with ember.no_grad():
                 return function(*args, **kwargs)
         return function(*args, **kwargs)
+    if not use_reentrant and preserve_rng_state:
+        # PyTorch records the ordinary graph and recomputes its saved tensors, to the same
+        # values, when backward needs them: recording them is the same graph and gradients
+        # (autograd.grad, backward(inputs=...), double backward included).
+        with context_fn()[0] if context_fn is not None else _nullcontext():
+            return function(*args, **kwargs)
     rng = ember.get_rng_state() if preserve_rng_state else None
     with ember.no_grad():
         out = function(*args, **kwargs)
     outs = out if isinstance(out, (tuple, list)) else (out,)
-    state = {"fn": function, "args": args, "kwargs": kwargs, "rng": rng, "outputs": outs}
+    state = {"fn": function, "args": args, "kwargs": kwargs, "rng": rng, "outputs": outs,
+             "reentrant": use_reentrant}
     wrapped = [_Recompute.apply(state, i, *args) if isinstance(o, Tensor) else o
                for i, o in enumerate(outs)]
     return type(out)(wrapped) if isinstance(out, (tuple, list)) else wrapped[0]

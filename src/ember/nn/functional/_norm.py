@@ -166,7 +166,9 @@ def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
     axes = _LAST_AXES.get((nd, k))
     if axes is None:
         axes = _LAST_AXES[(nd, k)] = (tuple(range(nd - k, nd)), tuple(range(nd - k)))
-    mean, rstd, _, xc = _array_stats(x, axes[0], eps)
+    # PyTorch normalises a contiguous copy: the result is row-major whatever x's layout
+    mean, rstd, _, xc = _array_stats(x if x.flags.c_contiguous else np.ascontiguousarray(x),
+                                     axes[0], eps)
     return _NativeLayerNorm.apply(input, weight, bias, mean, rstd, axes[0], axes[1], shape,
                                   eps, xc, None)
 

@@ -14,7 +14,7 @@ def parameters_to_vector(parameters: Iterable[Tensor]) -> Tensor:
     for p in parameters:  # PyTorch checks each one's device first: a None (no .grad) fails so
         if p is None:
             raise AttributeError("'NoneType' object has no attribute 'device'")
-    return cat([p.reshape(-1) for p in parameters])
+    return cat([p.view(-1) for p in parameters])  # view: a non-contiguous one fails
 
 
 def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
