@@ -191,6 +191,7 @@ _LAZY_FUNCS.update({
     "ops.index_reduce": ("index_reduce",),
     "ops.lu_torch": ("lu", "lu_solve", "lu_unpack", "triangular_solve"),
     "ops.linalg_extra": ("svd_lowrank", "pca_lowrank"),
+    "ops.linalg_tensor_qr": ("geqrf", "orgqr", "ormqr"),
     "_removed": ("symeig", "eig", "solve", "lstsq", "matrix_rank"),  # PyTorch's errors
 })
 

@@ -41,7 +41,8 @@ _STORAGES = {name: _Storage(name, dtype) for name, dtype in (
 def _rebuild_tensor(storage, offset, size, stride, requires_grad=False, hooks=None,
                     metadata=None) -> Tensor:
     """The tensor viewing ``storage`` from ``offset`` with ``size`` and ``stride`` (in
-    elements), copied into an array of its own."""
+    elements): a view of the storage's array, so tensors that shared a storage when saved
+    share it again, with their strides and offsets."""
     arr, size, stride = storage, tuple(size), tuple(stride)
     if arr.size:
         end = offset + sum((n - 1) * s for n, s in zip(size, stride)) + 1 if all(size) else offset
@@ -49,9 +50,12 @@ def _rebuild_tensor(storage, offset, size, stride, requires_grad=False, hooks=No
             raise pickle.UnpicklingError(f"a tensor of size {list(size)} and stride "
                                          f"{list(stride)} at offset {offset} does not fit its "
                                          f"storage of {arr.size} elements")
-    view = np.lib.stride_tricks.as_strided(arr[offset:] if arr.size else arr, shape=size,
-                                           strides=[s * arr.itemsize for s in stride])
-    t = Tensor._make(np.array(view, copy=True), False, None)
+    if arr.size:
+        view = np.ndarray(size, arr.dtype, buffer=arr, offset=offset * arr.itemsize,
+                          strides=[s * arr.itemsize for s in stride])
+    else:
+        view = np.zeros(size, arr.dtype)
+    t = Tensor._make(view, False, None)
     if requires_grad:
         t.requires_grad_(True)
     return t

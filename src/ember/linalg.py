@@ -23,6 +23,7 @@ _LAZY = {
     "ember.ops.linalg_ldl": ("ldl_factor", "ldl_factor_ex", "ldl_solve"),
     "ember.ops.linalg_extra": ("vander", "solve_ex"),
     "ember.ops.misc_prims": ("matrix_exp",),
+    "ember.ops.linalg_tensor_qr": ("tensorinv", "tensorsolve", "householder_product"),
     "ember.ops._linalg_common": ("LinAlgError", "_LinAlgError"),
 }
 _WHERE = {name: module for module, names in _LAZY.items() for name in names}

@@ -25,11 +25,14 @@ from collections import OrderedDict
 
 import numpy as np
 
+from . import _serialization_views as _V
 from .tensor import Tensor
 
 _DTYPES = {"F64": "<f8", "F32": "<f4", "F16": "<f2", "I64": "<i8", "I32": "<i4", "I16": "<i2",
            "I8": "i1", "U8": "u1", "BOOL": "?"}
 _CODES = {np.dtype(v): k for k, v in _DTYPES.items()}
+_V._CODES.update(_CODES)
+_V._DTYPES.update(_DTYPES)
 _MAX_HEADER = 100 * 1024 * 1024
 _FORMAT = "ember.checkpoint.v1"
 
@@ -39,16 +42,50 @@ class CheckpointError(RuntimeError):
 
 
 # ---- saving ---------------------------------------------------------------------------------
+def _encode_tensor(obj, path: str, tensors: dict):
+    """A tensor's node: its data goes into ``tensors`` once (the same tensor saved twice loads
+    as one object, as pickle's memo gives); Parameters come back as Parameters."""
+    memo = tensors.setdefault("\0memo", {})
+    if id(obj) in memo:
+        return {"__same__": memo[id(obj)][0]}
+    name = path or "tensor"
+    while name in tensors:  # {"a.b": x, "a": {"b": y}} would collide
+        name += "_"
+    tensors[name] = obj
+    memo[id(obj)] = (name, obj)  # obj kept alive so its id is not reused
+    node = {"__tensor__": name, "requires_grad": bool(obj.requires_grad)}
+    from .nn.parameter import Parameter
+
+    if isinstance(obj, Parameter):
+        node["parameter"] = True
+    return node
+
+
+_SIMPLE = {"__bytes__": bytes, "__set__": set, "__frozenset__": frozenset}
+
+
 def _encode(obj, path: str, tensors: dict):
     """JSON-able structure for ``obj``; tensors are collected into ``tensors`` by name."""
     if isinstance(obj, Tensor):
-        name = path or "tensor"
-        while name in tensors:  # {"a.b": x, "a": {"b": y}} would collide
-            name += "_"
-        tensors[name] = obj
-        return {"__tensor__": name, "requires_grad": bool(obj.requires_grad)}
+        return _encode_tensor(obj, path, tensors)
     if obj is None or isinstance(obj, (bool, str)):
         return obj
+    from . import dtypes as _dt
+    from ._size_device import Size, device
+
+    if isinstance(obj, Size):
+        return {"__size__": [int(v) for v in obj]}
+    if isinstance(obj, device):
+        return {"__device__": str(obj)}
+    if isinstance(obj, _dt.dtype):
+        return {"__dtype__": str(obj).rsplit(".", 1)[-1]}
+    if isinstance(obj, complex):
+        return {"__complex__": [_encode(obj.real, "", tensors), _encode(obj.imag, "", tensors)]}
+    if isinstance(obj, bytes):
+        return {"__bytes__": obj.hex()}
+    if isinstance(obj, (set, frozenset)):
+        kind = "__set__" if isinstance(obj, set) else "__frozenset__"
+        return {kind: [_encode(v, path, tensors) for v in obj]}
     if isinstance(obj, (int, np.integer)):
         return int(obj)
     if isinstance(obj, (float, np.floating)):
@@ -57,12 +94,20 @@ def _encode(obj, path: str, tensors: dict):
     if isinstance(obj, dict):
         items = []
         for k, v in obj.items():
-            if not isinstance(k, (str, int)) or isinstance(k, bool):
-                raise TypeError(f"ember.save: dict keys must be str or int, got "
-                                f"{type(k).__name__}")
-            items.append([k, _encode(v, f"{path}.{k}" if path else str(k), tensors)])
-        # A state_dict is an OrderedDict: it loads back as one, as from torch.load.
-        return {"__odict__" if isinstance(obj, OrderedDict) else "__dict__": items}
+            if isinstance(k, Tensor):
+                raise TypeError("ember.save: dict keys cannot be tensors")
+            key = k if isinstance(k, (str, int)) and not isinstance(k, bool) else \
+                {"__key__": _encode(k, "", tensors)}
+            items.append([key, _encode(v, f"{path}.{k}" if path else str(k), tensors)])
+        # A state_dict is an OrderedDict: it loads back as one, as from torch.load, with its
+        # _metadata (the modules' versions) and any other attributes.
+        if not isinstance(obj, OrderedDict):
+            return {"__dict__": items}
+        node = {"__odict__": items}
+        attrs = getattr(obj, "__dict__", None)
+        if attrs:
+            node["__attrs__"] = _encode(dict(attrs), "", tensors)
+        return node
     if isinstance(obj, (list, tuple)):
         kind = "__tuple__" if isinstance(obj, tuple) else "__list__"
         return {kind: [_encode(v, f"{path}.{i}" if path else str(i), tensors)
@@ -78,9 +123,13 @@ def _encode(obj, path: str, tensors: dict):
 def _header_and_blob(obj) -> tuple[bytes, list]:
     tensors: dict = {}
     structure = _encode(obj, "", tensors)
+    tensors.pop("\0memo", None)
+    nodes: dict = {}
+    _V.collect_nodes(structure, nodes)
+    storages = _V.views(tensors, nodes)
     header, chunks, offset = {}, [], 0
-    for name, t in tensors.items():
-        arr = np.asarray(t._data)
+    for name, t in [*tensors.items(), *storages.items()]:
+        arr = np.asarray(t if isinstance(t, np.ndarray) else t._data)
         arr = arr if arr.flags.c_contiguous else arr.copy(order="C")  # keeps 0-d as 0-d
         if arr.dtype not in _CODES:
             raise TypeError(f"ember.save: unsupported dtype {arr.dtype} for tensor '{name}'")
@@ -189,22 +238,63 @@ def _tensor_from(path, name, info, data: bytes, start: int):
     return arr.astype(dt.newbyteorder("="), copy=True)
 
 
+def _decode_tensor(path, node, tensors: dict):
+    name = node["__tensor__"]
+    if "storage" in node:
+        arr = _V.view_array(path, node, tensors, _fail)
+    elif name in tensors:
+        arr = tensors[name]
+    else:
+        raise _fail(path, f"the structure refers to a missing tensor '{name}'")
+    t = Tensor._make(arr, False, None)
+    if node.get("parameter"):
+        from .nn.parameter import Parameter
+
+        t = Parameter(t, requires_grad=bool(node.get("requires_grad")))
+    elif node.get("requires_grad"):
+        t.requires_grad_(True)
+    tensors.setdefault("\0memo", {})[name] = t
+    return t
+
+
+def _decode_key(path, key, tensors: dict):
+    if isinstance(key, dict) and "__key__" in key:
+        return _decode(path, key["__key__"], tensors)
+    return key
+
+
+_TAGGED = {
+    "__float__": lambda path, v, ts: float(v),
+    "__size__": lambda path, v, ts: __import__("ember")._size_device.Size(v),
+    "__device__": lambda path, v, ts: __import__("ember")._size_device.device(v),
+    "__dtype__": lambda path, v, ts: getattr(__import__("ember"), v),
+    "__complex__": lambda path, v, ts: complex(*(_decode(path, x, ts) for x in v)),
+    "__bytes__": lambda path, v, ts: bytes.fromhex(v),
+    "__set__": lambda path, v, ts: {_decode(path, x, ts) for x in v},
+    "__frozenset__": lambda path, v, ts: frozenset(_decode(path, x, ts) for x in v),
+    "__same__": lambda path, v, ts: ts["\0memo"][v],
+}
+
+
 def _decode(path, node, tensors: dict):
     if isinstance(node, dict):
         if "__tensor__" in node:
-            name = node["__tensor__"]
-            if name not in tensors:
-                raise _fail(path, f"the structure refers to a missing tensor '{name}'")
-            t = Tensor._make(tensors[name], False, None)
-            if node.get("requires_grad"):
-                t.requires_grad_(True)
-            return t
-        if "__float__" in node:
-            return float(node["__float__"])
+            return _decode_tensor(path, node, tensors)
+        for tag, fn in _TAGGED.items():
+            if tag in node:
+                try:
+                    return fn(path, node[tag], tensors)
+                except (KeyError, TypeError, ValueError, AttributeError) as err:
+                    raise _fail(path, f"malformed {tag} entry ({err})") from None
         if "__dict__" in node:
-            return {k: _decode(path, v, tensors) for k, v in node["__dict__"]}
+            return {_decode_key(path, k, tensors): _decode(path, v, tensors)
+                    for k, v in node["__dict__"]}
         if "__odict__" in node:
-            return OrderedDict((k, _decode(path, v, tensors)) for k, v in node["__odict__"])
+            out = OrderedDict((_decode_key(path, k, tensors), _decode(path, v, tensors))
+                              for k, v in node["__odict__"])
+            for k, v in _decode(path, node.get("__attrs__", {"__dict__": []}), tensors).items():
+                setattr(out, k, v)
+            return out
         if "__list__" in node:
             return [_decode(path, v, tensors) for v in node["__list__"]]
         if "__tuple__" in node:

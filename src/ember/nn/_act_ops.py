@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd.function import Primitive
+from ..ops._layout import contig
 from ..ops._util import select
 from ..tensor import Tensor
 from ._ops import DropoutMul, _sigmoid
@@ -206,3 +207,9 @@ class RreluWithNoise(DropoutMul):
 
     node_name = "RreluWithNoiseBackward0"
     exact_grads = True
+
+    @staticmethod
+    def forward(ctx, x, noise):
+        ctx.mask = noise
+        y = x * noise
+        return y if x.flags.c_contiguous else contig(y)  # row-major, as PyTorch's

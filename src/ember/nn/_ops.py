@@ -12,6 +12,7 @@ import math
 import numpy as np
 
 from ..autograd.function import Primitive
+from ..ops._layout import channels_last, contig
 from ..ops._util import bound_array, select
 from ..ops.elementwise import sigmoid_array
 from ..tensor import Tensor
@@ -179,7 +180,8 @@ class LogSigmoid(Primitive):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return np.minimum(x, 0) - np.log1p(np.exp(-np.abs(x)))
+        y = np.minimum(x, 0) - np.log1p(np.exp(-np.abs(x)))
+        return y if x.flags.c_contiguous else contig(y)  # row-major, as PyTorch's
 
     @staticmethod
     def backward(ctx, g):
@@ -230,7 +232,8 @@ class ConstantPad(Primitive):
     @staticmethod
     def forward(ctx, x, pads, value):
         ctx.pads = pads
-        return _pad_np(x, pads, value)
+        out = _pad_np(x, pads, value)
+        return out if x.flags.c_contiguous else channels_last(out, x)  # PyTorch's layout
 
     @staticmethod
     def backward(ctx, g):

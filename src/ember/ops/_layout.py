@@ -131,6 +131,34 @@ def iter_layout(out, *inputs):
     return out
 
 
+def relaid(out, *inputs):
+    """``iter_layout(out, *inputs)`` when some array input is not row-major; else ``out`` as
+    it is (a type and flag test per input: NumPy lays the result of row-major inputs out as
+    PyTorch does)."""
+    for x in inputs:
+        if type(x) is _ND and not x.flags.c_contiguous:
+            return iter_layout(out, *inputs)
+    return out
+
+
+def elementwise(cls):
+    """Class decorator of an elementwise Primitive whose array inputs are its TensorIterator
+    operands in order: its ``forward``'s result laid out by ``relaid`` (``maximum``,
+    ``atan2``, ``where``, ``lerp``: NumPy lets a row-major operand decide the layout)."""
+    fwd = cls.forward
+
+    def forward(ctx, *args, **kwargs):
+        out = fwd(ctx, *args, **kwargs)
+        for x in args:  # the first array operand: NumPy's layout is PyTorch's when row-major
+            if type(x) is _ND:
+                return out if x.flags.c_contiguous else iter_layout(out, *args)
+        return out
+
+    forward.__doc__ = fwd.__doc__
+    cls.forward = staticmethod(forward)
+    return cls
+
+
 def reduced(out, x):
     """A reduction's result over ``x`` laid out as PyTorch's: row-major. NumPy's already is
     unless ``x`` is not (one flag test on the common path)."""
@@ -151,6 +179,38 @@ def joined(out, xs):
     if is_channels_last(out) and all(is_channels_last(x) for x in xs if type(x) is _ND):
         return out
     return np.ascontiguousarray(out)
+
+
+# stack of channels-last 4-D inputs along dim d: the 5-D result's dims, outermost first
+_STACKED_CL = {0: (0, 1, 3, 4, 2), 1: (0, 3, 4, 1, 2), 2: (0, 2, 3, 4, 1), 3: (0, 2, 3, 4, 1)}
+
+
+def stacked(out, xs, d: int):
+    """``stack``'s result laid out as PyTorch's: row-major, but for inputs all channels-last
+    (and not row-major too) the new dim goes into their layout (PyTorch's output format for
+    the unsqueezed inputs: dim 0 outermost; 1 just outside the channels; 2 and 3 as
+    channels-last-3d; 4, the last, row-major)."""
+    axes = _STACKED_CL.get(d)
+    first = xs[0]
+    if axes is None or type(first) is not _ND or first.ndim != 4 or first.flags.c_contiguous \
+            or not all(type(x) is _ND and is_channels_last(x) for x in xs):
+        return contig(out)
+    res = np.empty([out.shape[i] for i in axes], out.dtype).transpose(np.argsort(axes))
+    res[...] = out
+    return res
+
+
+def channels_last(out, *inputs):
+    """A 4-D conv's or pool's result laid out channels-last when an input is (and is not
+    row-major too), as PyTorch's (its suggested memory format); else ``out`` as it is."""
+    if type(out) is not _ND or out.ndim != 4 or not any(
+            type(x) is _ND and x.ndim == 4 and not x.flags.c_contiguous and is_channels_last(x)
+            for x in inputs):
+        return out
+    n, c, h, w = out.shape
+    res = np.empty((n, h, w, c), out.dtype).transpose(0, 3, 1, 2)
+    res[...] = out
+    return res
 
 
 def empty_like(x, dtype=None):

@@ -125,5 +125,11 @@ def unpack(p, batch: tuple, shapes: tuple) -> list:
     return out
 
 
+def colmajor(x: np.ndarray) -> np.ndarray:
+    """x with each matrix stored column by column (LAPACK's layout, hence PyTorch's strides
+    for the results of inv, solve, cholesky: (n, 1) matrices' strides are (1, n))."""
+    return np.swapaxes(np.ascontiguousarray(np.swapaxes(x, -1, -2)), -1, -2)
+
+
 def as_tensor(x) -> Tensor:
     return Tensor._make(np.asarray(x), False, None)

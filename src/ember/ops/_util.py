@@ -155,8 +155,10 @@ def relu_array(x: np.ndarray, out=None) -> np.ndarray:
             _ZEROS.clear()
         z = _ZEROS[key] = np.zeros(x.shape, x.dtype)
         z.flags.writeable = False
-    if out is None and not x.flags.c_contiguous:  # keep x's layout, as PyTorch's relu does
-        out = np.empty_like(x)
+    if out is None and not x.flags.c_contiguous:  # x's layout (row-major if expanded), as PyTorch
+        from ._layout import empty_like
+
+        out = empty_like(x)
     # float16's loop returns the first operand on a tie, the others the second.
     return np.maximum(x, z, out=out) if x.dtype is _F16 else np.maximum(z, x, out=out)
 

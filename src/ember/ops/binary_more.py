@@ -13,6 +13,7 @@ import numpy as np
 
 from ..autograd.function import Primitive
 from ..tensor import Tensor
+from ._layout import elementwise
 from ._util import check_broadcast, promote
 from .elementwise import _not_for
 from .selection import _two_tensors
@@ -20,6 +21,7 @@ from .selection import _two_tensors
 __all__ = ["atan2", "hypot", "logaddexp", "logaddexp2", "xlogy", "copysign", "fmax", "fmin"]
 
 
+@elementwise
 class Atan2(Primitive):
     """z = atan2(a, b), the angle of the point (b, a);
     dz/da = b/(a^2 + b^2),  dz/db = -a/(a^2 + b^2)."""
@@ -36,6 +38,7 @@ class Atan2(Primitive):
         return r * b, -r * a
 
 
+@elementwise
 class Hypot(Primitive):
     """z = sqrt(a^2 + b^2);  dz/da = a/z,  dz/db = b/z."""
 
@@ -51,6 +54,7 @@ class Hypot(Primitive):
         return g * a / z, g * b / z
 
 
+@elementwise
 class Logaddexp(Primitive):
     """z = ln(e^a + e^b);  dz/da = 1/(1 + e^(b - a)),  dz/db = 1/(1 + e^(a - b))."""
 
@@ -65,6 +69,7 @@ class Logaddexp(Primitive):
         return g / (1 + np.exp(b - a)), g / (1 + np.exp(a - b))
 
 
+@elementwise
 class Logaddexp2(Primitive):
     """z = log2(2^a + 2^b);  dz/da = 1/(1 + 2^(b - a)),  dz/db = 1/(1 + 2^(a - b))."""
 
@@ -88,6 +93,7 @@ def _xlogy_values(a, b):
     return np.where(np.isnan(b), math.nan, out)
 
 
+@elementwise
 class Xlogy(Primitive):
     """z = a ln(b), 0 where a = 0, nan where b is nan;
     dz/da = ln(b) (as xlogy(g, b), and 0 where a = 0 and b <= 0),  dz/db = a/b."""
@@ -114,6 +120,7 @@ class XlogyScalarOther(Xlogy):
     node_name = "XlogyBackward2"  # xlogy(tensor, number)
 
 
+@elementwise
 class Copysign(Primitive):
     """z = |a| with the sign of b;  dz/da = z/a (0 where a = 0),  dz/db = 0."""
 
@@ -134,6 +141,7 @@ class CopysignScalar(Copysign):
     node_name = "CopysignBackward1"  # copysign(tensor, number)
 
 
+@elementwise
 class Fmax(Primitive):
     """z = max(a, b) ignoring a nan (nan only where both are);
     dz/da = 1 where a >= b or b is nan, else 0;  dz/db = 1 - dz/da (ties go to a)."""
@@ -149,6 +157,7 @@ class Fmax(Primitive):
         return np.where(ctx.to_a, g, 0), np.where(ctx.to_a, 0, g)
 
 
+@elementwise
 class Fmin(Primitive):
     """z = min(a, b) ignoring a nan (nan only where both are);
     dz/da = 1 where a <= b or b is nan, else 0;  dz/db = 1 - dz/da (ties go to a)."""

@@ -6,9 +6,11 @@ import numpy as np
 
 from ..autograd.function import Primitive
 from ..tensor import Tensor
-from ._layout import preserved
+from ._layout import preserved, relaid
 from ._util import check_broadcast, promote, wrap_dim, wrap_int
 from .arithmetic import type_name
+
+_ND = np.ndarray
 
 
 def _bool_result(fn, name, promoted=False):
@@ -23,7 +25,10 @@ def _bool_result(fn, name, promoted=False):
         a, b = _raw(input), _raw(other)
         if hasattr(a, "shape") and hasattr(b, "shape"):
             check_broadcast(np.shape(a), np.shape(b))
-        return Tensor._make(np.asarray(fn(a, b)), False, None)
+        out = np.asarray(fn(a, b))
+        if type(a) is not _ND or not a.flags.c_contiguous:  # else NumPy's layout is PyTorch's
+            out = relaid(out, a, b)
+        return Tensor._make(out, False, None)
 
     op.__name__ = name
     op.__qualname__ = op.__name__  # what TypeErrors name
@@ -101,7 +106,11 @@ def _bitwise(fn, name):
         dt = (a if isinstance(a, Tensor) else b)._data.dtype
         if dt.kind == "f":
             raise NotImplementedError(f'"{name}_cpu" not implemented for \'{type_name(dt)}\'')
-        return Tensor._make(np.asarray(fn(_raw(a), _raw(b))), False, None)
+        a, b = _raw(a), _raw(b)
+        out = np.asarray(fn(a, b))
+        if type(a) is not _ND or not a.flags.c_contiguous:  # else NumPy's layout is PyTorch's
+            out = relaid(out, a, b)
+        return Tensor._make(out, False, None)
 
     op.__name__ = name
     op.__qualname__ = op.__name__  # what TypeErrors name

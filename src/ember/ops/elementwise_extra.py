@@ -51,7 +51,11 @@ def isneginf(input: Tensor) -> Tensor:
 
 def isreal(input: Tensor) -> Tensor:
     """Every real tensor is real (ember has no complex dtypes)."""
-    return _bools(np.ones(input._data.shape, np.bool_))
+    from ._layout import empty_like
+
+    out = empty_like(input._data, np.bool_)  # ones_like: laid out as x, as PyTorch's
+    out[...] = True
+    return _bools(out)
 
 
 class Heaviside(Primitive):

@@ -7,6 +7,7 @@ import numpy as np
 
 from ..autograd.function import Primitive
 from ..tensor import Tensor
+from ._layout import elementwise
 from .elementwise import _not_for
 
 
@@ -77,6 +78,7 @@ def isfinite(input):
     return Tensor._make(np.isfinite(input._data), False, None)
 
 
+@elementwise  # np.nan_to_num copies x's strides: an expanded x's result is row-major
 class NanToNum(Primitive):
     """y = x with nan, +inf, -inf replaced by numbers;  dy/dx = 1 where x is finite, else 0."""
 

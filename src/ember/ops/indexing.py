@@ -120,6 +120,24 @@ class AdvancedIndex(Index):
         return indexed(out, x, idx)
 
 
+class PermutedIndex(AdvancedIndex):
+    """y = x[idx] with NumPy's dims permuted by ``axes`` into PyTorch's order (ints beside
+    arrays: PyTorch selects them first, NumPy broadcasts them with the arrays);  dL/dx as
+    Index's, for dL/dy permuted back."""
+
+    @staticmethod
+    def forward(ctx, x, idx_axes):
+        idx, axes = idx_axes
+        ctx.idx, ctx.in_shape, ctx.back = idx, x.shape, tuple(np.argsort(axes))
+        out = indexed(x[idx].transpose(axes), x, idx)
+        return contig(out) if out.flags.c_contiguous else out  # size-1 dims' strides too
+
+    @staticmethod
+    def backward(ctx, g):
+        g = g.permute(ctx.back) if isinstance(g, Tensor) else g.transpose(ctx.back)
+        return (index_add_into(ctx.in_shape, ctx.idx, g), None)
+
+
 # The same rule under the names PyTorch gives each kind of index's grad_fn.
 class Select(Index):
     pass
@@ -250,9 +268,10 @@ def getitem(input, idx):
             raise
     if _has_mask(np_idx):
         _raise_torch_error(input, np_idx)
-    out = advanced_index(input, np_idx)
     axes = torch_permutation(input._data.shape, np_idx)
-    return out if axes is None else out.permute(axes)
+    if axes is None:
+        return advanced_index(input, np_idx)
+    return advanced_index(input, (np_idx, tuple(axes)), PermutedIndex)
 
 
 def _index_message(e, input, idx) -> str:

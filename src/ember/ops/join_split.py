@@ -7,7 +7,7 @@ import numpy as np
 
 from ..autograd.function import Primitive
 from ..tensor import Tensor
-from ._layout import contig, joined
+from ._layout import joined, stacked
 from ._util import wrap_dim
 from .indexing import Select, Slice, Split, SplitWithSizes, Unbind, basic_index
 
@@ -37,7 +37,7 @@ class Stack(Primitive):
     @staticmethod
     def forward(ctx, dim, *xs):
         ctx.dim = dim
-        return contig(np.stack(xs, axis=dim))  # row-major, as PyTorch's
+        return stacked(np.stack(xs, axis=dim), xs, dim)  # PyTorch's layout
 
     @staticmethod
     def backward(ctx, g):

@@ -43,15 +43,18 @@ def inv_ex(A: Tensor, *, check_errors: bool = False, out=None):
     C.square_float(A, "linalg.inv")
     try:
         x = S.Inv.apply(A)
-    except LinAlgError:
+    except LinAlgError as err:
         if check_errors:
-            raise
-        info = S._singular_info(A._data)
-        x = np.full(A._data.shape, np.nan, A._data.dtype)
-        ok = info == 0
-        if ok.any():
-            x[ok] = np.linalg.inv(A._data[ok])
-        return InvEx(_const(x), _info(info))
+            raise LinAlgError(str(err).replace("linalg.inv:", "linalg.inv_ex:", 1)) from None
+        from .linalg_lu import getrf, permutation, solve_arrays
+
+        a = A._data
+        info = S._singular_info(a)
+        lu, piv, _ = getrf(a)  # as PyTorch: LU's infinities where a pivot is zero
+        eye = np.broadcast_to(np.eye(a.shape[-1], dtype=a.dtype), a.shape)
+        with np.errstate(all="ignore"):
+            x = solve_arrays(lu, permutation(piv, a.shape[-1]), eye, True, False)
+        return InvEx(_const(C.colmajor(x.astype(a.dtype, copy=False))), _info(info))
     return InvEx(x, _info(np.zeros(A._data.shape[:-2])))
 
 
@@ -163,7 +166,7 @@ def cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False, o
         parts = [S._cholesky_partial(m) for m in flat]
         low = np.stack([p[0] for p in parts]).astype(a.dtype).reshape(a.shape)
         info = np.array([p[1] for p in parts]).reshape(a.shape[:-2])
-        return CholeskyEx(_const(C.mT(low).copy() if upper else low), _info(info))
+        return CholeskyEx(_const(C.colmajor(C.mT(low) if upper else low)), _info(info))
     return CholeskyEx(low, _info(np.zeros(A._data.shape[:-2])))
 
 

@@ -132,6 +132,7 @@ class Inv(Primitive):
                 f"linalg.inv: {C.batch_prefix(a.shape, i)}The diagonal element "
                 f"{int(info.flat[i])} is zero, the inversion could not be completed because "
                 "the input matrix is singular.") from None
+        x = C.colmajor(x)
         ctx.save_for_backward(x)
         return x
 
@@ -226,6 +227,7 @@ class Solve(Primitive):
             i = int(np.flatnonzero(info)[0]) if info.any() else 0
             raise LinAlgError(f"torch.linalg.solve: {C.batch_prefix(batch + (0, 0), i)}The "
                               "solver failed because the input matrix is singular.") from None
+        x = x if vec else C.colmajor(x)
         ctx.save_for_backward(a, x)
         return x
 
@@ -253,7 +255,7 @@ class SolveTriangular(Primitive):
 
     @staticmethod
     def forward(ctx, a, b, upper, left, unit):
-        x = _tri_solve_arrays(a, b, upper, left, unit)
+        x = C.colmajor(_tri_solve_arrays(a, b, upper, left, unit))
         ctx.save_for_backward(a, x)
         ctx.opts = (upper, left, unit)
         return x
@@ -291,7 +293,7 @@ class Cholesky(Primitive):
                 f"linalg.cholesky: {C.batch_prefix(a.shape, i)}The factorization could not be "
                 "completed because the input is not positive-definite (the leading minor of "
                 f"order {info} is not positive-definite).") from None
-        out = mT(low).copy() if upper else low
+        out = C.colmajor(mT(low) if upper else low)
         ctx.save_for_backward(out)
         ctx.upper = upper
         return out

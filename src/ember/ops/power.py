@@ -7,6 +7,7 @@ import numpy as np
 from ..autograd.function import Primitive
 from ..tensor import Tensor
 from ._half import F16 as _F16
+from ._layout import contig, elementwise
 from ._util import as_scalar, is_scalar, promote
 
 
@@ -54,6 +55,7 @@ class PowScalar(Primitive):
         return (g * p * x ** (p - 1),)
 
 
+@elementwise
 class Pow(Primitive):
     """z = a^b;  dz/da = b * a^(b-1) (0 where b = 0),  dz/db = z * ln(a) (0 where a = 0 and
     b >= 0; nan for a < 0, as PyTorch)."""
@@ -88,6 +90,8 @@ class RPow(Primitive):
         with np.errstate(divide="ignore", invalid="ignore"):
             out = _int_pow(c, x) if np.asarray(x).dtype.kind in "iu" else c ** x
             ctx.logc = np.log(float(c))
+        if type(out) is np.ndarray and not out.flags.c_contiguous:
+            out = contig(out)  # row-major whatever x's layout, as PyTorch's pow(number, x)
         ctx.save_for_backward(x, out)
         ctx.c = c
         return out

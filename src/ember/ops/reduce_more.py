@@ -220,6 +220,7 @@ def _cum_extreme(input, dim, use_min):
                          f"0 for scalar but got {dim}")
     d = wrap_dim(int(dim), x.ndim)
     y, idx = _running_extreme(x, d, use_min)
+    y, idx = reduced(y, x), reduced(idx, x)  # row-major whatever x's layout, as PyTorch's
     values = (Cummin if use_min else Cummax).apply(input, d, y, idx)
     return values_indices(values, Tensor._make(idx.astype(np.int64), False, None),
                           "cummin" if use_min else "cummax")

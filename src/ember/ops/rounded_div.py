@@ -10,9 +10,11 @@ import numpy as np
 
 from ..autograd.function import Primitive
 from ..tensor import Tensor
+from ._layout import elementwise
 from ._util import check_broadcast, promote
 
 
+@elementwise
 class DivRounded(Primitive):
     """z = trunc(a / b) or floor(a / b), piecewise constant;  dz/da = dz/db = 0."""
 
@@ -48,6 +50,7 @@ def _arr(x):
     return x._data if hasattr(x, "_data") else x
 
 
+@elementwise
 class FloorDivide(Primitive):
     """z = floor(a / b). PyTorch records the op but has no derivative for it: backward raises
     (a zero gradient would silently stop training signal that the user meant to flow)."""
@@ -88,6 +91,7 @@ def floor_divide(input, other):
         return FloorDivide.apply(a, b)
 
 
+@elementwise
 class Remainder(Primitive):
     """z = a - floor(a/b)*b;  dz/da = 1,  dz/db = -floor(a/b).
 
@@ -122,6 +126,7 @@ class RemainderScalar(Remainder):
     node_name = "RemainderBackward0"  # PyTorch's name for tensor % number
 
 
+@elementwise
 class Fmod(Primitive):
     """z = a - trunc(a/b)*b (the sign of a);  dz/da = 1,  dz/db = -trunc(a/b)."""
 

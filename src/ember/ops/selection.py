@@ -10,6 +10,7 @@ import numpy as np
 
 from ..autograd.function import Primitive
 from ..tensor import Tensor
+from ._layout import elementwise, relaid
 from ._util import as_scalar, bound_array, promote, select
 
 _F16 = np.dtype(np.float16)
@@ -69,6 +70,7 @@ class Hardtanh(Clamp):
         return select((x > ctx.lo) & (x < ctx.hi), g), None, None
 
 
+@elementwise
 class ClampTensor(Primitive):
     """y = min(max(x, lo), hi) with tensor bounds (either may be None).
 
@@ -105,7 +107,9 @@ class Maximum(Primitive):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        return np.maximum(a, b)
+        out = np.maximum(a, b)
+        # PyTorch's layout (NumPy's when a is row-major; a test inline, not @elementwise's call)
+        return out if a.flags.c_contiguous else relaid(out, a, b)
 
     @staticmethod
     def backward(ctx, g):
@@ -119,7 +123,8 @@ class Minimum(Primitive):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        return np.minimum(a, b)
+        out = np.minimum(a, b)
+        return out if a.flags.c_contiguous else relaid(out, a, b)  # PyTorch's layout
 
     @staticmethod
     def backward(ctx, g):
@@ -139,7 +144,8 @@ class Where(Primitive):
     @staticmethod
     def forward(ctx, cond, a, b):
         ctx.cond = cond
-        return np.where(cond, a, b)
+        out = np.where(cond, a, b)
+        return out if cond.flags.c_contiguous else relaid(out, cond, a, b)  # PyTorch's layout
 
     @staticmethod
     def backward(ctx, g):

@@ -10,8 +10,7 @@ import numpy as np
 from ..autograd.function import Primitive
 from ..tensor import Tensor
 from .view_inplace import remember_view
-from ._layout import empty_like as _empty_like, preserved as _preserved
-from ._util import dims, wrap_dim
+from ._util import wrap_dim
 
 
 def _view_of(out: Tensor, base: Tensor) -> Tensor:
@@ -65,8 +64,27 @@ class SqueezeDims(Reshape):
     node_name = "SqueezeBackward2"
 
 
-class Unsqueeze(Reshape):
+class Unsqueeze(Primitive):
+    """y = x with a size-1 dim inserted at ``d``, of stride ``size[d] * stride[d]`` (1 at the
+    end) as PyTorch's (NumPy's reshape may give another);  dL/dx = dL/dy reshaped back."""
+
     node_name = "UnsqueezeBackward0"
+    exact_grads = True
+
+    @staticmethod
+    def forward(ctx, x, shape, d):
+        ctx.in_shape = x.shape
+        y = x.reshape(shape)
+        if not x.flags.c_contiguous and x.size:  # (x may be a NumPy scalar: flags too)
+            st = x.strides[:d] + ((x.shape[d] * x.strides[d]) if d < x.ndim else x.itemsize,)
+            st += x.strides[d:]
+            if y.strides != st:
+                y = np.lib.stride_tricks.as_strided(x, shape, st, writeable=x.flags.writeable)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        return (np.reshape(g, ctx.in_shape), None, None)
 
 
 _index = operator.index
@@ -221,7 +239,7 @@ def squeeze(input, dim=None):
 def unsqueeze(input, dim):
     shape = input._data.shape
     d = wrap_dim(dim, len(shape) + 1)
-    return _reshaped(input, shape[:d] + (1,) + shape[d:], Unsqueeze)
+    return _view_of(Unsqueeze.apply(input, shape[:d] + (1,) + shape[d:], d), input)
 
 
 class Expand(Primitive):
@@ -308,107 +326,12 @@ def repeat(input, *sizes):
     return Repeat.apply(input, sizes)
 
 
-def contiguous(input, memory_format=None):
-    """``input`` itself when C-ordered already, else a C-ordered copy (clone keeps layouts);
-    with a channels-last format, laid out NHWC (NDHWC) instead."""
-    if memory_format is not None:
-        from .._memory_format import channels_order
-
-        order = channels_order(memory_format, input._data.ndim, True)
-        if order is not None:
-            if input._data.transpose(order).flags.c_contiguous:
-                return input
-            back = tuple(order.index(i) for i in range(len(order)))
-            return input.permute(order).contiguous().permute(back)
-    d = input._data
-    if not isinstance(d, np.ndarray) or d.flags.c_contiguous:
-        return input
-    return Contiguous.apply(input)
-
-
-class Flip(Primitive):
-    """y = x reversed along axes;  dL/dx = dL/dy reversed back."""
-
-    @staticmethod
-    def forward(ctx, x, axes):
-        ctx.axes = axes
-        if x.flags.c_contiguous:
-            return np.flip(x, axes).copy()
-        out = _empty_like(x)  # laid out as x, as PyTorch's
-        out[...] = np.flip(x, axes)
-        return out
-
-    @staticmethod
-    def backward(ctx, g):
-        return (np.flip(g, ctx.axes), None)
-
-
-def flip(input, *dims_, dims=None):
-    if dims is not None:  # torch.flip(x, dims=[0]) / x.flip(dims=(0, 1))
-        dims_ = (*dims_, dims)
-    if not dims_:
-        raise TypeError('flip() missing 1 required positional arguments: "dims"')
-    return Flip.apply(input, _dims(_shape_arg(dims_), input._data.ndim, in_order=True))
-
-
-_dims = dims  # flip's keyword ``dims`` shadows the helper inside it
-
-
-def fliplr(input):
-    if input._data.ndim < 2:
-        raise RuntimeError("Input must be >= 2-d.")
-    return flip(input, 1)
-
-
-def flipud(input):
-    if input._data.ndim < 1:
-        raise RuntimeError("Input must be >= 1-d.")
-    return flip(input, 0)
-
-
-class Clone(Primitive):
-    """y = a copy of x;  dL/dx = dL/dy."""
-
-    @staticmethod
-    def forward(ctx, x):
-        out = np.array(x, copy=True)
-        return out if x.flags.c_contiguous else _preserved(out, x)  # empty_like's layout
-
-    @staticmethod
-    def backward(ctx, g):
-        return (g,)
-
-
-class Contiguous(Clone):
-    node_name = "CloneBackward0"
-
-    @staticmethod
-    def forward(ctx, x):
-        return np.ascontiguousarray(x)
-
-
-class CloneContiguous(Clone):
-    node_name = "CloneBackward0"
-
-    @staticmethod
-    def forward(ctx, x):
-        return np.array(x, order="C", copy=True)
-
-
-def clone(input, *, memory_format=None):
-    name = getattr(memory_format, "_name", None)
-    if name == "contiguous_format":
-        return CloneContiguous.apply(input)
-    if name in ("channels_last", "channels_last_3d"):
-        out = contiguous(input, memory_format)
-        if out is not input:
-            return out
-    return Clone.apply(input)
-
-
 # Reordering dims, joining and splitting live in their own modules; ``ember.ops`` exports
 # them from here.
 from ._shape_permute import (Permute, T, Transpose, movedim, permute,  # noqa: E402,F401
                              swapaxes, swapdims, t, transpose)
 from .join_split import (cat, chunk, concat, concatenate, hstack, narrow, split,  # noqa: E402
                          stack, tensor_split, unbind, vstack)
+# Copies (clone, contiguous) and flips live in shape_copy.py; exported from here too.
+from .shape_copy import (Clone, CloneContiguous, Contiguous, Flip, clone,  # noqa: E402,F401
+                         contiguous, flip, fliplr, flipud)

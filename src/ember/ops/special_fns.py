@@ -23,6 +23,7 @@ import numpy as np
 
 from ..autograd.function import Primitive
 from ..tensor import Tensor
+from ._layout import elementwise
 from .elementwise import _float
 
 __all__ = ["erf", "erfc", "erfinv", "lgamma", "digamma", "polygamma"]
@@ -161,6 +162,7 @@ def polygamma64(n: int, x: np.ndarray) -> np.ndarray:
     return np.where(x == math.inf, 0.0, out)
 
 
+@elementwise  # erf64 & co. copy x's strides: an expanded x's result is row-major
 class Erf(Primitive):
     """y = erf(x);  dy/dx = 2/sqrt(pi) exp(-x^2)."""
 
@@ -175,6 +177,7 @@ class Erf(Primitive):
         return (g * (2 / math.sqrt(math.pi)) * np.exp(-(x * x)),)
 
 
+@elementwise
 class Erfc(Primitive):
     """y = erfc(x) = 1 - erf(x);  dy/dx = -2/sqrt(pi) exp(-x^2)."""
 
@@ -204,6 +207,7 @@ class Erfinv(Primitive):
         return (g * (math.sqrt(math.pi) / 2) * np.exp(y * y),)
 
 
+@elementwise
 class Lgamma(Primitive):
     """y = ln|Gamma(x)|;  dy/dx = digamma(x)."""
 
@@ -218,6 +222,7 @@ class Lgamma(Primitive):
         return (g * (digamma(x) if isinstance(x, Tensor) else digamma64(x).astype(x.dtype)),)
 
 
+@elementwise
 class Polygamma(Primitive):
     """y = psi^(n)(x), the n-th derivative of digamma (n = 0: digamma);
     dy/dx = psi^(n+1)(x)."""

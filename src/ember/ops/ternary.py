@@ -14,6 +14,7 @@ import numpy as np
 from ..autograd.function import Primitive
 from ..creation import _fma as _exact_fma64
 from ..tensor import Tensor
+from ._layout import elementwise
 from ._util import check_broadcast, promote
 from .linalg import _C_NAMES, _kind
 
@@ -39,6 +40,7 @@ def _fma(x, y, z, dtype: np.dtype) -> np.ndarray:
     return r.astype(opmath).astype(dtype, copy=False)
 
 
+@elementwise
 class Lerp(Primitive):
     """y = x + w (e - x) if |w| < 0.5 else e - (e - x)(1 - w)  (PyTorch's two forms: exact at
     both ends, w = 0 gives x and w = 1 gives e);
@@ -74,6 +76,7 @@ class LerpScalar(Lerp):
     node_name = "LerpBackward0"
 
 
+@elementwise
 class Addcmul(Primitive):
     """y = x + (v t1) t2  (PyTorch rounds v t1, then fuses the rest);
     dL/dx = g,  dL/dt1 = g (t2 v),  dL/dt2 = g (t1 v)."""
@@ -96,6 +99,7 @@ class Addcmul(Primitive):
                 g * (t1 * v) if need_2 else None, None)
 
 
+@elementwise
 class Addcdiv(Primitive):
     """y = x + (v t1) / t2;  dL/dx = g,  dL/dt1 = g (v / t2),  dL/dt2 = -g (v t1 / t2^2)."""
 

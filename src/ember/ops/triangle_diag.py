@@ -11,6 +11,7 @@ import numpy as np
 
 from ..autograd.function import Primitive
 from ..tensor import Tensor
+from ._layout import contig
 from ._util import wrap_dim
 from .shape import _view_of
 
@@ -162,7 +163,7 @@ class Tril(Primitive):
     @staticmethod
     def forward(ctx, x, k):
         ctx.k = k
-        return np.tril(x, k)
+        return contig(np.tril(x, k))  # row-major whatever x's layout, as PyTorch's
 
     @staticmethod
     def backward(ctx, g):
@@ -177,7 +178,7 @@ class Triu(Primitive):
     @staticmethod
     def forward(ctx, x, k):
         ctx.k = k
-        return np.triu(x, k)
+        return contig(np.triu(x, k))  # row-major whatever x's layout, as PyTorch's
 
     @staticmethod
     def backward(ctx, g):

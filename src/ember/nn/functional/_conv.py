@@ -10,6 +10,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from ...autograd.function import Primitive
+from ...ops._layout import channels_last
 from ...ops.arithmetic import type_name
 from ...ops.linalg import _C_NAMES
 from ...tensor import Tensor
@@ -138,6 +139,8 @@ class Convolution(Primitive):
         ctx.geom = geom
         if ctx.needs_input_grad[1:2] == (True,):
             ctx.cols = cols
+        if not (x.flags.c_contiguous and w.flags.c_contiguous):
+            out = channels_last(out, x, w)  # PyTorch's layout
         return out
 
     @staticmethod

@@ -8,6 +8,7 @@ import math
 import numpy as np
 
 from ...autograd.function import NULL_CTX, Primitive
+from ...ops._layout import channels_last
 from ...ops.arithmetic import type_name
 from ...tensor import Tensor
 from ._conv import add_windows, pad_hw, windows
@@ -121,8 +122,8 @@ class MaxPool2d(Primitive):
         ctx.idx, ctx.xshape = idx, x.shape
         final = y.shape if x.ndim == nd + 2 else y.shape[1:]
         if sink is not None:
-            sink.append(idx.astype(np.int64, copy=False).reshape(final))
-        return y.reshape(final)
+            sink.append(channels_last(idx.astype(np.int64, copy=False).reshape(final), x))
+        return channels_last(y.reshape(final), x)  # channels-last in, out: PyTorch's layout
 
     @staticmethod
     def backward(ctx, g):
@@ -351,7 +352,7 @@ class AdaptiveAvgPool2d(Primitive):
     @staticmethod
     def forward(ctx, x, *mats):
         ctx.mats = mats
-        return _bin_products(x, mats)
+        return channels_last(_bin_products(x, mats), x)  # PyTorch's layout
 
     @staticmethod
     def backward(ctx, g):

@@ -7,6 +7,7 @@ import numpy as np
 
 from ... import ops
 from ...autograd.function import Primitive
+from ...ops._layout import channels_last
 from ...ops.arithmetic import type_name
 from ...tensor import Tensor
 from ._misc import pad
@@ -49,8 +50,8 @@ class AdaptiveMaxPool2d(Primitive):
         ctx.idx, ctx.xshape = idx, x.shape
         if x.ndim == 3:
             y, idx = y[0], idx[0]
-        sink.append(idx)
-        return y
+        sink.append(channels_last(idx, x))
+        return channels_last(y, x)  # channels-last in, out: PyTorch's layout
 
     @staticmethod
     def backward(ctx, g):

@@ -1,7 +1,8 @@
 """DataLoader: batches of samples from a dataset, in the main process.
 
-``num_workers > 0`` is accepted (so PyTorch code runs unchanged) but loading still happens in
-the main process; a one-time warning says so. For a ``TensorDataset`` (or a Subset of one) with
+``num_workers > 0`` runs simulated workers in the main process (see ``_workers.py``): the same
+batches in the same order, the same ``get_worker_info()``, worker seeds and random draws as
+PyTorch's worker processes give. For a ``TensorDataset`` (or a Subset of one) with
 the default collate, a batch is gathered with one NumPy fancy-index per tensor instead of
 ``batch_size`` item lookups and a stack: the same values, dtypes and shapes, much faster.
 """
@@ -10,23 +11,17 @@ from __future__ import annotations
 
 import math
 import warnings
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Generic, Iterable, TypeVar
 
 import numpy as np
 
 from ...tensor import Tensor
 from ._collate import default_collate, default_convert
 from .dataset import Dataset, IterableDataset, Subset, TensorDataset
+from ._workers import WorkerPool, check_worker_number, get_worker_info
 from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler
 
 __all__ = ["DataLoader", "get_worker_info"]
-
-_warned_workers = False
-
-
-def get_worker_info():
-    """None: ember loads data in the main process."""
-    return None
 
 
 class _InfiniteConstantSampler(Sampler):
@@ -80,7 +75,10 @@ def _check_options(dataset, shuffle, sampler, batch_sampler, batch_size, drop_la
                          "exclusive with drop_last")
 
 
-class DataLoader:
+_T_co = TypeVar("_T_co", covariant=True)
+
+
+class DataLoader(Generic[_T_co]):
     """Iterate over ``dataset`` in batches (``torch.utils.data.DataLoader``)."""
 
     _FROZEN = ("batch_size", "batch_sampler", "sampler", "drop_last", "dataset",
@@ -119,6 +117,7 @@ class DataLoader:
         self.prefetch_factor, self.persistent_workers = prefetch_factor, persistent_workers
         self.pin_memory_device, self.in_order = pin_memory_device, in_order
         self.__initialized = True
+        check_worker_number(num_workers)
 
     def __setattr__(self, attr: str, value) -> None:
         if self.__dict__.get("_DataLoader__initialized") and attr in self._FROZEN:
@@ -139,12 +138,6 @@ class DataLoader:
         return len(self.batch_sampler if self._auto_collation else self.sampler)
 
     def __iter__(self) -> "_SingleProcessDataLoaderIter":
-        global _warned_workers
-        if self.num_workers > 0 and not _warned_workers:
-            _warned_workers = True
-            warnings.warn(f"ember's DataLoader loads data in the main process; "
-                          f"num_workers={self.num_workers} is accepted and ignored.",
-                          UserWarning, stacklevel=2)
         # PyTorch warns as each iterator starts (once for persistent workers, whose iterator
         # is reused); ember never has an accelerator to pin for
         if self.pin_memory and not (self.persistent_workers and self.num_workers > 0
@@ -194,14 +187,40 @@ class _SingleProcessDataLoaderIter:
             from ...random import _gen
 
             self._base_seed = int(_T.random_full(_gen(loader.generator).bits, 1, np.int64)[0])
-        if index_iter is not None and loader.num_workers > 0:  # prefetching starts the sampler
-            index_iter = _primed(index_iter)
-        if loader._iterable:
+        if loader.num_workers > 0:
+            self._gen = self._worker_batches(loader, index_iter)
+        elif loader._iterable:
             self._gen = self._iterable_batches()
         elif loader._auto_collation:
             self._gen = self._map_batches(index_iter)
         else:
             self._gen = (self._collate(self._dataset[i]) for i in index_iter)
+
+    def _worker_batches(self, loader, index_iter):
+        """The batches from simulated workers (``_workers.py``), started as PyTorch starts
+        its processes: when the iterator is made, once for all with persistent workers."""
+        pool = loader.__dict__.get("_pool") if loader.persistent_workers else None
+        if pool is None:
+            check_worker_number(loader.num_workers)
+            pool = WorkerPool(loader, self._base_seed)
+            if loader.persistent_workers:
+                loader._pool = pool
+        pool.start_epoch(loader._iterable)
+        if loader._iterable:
+            return pool.iterable_batches(loader.batch_size, loader.drop_last, self._collate)
+        index_iter = _primed(index_iter)  # prefetching starts the sampler
+        if self._fast is not None:  # no user code runs: no need to switch to the worker
+            return self._map_batches(index_iter)
+        return pool.map_batches(index_iter, self._fetch)
+
+    def _fetch(self, dataset, idx):
+        """PyTorch's _MapDatasetFetcher.fetch on a worker's dataset copy."""
+        if not self._loader._auto_collation:
+            return self._collate(dataset[idx])
+        getitems = getattr(dataset, "__getitems__", None)
+        if callable(getitems):
+            return self._collate(getitems(idx))
+        return self._collate([dataset[i] for i in idx])
 
     def __iter__(self) -> "_SingleProcessDataLoaderIter":
         return self

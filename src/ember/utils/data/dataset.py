@@ -5,7 +5,8 @@ from __future__ import annotations
 import bisect
 import math
 import warnings
-from typing import Any, Iterable, Sequence
+from collections import abc as _abc
+from typing import Any, Generic, Iterable, Sequence, TypeVar
 
 from ...random import default_generator, randperm
 from ...tensor import Tensor
@@ -14,8 +15,12 @@ __all__ = ["Dataset", "IterableDataset", "TensorDataset", "StackDataset", "Conca
            "ChainDataset", "Subset", "random_split"]
 
 
-class Dataset:
-    """A map-style dataset: subclasses define ``__getitem__`` (and usually ``__len__``)."""
+T_co = TypeVar("T_co", covariant=True)
+
+
+class Dataset(Generic[T_co]):
+    """A map-style dataset: subclasses define ``__getitem__`` (and usually ``__len__``);
+    generic as PyTorch's (``Dataset[int]``)."""
 
     def __getitem__(self, index):
         raise NotImplementedError("Subclasses of Dataset should implement __getitem__.")
@@ -24,11 +29,9 @@ class Dataset:
         return ConcatDataset([self, other])
 
 
-class IterableDataset(Dataset):
-    """A dataset that is a stream: subclasses define ``__iter__``."""
-
-    def __iter__(self):
-        raise NotImplementedError("Subclasses of IterableDataset should implement __iter__.")
+class IterableDataset(Dataset[T_co], _abc.Iterable):
+    """A dataset that is a stream: subclasses define ``__iter__`` (abstract, as in PyTorch:
+    a class without it cannot be instantiated)."""
 
     def __add__(self, other: Dataset) -> "ChainDataset":
         return ChainDataset([self, other])
@@ -57,6 +60,8 @@ class StackDataset(Dataset):
             raise ValueError("Supported either ``tuple``- (via ``args``) or``dict``- (via "
                              "``kwargs``) like input/output, but both types are given.")
         parts = list(args) or list(kwargs.values())
+        if not parts:
+            raise ValueError("At least one dataset should be passed")
         self._length = len(parts[0])
         if any(len(d) != self._length for d in parts):
             raise ValueError("Size mismatch between datasets")
@@ -67,11 +72,30 @@ class StackDataset(Dataset):
             return {k: d[index] for k, d in self.datasets.items()}
         return tuple(d[index] for d in self.datasets)
 
+    def __getitems__(self, indices: list) -> list:
+        """The samples at ``indices``, each part fetched batched where it can be."""
+        named = isinstance(self.datasets, dict)
+        parts = self.datasets.values() if named else self.datasets
+        columns = []
+        for d in parts:
+            getitems = getattr(d, "__getitems__", None)
+            if callable(getitems):
+                items = getitems(indices)
+                if len(items) != len(indices):
+                    raise ValueError("Nested dataset's output size mismatch. Expected "
+                                     f"{len(indices)}, got {len(items)}")
+            else:
+                items = [d[i] for i in indices]
+            columns.append(items)
+        if named:
+            return [dict(zip(self.datasets, row)) for row in zip(*columns)]
+        return [tuple(row) for row in zip(*columns)]
+
     def __len__(self) -> int:
         return self._length
 
 
-class ConcatDataset(Dataset):
+class ConcatDataset(Dataset[T_co]):
     """Several map-style datasets one after another."""
 
     @staticmethod
@@ -120,7 +144,7 @@ class ChainDataset(IterableDataset):
         return sum(len(d) for d in self.datasets)
 
 
-class Subset(Dataset):
+class Subset(Dataset[T_co]):
     """The samples of ``dataset`` at ``indices``."""
 
     def __init__(self, dataset: Dataset, indices: Sequence[int]) -> None:

@@ -7,7 +7,7 @@ so after the same ``manual_seed`` the same program visits the same indices as in
 from __future__ import annotations
 
 import itertools
-from typing import Iterable, Iterator, Sequence
+from typing import Generic, Iterable, Iterator, Sequence, TypeVar
 
 import numpy as np
 
@@ -19,8 +19,12 @@ __all__ = ["Sampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler
            "WeightedRandomSampler", "BatchSampler"]
 
 
-class Sampler:
-    """Base class: an iterable of indices (or of index lists, for batch samplers)."""
+_T_co = TypeVar("_T_co", covariant=True)
+
+
+class Sampler(Generic[_T_co]):
+    """Base class: an iterable of indices (or of index lists, for batch samplers); generic as
+    PyTorch's (``Sampler[int]``)."""
 
     def __init__(self, data_source=None) -> None:
         pass
