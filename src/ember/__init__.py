@@ -193,6 +193,7 @@ _LAZY_FUNCS.update({
     "ops.linalg_extra": ("svd_lowrank", "pca_lowrank"),
     "ops.linalg_tensor_qr": ("geqrf", "orgqr", "ormqr"),
     "_removed": ("symeig", "eig", "solve", "lstsq", "matrix_rank"),  # PyTorch's errors
+    "func": ("vmap",),  # torch.vmap is torch.func.vmap
 })
 
 

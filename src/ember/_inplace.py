@@ -26,6 +26,13 @@ class InplaceMixin:
                     "\nHint: update parameters inside `with torch.no_grad():`, or modify `.data`.")
             view = self._fn_view
             if view is not None and view[0] is self.grad_fn:
+                if len(view) > 3:  # an output of split/chunk/unbind (view[3] is True)
+                    raise RuntimeError(
+                        f"Output {view[1]} of {view[2]} is a view and is being modified "
+                        "inplace. This view is the output of a function that returns multiple "
+                        "views. Such functions do not allow the output views to be modified "
+                        "inplace. You should replace the inplace operation by an out-of-place "
+                        "one.")
                 raise RuntimeError(
                     f"Output {view[1]} of {view[2]} is a view and is being modified inplace. "
                     "This view was created inside a custom Function (or because an input was "
@@ -33,6 +40,13 @@ class InplaceMixin:
                     "override the custom backward associated with the custom Function, leading "
                     "to incorrect gradients. This behavior is forbidden. You can fix this by "
                     "cloning the output of the custom Function.")
+        elif self._base is not None and STATE.enabled and self._base._rg:  # made under no_grad
+            raise RuntimeError(
+                "A view was created in no_grad mode and is being modified inplace with grad "
+                "mode enabled. Given that this use case is ambiguous and error-prone, it is "
+                "forbidden. You can clarify your code by moving both the view and the inplace "
+                "either both inside the no_grad block (if you don't want the inplace to be "
+                "tracked) or both outside (if you want the inplace to be tracked).")
 
     def _bump(self) -> None:
         if self._vc is None:
@@ -75,7 +89,9 @@ class InplaceMixin:
         self._bump()
         if recorded:
             # the writer's name, for the saved-version error ("which is output 0 of Add")
-            self._vc[1:] = (result.grad_fn.name(),)
+            # (through a view: the base's new node, PyTorch's C++ CopySlices)
+            self._vc[1:] = ("torch::autograd::CopySlices" if base is not None
+                            else result.grad_fn.name(),)
             self._rebind(result, base, before)
         return self
 

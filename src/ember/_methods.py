@@ -48,6 +48,8 @@ def add_(self, other, *old, alpha=1):
         (other,), alpha = _old_overloads.scalar_first("add_", (other,) + old, alpha)
     if not (STATE.enabled and (self._rg or (isinstance(other, Tensor) and other._rg))):
         # Fast path for optimizer-style updates: one NumPy call, no graph.
+        if self._base is not None and STATE.enabled:  # a view made under no_grad
+            self._check_inplace()
         arr = self._ensure_array()
         o = other._data if isinstance(other, Tensor) else other
         if alpha != 1:
@@ -70,6 +72,8 @@ def add_(self, other, *old, alpha=1):
 
 def mul_(self, other):
     if not (STATE.enabled and (self._rg or (isinstance(other, Tensor) and other._rg))):
+        if self._base is not None and STATE.enabled:  # a view made under no_grad
+            self._check_inplace()
         arr = self._ensure_array()
         o = other._data if isinstance(other, Tensor) else other
         dt = arr.dtype
@@ -90,10 +94,12 @@ def mul_(self, other):
 
 def zero_(self):
     self._check_inplace()
+    if self.grad_fn is not None and STATE.enabled:
+        from ._fill_nodes import zero_node
+
+        return self._write(zero_node().apply(self._graph_input(), np.zeros((), self._data.dtype)))
     self._ensure_array().fill(0)
     self._bump()
-    if self.grad_fn is not None and STATE.enabled:
-        self._write(ops.mul(self._graph_input(), 0))
     return self
 
 
@@ -104,8 +110,12 @@ def fill_(self, value):
                            f"{value._data.ndim} dimensions.")
     v = value.item() if isinstance(value, Tensor) else value
     if self.grad_fn is not None and STATE.enabled or isinstance(value, Tensor) and value._rg:
-        full = value.expand(self.shape) if isinstance(value, Tensor) else v
-        return self._write(ops.add(ops.mul(self._graph_input(), 0), full))
+        from ._fill_nodes import FillTensor, fill_scalar_node
+
+        if isinstance(value, Tensor):
+            return self._write(FillTensor.apply(self._graph_input(), value))
+        return self._write(fill_scalar_node().apply(self._graph_input(),
+                                                    np.full(self._data.shape, v)))
     arr = self._ensure_array()
     if arr.dtype.kind in "iu" and type(v) in (int, float):  # PyTorch's checked conversion
         v = _checked_number(v, arr.dtype)
@@ -120,8 +130,9 @@ def copy_(self, src, non_blocking=False):
     s = src if isinstance(src, Tensor) else Tensor._make(np.asarray(src), False, None)
     ops._util.check_broadcast(self._data.shape, s._data.shape)
     if STATE.enabled and (self._rg or s._rg):
-        zero = ops.mul(self._graph_input(), 0)
-        return self._write(ops.add(zero, s.to(self._data.dtype)))
+        from ._fill_nodes import Copy
+
+        return self._write(Copy.apply(self._graph_input(), s))
     arr = self._ensure_array()
     try:
         np.copyto(arr, np.broadcast_to(s._data, arr.shape), casting="unsafe")

@@ -13,36 +13,18 @@ from __future__ import annotations
 
 import numpy as np
 
+from .ops._layout import iter_perm
+
 
 def _strides(a: np.ndarray) -> tuple:
     return tuple(s // a.itemsize for s in a.strides) if a.itemsize else (0,) * a.ndim
 
 
 def iter_axes(shape: tuple, strides: tuple) -> tuple:
-    """The axes from outermost to innermost in TensorIterator's walk (reorder_dimensions):
-    an insertion sort from the C order by ascending stride, ties going to the shorter dim
-    inside; zero strides (broadcast dims) compare as equal to anything."""
-    n = len(shape)
-    perm = list(range(n - 1, -1, -1))  # fastest first
-
-    def should_swap(d0: int, d1: int) -> int:
-        s0, s1 = strides[d0], strides[d1]
-        if s0 == 0 or s1 == 0:
-            return 0
-        if s0 != s1:
-            return -1 if s0 < s1 else 1
-        return 1 if shape[d0] > shape[d1] else 0
-
-    for i in range(1, n):
-        d1 = i
-        for d0 in range(i - 1, -1, -1):
-            c = should_swap(perm[d0], perm[d1])
-            if c > 0:
-                perm[d0], perm[d1] = perm[d1], perm[d0]
-                d1 = d0
-            elif c < 0:
-                break
-    return tuple(reversed(perm))
+    """The axes from outermost to innermost in TensorIterator's walk (reorder_dimensions,
+    ``ops._layout.iter_perm`` with this one operand): by descending stride, ties putting the
+    longer dim outside; zero strides (broadcast dims) compare as equal to anything."""
+    return tuple(reversed(iter_perm(shape, [strides])))
 
 
 def layout_axes(a: np.ndarray) -> tuple | None:

@@ -315,7 +315,9 @@ class Tensor(InplaceMixin):
     @grad.setter
     def grad(self, value) -> None:
         if value is not None:
-            _check_grad(self, value)
+            from ._grad_checks import check_grad
+
+            check_grad(self, value)
         self._grad = value
 
     @staticmethod
@@ -353,7 +355,12 @@ class Tensor(InplaceMixin):
 
     def detach_(self) -> "Tensor":
         if self._base is not None and self._base._rg:
-            raise RuntimeError("Can't detach views in-place. Use detach() instead.")
+            raise RuntimeError(
+                "Can't detach views in-place. Use detach() instead. If you are using "
+                "DistributedDataParallel (DDP) for training, and gradient_as_bucket_view is set "
+                "as True, gradients are views of DDP buckets, and hence detach_() cannot be "
+                "called on these gradients. To fix this error, please refer to the "
+                "Optimizer.zero_grad() function in torch/optim/optimizer.py as the solution.")
         self.grad_fn = None
         self._rg = False
         return self
@@ -418,25 +425,3 @@ _NON_LEAF_GRAD = (
     "field to be populated for a non-leaf Tensor, use .retain_grad() on the non-leaf Tensor. "
     "If you access the non-leaf Tensor by mistake, make sure you access the leaf Tensor "
     "instead. See github.com/pytorch/pytorch/pull/30531 for more information.")
-
-
-def _check_grad(t: Tensor, value) -> None:
-    """PyTorch's checks on ``t.grad = value``: a tensor (not t itself) of t's shape and dtype;
-    an optimizer would otherwise broadcast a wrongly shaped gradient silently."""
-    if not isinstance(value, Tensor):
-        raise TypeError("assigned grad expected to be a Tensor or None but got grad of type "
-                        f"{type(value).__name__}")
-    if value is t:
-        raise RuntimeError("can't assign Variable as its own grad")
-    if value._data.shape != t._data.shape:
-        raise RuntimeError(f"attempting to assign a gradient of size '{list(value.shape)}' to a "
-                           f"tensor of size '{list(t.shape)}'. Please ensure that the gradient "
-                           "and the tensor are the same size")
-    if value._data.dtype != t._data.dtype:
-        from .ops.arithmetic import type_name
-        from .ops.linalg import _C_NAMES
-
-        raise RuntimeError(
-            f"attempting to assign a gradient with dtype '{_C_NAMES[value._data.dtype.name]}' "
-            f"to a tensor with grad_dtype '{type_name(t._data.dtype)}'. The gradient must match "
-            "the tensor's grad_dtype (defaults to the tensor's dtype).")

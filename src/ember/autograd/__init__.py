@@ -226,7 +226,8 @@ def __getattr__(name):
     where = {"gradcheck": "_gradcheck", "gradgradcheck": "_gradcheck",
              "GradcheckError": "_gradcheck", "functional": None,
              "explain": "_explain", "Trace": "_explain", "anomaly": None,
-             "forward_ad": None, "graph": None, "anomaly_mode": None, "profiler": None}
+             "forward_ad": None, "graph": None,
+             "set_multithreading_enabled": "grad_mode", "anomaly_mode": None, "profiler": None}
     if name not in where:
         raise AttributeError(f"module 'ember.autograd' has no attribute '{name}'")
     module = importlib.import_module(f"ember.autograd.{where[name] or name}")

@@ -75,8 +75,19 @@ def _checked_user_grads(node, res: tuple) -> tuple:
     if len(res) != n:
         raise RuntimeError(f"function {node.name()} returned an incorrect number of gradients "
                            f"(expected {n}, got {len(res)})")
+    is_var = node.__dict__.get("_is_var")
     for i, (e, r) in enumerate(zip(node.next_edges, res)):
-        if e is None or r is None or not hasattr(r, "shape"):
+        if r is None:
+            continue
+        if is_var is not None and not is_var[i]:
+            raise RuntimeError(f"function {node.name()} returned a gradient different than None "
+                               f"at position {i + 1}, but the corresponding forward input was "
+                               "not a Variable")
+        if not isinstance(r, F.Tensor):
+            t = type(r)
+            name = t.__name__ if t.__module__ == "builtins" else f"{t.__module__}.{t.__name__}"
+            raise RuntimeError(f"expected Variable or None (got {name})")
+        if e is None:
             continue
         want = tuple(e._shape) if isinstance(e, Node) else tuple(e._data.shape)
         got = tuple(r.shape)

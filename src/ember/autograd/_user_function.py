@@ -26,6 +26,17 @@ class _FunctionCtx(Node):
     def mark_non_differentiable(self, *args) -> None:
         self.__dict__.setdefault("_non_diff", set()).update(id(a) for a in args)
 
+    def save_for_backward(self, *values) -> None:
+        for i, v in enumerate(values):
+            if v is not None and not isinstance(v, F.Tensor):
+                raise TypeError("save_for_backward can only save variables, but argument "
+                                f"{i} is of type {type(v).__name__}")
+        self._saved = values
+
+    def mark_dirty(self, *args) -> None:
+        """The inputs that forward modified in place (and returns): see _mark_dirty."""
+        self.__dict__.setdefault("_dirty", set()).update(id(a) for a in args)
+
     def set_materialize_grads(self, value: bool) -> None:
         self.__dict__["_materialize"] = bool(value)
 
@@ -89,7 +100,8 @@ class Function:
 
     @staticmethod
     def backward(ctx, *grad_outputs):
-        raise NotImplementedError
+        raise NotImplementedError("You must implement either the backward or vjp method for "
+                                  "your custom autograd.Function to use it with backward mode AD.")
 
     @classmethod
     def apply(cls, *args, **kwargs):
@@ -98,12 +110,21 @@ class Function:
         edges = _edges(args) if STATE.enabled else None
         node = cls._node_cls.__new__(cls._node_cls)
         _init_node(node, edges or tuple(None for _ in args))
+        node.__dict__["_is_var"] = tuple(isinstance(a, F.Tensor) for a in args)
+        if F.Tensor._vmap_depth and cls.setup_context is Function.setup_context:
+            raise RuntimeError(
+                "In order to use an autograd.Function with functorch transforms (vmap, grad, "
+                "jvp, jacrev, ...), it must override the setup_context staticmethod. For more "
+                "details, please see https://pytorch.org/docs/main/notes/extending.func.html")
         with no_grad():
             if cls.setup_context is not Function.setup_context:  # forward without ctx
                 out = cls.forward(*args, **kwargs)
                 cls.setup_context(node, args, out)
             else:
                 out = cls.forward(node, *args, **kwargs)
+        dirty = node.__dict__.get("_dirty")
+        if dirty:
+            _mark_dirty(args, dirty, edges is not None)
         if edges is None:
             return out
         if isinstance(out, tuple):
@@ -112,10 +133,29 @@ class Function:
             raise TypeError(f"{cls.__name__}.forward must return a Tensor, got {type(out)}")
         result = _record(node, args, out)
         _finish(node, args, (out,), (result,))
+        if dirty and id(out) in dirty:
+            return _rebind_dirty(out, result)
         if any(isinstance(a, F.Tensor) and np.may_share_memory(a._data, out._data)
                for a in args):  # an input returned as-is, or a view of one
             result._fn_view = (node, 0, cls.__name__)
         return result
+
+
+def _mark_dirty(args, dirty, recording) -> None:
+    """PyTorch's checks and version bump for inputs marked dirty (modified in place)."""
+    for a in args:
+        if isinstance(a, F.Tensor) and id(a) in dirty:
+            if recording and a._rg and a.grad_fn is None:
+                raise RuntimeError("a leaf Variable that requires grad has been used in an "
+                                   "in-place operation.")
+            a._bump()
+
+
+def _rebind_dirty(out, result):
+    """A dirty input returned as an output stays the same tensor object, moved to the
+    Function's node (as an in-place op moves its tensor)."""
+    out.grad_fn, out._rg = result.grad_fn, True
+    return out
 
 
 def _record(node, args, out):
@@ -174,7 +214,7 @@ def _record_outputs(cls, node, args, outs: tuple) -> tuple:
         node.__dict__["_fn"] = _Unpack(cls, metas, diff, None)
         results[diff[0]] = _record(node, args, outs[diff[0]])
         _finish(node, args, outs, results)
-        return tuple(results)
+        return _dirty_outputs(node, outs, results)
     sizes = [outs[k]._data.size for k in diff]
     dtype = np.result_type(*(outs[k]._data.dtype for k in diff))
     node.__dict__["_fn"] = _Unpack(cls, metas, diff, sizes)
@@ -192,6 +232,14 @@ def _record_outputs(cls, node, args, outs: tuple) -> tuple:
         results[k] = F.Tensor._make(outs[k]._data, True, slot)
         offset += n
     _finish(node, args, outs, results)
+    return _dirty_outputs(node, outs, results)
+
+
+def _dirty_outputs(node, outs, results) -> tuple:
+    dirty = node.__dict__.get("_dirty")
+    if dirty:
+        results = [_rebind_dirty(o, r) if id(o) in dirty and r is not o else r
+                   for o, r in zip(outs, results)]
     return tuple(results)
 
 

@@ -31,6 +31,44 @@ def is_inference_mode_enabled() -> bool:
     return getattr(STATE, "inference", False)
 
 
+def _decorate(fn, make):
+    """``fn`` run under the context ``make()``; a generator function gets the mode around each
+    of its resumptions (and its caller's mode back at each yield), as PyTorch's decorators."""
+    import inspect
+
+    if inspect.isgeneratorfunction(fn):
+        @functools.wraps(fn)
+        def gen_wrapper(*args, **kwargs):
+            gen = fn(*args, **kwargs)
+            try:
+                with make():
+                    response = gen.send(None)
+                while True:
+                    try:
+                        request = yield response
+                    except GeneratorExit:
+                        with make():
+                            gen.close()
+                        raise
+                    except BaseException as e:
+                        with make():
+                            response = gen.throw(e)
+                    else:
+                        with make():
+                            response = gen.send(request)
+            except StopIteration as e:
+                return e.value
+
+        return gen_wrapper
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        with make():
+            return fn(*args, **kwargs)
+
+    return wrapper
+
+
 class _Mode:
     """Base for the grad-mode context managers; subclasses choose the flag value.
 
@@ -51,14 +89,7 @@ class _Mode:
         return False
 
     def __call__(self, fn):
-        mode = type(self)
-
-        @functools.wraps(fn)
-        def wrapper(*args, **kwargs):
-            with mode():
-                return fn(*args, **kwargs)
-
-        return wrapper
+        return _decorate(fn, type(self))
 
     def clone(self):
         return type(self)()
@@ -101,13 +132,7 @@ class set_grad_enabled(_Mode):  # noqa: N801
     def __call__(self, fn):
         STATE.enabled = self._prev  # used as a decorator: don't change the mode at decoration
         value = self._value
-
-        @functools.wraps(fn)
-        def wrapper(*args, **kwargs):
-            with set_grad_enabled(value):
-                return fn(*args, **kwargs)
-
-        return wrapper
+        return _decorate(fn, lambda: set_grad_enabled(value))
 
     def clone(self):
         return set_grad_enabled(self._value)
@@ -117,7 +142,13 @@ class set_grad_enabled(_Mode):  # noqa: N801
 
 
 class inference_mode(_Mode):  # noqa: N801
-    """Like ``no_grad`` (ember has no separate inference tensors); ``mode=False`` is a no-op."""
+    """Like ``no_grad`` (ember has no separate inference tensors); ``mode=False`` turns grad
+    mode on and inference mode off, as PyTorch's guard (grad mode = not mode)."""
+
+    def __new__(cls, mode_or_orig_func=True):
+        if callable(mode_or_orig_func):  # the bare decorator, ``@inference_mode``
+            return cls()(mode_or_orig_func)
+        return object.__new__(cls)
 
     def __init__(self, mode: bool = True):
         self._mode = bool(mode)
@@ -126,9 +157,8 @@ class inference_mode(_Mode):  # noqa: N801
     def __enter__(self):
         self._prev = STATE.enabled
         self._prev_inf = getattr(STATE, "inference", False)
-        if self._mode:
-            STATE.enabled = False
-            STATE.inference = True
+        STATE.enabled = not self._mode
+        STATE.inference = self._mode
         return None
 
     def __exit__(self, *exc):
@@ -138,10 +168,31 @@ class inference_mode(_Mode):  # noqa: N801
 
     def __call__(self, fn):
         mode = self._mode
+        return _decorate(fn, lambda: inference_mode(mode))
 
-        @functools.wraps(fn)
-        def wrapper(*args, **kwargs):
-            with inference_mode(mode):
-                return fn(*args, **kwargs)
 
-        return wrapper
+class set_multithreading_enabled(_Mode):  # noqa: N801
+    """PyTorch's switch for multithreaded backward: ember's engine runs on one thread, so this
+    only records the flag (set at once, undone on exit when used in ``with``)."""
+
+    multithreading = True
+
+    def __init__(self, mode: bool):
+        self._prev = set_multithreading_enabled.multithreading
+        self._value = bool(mode)
+        set_multithreading_enabled.multithreading = self._value
+
+    def __enter__(self):
+        return None
+
+    def __exit__(self, *exc):
+        set_multithreading_enabled.multithreading = self._prev
+        return False
+
+    def __call__(self, fn):
+        set_multithreading_enabled.multithreading = self._prev
+        value = self._value
+        return _decorate(fn, lambda: set_multithreading_enabled(value))
+
+    def clone(self):
+        return set_multithreading_enabled(self._value)

@@ -189,7 +189,16 @@ def split(input, split_size_or_sections, dim=0):
     for n in sections:
         out.append(_piece(input, d, start, n, cls))
         start += n
-    return tuple(out)
+    return _multi_view(out, "Split" if cls is Split else "SplitWithSizes")
+
+
+def _multi_view(outs, name: str) -> tuple:
+    """Mark recorded outputs of a multi-view op: PyTorch forbids writing into them in place
+    (see InplaceMixin._check_inplace)."""
+    if outs and outs[0].grad_fn is not None:
+        for i, o in enumerate(outs):
+            o._fn_view = (o.grad_fn, i, name, True)
+    return tuple(outs)
 
 
 def chunk(input, chunks, dim=0):
@@ -213,5 +222,5 @@ def unbind(input, dim=0):
     if input._data.ndim == 0:
         raise IndexError("Dimension specified as 0 but tensor has no dimensions")
     d = wrap_dim(dim, input._data.ndim)
-    return tuple(basic_index(input, (slice(None),) * d + (i,), Unbind)
-                 for i in range(input._data.shape[d]))
+    return _multi_view([basic_index(input, (slice(None),) * d + (i,), Unbind)
+                        for i in range(input._data.shape[d])], "Unbind")

@@ -252,7 +252,7 @@ def ctc_loss(log_probs: Tensor, targets: Tensor, input_lengths, target_lengths,
             targets = ops.unsqueeze(targets, 0)
     _check_types(input_lengths, target_lengths)
     dt = log_probs._data.dtype
-    if dt.kind != "f":
+    if dt.kind != "f" or dt.itemsize < 4:  # PyTorch's CPU kernel: float and double only
         raise NotImplementedError(f"\"ctc_loss_cpu\" not implemented for '{type_name(dt)}'")
     t_max, batch, classes = log_probs.shape
     in_lens = _lengths(input_lengths, "input_lengths", batch)

@@ -72,12 +72,21 @@ class EmbeddingDenseBackward(Primitive):
         return out, None, None, None, None
 
 
-def _check_indices(idx: np.ndarray, rows: int) -> np.ndarray:
+def _check_indices(idx: np.ndarray, rows: int, renorm_cols: int | None = None) -> np.ndarray:
+    """PyTorch's checks (with max_norm, embedding_renorm_'s, which run first)."""
+    renorm = renorm_cols is not None
     if idx.dtype not in (np.int64, np.int32):
         name = _INDEX_NAMES.get(idx.dtype, str(idx.dtype))
-        raise RuntimeError("Expected tensor for argument #1 'indices' to have one of the "
-                           "following scalar types: Long, Int; but got torch."
-                           f"{name}Tensor instead (while checking arguments for embedding)")
+        name = "CPUBoolType" if idx.dtype == np.bool_ else f"torch.{name}Tensor"
+        arg, fn = ("#2", "embedding_renorm_") if renorm else ("#1", "embedding")
+        raise RuntimeError(f"Expected tensor for argument {arg} 'indices' to have one of the "
+                           f"following scalar types: Long, Int; but got {name} instead (while "
+                           f"checking arguments for {fn})")
+    if renorm and idx.size and (idx.min() < -rows or idx.max() >= rows):
+        # the first out of range in sorted order
+        bad = idx.min() if idx.min() < -rows else idx[idx >= rows].min()
+        raise IndexError(f"select(): index {bad} out of range for tensor of size [{rows}, "
+                         f"{renorm_cols}] at dimension 0")
     if idx.size and (idx.min() < 0 or idx.max() >= rows):
         raise IndexError("index out of range in self")
     return idx.astype(np.intp, copy=False)
@@ -112,7 +121,8 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
         if not -rows <= padding_idx < rows:
             raise AssertionError("Padding_idx must be within num_embeddings")
         padding_idx %= rows
-    idx = _check_indices(np.asarray(input._data), rows)
+    idx = _check_indices(np.asarray(input._data), rows,
+                         None if max_norm is None else weight.shape[1])
     if max_norm is not None:
         _renorm_rows(weight, idx, max_norm, norm_type)
     return Embedding.apply(weight, idx, padding_idx, scale_grad_by_freq)

@@ -126,7 +126,8 @@ def _bags(input: Tensor, offsets: Tensor | None, include_last_offset: bool):
         raise RuntimeError(f"offsets[-1] can not be greater than input's length {n} but got "
                            f"offsets[-1] of {off[-1]}")
     nbags = off.size - 1 if include_last_offset else off.size
-    # Entry p belongs to the last bag starting at or before p.
+    # Entry p belongs to the last bag starting at or before p (entries past a last offset
+    # below len(input) stay in the last bag: PyTorch's kernels disagree there)
     bag = np.searchsorted(off[:nbags], np.arange(n), side="right") - 1
     return input._data, bag, nbags
 
@@ -179,6 +180,8 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None,
             raise RuntimeError(f"padding_idx must be within the number of embeddings, -{rows} "
                                f"through {rows - 1}, but got {padding_idx}")
         padding_idx %= rows
+    if scale_grad_by_freq and mode == "max":
+        raise ValueError("max mode does not support scaling the gradient by the frequency")
     flat, bag, nbags = _bags(input, offsets, include_last_offset)
     idx = _check(flat, rows)
     if max_norm is not None:

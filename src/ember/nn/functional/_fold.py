@@ -67,7 +67,9 @@ def _col2im(cols: np.ndarray, hw: tuple, geom: tuple) -> np.ndarray:
             q = j * d[1]
             out[:, :, r:r + s[0] * (oh - 1) + 1:s[0], q:q + s[1] * (ow - 1) + 1:s[1]] += \
                 parts[:, :, i, j]
-    return out[:, :, p[0]:p[0] + hw[0], p[1]:p[1] + hw[1]]
+    if p[0] or p[1]:  # a dense result, as PyTorch's
+        out = out[:, :, p[0]:p[0] + hw[0], p[1]:p[1] + hw[1]].copy()
+    return out
 
 
 class Unfold(Primitive):

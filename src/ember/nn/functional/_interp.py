@@ -4,7 +4,7 @@
 Every mode is separable: one spatial axis at a time, each output position reads one (nearest),
 two (linear) or four (bicubic, clamped at the borders) input positions along that axis: the
 taps of one _resample node (its gradient scatter-adds back to the read positions). area is
-adaptive average pooling (1-d and 2-d).
+adaptive average pooling.
 """
 
 from __future__ import annotations
@@ -53,24 +53,33 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
             f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {input.dim()}D) "
             "for the modes: nearest | linear | bilinear | bicubic | trilinear | lanczos | "
             f"area | nearest-exact (got {mode})")
-    if mode == "area" and nd == 3:
-        raise NotImplementedError(f"interpolate: mode '{mode}' is not supported by ember")
     in_sizes = list(input.shape[2:])
     out_sizes, scales = _output_sizes(in_sizes, size, scale_factor, recompute_scale_factor)
-    if input._data.dtype.kind != "f":
+    dt = input._data.dtype
+    if mode == "area":  # the mean over each output cell's span: adaptive average pooling
+        from ._pool import adaptive_avg_pool2d, adaptive_avg_pool3d
+        from ._pool1d import adaptive_avg_pool1d
+
+        if any(o <= 0 for o in out_sizes):
+            _bad_sizes(in_sizes, out_sizes)
+        pool = (adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d)[nd - 1]
+        return pool(input, out_sizes[0] if nd == 1 else tuple(out_sizes))
+    if dt.kind != "f" and not (dt == np.uint8 and mode.startswith("nearest")):
         kind = "nearest" if mode.startswith("nearest") else \
             "cubic" if mode == "bicubic" else "linear"
+        if nd == 2 and mode != "bicubic" and dt != np.uint8:  # PyTorch's 2-d kernels' name
+            kind = "upsample_nearest2d" if mode.startswith("nearest") else "upsample_bilinear2d"
+            raise NotImplementedError(f'"{kind}_channels_last" not implemented for '
+                                      f"'{type_name(dt)}'")
         raise NotImplementedError(f'"compute_indices_weights_{kind}" not implemented for '
                                   f"'{type_name(input._data.dtype)}'")
     if any(o <= 0 for o in out_sizes):
         _bad_sizes(in_sizes, out_sizes)
-    if mode == "area":  # the mean over each output cell's span: adaptive average pooling
-        from ._pool import adaptive_avg_pool2d
-        from ._pool1d import adaptive_avg_pool1d
-
-        pool = adaptive_avg_pool1d if nd == 1 else adaptive_avg_pool2d
-        return pool(input, out_sizes[0] if nd == 1 else tuple(out_sizes))
-    dt = input._data.dtype
+    # PyTorch's bilinear and bicubic kernels take half in float32 (weights too), the others
+    # in half; bicubic resizes width first
+    opmath = mode in ("bilinear", "bicubic")
+    if opmath and dt == np.float16:
+        dt = np.dtype(np.float32)
     plan = []
     for k in range(nd):
         n_in, n_out, s = in_sizes[k], out_sizes[k], scales[k]
@@ -81,7 +90,9 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
         else:
             taps = _linear_taps(dt, n_in, n_out, s, align_corners)
         plan.append((2 + k, taps, n_in, n_out))
-    return resample(input, tuple(plan), f"Upsample{_NAMES[mode]}{nd}D")
+    if mode == "bicubic":
+        plan.reverse()
+    return resample(input, tuple(plan), f"Upsample{_NAMES[mode]}{nd}D", opmath)
 
 
 _NAMES = {"nearest": "Nearest", "nearest-exact": "NearestExact", "linear": "Linear",

@@ -72,8 +72,9 @@ def _pointwise(cls, name: str, input, target, reduction, param, weight=None):
         xd, yd = input._data, target._data
         if xd.shape == yd.shape and xd.dtype == yd.dtype and xd.dtype.kind == "f":
             return cls.apply(input, target, reduction, param)  # the common case, checked
-    _check_tensor(name, "input", 1, input)
-    _check_tensor(name, "target", 2, target)
+    for value in (target, input):  # PyTorch's first step: target.size() != input.size()
+        if not isinstance(value, Tensor):
+            raise AttributeError(f"'{type(value).__name__}' object has no attribute 'size'")
     _size_warning(input, target)
     x, y = promote(input, target)
     if x._data.dtype.kind != "f":
@@ -174,7 +175,9 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
         raise RuntimeError("all elements of input should be between 0 and 1")
     w = _const(weight, x.dtype)
     if w is not None:
-        w = np.broadcast_to(w, np.broadcast_shapes(w.shape, x.shape))
+        from ...ops.shape_more import broadcast_shapes  # PyTorch's _infer_size message
+
+        w = np.broadcast_to(w, tuple(broadcast_shapes(target.shape, weight.shape)))
     return L.BinaryCrossEntropy.apply(input, target, w, reduction)
 
 
@@ -207,6 +210,8 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,
     fn = "binary_cross_entropy_with_logits"
     _no_grad_weight(fn, "weight", weight)
     _no_grad_weight(fn, "pos_weight", pos_weight)
+    if pos_weight is not None:  # PyTorch multiplies pos_weight by the target first
+        check_broadcast(pos_weight._data.shape, target._data.shape)
     x, y = promote(input, target)
     dt = x._data.dtype
     loss = L.BCEWithLogits.apply(x, y, _const(weight, dt), _const(pos_weight, dt), reduction)
@@ -324,8 +329,9 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
     reduction = _reduction(reduction, size_average, reduce)
     _check_tensor("cross_entropy_loss", "input", 1, input)
     _check_tensor("cross_entropy_loss", "target", 2, target)
-    if not 0.0 <= label_smoothing <= 1.0:
+    if not label_smoothing <= 1.0:
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
+    label_smoothing = max(label_smoothing, 0.0)  # PyTorch smooths only when it is positive
     if input._data.dtype.kind != "f":
         raise NotImplementedError("\"log_softmax_lastdim_kernel_impl\" not implemented for "
                                   f"'{_name(input)}'")
@@ -352,7 +358,11 @@ def _cross_entropy_probs(input, target, weight, ignore_index, reduction, eps):
             raise RuntimeError(f"weight tensor should be defined either for all {C} classes or "
                                f"no classes but got weight tensor of shape: "
                                f"{list(weight.shape)}")
+        wd = weight._data.dtype
+        wider = wd.kind == "f" and wd.itemsize > x._data.dtype.itemsize
         weight = weight.to(x.dtype)
     cls = X.CrossEntropyProb if reduction == "mean" else X.CrossEntropyProbSum
-    return cls.apply(x, y, weight, reduction, eps)
+    loss = cls.apply(x, y, weight, reduction, eps)
+    # PyTorch multiplies by the weight last: a wider float weight widens the result
+    return loss.to(wd) if weight is not None and wider else loss
 

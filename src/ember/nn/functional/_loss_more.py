@@ -82,6 +82,8 @@ def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor,
     """max(0, margin + d(a, p) - d(a, n)), d the p-norm distance; swap: d(a, n) becomes
     min(d(a, n), d(p, n))."""
     reduction = _reduction(reduction, size_average, reduce)
+    if margin <= 0:
+        raise ValueError(f"margin must be greater than 0, got {margin}")
     da, dp, dn = anchor.dim(), positive.dim(), negative.dim()
     if not da == dp == dn:
         raise RuntimeError(

@@ -18,7 +18,7 @@ from ...ops._util import check_broadcast
 from ...ops.arithmetic import type_name
 from ...tensor import Tensor
 from ._activation import logsigmoid
-from ._loss import _reduction
+from ._loss import _no_grad_weight, _reduction
 from ._loss_more import _reduce
 from ._more import _as_node, pairwise_distance
 
@@ -54,6 +54,13 @@ def gaussian_nll_loss(input: Tensor, target: Tensor, var, full: bool = False,
         if var < 0:
             raise ValueError("var has negative entry/entries")
         var = Tensor._make(np.full(input.shape, var, input._data.dtype), False, None)
+    elif not isinstance(var, Tensor):  # PyTorch calls torch.any(var < 0) on it
+        raise TypeError(f"any() received an invalid combination of arguments - got "
+                        f"({type(var < 0).__name__}), but expected one of:\n"
+                        " * (Tensor input, *, Tensor out = None)\n"
+                        " * (Tensor input, tuple of ints dim = None, bool keepdim = False, *, "
+                        "Tensor out = None)\n"
+                        " * (Tensor input, int dim, bool keepdim = False, *, Tensor out = None)")
     elif bool((var._data < 0).any()):
         raise ValueError("var has negative entry/entries")
     var = _var_fitted(input, var)
@@ -117,6 +124,7 @@ def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float =
         raise ValueError("only p == 1 and p == 2 supported")
     if weight is not None and weight.dim() != 1:
         raise ValueError("weight must be one-dimensional")
+    _no_grad_weight("multi_margin_loss", "weight", weight)
     x, t = _class_targets("multi_margin_loss", input, target)
     n, c = x.shape
     if input.dim() == 2 and t.shape != (n,):

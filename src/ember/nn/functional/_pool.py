@@ -339,6 +339,7 @@ def _bin_products(x, mats: tuple):
     y = np.matmul(np.matmul(mats[-2], x), mats[-1].T)
     if len(mats) == 3:  # depth: move it next to the end, multiply, move it back
         y = np.swapaxes(np.matmul(mats[0], np.swapaxes(y, -3, -2)), -3, -2)
+        y = y.copy() if isinstance(y, np.ndarray) else y.contiguous()  # dense, as PyTorch's
     return y
 
 

@@ -90,7 +90,7 @@ def max_unpool3d(input: Tensor, indices: Tensor, kernel_size, stride=None, paddi
     idx = indices._data.reshape(-1, math.prod(input.shape[-3:]))
     bad = (idx < 0) | (idx >= volume)
     if bad.any():
-        raise RuntimeError(f"Found an invalid max index: {idx[bad][0]} (output volumes are of "
+        raise RuntimeError(f"Found an invalid max index: {idx[bad][-1]} (output volumes are of "
                            f"size {dhw[0]}x{dhw[1]}x{dhw[2]})")
     flat = (idx + np.arange(idx.shape[0])[:, None] * volume).ravel()
     return MaxUnpool3d.apply(input, flat, tuple(input.shape[:-3]) + tuple(dhw))

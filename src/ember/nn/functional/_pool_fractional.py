@@ -13,7 +13,7 @@ import math
 import numpy as np
 
 from ...ops.arithmetic import type_name
-from ...random import _rng
+from ... import random as _random
 from ...tensor import Tensor
 from ._pool import IndexGather
 from ._pool_more import _bin_index
@@ -220,8 +220,8 @@ def _default_samples(input: Tensor, nd: int, samples):
                          f"[{-input.dim()}, {input.dim() - 1}], but got {-nd - 1})")
     n = input.shape[0] if input.dim() == nd + 2 else 1
     c = input.shape[-nd - 1]
-    draw = _rng(None).random((n, c, nd)).astype(input._data.dtype)
-    return Tensor._make(draw, False, None)
+    # PyTorch draws torch.rand(n, c, nd, dtype=input.dtype) from the default generator
+    return _random.rand(n, c, nd, dtype=input.dtype)
 
 
 def fractional_max_pool2d_with_indices(input: Tensor, kernel_size, output_size=None,

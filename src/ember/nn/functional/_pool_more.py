@@ -185,7 +185,7 @@ def _unpool(input: Tensor, indices: Tensor, hw: tuple) -> Tensor:
     plane = hw[0] * hw[1]
     bad = (idx < 0) | (idx >= plane)
     if bad.any():
-        raise RuntimeError(f"Found an invalid max index: {idx[bad][0]} (output volumes are of "
+        raise RuntimeError(f"Found an invalid max index: {idx[bad][-1]} (output volumes are of "
                            f"size {hw[0]}x{hw[1]})")
     flat = (idx + np.arange(idx.shape[0])[:, None] * plane).ravel()
     return MaxUnpool2d.apply(input, flat, tuple(input.shape[:-2]) + tuple(hw))

@@ -61,16 +61,22 @@ def _resample_t(g, taps, n_in, axis):
     return out
 
 
-def _forward_arrays(x, plan):
+def _forward_arrays(x, plan, opmath=False):
+    dt = x.dtype
+    if opmath and dt == np.float16:  # PyTorch's 2-d kernels: half in float32, rounded once
+        x = x.astype(np.float32)
     for axis, taps, n_in, n_out in plan:
         x = _resample(x, taps, n_out, axis)
-    return x
+    return x.astype(dt, copy=False)
 
 
-def _adjoint_arrays(g, plan):
+def _adjoint_arrays(g, plan, opmath=False):
+    dt = g.dtype
+    if opmath and dt == np.float16:
+        g = g.astype(np.float32)
     for axis, taps, n_in, n_out in reversed(plan):
         g = _resample_t(g, taps, n_in, axis)
-    return g
+    return g.astype(dt, copy=False)
 
 
 def _keep_channels_last(x, y):
@@ -90,15 +96,15 @@ class _Resample(Primitive):
     adjoint = None
 
     @staticmethod
-    def forward(ctx, x, plan):
-        ctx.plan = plan
-        return _keep_channels_last(x, _forward_arrays(x, plan))
+    def forward(ctx, x, plan, opmath=False):
+        ctx.plan, ctx.opmath = plan, opmath
+        return _keep_channels_last(x, _forward_arrays(x, plan, opmath))
 
     @classmethod
     def backward(cls, ctx, g):
         if isinstance(g, Tensor):
-            return cls.adjoint.apply(g, ctx.plan), None
-        return _adjoint_arrays(g, ctx.plan), None
+            return cls.adjoint.apply(g, ctx.plan, ctx.opmath), None, None
+        return _adjoint_arrays(g, ctx.plan, ctx.opmath), None, None
 
 
 class _Adjoint(Primitive):
@@ -107,15 +113,15 @@ class _Adjoint(Primitive):
     forward_cls = None
 
     @staticmethod
-    def forward(ctx, g, plan):
-        ctx.plan = plan
-        return _adjoint_arrays(g, plan)
+    def forward(ctx, g, plan, opmath=False):
+        ctx.plan, ctx.opmath = plan, opmath
+        return _adjoint_arrays(g, plan, opmath)
 
     @classmethod
     def backward(cls, ctx, gg):
         if isinstance(gg, Tensor):
-            return cls.forward_cls.apply(gg, ctx.plan), None
-        return _forward_arrays(gg, ctx.plan), None
+            return cls.forward_cls.apply(gg, ctx.plan, ctx.opmath), None, None
+        return _forward_arrays(gg, ctx.plan, ctx.opmath), None, None
 
 
 @functools.lru_cache(maxsize=None)
@@ -126,7 +132,7 @@ def _classes(name: str):
     return fwd
 
 
-def resample(input: Tensor, plan: tuple, name: str) -> Tensor:
+def resample(input: Tensor, plan: tuple, name: str, opmath: bool = False) -> Tensor:
     """``input`` resized by ``plan`` as one node, shown as PyTorch's ``name + 'Backward0'``
-    (e.g. 'UpsampleNearest2D')."""
-    return _classes(name).apply(input, plan)
+    (e.g. 'UpsampleNearest2D'); ``opmath``: a half input is resized in float32."""
+    return _classes(name).apply(input, plan, opmath)

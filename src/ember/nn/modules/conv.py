@@ -73,7 +73,7 @@ class _ConvNd(Module):
             raise ValueError(f"padding_mode must be one of {valid_padding_modes}, but got "
                              f"padding_mode='{padding_mode}'")
 
-    def _fpad_amounts(self) -> list:
+    def _fpad_amounts(self) -> list | tuple:
         """F.pad's amounts (last dim first) for the non-zero padding modes."""
         out = []
         for d, k, p in zip(reversed(self.dilation), reversed(self.kernel_size),
@@ -84,7 +84,7 @@ class _ConvNd(Module):
                 out += [total // 2, total - total // 2]
             else:
                 out += [0, 0] if p is None else [p, p]
-        return out
+        return out if isinstance(self.padding, str) else tuple(out)  # as PyTorch's
 
     def reset_parameters(self) -> None:
         init.kaiming_uniform_(self.weight, a=math.sqrt(5))

@@ -31,9 +31,24 @@ class Container(Module):
             self.add_module(key, value)
 
 
+def _nll2d_deprecated() -> None:
+    from ..._warn import warn  # at the user's line
+
+    warn("`NLLLoss2d` has been deprecated. Please use `NLLLoss` instead as a drop-in "
+         "replacement and see https://pytorch.org/docs/main/nn.html#torch.nn.NLLLoss "
+         "for more details.", FutureWarning)
+
+
 class NLLLoss2d(NLLLoss):
-    """NLLLoss (kept under its old name; the same arguments, the same loss)."""
+    """NLLLoss (kept under its old name; the same arguments, the same loss). Deprecated: warns
+    when made directly or subclassed (as PyTorch's @deprecated class)."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        _nll2d_deprecated()
+        super().__init_subclass__(**kwargs)
 
     def __init__(self, weight=None, size_average=None, ignore_index: int = -100, reduce=None,
                  reduction: str = "mean") -> None:
+        if type(self) is NLLLoss2d:
+            _nll2d_deprecated()
         super().__init__(weight, size_average, ignore_index, reduce, reduction)

@@ -1,0 +1,31 @@
+"""PyTorch's checks on assigning ``t.grad = value`` (kept out of tensor.py, which holds the
+hot paths)."""
+
+from __future__ import annotations
+
+
+def check_grad(t, value) -> None:
+    """PyTorch's checks on ``t.grad = value``: a tensor (not t itself) of t's shape and dtype;
+    an optimizer would otherwise broadcast a wrongly shaped gradient silently."""
+    from .tensor import Tensor
+
+    if not isinstance(value, Tensor):
+        raise TypeError("assigned grad expected to be a Tensor or None but got grad of type "
+                        f"{type(value).__name__}")
+    if value is t:
+        raise RuntimeError("can't assign Variable as its own grad")
+    if value._data.dtype != t._data.dtype:
+        from .ops.arithmetic import type_name
+        from .ops.linalg import _C_NAMES
+
+        raise RuntimeError(
+            f"attempting to assign a gradient with dtype '{_C_NAMES[value._data.dtype.name]}' "
+            f"to a tensor with grad_dtype '{type_name(t._data.dtype)}'. The gradient must match "
+            "the tensor's grad_dtype (defaults to the tensor's dtype). You can set the tensor's "
+            "grad_dtype attribute with a specific dtype, or None to allow any dtype. Set "
+            "grad_dtype with caution. Diverging the dtypes of a tensor and its gradient may "
+            "break downstream systems that assume they match.")
+    if value._data.shape != t._data.shape:
+        raise RuntimeError(f"attempting to assign a gradient of size '{list(value.shape)}' to a "
+                           f"tensor of size '{list(t.shape)}'. Please ensure that the gradient "
+                           "and the tensor are the same size")
