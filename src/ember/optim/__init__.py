@@ -1,6 +1,6 @@
 """ember.optim: PyTorch's optimizers and learning-rate schedulers, updating NumPy arrays in
 place (see ``_fused.py`` for how a step stays cheap on small networks). Adafactor,
-SparseAdam and ``swa_utils`` (which needs ember.nn) load on first use."""
+SparseAdam, Muon and ``swa_utils`` (which needs ember.nn) load on first use."""
 
 import importlib as _importlib
 
@@ -19,10 +19,10 @@ from .rprop import Rprop
 from .sgd import SGD
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax",
-           "NAdam", "RAdam", "Rprop", "ASGD", "LBFGS", "Adafactor", "SparseAdam",
+           "NAdam", "RAdam", "Rprop", "ASGD", "LBFGS", "Adafactor", "SparseAdam", "Muon",
            "lr_scheduler", "swa_utils"]
 
-_LAZY = {"Adafactor": "adafactor", "SparseAdam": "sparse_adam"}
+_LAZY = {"Adafactor": "adafactor", "SparseAdam": "sparse_adam", "Muon": "muon"}
 
 
 def __getattr__(name: str):
