@@ -22,8 +22,7 @@ OTHER = np.linspace(0.3, 1.1, 3)
 # Output nodes named differently from PyTorch (values agree): composites whose last step
 # PyTorch names itself, and slogdet's sign (see NO_GRAD_KNOWN).
 NAME_KNOWN = {"cov", "pdist", "dist", "pairwise_distance", "trapezoid", "trapz",
-              "cumulative_trapezoid", "cholesky_inverse", "slogdet",
-              "orgqr"}  # composed of ember ops: the same gradient, other node names
+              "cumulative_trapezoid", "cholesky_inverse", "slogdet"}
 # PyTorch records these and raises in backward (or, slogdet's sign, gives no gradient);
 # ember's result does not require grad.
 NO_GRAD_KNOWN = {"histogram", "unique", "unique_consecutive", "slogdet"}

@@ -12,7 +12,7 @@ and hooks on them are refused with a clear error.
 
 from __future__ import annotations
 
-from ..autograd.function import AccumulateGrad, Node
+from ..autograd.function import AccumulateGrad, Node, Primitive
 
 
 def _shown(edge):
@@ -128,3 +128,29 @@ class NllOfLogSoftmaxNode(Node):
         if type(self).__name__ != "NllLossBackward0":  # (its 2-D and smoothed variants)
             return Node.next_functions.fget(self)
         return ((shown(self, "_lsm", "LogSoftmaxBackward0", (self.next_edges[0],)), 0),)
+
+
+class _Named(Primitive):
+    """y = x, dL/dx = g: ends a composite (a loss, attention, householder_product) so its
+    grad_fn shows PyTorch's one node (``as_node`` gives the subclass of that name)."""
+
+    exact_grads = True
+
+    @staticmethod
+    def forward(ctx, x):
+        return x
+
+    @staticmethod
+    def backward(ctx, g):
+        return g
+
+
+_NAMED: dict = {}
+
+
+def as_node(t, name: str):
+    """``t`` ended by a ``name`` node when it is recorded (else ``t`` itself)."""
+    cls = _NAMED.get(name)
+    if cls is None:
+        cls = _NAMED[name] = type(name, (_Named,), {"node_name": name})
+    return cls.apply(t) if t._rg else t

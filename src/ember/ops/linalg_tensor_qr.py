@@ -17,6 +17,7 @@ from ..autograd.function import Primitive
 from ..tensor import Tensor
 from . import _linalg_common as C
 from ._linalg_common import return_type
+from ._shown_graph import as_node
 from .arithmetic import type_name
 
 GeqrfResult = return_type("geqrf", ("a", "tau"))
@@ -68,7 +69,8 @@ def eye_like(A: Tensor, m: int, n: int) -> Tensor:
 
 def householder_product(A: Tensor, tau: Tensor, *, out=None) -> Tensor:
     """The first n columns of H_1 ... H_k, H_i = I - tau_i v_i v_i^T with v_i = (0, .., 0, 1,
-    A[i+1:, i]) (LAPACK's orgqr); differentiable through the ops that build it."""
+    A[i+1:, i]) (LAPACK's orgqr); differentiable through the ops that build it, ended by
+    PyTorch's one node name."""
     from .triangle_diag import tril
 
     name = "torch.linalg.householder_product"
@@ -98,7 +100,7 @@ def householder_product(A: Tensor, tau: Tensor, *, out=None) -> Tensor:
         v = V[..., :, i:i + 1]
         t = tau[..., i:i + 1].unsqueeze(-1)
         Q = Q - (Q @ v) @ (v.mT * t)
-    return Q[..., :, :n]
+    return as_node(Q[..., :, :n], "LinalgHouseholderProductBackward0")
 
 
 def orgqr(input: Tensor, tau: Tensor) -> Tensor:

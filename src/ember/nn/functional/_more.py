@@ -12,6 +12,7 @@ import numpy as np
 
 from ... import ops
 from ...autograd.function import Primitive
+from ...ops._shown_graph import as_node as _as_node
 from ...ops._util import check_broadcast, wrap_dim
 from ...random import default_generator
 from ...tensor import Tensor
@@ -180,31 +181,6 @@ def _check_mask(shape, mask_shape) -> None:
     if tuple(ops.broadcast_shapes(shape, mask_shape)) != tuple(shape):
         raise RuntimeError(f"output with shape {list(shape)} doesn't match the broadcast shape "
                            f"{list(ops.broadcast_shapes(shape, mask_shape))}")
-
-
-class _Named(Primitive):
-    """y = x, dL/dx = g: ends a composite (a loss, attention) so its grad_fn shows PyTorch's
-    one node (_as_node gives the subclass of that name)."""
-
-    exact_grads = True
-
-    @staticmethod
-    def forward(ctx, x):
-        return x
-
-    @staticmethod
-    def backward(ctx, g):
-        return g
-
-
-_NAMED: dict = {}
-
-
-def _as_node(loss: Tensor, name: str) -> Tensor:
-    cls = _NAMED.get(name)
-    if cls is None:
-        cls = _NAMED[name] = type(name, (_Named,), {"node_name": name})
-    return cls.apply(loss) if loss._rg else loss
 
 
 def _flash_cpu_ok(q, k, v, mask, dropout_p, gqa=False) -> bool:
