@@ -8,24 +8,14 @@ import pytest
 import torch
 
 import ember
+from test_programs_layout import _layout, _layouts as _base_layouts, check_layouts
 
 
 def _layouts(T):
+    """test_programs_layout's layouts (of nonzero values), plus expanded 3-D ones."""
     g = T.arange(1.0, 121.0) / 8
-    return {
-        "contig": g[:12].reshape(3, 4),
-        "T2": g[:12].reshape(4, 3).t(),
-        "perm3": g[:24].reshape(2, 3, 4).permute(2, 0, 1),
-        "perm3b": g[:24].reshape(2, 3, 4).permute(1, 2, 0),
-        "T3": g[:24].reshape(2, 3, 4).transpose(1, 2),
-        "perm4": g.reshape(2, 3, 4, 5).permute(0, 2, 3, 1),
-        "cl4": g.reshape(2, 3, 4, 5).contiguous(memory_format=T.channels_last),
-        "slice": g[:48].reshape(6, 8)[::2, 1:5],
-        "sliceT": g[:48].reshape(8, 6)[1:5, ::2].t(),
-        "expand": g[:4].reshape(1, 4).expand(3, 4),
-        "expand3": g[:12].reshape(1, 3, 4).expand(2, 3, 4),
-        "expandT": g[:4].reshape(4, 1).expand(4, 3).t(),
-    }
+    return dict(_base_layouts(T, g), expand3=g[:12].reshape(1, 3, 4).expand(2, 3, 4),
+                expandT=g[:4].reshape(4, 1).expand(4, 3).t())
 
 
 def _other(T, x):
@@ -103,24 +93,9 @@ OPS = {
 }
 
 
-def _layout(t):
-    return tuple(t.shape), t.stride(), t.is_contiguous()
-
-
 @pytest.mark.parametrize("op", sorted(OPS))
 def test_result_layout_matches_torch(op):
-    f = OPS[op]
-    lt, le = _layouts(torch), _layouts(ember)
-    for name in lt:
-        try:
-            want = f(torch, lt[name])
-        except Exception:  # noqa: BLE001 - an op that does not apply to this layout
-            continue
-        got = f(ember, le[name])
-        assert _layout(got) == _layout(want), (op, name)
-        assert torch.allclose(torch.tensor(got.tolist()).double(),
-                              torch.tensor(want.tolist()).double(),
-                              rtol=1e-5, atol=1e-6, equal_nan=True), (op, name)
+    check_layouts(op, OPS[op], _layouts)
 
 
 def _images(T):
