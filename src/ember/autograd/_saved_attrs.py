@@ -70,7 +70,7 @@ def saved_attr(node, attr: str):
         raise RuntimeError(F.SECOND_BACKWARD)
     k, role, transposed = slot
     if role >= 0:
-        from .engine import _unused
+        from ._version_check import _unused
 
         if _unused(node, role):
             return None  # PyTorch saves it only for a gradient that is needed

@@ -8,17 +8,17 @@ a gradient arriving in a broadcast shape is summed back to the shape of its dest
 
 from __future__ import annotations
 
-import re
 from sys import getrefcount as _refs
 
 import numpy as np
 
 from . import function as F
-from ._torch_errors import check_hook_result, legacy_type
+from ._torch_errors import check_hook_result
 from .function import SECOND_BACKWARD, Node, _FREED
 from ._node_hooks import run_node_hooks
 from ._rules import call_rule as _call_rule
 from .grad_mode import STATE
+from ._version_check import check_versions as _check_versions
 
 _new = object.__new__
 
@@ -52,50 +52,6 @@ def _fit(g, shape, dtype, create_graph):
     if g.dtype != dtype:
         g = g.astype(dtype)
     return g
-
-
-def _check_versions(node) -> None:
-    for i, (vc, version, role) in enumerate(node._versions):
-        if vc[0] != version and not _unused(node, role):
-            saved = node._saved[i] if node._saved is not _FREED else None
-            what = _describe(saved, role, node, vc)
-            hint = ("the backtrace further above shows the operation that failed to compute "
-                    "its gradient. The variable in question was changed in there or anywhere "
-                    "later. Good luck!" if STATE.anomaly else
-                    "enable anomaly detection to find the operation that failed to compute its "
-                    "gradient, with torch.autograd.set_detect_anomaly(True, check_nan=False).")
-            raise RuntimeError(
-                "one of the variables needed for gradient computation has been modified by an "
-                f"inplace operation: {what} is at version {vc[0]}; expected version {version} "
-                f"instead. Hint: {hint}"
-            )
-
-
-def _unused(node, role: int) -> bool:
-    """Whether saved input ``role`` feeds none of the gradients this node computes
-    (Primitive.saved_for): PyTorch would not have saved it, so changing it is no error.
-    Asked only once a version differs, so the common backward pays nothing for it."""
-    use = getattr(node._fn, "saved_for", None)
-    if use is None or not 0 <= role < len(use):
-        return False
-    need = node.needs_input_grad
-    return not any(need[j] for j in use[role])
-
-
-def _describe(saved, role, node, vc) -> str:
-    """PyTorch's [type [shape]] and, without "Backward0", the op whose output it is: for an
-    op's saved output that op; for a saved input the op it is now the output of (its last
-    recorded in-place write, noted by _inplace._write, else the op that made it)."""
-    if saved is None or not hasattr(saved, "dtype"):
-        return "[a saved tensor]"
-    desc = f"[{legacy_type(saved.dtype)} [{', '.join(map(str, saved.shape))}]]"
-    maker = node if role == -1 else node.next_edges[role] if role >= 0 else None
-    name = maker.name() if isinstance(maker, Node) else None
-    if role >= 0 and len(vc) > 1:
-        name = vc[1]
-    if name is not None:
-        desc += f", which is output 0 of {re.sub(r'Backward[0-9]*$', '', name)},"
-    return desc
 
 
 def _run_pre_hooks(node, g, create_graph):

@@ -262,7 +262,7 @@ class Primitive:
     # For each saved input (by position), the inputs whose gradients use it, e.g. mul's
     # ((1,), (0,)): a saved input no needed gradient uses is not version-checked, as PyTorch
     # saves it only when needed (x * w, then w changed in place, with x needing no grad, is
-    # no error; see engine._check_versions). None: every saved input is checked.
+    # no error; see _version_check.check_versions). None: every saved input is checked.
     saved_for = None
     _node_cls = Node
     _tensor_level = False  # backward runs on arrays (Function, for users, runs on Tensors)

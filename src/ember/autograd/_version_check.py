@@ -1,0 +1,58 @@
+"""The error backward raises when a tensor it saved was changed in place afterwards.
+
+Each node keeps (version counter, version at save, role) per saved tensor; the walk compares
+them before running the node's rule and comes here only when one differs, so the common
+backward pays one comparison per saved tensor.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ._torch_errors import legacy_type
+from .function import Node, _FREED
+from .grad_mode import STATE
+
+
+def check_versions(node) -> None:
+    for i, (vc, version, role) in enumerate(node._versions):
+        if vc[0] != version and not _unused(node, role):
+            saved = node._saved[i] if node._saved is not _FREED else None
+            what = _describe(saved, role, node, vc)
+            hint = ("the backtrace further above shows the operation that failed to compute "
+                    "its gradient. The variable in question was changed in there or anywhere "
+                    "later. Good luck!" if STATE.anomaly else
+                    "enable anomaly detection to find the operation that failed to compute its "
+                    "gradient, with torch.autograd.set_detect_anomaly(True, check_nan=False).")
+            raise RuntimeError(
+                "one of the variables needed for gradient computation has been modified by an "
+                f"inplace operation: {what} is at version {vc[0]}; expected version {version} "
+                f"instead. Hint: {hint}"
+            )
+
+
+def _unused(node, role: int) -> bool:
+    """Whether saved input ``role`` feeds none of the gradients this node computes
+    (Primitive.saved_for): PyTorch would not have saved it, so changing it is no error.
+    Asked only once a version differs, so the common backward pays nothing for it."""
+    use = getattr(node._fn, "saved_for", None)
+    if use is None or not 0 <= role < len(use):
+        return False
+    need = node.needs_input_grad
+    return not any(need[j] for j in use[role])
+
+
+def _describe(saved, role, node, vc) -> str:
+    """PyTorch's [type [shape]] and, without "Backward0", the op whose output it is: for an
+    op's saved output that op; for a saved input the op it is now the output of (its last
+    recorded in-place write, noted by _inplace._write, else the op that made it)."""
+    if saved is None or not hasattr(saved, "dtype"):
+        return "[a saved tensor]"
+    desc = f"[{legacy_type(saved.dtype)} [{', '.join(map(str, saved.shape))}]]"
+    maker = node if role == -1 else node.next_edges[role] if role >= 0 else None
+    name = maker.name() if isinstance(maker, Node) else None
+    if role >= 0 and len(vc) > 1:
+        name = vc[1]
+    if name is not None:
+        desc += f", which is output 0 of {re.sub(r'Backward[0-9]*$', '', name)},"
+    return desc
