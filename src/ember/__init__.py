@@ -53,6 +53,8 @@ uint8, int8, int16, int32, int64 = (_dtypes.uint8, _dtypes.int8, _dtypes.int16,
                                     _dtypes.int32, _dtypes.int64)
 float16, float32, float64 = _dtypes.float16, _dtypes.float32, _dtypes.float64
 half, float, double = float16, float32, float64  # noqa: A001
+# bfloat16, complex64, float8_*, ...: named (code that mentions them runs), no storage
+globals().update({_n: _dtypes._NAMES[_n] for _n in _dtypes.EXTRA})
 short, int, long = int16, int32, int64  # noqa: A001
 
 
@@ -227,7 +229,15 @@ class finfo:  # noqa: N801 - PyTorch's name
     """Machine limits of a floating dtype: eps, max, min, tiny, resolution."""
 
     def __init__(self, type=None):  # noqa: A002
-        info = _np.finfo(_dtypes.to_np(type if type is not None else get_default_dtype()))
+        d = _dtypes.to_dtype(type if type is not None else get_default_dtype())
+        if d.np is None and d.name in _dtypes.FINFO:  # bfloat16, float8_*: PyTorch's values
+            self.bits, self.eps, self.max, self.min, self.tiny, self.resolution = \
+                _dtypes.FINFO[d.name]
+            self.smallest_normal, self.dtype = self.tiny, d.name
+            return
+        if d.is_complex:  # PyTorch describes a complex dtype by its real part
+            d = d.to_real()
+        info = _np.finfo(_dtypes.to_np(d))
         self.bits, self.eps, self.max = info.bits, _builtins.float(info.eps), _builtins.float(info.max)
         self.min, self.tiny = _builtins.float(info.min), _builtins.float(info.tiny)
         # resolution: PyTorch gives exactly 10**-precision (NumPy rounds it to the dtype)
@@ -250,7 +260,9 @@ class iinfo:  # noqa: N801
     """Machine limits of an integer dtype: bits, max, min."""
 
     def __init__(self, type):  # noqa: A002
-        info = _np.iinfo(_dtypes.to_np(type))
+        d = _dtypes.to_dtype(type)
+        # uint16/32/64 have no tensors in ember, but NumPy knows their limits
+        info = _np.iinfo(d.name if d.name in ("uint16", "uint32", "uint64") else _dtypes.to_np(d))
         self.bits, self.max, self.min, self.dtype = info.bits, _builtins.int(info.max), _builtins.int(info.min), \
             str(info.dtype)
 

@@ -16,7 +16,7 @@ from .ops.power import PowScalar
 from .ops._layout import iter_layout as _iter_layout
 from .ops.selection import number_bounds_inplace
 from .tensor import Tensor
-from ._methods_convert import _cast, _cpu, _cuda, to, type_
+from ._methods_convert import _cast, _cast_without_storage, _cpu, _cuda, to, type_
 
 
 def _inplace(op):
@@ -331,6 +331,8 @@ def _bind_named_methods(T) -> None:
                          ("long", "int64"), ("int", "int32"), ("bool", "bool"),
                          ("short", "int16"), ("byte", "uint8"), ("char", "int8")):
         setattr(T, name, _cast(target))
+    for name in ("bfloat16", "cfloat", "cdouble", "chalf"):
+        setattr(T, name, _cast_without_storage(name))
     T.add_, T.mul_, T.zero_, T.fill_, T.copy_ = add_, mul_, zero_, fill_, copy_
     for name in """sub div pow neg abs exp log sqrt sigmoid tanh relu clamp clip
             masked_fill scatter scatter_add floor ceil round sin cos reciprocal

@@ -55,6 +55,16 @@ def _cast(name):
     return method
 
 
+def _cast_without_storage(name):
+    """``t.bfloat16()``, ``t.cfloat()``, ...: the dtype exists, NumPy cannot hold it."""
+    def method(self, memory_format=None):
+        raise D.no_storage(D._NAMES[name])
+
+    method.__name__ = name
+    method.__qualname__ = method.__name__
+    return method
+
+
 def type_(self, dtype=None, non_blocking=False, **kwargs):
     names = {"float32": "torch.FloatTensor", "float64": "torch.DoubleTensor",
              "int64": "torch.LongTensor", "int32": "torch.IntTensor", "bool": "torch.BoolTensor",

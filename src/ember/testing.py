@@ -246,7 +246,7 @@ def _bounds(dtype, low, high, lowest, above, default) -> tuple:
 def _draw(dtype, shape, low, high) -> np.ndarray:
     from .random import _rng
 
-    rng, np_dt = _rng(None), dtype.np
+    rng, np_dt = _rng(None), _dt.to_np(dtype)
     if np_dt.kind == "b":
         low, high = _bounds(dtype, low, high, 0, 2, (0, 2))
         return rng.integers(low, high, size=shape).astype(np.bool_)

@@ -50,14 +50,14 @@ def result_type(tensor, other) -> D.dtype:
 def promote_types(type1, type2) -> D.dtype:
     """The smallest dtype both promote to (tensor-tensor promotion, both with dimensions)."""
     t1, t2 = D.to_dtype(type1), D.to_dtype(type2)
-    one = np.empty(1, t1.np)
-    return D.from_numpy_dtype(D.result_type(one, np.empty(1, t2.np)))
+    one = np.empty(1, D.to_np(t1))
+    return D.from_numpy_dtype(D.result_type(one, np.empty(1, D.to_np(t2))))
 
 
 def can_cast(from_, to) -> bool:
     """PyTorch's casting rule: no cast to a lower category (float -> int, int -> bool)."""
     f, t = D.to_dtype(from_), D.to_dtype(to)
-    return D.category(f.np) <= D.category(t.np)
+    return D.category(D.to_np(f)) <= D.category(D.to_np(t))
 
 
 def _need_tensor(fn: str, x, name: str = "input", pos: int = 1) -> None:
