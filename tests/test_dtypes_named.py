@@ -110,3 +110,18 @@ def test_code_that_only_names_bfloat16_runs():
         exec(src, scope)
         results.append((str(scope["x"]), str(scope["half"]), scope["eps"]))
     assert results[0] == results[1]
+
+
+@pytest.mark.parametrize("np_type, hint", [("uint16", "np.int32 or np.int64"),
+                                           ("uint32", "np.int32 or np.int64"),
+                                           ("complex64", "np.float32/np.float64")])
+def test_from_numpy_of_a_type_only_pytorch_holds_says_how_to_convert(np_type, hint):
+    import numpy as np
+
+    a = np.zeros(2, np_type)
+    assert str(torch.from_numpy(a).dtype) == f"torch.{np_type}"  # PyTorch takes it
+    with pytest.raises(TypeError, match=rf"^can't convert np.ndarray of type numpy.{np_type}\. "
+                                        r"The only supported types are: .*PyTorch also takes") \
+            as err:
+        ember.from_numpy(a)
+    assert hint in str(err.value)

@@ -170,10 +170,17 @@ def from_numpy_dtype(np_dtype) -> dtype:
     try:
         return _FROM_NP[np.dtype(np_dtype)]
     except KeyError:
+        nd = np.dtype(np_dtype)
+        hint = ""
+        if nd.kind == "c" or nd.kind == "u" and nd.itemsize > 1:  # PyTorch takes these
+            to = "np.float32/np.float64 (e.g. abs() or .real)" if nd.kind == "c" else \
+                "a signed type that holds its values (np.int32 or np.int64)"
+            hint = (f" (PyTorch also takes {nd.name}, which ember cannot hold: convert the "
+                    f"array to {to} first.)")
         raise TypeError(
-            f"can't convert np.ndarray of type numpy.{np.dtype(np_dtype).type.__name__}. The only "
+            f"can't convert np.ndarray of type numpy.{nd.type.__name__}. The only "
             "supported types are: float64, float32, float16, int64, int32, int16, int8, "
-            "uint8, and bool."
+            "uint8, and bool." + hint
         ) from None
 
 
