@@ -2,3 +2,4 @@
 
 from . import mps  # noqa: F401
 from . import cudnn  # noqa: F401
+from . import cuda  # noqa: F401

@@ -6,3 +6,11 @@ from .modules import Module  # noqa: F401
 from .modules.module import _IncompatibleKeys  # noqa: F401
 from .parameter import Buffer, Parameter  # noqa: F401
 from .parallel import DataParallel  # noqa: F401
+
+
+def __getattr__(name):  # torch.nn.attention without importing it first
+    if name == "attention":
+        import importlib
+
+        return importlib.import_module("ember.nn.attention")
+    raise AttributeError(f"module 'ember.nn' has no attribute '{name}'")

@@ -130,6 +130,8 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn
     zeros (PyTorch's safe softmax), not nan. enable_gqa: key's and value's heads (dim -3)
     are each repeated to query's."""
     flash = _flash_cpu_ok(query, key, value, attn_mask, dropout_p, enable_gqa)
+    if SDP_OFF:  # a kernel switched off by nn.attention.sdpa_kernel / backends.cuda
+        flash = _pick_sdp_kernel(flash)
     if is_causal and attn_mask is not None and not flash:
         raise RuntimeError("_scaled_dot_product_attention: Explicit attn_mask should not be "
                            "set when is_causal=True")
@@ -181,6 +183,28 @@ def _check_mask(shape, mask_shape) -> None:
     if tuple(ops.broadcast_shapes(shape, mask_shape)) != tuple(shape):
         raise RuntimeError(f"output with shape {list(shape)} doesn't match the broadcast shape "
                            f"{list(ops.broadcast_shapes(shape, mask_shape))}")
+
+
+# The kernels scaled_dot_product_attention may use (torch.backends.cuda.enable_*_sdp and
+# torch.nn.attention.sdpa_kernel set them); SDP_OFF holds the names switched off.
+SDP_ENABLED = {"flash": True, "mem_efficient": True, "math": True, "cudnn": True}
+SDP_OFF = set()
+
+
+def _pick_sdp_kernel(flash: bool) -> bool:
+    """On CPU only the flash and math kernels exist: flash where it applies and is on, else
+    math; PyTorch's errors where neither may run."""
+    if SDP_ENABLED["flash"] and (flash or not SDP_ENABLED["math"]):
+        if flash:
+            return True
+        import warnings
+
+        warnings.warn("Flash attention kernel not used because:")
+        raise RuntimeError("No available kernel.  Aborting execution.")
+    if SDP_ENABLED["math"]:
+        return False
+    raise RuntimeError("No viable backend for scaled_dot_product_attention was found. This is "
+                       "likely due to turning off both the math kernel and the fused kernels.")
 
 
 def _flash_cpu_ok(q, k, v, mask, dropout_p, gqa=False) -> bool:

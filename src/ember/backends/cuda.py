@@ -1,0 +1,110 @@
+"""``torch.backends.cuda`` as on a CPU-only PyTorch: not built, default matmul flags, and the
+scaled_dot_product_attention kernel switches (these act on CPU too: see ember.nn.attention)."""
+
+from __future__ import annotations
+
+import contextlib
+import warnings
+
+from ..nn.attention import SDPBackend, _set_flags  # noqa: F401 (SDPBackend: PyTorch's too)
+from ..nn.functional import _more
+
+
+def is_built() -> bool:
+    return False
+
+
+class cuBLASModule:  # noqa: N801 - PyTorch's name
+    """``torch.backends.cuda.matmul``: the TF32 / reduced-precision flags (no effect here)."""
+
+    _FLAGS = ("allow_tf32", "allow_fp16_reduced_precision_reduction",
+              "allow_bf16_reduced_precision_reduction", "allow_fp16_accumulation",
+              "fp32_precision")
+
+    def __init__(self) -> None:
+        d = self.__dict__
+        d.update(allow_tf32=False, allow_fp16_reduced_precision_reduction=True,
+                 allow_bf16_reduced_precision_reduction=True, allow_fp16_accumulation=False,
+                 fp32_precision="none")
+
+    def __getattr__(self, name: str):
+        raise AttributeError(f"Unknown attribute {name}")
+
+    def __setattr__(self, name: str, value) -> None:
+        if name not in self._FLAGS:
+            raise AttributeError(f"Unknown attribute {name}")
+        self.__dict__[name] = value
+
+
+matmul = cuBLASModule()
+
+
+def _switch(flag: str, enabled, setter: str, fmt: str = "") -> None:
+    if not isinstance(enabled, bool):  # PyTorch's messages, quirks included
+        raise RuntimeError(f"{setter} expects a bool, but got {fmt}{type(enabled).__name__}")
+    _set_flags({flag: enabled})
+
+
+def flash_sdp_enabled() -> bool:
+    return _more.SDP_ENABLED["flash"]
+
+
+def mem_efficient_sdp_enabled() -> bool:
+    return _more.SDP_ENABLED["mem_efficient"]
+
+
+def math_sdp_enabled() -> bool:
+    return _more.SDP_ENABLED["math"]
+
+
+def cudnn_sdp_enabled() -> bool:
+    return _more.SDP_ENABLED["cudnn"]
+
+
+def enable_flash_sdp(enabled: bool) -> None:
+    _switch("flash", enabled, "set_sdp_use_math")
+
+
+def enable_mem_efficient_sdp(enabled: bool) -> None:
+    _switch("mem_efficient", enabled, "set_sdp_use_math")
+
+
+def enable_math_sdp(enabled: bool) -> None:
+    _switch("math", enabled, "set_sdp_use_math")
+
+
+def enable_cudnn_sdp(enabled: bool) -> None:
+    _switch("cudnn", enabled, "set_sdp_use_cudnn", "%s")
+
+
+def is_flash_attention_available() -> bool:
+    return False
+
+
+_REDUCED = {"on": False}
+
+
+def allow_fp16_bf16_reduction_math_sdp(enabled: bool) -> None:
+    _REDUCED["on"] = enabled
+
+
+def fp16_bf16_reduction_math_sdp_allowed() -> bool:
+    return _REDUCED["on"]
+
+
+@contextlib.contextmanager
+def sdp_kernel(enable_flash: bool = True, enable_math: bool = True,
+               enable_mem_efficient: bool = True, enable_cudnn: bool = True):
+    """Deprecated form of ``torch.nn.attention.sdpa_kernel``."""
+    warnings.warn("`torch.backends.cuda.sdp_kernel()` is deprecated. In the future, this "
+                  "context manager will be removed. Please see `torch.nn.attention.sdpa_kernel()` "
+                  "for the new context manager, with updated signature.", FutureWarning,
+                  stacklevel=3)
+    saved = dict(_more.SDP_ENABLED)
+    try:
+        _set_flags({"flash": enable_flash, "math": enable_math,
+                    "mem_efficient": enable_mem_efficient, "cudnn": enable_cudnn})
+        yield {}
+    finally:
+        _set_flags(saved)
+
