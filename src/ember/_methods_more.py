@@ -5,6 +5,8 @@ Bound by ``_methods``.
 
 from __future__ import annotations
 
+import sys as _sys
+
 import numpy as np
 
 from . import ops
@@ -78,10 +80,17 @@ def pin_memory(self, device=None):
 
 
 def share_memory_(self):
-    """No-op: ember's arrays live in this process. Marks the tensor so ``is_shared()`` says
-    True, as PyTorch does after moving the storage to shared memory."""
-    self.__dict__["_shared"] = True
+    """Move this tensor's memory (and that of the tensors viewing it) to shared memory, in
+    place, so processes forked or sent it see one copy (see ember.multiprocessing._shm)."""
+    from .multiprocessing import _shm
+
+    _shm.share_tensors([self])
     return self
+
+
+def is_shared(self) -> bool:
+    shm = _sys.modules.get("ember.multiprocessing._shm")  # not loaded: nothing is shared
+    return shm is not None and shm.arena_of(self._data) is not None
 
 
 def register_post_accumulate_grad_hook(self, hook):
@@ -254,7 +263,7 @@ def bind(T) -> None:
     T.is_same_size = lambda self, other: self._data.shape == other._data.shape
     T.is_inference = lambda self: False  # ember has no inference tensors (see README)
     T.is_pinned = lambda self, device=None: False
-    T.is_shared = lambda self: bool(self.__dict__.get("_shared"))
+    T.is_shared = is_shared
     T.output_nr = property(lambda self: 0)
     for name in ("squeeze", "unsqueeze", "t", "transpose", "swapaxes", "swapdims"):
         setattr(T, name + "_", _view_inplace(name))

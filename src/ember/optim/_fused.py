@@ -258,7 +258,12 @@ class _ArrayOptimizer(Optimizer):
             return False
         for key, init in zip(plan.keys, plan.init_vals):
             view, t = plan.views[key][i], st.get(key)
-            if isinstance(t, Tensor):
+            if isinstance(t, Tensor) and t.is_shared():
+                # shared state (A3C's SharedAdam): update it where it is, per parameter
+                k, s = plan.keys.index(key), plan.pstates[i]
+                plan.pstates[i] = s[:k] + (t._data,) + s[k + 1:]
+                plan.views[key][i], plan.fusable = t._data, False
+            elif isinstance(t, Tensor):
                 view[...] = t._data
                 t._data = view
             else:
@@ -266,6 +271,10 @@ class _ArrayOptimizer(Optimizer):
                 dict.__setitem__(st, key, Tensor._make(view, False, None))
         if self._has_step:
             sv, t = plan.step_views[i], st.get("step", 0.0)
+            if isinstance(t, Tensor) and t.is_shared() and t._data.size == 1 and \
+                    t._data.dtype == sv.dtype:
+                plan.step_views[i], plan.fusable = t._data.reshape(()), False
+                return True
             sv[...] = t._data if isinstance(t, Tensor) else float(t)
             if isinstance(t, Tensor) and t._data.dtype == sv.dtype:
                 t._data = sv

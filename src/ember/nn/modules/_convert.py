@@ -93,4 +93,15 @@ class DeviceMixin:
         return self._apply(lambda t: t.type(dst_type))
 
     def share_memory(self) -> "Module":
+        """Move parameters, their grads and buffers to shared memory, in place (Hogwild)."""
+        from ...multiprocessing import _shm
+
+        tensors = []
+        for m in self.modules():
+            for t in (*m._parameters.values(), *m._buffers.values()):
+                if t is not None:
+                    tensors.append(t)
+                    if t._grad is not None:
+                        tensors.append(t._grad)
+        _shm.share_tensors(tensors)
         return self
