@@ -1,14 +1,20 @@
-"""``ember.save`` / ``ember.load``: checkpoints without pickle.
+"""``ember.save`` / ``ember.load``: safetensors checkpoints, and PyTorch's loading rule.
 
 A checkpoint is a safetensors file: tensors as raw little-endian bytes, and everything else
 (the nesting of dicts and lists, numbers, strings, bools, None) as JSON in the header's
-``__metadata__``. Loading parses JSON and copies bytes, so a checkpoint can never run code.
-A flat dict of tensors (a model's ``state_dict``) is stored under its own keys, so PyTorch reads
+``__metadata__``. Loading such a file parses JSON and copies bytes, so it never runs code. A
+flat dict of tensors (a model's ``state_dict``) is stored under its own keys, so PyTorch reads
 it with ``safetensors.torch.load_file`` and ``load_state_dict``.
 
+An object JSON cannot hold (a whole Module, an optimizer, a custom class, a NumPy array) is
+pickled into the metadata instead, its tensors still in the safetensors data (see
+``_serialization_pickle.py``). As ``torch.load`` since PyTorch 2.6, ``load`` runs such a pickle
+only with ``weights_only=False``, or under ``weights_only=True`` when every global it names was
+allowlisted with ``add_safe_globals`` / ``safe_globals``; otherwise it raises PyTorch's error.
+
 ``load`` also reads PyTorch's ``torch.save`` zip checkpoints (see ``_torch_checkpoint.py``):
-their pickle is read by an allowlist, like ``torch.load(weights_only=True)``, so nothing in the
-file is run; a plain pickle file is refused.
+tensors and containers through an allowlist, never run; whole objects under the same rule as
+above, ``torch.X`` globals becoming ember's ``ember.X``. A plain (legacy) pickle file is refused.
 
 Writes are atomic: the file is written to a temporary name in the same folder, flushed to disk,
 then renamed over the target, so a crash mid-write leaves the previous checkpoint intact.
@@ -35,6 +41,7 @@ _V._CODES.update(_CODES)
 _V._DTYPES.update(_DTYPES)
 _MAX_HEADER = 100 * 1024 * 1024
 _FORMAT = "ember.checkpoint.v1"
+_PICKLED = "ember.pickle.v1"  # metadata: the pickle (base64) and its tensors' nodes (JSON)
 
 
 class CheckpointError(RuntimeError):
@@ -95,7 +102,7 @@ def _encode(obj, path: str, tensors: dict):
         items = []
         for k, v in obj.items():
             if isinstance(k, Tensor):
-                raise TypeError("ember.save: dict keys cannot be tensors")
+                raise _NotPlain  # pickled: tensor keys are hashed by identity
             key = k if isinstance(k, (str, int)) and not isinstance(k, bool) else \
                 {"__key__": _encode(k, "", tensors)}
             items.append([key, _encode(v, f"{path}.{k}" if path else str(k), tensors)])
@@ -112,21 +119,41 @@ def _encode(obj, path: str, tensors: dict):
         kind = "__tuple__" if isinstance(obj, tuple) else "__list__"
         return {kind: [_encode(v, f"{path}.{i}" if path else str(i), tensors)
                        for i, v in enumerate(obj)]}
-    raise TypeError(
-        f"ember.save cannot store an object of type {type(obj).__module__}."
-        f"{type(obj).__qualname__}: checkpoints hold only tensors, numbers, strings, bools, "
-        "None and dicts/lists/tuples of them. ember does not use pickle, because loading a "
-        "pickle can run arbitrary code; save the object's state_dict() instead."
-    )
+    raise _NotPlain
 
 
-def _header_and_blob(obj) -> tuple[bytes, list]:
+class _NotPlain(Exception):
+    """Raised by _encode for an object JSON cannot hold: the checkpoint pickles it instead."""
+
+
+def _header_and_blob(obj, pickle_module=None, pickle_protocol=None) -> tuple[bytes, list]:
     tensors: dict = {}
-    structure = _encode(obj, "", tensors)
-    tensors.pop("\0memo", None)
     nodes: dict = {}
-    _V.collect_nodes(structure, nodes)
-    storages = _V.views(tensors, nodes)
+    try:
+        structure, meta = _encode(obj, "", tensors), {"format": _FORMAT}
+        _V.collect_nodes(structure, nodes)
+    except _NotPlain:  # a Module, an optimizer, a custom class...: pickled, tensors kept out
+        import base64
+
+        from ._serialization_pickle import dumps
+
+        tensors, nodes = {}, {}
+
+        def ref(t) -> str:
+            node = _encode_tensor(t, str(len(nodes)), tensors)
+            if "__tensor__" in node:
+                nodes[node["__tensor__"]] = node
+                return node["__tensor__"]
+            return node["__same__"]
+
+        blob = dumps(obj, ref, pickle_module, pickle_protocol)
+        meta = {"format": _PICKLED, "pickle": base64.b64encode(blob).decode("ascii")}
+    tensors.pop("\0memo", None)
+    storages = _V.views(tensors, nodes)  # fills the nodes of views in (storage, strides...)
+    if meta["format"] == _PICKLED:
+        meta["tensors"] = json.dumps(nodes)
+    else:
+        meta["structure"] = json.dumps(structure)
     header, chunks, offset = {}, [], 0
     for name, t in [*tensors.items(), *storages.items()]:
         arr = np.asarray(t if isinstance(t, np.ndarray) else t._data)
@@ -138,18 +165,19 @@ def _header_and_blob(obj) -> tuple[bytes, list]:
                         "data_offsets": [offset, offset + len(data)]}
         chunks.append(data)
         offset += len(data)
-    header["__metadata__"] = {"format": _FORMAT, "structure": json.dumps(structure)}
+    header["__metadata__"] = meta
     raw = json.dumps(header, separators=(",", ":")).encode()
     raw += b" " * (-len(raw) % 8)  # safetensors aligns the data section to 8 bytes
     return struct.pack("<Q", len(raw)) + raw, chunks
 
 
 def save(obj, f, pickle_module=None, pickle_protocol=None, _use_new_zipfile_serialization=True):
-    """Write ``obj`` (tensors, state_dicts, nested dicts/lists) to the path ``f``, atomically.
+    """Write ``obj`` to the path ``f``, atomically. Tensors, state_dicts and nested containers
+    are stored pickle-free; anything else (a whole model) is pickled, as ``torch.save`` does.
 
     ``f`` may also be a binary file object (``io.BytesIO``); that write is not atomic.
     """
-    head, chunks = _header_and_blob(obj)
+    head, chunks = _header_and_blob(obj, pickle_module, pickle_protocol)
     if hasattr(f, "write"):
         f.write(head)
         for c in chunks:
@@ -198,8 +226,8 @@ def _sniff(path, data: bytes) -> None:
     if data[8:9] == b"{":
         return
     if data[:2] in (b"\x80\x02", b"\x80\x03", b"\x80\x04", b"\x80\x05"):
-        raise _fail(path, "it is a pickle file. ember never loads pickle, because unpickling "
-                          "can run arbitrary code. Convert it with PyTorch: "
+        raise _fail(path, "it is a plain pickle file (PyTorch's legacy format), which ember "
+                          "does not read. Convert it with PyTorch: "
                           "safetensors.torch.save_file(torch.load(p), 'model.safetensors').")
 
 
@@ -314,30 +342,50 @@ def _load_torch(path, data: bytes):
     try:
         return load_torch_zip(data)
     except pickle.UnpicklingError as err:
+        if str(err).startswith("it refers to "):  # a global beyond tensors and containers:
+            from ._serialization_pickle import load_torch_restricted  # PyTorch's rule decides
+
+            return load_torch_restricted(data)
         raise _fail(path, f"it is a PyTorch checkpoint (torch.save), but {err}") from None
     except (zipfile.BadZipFile, KeyError, EOFError, ValueError) as err:
         raise _fail(path, f"it is a zip file but not a readable PyTorch checkpoint ({err}): "
                           "the file is truncated or corrupted") from None
 
 
-def load(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=None, **kwargs):
+def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=None,
+         **pickle_load_args):
     """Read a checkpoint from path (or file) ``f``: one written by ``ember.save`` (or any
-    safetensors file), or PyTorch's ``torch.save`` zip format, whose tensors, Parameters,
-    containers and numbers are read without running the pickle's code (as torch.load's
-    ``weights_only=True``; anything else is refused with an error naming it)."""
+    safetensors file), or PyTorch's ``torch.save`` zip format.
+
+    As ``torch.load`` (PyTorch 2.6+), ``weights_only`` is True unless set otherwise (or through
+    ``TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD``): tensors, Parameters, containers and numbers load,
+    and a pickled object (a whole model) loads only if its globals were marked safe with
+    ``add_safe_globals`` / ``safe_globals``; otherwise PyTorch's error says how. With
+    ``weights_only=False`` the pickle runs as it would in PyTorch: only for trusted files."""
+    from ._serialization_pickle import resolve_weights_only
+
+    weights_only = resolve_weights_only(weights_only, pickle_module)
     if hasattr(f, "read"):
         path, data = getattr(f, "name", "<file object>"), f.read()
     else:
         path = os.fspath(f)
         with open(path, "rb") as fh:
             data = fh.read()
-    if data[:4] == b"PK\x03\x04":  # torch.save's zip format: read, never run (see there)
-        return _load_torch(path, data)
+    if data[:4] == b"PK\x03\x04":  # torch.save's zip format
+        if not weights_only:
+            from ._serialization_pickle import load_torch_whole
+
+            return load_torch_whole(data, pickle_module)
+        return _load_torch(path, data)  # read by an allowlist, never run (see there)
     _sniff(path, data)
     header, start = _read_header(path, data)
     meta = header.pop("__metadata__", None) or {}
     tensors = {name: _tensor_from(path, name, info, data, start)
                for name, info in header.items()}
+    if meta.get("format") == _PICKLED:
+        from ._serialization_pickle import load_pickled
+
+        return load_pickled(path, meta, tensors, weights_only, pickle_module)
     if meta.get("format") != _FORMAT:
         # A plain safetensors file (e.g. from PyTorch): a flat dict of tensors.
         return {k: Tensor._make(v, False, None) for k, v in tensors.items()}
@@ -346,3 +394,11 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=No
     except (KeyError, TypeError, json.JSONDecodeError):
         raise _fail(path, "the metadata's structure is missing or corrupted") from None
     return _decode(path, structure, tensors)
+
+
+# torch.serialization's allowlist API, for weights_only=True loads of pickled objects
+from ._serialization_pickle import (  # noqa: E402
+    add_safe_globals, clear_safe_globals, get_safe_globals, safe_globals)
+
+__all__ = ["save", "load", "CheckpointError", "add_safe_globals", "clear_safe_globals",
+           "get_safe_globals", "safe_globals"]
