@@ -133,7 +133,7 @@ def detach(input):
 
 _LAZY = {"nn", "optim", "distributions", "utils", "viz", "cuda", "backends", "linalg",
          "special", "testing", "fft", "jit", "onnx", "hub", "serialization", "mps",
-         "multiprocessing", "func", "run", "library", "amp", "accelerator"}
+         "multiprocessing", "func", "run", "library", "amp", "accelerator", "profiler"}
 
 
 # Top-level functions whose modules load on first use (their names only, so that

@@ -77,15 +77,54 @@ def saved_attr(node, attr: str):
     value = node._saved[k]
     if isinstance(value, F.Tensor):  # (what saved-tensor hooks packed)
         return value
+    t = _owner(node, value, role)
+    return t.t() if transposed else t
+
+
+def _owner(node, value, role: int):
+    """The Tensor a saved array ``value`` of ``node`` is (the leaf itself for a saved leaf)."""
+    if isinstance(value, F.Tensor):
+        return value
     edge = node.next_edges[role] if role >= 0 else node
     T = F.Tensor
     if isinstance(edge, T) and edge._data is value:
-        t = edge  # the leaf itself
-    elif isinstance(edge, F.Node):
-        t = T._make(value, True, edge)
-    else:
-        t = T._make(value, False, None)
-    return t.t() if transposed else t
+        return edge  # the leaf itself
+    if isinstance(edge, F.Node):
+        return T._make(value, True, edge)
+    return T._make(value, False, None)
+
+
+class SavedTensor:
+    """``grad_fn._raw_saved_<name>``: one saved tensor, whose ``register_hooks(pack,
+    unpack)`` packs it now and unpacks it when backward reads it (PyTorch's per-tensor form
+    of ``saved_tensors_hooks``)."""
+
+    def __init__(self, node, name: str) -> None:
+        self._node, self._name = node, name
+        self._hooked = False
+
+    def register_hooks(self, pack_hook, unpack_hook) -> None:
+        if not (callable(pack_hook) and callable(unpack_hook)):
+            raise TypeError("Both pack_hook and unpack_hook must be callable")
+        node = self._node
+        if node._saved is F._FREED:
+            raise RuntimeError(F.SECOND_BACKWARD)
+        if self._hooked:
+            raise RuntimeError("Calling register_hooks on a saved tensor whose hooks have "
+                               "already been set. Hint: only one pair of hooks is allowed "
+                               "at a time.")
+        k, role, _ = _tensor_slots(node)[self._name]
+        from .graph import pack_one
+
+        pack_one(node, k, _owner(node, node._saved[k], role), pack_hook, unpack_hook)
+        self._hooked = True
+
+
+def raw_saved_attr(node, attr: str):
+    name = attr[len("_raw_saved_"):]
+    if name not in _tensor_slots(node):
+        raise AttributeError(f"'{type(node).__name__}' object has no attribute '{attr}'")
+    return SavedTensor(node, name)
 
 
 def add_properties(cls) -> None:
@@ -97,8 +136,14 @@ def add_properties(cls) -> None:
     for name in sorted(names):
         attr = "_saved_" + name
         setattr(cls, attr, property(lambda node, attr=attr: saved_attr(node, attr)))
+        if name not in {n for fields in _FIELDS.values() for n in fields}:  # tensors only
+            raw = "_raw_saved_" + name
+            setattr(cls, raw, property(lambda node, raw=raw: raw_saved_attr(node, raw)))
 
 
 def node_dir(node):  # Node.__dir__: the _saved_* names this node has
-    own = {n for n in object.__dir__(node) if not n.startswith("_saved_")}  # (every node's
-    return sorted(own | set(saved_names(node)))                             # properties)
+    own = {n for n in object.__dir__(node)  # (every node has every name's property)
+           if not n.startswith(("_saved_", "_raw_saved_"))}
+    names = saved_names(node)
+    raw = ["_raw" + n for n in names if n[len("_saved_"):] in _tensor_slots(node)]
+    return sorted(own | set(names) | set(raw))

@@ -194,20 +194,20 @@ _PASS, _ARRAY, _TENSOR = 0, 1, 2  # how a saved entry was packed
 class _PackedSaved(tuple):
     """``node._saved`` of an op recorded under saved-tensor hooks: (kind, packed) pairs, read
     back through the unpack hook. Rules unpack ``ctx.saved_tensors`` by iteration or index,
-    which both come here."""
+    which both come here; iteration unpacks in ``order`` (PyTorch's, see pack_saved)."""
 
-    def __new__(cls, items: tuple, unpack: Callable):
+    def __new__(cls, items: tuple, unpack: Callable, order=None):
         self = super().__new__(cls, items)
-        self.unpack = unpack
+        self.unpack, self.order = unpack, order
         return self
 
     def _read(self, item):
-        kind, value = item
+        kind, value = item[0], item[1]
         if kind == _PASS:
             return value
         from ..tensor import Tensor
 
-        t = self.unpack(value)
+        t = (item[2] if len(item) > 2 else self.unpack)(value)  # (a SavedTensor's own hooks)
         if not isinstance(t, Tensor):
             raise TypeError("Output of saved tensor unpack_hook expected to be a Tensor but "
                             f"got result of type {type(t).__name__}")
@@ -215,12 +215,30 @@ class _PackedSaved(tuple):
 
     def __iter__(self):
         get = super().__getitem__
-        return (self._read(get(i)) for i in range(len(self)))
+        if self.order is None:
+            return (self._read(get(i)) for i in range(len(self)))
+        values = [None] * len(self)
+        for i in self.order:
+            values[i] = self._read(get(i))
+        return iter(values)
 
     def __getitem__(self, i):
         if isinstance(i, slice):
             return tuple(self)[i]
         return self._read(super().__getitem__(i))
+
+
+def pack_one(node, k: int, owner, pack: Callable, unpack: Callable) -> None:
+    """``SavedTensor.register_hooks``: entry ``k`` of ``node._saved`` (whose Tensor is
+    ``owner``) packed now by ``pack``, read back through ``unpack``; the others unchanged."""
+    saved = node._saved
+    if isinstance(saved, _PackedSaved):
+        items, fallback, order = list(tuple.__iter__(saved)), saved.unpack, saved.order
+    else:
+        items, fallback, order = [(_PASS, v) for v in saved], None, None
+    kind = _TENSOR if node._roles[k] == -3 else _ARRAY
+    items[k] = (kind, pack(owner), unpack)
+    node._saved = _PackedSaved(tuple(items), fallback, order)
 
 
 def pack_saved(node, args, result) -> None:
@@ -229,15 +247,24 @@ def pack_saved(node, args, result) -> None:
     i >= 0 input i, -3 a Tensor a user Function saved itself."""
     from ..tensor import Tensor
 
+    from ._version_check import _unused
+
     pack, unpack = STATE.saved_hooks[-1]
-    items = []
-    for value, role in zip(node._saved, node._roles):
-        if role == -3:
-            items.append((_TENSOR, pack(value)) if isinstance(value, Tensor) else (_PASS, value))
+    saved, roles = node._saved, node._roles
+    order = getattr(node._fn, "pack_order", None)  # (PyTorch's node saves in another order)
+    if order is not None and len(order) != len(saved):
+        order = None
+    items = [None] * len(saved)
+    for k in range(len(saved)) if order is None else order:
+        value, role = saved[k], roles[k]
+        if role >= 0 and _unused(node, role):  # PyTorch saves (and packs) no such input
+            items[k] = (_PASS, value)
+        elif role == -3:
+            items[k] = (_TENSOR, pack(value)) if isinstance(value, Tensor) else (_PASS, value)
         elif isinstance(value, (np.ndarray, np.generic)):
             owner = result if role == -1 else args[role] if role >= 0 else \
                 Tensor._make(value, False, None)
-            items.append((_ARRAY, pack(owner)))
+            items[k] = (_ARRAY, pack(owner))
         else:
-            items.append((_PASS, value))
-    node._saved = _PackedSaved(tuple(items), unpack)
+            items[k] = (_PASS, value)
+    node._saved = _PackedSaved(tuple(items), unpack, order)

@@ -11,7 +11,10 @@ is its class name. Differences from PyTorch's profiler: CPU only; the profiling 
 makes the Python code measured slower (every call in the thread reports to it), so totals are
 larger than an unprofiled run; and the few shortcuts that compute without a Primitive
 (``x + y`` on tensors that do not require grad, ``Sequential``'s inference plan) are not
-listed as ops: their time counts in the enclosing ``record_function``, if any.
+listed as ops: their time counts in the enclosing ``record_function``, if any. With
+``profile_memory=True`` an op's "CPU Mem" is the bytes of the arrays its forward returned (no
+allocator is watched, so frees never show as negative numbers); ``record_shapes=True`` lists
+the shapes of the arrays a forward received (PyTorch lists its aten op's arguments instead).
 """
 
 from __future__ import annotations
@@ -59,10 +62,15 @@ class FunctionEvent:
     """One timed call: ``name``, start and duration (microseconds), self time."""
 
     def __init__(self, name: str, start_us: float, total_us: float, self_us: float,
-                 depth: int) -> None:
+                 depth: int, mem: int = 0, self_mem: int = 0, shapes: list | None = None) -> None:
+        self.trace_name = name  # (the trace keeps the step number; the name drops it)
+        if name.startswith("ProfilerStep#"):
+            name = "ProfilerStep*"
         self.name, self.key = name, name
         self.time_range_start = start_us
         self.cpu_time_total, self.self_cpu_time_total = total_us, self_us
+        self.cpu_memory_usage, self.self_cpu_memory_usage = mem, self_mem
+        self.input_shapes = shapes if shapes is not None else []
         self.depth = depth
         self.count = 1
 
@@ -79,15 +87,19 @@ class FunctionEventAvg:
     """The events of one name added up: ``count``, ``cpu_time_total``,
     ``self_cpu_time_total`` and the average ``cpu_time`` (microseconds)."""
 
-    def __init__(self, key: str) -> None:
+    def __init__(self, key: str, input_shapes: list | None = None) -> None:
         self.key = key
         self.count = 0
         self.cpu_time_total = self.self_cpu_time_total = 0.0
+        self.cpu_memory_usage = self.self_cpu_memory_usage = 0
+        self.input_shapes = input_shapes
 
     def add(self, other) -> "FunctionEventAvg":
         self.count += other.count
         self.cpu_time_total += other.cpu_time_total
         self.self_cpu_time_total += other.self_cpu_time_total
+        self.cpu_memory_usage += other.cpu_memory_usage
+        self.self_cpu_memory_usage += other.self_cpu_memory_usage
         return self
 
     @property
@@ -107,14 +119,43 @@ def _fmt_us(us: float) -> str:
     return f"{us:.3f}us"
 
 
+def _fmt_mem(nbytes: int) -> str:
+    for unit, size in (("GB", 1 << 30), ("MB", 1 << 20), ("KB", 1 << 10)):
+        if abs(nbytes) >= size:
+            return f"{nbytes / size:.2f} {unit}"
+    return f"{nbytes} B"
+
+
+def _nbytes(value) -> int:
+    """Bytes of the arrays an op's forward returned (its allocation, as ember sees it)."""
+    if isinstance(value, (tuple, list)):
+        return sum(_nbytes(v) for v in value)
+    return getattr(value, "nbytes", 0) if hasattr(value, "dtype") else 0
+
+
+def _arg_shapes(frame) -> list:
+    """Shapes of the array arguments of an op's forward ([] for the others)."""
+    code, local = frame.f_code, frame.f_locals
+    return [list(v.shape) if hasattr(v, "shape") and hasattr(v, "dtype") else []
+            for v in (local.get(n) for n in code.co_varnames[:code.co_argcount])
+            if not hasattr(v, "save_for_backward")]  # (not the ctx)
+
+
 class EventList(list):
     """A list of events (or averages) that can sum itself up and print a table."""
 
-    def key_averages(self) -> "EventList":
+    _with_memory = False
+    _with_shapes = False
+
+    def key_averages(self, group_by_input_shape: bool = False) -> "EventList":
         avgs: dict = {}
         for e in self:
-            avgs.setdefault(e.key, FunctionEventAvg(e.key)).add(e)
-        return EventList(avgs.values())
+            shapes = e.input_shapes if group_by_input_shape else None
+            key = (e.key, str(shapes)) if group_by_input_shape else e.key
+            avgs.setdefault(key, FunctionEventAvg(e.key, shapes)).add(e)
+        out = EventList(avgs.values())
+        out._with_memory, out._with_shapes = self._with_memory, group_by_input_shape
+        return out
 
     @property
     def self_cpu_time_total(self) -> float:
@@ -136,17 +177,23 @@ class EventList(list):
         if row_limit is not None and row_limit > 0:
             rows = rows[:row_limit]
         whole = self.self_cpu_time_total or 1.0
-        heads = ["Name", "Self CPU %", "Self CPU", "CPU total %", "CPU total",
-                 "CPU time avg", "# of Calls"]
+        heads = ["Name", "Self CPU %", "Self CPU", "CPU total %", "CPU total", "CPU time avg"]
+        heads += ["CPU Mem", "Self CPU Mem"] if self._with_memory else []
+        heads += ["# of Calls"] + (["Input Shapes"] if self._with_shapes else [])
         width = max([len(heads[0])] + [len(e.key) for e in rows])
-        line = "-" * width + "  " + "  ".join(["-" * 12] * 6)
+        line = "-" * width + "  " + "  ".join(["-" * 12] * (len(heads) - 1))
         out = [line, "  ".join([heads[0].rjust(width)] + [h.rjust(12) for h in heads[1:]]),
                line]
         for e in rows:
             cells = [f"{100 * e.self_cpu_time_total / whole:.2f}%",
                      _fmt_us(e.self_cpu_time_total),
                      f"{100 * e.cpu_time_total / whole:.2f}%", _fmt_us(e.cpu_time_total),
-                     _fmt_us(e.cpu_time), str(e.count)]
+                     _fmt_us(e.cpu_time)]
+            if self._with_memory:
+                cells += [_fmt_mem(e.cpu_memory_usage), _fmt_mem(e.self_cpu_memory_usage)]
+            cells.append(str(e.count))
+            if self._with_shapes:
+                cells.append(str(e.input_shapes))
             out.append("  ".join([e.key.rjust(width)] + [c.rjust(12) for c in cells]))
         out += [line, f"Self CPU time total: {_fmt_us(self.self_cpu_time_total)}", ""]
         return "\n".join(out)
@@ -158,8 +205,10 @@ class EventList(list):
 class profile:  # noqa: N801 - PyTorch's name
     """``with profile() as prof: ...`` then ``print(prof.key_averages().table(...))``."""
 
-    def __init__(self, enabled: bool = True, *, use_cuda: bool = False, **options: Any):
+    def __init__(self, enabled: bool = True, *, use_cuda: bool = False,
+                 record_shapes: bool = False, profile_memory: bool = False, **options: Any):
         self.enabled = enabled
+        self.record_shapes, self.profile_memory = record_shapes, profile_memory
         self.function_events: EventList | None = None
         self._records: list = []
         self._stack: list = []
@@ -171,13 +220,17 @@ class profile:  # noqa: N801 - PyTorch's name
             raise RuntimeError("Profiler is already enabled.")
         codes, stack = _op_codes(), self._stack
         clock = time.perf_counter_ns
+        shapes, memory = self.record_shapes, self.profile_memory
 
         def watch(frame, event, arg):
             if event == "call":
                 name = codes.get(frame.f_code)
                 if name is not None:
-                    stack.append([name, frame, clock(), 0])
+                    stack.append([name, frame, clock(), 0, 0, 0,
+                                  _arg_shapes(frame) if shapes else []])
             elif event == "return" and stack and stack[-1][1] is frame:
+                if memory:
+                    stack[-1][4] = _nbytes(arg)
                 self._pop(clock())
 
         self._previous = sys.getprofile()
@@ -186,14 +239,17 @@ class profile:  # noqa: N801 - PyTorch's name
         return self
 
     def _pop(self, end: int) -> None:
-        name, _, start, children = self._stack.pop()
-        total = end - start
+        # an entry: name, frame, start, children's time, own bytes, children's bytes, shapes
+        name, _, start, children, own_mem, child_mem, shapes = self._stack.pop()
+        total, mem = end - start, own_mem + child_mem
         if self._stack:
             self._stack[-1][3] += total
-        self._records.append((name, start, total, total - children, len(self._stack)))
+            self._stack[-1][5] += mem
+        self._records.append((name, start, total, total - children, len(self._stack), mem,
+                              own_mem, shapes))
 
     def _push_range(self, name: str) -> None:
-        self._stack.append([name, None, time.perf_counter_ns(), 0])
+        self._stack.append([name, None, time.perf_counter_ns(), 0, 0, 0, []])
 
     def __exit__(self, *exc: Any) -> None:
         if not self.enabled:
@@ -204,8 +260,10 @@ class profile:  # noqa: N801 - PyTorch's name
         while self._stack:  # ranges left open (an exception inside)
             self._pop(end)
         self.function_events = EventList(
-            FunctionEvent(n, s / 1e3, t / 1e3, own / 1e3, d)
-            for n, s, t, own, d in sorted(self._records, key=lambda r: r[1]))
+            FunctionEvent(n, s / 1e3, t / 1e3, own / 1e3, d, mem, own_mem, shapes)
+            for n, s, t, own, d, mem, own_mem, shapes in sorted(self._records,
+                                                                 key=lambda r: r[1]))
+        self.function_events._with_memory = self.profile_memory
 
     def _events(self) -> EventList:
         if self.function_events is None:
@@ -214,7 +272,7 @@ class profile:  # noqa: N801 - PyTorch's name
 
     def key_averages(self, group_by_input_shape: bool = False,
                      group_by_stack_n: int = 0) -> EventList:
-        return self._events().key_averages()
+        return self._events().key_averages(group_by_input_shape)
 
     def table(self, sort_by: str | None = None, row_limit: int = 100, **kw: Any) -> str:
         return self.key_averages().table(sort_by=sort_by, row_limit=row_limit, **kw)
@@ -228,7 +286,7 @@ class profile:  # noqa: N801 - PyTorch's name
 
     def export_chrome_trace(self, path: str) -> None:
         """The events in Chrome's trace format (chrome://tracing, Perfetto)."""
-        trace = [{"name": e.name, "ph": "X", "cat": "cpu_op", "ts": e.time_range_start,
+        trace = [{"name": e.trace_name, "ph": "X", "cat": "cpu_op", "ts": e.time_range_start,
                   "dur": e.cpu_time_total, "pid": 0, "tid": 0} for e in self._events()]
         with open(path, "w") as f:
             json.dump({"traceEvents": trace}, f)

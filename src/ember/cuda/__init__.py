@@ -87,6 +87,11 @@ def empty_cache() -> None:
 
 
 def _no_cuda(device) -> None:
+    if getattr(device, "type", str(device).split(":")[0]) == "meta":  # (PyTorch has it)
+        raise NotImplementedError(
+            "ember has no 'meta' device: its tensors always hold data (NumPy arrays).\n"
+            "Hint: to learn output shapes, run the model on a small CPU input "
+            "(e.g. a batch of 1), or run this script with real PyTorch.")
     raise AssertionError(
         "Torch not compiled with CUDA enabled\n"
         f"Hint: ember runs on the CPU, so device '{device}' is not available; pick the device with torch.device('cuda' if "

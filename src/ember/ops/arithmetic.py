@@ -160,6 +160,7 @@ class Mul(Primitive):
 
     shown_args = (0, 1)  # x * 2: PyTorch's node lists the number as a tensor
     saved_for = ((1,), (0,))  # a only for dz/db, b only for dz/da
+    pack_order = (1, 0)  # PyTorch's node saves b first: saved-tensor hooks see that order
 
     @staticmethod
     def forward(ctx, a, b):

@@ -322,11 +322,24 @@ def vander(x: Tensor, N: int | None = None, increasing: bool = False) -> Tensor:
 
 
 def dist(input: Tensor, other: Tensor, p: float = 2) -> Tensor:
-    """The p-norm of input - other (broadcast, flattened)."""
+    """The p-norm of input - other (broadcast, flattened): one DistBackward0 node."""
+    from ._util import promote
     from .arithmetic import type_name
+    from .norms import Dist
 
-    diff = input - other
-    if diff._data.dtype.kind != "f":
+    if not isinstance(other, Tensor):
+        raise TypeError(f"dist(): argument 'other' (position 2) must be Tensor, not "
+                        f"{type(other).__name__}")
+    a, b = promote(input, other)
+    try:
+        empty = 0 in np.broadcast_shapes(a._data.shape, b._data.shape)
+    except ValueError:
+        empty = None
+    if empty is None or "b" in (input._data.dtype.kind, other._data.dtype.kind):
+        return input - other  # (raises PyTorch's error: bool subtraction, then sizes)
+    if a._data.dtype.kind != "f":
         raise RuntimeError("norm(): input dtype should be either floating point or complex. "
-                           f"Got {type_name(diff._data.dtype)} instead.")
-    return ops.norm(diff, p)
+                           f"Got {type_name(a._data.dtype)} instead.")
+    if p == 0 or empty:  # (p=0 has no gradient: PyTorch's backward fails there)
+        return ops.norm(a - b, p)
+    return Dist.apply(a, b, float(p))

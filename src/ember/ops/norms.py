@@ -43,19 +43,44 @@ class Norm(Primitive):
     @staticmethod
     def backward(ctx, g):
         x, y = ctx.saved_tensors
-        p = ctx.p
-        y, g = _keep(y, ctx.axes, ctx.keepdim), _keep(g, ctx.axes, ctx.keepdim)
-        if p in (np.inf, -np.inf):
-            return (np.sign(x) * (g * ctx.mask / ctx.count), None, None, None)
-        nonzero = y != 0
-        safe_y = np.where(nonzero, y, 1)
-        if p == 2:
-            return (x * (g / safe_y * nonzero), None, None, None)
-        if p == 1:
-            return (np.sign(x) * g, None, None, None)
-        a = np.abs(x)
-        elem = np.sign(x) * np.where(a == 0, 0, np.where(a == 0, 1, a) ** (p - 1))
-        return (elem * (g / safe_y ** (p - 1) * nonzero), None, None, None)
+        return _norm_grad(ctx, x, y, g)
+
+
+def _norm_grad(ctx, x, y, g) -> tuple:
+    """Norm's rule: (dy/dx * g, None, None, None)."""
+    p = ctx.p
+    y, g = _keep(y, ctx.axes, ctx.keepdim), _keep(g, ctx.axes, ctx.keepdim)
+    if p in (np.inf, -np.inf):
+        return (np.sign(x) * (g * ctx.mask / ctx.count), None, None, None)
+    nonzero = y != 0
+    safe_y = np.where(nonzero, y, 1)
+    if p == 2:
+        return (x * (g / safe_y * nonzero), None, None, None)
+    if p == 1:
+        return (np.sign(x) * g, None, None, None)
+    a = np.abs(x)
+    elem = np.sign(x) * np.where(a == 0, 0, np.where(a == 0, 1, a) ** (p - 1))
+    return (elem * (g / safe_y ** (p - 1) * nonzero), None, None, None)
+
+
+class Dist(Primitive):
+    """y = ||a - b||_p over all (broadcast) entries;  with d = a - b, dy/da = dy/dd (Norm's
+    rule above) and dy/db = -dy/dd."""
+
+    node_name = "DistBackward0"
+
+    @staticmethod
+    def forward(ctx, a, b, p):
+        y = Norm.forward(ctx, a - b, p, None, False)
+        ctx.save_for_backward(a, b, y)  # (a - b again in backward: double backward sees a, b)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b, y = ctx.saved_tensors
+        gd = _norm_grad(ctx, a - b, y, g)[0]
+        need_a, need_b = ctx.needs_input_grad[:2]
+        return (gd if need_a else None), (-gd if need_b else None), None
 
 
 class NormZero(Primitive):

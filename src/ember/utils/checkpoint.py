@@ -39,7 +39,7 @@ _REENTRANT_GRAD = ("When use_reentrant=True, torch.utils.checkpoint is incompati
                    "`inputs` argument.")
 
 
-class _Recompute(Function):
+class CheckpointFunction(Function):  # (PyTorch's name: nodes print CheckpointFunctionBackward)
     """Output ``index`` of fn(*args), computed without a graph; backward recomputes fn."""
 
     @staticmethod
@@ -112,7 +112,7 @@ def checkpoint(function, *args, use_reentrant: bool | None = None, context_fn=No
     outs = out if isinstance(out, (tuple, list)) else (out,)
     state = {"fn": function, "args": args, "kwargs": kwargs, "rng": rng, "outputs": outs,
              "reentrant": use_reentrant}
-    wrapped = [_Recompute.apply(state, i, *args) if isinstance(o, Tensor) else o
+    wrapped = [CheckpointFunction.apply(state, i, *args) if isinstance(o, Tensor) else o
                for i, o in enumerate(outs)]
     return type(out)(wrapped) if isinstance(out, (tuple, list)) else wrapped[0]
 

@@ -79,6 +79,9 @@ class RemovableHandle:
         self.remove()
 
 
+RemovableHandle.__module__ = "ember.utils.hooks"  # its public home, as in PyTorch's reprs
+
+
 # Forward hooks registered for every module (``register_module_forward_hook``). Mutated in
 # place only: Module.__call__ tests them by name on its fast path.
 GLOBAL_PRE: "OrderedDict[int, Callable]" = OrderedDict()

@@ -36,16 +36,22 @@ def build_state_dict(module, destination, prefix: str, keep_vars: bool):
         destination = OrderedDict()
         destination._metadata = OrderedDict()
     metadata = getattr(destination, "_metadata", None)
+    local_metadata = {"version": module._version}
     if metadata is not None:
-        metadata[prefix[:-1]] = {"version": module._version}
+        metadata[prefix[:-1]] = local_metadata
+    for hook in module._state_dict_pre_hooks.values():
+        hook(module, prefix, keep_vars)
     module._save_to_state_dict(destination, prefix, keep_vars)
     for name, child in module._modules.items():
         if child is not None:
             child.state_dict(destination=destination, prefix=prefix + name + ".",
                              keep_vars=keep_vars)
     for hook in module._state_dict_hooks.values():
-        result = hook(module, destination, prefix, {"version": module._version})
-        if result is not None:
+        result = hook(module, destination, prefix, local_metadata)
+        if getattr(hook, "_from_public_api", False):  # the public hook edits in place
+            if result is not None:
+                raise RuntimeError("state_dict post-hook must return None")
+        elif result is not None:  # the private _register_state_dict_hook may replace it
             destination = result
     return destination
 
@@ -185,6 +191,9 @@ class StateMixin:
 
     def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict,
                               missing_keys, unexpected_keys, error_msgs) -> None:
+        for hook in self._load_state_dict_pre_hooks.values():
+            hook(self, state_dict, prefix, local_metadata, strict, missing_keys,
+                 unexpected_keys, error_msgs)
         load_own(self, state_dict, prefix, local_metadata, strict, missing_keys,
                  unexpected_keys, error_msgs)
 
@@ -195,6 +204,31 @@ class StateMixin:
     def set_extra_state(self, state: Any) -> None:
         raise RuntimeError("Reached a code path in Module.set_extra_state() that should never "
                            "be called.")
+
+    def register_state_dict_pre_hook(self, hook: Callable):
+        """``hook(module, prefix, keep_vars)`` runs before this module's ``state_dict()``."""
+        return self._add_state_hook(self._state_dict_pre_hooks, hook)
+
+    def register_state_dict_post_hook(self, hook: Callable):
+        """``hook(module, state_dict, prefix, local_metadata)`` edits the result in place."""
+        hook._from_public_api = True
+        return self._add_state_hook(self._state_dict_hooks, hook)
+
+    def _register_state_dict_hook(self, hook: Callable):
+        """The older private form: a non-None return value replaces the state_dict."""
+        return self._add_state_hook(self._state_dict_hooks, hook)
+
+    def register_load_state_dict_pre_hook(self, hook: Callable):
+        """``hook(module, state_dict, prefix, local_metadata, strict, missing_keys,
+        unexpected_keys, error_msgs)`` runs before this module's entries are loaded."""
+        return self._add_state_hook(self._load_state_dict_pre_hooks, hook)
+
+    def _add_state_hook(self, hooks: dict, hook: Callable):
+        from ._hooks import RemovableHandle
+
+        handle = RemovableHandle(hooks)
+        hooks[handle.id] = hook
+        return handle
 
     def register_load_state_dict_post_hook(self, hook: Callable):
         from ._hooks import RemovableHandle

@@ -20,6 +20,7 @@ from ._registry import Registry
 _UNSET = object()
 _HOOK_DICTS = ("_forward_hooks", "_forward_hooks_with_kwargs", "_forward_hooks_always_called",
                "_forward_pre_hooks", "_forward_pre_hooks_with_kwargs", "_state_dict_hooks",
+               "_state_dict_pre_hooks", "_load_state_dict_pre_hooks",
                "_load_state_dict_post_hooks", "_backward_hooks", "_backward_pre_hooks")
 from ._state import StateMixin, _IncompatibleKeys  # noqa: F401  (PyTorch's home for it)
 from ._tree import TreeMixin
