@@ -343,3 +343,27 @@ def test_a3c_program_with_shared_adam(tmp_path, start):
 
 def test_mp_spawn_program(tmp_path):
     assert _run_on_ember(tmp_path, SPAWN) == "None [1.0, 2.0, 0.0]"
+
+
+PLAIN_SPAWN = '''
+import multiprocessing as mp
+import torch
+
+
+def work(q):
+    q.put((torch.__name__, torch.ones(2).sum().item()))
+
+
+if __name__ == "__main__":
+    ctx = mp.get_context("spawn")
+    q = ctx.Queue()
+    p = ctx.Process(target=work, args=(q,))
+    p.start()
+    print(q.get(timeout=30), torch.__name__)
+    p.join(30)
+'''
+
+
+def test_spawned_child_of_plain_multiprocessing_gets_ember_too(tmp_path):
+    # the script never touches torch.multiprocessing: ember.run itself carries the alias
+    assert _run_on_ember(tmp_path, PLAIN_SPAWN) == "('ember', 2.0) ember"

@@ -169,6 +169,31 @@ def torch_alias(target: str = "ember", alias: str = "torch") -> Iterator[TorchAl
             uninstall()
 
 
+def keep_alias_in_spawned_children() -> None:
+    """While the alias is installed, a child started by multiprocessing's spawn (or
+    forkserver) method installs it too: it re-runs the script's imports before anything else,
+    and without this its ``import torch`` would find a real torch. An extra entry of the
+    preparation data (unpickled first in the child; ``prepare`` ignores unknown keys) does it."""
+    import multiprocessing.spawn as mp_spawn
+
+    if not is_installed() or getattr(mp_spawn, "_ember_alias", False):
+        return
+    original = mp_spawn.get_preparation_data
+
+    def get_preparation_data(name):
+        data = original(name)
+        data["ember_torch_alias"] = _AliasInChild()
+        return data
+
+    mp_spawn.get_preparation_data = get_preparation_data
+    mp_spawn._ember_alias = True
+
+
+class _AliasInChild:
+    def __reduce__(self):
+        return install, ()
+
+
 def _is_runner_frame(frame: types.FrameType) -> bool:
     # runpy is frozen in recent Pythons, so match it by module name, not file name.
     if frame.f_globals.get("__name__") == "runpy":
@@ -224,6 +249,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     sys.argv = args
     sys.path[0] = os.path.dirname(os.path.abspath(script))
     install()
+    keep_alias_in_spawned_children()  # (~10 ms: imports multiprocessing.spawn)
     try:
         _run_script(script)
     except SystemExit:

@@ -46,35 +46,6 @@ def get_all_sharing_strategies():
 _shm.register()
 
 
-def _keep_alias_in_children() -> None:
-    """Under ``python -m ember.run``, a spawned child re-runs the script's imports before it
-    unpickles its arguments: make ``import torch`` there mean ember too. An extra entry of
-    the preparation data (unpickled first; ``prepare`` ignores unknown keys) installs it."""
-    import multiprocessing.spawn as mp_spawn
+from ..run import keep_alias_in_spawned_children  # noqa: E402
 
-    run = sys.modules.get("ember.run")
-    if run is None or not run.is_installed() or getattr(mp_spawn, "_ember_alias", False):
-        return
-    original = mp_spawn.get_preparation_data
-
-    def get_preparation_data(name):
-        data = original(name)
-        data["ember_torch_alias"] = _AliasInChild()
-        return data
-
-    mp_spawn.get_preparation_data = get_preparation_data
-    mp_spawn._ember_alias = True
-
-
-class _AliasInChild:
-    def __reduce__(self):
-        return _install_alias, ()
-
-
-def _install_alias():
-    from ember import run
-
-    run.install()
-
-
-_keep_alias_in_children()
+keep_alias_in_spawned_children()
