@@ -147,13 +147,15 @@ def copy_(self, src, non_blocking=False):
 def new_tensor(self, data, dtype=None, requires_grad=False, **kw):
     from .creation import tensor
 
-    return tensor(data, dtype=dtype or self.dtype, requires_grad=requires_grad)
+    return tensor(data, dtype=dtype or self.dtype, requires_grad=requires_grad,
+                  device=kw.get("device"))
 
 
 def _new_filled(fill):
     def method(self, *size, dtype=None, requires_grad=False, **kw):
-        from .creation import _leaf, _size
+        from .creation import _check_device, _leaf, _size
 
+        _check_device(kw.get("device"))
         arr = np.full(_size(size), fill, dtype=D.to_np(dtype) if dtype else self._data.dtype)
         return _leaf(arr, requires_grad)
 
@@ -163,7 +165,8 @@ def _new_filled(fill):
 def new_full(self, size, fill_value, *, dtype=None, requires_grad=False, **kw):
     from .creation import full
 
-    return full(size, fill_value, dtype=dtype or self.dtype, requires_grad=requires_grad)
+    return full(size, fill_value, dtype=dtype or self.dtype, requires_grad=requires_grad,
+                device=kw.get("device"))
 
 
 def _binary_op(fn, reflected=False):

@@ -33,7 +33,7 @@ def _to(self, *args, **kwargs):
     if device is not None:
         from .creation import _check_device
 
-        _check_device(device)
+        _check_device(device, moving=True)
     if dtype is None:
         return self
     np_dtype = D.to_np(dtype)

@@ -27,7 +27,7 @@ def _leaf(arr: np.ndarray, requires_grad: bool) -> Tensor:
 
 def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False) -> Tensor:
     """A new leaf tensor holding a copy of ``data`` (nested lists, numbers, arrays, tensors)."""
-    _check_device(device)
+    _check_device(device, moving=True)
     if isinstance(data, Tensor):  # PyTorch's nudge: the copy silently drops data's graph
         warn("To copy construct from a tensor, it is recommended to use "
              "sourceTensor.detach().clone() or sourceTensor.detach().clone()"
@@ -37,7 +37,7 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
 
 def as_tensor(data, dtype=None, device=None) -> Tensor:
     """Like ``tensor`` but shares memory with a NumPy array or Tensor of the right dtype."""
-    _check_device(device)
+    _check_device(device, moving=True)
     if isinstance(data, Tensor):
         return data if dtype is None or data.dtype == D.to_dtype(dtype) else data.to(dtype)
     if isinstance(data, np.ndarray) and (dtype is None or data.dtype == D.to_np(dtype)):
@@ -59,7 +59,9 @@ def from_numpy(ndarray: np.ndarray) -> Tensor:
     return Tensor._make(ndarray, False, None)
 
 
-def _check_device(device) -> None:
+def _check_device(device, moving: bool = False, op: str = "aten::empty.memory_format") -> None:
+    """PyTorch's error for any device but the CPU (``moving``: ``.to(device)``'s and
+    ``tensor(data, device=)``'s wording; ``op``: see cuda._no_cuda)."""
     if device is None:
         return
     from .tensor import device as Device
@@ -68,7 +70,7 @@ def _check_device(device) -> None:
     if d.type != "cpu":
         from .cuda import _no_cuda
 
-        _no_cuda(d)
+        _no_cuda(d, moving, op)
 
 
 def _is_int(n) -> bool:
@@ -155,18 +157,22 @@ def _like(input, dtype, fill) -> np.ndarray:
 
 
 def zeros_like(input, *, dtype=None, device=None, requires_grad=False, **kw) -> Tensor:
+    _check_device(device, op="aten::empty_strided")
     return _leaf(_like(input, dtype, 0), requires_grad)
 
 
 def ones_like(input, *, dtype=None, device=None, requires_grad=False, **kw) -> Tensor:
+    _check_device(device, op="aten::empty_strided")
     return _leaf(_like(input, dtype, 1), requires_grad)
 
 
 def empty_like(input, *, dtype=None, device=None, requires_grad=False, **kw) -> Tensor:
+    _check_device(device, op="aten::empty_strided")
     return zeros_like(input, dtype=dtype, requires_grad=requires_grad)
 
 
 def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False, **kw):
+    _check_device(device, op="aten::empty_strided")
     return _leaf(_like(input, dtype, fill_value), requires_grad)
 
 
@@ -186,6 +192,7 @@ def _arange_float(start: float, step: float, n: int, np_dtype) -> np.ndarray:
 def arange(start, end=None, step=1, *, out=None, dtype=None, device=None,
            requires_grad=False) -> Tensor:
     """Values from ``start`` to ``end`` (exclusive); int64 unless an argument is a float."""
+    _check_device(device)
     if end is None:
         start, end = 0, start
     vals = [_num(v) for v in (start, end, step)]
@@ -237,6 +244,7 @@ def _linspace_values(start, end, steps: int, np_dtype) -> np.ndarray:
 
 def linspace(start, end, steps, *, out=None, dtype=None, device=None,
              requires_grad=False) -> Tensor:
+    _check_device(device)
     if steps < 0:
         raise RuntimeError("number of steps must be non-negative")
     arr = _linspace_values(_num(start), _num(end), int(steps), _float_dtype(dtype))
@@ -245,6 +253,7 @@ def linspace(start, end, steps, *, out=None, dtype=None, device=None,
 
 def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, device=None,
              requires_grad=False):
+    _check_device(device)
     if steps < 0:
         raise RuntimeError("number of steps must be non-negative")
     exps = _linspace_values(_num(start), _num(end), int(steps), np.dtype(np.float64))
@@ -252,6 +261,7 @@ def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, device=None,
 
 
 def eye(n, m=None, *, out=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    _check_device(device)
     for name, v in (("n", n), ("m", m)):
         if v is not None and v < 0:
             raise RuntimeError(f"{name} must be greater or equal to 0, got {v}")

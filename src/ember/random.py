@@ -16,6 +16,7 @@ import numpy as np
 
 from . import _rng_layout as _L, _torch_rng as _T
 from ._random_checks import check_multinomial, randint_overloads
+from .creation import _check_device
 from . import dtypes as D
 from .autograd.function import Primitive
 from .tensor import Tensor
@@ -28,7 +29,24 @@ class Generator:
     """A seeded random stream (``torch.Generator``)."""
 
     def __init__(self, device="cpu"):
-        self.device = device
+        from .tensor import device as Device
+
+        d = device if isinstance(device, Device) else Device(device)
+        if d.type != "cpu":  # PyTorch's errors on a CPU-only build
+            raise RuntimeError(
+                "META device type not an accelerator." if d.type == "meta" else
+                "Cannot execute getNewGenerator() without MPS backend." if d.type == "mps" else
+                "Cannot get CUDA generator without ATen_cuda library. PyTorch splits its "
+                "backend into two shared libraries: a CPU library and a CUDA library; this "
+                "error has occurred because you are trying to use some CUDA functionality, but "
+                "the CUDA library has not been loaded by the dynamic linker for some reason.  "
+                "The CUDA library MUST be loaded, EVEN IF you don't directly use any symbols "
+                "from the CUDA library! One common culprit is a lack of -Wl,--no-as-needed in "
+                "your link arguments; many dynamic linkers will delete dynamic library "
+                "dependencies if you don't depend on any of their symbols.  You can check if "
+                "this has occurred by using ldd on your binary to see if there is a dependency "
+                "on *_cuda.so library.")
+        self.device = d
         self.manual_seed(_DEFAULT_SEED)
 
     def manual_seed(self, seed: int) -> "Generator":
@@ -178,6 +196,7 @@ def _check_float(np_dtype, kernel: str) -> None:
 
 def rand(*size, generator=None, dtype=None, device=None, requires_grad=False, **kw) -> Tensor:
     """Uniform on [0, 1)."""
+    _check_device(device)
     shape = _shape(size, "rand", kw.get("size"))
     bits = _gen(generator).bits
     return _leaf(lambda dt: _T.unit(bits, _numel(shape), dt).reshape(shape), dtype,
@@ -186,6 +205,7 @@ def rand(*size, generator=None, dtype=None, device=None, requires_grad=False, **
 
 def randn(*size, generator=None, dtype=None, device=None, requires_grad=False, **kw) -> Tensor:
     """Standard normal."""
+    _check_device(device)
     shape = _shape(size, "randn", kw.get("size"))
     gen = _gen(generator)
     return _leaf(lambda dt: _T.normal(gen, gen.bits, _numel(shape), 0.0, 1.0, dt).reshape(shape),
@@ -202,6 +222,7 @@ def _numel(shape: tuple) -> int:
 def randint(*args, generator=None, dtype=None, device=None, requires_grad=False,
             **kw) -> Tensor:
     """Integers uniform on [low, high): ``randint(high, size)`` or ``randint(low, high, size)``."""
+    _check_device(device)
     pos = list(args)
     low, high, size = kw.get("low"), kw.get("high"), kw.get("size")
     if size is None and pos:
@@ -227,6 +248,7 @@ def randint(*args, generator=None, dtype=None, device=None, requires_grad=False,
 
 
 def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    _check_device(device)
     n = int(n)
     if n < 0:
         raise RuntimeError(f"Trying to create tensor with negative dimension {n}: [{n}]")
@@ -237,6 +259,7 @@ def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False)
 def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=None,
            requires_grad=False) -> Tensor:
     """Normal draws; ``mean``/``std`` may be tensors (broadcast) or floats with ``size``."""
+    _check_device(device)
     m = mean._data if isinstance(mean, Tensor) else mean
     s = std._data if isinstance(std, Tensor) else std
     if size is None and not isinstance(mean, Tensor) and not isinstance(std, Tensor):
@@ -271,6 +294,7 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=N
 
 def rand_like(input, *, dtype=None, generator=None, requires_grad=False, **kw) -> Tensor:
     """Drawn into empty_like(input): a permuted input's memory order (see _rng_layout)."""
+    _check_device(kw.get("device"), op="aten::empty_strided")
     if _L.layout_axes(input._data) is not None:
         return _L.fresh_like(input, dtype, requires_grad, lambda t: t.uniform_(generator=generator))
     return rand(*input._data.shape, generator=generator,
@@ -278,6 +302,7 @@ def rand_like(input, *, dtype=None, generator=None, requires_grad=False, **kw) -
 
 
 def randn_like(input, *, dtype=None, generator=None, requires_grad=False, **kw) -> Tensor:
+    _check_device(kw.get("device"), op="aten::empty_strided")
     if _L.layout_axes(input._data) is not None:
         return _L.fresh_like(input, dtype, requires_grad, lambda t: t.normal_(generator=generator))
     return randn(*input._data.shape, generator=generator,
@@ -286,6 +311,7 @@ def randn_like(input, *, dtype=None, generator=None, requires_grad=False, **kw) 
 
 def randint_like(input, low, high=None, *, dtype=None, generator=None, requires_grad=False,
                  **kw) -> Tensor:
+    _check_device(kw.get("device"), op="aten::empty_strided")
     if high is None:
         low, high = 0, low
     if _L.layout_axes(input._data) is not None:

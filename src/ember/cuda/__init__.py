@@ -86,8 +86,21 @@ def empty_cache() -> None:
     pass
 
 
-def _no_cuda(device) -> None:
-    if getattr(device, "type", str(device).split(":")[0]) == "meta":  # (PyTorch has it)
+def _no_cuda(device, moving: bool = False, op: str = "aten::empty.memory_format") -> None:
+    """PyTorch's error (a CPU-only build's) for a tensor made on, or moved/copied to
+    (``moving``), a device other than the CPU, and a hint. ``op``: the allocation PyTorch
+    names for an MPS tensor (empty_strided for the *_like functions)."""
+    kind = getattr(device, "type", str(device).split(":")[0])
+    if kind == "mps":
+        hint = ("\nHint: ember runs on the CPU; pick the device with torch.device('mps' if "
+                "torch.backends.mps.is_available() else 'cpu'), so the script falls back to it.")
+        if moving:
+            raise RuntimeError("PyTorch is not linked with support for mps devices" + hint)
+        raise NotImplementedError(
+            f"Could not run '{op}' with arguments from the 'MPS' backend. "
+            "This could be because the operator doesn't exist for this backend, or was "
+            "omitted during the selective/custom build process (if using custom build)." + hint)
+    if kind == "meta":  # (PyTorch has it)
         raise NotImplementedError(
             "ember has no 'meta' device: its tensors always hold data (NumPy arrays).\n"
             "Hint: to learn output shapes, run the model on a small CPU input "

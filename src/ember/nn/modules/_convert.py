@@ -49,7 +49,7 @@ def module_to(module, args: tuple, kwargs: dict):
         if dev.type != "cpu":
             from ...cuda import _no_cuda
 
-            _no_cuda(str(dev))
+            _no_cuda(str(dev), moving=True)
     if dtype is None:
         return module
     dt = D.to_dtype(dtype)
