@@ -18,7 +18,6 @@ from .function import SECOND_BACKWARD, Node, _FREED
 from ._node_hooks import run_node_hooks
 from ._rules import call_rule as _call_rule
 from .grad_mode import STATE
-from ._version_check import check_versions as _check_versions
 
 _new = object.__new__
 
@@ -52,6 +51,13 @@ def _fit(g, shape, dtype, create_graph):
     if g.dtype != dtype:
         g = g.astype(dtype)
     return g
+
+
+def _check_versions(node) -> None:
+    """Raise PyTorch's error for a saved tensor changed in place (loaded on first need)."""
+    from ._version_check import check_versions
+
+    check_versions(node)
 
 
 def _run_pre_hooks(node, g, create_graph):
