@@ -178,9 +178,18 @@ def test_set_grad_enabled_repr():
 def test_utils_hooks_removable_handle():
     got = []
     for T, H in ((torch, torch.utils.hooks), (ember, ember.utils.hooks)):
-        h = T.nn.Linear(2, 2).register_forward_hook(lambda *a: None)
-        got.append((isinstance(h, H.RemovableHandle), type(h).__name__))
-        h.remove()
+        x = T.ones(2, requires_grad=True)
+        y = x * 2
+        opt = T.optim.SGD([x], lr=0.1)
+        handles = [T.nn.Linear(2, 2).register_forward_hook(lambda *a: None),
+                   x.register_hook(lambda g: g), y.grad_fn.register_hook(lambda *a: None),
+                   y.grad_fn.register_prehook(lambda g: g),
+                   x.register_post_accumulate_grad_hook(lambda t: None),
+                   opt.register_step_pre_hook(lambda *a: None)]
+        got.append([(isinstance(h, H.RemovableHandle), type(h).__name__) for h in handles])
+        for h in handles:
+            with h:  # a handle is a context manager that removes its hook on exit
+                pass
     assert got[1] == got[0]
 
 

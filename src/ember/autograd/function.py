@@ -153,26 +153,10 @@ GradientEdge = namedtuple("GradientEdge", ("node", "output_nr", "ownership_token
                           defaults=(None,), module="ember.autograd.graph")
 
 
-class _RemovableHandle:
-    """A tensor or node hook's handle (PyTorch's torch.utils.hooks.RemovableHandle)."""
+def _RemovableHandle(hooks: list, fn):  # noqa: N802 - what tensor and node hooks return
+    from ..utils.hooks import RemovableHandle
 
-    def __init__(self, hooks: list, fn):
-        self._hooks, self._fn = hooks, fn
-
-    def remove(self) -> None:
-        if self._fn in self._hooks:
-            self._hooks.remove(self._fn)
-
-    def __enter__(self) -> "_RemovableHandle":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.remove()
-
-
-# Named as PyTorch's handle type, under its public home (as nn.modules._hooks does).
-_RemovableHandle.__name__ = _RemovableHandle.__qualname__ = "RemovableHandle"
-_RemovableHandle.__module__ = "ember.utils.hooks"
+    return RemovableHandle._in_list(hooks, fn)
 
 
 def _node_class(cls, name: str):

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import weakref
 from collections import OrderedDict
-from typing import Any, Callable
+from typing import Callable
 
 
 # Bumped by every change to any module's hooks, children, parameters, buffers or plain
@@ -49,37 +48,7 @@ class HookDict(OrderedDict):
         return f"OrderedDict({list(self.items())})" if self else "OrderedDict()"
 
 
-class RemovableHandle:
-    """Returned by ``register_*_hook``: ``remove()`` (or leaving a ``with`` block) unhooks.
-
-    Hooks live in dicts keyed by the handle's ``id``; ``extra_dict`` lists other dicts
-    (e.g. the "with kwargs" flags) to clean up alongside.
-    """
-
-    next_id: int = 0
-
-    def __init__(self, hooks_dict: dict, *, extra_dict=None) -> None:
-        self.hooks_dict_ref = weakref.ref(hooks_dict)
-        self.id = RemovableHandle.next_id
-        RemovableHandle.next_id += 1
-        extras = [] if extra_dict is None else (
-            [extra_dict] if isinstance(extra_dict, dict) else list(extra_dict))
-        self.extra_dict_ref = tuple(weakref.ref(d) for d in extras)
-
-    def remove(self) -> None:
-        for ref in (self.hooks_dict_ref,) + self.extra_dict_ref:
-            d = ref()
-            if d is not None and self.id in d:
-                del d[self.id]
-
-    def __enter__(self) -> "RemovableHandle":
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.remove()
-
-
-RemovableHandle.__module__ = "ember.utils.hooks"  # its public home, as in PyTorch's reprs
+from ...utils.hooks import RemovableHandle  # noqa: E402,F401  (one class for every hook)
 
 
 # Forward hooks registered for every module (``register_module_forward_hook``). Mutated in
