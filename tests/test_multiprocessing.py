@@ -367,3 +367,21 @@ if __name__ == "__main__":
 def test_spawned_child_of_plain_multiprocessing_gets_ember_too(tmp_path):
     # the script never touches torch.multiprocessing: ember.run itself carries the alias
     assert _run_on_ember(tmp_path, PLAIN_SPAWN) == "('ember', 2.0) ember"
+
+
+def test_sharing_works_without_memfd(monkeypatch):
+    # macOS and the BSDs have no os.memfd_create: an unlinked temporary file stands in
+    import ember.multiprocessing._shm as shm
+
+    monkeypatch.delattr(shm.os, "memfd_create")
+    monkeypatch.setitem(shm._state, "arena", None)  # force a fresh arena
+    t = ember.arange(6.0).share_memory_()
+    assert t.is_shared() and t.tolist() == [0.0, 1.0, 2.0, 3.0, 4.0, 5.0]
+    p = FORK.Process(target=_double_in_place, args=(t,))
+    p.start()
+    p.join(30)
+    assert p.exitcode == 0 and t.tolist() == [0.0, 2.0, 4.0, 6.0, 8.0, 10.0]
+
+
+def _double_in_place(t):
+    t.mul_(2)

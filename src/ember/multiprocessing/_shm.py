@@ -56,8 +56,20 @@ def _after_fork_in_child() -> None:
 os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
+def _anonymous_fd() -> int:
+    """A file descriptor of a new file no path names: a memfd on Linux; elsewhere (macOS, the
+    BSDs have no memfd_create) a temporary file unlinked at once, which serves the same."""
+    if hasattr(os, "memfd_create"):
+        return os.memfd_create("ember_shm", os.MFD_CLOEXEC)
+    import tempfile
+
+    fd, path = tempfile.mkstemp(prefix="ember_shm_")
+    os.unlink(path)
+    return fd
+
+
 def _new_arena(size: int) -> _Arena:
-    fd = os.memfd_create("ember_shm", os.MFD_CLOEXEC)
+    fd = _anonymous_fd()
     os.ftruncate(fd, size)
     _state["serial"] += 1
     return _Arena(fd, size, (os.getpid(), _state["serial"]))
