@@ -4,8 +4,8 @@ Most names are ember's existing ops under their SciPy-style names (expit = sigmo
 lgamma, psi = digamma, multigammaln = mvlgamma, ...); the functions torch has only here are
 primitives in ``ember.ops.special_more``, with PyTorch's derivatives (and its 'not
 implemented' errors for zeta's first argument and gammainc's ``input``). bessel_j0/bessel_j1
-are not differentiable, as in PyTorch. The orthogonal polynomials, Airy, the Bessel Y/K
-functions and the ``modified_bessel_*`` aliases are not provided.
+are not differentiable, as in PyTorch; nor are the orthogonal polynomials, Airy Ai and the
+Bessel Y/I/K functions (``ember.ops.special_cephes_api``: PyTorch's Cephes algorithms).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import math
 
 import ember as _e
 
+from .ops import special_cephes_api as _more
 from .ops import special_more as _m
 from .ops.special_fns import digamma, erf, erfc, erfinv, lgamma, polygamma
 from .tensor import Tensor
@@ -23,7 +24,9 @@ __all__ = [
     "expit", "expm1", "gammainc", "gammaincc", "gammaln", "i0", "i0e", "i1", "i1e", "log1p",
     "log_ndtr", "log_softmax", "logit", "logsumexp", "multigammaln", "ndtr", "ndtri",
     "polygamma", "psi", "round", "sinc", "softmax", "xlog1py", "xlogy", "zeta",
+    *_more.FUNCTIONS,
 ]
+globals().update(_more.FUNCTIONS)
 
 psi = digamma
 gammaln = lgamma
