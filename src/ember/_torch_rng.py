@@ -110,74 +110,158 @@ def fma64(a, b, c) -> np.ndarray:
 _LOG_P = (7.0376836292e-2, -1.1514610310e-1, 1.1676998740e-1, -1.2420140846e-1,
           1.4249322787e-1, -1.6668057665e-1, 2.0000714765e-1, -2.4999993993e-1,
           3.3333331174e-1)
+_COS_P = (2.443315711809948e-5, -1.388731625493765e-3, 4.166664568298827e-2)
+_SIN_P = (-1.9515295891e-4, 8.3321608736e-3, -1.6666654611e-1)
 
 
-def _log_ps(x: np.ndarray) -> np.ndarray:
-    """PyTorch's vectorised float32 log for Box-Muller (Cephes' logf as in avx_mathfun.h,
-    with the FMAs its compiled form uses): x = m 2^e, m in [sqrt(1/2), sqrt(2)), then
-    log(x) = p(m - 1) + e log(2), log(2) split in two parts."""
-    bits = x.view(np.int32)
-    e = ((bits >> 23) - 0x7F).astype(_F32) + _F32(1)
-    m = ((bits & ~0x7F800000) | 0x3F000000).view(_F32)  # mantissa in [0.5, 1)
-    small = m < _F32(0.707106781186547524)
-    e -= small.astype(_F32)
-    x = (m - _F32(1)) + np.where(small, m, _F32(0))
-    z = x * x
-    y = np.full_like(x, _F32(_LOG_P[0]))
-    for c in _LOG_P[1:]:
-        y = _fma(y, x, _F32(c))
-    y = _fma(y * x, z, e * _F32(-2.12194440e-4))
-    y = _fma(z, _F32(-0.5), y)
-    return _fma(e, _F32(0.693359375), x + y)
+def _c(v) -> np.float64:
+    """A float32 constant, held as float64 (NumPy scalars: a Python float operand costs
+    each ufunc call a conversion)."""
+    return _F64(_F32(v))
 
 
-def _sincos_ps(x: np.ndarray) -> tuple:
-    """PyTorch's vectorised float32 sin and cos (Cephes' sinf/cosf as in avx_mathfun.h): x
-    reduced by multiples of pi/4 in three parts, then one of two polynomials each."""
-    neg = x < 0
-    x = np.abs(x)
-    j = (x * _F32(1.27323954473516)).astype(np.int32)  # 4 / pi, truncated
-    j = (j + 1) & ~1
-    y = j.astype(_F32)
-    swap = (j & 4) != 0
-    use_sin_poly = (j & 2) == 0
-    for dp in (-0.78515625, -2.4187564849853515625e-4, -3.77489497744594108e-8):
-        x = _fma(y, _F32(dp), x)
-    cos_neg = (~(j - 2) & 4) != 0
-    sin_neg = neg ^ swap
-    z = x * x
-    yc = _fma(_F32(2.443315711809948e-5), z, _F32(-1.388731625493765e-3))
-    yc = _fma(yc, z, _F32(4.166664568298827e-2))
-    yc = _fma(yc * z, z, -(z * _F32(0.5))) + _F32(1)
-    ys = _fma(_F32(-1.9515295891e-4), z, _F32(8.3321608736e-3))
-    ys = _fma(ys, z, _F32(-1.6666654611e-1))
-    ys = _fma(ys * z, x, x)
-    s = np.where(use_sin_poly, ys, yc)
-    c = np.where(use_sin_poly, yc, ys)
-    return np.where(sin_neg, -s, s), np.where(cos_neg, -c, c)
+_LOG_C = [_c(v) for v in _LOG_P]
+_COS_C, _SIN_C = [_c(v) for v in _COS_P], [_c(v) for v in _SIN_P]
+_SQRTH, _LOG_Q1, _LOG_Q2 = _c(0.707106781186547524), _c(-2.12194440e-4), _c(0.693359375)
+_FOPI, _TWO_PI_F = _c(1.27323954473516), _c(_TWO_PI)
+_DP = (_c(-0.78515625), _c(-2.4187564849853515625e-4), _c(-3.77489497744594108e-8))
+_ONE, _HALF, _M_HALF, _M_TWO, _ZERO = _F64(1), _F64(0.5), _F64(-0.5), _F64(-2), _F64(0)
+_INV24 = _F64(2.0 ** -24)
 
 
-def _box_muller_16(u: np.ndarray, mean, std) -> np.ndarray:
-    """normal_fill_16 on rows of 16 uniforms: u1 = 1 - u[:8], u2 = u[8:],
-    r = sqrt(-2 log u1), theta = 2 pi u2; r cos theta * std + mean, then the sines.
-    float32 runs PyTorch's vectorised form (its own log/sin/cos, FMAs); float64 its scalar
-    form, with the C library's log/sin/cos (Python's math module calls the same ones;
-    NumPy's own differ in the last bit now and then)."""
-    u1, u2 = 1 - u[:, :8], u[:, 8:]
-    out = np.empty_like(u)
-    if u.dtype == _F32:
-        radius = np.sqrt(_F32(-2) * _log_ps(u1))
-        s, c = _sincos_ps(_F32(_TWO_PI) * u2)
-        out[:, :8] = _fma(radius * c, std, mean)
-        out[:, 8:] = _fma(radius * s, std, mean)
-        return out
-    log, cos, sin = np.frompyfunc(math.log, 1, 1), np.frompyfunc(math.cos, 1, 1), \
-        np.frompyfunc(math.sin, 1, 1)
-    radius = np.sqrt(-2.0 * log(u1).astype(_F64))
-    theta = _TWO_PI * u2
-    out[:, :8] = fma64(radius * cos(theta).astype(_F64), std, mean)
-    out[:, 8:] = fma64(radius * sin(theta).astype(_F64), std, mean)
-    return out
+class _F32Ops:
+    """float32 arithmetic on float64 arrays holding float32 values, each result rounded to
+    float32 through one preallocated scratch per shape (NumPy's per-call cost, not the
+    arithmetic, is what small draws pay for: no allocation, no broadcasting)."""
+
+    def __init__(self, h: int):
+        self.s1, self.s2 = np.empty(h, _F32), np.empty((2, h), _F32)
+
+    def r(self, a: np.ndarray) -> np.ndarray:
+        """Round a (h,) or (2, h) float64 array to float32 in place."""
+        s = self.s1 if a.ndim == 1 else self.s2
+        s[...] = a
+        a[...] = s
+        return a
+
+    def fma(self, a, b, c, out) -> np.ndarray:
+        """float32 a * b + c into ``out``, as ``_fma``: the product exact in float64, the
+        sum rounded in float64, then to float32."""
+        np.multiply(a, b, out=out)
+        np.add(out, c, out=out)
+        return self.r(out)
+
+
+def _box_muller_f32(k: np.ndarray, mean, std) -> np.ndarray:
+    """normal_fill_16's float32 form on rows of 16 24-bit draws k (uniform u = k 2**-24):
+    u1 = 1 - u[:8], u2 = u[8:], radius = sqrt(-2 log u1), theta = 2 pi u2, with PyTorch's
+    vectorised Cephes log/sin/cos (avx_mathfun.h) and the FMAs its compiled form uses; the
+    rows give radius cos theta * std + mean, then the sines.
+
+    Every float32 step is done in float64 and rounded to float32 (exact: float32 products
+    are exact in float64, and +, *, sqrt rounded twice this way round as once), with no
+    Python loop over blocks. tests/test_torch_rng_speedpaths.py checks it against live
+    torch; its log and sin/cos parts were checked on every one of the 2**24 inputs.
+    """
+    rows = k.shape[0]
+    h = rows * 8
+    f = _F32Ops(h)
+    lanes = np.empty((2, rows, 8))  # lane-major: the 8 log inputs, then the 8 angles
+    np.multiply(k.reshape(rows, 2, 8).transpose(1, 0, 2), _INV24, out=lanes)
+    u1, theta = lanes.reshape(2, h)
+    np.subtract(_ONE, u1, out=u1)  # 1 - u, exact
+    # log(u1): u1 = m 2**e with m in [sqrt(1/2), sqrt(2)), x = m - 1
+    m, ex = np.frexp(u1)  # m in [0.5, 1)
+    small = m < _SQRTH
+    np.ldexp(m, small, out=m)
+    e = np.subtract(ex, small, dtype=_F64)
+    x = np.subtract(m, _ONE, out=m)
+    z = f.r(np.multiply(x, x))
+    y = np.multiply(x, _LOG_C[0])  # first Horner step: p0 * x + p1
+    for c in _LOG_C[1:]:
+        np.add(y, c, out=y)
+        f.r(y)
+        if c is not _LOG_C[-1]:
+            np.multiply(y, x, out=y)
+    f.r(np.multiply(y, x, out=y))
+    f.fma(y, z, f.r(np.multiply(e, _LOG_Q1)), y)
+    # log = e * log(2)_hi + (x + (z * -0.5 + y)); radius = sqrt(-2 log)
+    lg = f.fma(z, _M_HALF, y, z)
+    np.add(lg, x, out=lg)
+    radius = f.fma(e, _LOG_Q2, f.r(lg), e)
+    np.multiply(radius, _M_TWO, out=radius)
+    f.r(np.sqrt(radius, out=radius))
+    # sin/cos: theta = 2 pi u2 reduced by j pi/4, j the even integer at or above 4 theta / pi
+    f.r(np.multiply(theta, _TWO_PI_F, out=theta))
+    j = f.r(np.multiply(theta, _FOPI)).astype(np.int32)
+    j += 1
+    j &= ~1
+    yj = j.astype(_F64)
+    t = np.empty(h)
+    f.fma(yj, _DP[0], theta, t)
+    f.fma(yj, _DP[1], t, theta)
+    xt = f.fma(yj, _DP[2], theta, t)
+    zt = f.r(np.multiply(xt, xt, out=yj))
+    y = np.empty((2, h))  # cos and sin polynomials side by side
+    yc, ys = y
+    f.fma(zt, _COS_C[0], _COS_C[1], yc)
+    f.fma(zt, _SIN_C[0], _SIN_C[1], ys)
+    np.multiply(yc, zt, out=yc)
+    np.add(yc, _COS_C[2], out=yc)
+    np.multiply(ys, zt, out=ys)
+    np.add(ys, _SIN_C[2], out=ys)
+    f.r(y)
+    y *= zt
+    f.r(y)
+    # cos: y * z - z / 2 (+ 1 below); sin: y * x + x
+    np.multiply(yc, zt, out=yc)
+    np.multiply(zt, _HALF, out=zt)
+    np.subtract(yc, zt, out=yc)
+    np.multiply(ys, xt, out=ys)
+    np.add(ys, xt, out=ys)
+    f.r(y)
+    np.add(yc, _ONE, out=yc)
+    f.r(yc)
+    # the quadrant picks which polynomial is the cosine and which the sine, and their signs
+    cs = np.where((j & 2) == 0, y, y[::-1])
+    flip = np.empty((2, h), np.int64)
+    np.subtract(1, j, out=flip[0])  # ~(j - 2) = 1 - j
+    flip[1] = j
+    flip &= 4
+    flip <<= 61  # the sign bit of a float64
+    cs.view(np.int64)[...] ^= flip
+    cs *= radius
+    if std == 1 and mean == 0:
+        cs += _ZERO  # the fma(x, 1, 0) PyTorch still runs: -0 becomes +0
+    else:
+        f.r(cs)
+        cs *= std
+        cs += mean
+    out = np.empty((rows, 2, 8), _F32)
+    out[...] = cs.reshape(2, rows, 8).transpose(1, 0, 2)
+    return out.reshape(rows, 16)
+
+
+def _box_muller_f64(u: np.ndarray, mean, std) -> np.ndarray:
+    """normal_fill_16's float64 form (scalar) on rows of 16 uniforms: the C library's
+    log/sin/cos (Python's math module calls the same ones; NumPy's own differ in the last
+    bit now and then), then fma(r cos, std, mean) and fma(r sin, std, mean)."""
+    rows = u.shape[0]
+    h = rows * 8
+    u1 = 1.0 - u[:, :8]
+    theta = _TWO_PI * u[:, 8:]
+    log = np.fromiter(map(math.log, u1.ravel().tolist()), _F64, h)
+    th = theta.ravel().tolist()
+    out = np.empty((rows, 2, 8))
+    out[:, 0] = np.fromiter(map(math.cos, th), _F64, h).reshape(rows, 8)
+    out[:, 1] = np.fromiter(map(math.sin, th), _F64, h).reshape(rows, 8)
+    log *= -2.0
+    out *= np.sqrt(log, out=log).reshape(rows, 1, 8)
+    if std == 1 and mean == 0:
+        out += 0.0  # fma(x, 1, 0) == x + 0
+    else:
+        out = fma64(out, std, mean)
+    return out.reshape(rows, 16)
 
 
 @batched(2)
@@ -193,16 +277,27 @@ def normal(gen, bg, n: int, mean: float, std: float, dtype) -> np.ndarray:
     dtype = np.dtype(dtype)
     if n < 16:
         return _normal_small(gen, bg, n, mean, std).astype(dtype)
-    acc = _F64 if dtype == _F64 else _F32
-    m, s = acc(mean), acc(std)
-    data = unit(bg, n, acc)
     full = n - n % 16
-    out = np.empty(n, acc)
-    out[:full] = _box_muller_16(data[:full].reshape(-1, 16), m, s).reshape(-1)
-    if full != n:
-        out[full:] = data[full:]
-        out[n - 16:] = _box_muller_16(unit(bg, 16, acc).reshape(1, 16), m, s).reshape(-1)
-    return out.astype(dtype, copy=False)
+    extra = 16 if full != n else 0  # the tail's fresh block, drawn after all n uniforms
+    if dtype == _F64:
+        u = unit(bg, n + extra, _F64)
+        if extra:
+            u[full:full + 16] = u[n:]
+        z = _box_muller_f64(u[:full + extra].reshape(-1, 16), _F64(mean), _F64(std))
+    else:
+        k = bg.random_raw(n + extra)
+        if extra:
+            k[full:full + 16] = k[n:]
+        k &= _MASK24
+        k = k[:full + extra].reshape(-1, 16)
+        m, s = _F32(mean), _F32(std)
+        # 512 blocks at a time: the float64 scratch arrays stay in the CPU's caches
+        z = np.concatenate([_box_muller_f32(k[i:i + 512], m, s) for i in
+                            range(0, len(k), 512)]) if len(k) > 512 else _box_muller_f32(k, m, s)
+    z = z.reshape(-1)
+    if extra:  # the tail block covers positions n - 16 .. n - 1
+        z[n - 16:n] = z[full:full + 16]
+    return z[:n].astype(dtype, copy=False)
 
 
 def _normal_small(gen, bg, n: int, mean: float, std: float) -> np.ndarray:
