@@ -108,3 +108,13 @@ def test_many_seeds_every_block_offset():
     for r in range(16):
         _check(lambda L: L.randn(48 + r), seed=1000 + r)
         _check(lambda L: L.randn(48 + r, dtype=L.float64), seed=2000 + r)
+
+
+def test_empty_draw_keeps_the_waiting_normal():
+    # an empty randn/normal_ takes no draw and leaves the cached second Box-Muller value
+    got = []
+    for lib in (torch, ember):
+        lib.manual_seed(2)
+        got.append([lib.randn(1).tolist(), lib.randn(0).tolist(), lib.randn(1).tolist(),
+                    lib.empty(0).normal_().tolist(), lib.randn(3).tolist()])
+    assert got[1] == got[0]

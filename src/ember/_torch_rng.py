@@ -304,6 +304,8 @@ def _normal_small(gen, bg, n: int, mean: float, std: float) -> np.ndarray:
     """n scalar normal_distribution<double> draws: a waiting sine first, then pairs of
     uniforms (u1, u2) giving r cos(2 pi u1) now and r sin(2 pi u1) later,
     r = sqrt(-2 log1p(-u2)); each value z * std + mean with one rounding."""
+    if not n:  # an empty draw keeps the waiting value (PyTorch's loop never runs)
+        return np.empty(0)
     out = []
     if gen._next_normal is not None:
         out.append(gen._next_normal)
