@@ -91,11 +91,13 @@ FUNCTION_SKIP = {
     "set_float32_matmul_precision", "set_num_interop_threads", "set_warn_always",
     "set_flush_denormal", "empty", "empty_like", "empty_strided", "rand", "randn", "randint",
     "randperm", "rand_like", "randn_like", "randint_like", "normal", "bernoulli",
-    "multinomial", "poisson", "initial_seed", "get_rng_state", "no_grad", "enable_grad",
+    "multinomial", "poisson", "binomial", "initial_seed", "get_rng_state", "no_grad",
+    "enable_grad",
     "svd_lowrank", "pca_lowrank",  # randomized in PyTorch (singular vectors' signs, values)
     "inference_mode", "autocast", "Generator", "Tensor", "device", "dtype", "Size",
     "typename", "from_numpy", "tensor", "as_tensor", "asarray", "frombuffer", "from_file",
     "set_anomaly_enabled", "resize_as_", "nonzero_static", "vmap", "cond", "export", "jit",
+    "GradScaler",  # a class: its first argument is a device
     # the legacy typed constructors: PyTorch refuses a tensor of another dtype, ember casts
     "FloatTensor", "DoubleTensor", "HalfTensor", "LongTensor", "IntTensor", "ShortTensor",
     "CharTensor", "ByteTensor", "BoolTensor", "BFloat16Tensor",

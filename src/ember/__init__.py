@@ -148,7 +148,7 @@ _LAZY_FUNCS = {
         "is_anomaly_enabled", "is_anomaly_check_nan_enabled", "set_flush_denormal",
         "set_default_tensor_type", "set_num_interop_threads"),
     "threads": ("get_num_interop_threads",),
-    "amp": ("autocast", "is_autocast_enabled"),
+    "amp": ("autocast", "is_autocast_enabled", "GradScaler"),
     "ops.misc_types": (
         "result_type", "promote_types", "can_cast", "is_complex", "is_signed", "is_nonzero",
         "is_same_size", "is_inference", "typename", "scalar_tensor", "empty_strided", "range",
@@ -196,6 +196,16 @@ _LAZY_FUNCS.update({
     "ops.linalg_tensor_qr": ("geqrf", "orgqr", "ormqr"),
     "_removed": ("symeig", "eig", "solve", "lstsq", "matrix_rank"),  # PyTorch's errors
     "func": ("vmap",),  # torch.vmap is torch.func.vmap
+    "ops.copies": (
+        "alias_copy", "as_strided_copy", "detach_copy", "diagonal_copy", "expand_copy",
+        "permute_copy", "select_copy", "slice_copy", "split_copy", "split_with_sizes_copy",
+        "squeeze_copy", "t_copy", "transpose_copy", "unbind_copy", "unfold_copy",
+        "unsqueeze_copy", "view_copy", "values_copy", "indices_copy", "ccol_indices_copy",
+        "crow_indices_copy", "col_indices_copy", "row_indices_copy"),
+    "_control_flow": ("cond", "while_loop"),
+    "_frombuffer": ("frombuffer", "from_file"),
+    "utils.dlpack": ("from_dlpack",),
+    "_torch_rng_binomial": ("binomial",),
 })
 
 

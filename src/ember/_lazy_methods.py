@@ -44,6 +44,9 @@ EXTRA_METHODS = (
     "index_reduce index_reduce_ igamma igammac igamma_ igammac_ lu lu_solve triangular_solve "
     "apply_ map_ map2_ to_dense symeig eig solve lstsq").split()
 EXTRA_PROPERTIES = ("real", "imag", "layout", "name", "volatile")
+# _tensor_api.METHODS: as_subclass, set_, storage()/storage_type(), DLPack
+API_METHODS = ("as_subclass", "set_", "storage", "storage_type", "__dlpack__",
+               "__dlpack_device__")
 
 
 def _bind_more(T) -> None:
@@ -66,6 +69,10 @@ def _bind_misc(T) -> None:
 
 def _bind_extra(T) -> None:
     importlib.import_module("ember._methods_extra").bind(T)
+
+
+def _bind_api(T) -> None:
+    importlib.import_module("ember._tensor_api").bind(T)
 
 
 def _stand_in(T, name: str, bind):
@@ -103,3 +110,5 @@ def bind(T) -> None:
         setattr(T, name, _stand_in(T, name, _bind_extra))
     for name in EXTRA_PROPERTIES:
         setattr(T, name, _property_stand_in(T, name, _bind_extra))
+    for name in API_METHODS:
+        setattr(T, name, _stand_in(T, name, _bind_api))

@@ -26,7 +26,7 @@ from . import _vmap_rng as _vr
 from .tensor import Tensor
 
 __all__ = ["functional_call", "grad", "grad_and_value", "vjp", "jvp", "jacrev", "jacfwd",
-           "hessian", "vmap", "stack_module_state"]
+           "hessian", "vmap", "stack_module_state", "linearize", "functionalize"]
 
 _DEPTH = [0]  # how many transforms are running (nested ones must keep their graphs)
 
@@ -337,3 +337,4 @@ def _stack(results, out_dims):
 
 # Running a module with other parameters (functional_call, stack_module_state): beside.
 from ._func_modules import functional_call, stack_module_state  # noqa: E402,F401
+from ._func_linearize import functionalize, linearize  # noqa: E402,F401

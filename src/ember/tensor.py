@@ -265,6 +265,8 @@ class Tensor(InplaceMixin):
             np.asarray(self._data), self.dtype.name,
             requires_grad=self._rg and fn is None,
             grad_fn_name=None if fn is None else fn.name(),
+            # a subclass (x.as_subclass(MyTensor)) prints its class name, as in PyTorch
+            prefix="tensor(" if type(self) is Tensor else type(self).__name__ + "(",
         )
 
     __str__ = __repr__

@@ -227,7 +227,9 @@ def __getattr__(name):
              "GradcheckError": "_gradcheck", "functional": None,
              "explain": "_explain", "Trace": "_explain", "anomaly": None,
              "forward_ad": None, "graph": None,
-             "set_multithreading_enabled": "grad_mode", "anomaly_mode": None, "profiler": None}
+             "set_multithreading_enabled": "grad_mode", "anomaly_mode": None, "profiler": None,
+             "is_multithreading_enabled": "_flags", "is_view_replay_enabled": "_flags",
+             "_force_original_view_tracking": "_flags"}
     if name not in where:
         raise AttributeError(f"module 'ember.autograd' has no attribute '{name}'")
     module = importlib.import_module(f"ember.autograd.{where[name] or name}")

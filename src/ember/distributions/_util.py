@@ -40,8 +40,8 @@ def noise(arr: np.ndarray, like: Tensor) -> Tensor:
 
 
 def rng():
-    """NumPy's samplers on the default stream, for the families with no PyTorch-exact draw
-    (Binomial, LKJCholesky, Wishart): reproducible in ember, not PyTorch's numbers."""
+    """NumPy's samplers on the default stream, for LKJCholesky (which samples the exact
+    marginals, not PyTorch's draws): reproducible in ember, not PyTorch's numbers."""
     return _rng(None)
 
 

@@ -8,7 +8,7 @@ from .. import ops
 from ..autograd.grad_mode import no_grad
 from ..tensor import Size, Tensor
 from . import constraints
-from ._util import checked_instance, expand_params, new_uniform, rng
+from ._util import checked_instance, expand_params, new_uniform
 from .categorical import Categorical
 from .distribution import Distribution
 from .normal import broadcast_all
@@ -144,10 +144,14 @@ class Binomial(_BinaryParams, Distribution):
         return self.total_count * self.probs * (1 - self.probs)
 
     def _sample(self, sample_shape=()):
-        shape = self._extended_shape(sample_shape)
-        n = np.broadcast_to(np.asarray(self.total_count._data), shape).astype(np.int64)
-        p = np.broadcast_to(np.asarray(self.probs._data, np.float64), shape)
-        return _const(rng().binomial(n, p), self._param)
+        """torch.binomial(total_count.expand(shape), probs.expand(shape)): PyTorch's draws."""
+        from .._torch_rng_binomial import sample
+        from ..random import _gen
+
+        shape = tuple(self._extended_shape(sample_shape))
+        n = np.broadcast_to(np.asarray(self.total_count._data), shape)
+        p = np.broadcast_to(np.asarray(self.probs._data), shape)
+        return _const(sample(_gen(None).bits, n, p), self._param)
 
     def log_prob(self, value):
         if self._validate_args:

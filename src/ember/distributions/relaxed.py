@@ -33,7 +33,10 @@ class LogitRelaxedBernoulli(_BinaryParams, Distribution):
 
     arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
     support = constraints.real
-    has_rsample = True
+    has_rsample = False  # as PyTorch: rsample works, but the class does not declare it
+
+    def _sample(self, sample_shape=()):
+        return self.rsample(sample_shape)
 
     def __init__(self, temperature, probs=None, logits=None, validate_args=None):
         self.temperature = temperature

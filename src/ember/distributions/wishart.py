@@ -14,7 +14,7 @@ from .. import linalg, ops
 from ..creation import arange, eye
 from ..tensor import Size, Tensor
 from . import constraints
-from ._util import checked_instance, noise, rng
+from ._util import checked_instance, noise, standard_normal
 from .continuous_more import Chi2
 from .distribution import Distribution
 from .exp_family import ExponentialFamily
@@ -141,44 +141,57 @@ class Wishart(ExponentialFamily):
 
     def _bartlett_sampling(self, sample_shape=()):
         """L A A^T L^T, A lower-triangular: sqrt(Chi2(df - i)) on the diagonal (clamped at
-        eps), standard normals below it."""
+        eps), standard normals below it, drawn as PyTorch draws them (the Chi2 first, then
+        one randn for the p (p - 1) / 2 entries below the diagonal, row by row)."""
         p = self._event_shape[-1]
         sample_shape = tuple(sample_shape)
         root = ops.clamp(self._dist_chi2.rsample(sample_shape).sqrt(),
                          min=float(np.finfo(self.df._data.dtype).eps))
-        below = np.tril(rng().standard_normal(sample_shape + tuple(self._batch_shape) + (p, p)),
-                        -1)
+        lead = sample_shape + tuple(self._batch_shape)
+        below = np.zeros(lead + (p, p), root._data.dtype)
+        if p > 1:
+            below[(Ellipsis,) + np.tril_indices(p, -1)] = standard_normal(
+                lead + (p * (p - 1) // 2,), root)._data
         bartlett = ops.diag_embed(root) + noise(below, root)
         chol = self._unbroadcasted_scale_tril @ bartlett
         return chol @ chol.mT
 
-    def rsample(self, sample_shape=(), max_try_correction=None):
-        """Bartlett draws; a draw that is not numerically positive definite is drawn again
-        (up to ``max_try_correction`` = 10 times), with a warning."""
-        max_try = 10 if max_try_correction is None else max_try_correction
-        sample_shape = Size(sample_shape)
-        sample = self._bartlett_sampling(sample_shape)
-        singular = self._singular(sample)
-        if singular.any():
-            warnings.warn("Singular sample detected.", stacklevel=2)
-            for _ in range(max_try):
-                fresh = self._bartlett_sampling(sample_shape)
-                mask = Tensor._make(singular.reshape(tuple(sample_shape) + (1,) * (
-                    len(self._batch_shape) + 2)), False, None)
-                sample = ops.where(mask, fresh, sample)
-                singular = self._singular(sample)
-                if not singular.any():
-                    break
-        return sample
-
-    def _singular(self, sample: Tensor) -> np.ndarray:
-        """Per sample index: whether any batch member's draw fails the support check."""
+    def _ok(self, sample: Tensor) -> np.ndarray:
+        """Per leading index (rows of ``sample``): whether each batch member's draw passes
+        the support check, as (rows, batch members)."""
         ok = np.asarray(self.support.check(np.asarray(sample._data)))
-        bad = ~ok
-        if self._batch_shape:
-            bad = bad.reshape(tuple(bad.shape[:bad.ndim - len(self._batch_shape)]) + (-1,))
-            bad = bad.any(-1)
-        return bad
+        return ok.reshape(ok.shape[0], -1)
+
+    def rsample(self, sample_shape=(), max_try_correction=None):
+        """Bartlett draws, redrawn as PyTorch 2.13 redraws them (so the numbers are its
+        numbers): its first pass reads the support check the wrong way round, so every sample
+        index with a positive definite member is drawn a second time and kept; then indices
+        with a singular member are redrawn (up to ``max_try_correction`` = 10 times). The
+        warning is given only when a draw was truly singular (PyTorch warns every time)."""
+        max_try = 10 if max_try_correction is None else max_try_correction
+        shape = tuple(Size(sample_shape))
+        rest = tuple(self._batch_shape) + tuple(self._event_shape)
+        rows = int(np.prod(shape, dtype=np.int64))
+        sample = self._bartlett_sampling((rows,)).reshape((rows,) + rest)
+        ok = self._ok(sample)
+        singular_seen = not ok.all()
+        redo = ok.any(-1)
+        if redo.any():
+            for _ in range(max_try):
+                where = np.flatnonzero(redo)
+                fresh = self._bartlett_sampling((where.size,))
+                slot = np.zeros(rows, np.int64)
+                slot[where] = np.arange(where.size)
+                mask = Tensor._make(redo.reshape((rows,) + (1,) * len(rest)), False, None)
+                sample = ops.where(mask, fresh[Tensor._make(slot, False, None)], sample)
+                bad = ~self._ok(fresh).all(-1)
+                singular_seen = singular_seen or bool(bad.any())
+                redo[where] = bad
+                if not redo.any():
+                    break
+        if singular_seen:
+            warnings.warn("Singular sample detected.", stacklevel=2)
+        return sample.reshape(shape + rest)
 
     def log_prob(self, value):
         """-df (p log 2 / 2 + log|L|) - mvlgamma(df/2, p) + (df - p - 1)/2 log|X|

@@ -1,14 +1,14 @@
-"""ember.utils: ``data`` (Dataset, DataLoader, samplers), ``checkpoint``, ``hooks`` and
-``benchmark`` load on first use."""
+"""ember.utils: ``data`` (Dataset, DataLoader, samplers), ``checkpoint``, ``hooks``,
+``benchmark`` and ``dlpack`` load on first use."""
 
 from __future__ import annotations
 
 import importlib as _importlib
 
-__all__ = ["data", "checkpoint", "hooks", "benchmark"]
+__all__ = ["data", "checkpoint", "hooks", "benchmark", "dlpack"]
 
 
 def __getattr__(name: str):
-    if name in ("data", "checkpoint", "hooks", "benchmark"):
+    if name in ("data", "checkpoint", "hooks", "benchmark", "dlpack"):
         return _importlib.import_module(f"ember.utils.{name}")
     raise AttributeError(f"module 'ember.utils' has no attribute '{name}'")
