@@ -249,6 +249,9 @@ def randint(*args, generator=None, dtype=None, device=None, requires_grad=False,
 
 def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
     _check_device(device)
+    if isinstance(n, float):
+        raise TypeError("randperm(): argument 'n' (position 1) must be int, not float\n"
+                        "Hint: in Python 3 `n / 2` is a float; use `n // 2` (or int(...)).")
     n = int(n)
     if n < 0:
         raise RuntimeError(f"Trying to create tensor with negative dimension {n}: [{n}]")

@@ -190,7 +190,9 @@ class Tensor(InplaceMixin):
             _item_in_vmap()
         if self._data.size != 1:
             raise RuntimeError(
-                f"a Tensor with {self._data.size} elements cannot be converted to Scalar"
+                f"a Tensor with {self._data.size} elements cannot be converted to Scalar\n"
+                "Hint: .item() reads one number; use .tolist() for all of them, or reduce "
+                "first (e.g. .sum() or .mean())."
             )
         return self._data.item() if self._data.ndim else self._data.item()
 

@@ -364,7 +364,16 @@ def _linear_node(ndim: int, has_bias: bool):
 
 def linear(input, weight, bias=None):
     """y = input @ weight^T + bias, for input of any number of leading batch dims."""
-    xd, wd = input._data, weight._data
+    try:
+        xd, wd = input._data, weight._data
+    except AttributeError:  # a NumPy array or list fed to a layer
+        bad, pos, arg = ((input, 1, "input") if not isinstance(input, Tensor) else
+                         (weight, 2, "weight"))
+        kind = type(bad).__module__ + "." if type(bad).__module__ != "builtins" else ""
+        raise TypeError(f"linear(): argument '{arg}' (position {pos}) must be Tensor, not "
+                        f"{kind}{type(bad).__name__}\nHint: convert it first, e.g. "
+                        "torch.from_numpy(x).float() or torch.tensor(x, dtype=torch.float32)."
+                        ) from None
     if wd.ndim == 2 and xd.ndim == 2 and xd.dtype is wd.dtype and xd.shape[1] == wd.shape[1]:
         # A batch of rows, the usual case: what the checks below would accept (~0.4 us less).
         if bias is None:
@@ -378,9 +387,11 @@ def linear(input, weight, bias=None):
                  f"{_kind(weight)}" if bias is not None else
                  "expected m1 and m2 to have the same dtype, but got: "
                  f"{_C_NAMES[input._data.dtype.name]} != {_C_NAMES[weight._data.dtype.name]}")
+        model = (f" (or the model with .to({input.dtype}))" if input._data.dtype.kind == "f"
+                 else "")  # (a model of integers cannot learn: no hint to make one)
         raise RuntimeError(
             f"{first}\nHint: the layer's parameters are {weight.dtype}; convert the input "
-            f"with .to({weight.dtype}) (or the model with .to({input.dtype})).")
+            f"with .to({weight.dtype}){model}.")
     if weight._data.ndim == 1 or input._data.ndim == 0:
         out = matmul(input, weight.t() if weight._data.ndim == 2 else weight)
         return out if bias is None else out + bias

@@ -93,7 +93,44 @@ _index = operator.index
 def _shape_arg(shape) -> tuple:
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = shape[0]
-    return tuple(map(_index, shape))  # a float size is a TypeError, as in PyTorch
+    try:
+        return tuple(map(_index, shape))
+    except TypeError:  # a float size (n / 2): PyTorch's first line for the calling op
+        import sys
+
+        raise TypeError(_float_size_message(sys._getframe(1)) + _SIZE_HINT) from None
+
+
+_SIZE_HINT = ("\nHint: sizes must be whole numbers; in Python 3 `n / 2` is a float, so use "
+              "`n // 2` (or int(...)).")
+_ARG_NAMES = {"reshape": "shape", "repeat": "repeats", "permute": "dims", "flip": "dims"}
+
+
+def _float_size_message(frame) -> str:
+    """PyTorch's argument parser's words for a size that is no int, ``frame`` being the
+    op's (its name and the sizes as given are read from it, to keep the success path bare).
+    A first entry that is no int is read as a separate argument, not part of the size."""
+    op = frame.f_code.co_name
+    given = next((v for k, v in frame.f_locals.items() if k != "input"), ())
+    tupled = len(given) == 1 and isinstance(given[0], (tuple, list))
+    sizes = given[0] if tupled else given
+    i, bad = next(((i, n) for i, n in enumerate(sizes) if not hasattr(n, "__index__")),
+                  (len(sizes), None))  # (a tensor of floats has __index__, and raises)
+    what = type(bad).__name__
+    if i == 0 and op == "view":
+        got = ", ".join(type(a).__name__ for a in given)
+        return f"view() received an invalid combination of arguments - got ({got}), but " \
+               "expected one of:"
+    arg = _ARG_NAMES.get(op, "size")
+    if i == 0 and len(given) > 1:
+        return f"{op}() takes 1 positional argument but {len(given)} were given"
+    if i == 0 and not tupled:
+        return f"{op}(): argument '{arg}' (position 1) must be tuple of ints, not {what}"
+    if i == 0:
+        return (f"{op}(): argument '{arg}' (position 1) must be tuple of ints, but found "
+                f"element of type {what} at pos 0")
+    return (f"{op}(): argument '{arg}' failed to unpack the object at pos {i + 1} with error "
+            f"\"type must be tuple of ints,but got {what}\"")
 
 
 def _infer_shape(shape: tuple, n: int) -> tuple:

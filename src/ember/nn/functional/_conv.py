@@ -276,9 +276,14 @@ def _check_conv(x: Tensor, w: Tensor, b: Tensor | None, groups: int, n: int,
     for i, (lo, hi) in enumerate(pads):  # uneven 'same': PyTorch pads the extra first
         shape[2 + i] += hi - lo
     if shape[1] != ws[1] * groups:
+        hint = (f"\nHint: dimension 1 of the input holds the channels; the layer was built "
+                f"with in_channels={ws[1] * groups}.")
+        if n == 2 and len(shape) == 4 and shape[3] == ws[1] * groups:
+            hint = ("\nHint: the input looks channels-last (N, H, W, C); PyTorch's layers "
+                    "take (N, C, H, W): pass x.permute(0, 3, 1, 2).")
         raise RuntimeError(f"Given groups={groups}, weight of size {ws}, expected input{shape} "
                            f"to have {ws[1] * groups} channels, but got {shape[1]} channels "
-                           "instead")
+                           "instead" + hint)
     xt, wt = x._data.dtype, w._data.dtype
     if b is not None and b._data.dtype != xt:  # PyTorch compares the bias first
         raise RuntimeError(f"Input type ({_LOWER.get(xt.name, xt.name)}) and bias type "

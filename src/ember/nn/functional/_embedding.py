@@ -88,7 +88,10 @@ def _check_indices(idx: np.ndarray, rows: int, renorm_cols: int | None = None) -
         raise IndexError(f"select(): index {bad} out of range for tensor of size [{rows}, "
                          f"{renorm_cols}] at dimension 0")
     if idx.size and (idx.min() < 0 or idx.max() >= rows):
-        raise IndexError("index out of range in self")
+        bad = idx.min() if idx.min() < 0 else idx.max()
+        raise IndexError(f"index out of range in self\nHint: the table has {rows} rows, so "
+                         f"indices must lie in [0, {rows - 1}] (got {bad}); make "
+                         "num_embeddings larger than the largest index (the vocabulary size).")
     return idx.astype(np.intp, copy=False)
 
 

@@ -172,7 +172,9 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
     _no_grad_weight("binary_cross_entropy", "weight", weight)
     x = input._data
     if not np.all((x >= 0) & (x <= 1)):
-        raise RuntimeError("all elements of input should be between 0 and 1")
+        raise RuntimeError("all elements of input should be between 0 and 1\nHint: BCELoss "
+                           "takes probabilities: apply torch.sigmoid to the output first, or "
+                           "use BCEWithLogitsLoss on the raw scores (more stable).")
     w = _const(weight, x.dtype)
     if w is not None:
         from ...ops.shape_more import broadcast_shapes  # PyTorch's _infer_size message
@@ -219,6 +221,15 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,
 
 
 # ---- class-index losses ----------------------------------------------------------------
+def _target_shape_hint(x_shape: tuple, t_shape: tuple) -> str:
+    if len(t_shape) == 2 and t_shape[1] == 1:
+        return (f"\nHint: the target has shape {list(t_shape)}; pass target.squeeze(1) for "
+                "one class index per row.")
+    return (f"\nHint: targets are class indices of shape [{x_shape[0]}], or class "
+            f"probabilities of the input's shape {list(x_shape)}; got {list(t_shape)} (for "
+            "one-hot rows of another width, pass target.argmax(1)).")
+
+
 def _check_index_target(xd: np.ndarray, td: np.ndarray, target: Tensor) -> None:
     nd = xd.ndim
     if nd < 1:
@@ -233,7 +244,8 @@ def _check_index_target(xd: np.ndarray, td: np.ndarray, target: Tensor) -> None:
         raise ValueError(f"Expected input batch_size ({xd.shape[0]}) to match target "
                          f"batch_size ({td.shape[0] if td.ndim else 0}).")
     elif nd == 2 and td.ndim != 1:
-        raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+        raise RuntimeError("0D or 1D target tensor expected, multi-target not supported" +
+                           _target_shape_hint(xd.shape, td.shape))
     elif nd == 4 and td.ndim != 3:
         raise RuntimeError("only batches of spatial targets supported (3D tensors) but got "
                            f"targets of dimension: {td.ndim}")
@@ -244,7 +256,8 @@ def _check_index_target(xd: np.ndarray, td: np.ndarray, target: Tensor) -> None:
         raise RuntimeError(f"Expected target size {list(xd.shape[:1] + xd.shape[2:])}, got "
                            f"{list(td.shape)}")
     if td.dtype not in (np.int64, np.uint8):
-        raise RuntimeError(f"expected target dtype to be Long or Byte, but got {_name(target)}")
+        raise RuntimeError(f"expected target dtype to be Long or Byte, but got {_name(target)}"
+                           "\nHint: class-index targets must be integers: pass target.long().")
 
 
 def _index_spec(input: Tensor, target: Tensor, weight, ignore_index: int, reduction: str,
@@ -282,7 +295,10 @@ def _index_spec(input: Tensor, target: Tensor, weight, ignore_index: int, reduct
             t = np.where(keep, t, 0)
             lo, hi = int(t.min()), int(t.max())
         if lo < 0 or hi >= C:
-            raise IndexError(f"Target {_first_bad(td, C, ignore_index)} is out of bounds.")
+            raise IndexError(f"Target {_first_bad(td, C, ignore_index)} is out of bounds.\n"
+                             f"Hint: the input has {C} classes, so targets must lie in "
+                             f"[0, {C - 1}]: check that labels start at 0 and that the last "
+                             "layer has one output per class.")
     spec = X.IndexSpec()
     spec.t, spec.flat, spec.valid, spec.eps = t, np.arange(0, M * C, C) + t, valid, float(eps)
     spec.wc = _const(weight, dtype)

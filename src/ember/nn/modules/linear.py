@@ -20,7 +20,14 @@ def _empty(shape: tuple, dtype, device) -> Tensor:
 
     _check_device(device)
     np_dtype = D._Defaults.float_np if dtype is None else D.to_np(dtype)
-    return Tensor._make(np.empty(shape, dtype=np_dtype), False, None)
+    try:
+        arr = np.empty(shape, dtype=np_dtype)
+    except TypeError:  # a float feature count (n / 2): PyTorch's message from empty()
+        from ...creation import _size
+
+        _size((shape,), "empty")
+        raise
+    return Tensor._make(arr, False, None)
 
 
 class Identity(Module):

@@ -26,6 +26,7 @@ from ._state import StateMixin, _IncompatibleKeys  # noqa: F401  (PyTorch's home
 from ._tree import TreeMixin
 
 _REGISTRIES = ("_parameters", "_buffers", "_modules")
+_SUPER_HINT = "\nHint: call super().__init__() first thing in your module's __init__."
 
 
 def _typename(obj) -> str:
@@ -185,12 +186,14 @@ class Module(StateMixin, DeviceMixin, TreeMixin):
             EPOCH[0] += 1                     # _hooks.EPOCH
         if isinstance(value, Parameter):
             if "_parameters" not in d:
-                raise AttributeError("cannot assign parameters before Module.__init__() call")
+                raise AttributeError("cannot assign parameters before Module.__init__() call"
+                                     + _SUPER_HINT)
             self._forget(name, keep="_parameters")
             self.register_parameter(name, value)
         elif isinstance(value, Module):
             if "_modules" not in d:
-                raise AttributeError("cannot assign module before Module.__init__() call")
+                raise AttributeError("cannot assign module before Module.__init__() call"
+                                     + _SUPER_HINT)
             self._forget(name, keep="_modules")
             d["_modules"][name] = value
         elif name in d.get("_parameters", ()):
