@@ -50,6 +50,9 @@ def _infer_np_dtype(data) -> np.dtype:
                 _SCALAR_TYPES[int if int in kinds else bool]
         out = None
         for x in data:
+            if isinstance(x, str) and x is data[0]:  # (slow path only: not plain numbers)
+                raise ValueError("too many dimensions 'str'\nHint: a tensor holds numbers; "
+                                 "encode text as indices first (e.g. a vocabulary dict).")
             d = _infer_np_dtype(x)
             out = d if out is None else _promote(out, d)
         return out
@@ -152,7 +155,7 @@ _NEGATIVE_STRIDES = (
 
 def _check_strides(a: np.ndarray) -> None:
     """PyTorch refuses a reversed NumPy view (np.flip, a[::-1]) in every constructor."""
-    if any(st < 0 for st in a.strides):
+    if a.strides and min(a.strides) < 0:  # (min, not any(genexpr): ~0.1 us per as_tensor)
         raise ValueError(_NEGATIVE_STRIDES)
 
 

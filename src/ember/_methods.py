@@ -134,8 +134,12 @@ def copy_(self, src, non_blocking=False):
 
         return self._write(Copy.apply(self._graph_input(), s))
     arr = self._ensure_array()
+    src_arr = s._data
     try:
-        np.copyto(arr, np.broadcast_to(s._data, arr.shape), casting="unsafe")
+        # np.broadcast_to (~1.5 us of Python) only when the shapes differ: a soft target
+        # update copies same-shape tensors (3-256-256-1 critic: 68 -> 57 us for all six).
+        np.copyto(arr, src_arr if src_arr.shape == arr.shape
+                  else np.broadcast_to(src_arr, arr.shape), casting="unsafe")
     except ValueError as e:  # an expanded (read-only) tensor: PyTorch's message
         from ._inplace import _inplace_error
 

@@ -178,7 +178,9 @@ def tanh_array(x: np.ndarray, out=None) -> np.ndarray:
     if type(x) is not np.ndarray or x.dtype != _F32 or x.size == 0:
         return np.tanh(x, out=out)
     if -4.0 < x.item(x.argmin()) and x.item(x.argmax()) < 4.0:
-        return np.tanh(x, out=out)  # (a nan fails both tests: the path below keeps it)
+        # (a nan fails both tests: the path below keeps it). out positional, and no out=None
+        # passed: ~40 ns less per call (a policy step has two).
+        return np.tanh(x) if out is None else np.tanh(x, out)
     y = np.tanh(x, dtype=np.float64)
     if out is None:
         return y.astype(np.float32)

@@ -42,12 +42,18 @@ def _sum(x, dim):
     return x.sum(axis=dim, keepdims=True)
 
 
+# The mirror of a two-column array as a copy (take), not the view x[..., ::-1]: a ufunc on a
+# negative-stride operand pays ~0.35 us more set-up, and its strided loop is slower at any
+# size (np.maximum at (64, 2): 0.98 -> 0.64 us; at (4096, 2): 8.5 -> 5.2 us).
+_SWAP = np.array([1, 0])
+
+
 def _bmax(x, dim):
     """The max along dim, broadcastable against x. Two columns give x's full shape, the max
     of x and its mirror: every later op then has equal shapes, and NumPy's broadcasting set-up
     is what dominates at this size (softmax at (8, 2): 4.6 -> 3.0 us). Same values."""
     if type(x) is np.ndarray and dim == x.ndim - 1 and x.shape[dim] == 2:
-        return np.maximum(x, x[..., ::-1])
+        return np.maximum(x, x.take(_SWAP, axis=-1))
     return _max(x, dim)
 
 
@@ -55,7 +61,7 @@ def _bsum(x, dim):
     """The sum along dim, broadcastable against x (full shape for two columns, as _bmax;
     a + b == b + a exactly, so both columns hold _sum's value)."""
     if type(x) is np.ndarray and dim == x.ndim - 1 and x.shape[dim] == 2:
-        return x + x[..., ::-1]
+        return x + x.take(_SWAP, axis=-1)
     return _sum(x, dim)
 
 
