@@ -150,3 +150,17 @@ def test_integer_sizes_still_work():
         assert tuple(m.nn.Linear(n, 2).weight.shape) == (2, 3)
         assert m.randperm(n).shape[0] == 3
         assert m.tensor([[1, 2.5]]).dtype == m.float32
+
+
+@pytest.mark.parametrize("dst, src", [((3,), (1, 3)), ((3,), (2, 1, 3)), ((3,), (2,)),
+                                      ((2, 3), (4,)), ((2, 3), (3,))])
+@pytest.mark.parametrize("grad", [False, True])
+def test_copy_from_a_source_that_does_not_fit(dst, src, grad):
+    def run(lib):
+        a = lib.zeros(*dst, requires_grad=grad).clone()
+        b = lib.ones(*src, requires_grad=grad)
+        try:
+            return a.copy_(b).tolist()
+        except Exception as exc:  # type and first line are the behaviour compared
+            return type(exc).__name__, str(exc).splitlines()[0]
+    assert run(ember) == run(torch)

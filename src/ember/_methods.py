@@ -128,7 +128,13 @@ def copy_(self, src, non_blocking=False):
     """Copy ``src`` (broadcast) into this tensor; recorded when gradients are tracked."""
     self._check_inplace()
     s = src if isinstance(src, Tensor) else Tensor._make(np.asarray(src), False, None)
-    ops._util.check_broadcast(self._data.shape, s._data.shape)
+    shape = self._data.shape
+    if s._data.shape != shape:
+        ops._util.check_broadcast(shape, s._data.shape)
+        full = np.broadcast_shapes(shape, s._data.shape)
+        if full != shape:  # src has more (or wider) dims than self: PyTorch's message
+            raise RuntimeError(f"output with shape {list(shape)} doesn't match the broadcast "
+                               f"shape {list(full)}")
     if STATE.enabled and (self._rg or s._rg):
         from ._fill_nodes import Copy
 
