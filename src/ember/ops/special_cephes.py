@@ -115,6 +115,14 @@ def j1(x):
     return np.where(x < 0, -out, out)
 
 
+def _hankel_y(pp, pq, qp, qq, w, ph, x, dt):
+    """Y_n(x) for x > 5 by Hankel's asymptotic form, as ATen's Cephes code writes it:
+    sqrt(2/pi)/sqrt(x) * (P(w)/Q(w) sin(ph) + 5/x * QP(w)/QQ(w) cos(ph))."""
+    return fma(_horner(pp, w, dt) / _horner(pq, w, dt), _sin(ph),
+               _k(5, dt) / x * (_horner(qp, w, dt) / _horner(qq, w, dt)) * _cos(ph)) \
+        * _k(0.797884560802865355879892119868763737, dt) / np.sqrt(x)
+
+
 def y0(x):
     dt = x.dtype
     xx = x * x
@@ -122,10 +130,7 @@ def y0(x):
                 _horner(C.Y0_YP, xx, dt) / _horner(C.Y0_YQ, xx, dt))
     w = _k(25, dt) / xx
     ph = x - _k(0.785398163397448309615660845819875721, dt)
-    big = fma(_horner(C.J0_PP, w, dt) / _horner(C.J0_PQ, w, dt), _sin(ph),
-              _k(5, dt) / x * (_horner(C.J0_QP, w, dt) / _horner(C.J0_QQ, w, dt))
-              * _cos(ph)) \
-        * _k(0.797884560802865355879892119868763737, dt) / np.sqrt(x)
+    big = _hankel_y(C.J0_PP, C.J0_PQ, C.J0_QP, C.J0_QQ, w, ph, x, dt)
     small = np.where(x == 0, -math.inf, np.where(x < 0, math.nan, small))
     return np.where(x <= _k(5, dt), small, big)
 
@@ -138,10 +143,7 @@ def y1(x):
                 * fma(j1(x), _log(x), -(_k(1, dt) / x)))
     w = _k(5, dt) / x * (_k(5, dt) / x)
     ph = x - _k(2.356194490192344928846982537459627163, dt)
-    big = fma(_horner(C.J1_PP, w, dt) / _horner(C.J1_PQ, w, dt), _sin(ph),
-              _k(5, dt) / x * (_horner(C.J1_QP, w, dt) / _horner(C.J1_QQ, w, dt))
-              * _cos(ph)) \
-        * _k(0.797884560802865355879892119868763737, dt) / np.sqrt(x)
+    big = _hankel_y(C.J1_PP, C.J1_PQ, C.J1_QP, C.J1_QQ, w, ph, x, dt)
     small = np.where(x == 0, -math.inf, np.where(x < 0, math.nan, small))
     return np.where(x <= _k(5, dt), small, big)
 
