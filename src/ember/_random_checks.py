@@ -34,3 +34,41 @@ def check_multinomial(a: np.ndarray, num_samples, replacement: bool) -> None:
     if not replacement and num_samples > a.shape[-1]:
         raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without "
                            "replacement")
+
+
+def multinomial_errors(a: np.ndarray, num_samples: int, replacement: bool) -> None:
+    """PyTorch's error for probabilities that are negative, infinite, NaN or all zero."""
+    rows = np.asarray(a, dtype=np.float64).reshape(-1, a.shape[-1])
+    if replacement and num_samples > 1:  # PyTorch's loop checks each row, entry by entry
+        for r in rows:
+            bad = np.flatnonzero(~np.isfinite(r) | ~(r >= 0))
+            if bad.size:
+                what = "< 0" if not r[bad[0]] >= 0 else "= infinity or NaN"
+                raise RuntimeError(f"invalid multinomial distribution (encountering "
+                                   f"probability entry {what})")
+            if r.sum() <= 0:
+                raise RuntimeError("invalid multinomial distribution (sum of probabilities "
+                                   "<= 0)")
+    if np.any(rows < 0) or np.any(~np.isfinite(rows)):
+        raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
+    if np.any(rows.sum(-1) <= 0):
+        raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
+
+
+def generator_device_error(kind: str) -> RuntimeError:
+    """What a CPU-only PyTorch raises for ``torch.Generator(device=kind)``."""
+    if kind == "meta":
+        return RuntimeError("META device type not an accelerator.")
+    if kind == "mps":
+        return RuntimeError("Cannot execute getNewGenerator() without MPS backend.")
+    return RuntimeError(
+        "Cannot get CUDA generator without ATen_cuda library. PyTorch splits its "
+        "backend into two shared libraries: a CPU library and a CUDA library; this "
+        "error has occurred because you are trying to use some CUDA functionality, but "
+        "the CUDA library has not been loaded by the dynamic linker for some reason.  "
+        "The CUDA library MUST be loaded, EVEN IF you don't directly use any symbols "
+        "from the CUDA library! One common culprit is a lack of -Wl,--no-as-needed in "
+        "your link arguments; many dynamic linkers will delete dynamic library "
+        "dependencies if you don't depend on any of their symbols.  You can check if "
+        "this has occurred by using ldd on your binary to see if there is a dependency "
+        "on *_cuda.so library.")

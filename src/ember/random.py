@@ -15,7 +15,8 @@ import struct
 import numpy as np
 
 from . import _rng_layout as _L, _torch_rng as _T
-from ._random_checks import check_multinomial, randint_overloads
+from ._random_checks import (check_multinomial, generator_device_error,
+                             multinomial_errors, randint_overloads)
 from .creation import _check_device
 from . import dtypes as D
 from .autograd.function import Primitive
@@ -33,19 +34,7 @@ class Generator:
 
         d = device if isinstance(device, Device) else Device(device)
         if d.type != "cpu":  # PyTorch's errors on a CPU-only build
-            raise RuntimeError(
-                "META device type not an accelerator." if d.type == "meta" else
-                "Cannot execute getNewGenerator() without MPS backend." if d.type == "mps" else
-                "Cannot get CUDA generator without ATen_cuda library. PyTorch splits its "
-                "backend into two shared libraries: a CPU library and a CUDA library; this "
-                "error has occurred because you are trying to use some CUDA functionality, but "
-                "the CUDA library has not been loaded by the dynamic linker for some reason.  "
-                "The CUDA library MUST be loaded, EVEN IF you don't directly use any symbols "
-                "from the CUDA library! One common culprit is a lack of -Wl,--no-as-needed in "
-                "your link arguments; many dynamic linkers will delete dynamic library "
-                "dependencies if you don't depend on any of their symbols.  You can check if "
-                "this has occurred by using ldd on your binary to see if there is a dependency "
-                "on *_cuda.so library.")
+            raise generator_device_error(d.type)
         self.device = d
         self.manual_seed(_DEFAULT_SEED)
 
@@ -384,7 +373,7 @@ def multinomial_array(a: np.ndarray, num_samples: int, replacement: bool, bits) 
     checked: int64 indices of shape a.shape[:-1] + (num_samples,)."""
     sums = a.sum(-1)  # the usual case in three reductions (a NaN fails the first test)
     if not (a.min() >= 0 and np.isfinite(sums).all() and (sums > 0).all()):
-        _multinomial_errors(a, num_samples, replacement)
+        multinomial_errors(a, num_samples, replacement)
     # Without replacement, zero-probability categories follow the others once those run
     # out (PyTorch orders those ties by its topk; ember by index).
     if not replacement or num_samples == 1:
@@ -402,25 +391,6 @@ def multinomial_array(a: np.ndarray, num_samples: int, replacement: bool, bits) 
         cum[-1] = 1
         out[i] = np.searchsorted(cum.astype(np.float64), u[i], side="left")
     return out.reshape(a.shape[:-1] + (num_samples,))
-
-
-def _multinomial_errors(a: np.ndarray, num_samples: int, replacement: bool) -> None:
-    """PyTorch's error for probabilities that are negative, infinite, NaN or all zero."""
-    rows = np.asarray(a, dtype=np.float64).reshape(-1, a.shape[-1])
-    if replacement and num_samples > 1:  # PyTorch's loop checks each row, entry by entry
-        for r in rows:
-            bad = np.flatnonzero(~np.isfinite(r) | ~(r >= 0))
-            if bad.size:
-                what = "< 0" if not r[bad[0]] >= 0 else "= infinity or NaN"
-                raise RuntimeError(f"invalid multinomial distribution (encountering "
-                                   f"probability entry {what})")
-            if r.sum() <= 0:
-                raise RuntimeError("invalid multinomial distribution (sum of probabilities "
-                                   "<= 0)")
-    if np.any(rows < 0) or np.any(~np.isfinite(rows)):
-        raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
-    if np.any(rows.sum(-1) <= 0):
-        raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
 
 
 from ._fork_rng import fork_rng, thread_safe_generator  # noqa: E402,F401
