@@ -294,12 +294,9 @@ class Tensor(InplaceMixin):
 
     def __deepcopy__(self, memo):
         if self.grad_fn is not None:
-            raise RuntimeError(
-                "Only Tensors created explicitly by the user (graph leaves) support the "
-                "deepcopy protocol at the moment.  If you were attempting to deepcopy a module, "
-                "this may be because of a torch.nn.utils.weight_norm usage, see "
-                "https://github.com/pytorch/pytorch/pull/103001"
-            )
+            from ._grad_checks import DEEPCOPY_NON_LEAF
+
+            raise RuntimeError(DEEPCOPY_NON_LEAF)
         new = type(self).__new__(type(self))
         Tensor._init_from(new, np.array(self._data, copy=True), self._rg)
         if self.grad is not None:
@@ -313,7 +310,9 @@ class Tensor(InplaceMixin):
         non-leaf that does not retain its gradient warns, as PyTorch: it is never filled."""
         g = self._grad
         if g is None and self.grad_fn is not None and not self.__dict__.get("_retains"):
-            warnings.warn(_NON_LEAF_GRAD, UserWarning, stacklevel=2)
+            from ._grad_checks import NON_LEAF_GRAD
+
+            warnings.warn(NON_LEAF_GRAD, UserWarning, stacklevel=2)
         return g
 
     @grad.setter
@@ -420,12 +419,5 @@ def _wrap_dim(dim: int, ndim: int) -> int:
         )
     return dim % n
 
+
 _function.Tensor = Tensor
-
-
-_NON_LEAF_GRAD = (
-    "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad "
-    "attribute won't be populated during autograd.backward(). If you indeed want the .grad "
-    "field to be populated for a non-leaf Tensor, use .retain_grad() on the non-leaf Tensor. "
-    "If you access the non-leaf Tensor by mistake, make sure you access the leaf Tensor "
-    "instead. See github.com/pytorch/pytorch/pull/30531 for more information.")
