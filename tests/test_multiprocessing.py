@@ -103,6 +103,38 @@ def test_non_leaf_refused_like_torch():
     assert msgs[0] == msgs[1]
 
 
+def _storage_facts(lib, path):
+    t = lib.zeros(3)
+    v = t[1:]
+    t.share_memory_()
+    facts = [v.storage_offset(), len(v.untyped_storage()),
+             v.untyped_storage().data_ptr() == t.untyped_storage().data_ptr()]
+    lib.save({"t": t, "v": v}, path)  # a view saved after sharing still loads as a view
+    d = lib.load(path)
+    d["t"][1] = 7.
+    return facts + [d["v"].tolist(), d["v"].storage_offset()]
+
+
+def test_views_keep_their_storage_after_sharing_like_torch(tmp_path):
+    """Regression: share_memory_() gave every view its own array on the shared memory, so
+    storage_offset became 0 and a checkpoint saved afterwards lost the view relation."""
+    assert _storage_facts(ember, tmp_path / "e.pt") == _storage_facts(torch, tmp_path / "t.pt")
+
+
+def _received_storage_facts(libs):
+    lib, mp = libs
+    t = lib.zeros(3)
+    r = ForkingPickler.loads(bytes(ForkingPickler.dumps((t, t[1:]))))
+    return [r[1].storage_offset(), len(r[1].untyped_storage()),
+            r[0].untyped_storage().data_ptr() == r[1].untyped_storage().data_ptr()]
+
+
+def test_received_view_keeps_its_storage_like_torch():
+    """Regression: a view received through a Queue/pickle had storage_offset 0 and its own
+    storage."""
+    assert _received_storage_facts((ember, emp)) == _received_storage_facts((torch, tmp))
+
+
 # ---- processes ---------------------------------------------------------------------------
 def _child_adds(t, v):
     t.add_(1)

@@ -351,3 +351,18 @@ def test_tensor_dict_keys_and_numpy_objects_as_torch():
             assert "GLOBAL numpy.ndarray was not an allowed global" in err[1]
         with lib.serialization.safe_globals(allow):  # PyTorch's documented NumPy allowlist
             np.testing.assert_array_equal(_roundtrip(lib, {"a": arr})["a"], arr)
+
+
+def _missing_parent_error(lib, path):
+    try:
+        lib.save({"a": lib.ones(1)}, path)
+    except Exception as e:  # noqa: BLE001 - the type is compared too
+        return type(e).__name__, str(e)
+    return None
+
+
+@pytest.mark.parametrize("sub", ["nodir/x.pt", "a/b/x.pt", "nodir//x.pt"])
+def test_save_into_a_missing_folder_says_so_as_torch(tmp_path, sub):
+    """Regression: ember raised FileNotFoundError naming its temporary file."""
+    path = str(tmp_path / "x")[:-1] + sub
+    assert _missing_parent_error(ember, path) == _missing_parent_error(torch, path)

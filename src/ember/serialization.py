@@ -184,6 +184,9 @@ def save(obj, f, pickle_module=None, pickle_protocol=None, _use_new_zipfile_seri
             f.write(c)
         return
     path = os.fspath(f)
+    parent = path.rpartition(os.sep)[0]  # as PyTorch cuts it (the temporary file needs it too)
+    if parent and not os.path.isdir(parent):
+        raise RuntimeError(f"Parent directory {parent} does not exist.")
     folder = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp",
                                dir=folder)

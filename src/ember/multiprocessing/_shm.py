@@ -154,10 +154,14 @@ def share_tensors(tensors) -> None:
                     entry[1].append(obj)
     for root, users in roots.values():
         arena, at = _alloc(root.nbytes)
-        _in_arena(arena, at, root)[...] = root
+        moved = _in_arena(arena, at, root)
+        moved[...] = root
         start = _addr(root)
         for u in users:
-            u._data = _in_arena(arena, at + _addr(u._data) - start, u._data)
+            # Views stay NumPy views of the moved root, so storage_offset, untyped_storage
+            # and save's view detection (all read the base chain) still see one storage.
+            u._data = moved if u._data is root else _in_arena(moved, _addr(u._data) - start,
+                                                               u._data)
 
 
 # ---- pickling (multiprocessing's ForkingPickler: Process arguments, Queues, Pipes) ----------
@@ -187,13 +191,25 @@ def _reduce_tensor(t: Tensor):
         raise RuntimeError(_NON_LEAF)
     share_tensors([t])
     d = t._data
-    arena = arena_of(d)
-    offset = _addr(d) - _addr(np.frombuffer(arena, np.uint8, count=0))
-    return _rebuild_tensor, (type(t), arena, offset, d.shape, d.strides, d.dtype, t._rg)
+    root, arena = _owner(d)
+    at = _addr(root) - _addr(np.frombuffer(arena, np.uint8, count=0))
+    where = (at, root.shape, root.strides, root.dtype)  # the storage: rebuilt once per process
+    return _rebuild_tensor, (type(t), arena, where, _addr(d) - _addr(root), d.shape, d.strides,
+                             d.dtype, t._rg)
 
 
-def _rebuild_tensor(cls, arena, offset, shape, strides, dtype, requires_grad):
-    data = np.ndarray(shape, dtype, buffer=arena, offset=offset, strides=strides)
+_roots: "weakref.WeakValueDictionary[tuple, np.ndarray]" = weakref.WeakValueDictionary()
+
+
+def _rebuild_tensor(cls, arena, where, offset, shape, strides, dtype, requires_grad):
+    # Tensors received from one storage view one root array here too (as PyTorch's storage
+    # cache gives): their storage_offset, untyped_storage and view relations match the sender's.
+    key = (arena.key, where[0], where[1], where[2], where[3].str)
+    root = _roots.get(key)
+    if root is None:
+        root = _roots[key] = np.ndarray(where[1], where[3], buffer=arena, offset=where[0],
+                                        strides=where[2])
+    data = np.ndarray(shape, dtype, buffer=root, offset=offset, strides=strides)
     t = Tensor._make(data, False, None)
     if cls is not Tensor:
         from ..nn.parameter import Parameter
