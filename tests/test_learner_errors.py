@@ -10,6 +10,10 @@ import ember
 from torch_compare import error_of
 
 
+def _x(m):
+    return m.arange(12.0).reshape(3, 4)
+
+
 def _linear(m):
     m.manual_seed(0)
     return m.nn.Linear(3, 2)
@@ -41,6 +45,76 @@ CASES = {
     "expand_float": lambda m: m.zeros(1, 3).expand(2.0, 3),
     "expand_float_later": lambda m: m.zeros(1, 3).expand(2, 3.0),
     "permute_float": lambda m: m.zeros(2, 3).permute(1.0, 0),
+    "permute_float_later": lambda m: m.zeros(2, 3).permute(0, 1.0),
+    # dims and counts computed with `/`: a TypeError, never truncated
+    "transpose_float_dim": lambda m: _x(m).transpose(0, 1.0),
+    "transpose_float_first": lambda m: _x(m).transpose(0.0, 1),
+    "sum_float_dim": lambda m: _x(m).sum(1.0),
+    "sum_float_dim_kw": lambda m: _x(m).sum(dim=1.0),
+    "sum_tuple_float_later": lambda m: _x(m).sum((0, 1.0)),
+    "sum_tuple_float_first": lambda m: _x(m).sum((1.0, 0)),
+    "mean_float_dim_kw": lambda m: _x(m).mean(dim=1.0),
+    "std_float_dim": lambda m: _x(m).std(1.0),
+    "max_float_dim": lambda m: _x(m).max(1.0),
+    "amax_float_dim": lambda m: _x(m).amax(1.0),
+    "amax_tuple_float_first": lambda m: _x(m).amax((1.0, 0)),
+    "cumsum_float_dim": lambda m: _x(m).cumsum(1.0),
+    "cumprod_float_dim_kw": lambda m: _x(m).cumprod(dim=1.0),
+    "softmax_float_dim": lambda m: _x(m).softmax(1.0),
+    "softmax_float_dim_kw": lambda m: _x(m).softmax(dim=1.0),
+    "F_softmax_float_dim": lambda m: m.nn.functional.softmax(_x(m), 1.0),
+    "F_log_softmax_float_dim_kw": lambda m: m.nn.functional.log_softmax(_x(m), dim=1.0),
+    "nn_softmax_float_dim": lambda m: m.nn.Softmax(1.0)(_x(m)),
+    "argmax_float_dim": lambda m: _x(m).argmax(1.0),
+    "sort_float_dim": lambda m: _x(m).sort(1.0),
+    "unsqueeze_float_dim": lambda m: _x(m).unsqueeze(1.0),
+    "squeeze_float_dim": lambda m: _x(m).squeeze(1.0),
+    "squeeze_tuple_float_later": lambda m: _x(m).squeeze((0, 1.0)),
+    "flatten_float_start": lambda m: _x(m).flatten(1.0),
+    "flatten_float_end": lambda m: _x(m).flatten(0, 1.0),
+    "nn_flatten_float": lambda m: m.nn.Flatten(1.0)(_x(m)),
+    "narrow_float_start": lambda m: _x(m).narrow(0, 1.0, 2),
+    "narrow_float_length": lambda m: _x(m).narrow(0, 1, 2.0),
+    "narrow_float_start_kw_length": lambda m: _x(m).narrow(0, 1.0, length=2),
+    "select_float_index": lambda m: _x(m).select(0, 1.0),
+    "chunk_float": lambda m: _x(m).chunk(2.0),
+    "chunk_float_dim": lambda m: _x(m).chunk(2, 1.0),
+    "split_float": lambda m: _x(m).split(1.0),
+    "split_sizes_float": lambda m: _x(m).split([1.0, 2]),
+    "cat_float_dim": lambda m: m.cat([_x(m), _x(m)], 1.0),
+    "cat_float_dim_kw": lambda m: m.cat([_x(m), _x(m)], dim=1.0),
+    "stack_float_dim": lambda m: m.stack([_x(m), _x(m)], 1.0),
+    "topk_float_k": lambda m: _x(m).topk(2.0),
+    "kthvalue_float_k": lambda m: _x(m).kthvalue(2.0),
+    "median_float_dim": lambda m: _x(m).median(1.0),
+    "index_select_float_dim": lambda m: _x(m).index_select(0.0, m.tensor([0])),
+    "gather_float_dim": lambda m: _x(m).gather(1.0, m.tensor([[0], [1], [0]])),
+    "roll_float_shift": lambda m: _x(m).roll(1.0),
+    "roll_tuple_float_later": lambda m: _x(m).roll((1, 1.0), (0, 1)),
+    "movedim_float": lambda m: _x(m).movedim(0, 1.0),
+    "repeat_interleave_float": lambda m: _x(m).repeat_interleave(2.0),
+    "tril_float_diagonal": lambda m: _x(m).tril(1.0),
+    "one_hot_float_classes": lambda m: m.nn.functional.one_hot(m.tensor([0, 1]), 3.0),
+    "embedding_float_count": lambda m: m.nn.Embedding(10.0, 3),
+    "conv_float_kernel": lambda m: m.nn.Conv2d(3, 8, 3.0),
+    "conv_float_stride": lambda m: m.nn.Conv2d(3, 8, 3, stride=2.0)(m.zeros(1, 3, 8, 8)),
+    "conv_float_padding": lambda m: m.nn.Conv2d(3, 8, 3, padding=1.0)(m.zeros(1, 3, 8, 8)),
+    "maxpool_float_kernel": lambda m: m.nn.MaxPool2d(2.0)(m.zeros(1, 3, 8, 8)),
+    "avgpool_float_kernel": lambda m: m.nn.AvgPool2d(2.0)(m.zeros(1, 3, 8, 8)),
+    "max_pool2d_float_stride_kw": lambda m: m.nn.functional.max_pool2d(
+        m.zeros(1, 1, 4, 4), 2, stride=2.0),
+    "max_pool2d_tuple_float_later": lambda m: m.nn.functional.max_pool2d(
+        m.zeros(1, 1, 4, 4), (2, 2.0)),
+    "max_pool1d_float_kernel": lambda m: m.nn.functional.max_pool1d(m.zeros(1, 1, 4), 2.0),
+    "pad_float_first": lambda m: m.nn.functional.pad(_x(m), (1.0, 1)),
+    "pad_float_later": lambda m: m.nn.functional.pad(_x(m), (1, 1.0)),
+    "linspace_no_steps": lambda m: m.linspace(0, 1),
+    "linspace_float_steps": lambda m: m.linspace(0, 1, 5.0),
+    "logspace_no_steps": lambda m: m.logspace(0, 1),
+    "eye_float": lambda m: m.eye(3.0),
+    "eye_float_columns": lambda m: m.eye(3, 2.0),
+    "set_num_threads_float": lambda m: m.set_num_threads(2.0),
+    "tensor_strings_in_second_row": lambda m: m.tensor([[1, 2], ["a", "b"]]),
     # data of the wrong kind
     "numpy_into_linear": lambda m: _linear(m)(np.ones((4, 3), np.float32)),
     "list_into_linear": lambda m: m.nn.functional.linear([[1.0, 2.0, 3.0]], _linear(m).weight),
@@ -123,7 +197,9 @@ def _hint(name) -> str:
     ("conv_grayscale_into_rgb", "in_channels=3"),
     ("conv_channels_last", "x.permute(0, 3, 1, 2)"),
     ("requires_grad_on_ints", "dtype=torch.float32"),
-    ("item_of_vector", ".tolist()"),
+    ("item_of_vector", ".tolist()"), ("linspace_float_steps", "steps=5"),
+    ("sum_float_dim", "n // 2"), ("narrow_float_start", "n // 2"),
+    ("maxpool_float_kernel", "n // 2"),
     ("forgot_super_init", "super().__init__()"),
 ])
 def test_hint_names_the_fix(name, words):
@@ -150,6 +226,25 @@ def test_integer_sizes_still_work():
         assert tuple(m.nn.Linear(n, 2).weight.shape) == (2, 3)
         assert m.randperm(n).shape[0] == 3
         assert m.tensor([[1, 2.5]]).dtype == m.float32
+
+
+def test_integer_dims_and_counts_still_work():
+    """The float checks leave NumPy ints and 1-element int tensors alone, as PyTorch does."""
+    n, one = np.int64(1), np.int64(1)
+    got = []
+    for m in (torch, ember):
+        x = _x(m)
+        got.append([x.sum(n).tolist(), x.sum((np.int64(0), one)).item(), x.softmax(n).shape,
+                    x.flatten(np.int64(0)).shape, x.narrow(np.int64(0), one, np.int64(2)).tolist(),
+                    x.narrow(0, m.tensor(1), 2).tolist(), x.select(0, m.tensor(1)).tolist(),
+                    len(x.chunk(np.int64(2))), x.topk(np.int64(2)).values.tolist(),
+                    x.tril(one).tolist(), x.roll(one, 0).tolist(), x.squeeze(np.int64(0)).shape,
+                    x.movedim(0, one).shape, x.repeat_interleave(np.int64(2)).shape,
+                    m.linspace(0, 1, np.int64(3)).tolist(), m.eye(np.int64(2)).tolist(),
+                    m.nn.functional.one_hot(m.tensor([0, 1]), np.int64(3)).tolist(),
+                    m.nn.functional.pad(x, (one, 0)).shape,
+                    m.nn.functional.max_pool2d(x[None], np.int64(2)).shape])
+    assert got[0] == got[1]
 
 
 @pytest.mark.parametrize("dst, src", [((3,), (1, 3)), ((3,), (2, 1, 3)), ((3,), (2,)),

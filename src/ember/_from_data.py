@@ -29,7 +29,7 @@ def _promote(a: np.dtype, b: np.dtype) -> np.dtype:
 _SCALAR_TYPES = {bool: np.dtype(np.bool_), int: np.dtype(np.int64)}
 
 
-def _infer_np_dtype(data) -> np.dtype:
+def _infer_np_dtype(data, _lead: bool = True) -> np.dtype:
     """The dtype ``torch.tensor(data)`` gives: each item's own dtype, promoted together."""
     t = type(data)
     if t is float:
@@ -50,16 +50,16 @@ def _infer_np_dtype(data) -> np.dtype:
                 _SCALAR_TYPES[int if int in kinds else bool]
         out = None
         for x in data:
-            if isinstance(x, str) and x is data[0]:  # (slow path only: not plain numbers)
+            if isinstance(x, str) and x is data[0] and _lead:  # (slow path: not plain numbers)
                 raise ValueError("too many dimensions 'str'\nHint: a tensor holds numbers; "
                                  "encode text as indices first (e.g. a vocabulary dict).")
-            d = _infer_np_dtype(x)
+            d = _infer_np_dtype(x, _lead and x is data[0])
             out = d if out is None else _promote(out, d)
         return out
     if isinstance(data, (str, bytes)):
         raise TypeError(f"new(): invalid data type '{t.__name__}'")
     if _other_sequence(data):
-        return _infer_np_dtype(list(data))
+        return _infer_np_dtype(list(data), _lead)
     if isinstance(data, bool):
         return np.dtype(np.bool_)
     if isinstance(data, numbers.Integral):

@@ -263,18 +263,31 @@ def _linspace_values(start, end, steps: int, np_dtype) -> np.ndarray:
     return np.where(idx < steps // 2, lo, hi).astype(np_dtype)
 
 
-def linspace(start, end, steps, *, out=None, dtype=None, device=None,
+def _check_steps(name: str, start, end, steps) -> None:
+    """PyTorch's parser rejects a missing or float ``steps`` (linspace(0, 1), n / 2)."""
+    if not hasattr(steps, "__index__"):
+        got = ", ".join(type(a).__name__ for a in (start, end, steps)[:2 if steps is None else 3])
+        raise TypeError(f"{name}() received an invalid combination of arguments - got ({got}), "
+                        "but expected one of:\nHint: steps is the number of points, a whole "
+                        "number, e.g. torch.linspace(0, 1, steps=5).")
+
+
+def linspace(start, end, steps=None, *, out=None, dtype=None, device=None,
              requires_grad=False) -> Tensor:
     _check_device(device)
+    if type(steps) is not int:
+        _check_steps("linspace", start, end, steps)
     if steps < 0:
         raise RuntimeError("number of steps must be non-negative")
     arr = _linspace_values(_num(start), _num(end), int(steps), _float_dtype(dtype))
     return _leaf(arr, requires_grad)
 
 
-def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, device=None,
+def logspace(start, end, steps=None, base=10.0, *, out=None, dtype=None, device=None,
              requires_grad=False):
     _check_device(device)
+    if type(steps) is not int:
+        _check_steps("logspace", start, end, steps)
     if steps < 0:
         raise RuntimeError("number of steps must be non-negative")
     exps = _linspace_values(_num(start), _num(end), int(steps), np.dtype(np.float64))
@@ -283,6 +296,11 @@ def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, device=None,
 
 def eye(n, m=None, *, out=None, dtype=None, device=None, requires_grad=False) -> Tensor:
     _check_device(device)
+    if not hasattr(n, "__index__"):  # eye(n / 2)
+        raise TypeError(f"eye(): argument 'n' (position 1) must be int, not {type(n).__name__}")
+    if m is not None and not hasattr(m, "__index__"):
+        raise TypeError(f"eye() received an invalid combination of arguments - got "
+                        f"({type(n).__name__}, {type(m).__name__}), but expected one of:")
     for name, v in (("n", n), ("m", m)):
         if v is not None and v < 0:
             raise RuntimeError(f"{name} must be greater or equal to 0, got {v}")

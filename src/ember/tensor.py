@@ -412,6 +412,10 @@ def _wrap_dim(dim: int, ndim: int) -> int:
     """PyTorch's dim wrapping and its IndexError for out-of-range dims."""
     if type(dim) is int and -ndim <= dim < ndim:  # in range: no max() call (most ops)
         return dim if dim >= 0 else dim + ndim
+    if not hasattr(dim, "__index__"):  # dim = n / 2: PyTorch's TypeError, never a float dim
+        from .ops._int_args import not_int
+
+        raise not_int(dim)
     n = max(ndim, 1)
     if not -n <= dim < n:
         raise IndexError(

@@ -124,6 +124,8 @@ def _choose(st: list) -> int:
 
 def set_num_threads(n: int) -> None:
     """Use ``n`` BLAS threads for every product from now on (replaces ember's policy)."""
+    if not hasattr(n, "__index__"):  # set_num_threads(cores / 2)
+        raise RuntimeError(f"set_num_threads expects an int, but got {type(n).__name__}")
     n = int(n)
     if n < 1:
         raise RuntimeError("set_num_threads expects a positive integer")

@@ -7,7 +7,7 @@ import numpy as np
 
 from ..autograd.function import Primitive
 from .shape import _needs, _shape_arg, _view_of
-from ._util import wrap_dim
+from ._util import _index, wrap_dim
 
 
 class Permute(Primitive):
@@ -90,11 +90,17 @@ def movedim(input, source, destination):
 
 
 def _seq(d) -> tuple:
-    return (d,) if isinstance(d, (int, np.integer)) else tuple(d)
+    try:
+        return (d,) if isinstance(d, (int, np.integer)) else tuple(map(_index, d))
+    except TypeError:  # movedim(0, n / 2)
+        from ._int_args import not_int
+
+        raise not_int(d if not isinstance(d, (tuple, list)) else next(
+            i for i in d if not hasattr(i, "__index__"))) from None
 
 
 def _move_dims(d, n: int, name: str) -> tuple:
-    out = tuple(wrap_dim(int(i), n) for i in _seq(d))
+    out = tuple(wrap_dim(i, n) for i in _seq(d))
     if len(set(out)) != len(out):
         raise RuntimeError(f"movedim: repeated dim in `{name}` ({list(_seq(d))})")
     return out

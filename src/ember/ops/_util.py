@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import operator
 
 import numpy as np
 
@@ -12,6 +13,7 @@ from ..autograd._torch_errors import broadcast_message, broadcast_mismatch
 from ..tensor import Tensor, _wrap_dim
 
 wrap_dim = _wrap_dim
+_index = operator.index
 
 
 def as_scalar(x):
@@ -95,6 +97,17 @@ def _bounds(dt: np.dtype) -> tuple:
     return int(info.min), int(info.max)
 
 
+def as_int(v, what: str = "int"):
+    """``v`` as an int (ints, NumPy ints, 1-element int tensors), or PyTorch's TypeError for
+    a float (``n / 2``): never truncated silently as int() would."""
+    try:
+        return _index(v)
+    except TypeError:
+        from ._int_args import not_int
+
+        raise not_int(v, what) from None
+
+
 def dims(dim, ndim: int, in_order: bool = False) -> tuple | None:
     """Normalise ``dim`` (None, int, or a sequence) to a tuple of non-negative axes.
 
@@ -104,13 +117,21 @@ def dims(dim, ndim: int, in_order: bool = False) -> tuple | None:
         return None
     if isinstance(dim, (int, np.integer)):
         return (wrap_dim(int(dim), ndim),)
-    if in_order:
-        seen = []
-        for d in dim:
-            seen.append(wrap_dim(int(d), ndim))
-            if seen[-1] in seen[:-1]:
-                raise RuntimeError(f"dim {seen[-1]} appears multiple times in the list of dims")
-    out = tuple(wrap_dim(int(d), ndim) for d in dim)
+    try:
+        if in_order:
+            seen = []
+            for d in dim:
+                seen.append(wrap_dim(_index(d), ndim))
+                if seen[-1] in seen[:-1]:
+                    raise RuntimeError(f"dim {seen[-1]} appears multiple times in the list "
+                                       "of dims")
+        out = tuple(wrap_dim(_index(d), ndim) for d in dim)
+    except TypeError:  # dim = n / 2, or a float in the tuple: PyTorch's TypeError
+        from ._int_args import not_int
+
+        bad = dim if not isinstance(dim, (tuple, list)) else next(
+            (d for d in dim if not hasattr(d, "__index__")), dim)
+        raise not_int(bad) from None
     for i, w in enumerate(out):
         if w in out[:i]:  # PyTorch names the first dim that repeats an earlier one
             raise RuntimeError(f"dim {w} appears multiple times in the list of dims")

@@ -200,6 +200,10 @@ def argsort(input, dim=-1, descending=False, stable=False):
 def topk(input, k, dim=-1, largest=True, sorted=True):  # noqa: A002
     x = input._data
     n = x.shape[wrap_dim(dim, x.ndim)] if x.ndim else 1
+    if type(k) is not int:  # k = n / 2: PyTorch's TypeError, not a cast error
+        from ._util import as_int
+
+        k = as_int(k)
     if not 0 <= k <= n:
         raise RuntimeError("selected index k out of range")
     return _sorted(input, dim, largest, k, Topk, "topk")

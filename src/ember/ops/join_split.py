@@ -8,7 +8,7 @@ import numpy as np
 from ..autograd.function import Primitive
 from ..tensor import Tensor
 from ._layout import joined, stacked
-from ._util import wrap_dim
+from ._util import _index, wrap_dim
 from .indexing import Select, Slice, Split, SplitWithSizes, Unbind, basic_index
 
 
@@ -147,7 +147,12 @@ def narrow(input, dim, start, length):
         raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
     d = wrap_dim(dim, input._data.ndim)
     size = input._data.shape[d]
-    start, length = int(start), int(length)
+    try:
+        start, length = _index(start), _index(length)
+    except TypeError:  # start = n / 2
+        from ._int_args import not_int
+
+        raise not_int(length if hasattr(start, "__index__") else start) from None
     if not -size <= start <= size:
         raise IndexError(f"start out of range (expected to be in range of [{-size}, {size}], "
                          f"but got {start})")
@@ -165,7 +170,12 @@ def select(input, dim, index):
     if not shape:
         raise IndexError("select() cannot be applied to a 0-dim tensor.")
     d = wrap_dim(dim, len(shape))
-    index = int(index)
+    try:
+        index = _index(index)
+    except TypeError:
+        from ._int_args import not_int
+
+        raise not_int(index) from None
     if not -shape[d] <= index < shape[d]:
         raise IndexError(f"select(): index {index} out of range for tensor of size "
                          f"{list(shape)} at dimension {d}")
@@ -185,7 +195,10 @@ def split(input, split_size_or_sections, dim=0):
                                f"dimension size of {size}")
         sections = [min(step, size - s) for s in range(0, size, step)] if size else [0]
     else:
-        sections, cls = [int(s) for s in split_size_or_sections], SplitWithSizes
+        try:
+            sections, cls = [_index(s) for s in split_size_or_sections], SplitWithSizes
+        except TypeError:  # split(n / 2): a float, or a float among the sizes
+            raise _split_sizes_error(split_size_or_sections) from None
         if sum(sections) != size or any(s < 0 for s in sections):
             raise RuntimeError(
                 f"split_with_sizes expects split_sizes to sum exactly to {size} (input tensor's "
@@ -195,6 +208,14 @@ def split(input, split_size_or_sections, dim=0):
         out.append(_piece(input, d, start, n, cls))
         start += n
     return _multi_view(out, "Split" if cls is Split else "SplitWithSizes")
+
+
+def _split_sizes_error(sizes) -> TypeError:
+    head = "split_with_sizes(): argument 'split_sizes' (position 2) must be tuple of ints"
+    if not isinstance(sizes, (tuple, list)):
+        return TypeError(f"{head}, not {type(sizes).__name__}")
+    i = next(i for i, s in enumerate(sizes) if not hasattr(s, "__index__"))
+    return TypeError(f"{head}, but found element of type {type(sizes[i]).__name__} at pos {i}")
 
 
 def _multi_view(outs, name: str) -> tuple:
@@ -207,6 +228,10 @@ def _multi_view(outs, name: str) -> tuple:
 
 
 def chunk(input, chunks, dim=0):
+    if type(chunks) is not int:
+        from ._util import as_int
+
+        chunks = as_int(chunks)
     if chunks <= 0:
         raise RuntimeError("chunk expects `chunks` to be greater than 0, got: " + str(chunks))
     size = input._data.shape[wrap_dim(dim, input._data.ndim)]

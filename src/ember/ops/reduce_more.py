@@ -134,7 +134,7 @@ def _median(input, dim, keepdim, skip_nan):
     name = "nanmedian" if skip_nan else "median"
     x = input._data
     if dim is not None:
-        wrap_dim(int(dim), x.ndim)  # PyTorch checks the dim before the dtype
+        wrap_dim(dim, x.ndim)  # PyTorch checks the dim before the dtype
     if x.dtype == np.bool_:
         _not_for("median_out" if dim is not None else "median_cpu", input)
     if dim is None:
@@ -142,7 +142,7 @@ def _median(input, dim, keepdim, skip_nan):
             raise TypeError(f'{name}() missing 1 required positional arguments: "dim"')
         return (Nanmedian if skip_nan else Median).apply(input, skip_nan)
     cls = NanmedianDim if skip_nan else MedianDim
-    d = wrap_dim(int(dim), x.ndim)
+    d = wrap_dim(dim, x.ndim)
     if x.ndim == 0:
         return values_indices(cls.apply(input, 0, keepdim, None),
                               Tensor._make(np.array(0), False, None), name)

@@ -137,7 +137,11 @@ class KthvalueDim(MaxDim):
 def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False):
     """(values, indices) of the k-th smallest entries along dim (nan counts as largest)."""
     x = input._data
-    d = wrap_dim(int(dim), x.ndim)
+    d = wrap_dim(dim, x.ndim)
+    if type(k) is not int:
+        from ._util import as_int
+
+        k = as_int(k)
     if x.ndim == 0:
         if k != 1:
             raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {d}")

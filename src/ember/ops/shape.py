@@ -263,8 +263,15 @@ def squeeze(input, dim=None):
     if dim is None:
         return _reshaped(input, tuple(s for s in shape if s != 1), Squeeze)
     ds = []
-    for d in ([dim] if isinstance(dim, (int, np.integer)) else dim):
-        w = wrap_dim(int(d), len(shape))  # one by one: a repeat is found before a later bad dim
+    try:
+        given = [_index(dim)] if isinstance(dim, (int, np.integer)) else list(map(_index, dim))
+    except TypeError:  # squeeze(n / 2)
+        from ._int_args import not_int
+
+        raise not_int(dim if not isinstance(dim, (tuple, list)) else next(
+            d for d in dim if not hasattr(d, "__index__"))) from None
+    for d in given:
+        w = wrap_dim(d, len(shape))  # one by one: a repeat is found before a later bad dim
         if w in ds:
             raise RuntimeError(f"dim {w} appears multiple times in the list of dims")
         ds.append(w)

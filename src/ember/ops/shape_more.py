@@ -10,7 +10,7 @@ import numpy as np
 from ..autograd.function import Primitive
 from ..tensor import Tensor
 from ._layout import is_channels_last as channels_last, reduced
-from ._util import check_broadcast, wrap_dim
+from ._util import _index, as_int, check_broadcast, wrap_dim
 from .gather_scatter import gather
 from .indexing import index_select
 from .join_split import cat, hstack
@@ -45,7 +45,13 @@ class Roll(Primitive):
 def _ints(v) -> tuple:
     if isinstance(v, Tensor):
         v = v.tolist()
-    return (int(v),) if isinstance(v, (int, np.integer)) else tuple(int(s) for s in v)
+    try:
+        return (_index(v),) if isinstance(v, (int, np.integer)) else tuple(map(_index, v))
+    except TypeError:  # roll(n / 2): PyTorch's TypeError, never truncated
+        from ._int_args import not_int
+
+        raise not_int(v if not isinstance(v, (tuple, list)) else next(
+            s for s in v if not hasattr(s, "__index__")), "tuple of ints") from None
 
 
 def roll(input, shifts, dims=None):
@@ -154,7 +160,7 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
             raise RuntimeError("allocated size does not match required size")
         index = np.repeat(np.arange(counts.size), counts)
         return index_select(x, d, Tensor._make(index, False, None))
-    r = int(repeats)
+    r = repeats if type(repeats) is int else as_int(repeats)
     if r < 0:
         raise RuntimeError("Repeats must be non-negative")
     n = x._data.shape[d] * r

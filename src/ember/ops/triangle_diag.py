@@ -12,7 +12,7 @@ import numpy as np
 from ..autograd.function import Primitive
 from ..tensor import Tensor
 from ._layout import contig
-from ._util import wrap_dim
+from ._util import as_int, wrap_dim
 from .shape import _view_of
 
 __all__ = ["tril", "triu", "diag", "diagonal", "diag_embed", "trace"]
@@ -188,7 +188,7 @@ class Triu(Primitive):
 def _triangle(cls, name: str, input, diagonal) -> Tensor:
     if input._data.ndim < 2:
         raise RuntimeError(f"{name}: input tensor must have at least 2 dimensions")
-    return cls.apply(input, int(diagonal))
+    return cls.apply(input, diagonal if type(diagonal) is int else as_int(diagonal))
 
 
 def tril(input, diagonal=0, *, out=None):

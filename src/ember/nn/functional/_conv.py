@@ -6,6 +6,8 @@ import functools
 import itertools
 import math
 
+import operator
+
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
@@ -220,12 +222,21 @@ def _weight_grad_of(gy, x, wshape, geom):
     return weight_grad_arrays(gy, cols, wshape, geom)
 
 
+_index = operator.index
+
+
 def _tensor(a):
     return a if isinstance(a, Tensor) else Tensor._make(np.asarray(a), False, None)
 
 
 def _ntuple(v, n: int, name: str) -> tuple:
-    vals = (int(v),) * n if isinstance(v, (int, np.integer)) else tuple(int(a) for a in v)
+    try:
+        vals = (_index(v),) * n if isinstance(v, (int, np.integer)) else tuple(map(_index, v))
+    except TypeError:  # stride=n / 2: PyTorch's TypeError, never truncated
+        from ...ops._int_args import not_int
+
+        raise not_int(v if not isinstance(v, (tuple, list)) else next(
+            a for a in v if not hasattr(a, "__index__"))) from None
     if len(vals) == 1 and n > 1:
         vals = vals * n
     if len(vals) != n:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import operator
+
 import numpy as np
 
 from ... import ops
@@ -12,6 +14,8 @@ from ...random import _gen
 from ...tensor import Tensor
 from .._ops import ConstantPad, DropoutMul, GatherPad, variant
 from ._padding import gather_index
+
+_index = operator.index
 
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
@@ -50,6 +54,10 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     t = tensor._data
     if t.dtype != np.int64:
         raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
+    if type(num_classes) is not int:  # n / 2: PyTorch's TypeError, never truncated
+        from ...ops._util import as_int
+
+        num_classes = as_int(num_classes)
     if num_classes == -1:
         if t.size == 0:
             raise RuntimeError("Can not infer total number of classes from empty tensor.")
@@ -75,7 +83,12 @@ def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12,
 
 def _pairs(pad, ndim: int) -> tuple:
     """F.pad's flat (last_lo, last_hi, prev_lo, ...) as ((lo, hi), ...) for every axis."""
-    pad = [int(v) for v in pad]
+    try:
+        pad = [_index(v) for v in pad]
+    except TypeError:  # pad=(n / 2, ...): PyTorch's TypeError, never truncated
+        from ...ops._int_args import not_int
+
+        raise not_int(next(v for v in pad if not hasattr(v, "__index__"))) from None
     if len(pad) % 2:
         raise RuntimeError("Padding length must be divisible by 2")
     if len(pad) // 2 > ndim:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import math
 
+import operator
+
 import numpy as np
 
 from ...autograd.function import NULL_CTX, Primitive
@@ -14,11 +16,17 @@ from ...tensor import Tensor
 from ._conv import add_windows, pad_hw, windows
 
 
+_index = operator.index
 _WORDS = {2: "two", 3: "three"}
 
 
 def _tuple(v, name: str, nd: int, fn: str) -> tuple:
-    vals = (int(v),) * nd if isinstance(v, (int, np.integer)) else tuple(int(a) for a in v)
+    try:
+        vals = (_index(v),) * nd if isinstance(v, (int, np.integer)) else tuple(map(_index, v))
+    except TypeError:  # kernel_size=n / 2: PyTorch's TypeError, never truncated
+        from ...ops._int_args import pool_not_ints
+
+        raise pool_not_ints(v, name, fn) from None
     if len(vals) == 1:
         vals = vals * nd
     if len(vals) != nd:
@@ -48,7 +56,7 @@ def _geometry(x: Tensor, kernel, stride, padding, dilation, ceil: bool, nd: int 
         raise RuntimeError(f"non-empty {nd + 1}D or {nd + 2}D (batch mode) tensor expected "
                            "for input")
     k = _tuple(kernel, "kernel_size", nd, fn)
-    s = k if stride is None or (not isinstance(stride, int) and len(stride) == 0) \
+    s = k if stride is None or (isinstance(stride, (tuple, list)) and len(stride) == 0) \
         else _tuple(stride, "stride", nd, fn)
     p, d = _tuple(padding, "padding", nd, fn), _tuple(dilation, "dilation", nd, fn)
     if any(v == 0 for v in s):

@@ -3,12 +3,19 @@ records them the same way: the last node is SqueezeBackward1)."""
 
 from __future__ import annotations
 
+import operator
+
 from ...tensor import Tensor
 from ._pool import _pool_kernel, adaptive_avg_pool2d, avg_pool2d, max_pool2d
 
 
 def _one(v) -> int:
-    return int(v) if isinstance(v, int) else int(tuple(v)[0])
+    try:
+        return int(v) if isinstance(v, int) else operator.index(tuple(v)[0])
+    except TypeError:  # kernel_size=n / 2: PyTorch's TypeError, never truncated
+        from ...ops._int_args import not_int
+
+        raise not_int(v if not isinstance(v, (tuple, list)) else v[0], "tuple of ints") from None
 
 
 def _check_dims(input: Tensor, name: str) -> None:

@@ -1,0 +1,121 @@
+"""PyTorch's argument-parser errors for a float where an int is wanted (``dim = n / 2``).
+
+Only error paths import this module. The op's name, the argument's name and its position are
+read from the op's frame (the outermost ember frame given the bad value as a named argument,
+past the dim helpers), and keywords from the caller's bytecode, so the success paths carry no
+bookkeeping. Each message ends with a plain-words hint on its second line."""
+
+import os
+import sys
+
+_ROOT = os.path.dirname(os.path.dirname(__file__))
+
+_HELPERS = {"_wrap_dim", "wrap_dim", "dims", "_axes", "_reduced_axes", "_norm_dims", "_dims",
+            "not_int", "as_int", "_ints", "_triangle", "_seq", "_ntuple", "_pairs", "_one",
+            "_move_dims"}
+# ops with several overloads: PyTorch lists the argument types instead of naming one argument
+_OVERLOADED = {"sum", "mean", "nansum", "nanmean", "std", "var", "std_mean", "var_mean",
+               "prod", "max", "min", "any", "all", "count_nonzero", "sort", "argsort",
+               "squeeze", "narrow", "repeat_interleave", "scatter", "scatter_add", "movedim",
+               "moveaxis", "randint", "conv1d", "conv2d", "conv3d"}
+# arguments PyTorch declares as int[] (a lone float is "not float", not "not int")
+_INT_LISTS = {("amax", "dim"), ("amin", "dim"), ("logsumexp", "dim"), ("roll", "shifts"),
+              ("roll", "dims"), ("tile", "dims"), ("flip", "dims")}
+# no Tensor method in PyTorch: the input counts as an argument
+_FUNCTIONS = {"conv1d", "conv2d", "conv3d", "pad", "max_pool1d", "avg_pool1d"}
+_VIA_METHOD = {"softmax", "log_softmax", "softmin"}
+_RENAMED = {"split_size_or_sections": "split_size"}
+HINT = ("\nHint: dims, counts and sizes must be whole numbers; in Python 3 `n / 2` is a float, "
+        "so use `n // 2` (or int(...)).")
+
+
+def _holds(v, value) -> bool:
+    return v is value or (isinstance(v, (tuple, list)) and any(e is value for e in v))
+
+
+def _keywords(caller) -> tuple:
+    """The keyword names of the call the caller frame is making (CPython bytecode), or ()."""
+    try:
+        import dis
+
+        names, const, at_call = (), (), ()
+        for ins in dis.get_instructions(caller.f_code):
+            if ins.offset > caller.f_lasti:  # f_lasti is at (or in the caches after) the call
+                break
+            if ins.opname == "KW_NAMES":  # 3.11, 3.12
+                names = caller.f_code.co_consts[ins.arg]
+            elif ins.opname == "LOAD_CONST" and isinstance(ins.argval, tuple):
+                const = ins.argval
+            elif ins.opname.startswith("CALL"):  # 3.13+: CALL_KW takes the names loaded last
+                at_call, names = (const if ins.opname == "CALL_KW" else names), ()
+        return tuple(at_call)
+    except Exception:  # noqa: BLE001 - wording only: the positional form otherwise
+        return ()
+
+
+def not_int(value, what: str = "int") -> TypeError:
+    """The TypeError PyTorch raises for ``value`` (no int) passed where an int is wanted."""
+    return TypeError(_message(value, what) + HINT)
+
+
+def _message(value, what: str) -> str:
+    """PyTorch's first line for ``value`` (no int) passed where an int is wanted."""
+    frame, op_frame, kws = sys._getframe(2), None, ()
+    while frame is not None and frame.f_code.co_filename.startswith(_ROOT):
+        code = frame.f_code
+        if code.co_name not in _HELPERS and any(  # a named parameter: not a *args wrapper
+                _holds(frame.f_locals.get(p), value) for p in code.co_varnames[:code.co_argcount]):
+            op_frame, kws = frame, ()  # the outermost ember frame given it: the op called
+        elif isinstance(frame.f_locals.get("kwargs"), dict):  # a wrapper passing keywords on
+            kws += tuple(frame.f_locals["kwargs"])
+        frame = frame.f_back
+    kws += _keywords(frame) if frame is not None else ()
+    frame = op_frame
+    if frame is not None and "nn" in frame.f_code.co_filename.split(os.sep)[-4:-1] and \
+            frame.f_code.co_name in _VIA_METHOD:
+        kws = ()  # F.softmax(x, dim=d) is x.softmax(d) inside PyTorch
+    if frame is None:
+        return f"expected an int, but got {type(value).__name__}"
+    code = frame.f_code
+    op = code.co_name.removesuffix("_method").lstrip("_")
+    params = code.co_varnames[:code.co_argcount]
+    method = params[0] in ("input", "self") and op not in _FUNCTIONS
+    args = params[1:] if method else params
+    name = next(p for p in args if _holds(frame.f_locals[p], value))
+    typ = type(value).__name__
+    given = frame.f_locals[name]
+    at = None if given is value else [i for i, v in enumerate(given) if v is value][0]
+    if at:  # a later element of a list: the overload is chosen, the unpacking fails
+        return (f"{op}(): argument '{_RENAMED.get(name, name)}' failed to unpack the object "
+                f"at pos {at + 1} with error \"type must be tuple of ints,but got {typ}\"")
+    if op in _OVERLOADED:  # the arguments given: those up to the bad one, then any not unset
+        bad = args.index(name)
+        got = [f"{p}={type(frame.f_locals[p]).__name__}" if p in kws else
+               type(frame.f_locals[p]).__name__ for i, p in enumerate(args)
+               if p in kws or i <= bad or not (frame.f_locals[p] is None
+                                                or frame.f_locals[p] is False)]
+        got = ", ".join(got) + (", " if kws and len(kws) == len(got) else "")
+        return (f"{op}() received an invalid combination of arguments - got ({got}), but "
+                "expected one of:")
+    pos = "" if name in kws else f" (position {args.index(name) + 1})"
+    shown = _RENAMED.get(name, name)
+    if at == 0:
+        return (f"{op}(): argument '{shown}'{pos} must be tuple of ints, but found element "
+                f"of type {typ} at pos 0")
+    if (op, name) in _INT_LISTS or what == "tuple of ints":
+        return f"{op}(): argument '{shown}'{pos} must be tuple of ints, not {typ}"
+    return f"{op}(): argument '{shown}'{pos} must be {what}, not {typ}"
+
+
+_POOL_POSITION = {"kernel_size": 2, "stride": 3, "padding": 4, "dilation": 5}
+
+
+def pool_not_ints(v, name: str, fn: str) -> TypeError:
+    """max_pool2d(x, n / 2): F.max_pool2d passes its arguments on by position in PyTorch."""
+    if not isinstance(v, (tuple, list)):
+        return TypeError(f"{fn}(): argument '{name}' (position {_POOL_POSITION[name]}) must be "
+                         f"tuple of ints, not {type(v).__name__}" + HINT)
+    i, a = next((i, a) for i, a in enumerate(v) if not hasattr(a, "__index__"))
+    return TypeError(f"{fn}(): argument '{name}' failed to unpack the object at pos {i + 1} "
+                     f"with error \"type must be tuple of ints,but got {type(a).__name__}\""
+                     + HINT)
