@@ -116,6 +116,12 @@ def test_copy_ops_out_detach_copy_and_view_dtype():
     lambda L, x: L.values_copy(x), lambda L, x: L.indices_copy(x),
     lambda L, x: L.crow_indices_copy(x), lambda L, x: L.ccol_indices_copy(x),
     lambda L, x: L.col_indices_copy(x), lambda L, x: L.row_indices_copy(x),
+    lambda L, x: L.split_copy(x, 2, out=[x]),
+    lambda L, x: L.split_with_sizes_copy(x, [1, 2], out=[x]),
+    lambda L, x: L.unbind_copy(x.detach(), out=[x.detach()]),
+    lambda L, x: L.unbind_copy(x.detach(), out=[x[0], x[1], x[2]]),
+    lambda L, x: L.t_copy(x.detach(), out=x), lambda L, x: L.t_copy(x, out=x),
+    lambda L, x: L.detach_copy(x.detach(), out=x),
 ])
 def test_copy_op_errors(call):
     e, t = _pair()
@@ -185,6 +191,18 @@ def test_while_loop_values_and_gradients():
     for lib in (ember, torch):
         assert lib.while_loop(lambda i: i < 3, lambda i: (i + 1,), (0,)) == (3,)
         assert lib.while_loop(lambda i: i < 5, lambda i: i + 1, (lib.tensor(0),)).item() == 5
+
+
+def test_while_loop_without_iterations_returns_new_tensors():
+    got = []
+    for lib in (ember, torch):
+        x = lib.ones(2, requires_grad=True)
+        carried = (lib.tensor(0), x)
+        i, s = lib.while_loop(lambda i, s: i < 0, lambda i, s: (i + 1, s + 1), carried)
+        s.sum().backward()
+        got.append((i is carried[0], s is x, s.data_ptr() == x.data_ptr(), s.requires_grad,
+                    s.tolist(), x.grad.tolist()))
+    assert got[0] == got[1]
 
 
 # ---- flags, GradScaler, linearize, functionalize ----
@@ -295,6 +313,7 @@ def test_frombuffer_read_only_warns_once():
     lambda L: L.frombuffer(bytearray(b"\x01\x02"), dtype=L.int16, count=0),
     lambda L: L.frombuffer([1, 2], dtype=L.int16),
     lambda L: L.frombuffer(bytearray(b"\x01\x02")),
+    lambda L: L.frombuffer(bytearray(b"\x01\x02"), dtype=L.int16, requires_grad=True),
 ])
 def test_frombuffer_errors(call):
     _raises_like(lambda: call(ember), lambda: call(torch))
@@ -316,6 +335,8 @@ def test_from_file(tmp_path):
         assert np.fromfile(path, dtype=np.float32)[:2].tolist() == [5.0, 1.0]
         np.arange(6, dtype=np.float32).tofile(path)
     _raises_like(lambda: ember.from_file(path, size=7), lambda: torch.from_file(path, size=7))
+    _raises_like(lambda: ember.from_file(path, size=1, dtype=ember.int32, requires_grad=True),
+                 lambda: torch.from_file(path, size=1, dtype=torch.int32, requires_grad=True))
     missing = str(tmp_path / "missing.bin")
     _raises_like(lambda: ember.from_file(missing, size=1), lambda: torch.from_file(missing,
                                                                                    size=1))

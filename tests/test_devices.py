@@ -74,3 +74,14 @@ def test_meta_device_is_refused_with_ember_reason(name):
 def test_cpu_device_spellings_work(name):
     for d in ("cpu", "cpu:0", ember.device("cpu")):
         MAKERS[name](ember, d)
+
+
+@pytest.mark.parametrize("device", ["gpu", "tpu:0", 0, 1, -1])
+@pytest.mark.parametrize("make", [lambda L, d: L.device(d), lambda L, d: L.zeros(2, device=d),
+                                  lambda L, d: L.ones(2).to(d)])
+def test_unknown_device_strings_and_bare_indices(make, device):
+    """A misspelt device type lists PyTorch's device types; a bare int is an accelerator's
+    index, refused on a machine without one."""
+    want = _first_line(lambda: make(torch, device))
+    assert want is not None
+    assert _first_line(lambda: make(ember, device)) == want

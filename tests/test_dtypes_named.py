@@ -52,6 +52,14 @@ def test_finfo_matches_torch(name):
     assert repr(e) == repr(t)
 
 
+@pytest.mark.parametrize("name", TORCH_DTYPES)
+def test_finfo_and_iinfo_of_every_dtype_match_torch(name):
+    """Values, or the error of the wrong kind of dtype (finfo of an int, iinfo of a float)."""
+    for fn in ("finfo", "iinfo"):
+        assert _outcome(lambda: repr(getattr(ember, fn)(getattr(ember, name)))) == \
+            _outcome(lambda: repr(getattr(torch, fn)(getattr(torch, name))))
+
+
 @pytest.mark.parametrize("name", ["uint16", "uint32", "uint64"])
 def test_iinfo_of_wide_unsigned_matches_torch(name):
     t, e = torch.iinfo(getattr(torch, name)), ember.iinfo(getattr(ember, name))

@@ -175,3 +175,22 @@ def test_logit_relaxed_bernoulli_sample():
     _same([t_next1, t_next2], [e_next1, e_next2])
     for x, y in zip(t, e, strict=True):  # logs of the same uniforms: NumPy's log vs PyTorch's
         np.testing.assert_allclose(y, x, rtol=4 * np.finfo(np.float32).eps)
+
+
+@pytest.mark.parametrize("which", ["count", "prob", "both", "no_grad"])
+def test_binomial_of_inputs_requiring_grad(which):
+    """The draw is recorded with a node whose backward raises, as PyTorch's."""
+    got = []
+    for lib in (torch, ember):
+        lib.manual_seed(2)
+        c = lib.full((3,), 20.0, requires_grad=which in ("count", "both", "no_grad"))
+        p = lib.full((3,), 0.5, requires_grad=which in ("prob", "both"))
+        with lib.set_grad_enabled(which != "no_grad"):
+            r = lib.binomial(c, p)
+        err = None
+        if r.requires_grad:
+            with pytest.raises(RuntimeError) as info:
+                r.sum().backward()
+            err = str(info.value).splitlines()[0]
+        got.append((r.tolist(), r.requires_grad, repr(r).split("grad_fn=")[-1], err))
+    assert got[0] == got[1]

@@ -80,9 +80,16 @@ def test_non_contiguous_and_shapes(dt):
 
 
 def test_half_precision():
-    # whole 16-blocks only: a half tensor's tail block is placed differently in PyTorch
     _check(lambda L: (L.randn(32, dtype=L.float16), L.randn(304, dtype=L.float16),
                       L.empty(48, dtype=L.float16).normal_(2.0, 0.5), L.randn(9, dtype=L.float16)))
+
+
+@pytest.mark.parametrize("n", (17, 20, 33, 513, 8209))
+def test_half_precision_tail_block(n):
+    # PyTorch's half kernel draws the tail's 16 uniforms right after the full blocks'
+    _check(lambda L: (L.randn(n, dtype=L.float16),
+                      L.empty(n, dtype=L.float16).normal_(0.1, 0.3),
+                      L.randn(3, n, dtype=L.float16)), seed=n)
 
 
 @pytest.mark.parametrize("dt", DTYPES)

@@ -240,6 +240,11 @@ class finfo:  # noqa: N801 - PyTorch's name
 
     def __init__(self, type=None):  # noqa: A002
         d = _dtypes.to_dtype(type if type is not None else get_default_dtype())
+        if not (d.is_floating_point or d.is_complex):
+            raise TypeError("torch.finfo() requires a floating point input type. Use "
+                            "torch.iinfo to handle 'torch.finfo'")
+        if d.name == "float4_e2m1fn_x2":  # PyTorch's argument parser rejects it
+            raise TypeError("bad argument type for built-in operation")
         if d.np is None and d.name in _dtypes.FINFO:  # bfloat16, float8_*: PyTorch's values
             self.bits, self.eps, self.max, self.min, self.tiny, self.resolution = \
                 _dtypes.FINFO[d.name]
@@ -271,6 +276,15 @@ class iinfo:  # noqa: N801
 
     def __init__(self, type):  # noqa: A002
         d = _dtypes.to_dtype(type)
+        if d.name == "bool":
+            raise TypeError("torch.bool is not supported by torch.iinfo")
+        if d.name.startswith("q"):  # quantized: PyTorch's dispatch has no case for them
+            raise NotImplementedError(
+                f"\"dtype\" not implemented for '{_dtypes._c10_name(d.name)}'")
+        if d.name not in ("uint8", "int8", "int16", "int32", "int64", "uint16", "uint32",
+                          "uint64"):  # (int1..int7, uint1..uint7, bits*: not integer to it)
+            raise TypeError("torch.iinfo() requires an integer input type. Use torch.finfo to "
+                            "handle 'torch.iinfo'")
         # uint16/32/64 have no tensors in ember, but NumPy knows their limits
         info = _np.iinfo(d.name if d.name in ("uint16", "uint32", "uint64") else _dtypes.to_np(d))
         self.bits, self.max, self.min, self.dtype = info.bits, _builtins.int(info.max), _builtins.int(info.min), \

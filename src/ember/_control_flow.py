@@ -175,7 +175,7 @@ def while_loop(cond_fn, body_fn, carried_inputs):
         outs = (out,) if not isinstance(out, (tuple, list)) else tuple(out)
     _check_no_alias(outs, carried, "while_loop")
     _check_body(outs, carried)
-    result = carried
+    result = None
     while True:
         go = cond_fn(*carried)
         if not isinstance(go, Tensor) or go.numel() != 1 or go.dtype.name != "bool":
@@ -189,4 +189,6 @@ def while_loop(cond_fn, body_fn, carried_inputs):
         outs = (out,) if bare else tuple(out)
         _check_body(outs, carried)
         result, carried = out, outs
+    if result is None:  # no iteration ran: PyTorch still returns new tensors, not inputs
+        result = tuple(c.clone() if isinstance(c, Tensor) else c for c in carried)
     return _wrapped(result if result is not carried_inputs else tuple(carried), WhileOut)

@@ -57,7 +57,9 @@ def frombuffer(buffer, *, dtype=None, count=-1, offset=0, requires_grad=False) -
                  "or make it writable before converting it to a tensor. This type of warning "
                  "will be suppressed for the rest of this program.")
         data = data.copy()
-    return Tensor._make(data, bool(requires_grad), None)
+    from .creation import _leaf  # (checks requires_grad on an int dtype as PyTorch)
+
+    return _leaf(data, bool(requires_grad))
 
 
 def from_file(filename, shared=None, size=0, *, dtype=None, layout=None, device=None,
@@ -80,4 +82,6 @@ def from_file(filename, shared=None, size=0, *, dtype=None, layout=None, device=
     else:
         data = np.memmap(filename, dtype=np_dtype, mode="r+" if shared else "c",
                          shape=(int(size),))
-    return Tensor._make(data, bool(requires_grad), None)
+    from .creation import _leaf
+
+    return _leaf(data, bool(requires_grad))

@@ -46,14 +46,18 @@ class device:  # noqa: N801 - PyTorch's name
     def __init__(self, type="cpu", index=None):  # noqa: A002 - PyTorch's argument name
         if isinstance(type, device):
             type, index = type.type, type.index
+        if isinstance(type, int) and not isinstance(type, bool):  # an accelerator's index
+            raise RuntimeError("Device index must not be negative" if type < 0 else
+                               "Cannot access accelerator device when none is available.")
         type = str(type)
         if ":" in type:
             type, idx = type.split(":", 1)
             index = int(idx)
         if type not in ("cpu", "cuda", "mps", "meta"):
             raise RuntimeError(
-                "Expected one of cpu, cuda, mps, meta device type at start of device string: "
-                f"{type}"
+                "Expected one of cpu, cuda, ipu, xpu, mkldnn, opengl, opencl, ideep, hip, ve, "
+                "fpga, maia, xla, lazy, vulkan, mps, meta, hpu, mtia, privateuseone device type "
+                f"at start of device string: {type}"
             )
         self.type, self.index = type, index
 

@@ -25,6 +25,7 @@ from ._vmap_rng import batched  # inside vmap: one draw for the whole batch
 
 _F32 = np.float32
 _F64 = np.float64
+_F16 = np.float16
 _TWO_PI = 2.0 * np.pi
 
 
@@ -272,7 +273,8 @@ def normal(gen, bg, n: int, mean: float, std: float, dtype) -> np.ndarray:
     not a multiple of 16, the last 16 positions get 16 fresh uniforms and are transformed again.
     n < 16: one normal_distribution<double> draw per element (two uniforms give r cos and
     r sin; the sine is kept in the generator for its next such draw), cast to the dtype.
-    Half precision is drawn as float32 and rounded.
+    Half precision is drawn as float32 and rounded; its tail block's uniforms are the 16 right
+    after the full blocks' (PyTorch's half kernel draws per block: n - full fewer draws).
     """
     dtype = np.dtype(dtype)
     if n < 16:
@@ -284,10 +286,13 @@ def normal(gen, bg, n: int, mean: float, std: float, dtype) -> np.ndarray:
         if extra:
             u[full:full + 16] = u[n:]
         z = _box_muller_f64(u[:full + extra].reshape(-1, 16), _F64(mean), _F64(std))
+    elif dtype == _F16:  # PyTorch's half path draws block by block: the tail's 16 uniforms
+        k = bg.random_raw(full + extra)  # follow the full blocks' (n - full fewer draws)
     else:
         k = bg.random_raw(n + extra)
         if extra:
             k[full:full + 16] = k[n:]
+    if dtype != _F64:
         k &= _MASK24
         k = k[:full + extra].reshape(-1, 16)
         m, s = _F32(mean), _F32(std)

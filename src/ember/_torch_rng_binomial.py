@@ -208,4 +208,12 @@ def binomial(count, prob, generator=None):
                       "release outputs will not be resized unless they have zero elements. "
                       "You can explicitly reuse an out tensor t by resizing it, inplace, to "
                       "zero elements with t.resize_(0).", UserWarning, stacklevel=2)
-    return Tensor._make(sample(_gen(generator).bits, c, p), False, None)
+    out = sample(_gen(generator).bits, c, p)
+    from .autograd.grad_mode import STATE
+
+    grad_in = [t for t in (count, prob) if t._rg] if STATE.enabled else []
+    if grad_in:  # PyTorch records a node whose backward raises (no derivative)
+        from .ops.copies import NotImplementedNode
+
+        return NotImplementedNode.apply(grad_in[0], out, "binomial")
+    return Tensor._make(out, False, None)

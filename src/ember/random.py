@@ -238,8 +238,9 @@ def randint(*args, generator=None, dtype=None, device=None, requires_grad=False,
 
 def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
     _check_device(device)
-    if isinstance(n, float):
-        raise TypeError("randperm(): argument 'n' (position 1) must be int, not float\n"
+    if isinstance(n, (float, np.floating)):  # (np.float32 is no Python float)
+        kind = "float" if type(n) is float else f"numpy.{type(n).__name__}"
+        raise TypeError(f"randperm(): argument 'n' (position 1) must be int, not {kind}\n"
                         "Hint: in Python 3 `n / 2` is a float; use `n // 2` (or int(...)).")
     n = int(n)
     if n < 0:

@@ -68,6 +68,12 @@ def _write_out(name: str, result: Tensor, input: Tensor, out) -> Tensor:
         raise TypeError(f"{name}(): argument 'out' must be Tensor, not {type(out).__name__}")
     if out._data.dtype != result._data.dtype:
         raise _same_dtype_error("mm", result._data.dtype, out._data.dtype)
+    # an out that requires grad is refused (PyTorch's TensorList outs of split_copy and
+    # split_with_sizes_copy skip this check and are written to; unbind_copy's is checked)
+    if STATE.enabled and out._rg and name not in ("split_copy", "split_with_sizes_copy"):
+        op = name + "()" if name == "unbind_copy" else f"aten::{name}()"
+        raise RuntimeError(f"{op}: functions with out=... arguments don't support automatic "
+                           "differentiation, but one of the arguments requires grad.")
     from ..autograd.grad_mode import no_grad
 
     with no_grad():
@@ -91,14 +97,21 @@ def _single(name: str, view_fn):
     return op
 
 
+# ATen's out-overload names, as PyTorch's size error spells them
+_OUT_NAMES = {"split_copy": "split_copy_Tensor_out()",
+              "split_with_sizes_copy": "split_with_sizes_copy_out",
+              "unbind_copy": "unbind_copy_int_out"}
+
+
 def _many(name: str, views_fn):
     def op(input, *args, out=None, **kwargs):
         results = [_copy_of(v, input) for v in views_fn(input, *args, **kwargs)]
         if out is None:
             return tuple(results)
         if not isinstance(out, (list, tuple)) or len(out) != len(results):
-            raise RuntimeError(f"{name}() expected an out= argument of size {len(results)}, "
-                               f"got size {len(out) if isinstance(out, (list, tuple)) else 1}")
+            raise RuntimeError(f"{_OUT_NAMES[name]} expected an out= argument of size "
+                               f"{len(results)}, got size "
+                               f"{len(out) if isinstance(out, (list, tuple)) else 1}")
         for r, o in zip(results, out):
             _write_out(name, r, input, o)
         return None

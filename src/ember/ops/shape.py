@@ -106,16 +106,25 @@ _SIZE_HINT = ("\nHint: sizes must be whole numbers; in Python 3 `n / 2` is a flo
 _ARG_NAMES = {"reshape": "shape", "repeat": "repeats", "permute": "dims", "flip": "dims"}
 
 
+def _indexable(n) -> bool:
+    try:  # (a tensor of floats has __index__, and it raises)
+        _index(n)
+        return True
+    except TypeError:
+        return False
+
+
 def _float_size_message(frame) -> str:
     """PyTorch's argument parser's words for a size that is no int, ``frame`` being the
     op's (its name and the sizes as given are read from it, to keep the success path bare).
     A first entry that is no int is read as a separate argument, not part of the size."""
     op = frame.f_code.co_name
-    given = next((v for k, v in frame.f_locals.items() if k != "input"), ())
+    # the op's *args tuple (flip's keyword dims=None comes before it among the locals)
+    given = next((v for k, v in frame.f_locals.items() if k != "input" and
+                  isinstance(v, tuple)), ())
     tupled = len(given) == 1 and isinstance(given[0], (tuple, list))
     sizes = given[0] if tupled else given
-    i, bad = next(((i, n) for i, n in enumerate(sizes) if not hasattr(n, "__index__")),
-                  (len(sizes), None))  # (a tensor of floats has __index__, and raises)
+    i, bad = next(((i, n) for i, n in enumerate(sizes) if not _indexable(n)), (0, None))
     what = type(bad).__name__
     if i == 0 and op == "view":
         got = ", ".join(type(a).__name__ for a in given)
