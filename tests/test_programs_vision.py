@@ -11,22 +11,10 @@ import pytest
 import torch
 
 import ember
+from torch_compare import run_both, seeded
 
 
-def _run(fn):
-    """fn(lib) for both libraries: a value, or the exception's type and first line."""
-    out = []
-    for lib in (torch, ember):
-        try:
-            out.append(fn(lib))
-        except Exception as err:  # noqa: BLE001 - compared across libraries
-            out.append((type(err).__name__, str(err).splitlines()[0]))
-    return out
-
-
-def _img(lib, shape, seed=0, grad=False, dtype=np.float32):
-    x = lib.from_numpy(np.random.default_rng(seed).standard_normal(shape).astype(dtype))
-    return x.requires_grad_() if grad else x
+_run, _img = run_both, seeded
 
 
 def _summary(t):

@@ -90,3 +90,20 @@ def same_error_case(case):
     want = error_of(lambda: case(torch))
     got = error_of(lambda: case(ember))
     assert got == want, f"ember: {got}\ntorch: {want}"
+
+
+def run_both(fn):
+    """[fn(torch), fn(ember)]: each a value, or the exception's type and first line."""
+    out = []
+    for lib in (torch, ember):
+        try:
+            out.append(fn(lib))
+        except Exception as err:  # noqa: BLE001 - compared across libraries
+            out.append((type(err).__name__, str(err).splitlines()[0]))
+    return out
+
+
+def seeded(lib, shape, seed=0, grad=False, dtype=np.float32):
+    """The same standard-normal tensor in either library (NumPy's generator, seeded)."""
+    x = lib.from_numpy(np.random.default_rng(seed).standard_normal(shape).astype(dtype))
+    return x.requires_grad_() if grad else x
