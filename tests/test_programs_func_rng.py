@@ -34,6 +34,15 @@ def _both(prog):
     return [prog(*LIBS[k]) for k in ("torch", "ember")]
 
 
+def _same(t, e, rtol, atol):
+    """Arrays close, everything else (errors, flags) equal, entry by entry."""
+    for tv, ev in zip(t, e, strict=True):
+        if isinstance(tv, np.ndarray):
+            np.testing.assert_allclose(ev, tv, rtol=rtol, atol=atol)
+        else:
+            assert ev == tv
+
+
 def _err(fn):
     try:
         fn()
@@ -87,12 +96,7 @@ def test_nested_vmap_randomness():
                  randomness="different")(z)
         err = _err(lambda: vmap(lambda t: vmap(lib.randn_like, randomness="different")(t))(z))
         return _np(a), _np(b[0]), _np(b[1]), err, _np(lib.rand(2))
-    t, e = _both(prog)
-    for tv, ev in zip(t, e):
-        if isinstance(tv, np.ndarray):
-            np.testing.assert_allclose(ev, tv, rtol=1e-6, atol=1e-6)
-        else:
-            assert ev == tv
+    _same(*_both(prog), rtol=1e-6, atol=1e-6)
 
 
 @pytest.mark.parametrize("mode", ["different", "same"])
@@ -112,9 +116,7 @@ def test_per_sample_grads_of_dropout_model(mode):
         lib.manual_seed(3)
         g = vmap(grad(loss), in_dims=(None, 0, 0), randomness=mode)(params, x, y)
         return [_np(g[k]) for k in sorted(g)] + [_np(lib.rand(2))]
-    t, e = _both(prog)
-    for tv, ev in zip(t, e):
-        np.testing.assert_allclose(ev, tv, rtol=1e-5, atol=1e-6)
+    _same(*_both(prog), rtol=1e-5, atol=1e-6)
 
 
 @pytest.mark.parametrize("reentrant", [True, False])
@@ -133,9 +135,7 @@ def test_checkpoint_rng_state_after_backward(reentrant, preserve):
         lib.rand(3)
         out.sum().backward()
         return _np(out), _np(w.grad), _np(x.grad), _np(lib.rand(2))
-    t, e = _both(prog)
-    for tv, ev in zip(t, e):
-        np.testing.assert_allclose(ev, tv, rtol=1e-5, atol=1e-6)
+    _same(*_both(prog), rtol=1e-5, atol=1e-6)
 
 
 def test_checkpoint_autograd_grad_rules():
@@ -158,12 +158,7 @@ def test_checkpoint_autograd_grad_rules():
                 _err(lambda: cp.checkpoint(lin, x, use_reentrant=False,
                                            determinism_check="bogus"))]
         return _np(gx), _np(gw), _np(g2), untouched, untouched2, errs
-    t, e = _both(prog)
-    for tv, ev in zip(t, e):
-        if isinstance(tv, np.ndarray):
-            np.testing.assert_allclose(ev, tv, rtol=1e-5, atol=1e-6)
-        else:
-            assert ev == tv
+    _same(*_both(prog), rtol=1e-5, atol=1e-6)
 
 
 def test_jacobian_strict_and_constant_outputs():
