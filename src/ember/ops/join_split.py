@@ -170,12 +170,10 @@ def select(input, dim, index):
     if not shape:
         raise IndexError("select() cannot be applied to a 0-dim tensor.")
     d = wrap_dim(dim, len(shape))
-    try:
-        index = _index(index)
-    except TypeError:
-        from ._int_args import not_int
+    if type(index) is not int:
+        from ._util import as_int
 
-        raise not_int(index) from None
+        index = as_int(index)
     if not -shape[d] <= index < shape[d]:
         raise IndexError(f"select(): index {index} out of range for tensor of size "
                          f"{list(shape)} at dimension {d}")
@@ -214,7 +212,7 @@ def _split_sizes_error(sizes) -> TypeError:
     head = "split_with_sizes(): argument 'split_sizes' (position 2) must be tuple of ints"
     if not isinstance(sizes, (tuple, list)):
         return TypeError(f"{head}, not {type(sizes).__name__}")
-    i = next(i for i, s in enumerate(sizes) if not hasattr(s, "__index__"))
+    i = next((i for i, s in enumerate(sizes) if not hasattr(s, "__index__")), 0)
     return TypeError(f"{head}, but found element of type {type(sizes[i]).__name__} at pos {i}")
 
 
