@@ -98,11 +98,11 @@ def _shape_arg(shape) -> tuple:
     except TypeError:  # a float size (n / 2): PyTorch's first line for the calling op
         import sys
 
+        from ..creation import _SIZE_HINT
+
         raise TypeError(_float_size_message(sys._getframe(1)) + _SIZE_HINT) from None
 
 
-_SIZE_HINT = ("\nHint: sizes must be whole numbers; in Python 3 `n / 2` is a float, so use "
-              "`n // 2` (or int(...)).")
 _ARG_NAMES = {"reshape": "shape", "repeat": "repeats", "permute": "dims", "flip": "dims"}
 
 
