@@ -30,11 +30,21 @@ CASES = {
     "randn_list_float_first": lambda m: m.randn([2.0]),
     "full_tuple_float_first": lambda m: m.full((2.0, 3), 1.0),
     "zeros_float_later": lambda m: m.zeros(2, 3.0),
+    "zeros_float_alone": lambda m: m.zeros(8 / 2),
+    "rand_float_alone": lambda m: m.rand(8 / 2),
+    "zeros_str_size": lambda m: m.zeros("3"),
+    "reshape_none_later": lambda m: m.zeros(2, 3).reshape(2, None),
+    "view_str": lambda m: m.zeros(2, 3).view("6"),
+    "zeros_keyword_float_first": lambda m: m.zeros(size=(4 / 2, 3)),
+    "zeros_keyword_list_float": lambda m: m.zeros(size=[4 / 2]),
+    "zeros_keyword_float": lambda m: m.zeros(size=4 / 2),
+    "randn_keyword_float_later": lambda m: m.randn(size=(2, 4 / 2)),
     "randperm_float": lambda m: m.randperm(10 / 2),
     "linear_float_features": lambda m: m.nn.Linear(4 / 2, 3),
     "conv_float_channels": lambda m: m.nn.Conv2d(3, 8.0, 3),
     "view_float_first": lambda m: m.zeros(2, 3).view(2.0, 3),
     "view_float_later": lambda m: m.zeros(2, 3).view(-1, 6 / 2),
+    "view_float_alone": lambda m: m.zeros(2, 3).view(12 / 2),
     "view_tuple_float_first": lambda m: m.zeros(2, 3).view((2.0, 3)),
     "reshape_float_first": lambda m: m.zeros(2, 3).reshape(6 / 3, 3),
     "reshape_float_later": lambda m: m.zeros(2, 3).reshape(2, 3.0),
@@ -190,6 +200,7 @@ def _hint(name) -> str:
 
 @pytest.mark.parametrize("name,words", [
     ("zeros_float_first", "n // 2"), ("view_float_later", "n // 2"),
+    ("zeros_float_alone", "n // 2"), ("view_float_alone", "n // 2"),
     ("randperm_float", "n // 2"),
     ("numpy_into_linear", "torch.from_numpy(x).float()"),
     ("tensor_of_strings", "indices"),
@@ -209,6 +220,14 @@ def _hint(name) -> str:
 ])
 def test_hint_names_the_fix(name, words):
     assert words in _hint(name)
+
+
+@pytest.mark.parametrize("name", ["zeros_str_size", "reshape_none_later", "view_str"])
+def test_no_float_hint_for_sizes_that_are_no_number(name):
+    """The `n / 2` hint only where the size is a float: a string or None is another mistake."""
+    with pytest.raises(TypeError) as info:
+        CASES[name](ember)
+    assert "Hint" not in str(info.value)
 
 
 def test_hint_never_suggests_an_integer_model():

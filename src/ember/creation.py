@@ -80,26 +80,6 @@ def _is_int(n) -> bool:
         isinstance(n, Tensor) and n._data.size == 1 and n._data.dtype.kind in "iu")
 
 
-_SIZE_HINT = ("\nHint: sizes must be whole numbers; in Python 3 `n / 2` is a float, so use "
-              "`n // 2` (or int(...)).")
-
-
-def _size_message(name: str, given: tuple, i: int, n) -> str:
-    """PyTorch's first line for a size entry that is no int: its parser reads a first entry
-    that is no int as a separate argument (``zeros(2.0, 3)``), not as part of the size."""
-    if i == 0 and len(given) > 1:
-        if name in ("rand", "randn"):
-            got = ", ".join(type(a).__name__ for a in given)
-            return (f"{name}() received an invalid combination of arguments - got ({got}), but "
-                    "expected one of:")
-        return f"{name}() takes 1 positional argument but {len(given)} were given"
-    if i == 0:
-        return (f"{name}(): argument 'size' (position 1) must be tuple of ints, but found "
-                f"element of type {type(n).__name__} at pos 0")
-    return (f"{name}(): argument 'size' failed to unpack the object at pos {i + 1} with error "
-            f"\"type must be tuple of ints,but got {type(n).__name__}\"")
-
-
 def _size(size, name: str = "empty", kw_size=None) -> tuple:
     """A size given as ``f(2, 3)``, ``f((2, 3))`` or ``f(size=(2, 3))``, checked as PyTorch."""
     if kw_size is not None:
@@ -107,12 +87,11 @@ def _size(size, name: str = "empty", kw_size=None) -> tuple:
     given = size
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = tuple(size[0])
-    elif len(size) == 1 and not _is_int(size[0]):
-        raise TypeError(f"{name}(): argument 'size' (position 1) must be tuple of ints, not "
-                        f"{type(size[0]).__name__}")
     for i, n in enumerate(size):
-        if not _is_int(n):
-            raise TypeError(_size_message(name, given, i, n) + _SIZE_HINT)
+        if not _is_int(n):  # (a float from n / 2): PyTorch's words, then a hint
+            from .ops._int_args import size_error
+
+            raise size_error(name, given, i, n, keyword=kw_size is not None)
     size = tuple(int(n) for n in size)
     if any(n < 0 for n in size):
         if name == "zeros":

@@ -17,7 +17,7 @@ import numpy as np
 from . import _rng_layout as _L, _torch_rng as _T
 from ._random_checks import (check_multinomial, generator_device_error,
                              multinomial_errors, randint_overloads)
-from .creation import _SIZE_HINT, _check_device
+from .creation import _check_device
 from . import dtypes as D
 from .autograd.function import Primitive
 from .tensor import Tensor
@@ -240,8 +240,9 @@ def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False)
     _check_device(device)
     if isinstance(n, (float, np.floating)):  # (np.float32 is no Python float)
         kind = "float" if type(n) is float else f"numpy.{type(n).__name__}"
-        raise TypeError(f"randperm(): argument 'n' (position 1) must be int, not {kind}"
-                        + _SIZE_HINT)
+        from .ops._int_args import HINT
+
+        raise TypeError(f"randperm(): argument 'n' (position 1) must be int, not {kind}" + HINT)
     n = int(n)
     if n < 0:
         raise RuntimeError(f"Trying to create tensor with negative dimension {n}: [{n}]")

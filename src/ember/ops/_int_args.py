@@ -8,6 +8,8 @@ bookkeeping. Each message ends with a plain-words hint on its second line."""
 import os
 import sys
 
+import numpy as np
+
 _ROOT = os.path.dirname(os.path.dirname(__file__))
 
 _HELPERS = {"_wrap_dim", "wrap_dim", "dims", "_axes", "_reduced_axes", "_norm_dims", "_dims",
@@ -27,6 +29,8 @@ _VIA_METHOD = {"softmax", "log_softmax", "softmin"}
 _RENAMED = {"split_size_or_sections": "split_size"}
 HINT = ("\nHint: dims, counts and sizes must be whole numbers; in Python 3 `n / 2` is a float, "
         "so use `n // 2` (or int(...)).")
+# ops whose first size entry, when no int and followed by others, makes PyTorch list the types
+_SIZE_OVERLOADED = {"rand", "randn"}
 
 
 def _holds(v, value) -> bool:
@@ -105,6 +109,39 @@ def _message(value, what: str) -> str:
     if (op, name) in _INT_LISTS or what == "tuple of ints":
         return f"{op}(): argument '{shown}'{pos} must be tuple of ints, not {typ}"
     return f"{op}(): argument '{shown}'{pos} must be {what}, not {typ}"
+
+
+def size_error(op: str, given: tuple, i: int, bad, arg: str = "size",
+               keyword: bool = False) -> TypeError:
+    """size_message's TypeError, with the hint when the entry is a float (``n / 2``)."""
+    floaty = isinstance(bad, (float, np.floating)) or getattr(bad, "is_floating_point",
+                                                              lambda: False)()
+    return TypeError(size_message(op, given, i, bad, arg, keyword) + (HINT if floaty else ""))
+
+
+def size_message(op: str, given: tuple, i: int, bad, arg: str = "size",
+                 keyword: bool = False) -> str:
+    """PyTorch's first line for a size entry ``bad`` (at ``i``) that is no int, ``given`` being
+    the op's size arguments as passed (``zeros(2, 3.0)`` or ``zeros((2, 3.0))``; ``keyword``:
+    ``zeros(size=...)``, one entry). Its parser reads a first entry that is no int as a
+    separate argument, not as part of the size."""
+    what = type(bad).__name__
+    tupled = len(given) == 1 and isinstance(given[0], (tuple, list))
+    if i == 0 and keyword:  # the whole value is rejected, named by its own type
+        return f"{op}(): argument '{arg}' must be tuple of ints, not {type(given[0]).__name__}"
+    if i == 0 and (op == "view" or op in _SIZE_OVERLOADED and len(given) > 1):
+        got = ", ".join(type(a).__name__ for a in given)  # view: even a tuple of sizes
+        return (f"{op}() received an invalid combination of arguments - got ({got}), but "
+                "expected one of:")
+    if i == 0 and not tupled:
+        if len(given) > 1:
+            return f"{op}() takes 1 positional argument but {len(given)} were given"
+        return f"{op}(): argument '{arg}' (position 1) must be tuple of ints, not {what}"
+    if i == 0:
+        return (f"{op}(): argument '{arg}' (position 1) must be tuple of ints, but found "
+                f"element of type {what} at pos 0")
+    return (f"{op}(): argument '{arg}' failed to unpack the object at pos {i + 1} with error "
+            f"\"type must be tuple of ints,but got {what}\"")
 
 
 _POOL_POSITION = {"kernel_size": 2, "stride": 3, "padding": 4, "dilation": 5}

@@ -98,9 +98,7 @@ def _shape_arg(shape) -> tuple:
     except TypeError:  # a float size (n / 2): PyTorch's first line for the calling op
         import sys
 
-        from ..creation import _SIZE_HINT
-
-        raise TypeError(_float_size_message(sys._getframe(1)) + _SIZE_HINT) from None
+        raise _size_error(sys._getframe(1)) from None
 
 
 _ARG_NAMES = {"reshape": "shape", "repeat": "repeats", "permute": "dims", "flip": "dims"}
@@ -114,32 +112,18 @@ def _indexable(n) -> bool:
         return False
 
 
-def _float_size_message(frame) -> str:
-    """PyTorch's argument parser's words for a size that is no int, ``frame`` being the
-    op's (its name and the sizes as given are read from it, to keep the success path bare).
-    A first entry that is no int is read as a separate argument, not part of the size."""
+def _size_error(frame) -> TypeError:
+    """_int_args.size_error for the op whose frame is ``frame`` (its name and the sizes as
+    given are read from it, to keep the success path bare)."""
+    from ._int_args import size_error
+
     op = frame.f_code.co_name
     # the op's *args tuple (flip's keyword dims=None comes before it among the locals)
     given = next((v for k, v in frame.f_locals.items() if k != "input" and
                   isinstance(v, tuple)), ())
-    tupled = len(given) == 1 and isinstance(given[0], (tuple, list))
-    sizes = given[0] if tupled else given
+    sizes = given[0] if len(given) == 1 and isinstance(given[0], (tuple, list)) else given
     i, bad = next(((i, n) for i, n in enumerate(sizes) if not _indexable(n)), (0, None))
-    what = type(bad).__name__
-    if i == 0 and op == "view":
-        got = ", ".join(type(a).__name__ for a in given)
-        return f"view() received an invalid combination of arguments - got ({got}), but " \
-               "expected one of:"
-    arg = _ARG_NAMES.get(op, "size")
-    if i == 0 and len(given) > 1:
-        return f"{op}() takes 1 positional argument but {len(given)} were given"
-    if i == 0 and not tupled:
-        return f"{op}(): argument '{arg}' (position 1) must be tuple of ints, not {what}"
-    if i == 0:
-        return (f"{op}(): argument '{arg}' (position 1) must be tuple of ints, but found "
-                f"element of type {what} at pos 0")
-    return (f"{op}(): argument '{arg}' failed to unpack the object at pos {i + 1} with error "
-            f"\"type must be tuple of ints,but got {what}\"")
+    return size_error(op, given, i, bad, _ARG_NAMES.get(op, "size"))
 
 
 def _infer_shape(shape: tuple, n: int) -> tuple:
@@ -178,8 +162,8 @@ def view(input, *shape):
     if not shape:
         raise TypeError("view() received an invalid combination of arguments - got (), but "
                         "expected one of:\n * (torch.dtype dtype)\n * (tuple of ints size)")
-    if len(shape) == 1 and not isinstance(shape[0], (tuple, list, int, np.integer)):
-        return _view_dtype(input, shape[0])
+    if len(shape) == 1 and not isinstance(shape[0], (tuple, list, int, np.integer, float, str)):
+        return _view_dtype(input, shape[0])  # (a float or str: the size parser's error)
     shape = _infer_shape(_shape_arg(shape), input._data.size)
     if input._base is not None:  # only a view can have strides no new shape fits
         _check_viewable(input, shape)
