@@ -24,7 +24,8 @@ if not ss.SEEDS_DIR.is_dir():
 
 COMPARE = "compare"  # same text, numbers close (random draws included: ember's are PyTorch's)
 RUN = "run-only"     # must run; same lines and text only (numbers may differ)
-SKIP = "skip"        # not runnable code even on PyTorch
+RAISES = "raises"    # pseudo-code PyTorch rejects: ember must raise PyTorch's error
+SKIP = "skip"        # not code at all
 
 # seed id -> block number -> (how it is judged, why). Decided by reading each block.
 DECISIONS: dict[str, dict[int, tuple[str, str]]] = {
@@ -51,7 +52,8 @@ DECISIONS: dict[str, dict[int, tuple[str, str]]] = {
     },
     "003": {
         1: (COMPARE, "imports, manual_seed, device choice: prints 'Using device: cpu'"),
-        2: (SKIP, "pseudo-code: torch.tensor([...]) is an Ellipsis; PyTorch raises too"),
+        2: (RAISES, "pseudo-code: torch.tensor([...]) holds an Ellipsis, which PyTorch "
+                    "rejects"),
         3: (COMPARE, "dot-product autograd on fixed tensors, grads printed as tensors"),
         4: (COMPARE, "MLP: random nn.Linear init and shuffled DataLoader decide the accuracy; "
                      "ember draws PyTorch's random numbers, so it prints PyTorch's"),
@@ -86,6 +88,10 @@ def _seed_results(sid: str) -> tuple[dict, dict]:
     return tested, reference
 
 
+def _last_line(traceback_text: str) -> str:
+    return traceback_text.strip().splitlines()[-1]
+
+
 def _earlier_errors(results: dict, label: str) -> list[str]:
     labels = list(results["blocks"])
     return [lab for lab in labels[:labels.index(label)] if results["blocks"][lab]["error"]]
@@ -103,8 +109,13 @@ def test_seed_block(sid: str, n: int) -> None:
     if tested["backend"] == "ember":
         assert not tested["real_torch_loaded"], "real PyTorch was imported on the ember side"
     want = reference["blocks"][label]
-    assert want["error"] is None, f"PyTorch itself fails this block:\n{want['error']}"
     got = tested["blocks"][label]
+    if mode == RAISES:  # the same exception type and message (a traceback's last line)
+        assert want["error"] is not None, f"PyTorch now runs {label}: judge it anew"
+        assert got["error"] is not None, f"{label} ran on {tested['backend']}; PyTorch raises"
+        assert _last_line(got["error"]) == _last_line(want["error"])
+        return
+    assert want["error"] is None, f"PyTorch itself fails this block:\n{want['error']}"
     if got["error"] is not None:
         earlier = _earlier_errors(tested, label)
         note = f"\n(earlier blocks also failed, may cascade: {earlier})" if earlier else ""
