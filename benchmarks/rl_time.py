@@ -6,9 +6,10 @@ other. The NumPy-seeded init and sampling make both backends start from identica
 but float rounding lets trajectories drift apart, so besides time-to-solve (the headline
 ratio, target ember <= 0.5x torch) we report time per environment step.
 
-    python benchmarks/rl_time.py [--algos ppo,dqn] [--seed N] [--repeats N]
+    python benchmarks/rl_time.py [--algos ppo,dqn] [--seed N] [--repeats N] [--set NAME=VALUE]
 
-Writes benchmarks/results/rl_time.json.
+Writes benchmarks/results/rl_time.json (rl_time_<overrides>.json with --set, which passes a
+hyperparameter override to every agent, e.g. --set hidden=64 for DQN's 64-64 network).
 """
 from __future__ import annotations
 
@@ -33,9 +34,11 @@ print("RESULT " + json.dumps(res))
 """
 
 
-def run_once(algo: str, backend: str, seed: int) -> dict:
+def run_once(algo: str, backend: str, seed: int, overrides: tuple = ()) -> dict:
     """Train one agent in a subprocess; returns its summary or the error it died with."""
     argv = ["--backend", backend, "--seed", str(seed), "--quiet", "--no-plot"]
+    for item in overrides:
+        argv += ["--set", item]
     code = CHILD.format(rl_dir=str(ROOT / "examples" / "rl"), algo=algo, argv=argv)
     start = time.perf_counter()
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
@@ -84,16 +87,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--algos", default="ppo,dqn")
     parser.add_argument("--seed", type=int, default=None, help="default: each agent's own")
     parser.add_argument("--repeats", type=int, default=1)
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                        help="a hyperparameter override passed to every agent")
     args = parser.parse_args(argv)
+    results = RESULTS
+    if args.set:  # keep the default run's file; name this one after its overrides
+        tag = "_".join(item.replace("=", "") for item in args.set)
+        results = RESULTS.with_name(f"rl_time_{tag}.json")
     sys.path.insert(0, str(ROOT / "examples" / "rl"))
     report = {"versions": versions(), "date": time.strftime("%Y-%m-%d %H:%M:%S"),
-              "runs": [], "summary": {}}
+              "overrides": args.set, "runs": [], "summary": {}}
     for algo in args.algos.split(","):
         seed = args.seed if args.seed is not None else __import__(algo).SEED
         runs = []
         for _ in range(args.repeats):
             for backend in ("torch", "ember"):
-                res = run_once(algo, backend, seed)
+                res = run_once(algo, backend, seed, tuple(args.set))
                 print(json.dumps(res), flush=True)
                 runs.append(res)
         report["runs"] += runs
@@ -101,9 +110,9 @@ def main(argv: list[str] | None = None) -> int:
         print(algo, json.dumps(report["summary"][algo]), flush=True)
     # Other work on the machine inflates both backends' times; keep the evidence.
     report["loadavg_at_end"] = os.getloadavg()
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(report, indent=2) + "\n")
-    print(f"wrote {RESULTS.relative_to(ROOT)}")
+    results.parent.mkdir(parents=True, exist_ok=True)
+    results.write_text(json.dumps(report, indent=2) + "\n")
+    print(f"wrote {results.relative_to(ROOT)}")
     return 0
 
 
