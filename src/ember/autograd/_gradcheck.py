@@ -145,11 +145,14 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=
     """gradcheck of the gradient: second derivatives checked against finite differences."""
     inputs = _as_tuple(inputs)
     outs = _outputs(func, inputs)
-    if grad_outputs is None:
-        rng = np.random.default_rng(0)
+    if grad_outputs is None:  # PyTorch's: U(-1, 1) from the global generator
+        from ..dtypes import float64
+        from ..testing import make_tensor
+
         grad_outputs = tuple(
-            Tensor._make(rng.standard_normal(o._data.shape).astype(o._data.dtype), False,
-                         None).requires_grad_(True) for o in outs)
+            make_tensor(o.shape, dtype=o.dtype if o.is_floating_point() else float64,
+                        device="cpu", low=-1, high=1, requires_grad=True,
+                        noncontiguous=gen_non_contig_grad_outputs) for o in outs)
     grad_outputs = _as_tuple(grad_outputs)
     n = len(inputs)
     diff_idx = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]

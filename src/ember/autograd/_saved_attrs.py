@@ -13,6 +13,8 @@ other tensors as new Tensors on the same array, attached to the graph where they
 
 from __future__ import annotations
 
+import math
+
 from . import function as F
 
 # Input names by position, where PyTorch's node does not call them self/other.
@@ -33,6 +35,13 @@ _FIELDS = {
     "PowBackward0": {"exponent": "p"},
     "SumBackward0": {"self_sym_sizes": "in_shape"},
     "MeanBackward0": {"self_sym_sizes": "in_shape", "self_sym_numel": "n"},
+    # (no ``dim``: PyTorch shows the dim as called, -1 as 2**64 - 1; ember keeps it normalized)
+    "SumBackward1": {"keepdim": "keepdim", "self_sym_sizes": "in_shape"},
+    "MeanBackward1": {"keepdim": "keepdim", "self_sym_numel": "in_shape",
+                      "self_sym_sizes": "in_shape"},  # (numel: the product of the sizes)
+    "ViewBackward0": {"self_sym_sizes": "in_shape"},
+    "SubBackward0": {"alpha": "alpha"}, "AddBackward0": {"alpha": "alpha"},
+    "LeakyReluBackward0": {"negative_slope": "slope"},
 }
 
 
@@ -62,6 +71,8 @@ def saved_attr(node, attr: str):
     field = _FIELDS.get(node.name(), {}).get(name)
     if field is not None and field in node.__dict__:
         value = node.__dict__[field]
+        if name.endswith("numel") and isinstance(value, tuple):
+            return math.prod(value)
         return tuple(value) if name.endswith("sizes") else value
     slot = _tensor_slots(node).get(name)
     if slot is None:
@@ -143,7 +154,7 @@ def add_properties(cls) -> None:
 
 def node_dir(node):  # Node.__dir__: the _saved_* names this node has
     own = {n for n in object.__dir__(node)  # (every node has every name's property)
-           if not n.startswith(("_saved_", "_raw_saved_"))}
+           if not n.startswith(("_saved_", "_raw_saved_")) and n != "_saved"}
     names = saved_names(node)
     raw = ["_raw" + n for n in names if n[len("_saved_"):] in _tensor_slots(node)]
     return sorted(own | set(names) | set(raw))

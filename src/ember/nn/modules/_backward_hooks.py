@@ -100,6 +100,13 @@ class _Pack(Primitive):
         return tuple(ctx.on_grads(pieces))
 
 
+def _node_repr(self) -> str:  # a Python Function in PyTorch, so its repr names the module
+    return f"<torch.autograd.function.{type(self).__name__} object at {hex(id(self))}>"
+
+
+_Through._node_cls.__repr__ = _Pack._node_cls.__repr__ = _node_repr
+
+
 def _through(tensors: list, on_grads: Callable) -> list:
     """``tensors`` passed through one identity node whose backward calls on_grads(list)."""
     if len(tensors) == 1:
