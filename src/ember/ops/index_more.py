@@ -200,7 +200,12 @@ def index_add(input, dim, index, source, *, alpha=1):
         raise RuntimeError("source tensor shape must match self tensor shape, excluding the "
                            f"specified dimension. Got self.shape = {list(input._data.shape)} "
                            f"source.shape = {list(source._data.shape)}")
-    _check_range(i, _size_at(input, d), d)
+    n, nd = _size_at(input, d), input._data.ndim
+    bad = first_out_of_range(i, 0, n)
+    if bad is not None:  # PyTorch's per-index loop words it; dim 0 and last go via scatter_add
+        if nd <= 1 or 0 < d < nd - 1:
+            raise IndexError("index out of range in self")
+        raise RuntimeError(f"index {bad} is out of bounds for dimension {d} with size {n}")
     x, s = _at_least_1d(input), _at_least_1d(source)
     out = IndexAdd.apply(x, s, _along(x._data.ndim, d, i), alpha)
     return out if input._data.ndim else out.reshape(())

@@ -154,11 +154,12 @@ def _check(input: Tensor, d: int, index: Tensor, source: Tensor, name: str) -> n
         raise RuntimeError("source tensor shape must match self tensor shape, excluding the "
                            f"specified dimension. Got self.shape = {list(x.shape)} "
                            f"source.shape = {list(s.shape)}")
-    n = x.shape[d] if x.ndim else 1
-    flat = i.reshape(-1).astype(np.int64)
+    return i.reshape(-1).astype(np.int64)
+
+
+def _check_range(flat: np.ndarray, n: int) -> None:
     if flat.size and (flat.min() < 0 or flat.max() >= n):
         raise IndexError("index out of range in self")
-    return flat
 
 
 def index_reduce(input: Tensor, dim: int, index: Tensor, source: Tensor, reduce: str, *,
@@ -169,9 +170,10 @@ def index_reduce(input: Tensor, dim: int, index: Tensor, source: Tensor, reduce:
                            f"but got {reduce}.")
     d = wrap_dim(dim, input._data.ndim)
     i = _check(input, d, index, source, "index_reduce")
-    if not _WARNED:  # PyTorch warns once, after the argument checks
+    if not _WARNED:  # PyTorch warns once, after the shape and dtype checks
         _WARNED.append(True)
         warn("index_reduce() is in beta and the API may change at any time.")
+    _check_range(i, input._data.shape[d] if input._data.ndim else 1)  # PyTorch: after the warning
     if input._data.dtype == np.bool_:
         raise NotImplementedError("\"index_func_\" not implemented for 'Bool'")
     x = input if input._data.ndim else input.reshape(1)

@@ -392,9 +392,13 @@ def linear(input, weight, bias=None):
         raise RuntimeError(
             f"{first}\nHint: the layer's parameters are {weight.dtype}; convert the input "
             f"with .to({weight.dtype}){model}.")
-    if weight._data.ndim == 1 or input._data.ndim == 0:
-        out = matmul(input, weight.t() if weight._data.ndim == 2 else weight)
-        return out if bias is None else out + bias
+    if input._data.ndim == 0 or weight._data.ndim == 0:
+        raise RuntimeError(f"both arguments to linear need to be at least 1D, but they are "
+                           f"{input._data.ndim}D and {weight._data.ndim}D")
+    if weight._data.ndim == 1:  # a vector weight: a dot product, with no bias to add (PyTorch)
+        if bias is not None:
+            raise RuntimeError("mat2 must be a matrix, got 1-D tensor")
+        return matmul(input, weight)
     if weight._data.ndim != 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is "
                            f"{weight._data.ndim}D")

@@ -161,7 +161,10 @@ def clamp(input, min=None, max=None):  # noqa: A002 - PyTorch's names
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
     if type(min) not in _PLAIN or type(max) not in _PLAIN:  # Python numbers skip both tests
         if isinstance(min, Tensor) or isinstance(max, Tensor):
-            return _clamp_tensor(input, min, max)
+            if _number_bound(min, max) and _number_bound(max, min):  # Number overload
+                min, max = (b.item() if isinstance(b, Tensor) else b for b in (min, max))  # noqa: A001
+            else:
+                return _clamp_tensor(input, min, max)
         if isinstance(min, np.generic) or isinstance(max, np.generic):  # numbers, as PyTorch
             min, max = as_scalar(min), as_scalar(max)  # noqa: A001
     if input._data.dtype.kind in "iub" and any(isinstance(b, float) for b in (min, max)):
@@ -175,6 +178,13 @@ def clamp(input, min=None, max=None):  # noqa: A002 - PyTorch's names
         min, max = (b if type(b) is not int else _checked_number(b, dt).item()  # noqa: A001
                     for b in (min, max))
     return Clamp.apply(input, min, max)
+
+
+def _number_bound(b, other) -> bool:
+    """Beside a Python number, PyTorch reads a 0-d tensor without grad as a Number bound."""
+    if not isinstance(b, Tensor):
+        return True
+    return type(other) in (float, int) and b._data.ndim == 0 and not b.requires_grad
 
 
 def _clamp_tensor(input, lo, hi):

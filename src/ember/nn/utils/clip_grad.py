@@ -89,7 +89,7 @@ def _scale(grads: list, coef: np.ndarray) -> None:
 
 def _coef(max_norm: float, total_norm) -> np.ndarray:
     total = np.asarray(total_norm._data if isinstance(total_norm, Tensor) else total_norm)
-    return np.minimum(max_norm / (total + 1e-6), 1.0)
+    return np.minimum(float(max_norm) / (total + 1e-6), 1.0)  # PyTorch takes "10" too
 
 
 def clip_grads_with_norm_(parameters: _Tensors, max_norm: float, total_norm: Tensor,
