@@ -117,6 +117,11 @@ def _bags(input: Tensor, offsets: Tensor | None, include_last_offset: bool):
         raise ValueError("offsets has to be a 1D Tensor but got None")
     if offsets.dim() != 1:
         raise ValueError("offsets has to be a 1D Tensor")
+    # PyTorch promotes indices and offsets to one dtype, then checks that it is Long or Int
+    kinds = [d for d in (input._data.dtype, offsets._data.dtype) if d.kind in "fc"]
+    flat = input._data.astype(np.result_type(*kinds) if kinds else
+                              np.result_type(input._data, offsets._data), copy=False)
+    _check_dtype(flat.dtype)
     off = np.asarray(offsets._data, dtype=np.int64)
     n = input.shape[0]
     if off.size and off[0] != 0:
@@ -129,19 +134,23 @@ def _bags(input: Tensor, offsets: Tensor | None, include_last_offset: bool):
     # Entry p belongs to the last bag starting at or before p (entries past a last offset
     # below len(input) stay in the last bag: PyTorch's kernels disagree there)
     bag = np.searchsorted(off[:nbags], np.arange(n), side="right") - 1
-    return input._data, bag, nbags
+    return flat, bag, nbags
 
 
 def _type_str(t) -> str:
     return "<class 'torch.Tensor'>" if isinstance(t, Tensor) else str(type(t))
 
 
-def _check(idx: np.ndarray, rows: int) -> np.ndarray:
-    if idx.dtype not in (np.int64, np.int32):
-        name = _INDEX_NAMES.get(idx.dtype, str(idx.dtype))
+def _check_dtype(dtype: np.dtype) -> None:
+    if dtype not in (np.int64, np.int32):
+        name = _INDEX_NAMES.get(dtype, str(dtype))
         raise RuntimeError("Expected tensor for argument #1 'indices' to have one of the "
                            "following scalar types: Long, Int; but got torch."
                            f"{name}Tensor instead (while checking arguments for embedding_bag)")
+
+
+def _check(idx: np.ndarray, rows: int) -> np.ndarray:
+    _check_dtype(idx.dtype)
     bad = np.nonzero((idx < 0) | (idx >= rows))[0]
     if bad.size:
         raise RuntimeError(f"Index {bad[0]} of input takes value {idx[bad[0]]} which is not in "

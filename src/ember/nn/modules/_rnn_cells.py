@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from ... import creation as _creation
 from ...tensor import Tensor
 from .. import functional as F
@@ -35,6 +37,29 @@ def reset_uniform(module: Module) -> None:
 
 
 _CHUNKS = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
+_KINDS = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
+          "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
+
+
+def check_state_dtypes(states: tuple, weight: Tensor, onednn: bool) -> None:
+    """PyTorch's error for a state whose dtype is not the weights' (e.g. float64 from NumPy).
+    Its float32 LSTM layer runs oneDNN, which refuses any other state dtype; elsewhere h meets
+    W_hh in a matmul (a c of another dtype passes there)."""
+    w = weight._data.dtype
+    if onednn and w == np.float32:
+        if states[0]._data.dtype != w or states[-1]._data.dtype != w:  # (h, c)
+            half = any(s._data.dtype == np.float16 for s in states)
+            first = ("could not create a primitive descriptor for the LSTM forward propagation "
+                     "primitive. Run workload with environment variable ONEDNN_VERBOSE=all to "
+                     "get additional diagnostic information." if half else
+                     "get_mkldnn_dtype: unsupported data type")
+            raise RuntimeError(f"{first}\nHint: give (h_0, c_0) the LSTM's dtype "
+                               f"{weight.dtype}, e.g. h_0.float()")
+        return
+    h = states[0]._data.dtype
+    if h != w:
+        raise RuntimeError("mat1 and mat2 must have the same dtype, but got "
+                           f"{_KINDS.get(h.name, h.name)} and {_KINDS.get(w.name, w.name)}")
 
 
 class StepParams:
@@ -178,6 +203,9 @@ class RNNCellBase(Module):
                 raise ValueError(f"{name}: Expected {what} to be 1D or 2D, got {s.dim()}D "
                                  "instead")
         batched = input.dim() == 2
+        if n_states == 2 and batched and isinstance(hx, Tensor):  # (h, c) given as one tensor
+            raise TypeError("lstm_cell(): argument 'hx' (position 2) must be tuple of Tensors, "
+                            "not Tensor")
         if not batched:
             input = input.unsqueeze(0)
         if states is None:
@@ -220,6 +248,7 @@ class RNNCellBase(Module):
             if shape[1] != self.hidden_size:
                 raise RuntimeError(f"hidden{k} has inconsistent hidden_size: got "
                                    f"{s.shape[1]}, expected {self.hidden_size}")
+        check_state_dtypes(states, self.weight_hh, False)
 
 
 class RNNCell(RNNCellBase):

@@ -27,7 +27,7 @@ from ..utils.rnn import PackedSequence
 from ._lstm_layer import lstm_layer
 from ._rnn_plain import bare as _bare, plain_layers
 from ._rnn_cells import (STEPS, GRUCell, LSTMCell, RNNCell, RNNCellBase, StepParams,
-                         input_gates, reset_uniform)
+                         check_state_dtypes, input_gates, reset_uniform)
 from .linear import _empty
 from .module import Module
 
@@ -213,6 +213,7 @@ class RNNBase(Module):
             if tuple(s.shape) != size:
                 what = f"hidden[{k}]" if lstm else "hidden"
                 raise RuntimeError(f"Expected {what} size {size}, got {list(s.shape)}")
+        check_state_dtypes(states, w, lstm and not packed and not self.proj_size)
 
     def _zero_states(self, batch: int, like: Tensor) -> tuple:
         return tuple(_creation.zeros(size, dtype=like.dtype) for size in self._state_sizes(batch))

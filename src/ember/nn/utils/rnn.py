@@ -2,9 +2,10 @@
 
 A PackedSequence stores the sequences of a batch time-major, one row per (step, sequence)
 that exists: step t holds batch_sizes[t] rows, the sequences sorted longest first. Packing
-and padding are each a single differentiable index_select over the rows (the padding value
-is appended as one extra row that every padded position points to), so gradients flow back
-to the padded input or the packed data with no special rule.
+and padding are each a single differentiable gather of rows (the padding value is appended
+as one extra row that every padded position points to), so gradients flow back to the
+padded input or the packed data with no special rule; around it, PyTorch's sort, transpose
+and unsort steps, so grad_fn shows PyTorch's names.
 """
 
 from __future__ import annotations
@@ -16,7 +17,19 @@ import numpy as np
 
 from ... import creation as _creation
 from ... import ops as _ops
+from ...ops.indexing import AdvancedIndex
 from ...tensor import Tensor
+
+
+class _PackPadded(AdvancedIndex):
+    """data = padded[t, b] over the live (step, sequence) pairs; AdvancedIndex's rule."""
+    node_name = "PackPaddedSequenceBackward0"
+
+
+class _PadCopy(AdvancedIndex):
+    """Padded rows gathered from [rows; padding]; PyTorch copies into slices of a new
+    tensor, hence its node name."""
+    node_name = "CopySlices"
 
 
 class _PackedFields(NamedTuple):
@@ -28,6 +41,10 @@ class _PackedFields(NamedTuple):
 
 def _long(values) -> Tensor:
     return Tensor._make(np.array(values, dtype=np.int64), False, None)
+
+
+def _bool(values) -> Tensor:
+    return Tensor._make(np.asarray(values, dtype=np.bool_), False, None)
 
 
 def invert_permutation(permutation: Tensor | None) -> Tensor | None:
@@ -134,6 +151,10 @@ def _check_lengths(lengths: np.ndarray, batch: int, steps: int) -> None:
 def pack_padded_sequence(input: Tensor, lengths, batch_first: bool = False,
                          enforce_sorted: bool = True) -> PackedSequence:
     """Pack a padded batch (T x B x * or B x T x *) of sequences with the given lengths."""
+    dims = np.ndim(lengths.detach().numpy() if isinstance(lengths, Tensor) else lengths)
+    if dims != 1:
+        raise RuntimeError("'lengths' argument should be a 1D CPU int64 tensor, but got "
+                           f"{dims}D cpu Long tensor")
     lens = _lengths_array(lengths)
     order = None
     if not enforce_sorted:
@@ -144,21 +165,19 @@ def pack_padded_sequence(input: Tensor, lengths, batch_first: bool = False,
     batch, steps = (input.shape[0], input.shape[1]) if batch_first else input.shape[1::-1]
     _check_lengths(lens, batch, steps)
     sizes = _batch_sizes(lens)
-    cols = np.arange(batch) if order is None else order
-    # Row (t, b) of the packed data is element (t, cols[b]) of the padded input.
+    if order is not None:  # sort the batch first, as PyTorch (an IndexSelectBackward0 step)
+        input = input.index_select(0 if batch_first else 1, _long(order))
+    # Row (t, b) of the packed data is element (t, b) of the sorted padded input.
     t = np.repeat(np.arange(sizes.size), sizes)
-    b = cols[np.concatenate([np.arange(n) for n in sizes])] if sizes.size else t
-    flat = b * steps + t if batch_first else t * batch + b
-    rows = input.reshape((batch * steps,) + tuple(input.shape[2:]))
-    data = rows.index_select(0, _long(flat))
+    b = np.concatenate([np.arange(n) for n in sizes]) if sizes.size else t
+    data = _PackPadded.apply(input, (b, t) if batch_first else (t, b))
     return PackedSequence(data, _long(sizes), None if order is None else _long(order), None)
 
 
 def _pad_rows(rows: Tensor, index: np.ndarray, padding_value) -> Tensor:
     """rows gathered by index, where index == len(rows) means the padding value."""
     pad = _creation.full((1,) + tuple(rows.shape[1:]), padding_value, dtype=rows.dtype)
-    out = _ops.cat([rows, pad]).index_select(0, _long(index.reshape(-1)))
-    return out.reshape(index.shape + tuple(rows.shape[1:]))
+    return _PadCopy.apply(_ops.cat([rows, pad]), (index,))
 
 
 def pad_packed_sequence(sequence: PackedSequence, batch_first: bool = False,
@@ -176,12 +195,16 @@ def pad_packed_sequence(sequence: PackedSequence, batch_first: bool = False,
     lengths = (sizes[:, None] > np.arange(batch)[None, :]).sum(0)  # sorted order
     starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
     t, b = np.arange(steps)[:, None], np.arange(batch)[None, :]
+    index = np.where(t < lengths[None, :], starts[np.minimum(t, sizes.size - 1)] + b,
+                     sizes.sum())
+    # PyTorch's steps (and grad_fn names): pad time-major, transpose, then unsort the batch
+    padded = _pad_rows(sequence.data, index, padding_value)
+    if batch_first:
+        padded = padded.transpose(0, 1)
     if sequence.unsorted_indices is not None:
         perm = np.asarray(sequence.unsorted_indices.detach().numpy(), dtype=np.int64)
-        b, lengths = perm[None, :], lengths[perm]
-    live = t < lengths[None, :]
-    index = np.where(live, starts[np.minimum(t, sizes.size - 1)] + b, sizes.sum())
-    padded = _pad_rows(sequence.data, index.T if batch_first else index, padding_value)
+        padded = padded.index_select(0 if batch_first else 1, _long(perm))
+        lengths = lengths[perm]
     return padded, _long(lengths)
 
 
@@ -225,9 +248,13 @@ def pad_sequence(sequences, batch_first: bool = False, padding_value: float = 0.
 
 def unpad_sequence(padded_sequences: Tensor, lengths: Tensor,
                    batch_first: bool = False) -> list:
-    """The list of unpadded sequences of a (right-)padded batch."""
-    padded = padded_sequences if batch_first else padded_sequences.transpose(0, 1)
-    return [padded[i, :int(n)] for i, n in enumerate(_lengths_array(lengths))]
+    """The list of unpadded sequences of a (right-)padded batch. Time-major input is
+    transposed in place, as PyTorch does: the caller's tensor is batch-major afterwards."""
+    padded = padded_sequences if batch_first else padded_sequences.transpose_(0, 1)
+    steps = np.arange(padded.shape[1])
+    # a boolean mask, as PyTorch (grad_fn IndexBackward0)
+    return [seq[_bool(steps < n)]
+            for seq, n in zip(padded, _lengths_array(lengths), strict=True)]
 
 
 def pack_sequence(sequences, enforce_sorted: bool = True) -> PackedSequence:
