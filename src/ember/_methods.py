@@ -360,6 +360,8 @@ def _bind_named_methods(T) -> None:
         setattr(T, name + "_", _inplace(getattr(ops, name)))
     for name in ("clamp", "clip", "clamp_min", "clamp_max"):  # PyTorch's scalar-kernel error
         setattr(T, name + "_", number_bounds_inplace(getattr(ops, name)))
+    for name in ("scatter", "scatter_", "scatter_add", "scatter_add_"):  # bad-args message
+        setattr(T, name, ops.gather_scatter.as_method(name, getattr(T, name)))
     T.polygamma = ops.special_fns._polygamma_method
     T.polygamma_ = _inplace(ops.special_fns._polygamma_method)
     T.tile = ops.shape_more.tile_method  # x.tile(2, 3) as well as x.tile((2, 3))

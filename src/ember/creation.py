@@ -143,11 +143,26 @@ def _like_dtype(t: Tensor, dtype):
     return t._data.dtype if dtype is None else D.to_np(dtype)
 
 
-def _like(input, dtype, fill) -> np.ndarray:
+def _array_of(input, fn: str) -> np.ndarray:
+    """input's array; anything but a Tensor (a list, an ndarray) gets PyTorch's TypeError."""
+    try:
+        return input._data
+    except AttributeError:
+        cls = type(input)
+        what = cls.__name__ if cls.__module__ == "builtins" else f"{cls.__module__}.{cls.__name__}"
+        raise TypeError(f"{fn}(): argument 'input' (position 1) must be Tensor, not "
+                        f"{what}") from None
+
+
+def _like(input, dtype, fill, fn) -> np.ndarray:
     """A new array of input's shape holding ``fill``, laid out like input when input is a
     dense non-row-major array (PyTorch's preserve_format). The row-major case, nearly every
     call, keeps np.zeros/np.ones (np.full and the *_like functions cost ~0.7 us more)."""
-    a, dt = input._data, _like_dtype(input, dtype)
+    try:
+        a = input._data
+    except AttributeError:
+        _array_of(input, fn)  # raises PyTorch's TypeError
+    dt = _like_dtype(input, dtype)
     if type(a) is not np.ndarray or a.flags.c_contiguous or 0 in a.strides:
         shape = np.shape(a)
         if fill == 0:
@@ -158,22 +173,22 @@ def _like(input, dtype, fill) -> np.ndarray:
 
 def zeros_like(input, *, dtype=None, device=None, requires_grad=False, **kw) -> Tensor:
     _check_device(device, op="aten::empty_strided")
-    return _leaf(_like(input, dtype, 0), requires_grad)
+    return _leaf(_like(input, dtype, 0, "zeros_like"), requires_grad)
 
 
 def ones_like(input, *, dtype=None, device=None, requires_grad=False, **kw) -> Tensor:
     _check_device(device, op="aten::empty_strided")
-    return _leaf(_like(input, dtype, 1), requires_grad)
+    return _leaf(_like(input, dtype, 1, "ones_like"), requires_grad)
 
 
 def empty_like(input, *, dtype=None, device=None, requires_grad=False, **kw) -> Tensor:
     _check_device(device, op="aten::empty_strided")
-    return zeros_like(input, dtype=dtype, requires_grad=requires_grad)
+    return _leaf(_like(input, dtype, 0, "empty_like"), requires_grad)
 
 
 def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False, **kw):
     _check_device(device, op="aten::empty_strided")
-    return _leaf(_like(input, dtype, fill_value), requires_grad)
+    return _leaf(_like(input, dtype, fill_value, "full_like"), requires_grad)
 
 
 def _arange_float(start: float, step: float, n: int, np_dtype) -> np.ndarray:

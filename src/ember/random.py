@@ -17,7 +17,7 @@ import numpy as np
 from . import _rng_layout as _L, _torch_rng as _T
 from ._random_checks import (check_multinomial, generator_device_error,
                              multinomial_errors, randint_overloads)
-from .creation import _check_device
+from .creation import _array_of, _check_device
 from . import dtypes as D
 from .autograd.function import Primitive
 from .tensor import Tensor
@@ -289,7 +289,7 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=N
 def rand_like(input, *, dtype=None, generator=None, requires_grad=False, **kw) -> Tensor:
     """Drawn into empty_like(input): a permuted input's memory order (see _rng_layout)."""
     _check_device(kw.get("device"), op="aten::empty_strided")
-    if _L.layout_axes(input._data) is not None:
+    if _L.layout_axes(_array_of(input, "rand_like")) is not None:
         return _L.fresh_like(input, dtype, requires_grad, lambda t: t.uniform_(generator=generator))
     return rand(*input._data.shape, generator=generator,
                 dtype=dtype or input._data.dtype, requires_grad=requires_grad)
@@ -297,7 +297,7 @@ def rand_like(input, *, dtype=None, generator=None, requires_grad=False, **kw) -
 
 def randn_like(input, *, dtype=None, generator=None, requires_grad=False, **kw) -> Tensor:
     _check_device(kw.get("device"), op="aten::empty_strided")
-    if _L.layout_axes(input._data) is not None:
+    if _L.layout_axes(_array_of(input, "randn_like")) is not None:
         return _L.fresh_like(input, dtype, requires_grad, lambda t: t.normal_(generator=generator))
     return randn(*input._data.shape, generator=generator,
                  dtype=dtype or input._data.dtype, requires_grad=requires_grad)

@@ -69,8 +69,11 @@ def scatter_into(shape, dim, idx, g):
 _INDEX_DTYPES = (np.dtype(np.int64), np.dtype(np.int32))  # dtypes: `in` on types is 6x slower
 
 
-def _check_index(input, dim, index, name, src=None):
-    if not isinstance(index, Tensor) or index._data.dtype not in _INDEX_DTYPES:
+def _check_index(input, dim, index, name, src=None, fn=None):
+    if not isinstance(index, Tensor):  # (scatter and scatter_add refuse it earlier)
+        raise TypeError(f"{fn or name}(): argument 'index' (position 3) must be Tensor, not "
+                        f"{_tname(index)}")
+    if index._data.dtype not in _INDEX_DTYPES:
         raise RuntimeError(f"{name}(): Expected dtype int32/int64 for index")
     shape, ishape = input._data.shape, index._data.shape
     if len(ishape) != len(shape) and max(len(ishape), 1) != max(len(shape), 1):  # 0-d as 1-d
@@ -163,7 +166,55 @@ def _as_1d(input, index, src):
     return input.reshape(-1) if not input._data.ndim else input, index._data.reshape(-1), src
 
 
+def _tname(v) -> str:
+    if isinstance(v, Tensor):
+        return "Tensor"
+    cls = type(v)
+    return cls.__name__ if cls.__module__ == "builtins" else f"{cls.__module__}.{cls.__name__}"
+
+
+def _refusal(name, args, kwargs, index_pos) -> TypeError:
+    """The TypeError of PyTorch's argument parser (marked, so that ``as_method`` can word it
+    again for the Tensor method, which names itself and leaves self out): scatter's overloads
+    are refused as a whole; scatter_add has one signature, so its 'index' argument is named."""
+    err = TypeError(_refusal_line(name, args, kwargs, index_pos))
+    err.refused_args = True
+    return err
+
+
+def _refusal_line(name, args, kwargs, index_pos) -> str:
+    if name.startswith("scatter_add"):
+        return (f"{name}(): argument 'index' (position {index_pos}) must be Tensor, not "
+                f"{_tname(args[index_pos - 1] if len(args) >= index_pos else kwargs['index'])}")
+    got = ", ".join([_tname(a) for a in args] + [f"{k}={_tname(v)}" for k, v in kwargs.items()])
+    lead = "Tensor input, int dim" if index_pos == 3 else "int dim"
+    return (f"{name}() received an invalid combination of arguments - got ({got}), but "
+            f"expected one of:\n * ({lead}, Tensor index, Tensor src)\n * ({lead}, Tensor "
+            f"index, Tensor src, *, str reduce)\n * ({lead}, Tensor index, Number value)\n"
+            f" * ({lead}, Tensor index, Number value, *, str reduce)")
+
+
+def as_method(name, op):
+    """Tensor.scatter / scatter_ / scatter_add / scatter_add_ from their function forms."""
+
+    def method(self, *args, **kwargs):
+        try:
+            return op(self, *args, **kwargs)
+        except TypeError as err:
+            if getattr(err, "refused_args", False):
+                raise _refusal(name, args, kwargs, 2) from None
+            raise
+
+    method.__name__ = name
+    return method
+
+
 def scatter(input, dim, index, src=None, *, value=None, reduce=None):
+    if not isinstance(index, Tensor) or (src is None) == (value is None):
+        # e.g. scatter_(0, 3, value=1) (an int index) or no src/value: no overload matches
+        given = {k: v for k, v in (("value", value), ("reduce", reduce)) if v is not None}
+        args = (input, dim, index) if src is None else (input, dim, index, src)
+        raise _refusal("scatter", args, given, 3)
     d = wrap_dim(dim, input._data.ndim)
     src, cls = _scatter_src(input, value if src is None else src)
     _check_index(input, d, index, "scatter", src if cls is Scatter else None)
@@ -175,6 +226,8 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None):
 
 
 def scatter_add(input, dim, index, src):
+    if not isinstance(index, Tensor):
+        raise _refusal("scatter_add", (input, dim, index, src), {}, 3)
     d = wrap_dim(dim, input._data.ndim)
     src, _ = _scatter_src(input, src)
     _check_index(input, d, index, "scatter", src)

@@ -240,7 +240,7 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
     d = wrap_dim(dim, input._data.ndim)
     if src._data.dtype != input._data.dtype:
         raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
-    _check_index(input, d, index, "scatter", src)
+    _check_index(input, d, index, "scatter", src, fn="scatter_reduce")
     if not (input._data.ndim and index._data.ndim):  # 0-d acts as 1-d, as in scatter
         x, i, s = _as_1d(input, index, src)
         out = ScatterReduce.apply(x, s, d, i, reduce, bool(include_self))

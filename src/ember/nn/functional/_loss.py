@@ -37,6 +37,10 @@ def _reduction(reduction: str, size_average=None, reduce=None) -> str:
     if size_average is not None or reduce is not None:
         return _legacy_reduction(size_average, reduce)
     if reduction not in ("mean", "sum", "none"):
+        if reduction == "elementwise_mean":  # PyTorch's old name for 'mean', still taken
+            warnings.warn("reduction='elementwise_mean' is deprecated. Please use "
+                          "reduction='mean' instead.", stacklevel=3)
+            return "mean"
         raise ValueError(f"{reduction} is not a valid value for reduction")
     return reduction
 

@@ -101,6 +101,8 @@ def poisson_nll_loss(input: Tensor, target: Tensor, log_input: bool = True,
                      reduction: str = "mean") -> Tensor:
     """exp(x) - y x (log_input) or x - y log(x + eps); full adds Stirling's term
     y log y - y + log(2 pi y) / 2 where y > 1."""
+    if reduction == "elementwise_mean" and size_average is None and reduce is None:
+        raise ValueError(f"{reduction} is not a valid value for reduction")  # no old name here
     reduction = _reduction(reduction, size_average, reduce)
     if log_input:
         loss = ops.exp(input) - target * input

@@ -31,6 +31,8 @@ def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None,
                       "support size.'batchmean' divides only by the batch size, and aligns "
                       "with the KL div math definition.'mean' will be changed to behave the "
                       "same as 'batchmean' in the next major release.", stacklevel=2)
+    elif reduction == "elementwise_mean":  # the old name: a deprecation warning, then 'mean'
+        reduction = _reduction(reduction)
     if reduction not in ("mean", "sum", "none", "batchmean"):
         raise ValueError(f"{reduction} is not a valid value for reduction")
     if input._data.dtype.kind != "f" or target._data.dtype.kind != "f":
