@@ -83,6 +83,9 @@ def uniform(bg, n: int, low: float, high: float, dtype) -> np.ndarray:
     # u * (hi - lo) + lo, compiled as one FMA (rounded once)
     if acc is _F32:  # the product of two float32 is exact in float64
         return _fma(u, hi - lo, lo).astype(dtype, copy=False)
+    if abs(hi - lo) > 2.0 ** 996 or abs(lo) > 2.0 ** 996:
+        # fma64's splitting would overflow: scaled by a power of two the FMA is the same
+        return fma64(u, (hi - lo) * 2.0 ** -64, lo * 2.0 ** -64) * 2.0 ** 64
     return fma64(u, hi - lo, lo)
 
 

@@ -86,9 +86,6 @@ def _calculate_correct_fan(tensor: Tensor, mode: str) -> int:
 @_skippable
 def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator=None) -> Tensor:
     """Fill with draws from U(a, b)."""
-    if a > b:
-        raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={a} "
-                           f"> to={b}")
     vals = uniform_array((tensor._data.size,), a, b, _dtype(tensor), generator)
     return _write(tensor, place(vals, tensor._data))  # in memory order, as Tensor.uniform_
 

@@ -11,7 +11,7 @@ from ..autograd.function import Primitive
 from ..tensor import Tensor
 from ._layout import is_channels_last as channels_last, reduced
 from ._util import _index, as_int, check_broadcast, wrap_dim
-from .gather_scatter import gather
+from .gather_scatter import _tname, gather
 from .indexing import index_select
 from .join_split import cat, hstack
 from .shape import expand, movedim, repeat
@@ -267,7 +267,7 @@ def broadcast_tensors(*tensors) -> tuple:
     for i, t in enumerate(tensors):
         if not isinstance(t, Tensor):
             raise TypeError(f"expected Tensor as element {i} in argument 0, but got "
-                            f"{type(t).__name__}")
+                            f"{_tname(t)}")
     shape: tuple = ()
     for t in tensors:
         check_broadcast(shape, t._data.shape)
@@ -277,6 +277,9 @@ def broadcast_tensors(*tensors) -> tuple:
 
 def take_along_dim(input, indices, dim=None):
     """input's entries at ``indices`` along ``dim`` (dim None: of the flattened input)."""
+    if not isinstance(indices, Tensor):  # (the method form: PyTorch says position 1)
+        raise TypeError("take_along_dim(): argument 'indices' (position 2) must be Tensor, not "
+                        f"{_tname(indices)}")
     dt = indices._data.dtype
     if dt not in (np.int64, np.int32):  # PyTorch 2.13 asks gather first, then for int64
         raise RuntimeError("gather(): Expected dtype int32/int64 for index")
