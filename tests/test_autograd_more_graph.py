@@ -35,6 +35,21 @@ def _err(fn):
 
 
 # ---- Node and GradientEdge -----------------------------------------------------------------
+@pytest.mark.parametrize("write", ["index", "view"])
+def test_copy_slices_name_and_repr(write):
+    """CopySlices is a C++ node in PyTorch: name() says torch::autograd::, repr does not."""
+    def run(lib):
+        x = lib.tensor(X, requires_grad=True)
+        y = x * 1
+        if write == "index":
+            y[0] = 5.0
+        else:
+            y[1:].mul_(2)
+        return y.grad_fn.name(), type(y.grad_fn).__name__, repr(y).split("grad_fn=")[1]
+
+    assert run(ember) == run(torch)
+
+
 def test_node_isinstance():
     def run(lib, g):
         x, w = _leaves(lib)

@@ -266,7 +266,7 @@ class Tensor(InplaceMixin):
         return format_tensor(
             np.asarray(self._data), self.dtype.name,
             requires_grad=self._rg and fn is None,
-            grad_fn_name=None if fn is None else fn.name(),
+            grad_fn_name=None if fn is None else type(fn).__name__,  # (name() may say more)
             # a subclass (x.as_subclass(MyTensor)) prints its class name, as in PyTorch
             prefix="tensor(" if type(self) is Tensor else type(self).__name__ + "(",
         )

@@ -159,9 +159,19 @@ def _RemovableHandle(hooks: list, fn):  # noqa: N802 - what tensor and node hook
     return RemovableHandle._in_list(hooks, fn)
 
 
+_CPP_NODES = {"CopySlices"}  # PyTorch's C++-defined nodes: name() adds torch::autograd::
+
+
+def _cpp_name(self) -> str:
+    return "torch::autograd::" + type(self).__name__
+
+
 def _node_class(cls, name: str):
-    return type(name, (getattr(cls, "_node_base", Node),), {"__slots__": (), "_fn": cls, "_exact": cls.exact_grads,
-                                "_rule": staticmethod(cls.backward)})
+    body = {"__slots__": (), "_fn": cls, "_exact": cls.exact_grads,
+            "_rule": staticmethod(cls.backward)}
+    if name in _CPP_NODES:
+        body["name"] = _cpp_name
+    return type(name, (getattr(cls, "_node_base", Node),), body)
 
 
 def _init_node(node, edges: tuple) -> None:
