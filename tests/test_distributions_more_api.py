@@ -18,7 +18,7 @@ R = np.random.default_rng(0)
 @pytest.fixture(autouse=True)
 def _validation_on():
     """Both libraries validate by default; another test may have switched either off."""
-    saved = TD.Distribution._validate_args, D.Distribution._validate_default
+    saved = TD.Distribution._validate_args, D.Distribution._validate_args
     TD.Distribution.set_default_validate_args(True)
     D.Distribution.set_default_validate_args(True)
     yield

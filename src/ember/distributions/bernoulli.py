@@ -5,9 +5,10 @@ from __future__ import annotations
 import numpy as np
 
 from .. import ops
-from ..tensor import Tensor
+from ..tensor import Size, Tensor
 from . import constraints
 from .distribution import Distribution
+from .exp_family import ExponentialFamily
 from .normal import broadcast_all
 
 
@@ -17,7 +18,7 @@ def _bce_with_logits(logits, target):
     return ops.softplus(logits) - logits * target
 
 
-class Bernoulli(Distribution):
+class Bernoulli(ExponentialFamily):  # as PyTorch (kl_divergence dispatch)
     arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
     support = constraints.boolean
     has_enumerate_support = True
@@ -45,6 +46,29 @@ class Bernoulli(Distribution):
             raise AttributeError(name)
         self.__dict__[name] = value
         return value
+
+    @property
+    def param_shape(self):
+        return self._param.shape
+
+    def expand(self, batch_shape, _instance=None):
+        from ._util import checked_instance
+
+        new = checked_instance(self, Bernoulli, _instance)
+        batch_shape = Size(batch_shape)
+        for name in ("probs", "logits"):  # whichever exist so far, as PyTorch
+            if name in self.__dict__:
+                new.__dict__[name] = self.__dict__[name].expand(batch_shape)
+                new._param = new.__dict__[name]
+        Distribution.__init__(new, batch_shape, validate_args=False)
+        new._validate_args = self._validate_args
+        return new
+
+    def enumerate_support(self, expand=True):
+        """[0., 1.] in the parameter's dtype, shaped (2,) + (1,) * len(batch_shape)."""
+        arr = np.arange(2, dtype=self._param._data.dtype)
+        values = Tensor._make(arr.reshape((2,) + (1,) * len(self.batch_shape)), False, None)
+        return values.expand((2,) + tuple(self.batch_shape)) if expand else values
 
     @property
     def mean(self):

@@ -9,10 +9,11 @@ from . import constraints
 from ._util import checked_instance
 from .dirichlet import Dirichlet
 from .distribution import Distribution
+from .exp_family import ExponentialFamily
 from .normal import broadcast_all
 
 
-class Beta(Distribution):
+class Beta(ExponentialFamily):  # as PyTorch (kl_divergence dispatch)
     arg_constraints = {"concentration1": constraints.positive,
                        "concentration0": constraints.positive}
     support = constraints.unit_interval

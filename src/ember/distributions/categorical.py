@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import ops
-from ..tensor import Tensor
+from ..tensor import Size, Tensor
 from . import constraints
 from ._fused import CatEntropy, NormLogits, PickLast
 from .distribution import Distribution
@@ -66,6 +66,22 @@ class Categorical(Distribution):
     @property
     def param_shape(self):
         return self._param.shape
+
+    def expand(self, batch_shape, _instance=None):
+        from ._util import checked_instance
+
+        new = checked_instance(self, Categorical, _instance)
+        batch_shape = Size(batch_shape)
+        shape = tuple(batch_shape) + (self._num_events,)
+        for name in ("probs", "logits"):  # whichever exist so far, as PyTorch
+            if name in self.__dict__:
+                new.__dict__[name] = self.__dict__[name].expand(shape)
+                new._param = new.__dict__[name]
+        new._fused = self._fused and "logits" in self.__dict__
+        new._num_events = self._num_events
+        Distribution.__init__(new, batch_shape, validate_args=False)
+        new._validate_args = self._validate_args
+        return new
 
     @property
     def support(self):

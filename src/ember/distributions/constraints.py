@@ -51,7 +51,31 @@ class _Real(Constraint):
 
 
 class _Dependent(Constraint):
-    """A constraint that depends on other parameters: never checked as an argument."""
+    """A constraint that depends on other parameters: never checked as an argument. Its
+    is_discrete / event_dim are unknown unless given (PyTorch raises on reading them)."""
+
+    def __init__(self, *, is_discrete=NotImplemented, event_dim=NotImplemented):
+        self._is_discrete, self._event_dim = is_discrete, event_dim
+
+    @property
+    def is_discrete(self):
+        if self._is_discrete is NotImplemented:
+            raise NotImplementedError(".is_discrete cannot be determined statically")
+        return self._is_discrete
+
+    @property
+    def event_dim(self):
+        if self._event_dim is NotImplemented:
+            raise NotImplementedError(".event_dim cannot be determined statically")
+        return self._event_dim
+
+    def __call__(self, *, is_discrete=NotImplemented, event_dim=NotImplemented):
+        """dependent(is_discrete=..., event_dim=...): a copy with those known."""
+        if is_discrete is NotImplemented:
+            is_discrete = self._is_discrete
+        if event_dim is NotImplemented:
+            event_dim = self._event_dim
+        return _Dependent(is_discrete=is_discrete, event_dim=event_dim)
 
     def check(self, v):
         raise ValueError("Cannot determine validity of dependent constraint")

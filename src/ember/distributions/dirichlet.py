@@ -8,11 +8,41 @@ from .. import ops
 from ..tensor import Tensor
 from . import constraints
 from ._util import expand_params
-from .distribution import Distribution
-from .gamma import standard_gamma
+from .exp_family import ExponentialFamily
+from .._torch_rng_serial import standard_gamma as standard_gamma_draws
+from ..autograd.function import Primitive
+from ..random import _gen
+from ._gamma_math import beta_grad64
 
 
-class Dirichlet(Distribution):
+class DirichletSample(Primitive):
+    """x = G / sum(G), G_i ~ Gamma(alpha_i) drawn in float64 (PyTorch's _sample_dirichlet).
+    Backward as PyTorch: the marginal x_i ~ Beta(alpha_i, T - alpha_i) (T = sum alpha) moves
+    with dx_i/dalpha_i (the rest held fixed, CDF value held fixed) and the other components
+    shrink in proportion: dx_k/dalpha_i = D_i (delta_ik - x_k), D_i = (dx_i/dalpha_i)/(1-x_i),
+    so grad alpha = D * (g - sum(x * g))."""
+
+    node_name = "_DirichletBackward"
+
+    @staticmethod
+    def forward(ctx, alpha):
+        g = standard_gamma_draws(_gen(None), alpha, double_alpha=True)
+        x64 = np.maximum(g / g.sum(-1, keepdims=True), np.finfo(alpha.dtype).tiny)
+        x = x64.astype(alpha.dtype)
+        if any(ctx.needs_input_grad):  # from the float64 x: a float32 x can round to 1
+            a64 = alpha.astype(np.float64)
+            rest = a64.sum(-1, keepdims=True) - a64
+            with np.errstate(divide="ignore", invalid="ignore"):
+                d = np.where(x64 < 1, beta_grad64(x64, a64, rest) / (1 - x64), 0.0)
+            ctx.x, ctx.d = x, d.astype(alpha.dtype)
+        return x
+
+    @staticmethod
+    def backward(ctx, g):
+        return (ctx.d * (g - (ctx.x * g).sum(-1, keepdims=True)),)
+
+
+class Dirichlet(ExponentialFamily):  # as PyTorch (kl_divergence dispatch)
     arg_constraints = {"concentration": constraints.independent(constraints.positive, 1)}
     support = constraints.simplex
     has_rsample = True
@@ -29,13 +59,8 @@ class Dirichlet(Distribution):
                              event_shape=self.event_shape)
 
     def rsample(self, sample_shape=()):
-        """G / sum(G) with G_i ~ Gamma(alpha_i): differentiable through each Gamma draw's
-        implicit gradient (PyTorch differentiates the Dirichlet draw directly instead;
-        both are unbiased pathwise estimators, they differ sample by sample)."""
         shape = self._extended_shape(sample_shape)
-        g = standard_gamma(self.concentration.expand(shape))
-        x = g / g.sum(-1, keepdim=True)
-        return ops.clamp(x, min=float(np.finfo(x._data.dtype).tiny))
+        return DirichletSample.apply(self.concentration.expand(shape))
 
     def log_prob(self, value):
         if self._validate_args:

@@ -11,6 +11,7 @@ from . import constraints
 from ._util import checked_instance, expand_params, new_uniform
 from .categorical import Categorical
 from .distribution import Distribution
+from .exp_family import ExponentialFamily
 from .normal import broadcast_all
 
 
@@ -65,7 +66,7 @@ class _BinaryParams:
         return self._param.shape
 
 
-class Poisson(Distribution):
+class Poisson(ExponentialFamily):  # as PyTorch (kl_divergence dispatch)
     """P(k) = rate^k e^-rate / k!."""
 
     arg_constraints = {"rate": constraints.nonnegative}

@@ -12,27 +12,37 @@ def _tensor_desc(t) -> str:
     return f"Tensor of shape {tuple(t.shape)}"
 
 
+def _check_sample_shape(shape) -> None:
+    """What PyTorch's torch.Size(sample_shape) raises for an entry that is no integer."""
+    for i, d in enumerate(shape):
+        if not hasattr(type(d), "__index__"):
+            raise TypeError(f"torch.Size() takes an iterable of 'int' (item {i} is "
+                            f"'{type(d).__name__}')")
+
+
 class Distribution:
     """``batch_shape`` indexes independent distributions; ``event_shape`` is one draw's shape."""
 
     has_rsample = False
     arg_constraints: dict = {}
     support = None
-    _validate_default = True  # PyTorch validates by default (__debug__)
+    # PyTorch validates by default (__debug__); an instance built with validate_args=None
+    # reads this class attribute, so set_default_validate_args reaches it later too
+    _validate_args = __debug__
 
     def __init__(self, batch_shape=(), event_shape=(), validate_args=None):
         self._batch_shape = Size(batch_shape)
         self._event_shape = Size(event_shape)
         if validate_args is not None:
             self._validate_args = validate_args
-        else:
-            self._validate_args = Distribution._validate_default
         if self._validate_args:
             self._check_params()
 
     @staticmethod
     def set_default_validate_args(value: bool) -> None:
-        Distribution._validate_default = bool(value)
+        if value not in [True, False]:
+            raise ValueError
+        Distribution._validate_args = value
 
     def _check_params(self) -> None:
         for name, constraint in self.arg_constraints.items():
@@ -79,6 +89,10 @@ class Distribution:
         return self._event_shape
 
     def _extended_shape(self, sample_shape=()) -> tuple:
+        for d in sample_shape:
+            if type(d) is not int:
+                _check_sample_shape(sample_shape)
+                break
         return tuple(sample_shape) + tuple(self._batch_shape) + tuple(self._event_shape)
 
     def sample(self, sample_shape=()):

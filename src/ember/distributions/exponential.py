@@ -5,11 +5,11 @@ from __future__ import annotations
 from .. import ops
 from . import constraints
 from ._util import expand_params, new_exponential
-from .distribution import Distribution
+from .exp_family import ExponentialFamily
 from .normal import broadcast_all
 
 
-class Exponential(Distribution):
+class Exponential(ExponentialFamily):  # as PyTorch (kl_divergence dispatch)
     arg_constraints = {"rate": constraints.positive}
     support = constraints.nonnegative
     has_rsample = True

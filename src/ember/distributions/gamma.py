@@ -12,7 +12,7 @@ from ._gamma_math import gamma_log_density64, gammainc64, standard_gamma_grad64
 from .._torch_rng_serial import standard_gamma as standard_gamma_draws
 from ..random import _gen
 from ._util import expand_params
-from .distribution import Distribution
+from .exp_family import ExponentialFamily
 from .normal import broadcast_all
 
 
@@ -62,7 +62,7 @@ def standard_gamma(alpha: Tensor) -> Tensor:
     return StandardGamma.apply(alpha)
 
 
-class Gamma(Distribution):
+class Gamma(ExponentialFamily):  # as PyTorch (kl_divergence dispatch)
     arg_constraints = {"concentration": constraints.positive, "rate": constraints.positive}
     support = constraints.nonnegative
     has_rsample = True

@@ -8,6 +8,7 @@ import math
 import numpy as np
 
 from .. import linalg
+from ..ops.shape_more import broadcast_shapes
 from ..tensor import Tensor
 from . import constraints
 from .distribution import Distribution
@@ -58,8 +59,7 @@ class MultivariateNormal(Distribution):
             what = "scale_tril matrix" if name == "scale_tril" else name
             raise ValueError(f"{what} must be at least two-dimensional, with optional leading "
                              "batch dimensions")
-        batch_shape = tuple(np.broadcast_shapes(tuple(matrix.shape[:-2]),
-                                                tuple(loc.shape[:-1])))
+        batch_shape = tuple(broadcast_shapes(matrix.shape[:-2], loc.shape[:-1]))
         setattr(self, name, matrix.expand(batch_shape + (-1, -1)))
         self.loc = loc.expand(batch_shape + (-1,))
         super().__init__(batch_shape, self.loc.shape[-1:], validate_args=validate_args)

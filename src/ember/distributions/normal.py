@@ -7,11 +7,11 @@ import math
 from .. import _torch_rng as _T, ops, random as _R
 from ..tensor import Tensor
 from . import constraints
-from .distribution import Distribution
+from .exp_family import ExponentialFamily
 from .utils import broadcast_all  # noqa: F401  (the families import it from here too)
 
 
-class Normal(Distribution):
+class Normal(ExponentialFamily):  # as PyTorch (kl_divergence dispatch)
     arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
     support = constraints.real
     has_rsample = True

@@ -156,9 +156,7 @@ class ExpRelaxedCategorical(Distribution):
 
 
 def _expand_categorical(cat, batch_shape):
-    name = "probs" if "probs" in cat.__dict__ else "logits"
-    shape = tuple(batch_shape) + (cat._num_events,)
-    return Categorical(**{name: cat.__dict__[name].expand(shape)}, validate_args=False)
+    return cat.expand(batch_shape)  # probs and logits, whichever exist, as PyTorch
 
 
 class RelaxedOneHotCategorical(_Relaxed):

@@ -14,7 +14,7 @@ import numpy as np
 
 from .. import ops
 from ..creation import full, zeros_like
-from ..tensor import Tensor
+from ..tensor import Size, Tensor
 from . import constraints
 from .independent import _sum_rightmost
 
@@ -399,7 +399,7 @@ class AffineTransform(Transform):
         return result.expand(shape)
 
     def forward_shape(self, shape):
-        return tuple(np.broadcast_shapes(tuple(shape), _shape(self.loc), _shape(self.scale)))
+        return Size(np.broadcast_shapes(tuple(shape), _shape(self.loc), _shape(self.scale)))
 
     inverse_shape = forward_shape
 

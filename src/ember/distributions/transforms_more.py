@@ -172,11 +172,11 @@ class StickBreakingTransform(Transform):
 
     def forward_shape(self, shape):
         _need_dims(shape)
-        return Size(tuple(shape)[:-1] + (shape[-1] + 1,))
+        return shape[:-1] + (shape[-1] + 1,)  # a tuple stays a tuple, as PyTorch
 
     def inverse_shape(self, shape):
         _need_dims(shape)
-        return Size(tuple(shape)[:-1] + (shape[-1] - 1,))
+        return shape[:-1] + (shape[-1] - 1,)
 
 
 class ReshapeTransform(Transform):

@@ -127,10 +127,24 @@ def _solve_matrix(A: Tensor, B: Tensor, left: bool) -> Tensor:
     return S.Solve.apply(A.mT, B.mT).mT
 
 
-def solve_triangular(A: Tensor, B: Tensor, *, upper: bool, left: bool = True,
+_NO_UPPER = object()  # upper is required (keyword-only) and None is refused, as in PyTorch
+
+
+def solve_triangular(A: Tensor, B: Tensor, *args, upper: bool = _NO_UPPER, left: bool = True,
                      unitriangular: bool = False, out=None) -> Tensor:
     """X with T X = B (or X T = B), T the upper or lower triangle of A (unit diagonal when
     ``unitriangular``); the other triangle of A is not read."""
+    # upper is keyword-only and has no default; PyTorch's words when it is left out or not bool
+    if args:
+        raise TypeError("linalg_solve_triangular() takes from 3 to 2 positional arguments "
+                        f"but {2 + len(args)} were given")
+    for name, flag in (("upper", upper), ("left", left), ("unitriangular", unitriangular)):
+        if not isinstance(flag, (bool, np.bool_)):
+            if flag is _NO_UPPER:
+                raise TypeError('linalg_solve_triangular() missing 1 required positional '
+                                'arguments: "upper"')
+            raise TypeError(f"linalg_solve_triangular(): argument '{name}' must be bool, "
+                            f"not {type(flag).__name__}")
     C.check_matrix(A, "linalg.solve_triangular")
     C.check_matrix(B, "linalg.solve_triangular", "B")
     for t in (A, B):
