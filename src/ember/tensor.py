@@ -75,6 +75,13 @@ class Tensor(InplaceMixin):
 
     @requires_grad.setter
     def requires_grad(self, value: bool) -> None:
+        # PyTorch's attribute setter is stricter than requires_grad_(): it refuses any change
+        # on a non-leaf (even True) and words the dtype error differently
+        if value and self.grad_fn is not None:
+            raise RuntimeError("you can only change requires_grad flags of leaf variables.")
+        if value and self._data.dtype.kind not in "fc":
+            raise RuntimeError(
+                "only Tensors of floating point and complex dtype can require gradients")
         self.requires_grad_(value)
 
     def requires_grad_(self, requires_grad: bool = True) -> "Tensor":

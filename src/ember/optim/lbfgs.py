@@ -12,6 +12,7 @@ from typing import Callable
 
 import numpy as np
 
+from .._torch_rng import fma64
 from ..autograd.grad_mode import no_grad
 from ..tensor import Tensor
 from .optimizer import Optimizer, _check_lr
@@ -39,6 +40,29 @@ def _to_state(v):
     if isinstance(v, list):
         return [_to_state(x) for x in v]
     return v
+
+
+def _dot(a: np.ndarray, b: np.ndarray):
+    """a . b summed in PyTorch's (MKL's) order for the short vectors of toy problems
+    (measured: float64 pairs lanes (0 + 2) + (1 + 3), float32 does so at length 4 only);
+    longer vectors take NumPy's order, which differs in the last bit."""
+    n = a.size
+    if n > 4 or (n == 3 and a.dtype != np.float64):
+        return a.dot(b)
+    p = a * b
+    if n < 4:
+        return p.sum() if n < 3 else (p[0] + p[2]) + p[1]
+    return (p[0] + p[2]) + (p[1] + p[3])
+
+
+def _axpy(x: np.ndarray, alpha, y: np.ndarray) -> np.ndarray:
+    """x + alpha * y rounded once, as PyTorch's ``x.add_(y, alpha=...)`` (a fused
+    multiply-add on CPU, alpha first cast to x's dtype): plain NumPy rounds twice and the
+    last-bit differences grow over L-BFGS's iterations."""
+    if x.dtype == np.float64:
+        return fma64(y, alpha, x)
+    return (x.astype(np.float64) + y.astype(np.float64) * np.float64(x.dtype.type(alpha))
+            ).astype(x.dtype)
 
 
 def _cubic_interpolate(x1, f1, g1, x2, f2, g2, bounds=None):
@@ -74,7 +98,7 @@ def _bracket_phase(obj_func, x, t, d, f, g, gtd, c1, c2, max_ls):
     """Grow the step until an interval holds a point satisfying the strong Wolfe conditions
     (or one is found): returns (bracket, done, ls_iter, evals, t, f_new, g_new)."""
     f_new, g_new = obj_func(x, t, d)
-    gtd_new = g_new.dot(d)
+    gtd_new = _dot(g_new, d)
     t_prev, f_prev, g_prev, gtd_prev = 0, f, g, gtd
     ls_iter = 0
     while ls_iter < max_ls:
@@ -92,7 +116,7 @@ def _bracket_phase(obj_func, x, t, d, f, g, gtd, c1, c2, max_ls):
         t_prev, f_prev, g_prev, gtd_prev = t, f_new, g_new, gtd_new
         t = t_next
         f_new, g_new = obj_func(x, t, d)
-        gtd_new = g_new.dot(d)
+        gtd_new = _dot(g_new, d)
         ls_iter += 1
     return _Bracket([0, t], [f, f_new], [g, g_new], None), False, ls_iter, t, f_new, g_new
 
@@ -121,7 +145,7 @@ def _strong_wolfe(obj_func, x, t, d, f, g, gtd, c1=1e-4, c2=0.9, tolerance_chang
         else:
             insuf_progress = False
         f_new, g_new = obj_func(x, t, d)
-        gtd_new = g_new.dot(d)
+        gtd_new = _dot(g_new, d)
         ls_iter += 1
         if f_new > (f + c1 * t * gtd) or f_new >= br.f[low]:
             br.set(high, t, f_new, g_new, gtd_new)
@@ -168,7 +192,7 @@ class LBFGS(Optimizer):
         for p in self._params:
             arr = p._ensure_array()
             n = arr.size
-            arr += update[at:at + n].reshape(arr.shape) * step_size
+            arr[...] = _axpy(arr, step_size, update[at:at + n].reshape(arr.shape))
             at += n
             p._bump()
 
@@ -191,6 +215,8 @@ class LBFGS(Optimizer):
     def step(self, closure: Callable):  # noqa: D102 - closure required, as in PyTorch
         """Run up to ``max_iter`` iterations; ``closure`` re-evaluates the model, calls
         backward and returns the loss. Returns the first loss."""
+        if not callable(closure):  # (step(None): PyTorch calls it all the same)
+            raise TypeError(f"'{type(closure).__name__}' object is not callable")
         with no_grad():
             loss = self._run(closure)
         self._opt_called = True
@@ -222,7 +248,7 @@ class LBFGS(Optimizer):
         recursion's -H g."""
         y = flat_grad - mem["prev_flat_grad"]
         s = mem["d"] * mem["t"]
-        ys = y.dot(s)
+        ys = _dot(y, s)
         dirs, stps, ro = mem["old_dirs"], mem["old_stps"], mem["ro"]
         if ys > 1e-10:
             if len(dirs) == history_size:
@@ -230,18 +256,18 @@ class LBFGS(Optimizer):
             dirs.append(y)
             stps.append(s)
             ro.append(1.0 / ys)
-            mem["H_diag"] = ys / y.dot(y)
+            mem["H_diag"] = ys / _dot(y, y)
         if "al" not in state:
             state["al"] = mem["al"] = [None] * history_size
         al = mem["al"]
         q = np.negative(flat_grad)
         for i in range(len(dirs) - 1, -1, -1):
-            al[i] = stps[i].dot(q) * ro[i]
-            q += dirs[i] * -al[i]
+            al[i] = _dot(stps[i], q) * ro[i]
+            q = _axpy(q, -al[i], dirs[i])
         r = q * mem["H_diag"]
         for i in range(len(dirs)):
-            be_i = dirs[i].dot(r) * ro[i]
-            r += stps[i] * (al[i] - be_i)
+            be_i = _dot(dirs[i], r) * ro[i]
+            r = _axpy(r, al[i] - be_i, stps[i])
         return r
 
     def _iterate(self, closure, group, state, mem, loss, flat_grad) -> None:
@@ -264,7 +290,7 @@ class LBFGS(Optimizer):
                 t = mem["t"] = min(1.0, 1.0 / np.abs(flat_grad).sum()) * lr
             else:
                 t = mem["t"] = lr
-            gtd = flat_grad.dot(d)
+            gtd = _dot(flat_grad, d)
             if gtd > -tol_change:  # not a descent direction
                 break
             loss, flat_grad, opt_cond, evals = self._move(closure, group, t, d, loss,

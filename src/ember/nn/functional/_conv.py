@@ -320,7 +320,31 @@ def check_ranks(x, w, n: int, name: str) -> None:
                            f"size {list(x.shape)} instead")
 
 
+def _type_name(v) -> str:
+    """A value's type as PyTorch's argument parser names it (Parameter, numpy.ndarray)."""
+    t = type(v)
+    if isinstance(v, Tensor) or t.__module__ == "builtins":
+        return t.__name__
+    return f"{t.__module__}.{t.__name__}"
+
+
+def _not_a_tensor(n: int, args: tuple) -> TypeError:
+    """conv{n}d given an array or list (an image straight from NumPy): the parser's refusal,
+    naming the arguments given: all seven from nn.Conv (its stride is a tuple), else trailing
+    defaults are taken as not given."""
+    args, trim = list(args), not isinstance(args[3], tuple)
+    while trim and len(args) > 2 and type(args[-1]) in (int, type(None)) \
+            and args[-1] == (None, 1, 0, 1, 1)[len(args) - 3]:
+        args.pop()
+    got = ", ".join(_type_name(a) for a in args)
+    return TypeError(f"conv{n}d() received an invalid combination of arguments - got ({got}), "
+                     "but expected one of:\nHint: convert the input with torch.from_numpy(x) "
+                     "or torch.tensor(x) first.")
+
+
 def _conv(x, w, b, stride, padding, dilation, groups, n: int) -> Tensor:
+    if not isinstance(x, Tensor):
+        raise _not_a_tensor(n, (x, w, b, stride, padding, dilation, groups))
     check_ranks(x, w, n, f"conv{n}d")
     if w.dim() != n + 2:
         raise RuntimeError(f"expected stride to be a single integer value or a list of "

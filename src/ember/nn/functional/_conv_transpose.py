@@ -6,7 +6,7 @@ import numpy as np
 
 from ...autograd.function import Primitive
 from ...tensor import Tensor
-from ._conv import (_LOWER, _conv_of, _ntuple, _weight_grad_of, check_ranks,
+from ._conv import (_LOWER, _conv_of, _type_name, _ntuple, _weight_grad_of, check_ranks,
                     input_grad_arrays, type_name)
 
 
@@ -77,6 +77,9 @@ def _output_hw(x: Tensor, k, s, p, op, d, n: int) -> tuple:
 
 
 def _conv_transpose(x, w, b, stride, padding, output_padding, groups, dilation, n: int):
+    if not isinstance(x, Tensor):
+        raise TypeError(f"conv_transpose{n}d(): argument 'input' (position 1) must be Tensor, "
+                        f"not {_type_name(x)}")
     check_ranks(x, w, n, f"conv_transpose{n}d")
     if isinstance(padding, str):
         raise TypeError(f"conv_transpose{n}d(): argument 'padding' must be tuple of ints, not "

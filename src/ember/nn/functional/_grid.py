@@ -25,12 +25,14 @@ _DEFAULT_CHANGED = ("Default grid_sample and affine_grid behavior has changed to
 
 def _base_grid(size: tuple, align: bool, dtype) -> np.ndarray:
     """(prod(size), nd + 1): each output position's normalised (x, y[, z], 1), x fastest."""
+    from ...creation import _linspace_values
+
     axes = []
-    for n in size:
-        if align:
-            axes.append(np.linspace(-1.0, 1.0, n) if n > 1 else np.zeros(1))
-        else:
-            axes.append((np.arange(n) * 2.0 + 1.0) / n - 1.0)
+    for n in size:  # PyTorch's rounding: linspace(-1, 1) in the dtype, then * (n - 1) / n
+        r = _linspace_values(-1, 1, n, np.dtype(dtype)) if n > 1 else np.zeros(1, dtype)
+        if not align and n > 1:
+            r = r * r.dtype.type(n - 1) / r.dtype.type(n)
+        axes.append(r)
     mesh = np.meshgrid(*axes, indexing="ij")  # D, H, W order
     cols = [m.ravel() for m in reversed(mesh)] + [np.ones(math.prod(size))]
     return np.stack(cols, axis=1).astype(dtype)
@@ -43,7 +45,11 @@ class AffineGridGenerator(Primitive):
     @staticmethod
     def forward(ctx, theta, base, out_shape):
         ctx.base = base
-        y = np.matmul(base, np.swapaxes(theta, 1, 2))  # (N, P, nd)
+        # PyTorch's bmm over the nd + 1 columns rounds each product and sum in turn (a BLAS
+        # matmul fuses them and differs in the last bit, which moves bilinear taps)
+        y = base[None, :, 0, None] * theta[:, None, :, 0]  # (N, P, nd)
+        for k in range(1, base.shape[1]):
+            y = y + base[None, :, k, None] * theta[:, None, :, k]
         return y.reshape(out_shape)
 
     @staticmethod
@@ -365,13 +371,15 @@ _MODES = ("bilinear", "nearest", "bicubic")
 _PADDINGS = ("zeros", "border", "reflection")
 
 
-def _check_sample(x: Tensor, grid: Tensor, mode: str, padding: str) -> None:
+def _check_sample(x: Tensor, grid: Tensor, mode: str, padding: str, warn: bool) -> None:
     if mode not in _MODES:
         raise ValueError("nn.functional.grid_sample(): expected mode to be 'bilinear', "
                          f"'nearest' or 'bicubic', but got: '{mode}'")
     if padding not in _PADDINGS:
         raise ValueError("nn.functional.grid_sample(): expected padding_mode to be 'zeros', "
                          f"'border', or 'reflection', but got: '{padding}'")
+    if warn:  # PyTorch warns after the name checks, before the shape checks
+        warnings.warn(_DEFAULT_CHANGED, UserWarning, stacklevel=3)
     xs, gs = list(x.shape), list(grid.shape)
     xt, gt = x._data.dtype, grid._data.dtype
     if xt.kind != "f":  # PyTorch's kernels are floating point only
@@ -409,9 +417,6 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear",
     """Sample ``input`` (N, C, H, W) at ``grid`` (N, Ho, Wo, 2) of normalised (x, y) in
     [-1, 1] (5-D: (N, C, D, H, W) at (N, Do, Ho, Wo, 3)); mode 'bilinear' (trilinear in 3-D),
     'nearest' or 'bicubic' (4-D only); padding_mode 'zeros', 'border' or 'reflection' for points outside."""
-    _check_sample(input, grid, mode, padding_mode)
-    if align_corners is None:
-        warnings.warn(_DEFAULT_CHANGED, UserWarning, stacklevel=2)
-        align_corners = False
+    _check_sample(input, grid, mode, padding_mode, align_corners is None)
     return _PRIMS[input.dim() - 2][0].apply(input, grid, mode, padding_mode,
                                             bool(align_corners))
