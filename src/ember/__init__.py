@@ -67,9 +67,11 @@ class _LegacyTensorType(type):
         return isinstance(obj, Tensor) and obj.dtype is cls.dtype
 
     def __call__(cls, *args, **kwargs):
-        from ._legacy_ctor import legacy_array
+        from ._legacy_ctor import check_kwargs, legacy_array
 
         data, rest = (args[0], args[1:]) if args else (None, ())
+        if kwargs:
+            check_kwargs(data, rest, kwargs)
         return Tensor._make(legacy_array(cls.dtype, data, rest, True), False, None)
 
 

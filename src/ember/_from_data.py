@@ -115,6 +115,15 @@ def _warn_ndarray_list(kinds: set) -> None:
              "converting to a tensor.")
 
 
+def _check_lead_0d(data) -> None:
+    """PyTorch reads a list's shape from its first items and takes an ndarray there for a
+    sequence, so a 0-d one (``[np.array(r), ...]``) fails its len(); later ones are numbers."""
+    while isinstance(data, _SEQ) and data:
+        data = data[0]
+    if isinstance(data, np.ndarray) and data.ndim == 0:
+        raise TypeError("len() of unsized object")
+
+
 def _ragged_error(data, np_dtype) -> Exception:
     """PyTorch's error for nested lists that do not form a box."""
     def is_seq(x) -> bool:
@@ -171,6 +180,7 @@ def _to_array(data, dtype=None) -> np.ndarray:
     if isinstance(data, _SEQ):
         kinds = _item_types(data, set())
         if not kinds <= _NUMBERS:  # (the common list of numbers needs neither look)
+            _check_lead_0d(data)
             _warn_ndarray_list(kinds)
             if any(issubclass(k, Tensor) for k in kinds):
                 data = _tensors_to_scalars(data)

@@ -37,3 +37,34 @@ def legacy_array(dt: D.dtype, data, args: tuple, exact: bool) -> np.ndarray:
             f"{kind.__module__}.{kind.__name__}"
         raise TypeError(f"new(): data must be a sequence (got {name})")
     return _to_array(data, dt)
+
+
+def _arg_type(v) -> str:
+    """A value's type as PyTorch's argument parser names it."""
+    if isinstance(v, Tensor):
+        return "Tensor"
+    if isinstance(v, D.dtype):
+        return "torch.dtype"
+    t = type(v)
+    return t.__name__ if t.__module__ == "builtins" else f"{t.__module__}.{t.__name__}"
+
+
+def check_kwargs(data, args: tuple, kwargs: dict) -> None:
+    """The legacy constructors take one keyword, ``device`` (a CPU one); ``dtype=`` or
+    ``requires_grad=`` is PyTorch's TypeError rather than silently ignored."""
+    if any(k != "device" for k in kwargs):
+        given = ([] if data is None else [data]) + list(args)
+        got = [_arg_type(v) for v in given]
+        got += [f"{k}={_arg_type(v)}" for k, v in sorted(kwargs.items())]
+        raise TypeError("new() received an invalid combination of arguments - got "
+                        f"({', '.join(got)}{'' if given else ', '}), but expected one of:\n"
+                        "Hint: torch.Tensor(data) always makes the default float dtype; use "
+                        "torch.tensor(data, dtype=..., requires_grad=...) instead.")
+    dev = kwargs.get("device")
+    if dev is not None:
+        from ._size_device import device
+
+        kind = device(dev).type
+        if kind != "cpu":
+            raise RuntimeError("legacy constructor expects device type: cpu but device type: "
+                               f"{kind} was passed")

@@ -72,3 +72,21 @@ def generator_device_error(kind: str) -> RuntimeError:
         "dependencies if you don't depend on any of their symbols.  You can check if "
         "this has occurred by using ldd on your binary to see if there is a dependency "
         "on *_cuda.so library.")
+
+
+def _tname(v) -> str:
+    cls = type(v)
+    if cls.__name__ == "Generator" and cls.__module__.startswith("ember"):
+        return "torch._C.Generator"
+    return cls.__name__ if cls.__module__ == "builtins" else f"{cls.__module__}.{cls.__name__}"
+
+
+def bad_generator(fn: str, args: tuple, generator) -> TypeError:
+    """PyTorch's error for a ``generator=`` that is no torch.Generator (an int seed, NumPy's
+    Generator): its overload mismatch, naming what was given; ``fn=None``: the generic one."""
+    if fn is None:
+        return TypeError(f"argument 'generator' must be torch.Generator, not {_tname(generator)}"
+                         "\nHint: make one with torch.Generator().manual_seed(seed).")
+    got = ", ".join([_tname(a) for a in args] + [f"generator={_tname(generator)}"])
+    return TypeError(f"{fn}() received an invalid combination of arguments - got ({got}"
+                     f"{', ' if not args else ''}), but expected one of:")

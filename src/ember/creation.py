@@ -303,8 +303,10 @@ def eye(n, m=None, *, out=None, dtype=None, device=None, requires_grad=False) ->
 
 def _legacy_tensor(t: Tensor, data=None, *args, **kwargs) -> None:
     """``torch.Tensor(data)`` / ``torch.Tensor(2, 3)``: always the default float dtype."""
-    from ._legacy_ctor import legacy_array
+    from ._legacy_ctor import check_kwargs, legacy_array
 
+    if kwargs and type(t) is Tensor:  # (a subclass's own __new__ may take other keywords)
+        check_kwargs(data, args, kwargs)
     Tensor._init_from(t, legacy_array(D._Defaults.float, data, args, False), False)
 
 

@@ -15,9 +15,9 @@ import struct
 import numpy as np
 
 from . import _rng_layout as _L, _torch_rng as _T
-from ._random_checks import (check_multinomial, generator_device_error,
+from ._random_checks import (bad_generator, check_multinomial, generator_device_error,
                              multinomial_errors, randint_overloads)
-from .creation import _array_of, _check_device
+from .creation import _array_of, _check_device, _leaf as _new_leaf
 from . import dtypes as D
 from .autograd.function import Primitive
 from .tensor import Tensor
@@ -96,8 +96,12 @@ class Generator:
 
     def set_state(self, new_state: Tensor) -> "Generator":
         """Restore a state from ``get_state()``, ember's or PyTorch's."""
-        blob = getattr(new_state, "_data", None)
-        if not isinstance(new_state, Tensor) or blob.dtype != np.uint8:
+        if not isinstance(new_state, Tensor):  # e.g. np.random.get_state()'s tuple
+            t = type(new_state)
+            name = t.__name__ if t.__module__ == "builtins" else f"{t.__module__}.{t.__name__}"
+            raise TypeError(f"expected a torch.ByteTensor, but got {name}")
+        blob = new_state._data
+        if blob.dtype != np.uint8:
             raise TypeError("RNG state must be a torch.ByteTensor")
         if blob.size != _STATE_BYTES:
             raise RuntimeError(f"Expected a CPUGeneratorImplState of size {_STATE_BYTES} but "
@@ -143,7 +147,11 @@ def _rng(generator: Generator | None) -> np.random.Generator:
 
 
 def _gen(generator: Generator | None) -> Generator:
-    return generator or default_generator
+    if generator is None:
+        return default_generator
+    if not isinstance(generator, Generator):  # an int seed would silently draw globally
+        raise bad_generator(None, (), generator)
+    return generator
 
 
 _C_NAMES = {np.dtype(np.float16): ("c10::Half", "Half"), np.dtype(np.float32): ("float", "Float"),
@@ -256,11 +264,13 @@ def randint(*args, generator=None, dtype=None, device=None, requires_grad=False,
     shape = _shape((size,), "randint")
     arr = _T.random_from_to(_gen(generator).bits, _numel(shape), int(low), int(high))
     np_dtype = np.int64 if dtype is None else D.to_np(dtype)
-    return Tensor._make(arr.reshape(shape).astype(np_dtype), False, None)
+    return _new_leaf(arr.reshape(shape).astype(np_dtype), requires_grad)
 
 
 def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
     _check_device(device)
+    if generator is not None and (not isinstance(generator, Generator) or isinstance(n, float)):
+        raise bad_generator("randperm", (n,), generator)
     if isinstance(n, (float, np.floating)):  # (np.float32 is no Python float)
         kind = "float" if type(n) is float else f"numpy.{type(n).__name__}"
         from .ops._int_args import HINT
@@ -270,7 +280,7 @@ def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False)
     if n < 0:
         raise RuntimeError(f"Trying to create tensor with negative dimension {n}: [{n}]")
     np_dtype = np.int64 if dtype is None else D.to_np(dtype)
-    return Tensor._make(_T.randperm(_gen(generator).bits, n).astype(np_dtype), False, None)
+    return _new_leaf(_T.randperm(_gen(generator).bits, n).astype(np_dtype), requires_grad)
 
 
 def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=None,
@@ -389,6 +399,8 @@ def multinomial(input, num_samples, replacement=False, *, generator=None) -> Ten
     check_multinomial(a, num_samples, replacement)
     if a.size == 0:
         return Tensor._make(np.zeros(a.shape[:-1] + (num_samples,), np.int64), False, None)
+    if generator is not None and not isinstance(generator, Generator):
+        raise TypeError(f"multinomial(): {bad_generator(None, (), generator)}")
     out = multinomial_array(a, num_samples, replacement, _gen(generator).bits)
     return Tensor._make(out, False, None)
 

@@ -8,6 +8,7 @@ import numpy as np
 from ..autograd.function import Primitive
 from ..tensor import Tensor
 from ._layout import joined, stacked
+from .gather_scatter import _tname
 from ._util import _index, wrap_dim
 from .indexing import Select, Slice, Split, SplitWithSizes, Unbind, basic_index
 
@@ -64,16 +65,17 @@ def _common_dtype(tensors: list) -> list:
 
 
 def tensor_list(tensors, name: str) -> list:
-    """The list argument of cat/stack and kin; a lone Tensor is PyTorch's TypeError (ember
-    would otherwise iterate over its rows and join those, silently)."""
-    if isinstance(tensors, Tensor):
+    """The list argument of cat/stack and kin: a list or tuple only. A lone Tensor is PyTorch's
+    TypeError (ember would otherwise iterate over its rows and join those, silently); so is a
+    deque of frames or a generator, which code written on ember would then pass to PyTorch."""
+    if not isinstance(tensors, (list, tuple)):  # nor a deque or a generator, as in PyTorch
         raise TypeError(f"{name}(): argument 'tensors' (position 1) must be tuple of Tensors, "
-                        "not Tensor")
+                        f"not {_tname(tensors)}")
     tensors = list(tensors)
     for i, t in enumerate(tensors):
         if not isinstance(t, Tensor):  # (a None from a replay buffer's terminal state)
             raise TypeError(f"expected Tensor as element {i} in argument 0, but got "
-                            f"{type(t).__name__}")
+                            f"{_tname(t)}")
     return tensors
 
 

@@ -10,6 +10,7 @@ import re
 
 import numpy as np
 
+from ...dtypes import _FROM_NP, from_numpy_dtype
 from ...tensor import Tensor
 
 __all__ = ["default_collate", "default_convert"]
@@ -20,6 +21,8 @@ _ERR = ("default_collate: batch must contain tensors, numpy arrays, numbers, dic
 
 
 def _tensor(arr: np.ndarray) -> Tensor:
+    if arr.dtype not in _FROM_NP:  # complex, uint16...: torch.as_tensor's TypeError
+        from_numpy_dtype(arr.dtype)
     return Tensor._make(arr, False, None)
 
 
@@ -38,8 +41,8 @@ def _same_sizes(arrays: list) -> None:
 def _stack(batch: list) -> Tensor:
     from ...ops import stack
 
-    if any(t._rg for t in batch):
-        return stack(batch, 0)  # keeps autograd, as torch.stack does
+    if any(not isinstance(t, Tensor) or t._rg for t in batch):
+        return stack(batch, 0)  # keeps autograd, as torch.stack does (and its TypeError)
     arrays = [t._data for t in batch]
     _same_sizes(arrays)
     return _tensor(np.stack(arrays))

@@ -56,6 +56,8 @@ def _check_options(dataset, shuffle, sampler, batch_sampler, batch_size, drop_la
         raise ValueError("prefetch_factor option could only be specified in multiprocessing."
                          "let num_workers > 0 to enable multiprocessing, otherwise set "
                          "prefetch_factor to None.")
+    if prefetch_factor is not None and prefetch_factor < 0:
+        raise ValueError("prefetch_factor option should be non-negative")
     if persistent_workers and num_workers == 0:
         raise ValueError("persistent_workers option needs num_workers > 0")
     if isinstance(dataset, IterableDataset):
@@ -107,6 +109,8 @@ class DataLoader(Generic[_T_co]):
                 sampler = SequentialSampler(dataset)
         if batch_size is not None and batch_sampler is None:
             batch_sampler = BatchSampler(sampler, batch_size, drop_last)
+        if num_workers > 0 and prefetch_factor is None:
+            prefetch_factor = 2  # PyTorch's default: batches loaded ahead per worker
         if collate_fn is None:
             collate_fn = default_collate if batch_sampler is not None else default_convert
         self.dataset, self.batch_size, self.drop_last = dataset, batch_size, drop_last
@@ -184,10 +188,16 @@ class _SingleProcessDataLoaderIter:
         self._base_seed = loader.__dict__.get("_base_seed")
         if draw_seed:
             from ... import _torch_rng as _T
-            from ...random import _gen
+            from ..._random_checks import bad_generator
+            from ...random import Generator, _gen
 
+            if loader.generator is not None and not isinstance(loader.generator, Generator):
+                raise bad_generator("random_", (), loader.generator)
             self._base_seed = int(_T.random_full(_gen(loader.generator).bits, 1, np.int64)[0])
         if loader.num_workers > 0:
+            if not loader.prefetch_factor > 0:  # (0 passes DataLoader's own check)
+                raise AssertionError("prefetch_factor must be greater than 0 for "
+                                     "MultiProcessingDataLoaderIter")
             self._gen = self._worker_batches(loader, index_iter)
         elif loader._iterable:
             self._gen = self._iterable_batches()
