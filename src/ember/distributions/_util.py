@@ -19,6 +19,22 @@ def checked_instance(self, cls, _instance=None):
     return self.__new__(type(self)) if _instance is None else _instance
 
 
+def expand_binary(self, cls, batch_shape, _instance=None, with_count=False):
+    """expand for a distribution given by probs or logits (and a total_count): each of the
+    two that exists so far is expanded, as PyTorch keeps whichever it has."""
+    new = checked_instance(self, cls, _instance)
+    batch_shape = Size(batch_shape)
+    if with_count:
+        new.total_count = self.total_count.expand(batch_shape)
+    for name in ("probs", "logits"):
+        if name in self.__dict__:
+            new.__dict__[name] = self.__dict__[name].expand(batch_shape)
+            new._param = new.__dict__[name]
+    Distribution.__init__(new, batch_shape, validate_args=False)
+    new._validate_args = self._validate_args
+    return new
+
+
 def expand_params(self, cls, names, batch_shape, _instance=None, event_shape=()):
     """expand for a distribution whose parameters ``names`` have shape batch + event."""
     new = checked_instance(self, cls, _instance)

@@ -5,9 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from .. import ops
-from ..tensor import Size, Tensor
+from ..tensor import Tensor
 from . import constraints
-from .distribution import Distribution
 from .exp_family import ExponentialFamily
 from .normal import broadcast_all
 
@@ -52,17 +51,9 @@ class Bernoulli(ExponentialFamily):  # as PyTorch (kl_divergence dispatch)
         return self._param.shape
 
     def expand(self, batch_shape, _instance=None):
-        from ._util import checked_instance
+        from ._util import expand_binary
 
-        new = checked_instance(self, Bernoulli, _instance)
-        batch_shape = Size(batch_shape)
-        for name in ("probs", "logits"):  # whichever exist so far, as PyTorch
-            if name in self.__dict__:
-                new.__dict__[name] = self.__dict__[name].expand(batch_shape)
-                new._param = new.__dict__[name]
-        Distribution.__init__(new, batch_shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
+        return expand_binary(self, Bernoulli, batch_shape, _instance)
 
     def enumerate_support(self, expand=True):
         """[0., 1.] in the parameter's dtype, shaped (2,) + (1,) * len(batch_shape)."""

@@ -8,7 +8,7 @@ from .. import ops
 from ..autograd.grad_mode import no_grad
 from ..tensor import Size, Tensor
 from . import constraints
-from ._util import checked_instance, expand_params, new_uniform
+from ._util import checked_instance, expand_binary, expand_params, new_uniform
 from .categorical import Categorical
 from .distribution import Distribution
 from .exp_family import ExponentialFamily
@@ -47,19 +47,6 @@ class _BinaryParams:
         self.__dict__[name] = param
         self._param = param
         return param
-
-    def _expand_binary(self, cls, batch_shape, _instance, with_count):
-        new = checked_instance(self, cls, _instance)
-        batch_shape = Size(batch_shape)
-        if with_count:
-            new.total_count = self.total_count.expand(batch_shape)
-        for name in ("probs", "logits"):
-            if name in self.__dict__:
-                new.__dict__[name] = self.__dict__[name].expand(batch_shape)
-                new._param = new.__dict__[name]
-        Distribution.__init__(new, batch_shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
 
     @property
     def param_shape(self):
@@ -126,7 +113,7 @@ class Binomial(_BinaryParams, Distribution):
         super().__init__(param.shape, validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        return self._expand_binary(Binomial, batch_shape, _instance, True)
+        return expand_binary(self, Binomial, batch_shape, _instance, True)
 
     @property
     def support(self):
@@ -200,7 +187,7 @@ class Geometric(_BinaryParams, Distribution):
                     f"{Tensor._make(np.asarray(value._data)[bad], False, None)}")
 
     def expand(self, batch_shape, _instance=None):
-        return self._expand_binary(Geometric, batch_shape, _instance, False)
+        return expand_binary(self, Geometric, batch_shape, _instance, False)
 
     @property
     def mean(self):
@@ -252,7 +239,7 @@ class NegativeBinomial(_BinaryParams, Distribution):
         super().__init__(param.shape, validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        return self._expand_binary(NegativeBinomial, batch_shape, _instance, True)
+        return expand_binary(self, NegativeBinomial, batch_shape, _instance, True)
 
     @property
     def mean(self):

@@ -9,7 +9,7 @@ from .. import ops
 from ..creation import full_like
 from ..tensor import Size
 from . import constraints
-from ._util import checked_instance, rand
+from ._util import checked_instance, expand_binary, rand
 from .categorical import Categorical
 from .continuous_more import check_params_all
 from .discrete import _BinaryParams
@@ -44,7 +44,7 @@ class LogitRelaxedBernoulli(_BinaryParams, Distribution):
         super().__init__(param.shape, validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        new = self._expand_binary(LogitRelaxedBernoulli, batch_shape, _instance, False)
+        new = expand_binary(self, LogitRelaxedBernoulli, batch_shape, _instance)
         new.temperature = self.temperature
         return new
 
