@@ -90,3 +90,25 @@ def bad_generator(fn: str, args: tuple, generator) -> TypeError:
     got = ", ".join([_tname(a) for a in args] + [f"generator={_tname(generator)}"])
     return TypeError(f"{fn}() received an invalid combination of arguments - got ({got}"
                      f"{', ' if not args else ''}), but expected one of:")
+
+
+_C_NAMES = {np.dtype(np.float16): ("c10::Half", "Half"), np.dtype(np.float32): ("float", "Float"),
+            np.dtype(np.float64): ("double", "Double")}
+
+
+def check_uniform_bounds(low, high, dtype) -> None:
+    """PyTorch's checks on uniform_'s range, in its order (numbers as C++ prints them)."""
+    names = _C_NAMES.get(np.dtype(dtype))
+    if names is None:
+        return
+    top = float(np.finfo(dtype).max)
+    for which, v in (("from", low), ("to", high)):
+        if not -top <= v <= top:  # (nan and inf fail too)
+            raise RuntimeError(f"{which} is out of bounds for {names[0]}")
+    if low > high:
+        raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found "
+                           f"from={low:g} > to={high:g}")
+    if high - low > top:
+        raise RuntimeError(f"uniform_ expects to-from <= std::numeric_limits<{names[1]}>::max(), "
+                           f"but found to={high:g} and from={low:g} which result in to-from to "
+                           "exceed the limit")

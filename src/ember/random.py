@@ -15,8 +15,8 @@ import struct
 import numpy as np
 
 from . import _rng_layout as _L, _torch_rng as _T
-from ._random_checks import (bad_generator, check_multinomial, generator_device_error,
-                             multinomial_errors, randint_overloads)
+from ._random_checks import (bad_generator, check_multinomial, check_uniform_bounds,
+                             generator_device_error, multinomial_errors, randint_overloads)
 from .creation import _array_of, _check_device, _leaf as _new_leaf
 from . import dtypes as D
 from .autograd.function import Primitive
@@ -152,28 +152,6 @@ def _gen(generator: Generator | None) -> Generator:
     if not isinstance(generator, Generator):  # an int seed would silently draw globally
         raise bad_generator(None, (), generator)
     return generator
-
-
-_C_NAMES = {np.dtype(np.float16): ("c10::Half", "Half"), np.dtype(np.float32): ("float", "Float"),
-            np.dtype(np.float64): ("double", "Double")}
-
-
-def check_uniform_bounds(low, high, dtype) -> None:
-    """PyTorch's checks on uniform_'s range, in its order (numbers as C++ prints them)."""
-    names = _C_NAMES.get(np.dtype(dtype))
-    if names is None:
-        return
-    top = float(np.finfo(dtype).max)
-    for which, v in (("from", low), ("to", high)):
-        if not -top <= v <= top:  # (nan and inf fail too)
-            raise RuntimeError(f"{which} is out of bounds for {names[0]}")
-    if low > high:
-        raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found "
-                           f"from={low:g} > to={high:g}")
-    if high - low > top:
-        raise RuntimeError(f"uniform_ expects to-from <= std::numeric_limits<{names[1]}>::max(), "
-                           f"but found to={high:g} and from={low:g} which result in to-from to "
-                           "exceed the limit")
 
 
 def uniform_array(shape: tuple, low: float, high: float, dtype, generator=None) -> np.ndarray:
