@@ -38,6 +38,7 @@ class _AliasLoader(importlib.abc.Loader):
 
     def __init__(self, module: types.ModuleType) -> None:
         self._module = module
+        self._spec = module.__spec__
 
     def create_module(self, spec: importlib.machinery.ModuleSpec) -> types.ModuleType:
         # Returning the existing object makes sys.modules['torch.nn'] *be* ember.nn;
@@ -45,7 +46,10 @@ class _AliasLoader(importlib.abc.Loader):
         return self._module
 
     def exec_module(self, module: types.ModuleType) -> None:
-        """Nothing to run: the target module was executed when it was imported."""
+        """Nothing to run: the target module was executed when it was imported. The import
+        system has just set ``__spec__`` to the alias's; put ember's back, or relative
+        imports inside the module warn ``__package__ != __spec__.parent``."""
+        module.__spec__ = self._spec
 
 
 class TorchAliasFinder(importlib.abc.MetaPathFinder):

@@ -133,6 +133,8 @@ def _header_and_blob(obj, pickle_module=None, pickle_protocol=None) -> tuple[byt
         structure, meta = _encode(obj, "", tensors), {"format": _FORMAT}
         _V.collect_nodes(structure, nodes)
     except _NotPlain:  # a Module, an optimizer, a custom class...: pickled, tensors kept out
+        meta = None
+    if meta is None:  # outside the except: a pickling error must not chain onto _NotPlain
         import base64
 
         from ._serialization_pickle import dumps

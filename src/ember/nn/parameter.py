@@ -82,3 +82,17 @@ class Buffer(Tensor, metaclass=_BufferMeta):
         t.__dict__["persistent"] = persistent
         t.__dict__["_is_buffer"] = True
         return t
+
+
+_LAZY_NAMES = {"UninitializedParameter": "UninitializedParameter", "is_lazy": "is_lazy",
+               "UninitializedBuffer": "UninitializedBuffer",
+               "UninitializedTensorMixin": "_UninitializedMixin"}
+
+
+def __getattr__(name: str):
+    # torch.nn.parameter's lazy placeholders live in modules/lazy.py, which imports this file
+    if name in _LAZY_NAMES:
+        from .modules import lazy
+
+        return getattr(lazy, _LAZY_NAMES[name])
+    raise AttributeError(f"module 'ember.nn.parameter' has no attribute '{name}'")

@@ -97,10 +97,9 @@ for _name in _WRITERS:
 
 
 def _typename(obj) -> str:
-    if isinstance(obj, Tensor):
-        return obj.type()
-    t = type(obj)
-    return t.__qualname__ if t.__module__ == "builtins" else f"{t.__module__}.{t.__qualname__}"
+    from ..nn.modules.module import _typename as typename  # torch.typename (error path only)
+
+    return typename(obj)
 
 
 class Optimizer(_OptimizerHooks):

@@ -223,6 +223,16 @@ class StateMixin:
         unexpected_keys, error_msgs)`` runs before this module's entries are loaded."""
         return self._add_state_hook(self._load_state_dict_pre_hooks, hook)
 
+    def _register_load_state_dict_pre_hook(self, hook: Callable, with_module: bool = False):
+        """The older private form (still common in checkpoint-converting code): the hook
+        gets the module first only when ``with_module``."""
+        if not with_module:
+            plain = hook
+
+            def hook(module, *args):
+                return plain(*args)
+        return self.register_load_state_dict_pre_hook(hook)
+
     def _add_state_hook(self, hooks: dict, hook: Callable):
         from ._hooks import RemovableHandle
 

@@ -108,6 +108,8 @@ class TreeMixin:
     def get_buffer(self, target: str) -> Tensor:
         path, _, name = target.rpartition(".")
         mod = self.get_submodule(path)
+        if not hasattr(mod, name):
+            raise AttributeError(f"{mod._get_name()} has no attribute `{name}`")
         if name not in mod._buffers:
             raise AttributeError(f"`{name}` is not a buffer")
         return mod._buffers[name]

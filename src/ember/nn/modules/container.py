@@ -284,7 +284,7 @@ class ModuleDict(Module):
         for j, m in enumerate(modules):
             if not isinstance(m, Iterable):
                 raise TypeError(f"ModuleDict update sequence element #{j} should be Iterable; "
-                                f"is {type(m).__name__}")
+                                f"is{type(m).__name__}")  # no space, as PyTorch words it
             if len(m) != 2:
                 raise ValueError(f"ModuleDict update sequence element #{j} has length "
                                  f"{len(m)}; 2 is required")

@@ -32,10 +32,32 @@ def _empty_array(dtype) -> np.ndarray:
     return np.empty(0, dtype=D._Defaults.float_np if dtype is None else D.to_np(dtype))
 
 
+# The tensor methods PyTorch still lets a placeholder use (conversions, moves, copy_).
+_ALLOWED = frozenset({"size", "copy_", "is_complex", "is_floating_point", "half", "float",
+                      "double", "char", "short", "int", "long", "cuda", "cpu", "to",
+                      "get_device", "materialize", "cls_to_become"})
+
+
+def _refuse(name: str):
+    raise ValueError(
+        f"Attempted to use an uninitialized parameter in <method '{name}' of "
+        "'torch._C.TensorBase' objects>. This error happens when you are using a "
+        "`LazyModule` or explicitly manipulating `torch.nn.parameter."
+        "UninitializedParameter` objects. When using LazyModules Call `forward` with "
+        "a dummy batch to initialize the parameters before calling torch functions")
+
+
 class _UninitializedMixin:
     """A placeholder tensor with no shape yet; ``materialize(shape)`` makes it real."""
 
     cls_to_become: type
+
+    def __getattribute__(self, name: str):
+        # Like PyTorch, refuse tensor methods (p.numel(), p.sum()) until the first forward
+        # gives a shape: counting a lazy model's parameters would otherwise print 0.
+        if name[0] != "_" and name not in _ALLOWED and callable(getattr(Tensor, name, None)):
+            return lambda *args, **kwargs: _refuse(name)
+        return object.__getattribute__(self, name)
 
     def materialize(self, shape, device=None, dtype=None) -> None:
         np_dtype = self._data.dtype if dtype is None else D.to_np(dtype)
@@ -177,6 +199,12 @@ class LazyLinear(LazyModuleMixin, Linear):
                 if self.bias is not None:
                     self.bias.materialize((self.out_features,))
                 self.reset_parameters()
+        if self.in_features == 0:  # loaded from a state_dict: the weight has its shape
+            if input.shape[-1] != self.weight.shape[-1]:
+                raise AssertionError(f"The in_features inferred from input: {input.shape[-1]} "
+                                     "is not equal to in_features from self.weight: "
+                                     f"{self.weight.shape[-1]}")
+            self.in_features = input.shape[-1]
 
 
 class _LazyConvMixin(LazyModuleMixin):

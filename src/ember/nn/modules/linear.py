@@ -22,7 +22,7 @@ def _empty(shape: tuple, dtype, device) -> Tensor:
     np_dtype = D._Defaults.float_np if dtype is None else D.to_np(dtype)
     try:
         arr = np.empty(shape, dtype=np_dtype)
-    except TypeError:  # a float feature count (n / 2): PyTorch's message from empty()
+    except (TypeError, ValueError):  # n / 2 or a negative count: PyTorch's words from empty()
         from ...creation import _size
 
         _size((shape,), "empty")

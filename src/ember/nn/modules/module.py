@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 from typing import Any, Callable
 
 from ...autograd.grad_mode import STATE
@@ -30,13 +32,22 @@ _SUPER_HINT = "\nHint: call super().__init__() first thing in your module's __in
 
 
 def _typename(obj) -> str:
-    """``torch.typename``: 'torch.FloatTensor' for tensors, the qualified class otherwise."""
+    """``torch.typename``: 'torch.FloatTensor' for tensors; a class or function names itself
+    ('__main__.<lambda>', 'torch.nn.modules.activation.ReLU'), other objects their class."""
     if isinstance(obj, Tensor):
         return obj.type()
-    cls = type(obj)
-    if cls.__module__ in ("builtins", "__builtin__", None):
-        return cls.__qualname__
-    return f"{cls.__module__}.{cls.__qualname__}"
+    name = getattr(obj, "__qualname__", None) or getattr(obj, "__name__", None)
+    module = getattr(obj, "__module__", None) if isinstance(name, str) else None
+    if not isinstance(name, str):
+        name, module = type(obj).__qualname__, type(obj).__module__
+    if not module or module in ("builtins", "__builtin__"):
+        return name
+    if module.split(".")[0] != "ember":
+        return f"{module}.{name}"
+    # ember's own classes print under torch's names: torch.Size, torch.dtype, torch.nn.<path>
+    top = sys.modules["ember"]
+    cls = obj if isinstance(obj, type) else type(obj)
+    return f"torch.{name}" if getattr(top, name, None) is cls else f"torch{module[5:]}.{name}"
 
 
 def _addindent(text: str, spaces: int) -> str:
@@ -81,9 +92,10 @@ class Module(StateMixin, DeviceMixin, TreeMixin):
 
     # ---- calling ----------------------------------------------------------------------
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        # Fast path: with no hooks anywhere, a call is just forward.
-        if self._forward_pre_hooks or self._forward_hooks or GLOBAL_PRE or GLOBAL_POST or \
-                self._backward_hooks or self._backward_pre_hooks or GLOBAL_BW or GLOBAL_BW_PRE:
+        # Fast path: with no hooks anywhere, a call is just forward. (_backward_hooks first:
+        # a module whose __init__ skipped super().__init__() then fails as in PyTorch.)
+        if self._backward_hooks or self._forward_pre_hooks or self._forward_hooks or \
+                GLOBAL_PRE or GLOBAL_POST or self._backward_pre_hooks or GLOBAL_BW or GLOBAL_BW_PRE:
             return self._hooked_call(args, kwargs)
         return self.forward(*args, **kwargs)
 

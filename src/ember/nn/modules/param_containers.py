@@ -159,6 +159,24 @@ class ParameterDict(Module):
     def copy(self) -> "ParameterDict":
         return ParameterDict(OrderedDict((k, self[k]) for k in self._keys))
 
+    def __or__(self, other) -> "ParameterDict":
+        merged = self.copy()
+        merged.update(other)
+        return merged
+
+    def __ror__(self, other):
+        merged = other.copy()
+        merged.update(self)
+        return merged
+
+    def __ior__(self, other) -> "ParameterDict":
+        self.update(other)
+        return self
+
+    def fromkeys(self, keys, default=None) -> "ParameterDict":
+        """A new ParameterDict of ``keys``, each holding ``default`` (a method, as in PyTorch)."""
+        return ParameterDict((k, default) for k in keys)
+
     def update(self, parameters) -> None:
         if not isinstance(parameters, Iterable):
             raise TypeError("ParametersDict.update should be called with an iterable of "

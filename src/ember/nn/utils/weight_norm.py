@@ -9,6 +9,10 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
+import numpy as np
+
+from ...autograd.function import Primitive
+from ...dtypes import float16
 from ...tensor import Tensor
 from ..modules.module import Module
 from ..parameter import Parameter
@@ -30,7 +34,37 @@ def norm_except_dim(v: Tensor, pow: float = 2, dim: int = 0) -> Tensor:
     return norms.reshape(shape)
 
 
+def _sum_out(a, axes: tuple):
+    # a 1-D v has no other axis: nothing to sum (a Tensor's sum over () would sum all)
+    return np.sum(a, axis=axes, keepdims=True) if axes else a
+
+
+class WeightNormInterface(Primitive):
+    """w = v * g / n, n = ||v|| over every axis but ``dim`` (kept with size 1): PyTorch's
+    fused op. With s = sum over those axes of (dL/dw * v):
+    dL/dg = s / n,  dL/dv = (g / n) * (dL/dw - v * s / n^2)."""
+
+    @staticmethod
+    def forward(ctx, v, g, dim):
+        ctx.axes = tuple(i for i in range(v.ndim) if i != dim)
+        ctx.save_for_backward(v, g)
+        return v * (g / _sum_out(v * v, ctx.axes) ** 0.5)
+
+    @staticmethod
+    def backward(ctx, grad):
+        v, g = ctx.saved_tensors
+        n = _sum_out(v * v, ctx.axes) ** 0.5
+        s = _sum_out(grad * v, ctx.axes)
+        need_v, need_g = ctx.needs_input_grad[:2]
+        return ((g / n) * (grad - v * (s / (n * n))) if need_v else None,
+                s / n if need_g else None, None)
+
+
 def _weight_norm(v: Tensor, g: Tensor, dim: int = 0) -> Tensor:
+    """``torch._weight_norm``: the fused node (WeightNormInterfaceBackward0) for the first or
+    last dim of a float32/64 v, as PyTorch; otherwise the composite formula."""
+    if (dim == 0 or dim == v.dim() - 1) and v.dtype != float16 and g.dtype != float16:
+        return WeightNormInterface.apply(v, g, dim)
     return v * (g / norm_except_dim(v, 2, dim))
 
 
