@@ -1,8 +1,10 @@
 """ember.func: PyTorch's ``torch.func`` transforms, built on ember's reverse-mode autograd.
 
 * ``grad``/``grad_and_value``/``vjp`` run the function on fresh graph inputs and call
-  ``autograd.grad``; they keep a graph (create_graph) when nested in another transform or when
-  an argument requires grad, so ``grad(grad(f))`` and MAML-style outer gradients work.
+  ``autograd.grad``; they keep a graph (create_graph) when nested in another transform, when
+  an argument requires grad, or when the output depends on another tensor that does (a
+  module's parameters), so ``grad(grad(f))``, MAML-style outer gradients and PINN losses
+  built from ``vmap(hessian(u))`` work.
 * ``jvp`` uses the double-vjp identity (the vjp is linear in its cotangent u, and its vjp with
   respect to u gives J v); ``jacfwd`` is ``jacrev`` (the same Jacobian, computed in reverse
   mode, one vjp per output element); ``hessian`` = jacfwd(jacrev(f)).
@@ -82,6 +84,33 @@ def _needs_graph(args) -> bool:
     return any(isinstance(x, Tensor) and x.requires_grad for x in _flatten(list(args))[0])
 
 
+def _reaches_outer(outs, fresh) -> bool:
+    """Whether outs depend on a tensor that requires grad other than the fresh inputs (say a
+    module's parameters read inside func): PyTorch then keeps the results in the outer graph,
+    so a PINN's residual from grad/jacrev/hessian still trains the network."""
+    if not ember.is_grad_enabled():
+        return False
+    ids = {id(x) for x in fresh}
+    stack, seen = [], set()
+    for o in outs:
+        if isinstance(o, Tensor) and o.requires_grad:
+            if o.grad_fn is None and id(o) not in ids:
+                return True
+            stack.append(o.grad_fn)
+    while stack:
+        node = stack.pop()
+        if node is None or id(node) in seen:
+            continue
+        seen.add(id(node))
+        for e in getattr(node, "next_edges", ()):
+            if isinstance(e, Tensor):
+                if id(e) not in ids:
+                    return True
+            elif e is not None:
+                stack.append(e)
+    return False
+
+
 def _call(func, args, argnums):
     nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
     args = list(args)
@@ -130,6 +159,7 @@ def grad_and_value(func, argnums=0, has_aux: bool = False):
                                f"scalar Tensor, got tensor with {value.dim()} dims. Maybe you "
                                "wanted to use the vjp or jacrev APIs instead?")
         leaves, spec = _flatten(diff)
+        keep = keep or _reaches_outer([value], leaves)
         g = _unflatten(_grads([value], leaves, None, keep), spec)
         if not keep:  # outside any transform the results leave the graph, aux included
             value = value.detach()
@@ -156,6 +186,7 @@ def vjp(func, *primals, has_aux: bool = False):
     out, aux = _split_aux(out, has_aux, "vjp")
     out_leaves, out_spec = _flatten(out)
     in_leaves, in_spec = _flatten(diff)
+    keep = keep or _reaches_outer(out_leaves, in_leaves)
 
     def vjp_fn(cotangents):
         ct = _flatten(cotangents)[0]
@@ -176,6 +207,7 @@ def jvp(func, primals, tangents, *, strict: bool = False, has_aux: bool = False)
     out, aux = _split_aux(out, has_aux, "jvp")
     out_leaves, out_spec = _flatten(out)
     in_leaves = _flatten(diff)[0]
+    keep = keep or _reaches_outer(out_leaves, in_leaves)
     us = [ember.zeros_like(o).requires_grad_(True) for o in out_leaves]
     g = _grads(out_leaves, in_leaves, us, True)
     jv = _grads(g, us, _flatten(tangents)[0], keep)
@@ -195,6 +227,7 @@ def jacrev(func, argnums=0, *, has_aux: bool = False, chunk_size=None):
         out, aux = _split_aux(out, has_aux, "jacrev")
         in_leaves, in_spec = _flatten(diff)
         out_leaves, out_spec = _flatten(out)
+        keep = keep or _reaches_outer(out_leaves, in_leaves)
         jacs = [_unflatten(_jac(o, in_leaves, keep), in_spec) for o in out_leaves]
         res = _unflatten(jacs, out_spec)
         return (res, aux) if has_aux else res

@@ -283,6 +283,10 @@ class UnsafeView(Reshape):
 def kron(input, other, *, out=None):
     """The Kronecker product: block (i, j, ...) is input[i, j, ...] * other. Composite: the
     two reshaped to interleaved singleton dims, multiplied, and flattened pairwise."""
+    for pos, (name, v) in enumerate((("input", input), ("other", other)), 1):
+        if not isinstance(v, Tensor):
+            raise TypeError(f"kron(): argument '{name}' (position {pos}) must be Tensor, not "
+                            f"{type(v).__name__}")
     a, b = promote(input, other)
     n = max(a._data.ndim, b._data.ndim)
     sa = (1,) * (n - a._data.ndim) + a._data.shape

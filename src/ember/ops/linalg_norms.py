@@ -74,6 +74,11 @@ def norm(A: Tensor, ord=None, dim=None, keepdim: bool = False, *, dtype=None,
     ``ord``); with neither ord nor dim, the 2-norm of all elements."""
     if dim is not None:
         dims = (dim,) if isinstance(dim, int) else tuple(dim)
+        if len(dims) > 2:
+            raise RuntimeError("linalg.norm: If dim is specified, it must be of length 1 or 2. "
+                               f"Got {list(dims)}")
+        if len(dims) == 1 and isinstance(ord, str):  # 'fro'/'nuc' are matrix norms
+            raise RuntimeError(f"linalg.matrix_norm: dim must be a 2-tuple. Got {dims[0]}")
         if len(dims) == 1:
             return vector_norm(A, 2 if ord is None else ord, dims, keepdim, dtype=dtype)
         return matrix_norm(A, "fro" if ord is None else ord, dims, keepdim, dtype=dtype)
@@ -125,8 +130,12 @@ def _tolerances(A: Tensor, atol, rtol) -> tuple:
     return float(atol or 0.0), float(rtol)
 
 
-def pinv(A: Tensor, *, atol=None, rtol=None, hermitian: bool = False, out=None) -> Tensor:
-    """The Moore-Penrose pseudo-inverse, by the SVD."""
+def pinv(A: Tensor, rcond=None, hermitian: bool = False, *, atol=None, rtol=None,
+         out=None) -> Tensor:
+    """The Moore-Penrose pseudo-inverse, by the SVD. ``rcond`` is the older spelling of
+    ``rtol`` (PyTorch still takes it, alone)."""
+    if rcond is not None:
+        atol, rtol = _old_tol("linalg_pinv", "rcond", rcond, atol, rtol)
     if A._data.ndim < 2 or A._data.dtype.kind != "f" or A._data.dtype == np.float16:
         kind = {"float32": "Float", "float64": "Double"}.get(A._data.dtype.name)
         from .arithmetic import type_name
@@ -157,7 +166,8 @@ def lstsq(A: Tensor, B: Tensor, rcond=None, *, driver=None):
     vec = B._data.ndim == A._data.ndim - 1
     b = B.unsqueeze(-1) if vec else B
     if b._data.shape[-2] != A._data.shape[-2]:
-        raise RuntimeError("torch.linalg.lstsq: input.size(-2) should match other.size(-2)")
+        raise RuntimeError("torch.linalg.lstsq: input.size(-2) should match "
+                           f"other.size({-1 if vec else -2})")
     x = pinv(A, rtol=rcond) @ b
     dt = A._data.dtype
     empty = C.as_tensor(np.zeros((0,), dt))
@@ -174,9 +184,23 @@ def lstsq(A: Tensor, B: Tensor, rcond=None, *, driver=None):
     return LstsqResult(x.squeeze(-1) if vec else x, residuals, rank, sv)
 
 
-def matrix_rank(A: Tensor, *, atol=None, rtol=None, hermitian: bool = False,
+def _old_tol(name: str, old: str, value, atol, rtol) -> tuple:
+    """PyTorch's older single tolerance (pinv's rcond: relative; matrix_rank's tol:
+    absolute), accepted only without atol/rtol."""
+    if atol is not None or rtol is not None:
+        given = "".join(f"{k}={type(v).__name__}, " for k, v in
+                        (("atol", atol), ("rtol", rtol)) if v is not None)
+        raise TypeError(f"{name}() received an invalid combination of arguments - got "
+                        f"(Tensor, {given}{old}={type(value).__name__}), but expected one of:")
+    return (0.0, value) if old == "rcond" else (value, 0.0)
+
+
+def matrix_rank(A: Tensor, tol=None, hermitian: bool = False, *, atol=None, rtol=None,
                 out=None) -> Tensor:
-    """The number of singular values above max(atol, rtol * the largest)."""
+    """The number of singular values above max(atol, rtol * the largest); ``tol`` is the
+    older spelling of ``atol``."""
+    if tol is not None:
+        atol, rtol = _old_tol("linalg_matrix_rank", "tol", tol, atol, rtol)
     C.check_matrix(A, "torch.linalg.matrix_rank", "input")
     if A._data.dtype.kind != "f" or A._data.dtype == np.float16:
         raise RuntimeError("This function doesn't handle types other than float and double")

@@ -122,6 +122,8 @@ def mode(input: Tensor, dim: int = -1, keepdim: bool = False):
     it occurs (PyTorch's CPU choice); the values carry the gradient."""
     arr = input._data
     d = wrap_dim(dim, max(arr.ndim, 1))
+    if arr.ndim and arr.shape[d] == 0:
+        raise IndexError(f"mode(): Expected reduction dim {d} to have non-zero size.")
     moved = np.moveaxis(arr.reshape(arr.shape or (1,)), d, -1)
     rows = moved.reshape(-1, moved.shape[-1])
     last = np.empty(rows.shape[0], np.int64)
@@ -239,7 +241,7 @@ def cov(input: Tensor, *, correction: int = 1, fweights=None, aweights=None) -> 
     xc = x - mean
     xw = xc if w is None else xc * w
     c = ops.matmul(xw, xc.transpose(0, 1)) / ops.clamp_min(_as_tensor(norm, x), 0)
-    return c.squeeze() if input.dim() < 2 else c
+    return c.squeeze()  # PyTorch squeezes every result: one variable gives a 0-d tensor
 
 
 def _as_tensor(v, like: Tensor) -> Tensor:
@@ -257,8 +259,13 @@ def corrcoef(input: Tensor) -> Tensor:
     return ops.clamp(c, -1, 1)
 
 
-def _trap_spacing(y: Tensor, x, dx, d: int):
+def _trap_spacing(y: Tensor, x, dx, d: int, name: str):
     if x is not None:
+        if dx is not None:
+            raise TypeError(f"{name}() received an invalid combination of arguments - got "
+                            f"(Tensor, Tensor, dx={type(dx).__name__}), but expected one of:")
+        if x.dim() == 1 and x.shape[0] != y.shape[d]:  # else a silently wrong integral
+            raise RuntimeError(f"{name}: There must be one `x` value for each sample point")
         return ops.diff(x, dim=-1 if x.dim() == 1 else d)
     return 1.0 if dx is None else dx
 
@@ -274,15 +281,24 @@ def _trap_checks(y: Tensor, dim: int, name: str) -> int:
 
 def trapezoid(y: Tensor, x=None, *, dx=None, dim: int = -1) -> Tensor:
     """Integral of y along dim by the trapezoidal rule, over the points x or spacing dx."""
+    from .._methods_more import _renamed  # PyTorch's nodes here: DivBackward1/MulBackward1
+
     d = _trap_checks(y, dim, "trapezoid")
     n = y.shape[d]
-    if n == 0:
-        return y.sum(d) * 0
-    left, right = y.narrow(d, 0, n - 1), y.narrow(d, 1, n - 1)
-    h = _trap_spacing(y, x, dx, d)
-    if isinstance(h, Tensor) and h.dim() == 1 and y.dim() > 1:
-        h = h.reshape((-1,) + (1,) * (y.dim() - 1 - d))
-    return ((left + right) * h).sum(d) / 2
+    if n == 0:  # PyTorch returns fresh zeros, outside the graph
+        return y.detach().sum(d) * 0
+    if x is None:  # uniform spacing: (sum(y) - (y_0 + y_last) / 2) * dx
+        ends = y.narrow(d, 0, 1).squeeze(d) + y.narrow(d, n - 1, 1).squeeze(d)
+        out = (y.sum(d) - ends * 0.5) * (1.0 if dx is None else dx)
+    else:
+        left, right = y.narrow(d, 0, n - 1), y.narrow(d, 1, n - 1)
+        h = _trap_spacing(y, x, dx, d, "trapezoid")
+        if h.dim() == 1 and y.dim() > 1:
+            h = h.reshape((-1,) + (1,) * (y.dim() - 1 - d))
+        out = ((left + right) * h).sum(d) / 2
+    if out.grad_fn is not None:
+        _renamed(out.grad_fn)
+    return out
 
 
 def trapz(y: Tensor, x=None, *, dx=None, dim: int = -1) -> Tensor:
@@ -296,10 +312,17 @@ def cumulative_trapezoid(y: Tensor, x=None, *, dx=None, dim: int = -1) -> Tensor
     d = _trap_checks(y, dim, "cumulative_trapezoid")
     n = y.shape[d]
     left, right = y.narrow(d, 0, max(n - 1, 0)), y.narrow(d, min(1, n), max(n - 1, 0))
-    h = _trap_spacing(y, x, dx, d)
-    if isinstance(h, Tensor) and h.dim() == 1 and y.dim() > 1:
+    h = _trap_spacing(y, x, dx, d, "cumulative_trapezoid")
+    if x is None:
+        return ops.cumsum((left + right) * h / 2, d)
+    if h.dim() == 1 and y.dim() > 1:
         h = h.reshape((-1,) + (1,) * (y.dim() - 1 - d))
-    return ops.cumsum((left + right) * h / 2, d)
+    out = ops.cumsum((left + right) * h, d) / 2
+    if out.grad_fn is not None:  # PyTorch divides the running sum by 2: DivBackward1
+        from .._methods_more import _renamed
+
+        _renamed(out.grad_fn)
+    return out
 
 
 def vander(x: Tensor, N: int | None = None, increasing: bool = False) -> Tensor:

@@ -219,7 +219,8 @@ def _one_gradient(f: Tensor, d: int, h, edge_order: int) -> Tensor:
 
 def gradient(input: Tensor, *, spacing=1, dim=None, edge_order: int = 1) -> tuple:
     """Central differences inside, one-sided (first or second order) at the edges, with a
-    uniform spacing per dimension (a number, or one number per dimension)."""
+    uniform spacing per dimension (a number, or one number per dimension) or coordinates
+    (a tuple of 1-D tensors, one per dimension)."""
     if edge_order not in (1, 2):
         raise RuntimeError("torch.gradient only supports edge_order=1 and edge_order=2.")
     if input._data.dtype == np.bool_:  # PyTorch subtracts neighbours, which bools refuse
@@ -242,8 +243,51 @@ def gradient(input: Tensor, *, spacing=1, dim=None, edge_order: int = 1) -> tupl
         steps = list(spacing)
     else:
         steps = [spacing] * len(dims)
-    if any(isinstance(h, Tensor) for h in steps):
-        raise NotImplementedError("ember's torch.gradient takes numeric spacings only, not "
-                                  "coordinate tensors")
     f = input if input.is_floating_point() else input.to(D.get_default_dtype())
+    if any(isinstance(h, Tensor) for h in steps):
+        if isinstance(spacing, Tensor):
+            arg = "" if dim is None else f"dim={type(dim).__name__}, "
+            raise TypeError(f"gradient() received an invalid combination of arguments - got "
+                            f"(Tensor, {arg}spacing=Tensor), but expected one of:")
+        for i, h in enumerate(steps):
+            if not isinstance(h, Tensor):
+                raise TypeError(f"expected Tensor as element {i} in argument 1, but got "
+                                f"{type(h).__name__}")
+        return tuple(_coord_gradient(f, d, x, edge_order) for d, x in zip(dims, steps))
     return tuple(_one_gradient(f, d, float(h), edge_order) for d, h in zip(dims, steps))
+
+
+def _coord_gradient(f: Tensor, d: int, x: Tensor, edge_order: int) -> Tensor:
+    """Second-order differences on the non-uniform grid x along d: at interior point i with
+    h1 = x[i]-x[i-1], h2 = x[i+1]-x[i],
+    f'(i) = (-h2/(h1(h1+h2))) f[i-1] + ((h2-h1)/(h1 h2)) f[i] + (h1/(h2(h1+h2))) f[i+1];
+    edges one-sided, first order or (edge_order=2) the three-point Lagrange derivative."""
+    if x.dim() != 1:
+        raise RuntimeError("torch.gradient expected each element of spacing to have one "
+                           f"dimension, but got an element with {x.dim()} dimensions!")
+    n = f.shape[d]
+    if n < edge_order + 1:
+        raise RuntimeError("torch.gradient expected each dimension size to be at least "
+                           "edge_order+1")
+    if x.shape[0] != n:
+        raise RuntimeError(f"torch.gradient expected the coordinates along dim {d} to have "
+                           f"{n} elements, but got {x.shape[0]}")
+    x = x if x.is_floating_point() else x.to(f.dtype)
+    shape = [1] * f.dim()
+    shape[d] = -1
+    h = x.diff().view(shape)
+    h1, h2 = h.narrow(d, 0, n - 2), h.narrow(d, 1, n - 2)
+    mid = (-h2 / (h1 * (h1 + h2)) * f.narrow(d, 0, n - 2)
+           + (h2 - h1) / (h1 * h2) * f.narrow(d, 1, n - 2)
+           + h1 / (h2 * (h1 + h2)) * f.narrow(d, 2, n - 2))
+    if edge_order == 1:
+        first = (f.narrow(d, 1, 1) - f.narrow(d, 0, 1)) / h.narrow(d, 0, 1)
+        last = (f.narrow(d, n - 1, 1) - f.narrow(d, n - 2, 1)) / h.narrow(d, n - 2, 1)
+    else:
+        a, b = h.narrow(d, 0, 1), h.narrow(d, 1, 1)
+        first = (-(2 * a + b) / (a * (a + b)) * f.narrow(d, 0, 1)
+                 + (a + b) / (a * b) * f.narrow(d, 1, 1) - a / (b * (a + b)) * f.narrow(d, 2, 1))
+        a, b = h.narrow(d, n - 3, 1), h.narrow(d, n - 2, 1)
+        last = (b / (a * (a + b)) * f.narrow(d, n - 3, 1) - (a + b) / (a * b) * f.narrow(d, n - 2, 1)
+                + (2 * b + a) / (b * (a + b)) * f.narrow(d, n - 1, 1))
+    return ops.cat([first, mid, last], d)
