@@ -168,6 +168,28 @@ def _check_strides(a: np.ndarray) -> None:
         raise ValueError(_NEGATIVE_STRIDES)
 
 
+_warned_readonly = False
+
+
+def _check_shared(a: np.ndarray) -> None:
+    """from_numpy/as_tensor's checks on an array the tensor will share: the strides, and
+    PyTorch's once-a-process warning for a read-only array (its writes are undefined)."""
+    if a.strides and min(a.strides) < 0:
+        raise ValueError(_NEGATIVE_STRIDES)
+    if not a.flags.writeable and not _warned_readonly:  # (~30 ns an as_tensor)
+        _warn_readonly()
+
+
+def _warn_readonly() -> None:
+    global _warned_readonly
+    _warned_readonly = True
+    warn("The given NumPy array is not writable, and PyTorch does not support non-writable "
+         "tensors. This means writing to this tensor will result in undefined behavior. "
+         "You may want to copy the array to protect its data or make it writable before "
+         "converting it to a tensor. This type of warning will be suppressed for the rest "
+         "of this program.")
+
+
 def _to_array(data, dtype=None) -> np.ndarray:
     """Copy ``data`` into a fresh array with PyTorch's dtype rules."""
     if type(data) is np.ndarray:

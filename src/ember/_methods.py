@@ -10,7 +10,7 @@ import numpy as np
 from . import dtypes as D
 from . import _lazy_methods, _old_overloads, _storage_info, ops
 from .autograd.grad_mode import STATE
-from .ops._index_write import _checked_number
+from .ops._index_write import _checked_number, fill_shared
 from .ops._util import wrap_int
 from .ops.power import PowScalar
 from .ops._layout import iter_layout as _iter_layout
@@ -98,7 +98,11 @@ def zero_(self):
         from ._fill_nodes import zero_node
 
         return self._write(zero_node().apply(self._graph_input(), np.zeros((), self._data.dtype)))
-    self._ensure_array().fill(0)
+    arr = self._ensure_array()
+    try:
+        arr.fill(0)
+    except ValueError:  # read-only: an expanded tensor, whose memory PyTorch fills
+        fill_shared(arr, 0)
     self._bump()
     return self
 
@@ -119,7 +123,10 @@ def fill_(self, value):
     arr = self._ensure_array()
     if arr.dtype.kind in "iu" and type(v) in (int, float):  # PyTorch's checked conversion
         v = _checked_number(v, arr.dtype)
-    arr.fill(v)
+    try:
+        arr.fill(v)
+    except ValueError:  # read-only: an expanded tensor, whose memory PyTorch fills
+        fill_shared(arr, v)
     self._bump()
     return self
 
@@ -360,6 +367,8 @@ def _bind_named_methods(T) -> None:
         setattr(T, name + "_", _inplace(getattr(ops, name)))
     for name in ("clamp", "clip", "clamp_min", "clamp_max"):  # PyTorch's scalar-kernel error
         setattr(T, name + "_", number_bounds_inplace(getattr(ops, name)))
+    for name in ("masked_fill", "masked_fill_"):  # the parser's refusal, worded as the method
+        setattr(T, name, ops.masked.as_method(name, getattr(T, name), name.endswith("_")))
     for name in ("scatter", "scatter_", "scatter_add", "scatter_add_"):  # bad-args message
         setattr(T, name, ops.gather_scatter.as_method(name, getattr(T, name)))
     T.polygamma = ops.special_fns._polygamma_method

@@ -11,7 +11,7 @@ import numpy as np
 from . import dtypes as D
 from ._torch_rng import fma64 as _fma  # a * b + c rounded once (float64)
 from ._warn import warn
-from ._from_data import _check_strides, _infer_np_dtype, _to_array  # noqa: F401
+from ._from_data import _check_shared, _check_strides, _infer_np_dtype, _to_array  # noqa: F401
 from .tensor import Tensor
 
 
@@ -44,7 +44,7 @@ def as_tensor(data, dtype=None, device=None) -> Tensor:
         return data if dtype is None or data.dtype == D.to_dtype(dtype) else data.to(dtype)
     if isinstance(data, np.ndarray) and (dtype is None or data.dtype == D.to_np(dtype)):
         D.from_numpy_dtype(data.dtype)
-        _check_strides(data)
+        _check_shared(data)
         return Tensor._make(data, False, None)
     return tensor(data, dtype=dtype)
 
@@ -57,7 +57,7 @@ def from_numpy(ndarray: np.ndarray) -> Tensor:
     if not isinstance(ndarray, np.ndarray):
         raise TypeError(f"expected np.ndarray (got {type(ndarray).__name__})")
     D.from_numpy_dtype(ndarray.dtype)
-    _check_strides(ndarray)
+    _check_shared(ndarray)
     return Tensor._make(ndarray, False, None)
 
 

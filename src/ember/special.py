@@ -72,8 +72,8 @@ def multigammaln(input: Tensor, p: int) -> Tensor:
     return _e.mvlgamma(input, p)
 
 
-def logsumexp(input: Tensor, dim, keepdim: bool = False) -> Tensor:
-    return _e.logsumexp(input, dim, keepdim)
+def logsumexp(input: Tensor, *args, **kwargs) -> Tensor:
+    return _e.logsumexp(input, *args, _name="special_logsumexp", **kwargs)
 
 
 def softmax(input: Tensor, dim: int, *, dtype=None) -> Tensor:

@@ -27,6 +27,7 @@ class Categorical(Distribution):
     arg_constraints = {"probs": constraints.simplex, "logits": constraints.real_vector}
     has_enumerate_support = True
     _fused = False  # True when built from floating-point logits (entropy is then one node)
+    _probs_shown = False  # the fused entropy used probs without caching them (repr, expand)
 
     def __init__(self, probs=None, logits=None, validate_args=None):
         if (probs is None) == (logits is None):
@@ -49,6 +50,11 @@ class Categorical(Distribution):
         self._param = param
         self._num_events = param.shape[-1]
         super().__init__(param.shape[:-1], validate_args=validate_args)
+
+    def __repr__(self):
+        if self._probs_shown:  # PyTorch's entropy caches probs, so its repr lists them
+            self.probs  # noqa: B018
+        return super().__repr__()
 
     def __getattr__(self, name):
         # probs and logits are derived from each other on first use, as in PyTorch.
@@ -73,6 +79,8 @@ class Categorical(Distribution):
         new = checked_instance(self, Categorical, _instance)
         batch_shape = Size(batch_shape)
         shape = tuple(batch_shape) + (self._num_events,)
+        if self._probs_shown:
+            self.probs  # noqa: B018 - PyTorch's entropy cached them: expand carries them too
         for name in ("probs", "logits"):  # whichever exist so far, as PyTorch
             if name in self.__dict__:
                 new.__dict__[name] = self.__dict__[name].expand(shape)
@@ -89,7 +97,7 @@ class Categorical(Distribution):
 
     @property
     def mean(self):
-        return _nan(self.batch_shape, self._param)
+        return _nan(self.batch_shape, self.probs)  # probs: PyTorch's takes their dtype
 
     @property
     def mode(self):
@@ -97,7 +105,7 @@ class Categorical(Distribution):
 
     @property
     def variance(self):
-        return _nan(self.batch_shape, self._param)
+        return _nan(self.batch_shape, self.probs)
 
     def _sample(self, sample_shape=()):
         """PyTorch's rule: ``multinomial(probs_2d, sample_shape.numel(), True).T``, reshaped to
@@ -132,6 +140,7 @@ class Categorical(Distribution):
 
     def entropy(self):
         if self._fused:  # built from float logits: probs = softmax(logits), one fused node
+            self._probs_shown = True
             return CatEntropy.apply(self._param)
         # Clamp -inf logits to the most negative finite float: their p log p is then 0, not nan.
         logits = ops.clamp(self.logits, min=float(_finfo(self.logits).min))

@@ -80,7 +80,9 @@ def setitem(input, idx, value):
         input._check_inplace()
         arr = input._ensure_array()
         if not arr.flags.writeable:
-            raise RuntimeError(_SHARED_WRITE)
+            arr = _expanded_target(arr, np_idx) if basic else None
+            if arr is None:
+                raise RuntimeError(_SHARED_WRITE)
         arr[np_idx] = v._data
     except (IndexError, ValueError, TypeError) as e:
         _raise_torch_error(input, (np_idx,) if isinstance(idx, Tensor) else np_idx, v._data)
@@ -91,6 +93,43 @@ def setitem(input, idx, value):
         raise RuntimeError(_put_message(input, np_idx, v._data.shape, basic)) from None
     input._bump()
     return input
+
+
+def writable_alias(view: np.ndarray):
+    """A writable array on the same memory as a read-only ``view`` (an expanded tensor's
+    broadcast), or None where the memory itself is read-only (a NumPy array the user locked)."""
+    root = view
+    while isinstance(root.base, np.ndarray):
+        root = root.base
+    if not root.flags.writeable:
+        return None
+    at = view.__array_interface__["data"][0] - root.__array_interface__["data"][0]
+    try:
+        return np.ndarray(view.shape, view.dtype, buffer=root, offset=at, strides=view.strides)
+    except (TypeError, ValueError):
+        return None
+
+
+def fill_shared(arr: np.ndarray, v) -> None:
+    """fill_/zero_ of a read-only array: an expanded tensor's broadcast is filled through
+    its memory, as PyTorch does (every element then holds v)."""
+    alias = writable_alias(arr)
+    if alias is None:
+        arr.fill(v)  # NumPy's read-only error
+    alias.fill(v)
+
+
+def _expanded_target(arr: np.ndarray, np_idx):
+    """An expanded tensor's read-only broadcast, made writable for a basic-index write whose
+    region has no element twice (x.expand(3, 4)[:, 0] = v, as PyTorch; a row is refused)."""
+    alias = writable_alias(arr)
+    if alias is None:
+        return None
+    region = alias[np_idx]
+    if isinstance(region, np.ndarray) and any(
+            st == 0 and n > 1 for n, st in zip(region.shape, region.strides)):
+        return None
+    return alias
 
 
 def _py_type_name(value) -> str:

@@ -24,7 +24,8 @@ _OVERLOADED = {"sum", "mean", "nansum", "nanmean", "std", "var", "std_mean", "va
 _INT_LISTS = {("amax", "dim"), ("amin", "dim"), ("logsumexp", "dim"), ("roll", "shifts"),
               ("roll", "dims"), ("tile", "dims"), ("flip", "dims")}
 # no Tensor method in PyTorch: the input counts as an argument
-_FUNCTIONS = {"conv1d", "conv2d", "conv3d", "pad", "max_pool1d", "avg_pool1d"}
+_FUNCTIONS = {"conv1d", "conv2d", "conv3d", "pad", "max_pool1d", "avg_pool1d",
+              "one_hot"}
 _VIA_METHOD = {"softmax", "log_softmax", "softmin"}
 _RENAMED = {"split_size_or_sections": "split_size"}
 HINT = ("\nHint: dims, counts and sizes must be whole numbers; in Python 3 `n / 2` is a float, "

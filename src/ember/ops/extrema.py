@@ -79,11 +79,15 @@ _AMAX = {"amax": Amax, "amin": type("Amin", (Amax,), {}),
          "aminmax": type("Aminmax", (Amax,), {"node_name": "AminmaxBackward0"})}
 
 
-def amax(input, dim=(), keepdim=False):
+def amax(input, dim=(), keepdim=False, *, axis=None, keepdims=None):
+    if axis is not None or keepdims is not None:  # NumPy's names, which PyTorch takes
+        dim, keepdim = (dim if axis is None else axis), (keepdim if keepdims is None else keepdims)
     return _extreme(input, dim, keepdim, False, "amax")
 
 
-def amin(input, dim=(), keepdim=False):
+def amin(input, dim=(), keepdim=False, *, axis=None, keepdims=None):
+    if axis is not None or keepdims is not None:  # NumPy's names, which PyTorch takes
+        dim, keepdim = (dim if axis is None else axis), (keepdim if keepdims is None else keepdims)
     return _extreme(input, dim, keepdim, True, "amin")
 
 
@@ -164,14 +168,18 @@ def _one_dim(name: str, dim) -> None:
             f"torch.a{name}(x, dim=(...)) reduces over several dims.")
 
 
-def max(input, dim=None, keepdim=False, *, other=None):  # noqa: A001
+def max(input, dim=None, keepdim=False, *, other=None, axis=None, keepdims=None):  # noqa: A001
+    if axis is not None or keepdims is not None:  # NumPy's names, which PyTorch takes
+        dim, keepdim = (dim if axis is None else axis), (keepdim if keepdims is None else keepdims)
     if isinstance(dim, Tensor):
         dim, other = None, dim
     _one_dim("max", dim)
     return _max_min(input, dim, keepdim, False, other)
 
 
-def min(input, dim=None, keepdim=False, *, other=None):  # noqa: A001
+def min(input, dim=None, keepdim=False, *, other=None, axis=None, keepdims=None):  # noqa: A001
+    if axis is not None or keepdims is not None:  # NumPy's names, which PyTorch takes
+        dim, keepdim = (dim if axis is None else axis), (keepdim if keepdims is None else keepdims)
     if isinstance(dim, Tensor):
         dim, other = None, dim
     _one_dim("min", dim)
@@ -206,9 +214,13 @@ def _arg(fn, input, dim, keepdim):
     return Tensor._make(np.asarray(r, dtype=np.int64), False, None)
 
 
-def argmax(input, dim=None, keepdim=False):
+def argmax(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    if axis is not None or keepdims is not None:  # NumPy's names, which PyTorch takes
+        dim, keepdim = (dim if axis is None else axis), (keepdim if keepdims is None else keepdims)
     return _arg(np.argmax, input, dim, keepdim)
 
 
-def argmin(input, dim=None, keepdim=False):
+def argmin(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    if axis is not None or keepdims is not None:  # NumPy's names, which PyTorch takes
+        dim, keepdim = (dim if axis is None else axis), (keepdim if keepdims is None else keepdims)
     return _arg(np.argmin, input, dim, keepdim)

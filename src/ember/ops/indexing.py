@@ -15,8 +15,8 @@ from .._warn import warn as _warn
 from ._index_check import (bad_step, first_out_of_range, has_mask as _has_mask, index_error,
                            index_select_error, strip_leading_ones,  # noqa: F401 (as STATE)
                            torch_permutation, zeroed as _zeroed)
-from ._layout import contig, indexed, reduced
-from ._util import check_broadcast, wrap_dim
+from ._layout import contig, indexed
+from ._util import wrap_dim
 
 
 def _index_arrays(idx):
@@ -296,6 +296,9 @@ def _index_message(e, input, idx) -> str:
 
 
 def index_select(input, dim, index):
+    if not isinstance(index, Tensor):  # a list: PyTorch's parser refuses it by name
+        raise TypeError("index_select(): argument 'index' (position 3) must be Tensor, not "
+                        f"{type(index).__name__}")
     d = wrap_dim(dim, input._data.ndim)
     if index._data.ndim > 1:
         raise IndexError("index_select(): Index is supposed to be a vector")
@@ -313,44 +316,9 @@ def index_select(input, dim, index):
     return advanced_index(input, (slice(None),) * d + (i,), IndexSelect)
 
 
-class MaskedFill(Primitive):
-    """y = where(mask, v, x);  dL/dx = dL/dy where not mask,  dL/dv = sum of dL/dy at mask."""
-
-    @staticmethod
-    def forward(ctx, x, v, mask):
-        ctx.mask = mask
-        return reduced(np.where(mask, v, x), x)  # row-major, as PyTorch's
-
-    @staticmethod
-    def backward(ctx, g):
-        need_x, need_v, _ = ctx.needs_input_grad
-        gx = np.where(ctx.mask, 0, g) if need_x else None
-        gv = np.where(ctx.mask, g, 0).sum() if need_v else None
-        return gx, gv, None
-
-
-class MaskedFillTensor(MaskedFill):
-    node_name = "MaskedFillBackward1"
-
-
 _C_NAMES = {"int64": "long int", "int32": "int", "int16": "short int", "int8": "signed char",
             "uint8": "unsigned char", "float32": "float", "float64": "double",
             "float16": "c10::Half"}
-
-
-def masked_fill(input, mask, value):
-    m = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
-    if m.dtype != np.bool_:
-        raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype "
-                           f"{_C_NAMES.get(m.dtype.name, m.dtype.name)}")
-    check_broadcast(m.shape, input._data.shape)
-    if isinstance(value, Tensor):
-        if value._data.ndim:
-            raise RuntimeError("masked_fill_ only supports a 0-dimensional value tensor, but "
-                               f"got tensor with {value._data.ndim} dimension(s).")
-        v = value if value._data.dtype == input._data.dtype else value.to(input._data.dtype)
-        return MaskedFillTensor.apply(input, v, m)
-    return MaskedFill.apply(input, np.asarray(value, dtype=input._data.dtype), m)
 
 
 def masked_select(input, mask):
@@ -399,3 +367,4 @@ from ._index_write import (CopySlices, IndexPut, _mask_of, _put_message,  # noqa
                            _SHARED_WRITE, setitem)
 from .gather_scatter import (gather, scatter, scatter_add, scatter_into, Gather,  # noqa: E402,F401
                              Scatter, ScatterAdd, ScatterValue)
+from .masked import MaskedFill, MaskedFillTensor, masked_fill  # noqa: E402,F401

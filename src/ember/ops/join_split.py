@@ -79,7 +79,8 @@ def tensor_list(tensors, name: str) -> list:
     return tensors
 
 
-def cat(tensors, dim=0, *, out=None, _name="cat"):
+def cat(tensors, dim=0, *, out=None, _name="cat", axis=None):
+    dim = dim if axis is None else axis  # NumPy's name, which PyTorch takes
     tensors = tensor_list(tensors, _name)
     if not tensors:
         raise ValueError("torch.cat(): expected a non-empty list of Tensors")
@@ -108,15 +109,16 @@ def cat(tensors, dim=0, *, out=None, _name="cat"):
     return Cat.apply(d, skip, *tensors)
 
 
-def concat(tensors, dim=0, *, out=None):
-    return cat(tensors, dim, _name="concat")
+def concat(tensors, dim=0, *, out=None, axis=None):
+    return cat(tensors, dim, _name="concat", axis=axis)
 
 
-def concatenate(tensors, dim=0, *, out=None):
-    return cat(tensors, dim, _name="concatenate")
+def concatenate(tensors, dim=0, *, out=None, axis=None):
+    return cat(tensors, dim, _name="concatenate", axis=axis)
 
 
-def stack(tensors, dim=0, *, out=None):
+def stack(tensors, dim=0, *, out=None, axis=None):
+    dim = dim if axis is None else axis  # NumPy's name, which PyTorch takes
     tensors = tensor_list(tensors, "stack")
     if not tensors:
         raise RuntimeError("stack expects a non-empty TensorList")

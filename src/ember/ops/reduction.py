@@ -187,7 +187,9 @@ class ProdDim(Prod):
     node_name = "ProdBackward1"  # PyTorch's name when a dim is given
 
 
-def prod(input, dim=None, keepdim=False, *, dtype=None):
+def prod(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
+    if axis is not None or keepdims is not None:  # NumPy's names, which PyTorch takes
+        dim, keepdim = (dim if axis is None else axis), (keepdim if keepdims is None else keepdims)
     acc = _int_accumulator(input._data, dtype)
     x = input if acc is None else input.to(acc)
     axis = None
@@ -228,8 +230,11 @@ class Var(Primitive):
         return (_keep(g, ctx.axes, ctx.keepdim) * (d * scale), None, None, None)
 
 
-def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, _name="var"):
+def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, _name="var",
+        axis=None, keepdims=None):
     """sum((x - mean)^2) / (N - correction); also ``var(x, unbiased)`` as PyTorch."""
+    if axis is not None or keepdims is not None:  # NumPy's names, which PyTorch takes
+        dim, keepdim = (dim if axis is None else axis), (keepdim if keepdims is None else keepdims)
     if isinstance(dim, bool):
         dim, unbiased = None, dim
     correction = _correction(unbiased, correction)
@@ -264,7 +269,10 @@ class StdFromVar(Primitive):
         return (g / (2 * np.where(nonzero, y, 1)) * nonzero,)
 
 
-def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, _name="std"):
+def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, _name="std",
+        axis=None, keepdims=None):
+    if axis is not None or keepdims is not None:  # NumPy's names, which PyTorch takes
+        dim, keepdim = (dim if axis is None else axis), (keepdim if keepdims is None else keepdims)
     return _NAMED_STD.get(_name, StdFromVar).apply(
         var(input, dim, unbiased, keepdim, correction=correction, _name=_name))
 
@@ -323,9 +331,17 @@ class LogSumExp(Primitive):
         return (g * np.exp(x - y), None, None)
 
 
-def logsumexp(input, dim, keepdim=False):
+_REQUIRED = object()  # logsumexp's dim has no default: PyTorch's parser names it when missing
+
+
+def logsumexp(input, dim=_REQUIRED, keepdim=False, *, _name="logsumexp", axis=None,
+              keepdims=None):
+    if axis is not None or keepdims is not None:  # NumPy's names, which PyTorch takes
+        dim, keepdim = (dim if axis is None else axis), (keepdim if keepdims is None else keepdims)
     from .elementwise import _float
 
+    if dim is _REQUIRED:
+        raise TypeError(f'{_name}() missing 1 required positional arguments: "dim"')
     if dim is None:
         raise TypeError("logsumexp(): argument 'dim' (position 2) must be tuple of ints, not "
                         "NoneType")
@@ -342,11 +358,15 @@ def _logical_reduce(fn, input, dim, keepdim):
     return Tensor._make(out.astype(np.uint8) if x.dtype == np.uint8 else out, False, None)
 
 
-def all(input, dim=None, keepdim=False):  # noqa: A001
+def all(input, dim=None, keepdim=False, *, axis=None, keepdims=None):  # noqa: A001
+    if axis is not None or keepdims is not None:  # NumPy's names, which PyTorch takes
+        dim, keepdim = (dim if axis is None else axis), (keepdim if keepdims is None else keepdims)
     return _logical_reduce(np.all, input, dim, keepdim)
 
 
-def any(input, dim=None, keepdim=False):  # noqa: A001
+def any(input, dim=None, keepdim=False, *, axis=None, keepdims=None):  # noqa: A001
+    if axis is not None or keepdims is not None:  # NumPy's names, which PyTorch takes
+        dim, keepdim = (dim if axis is None else axis), (keepdim if keepdims is None else keepdims)
     return _logical_reduce(np.any, input, dim, keepdim)
 
 

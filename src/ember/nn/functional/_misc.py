@@ -49,18 +49,21 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True,
     return DropoutMul.apply(input, mask)
 
 
-def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
+def one_hot(input: Tensor, num_classes: int = -1) -> Tensor:  # noqa: A002 - PyTorch's name
     """(..., ) int64 class indices -> (..., num_classes) int64 one-hot rows."""
-    t = tensor._data
+    if not isinstance(input, Tensor):  # a list or ndarray of actions: PyTorch's parser refuses
+        raise TypeError("one_hot(): argument 'input' (position 1) must be Tensor, not "
+                        f"{_tname(input)}")
+    t = input._data
     if t.dtype != np.int64:
         raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
     if type(num_classes) is not int:  # n / 2: PyTorch's TypeError, never truncated
         from ...ops._util import as_int
 
         num_classes = as_int(num_classes)
+    if t.size == 0 and num_classes <= 0:  # (0 as well: no class count can be inferred)
+        raise RuntimeError("Can not infer total number of classes from empty tensor.")
     if num_classes == -1:
-        if t.size == 0:
-            raise RuntimeError("Can not infer total number of classes from empty tensor.")
         num_classes = int(t.max()) + 1
     if t.size:
         if t.min() < 0:
@@ -69,6 +72,11 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
             raise RuntimeError("Class values must be smaller than num_classes.")
     out = (t[..., None] == np.arange(num_classes)).astype(np.int64)
     return Tensor._make(out, False, None)
+
+
+def _tname(v) -> str:
+    cls = type(v)
+    return cls.__name__ if cls.__module__ == "builtins" else f"{cls.__module__}.{cls.__name__}"
 
 
 def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12,

@@ -104,6 +104,10 @@ def gumbel_softmax(logits: Tensor, tau: float = 1.0, hard: bool = False, eps: fl
     from ..._torch_rng import exponential
 
     arr = logits._data
+    if arr.dtype.kind != "f":  # integer logits (e.g. an argmax passed by mistake)
+        from ..._methods_random import _continuous
+
+        _continuous(logits, "Exponential", False)  # PyTorch's exponential_ refuses them
     d = wrap_dim(dim, arr.ndim)
     draws = -np.log(exponential(default_generator.bits, arr.size, 1.0, arr.dtype)
                     ).reshape(arr.shape)
