@@ -135,7 +135,8 @@ def detach(input):
 
 _LAZY = {"nn", "optim", "distributions", "utils", "viz", "cuda", "backends", "linalg",
          "special", "testing", "fft", "jit", "onnx", "hub", "serialization", "mps",
-         "multiprocessing", "func", "run", "library", "amp", "accelerator", "profiler"}
+         "multiprocessing", "func", "run", "library", "amp", "accelerator", "profiler",
+         "compiler", "_dynamo", "__config__"}
 
 
 # Top-level functions whose modules load on first use (their names only, so that
@@ -150,7 +151,7 @@ _LAZY_FUNCS = {
         "is_anomaly_enabled", "is_anomaly_check_nan_enabled", "set_flush_denormal",
         "set_default_tensor_type", "set_num_interop_threads"),
     "threads": ("get_num_interop_threads",),
-    "amp": ("autocast", "is_autocast_enabled", "GradScaler"),
+    "amp": ("autocast", "is_autocast_enabled", "get_autocast_dtype", "GradScaler"),
     "ops.misc_types": (
         "result_type", "promote_types", "can_cast", "is_complex", "is_signed", "is_nonzero",
         "is_same_size", "is_inference", "typename", "scalar_tensor", "empty_strided", "range",

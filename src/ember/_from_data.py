@@ -66,6 +66,8 @@ def _infer_np_dtype(data, _lead: bool = True) -> np.dtype:
         return np.dtype(np.int64)
     if isinstance(data, numbers.Real):
         return D._Defaults.float_np
+    if isinstance(data, numbers.Complex):  # PyTorch makes complex64; NumPy-backed ember cannot
+        raise D.no_storage(D._Defaults.float.to_complex())
     raise RuntimeError(f"Could not infer dtype of {t.__name__}")
 
 

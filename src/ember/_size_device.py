@@ -51,7 +51,9 @@ class device:  # noqa: N801 - PyTorch's name
                                "Cannot access accelerator device when none is available.")
         type = str(type)
         if ":" in type:
-            type, idx = type.split(":", 1)
+            whole, (type, idx) = type, type.split(":", 1)
+            if not (idx.isascii() and idx.isdigit()) or len(idx) > 1 and idx[0] == "0":
+                raise RuntimeError(f"Invalid device string: '{whole}'")
             index = int(idx)
         if type not in ("cpu", "cuda", "mps", "meta"):
             raise RuntimeError(
@@ -75,6 +77,16 @@ class device:  # noqa: N801 - PyTorch's name
 
     def __hash__(self) -> int:
         return hash((self.type, self.index))
+
+    def __enter__(self):
+        """``with torch.device(d):`` makes d the default; only the CPU can be (no GPU)."""
+        from ._config import set_default_device
+
+        set_default_device(self)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        return None
 
 
 CPU = device("cpu")

@@ -18,6 +18,7 @@ import numpy as np
 from .tensor import Tensor
 
 __all__ = ["autocast", "GradScaler", "is_autocast_available", "is_autocast_enabled",
+           "get_autocast_dtype",
            "custom_fwd", "custom_bwd"]
 
 
@@ -31,6 +32,17 @@ def is_autocast_enabled(device_type: str | None = None) -> bool:
         raise TypeError("is_autocast_enabled(): argument 'device_type' (position 1) must be "
                         f"str, not {type(device_type).__name__}")
     return False
+
+
+def get_autocast_dtype(device_type: str):
+    """The dtype autocast would compute in: bfloat16 on the CPU, float16 elsewhere."""
+    from . import dtypes
+    from ._size_device import device
+
+    if not isinstance(device_type, str):
+        raise TypeError("get_autocast_dtype(): argument 'device_type' (position 1) must be "
+                        f"str, not {type(device_type).__name__}")
+    return dtypes._by_name("bfloat16" if device(device_type).type == "cpu" else "float16")
 
 
 class autocast:  # noqa: N801 - PyTorch's name

@@ -157,7 +157,9 @@ def get_default_dtype() -> dtype:
 
 
 def set_default_dtype(d) -> None:
-    d = to_dtype(d)
+    if not isinstance(d, dtype):  # PyTorch takes only dtype objects here (not float, "float32")
+        raise TypeError("invalid dtype object: only floating-point types are supported as the "
+                        "default type")
     if d.is_floating_point and d.np is None:
         raise no_storage(d)
     if d not in (float16, float32, float64):
