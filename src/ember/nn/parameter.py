@@ -27,6 +27,11 @@ class Parameter(Tensor):
         if data is None:
             data = _empty()
         elif not isinstance(data, Tensor):
+            try:  # PyTorch calls data.detach(): its AttributeError names the type
+                data.detach
+            except AttributeError as err:
+                raise AttributeError(f"{err}\nHint: nn.Parameter wraps a tensor, e.g. "
+                                     "nn.Parameter(torch.tensor([1.0]))") from None
             raise TypeError(f"Parameter(): argument 'data' must be Tensor, not "
                             f"{type(data).__name__}")
         t = object.__new__(cls)

@@ -4,10 +4,9 @@ order) or on Tensors (``create_graph=True``, where each must record ember ops)."
 
 from __future__ import annotations
 
-from collections import namedtuple
-
 import numpy as np
 
+from ..return_types import make as make_return_type
 from ..tensor import Tensor
 from .arithmetic import type_name
 
@@ -55,14 +54,7 @@ def batch_prefix(shape: tuple, flat_index: int) -> str:
 
 def return_type(name: str, fields: tuple) -> type:
     """PyTorch's ``torch.return_types.<name>``: a named tuple with its repr."""
-
-    def __repr__(self) -> str:
-        body = ",\n".join(f"{f}={getattr(self, f)!r}" for f in fields)
-        return f"torch.return_types.{name}(\n{body})"
-
-    base = namedtuple(name, fields)
-    return type(name, (base,), {"__slots__": (), "__repr__": __repr__,
-                                "__module__": "torch.return_types"})
+    return make_return_type(name, fields)
 
 
 # ---- helpers usable on arrays and on Tensors (for rules run again under create_graph) ----

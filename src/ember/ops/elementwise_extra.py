@@ -8,11 +8,11 @@ gradients) compare each with PyTorch 2.13 in tests/test_ops_math_more.py.
 from __future__ import annotations
 
 import math
-from collections import namedtuple
 
 import numpy as np
 
 from ..autograd.function import Primitive
+from ..return_types import make as make_return_type
 from ..tensor import Tensor
 from ._util import check_broadcast, promote
 from .elementwise import _float, _not_for
@@ -155,18 +155,7 @@ def lcm(input: Tensor, other: Tensor) -> Tensor:
     return Tensor._make(np.lcm(a, b), False, None)
 
 
-def _frexp_type() -> type:
-    base = namedtuple("frexp", ["mantissa", "exponent"])
-
-    def __repr__(self) -> str:
-        return (f"torch.return_types.frexp(\nmantissa={self.mantissa!r},\n"
-                f"exponent={self.exponent!r})")
-
-    return type("frexp", (base,), {"__slots__": (), "__repr__": __repr__,
-                                   "__module__": "torch.return_types"})
-
-
-_FREXP = _frexp_type()
+_FREXP = make_return_type("frexp", ("mantissa", "exponent"))
 
 
 class Frexp(Primitive):

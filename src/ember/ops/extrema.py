@@ -6,11 +6,10 @@ masks saying which are computed in forward and kept on the node (zero-derivative
 
 from __future__ import annotations
 
-from collections import namedtuple
-
 import numpy as np
 
 from ..autograd.function import Primitive
+from ..return_types import make as make_return_type
 from ..tensor import Tensor
 from ._layout import reduced
 from ._util import dims, keep_reduced as _keep
@@ -19,14 +18,7 @@ from .selection import maximum as _maximum, minimum as _minimum
 
 def _return_type(name: str) -> type:
     """PyTorch's ``torch.return_types.<name>``: a (values, indices) tuple with its repr."""
-
-    def __repr__(self) -> str:
-        return (f"torch.return_types.{name}(\nvalues={self.values!r},\n"
-                f"indices={self.indices!r})")
-
-    base = namedtuple(name, ["values", "indices"])
-    return type(name, (base,), {"__slots__": (), "__repr__": __repr__,
-                                "__module__": "torch.return_types"})
+    return make_return_type(name, ("values", "indices"))
 
 
 RETURN_TYPES = {n: _return_type(n) for n in ("max", "min", "sort", "topk", "kthvalue", "mode",

@@ -22,6 +22,8 @@ __all__ = ["LambdaLR", "MultiplicativeLR", "StepLR", "MultiStepLR", "ConstantLR"
            "ReduceLROnPlateau", "CyclicLR", "CosineAnnealingWarmRestarts", "OneCycleLR",
            "PolynomialLR", "LRScheduler"]
 
+LRScheduler.__module__ = __name__  # its public home, as print(type(sched).__mro__) shows
+
 _MORE = ("SequentialLR", "ChainedScheduler", "CyclicLR", "CosineAnnealingWarmRestarts",
          "OneCycleLR", "PolynomialLR")
 

@@ -412,3 +412,9 @@ class ChainedScheduler(_Composite):
         for sched in self._schedulers:
             sched.step()
         self._last_lr = _lrs(self._schedulers[-1].optimizer)
+
+
+for _cls in (PolynomialLR, CosineAnnealingWarmRestarts, CyclicLR, OneCycleLR, SequentialLR,
+             ChainedScheduler):
+    _cls.__module__ = "ember.optim.lr_scheduler"  # their public home, as their reprs show
+del _cls

@@ -66,7 +66,7 @@ class TreeMixin:
     def named_parameters(self, prefix: str = "", recurse: bool = True,
                          remove_duplicate: bool = True) -> Iterator[tuple[str, Parameter]]:
         """(name, parameter) pairs in registration order, shared parameters once."""
-        return self._named_members("_parameters", prefix, recurse, remove_duplicate)
+        yield from self._named_members("_parameters", prefix, recurse, remove_duplicate)
 
     def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
         for _, p in self.named_parameters(recurse=recurse):
@@ -74,7 +74,7 @@ class TreeMixin:
 
     def named_buffers(self, prefix: str = "", recurse: bool = True,
                       remove_duplicate: bool = True) -> Iterator[tuple[str, Tensor]]:
-        return self._named_members("_buffers", prefix, recurse, remove_duplicate)
+        yield from self._named_members("_buffers", prefix, recurse, remove_duplicate)
 
     def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
         for _, b in self.named_buffers(recurse=recurse):
@@ -113,3 +113,10 @@ class TreeMixin:
         if name not in mod._buffers:
             raise AttributeError(f"`{name}` is not a buffer")
         return mod._buffers[name]
+
+
+# print(model.parameters()) shows "<generator object Module.parameters at ...>" as in PyTorch
+for _name in ("named_modules", "modules", "named_children", "children", "named_parameters",
+              "parameters", "named_buffers", "buffers"):
+    getattr(TreeMixin, _name).__qualname__ = f"Module.{_name}"
+del _name
