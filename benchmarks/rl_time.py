@@ -76,7 +76,9 @@ def versions() -> dict:
             "cpus": os.cpu_count(), "loadavg_at_start": os.getloadavg()}
     for name in ("numpy", "torch", "ember", "gymnasium"):
         try:
-            info[name] = __import__(name).__dict__.get("__version__", "?")
+            mod = __import__(name)  # (ember.__version__ is the PyTorch API it follows)
+            info[name] = (mod.version.ember_version if name == "ember"
+                          else mod.__dict__.get("__version__", "?"))
         except Exception as exc:  # report, do not hide, a library that fails to import
             info[name] = f"import failed: {exc}"
     return info

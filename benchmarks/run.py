@@ -186,7 +186,7 @@ def main(argv: list[str] | None = None) -> int:
     print("\n" + report.markdown_table(results) + "\n\n" + report.footnotes(results))
     if not args.no_save:
         versions = {"numpy": np.__version__, "torch": torch.__version__,
-                    "ember": getattr(ember, "__version__", "n/a") if ember else "n/a"}
+                    "ember": ember.version.ember_version if ember else "n/a"}
         machine = report.machine_info(versions, BLAS.info())
         report.write_outputs(args.out, results, machine, vars(args) | {"out": str(args.out)})
         print(f"\nwrote {args.out / 'latest.json'} and {args.out / 'latest.md'}")
