@@ -27,11 +27,15 @@ class _FunctionCtx(Node):
         self.__dict__.setdefault("_non_diff", set()).update(id(a) for a in args)
 
     def save_for_backward(self, *values) -> None:
-        for i, v in enumerate(values):
-            if v is not None and not isinstance(v, F.Tensor):
-                raise TypeError("save_for_backward can only save variables, but argument "
-                                f"{i} is of type {type(v).__name__}")
-        self._saved = values
+        self._saved = values  # checked once forward returns, and only if recording (_record)
+
+    def save_for_forward(self, *values) -> None:
+        """Kept for a ``jvp`` staticmethod; ember's forward AD uses backward instead (see
+        forward_ad.py), so this only checks the arguments as PyTorch does."""
+        if not all(v is None or isinstance(v, F.Tensor) for v in values):
+            raise AssertionError("save_for_forward expects all arguments to be tensors; you "
+                                 "should save non-tensors as attributes on ctx.")
+        self.__dict__["_saved_forward"] = values
 
     def mark_dirty(self, *args) -> None:
         """The inputs that forward modified in place (and returns): see _mark_dirty."""
@@ -39,6 +43,14 @@ class _FunctionCtx(Node):
 
     def set_materialize_grads(self, value: bool) -> None:
         self.__dict__["_materialize"] = bool(value)
+
+    def _shown(self) -> list:
+        """PyTorch gives a custom Function's node one edge per Tensor argument only
+        (needs_input_grad is False, not None, for the others)."""
+        is_var = self.__dict__.get("_is_var")
+        if is_var is None:
+            return Node._shown(self)
+        return [i for i, v in enumerate(is_var) if v]
 
     @property
     def saved_tensors(self) -> tuple:
@@ -92,7 +104,8 @@ class Function:
 
     @staticmethod
     def forward(ctx, *args, **kwargs):
-        raise NotImplementedError
+        raise NotImplementedError("You must implement the forward function for custom "
+                                  "autograd.Function.")
 
     @staticmethod
     def setup_context(ctx, inputs, output):
@@ -103,10 +116,25 @@ class Function:
         raise NotImplementedError("You must implement either the backward or vjp method for "
                                   "your custom autograd.Function to use it with backward mode AD.")
 
+    generate_vmap_rule = False
+
+    @staticmethod
+    def vmap(info, in_dims, *args):
+        raise NotImplementedError("To use autograd.Function with vmap, you must either override "
+                                  "the vmap staticmethod or set generate_vmap_rule=True.")
+
+    @staticmethod
+    def jvp(ctx, *grad_inputs):
+        raise NotImplementedError("You must implement the jvp function for custom "
+                                  "autograd.Function to use it with forward mode AD.")
+
     @classmethod
     def apply(cls, *args, **kwargs):
         from .grad_mode import no_grad
 
+        new_style = cls.setup_context is not Function.setup_context
+        if kwargs or new_style and len(args) < _arity(cls):
+            args, kwargs = _bind(cls, args, kwargs, new_style), {}
         edges = _edges(args) if STATE.enabled else None
         node = cls._node_cls.__new__(cls._node_cls)
         _init_node(node, edges or tuple(None for _ in args))
@@ -116,8 +144,15 @@ class Function:
                 "In order to use an autograd.Function with functorch transforms (vmap, grad, "
                 "jvp, jacrev, ...), it must override the setup_context staticmethod. For more "
                 "details, please see https://pytorch.org/docs/main/notes/extending.func.html")
+        if (F.Tensor._vmap_depth and not cls.generate_vmap_rule
+                and cls.vmap is Function.vmap):  # (ember's vmap is a loop: it never calls vmap)
+            raise RuntimeError(
+                f"You tried to vmap over {cls.__name__}, but it does not have vmap support. "
+                "Please override and implement the vmap staticmethod or set "
+                "generate_vmap_rule=True. For more details, please see "
+                "https://pytorch.org/docs/main/notes/extending.func.html")
         with no_grad():
-            if cls.setup_context is not Function.setup_context:  # forward without ctx
+            if new_style:  # forward without ctx
                 out = cls.forward(*args, **kwargs)
                 cls.setup_context(node, args, out)
             else:
@@ -129,8 +164,8 @@ class Function:
             return out
         if isinstance(out, tuple):
             return _record_outputs(cls, node, args, out)
-        if not isinstance(out, F.Tensor):
-            raise TypeError(f"{cls.__name__}.forward must return a Tensor, got {type(out)}")
+        if not isinstance(out, F.Tensor):  # (a list, a number: handed back untouched)
+            return out
         result = _record(node, args, out)
         _finish(node, args, (out,), (result,))
         if dirty and id(out) in dirty:
@@ -139,6 +174,41 @@ class Function:
                for a in args):  # an input returned as-is, or a view of one
             result._fn_view = (node, 0, cls.__name__)
         return result
+
+
+def _arity(cls) -> int:
+    """How many arguments a ctx-less forward takes (cached on the class)."""
+    n = cls.__dict__.get("_forward_arity")
+    if n is None:
+        import inspect
+
+        n = sum(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+                for p in inspect.signature(cls.forward).parameters.values())
+        cls._forward_arity = n
+    return n
+
+
+def _bind(cls, args, kwargs, new_style) -> tuple:
+    """Keyword arguments become positional ones, as PyTorch binds them to forward's
+    signature: with its defaults filled in for a ctx-less forward; a forward(ctx, ...) gets
+    positions only up to the last one given, and a gap is PyTorch's error."""
+    import inspect
+
+    sig = inspect.signature(cls.forward)
+    if new_style:
+        bound = sig.bind(*args, **kwargs)
+        bound.apply_defaults()
+        return bound.args
+    names = list(sig.parameters)[1:]
+    given = dict(zip(names, args), **kwargs)
+    last = max((names.index(k) for k in given if k in names), default=-1)
+    for i, name in enumerate(names[:last + 1]):
+        if name not in given:
+            raise TypeError(f"forward() missing required argument: '{name}' (position {i})")
+    for k in kwargs:
+        if k not in names:
+            raise TypeError(f"forward() got an unexpected keyword argument '{k}'")
+    return tuple(given[n] for n in names[:last + 1])
 
 
 def _mark_dirty(args, dirty, recording) -> None:
@@ -165,7 +235,10 @@ def _record(node, args, out):
     saved = node._saved
     node._roles = tuple(-3 for _ in saved)
     node._versions = []
-    for t in saved:
+    for i, t in enumerate(saved):
+        if t is not None and not isinstance(t, F.Tensor):
+            raise TypeError("save_for_backward can only save variables, but argument "
+                            f"{i} is of type {type(t).__name__}")
         if isinstance(t, F.Tensor):
             if t._vc is None:
                 t._vc = [0]
@@ -197,6 +270,7 @@ def _link_saved_outputs(node, raws, results) -> None:
         for raw, res in zip(raws, results):
             if t is raw and res is not raw:
                 links[i] = (res._data, res.grad_fn)
+                res._vc = raw._vc  # one tensor to the user: in-place writes must be seen
     if links:
         node.__dict__["_saved_outputs"] = links
 

@@ -18,7 +18,7 @@ def check_versions(node) -> None:
     for i, (vc, version, role) in enumerate(node._versions):
         if vc[0] != version and not _unused(node, role):
             saved = node._saved[i] if node._saved is not _FREED else None
-            what = _describe(saved, role, node, vc)
+            what = _describe(saved, role, node, vc, i)
             hint = ("the backtrace further above shows the operation that failed to compute "
                     "its gradient. The variable in question was changed in there or anywhere "
                     "later. Good luck!" if STATE.anomaly else
@@ -42,16 +42,20 @@ def _unused(node, role: int) -> bool:
     return not any(need[j] for j in use[role])
 
 
-def _describe(saved, role, node, vc) -> str:
+def _describe(saved, role, node, vc, i) -> str:
     """PyTorch's [type [shape]] and, without "Backward0", the op whose output it is: for an
     op's saved output that op; for a saved input the op it is now the output of (its last
     recorded in-place write, noted by _inplace._write, else the op that made it)."""
     if saved is None or not hasattr(saved, "dtype"):
         return "[a saved tensor]"
-    desc = f"[{legacy_type(saved.dtype)} [{', '.join(map(str, saved.shape))}]]"
+    user = role == -3  # a custom Function's ctx.save_for_backward: Tensors, not arrays
+    dtype = saved._data.dtype if user else saved.dtype
+    desc = f"[{legacy_type(dtype)} [{', '.join(map(str, saved.shape))}]]"
     maker = node if role == -1 else node.next_edges[role] if role >= 0 else None
+    if user:
+        maker = node if i in node.__dict__.get("_saved_outputs", ()) else saved.grad_fn
     name = maker.name() if isinstance(maker, Node) else None
-    if role >= 0 and len(vc) > 1:
+    if (role >= 0 or user and maker is not node) and len(vc) > 1:
         name = vc[1]
     if name is not None:
         desc += f", which is output 0 of {re.sub(r'Backward[0-9]*$', '', name)},"

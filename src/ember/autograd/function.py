@@ -417,3 +417,6 @@ def _watched_forward(node, out, args, result) -> None:
 
 # The user-facing Function (on Tensors) lives beside: imported last, as it builds on the above.
 from ._user_function import Function, _FunctionCtx, once_differentiable  # noqa: E402,F401
+
+# PyTorch's names for a custom Function's node/ctx class (isinstance checks, type hints)
+BackwardCFunction = FunctionCtx = _FunctionCtx
