@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from .. import dtypes as D
+from ..autograd._torch_errors import broadcast_message, broadcast_mismatch
 from ..tensor import Tensor
 from .optimizer import Optimizer
 
@@ -106,6 +107,7 @@ class _ArrayOptimizer(Optimizer):
     _capturable_names = ("params and state_steps", "params and state_steps")
     _capturable_xla = (True, False)
     _plans: list = []  # replaced (never mutated) per instance; unpickled copies start here
+    _differentiable_ok = False  # True where a subclass has a Tensor-op step for differentiable
 
     def __init__(self, params, defaults: dict[str, Any]) -> None:
         if defaults.get("fused") and (defaults.get("differentiable") or defaults.get("foreach")):
@@ -113,7 +115,7 @@ class _ArrayOptimizer(Optimizer):
             if defaults.get("differentiable"):
                 raise RuntimeError("`fused` does not support `differentiable`")
             raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
-        if defaults.get("differentiable"):
+        if defaults.get("differentiable") and not self._differentiable_ok:
             raise NotImplementedError(
                 "differentiable=True is not supported: ember's optimizers update NumPy arrays "
                 "in place, outside autograd.")
@@ -264,6 +266,10 @@ class _ArrayOptimizer(Optimizer):
                 plan.pstates[i] = s[:k] + (t._data,) + s[k + 1:]
                 plan.views[key][i], plan.fusable = t._data, False
             elif isinstance(t, Tensor):
+                bad = t._data.shape != view.shape and broadcast_mismatch(t._data.shape,
+                                                                         view.shape)
+                if bad:  # state loaded from a differently ordered model: PyTorch's words
+                    raise RuntimeError(broadcast_message(*bad))
                 view[...] = t._data
                 t._data = view
             else:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..autograd.grad_mode import enable_grad
+from ..tensor import Tensor
 from ._fused import _ArrayOptimizer, _lr_value
 from .optimizer import _check_lr
 
@@ -16,6 +18,7 @@ class SGD(_ArrayOptimizer):
 
     _has_step = False
     _fuse_min = 3
+    _differentiable_ok = True
 
     def __init__(self, params, lr: float = 1e-3, momentum: float = 0, dampening: float = 0,
                  weight_decay: float = 0, nesterov: bool = False, *, maximize: bool = False,
@@ -32,6 +35,42 @@ class SGD(_ArrayOptimizer):
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
         super().__init__(params, defaults)
+
+    def step(self, closure=None):
+        """One step; with differentiable=True it runs as recorded Tensor ops, so a learned
+        (requires_grad) lr or a non-leaf param gets gradients through the update."""
+        if not self.defaults["differentiable"]:
+            return super().step(closure)
+        loss = self._run_closure(closure)
+        with enable_grad():
+            for group in self.param_groups:
+                self._diff_group(group)
+        self._opt_called = True
+        return loss
+
+    step._sets_opt_called = True
+
+    def _diff_group(self, group: dict) -> None:
+        lr, mom, damp = group["lr"], group["momentum"], group["dampening"]
+        wd = group["weight_decay"]
+        for p in group["params"]:
+            if p.grad is None:
+                continue
+            g = -p.grad if group["maximize"] else p.grad
+            if wd != 0:
+                g = g.add(p, alpha=wd)
+            if mom != 0:
+                state = self.state[p]
+                buf = state.get("momentum_buffer")
+                if buf is None:  # PyTorch starts the buffer detached from the graph
+                    buf = state["momentum_buffer"] = g.clone().detach()
+                else:
+                    buf.mul_(mom).add_(g, alpha=1 - damp)
+                g = g.add(buf, alpha=mom) if group["nesterov"] else buf
+            if isinstance(lr, Tensor) and lr.requires_grad:
+                p.addcmul_(g, lr, value=-1)
+            else:
+                p.add_(g, alpha=-float(lr))
 
     def _hyper(self, group: dict):
         mom = group["momentum"]
