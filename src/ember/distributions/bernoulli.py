@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from .. import ops
+from ..autograd.grad_mode import enable_grad
+from ..ops.arithmetic import type_name
 from ..tensor import Tensor
 from . import constraints
 from .exp_family import ExponentialFamily
@@ -15,6 +17,17 @@ def _bce_with_logits(logits, target):
     """softplus(x) - x*t: stable for large |x|, and its gradient sigmoid(x) - t is exact at
     x = 0 too (relu + log1p(exp(-|x|)) gave -t there)."""
     return ops.softplus(logits) - logits * target
+
+
+def _refuse_target(logits, value):
+    """PyTorch's error for integer or bool actions (MultiBinary samples as long): the float
+    result cannot be cast into them."""
+    if value._data.dtype.kind == "b":
+        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not "
+                           "supported. Use the `^` or `logical_xor()` operator instead.")
+    raise RuntimeError(f"result type {type_name(logits._data.dtype)} can't be cast to the "
+                       f"desired output type {type_name(value._data.dtype)}\n"
+                       "Hint: pass value.float().")
 
 
 class Bernoulli(ExponentialFamily):  # as PyTorch (kl_divergence dispatch)
@@ -34,13 +47,15 @@ class Bernoulli(ExponentialFamily):  # as PyTorch (kl_divergence dispatch)
         super().__init__(self._param.shape, validate_args=validate_args)
 
     def __getattr__(self, name):
-        if name == "probs":
-            value = ops.sigmoid(self.__dict__["logits"])
+        if name == "probs":  # grad enabled even under no_grad, as PyTorch's lazy_property
+            with enable_grad():
+                value = ops.sigmoid(self.__dict__["logits"])
         elif name == "logits":
             p = self.__dict__["probs"]
             eps = float(np.finfo(p._data.dtype).eps)
-            pc = ops.clamp(p, min=eps, max=1 - eps)
-            value = ops.log(pc) - ops.log1p(-pc)
+            with enable_grad():
+                pc = ops.clamp(p, min=eps, max=1 - eps)
+                value = ops.log(pc) - ops.log1p(-pc)
         else:
             raise AttributeError(name)
         self.__dict__[name] = value
@@ -86,7 +101,14 @@ class Bernoulli(ExponentialFamily):  # as PyTorch (kl_divergence dispatch)
         if self._validate_args:
             self._validate_sample(value)
         logits, value = broadcast_all(self.logits, value)
-        return -_bce_with_logits(logits, value.to(logits.dtype))
+        vt, lt = value._data.dtype, logits._data.dtype
+        if vt != lt:  # PyTorch's BCE promotes both, then writes into the value's dtype
+            if vt.kind != "f":
+                _refuse_target(logits, value)
+            if vt.itemsize > lt.itemsize:  # computed in the wider float, given in value's
+                logits = logits.to(value.dtype)
+            return (-_bce_with_logits(logits, value.to(logits.dtype))).to(value.dtype)
+        return -_bce_with_logits(logits, value)
 
     def entropy(self):
         return _bce_with_logits(self.logits, self.probs)

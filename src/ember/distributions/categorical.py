@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import ops
+from ..autograd.grad_mode import enable_grad
 from ..tensor import Size, Tensor
 from . import constraints
 from ._fused import CatEntropy, NormLogits, PickLast
@@ -58,12 +59,16 @@ class Categorical(Distribution):
 
     def __getattr__(self, name):
         # probs and logits are derived from each other on first use, as in PyTorch.
+        # Built with grad enabled even under no_grad (e.g. inside sample), as PyTorch's
+        # lazy_property: the cached value keeps its graph for later losses.
         if name == "probs":
-            value = ops.softmax(self.__dict__["logits"], -1)
+            with enable_grad():
+                value = ops.softmax(self.__dict__["logits"], -1)
         elif name == "logits":
             p = self.__dict__["probs"]
             eps = float(_finfo(p).eps)
-            value = ops.log(ops.clamp(p, min=eps, max=1 - eps))
+            with enable_grad():
+                value = ops.log(ops.clamp(p, min=eps, max=1 - eps))
         else:
             raise AttributeError(name)
         self.__dict__[name] = value

@@ -13,6 +13,7 @@ import math
 import numpy as np
 
 from .. import ops
+from ..autograd.grad_mode import enable_grad
 from ..creation import full_like, ones_like, zeros_like
 from . import constraints
 from ._util import checked_instance, rand
@@ -52,11 +53,13 @@ class ContinuousBernoulli(ExponentialFamily):
         super().__init__(self._param.shape, validate_args=validate_args)
 
     def __getattr__(self, name):
-        if name == "probs":
-            value = ops.sigmoid(self.__dict__["logits"])
+        if name == "probs":  # grad enabled even under no_grad, as PyTorch's lazy_property
+            with enable_grad():
+                value = ops.sigmoid(self.__dict__["logits"])
         elif name == "logits":
-            p = _clamp_probs(self.__dict__["probs"])
-            value = ops.log(p) - ops.log1p(-p)
+            with enable_grad():
+                p = _clamp_probs(self.__dict__["probs"])
+                value = ops.log(p) - ops.log1p(-p)
         else:
             raise AttributeError(name)
         self.__dict__[name] = value

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import ops
-from ..autograd.grad_mode import no_grad
+from ..autograd.grad_mode import enable_grad, no_grad
 from ..tensor import Size, Tensor
 from . import constraints
 from ._util import checked_instance, expand_binary, expand_params, new_uniform
@@ -23,13 +23,15 @@ class _BinaryParams:
     """probs / logits derived from each other on first use (binary log-odds)."""
 
     def __getattr__(self, name):
-        if name == "probs":
-            value = ops.sigmoid(self.__dict__["logits"])
+        if name == "probs":  # grad enabled even under no_grad, as PyTorch's lazy_property
+            with enable_grad():
+                value = ops.sigmoid(self.__dict__["logits"])
         elif name == "logits":
             p = self.__dict__["probs"]
             eps = float(np.finfo(p._data.dtype).eps)
-            pc = ops.clamp(p, min=eps, max=1 - eps)
-            value = pc.log() - ops.log1p(-pc)
+            with enable_grad():
+                pc = ops.clamp(p, min=eps, max=1 - eps)
+                value = pc.log() - ops.log1p(-pc)
         else:
             raise AttributeError(name)
         self.__dict__[name] = value

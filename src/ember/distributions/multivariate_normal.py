@@ -8,6 +8,7 @@ import math
 import numpy as np
 
 from .. import linalg
+from ..autograd.grad_mode import enable_grad
 from ..ops.shape_more import broadcast_shapes
 from ..tensor import Tensor
 from . import constraints
@@ -93,16 +94,17 @@ class MultivariateNormal(Distribution):
         low = self.__dict__.get("_unbroadcasted_scale_tril")
         if low is None:
             raise AttributeError(name)
-        if name == "scale_tril":
-            value = self._full(low)
-        elif name == "covariance_matrix":
-            value = self._full(low @ low.mT)
-        elif name == "precision_matrix":
-            from ..ops.linalg_functions import cholesky_inverse
-
-            value = self._full(cholesky_inverse(low))
-        else:
+        if name not in ("scale_tril", "covariance_matrix", "precision_matrix"):
             raise AttributeError(f"'MultivariateNormal' object has no attribute '{name}'")
+        with enable_grad():  # even under no_grad: the cached value keeps its graph
+            if name == "scale_tril":
+                value = self._full(low)
+            elif name == "covariance_matrix":
+                value = self._full(low @ low.mT)
+            else:
+                from ..ops.linalg_functions import cholesky_inverse
+
+                value = self._full(cholesky_inverse(low))
         self.__dict__[name] = value
         return value
 
