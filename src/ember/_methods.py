@@ -196,7 +196,7 @@ def _binary_op(fn, reflected=False):
     return op
 
 
-_OPERANDS = (Tensor, int, float, bool, np.ndarray, np.generic, list)
+_OPERANDS = (Tensor, int, float, bool, np.ndarray, np.generic)  # (a list: NotImplemented, as PyTorch)
 _new = object.__new__
 _F16, _F32, _F64 = np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64)
 

@@ -235,7 +235,7 @@ class Tensor(InplaceMixin):
         return int(self._scalar("int"))
 
     def __index__(self) -> int:
-        if self._data.dtype.kind not in "iub":
+        if self._data.dtype.kind not in "iub" or self._data.size != 1:
             raise TypeError("only integer tensors of a single element can be converted to an "
                             "index")
         return int(self._scalar("int"))
