@@ -7,6 +7,7 @@ import numpy as np
 
 from . import dtypes as D
 from ._from_data import _SEQ, _to_array
+from ._typename import arg_type_name
 from .creation import _is_int, _size
 from .tensor import Size, Tensor
 
@@ -32,10 +33,7 @@ def legacy_array(dt: D.dtype, data, args: tuple, exact: bool) -> np.ndarray:
         raise TypeError("new(): invalid data type 'str'")
     if not isinstance(data, (_SEQ, np.ndarray, range)) and not (
             hasattr(data, "__len__") and hasattr(data, "__getitem__")):
-        kind = type(data)
-        name = kind.__name__ if kind.__module__ == "builtins" else \
-            f"{kind.__module__}.{kind.__name__}"
-        raise TypeError(f"new(): data must be a sequence (got {name})")
+        raise TypeError(f"new(): data must be a sequence (got {arg_type_name(data)})")
     return _to_array(data, dt)
 
 
@@ -43,10 +41,7 @@ def _arg_type(v) -> str:
     """A value's type as PyTorch's argument parser names it."""
     if isinstance(v, Tensor):
         return "Tensor"
-    if isinstance(v, D.dtype):
-        return "torch.dtype"
-    t = type(v)
-    return t.__name__ if t.__module__ == "builtins" else f"{t.__module__}.{t.__name__}"
+    return "torch.dtype" if isinstance(v, D.dtype) else arg_type_name(v)
 
 
 def check_kwargs(data, args: tuple, kwargs: dict) -> None:

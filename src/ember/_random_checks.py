@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._typename import arg_type_name
+
 
 def randint_overloads(args) -> str:
     """PyTorch's message for positional arguments that match no randint signature."""
@@ -78,7 +80,7 @@ def _tname(v) -> str:
     cls = type(v)
     if cls.__name__ == "Generator" and cls.__module__.startswith("ember"):
         return "torch._C.Generator"
-    return cls.__name__ if cls.__module__ == "builtins" else f"{cls.__module__}.{cls.__name__}"
+    return arg_type_name(v)
 
 
 def bad_generator(fn: str, args: tuple, generator) -> TypeError:

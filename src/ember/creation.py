@@ -148,10 +148,10 @@ def _array_of(input, fn: str) -> np.ndarray:
     try:
         return input._data
     except AttributeError:
-        cls = type(input)
-        what = cls.__name__ if cls.__module__ == "builtins" else f"{cls.__module__}.{cls.__name__}"
+        from ._typename import arg_type_name
+
         raise TypeError(f"{fn}(): argument 'input' (position 1) must be Tensor, not "
-                        f"{what}") from None
+                        f"{arg_type_name(input)}") from None
 
 
 def _like(input, dtype, fill, fn) -> np.ndarray:

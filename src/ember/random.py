@@ -97,9 +97,9 @@ class Generator:
     def set_state(self, new_state: Tensor) -> "Generator":
         """Restore a state from ``get_state()``, ember's or PyTorch's."""
         if not isinstance(new_state, Tensor):  # e.g. np.random.get_state()'s tuple
-            t = type(new_state)
-            name = t.__name__ if t.__module__ == "builtins" else f"{t.__module__}.{t.__name__}"
-            raise TypeError(f"expected a torch.ByteTensor, but got {name}")
+            from ._typename import arg_type_name
+
+            raise TypeError(f"expected a torch.ByteTensor, but got {arg_type_name(new_state)}")
         blob = new_state._data
         if blob.dtype != np.uint8:
             raise TypeError("RNG state must be a torch.ByteTensor")

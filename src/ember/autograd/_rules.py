@@ -84,9 +84,9 @@ def _checked_user_grads(node, res: tuple) -> tuple:
                                f"at position {i + 1}, but the corresponding forward input was "
                                "not a Variable")
         if not isinstance(r, F.Tensor):
-            t = type(r)
-            name = t.__name__ if t.__module__ == "builtins" else f"{t.__module__}.{t.__name__}"
-            raise RuntimeError(f"expected Variable or None (got {name})")
+            from .._typename import arg_type_name
+
+            raise RuntimeError(f"expected Variable or None (got {arg_type_name(r)})")
         if e is None:
             continue
         want = tuple(e._shape) if isinstance(e, Node) else tuple(e._data.shape)

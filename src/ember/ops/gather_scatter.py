@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd.function import Primitive
+from .._typename import arg_type_name as _tname
 from ..tensor import Tensor
 from ._index_check import first_out_of_range
 from ._util import wrap_dim
@@ -164,13 +165,6 @@ def _as_1d(input, index, src):
     self is reshaped (its result is reshaped back), so the usual case keeps its grad_fn."""
     src = src.reshape(-1) if isinstance(src, Tensor) and not src._data.ndim else src
     return input.reshape(-1) if not input._data.ndim else input, index._data.reshape(-1), src
-
-
-def _tname(v) -> str:
-    if isinstance(v, Tensor):
-        return "Tensor"
-    cls = type(v)
-    return cls.__name__ if cls.__module__ == "builtins" else f"{cls.__module__}.{cls.__name__}"
 
 
 def _refusal(name, args, kwargs, index_pos) -> TypeError:

@@ -11,6 +11,7 @@ import numbers
 import numpy as np
 
 from ..autograd.function import Primitive
+from .._typename import arg_type_name as _tname
 from ..tensor import Tensor
 from ._layout import reduced
 from ._util import check_broadcast
@@ -20,13 +21,6 @@ _C_NAMES = {"int64": "int64_t", "int32": "int", "int16": "int16_t", "int8": "int
             "uint8": "uint8_t", "float32": "float", "float64": "double", "float16": "c10::Half"}
 
 _FMAX = {2: float(np.finfo(np.float16).max), 4: float(np.finfo(np.float32).max)}  # by size
-
-
-def _tname(v) -> str:
-    if isinstance(v, Tensor):
-        return "Tensor"
-    cls = type(v)
-    return cls.__name__ if cls.__module__ == "builtins" else f"{cls.__module__}.{cls.__name__}"
 
 
 _NO = object()  # an argument not given (x.masked_fill(mask)): the parser refuses that too

@@ -15,6 +15,7 @@ from ...autograd.function import Primitive
 from ...ops._layout import channels_last
 from ...ops.arithmetic import type_name
 from ...ops.linalg import _C_NAMES
+from ..._typename import arg_type_name as _type_name
 from ...tensor import Tensor
 from ...threads import matmul as _matmul
 
@@ -320,12 +321,6 @@ def check_ranks(x, w, n: int, name: str) -> None:
                            f"size {list(x.shape)} instead")
 
 
-def _type_name(v) -> str:
-    """A value's type as PyTorch's argument parser names it (Parameter, numpy.ndarray)."""
-    t = type(v)
-    if isinstance(v, Tensor) or t.__module__ == "builtins":
-        return t.__name__
-    return f"{t.__module__}.{t.__name__}"
 
 
 def _not_a_tensor(n: int, args: tuple) -> TypeError:

@@ -11,6 +11,7 @@ from ...ops.linalg import linear as _linear
 from ..._rng_layout import place
 from ..._torch_rng import bernoulli_scalar
 from ...random import _gen
+from ..._typename import arg_type_name as _tname
 from ...tensor import Tensor
 from .._ops import ConstantPad, DropoutMul, GatherPad, variant
 from ._padding import gather_index
@@ -72,11 +73,6 @@ def one_hot(input: Tensor, num_classes: int = -1) -> Tensor:  # noqa: A002 - PyT
             raise RuntimeError("Class values must be smaller than num_classes.")
     out = (t[..., None] == np.arange(num_classes)).astype(np.int64)
     return Tensor._make(out, False, None)
-
-
-def _tname(v) -> str:
-    cls = type(v)
-    return cls.__name__ if cls.__module__ == "builtins" else f"{cls.__module__}.{cls.__name__}"
 
 
 def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12,
