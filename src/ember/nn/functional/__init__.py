@@ -22,7 +22,8 @@ from ._interp import interpolate
 from ._more import (cosine_similarity, gumbel_softmax, kl_div, pairwise_distance, pixel_shuffle,
                     pixel_unshuffle, scaled_dot_product_attention)
 from ._norm import batch_norm, group_norm, instance_norm, layer_norm, rms_norm
-from ._grid import affine_grid, grid_sample
+from ._affine_grid import affine_grid
+from ._grid import grid_sample
 from ._pool import (adaptive_avg_pool2d, adaptive_avg_pool3d, avg_pool2d, avg_pool3d, max_pool2d,
                     max_pool3d)
 from ._pool1d import adaptive_avg_pool1d, avg_pool1d, max_pool1d
