@@ -53,7 +53,7 @@ def permute(input, *dims_):
     return _permuted(input, axes)
 
 
-def transpose(input, dim0, dim1, _cls=Transpose):
+def transpose(input, dim0, dim1, *, _cls=Transpose):  # x.transpose(0, 1, 2) is a TypeError
     n = input._data.ndim
     a, b = wrap_dim(dim0, n), wrap_dim(dim1, n)
     axes = list(range(n))
@@ -69,7 +69,7 @@ def t(input):
     if input._data.ndim > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is "
                            f"{input._data.ndim}D")
-    return transpose(input, 0, -1, T)
+    return transpose(input, 0, -1, _cls=T)
 
 
 def movedim(input, source, destination):

@@ -36,8 +36,25 @@ def _scan_input(input, dtype):
     return input if acc is None else input.to(acc)
 
 
-def cumsum(input, dim, *, dtype=None):
-    d = dims(dim, input._data.ndim)[0]
+_NO_DIM = object()
+
+
+def scan_dim(name, dim, axis):
+    """The dim of a scan, given as dim or as NumPy's ``axis=`` (PyTorch takes both names,
+    e.g. d2l's ``A.cumsum(axis=0)``), with PyTorch's TypeError when it is missing."""
+    if axis is not _NO_DIM:
+        if dim is not _NO_DIM:
+            raise TypeError(f"{name}() got an unexpected keyword argument 'axis'")
+        return axis
+    if dim is _NO_DIM:
+        raise TypeError(f'{name}() missing 1 required positional arguments: "dim"')
+    if dim is None:
+        raise TypeError(f"{name}(): argument 'dim' must be int, not NoneType")
+    return dim
+
+
+def cumsum(input, dim=_NO_DIM, *, dtype=None, axis=_NO_DIM):
+    d = dims(scan_dim("cumsum", dim, axis), input._data.ndim)[0]
     return Cumsum.apply(_scan_input(input, dtype), d)
 
 
@@ -91,6 +108,6 @@ def _cumprod_grad_graph(x, g, d):
     return np.reshape(np.swapaxes(grad, 0, d + 1), np.shape(x))
 
 
-def cumprod(input, dim, *, dtype=None):
-    d = dims(dim, input._data.ndim)[0]
+def cumprod(input, dim=_NO_DIM, *, dtype=None, axis=_NO_DIM):
+    d = dims(scan_dim("cumprod", dim, axis), input._data.ndim)[0]
     return Cumprod.apply(_scan_input(input, dtype), d)

@@ -16,6 +16,7 @@ from ..tensor import Tensor
 from ._layout import reduced
 from ._util import keep_reduced, wrap_dim
 from .arithmetic import type_name
+from .cumulative import _NO_DIM, scan_dim
 from .elementwise import _not_for
 from .extrema import MaxDim, _check_nonempty, values_indices
 from .reduction import _axes, sum as _sum
@@ -226,14 +227,14 @@ def _cum_extreme(input, dim, use_min):
                           "cummin" if use_min else "cummax")
 
 
-def cummax(input: Tensor, dim: int):
+def cummax(input: Tensor, dim: int = _NO_DIM, *, axis=_NO_DIM):
     """Running maximum along dim and where each came from: (values, indices)."""
-    return _cum_extreme(input, dim, False)
+    return _cum_extreme(input, scan_dim("cummax", dim, axis), False)
 
 
-def cummin(input: Tensor, dim: int):
+def cummin(input: Tensor, dim: int = _NO_DIM, *, axis=_NO_DIM):
     """Running minimum along dim and where each came from: (values, indices)."""
-    return _cum_extreme(input, dim, True)
+    return _cum_extreme(input, scan_dim("cummin", dim, axis), True)
 
 
 def _rev_logcumsumexp(v, d):
@@ -274,8 +275,9 @@ def _dtype(a):
     return a._data.dtype if isinstance(a, Tensor) else a.dtype
 
 
-def logcumsumexp(input: Tensor, dim: int) -> Tensor:
-    d = wrap_dim(int(dim), input._data.ndim)  # PyTorch checks the dim before the dtype
+def logcumsumexp(input: Tensor, dim: int = _NO_DIM, *, axis=_NO_DIM) -> Tensor:
+    # PyTorch checks the dim before the dtype
+    d = wrap_dim(int(scan_dim("logcumsumexp", dim, axis)), input._data.ndim)
     if input._data.dtype.kind != "f":
         _not_for("logcumsumexp_out_cpu", input)
     return Logcumsumexp.apply(input, d)

@@ -141,17 +141,21 @@ def _prep(input, dim, dtype, name="softmax"):
     return x, d
 
 
-def softmax(input, dim=_REQUIRED, dtype=None, *, _stacklevel=3):
+def softmax(input, dim=_REQUIRED, dtype=None, *, _stacklevel=3, axis=_REQUIRED):
     """torch.softmax / Tensor.softmax: ``dim`` is required (only F.softmax picks one)."""
     if dim is _REQUIRED:
-        raise TypeError('softmax() missing 1 required positional arguments: "dim"')
+        if axis is _REQUIRED:  # NumPy's name for dim, which PyTorch also takes
+            raise TypeError('softmax() missing 1 required positional arguments: "dim"')
+        dim = axis
     x, d = _prep(input, dim, dtype, "softmax")
     return Softmax.apply(x, d)
 
 
-def log_softmax(input, dim=_REQUIRED, dtype=None, *, _stacklevel=3):
+def log_softmax(input, dim=_REQUIRED, dtype=None, *, _stacklevel=3, axis=_REQUIRED):
     """torch.log_softmax / Tensor.log_softmax: ``dim`` is required, as for softmax."""
     if dim is _REQUIRED:
-        raise TypeError('log_softmax() missing 1 required positional arguments: "dim"')
+        if axis is _REQUIRED:  # NumPy's name for dim, which PyTorch also takes
+            raise TypeError('log_softmax() missing 1 required positional arguments: "dim"')
+        dim = axis
     x, d = _prep(input, dim, dtype, "log_softmax")
     return LogSoftmax.apply(x, d)

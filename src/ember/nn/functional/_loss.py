@@ -353,6 +353,10 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
     label_smoothing = max(label_smoothing, 0.0)  # PyTorch smooths only when it is positive
     if input._data.dtype.kind != "f":
+        if input._data.shape == target._data.shape and target._data.dtype.kind != "f":
+            # (y, y) for (logits, labels): PyTorch reads same shapes as probabilities first
+            raise RuntimeError("Expected floating point type for target with class "
+                               f"probabilities, got {_name(target)}")
         raise NotImplementedError("\"log_softmax_lastdim_kernel_impl\" not implemented for "
                                   f"'{_name(input)}'")
     if input._data.shape == target._data.shape:

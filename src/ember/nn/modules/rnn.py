@@ -270,7 +270,8 @@ class RNNBase(Module):
             name = "StackBackward0"
         out = _OUT_VIEWS[name].apply(out, (steps, batch, out.shape[-1]))
         if self.batch_first:
-            out = _transpose(out, 0, 1, Transpose if self.mode == "LSTM" else _TransposeInPlace)
+            out = _transpose(out, 0, 1,
+                             _cls=Transpose if self.mode == "LSTM" else _TransposeInPlace)
         if not batched:
             out, finals = out.squeeze(batch_dim), tuple(s.squeeze(1) for s in finals)
         return out, self._result(finals)
