@@ -11,6 +11,7 @@ import numpy as np
 
 from . import dtypes as D
 from ._warn import warn
+from .autograd.grad_mode import STATE as GRAD
 from .tensor import Tensor
 
 _SEQ = (list, tuple)
@@ -78,17 +79,25 @@ def _other_sequence(data) -> bool:
             and not isinstance(data, (str, bytes, dict, np.ndarray, Tensor)))
 
 
-def _tensors_to_scalars(data):
-    """Tensors inside a list act as Python scalars in PyTorch: they must hold one element."""
+def _tensors_to_scalars(data, int_target: bool):
+    """Tensors inside a list act as Python scalars in PyTorch: they must hold one element, an
+    integer one for an integer or bool result, and one that requires grad gets float()'s
+    once-a-process warning (``torch.tensor(log_probs)``)."""
     if isinstance(data, Tensor):
-        if data._data.size != 1:
-            if data._data.dtype.kind in "biu":
+        kind = data._data.dtype.kind
+        if data._data.size != 1 or (int_target and kind not in "biu"):
+            if int_target:  # (PyTorch's words depend on the result's dtype)
                 raise TypeError("only integer tensors of a single element can be converted to "
                                 "an index")
             raise ValueError("only one element tensors can be converted to Python scalars")
+        if data._rg and GRAD.enabled:
+            from ._config import warn_once  # (lazy: ember._config loads on demand)
+
+            warn_once("Converting a tensor with requires_grad=True to a scalar may lead to "
+                      "unexpected behavior.\nConsider using tensor.detach() first.")
         return data._data.reshape(()).item()
     if isinstance(data, _SEQ):
-        return [_tensors_to_scalars(x) for x in data]
+        return [_tensors_to_scalars(x, int_target) for x in data]
     return data
 
 
@@ -144,6 +153,11 @@ def _ragged_error(data, np_dtype) -> Exception:
         for item in seq:
             if d + 1 < len(sizes):
                 if not is_seq(item):
+                    if isinstance(item, (dict, set, frozenset)) and len(item) != sizes[d + 1]:
+                        # PyTorch measures anything with a len(): tensor(env.reset()) of a
+                        # gymnasium (obs, info) pair fails on the info dict's length
+                        raise ValueError(f"expected sequence of length {sizes[d + 1]} at dim "
+                                         f"{d + 1} (got {len(item)})")
                     raise TypeError("not a sequence")
                 walk(item, d + 1)
             elif is_seq(item):
@@ -207,7 +221,7 @@ def _to_array(data, dtype=None) -> np.ndarray:
             _check_lead_0d(data)
             _warn_ndarray_list(kinds)
             if any(issubclass(k, Tensor) for k in kinds):
-                data = _tensors_to_scalars(data)
+                data = _tensors_to_scalars(data, np_dtype.kind in "biu")
     try:
         return np.array(data, dtype=np_dtype)
     except OverflowError:

@@ -48,6 +48,35 @@ class InplaceMixin:
                 "either both inside the no_grad block (if you don't want the inplace to be "
                 "tracked) or both outside (if you want the inplace to be tracked).")
 
+    def _as_fn_view(self, input, where: tuple):
+        """This output of a custom Function becomes, as in PyTorch, a view of ``input`` (which
+        it returned as-is, or a view of): its _base, a shared version counter, and no in-place
+        writes (``where``: see _fn_view)."""
+        self._fn_view, self._vc = where, input._shared_vc()
+        self._base = input if input._base is None else input._base
+        return self
+
+    def _own_copy(self) -> bool:
+        """At a failed write: a tensor from_numpy made of a read-only array (not an expanded
+        tensor's broadcast nor a view) gets its own writable copy and the write goes there.
+        PyTorch writes through the lock (undefined behaviour, its warning says); the copy
+        keeps the user's array intact. Views of it made earlier keep the old memory."""
+        arr = self._data
+        if self._base is not None or not isinstance(arr, np.ndarray) or arr.flags.writeable \
+                or 0 in arr.strides and arr.size > 1:
+            return False
+        self._data = arr.copy()
+        return True
+
+    def _write_failed(self, e: ValueError, arr, value) -> None:
+        """NumPy refused a write into this tensor's read-only array: PyTorch's error, unless
+        _own_copy made the array writable (the caller then writes again)."""
+        if not self._own_copy():
+            raise RuntimeError(_inplace_error(e, arr, value)) from None
+
+    def _is_view(self) -> bool:
+        return self._base is not None
+
     def _bump(self) -> None:
         if self._vc is None:
             self._vc = [1]
@@ -85,7 +114,8 @@ class InplaceMixin:
             try:
                 np.copyto(arr, value, casting="unsafe")
             except ValueError as e:
-                raise RuntimeError(_inplace_error(e, arr, value)) from None
+                self._write_failed(e, arr, value)
+                np.copyto(self._data, value, casting="unsafe")
         self._bump()
         if recorded:
             # the writer's name, for the saved-version error ("which is output 0 of Add")

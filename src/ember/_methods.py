@@ -102,7 +102,7 @@ def zero_(self):
     try:
         arr.fill(0)
     except ValueError:  # read-only: an expanded tensor, whose memory PyTorch fills
-        fill_shared(arr, 0)
+        fill_shared(self, arr, 0)
     self._bump()
     return self
 
@@ -126,7 +126,7 @@ def fill_(self, value):
     try:
         arr.fill(v)
     except ValueError:  # read-only: an expanded tensor, whose memory PyTorch fills
-        fill_shared(arr, v)
+        fill_shared(self, arr, v)
     self._bump()
     return self
 
@@ -154,9 +154,8 @@ def copy_(self, src, non_blocking=False):
         np.copyto(arr, src_arr if src_arr.shape == arr.shape
                   else np.broadcast_to(src_arr, arr.shape), casting="unsafe")
     except ValueError as e:  # an expanded (read-only) tensor: PyTorch's message
-        from ._inplace import _inplace_error
-
-        raise RuntimeError(_inplace_error(e, arr, s._data)) from None
+        self._write_failed(e, arr, s._data)  # (or a read-only NumPy array's: now copied)
+        return self.copy_(s)
     self._bump()
     return self
 
@@ -371,9 +370,10 @@ def _bind_named_methods(T) -> None:
         setattr(T, name, ops.masked.as_method(name, getattr(T, name), name.endswith("_")))
     for name in ("scatter", "scatter_", "scatter_add", "scatter_add_"):  # bad-args message
         setattr(T, name, ops.gather_scatter.as_method(name, getattr(T, name)))
+    T.gather = ops.gather_scatter.gather_method  # its refusal names 'index' position 2
     T.polygamma = ops.special_fns._polygamma_method
     T.polygamma_ = _inplace(ops.special_fns._polygamma_method)
-    T.tile = ops.shape_more.tile_method  # x.tile(2, 3) as well as x.tile((2, 3))
+    T.tile, T.take_along_dim = ops.shape_more.tile_method, ops.shape_more.take_along_dim_method
     T.repeat_interleave = ops.shape_more.repeat_interleave_method
     for name in ("lerp", "addcmul", "addcdiv", "addmm"):
         setattr(T, name, getattr(ops, name))

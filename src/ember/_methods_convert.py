@@ -93,7 +93,9 @@ def type_(self, dtype=None, non_blocking=False, **kwargs):
 
 
 def _type_name(cls) -> str:
-    return cls.__name__ if cls.__module__ == "builtins" else f"{cls.__module__}.{cls.__name__}"
+    from ._typename import class_name
+
+    return class_name(cls)
 
 
 def _cpu(self, *args, **kwargs):

@@ -15,6 +15,7 @@ from .autograd.grad_mode import STATE
 from .ops import index_more as IM
 from .ops import strided_more as SM
 from .ops.arithmetic import type_name
+from .ops.cumulative import _NO_DIM, scan_dim
 
 
 # ---- small methods ---------------------------------------------------------------------
@@ -198,7 +199,8 @@ def _inplace(op, name=None):
 def _same_dtype_inplace(name: str):
     op = getattr(ops, name)
 
-    def method(self, dim, *, dtype=None):
+    def method(self, dim=_NO_DIM, *, dtype=None, axis=_NO_DIM):
+        dim = scan_dim(name + "_", dim, axis)
         if dtype is not None:
             from . import dtypes as D
 
@@ -281,8 +283,8 @@ def bind(T) -> None:
     T.__rlshift__, T.__rrshift__ = _shift_operator(lsh, True), _shift_operator(rsh, True)
     T.__ilshift__, T.__irshift__ = T.bitwise_left_shift_, T.bitwise_right_shift_
     T.renorm, T.renorm_ = SM.renorm, _inplace(SM.renorm, "renorm_")
-    T.scatter_reduce = SM.scatter_reduce
-    T.scatter_reduce_ = _inplace(SM.scatter_reduce, "scatter_reduce_")
+    T.scatter_reduce = SM.scatter_reduce_method
+    T.scatter_reduce_ = _inplace(SM.scatter_reduce_inplace, "scatter_reduce_")
     T.unfold, T.as_strided = SM.unfold, SM.as_strided
     for name in ("index_add", "index_copy", "index_fill", "index_put", "masked_scatter", "put"):
         fn = getattr(IM, name)

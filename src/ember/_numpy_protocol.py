@@ -66,7 +66,7 @@ UFUNCS = {
     np.sign: lambda a: ops.sign(a), np.maximum: lambda a, b: ops.maximum(_t(a), _t(b)),
     np.minimum: lambda a, b: ops.minimum(_t(a), _t(b)), np.matmul: _matmul,
     np.floor: lambda a: ops.floor(a), np.trunc: lambda a: ops.trunc(a),
-    np.ceil: lambda a: ops.ceil(a),
+    np.ceil: lambda a: ops.ceil(a), np.square: lambda a: ops.square(a),
     np.greater: lambda a, b: ops.gt(a, b), np.less: lambda a, b: ops.lt(a, b),
     np.greater_equal: lambda a, b: ops.ge(a, b), np.less_equal: lambda a, b: ops.le(a, b),
     np.equal: lambda a, b: ops.eq(a, b), np.not_equal: lambda a, b: ops.ne(a, b),
@@ -84,7 +84,8 @@ FUNCTIONS = {
             np.asarray(idx, np.int64), False, None)),
     np.flip: lambda a, axis=None: ops.flip(_t(a), axis if axis is not None else tuple(
         range(np.ndim(a._data)))),
-    np.cumsum: lambda a, axis=None, **kw: ops.cumsum(_t(a), axis),
+    np.cumsum: lambda a, axis=None, **kw: ops.cumsum(_t(a), axis) if axis is not None else
+    ops.cumsum(_t(a).reshape(-1), 0),  # NumPy's axis=None runs over the flattened array
     np.split: lambda a, idx, axis=0: list(_split(_t(a), idx, axis)),
     np.ndim: lambda a: a._data.ndim, np.shape: lambda a: a._data.shape,
     np.squeeze: lambda a, axis=None: ops.squeeze(_t(a), axis),
@@ -93,6 +94,11 @@ FUNCTIONS = {
     np.zeros_like: lambda a, *args, **kw: Tensor._make(np.zeros_like(a._data), False, None),
     np.ones_like: lambda a, *args, **kw: Tensor._make(np.ones_like(a._data), False, None),
 }
+
+
+# NumPy runs these through the Tensor's own method, or on np.asarray(t) wrapped back by
+# __array_wrap__: PyTorch gets a Tensor (np.argmax(q) is tensor(2), np.clip(t, -1, 1) a Tensor)
+_AS_TENSOR = (np.clip, np.argmax, np.argmin, np.round, np.around, np.argsort)
 
 
 def _split(a, bounds, axis):
@@ -120,6 +126,9 @@ def array_ufunc(self, ufunc, method, *inputs, **kwargs):
 def array_function(self, func, types, args, kwargs):
     if func in FUNCTIONS:
         return FUNCTIONS[func](*args, **kwargs)
+    if func in _AS_TENSOR:  # (a Tensor among the arguments: the result wraps in one)
+        out = func(*_raw(args), **{k: _raw(v) for k, v in kwargs.items()})
+        return Tensor._make(np.asarray(out), False, None)
     return func(*_raw(args), **{k: _raw(v) for k, v in kwargs.items()})
 
 

@@ -170,9 +170,9 @@ class Function:
         _finish(node, args, (out,), (result,))
         if dirty and id(out) in dirty:
             return _rebind_dirty(out, result)
-        if any(isinstance(a, F.Tensor) and np.may_share_memory(a._data, out._data)
-               for a in args):  # an input returned as-is, or a view of one
-            result._fn_view = (node, 0, cls.__name__)
+        for a in args:  # an input returned as-is, or a view of one: a view of that input
+            if isinstance(a, F.Tensor) and np.may_share_memory(a._data, out._data):
+                return result._as_fn_view(a, (node, 0, cls.__name__))
         return result
 
 

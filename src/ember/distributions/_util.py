@@ -71,7 +71,7 @@ def standard_normal(shape, like) -> Tensor:
     from ..random import _gen
 
     shape, gen = tuple(shape), _gen(None)
-    n = int(np.prod(shape, dtype=np.int64))
+    n = _n(shape)
     return Tensor._make(_T.normal(gen, gen.bits, n, 0.0, 1.0, _dtype(like)).reshape(shape),
                         False, None)
 
@@ -82,12 +82,17 @@ def rand(shape, like) -> Tensor:
     from ..random import _gen
 
     shape = tuple(shape)
-    n = int(np.prod(shape, dtype=np.int64))
+    n = _n(shape)
     return Tensor._make(_T.unit(_gen(None).bits, n, _dtype(like)).reshape(shape), False, None)
 
 
 def _n(shape) -> int:
-    return int(np.prod(tuple(shape), dtype=np.int64))
+    """The element count of ``empty(shape)``, refusing a negative size as it does."""
+    n = int(np.prod(tuple(shape), dtype=np.int64))
+    if n <= 0 and any(d < 0 for d in shape):  # sample((-1,)): not an empty draw
+        raise RuntimeError(f"Trying to create tensor with negative dimension "
+                           f"{next(d for d in shape if d < 0)}: {list(shape)}")
+    return n
 
 
 def new_uniform(shape, low: float, high: float, like) -> Tensor:

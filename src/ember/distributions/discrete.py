@@ -82,6 +82,8 @@ class Poisson(ExponentialFamily):  # as PyTorch (kl_divergence dispatch)
 
     def _sample(self, sample_shape=()):
         shape = self._extended_shape(sample_shape)
+        if min(shape, default=0) < 0:  # PyTorch's rate.expand(shape) refuses it
+            self.rate.expand(shape)
         lam = np.broadcast_to(np.asarray(self.rate._data, np.float64), shape)
         from .._torch_rng_serial import poisson
         from ..random import _gen

@@ -40,6 +40,8 @@ class Normal(ExponentialFamily):  # as PyTorch (kl_divergence dispatch)
         """PyTorch's rule: ``normal(loc.expand(shape), scale.expand(shape))`` without grad (a
         standard normal per element, times scale, plus loc)."""
         shape = self._extended_shape(sample_shape)
+        if min(shape, default=0) < 0:  # PyTorch's loc.expand(shape) refuses it
+            self.loc.expand(shape)
         loc, scale = self.loc._data, self.scale._data
         gen = _R._gen(None)
         z = _T.normal(gen, gen.bits, _R._numel(shape), 0.0, 1.0, loc.dtype).reshape(shape)

@@ -47,9 +47,10 @@ def _mask_of(shape, idx):
 
 
 def setitem(input, idx, value):
-    """``input[idx] = value``, in place (recorded when gradients are tracked)."""
+    """``input[idx] = value``, in place (recorded when gradients are tracked); returns None,
+    as Tensor.__setitem__ does in PyTorch."""
     if idx is False:
-        return input  # PyTorch: an assignment to nothing, whatever the value
+        return None  # PyTorch: an assignment to nothing, whatever the value
     if not isinstance(value, (Tensor, bool, int, float, complex, np.integer)):
         raise TypeError(f"can't assign a {_py_type_name(value)} to a {_legacy_name(input)}")
     if _byte_mask_fill(idx, value):
@@ -61,7 +62,8 @@ def setitem(input, idx, value):
     v = value if isinstance(value, Tensor) else Tensor._make(
         _checked_number(value, input._data.dtype), False, None)
     if STATE.enabled and input._rg and input.grad_fn is None:
-        raise RuntimeError(("a view of a leaf Variable" if basic else "a leaf Variable") +
+        on_leaf = _writes_leaf_itself(idx, input._data.shape)
+        raise RuntimeError(("a leaf Variable" if on_leaf else "a view of a leaf Variable") +
                            " that requires grad is being used in an in-place operation.")
     if not basic and _has_mask(np_idx):
         _raise_torch_error(input, np_idx, v._data)
@@ -76,11 +78,13 @@ def setitem(input, idx, value):
         # an integer tensor records no graph, whatever value it is given
         if STATE.enabled and (input._rg or v._rg and input._data.dtype.kind in "fc"):
             result = (CopySlices if basic else IndexPut).apply(input._graph_input(), v, np_idx)
-            return input._write(result)
+            input._write(result)
+            return None
         input._check_inplace()
         arr = input._ensure_array()
         if not arr.flags.writeable:
-            arr = _expanded_target(arr, np_idx) if basic else None
+            arr = input._data if input._own_copy() else \
+                _expanded_target(arr, np_idx) if basic else None
             if arr is None:
                 raise RuntimeError(_SHARED_WRITE)
         arr[np_idx] = v._data
@@ -88,11 +92,11 @@ def setitem(input, idx, value):
         _raise_torch_error(input, (np_idx,) if isinstance(idx, Tensor) else np_idx, v._data)
         if isinstance(e, IndexError):
             if not np.size(input._data[_zeroed(np_idx)]):
-                return input  # out-of-range values aimed at an empty region: nothing to write
+                return None  # out-of-range values aimed at an empty region: nothing to write
             raise IndexError(_index_message(e, input, np_idx)) from None
         raise RuntimeError(_put_message(input, np_idx, v._data.shape, basic)) from None
     input._bump()
-    return input
+    return None
 
 
 def writable_alias(view: np.ndarray):
@@ -110,9 +114,11 @@ def writable_alias(view: np.ndarray):
         return None
 
 
-def fill_shared(arr: np.ndarray, v) -> None:
-    """fill_/zero_ of a read-only array: an expanded tensor's broadcast is filled through
-    its memory, as PyTorch does (every element then holds v)."""
+def fill_shared(t, arr: np.ndarray, v) -> None:
+    """fill_/zero_ of tensor t's read-only array: an expanded tensor's broadcast is filled
+    through its memory, as PyTorch does (every element then holds v)."""
+    if t._own_copy():  # (a read-only NumPy array's: see _own_copy)
+        return t._data.fill(v)
     alias = writable_alias(arr)
     if alias is None:
         arr.fill(v)  # NumPy's read-only error
@@ -130,6 +136,41 @@ def _expanded_target(arr: np.ndarray, np_idx):
             st == 0 and n > 1 for n, st in zip(region.shape, region.strides)):
         return None
     return alias
+
+
+def _writes_leaf_itself(idx, shape) -> bool:
+    """Whether PyTorch writes the leaf itself, not a view of it: its slicing skips slices that
+    cover their whole dim (``w[:] = 0``, ``w[..., :n]`` with n >= size) and Ellipses, and an
+    advanced index writes with index_put_; an int, None or partial slice makes a view."""
+    if idx is True:
+        return False  # a new leading dim of 1: a view
+    parts = idx if isinstance(idx, tuple) else (idx,)
+    used = [_dims_used(p) for p in parts]
+    if None in used:
+        return False  # an int, None, bool or another view-making part
+    dim, fill = 0, len(shape) - sum(used)
+    for p, k in zip(parts, used):
+        if p is Ellipsis:
+            dim += fill
+            continue
+        if isinstance(p, slice) and (dim >= len(shape) or p.start not in (None, 0) or
+                                     p.step not in (None, 1) or not (p.stop is None or (
+                                         isinstance(p.stop, int) and p.stop >= shape[dim]))):
+            return False
+        dim += k
+    return True
+
+
+def _dims_used(part):
+    """The dims an index part consumes where it keeps the write on the leaf, else None."""
+    if part is Ellipsis:
+        return 0
+    if isinstance(part, slice):
+        return 1
+    if isinstance(part, (list, np.ndarray, Tensor)) and np.ndim(part):
+        dt = part.dtype if isinstance(part, (np.ndarray, Tensor)) else None
+        return np.ndim(part) if dt is not None and str(dt).endswith("bool") else 1
+    return None
 
 
 def _py_type_name(value) -> str:

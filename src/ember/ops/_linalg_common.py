@@ -28,6 +28,23 @@ def check_float(a: Tensor, name: str, arg: str = "input") -> None:
                            f"Got {type_name(a._data.dtype)}")
 
 
+def check_bools(name: str, _overloaded: bool = False, **flags) -> None:
+    """PyTorch's parser takes only bools (NumPy's too) for these flags: 1 or "yes" is refused
+    (an op with overloads refuses them all; its list shown as for ``f(A, flag=...)``)."""
+    for arg, value in flags.items():
+        if value.__class__ is not bool and not isinstance(value, np.bool_):
+            if _overloaded:
+                raise TypeError(f"{name}() received an invalid combination of arguments - got "
+                                f"(Tensor, {arg}={type(value).__name__}), but expected one of:")
+            raise TypeError(f"{name}(): argument '{arg}' must be bool, not "
+                            f"{type(value).__name__}")
+
+
+def check_driver(name: str, driver) -> None:
+    if driver is not None and not isinstance(driver, str):
+        raise TypeError(f"{name}(): argument 'driver' must be str, not {type(driver).__name__}")
+
+
 def check_matrix(a: Tensor, name: str, arg: str = "A") -> None:
     if a._data.ndim < 2:
         raise RuntimeError(f"{name}: The input tensor {arg} must have at least 2 dimensions.")

@@ -70,9 +70,9 @@ def scatter_into(shape, dim, idx, g):
 _INDEX_DTYPES = (np.dtype(np.int64), np.dtype(np.int32))  # dtypes: `in` on types is 6x slower
 
 
-def _check_index(input, dim, index, name, src=None, fn=None):
+def _check_index(input, dim, index, name, src=None, fn=None, pos=3):
     if not isinstance(index, Tensor):  # (scatter and scatter_add refuse it earlier)
-        raise TypeError(f"{fn or name}(): argument 'index' (position 3) must be Tensor, not "
+        raise TypeError(f"{fn or name}(): argument 'index' (position {pos}) must be Tensor, not "
                         f"{_tname(index)}")
     if index._data.dtype not in _INDEX_DTYPES:
         raise RuntimeError(f"{name}(): Expected dtype int32/int64 for index")
@@ -96,17 +96,29 @@ def _check_index(input, dim, index, name, src=None, fn=None):
         raise RuntimeError(f"index {bad} is out of bounds for dimension {dim} with size {n}")
 
 
-def gather(input, dim, index, *, sparse_grad=False):
-    d = wrap_dim(dim, input._data.ndim)
-    if isinstance(index, Tensor) and not index._data.size:  # PyTorch checks nothing more
-        return input.reshape(-1)[:0].reshape(index._data.shape)
-    _check_index(input, d, index, "gather")
-    i = index._data
-    if input._data.ndim and i.ndim:
-        return Gather.apply(input, d, i)
-    # A 0-d self or index acts as 1-d here, PyTorch's ensure_nonempty rule.
-    x = input if input._data.ndim else input.reshape(1)
-    return Gather.apply(x, d, i.reshape(-1)).reshape(i.shape)
+def _gather_fn(index_pos):
+    """torch.gather (index at position 3) and Tensor.gather (2: the method leaves self out),
+    one body each so that the method costs no extra call."""
+
+    def gather(input, dim, index, *, sparse_grad=False):
+        d = wrap_dim(dim, input._data.ndim)
+        if not isinstance(index, Tensor):
+            raise TypeError(f"gather(): argument 'index' (position {index_pos}) must be Tensor, "
+                            f"not {_tname(index)}")
+        if not index._data.size:  # PyTorch checks nothing more
+            return input.reshape(-1)[:0].reshape(index._data.shape)
+        _check_index(input, d, index, "gather")
+        i = index._data
+        if input._data.ndim and i.ndim:
+            return Gather.apply(input, d, i)
+        # A 0-d self or index acts as 1-d here, PyTorch's ensure_nonempty rule.
+        x = input if input._data.ndim else input.reshape(1)
+        return Gather.apply(x, d, i.reshape(-1)).reshape(i.shape)
+
+    return gather
+
+
+gather, gather_method = _gather_fn(3), _gather_fn(2)
 
 
 class Scatter(Primitive):

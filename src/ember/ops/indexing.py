@@ -46,9 +46,13 @@ def _index_arrays(idx):
                   "which will result either in an error or a different result")
             return _index_arrays(tuple(idx))
         return np.asarray(idx)
-    if isinstance(idx, (float, str)):
+    if isinstance(idx, np.integer):  # q[np.argmax(...)]: PyTorch reads it as an int (a view)
+        return int(idx)
+    if isinstance(idx, (float, str, np.floating, np.bool_)):
+        from .._typename import arg_type_name
+
         raise IndexError("only integers, slices (`:`), ellipsis (`...`), None and long or byte "
-                         f"Variables are valid indices (got {type(idx).__name__})")
+                         f"Variables are valid indices (got {arg_type_name(idx)})")
     return idx
 
 

@@ -369,9 +369,10 @@ def linear(input, weight, bias=None):
     except AttributeError:  # a NumPy array or list fed to a layer
         bad, pos, arg = ((input, 1, "input") if not isinstance(input, Tensor) else
                          (weight, 2, "weight"))
-        kind = type(bad).__module__ + "." if type(bad).__module__ != "builtins" else ""
+        from .._typename import arg_type_name
+
         raise TypeError(f"linear(): argument '{arg}' (position {pos}) must be Tensor, not "
-                        f"{kind}{type(bad).__name__}\nHint: convert it first, e.g. "
+                        f"{arg_type_name(bad)}\nHint: convert it first, e.g. "
                         "torch.from_numpy(x).float() or torch.tensor(x, dtype=torch.float32)."
                         ) from None
     if wd.ndim == 2 and xd.ndim == 2 and xd.dtype is wd.dtype and xd.shape[1] == wd.shape[1]:
@@ -381,6 +382,9 @@ def linear(input, weight, bias=None):
         bd = bias._data
         if bd.dtype is xd.dtype and bd.shape == (wd.shape[0],):
             return Linear.apply(input, weight, bias)
+    if input._data.ndim == 0 or weight._data.ndim == 0:  # checked before dtypes, as PyTorch
+        raise RuntimeError(f"both arguments to linear need to be at least 1D, but they are "
+                           f"{input._data.ndim}D and {weight._data.ndim}D")
     if input._data.dtype != weight._data.dtype:
         # PyTorch words it by path: addmm (with bias) or mm (without).
         first = (f"mat1 and mat2 must have the same dtype, but got {_kind(input)} and "
@@ -392,9 +396,6 @@ def linear(input, weight, bias=None):
         raise RuntimeError(
             f"{first}\nHint: the layer's parameters are {weight.dtype}; convert the input "
             f"with .to({weight.dtype}){model}.")
-    if input._data.ndim == 0 or weight._data.ndim == 0:
-        raise RuntimeError(f"both arguments to linear need to be at least 1D, but they are "
-                           f"{input._data.ndim}D and {weight._data.ndim}D")
     if weight._data.ndim == 1:  # a vector weight: a dot product, with no bias to add (PyTorch)
         if bias is not None:
             raise RuntimeError("mat2 must be a matrix, got 1-D tensor")

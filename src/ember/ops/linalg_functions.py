@@ -40,6 +40,7 @@ def inv(A: Tensor, *, out=None) -> Tensor:
 def inv_ex(A: Tensor, *, check_errors: bool = False, out=None):
     """(inverse, info): info is LAPACK's getrf code per matrix (0: inverted); a singular
     matrix gets nan entries instead of raising unless ``check_errors``."""
+    C.check_bools("linalg_inv_ex", check_errors=check_errors)
     C.square_float(A, "linalg.inv")
     try:
         x = S.Inv.apply(A)
@@ -102,6 +103,7 @@ def _shape_error(name: str, n: int, rows: int, cols: int, left: bool) -> Runtime
 
 def solve(A: Tensor, B: Tensor, *, left: bool = True, out=None) -> Tensor:
     """X with A X = B (``left``) or X A = B; B a matrix or vector, batch dims broadcast."""
+    C.check_bools("linalg_solve", left=left)
     C.check_float(A, "linalg.solve")
     if A._data.dtype != B._data.dtype:
         raise RuntimeError("linalg.solve: Expected A and B to have the same dtype, but found A "
@@ -161,6 +163,7 @@ def solve_triangular(A: Tensor, B: Tensor, *args, upper: bool = _NO_UPPER, left:
 
 def cholesky(A: Tensor, *, upper: bool = False, out=None) -> Tensor:
     """L (lower, A = L L^T) or U = L^T; only A's lower triangle is read."""
+    C.check_bools("linalg_cholesky", upper=upper)
     C.square_float(A, "linalg.cholesky")
     return S.Cholesky.apply(A, bool(upper))
 
@@ -168,6 +171,7 @@ def cholesky(A: Tensor, *, upper: bool = False, out=None) -> Tensor:
 def cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False, out=None):
     """(L, info): info is the order of the first leading minor that is not positive-definite
     (0: factored); a failed matrix holds the factor as far as it got."""
+    C.check_bools("linalg_cholesky_ex", upper=upper, check_errors=check_errors)
     C.square_float(A, "linalg.cholesky")
     try:
         low = S.Cholesky.apply(A, bool(upper))
@@ -186,6 +190,7 @@ def cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False, o
 
 def cholesky_solve(B: Tensor, L: Tensor, upper: bool = False, *, out=None) -> Tensor:
     """X with A X = B, given A's Cholesky factor L (A = L L^T) or U (A = U^T U)."""
+    C.check_bools("cholesky_solve", upper=upper)
     for t, name in ((B, "b"), (L, "u")):  # PyTorch's checks, its words
         if t.dim() < 2:
             raise RuntimeError(f"{name} should have at least 2 dimensions, but has {t.dim()} "
@@ -199,6 +204,7 @@ def cholesky_solve(B: Tensor, L: Tensor, upper: bool = False, *, out=None) -> Te
 
 def cholesky_inverse(L: Tensor, upper: bool = False, *, out=None) -> Tensor:
     """A^-1 from A's Cholesky factor L (A = L L^T) or U (A = U^T U)."""
+    C.check_bools("cholesky_inverse", upper=upper)
     C.square_float(L, "cholesky_inverse")
     # inv(L L^T) with the whole of L in the product, so that (as in PyTorch) the gradient is
     # not restricted to L's triangle
@@ -234,6 +240,8 @@ def _check_eigh(A: Tensor, UPLO) -> None:
 
 def svd(A: Tensor, full_matrices: bool = True, *, driver=None, out=None):
     """(U, S, Vh) with A = U diag(S) Vh, S descending."""
+    C.check_bools("linalg_svd", full_matrices=full_matrices)
+    C.check_driver("linalg_svd", driver)
     C.check_matrix(A, "linalg.svd")
     C.check_float(A, "linalg.svd")
     m, n = A._data.shape[-2:]
@@ -245,6 +253,7 @@ def svd(A: Tensor, full_matrices: bool = True, *, driver=None, out=None):
 
 
 def svdvals(A: Tensor, *, driver=None, out=None) -> Tensor:
+    C.check_driver("linalg_svdvals", driver)
     C.check_matrix(A, "linalg.svd")
     C.check_float(A, "linalg.svd")
     if not A.requires_grad:

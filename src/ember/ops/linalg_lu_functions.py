@@ -56,6 +56,7 @@ def _raise_singular(info: np.ndarray, shape: tuple, name: str) -> None:
 
 def lu_factor(A: Tensor, *, pivot: bool = True, out=None):
     """(LU, pivots) of A = P L U; an exactly singular U raises (``lu_factor_ex`` does not)."""
+    C.check_bools("linalg_lu_factor", pivot=pivot)
     lu, piv, info = factor(A, pivot=pivot)
     _raise_singular(info, A._data.shape, "torch.linalg.lu_factor")
     return LuFactorResult(lu, _const(piv))
@@ -63,6 +64,7 @@ def lu_factor(A: Tensor, *, pivot: bool = True, out=None):
 
 def lu_factor_ex(A: Tensor, *, pivot: bool = True, check_errors: bool = False, out=None):
     """(LU, pivots, info): info is LAPACK's getrf code per matrix (k > 0: U[k, k] is zero)."""
+    C.check_bools("linalg_lu_factor_ex", pivot=pivot, check_errors=check_errors)
     lu, piv, info = factor(A, pivot=pivot)
     if check_errors:
         _raise_singular(info, A._data.shape, "torch.linalg.lu_factor_ex")
@@ -71,6 +73,7 @@ def lu_factor_ex(A: Tensor, *, pivot: bool = True, check_errors: bool = False, o
 
 def lu(A: Tensor, *, pivot: bool = True, out=None):
     """(P, L, U) with A = P L U: P a permutation, L unit lower (m x k), U upper (k x n)."""
+    C.check_bools("linalg_lu", pivot=pivot)
     lu_t, piv, _ = factor(A, "linalg.lu", pivot)
     perm = LU.permutation(piv, A._data.shape[-2])
     low, up = LU.split_lu(lu_t)

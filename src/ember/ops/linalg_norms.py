@@ -20,6 +20,7 @@ _INF = math.inf
 def vector_norm(x: Tensor, ord=2, dim=None, keepdim: bool = False, *, dtype=None,
                 out=None) -> Tensor:
     """(sum |x|^ord)^(1/ord) over ``dim`` (every element when None)."""
+    C.check_bools("linalg_vector_norm", keepdim=keepdim)
     if isinstance(ord, str):
         raise RuntimeError(f"linalg.vector_norm: Expected a numeric ord, got {ord}")
     return _vector_norm(x, ord, dim, keepdim, dtype)
@@ -41,6 +42,7 @@ def matrix_norm(A: Tensor, ord="fro", dim=(-2, -1), keepdim: bool = False, *, dt
                 out=None) -> Tensor:
     """'fro', 'nuc', 2/-2 (largest/smallest singular value), 1/-1 (max/min column sum of
     |A|), inf/-inf (max/min row sum), over the two dims ``dim``."""
+    C.check_bools("linalg_matrix_norm", True, keepdim=keepdim)
     C.check_matrix(A, "linalg.matrix_norm")
     if dtype is not None:
         A = A.to(dtype)
@@ -72,6 +74,7 @@ def norm(A: Tensor, ord=None, dim=None, keepdim: bool = False, *, dtype=None,
          out=None) -> Tensor:
     """A vector norm (1 dim, or a 1-D input) or a matrix norm (2 dims, or a 2-D input with
     ``ord``); with neither ord nor dim, the 2-norm of all elements."""
+    C.check_bools("linalg_norm", True, keepdim=keepdim)
     if dim is not None:
         dims = (dim,) if isinstance(dim, int) else tuple(dim)
         if len(dims) > 2:
@@ -134,6 +137,7 @@ def pinv(A: Tensor, rcond=None, hermitian: bool = False, *, atol=None, rtol=None
          out=None) -> Tensor:
     """The Moore-Penrose pseudo-inverse, by the SVD. ``rcond`` is the older spelling of
     ``rtol`` (PyTorch still takes it, alone)."""
+    C.check_bools("linalg_pinv", True, hermitian=hermitian)
     if rcond is not None:
         atol, rtol = _old_tol("linalg_pinv", "rcond", rcond, atol, rtol)
     if A._data.ndim < 2 or A._data.dtype.kind != "f" or A._data.dtype == np.float16:
@@ -156,6 +160,7 @@ def lstsq(A: Tensor, B: Tensor, rcond=None, *, driver=None):
     CPU ``driver``: gelsy (default) the rank; gels the residuals, no rank; gelsd/gelss the
     rank, residuals and singular values. Residuals (|A X - B|^2 per column) are filled only
     for tall (m > n) inputs of full rank (gels: for any tall input)."""
+    C.check_driver("linalg_lstsq", driver)
     C.check_matrix(A, "torch.linalg.lstsq", "input")
     C.check_float(A, "torch.linalg.lstsq")
     if driver is None:
@@ -199,6 +204,7 @@ def matrix_rank(A: Tensor, tol=None, hermitian: bool = False, *, atol=None, rtol
                 out=None) -> Tensor:
     """The number of singular values above max(atol, rtol * the largest); ``tol`` is the
     older spelling of ``atol``."""
+    C.check_bools("linalg_matrix_rank", True, hermitian=hermitian)
     if tol is not None:
         atol, rtol = _old_tol("linalg_matrix_rank", "tol", tol, atol, rtol)
     C.check_matrix(A, "torch.linalg.matrix_rank", "input")

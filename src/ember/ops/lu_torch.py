@@ -66,6 +66,9 @@ def triangular_solve(input: Tensor, A: Tensor, upper: bool = True, transpose: bo
     """(X, A's copy) with T X = input, T the upper or lower triangle of A (transposed when
     ``transpose``, unit diagonal when ``unitriangular``); batch dims broadcast, and the copy
     of A has the broadcast batch shape."""
+    from ._linalg_common import check_bools
+
+    check_bools("triangular_solve", upper=upper, transpose=transpose, unitriangular=unitriangular)
     _warn_once("triangular_solve")
     b, a = input._data, A._data
     for name, x in (("b", b), ("A", a)):

@@ -158,6 +158,7 @@ def _deprecated(name: str, hint: str) -> None:
 def cholesky(input: Tensor, upper: bool = False, *, out=None) -> Tensor:
     from . import linalg_functions as lf
 
+    lf.C.check_bools("cholesky", upper=upper)  # the parser's refusal comes before the warning
     _deprecated("cholesky", "L = torch.cholesky(A)\nshould be replaced with\n"
                 "L = torch.linalg.cholesky(A)\nand\nU = torch.cholesky(A, upper=True)\n"
                 "should be replaced with\nU = torch.linalg.cholesky(A).mH\nThis transform "
@@ -175,6 +176,7 @@ def cholesky(input: Tensor, upper: bool = False, *, out=None) -> Tensor:
 def qr(input: Tensor, some: bool = True, *, out=None):
     from . import linalg_functions as lf
 
+    lf.C.check_bools("qr", some=some)
     _deprecated("qr", "The boolean parameter 'some' has been replaced with a string parameter "
                 "'mode'.\nQ, R = torch.qr(A, some)\nshould be replaced with\n"
                 "Q, R = torch.linalg.qr(A, 'reduced' if some else 'complete')")
@@ -187,6 +189,7 @@ def svd(input: Tensor, some: bool = True, compute_uv: bool = True, *, out=None):
     matrices of the full sizes."""
     from . import linalg_functions as lf
 
+    lf.C.check_bools("svd", some=some, compute_uv=compute_uv)
     if input.dim() < 2:  # the old spelling's own words
         raise RuntimeError("linalg.svd: input should have at least 2 dimensions, but has "
                            f"{input.dim()} dimensions instead")

@@ -205,6 +205,16 @@ def _correction(unbiased, correction) -> int:
     return int(correction)
 
 
+def _both_error(name, dim, unbiased, keepdim, correction) -> TypeError:
+    """The parser's refusal of unbiased with correction (no overload takes both)."""
+    from .._call_site import refusal
+
+    t = lambda v: type(v).__name__  # noqa: E731
+    return refusal(name, {"input": "Tensor", "dim": "bool" if dim is None else t(dim),
+                          "unbiased": t(unbiased), "keepdim": t(keepdim),
+                          "correction": t(correction)})
+
+
 class Var(Primitive):
     """y = sum((x - mean)^2) / (N - c);  dy/dx = 2 (x - mean) / (N - c).
 
@@ -237,6 +247,8 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, _name
         dim, keepdim = (dim if axis is None else axis), (keepdim if keepdims is None else keepdims)
     if isinstance(dim, bool):
         dim, unbiased = None, dim
+    if correction is not None and unbiased is not None:  # PyTorch has no overload taking both
+        raise _both_error(_name, dim, unbiased, keepdim, correction)
     correction = _correction(unbiased, correction)
     if input._data.dtype.kind != "f":
         raise RuntimeError("std and var only support floating point and complex dtypes")

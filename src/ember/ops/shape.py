@@ -308,6 +308,8 @@ def expand(input, *sizes):
     for i in reversed(range(len(sizes))):  # PyTorch checks from the last dim
         want, have = full[i], (shape[i - lead] if i >= lead else None)
         if have is None and want < 0:
+            if not shape:  # PyTorch's 0-d (scalar) path fails computing the size first
+                raise RuntimeError("numel: integer multiplication overflow")
             raise RuntimeError(f"The expanded size of the tensor ({want}) isn't allowed in a "
                                f"leading, non-existing dimension {i}")
         if have is not None and ((have != 1 and want != have) or want < 0):

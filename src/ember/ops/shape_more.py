@@ -275,36 +275,46 @@ def broadcast_tensors(*tensors) -> tuple:
     return tuple(t if t._data.shape == shape else expand(t, shape) for t in tensors)
 
 
-def take_along_dim(input, indices, dim=None):
-    """input's entries at ``indices`` along ``dim`` (dim None: of the flattened input)."""
-    if not isinstance(indices, Tensor):  # (the method form: PyTorch says position 1)
-        raise TypeError("take_along_dim(): argument 'indices' (position 2) must be Tensor, not "
-                        f"{_tname(indices)}")
-    dt = indices._data.dtype
-    if dt not in (np.int64, np.int32):  # PyTorch 2.13 asks gather first, then for int64
-        raise RuntimeError("gather(): Expected dtype int32/int64 for index")
-    if dt != np.int64:
-        from .linalg import _kind
+def _take_along_dim_fn(pos: int):
+    """torch.take_along_dim ('indices' is argument 2) and the method (1: self left out), one
+    body each so that the method costs no extra call."""
 
-        raise RuntimeError("torch.take_along_dim(): dtype of indices should be Long but got "
-                           f"{_kind(indices)}")
-    if dim is None:
-        return gather(input.reshape(-1), 0, indices.reshape(-1))
-    n, m = input._data.ndim, indices._data.ndim
-    if n != m:
-        raise RuntimeError("torch.take_along_dim(): input and indices should have the same "
-                           f"number of dimensions, but got {n} dimensions for input, and {m} "
-                           "dimensions for indices")
-    d = wrap_dim(dim, n)
-    a, b = list(input._data.shape), list(indices._data.shape)
-    a[d] = b[d] = 1  # every dim but ``dim`` broadcasts
-    check_broadcast(tuple(a), tuple(b))
-    common = list(np.broadcast_shapes(tuple(a), tuple(b)))
-    x_shape = common[:d] + [input._data.shape[d]] + common[d + 1:]
-    i_shape = common[:d] + [indices._data.shape[d]] + common[d + 1:]
-    x = input if list(input._data.shape) == x_shape else expand(input, x_shape)
-    i = indices if list(indices._data.shape) == i_shape else expand(indices, i_shape)
-    return gather(x, d, i)
+    def take_along_dim(input, indices, dim=None):
+        """input's entries at ``indices`` along ``dim`` (dim None: of the flattened input)."""
+        if not isinstance(indices, Tensor):
+            raise TypeError(f"take_along_dim(): argument 'indices' (position {pos}) must be "
+                            f"Tensor, not {_tname(indices)}")
+        dt = indices._data.dtype
+        if dt not in (np.int64, np.int32):  # PyTorch 2.13 asks gather first, then for int64
+            raise RuntimeError("gather(): Expected dtype int32/int64 for index")
+        if dt != np.int64:
+            from .linalg import _kind
+
+            raise RuntimeError("torch.take_along_dim(): dtype of indices should be Long but got "
+                               f"{_kind(indices)}")
+        if dim is None:
+            return gather(input.reshape(-1), 0, indices.reshape(-1))
+        n, m = input._data.ndim, indices._data.ndim
+        if n != m:
+            raise RuntimeError("torch.take_along_dim(): input and indices should have the same "
+                               f"number of dimensions, but got {n} dimensions for input, and {m} "
+                               "dimensions for indices")
+        d = wrap_dim(dim, n)
+        a, b = list(input._data.shape), list(indices._data.shape)
+        a[d] = b[d] = 1  # every dim but ``dim`` broadcasts
+        check_broadcast(tuple(a), tuple(b))
+        common = list(np.broadcast_shapes(tuple(a), tuple(b)))
+        x_shape = common[:d] + [input._data.shape[d]] + common[d + 1:]
+        i_shape = common[:d] + [indices._data.shape[d]] + common[d + 1:]
+        x = input if list(input._data.shape) == x_shape else expand(input, x_shape)
+        i = indices if list(indices._data.shape) == i_shape else expand(indices, i_shape)
+        return gather(x, d, i)
+
+    take_along_dim.__qualname__ = "take_along_dim"
+    return take_along_dim
+
+
+take_along_dim, take_along_dim_method = _take_along_dim_fn(2), _take_along_dim_fn(1)
 
 
 def _each(fn, tensors):

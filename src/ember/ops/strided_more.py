@@ -233,19 +233,39 @@ def _prod_parts(keep, x, s, where) -> tuple:
     return others(x, nz, zeros), others(s, nz[where], zeros[where])
 
 
-def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
-    if reduce not in _REDUCES:
-        raise RuntimeError("reduce argument must be either sum, prod, mean, amax or amin, got "
-                           f"{reduce}")
-    d = wrap_dim(dim, input._data.ndim)
-    if src._data.dtype != input._data.dtype:
-        raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
-    _check_index(input, d, index, "scatter", src, fn="scatter_reduce")
-    if not (input._data.ndim and index._data.ndim):  # 0-d acts as 1-d, as in scatter
-        x, i, s = _as_1d(input, index, src)
-        out = ScatterReduce.apply(x, s, d, i, reduce, bool(include_self))
-        return out if input._data.ndim else out.reshape(())
-    return ScatterReduce.apply(input, src, d, index._data, reduce, bool(include_self))
+def _scatter_reduce_fn(name: str, at: int):
+    """torch.scatter_reduce (index, src, reduce: arguments 3-5) and the methods (2-4: self
+    left out), one body each so that a method costs no extra call."""
+
+    def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
+        if reduce not in _REDUCES:
+            if not isinstance(reduce, str):
+                raise TypeError(f"{name}(): argument 'reduce' (position {at + 2}) must be str, "
+                                f"not {type(reduce).__name__}")
+            raise RuntimeError("reduce argument must be either sum, prod, mean, amax or amin, "
+                               f"got {reduce}")
+        d = wrap_dim(dim, input._data.ndim)
+        try:
+            same = src._data.dtype == input._data.dtype
+        except AttributeError:
+            raise TypeError(f"{name}(): argument 'src' (position {at + 1}) must be Tensor, not "
+                            f"{type(src).__name__}") from None
+        if not same:
+            raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
+        _check_index(input, d, index, "scatter", src, name, at)
+        if not (input._data.ndim and index._data.ndim):  # 0-d acts as 1-d, as in scatter
+            x, i, s = _as_1d(input, index, src)
+            out = ScatterReduce.apply(x, s, d, i, reduce, bool(include_self))
+            return out if input._data.ndim else out.reshape(())
+        return ScatterReduce.apply(input, src, d, index._data, reduce, bool(include_self))
+
+    scatter_reduce.__qualname__ = "scatter_reduce"
+    return scatter_reduce
+
+
+scatter_reduce = _scatter_reduce_fn("scatter_reduce", 3)
+scatter_reduce_method = _scatter_reduce_fn("scatter_reduce", 2)
+scatter_reduce_inplace = _scatter_reduce_fn("scatter_reduce_", 2)  # (wrapped by _inplace)
 
 
 class Renorm(Primitive):

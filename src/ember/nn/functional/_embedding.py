@@ -117,6 +117,15 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
     looked up whose ``norm_type``-norm exceeds it. ``sparse`` gradients are not supported:
     the gradient is always dense (the same values).
     """
+    try:
+        weight._data, input._data
+    except AttributeError:  # torch.embedding(weight, indices)'s refusal of a non-Tensor
+        arg, pos, name = (weight, 1, "weight") if not isinstance(weight, Tensor) else (
+            input, 2, "indices")
+        from ..._typename import arg_type_name
+
+        raise TypeError(f"embedding(): argument '{name}' (position {pos}) must be Tensor, "
+                        f"not {arg_type_name(arg)}") from None
     if weight.dim() != 2:
         raise RuntimeError("'weight' must be 2-D")
     rows = weight.shape[0]

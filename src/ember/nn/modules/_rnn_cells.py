@@ -60,6 +60,17 @@ def check_state_dtypes(states: tuple, weight: Tensor, onednn: bool) -> None:
     if h != w:
         raise RuntimeError("mat1 and mat2 must have the same dtype, but got "
                            f"{_KINDS.get(h.name, h.name)} and {_KINDS.get(w.name, w.name)}")
+    return states[-1]._data.dtype != w  # an LSTM c of another dtype: see mixed_lstm_cell
+
+
+def mixed_lstm_cell(cell, x: Tensor, h: Tensor, c: Tensor) -> tuple:
+    """PyTorch's unfused lstm_cell for a c whose dtype is not the weights': the gates in the
+    weights' dtype, then c' = f c + i g and h' = o tanh(c') in the promoted dtype (float64
+    for a float64 c)."""
+    gates = F.linear(x, cell.weight_ih, cell.bias_ih) + F.linear(h, cell.weight_hh, cell.bias_hh)
+    i, f, g, o = gates.chunk(4, 1)
+    c = f.sigmoid() * c + i.sigmoid() * g.tanh()
+    return o.sigmoid() * c.tanh(), c
 
 
 class StepParams:
@@ -215,7 +226,9 @@ class RNNCellBase(Module):
             states = tuple(s.unsqueeze(0) for s in states)
         if mode not in STEPS:
             raise RuntimeError(f"Unknown nonlinearity: {self.nonlinearity}")
-        self._check_step(input, states)
+        if self._check_step(input, states):
+            out = mixed_lstm_cell(self, input, *states)
+            return out if batched else tuple(s.squeeze(0) for s in out)
         if not STATE.enabled:  # nothing to record: the step on arrays (_rnn_plain.py)
             out = self._plain_step(mode, input._data, tuple(s._data for s in states))
             return out if batched else tuple(s.squeeze(0) for s in out)
@@ -248,7 +261,7 @@ class RNNCellBase(Module):
             if shape[1] != self.hidden_size:
                 raise RuntimeError(f"hidden{k} has inconsistent hidden_size: got "
                                    f"{s.shape[1]}, expected {self.hidden_size}")
-        check_state_dtypes(states, self.weight_hh, False)
+        return check_state_dtypes(states, self.weight_hh, False)
 
 
 class RNNCell(RNNCellBase):

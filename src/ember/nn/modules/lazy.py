@@ -8,6 +8,8 @@ regular layer (``type(m) is nn.Linear`` afterwards), so later calls cost nothing
 
 from __future__ import annotations
 
+import re
+import sys
 from typing import Any
 
 import numpy as np
@@ -38,10 +40,15 @@ _ALLOWED = frozenset({"size", "copy_", "is_complex", "is_floating_point", "half"
                       "get_device", "materialize", "cls_to_become"})
 
 
-def _refuse(name: str):
+# where PyTorch's ops live in ember: a placeholder's array read from there is refused
+_OPS_DIRS = re.compile(r"[/\\]ember[/\\](?:ops[/\\]|creation\.py|nn[/\\](functional))")
+
+
+def _refuse(name: str, where: str = ""):
     raise ValueError(
-        f"Attempted to use an uninitialized parameter in <method '{name}' of "
-        "'torch._C.TensorBase' objects>. This error happens when you are using a "
+        f"Attempted to use an uninitialized parameter in "
+        f"{where or f'<method {name!r} of {chr(39)}torch._C.TensorBase{chr(39)} objects>'}. "
+        "This error happens when you are using a "
         "`LazyModule` or explicitly manipulating `torch.nn.parameter."
         "UninitializedParameter` objects. When using LazyModules Call `forward` with "
         "a dummy batch to initialize the parameters before calling torch functions")
@@ -57,7 +64,22 @@ class _UninitializedMixin:
         # gives a shape: counting a lazy model's parameters would otherwise print 0.
         if name[0] != "_" and name not in _ALLOWED and callable(getattr(Tensor, name, None)):
             return lambda *args, **kwargs: _refuse(name)
+        if name == "_data":  # torch.sum(p), F.linear(x, p): an op reading the placeholder
+            code = sys._getframe(1).f_code
+            found = _OPS_DIRS.search(code.co_filename)
+            if found:
+                op = code.co_name.strip("_")
+                _refuse(op, f"<built-in function {op}>" if found.group(1) else
+                        f"<built-in method {op} of type object at {hex(id(Tensor))}>")
         return object.__getattribute__(self, name)
+
+    # operators skip __getattribute__: refused here, named by the method they call
+    for _op, _name in (("add", "add"), ("radd", "add"), ("sub", "sub"), ("rsub", "sub"),
+                       ("mul", "mul"), ("rmul", "mul"), ("truediv", "div"), ("rtruediv", "div"),
+                       ("matmul", "matmul"), ("rmatmul", "matmul"), ("pow", "pow"),
+                       ("neg", "neg"), ("abs", "abs")):
+        locals()[f"__{_op}__"] = (lambda n: lambda self, *a: _refuse(n))(_name)
+    del _op, _name
 
     def materialize(self, shape, device=None, dtype=None) -> None:
         np_dtype = self._data.dtype if dtype is None else D.to_np(dtype)
