@@ -11,18 +11,18 @@ import numpy as np
 
 from . import dtypes as D
 from ._inplace import InplaceMixin
+from ._tensor_convert import ConvertMixin
 from ._size_device import CPU, Size, device  # noqa: F401 (re-exported)
 from ._tensor_str import format_tensor
 from .autograd import engine as _engine
 from .autograd import function as _function
-from .autograd.grad_mode import STATE as _GRAD
 
 
 _new = object.__new__
 _ONE: dict = {}  # dtype -> NumPy scalar 1 of that dtype: the seed of a 0-d loss
 
 
-class Tensor(InplaceMixin):
+class Tensor(InplaceMixin, ConvertMixin):
     """An n-dimensional array that can record the operations applied to it.
 
     ``_data`` is the NumPy array (or a NumPy scalar for some 0-d results); ``_rg`` is
@@ -33,6 +33,7 @@ class Tensor(InplaceMixin):
     __slots__ = ("_data", "_rg", "_grad", "grad_fn", "_vc", "_base", "_hooks",
                  "__dict__", "__weakref__")
     __array_priority__ = 1000  # ndarray (op) Tensor gives a Tensor
+    _vmap_depth = 0  # set by ember.func.vmap: .item() on its batch entries must raise
     _done = False  # leaves are never "already backpropagated" roots (see autograd.function)
 
     def __init__(self, data=None, *args, **kwargs):
@@ -187,73 +188,6 @@ class Tensor(InplaceMixin):
     @property
     def mH(self) -> "Tensor":  # noqa: N802
         return self.mT
-
-    # ---- conversions ------------------------------------------------------------------
-    _vmap_depth = 0  # set by ember.func.vmap: .item() on its batch entries must raise
-
-    def item(self):
-        if Tensor._vmap_depth:
-            from .func import _item_in_vmap
-            _item_in_vmap()
-        if self._data.size != 1:
-            raise RuntimeError(
-                f"a Tensor with {self._data.size} elements cannot be converted to Scalar\n"
-                "Hint: .item() reads one number; use .tolist() for all of them, or reduce "
-                "first (e.g. .sum() or .mean())."
-            )
-        return self._data.item() if self._data.ndim else self._data.item()
-
-    def tolist(self):
-        return np.asarray(self._data).tolist()
-
-    def numpy(self, *, force: bool = False) -> np.ndarray:
-        if self._rg and not force:
-            raise RuntimeError(
-                "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() "
-                "instead."
-            )
-        return self._ensure_array()
-
-    def __array__(self, dtype=None, copy=None):
-        a = self.numpy()
-        if dtype is not None and a.dtype != dtype:
-            return a.astype(dtype)
-        return a.copy() if copy else a
-
-    def __float__(self) -> float:
-        if self._rg and _GRAD.enabled:  # float(loss) for logging: PyTorch's once-per-process
-            from ._config import warn_once  # nudge (with grad mode on, as there)
-
-            warn_once("Converting a tensor with requires_grad=True to a scalar may lead to "
-                      "unexpected behavior.\nConsider using tensor.detach() first.")
-        if Tensor._vmap_depth:
-            from .func import _item_in_vmap
-            _item_in_vmap()
-        return float(self._scalar("float"))
-
-    def __int__(self) -> int:
-        return int(self._scalar("int"))
-
-    def __index__(self) -> int:
-        if self._data.dtype.kind not in "iub" or self._data.size != 1:
-            raise TypeError("only integer tensors of a single element can be converted to an "
-                            "index")
-        return int(self._scalar("int"))
-
-    def __complex__(self) -> complex:
-        return complex(self._scalar("complex"))
-
-    def _scalar(self, kind: str):
-        if self._data.size != 1:
-            raise ValueError("only one element tensors can be converted to Python scalars")
-        return self._data.item() if self._data.ndim == 0 else self._data.reshape(()).item()
-
-    def __bool__(self) -> bool:
-        if self._data.size != 1:
-            raise RuntimeError(
-                f"Boolean value of Tensor with {'no values' if self._data.size == 0 else 'more than one value'} is ambiguous"
-            )
-        return bool(self._data.reshape(()).item()) if self._data.ndim else bool(self._data)
 
     def __len__(self) -> int:
         if self._data.ndim == 0:

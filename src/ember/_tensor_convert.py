@@ -1,0 +1,76 @@
+"""Tensor's conversions to Python and NumPy values (item, tolist, numpy, float(t), int(t),
+bool(t), an index), as a mixin of ``Tensor`` (tensor.py's size)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .autograd.grad_mode import STATE as _GRAD
+
+
+class ConvertMixin:
+    __slots__ = ()
+
+    def item(self):
+        if self._vmap_depth:
+            from .func import _item_in_vmap
+            _item_in_vmap()
+        if self._data.size != 1:
+            raise RuntimeError(
+                f"a Tensor with {self._data.size} elements cannot be converted to Scalar\n"
+                "Hint: .item() reads one number; use .tolist() for all of them, or reduce "
+                "first (e.g. .sum() or .mean())."
+            )
+        return self._data.item()
+
+    def tolist(self):
+        return np.asarray(self._data).tolist()
+
+    def numpy(self, *, force: bool = False) -> np.ndarray:
+        if self._rg and not force:
+            raise RuntimeError(
+                "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() "
+                "instead."
+            )
+        return self._ensure_array()
+
+    def __array__(self, dtype=None, copy=None):
+        a = self.numpy()
+        if dtype is not None and a.dtype != dtype:
+            return a.astype(dtype)
+        return a.copy() if copy else a
+
+    def __float__(self) -> float:
+        if self._rg and _GRAD.enabled:  # float(loss) for logging: PyTorch's once-per-process
+            from ._config import warn_once  # nudge (with grad mode on, as there)
+
+            warn_once("Converting a tensor with requires_grad=True to a scalar may lead to "
+                      "unexpected behavior.\nConsider using tensor.detach() first.")
+        if self._vmap_depth:
+            from .func import _item_in_vmap
+            _item_in_vmap()
+        return float(self._scalar("float"))
+
+    def __int__(self) -> int:
+        return int(self._scalar("int"))
+
+    def __index__(self) -> int:
+        if self._data.dtype.kind not in "iub" or self._data.size != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an "
+                            "index")
+        return int(self._scalar("int"))
+
+    def __complex__(self) -> complex:
+        return complex(self._scalar("complex"))
+
+    def _scalar(self, kind: str):
+        if self._data.size != 1:
+            raise ValueError("only one element tensors can be converted to Python scalars")
+        return self._data.item() if self._data.ndim == 0 else self._data.reshape(()).item()
+
+    def __bool__(self) -> bool:
+        if self._data.size != 1:
+            raise RuntimeError(
+                f"Boolean value of Tensor with {'no values' if self._data.size == 0 else 'more than one value'} is ambiguous"
+            )
+        return bool(self._data.reshape(()).item()) if self._data.ndim else bool(self._data)
