@@ -14,8 +14,6 @@ requires grad; otherwise it costs the forward NumPy call plus a thin wrapper.
 
 from __future__ import annotations
 
-from collections import namedtuple
-
 from ._torch_errors import _torch_error
 from .grad_mode import STATE
 
@@ -127,36 +125,7 @@ from . import _saved_attrs  # noqa: E402  (imported by Node's body above already
 _saved_attrs.add_properties(Node)
 
 
-class AccumulateGrad:
-    """The node PyTorch shows for a leaf in ``next_functions``; ``variable`` is the leaf."""
-
-    def __init__(self, variable):
-        self.variable = variable
-        self.next_functions = ()
-
-    def name(self) -> str:
-        return "torch::autograd::AccumulateGrad"  # PyTorch's name, as tools print it
-
-    def __repr__(self) -> str:
-        return f"<AccumulateGrad object at {hex(id(self))}>"
-
-    def __eq__(self, other):
-        return isinstance(other, AccumulateGrad) and other.variable is self.variable
-
-    def __hash__(self):
-        return id(self.variable)
-
-
-# Where a gradient flows: output ``output_nr`` of ``node`` (torch.autograd.graph's type; here,
-# beside the nodes, so that autograd.grad can accept it without importing graph).
-GradientEdge = namedtuple("GradientEdge", ("node", "output_nr", "ownership_token"),
-                          defaults=(None,), module="ember.autograd.graph")
-
-
-def _RemovableHandle(hooks: list, fn):  # noqa: N802 - what tensor and node hooks return
-    from ..utils.hooks import RemovableHandle
-
-    return RemovableHandle._in_list(hooks, fn)
+from ._graph_types import AccumulateGrad, GradientEdge, _RemovableHandle  # noqa: E402,F401
 
 
 _CPP_NODES = {"CopySlices"}  # PyTorch's C++-defined nodes: name() adds torch::autograd::
