@@ -53,7 +53,7 @@ def _warn_on(method: str, original):
 def _run_traced(fn, args: tuple, kwargs: dict):
     """One run with is_tracing() True and Tensor's conversions warning (restored after)."""
     outer = not _STATE["depth"]
-    saved = {m: Tensor.__dict__[m] for m in _WHAT}
+    saved = {m: getattr(Tensor, m) for m in _WHAT}  # (some live in a mixin of Tensor)
     _STATE["depth"] += 1
     try:
         if outer:

@@ -28,7 +28,7 @@ def _mm(a, b):
                 # the same BLAS call for 2-D arrays (bit-identical on 6000 random shapes and
                 # layouts) without the matmul ufunc's ~0.3 us of dispatch.
                 return np.dot(a, b)
-        elif a.ndim > 2 and b.ndim > 2 and a.shape[-2] * a.shape[-1] * b.shape[-1] < 400 \
+        elif a.ndim > 2 and b.ndim > 2 and 0 < a.shape[-2] * a.shape[-1] * b.shape[-1] < 400 \
                 and a.dtype.kind == "f":
             return _small_bmm(a, b)
         return _blas_matmul(a, b)
