@@ -118,6 +118,12 @@ class InplaceMixin:
                 np.copyto(self._data, value, casting="unsafe")
         self._bump()
         if recorded:
+            # An op that saved its output (relu_, sigmoid_): that output is this tensor now,
+            # so a later in-place change to it fails backward, as PyTorch's does.
+            rvc, node = result._vc, result.grad_fn
+            if rvc is not None and node._versions:
+                node._versions = [(self._vc, self._vc[0], r) if vc is rvc else (vc, v, r)
+                                  for vc, v, r in node._versions]
             # the writer's name, for the saved-version error ("which is output 0 of Add")
             # (through a view: the base's new node, PyTorch's C++ CopySlices)
             self._vc[1:] = ("torch::autograd::CopySlices" if base is not None

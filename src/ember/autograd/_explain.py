@@ -55,9 +55,9 @@ def _show(a) -> str:
     if a is None:
         return "None (no gradient needed)"
     arr = np.asarray(a, dtype=np.float64)
-    if arr.size <= 6:
-        text = np.array2string(arr, precision=4, suppress_small=True, separator=", ",
-                               max_line_width=10_000)
+    if arr.size <= 6:  # 4 significant digits: a tiny gradient (saturated tanh) is not "0."
+        text = np.array2string(arr, separator=", ", max_line_width=10_000,
+                               formatter={"float_kind": lambda v: f"{v:.4g}"})
         return text.replace("\n", "")
     return f"shape {list(arr.shape)}, norm {np.linalg.norm(arr):.4g}"
 
@@ -71,7 +71,9 @@ def _formula(node) -> str:
         return (doc.splitlines()[0] if doc else
                 f"user-defined autograd.Function {fn.__name__} (its backward has no docstring)")
     doc = inspect.getdoc(fn) or ""  # inherits the formula of the primitive it specialises
-    return doc.splitlines()[0] if doc else "(no formula documented)"
+    # The formula is the docstring's first paragraph, often wrapped over several lines.
+    return (" ".join(line.strip() for line in doc.split("\n\n")[0].splitlines()) if doc
+            else "(no formula documented)")
 
 
 def _nodes(root) -> list:

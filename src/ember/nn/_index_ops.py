@@ -119,7 +119,10 @@ def _row_grad(r, spec: IndexSpec):
 
 
 class CrossEntropy(Primitive):
-    """Fused log_softmax + nll_loss over class indices, with p = softmax(x_i):
+    """L = mean_i -log p_{i,t_i},  p_i = softmax(x_i) (log_softmax + nll_loss in one node);
+    dL/dx_ic = (p_ic - [c = t_i]) / N  (N rows; no weight, ignore_index or label_smoothing).
+
+    In general, with p = softmax(x_i):
     L_i = (1 - eps) w_i (-log p_{i,t_i}) + eps/C v_i sum_c wc_c (-log p_ic)
     (wc: class weights, 1 if none; w_i = wc_{t_i} v_i; v_i = 0 on ignored rows);
     'mean' divides the sum by sum_i w_i.

@@ -66,7 +66,8 @@ class _Pointwise(Primitive):
 
 
 class MseLoss(_Pointwise):
-    """f(d) = d^2;  f'(d) = 2 d."""
+    """L = mean((x - y)^2) (reduction='sum': no 1/n);  dL/dx = 2 (x - y) / n,  dL/dy = -dL/dx
+    (f(d) = d^2, f'(d) = 2 d in _Pointwise's terms)."""
 
     @staticmethod
     def value(d, p):

@@ -68,6 +68,35 @@ def _walk(root):
     return nodes, leaves, edges
 
 
+class _Shown:
+    """A box PyTorch's graph has where ember runs one fused node."""
+
+    def __init__(self, name):
+        self._name = name
+
+    def name(self):
+        return self._name
+
+
+def _show_fused_log_softmax(nodes, edges):
+    """cross_entropy is one node here (NllLossBackward0 with log_softmax fused in); PyTorch's
+    graph has LogSoftmaxBackward0 below it, so draw that box too (its next_functions do)."""
+    from ..ops._shown_graph import NllOfLogSoftmaxNode
+
+    fused = {n: _Shown("LogSoftmaxBackward0") for n in nodes
+             if isinstance(n, NllOfLogSoftmaxNode) and n.name() == "NllLossBackward0"}
+    if not fused:
+        return edges
+    nodes += fused.values()
+    out = []
+    for src, dst, shape in edges:
+        if dst in fused and src is dst.next_edges[0]:
+            out += [(src, fused[dst], shape), (fused[dst], dst, shape)]
+        else:
+            out.append((src, dst, shape))
+    return out
+
+
 def to_dot(tensor, params: dict | None = None) -> str:
     """Graphviz DOT source for the graph that produced ``tensor``.
 
@@ -96,6 +125,7 @@ def to_dot(tensor, params: dict | None = None) -> str:
         out.append("}")
         return "\n".join(out)
     nodes, leaves, edges = _walk(tensor.grad_fn)
+    edges = _show_fused_log_softmax(nodes, edges)
     for n in nodes:
         out.append(f'  {nid(n)} [label="{_esc(n.name())}", shape=box, style=filled, '
                    'fillcolor="#e3f2fd"];')

@@ -20,7 +20,8 @@ class GradientMonitor:
 
     ``history[name]`` is a list of ``{"step", "mean_abs", "norm"}`` records, one per backward.
     A warning (``GradientWarning``) is issued when a parameter's mean |grad| falls below
-    ``vanish_below`` or its norm rises above ``explode_above``.
+    ``vanish_below`` or its norm rises above ``explode_above``: once per parameter and kind,
+    so that a long training run is not flooded (every step stays in ``history``).
     """
 
     def __init__(self, model, vanish_below: float = 1e-7, explode_above: float = 1e3,
@@ -35,6 +36,7 @@ class GradientMonitor:
         self.history: dict[str, list] = {}
         self._handles = []
         self._steps: dict[str, int] = {}
+        self._warned: set = set()  # (name, "vanishing" | "exploding") already reported
         for name, p in model.named_parameters():
             if p.requires_grad:
                 self.history[name] = []
@@ -58,14 +60,21 @@ class GradientMonitor:
         if not self.warn:
             return
         if not np.isfinite(norm) or norm > self.explode_above:
-            warnings.warn(f"exploding gradient: '{name}' has gradient norm {norm:.3g} at step "
-                          f"{step} (threshold {self.explode_above:g}); try a smaller learning "
-                          "rate or torch.nn.utils.clip_grad_norm_", GradientWarning, stacklevel=2)
+            kind = "exploding"
+            text = (f"exploding gradient: '{name}' has gradient norm {norm:.3g} at step {step} "
+                    f"(threshold {self.explode_above:g}); try a smaller learning rate or "
+                    "torch.nn.utils.clip_grad_norm_")
         elif mean_abs < self.vanish_below:
-            warnings.warn(f"vanishing gradient: '{name}' has mean |grad| {mean_abs:.3g} at step "
-                          f"{step} (threshold {self.vanish_below:g}); saturating activations "
-                          "(sigmoid/tanh) in deep stacks are the usual cause, ReLU helps",
-                          GradientWarning, stacklevel=2)
+            kind = "vanishing"
+            text = (f"vanishing gradient: '{name}' has mean |grad| {mean_abs:.3g} at step "
+                    f"{step} (threshold {self.vanish_below:g}); saturating activations "
+                    "(sigmoid/tanh) in deep stacks are the usual cause, ReLU helps")
+        else:
+            return
+        if (name, kind) not in self._warned:
+            self._warned.add((name, kind))
+            warnings.warn(text + " (reported once per parameter; every step is in "
+                          ".history)", GradientWarning, stacklevel=3)
 
     def series(self, name: str, stat: str = "mean_abs") -> list[float]:
         return [r[stat] for r in self.history[name]]
@@ -91,6 +100,7 @@ class GradientMonitor:
                 ax.plot([r["step"] for r in records], [max(r[stat], 1e-30) for r in records],
                         label=name)
         ax.set_yscale("log")
+        ax.xaxis.get_major_locator().set_params(integer=True)  # steps are whole numbers
         ax.set_xlabel("backward pass")
         ax.set_ylabel("mean |grad|" if stat == "mean_abs" else "gradient norm")
         ax.set_title("Gradient flow per layer")

@@ -124,7 +124,11 @@ def weight_grad_arrays(gy, cols, wshape: tuple, geom: tuple) -> np.ndarray:
 
 class Convolution(Primitive):
     """y[n, o] = b[o] + sum_{c in group(o), i, j} W[o, c, i, j] xp[n, c, s*p + d*(i, j)]
-    (xp: x zero-padded). As products of each sample's window matrix X (rows: a group's
+    (xp: x zero-padded);  dL/dW[o, c, i, j] = sum_{n, p} g[n, o, p] xp[n, c, s*p + d*(i, j)],
+    dL/dx = each g[n, o, p] times W[o] added back onto the window it came from,
+    dL/db[o] = sum_{n, p} g[n, o, p].
+
+    As products of each sample's window matrix X (rows: a group's
     (c, i, j); columns: output positions) and W (per group, Og x K):  Y = W X,
         dL/dW = sum_n G X^T,   dL/dX = col2im(W^T G),   dL/db = sum_{n, p} g.
     y is bilinear in (x, W), so the gradients are the two adjoint maps ConvInputGrad and

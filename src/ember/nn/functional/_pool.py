@@ -111,7 +111,9 @@ def _winner_positions(arg: np.ndarray, size, k, s, p, d, out) -> np.ndarray:
 
 class MaxPool2d(Primitive):
     """y = max over each window (-inf padding);  dL/dx[q] = sum of g over the windows whose
-    (first) maximum is at q. ``sink``, a list or None, receives the flat indices."""
+    (first) maximum is at q.
+
+    ``sink``, a list or None, receives the flat indices."""
 
     node_name = "MaxPool2DWithIndicesBackward0"
 

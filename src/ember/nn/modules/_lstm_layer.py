@@ -31,7 +31,10 @@ from ._rnn_plain import input_rows
 
 
 class LSTMLayer(Primitive):
-    """Y = one LSTM layer and direction (see the module docstring)."""
+    """per step: i, f, g, o = sigma, sigma, tanh, sigma of (W_ih x_t + b_ih + W_hh h + b_hh),
+    c_t = f c + i g,  h_t = o tanh(c_t);  backpropagation through time gives each step's
+    gate gradient dG_t, and dW_ih = sum_t dG_t^T x_t,  dW_hh = sum_t dG_t^T h_{t-1},
+    db_ih = db_hh = sum_t dG_t,  dx_t = dG_t W_ih (see the module docstring)."""
 
     node_name = "MkldnnRnnLayerBackward0"
 
