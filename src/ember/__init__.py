@@ -209,6 +209,7 @@ _LAZY_FUNCS.update({
     "_frombuffer": ("frombuffer", "from_file"),
     "utils.dlpack": ("from_dlpack",),
     "_torch_rng_binomial": ("binomial",),
+    "distributions._reparam_grads": ("_standard_gamma_grad", "_dirichlet_grad"),
 })
 
 

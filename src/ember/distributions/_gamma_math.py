@@ -1,6 +1,6 @@
 """Float64 numerics for the Gamma family: the regularised incomplete gamma P(a, x) and the
-implicit reparameterisation derivatives dx/da of a standard Gamma(a) sample x (and of a
-Beta(a, b) sample, for Dirichlet; see beta_grad64).
+exact implicit derivative dx/da of x ~ Gamma(a) at fixed P (for gammainc's derivative in a;
+rsample uses PyTorch's approximations instead, see _reparam_grads).
 
 For x ~ Gamma(a, 1) with CDF F(x; a), holding F fixed gives dx/da = -(dF/da) / p(x; a).
 Differentiating under the integral, dF/da = int_0^x p(t; a) (log t - psi(a)) dt, and
@@ -62,47 +62,6 @@ def standard_gamma_grad64(x, a) -> np.ndarray:
             factor = np.where(upper, logx + s - psi, logx - s - psi)
         integral = (np.exp(expo) * factor * w).sum(-1, keepdims=True) * span
         out[ok] = (np.where(upper, 1.0, -1.0) * xs * integral)[:, 0]
-    return out
-
-
-def _expsinh(h: float = 1 / 24, tmax: float = 4.5):
-    """exp-sinh nodes and weights for integrals over [0, inf): s = exp(pi/2 sinh(tau)) spans
-    e^-70 .. e^70, so decay rates from 1e-3 to 1e4 are all resolved."""
-    if "expsinh" not in _NODES:
-        tau = np.arange(-tmax, tmax + h / 2, h)
-        s = np.exp(np.pi / 2 * np.sinh(tau))
-        _NODES["expsinh"] = (s, h * s * np.pi / 2 * np.cosh(tau))
-    return _NODES["expsinh"]
-
-
-def beta_grad64(x, a, b) -> np.ndarray:
-    """dx/da for x ~ Beta(a, b) with b held fixed, holding the CDF value fixed (float64).
-
-    dx/da = -(1/p(x)) int_0^x p(t) (log t + psi(a+b) - psi(a)) dt. Lower side, t = x e^-s:
-      -x int_0^inf e^(-a s) r(s)^(b-1) (log x - s + dpsi) ds,  r = (1 - t) / (1 - x);
-    upper side (x past a / (a+b-1), via 1 - F), t = 1 - (1-x) e^-s: the mirror image with
-    +(1 - x), a and b swapped and log t = log1p(-(1-x) e^-s). The side is chosen so that the
-    exponent falls from 0 at s = 0. For a < 1 on the lower side the terms of order 1/a^2
-    cancel, so r's limit at s = inf is integrated analytically:
-      int_0^inf e^(-a s) (log x - s + dpsi) ds = (log x + psi(a+b) - psi(a+1)) / a."""
-    x, a, b = np.broadcast_arrays(*(np.asarray(v, np.float64) for v in (x, a, b)))
-    out = np.zeros(x.shape)
-    ok = (x > 0) & (x < 1) & (a > 0) & (b > 0)
-    x, a, b = x[ok][:, None], a[ok][:, None], b[ok][:, None]
-    if x.size:
-        s, w = _expsinh()
-        lower = x * (a + b - 1) <= a
-        p, q, y = np.where(lower, a, b), np.where(lower, b, a), np.where(lower, x, 1 - x)
-        sub = lower & (a < 1)
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            r_inf = np.where(sub, np.exp(-(q - 1) * np.log1p(-y)), 0.0)
-            r = np.exp((q - 1) * np.log1p(-y / (1 - y) * np.expm1(-s)))
-            logt = np.where(lower, np.log(x) - s, np.log1p(-(1 - x) * np.exp(-s)))
-            val = np.exp(-p * s) * (r - r_inf) * (logt + digamma64(a + b) - digamma64(a))
-            head = np.where(sub, r_inf * (np.log(x) + digamma64(a + b) - digamma64(a + 1))
-                            / a, 0.0)
-        integral = (np.where(np.isfinite(val), val, 0.0) * w).sum(-1, keepdims=True) + head
-        out[ok] = (np.where(lower, -1.0, 1.0) * y * integral)[:, 0]
     return out
 
 

@@ -12,7 +12,7 @@ from .exp_family import ExponentialFamily
 from .._torch_rng_serial import standard_gamma as standard_gamma_draws
 from ..autograd.function import Primitive
 from ..random import _gen
-from ._gamma_math import beta_grad64
+from ._reparam_grads import dirichlet_grad, torch_row_sum
 
 
 class DirichletSample(Primitive):
@@ -20,26 +20,24 @@ class DirichletSample(Primitive):
     Backward as PyTorch: the marginal x_i ~ Beta(alpha_i, T - alpha_i) (T = sum alpha) moves
     with dx_i/dalpha_i (the rest held fixed, CDF value held fixed) and the other components
     shrink in proportion: dx_k/dalpha_i = D_i (delta_ik - x_k), D_i = (dx_i/dalpha_i)/(1-x_i),
-    so grad alpha = D * (g - sum(x * g))."""
+    so grad alpha = D * (g - sum(x * g)); D by PyTorch's approximations (_dirichlet_grad) at
+    the returned x and T summed in alpha's dtype."""
 
     node_name = "_DirichletBackward"
 
     @staticmethod
     def forward(ctx, alpha):
         g = standard_gamma_draws(_gen(None), alpha, double_alpha=True)
-        x64 = np.maximum(g / g.sum(-1, keepdims=True), np.finfo(alpha.dtype).tiny)
-        x = x64.astype(alpha.dtype)
-        if any(ctx.needs_input_grad):  # from the float64 x: a float32 x can round to 1
-            a64 = alpha.astype(np.float64)
-            rest = a64.sum(-1, keepdims=True) - a64
-            with np.errstate(divide="ignore", invalid="ignore"):
-                d = np.where(x64 < 1, beta_grad64(x64, a64, rest) / (1 - x64), 0.0)
-            ctx.x, ctx.d = x, d.astype(alpha.dtype)
+        fi = np.finfo(alpha.dtype)  # clamped into [tiny, 1 - eps/2] after rounding
+        x = np.clip((g / torch_row_sum(g)).astype(alpha.dtype), fi.tiny, 1 - fi.epsneg)
+        if any(ctx.needs_input_grad):  # sums in PyTorch's order: psi(total) amplifies an ulp
+            ctx.x = x
+            ctx.d = dirichlet_grad(x, alpha, torch_row_sum(np.ascontiguousarray(alpha)))
         return x
 
     @staticmethod
     def backward(ctx, g):
-        return (ctx.d * (g - (ctx.x * g).sum(-1, keepdims=True)),)
+        return (ctx.d * (g - torch_row_sum(ctx.x * g)),)
 
 
 class Dirichlet(ExponentialFamily):  # as PyTorch (kl_divergence dispatch)

@@ -9,6 +9,7 @@ from ..autograd.function import Primitive
 from ..tensor import Tensor
 from . import constraints
 from ._gamma_math import gamma_log_density64, gammainc64, standard_gamma_grad64
+from ._reparam_grads import standard_gamma_grad
 from .._torch_rng_serial import standard_gamma as standard_gamma_draws
 from ..random import _gen
 from ._util import expand_params
@@ -19,7 +20,7 @@ from .normal import broadcast_all
 class StandardGamma(Primitive):
     """x ~ Gamma(alpha, 1), clamped below at finfo.tiny (as PyTorch);
     dx/dalpha = -(dF/dalpha) / p(x), F the Gamma CDF (the implicit reparameterisation
-    gradient, computed in float64 at the drawn x and kept as a constant)."""
+    gradient, by PyTorch's approximations at the drawn x, kept as a constant)."""
 
     node_name = "StandardGammaBackward0"
 
@@ -27,7 +28,7 @@ class StandardGamma(Primitive):
     def forward(ctx, alpha):
         x = standard_gamma_draws(_gen(None), alpha)
         if any(ctx.needs_input_grad):
-            ctx.dx = standard_gamma_grad64(x, alpha).astype(alpha.dtype)
+            ctx.dx = standard_gamma_grad(alpha, x)
         return x
 
     @staticmethod

@@ -134,7 +134,7 @@ class Rsqrt(Primitive):
     @staticmethod
     def backward(ctx, g):
         (y,) = ctx.saved_tensors
-        return (g * -0.5 * y * y * y,)
+        return (g * -0.5 * (y * y * y),)  # PyTorch: -0.5 * grad * result.pow(3)
 
 
 class Sin(Primitive):
