@@ -138,6 +138,11 @@ def _split_aux(out, has_aux: bool, name: str):
     return out[0], out[1]
 
 
+def _detached(tree):
+    """Outside any transform, results (aux included) leave the graph, as PyTorch's."""
+    return _map(lambda t: t.detach() if isinstance(t, Tensor) else t, tree)
+
+
 def _grads(outs, inputs, cotangents, keep: bool):
     grads = ember.autograd.grad(outs, inputs, cotangents, retain_graph=True,
                                 create_graph=keep, allow_unused=True)
@@ -163,7 +168,7 @@ def grad_and_value(func, argnums=0, has_aux: bool = False):
         g = _unflatten(_grads([value], leaves, None, keep), spec)
         if not keep:  # outside any transform the results leave the graph, aux included
             value = value.detach()
-            aux = _map(lambda t: t.detach() if isinstance(t, Tensor) else t, aux)
+            aux = _detached(aux)
         return (g, (value, aux)) if has_aux else (g, value)
     return wrapper
 
@@ -193,8 +198,8 @@ def vjp(func, *primals, has_aux: bool = False):
         return _unflatten(_grads(out_leaves, in_leaves, ct, True if keep else _DEPTH[0] > 0),
                           in_spec)
 
-    shown = out if keep else _map(lambda t: t.detach() if isinstance(t, Tensor) else t, out)
-    return (shown, vjp_fn, aux) if has_aux else (shown, vjp_fn)
+    shown = out if keep else _detached(out)
+    return (shown, vjp_fn, _detached(aux) if not keep else aux) if has_aux else (shown, vjp_fn)
 
 
 def jvp(func, primals, tangents, *, strict: bool = False, has_aux: bool = False):
@@ -213,6 +218,7 @@ def jvp(func, primals, tangents, *, strict: bool = False, has_aux: bool = False)
     jv = _grads(g, us, _flatten(tangents)[0], keep)
     if not keep:
         out_leaves, jv = [o.detach() for o in out_leaves], [t.detach() for t in jv]
+        aux = _detached(aux)
     res = (_unflatten(out_leaves, out_spec), _unflatten(jv, out_spec))
     return res + (aux,) if has_aux else res
 
@@ -230,7 +236,7 @@ def jacrev(func, argnums=0, *, has_aux: bool = False, chunk_size=None):
         keep = keep or _reaches_outer(out_leaves, in_leaves)
         jacs = [_unflatten(_jac(o, in_leaves, keep), in_spec) for o in out_leaves]
         res = _unflatten(jacs, out_spec)
-        return (res, aux) if has_aux else res
+        return (res, aux if keep else _detached(aux)) if has_aux else res
     return wrapper
 
 

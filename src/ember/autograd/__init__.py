@@ -32,7 +32,8 @@ def _root_grads(outputs, grad_tensors, create_graph):
             g = np.ones_like(t._data)
         else:
             if not isinstance(g, Tensor):
-                g = Tensor._make(np.asarray(g, dtype=t._data.dtype), False, None)
+                raise TypeError("gradients can be either Tensors or None, but got "
+                                f"{type(g).__name__}")
             if g._data.shape != t._data.shape:
                 raise RuntimeError(
                     f"Mismatch in shape: grad_output[{i}] has a shape of {g.shape} and "
@@ -53,6 +54,17 @@ def _as_list(x):
     return [x] if isinstance(x, Tensor) or _is_edge(x) else list(x)
 
 
+def _grads_for(outputs, given):
+    """The gradients for outputs: None (implicit) for each when none are given; fewer than
+    outputs is an error (extra ones are ignored, as PyTorch)."""
+    given = _as_list(given)
+    if given is None:
+        return [None] * len(outputs)
+    if len(given) < len(outputs):
+        raise RuntimeError(f"got {len(outputs)} tensors and {len(given)} gradients")
+    return given
+
+
 def _is_edge(x) -> bool:
     return type(x) is GradientEdge
 
@@ -63,6 +75,10 @@ _CAPTURING: list = []  # one True per running autograd.grad / backward(inputs=..
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
              grad_variables=None, inputs=None):
     """Accumulate gradients of ``tensors`` into the ``.grad`` of the leaves they depend on."""
+    if create_graph and not is_grad_enabled():  # create_graph records even under no_grad
+        with enable_grad():
+            return backward(tensors, grad_tensors, retain_graph, create_graph, grad_variables,
+                            inputs)
     if grad_variables is not None:  # the pre-0.4 name of grad_tensors
         import warnings
 
@@ -73,7 +89,7 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
                                "passed to `backward()`. Please only use `grad_tensors`.")
         grad_tensors = grad_variables
     tensors = _as_list(tensors)
-    grad_tensors = _as_list(grad_tensors) or [None] * len(tensors)
+    grad_tensors = _grads_for(tensors, grad_tensors)
     if retain_graph is None:
         retain_graph = create_graph
     roots = _root_grads(tensors, grad_tensors, create_graph)
@@ -116,6 +132,11 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     ``.grad`` fields are left untouched."""
     from ..tensor import Tensor
 
+    if create_graph and not is_grad_enabled():  # create_graph records even under no_grad
+        with enable_grad():
+            return grad(outputs, inputs, grad_outputs, retain_graph, create_graph, only_inputs,
+                        allow_unused, is_grads_batched, materialize_grads)
+
     if materialize_grads and allow_unused is False:
         raise ValueError("Expected allow_unused to be True or not passed when "
                          "materialize_grads=True, but got: allow_unused=False.")
@@ -135,7 +156,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         warn("only_inputs argument is deprecated and is ignored now (defaults to True). To "
              "accumulate gradient for other parts of the graph, please use "
              "torch.autograd.backward.", FutureWarning)
-    grad_outputs = _as_list(grad_outputs) or [None] * len(outputs)
+    grad_outputs = _grads_for(outputs, grad_outputs)
     if retain_graph is None:
         retain_graph = create_graph
     if allow_unused is None:
@@ -144,12 +165,18 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         got = _batched_vjp(outputs, inputs, grad_outputs, retain_graph, create_graph)
     else:
         roots = _root_grads(outputs, grad_outputs, create_graph)
+        uniq = inputs
+        if len({id(t) for t in inputs}) < len(inputs):  # the same tensor twice: once each
+            uniq = list({id(t): t for t in inputs}.values())
         _CAPTURING.append(True)
         try:
             got = engine.run_backward(outputs, roots, retain_graph, create_graph,
-                                      _capture_map(inputs))
+                                      _capture_map(uniq))
         finally:
             _CAPTURING.pop()
+        if uniq is not inputs:
+            at = {id(t): g for t, g in zip(uniq, got)}
+            got = [at[id(t)] for t in inputs]
     result = []
     for i, (t, g) in enumerate(zip(inputs, got)):
         if g is None:

@@ -40,14 +40,32 @@ def _dot(grads, vs):
     return total
 
 
+def _check_v(v, others, others_tuple):
+    """v must match the tensors it multiplies (the inputs or outputs) in count and shapes."""
+    if len(v) != len(others):
+        raise RuntimeError(f"v is a tuple of invalid length: should be {len(others)} but got "
+                           f"{len(v)}." if others_tuple else
+                           "The given v should contain a single Tensor.")
+    for i, (vi, o) in enumerate(zip(v, others)):
+        if tuple(vi.shape) != tuple(o.shape):
+            where = f"Entry {i} in " if others_tuple else ""
+            raise RuntimeError(f"{where}v has invalid size: should be {o.shape} but got "
+                               f"{vi.shape}.")
+    return v
+
+
 def vjp(func, inputs, v=None, create_graph=False, strict=False):
     """(func(inputs), v^T J): one reverse pass."""
     inputs, single = _tuple(inputs)
     with enable_grad():
         inputs = _prepare(inputs, create_graph)
         out = func(*inputs)
-        outs, _ = _tuple(out)
-        vs = _tuple(v)[0] if v is not None else (None,) * len(outs)
+        outs, outs_tuple = _tuple(out)
+        outs_tuple = not outs_tuple
+        if v is None and (len(outs) != 1 or outs[0].numel() != 1):
+            raise RuntimeError("The vector v can only be None if the user-provided function "
+                               "returns a single Tensor with a single element.")
+        vs = _check_v(_tuple(v)[0], outs, outs_tuple) if v is not None else (None,) * len(outs)
         g = _grads(list(outs), list(inputs), list(vs), create_graph)
     out = out if create_graph else _detach(out)
     return out, (g[0] if single else g)
@@ -131,18 +149,29 @@ def hessian(func, inputs, create_graph=False, strict=False, vectorize=False,
     return jacobian(gradient, inputs[0] if single else inputs, create_graph=create_graph)
 
 
-def vhp(func, inputs, v=None, create_graph=False, strict=False):
+def vhp(func, inputs, v=None, create_graph=False, strict=False, _name="vhp"):
     """(func(inputs), v^T H)."""
     inputs, single = _tuple(inputs)
+    if v is not None:
+        vs = _check_v(_tuple(v)[0], inputs, not single)
+    elif len(inputs) != 1 or inputs[0].numel() != 1:
+        raise RuntimeError("The vector v can only be None if the input to the user-provided "
+                           "function is a single Tensor with a single element.")
+    else:
+        vs = (Tensor._make(np.ones_like(inputs[0]._data), False, None),)
     with enable_grad():
         inputs = _prepare(inputs, True)
         out = func(*inputs)
+        if not isinstance(out, Tensor):
+            raise RuntimeError(f"The function given to {_name} should return a single Tensor")
+        if out.numel() != 1:
+            raise RuntimeError(f"The Tensor returned by the function given to {_name} should "
+                               "contain a single element")
         g = _grad([out], list(inputs), create_graph=True, allow_unused=True)
-        vs = _tuple(v)[0]
         hv = _grads([_dot(g, vs)], list(inputs), None, create_graph)
     return (out if create_graph else out.detach()), (hv[0] if single else hv)
 
 
 def hvp(func, inputs, v=None, create_graph=False, strict=False):
     """(func(inputs), H v). The Hessian is symmetric, so H v = v^T H."""
-    return vhp(func, inputs, v, create_graph, strict)
+    return vhp(func, inputs, v, create_graph, strict, _name="hvp")

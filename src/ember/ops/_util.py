@@ -145,6 +145,14 @@ def check_broadcast(a_shape, b_shape) -> None:
         raise RuntimeError(broadcast_message(*bad))
 
 
+def zero_grad(g):
+    """A zero gradient shaped like g (PyTorch's zeros_like(grad), not grad * 0): 0 even where
+    g is inf or nan, never -0, and in a create_graph backward it holds no graph."""
+    if isinstance(g, Tensor):
+        return Tensor._make(np.zeros(g.shape, g._data.dtype), False, None)
+    return np.zeros(np.shape(g), np.asarray(g).dtype)
+
+
 def keep_reduced(g, axes, keepdim):
     """Re-insert the reduced axes of a gradient as size 1, so it broadcasts over them."""
     if keepdim or axes is None:

@@ -14,7 +14,7 @@ import numpy as np
 from ..autograd.function import Primitive
 from ..tensor import Tensor
 from ._layout import elementwise
-from ._util import check_broadcast, promote
+from ._util import check_broadcast, promote, zero_grad
 from .elementwise import _not_for
 from .selection import _two_tensors
 
@@ -134,7 +134,7 @@ class Copysign(Primitive):
     def backward(ctx, g):
         a, z = ctx.saved_tensors
         ga = np.where(a == 0, 0, g * (z / a))
-        return ga, (g * 0 if ctx.needs_input_grad[1] else None)
+        return ga, (zero_grad(g) if ctx.needs_input_grad[1] else None)
 
 
 class CopysignScalar(Copysign):

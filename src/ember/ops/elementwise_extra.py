@@ -14,7 +14,7 @@ import numpy as np
 from ..autograd.function import Primitive
 from ..return_types import make as make_return_type
 from ..tensor import Tensor
-from ._util import check_broadcast, promote
+from ._util import check_broadcast, promote, zero_grad
 from .elementwise import _float, _not_for
 from .selection import _two_tensors
 from .special_fns import digamma, digamma64, lgamma64
@@ -95,7 +95,7 @@ class Nextafter(Primitive):
 
     @staticmethod
     def backward(ctx, g):
-        return np.where(ctx.moved, g, 0), g * 0
+        return np.where(ctx.moved, g, 0), zero_grad(g)
 
 
 def nextafter(input: Tensor, other: Tensor) -> Tensor:

@@ -8,6 +8,7 @@ import numpy as np
 from ..autograd.function import Primitive
 from ..tensor import Tensor
 from ._layout import elementwise
+from ._util import zero_grad
 from .elementwise import _not_for
 
 
@@ -20,7 +21,7 @@ class _PiecewiseConstant(Primitive):
 
     @staticmethod
     def backward(ctx, g):
-        return (g * 0, None)
+        return (zero_grad(g), None)
 
 
 def sign_nan_zero(a: np.ndarray) -> np.ndarray:

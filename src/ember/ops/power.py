@@ -8,7 +8,7 @@ from ..autograd.function import Primitive
 from ..tensor import Tensor
 from ._half import F16 as _F16
 from ._layout import contig, elementwise
-from ._util import as_scalar, is_scalar, promote
+from ._util import as_scalar, is_scalar, promote, zero_grad
 
 
 def _scalar(x):
@@ -45,13 +45,17 @@ class PowScalar(Primitive):
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
         p = ctx.p
+        if p == 0:  # zeros, not 0 * x (nan at inf or nan, -0 at negative x), and no graph
+            return (zero_grad(g),)
+        if isinstance(x, Tensor):
+            # create_graph: x^(p-1) as a power node, as PyTorch, so the derivatives of x^2
+            # and x^3 stay in the graph until they reach x^0 (whose derivative is no graph)
+            return (g * (p * x ** (p - 1)),)
         if p == 2:
             return (g * 2 * _scalar(x),)
         if p == 3:  # PyTorch's grad * (3 * x^2), x^2 as a product
             x = _scalar(x)
             return (g * (3 * (x * x)),)
-        if p == 0:
-            return (g * 0 * x,)
         return (g * p * x ** (p - 1),)
 
 

@@ -11,7 +11,7 @@ import numpy as np
 from ..autograd.function import Primitive
 from ..tensor import Tensor
 from ._layout import elementwise
-from ._util import check_broadcast, promote
+from ._util import check_broadcast, promote, zero_grad
 
 
 @elementwise
@@ -32,7 +32,7 @@ class DivRounded(Primitive):
 
     @staticmethod
     def backward(ctx, g):
-        return g * 0, g * 0, None
+        return zero_grad(g), zero_grad(g), None
 
 
 def _rounded_div(input, other, mode):

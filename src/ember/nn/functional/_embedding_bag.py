@@ -1,6 +1,7 @@
 """embedding_bag: the sum, mean or max of the embedding rows of each bag of indices.
 
-First order only: a ``create_graph=True`` backward through it raises.
+First order only, as PyTorch: a ``create_graph=True`` backward through it gives gradients
+that raise when differentiated again.
 """
 
 from __future__ import annotations
@@ -50,31 +51,55 @@ class EmbeddingBag(Primitive):
 
     @staticmethod
     def backward(ctx, g):
-        _first_order_only(g)
         weight, psw = ctx.saved_tensors
-        idx, bag, counts, mode, scale = ctx.geom
-        need_w, need_p = ctx.needs_input_grad[:2]
-        gw = gp = None
-        if need_w:
-            gw = np.zeros(weight.shape, dtype=g.dtype)
-            if mode == "max":
-                full = np.nonzero(counts)[0]
-                sel = ctx.first[full]
-                cols = np.broadcast_to(np.arange(weight.shape[1]), sel.shape)
-                np.add.at(gw, (idx[sel], cols), g[full])
-            else:
-                part = g[bag]
-                if mode == "mean":
-                    part = part / counts[bag][:, None].astype(g.dtype)
-                if psw is not None:
-                    part = part * psw[:, None]
-                np.add.at(gw, idx, part)
-            if scale:
-                counts_r = np.bincount(idx, minlength=weight.shape[0])
-                gw *= (1.0 / np.maximum(counts_r, 1)).astype(g.dtype)[:, None]
-        if need_p:
-            gp = np.einsum("pd,pd->p", g[bag], weight[idx])
-        return gw, gp, None, None, None, None, None
+        if isinstance(g, Tensor):  # create_graph: the same numbers, under a node that refuses
+            got = _grads_at(ctx, g._data, weight._data, None if psw is None else psw._data)
+            return tuple(_NotTwice.apply(g, a) if isinstance(a, np.ndarray) else a
+                         for a in got)
+        return _grads_at(ctx, g, weight, psw)
+
+
+class _NotTwice(Primitive):
+    """A gradient embedding_bag computed with create_graph=True: it records the dependence
+    on the incoming gradient, and differentiating it again raises PyTorch's error."""
+
+    node_name = "EmbeddingBagBackwardBackward0"
+
+    @staticmethod
+    def forward(ctx, g, value):
+        return value
+
+    @staticmethod
+    def backward(ctx, gg):
+        raise NotImplementedError("the derivative for '_embedding_bag_backward' is not "
+                                  "implemented.")
+
+
+def _grads_at(ctx, g, weight, psw):
+    """EmbeddingBag's rule on arrays."""
+    idx, bag, counts, mode, scale = ctx.geom
+    need_w, need_p = ctx.needs_input_grad[:2]
+    gw = gp = None
+    if need_w:
+        gw = np.zeros(weight.shape, dtype=g.dtype)
+        if mode == "max":
+            full = np.nonzero(counts)[0]
+            sel = ctx.first[full]
+            cols = np.broadcast_to(np.arange(weight.shape[1]), sel.shape)
+            np.add.at(gw, (idx[sel], cols), g[full])
+        else:
+            part = g[bag]
+            if mode == "mean":
+                part = part / counts[bag][:, None].astype(g.dtype)
+            if psw is not None:
+                part = part * psw[:, None]
+            np.add.at(gw, idx, part)
+        if scale:
+            counts_r = np.bincount(idx, minlength=weight.shape[0])
+            gw *= (1.0 / np.maximum(counts_r, 1)).astype(g.dtype)[:, None]
+    if need_p:
+        gp = np.einsum("pd,pd->p", g[bag], weight[idx])
+    return gw, gp, None, None, None, None, None
 
 
 class _PickKept(Primitive):
@@ -89,16 +114,9 @@ class _PickKept(Primitive):
 
     @staticmethod
     def backward(ctx, g):
-        _first_order_only(g)
-        out = np.zeros((ctx.n,), dtype=g.dtype)
+        out = (g.new_zeros if isinstance(g, Tensor) else np.zeros)((ctx.n,), dtype=g.dtype)
         out[ctx.keep] = g
         return out, None
-
-
-def _first_order_only(g) -> None:
-    if isinstance(g, Tensor):
-        raise RuntimeError("ember: double backward (create_graph=True) through embedding_bag "
-                           "is not implemented")
 
 
 def _bags(input: Tensor, offsets: Tensor | None, include_last_offset: bool):
