@@ -390,13 +390,21 @@ def multinomial_array(a: np.ndarray, num_samples: int, replacement: bool, bits) 
     if not (a.min() >= 0 and np.isfinite(sums).all() and (sums > 0).all()):
         multinomial_errors(a, num_samples, replacement)
     # Without replacement, zero-probability categories follow the others once those run
-    # out (PyTorch orders those ties by its topk; ember by index).
+    # out, in the order PyTorch's topk leaves those ties (std::nth_element's).
     if not replacement or num_samples == 1:
         q = _T.exponential(bits, a.size, 1.0, a.dtype).reshape(a.shape)
         score = a / q  # (ember runs with NumPy's float warnings off)
         if num_samples == 1:
             return np.argmax(score, axis=-1)[..., None]
-        return np.argsort(-score, axis=-1, kind="stable")[..., :num_samples]
+        top = np.argsort(-score, axis=-1, kind="stable")
+        head = np.take_along_axis(score, top[..., :num_samples + 1], -1)
+        if (head[..., 1:] == head[..., :-1]).any():
+            from .ops._topk_order import torch_topk_rows
+
+            flat = score.reshape(-1, score.shape[-1])
+            return torch_topk_rows(flat, num_samples, True, True).reshape(
+                score.shape[:-1] + (num_samples,))
+        return top[..., :num_samples]
     flat = a.reshape(-1, a.shape[-1])
     u = _T.unit(bits, flat.shape[0] * num_samples, np.float64).reshape(flat.shape[0], -1)
     out = np.empty(u.shape, dtype=np.int64)

@@ -172,7 +172,7 @@ def _order(x: np.ndarray, dim: int, descending: bool) -> np.ndarray:
     return x.shape[dim] - 1 - np.flip(rev, axis=dim)
 
 
-def _sorted(input, dim, descending, k, cls, name):
+def _sorted(input, dim, descending, k, cls, name, topk_sorted=None):
     from .extrema import values_indices
 
     x = input._data
@@ -182,6 +182,8 @@ def _sorted(input, dim, descending, k, cls, name):
                               Tensor._make(np.array(0), False, None), name)
     d = wrap_dim(dim, x.ndim)
     perm = _order(x, d, descending).astype(np.int64)
+    if topk_sorted is not None and k and x.shape[d] > 1:
+        perm = _topk_perm(x, d, perm, k, descending, topk_sorted)
     idx = np.take(perm, np.arange(k), axis=d)
     idx = Tensor._make(preserved(idx, x) if k == x.shape[d] else idx, False, None)
     return values_indices(cls.apply(input, d, perm, k), idx, name)
@@ -206,7 +208,47 @@ def topk(input, k, dim=-1, largest=True, sorted=True):  # noqa: A002
         k = as_int(k)
     if not 0 <= k <= n:
         raise RuntimeError("selected index k out of range")
-    return _sorted(input, dim, largest, k, Topk, "topk")
+    return _sorted(input, dim, largest, k, Topk, "topk", bool(sorted))
+
+
+_ROWS = np.arange(64)
+
+
+def _topk_perm(x, d, perm, k, largest, sorted_):
+    """perm with PyTorch's topk picks first in the rows where they can differ from the stable
+    order: ties among the first k + 1 sorted values, or (sorted=False and no partial sort)
+    every row, whose order is then std::nth_element's (see _topk_order)."""
+    n = x.shape[d]
+    last = d == x.ndim - 1
+    xm, pm = (x, perm) if last else (np.moveaxis(x, d, -1), np.moveaxis(perm, d, -1))
+    if sorted_ or k * 64 <= n or k == 1:
+        top = pm[..., :k + 1]
+        if xm.ndim == 1:
+            head = xm[top]
+        elif xm.ndim == 2:
+            head = xm[_ROWS[:len(xm), None] if len(xm) <= len(_ROWS) else
+                      np.arange(len(xm))[:, None], top]
+        else:
+            head = np.take_along_axis(xm, top, -1)
+        a, b = head[..., 1:], head[..., :-1]
+        same = a == b
+        if head.dtype.kind == "f":  # nan == nan for the comparator: both are "largest"
+            same |= (a != a) & (b != b)
+        if not same.any():
+            return perm
+        rows = same.any(-1).reshape(-1)
+    else:
+        rows = np.ones(pm.size // n, bool)
+    from ._topk_order import torch_topk_rows
+
+    flat = pm.reshape(-1, n).copy()
+    which = np.flatnonzero(rows)
+    for r, pick in zip(which, torch_topk_rows(xm.reshape(-1, n)[which], k, largest, sorted_)):
+        rest = np.ones(n, bool)
+        rest[pick] = False
+        flat[r] = np.concatenate([pick, np.flatnonzero(rest)])
+    flat = flat.reshape(pm.shape)
+    return flat if last else np.moveaxis(flat, -1, d)
 
 
 def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):  # noqa

@@ -135,6 +135,7 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn
     True positions; a float mask is added; is_causal keeps j <= i. Rows with nothing kept give
     zeros (PyTorch's safe softmax), not nan. enable_gqa: key's and value's heads (dim -3)
     are each repeated to query's."""
+    attn_mask = _check_sdpa_inputs(query, key, value, attn_mask)
     flash = _flash_cpu_ok(query, key, value, attn_mask, dropout_p, enable_gqa)
     if SDP_OFF:  # a kernel switched off by nn.attention.sdpa_kernel / backends.cuda
         flash = _pick_sdp_kernel(flash)
@@ -148,13 +149,6 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn
                                "heads in ")
         key = key.repeat_interleave(hq // hk, -3) if hk != hq else key
         value = value.repeat_interleave(hq // hv, -3) if hv != hq else value
-    dts = [t._data.dtype for t in (query, key, value)]
-    if dts[0] != dts[1] or dts[0] != dts[2]:
-        from ...ops.linalg import _C_NAMES
-
-        q, k, v = (_C_NAMES[d.name] for d in dts)
-        raise RuntimeError("Expected query, key, and value to have the same dtype, but got "
-                           f"query.dtype: {q} key.dtype: {k} and value.dtype: {v} instead.")
     L, S = query.shape[-2], key.shape[-2]
     s = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
     scores = ops.matmul(query, key.transpose(-2, -1)) * s
@@ -181,6 +175,33 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn
     out = ops.matmul(weights, value)
     # PyTorch's CPU flash kernel's node, where that kernel runs
     return _as_node(out, "ScaledDotProductFlashAttentionForCpuBackward0") if flash else out
+
+
+def _check_sdpa_inputs(query, key, value, attn_mask):
+    """PyTorch's checks, in its order: ranks, then q/k/v dtypes, then the mask's dtype (bool,
+    float32 or the query's; an int mask is a mistake, not a bool one). A float32 mask for a
+    half or double query is cast to it, as PyTorch's kernels do."""
+    from ...ops.linalg import _C_NAMES
+
+    if min(t.dim() for t in (query, key, value)) < 2:
+        raise RuntimeError("Expected query, key, and value to all be  at least 2 dimensional, "
+                           f"but got query.dim: {query.dim()} key.dim: {key.dim()} and "
+                           f"value.dim: {value.dim()} instead.")
+    dts = [t._data.dtype for t in (query, key, value)]
+    if dts[0] != dts[1] or dts[0] != dts[2]:
+        q, k, v = (_C_NAMES[d.name] for d in dts)
+        raise RuntimeError("Expected query, key, and value to have the same dtype, but got "
+                           f"query.dtype: {q} key.dtype: {k} and value.dtype: {v} instead.")
+    if attn_mask is None:
+        return None
+    md = attn_mask._data.dtype
+    if md == dts[0] or md == np.bool_:
+        return attn_mask
+    if md != np.float32:
+        raise RuntimeError("Expected attn_mask dtype to be bool or float or to match query "
+                           f"dtype, but got attn_mask.dtype: {_C_NAMES[md.name]} and  "
+                           f"query.dtype: {_C_NAMES[dts[0].name]} instead.")
+    return attn_mask.to(dts[0]) if dts[0].kind == "f" else attn_mask
 
 
 def _check_mask(shape, mask_shape) -> None:
