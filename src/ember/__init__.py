@@ -169,6 +169,7 @@ _LAZY_FUNCS = {
         "histogram", "cov", "corrcoef", "trapezoid", "trapz", "cumulative_trapezoid", "vander",
         "dist"),
     "ops.misc_prims": ("i0", "matrix_exp", "cholesky", "qr", "svd", "gradient"),
+    "ops.histogramdd": ("histogramdd",),
     "_memory_format": ("memory_format", "contiguous_format", "preserve_format",
                        "channels_last", "channels_last_3d"),
     "_toplevel_nn": (

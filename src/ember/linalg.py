@@ -53,6 +53,11 @@ def cross(input, other, *, dim=-1, out=None) -> Tensor:
 
 def vecdot(x, y, *, dim=-1, out=None) -> Tensor:
     """sum(x * y) along ``dim`` (x * y broadcast)."""
+    if x._data.dtype.kind != "f":  # (half is fine here)
+        from .ops.arithmetic import type_name
+
+        raise RuntimeError("linalg.vecdot: Expected a floating point or complex tensor as "
+                           f"input. Got {type_name(x._data.dtype)}")
     if x._data.dtype != y._data.dtype:
         from .ops.linalg import _kind
 

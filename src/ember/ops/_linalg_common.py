@@ -22,7 +22,19 @@ LinAlgError.__name__ = LinAlgError.__qualname__ = "_LinAlgError"
 _LinAlgError = LinAlgError
 
 
+# half precision: PyTorch refuses it up front for these, in its CPU kernel for the others
+_HALF_KERNEL = {"linalg.det": "lu_cpu", "linalg.solve": "lu_cpu", "cholesky": "cholesky_cpu",
+                "linalg.cholesky": "cholesky_cpu", "linalg.svd": "linalg_svd_cpu",
+                "linalg.qr": "geqrf_cpu", "cholesky_inverse": "cholesky_inverse_out_cpu"}
+_HALF_REFUSED = ("linalg.inv", "logdet", "linalg.slogdet", "linalg.matrix_norm")
+
+
 def check_float(a: Tensor, name: str, arg: str = "input") -> None:
+    if a._data.dtype == np.float16:
+        if name in _HALF_KERNEL:
+            raise NotImplementedError(f'"{_HALF_KERNEL[name]}" not implemented for \'Half\'')
+        if name in _HALF_REFUSED:
+            raise RuntimeError(f"{name}: Low precision dtypes not supported. Got Half")
     if a._data.dtype.kind != "f" or a._data.dtype == np.float16:
         raise RuntimeError(f"{name}: Expected a floating point or complex tensor as {arg}. "
                            f"Got {type_name(a._data.dtype)}")

@@ -189,10 +189,16 @@ def _sorted(input, dim, descending, k, cls, name, topk_sorted=None):
     return values_indices(cls.apply(input, d, perm, k), idx, name)
 
 
-def sort(input, dim=-1, descending=False, stable=False):
+class SortStable(Sort):
+    """sort called with ``stable`` given: PyTorch's other overload, its node SortBackward1."""
+
+    node_name = "SortBackward1"
+
+
+def sort(input, dim=-1, descending=False, stable=None):
     x = input._data
     k = x.shape[wrap_dim(dim, x.ndim)] if x.ndim else 1
-    return _sorted(input, dim, descending, k, Sort, "sort")
+    return _sorted(input, dim, descending, k, Sort if stable is None else SortStable, "sort")
 
 
 def argsort(input, dim=-1, descending=False, stable=False):

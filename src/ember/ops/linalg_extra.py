@@ -1,14 +1,16 @@
 """torch.linalg.vander / solve_ex, and torch.svd_lowrank / pca_lowrank.
 
-The low-rank pair is PyTorch's randomized range finder in name only: ember returns the exact
-truncated SVD (what the randomized one approximates, and equals when q covers A's rank), so
-the results are deterministic and differentiable through ``linalg.svd``.
+The low-rank pair is PyTorch's randomized range finder (Halko et al. 2009, algorithm 5.1):
+a seeded run draws the same Gaussian test matrix from the global generator as PyTorch, so it
+returns PyTorch's approximation (not the exact truncated SVD) and leaves the generator where
+PyTorch leaves it; built from differentiable ops (matmul, linalg.qr, linalg.svd).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from .. import dtypes as D
 from ..tensor import Tensor
 from . import _linalg_common as C
 from ._linalg_common import LinAlgError, return_type
@@ -55,15 +57,41 @@ def solve_ex(A: Tensor, B: Tensor, *, left: bool = True, check_errors: bool = Fa
     return SolveEx(x, C.as_tensor(np.zeros(A._data.shape[:-2], np.int32)))
 
 
+def _approximate_basis(A: Tensor, q: int, niter: int, M) -> Tensor:
+    """Orthonormal Q (m, q) whose range approximates that of A - M: Q from A R for a Gaussian
+    R (n, q), refined by niter power iterations, each re-orthonormalised by QR."""
+    from .. import random as R
+    from .linalg_functions import qr
+
+    def times(X):  # (A - M) X without forming A - M
+        return A @ X if M is None else A @ X - M @ X
+
+    def times_t(X):
+        return A.mT @ X if M is None else A.mT @ X - M.mT @ X
+
+    dtype = A.dtype if A.is_floating_point() else D.get_default_dtype()
+    Q = qr(times(R.randn(A.shape[-1], q, dtype=dtype))).Q
+    for _ in range(niter):
+        Q = qr(times(qr(times_t(Q)).Q)).Q
+    return Q
+
+
 def svd_lowrank(A: Tensor, q=6, niter: int = 2, M=None):
-    """(U, S, V) of A - M's q largest singular values (q capped at min(m, n)); V, not Vh."""
+    """(U, S, V) approximating the q largest singular triplets of A - M; V, not Vh."""
     from .linalg_functions import svd
 
-    if q is None:
-        q = 6
-    q = min(int(q), *A.shape[-2:])
-    U, S, Vh = svd(A if M is None else A - M, full_matrices=False)
-    return U[..., :q], S[..., :q], Vh[..., :q, :].mT
+    q = 6 if q is None else q
+    niter = 2 if niter is None else niter
+    m, n = A.shape[-2:]
+    if M is not None:
+        M = M.broadcast_to(A.shape)
+    if m < n:  # the algorithm wants a tall matrix
+        A, M = A.mT, (None if M is None else M.mT)
+    Q = _approximate_basis(A, q, niter, M)
+    B = Q.mT @ A if M is None else Q.mT @ A - Q.mT @ M
+    U, S, Vh = svd(B, full_matrices=False)
+    U, V = Q @ U, Vh.mT
+    return (V, S, U) if m < n else (U, S, V)
 
 
 def pca_lowrank(A: Tensor, q=None, center: bool = True, niter: int = 2):
@@ -75,4 +103,6 @@ def pca_lowrank(A: Tensor, q=None, center: bool = True, niter: int = 2):
     elif not (q >= 0 and q <= min(m, n)):  # PyTorch's test (a tensor q: bool() refuses)
         raise ValueError(f"q(={q}) must be non-negative integer and not greater than "
                          f"min(m, n)={min(m, n)}")
-    return svd_lowrank(A, q, niter, A.mean(-2, keepdim=True) if center else None)
+    if not niter >= 0:
+        raise ValueError(f"niter(={niter}) must be non-negative integer")
+    return svd_lowrank(A - A.mean(-2, keepdim=True) if center else A, q, niter)

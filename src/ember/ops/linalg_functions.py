@@ -11,7 +11,7 @@ from . import linalg_solve as S
 from .linalg_decomp import Eigh, Qr, Svd
 from ._linalg_common import LinAlgError, return_type
 from ._outputs import outputs
-from ._util import promote
+from ._util import check_broadcast, promote
 from .arithmetic import type_name
 
 SlogdetResult = return_type("linalg_slogdet", ("sign", "logabsdet"))
@@ -195,20 +195,39 @@ def cholesky_solve(B: Tensor, L: Tensor, upper: bool = False, *, out=None) -> Te
         if t.dim() < 2:
             raise RuntimeError(f"{name} should have at least 2 dimensions, but has {t.dim()} "
                                "dimensions instead")
+    if B._data.dtype != L._data.dtype:
+        raise RuntimeError(f"Expected b and A to have the same dtype, but found b of type "
+                           f"{C.type_name(B._data.dtype)} and A of type "
+                           f"{C.type_name(L._data.dtype)} instead.")
     if L.shape[-1] != L.shape[-2]:
         raise RuntimeError(f"A must be batches of square matrices, but they are "
                            f"{L.shape[-2]} by {L.shape[-1]} matrices")
+    if B.shape[-2] != L.shape[-1]:
+        raise RuntimeError(f"Incompatible matrix sizes for cholesky_solve: each A matrix is "
+                           f"{L.shape[-1]} by {L.shape[-1]} but each b matrix is "
+                           f"{B.shape[-2]} by {B.shape[-1]}")
+    if L._data.dtype not in (np.float32, np.float64):
+        raise NotImplementedError(f'"cholesky_solve_cpu" not implemented for '
+                                  f"'{C.type_name(L._data.dtype)}'")
+    check_broadcast(B.shape[:-2], L.shape[:-2])
     # A formed from the whole of L, so that (as in PyTorch) L's gradient is a full matrix
-    return solve(L.mT @ L if upper else L @ L.mT, B)
+    from ._shown_graph import as_node
+
+    return as_node(solve(L.mT @ L if upper else L @ L.mT, B), "CholeskySolveBackward0")
 
 
 def cholesky_inverse(L: Tensor, upper: bool = False, *, out=None) -> Tensor:
     """A^-1 from A's Cholesky factor L (A = L L^T) or U (A = U^T U)."""
     C.check_bools("cholesky_inverse", upper=upper)
-    C.square_float(L, "cholesky_inverse")
+    C.check_square(L, "cholesky_inverse")
+    if L._data.dtype not in (np.float32, np.float64):  # refused by the CPU kernel
+        raise NotImplementedError(f'"cholesky_inverse_out_cpu" not implemented for '
+                                  f"'{C.type_name(L._data.dtype)}'")
     # inv(L L^T) with the whole of L in the product, so that (as in PyTorch) the gradient is
     # not restricted to L's triangle
-    return inv(L.mT @ L if upper else L @ L.mT)
+    from ._shown_graph import as_node
+
+    return as_node(inv(L.mT @ L if upper else L @ L.mT), "CholeskyInverseBackward0")
 
 
 def eigh(A: Tensor, UPLO: str = "L", *, out=None):
@@ -244,6 +263,9 @@ def svd(A: Tensor, full_matrices: bool = True, *, driver=None, out=None):
     C.check_driver("linalg_svd", driver)
     C.check_matrix(A, "linalg.svd")
     C.check_float(A, "linalg.svd")
+    if driver is not None:  # a cuSOLVER choice; CPU tensors take none
+        raise RuntimeError("torch.linalg.svd: keyword argument `driver=` is only supported on "
+                           "CUDA inputs with cuSOLVER backend.")
     m, n = A._data.shape[-2:]
     k = min(m, n)
     full = bool(full_matrices)
@@ -256,6 +278,9 @@ def svdvals(A: Tensor, *, driver=None, out=None) -> Tensor:
     C.check_driver("linalg_svdvals", driver)
     C.check_matrix(A, "linalg.svd")
     C.check_float(A, "linalg.svd")
+    if driver is not None:  # a cuSOLVER choice; CPU tensors take none
+        raise RuntimeError("torch.linalg.svd: keyword argument `driver=` is only supported on "
+                           "CUDA inputs with cuSOLVER backend.")
     if not A.requires_grad:
         return _const(np.linalg.svd(A._data, compute_uv=False))
     return svd(A, full_matrices=False).S

@@ -21,8 +21,9 @@ def vector_norm(x: Tensor, ord=2, dim=None, keepdim: bool = False, *, dtype=None
                 out=None) -> Tensor:
     """(sum |x|^ord)^(1/ord) over ``dim`` (every element when None)."""
     C.check_bools("linalg_vector_norm", keepdim=keepdim)
-    if isinstance(ord, str):
-        raise RuntimeError(f"linalg.vector_norm: Expected a numeric ord, got {ord}")
+    if ord is None or isinstance(ord, str):  # PyTorch's parser wants a Number
+        raise TypeError("linalg_vector_norm(): argument 'ord' must be Number, not "
+                        f"{type(ord).__name__}")
     return _vector_norm(x, ord, dim, keepdim, dtype)
 
 
@@ -46,7 +47,8 @@ def matrix_norm(A: Tensor, ord="fro", dim=(-2, -1), keepdim: bool = False, *, dt
     C.check_matrix(A, "linalg.matrix_norm")
     if dtype is not None:
         A = A.to(dtype)
-    C.check_float(A, "linalg.matrix_norm")
+    if A._data.dtype != np.float16 or ord in ("nuc", 2, -2):  # half: refused by the SVD only
+        C.check_float(A, "linalg.matrix_norm")
     if ord not in ("fro", "nuc", 2, -2, 1, -1, _INF, -_INF):  # (checked before dim)
         raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")
     d0, d1 = _norm_dims(A, dim)
@@ -161,8 +163,15 @@ def lstsq(A: Tensor, B: Tensor, rcond=None, *, driver=None):
     rank, residuals and singular values. Residuals (|A X - B|^2 per column) are filled only
     for tall (m > n) inputs of full rank (gels: for any tall input)."""
     C.check_driver("linalg_lstsq", driver)
-    C.check_matrix(A, "torch.linalg.lstsq", "input")
-    C.check_float(A, "torch.linalg.lstsq")
+    # PyTorch's checks in its order: the dtype test comes last (at the LAPACK call)
+    if A._data.ndim < 2:
+        raise RuntimeError("torch.linalg.lstsq: input must have at least 2 dimensions.")
+    if B._data.ndim < 1:
+        raise RuntimeError("torch.linalg.lstsq: other must have at least 1 dimension.")
+    if A._data.dtype != B._data.dtype:
+        raise RuntimeError("torch.linalg.lstsq: Expected input and other to have the same "
+                           f"dtype, but got input's dtype {C.type_name(A._data.dtype)} and "
+                           f"other's dtype {C.type_name(B._data.dtype)}")
     if driver is None:
         driver = "gelsy"
     if driver not in ("gels", "gelsy", "gelsd", "gelss"):
@@ -173,12 +182,14 @@ def lstsq(A: Tensor, B: Tensor, rcond=None, *, driver=None):
     if b._data.shape[-2] != A._data.shape[-2]:
         raise RuntimeError("torch.linalg.lstsq: input.size(-2) should match "
                            f"other.size({-1 if vec else -2})")
+    if A._data.dtype not in (np.float32, np.float64):
+        raise RuntimeError("This function doesn't handle types other than float and double")
     x = pinv(A, rtol=rcond) @ b
     dt = A._data.dtype
     empty = C.as_tensor(np.zeros((0,), dt))
     rank = matrix_rank(A.detach(), rtol=rcond)
     m, n = A._data.shape[-2:]
-    residuals = empty
+    residuals = x.reshape(-1)[:0] if x._rg else empty  # (in the graph even when empty)
     if m > n and (driver == "gels" or driver != "gelsy" and bool(np.all(rank._data == n))):
         residuals = (A @ x - b).pow(2).sum(-2)  # a vector B keeps its column: (..., 1)
     sv = empty
@@ -186,6 +197,9 @@ def lstsq(A: Tensor, B: Tensor, rcond=None, *, driver=None):
         sv = C.as_tensor(np.linalg.svd(A._data, compute_uv=False).astype(dt))
     if driver == "gels":
         rank = C.as_tensor(np.zeros((0,), np.int64))
+    from ._shown_graph import as_node  # one LinalgLstsqBackward0 node, as PyTorch shows
+
+    x, residuals = (as_node(t, "LinalgLstsqBackward0") for t in (x, residuals))
     return LstsqResult(x.squeeze(-1) if vec else x, residuals, rank, sv)
 
 

@@ -208,6 +208,11 @@ def _edges(lo: float, hi: float, n: int, dt) -> np.ndarray:
 
 def cov(input: Tensor, *, correction: int = 1, fweights=None, aweights=None) -> Tensor:
     """Covariance of the rows (variables) over the columns (observations)."""
+    if isinstance(correction, Tensor) and correction.dtype.is_floating_point or \
+            isinstance(correction, bool) or \
+            not isinstance(correction, (int, np.integer, Tensor)):  # an int argument
+        raise TypeError("cov(): argument 'correction' must be int, not "
+                        f"{type(correction).__name__}")
     if input.dim() > 2:
         raise RuntimeError(f"cov(): expected input to have two or fewer dimensions but got an "
                          f"input with {input.dim()} dimensions")

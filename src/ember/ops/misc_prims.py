@@ -145,6 +145,10 @@ def matrix_exp(A: Tensor) -> Tensor:
     if A.shape[-1] != A.shape[-2]:
         raise RuntimeError("linalg.matrix_exp: A must be batches of square matrices, but they "
                            f"are {A.shape[-2]} by {A.shape[-1]} matrices")
+    if A._data.dtype.kind != "f":
+        from ._linalg_common import check_float
+
+        check_float(A, "linalg.matrix_exp")
     return MatrixExp.apply(A)
 
 

@@ -17,6 +17,7 @@ from ._util import wrap_dim
 from .arithmetic import type_name
 from .extrema import MaxDim, _check_nonempty, values_indices
 from .gather_scatter import Gather
+from .shape import Reshape, _reshaped
 
 __all__ = ["quantile", "nanquantile", "kthvalue", "bincount", "histc", "searchsorted",
            "bucketize", "cdist"]
@@ -28,9 +29,12 @@ def _const(arr) -> Tensor:
     return Tensor._make(arr, False, None)
 
 
-def _check_quantile(input, q, interpolation):
+def _check_quantile(input, q, interpolation, name="quantile"):
     """PyTorch's checks, in its order; q as a NumPy array of input's dtype (0-d or 1-d)."""
     x = input._data
+    if not isinstance(q, (Tensor, int, float, np.integer, np.floating)):  # a list of q's
+        raise TypeError(f"{name}() received an invalid combination of arguments - got "
+                        f"(Tensor, {type(q).__name__}), but expected one of:")
     if not isinstance(q, Tensor):
         if not 0 <= q <= 1:
             raise RuntimeError(f"quantile() q must be in the range [0, 1] but got {q:g}")
@@ -69,7 +73,7 @@ def _ranks(sorted_, qa, ignore_nan):
 
 
 def _quantile(input, q, dim, keepdim, interpolation, ignore_nan):
-    qa = _check_quantile(input, q, interpolation)
+    qa = _check_quantile(input, q, interpolation, "nanquantile" if ignore_nan else "quantile")
     if dim is None:
         xs = input.reshape(-1)
     else:
@@ -96,14 +100,21 @@ def _quantile(input, q, dim, keepdim, interpolation, ignore_nan):
         above = Gather.apply(src, last, np.take_along_axis(order, above, -1))
         w = np.full_like(ranks, 0.5) if interpolation == "midpoint" else ranks - below
         out = _lerp(out, above, w)
-    out = out.squeeze(-1)
+    shape = out._data.shape[:-1]
     if keepdim:
         lead = tuple(qa.shape)
         if dim is None:
-            out = out.reshape(lead + (1,) * input._data.ndim)
+            shape = lead + (1,) * input._data.ndim
         elif input._data.ndim:
-            out = out.unsqueeze(len(lead) + d)
-    return out
+            at = len(lead) + d
+            shape = shape[:at] + (1,) + shape[at:]
+    return _reshaped(out, shape, QuantileSqueeze)
+
+
+class QuantileSqueeze(Reshape):
+    """The last step of quantile: one reshape, shown as the squeeze PyTorch ends it with."""
+
+    node_name = "SqueezeBackward4"
 
 
 def _lerp(a, b, w):
@@ -151,7 +162,11 @@ def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False):
     if x.size and not 1 <= k <= x.shape[d]:
         raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {d}")
     if x.size:
-        idx = np.take(np.argsort(x, axis=d, kind="stable"), [k - 1], axis=d)
+        from ._select_order import kth_indices  # PyTorch's quickselect's pick among ties
+
+        rows = np.moveaxis(x, d, -1)
+        idx = np.expand_dims(kth_indices(rows.reshape(-1, x.shape[d]), k)
+                             .reshape(rows.shape[:-1]), d)
     else:
         idx = np.zeros(x.shape[:d] + (1,) + x.shape[d + 1:], np.int64)
     values = KthvalueDim.apply(input, d, bool(keepdim), idx)
@@ -308,9 +323,14 @@ def bucketize(input, boundaries: Tensor, *, out_int32: bool = False,
     return searchsorted(boundaries, input, out_int32=out_int32, right=right, out=out)
 
 
-def cdist(x1: Tensor, x2: Tensor, p: float = 2.0, compute_mode=None) -> Tensor:
+def cdist(x1: Tensor, x2: Tensor, p: float = 2.0,
+          compute_mode="use_mm_for_euclid_dist_if_necessary") -> Tensor:
     """||x1_i - x2_j||_p for every row i of x1 and j of x2 (batch dims broadcast)."""
     from .norms import norm
+
+    if compute_mode not in ("use_mm_for_euclid_dist_if_necessary",
+                            "use_mm_for_euclid_dist", "donot_use_mm_for_euclid_dist"):
+        raise ValueError(f"{compute_mode} is not a valid value for compute_mode")
 
     for name, t in (("X1", x1), ("X2", x2)):
         if t._data.ndim < 2:
@@ -328,4 +348,10 @@ def cdist(x1: Tensor, x2: Tensor, p: float = 2.0, compute_mode=None) -> Tensor:
     if x1._data.dtype != x2._data.dtype:
         raise RuntimeError(f"expected scalar type {type_name(x1._data.dtype)} but found "
                            f"{type_name(x2._data.dtype)}")
-    return norm(x1.unsqueeze(-2) - x2.unsqueeze(-3), p, -1)
+    from ._shown_graph import as_node
+
+    # PyTorch's node: CdistBackward0, or a view of its matmul form (2-norm, over 25 rows)
+    mm = p == 2 and (compute_mode == "use_mm_for_euclid_dist" or compute_mode != (
+        "donot_use_mm_for_euclid_dist") and max(x1.shape[-2], x2.shape[-2]) > 25)
+    return as_node(norm(x1.unsqueeze(-2) - x2.unsqueeze(-3), p, -1),
+                   "ViewBackward0" if mm else "CdistBackward0")

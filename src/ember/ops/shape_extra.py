@@ -165,6 +165,14 @@ def combinations(input, r=2, with_replacement=False) -> Tensor:
                   for j in range(r)], 1)
 
 
+def _check_given(name: str, row, col) -> None:
+    """PyTorch's parser's words (sic) for a missing row/col."""
+    missing = [f'"{n}"' for n, v in (("row", row), ("col", col)) if v is None]
+    if missing:
+        raise TypeError(f"{name}() missing {len(missing)} required positional "
+                        f"argument{'s' if len(missing) == 1 else ''}: {', '.join(missing)}")
+
+
 def _indices(name: str, row: int, col: int, dtype, rows_cols) -> Tensor:
     for what, n in (("row", row), ("col", col)):
         if n < 0:  # (PyTorch's message has no space before the number)
@@ -176,12 +184,16 @@ def _indices(name: str, row: int, col: int, dtype, rows_cols) -> Tensor:
     return Tensor._make(np.stack(rows_cols).astype(dt).reshape(2, -1), False, None)
 
 
-def tril_indices(row, col, offset=0, *, dtype=None, device=None, layout=None) -> Tensor:
+def tril_indices(row=None, col=None, offset=0, *, dtype=None, device=None,
+                 layout=None) -> Tensor:
     """The (row, col) indices of a row x col matrix's lower triangle, row by row."""
+    _check_given("tril_indices", row, col)
     return _indices("tril_indices", row, col, dtype,
                     np.tril_indices(max(row, 0), offset, max(col, 0)))
 
 
-def triu_indices(row, col, offset=0, *, dtype=None, device=None, layout=None) -> Tensor:
+def triu_indices(row=None, col=None, offset=0, *, dtype=None, device=None,
+                 layout=None) -> Tensor:
+    _check_given("triu_indices", row, col)
     return _indices("triu_indices", row, col, dtype,
                     np.triu_indices(max(row, 0), offset, max(col, 0)))

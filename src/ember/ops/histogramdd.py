@@ -1,0 +1,86 @@
+"""torch.histogramdd: counts of the points (rows of the last dim) in a grid of bins, each
+dimension binned as torch.histogram bins a 1-D input (same edges, same edge rules)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..tensor import Tensor
+from ._linalg_common import return_type
+
+_histdd_t = return_type("histogramdd", ("hist", "bin_edges"))
+
+
+def _const(a) -> Tensor:
+    return Tensor._make(np.ascontiguousarray(a), False, None)
+
+
+def histogramdd(input: Tensor, bins=None, *, range=None, weight=None,  # noqa: A002
+                density: bool = False):
+    """(hist, bin_edges): bins an int (every dim), ints per dim, or 1-D edge tensors per dim;
+    range the flat (lo0, hi0, lo1, hi1, ...) for int bins (default: the data's min/max)."""
+    from .arithmetic import type_name
+    from .misc_math import _edges
+    from .search_stats import _fmt, bin_positions
+
+    if not isinstance(bins, (int, np.integer, list, tuple)):  # none, or one tensor
+        got = "" if bins is None else f", {type(bins).__name__}"
+        raise TypeError("histogramdd() received an invalid combination of arguments - got "
+                        f"(Tensor{got}), but expected one of:")
+    arr = input._data
+    if arr.dtype.kind != "f":
+        raise NotImplementedError(f"\"histogramdd\" not implemented for '{type_name(arr.dtype)}'")
+    if arr.ndim < 2:
+        raise RuntimeError("torch.histogramdd: input tensor should have at least 2 dimensions")
+    dims = arr.shape[-1]
+    pts = arr.reshape(-1, dims)
+    bins = [bins] * dims if isinstance(bins, (int, np.integer)) else list(bins)
+    if len(bins) != dims:
+        raise RuntimeError("histogramdd: The size of bins must be equal to the innermost "
+                           "dimension of the input.")
+    lims = None if range is None else [float(v) for v in range]
+    if lims is not None and len(lims) != 2 * dims:
+        raise RuntimeError(f"torch.histogramdd: for a {dims}-dimensional histogram range should "
+                           f"have {2 * dims} elements, but got {len(lims)}")
+    keep = np.ones(pts.shape[0], bool)
+    edges, cols = [], []
+    for d, b in enumerate(bins):
+        col = pts[:, d]
+        if isinstance(b, Tensor):
+            e, how = np.asarray(b._data, arr.dtype), "search"
+        else:
+            if lims is not None:
+                lo, hi = lims[2 * d], lims[2 * d + 1]
+            else:
+                lo, hi = (float(col.min()), float(col.max())) if col.size else (0.0, 1.0)
+            if lo > hi:
+                raise RuntimeError(f"torch.histogramdd: min should not exceed max, but got min "
+                                   f"{_fmt(lo)} max {_fmt(hi)} for dimension {d}")
+            if lo == hi:  # an empty range widened by 0.5 each way, as histogram does
+                lo, hi = lo - 0.5, hi + 0.5
+            e, how = _edges(lo, hi, int(b) + 1, arr.dtype), "local"
+        pos, kept = bin_positions(col, e, how)
+        full = np.zeros(col.shape, np.int64)
+        full[kept] = pos
+        keep &= kept
+        edges.append(e)
+        cols.append(full)
+    shape = tuple(e.size - 1 for e in edges)
+    flat = np.ravel_multi_index([c[keep] for c in cols], shape)
+    w = None if weight is None else weight._data.reshape(-1)[keep]
+    hist = np.bincount(flat, weights=w, minlength=int(np.prod(shape))).reshape(shape)
+    if density:
+        volume = np.ones(shape)
+        for d, e in enumerate(edges):
+            volume = volume * np.diff(e).reshape([-1 if k == d else 1 for k in np.arange(dims)])
+        hist = hist / (hist.sum() * volume)
+    hist, edges = hist.astype(arr.dtype), [e.astype(arr.dtype) for e in edges]
+    if input.requires_grad or (weight is not None and weight.requires_grad):
+        # recorded with no derivative, as PyTorch does (backward through it raises)
+        from .linalg_ldl import _NoDerivative
+
+        op = "_histogramdd_from_bin_tensors" if any(isinstance(b, Tensor) for b in bins) \
+            else "_histogramdd_from_bin_cts"
+        return _histdd_t(_NoDerivative.apply(input, weight, hist, op),
+                         tuple(_NoDerivative.apply(input, weight, e, op) for e in edges))
+    return _histdd_t(_const(hist), tuple(_const(e) for e in edges))
