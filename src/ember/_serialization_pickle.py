@@ -346,9 +346,7 @@ def load_torch_whole(data: bytes, pickle_module=None):
     from . import _torch_checkpoint as tc
 
     class _Full(tc._Unpickler):
-        def find_class(self, module: str, name: str):
-            if module == "__builtin__":
-                module = "builtins"
+        def find_class(self, module: str, name: str):  # pickle's own maps __builtin__.xrange
             if module == "torch" and name in tc._STORAGES:
                 return tc._STORAGES[name]
             if (module, name) in tc._ALLOWED:  # the tensor and Parameter rebuilds, Size...

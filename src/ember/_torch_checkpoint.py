@@ -20,6 +20,7 @@ import zipfile
 import numpy as np
 
 from ._size_device import Size, device
+from .dtypes import _NAMES
 from .tensor import Tensor
 
 
@@ -74,11 +75,12 @@ _ALLOWED = {
     ("torch._utils", "_rebuild_parameter_with_state"): _rebuild_parameter,
     ("torch", "Size"): Size,
     ("torch", "device"): device,
-    ("builtins", "set"): set,
-    ("builtins", "frozenset"): frozenset,
-    ("builtins", "slice"): slice,
+    ("builtins", "set"): set,  # PyTorch's allowlist, which has no frozenset or slice
     ("builtins", "complex"): complex,
+    ("builtins", "bytearray"): bytearray,
+    ("collections", "Counter"): collections.Counter,
     ("_codecs", "encode"): codecs.encode,  # how protocol 2 pickles bytes
+    **{("torch", name): d for name, d in _NAMES.items()},  # a dtype pickles as torch.<name>
 }
 
 

@@ -75,7 +75,8 @@ def _encode(obj, path: str, tensors: dict):
     """JSON-able structure for ``obj``; tensors are collected into ``tensors`` by name."""
     if isinstance(obj, Tensor):
         return _encode_tensor(obj, path, tensors)
-    if obj is None or isinstance(obj, (bool, str)):
+    cls = type(obj)
+    if obj is None or cls is bool or cls is str:
         return obj
     from . import dtypes as _dt
     from ._size_device import Size, device
@@ -86,37 +87,37 @@ def _encode(obj, path: str, tensors: dict):
         return {"__device__": str(obj)}
     if isinstance(obj, _dt.dtype):
         return {"__dtype__": str(obj).rsplit(".", 1)[-1]}
-    if isinstance(obj, complex):
+    if cls is complex:
         return {"__complex__": [_encode(obj.real, "", tensors), _encode(obj.imag, "", tensors)]}
-    if isinstance(obj, bytes):
+    if cls is bytes:
         return {"__bytes__": obj.hex()}
-    if isinstance(obj, (set, frozenset)):
-        kind = "__set__" if isinstance(obj, set) else "__frozenset__"
-        return {kind: [_encode(v, path, tensors) for v in obj]}
-    if isinstance(obj, (int, np.integer)):
-        return int(obj)
-    if isinstance(obj, (float, np.floating)):
-        f = float(obj)
-        return f if math.isfinite(f) else {"__float__": repr(f)}
-    if isinstance(obj, dict):
+    # Exact types only: a namedtuple, defaultdict, Counter, dict subclass, frozenset or NumPy
+    # scalar is pickled, so it loads back as itself, and weights_only refuses it as PyTorch does.
+    if cls is set:
+        return {"__set__": [_encode(v, path, tensors) for v in obj]}
+    if cls is int:
+        return obj
+    if cls is float:
+        return obj if math.isfinite(obj) else {"__float__": repr(obj)}
+    if cls is dict or cls is OrderedDict:
         items = []
         for k, v in obj.items():
             if isinstance(k, Tensor):
                 raise _NotPlain  # pickled: tensor keys are hashed by identity
-            key = k if isinstance(k, (str, int)) and not isinstance(k, bool) else \
+            key = k if type(k) is str or type(k) is int else \
                 {"__key__": _encode(k, "", tensors)}
             items.append([key, _encode(v, f"{path}.{k}" if path else str(k), tensors)])
         # A state_dict is an OrderedDict: it loads back as one, as from torch.load, with its
         # _metadata (the modules' versions) and any other attributes.
-        if not isinstance(obj, OrderedDict):
+        if cls is dict:
             return {"__dict__": items}
         node = {"__odict__": items}
         attrs = getattr(obj, "__dict__", None)
         if attrs:
             node["__attrs__"] = _encode(dict(attrs), "", tensors)
         return node
-    if isinstance(obj, (list, tuple)):
-        kind = "__tuple__" if isinstance(obj, tuple) else "__list__"
+    if cls is list or cls is tuple:
+        kind = "__tuple__" if cls is tuple else "__list__"
         return {kind: [_encode(v, f"{path}.{i}" if path else str(i), tensors)
                        for i, v in enumerate(obj)]}
     raise _NotPlain
@@ -186,9 +187,15 @@ def save(obj, f, pickle_module=None, pickle_protocol=None, _use_new_zipfile_seri
             f.write(c)
         return
     path = os.fspath(f)
+    if path.endswith(os.sep):  # 'checkpoints/': no file name
+        raise RuntimeError("[enforce fail at inline_container.cc:720] . invalid file name: "
+                           + path)
     parent = path.rpartition(os.sep)[0]  # as PyTorch cuts it (the temporary file needs it too)
     if parent and not os.path.isdir(parent):
         raise RuntimeError(f"Parent directory {parent} does not exist.")
+    if os.path.isdir(path):  # a save_dir without the file name: PyTorch's zip writer says
+        raise RuntimeError("[enforce fail at inline_container.cc:747] . open file failed "
+                           "with strerror: Is a directory")
     folder = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp",
                                dir=folder)
@@ -376,6 +383,15 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
         path = os.fspath(f)
         with open(path, "rb") as fh:
             data = fh.read()
+    result = _load_data(path, data, weights_only, pickle_module)
+    if map_location is not None or data[:4] == b"PK\x03\x04":  # a GPU checkpoint's tags
+        from ._map_location import check
+
+        check(map_location, data)  # CPU-only: a storage restored off the CPU fails
+    return result
+
+
+def _load_data(path, data: bytes, weights_only: bool, pickle_module):
     if data[:4] == b"PK\x03\x04":  # torch.save's zip format
         if not weights_only:
             from ._serialization_pickle import load_torch_whole

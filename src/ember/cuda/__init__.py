@@ -54,6 +54,20 @@ def seed_all() -> None:
     pass
 
 
+def get_rng_state_all() -> list:
+    """One state per GPU: none here, so checkpoint code saving it unguarded runs."""
+    return []
+
+
+def set_rng_state(new_state, device="cuda") -> None:
+    new_state.clone()  # queued until CUDA starts, which it never does; a non-tensor fails now
+
+
+def set_rng_state_all(new_states) -> None:
+    for state in new_states:
+        set_rng_state(state)
+
+
 class _CudaTensorType(type):
     """torch.cuda.FloatTensor & co exist (``dtype = torch.cuda.FloatTensor if use_cuda else
     torch.FloatTensor``) but refuse to build tensors, as without CUDA."""

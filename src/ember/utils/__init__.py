@@ -1,14 +1,14 @@
 """ember.utils: ``data`` (Dataset, DataLoader, samplers), ``checkpoint``, ``hooks``,
-``benchmark`` and ``dlpack`` load on first use."""
+``benchmark``, ``dlpack`` and ``deterministic`` load on first use."""
 
 from __future__ import annotations
 
 import importlib as _importlib
 
-__all__ = ["data", "checkpoint", "hooks", "benchmark", "dlpack"]
+__all__ = ["data", "checkpoint", "hooks", "benchmark", "dlpack", "deterministic"]
 
 
 def __getattr__(name: str):
-    if name in ("data", "checkpoint", "hooks", "benchmark", "dlpack"):
+    if name in __all__:
         return _importlib.import_module(f"ember.utils.{name}")
     raise AttributeError(f"module 'ember.utils' has no attribute '{name}'")
