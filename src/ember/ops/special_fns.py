@@ -169,6 +169,10 @@ class Erf(Primitive):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
+        if x.dtype.itemsize <= 4 and x.size > 128:  # same float32 roundings, ~10x faster
+            from ..nn._erf import erf as erf_f32
+
+            return erf_f32(x)
         return erf64(x).astype(x.dtype)
 
     @staticmethod
