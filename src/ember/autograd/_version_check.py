@@ -10,11 +10,13 @@ from __future__ import annotations
 import re
 
 from ._torch_errors import legacy_type
-from .function import Node, _FREED
+from .function import SECOND_BACKWARD, Node, _FREED
 from .grad_mode import STATE
 
 
 def check_versions(node) -> None:
+    if node._saved is _FREED:  # PyTorch finds a released saved tensor before its version
+        raise RuntimeError(SECOND_BACKWARD)
     for i, (vc, version, role) in enumerate(node._versions):
         if vc[0] != version and not _unused(node, role):
             saved = node._saved[i] if node._saved is not _FREED else None

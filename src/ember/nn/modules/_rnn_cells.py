@@ -173,6 +173,9 @@ _CELL_STEPS = dict(STEPS, RNN_TANH=_cell_step(TanhRNNStep), RNN_RELU=_cell_step(
                    GRU=_cell_step(CellGRUStep))
 
 
+_FRESH_VERSION = {"GRU": 2, "LSTM": 1}
+
+
 class RNNCellBase(Module):
     """One time step of a recurrent layer: weight_ih, weight_hh (and bias_ih, bias_hh)."""
 
@@ -226,19 +229,24 @@ class RNNCellBase(Module):
             states = tuple(s.unsqueeze(0) for s in states)
         if mode not in STEPS:
             raise RuntimeError(f"Unknown nonlinearity: {self.nonlinearity}")
+        if batched and len(states) != n_states and n_states == 2:  # (h, c, extra)
+            raise RuntimeError("lstm_cell expects two hidden states")
         if self._check_step(input, states):
             out = mixed_lstm_cell(self, input, *states)
-            return out if batched else tuple(s.squeeze(0) for s in out)
-        if not STATE.enabled:  # nothing to record: the step on arrays (_rnn_plain.py)
+        elif not STATE.enabled:  # nothing to record: the step on arrays (_rnn_plain.py)
             out = self._plain_step(mode, input._data, tuple(s._data for s in states))
-            return out if batched else tuple(s.squeeze(0) for s in out)
-        p = StepParams(mode, self.weight_hh, self.bias_hh, None)
-        xg = input_gates(mode, input, self.weight_ih, self.bias_ih, self.bias_hh)[0]
-        out = _CELL_STEPS[mode](xg, 0, xg._data.shape[0], states, p)
-        if mode == "LSTM":  # h and c of the packed [h | c], under PyTorch's names
-            h = self.hidden_size
-            out = (LSTMCellH.apply(out[0], (slice(None), slice(0, h))),
-                   LSTMCellC.apply(out[0], (slice(None), slice(h, 2 * h))))
+        else:
+            p = StepParams(mode, self.weight_hh, self.bias_hh, None)
+            xg = input_gates(mode, input, self.weight_ih, self.bias_ih, self.bias_hh)[0]
+            out = _CELL_STEPS[mode](xg, 0, xg._data.shape[0], states, p)
+            if mode == "LSTM":  # h and c of the packed [h | c], under PyTorch's names
+                h = self.hidden_size
+                out = (LSTMCellH.apply(out[0], (slice(None), slice(0, h))),
+                       LSTMCellC.apply(out[0], (slice(None), slice(h, 2 * h))))
+        # PyTorch's cells finish h' (GRU) and c' (LSTM) with in-place ops, so they start at
+        # version 2 and 1: the numbers an in-place change of the state later reports
+        if mode in _FRESH_VERSION:
+            out[-1]._vc = [_FRESH_VERSION[mode]]
         return out if batched else tuple(s.squeeze(0) for s in out)
 
     def _plain_step(self, mode: str, x, states: tuple) -> tuple:

@@ -254,6 +254,8 @@ class RNNBase(Module):
         if states is None:
             states = self._zero_states(batch, input)
         self._check_forward(input, states, batch, packed=False)
+        if batched and hx is not None and self.mode == "LSTM" and len(hx) != 2:
+            raise RuntimeError("lstm expects two hidden states")
         if input._data.shape[1 if self.batch_first else 0] == 0:
             raise RuntimeError("Expected sequence length to be larger than 0 in RNN")
         if not STATE.enabled:  # nothing to record: the same loop on arrays (_rnn_plain.py)
@@ -300,6 +302,8 @@ class RNNBase(Module):
             if sorted_indices is not None:  # hx follows the caller's batch order
                 states = tuple(s.index_select(1, sorted_indices) for s in states)
         self._check_forward(data, states, sizes[0], packed=True)
+        if hx is not None and self.mode == "LSTM" and len(hx) != 2:
+            raise RuntimeError("lstm expects two hidden states")
         if STATE.enabled:
             out, finals = _run_layers(self, data, sizes, states)
             if out.grad_fn is not None and type(out.grad_fn).__name__ != "CatBackward0":

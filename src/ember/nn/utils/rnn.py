@@ -152,6 +152,8 @@ def pack_padded_sequence(input: Tensor, lengths, batch_first: bool = False,
                          enforce_sorted: bool = True) -> PackedSequence:
     """Pack a padded batch (T x B x * or B x T x *) of sequences with the given lengths."""
     dims = np.ndim(lengths.detach().numpy() if isinstance(lengths, Tensor) else lengths)
+    if dims > 1 and not enforce_sorted:  # PyTorch sorts first; its indices are then 2-D
+        raise IndexError("index_select(): Index is supposed to be a vector")
     if dims != 1:
         raise RuntimeError("'lengths' argument should be a 1D CPU int64 tensor, but got "
                            f"{dims}D cpu Long tensor")
@@ -162,11 +164,12 @@ def pack_padded_sequence(input: Tensor, lengths, batch_first: bool = False,
         lens = lens[order]
     if input.dim() < 2:
         raise RuntimeError("Cannot pack empty tensors.")
+    if order is not None:  # sort the batch first, as PyTorch (an IndexSelectBackward0 step);
+        # fewer lengths than sequences keep only those rows there, so here too
+        input = input.index_select(0 if batch_first else 1, _long(order))
     batch, steps = (input.shape[0], input.shape[1]) if batch_first else input.shape[1::-1]
     _check_lengths(lens, batch, steps)
     sizes = _batch_sizes(lens)
-    if order is not None:  # sort the batch first, as PyTorch (an IndexSelectBackward0 step)
-        input = input.index_select(0 if batch_first else 1, _long(order))
     # Row (t, b) of the packed data is element (t, b) of the sorted padded input.
     t = np.repeat(np.arange(sizes.size), sizes)
     b = np.concatenate([np.arange(n) for n in sizes]) if sizes.size else t
