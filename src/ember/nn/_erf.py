@@ -1,6 +1,7 @@
 """erf on NumPy arrays (NumPy has none): W. J. Cody's rational Chebyshev approximations
 (Math. Comp. 23, 1969), accurate to about 1e-16 in float64, in three ranges of |x|; float32
-through a Taylor table (same roundings, ~8x faster); and PyTorch's float32 GELU kernel."""
+through a Taylor table (same roundings, ~8x faster); and PyTorch's float32 GELU kernels
+(forward and backward, oneDNN's AVX-512 forms)."""
 
 from __future__ import annotations
 
@@ -209,4 +210,93 @@ def gelu_f32(x: np.ndarray) -> np.ndarray:
         r *= v
         r *= np.float32(0.5)
         res[i:i + _CHUNK] = r
+    return out
+
+
+def _f32(*bits):
+    return np.array(bits, np.uint32).view(np.float32)
+
+
+# oneDNN's GELU backward (the derivative of gelu_erf, float32, AVX-512): erf by Abramowitz
+# and Stegun 7.1.26 with oneDNN's own exp. Constants as float32 bit patterns.
+_ISQ2, _ISQPI, _AS_P, _LOG2E, _LN2 = _f32(0x3F3504F3, 0x3F106EBA, 0x3EA7BA05, 0x3FB8AA3B,
+                                          0x3F317218)
+_LN_MIN = _f32(0xC2AEAC50)[0]  # ln(FLT_MIN): exp below it is 0
+_AS = _f32(0x3E827906, 0xBE91A98E, 0x3FB5F0E3, 0xBFBA00E3, 0x3F87DC22).astype(np.float64)
+_EXP = _f32(0x3F7FFFFB, 0x3EFFFEE3, 0x3E2AAD40, 0x3D2B9D0D, 0x3C07CFCE).astype(np.float64)
+
+
+# Both polynomials run as one Horner chain on [t, W] side by side: exp's c4..c0, 1 in t
+# and Abramowitz-Stegun's a5..a1 in W (led by an exact 0), highest degree first.
+_COEFS = [(_EXP[4], 0.0), *zip(_EXP[3::-1], _AS[:0:-1]), (1.0, _AS[0])]
+_COLS = np.array(_COEFS)[..., None]
+
+
+def _poly(tw, m, p, out):
+    """Horner steps p = fma(p, tw, c) on the float64 array tw of float32 values (its two
+    halves at m take their own coefficients), p float64 scratch, into float32 out: the
+    float64 product of float32s is exact and the sum is rounded once to float32 (a float64
+    sum that rounds first is too rare to matter)."""
+    p[:m], p[m:] = _COEFS[0]
+    small = m < 2048  # few elements: one broadcast add is quicker than two
+    cols = p.reshape(2, m)
+    for k, (ce, ca) in enumerate(_COEFS[1:], 1):
+        p *= tw
+        if small:
+            cols += _COLS[k]
+        else:
+            p[:m] += ce
+            p[m:] += ca
+        out[...] = p
+        if k < len(_COEFS) - 1:
+            p[...] = out
+    return out
+
+
+def gelu_grad_f32(x: np.ndarray, g) -> np.ndarray:
+    """PyTorch's float32 GELU input gradient g * gelu'(x) on a C-contiguous x, bit for bit:
+    oneDNN's eltwise backward, gelu'(x) = fma(erf(R), 0.5, R/sqrt(pi) * Q + 0.5) with
+    R = x/sqrt2 and, each step rounded to float32 (FMAs once):
+      erf(R) = sign(R) * fma(-Q*W, a1 + W*(a2 + ... + W*a5), 1), W = 1 / fma(p, |R|, 1)
+        (Abramowitz-Stegun 7.1.26), and oneDNN's Q = exp(s), s = -min(R^2, -ln(FLT_MIN)):
+      n = floor(s*log2e + 0.5), t = fma(-n, ln2, s) (exact: |t| < 0.35),
+      Q = (fma(..fma(c4, t, c3).., t, 1) * 2^(n-1)) * 2, 2^(n-1) built from exponent bits:
+        0 for n = -126 (exp(-inf) = 0, so gelu'(+-inf) = nan as in torch)."""
+    out = np.empty(x.shape, np.float32)
+    flat, res = x.reshape(-1), out.reshape(-1)
+    for i in range(0, flat.size, _CHUNK):
+        r = flat[i:i + _CHUNK] * _ISQ2
+        q = np.multiply(r, r)
+        np.minimum(q, -_LN_MIN, out=q)  # -s
+        n = q * -_LOG2E
+        n += np.float32(0.5)
+        np.floor(n, out=n)
+        m = r.size
+        tw = np.empty(2 * m)
+        t, w = tw[:m], tw[m:]
+        np.multiply(n, np.float64(-_LN2), out=t)
+        t -= q
+        np.abs(r, out=w)
+        w *= float(_AS_P)
+        w += 1.0
+        pw = np.empty(2 * m, np.float32)
+        pe, pa = pw[:m], pw[m:]
+        pa[...] = w  # fma(p, |R|, 1), rounded once to float32
+        np.divide(np.float32(1), pa, out=pa)  # W = 1 / fma(p, |R|, 1)
+        w[...] = pa
+        q = np.multiply(r, _ISQPI, out=q)
+        _poly(tw, m, np.empty_like(tw), pw)
+        n += np.float32(126)  # (n - 1) + 127
+        e = n.astype(np.int32)
+        e <<= 23
+        pe *= e.view(np.float32)
+        pe *= np.float32(2)  # Q
+        q *= pe
+        q += np.float32(0.5)  # P = R/sqrt(pi) * Q + 0.5
+        pe *= w  # Q * W
+        np.multiply(pa, pe, out=t, dtype=np.float64)
+        np.subtract(1.0, t, out=pa)  # erf(|R|) = fma(-Q W, poly, 1)
+        pa *= np.copysign(np.float32(0.5), r, out=pe)  # exact: erf(R) / 2
+        np.add(pa, q, out=res[i:i + _CHUNK])  # fma(erf, 0.5, P): erf * 0.5 is exact
+    out *= g
     return out
