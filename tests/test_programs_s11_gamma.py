@@ -5,11 +5,10 @@ randn, which uses the cached Box-Muller sine), and a cached normal carried in.""
 
 import numpy as np
 import pytest
+import torch
 
 import ember
 import ember._torch_rng_serial as S
-
-torch = pytest.importorskip("torch")
 
 SIZES = (1, 2, 3, 127, 128, 1000, 5000)
 

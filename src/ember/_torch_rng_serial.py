@@ -288,6 +288,7 @@ def _gamma_walk(st, k, stop, q, cache, cval, dl, cl, sm, V, spos, bound):
         spos[k + np.flatnonzero(sm[k:stop])] = sp
     return stop, q, cache, cval
 
+
 @functools.lru_cache(maxsize=64)
 def _ptrs(lam: float) -> tuple:
     """Hoermann's constants for one rate (a rate tensor often repeats its values)."""

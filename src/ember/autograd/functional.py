@@ -60,12 +60,12 @@ def vjp(func, inputs, v=None, create_graph=False, strict=False):
     with enable_grad():
         inputs = _prepare(inputs, create_graph)
         out = func(*inputs)
-        outs, outs_tuple = _tuple(out)
-        outs_tuple = not outs_tuple
+        outs, out_single = _tuple(out)
         if v is None and (len(outs) != 1 or outs[0].numel() != 1):
             raise RuntimeError("The vector v can only be None if the user-provided function "
                                "returns a single Tensor with a single element.")
-        vs = _check_v(_tuple(v)[0], outs, outs_tuple) if v is not None else (None,) * len(outs)
+        vs = (_check_v(_tuple(v)[0], outs, not out_single) if v is not None
+              else (None,) * len(outs))
         g = _grads(list(outs), list(inputs), list(vs), create_graph)
     out = out if create_graph else _detach(out)
     return out, (g[0] if single else g)

@@ -154,3 +154,22 @@ def as_node(t, name: str):
     if cls is None:
         cls = _NAMED[name] = type(name, (_Named,), {"node_name": name})
     return cls.apply(t) if t._rg else t
+
+
+class _NoDerivative(Primitive):
+    """y = value (computed outside), recorded as depending on ``a``; PyTorch defines no
+    derivative for it, so backward raises its error (``no_derivative`` names the op)."""
+
+    @staticmethod
+    def forward(ctx, a, value):
+        return value
+
+
+def no_derivative(node_name: str, op: str):
+    """A _NoDerivative node class named ``node_name`` whose backward says that ``op`` has no
+    derivative, in PyTorch's words."""
+    def backward(ctx, g):
+        raise NotImplementedError(f"the derivative for '{op}' is not implemented.")
+
+    return type(node_name, (_NoDerivative,), {"node_name": node_name,
+                                               "backward": staticmethod(backward)})

@@ -13,11 +13,10 @@ import math
 
 import numpy as np
 
-from ..autograd.function import Primitive
 from ..tensor import Tensor
 from . import _linalg_common as C
 from ._linalg_common import return_type
-from ._shown_graph import as_node
+from ._shown_graph import as_node, no_derivative
 from .arithmetic import type_name
 
 GeqrfResult = return_type("geqrf", ("a", "tau"))
@@ -107,18 +106,7 @@ def orgqr(input: Tensor, tau: Tensor) -> Tensor:
     return householder_product(input, tau)
 
 
-class _Geqrf(Primitive):
-    """geqrf's packed output; PyTorch defines no derivative for it."""
-
-    node_name = "GeqrfBackward0"
-
-    @staticmethod
-    def forward(ctx, a, value):
-        return value
-
-    @staticmethod
-    def backward(ctx, grad):
-        raise NotImplementedError("the derivative for 'geqrf' is not implemented.")
+_Geqrf = no_derivative("GeqrfBackward0", "geqrf")  # its packed output
 
 
 def geqrf(input: Tensor, *, out=None):

@@ -10,6 +10,7 @@ import numpy as np
 
 from ..._warn import warn
 from ...autograd.function import Primitive
+from ...ops._shown_graph import no_derivative
 from ...tensor import Tensor
 from ._embedding import _INDEX_NAMES, _renorm_rows
 
@@ -59,20 +60,9 @@ class EmbeddingBag(Primitive):
         return _grads_at(ctx, g, weight, psw)
 
 
-class _NotTwice(Primitive):
-    """A gradient embedding_bag computed with create_graph=True: it records the dependence
-    on the incoming gradient, and differentiating it again raises PyTorch's error."""
-
-    node_name = "EmbeddingBagBackwardBackward0"
-
-    @staticmethod
-    def forward(ctx, g, value):
-        return value
-
-    @staticmethod
-    def backward(ctx, gg):
-        raise NotImplementedError("the derivative for '_embedding_bag_backward' is not "
-                                  "implemented.")
+# A gradient embedding_bag computed with create_graph=True: it records the dependence on
+# the incoming gradient, and differentiating it again raises PyTorch's error.
+_NotTwice = no_derivative("EmbeddingBagBackwardBackward0", "_embedding_bag_backward")
 
 
 def _grads_at(ctx, g, weight, psw):
