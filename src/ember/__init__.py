@@ -136,7 +136,7 @@ def detach(input):
 _LAZY = {"nn", "optim", "distributions", "utils", "viz", "cuda", "backends", "linalg",
          "special", "testing", "fft", "jit", "onnx", "hub", "serialization", "mps",
          "multiprocessing", "func", "run", "library", "amp", "accelerator", "profiler",
-         "compiler", "_dynamo", "__config__"}
+         "compiler", "_dynamo", "__config__", "sparse"}
 
 
 # Top-level functions whose modules load on first use (their names only, so that
@@ -170,8 +170,12 @@ _LAZY_FUNCS = {
         "dist"),
     "ops.misc_prims": ("i0", "matrix_exp", "cholesky", "qr", "svd", "gradient"),
     "ops.histogramdd": ("histogramdd",),
+    "ops.segment_reduce": ("segment_reduce",),
     "_memory_format": ("memory_format", "contiguous_format", "preserve_format",
-                       "channels_last", "channels_last_3d"),
+                       "channels_last", "channels_last_3d", "sparse_coo", "sparse_csr",
+                       "sparse_csc", "sparse_bsr", "sparse_bsc"),
+    "sparse": ("sparse_coo_tensor", "sparse_compressed_tensor", "sparse_csr_tensor",
+               "sparse_csc_tensor", "sparse_bsr_tensor", "sparse_bsc_tensor", "spmm"),
     "_toplevel_nn": (
         "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
         "conv_transpose3d", "conv_tbc", "max_pool3d", "adaptive_max_pool1d", "frobenius_norm",

@@ -42,7 +42,8 @@ EXTRA_METHODS = (
     "new_empty_strided adjoint conj conj_physical conj_physical_ resolve_conj resolve_neg "
     "is_conj is_neg angle nonzero_static as_strided_ as_strided_scatter resize_ resize_as_ resize resize_as "
     "index_reduce index_reduce_ igamma igammac igamma_ igammac_ lu lu_solve triangular_solve "
-    "apply_ map_ map2_ to_dense symeig eig solve lstsq").split()
+    "apply_ map_ map2_ to_dense symeig eig solve lstsq to_sparse to_sparse_coo to_sparse_csr "
+    "to_sparse_csc to_sparse_bsr to_sparse_bsc indices values coalesce is_coalesced").split()
 EXTRA_PROPERTIES = ("real", "imag", "layout", "name", "volatile")
 # _tensor_api.METHODS: as_subclass, set_, storage()/storage_type(), DLPack
 API_METHODS = ("as_subclass", "set_", "storage", "storage_type", "__dlpack__",

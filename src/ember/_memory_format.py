@@ -44,6 +44,11 @@ def _by_name(name: str) -> _Constant:
 
 
 strided = layout._named("strided")
+# PyTorch's sparse layouts, for comparisons such as x.layout == torch.sparse_coo (ember's
+# tensors are all strided; building a sparse one raises, see ember.sparse)
+sparse_coo, sparse_csr, sparse_csc, sparse_bsr, sparse_bsc = (
+    layout._named(n) for n in ("sparse_coo", "sparse_csr", "sparse_csc", "sparse_bsr",
+                               "sparse_bsc"))
 contiguous_format = memory_format._named("contiguous_format")
 preserve_format = memory_format._named("preserve_format")
 channels_last = memory_format._named("channels_last")

@@ -9,7 +9,7 @@ import numbers
 
 import numpy as np
 
-from . import _removed, ops
+from . import _removed, ops, sparse
 from .ops import index_reduce as IR
 from .ops import lu_torch as LT
 from .ops import strided_scatter as SS
@@ -172,6 +172,7 @@ METHODS = {
     "igammac_": _inplace(_igamma_method("igammac"), "igammac_"),
     "lu": lu, "lu_solve": lu_solve, "triangular_solve": triangular_solve,
     "apply_": apply_, "map_": map_, "map2_": map2_, "to_dense": to_dense, **_removed.METHODS,
+    **sparse.METHODS,
 }
 def _volatile_get(self) -> bool:
     from ._warn import warn

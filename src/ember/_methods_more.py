@@ -290,6 +290,8 @@ def bind(T) -> None:
         fn = getattr(IM, name)
         setattr(T, name, fn)
         setattr(T, name + "_", _inplace(fn, name + "_"))
+    T.index_put = IM.index_put_method
+    T.index_put_ = _inplace(IM.index_put_inplace, "index_put_")
     T.masked_scatter_ = masked_scatter_
     T.select_scatter, T.slice_scatter = IM.select_scatter, IM.slice_scatter
     T.fill_diagonal_ = IM.fill_diagonal_

@@ -23,6 +23,7 @@ SKIP = {
     "resize_as_", "set_", "requires_grad_", "detach_", "zero_", "fill_", "copy_",
     "record_stream", "element_size", "dim_order", "module_load", "as_subclass", "new_tensor",
     "new_zeros", "new_ones", "new_full", "xpu", "ipu", "mtia", "to_sparse", "to_dense",
+    "to_sparse_coo", "to_sparse_csr", "to_sparse_csc", "to_sparse_bsr", "to_sparse_bsc",
     "to_mkldnn", "get_device", "is_shared",
 }
 # Casts to dtypes NumPy cannot store: ember raises its own error there (checked by

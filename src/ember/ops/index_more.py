@@ -254,7 +254,39 @@ def index_fill(input, dim, index, value):
     return out if input._data.ndim else out.reshape(())
 
 
+def _check_put_args(name: str, indices, values, at: int) -> None:
+    """PyTorch's argument parser: indices a tuple or list of Tensors (a bare index tensor,
+    x.index_put_(idx, v), is refused), values a Tensor. ``at`` is indices' position."""
+    if not isinstance(indices, (tuple, list)):
+        raise TypeError(f"{name}(): argument 'indices' (position {at}) must be tuple of "
+                        f"Tensors, not {type(indices).__name__}")
+    for k, i in enumerate(indices):
+        if not isinstance(i, Tensor):
+            raise TypeError(f"expected Tensor as element {k} in argument {at - 1}, but got "
+                            f"{type(i).__name__}")
+    if not isinstance(values, Tensor):
+        raise TypeError(f"{name}(): argument 'values' (position {at + 1}) must be Tensor, not "
+                        f"{type(values).__name__}")
+
+
 def index_put(input, indices, values, accumulate=False):
+    """``torch.index_put``; the method's arguments are checked in ``index_put_method``."""
+    _check_put_args("index_put", indices, values, 2)
+    return _index_put(input, indices, values, accumulate)
+
+
+def index_put_method(self, indices, values, accumulate=False):
+    _check_put_args("index_put", indices, values, 1)
+    return _index_put(self, indices, values, accumulate)
+
+
+def index_put_inplace(self, indices, values, accumulate=False):
+    """Tensor.index_put_'s out-of-place body (the in-place wrapper writes it back)."""
+    _check_put_args("index_put_", indices, values, 1)
+    return _index_put(self, indices, values, accumulate)
+
+
+def _index_put(input, indices, values, accumulate):
     from .indexing import _index_arrays
 
     if values._data.dtype != input._data.dtype:

@@ -153,6 +153,10 @@ def as_strided(input, size, stride, storage_offset=None):
 
 _IDENTITY = {"sum": 0, "mean": 0, "prod": 1}
 _REDUCES = ("sum", "prod", "mean", "amax", "amin")
+# PyTorch's scatter_reduce forward also takes "max" and "min" (its reduction enum's old
+# names), but its backward refuses them (and index_reduce takes neither).
+_ALIASES = {"max": "amax", "min": "amin"}
+_MISSING = object()
 
 
 def _identity(reduce: str, dt: np.dtype):
@@ -168,10 +172,12 @@ class ScatterReduce(Primitive):
     """y[p] = reduce of x[p] (if include_self) and the src entries scattered to p.
     sum: dx = g (0 where excluded), dsrc = g[idx].  mean: both get g / count.
     prod: each contributor gets g times the product of the others.
-    amax/amin: g is shared evenly among the contributors equal to the result."""
+    amax/amin: g is shared evenly among the contributors equal to the result.
+    ("max"/"min" reduce as amax/amin; their backward raises, as PyTorch's.)"""
 
     @staticmethod
     def forward(ctx, x, src, dim, idx, reduce, include_self):
+        ctx.given, reduce = reduce, _ALIASES.get(reduce, reduce)
         where = _along_index(dim, idx)
         s = src[tuple(slice(n) for n in idx.shape)]
         out = np.array(x, copy=True)
@@ -202,6 +208,9 @@ class ScatterReduce(Primitive):
     @staticmethod
     def backward(ctx, g):
         where, reduce = ctx.where, ctx.reduce
+        if ctx.given != reduce:
+            raise RuntimeError("Expected 'reduce' to be one of 'sum', 'prod', 'mean', 'amax', "
+                               f"'amin' but got {ctx.given}.")
         if reduce == "sum":
             gx, gs = g * ctx.keep, g[where]
         elif reduce == "mean":
@@ -237,8 +246,10 @@ def _scatter_reduce_fn(name: str, at: int):
     """torch.scatter_reduce (index, src, reduce: arguments 3-5) and the methods (2-4: self
     left out), one body each so that a method costs no extra call."""
 
-    def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
-        if reduce not in _REDUCES:
+    def scatter_reduce(input, dim, index, src, reduce=_MISSING, *, include_self=True):
+        if reduce is _MISSING:  # PyTorch's argument parser's wording
+            raise TypeError(f'{name}() missing 1 required positional arguments: "reduce"')
+        if not (isinstance(reduce, str) and _ALIASES.get(reduce, reduce) in _REDUCES):
             if not isinstance(reduce, str):
                 raise TypeError(f"{name}(): argument 'reduce' (position {at + 2}) must be str, "
                                 f"not {type(reduce).__name__}")

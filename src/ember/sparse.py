@@ -1,0 +1,100 @@
+"""``torch.sparse`` and the sparse constructors, for a library without sparse tensors.
+
+NumPy, which holds ember's tensors, has no sparse arrays, so every tensor is strided (dense).
+What PyTorch also runs on dense tensors runs here (``torch.sparse.mm``/``addmm`` and
+``torch.spmm`` of two dense matrices are plain products); building a sparse tensor raises
+NotImplementedError in PyTorch's words for a backend without the operator, with the dense
+spelling of the same computation as a hint. Loaded on first use (``torch.sparse`` or one of
+the names below), so ``import ember`` pays nothing for it.
+"""
+
+from __future__ import annotations
+
+_HINT = (
+    "Hint: use a dense matrix instead: torch.zeros(n, m).index_put_((row, col), values, "
+    "accumulate=True) equals torch.sparse_coo_tensor(torch.stack([row, col]), values, "
+    "(n, m)).to_dense(), and A @ x then equals torch.sparse.mm(A, x); to aggregate messages "
+    "along edges, out.index_add_(0, dst, messages) needs no matrix at all.")
+
+
+def _no_sparse(op: str) -> NotImplementedError:
+    return NotImplementedError(f"Could not run 'aten::{op}' with arguments from the "
+                               f"'SparseCPU' backend: ember has no sparse tensors.\n{_HINT}")
+
+
+def _constructor(name: str, op: str):
+    def make(*args, **kwargs):
+        raise _no_sparse(op)
+
+    make.__name__ = make.__qualname__ = name
+    make.__doc__ = f"``torch.{name}``: refused (ember has no sparse tensors)."
+    return make
+
+
+sparse_coo_tensor = _constructor("sparse_coo_tensor", "_sparse_coo_tensor_with_dims_and_tensors")
+sparse_compressed_tensor = _constructor("sparse_compressed_tensor",
+                                        "_sparse_compressed_tensor_unsafe")
+sparse_csr_tensor = _constructor("sparse_csr_tensor", "sparse_csr_tensor")
+sparse_csc_tensor = _constructor("sparse_csc_tensor", "sparse_csc_tensor")
+sparse_bsr_tensor = _constructor("sparse_bsr_tensor", "sparse_bsr_tensor")
+sparse_bsc_tensor = _constructor("sparse_bsc_tensor", "sparse_bsc_tensor")
+
+
+def _to_sparse_method(name: str):
+    def method(self, *args, **kwargs):
+        raise _no_sparse(name if name == "to_sparse" else "_" + name)
+
+    method.__name__ = method.__qualname__ = name
+    return method
+
+
+def _sparse_only(name: str, layout: str):
+    def method(self):
+        raise RuntimeError(f"{name} expected {layout} layout but got Strided")
+
+    method.__name__ = method.__qualname__ = name
+    return method
+
+
+# Tensor methods (bound with _methods_extra's group)
+METHODS = {name: _to_sparse_method(name)
+           for name in ("to_sparse", "to_sparse_coo", "to_sparse_csr", "to_sparse_csc",
+                        "to_sparse_bsr", "to_sparse_bsc")}
+METHODS.update({name: _sparse_only(name, layout) for name, layout in (
+    ("indices", "sparse coordinate tensor"), ("values", "sparse tensor"),
+    ("coalesce", "sparse coordinate tensor"), ("is_coalesced", "sparse coordinate tensor"))})
+
+
+def mm(mat1, mat2, reduce="sum"):
+    """``torch.sparse.mm`` of two dense matrices: ``torch.mm``'s result, as in PyTorch."""
+    from . import mm as dense_mm
+
+    return dense_mm(mat1, mat2)
+
+
+def addmm(mat, mat1, mat2, beta=1.0, alpha=1.0):
+    """``torch.sparse.addmm`` of dense matrices: ``torch.addmm``'s result, as in PyTorch."""
+    from . import addmm as dense_addmm
+
+    return dense_addmm(mat, mat1, mat2, beta=beta, alpha=alpha)
+
+
+def spmm(input, mat2):
+    """``torch.spmm`` of two dense matrices: ``torch.mm``'s result, as in PyTorch."""
+    from . import mm as dense_mm
+
+    return dense_mm(input, mat2)
+
+
+def sum(input, dim=None, dtype=None):  # noqa: A001 - PyTorch's name
+    """``torch.sparse.sum`` over all dims of a dense tensor: PyTorch's refusal (it coalesces)."""
+    if dim is None:
+        raise RuntimeError("coalesce expected sparse coordinate tensor layout but got Strided")
+    raise _no_sparse("_indices")
+
+
+def __getattr__(name):
+    if name.startswith("__"):
+        raise AttributeError(f"module 'ember.sparse' has no attribute '{name}'")
+    raise AttributeError(f"module 'ember.sparse' has no attribute '{name}' (ember has no "
+                         "sparse tensors; torch.sparse.mm, addmm and sum work on dense ones)")
