@@ -72,7 +72,7 @@ def standard_gamma(gen, alpha: np.ndarray, double_alpha: bool = False) -> np.nda
     """_standard_gamma(alpha) (``double_alpha``: _sample_dirichlet's float64 draws): one
     sample_gamma per element in C order (``_gamma_fast``, or ``_gamma_one`` for a few elements
     or odd alphas), clamped below at the result dtype's tiny."""
-    a = np.ascontiguousarray(alpha)
+    a = np.asarray(alpha, order="C")  # keeps a 0-d alpha 0-d (ascontiguousarray: 1-d)
     dtype = np.dtype(np.float64) if double_alpha else a.dtype
     single = dtype != np.float64
     bg = gen.bits
@@ -332,7 +332,7 @@ def poisson(gen, lam: np.ndarray) -> np.ndarray:
     """torch.poisson(lam): one sample_poisson(double(lambda)) per element in C order, on
     uniforms drawn ahead only as far as they are sure to be used (an element takes at least
     two for lambda >= 10, one for other nonzero lambdas)."""
-    a = np.ascontiguousarray(lam)
+    a = np.asarray(lam, order="C")  # keeps a 0-d lam 0-d
     lams = a.reshape(-1).astype(np.float64).tolist()
     rest = list(itertools.accumulate([2 if v >= 10 else int(v != 0) for v in reversed(lams)]))
     rest.reverse()  # the least the elements from i on draw

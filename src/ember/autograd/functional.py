@@ -94,32 +94,83 @@ def jvp(func, inputs, v=None, create_graph=False, strict=False):
     return (out if create_graph else _detach(out)), jv
 
 
+_STRATEGY = 'Expected strategy to be either "forward-mode" or "reverse-mode".'
+_HINT = (' Hint: If your function has more outputs than inputs, "forward-mode" tends to be more '
+         'performant. Otherwise, prefer to use "reverse-mode".')
+
+
+def _forward_mode_checks(create_graph, strict, vectorize):
+    """PyTorch's refusals for strategy="forward-mode" (ember computes it in reverse mode)."""
+    if create_graph:
+        raise NotImplementedError(
+            "torch.autograd.functional.jacobian: `create_graph=True` and "
+            '`strategy="forward-mode"` are not supported together (yet). Please either set '
+            '`create_graph=False` or `strategy="reverse-mode"`.')
+    if strict:
+        raise RuntimeError(
+            "torch.autograd.functional.jacobian: `strict=True` and "
+            '`strategy="forward-mode"` are not supported together (yet). Please either set '
+            '`strict=False` or `strategy="reverse-mode"`.')
+    if not vectorize:
+        raise NotImplementedError("Computing Jacobian using forward-AD or forward-over-reverse "
+                                  "Hessian isonly implemented for `vectorize=True`.")
+
+
+def _strict_outputs(outs, kind="outputs"):
+    for j, o in enumerate(outs):
+        if not o.requires_grad:
+            if kind == "jacobian":
+                raise RuntimeError(
+                    "While computing the hessian, found that the jacobian of the user-provided "
+                    f"function with respect to input {j} is independent of the input. This is "
+                    "not allowed in strict mode. You should ensure that your function is twice "
+                    "differentiable and that the jacobian depends on the inputs (this would be "
+                    "violated by a linear function for example).")
+            raise RuntimeError(f"Output {j} of the user-provided function does not require "
+                               "gradients. The outputs must be computed in a differentiable "
+                               "manner from the input when running in strict mode.")
+
+
 def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False,
              strategy="reverse-mode"):
     """The full Jacobian, one reverse pass per output element; shape out.shape + in.shape.
     An output that does not require grad has a zero Jacobian (strict mode: an error)."""
-    if strategy == "forward-mode" and not vectorize:
-        raise NotImplementedError("Computing Jacobian using forward-AD or forward-over-reverse "
-                                  "Hessian isonly implemented for `vectorize=True`.")
+    if strategy not in ("forward-mode", "reverse-mode"):
+        raise AssertionError(_STRATEGY + _HINT)
+    if strategy == "forward-mode":
+        _forward_mode_checks(create_graph, strict, vectorize)
     inputs, single_in = _tuple(inputs)
     with enable_grad():
         inputs = _prepare(inputs, create_graph)
         out = func(*inputs)
         outs, single_out = _tuple(out)
+        if strict:
+            _strict_outputs(outs)
+            if vectorize:
+                raise RuntimeError(
+                    "torch.autograd.functional.jacobian: `strict=True` and `vectorized=True` "
+                    "are not supported together. Please either set `strict=False` or "
+                    "`vectorize=False`.")
         rows = []
         for j, o in enumerate(outs):
-            if strict and not o.requires_grad:
-                raise RuntimeError(f"Output {j} of the user-provided function does not require "
-                                   "gradients. The outputs must be computed in a differentiable "
-                                   "manner from the input when running in strict mode.")
             flat = o.reshape(-1)
             per_input = [[] for _ in inputs]
             for k in range(flat.shape[0]):
-                gs = (_grads([flat[k]], list(inputs), None, create_graph) if o.requires_grad
-                      else tuple(Tensor._make(np.zeros_like(x._data), False, None)
-                                 for x in inputs))
-                for i, g in enumerate(gs):
-                    per_input[i].append(g)
+                gs = (_grad([flat[k]], list(inputs), retain_graph=True,
+                            create_graph=create_graph, allow_unused=True)
+                      if o.requires_grad else (None,) * len(inputs))
+                for i, (g, x) in enumerate(zip(gs, inputs)):
+                    if g is None:
+                        if strict:  # PyTorch's message, its indices included
+                            raise RuntimeError(f"Output {j} of the user-provided function is "
+                                               f"independent of input {i}. This is not "
+                                               "allowed in strict mode.")
+                        g = Tensor._make(np.zeros_like(x._data), False, None)
+                    elif strict and create_graph and not g.requires_grad:
+                        raise RuntimeError("The jacobian of the user-provided function is "
+                                           f"independent of input {j}. This is not allowed in "
+                                           "strict mode when create_graph=True.")
+                    per_input[i].append(g if create_graph else g.detach())
             jac = []
             for i, x in enumerate(inputs):
                 from .. import ops
@@ -133,20 +184,36 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False,
 
 def hessian(func, inputs, create_graph=False, strict=False, vectorize=False,
             outer_jacobian_strategy="reverse-mode"):
-    """Second derivatives of a scalar function: the Jacobian of its gradient."""
+    """Second derivatives of a scalar function: the Jacobian of its gradient (PyTorch's
+    construction, so its strict-mode checks run in the same order)."""
+    if outer_jacobian_strategy not in ("forward-mode", "reverse-mode"):
+        raise AssertionError(_STRATEGY)
     inputs, single = _tuple(inputs)
 
-    def gradient(*xs):
+    def scalar(*xs):
         out = func(*xs)
+        if strict:
+            _strict_outputs(_tuple(out)[0])
+        if not isinstance(out, Tensor):
+            raise RuntimeError("The function given to hessian should return a single Tensor")
         if out.numel() != 1:
-            raise RuntimeError("The function given to hessian should return a single element "
-                               "Tensor")
-        g = _grad([out.reshape(())], list(xs), create_graph=True, allow_unused=True)
-        g = tuple(Tensor._make(np.zeros_like(x._data), False, None) if gi is None else gi
-                  for gi, x in zip(g, xs))
-        return g[0] if single else g
+            raise RuntimeError("The Tensor returned by the function given to hessian should "
+                               "contain a single element")
+        return out.squeeze()
 
-    return jacobian(gradient, inputs[0] if single else inputs, create_graph=create_graph)
+    def gradient(*xs):
+        if outer_jacobian_strategy == "forward-mode":
+            xs = tuple(x.requires_grad_(True) for x in xs)
+        g = jacobian(scalar, xs, create_graph=True)
+        if strict:
+            _strict_outputs(g, "jacobian")
+        return g
+
+    res = jacobian(gradient, inputs, create_graph=create_graph, strict=strict,
+                   vectorize=vectorize, strategy=outer_jacobian_strategy)
+    if single:  # one input: the (input, input) block
+        return res[0][0]
+    return res
 
 
 def vhp(func, inputs, v=None, create_graph=False, strict=False, _name="vhp"):

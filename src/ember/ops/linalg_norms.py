@@ -245,8 +245,9 @@ def cond(A: Tensor, p=None, *, out=None) -> Tensor:
         s = svdvals(A)
         if p == "nuc":
             return s.sum(-1) * s.reciprocal().sum(-1)
-        big, small = s[..., 0], s[..., -1]
-        return small / big if p == -2 else big / small
+        # PyTorch's graph: narrow the largest and smallest, divide, squeeze (SqueezeBackward1)
+        big, small = s.narrow(-1, 0, 1), s.narrow(-1, -1, 1)
+        return (small / big if p == -2 else big / small).squeeze(-1)
     r, c = A._data.shape[-2:]
     if r != c:
         raise RuntimeError(f"linalg.cond(ord={p}): A must be batches of square matrices, but "

@@ -3,7 +3,7 @@ searchsorted, bucketize, cdist.
 
 quantile and kthvalue pick their entries with NumPy's sort and then read them with a recorded
 gather, so the gradient goes to the entries read (as PyTorch's, which sorts and gathers too);
-cdist is a norm of differences. bincount, histc, searchsorted and bucketize have no gradient.
+cdist is in distance.py. bincount, histc, searchsorted and bucketize have no gradient.
 """
 
 from __future__ import annotations
@@ -326,8 +326,6 @@ def bucketize(input, boundaries: Tensor, *, out_int32: bool = False,
 def cdist(x1: Tensor, x2: Tensor, p: float = 2.0,
           compute_mode="use_mm_for_euclid_dist_if_necessary") -> Tensor:
     """||x1_i - x2_j||_p for every row i of x1 and j of x2 (batch dims broadcast)."""
-    from .norms import norm
-
     if compute_mode not in ("use_mm_for_euclid_dist_if_necessary",
                             "use_mm_for_euclid_dist", "donot_use_mm_for_euclid_dist"):
         raise ValueError(f"{compute_mode} is not a valid value for compute_mode")
@@ -349,9 +347,14 @@ def cdist(x1: Tensor, x2: Tensor, p: float = 2.0,
         raise RuntimeError(f"expected scalar type {type_name(x1._data.dtype)} but found "
                            f"{type_name(x2._data.dtype)}")
     from ._shown_graph import as_node
+    from ._util import check_broadcast
+    from .distance import Cdist, EuclideanDist
 
-    # PyTorch's node: CdistBackward0, or a view of its matmul form (2-norm, over 25 rows)
+    check_broadcast(x1.shape[:-2], x2.shape[:-2])
+
+    # PyTorch's matmul form for a 2-norm over more than 25 rows (or when asked), as a view
     mm = p == 2 and (compute_mode == "use_mm_for_euclid_dist" or compute_mode != (
         "donot_use_mm_for_euclid_dist") and max(x1.shape[-2], x2.shape[-2]) > 25)
-    return as_node(norm(x1.unsqueeze(-2) - x2.unsqueeze(-3), p, -1),
-                   "ViewBackward0" if mm else "CdistBackward0")
+    if mm and x1._data.size and x2._data.size:
+        return as_node(EuclideanDist.apply(x1, x2), "ViewBackward0")
+    return Cdist.apply(x1, x2, float(p))

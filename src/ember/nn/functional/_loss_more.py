@@ -149,10 +149,9 @@ def pdist(input: Tensor, p: float = 2) -> Tensor:
         raise RuntimeError("pdist only supports non-negative p values")
     if input._data.dtype.kind != "f":
         raise RuntimeError("pdist only supports floating-point dtypes")
-    n = input.shape[0]
-    i, j = np.triu_indices(n, 1)
-    diff = input[Tensor._make(i, False, None)] - input[Tensor._make(j, False, None)]
-    return ops.norm(diff, p, 1)
+    from ...ops.distance import Pdist
+
+    return Pdist.apply(input, float(p))
 
 
 def channel_shuffle(input: Tensor, groups: int) -> Tensor:
