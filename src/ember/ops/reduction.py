@@ -10,11 +10,9 @@ import builtins
 
 import numpy as np
 
-from .._warn import warn
 from ..autograd.function import Primitive
 from ..tensor import Tensor
 from ._layout import reduced
-from ._outputs import MergedNode
 from ._util import dims, keep_reduced as _keep
 from .arithmetic import type_name
 from .extrema import amax, amin, argmax, argmin, max, min, values_indices  # noqa: F401
@@ -199,128 +197,6 @@ def prod(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None
     return (Prod if dim is None else ProdDim).apply(x, axis, bool(keepdim))
 
 
-def _correction(unbiased, correction) -> int:
-    if correction is None:
-        return 1 if unbiased is None or unbiased else 0
-    return int(correction)
-
-
-def _both_error(name, dim, unbiased, keepdim, correction) -> TypeError:
-    """The parser's refusal of unbiased with correction (no overload takes both)."""
-    from .._call_site import refusal
-
-    t = lambda v: type(v).__name__  # noqa: E731
-    return refusal(name, {"input": "Tensor", "dim": "bool" if dim is None else t(dim),
-                          "unbiased": t(unbiased), "keepdim": t(keepdim),
-                          "correction": t(correction)})
-
-
-class Var(Primitive):
-    """y = sum((x - mean)^2) / (N - c);  dy/dx = 2 (x - mean) / (N - c).
-
-    N <= c divides by zero: inf or nan, as PyTorch.
-    """
-
-    @staticmethod
-    def forward(ctx, x, axes, correction, keepdim):
-        n = _count(x, axes)
-        denom = builtins.max(n - correction, 0)
-        ctx.axes, ctx.keepdim, ctx.n, ctx.denom = axes, keepdim, n, denom
-        ctx.save_for_backward(x)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            d = x - np.sum(x, axis=axes, keepdims=True) / builtins.max(n, 1)
-            return reduced(np.asarray(np.sum(d * d, axis=axes, keepdims=keepdim) / denom,
-                                      x.dtype), x)
-
-    @staticmethod
-    def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        d = x - x.sum(axis=ctx.axes, keepdims=True) / builtins.max(ctx.n, 1)
-        scale = 2.0 / ctx.denom if ctx.denom else float("inf")  # a Python float keeps x's dtype
-        return (_keep(g, ctx.axes, ctx.keepdim) * (d * scale), None, None, None)
-
-
-def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, _name="var",
-        axis=None, keepdims=None):
-    """sum((x - mean)^2) / (N - correction); also ``var(x, unbiased)`` as PyTorch."""
-    if axis is not None or keepdims is not None:  # NumPy's names, which PyTorch takes
-        dim, keepdim = (dim if axis is None else axis), (keepdim if keepdims is None else keepdims)
-    if isinstance(dim, bool):
-        dim, unbiased = None, dim
-    if correction is not None and unbiased is not None:  # PyTorch has no overload taking both
-        raise _both_error(_name, dim, unbiased, keepdim, correction)
-    correction = _correction(unbiased, correction)
-    if input._data.dtype.kind != "f":
-        raise RuntimeError("std and var only support floating point and complex dtypes")
-    if isinstance(dim, (tuple, list)):
-        dims(dim, input._data.ndim, in_order=True)  # PyTorch's order of dim errors here
-    axes = _axes(input._data, dim)
-    factor = _count(input._data, axes) if input._data.size else 0  # in numel / out numel
-    if factor - correction <= 0:  # (a lone sample's std is nan: PyTorch says why)
-        warn(f"{_name}(): degrees of freedom is <= 0. Correction should be strictly less "
-             "than the reduction factor (input numel divided by output numel).")
-    return _NAMED_VAR.get(_name, Var).apply(input, axes, correction, bool(keepdim))
-
-
-class StdFromVar(Primitive):
-    """y = sqrt(v) for a variance v;  dy/dv = 1/(2y), taken as 0 where y = 0 (as PyTorch)."""
-
-    node_name = "StdBackward0"
-    _node_base = MergedNode  # next_functions: var's inputs, as PyTorch's one std node
-
-    @staticmethod
-    def forward(ctx, v):
-        y = np.sqrt(v)
-        ctx.save_for_backward(y)
-        return y
-
-    @staticmethod
-    def backward(ctx, g):
-        (y,) = ctx.saved_tensors
-        nonzero = y != 0
-        return (g / (2 * np.where(nonzero, y, 1)) * nonzero,)
-
-
-def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, _name="std",
-        axis=None, keepdims=None):
-    if axis is not None or keepdims is not None:  # NumPy's names, which PyTorch takes
-        dim, keepdim = (dim if axis is None else axis), (keepdim if keepdims is None else keepdims)
-    return _NAMED_STD.get(_name, StdFromVar).apply(
-        var(input, dim, unbiased, keepdim, correction=correction, _name=_name))
-
-
-# var_mean and std_mean: both outputs show PyTorch's one node's name (VarMeanBackward0, ...).
-_NAMED_VAR = {"var_mean": type("VarMean", (Var,), {"node_name": "VarMeanBackward0"})}
-_NAMED_STD = {"std_mean": type("StdMean", (StdFromVar,), {"node_name": "StdMeanBackward0"})}
-_NAMED_MEAN = {name: type(name, (Mean,), {"node_name": name})
-               for name in ("VarMeanBackward0", "StdMeanBackward0")}
-
-
-def _named_mean(input, dim, keepdim, name: str):
-    return _NAMED_MEAN[name].apply(input, _axes(input._data, dim), bool(keepdim), None)
-
-
-def _float_stats(input, name: str) -> None:
-    if input._data.dtype.kind != "f":
-        raise RuntimeError(f"{name} only support floating point and complex dtypes")
-
-
-def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    if isinstance(dim, bool):
-        dim, unbiased = None, dim
-    _float_stats(input, "var_mean")
-    return (var(input, dim, unbiased, keepdim, correction=correction, _name="var_mean"),
-            _named_mean(input, dim, keepdim, "VarMeanBackward0"))
-
-
-def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    if isinstance(dim, bool):
-        dim, unbiased = None, dim
-    _float_stats(input, "std_mean")
-    return (std(input, dim, unbiased, keepdim, correction=correction, _name="std_mean"),
-            _named_mean(input, dim, keepdim, "StdMeanBackward0"))
-
-
 class LogSumExp(Primitive):
     """y = log(sum(exp(x)));  dy/dx = exp(x - y) = softmax(x). Shifted by max for stability."""
 
@@ -395,3 +271,7 @@ from .norms import Norm, NormZero, norm  # noqa: E402,F401
 
 # The scans live in their own file; re-exported here, where ops/__init__ gathers them.
 from .cumulative import Cumprod, Cumsum, cumprod, cumsum  # noqa: E402,F401
+
+
+# Variance and standard deviation live in reduction_stats.py; re-exported here for ``ops``.
+from .reduction_stats import StdFromVar, Var, std, std_mean, var, var_mean  # noqa: E402,F401

@@ -246,6 +246,12 @@ def _update_running(buf: Tensor, stat: np.ndarray, momentum: float) -> None:
     buf._bump()
 
 
+def _keeps_layout(x: np.ndarray) -> bool:
+    """Channels-last (4-D) or channels-last-3d (5-D): PyTorch's suggested formats kept."""
+    return (x.ndim == 4 and x.transpose(0, 2, 3, 1).flags.c_contiguous) or (
+        x.ndim == 5 and x.transpose(0, 2, 3, 4, 1).flags.c_contiguous)
+
+
 def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
                weight: Tensor | None = None, bias: Tensor | None = None,
                training: bool = False, momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
@@ -265,6 +271,10 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     _check_dtypes(input, "batch_norm", weight=weight, bias=bias, running_mean=running_mean,
                   running_var=running_var)
     x = input._data
+    if not x.flags.c_contiguous and not _keeps_layout(x):
+        # PyTorch's result is laid out in the input's suggested memory format: row-major
+        # unless channels-last (a 3-D input transposed back from (B, C, T) is not viewable)
+        x = np.ascontiguousarray(x)
     stat_axes = (0,) + tuple(range(2, x.ndim))
     view = (c,) + (1,) * (x.ndim - 2)
     if training:
