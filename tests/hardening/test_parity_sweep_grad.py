@@ -26,8 +26,10 @@ NAME_KNOWN = {"cov", "pdist", "dist", "pairwise_distance", "trapezoid", "trapz",
 # PyTorch records these and raises in backward (or, slogdet's sign, gives no gradient);
 # ember's result does not require grad.
 NO_GRAD_KNOWN = {"histogram", "unique", "unique_consecutive", "slogdet"}
-# The 3x3 input is singular: inverses and decompositions there are rounding noise.
-SINGULAR = {"inverse", "logdet", "cholesky_inverse", "qr", "svd", "pinverse"}
+# The 3x3 input is singular: inverses and decompositions there are rounding noise. The
+# nuclear norm's gradient U V^T is not unique there either: the null space's singular
+# vectors are LAPACK's choice (MKL's and OpenBLAS's agree on AMD CPUs, not on Intel's).
+SINGULAR = {"inverse", "logdet", "cholesky_inverse", "qr", "svd", "pinverse", "nuclear_norm"}
 # A size argument given as a tensor: PyTorch's parser refuses it, ember reads its values.
 # U's columns (the first output) have LAPACK-path-dependent signs, so sum(U * w) differs;
 # tests/test_linalg_decomp.py checks svd's gradient with sign-invariant losses.

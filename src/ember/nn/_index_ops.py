@@ -13,6 +13,7 @@ import numpy as np
 
 from ..autograd.function import Primitive
 from ..ops._shown_graph import NllOfLogSoftmaxNode
+from ..ops._util import exp32 as _exp32, log32 as _log32
 from ..tensor import Tensor
 from ._loss_ops import _coef, _reduce
 from ._ops import variant  # noqa: F401  (re-exported for the functional wrappers)
@@ -136,9 +137,9 @@ class CrossEntropy(Primitive):
     def forward(ctx, x, spec):
         x2 = to_rows(x)
         sh = x2 - row_max(x2)
-        e = np.exp(sh)
+        e = _exp32(sh)
         s = row_sum(e)
-        lse = np.log(s)
+        lse = _log32(s)
         loss = lse - sh.reshape(-1)[spec.flat]
         if spec.w_row is not None:
             loss = loss * spec.w_row
@@ -251,7 +252,7 @@ class CrossEntropyProb(Primitive):
     def forward(ctx, x, y, wc, reduction, eps):
         x2, y2 = to_rows(x), to_rows(y)
         sh = x2 - row_max(x2)
-        logp = sh - np.log(row_sum(np.exp(sh)))[:, None]
+        logp = sh - _log32(row_sum(_exp32(sh)))[:, None]
         C = x2.shape[1]
         yp = y2 if not eps else y2 * (1.0 - eps) + eps / C
         wy = yp if wc is None else yp * wc
@@ -282,7 +283,7 @@ class CrossEntropyProb(Primitive):
         need_x, need_y, need_w = ctx.needs_input_grad[:3]
         gx = gy = gw = None
         if need_x:
-            gx = from_rows((np.exp(logp) * wy.sum(axis=1, keepdims=True) - wy) * rcol,
+            gx = from_rows((_exp32(logp) * wy.sum(axis=1, keepdims=True) - wy) * rcol,
                            tuple(np.shape(x)))
         if need_y:
             wl = logp if wc is None else logp * wc

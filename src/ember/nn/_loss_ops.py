@@ -13,6 +13,7 @@ import numpy as np
 from ..autograd.function import Primitive
 from ..tensor import Tensor
 from ..ops._shown_graph import L1Node
+from ..ops._util import exp32 as _exp32, log1p32 as _log1p32
 from ._ops import _sigmoid
 
 
@@ -208,4 +209,4 @@ class BCEWithLogits(Primitive):
 
 def _softplus_neg(x):
     """softplus(-x) = log(1 + exp(-x)), without overflow."""
-    return np.log1p(np.exp(-np.abs(x))) + np.maximum(-x, 0.0)
+    return _log1p32(_exp32(-np.abs(x))) + np.maximum(-x, 0.0)

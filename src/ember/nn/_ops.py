@@ -13,7 +13,7 @@ import numpy as np
 
 from ..autograd.function import Primitive
 from ..ops._layout import channels_last, contig
-from ..ops._util import bound_array, select
+from ..ops._util import bound_array, exp32 as _exp32, log1p32 as _log1p32, select
 from ..ops.elementwise import sigmoid_array
 from ..tensor import Tensor
 from ._erf import erf as _erf_np
@@ -187,7 +187,7 @@ class LogSigmoid(Primitive):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        y = np.minimum(x, 0) - np.log1p(np.exp(-np.abs(x)))
+        y = np.minimum(x, 0) - _log1p32(_exp32(-np.abs(x)))
         return y if x.flags.c_contiguous else contig(y)  # row-major, as PyTorch's
 
     @staticmethod

@@ -7,7 +7,8 @@ import numpy as np
 from ..autograd.function import Primitive
 from ..tensor import Tensor
 from ._layout import preserved
-from ._util import relu_array, select, tanh_array
+from ._util import exp32 as _exp32, expm1_32 as _expm1_32, log1p32 as _log1p32
+from ._util import log32 as _log32, relu_array, select, tanh_array
 
 
 def _float(x: Tensor) -> Tensor:
@@ -24,7 +25,7 @@ class Exp(Primitive):
 
     @staticmethod
     def forward(ctx, x):
-        y = np.exp(x)
+        y = _exp32(x)
         ctx.save_for_backward(y)
         return y
 
@@ -40,7 +41,7 @@ class Log(Primitive):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return np.log(x)
+        return _log32(x)
 
     @staticmethod
     def backward(ctx, g):
@@ -84,7 +85,7 @@ class Log1p(Primitive):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return np.log1p(x)
+        return _log1p32(x)
 
     @staticmethod
     def backward(ctx, g):
@@ -97,7 +98,7 @@ class Expm1(Primitive):
 
     @staticmethod
     def forward(ctx, x):
-        y = np.expm1(x)
+        y = _expm1_32(x)
         ctx.save_for_backward(y)
         return y
 
@@ -231,7 +232,7 @@ def sigmoid_array(x: np.ndarray) -> np.ndarray:
         with np.errstate(over="ignore"):  # float64's exp warns on overflow (float32's does not)
             e = np.exp(-x)
     else:
-        e = np.exp(-x)
+        e = _exp32(-x)
     if type(e) is not np.ndarray:  # a 0-d input gives a NumPy scalar
         return x.dtype.type(1) / (1 + e)
     e += 1

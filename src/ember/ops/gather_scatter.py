@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd.function import Primitive
+from ..autograd.grad_mode import STATE
 from .._typename import arg_type_name as _tname
 from ..tensor import Tensor
 from ._index_check import first_out_of_range
@@ -134,12 +135,10 @@ class Scatter(Primitive):
         ctx.dim, ctx.idx, ctx.add, ctx.src_shape = dim, idx, add, np.shape(src)
         out = np.array(x, copy=True)
         where = _along_index(dim, idx)
-        src = np.broadcast_to(src, idx.shape) if np.ndim(src) == 0 else src[
-            tuple(slice(n) for n in idx.shape)]
         if add:
-            np.add.at(out, where, src)
+            np.add.at(out, where, _src_block(src, idx))
         else:
-            out[where] = src
+            out[where] = _src_block(src, idx)
         return out
 
     @staticmethod
@@ -153,6 +152,14 @@ class Scatter(Primitive):
                 block = tuple(slice(n) for n in np.shape(ctx.idx))
                 gsrc = index_add_into(ctx.src_shape, block, gsrc)
         return gx, gsrc, None, None, None
+
+
+def _src_block(src, idx):
+    """The part of src that scatter reads: a number broadcast to the index's shape, or the
+    leading idx.shape block of a tensor src."""
+    if np.ndim(src) == 0:
+        return np.broadcast_to(src, idx.shape)
+    return src[tuple(slice(n) for n in idx.shape)]
 
 
 class ScatterValue(Scatter):
@@ -224,11 +231,40 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None):
     d = wrap_dim(dim, input._data.ndim)
     src, cls = _scatter_src(input, value if src is None else src)
     _check_index(input, d, index, "scatter", src if cls is Scatter else None)
+    if reduce is not None:
+        return _scatter_reduced(input, d, index, src, reduce, cls is Scatter)
     if not (input._data.ndim and index._data.ndim):
         x, i, s = _as_1d(input, index, src)
-        out = cls.apply(x, s, d, i, reduce == "add")
+        out = cls.apply(x, s, d, i, False)
         return out if input._data.ndim else out.reshape(())
-    return cls.apply(input, src, d, index._data, reduce == "add")
+    return cls.apply(input, src, d, index._data, False)
+
+
+_DEPRECATED_REDUCE = (
+    "The reduce argument of torch.scatter with Tensor src is deprecated and will be removed in "
+    "a future PyTorch release. Use torch.scatter_reduce instead for more reduction options.")
+
+
+def _scatter_reduced(input, d, index, src, reduce, tensor_src: bool):
+    """scatter's legacy ``reduce='add'/'multiply'``: each src entry added to (multiplied into)
+    its target, repeats included. PyTorch defines no derivative for it: the result's
+    grad_fn is NotImplemented, whose backward raises."""
+    from .._config import warn_once
+    from .copies import NotImplementedNode
+
+    if reduce not in ("add", "multiply"):
+        raise RuntimeError("reduce argument must be either add or multiply.")
+    if tensor_src:
+        warn_once(_DEPRECATED_REDUCE)
+    x, i, s = _as_1d(input, index, src) if not (input._data.ndim and index._data.ndim) \
+        else (input, index._data, src)
+    out = np.array(x._data, copy=True)
+    (np.add if reduce == "add" else np.multiply).at(out, _along_index(d, i), _src_block(s._data, i))
+    out = out.reshape(input._data.shape)
+    tracked = input if input._rg else src
+    if STATE.enabled and tracked._rg:
+        return NotImplementedNode.apply(tracked, out, "scatter")
+    return Tensor._make(out, False, None)
 
 
 def scatter_add(input, dim, index, src):

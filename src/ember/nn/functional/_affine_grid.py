@@ -9,6 +9,7 @@ import warnings
 import numpy as np
 
 from ...autograd.function import Primitive
+from ...ops.ternary import _fma
 from ...tensor import Tensor
 
 _DEFAULT_CHANGED = ("Default grid_sample and affine_grid behavior has changed to "
@@ -38,11 +39,17 @@ class AffineGridGenerator(Primitive):
     @staticmethod
     def forward(ctx, theta, base, out_shape):
         ctx.base = base
-        # PyTorch's bmm over the nd + 1 columns rounds each product and sum in turn (a BLAS
-        # matmul fuses them and differs in the last bit, which moves bilinear taps)
-        y = base[None, :, 0, None] * theta[:, None, :, 0]  # (N, P, nd)
-        for k in range(1, base.shape[1]):
-            y = y + base[None, :, k, None] * theta[:, None, :, k]
+        # PyTorch's bmm sums the nd + 1 products in order. Its own loop (small grids) and
+        # MKL on AMD CPUs round each product and sum; MKL on Intel CPUs fuses each step
+        # (x * t + acc, one rounding). The last bit matters: it moves bilinear taps.
+        terms = [(base[None, :, k, None], theta[:, None, :, k]) for k in range(base.shape[1])]
+        y = terms[0][0] * terms[0][1]  # (N, P, nd)
+        if _fused(base.size * theta.shape[1]):
+            for b, t in terms[1:]:
+                y = _fma(b, t, y, y.dtype)
+        else:
+            for b, t in terms[1:]:
+                y = y + b * t
         return y.reshape(out_shape)
 
     @staticmethod
@@ -50,6 +57,27 @@ class AffineGridGenerator(Primitive):
         n, nd = g.shape[0], g.shape[-1]
         flat = np.reshape(g, (n, math.prod(g.shape[1:-1]), nd))
         return np.matmul(np.swapaxes(flat, 1, 2), ctx.base), None, None
+
+
+def _fused(macs: int) -> bool:
+    """Whether PyTorch's bmm of ``macs`` multiply-adds per matrix fuses them on this CPU: its
+    own loop below 400 does not; above, MKL does on Intel CPUs with FMA (not on AMD's)."""
+    global _MKL_FUSES
+    if macs < 400:
+        return False
+    if _MKL_FUSES is None:
+        try:
+            from numpy._core._multiarray_umath import __cpu_features__ as cpu
+
+            with open("/proc/cpuinfo") as f:
+                intel = "GenuineIntel" in f.read(4096)
+            _MKL_FUSES = intel and bool(cpu.get("FMA3"))
+        except (OSError, ImportError):  # not Linux (no MKL dispatch known), or no NumPy 2
+            _MKL_FUSES = False
+    return _MKL_FUSES
+
+
+_MKL_FUSES = None
 
 
 def affine_grid(theta: Tensor, size, align_corners: bool | None = None) -> Tensor:
