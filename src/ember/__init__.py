@@ -247,8 +247,19 @@ def __getattr__(name):
 class finfo:  # noqa: N801 - PyTorch's name
     """Machine limits of a floating dtype: eps, max, min, tiny, resolution."""
 
+    _fields: dict = {}  # dtype -> its fields: finfo(torch.float32).eps in a training loop
+    # then costs a dict lookup, not NumPy's finfo (~3 us)
+
     def __init__(self, type=None):  # noqa: A002
         d = _dtypes.to_dtype(type if type is not None else get_default_dtype())
+        fields = finfo._fields.get(d)
+        if fields is None:
+            self._fill(d)
+            fields = finfo._fields[d] = dict(self.__dict__)
+        else:
+            self.__dict__.update(fields)
+
+    def _fill(self, d) -> None:
         if not (d.is_floating_point or d.is_complex):
             raise TypeError("torch.finfo() requires a floating point input type. Use "
                             "torch.iinfo to handle 'torch.finfo'")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import dtypes as D
+from ._size_device import device as _Device
 from .ops._layout import preserved
 from .ops.elementwise import Cast
 from .tensor import Tensor
@@ -30,7 +31,9 @@ def _to(self, *args, **kwargs):
             dtype = a
         elif a is not None:
             device = a
-    if device is not None:
+    # .to("cpu") / .to(torch.device("cpu")) in every RL step: no import, no device parsed
+    if device is not None and not (type(device) is str and device == "cpu" or
+                                   type(device) is _Device and device.type == "cpu"):
         from .creation import _check_device
 
         _check_device(device, moving=True)

@@ -13,7 +13,8 @@ from ..autograd.grad_mode import STATE  # noqa: F401 (ember.ops.STATE, via the s
 from ..tensor import Tensor
 from .._warn import warn as _warn
 from ._index_check import (bad_step, first_out_of_range, has_mask as _has_mask, index_error,
-                           index_select_error, strip_leading_ones,  # noqa: F401 (as STATE)
+                           index_select_error, plain_mask,
+                           strip_leading_ones,  # noqa: F401 (as STATE)
                            torch_permutation, zeroed as _zeroed)
 from ._layout import contig, indexed
 from ._util import wrap_dim
@@ -197,8 +198,6 @@ def _basic_kind(items: tuple):
 
 def basic_index(input, items: tuple, cls=None):
     """``input[items]`` for ints/slices/None/Ellipsis: a view sharing ``input``'s storage."""
-    from .shape import _view_of
-
     if Ellipsis not in items:
         items = items + (Ellipsis,)  # NumPy then gives a 0-d view, not a scalar copy
     try:
@@ -270,7 +269,7 @@ def getitem(input, idx):
             # A 0-d int tensor is an int to NumPy, but not for PyTorch's 0-d messages.
             _raise_torch_error(input, (np_idx,) if isinstance(idx, Tensor) else np_idx)
             raise
-    if _has_mask(np_idx):
+    if _has_mask(np_idx) and not plain_mask(input._data.shape, np_idx):
         _raise_torch_error(input, np_idx)
     axes = torch_permutation(input._data.shape, np_idx)
     if axes is None:
@@ -372,3 +371,6 @@ from ._index_write import (CopySlices, IndexPut, _mask_of, _put_message,  # noqa
 from .gather_scatter import (gather, scatter, scatter_add, scatter_into, Gather,  # noqa: E402,F401
                              Scatter, ScatterAdd, ScatterValue)
 from .masked import MaskedFill, MaskedFillTensor, masked_fill  # noqa: E402,F401
+# (shape imports this module through join_split; imported at the bottom, not inside
+# basic_index: a function-level import cost every x[i] ~0.9 us)
+from .shape import _view_of  # noqa: E402

@@ -26,9 +26,9 @@ class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpec
 
 
 def _has_extra_state(module) -> bool:
-    from .module import Module
-
-    return type(module).get_extra_state is not Module.get_extra_state
+    # Module's get_extra_state is StateMixin's (below): no import of .module, which cost
+    # ~0.9 us per submodule on each state_dict() / load_state_dict() (a DQN target sync)
+    return type(module).get_extra_state is not StateMixin.get_extra_state
 
 
 def build_state_dict(module, destination, prefix: str, keep_vars: bool):
