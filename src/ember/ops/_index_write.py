@@ -11,8 +11,8 @@ import numpy as np
 from ..autograd.function import Primitive
 from ..autograd.grad_mode import STATE
 from ..tensor import Tensor
-from ._index_check import (has_mask as _has_mask, strip_leading_ones, torch_permutation,
-                           zeroed as _zeroed)
+from ._index_check import (has_mask as _has_mask, plain_mask, strip_leading_ones,
+                           torch_permutation, zeroed as _zeroed)
 from .indexing import (_check_steps, _index_arrays, _index_message, _is_basic,
                        _raise_torch_error)
 
@@ -103,8 +103,7 @@ def _plain_mask_write(arr, mask, value) -> bool:
     """``x[mask] = value`` with a bool mask of x's leading shape and a value of the selected
     shape or a single value (DQN's next_state_values[non_final_mask] = ...): every check of
     PyTorch's passes, so its ~20 us walk in _index_check is skipped."""
-    if type(mask) is not np.ndarray or mask.dtype != np.bool_ or not mask.ndim \
-            or arr.shape[:mask.ndim] != mask.shape:
+    if not plain_mask(arr.shape, mask):
         return False
     vshape = strip_leading_ones(value.shape)
     return not vshape or vshape == (np.count_nonzero(mask),) + arr.shape[mask.ndim:]

@@ -38,7 +38,8 @@ class Sum(Primitive):
         ctx.axes, ctx.keepdim, ctx.in_shape = axes, keepdim, np.shape(x)
         if dtype is not None:
             ctx._exact = False  # the gradient comes in the asked dtype, not x's
-        return reduced(np.sum(x, axis=axes, keepdims=keepdim, dtype=dtype), x)
+        # np.add.reduce: np.sum's own call, without its ~1.2 us Python wrapper
+        return reduced(np.add.reduce(x, axis=axes, keepdims=keepdim, dtype=dtype), x)
 
     @staticmethod
     def backward(ctx, g):
@@ -67,7 +68,7 @@ def sum(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None)
 
 def _count(x: np.ndarray, axes) -> int:
     """How many entries each output of a reduction over ``axes`` combines."""
-    return x.size if axes is None else int(np.prod([x.shape[a] for a in axes]))
+    return x.size if axes is None else math.prod([x.shape[a] for a in axes])
 
 
 class Mean(Primitive):

@@ -36,7 +36,11 @@ def _fma(x, y, z, dtype: np.dtype) -> np.ndarray:
     if dtype == _F64:  # long double's 64-bit mantissa cannot hold the exact product
         return _exact_fma64(x, y, z)
     wide, opmath = _wide(dtype)
-    r = np.add(np.multiply(x, y, dtype=wide), z, dtype=wide)
+    r = np.multiply(x, y, dtype=wide)
+    if type(r) is np.ndarray and np.shape(z) == r.shape:
+        np.add(r, z, out=r)  # in place: a second float64 temporary costs more than the sum
+    else:
+        r = np.add(r, z, dtype=wide)
     return r.astype(opmath).astype(dtype, copy=False)
 
 
@@ -57,9 +61,12 @@ class Lerp(Primitive):
         w = np.asarray(w, dtype=opmath)
         small = np.abs(w) < 0.5
         if small.ndim == 0:  # a number weight: one form for every entry
+            # (np.broadcast_to only when shapes differ: its Python wrapper costs ~2 us)
             if small:
-                return _fma(w, d, np.broadcast_to(x, d.shape), dtype)
-            return _fma(-d, 1 - w, np.broadcast_to(e, d.shape), dtype)
+                return _fma(w, d, x if np.shape(x) == d.shape else np.broadcast_to(x, d.shape),
+                            dtype)
+            return _fma(-d, 1 - w, e if np.shape(e) == d.shape else np.broadcast_to(e, d.shape),
+                        dtype)
         return np.where(small, _fma(w, d, x, dtype), _fma(-d, 1 - w, e, dtype))
 
     @staticmethod
