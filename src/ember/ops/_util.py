@@ -206,7 +206,10 @@ def _rounded_once(ufunc):
     Other dtypes (and Tensors, for create_graph) go to the ufunc as they are.
     """
     def fn(x):
-        if getattr(x, "dtype", None) is _F32:
+        if type(x) is np.ndarray:  # (the usual case first: no getattr)
+            if x.dtype is _F32:
+                return ufunc(x, dtype=_F64).astype(_F32)
+        elif getattr(x, "dtype", None) is _F32:  # a NumPy float32 scalar
             return ufunc(x, dtype=_F64).astype(_F32)
         return ufunc(x)
 

@@ -189,8 +189,7 @@ def _one_minus_square(y: np.ndarray) -> np.ndarray:
     tanh_backward (y*y is exact in float64). The hand-written (1 - h**2) * dh then differs
     from autograd's in the last bit as in PyTorch (backprop ninja's 'exact: False').
     ~2x the unfused ops' time; float64 would need Dekker's product (10x) and stays unfused."""
-    t = y.astype(_F64)
-    np.multiply(t, t, out=t)
+    t = np.square(y, dtype=_F64)  # (one call: astype then multiply cost ~0.4 us more)
     np.subtract(1.0, t, out=t)
     return t.astype(_F32)
 
