@@ -21,6 +21,7 @@ import math
 
 import numpy as np
 
+from . import _vmap_rng as _vmap
 from ._vmap_rng import batched  # inside vmap: one draw for the whole batch
 
 _F32 = np.float32
@@ -59,6 +60,7 @@ def _bits64(bg, n: int, bits: int) -> np.ndarray:
 
 
 _MASK24, _SCALE24 = np.uint64(0xFFFFFF), np.float32(2.0 ** -24)
+_MASK53 = (1 << 53) - 1
 
 
 @batched(1)
@@ -111,139 +113,16 @@ def fma64(a, b, c) -> np.ndarray:
     return s + (((c - (s - bb)) + (p - bb)) + e)
 
 
-_LOG_P = (7.0376836292e-2, -1.1514610310e-1, 1.1676998740e-1, -1.2420140846e-1,
-          1.4249322787e-1, -1.6668057665e-1, 2.0000714765e-1, -2.4999993993e-1,
-          3.3333331174e-1)
-_COS_P = (2.443315711809948e-5, -1.388731625493765e-3, 4.166664568298827e-2)
-_SIN_P = (-1.9515295891e-4, 8.3321608736e-3, -1.6666654611e-1)
-
-
-def _c(v) -> np.float64:
-    """A float32 constant, held as float64 (NumPy scalars: a Python float operand costs
-    each ufunc call a conversion)."""
-    return _F64(_F32(v))
-
-
-_LOG_C = [_c(v) for v in _LOG_P]
-_COS_C, _SIN_C = [_c(v) for v in _COS_P], [_c(v) for v in _SIN_P]
-_SQRTH, _LOG_Q1, _LOG_Q2 = _c(0.707106781186547524), _c(-2.12194440e-4), _c(0.693359375)
-_FOPI, _TWO_PI_F = _c(1.27323954473516), _c(_TWO_PI)
-_DP = (_c(-0.78515625), _c(-2.4187564849853515625e-4), _c(-3.77489497744594108e-8))
-_ONE, _HALF, _M_HALF, _M_TWO, _ZERO = _F64(1), _F64(0.5), _F64(-0.5), _F64(-2), _F64(0)
-_INV24 = _F64(2.0 ** -24)
-
-
-class _F32Ops:
-    """float32 arithmetic on float64 arrays holding float32 values, each result rounded to
-    float32 through one preallocated scratch per shape (NumPy's per-call cost, not the
-    arithmetic, is what small draws pay for: no allocation, no broadcasting)."""
-
-    def __init__(self, h: int):
-        self.s1, self.s2 = np.empty(h, _F32), np.empty((2, h), _F32)
-
-    def r(self, a: np.ndarray) -> np.ndarray:
-        """Round a (h,) or (2, h) float64 array to float32 in place."""
-        s = self.s1 if a.ndim == 1 else self.s2
-        s[...] = a
-        a[...] = s
-        return a
-
-    def fma(self, a, b, c, out) -> np.ndarray:
-        """float32 a * b + c into ``out``, as ``_fma``: the product exact in float64, the
-        sum rounded in float64, then to float32."""
-        np.multiply(a, b, out=out)
-        np.add(out, c, out=out)
-        return self.r(out)
+_BM32: list = []  # _torch_rng_normal.box_muller_f32, imported on the first float32 block draw
 
 
 def _box_muller_f32(k: np.ndarray, mean, std) -> np.ndarray:
-    """normal_fill_16's float32 form on rows of 16 24-bit draws k (uniform u = k 2**-24):
-    u1 = 1 - u[:8], u2 = u[8:], radius = sqrt(-2 log u1), theta = 2 pi u2, with PyTorch's
-    vectorised Cephes log/sin/cos (avx_mathfun.h) and the FMAs its compiled form uses; the
-    rows give radius cos theta * std + mean, then the sines.
+    """normal_fill_16's float32 form on rows of 16 24-bit draws (see _torch_rng_normal)."""
+    if not _BM32:  # (kept off ``import ember``'s path)
+        from ._torch_rng_normal import box_muller_f32
 
-    Every float32 step is done in float64 and rounded to float32 (exact: float32 products
-    are exact in float64, and +, *, sqrt rounded twice this way round as once), with no
-    Python loop over blocks. tests/test_torch_rng_speedpaths.py checks it against live
-    torch; its log and sin/cos parts were checked on every one of the 2**24 inputs.
-    """
-    rows = k.shape[0]
-    h = rows * 8
-    f = _F32Ops(h)
-    lanes = np.empty((2, rows, 8))  # lane-major: the 8 log inputs, then the 8 angles
-    np.multiply(k.reshape(rows, 2, 8).transpose(1, 0, 2), _INV24, out=lanes)
-    u1, theta = lanes.reshape(2, h)
-    np.subtract(_ONE, u1, out=u1)  # 1 - u, exact
-    # log(u1): u1 = m 2**e with m in [sqrt(1/2), sqrt(2)), x = m - 1
-    m, ex = np.frexp(u1)  # m in [0.5, 1)
-    small = m < _SQRTH
-    np.ldexp(m, small, out=m)
-    e = np.subtract(ex, small, dtype=_F64)
-    x = np.subtract(m, _ONE, out=m)
-    z = f.r(np.multiply(x, x))
-    y = np.multiply(x, _LOG_C[0])  # first Horner step: p0 * x + p1
-    for c in _LOG_C[1:]:
-        np.add(y, c, out=y)
-        f.r(y)
-        if c is not _LOG_C[-1]:
-            np.multiply(y, x, out=y)
-    f.r(np.multiply(y, x, out=y))
-    f.fma(y, z, f.r(np.multiply(e, _LOG_Q1)), y)
-    # log = e * log(2)_hi + (x + (z * -0.5 + y)); radius = sqrt(-2 log)
-    lg = f.fma(z, _M_HALF, y, z)
-    np.add(lg, x, out=lg)
-    radius = f.fma(e, _LOG_Q2, f.r(lg), e)
-    np.multiply(radius, _M_TWO, out=radius)
-    f.r(np.sqrt(radius, out=radius))
-    # sin/cos: theta = 2 pi u2 reduced by j pi/4, j the even integer at or above 4 theta / pi
-    f.r(np.multiply(theta, _TWO_PI_F, out=theta))
-    j = f.r(np.multiply(theta, _FOPI)).astype(np.int32)
-    j += 1
-    j &= ~1
-    yj = j.astype(_F64)
-    t = np.empty(h)
-    f.fma(yj, _DP[0], theta, t)
-    f.fma(yj, _DP[1], t, theta)
-    xt = f.fma(yj, _DP[2], theta, t)
-    zt = f.r(np.multiply(xt, xt, out=yj))
-    y = np.empty((2, h))  # cos and sin polynomials side by side
-    yc, ys = y
-    f.fma(zt, _COS_C[0], _COS_C[1], yc)
-    f.fma(zt, _SIN_C[0], _SIN_C[1], ys)
-    np.multiply(yc, zt, out=yc)
-    np.add(yc, _COS_C[2], out=yc)
-    np.multiply(ys, zt, out=ys)
-    np.add(ys, _SIN_C[2], out=ys)
-    f.r(y)
-    y *= zt
-    f.r(y)
-    # cos: y * z - z / 2 (+ 1 below); sin: y * x + x
-    np.multiply(yc, zt, out=yc)
-    np.multiply(zt, _HALF, out=zt)
-    np.subtract(yc, zt, out=yc)
-    np.multiply(ys, xt, out=ys)
-    np.add(ys, xt, out=ys)
-    f.r(y)
-    np.add(yc, _ONE, out=yc)
-    f.r(yc)
-    # the quadrant picks which polynomial is the cosine and which the sine, and their signs
-    cs = np.where((j & 2) == 0, y, y[::-1])
-    flip = np.empty((2, h), np.int64)
-    np.subtract(1, j, out=flip[0])  # ~(j - 2) = 1 - j
-    flip[1] = j
-    flip &= 4
-    flip <<= 61  # the sign bit of a float64
-    cs.view(np.int64)[...] ^= flip
-    cs *= radius
-    if std == 1 and mean == 0:
-        cs += _ZERO  # the fma(x, 1, 0) PyTorch still runs: -0 becomes +0
-    else:
-        f.r(cs)
-        cs *= std
-        cs += mean
-    out = np.empty((rows, 2, 8), _F32)
-    out[...] = cs.reshape(2, rows, 8).transpose(1, 0, 2)
-    return out.reshape(rows, 16)
+        _BM32.append(box_muller_f32)
+    return _BM32[0](k, mean, std)
 
 
 def _box_muller_f64(u: np.ndarray, mean, std) -> np.ndarray:
@@ -284,18 +163,19 @@ def normal(gen, bg, n: int, mean: float, std: float, dtype) -> np.ndarray:
         return _normal_small(gen, bg, n, mean, std).astype(dtype)
     full = n - n % 16
     extra = 16 if full != n else 0  # the tail's fresh block, drawn after all n uniforms
-    if dtype == _F64:
+    kind = dtype.type  # (compared by identity: dtype == type costs a microsecond)
+    if kind is _F64:
         u = unit(bg, n + extra, _F64)
         if extra:
             u[full:full + 16] = u[n:]
         z = _box_muller_f64(u[:full + extra].reshape(-1, 16), _F64(mean), _F64(std))
-    elif dtype == _F16:  # PyTorch's half path draws block by block: the tail's 16 uniforms
+    elif kind is _F16:  # PyTorch's half path draws block by block: the tail's 16 uniforms
         k = bg.random_raw(full + extra)  # follow the full blocks' (n - full fewer draws)
     else:
         k = bg.random_raw(n + extra)
         if extra:
             k[full:full + 16] = k[n:]
-    if dtype != _F64:
+    if kind is not _F64:
         k &= _MASK24
         k = k[:full + extra].reshape(-1, 16)
         m, s = _F32(mean), _F32(std)
@@ -320,7 +200,11 @@ def _normal_small(gen, bg, n: int, mean: float, std: float) -> np.ndarray:
         gen._next_normal = None
     pairs = (n - len(out) + 1) // 2
     if pairs:
-        u = unit(bg, 2 * pairs, _F64).tolist()  # one block: the pairs' draws in order
+        if pairs > 8 or _vmap.LEVELS:  # one block: the pairs' draws in order
+            u = unit(bg, 2 * pairs, _F64).tolist()
+        else:  # unit()'s float64 rule on Python ints: a few cost less than its NumPy calls
+            r = bg.random_raw(4 * pairs).tolist()
+            u = [((hi << 32 | lo) & _MASK53) * 2.0 ** -53 for hi, lo in zip(r[::2], r[1::2])]
         sqrt, log1p, cos, sin, tau = math.sqrt, math.log1p, math.cos, math.sin, 2.0 * math.pi
         for k in range(pairs):
             r, theta = sqrt(-2.0 * log1p(-u[2 * k + 1])), tau * u[2 * k]
@@ -329,10 +213,30 @@ def _normal_small(gen, bg, n: int, mean: float, std: float) -> np.ndarray:
                 gen._next_normal = r * sin(theta)
                 break
             out.append(r * sin(theta))
-    z = np.array(out[:n], np.float64)
     if std == 1 and mean == 0:
-        return z
-    return fma64(z, float(std), float(mean))
+        return np.array(out[:n], np.float64)
+    if n <= 16:  # fma64's steps on Python floats: a few values cost less than its NumPy calls
+        return np.array(_fma_floats(out[:n], float(std), float(mean)), np.float64)
+    return fma64(np.array(out[:n], np.float64), float(std), float(mean))
+
+
+def _fma_floats(zs: list, b: float, c: float) -> list:
+    """[fma64(z, b, c) for z in zs], the same IEEE operations one value at a time."""
+    split = 134217729.0
+    tb = split * b
+    bh = tb - (tb - b)
+    bl = b - bh
+    out = []
+    for a in zs:
+        p = a * b
+        ta = split * a
+        ah = ta - (ta - a)
+        al = a - ah
+        e = ((ah * bh - p) + ah * bl + al * bh) + al * bl
+        s = c + p
+        bb = s - c
+        out.append(s + (((c - (s - bb)) + (p - bb)) + e))
+    return out
 
 
 @batched(1)
@@ -390,10 +294,41 @@ def exponential(bg, n: int, lambd: float, dtype) -> np.ndarray:
 
 def randperm(bg, n: int) -> np.ndarray:
     """randperm(n): Fisher-Yates over 0..n-1, swapping i with i + random() % (n - i)."""
-    r = list(range(n))
-    if n > 1:  # every swap target at once: only the (sequential) swaps stay in Python (-25%)
-        i = np.arange(n - 1, dtype=np.uint64)
-        targets = (random32(bg, n - 1) % (np.uint64(n) - i) + i).tolist()
-        for i, z in enumerate(targets):
+    if n < 2:
+        return np.arange(n, dtype=np.int64)
+    i = np.arange(n - 1, dtype=np.uint64)  # every swap target at once
+    t = random32(bg, n - 1)
+    t %= np.uint64(n) - i
+    t += i
+    if n <= 384:  # up to a few hundred swaps the plain loop is quicker
+        r = list(range(n))
+        for i, z in enumerate(t.tolist()):
             r[i], r[z] = r[z], r[i]
-    return np.array(r, dtype=np.int64)
+        return np.array(r, dtype=np.int64)
+    return _swapped(n, t.view(np.int64))
+
+
+def _swapped(n: int, t: np.ndarray) -> np.ndarray:
+    """range(n) after swapping r[j] and r[t[j]] for j = 0, 1, ... (t[j] >= j), without a
+    Python loop. Step j fixes r[j]: it takes what position t[j] holds then, which is what the
+    last earlier step with the same target moved there (that step's own position's value
+    before it), or t[j] itself. The value b[j] position j holds before its step is likewise
+    b[parent[j]], parent[j] the last earlier step targeting j, or j: chains resolved by
+    pointer doubling."""
+    m = n - 1
+    k = np.arange(m)
+    order = np.argsort(t.astype(np.uint16) if n <= 1 << 16 else t, kind="stable")
+    ts = t.take(order)  # grouped by target, each group in step order
+    same = ts[1:] == ts[:-1]
+    prev = np.full(m, -1)  # the last earlier step with the same target
+    prev[order[1:][same]] = order[:-1][same]
+    parent = np.full(n, -1)
+    moved = t != k
+    np.maximum.at(parent, t[moved], k[moved])
+    b = np.where(parent >= 0, parent, np.arange(n))
+    for _ in range(m.bit_length()):
+        b = b.take(b)
+    out = np.empty(n, np.int64)
+    out[:m] = np.where(prev >= 0, b.take(prev), t)  # (prev -1 takes b[-1], not used)
+    out[m] = b[m]  # the last position keeps what the last step targeting it left there
+    return out

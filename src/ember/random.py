@@ -17,7 +17,7 @@ import numpy as np
 from . import _rng_layout as _L, _torch_rng as _T
 from ._random_checks import (bad_generator, check_multinomial, check_uniform_bounds,
                              generator_device_error, multinomial_errors, randint_overloads)
-from .creation import _array_of, _check_device, _leaf as _new_leaf
+from .creation import _array_of, _check_device, _float_dtype, _leaf as _new_leaf, _size
 from . import dtypes as D
 from .autograd.function import Primitive
 from .tensor import Tensor
@@ -167,8 +167,6 @@ def normal_array(shape: tuple, mean: float, std: float, dtype, generator=None) -
 
 
 def _shape(size, name: str = "empty", kw_size=None) -> tuple:
-    from .creation import _size
-
     return _size(size, name, kw_size)
 
 
@@ -177,13 +175,11 @@ _KINDS = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "ui
 
 
 def _leaf(arr, dtype, requires_grad, kernel: str = "check_uniform_bounds"):
-    from .creation import _float_dtype, _leaf as leaf
-
     np_dtype = _float_dtype(dtype)
     _check_float(np_dtype, kernel)
     if callable(arr):  # drawn after the checks, as PyTorch: an error draws nothing
         arr = arr(np_dtype)
-    return leaf(arr.astype(np_dtype, copy=False), requires_grad)
+    return _new_leaf(arr.astype(np_dtype, copy=False), requires_grad)
 
 
 def _check_float(np_dtype, kernel: str) -> None:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..random import _rng
+from .. import _torch_rng as _T
+from ..random import _gen, _rng
 from ..tensor import Size, Tensor
 from .distribution import Distribution
 
@@ -67,9 +68,6 @@ def _dtype(like) -> np.dtype:
 
 def standard_normal(shape, like) -> Tensor:
     """PyTorch's ``_standard_normal(shape, dtype)``: ``empty(shape, dtype).normal_()``."""
-    from .. import _torch_rng as _T
-    from ..random import _gen
-
     shape, gen = tuple(shape), _gen(None)
     n = _n(shape)
     return Tensor._make(_T.normal(gen, gen.bits, n, 0.0, 1.0, _dtype(like)).reshape(shape),
@@ -78,9 +76,6 @@ def standard_normal(shape, like) -> Tensor:
 
 def rand(shape, like) -> Tensor:
     """``torch.rand(shape, dtype=like.dtype)``: u = low bits of the stream times 2**-bits."""
-    from .. import _torch_rng as _T
-    from ..random import _gen
-
     shape = tuple(shape)
     n = _n(shape)
     return Tensor._make(_T.unit(_gen(None).bits, n, _dtype(like)).reshape(shape), False, None)
@@ -88,7 +83,9 @@ def rand(shape, like) -> Tensor:
 
 def _n(shape) -> int:
     """The element count of ``empty(shape)``, refusing a negative size as it does."""
-    n = int(np.prod(tuple(shape), dtype=np.int64))
+    n = 1
+    for d in shape:  # (np.prod costs a few microseconds on a tuple)
+        n *= int(d)
     if n <= 0 and any(d < 0 for d in shape):  # sample((-1,)): not an empty draw
         raise RuntimeError(f"Trying to create tensor with negative dimension "
                            f"{next(d for d in shape if d < 0)}: {list(shape)}")
@@ -97,9 +94,6 @@ def _n(shape) -> int:
 
 def new_uniform(shape, low: float, high: float, like) -> Tensor:
     """PyTorch's ``like.new(shape).uniform_(low, high)``: u * (high - low) + low."""
-    from .. import _torch_rng as _T
-    from ..random import _gen
-
     shape = tuple(shape)
     arr = _T.uniform(_gen(None).bits, _n(shape), low, high, _dtype(like))
     return Tensor._make(arr.reshape(shape), False, None)
@@ -107,9 +101,6 @@ def new_uniform(shape, low: float, high: float, like) -> Tensor:
 
 def new_exponential(shape, like) -> Tensor:
     """PyTorch's ``like.new(shape).exponential_()``: -log1p(-u), u a float64 uniform."""
-    from .. import _torch_rng as _T
-    from ..random import _gen
-
     shape = tuple(shape)
     arr = _T.exponential(_gen(None).bits, _n(shape), 1.0, _dtype(like))
     return Tensor._make(arr.reshape(shape), False, None)
@@ -118,7 +109,6 @@ def new_exponential(shape, like) -> Tensor:
 def new_cauchy(shape, like) -> Tensor:
     """PyTorch's ``like.new(shape).cauchy_()``: tan(pi (u - 0.5)), u a float64 uniform."""
     from .. import _torch_rng_more as _M
-    from ..random import _gen
 
     shape = tuple(shape)
     arr = _M.cauchy(_gen(None).bits, _n(shape), 0.0, 1.0, _dtype(like))
