@@ -221,3 +221,28 @@ def test_scatter_reduce_with_tensor_src_warns_deprecated():
         return [str(x.message).split(" (Triggered")[0] for x in w]
     want, got = run_both(run)
     assert got == want and len(got) == 1, got
+
+
+# ---- .to(): which calls copy -----------------------------------------------------------------
+
+@pytest.mark.parametrize("grad", [True, False])
+def test_to_copies_for_an_indexed_device_or_copy_true(grad):
+    def run(L):
+        x = L.ones(3, requires_grad=grad)
+        calls = [(("cpu",), {}), (("cpu:0",), {}), ((L.device("cpu"),), {}),
+                 ((L.device("cpu", 0),), {}), (("cpu",), {"copy": True}),
+                 ((L.float32,), {"copy": True}), ((L.float32,), {}), ((), {"copy": True}),
+                 ((x,), {"copy": True}), ((L.float64,), {})]
+        out = []
+        for args, kw in calls:
+            y = x.to(*args, **kw)
+            out.append((y is x, type(y.grad_fn).__name__ if y.grad_fn else None, str(y.dtype)))
+        y = x.to("cpu:0")
+        with L.no_grad():
+            y[0] = 5.0  # a copy: x keeps its value
+        out.append(x.tolist())
+        i = L.ones(3, dtype=L.long)
+        out.append([(i.to(d) is i, str(i.to(d).dtype)) for d in ("cpu:0", "cpu")])
+        return out
+    want, got = run_both(run)
+    assert got == want

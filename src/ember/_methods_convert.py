@@ -37,11 +37,12 @@ def _to(self, *args, **kwargs):
         from .creation import _check_device
 
         _check_device(device, moving=True)
-    if dtype is None:
+    # copy=True, or a device with an index ("cpu:0": another device to PyTorch), copies
+    copy = kwargs.get("copy") or device is not None and (
+        ":" in device if type(device) is str else getattr(device, "index", None) is not None)
+    np_dtype = self._data.dtype if dtype is None else D.to_np(dtype)
+    if np_dtype == self._data.dtype and not copy:
         return self
-    np_dtype = D.to_np(dtype)
-    if np_dtype == self._data.dtype:
-        return self.clone() if kwargs.get("copy") else self
     if np_dtype.kind not in "fc":  # no gradient flows to integers: an untracked leaf
         return Tensor._make(preserved(self._data.astype(np_dtype), self._data), False, None)
     return Cast.apply(self, np_dtype)
