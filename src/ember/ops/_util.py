@@ -206,11 +206,9 @@ def _rounded_once(ufunc):
     Other dtypes (and Tensors, for create_graph) go to the ufunc as they are.
     """
     def fn(x):
-        if type(x) is np.ndarray:  # (the usual case first: no getattr)
-            if x.dtype is _F32:
-                return ufunc(x, dtype=_F64).astype(_F32)
-        elif getattr(x, "dtype", None) is _F32:  # a NumPy float32 scalar
-            return ufunc(x, dtype=_F64).astype(_F32)
+        # (an array's dtype read directly, the usual case: getattr costs more)
+        if (x.dtype if type(x) is np.ndarray else getattr(x, "dtype", None)) is _F32:
+            return ufunc(x, dtype=_F64).astype(_F32)  # also a NumPy float32 scalar
         return ufunc(x)
 
     fn.__name__ = fn.__qualname__ = ufunc.__name__ + "32"

@@ -7,7 +7,6 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd.function import Primitive
-from ..autograd.grad_mode import STATE
 from .._typename import arg_type_name as _tname
 from ..tensor import Tensor
 from ._index_check import first_out_of_range
@@ -260,11 +259,9 @@ def _scatter_reduced(input, d, index, src, reduce, tensor_src: bool):
         else (input, index._data, src)
     out = np.array(x._data, copy=True)
     (np.add if reduce == "add" else np.multiply).at(out, _along_index(d, i), _src_block(s._data, i))
-    out = out.reshape(input._data.shape)
-    tracked = input if input._rg else src
-    if STATE.enabled and tracked._rg:
-        return NotImplementedNode.apply(tracked, out, "scatter")
-    return Tensor._make(out, False, None)
+    # (apply records only when grad mode is on and the tensor requires grad)
+    return NotImplementedNode.apply(input if input._rg else src, out.reshape(input._data.shape),
+                                    "scatter")
 
 
 def scatter_add(input, dim, index, src):

@@ -61,12 +61,10 @@ class Lerp(Primitive):
         w = np.asarray(w, dtype=opmath)
         small = np.abs(w) < 0.5
         if small.ndim == 0:  # a number weight: one form for every entry
-            # (np.broadcast_to only when shapes differ: its Python wrapper costs ~2 us)
+            # (d = e - x has the full shape: _fma's sum broadcasts x or e to it)
             if small:
-                return _fma(w, d, x if np.shape(x) == d.shape else np.broadcast_to(x, d.shape),
-                            dtype)
-            return _fma(-d, 1 - w, e if np.shape(e) == d.shape else np.broadcast_to(e, d.shape),
-                        dtype)
+                return _fma(w, d, x, dtype)
+            return _fma(-d, 1 - w, e, dtype)
         return np.where(small, _fma(w, d, x, dtype), _fma(-d, 1 - w, e, dtype))
 
     @staticmethod
