@@ -157,12 +157,13 @@ def as_node(t, name: str):
 
 
 class _NoDerivative(Primitive):
-    """y = value (computed outside), recorded as depending on ``a``; PyTorch defines no
-    derivative for it, so backward raises its error (``no_derivative`` names the op)."""
+    """y = value (computed outside, the last argument), recorded as depending on the tensors
+    before it; PyTorch defines no derivative for it, so backward raises its error
+    (``no_derivative`` names the op)."""
 
     @staticmethod
-    def forward(ctx, a, value):
-        return value
+    def forward(ctx, *args):
+        return args[-1]
 
 
 def no_derivative(node_name: str, op: str):

@@ -45,14 +45,15 @@ def _copy_of(view: Tensor, input: Tensor) -> Tensor:
 
 class NotImplementedNode(Primitive):
     """PyTorch's grad_fn for results it has no derivative for (detach_copy, any ``out=`` of a
-    *_copy op given an input that requires grad): backward raises."""
+    *_copy op given an input that requires grad, ldl, histogramdd, scatter's reduce=):
+    ``apply(*inputs, data, op)`` records data as depending on the inputs; backward raises."""
 
     node_name = "NotImplemented"  # as its repr shows (PyTorch's name() adds torch::autograd::)
 
     @staticmethod
-    def forward(ctx, x, data, op):
-        ctx.op = op
-        return data
+    def forward(ctx, *args):
+        ctx.op = args[-1]
+        return args[-2]
 
     @staticmethod
     def backward(ctx, g):

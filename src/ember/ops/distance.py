@@ -13,6 +13,7 @@ import numpy as np
 
 from ..autograd.function import Primitive
 from ..tensor import Tensor
+from ._shown_graph import no_derivative
 
 
 def _reduce(d: np.ndarray, p: float) -> np.ndarray:
@@ -67,22 +68,10 @@ def _rows_grad(a: np.ndarray, b: np.ndarray, g: np.ndarray, dist: np.ndarray, p:
     return np.cumsum(terms, axis=-2)[..., -1, :]
 
 
-def _refuse(name: str, op: str):
-    """A node class ``name`` that passes a gradient's value through, recorded as depending on
-    the incoming gradient, the inputs and the result (PyTorch's edges); differentiating it
-    raises PyTorch's error for ``op``, which has no derivative there."""
-    def backward(ctx, g):
-        raise NotImplementedError(f"the derivative for '{op}' is not implemented.")
-
-    def forward(ctx, g, a, b, c, value):
-        return value
-
-    return type(name, (Primitive,), {"node_name": name, "forward": staticmethod(forward),
-                                     "backward": staticmethod(backward)})
-
-
-_CdistTwice = _refuse("CdistBackwardBackward0", "_cdist_backward")
-_PdistTwice = _refuse("PdistBackwardBackward0", "_pdist_backward")
+# A create_graph gradient's value, recorded as depending on the incoming gradient, the inputs
+# and the result (PyTorch's edges); differentiating it raises PyTorch's error.
+_CdistTwice = no_derivative("CdistBackwardBackward0", "_cdist_backward")
+_PdistTwice = no_derivative("PdistBackwardBackward0", "_pdist_backward")
 
 
 def _no_half(op: str, x: np.ndarray, work: int) -> None:

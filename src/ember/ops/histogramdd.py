@@ -77,10 +77,10 @@ def histogramdd(input: Tensor, bins=None, *, range=None, weight=None,  # noqa: A
     hist, edges = hist.astype(arr.dtype), [e.astype(arr.dtype) for e in edges]
     if input.requires_grad or (weight is not None and weight.requires_grad):
         # recorded with no derivative, as PyTorch does (backward through it raises)
-        from .linalg_ldl import _NoDerivative
+        from .copies import NotImplementedNode
 
         op = "_histogramdd_from_bin_tensors" if any(isinstance(b, Tensor) for b in bins) \
             else "_histogramdd_from_bin_cts"
-        return _histdd_t(_NoDerivative.apply(input, weight, hist, op),
-                         tuple(_NoDerivative.apply(input, weight, e, op) for e in edges))
+        return _histdd_t(NotImplementedNode.apply(input, weight, hist, op),
+                         tuple(NotImplementedNode.apply(input, weight, e, op) for e in edges))
     return _histdd_t(_const(hist), tuple(_const(e) for e in edges))

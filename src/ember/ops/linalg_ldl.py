@@ -15,11 +15,11 @@ import math
 
 import numpy as np
 
-from ..autograd.function import Primitive
 from ..tensor import Tensor
 from . import _linalg_common as C
 from ._util import check_broadcast
 from .arithmetic import type_name
+from .copies import NotImplementedNode
 
 LdlFactorResult = C.return_type("linalg_ldl_factor", ("LD", "pivots"))
 LdlFactorExResult = C.return_type("linalg_ldl_factor_ex", ("LD", "pivots", "info"))
@@ -147,21 +147,6 @@ def sytrs(ld: np.ndarray, piv: np.ndarray, b: np.ndarray) -> np.ndarray:
     return x
 
 
-class _NoDerivative(Primitive):
-    """y = the precomputed result; PyTorch has no derivative for it."""
-
-    node_name = "NotImplemented"
-
-    @staticmethod
-    def forward(ctx, a, b, result, op):
-        ctx.op = op
-        return result
-
-    @staticmethod
-    def backward(ctx, g):
-        raise RuntimeError(f"derivative for aten::{ctx.op} is not implemented")
-
-
 def ldl_factor_ex(A: Tensor, *, hermitian: bool = False, check_errors: bool = False,
                   out=None):
     """(LD, pivots, info): info k > 0 when D[k, k] is exactly zero (D is singular)."""
@@ -180,7 +165,7 @@ def ldl_factor_ex(A: Tensor, *, hermitian: bool = False, check_errors: bool = Fa
         raise C.LinAlgError(f"{name}: {C.batch_prefix(A._data.shape, i)}The factorization "
                             f"could not be completed because D[{info.flat[i]},{info.flat[i]}] "
                             "is zero (the input matrix is singular).")
-    return LdlFactorExResult(_NoDerivative.apply(A, None, ld, "linalg_ldl_factor_ex"),
+    return LdlFactorExResult(NotImplementedNode.apply(A, None, ld, "linalg_ldl_factor_ex"),
                              C.as_tensor(piv), C.as_tensor(info))
 
 
@@ -245,4 +230,4 @@ def ldl_solve(LD: Tensor, pivots: Tensor, B: Tensor, *, hermitian: bool = False,
     with np.errstate(all="ignore"):
         for i in range(count):
             x[i] = sytrs(a[i], p[i], bb[i])
-    return _NoDerivative.apply(LD, B, x.reshape(batch + b.shape[-2:]), "linalg_ldl_solve")
+    return NotImplementedNode.apply(LD, B, x.reshape(batch + b.shape[-2:]), "linalg_ldl_solve")

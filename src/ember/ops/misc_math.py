@@ -192,10 +192,10 @@ def histogram(input: Tensor, bins=100, *, range=None, weight=None,  # noqa: A002
     if input.requires_grad or (weight is not None and weight.requires_grad):
         # PyTorch records histogram in the graph with no derivative: both outputs require
         # grad (grad_fn NotImplemented) and backward through them raises.
-        from .linalg_ldl import _NoDerivative
+        from .copies import NotImplementedNode
 
-        return _hist_t(_NoDerivative.apply(input, weight, hist, "histogram"),
-                       _NoDerivative.apply(input, weight, out_edges, "histogram"))
+        return _hist_t(NotImplementedNode.apply(input, weight, hist, "histogram"),
+                       NotImplementedNode.apply(input, weight, out_edges, "histogram"))
     return _hist_t(_const(hist), _const(out_edges))
 
 
