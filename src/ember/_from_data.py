@@ -229,6 +229,10 @@ def _to_array(data, dtype=None) -> np.ndarray:
         if not kinds <= _NUMBERS:  # (the common list of numbers needs neither look)
             _check_lead_0d(data)
             _warn_ndarray_list(kinds)
+            if np_dtype.kind in "iu" and np.bool_ in kinds:
+                # PyTorch reads an integer element through __index__, which NumPy's bool
+                # lacks (a Python bool has it): [np.bool_(True), 3] is refused, not tensor([1, 3]).
+                raise TypeError("'numpy.bool' object cannot be interpreted as an integer")
             if any(issubclass(k, Tensor) for k in kinds):
                 data = _tensors_to_scalars(data, np_dtype.kind in "biu")
     try:
