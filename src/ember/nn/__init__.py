@@ -8,9 +8,11 @@ from .parameter import Buffer, Parameter  # noqa: F401
 from .parallel import DataParallel  # noqa: F401
 
 
-def __getattr__(name):  # torch.nn.attention without importing it first
-    if name == "attention":
-        import importlib
+def __getattr__(name):  # rarely used parts, loaded on first use (import time)
+    import importlib
 
+    if name == "attention":  # torch.nn.attention without importing it first
         return importlib.import_module("ember.nn.attention")
+    if name in ("LinearCrossEntropyLoss", "LinearCrossEntropyOptions"):
+        return getattr(importlib.import_module("ember.nn.modules.linear_ce"), name)
     raise AttributeError(f"module 'ember.nn' has no attribute '{name}'")

@@ -74,5 +74,13 @@ __all__ = [
     "fractional_max_pool3d_with_indices", "adaptive_max_pool1d_with_indices",
     "adaptive_max_pool2d_with_indices", "lp_pool3d", "max_pool3d_with_indices", "max_unpool3d",
     "upsample", "upsample_bilinear", "upsample_nearest", "conv_tbc",
-    "multi_head_attention_forward", "native_channel_shuffle",
+    "multi_head_attention_forward", "native_channel_shuffle", "linear_cross_entropy",
 ]
+
+
+def __getattr__(name):  # PyTorch 2.13's linear_cross_entropy, loaded on first use
+    if name == "linear_cross_entropy":
+        from ._linear_ce import linear_cross_entropy
+
+        return linear_cross_entropy
+    raise AttributeError(f"module 'ember.nn.functional' has no attribute '{name}'")

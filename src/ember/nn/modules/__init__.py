@@ -52,3 +52,11 @@ from .pooling3d import (AdaptiveMaxPool3d, FractionalMaxPool2d,  # noqa: F401,E4
                         FractionalMaxPool3d, LPPool3d, MaxUnpool3d)
 from .adaptive import AdaptiveLogSoftmaxWithLoss  # noqa: F401,E402
 from .legacy import Container, NLLLoss2d  # noqa: F401,E402
+
+
+def __getattr__(name):  # PyTorch 2.13's linear cross-entropy head, loaded on first use
+    if name in ("LinearCrossEntropyLoss", "LinearCrossEntropyOptions"):
+        from . import linear_ce
+
+        return getattr(linear_ce, name)
+    raise AttributeError(f"module 'ember.nn.modules' has no attribute '{name}'")
