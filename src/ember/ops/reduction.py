@@ -13,6 +13,7 @@ import numpy as np
 
 from ..autograd.function import Primitive
 from ..tensor import Tensor
+from ._aten_sum import total as _aten_total, use as _aten_order
 from ._layout import reduced
 from ._util import dims, keep_reduced as _keep
 from .arithmetic import type_name
@@ -38,6 +39,9 @@ class Sum(Primitive):
         ctx.axes, ctx.keepdim, ctx.in_shape = axes, keepdim, np.shape(x)
         if dtype is not None:
             ctx._exact = False  # the gradient comes in the asked dtype, not x's
+        if dtype is None and _aten_order(x) and (axes is None or len(axes) == x.ndim):
+            s = _aten_total(x)  # a float total, in ATen's order
+            return s.reshape((1,) * x.ndim) if keepdim else s
         # np.add.reduce: np.sum's own call, without its ~1.2 us Python wrapper
         return reduced(np.add.reduce(x, axis=axes, keepdims=keepdim, dtype=dtype), x)
 
@@ -86,7 +90,11 @@ class Mean(Primitive):
             if axes is None and dtype is None and type(x) is np.ndarray:
                 # A NumPy scalar of x's dtype (the usual loss.mean()): the ops after it, and
                 # its gradient, then run on scalars (~0.3 us less each than on 0-d arrays).
-                return x.sum() / n
+                # CPU mean is sum / n; the sum in ATen's order when it can (last bits).
+                return (_aten_total(x) if _aten_order(x) else x.sum()) / n
+            if dtype is None and axes and len(axes) == x.ndim and _aten_order(x):  # all dims
+                s = np.asarray(_aten_total(x) / n)  # an array, as the general path gives
+                return s.reshape((1,) * x.ndim) if keepdim else s
             return reduced(np.asarray(x.sum(axis=axes, keepdims=keepdim, dtype=dtype) / n,
                                       dtype=dtype or x.dtype), x)
         with np.errstate(invalid="ignore", divide="ignore"):  # empty: nan, as PyTorch
