@@ -114,3 +114,44 @@ def check_uniform_bounds(low, high, dtype) -> None:
         raise RuntimeError(f"uniform_ expects to-from <= std::numeric_limits<{names[1]}>::max(), "
                            f"but found to={high:g} and from={low:g} which result in to-from to "
                            "exceed the limit")
+
+
+def _parser_type(v) -> str:
+    """A value's type as PyTorch's argument parser prints it in its overload errors."""
+    from . import dtypes as D
+    from ._size_device import Size
+
+    if isinstance(v, D.dtype):
+        return "torch.dtype"
+    if isinstance(v, Size):
+        return "torch.Size"
+    kind = type(v).__name__
+    if type(v).__module__.startswith("ember") and kind in ("device", "layout", "memory_format"):
+        return f"torch.{kind}"
+    return _tname(v)
+
+
+_NAMED = ("generator", "dtype", "device", "requires_grad")  # the factories' named keywords
+
+
+def unknown_keyword(fn: str, args: tuple, given: dict, kw: dict) -> TypeError:
+    """PyTorch's overload error for a keyword no signature of ``fn`` takes (``rand(2,
+    requires_gard=True)``): the positional types, then every keyword the call gave, last first.
+    ``given``: the caller's ``locals()`` (its named parameters are read from it); ``kw``: the
+    other keywords, in call order."""
+    import sys
+
+    from .ops._int_args import _ROOT, _keywords
+
+    given = {k: v for k, v in given.items() if k in _NAMED}  # (parameter order)
+    frame = sys._getframe(1)
+    while frame is not None and frame.f_code.co_filename.startswith(_ROOT):
+        frame = frame.f_back
+    values = {**given, **kw}
+    order = [k for k in (_keywords(frame) if frame is not None else ()) if k in values]
+    if not set(kw) <= set(order):  # no bytecode to read: the named ones set, then the rest
+        order = [k for k, v in given.items() if v is not None and v is not False] + list(kw)
+    got = [_parser_type(a) for a in args] + [f"{k}={_parser_type(values[k])}"
+                                             for k in reversed(order)]
+    return TypeError(f"{fn}() received an invalid combination of arguments - got "
+                     f"({', '.join(got)}{', ' if not args else ''}), but expected one of:")

@@ -1,9 +1,10 @@
 """Tensors that ``ember.save`` stores as views of a shared storage, as torch.save keeps them.
 
-Tensors sharing memory with another saved tensor, or not contiguous, are saved as (storage,
-dtype, shape, byte strides, byte offset) over their whole storage, which is written once as raw
-bytes; loading rebuilds them as NumPy views of one buffer, so they share memory again and keep
-their strides and storage offsets. Everything else is saved compactly, tensor by tensor.
+Tensors sharing memory with another saved tensor, part of a larger storage, or not contiguous,
+are saved as (storage, dtype, shape, byte strides, byte offset) over their whole storage, which
+is written once as raw bytes; loading rebuilds them as NumPy views of one buffer, so they share
+memory again and keep their strides and storage offsets (a saved slice of a larger tensor keeps
+all of it, as in torch.save). Everything else is saved compactly, tensor by tensor.
 """
 
 from __future__ import annotations
@@ -35,8 +36,10 @@ def views(tensors: dict, nodes: dict) -> dict:
         groups.setdefault(id(root), (root, []))[1].append((name, arr))
     storages = {}
     for root, members in groups.values():
-        if len(members) == 1 and (members[0][1].flags.c_contiguous or members[0][1].size == 0):
-            continue
+        arr = members[0][1]
+        if len(members) == 1 and (arr.size == 0 or arr.flags.c_contiguous
+                                  and arr.size == root.size):
+            continue  # a whole storage alone (a slice keeps all its storage, as in torch.save)
         raw = _root_bytes(root)
         if raw is None or root.dtype not in _CODES:
             continue

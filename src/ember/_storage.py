@@ -7,6 +7,8 @@ the NumPy array at the root of the tensor's ``.base`` chain, read as bytes.
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 
 _TYPENAME = "torch.storage.UntypedStorage"
@@ -51,8 +53,18 @@ class UntypedStorage:
         return self._bytes().tolist()
 
     def __getitem__(self, i):
-        r = self._bytes()[i]
-        return UntypedStorage(r.copy()) if isinstance(i, slice) else int(r)
+        if isinstance(i, slice):  # a view of the same bytes, as PyTorch's
+            return UntypedStorage(self._bytes()[i])
+        from ._tensor_api import _storage_index
+
+        return int(self._bytes()[_storage_index(self, i)])
+
+    def __setitem__(self, i, value) -> None:
+        self._bytes()[i] = value
+
+    def fill_(self, value) -> "UntypedStorage":
+        self._bytes().fill(value)
+        return self
 
     def type(self, dtype=None):
         return _TYPENAME if dtype is None else NotImplemented
@@ -61,7 +73,11 @@ class UntypedStorage:
         return self
 
     def is_shared(self) -> bool:
-        return False
+        return shared(self._root)
+
+    def share_memory_(self) -> "UntypedStorage":
+        self._root = share_array(self._root)
+        return self
 
     def is_pinned(self, device=None) -> bool:
         return False
@@ -70,6 +86,24 @@ class UntypedStorage:
         # PyTorch's: one byte value a line, then the type and size
         head = " " + "\n ".join(str(b) for b in self.tolist())
         return f"{head}\n[{_TYPENAME}(device=cpu) of size {self.nbytes()}]"
+
+
+def shared(a: np.ndarray) -> bool:
+    """Whether ``a`` lies in the shared memory share_memory_() moved it to (ember's
+    multiprocessing._shm arena; not loaded: nothing is shared)."""
+    shm = sys.modules.get("ember.multiprocessing._shm")
+    return shm is not None and shm.arena_of(a) is not None
+
+
+def share_array(a: np.ndarray) -> np.ndarray:
+    """Move the memory under ``a`` (with every tensor on it) to shared memory, as
+    Tensor.share_memory_ does; returns ``a`` as it now lies there."""
+    from .multiprocessing import _shm
+    from .tensor import Tensor
+
+    holder = Tensor._make(a, False, None)  # share_tensors moves tensors: one on a's memory
+    _shm.share_tensors([holder])
+    return holder._data
 
 
 def untyped_storage(self) -> UntypedStorage:

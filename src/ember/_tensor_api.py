@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import dtypes as D
-from ._storage import UntypedStorage, _root
+from ._storage import UntypedStorage, _root, share_array, shared
 from ._warn import warn
 from .tensor import Tensor
 
@@ -56,17 +56,30 @@ class TypedStorage:
         return self._array.tolist()
 
     def __getitem__(self, i):
-        return self._array[i].item() if not isinstance(i, slice) else \
-            TypedStorage(self._array[i].copy(), self.dtype)
+        if isinstance(i, slice):
+            raise RuntimeError("slices are only supported in UntypedStorage.__getitem__")
+        return self._array[_storage_index(self, i)].item()
 
     def __setitem__(self, i, value) -> None:
-        self._array[i] = value
+        try:
+            self._array[i] = value
+        except IndexError:  # PyTorch's words ("dimension", not NumPy's "axis")
+            raise IndexError(f"index {i} is out of bounds for dimension 0 with size "
+                             f"{self.size()}") from None
+
+    def fill_(self, value) -> "TypedStorage":
+        self._array.fill(value)
+        return self
 
     def type(self, dtype=None):
         return "torch." + _LEGACY[self.dtype.name]
 
     def is_shared(self) -> bool:
-        return False
+        return shared(self._array)
+
+    def share_memory_(self) -> "TypedStorage":
+        self._array = share_array(self._array)
+        return self
 
     def untyped(self) -> UntypedStorage:
         return UntypedStorage(_root(self._array))
@@ -75,6 +88,17 @@ class TypedStorage:
         body = "".join(f" {v}\n" for v in self.tolist())
         return (f"{body}[torch.storage.TypedStorage(dtype={self.dtype}, device=cpu) of size "
                 f"{self.size()}]")
+
+
+def _storage_index(st, i) -> int:
+    """An int index into a storage, checked with PyTorch's messages."""
+    if isinstance(i, bool) or not isinstance(i, (int, np.integer)):
+        raise RuntimeError(f"can't index a <class 'torch.storage.{type(st).__name__}'> with "
+                           f"{type(i)}")
+    n = len(st)
+    if not -n <= i < n:
+        raise IndexError(f"index {i} out of range for storage of size {n}")
+    return i
 
 
 def storage(self) -> TypedStorage:

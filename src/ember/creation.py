@@ -101,26 +101,46 @@ def _size(size, name: str = "empty", kw_size=None) -> tuple:
     return size
 
 
+# keywords the factories take besides their named parameters (PyTorch 2.13: no ``names=``)
+_MORE_KW = {"zeros": ("size", "layout", "pin_memory"), "ones": ("size", "layout", "pin_memory"),
+            "empty": ("size", "layout", "pin_memory", "memory_format"),
+            "like": ("layout", "pin_memory", "memory_format")}
+
+
+def _check_kw(fn: str, kw: dict, group: str = "") -> None:
+    """PyTorch's TypeError for a keyword it does not take (``zeros(3, requires_gard=True)``
+    would otherwise be silently ignored)."""
+    for k in kw:
+        if k not in _MORE_KW[group or fn]:
+            raise TypeError(f"{fn}() got an unexpected keyword argument '{k}'")
+
+
 def _float_dtype(dtype) -> np.dtype:
     return D._Defaults.float_np if dtype is None else D.to_np(dtype)
 
 
 def zeros(*size, out=None, dtype=None, device=None, requires_grad=False, **kw) -> Tensor:
     _check_device(device)
-    return _leaf(np.zeros(_size(size, "zeros", kw.get("size")), _float_dtype(dtype)),
-                 requires_grad)
+    shape = _size(size, "zeros", kw.get("size"))
+    if kw:
+        _check_kw("zeros", kw)
+    return _leaf(np.zeros(shape, _float_dtype(dtype)), requires_grad)
 
 
 def ones(*size, out=None, dtype=None, device=None, requires_grad=False, **kw) -> Tensor:
     _check_device(device)
-    return _leaf(np.ones(_size(size, "ones", kw.get("size")), _float_dtype(dtype)),
-                 requires_grad)
+    shape = _size(size, "ones", kw.get("size"))
+    if kw:
+        _check_kw("ones", kw)
+    return _leaf(np.ones(shape, _float_dtype(dtype)), requires_grad)
 
 
 def empty(*size, out=None, dtype=None, device=None, requires_grad=False, **kw) -> Tensor:
     _check_device(device)
-    return _leaf(np.zeros(_size(size, "empty", kw.get("size")), _float_dtype(dtype)),
-                 requires_grad)
+    shape = _size(size, "empty", kw.get("size"))
+    if kw:
+        _check_kw("empty", kw)
+    return _leaf(np.zeros(shape, _float_dtype(dtype)), requires_grad)
 
 
 def full(size, fill_value, *, out=None, dtype=None, device=None, requires_grad=False) -> Tensor:
@@ -173,21 +193,29 @@ def _like(input, dtype, fill, fn) -> np.ndarray:
 
 def zeros_like(input, *, dtype=None, device=None, requires_grad=False, **kw) -> Tensor:
     _check_device(device, op="aten::empty_strided")
+    if kw:
+        _check_kw("zeros_like", kw, "like")
     return _leaf(_like(input, dtype, 0, "zeros_like"), requires_grad)
 
 
 def ones_like(input, *, dtype=None, device=None, requires_grad=False, **kw) -> Tensor:
     _check_device(device, op="aten::empty_strided")
+    if kw:
+        _check_kw("ones_like", kw, "like")
     return _leaf(_like(input, dtype, 1, "ones_like"), requires_grad)
 
 
 def empty_like(input, *, dtype=None, device=None, requires_grad=False, **kw) -> Tensor:
     _check_device(device, op="aten::empty_strided")
+    if kw:
+        _check_kw("empty_like", kw, "like")
     return _leaf(_like(input, dtype, 0, "empty_like"), requires_grad)
 
 
 def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False, **kw):
     _check_device(device, op="aten::empty_strided")
+    if kw:
+        _check_kw("full_like", kw, "like")
     return _leaf(_like(input, dtype, fill_value, "full_like"), requires_grad)
 
 

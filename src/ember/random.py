@@ -16,7 +16,8 @@ import numpy as np
 
 from . import _rng_layout as _L, _torch_rng as _T
 from ._random_checks import (bad_generator, check_multinomial, check_uniform_bounds,
-                             generator_device_error, multinomial_errors, randint_overloads)
+                             generator_device_error, multinomial_errors, randint_overloads,
+                             unknown_keyword)
 from .creation import _array_of, _check_device, _float_dtype, _leaf as _new_leaf, _size
 from . import dtypes as D
 from .autograd.function import Primitive
@@ -191,6 +192,8 @@ def _check_float(np_dtype, kernel: str) -> None:
 def rand(*size, generator=None, dtype=None, device=None, requires_grad=False, **kw) -> Tensor:
     """Uniform on [0, 1)."""
     _check_device(device)
+    if kw and kw.keys() - _SIZE_KW:
+        raise unknown_keyword("rand", size, locals(), kw)
     shape = _shape(size, "rand", kw.get("size"))
     bits = _gen(generator).bits
     return _leaf(lambda dt: _T.unit(bits, _numel(shape), dt).reshape(shape), dtype,
@@ -200,10 +203,16 @@ def rand(*size, generator=None, dtype=None, device=None, requires_grad=False, **
 def randn(*size, generator=None, dtype=None, device=None, requires_grad=False, **kw) -> Tensor:
     """Standard normal."""
     _check_device(device)
+    if kw and kw.keys() - _SIZE_KW:
+        raise unknown_keyword("randn", size, locals(), kw)
     shape = _shape(size, "randn", kw.get("size"))
     gen = _gen(generator)
     return _leaf(lambda dt: _T.normal(gen, gen.bits, _numel(shape), 0.0, 1.0, dt).reshape(shape),
                  dtype, requires_grad, "normal_kernel_cpu")
+
+
+_SIZE_KW = frozenset(("size", "layout", "pin_memory"))  # (out= is taken by _out.with_out)
+_LIKE_KW = frozenset(("device", "layout", "pin_memory", "memory_format"))
 
 
 def _numel(shape: tuple) -> int:
@@ -217,6 +226,8 @@ def randint(*args, generator=None, dtype=None, device=None, requires_grad=False,
             **kw) -> Tensor:
     """Integers uniform on [low, high): ``randint(high, size)`` or ``randint(low, high, size)``."""
     _check_device(device)
+    if kw and kw.keys() - _SIZE_KW - {"low", "high"}:
+        raise unknown_keyword("randint", args, locals(), kw)
     pos = list(args)
     low, high, size = kw.get("low"), kw.get("high"), kw.get("size")
     if size is None and pos:
@@ -296,6 +307,8 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=N
 def rand_like(input, *, dtype=None, generator=None, requires_grad=False, **kw) -> Tensor:
     """Drawn into empty_like(input): a permuted input's memory order (see _rng_layout)."""
     _check_device(kw.get("device"), op="aten::empty_strided")
+    if kw and kw.keys() - _LIKE_KW:
+        raise unknown_keyword("rand_like", (input,), locals(), kw)
     if _L.layout_axes(_array_of(input, "rand_like")) is not None:
         return _L.fresh_like(input, dtype, requires_grad, lambda t: t.uniform_(generator=generator))
     return rand(*input._data.shape, generator=generator,
@@ -304,6 +317,8 @@ def rand_like(input, *, dtype=None, generator=None, requires_grad=False, **kw) -
 
 def randn_like(input, *, dtype=None, generator=None, requires_grad=False, **kw) -> Tensor:
     _check_device(kw.get("device"), op="aten::empty_strided")
+    if kw and kw.keys() - _LIKE_KW:
+        raise unknown_keyword("randn_like", (input,), locals(), kw)
     if _L.layout_axes(_array_of(input, "randn_like")) is not None:
         return _L.fresh_like(input, dtype, requires_grad, lambda t: t.normal_(generator=generator))
     return randn(*input._data.shape, generator=generator,
@@ -313,6 +328,9 @@ def randn_like(input, *, dtype=None, generator=None, requires_grad=False, **kw) 
 def randint_like(input, low, high=None, *, dtype=None, generator=None, requires_grad=False,
                  **kw) -> Tensor:
     _check_device(kw.get("device"), op="aten::empty_strided")
+    if kw and kw.keys() - _LIKE_KW:
+        given = (input, low) if high is None else (input, low, high)
+        raise unknown_keyword("randint_like", given, locals(), kw)
     if high is None:
         low, high = 0, low
     if _L.layout_axes(input._data) is not None:

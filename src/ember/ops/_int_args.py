@@ -58,9 +58,16 @@ def _keywords(caller) -> tuple:
         return ()
 
 
+# a dim given by name (``x.sum('channels')``, as named-tensor tutorials write it)
+NAMED_HINT = ("\nHint: dims are given by position: PyTorch 2.13 has no named tensors "
+              "(names=, refine_names, align_as), so use the dim's index.")
+
+
 def not_int(value, what: str = "int") -> TypeError:
     """The TypeError PyTorch raises for ``value`` (no int) passed where an int is wanted."""
-    return TypeError(_message(value, what) + HINT)
+    named = isinstance(value, str) or (isinstance(value, (tuple, list))
+                                       and any(isinstance(v, str) for v in value))
+    return TypeError(_message(value, what) + (NAMED_HINT if named else HINT))
 
 
 def _message(value, what: str) -> str:
