@@ -81,6 +81,20 @@ def __getattr__(name):
         value = getattr(importlib.import_module(module), name)
         globals()[name] = value  # later lookups skip this hook
         return value
+    if name in _COMPLEX_ONLY:
+        # PyTorch returns complex tensors here even for real eigenvalues; ember has no complex
+        # dtype, and handing back only the real part would be a wrong answer.
+        raise AttributeError(
+            f"module 'ember.linalg' has no attribute '{name}' (ember does not provide "
+            f"torch.linalg.{name}: its results are complex tensors and ember has no complex "
+            f"dtype; for a symmetric (or Hermitian) matrix use {_COMPLEX_ONLY[name]}, whose "
+            f"results are real)")
     raise AttributeError(f"module 'ember.linalg' has no attribute '{name}' (ember does not "
                          f"provide torch.linalg.{name})")
+
+
+_COMPLEX_ONLY = {
+    "eig": "torch.linalg.eigh(A) (or torch.linalg.eigvalsh(A) for the eigenvalues alone)",
+    "eigvals": "torch.linalg.eigvalsh(A)",
+}
 
