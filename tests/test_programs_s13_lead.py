@@ -172,3 +172,21 @@ def test_linear_cross_entropy_module_matches_torch():
     """A K-dimensional head: repr, state_dict keys, flat weight, graph, loss and gradient."""
     want, got = run_both(_module)
     assert got == want
+
+
+# ---- pointwise losses reduce in PyTorch's summation order --------------------------------
+
+@pytest.mark.parametrize("name", ["mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss"])
+@pytest.mark.parametrize("n", [7, 64, 200, 1000])
+def test_pointwise_loss_means_are_pytorchs_to_the_bit(name, n):
+    """mean/sum of exact per-element losses: PyTorch's cascade order (ops/_aten_sum.py), so a
+    hand-written regression prints the same full-precision loss."""
+    rng = np.random.default_rng(n)
+    a, b = (rng.standard_normal((20, n)).astype(np.float32) for _ in range(2))
+
+    def run(L):
+        f = getattr(L.nn.functional, name)
+        return [(f(L.tensor(x), L.tensor(y), reduction=r).numpy().tobytes())
+                for x, y in zip(a, b) for r in ("mean", "sum")]
+    want, got = run_both(run)
+    assert got == want

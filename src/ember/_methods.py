@@ -52,9 +52,11 @@ def add_(self, other, *old, alpha=1):
             self._check_inplace()
         arr = self._ensure_array()
         o = other._data if isinstance(other, Tensor) else other
-        if alpha != 1:
-            o = o * alpha
         dt = arr.dtype
+        if alpha != 1:
+            if dt.char in "fd":  # self + alpha*other rounded once: PyTorch's fused kernel
+                return self._write(ops.add(self, other, alpha=alpha))
+            o = o * alpha
         if type(o) is int and dt.kind in "iu":
             o = wrap_int(o, dt)  # uint8 + 1000 wraps, as PyTorch
         # Not float32/64: an integer result may promote; float16 with alpha computes
@@ -64,9 +66,11 @@ def add_(self, other, *old, alpha=1):
         try:
             np.add(arr, o, out=arr, casting="unsafe")
         except ValueError:  # o does not broadcast to self's shape: PyTorch's error instead
-            return self._write(ops.add(self, other, alpha=alpha))
-        self._bump()
-        return self
+            pass  # (raised below, outside this handler: no chained NumPy traceback)
+        else:
+            self._bump()
+            return self
+        return self._write(ops.add(self, other, alpha=alpha))
     return _inplace(ops.add)(self, other, alpha=alpha)
 
 
@@ -86,9 +90,11 @@ def mul_(self, other):
         try:
             np.multiply(arr, o, out=arr, casting="unsafe")
         except ValueError:  # o does not broadcast to self's shape: PyTorch's error instead
-            return self._write(ops.mul(self, other))
-        self._bump()
-        return self
+            pass  # (raised below, outside this handler: no chained NumPy traceback)
+        else:
+            self._bump()
+            return self
+        return self._write(ops.mul(self, other))
     return _inplace(ops.mul)(self, other)
 
 

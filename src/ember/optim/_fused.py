@@ -24,10 +24,12 @@ import numpy as np
 
 from .. import dtypes as D
 from ..autograd._torch_errors import broadcast_message, broadcast_mismatch
+from .._torch_rng import fma64
 from ..tensor import Tensor
 from .optimizer import Optimizer
 
 _concat = np.concatenate
+_F16, _F32, _F64 = np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64)
 
 
 def _scalar_dtype() -> np.dtype:
@@ -65,7 +67,8 @@ def _lr_value(lr):
 
 def _decayed_grad(P, G, gbuf, buf, lr, wd, decoupled, maximize):
     """The gradient an Adam-family kernel steps with: negated to maximize; weight decay
-    either added to it (L2: G + wd P) or applied to P itself (decoupled: P *= 1 - lr wd)."""
+    either added to it (L2: G + wd P, rounded twice: see exact=False below) or applied to P
+    itself (decoupled: P *= 1 - lr wd)."""
     if maximize:
         G = np.negative(G, out=gbuf)
     if wd != 0:
@@ -77,16 +80,78 @@ def _decayed_grad(P, G, gbuf, buf, lr, wd, decoupled, maximize):
     return G
 
 
-def _lerp_(a: np.ndarray, end: np.ndarray, weight: float, buf: np.ndarray) -> None:
-    """``a.lerp_(end, weight)`` with PyTorch's two formulas (exact ends)."""
-    if weight < 0.5:
-        np.subtract(end, a, out=buf)
-        buf *= weight
-        a += buf
+# PyTorch's compiled CPU kernels fuse x + a*y into one rounding (a fused multiply-add) in
+# add_(y, alpha=a), lerp_ and addcmul_; NumPy's two ufuncs round twice, which moved ~1 entry
+# in 60 of an SGD step by a unit in the last place. ``_fma_`` rounds once, so SGD, ASGD and
+# Adamax follow PyTorch's trajectories to the bit. It costs ~4x the two plain ufuncs (the
+# float64 casts), so the optimizers that divide by sqrt(v) (Adam, RMSprop, Adagrad, ...) keep
+# the plain roundings (exact=False): PyTorch's sqrt (MKL) is 1 ulp low for ~0.6% of float32
+# entries, so their steps cannot be PyTorch's bit for bit anyway, and fusing their moments
+# made W2's Adam step 20 -> 34 us for agreement of the moments alone.
+
+def _fma_(out, a, b, c):
+    """out = a*b + c rounded once; returns out. A number ``a`` is taken in the kernel's
+    float type first (float32 for float32 and float16 arrays, as PyTorch's opmath). float32
+    and float16 compute in float64, where a product of two float32 numbers is exact and the
+    sum rounds once (a second rounding to float32 can then land on a tie: ~2^-29 of entries);
+    float64 takes ``fma64`` (Dekker's exact product)."""
+    if out.dtype == _F64:
+        out[...] = fma64(a, b, c)
+        return out
+    if type(a) is not np.ndarray:
+        a = np.float32(a)
+    t = np.multiply(a, b, dtype=_F64)
+    if type(t) is np.ndarray and t.shape == out.shape:
+        np.add(t, c, out=t)
+    else:  # (a and b numbers or smaller than out: the sum broadcasts)
+        t = np.add(t, c, dtype=_F64)
+    np.copyto(out, t if out.dtype == _F32 else t.astype(_F32), casting="unsafe")
+    return out
+
+
+def _apply(P: np.ndarray, update) -> None:
+    """Add a kernel's result to the parameter: an array u (P += u), a pair (a, X) for
+    PyTorch's ``param.add_(X, alpha=a)`` (one rounding), or None when the kernel updated P
+    itself. Kernels returning pairs or None need P: ``_needs_param`` is True for them."""
+    if type(update) is tuple:
+        _fma_(P, update[0], update[1], P)
+    elif update is not None:  # (None: the kernel updated P itself)
+        P += update
+
+
+def _opmath(a: np.ndarray, value):
+    """A number as PyTorch's kernels take it for ``a``'s dtype (float32 below float64)."""
+    return value if a.dtype == _F64 else np.float32(value)
+
+
+def _lerp_(a: np.ndarray, end: np.ndarray, weight: float, buf: np.ndarray,
+           exact: bool = True) -> None:
+    """``a.lerp_(end, weight)``: d = end - a, then a + w d for |w| < 0.5, else
+    end - d (1 - w) (PyTorch's two forms, exact at both ends), each one fused multiply-add;
+    ``exact=False``: two roundings (see above)."""
+    w = _opmath(a, weight)
+    d = np.subtract(end, a, out=buf) if a.dtype != _F16 else np.subtract(end, a, dtype=_F32)
+    small = abs(w) < 0.5
+    if exact:
+        _fma_(a, w, d, a) if small else _fma_(a, -(_opmath(a, 1) - w), d, end)
+    elif small:
+        d *= w
+        a += d
     else:
-        np.subtract(end, a, out=buf)
-        buf *= weight - 1.0
-        np.add(end, buf, out=a)
+        d *= w - _opmath(a, 1)
+        np.add(end, d, out=a, casting="unsafe")
+
+
+def _addcmul_(x: np.ndarray, t1: np.ndarray, t2: np.ndarray, value, buf: np.ndarray,
+              exact: bool = True) -> None:
+    """``x.addcmul_(t1, t2, value=v)``: (v t1) rounded, then x + (v t1) t2 fused;
+    ``exact=False``: the last two steps rounded apart (see above)."""
+    vt1 = (t1 if value == 1 else np.multiply(t1, _opmath(x, value), out=buf)
+           if x.dtype != _F16 else np.multiply(t1, np.float32(value), dtype=_F32))
+    if exact:
+        _fma_(x, vt1, t2, x)
+    else:
+        x += np.multiply(vt1, t2, out=buf, casting="unsafe")
 
 
 class _ArrayOptimizer(Optimizer):
@@ -96,8 +161,8 @@ class _ArrayOptimizer(Optimizer):
     and ``_kernel(h, P, G, gbuf, buf, states, step, first) -> update`` where P is the
     parameter (None when ``not _needs_param(h)`` on the fused path), G the gradient (written
     to only through ``gbuf``), ``states`` the state arrays in ``state_keys`` order; the
-    kernel returns the array to add to the parameter. ``_fuse_min`` is the smallest group
-    size for which the fused path pays off.
+    kernel returns what to add to the parameter (see ``_apply``). ``_fuse_min`` is the
+    smallest group size for which the fused path pays off.
     """
 
     _has_step = True
@@ -185,7 +250,7 @@ class _ArrayOptimizer(Optimizer):
         if self._needs_param(h):
             P = plan.p
             _concat([p._data for p in params], axis=None, out=P)
-            P += self._kernel(h, P, G, G, plan.b, plan.fstates, step, first)
+            _apply(P, self._kernel(h, P, G, G, plan.b, plan.fstates, step, first))
             for p, v in zip(params, plan.pv):
                 np.copyto(p._ensure_array(), v)
                 if p._vc is not None:
@@ -215,8 +280,8 @@ class _ArrayOptimizer(Optimizer):
                 sv += 1
                 step = float(sv)
             P = p._ensure_array()
-            P += self._kernel(h, P, g._data, plan.gv[i], plan.bv[i], plan.pstates[i], step,
-                              first)
+            _apply(P, self._kernel(h, P, g._data, plan.gv[i], plan.bv[i], plan.pstates[i],
+                                   step, first))
             p._bump()
         plan.uniform = self._is_uniform(plan)
 

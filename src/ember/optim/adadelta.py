@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._fused import _ArrayOptimizer, _lr_value
+from ._fused import _ArrayOptimizer, _addcmul_, _lr_value
 from .optimizer import _check_lr
 
 __all__ = ["Adadelta"]
@@ -49,16 +49,12 @@ class Adadelta(_ArrayOptimizer):
             G = np.add(G, buf, out=gbuf)
         sq, acc = states
         sq *= rho
-        np.multiply(G, 1 - rho, out=buf)
-        buf *= G
-        sq += buf
+        _addcmul_(sq, G, G, 1 - rho, buf, exact=False)  # (sqrt decides: see _fused.py)
         std = np.sqrt(np.add(sq, eps, out=buf), out=buf)
         delta = np.add(acc, eps)  # a third array besides G and std: allocated
         np.sqrt(delta, out=delta)
         delta /= std
         delta *= G
         acc *= rho
-        np.multiply(delta, 1 - rho, out=buf)
-        buf *= delta
-        acc += buf
+        _addcmul_(acc, delta, delta, 1 - rho, buf, exact=False)
         return np.multiply(delta, -lr, out=buf)

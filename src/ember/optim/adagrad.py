@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._fused import _ArrayOptimizer, _lr_value
+from ._fused import _ArrayOptimizer, _addcmul_, _lr_value
 from .optimizer import _check_lr
 
 __all__ = ["Adagrad"]
@@ -57,10 +57,8 @@ class Adagrad(_ArrayOptimizer):
             G = np.add(G, buf, out=gbuf)
         clr = lr / (1 + (step - 1) * lr_decay)
         (S,) = states
-        np.multiply(G, G, out=buf)
-        S += buf
+        _addcmul_(S, G, G, 1, buf, exact=False)  # (sqrt decides the step: see _fused.py)
         np.sqrt(S, out=buf)
         buf += eps
-        np.divide(G, buf, out=buf)
-        buf *= -clr
-        return buf
+        q = np.multiply(G, -clr, out=gbuf)  # addcdiv's order: (value * g) / std
+        return np.divide(q, buf, out=buf)

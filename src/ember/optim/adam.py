@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._fused import _ArrayOptimizer, _decayed_grad, _lerp_, _lr_value
+from ._fused import _ArrayOptimizer, _addcmul_, _decayed_grad, _lerp_, _lr_value
 from ..tensor import Tensor
 from .optimizer import _check_lr
 
@@ -63,11 +63,9 @@ class Adam(_ArrayOptimizer):
         lr, b1, b2, eps, wd, amsgrad, maximize, decoupled = h
         G = _decayed_grad(P, G, gbuf, buf, lr, wd, decoupled, maximize)
         m, v = states[0], states[1]
-        _lerp_(m, G, 1 - b1, buf)
+        _lerp_(m, G, 1 - b1, buf, exact=False)  # (sqrt decides the step: see _fused.py)
         v *= b2
-        np.multiply(G, G, out=buf)
-        buf *= 1 - b2
-        v += buf
+        _addcmul_(v, G, G, 1 - b2, buf, exact=False)
         step_size = lr / (1 - b1 ** step)
         bc2_sqrt = (1 - b2 ** step) ** 0.5
         if amsgrad:
@@ -75,9 +73,8 @@ class Adam(_ArrayOptimizer):
         np.sqrt(v, out=buf)
         buf /= bc2_sqrt
         buf += eps
-        np.divide(m, buf, out=buf)
-        buf *= -step_size
-        return buf
+        q = np.multiply(m, -step_size, out=gbuf)  # addcdiv's order: (value * m) / denom
+        return np.divide(q, buf, out=buf)
 
 
 class AdamW(Adam):

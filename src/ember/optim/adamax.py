@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._fused import _ArrayOptimizer, _lerp_, _lr_value
+from ._fused import _ArrayOptimizer, _fma_, _lerp_, _lr_value
 from .adam import _check
 
 __all__ = ["Adamax"]
@@ -38,8 +38,7 @@ class Adamax(_ArrayOptimizer):
         if maximize:
             G = np.negative(G, out=gbuf)
         if wd != 0:
-            np.multiply(P, wd, out=buf)
-            G = np.add(G, buf, out=gbuf)
+            G = _fma_(gbuf, wd, P, G)  # grad.add(p, alpha=wd), rounded once
         m, u = states
         _lerp_(m, G, 1 - b1, buf)
         u *= b2

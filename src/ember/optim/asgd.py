@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import dtypes as D
-from ._fused import _lr_value
+from ._fused import _fma_, _lr_value
 from ._scalar_state import _ScalarStateOptimizer
 from .optimizer import _check_lr
 
@@ -44,20 +44,18 @@ class ASGD(_ScalarStateOptimizer):
         if maximize:
             G = np.negative(G, out=gbuf)
         if wd != 0:
-            np.multiply(P, wd, out=buf)
-            G = np.add(G, buf, out=gbuf)
+            G = _fma_(gbuf, wd, P, G)  # grad.add(p, alpha=wd), rounded once
         ax, eta, mu = states
         eta_v, mu_v = float(eta.flat[0]), float(mu.flat[0])
         P *= 1 - lambd * eta_v
-        np.multiply(G, -eta_v, out=buf)  # the engine adds buf to P next
+        _fma_(P, -eta_v, G, P)  # p.add_(g, alpha=-eta), rounded once
         if mu_v != 1:
-            new_p = np.add(P, buf, out=gbuf)
-            new_p -= ax
-            new_p *= mu_v
-            ax += new_p
+            d = np.subtract(P, ax, out=buf)
+            d *= mu_v
+            ax += d
         else:
-            np.add(P, buf, out=ax)
+            np.copyto(ax, P)
         # PyTorch rounds both through a default-dtype tensor before copying them in
         eta[...] = np.asarray(lr / ((1 + lambd * lr * step) ** alpha), D._Defaults.float_np)
         mu[...] = np.asarray(1 / max(1, step - t0), D._Defaults.float_np)
-        return buf
+        return None  # P is updated above (see _apply)

@@ -4,19 +4,18 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._fused import _ArrayOptimizer, _decayed_grad, _lerp_, _lr_value
+from ._fused import _ArrayOptimizer, _addcmul_, _decayed_grad, _lerp_, _lr_value
 from .adam import _check
 
 __all__ = ["RAdam"]
 
 
 def _moments(G, m, v, b1: float, b2: float, buf) -> None:
-    """m = lerp(m, g, 1-b1); v = b2*v + ((1-b2)*g)*g (addcmul's order)."""
-    _lerp_(m, G, 1 - b1, buf)
+    """m = lerp(m, g, 1-b1); v = b2*v + ((1-b2)*g)*g (addcmul's order; rounded apart, as the
+    sqrt in the step keeps it from PyTorch's bits anyway: see _fused.py)."""
+    _lerp_(m, G, 1 - b1, buf, exact=False)
     v *= b2
-    np.multiply(G, 1 - b2, out=buf)
-    buf *= G
-    v += buf
+    _addcmul_(v, G, G, 1 - b2, buf, exact=False)
 
 
 class RAdam(_ArrayOptimizer):

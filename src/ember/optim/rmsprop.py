@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._fused import _ArrayOptimizer, _lerp_, _lr_value
+from ._fused import _ArrayOptimizer, _addcmul_, _lerp_, _lr_value
 from .optimizer import _check_lr
 
 __all__ = ["RMSprop"]
@@ -55,23 +55,20 @@ class RMSprop(_ArrayOptimizer):
             G = np.add(G, buf, out=gbuf)
         sq = states[0]
         sq *= alpha
-        np.multiply(G, G, out=buf)
-        buf *= 1 - alpha
-        sq += buf
+        _addcmul_(sq, G, G, 1 - alpha, buf, exact=False)  # (sqrt decides: see _fused.py)
         if centered:
             ga = states[-1]
-            _lerp_(ga, G, 1 - alpha, buf)
-            np.multiply(ga, ga, out=buf)
-            np.subtract(sq, buf, out=buf)
-            np.sqrt(buf, out=buf)
+            _lerp_(ga, G, 1 - alpha, buf, exact=False)
+            avg = np.multiply(ga, ga, out=buf)  # sq.addcmul(ga, ga, value=-1)
+            np.subtract(sq, avg, out=avg)
+            np.sqrt(avg, out=avg)
         else:
-            np.sqrt(sq, out=buf)
-        buf += eps
-        np.divide(G, buf, out=buf)
+            avg = np.sqrt(sq, out=buf)
+        avg += eps
         if mom > 0:
             B = states[1]
             B *= mom
-            B += buf
-            return np.multiply(B, -lr, out=buf)
-        buf *= -lr
-        return buf
+            B += np.divide(G, avg, out=avg)  # addcdiv_(g, avg): value 1
+            return np.multiply(B, -lr, out=avg)
+        q = np.multiply(G, -lr, out=gbuf)  # addcdiv's order: (value * g) / avg
+        return np.divide(q, avg, out=avg)

@@ -6,7 +6,7 @@ import numpy as np
 
 from ..autograd.grad_mode import enable_grad
 from ..tensor import Tensor
-from ._fused import _ArrayOptimizer, _lr_value
+from ._fused import _ArrayOptimizer, _fma_, _lr_value
 from .optimizer import _check_lr
 
 __all__ = ["SGD"]
@@ -79,15 +79,14 @@ class SGD(_ArrayOptimizer):
         return (h, ("momentum_buffer",), (0.0,)) if mom != 0 else (h, (), ())
 
     def _needs_param(self, h) -> bool:
-        return h[3] != 0
+        return True  # the step is one fused multiply-add into P (see _apply)
 
     def _kernel(self, h, P, G, gbuf, buf, states, step, first):
         lr, mom, damp, wd, nesterov, maximize = h
         if maximize:
             G = np.negative(G, out=gbuf)
         if wd != 0:
-            np.multiply(P, wd, out=buf)
-            G = np.add(G, buf, out=gbuf)
+            G = _fma_(gbuf, wd, P, G)  # grad.add(p, alpha=wd), rounded once
         if mom != 0:
             (B,) = states
             if first:
@@ -95,13 +94,11 @@ class SGD(_ArrayOptimizer):
             else:
                 B *= mom
                 if damp != 0:
-                    np.multiply(G, 1 - damp, out=buf)
-                    B += buf
+                    _fma_(B, 1 - damp, G, B)
                 else:
                     B += G
             if nesterov:
-                np.multiply(B, mom, out=buf)
-                G = np.add(G, buf, out=gbuf)
+                G = _fma_(gbuf, mom, B, G)
             else:
                 G = B
-        return np.multiply(G, -lr, out=buf)
+        return -lr, G  # p.add_(g, alpha=-lr)
