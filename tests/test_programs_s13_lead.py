@@ -179,7 +179,7 @@ def test_linear_cross_entropy_module_matches_torch():
 @pytest.mark.parametrize("name", ["mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss"])
 @pytest.mark.parametrize("n", [7, 64, 200, 1000])
 def test_pointwise_loss_means_are_pytorchs_to_the_bit(name, n):
-    """mean/sum of exact per-element losses: PyTorch's cascade order (ops/_aten_sum.py), so a
+    """mean/sum of exact per-element losses: PyTorch's cascade order (_aten_sum.py), so a
     hand-written regression prints the same full-precision loss."""
     rng = np.random.default_rng(n)
     a, b = (rng.standard_normal((20, n)).astype(np.float32) for _ in range(2))
@@ -189,4 +189,30 @@ def test_pointwise_loss_means_are_pytorchs_to_the_bit(name, n):
         return [(f(L.tensor(x), L.tensor(y), reduction=r).numpy().tobytes())
                 for x, y in zip(a, b) for r in ("mean", "sum")]
     want, got = run_both(run)
+    assert got == want
+
+
+def _thermometer(L):
+    """The book/tutorial regression written by hand: w * x + b with 0-d parameters, MSE by
+    hand, plain gradient-descent steps under no_grad (Deep Learning with PyTorch, ch. 5)."""
+    rng = np.random.default_rng(0)
+    X = L.tensor(rng.standard_normal(1000).astype(np.float32) * 30)
+    Y = L.tensor(rng.standard_normal(1000).astype(np.float32) * 10)
+    w, b = L.ones((), requires_grad=True), L.zeros((), requires_grad=True)
+    losses = []
+    for _ in range(50):
+        loss = ((w * X + b - Y) ** 2).mean()
+        w.grad = b.grad = None
+        loss.backward()
+        with L.no_grad():
+            w -= 1e-4 * w.grad
+            b -= 1e-4 * b.grad
+        losses.append(loss.item())
+    return losses, w.item(), b.item()
+
+
+def test_hand_written_regression_follows_pytorch_to_the_bit():
+    """The broadcast scalars' gradients are whole sums (the engine's sum_to_shape), added in
+    PyTorch's order as its sum_to does: every printed loss and the final w, b are PyTorch's."""
+    want, got = run_both(_thermometer)
     assert got == want

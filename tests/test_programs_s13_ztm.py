@@ -2,7 +2,7 @@
 type them: 00 fundamentals (printing, dtypes, the course's common errors), 01 workflow
 (linear regression, full-precision losses), 02 classification, 03 TinyVGG, 04-05 custom
 datasets, 07 SummaryWriter, 08 the ViT's pieces; run on ember and compared live with torch.
-Full float sums and means follow ATen's summation order (ops/_aten_sum.py), so a loss
+Full float sums and means follow ATen's summation order (_aten_sum.py), so a loss
 printed with all its digits, as notebook 01 does, is the same number."""
 
 import os

@@ -12,6 +12,7 @@ from sys import getrefcount as _refs
 
 import numpy as np
 
+from .. import _aten_sum
 from . import function as F
 from ._torch_errors import check_hook_result
 from .function import SECOND_BACKWARD, Node, _FREED
@@ -23,7 +24,11 @@ _new = object.__new__
 
 
 def sum_to_shape(g, shape):
-    """Undo broadcasting: sum ``g`` over the axes that broadcasting added or stretched."""
+    """Undo broadcasting: sum ``g`` over the axes that broadcasting added or stretched. Down
+    to a single number (the gradient of a broadcast scalar, ``w * x + b``), the float total
+    is PyTorch's CPU summation order (_aten_sum.py), as its sum_to uses the same kernel."""
+    if type(g) is np.ndarray and all(n == 1 for n in shape) and _aten_sum.use(g):
+        return np.asarray(_aten_sum.total(g)).reshape(shape)
     lead = g.ndim - len(shape)
     axes = tuple(range(lead)) + tuple(
         i + lead for i, n in enumerate(shape) if n == 1 and g.shape[i + lead] != 1

@@ -12,7 +12,7 @@ import numpy as np
 
 from ..autograd.function import Primitive
 from ..tensor import Tensor
-from ..ops._aten_sum import total as _aten_total, use as _aten_use
+from .._aten_sum import total as _aten_total, use as _aten_use
 from ..ops._shown_graph import L1Node
 from ..ops._util import exp32 as _exp32, log1p32 as _log1p32
 from ._ops import _sigmoid
@@ -28,7 +28,7 @@ def _numel(a) -> int:
 
 def _reduce(loss, reduction: str, denom, aten_order: bool = False):
     """'none', 'sum' or 'mean' of the per-element losses. ``aten_order``: a float total in
-    PyTorch's CPU summation order (ops/_aten_sum.py; ~3 us more), so that a loss of exact
+    PyTorch's CPU summation order (_aten_sum.py; ~3 us more), so that a loss of exact
     per-element values (mse or l1 of a hand-written linear model) prints PyTorch's last
     digit; cross-entropy's per-row values differ in their last bits anyway (log_softmax)."""
     if reduction == "none":

@@ -13,7 +13,7 @@ import numpy as np
 
 from ..autograd.function import Primitive
 from ..tensor import Tensor
-from ._aten_sum import total as _aten_total, use as _aten_order
+from .._aten_sum import total as _aten_total, use as _aten_order
 from ._layout import reduced
 from ._util import dims, keep_reduced as _keep
 from .arithmetic import type_name
