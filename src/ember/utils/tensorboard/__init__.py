@@ -5,8 +5,9 @@ RL scripts in CleanRL's shape log with ``SummaryWriter(f"runs/{run_name}")``,
 ember writes the same event files PyTorch's writer does (byte for byte, but for wall times
 and file names), with no dependency: install ``tensorboard`` to view them
 (``tensorboard --logdir runs``). Supported: add_scalar, add_scalars, add_text, add_histogram,
-flush, close, get_logdir, use as a context manager. Other ``add_*`` methods raise
-NotImplementedError naming these.
+flush, close, get_logdir, use as a context manager. add_graph warns and writes nothing (no
+TorchScript trace to draw from); other ``add_*`` methods raise NotImplementedError naming
+the supported ones.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import itertools
 import os
 import socket
 import time
+import warnings
 import weakref
 
 import numpy as np
@@ -184,6 +186,14 @@ class SummaryWriter:
         histo = _histogram(_as_array(values).astype(float), bins, max_bins)
         self._get_file_writer().add_summary(R.summary_value(tag, histo=histo), global_step,
                                             walltime)
+
+    def add_graph(self, model, input_to_model=None, verbose=False, use_strict_trace=True):
+        """Skipped with a warning: PyTorch draws the graph from a TorchScript trace, which
+        ember does not have. Training loops that log one (the Zero to Mastery course does, every
+        epoch) go on; their scalars, histograms and text are written as usual."""
+        warnings.warn("ember's SummaryWriter does not write model graphs (PyTorch traces the "
+                      "model with TorchScript, which ember lacks): add_graph wrote nothing; "
+                      "scalars, histograms and text are written", UserWarning, stacklevel=2)
 
     def __getattr__(self, name: str):
         if name.startswith("add_"):
