@@ -27,12 +27,14 @@ T_U = [35.7, 55.9, 58.2, 81.9, 56.3, 48.9, 33.9, 21.8, 48.4, 60.4, 68.4]
 
 def test_storage_offsets_strides_and_transposes_as_the_book_prints():
     def run(L):
-        with warnings.catch_warnings(record=True) as w:
-            warnings.simplefilter("always")
+        # TypedStorage's deprecation warning comes once per process in both libraries, so
+        # whether it shows here depends on the tests before (test_api_completeness pins it)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
             p = L.tensor([[4.0, 1.0], [5.0, 3.0], [2.0, 1.0]])
             st = p.storage()
             st[0] = 2.0
-            out = [repr(st), p.tolist(), [str(x.message)[:40] for x in w]]
+            out = [repr(st), p.tolist()]
         sec = p[1]
         sec[0] = 10.0
         pt = p.t()

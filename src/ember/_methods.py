@@ -9,6 +9,7 @@ import numpy as np
 
 from . import dtypes as D
 from . import _lazy_methods, _old_overloads, _storage_info, ops
+from ._fma import fma_into
 from .autograd.grad_mode import STATE
 from .ops._index_write import _checked_number, fill_shared
 from .ops._util import wrap_int
@@ -55,6 +56,11 @@ def add_(self, other, *old, alpha=1):
         dt = arr.dtype
         if alpha != 1:
             if dt.char in "fd":  # self + alpha*other rounded once: PyTorch's fused kernel
+                if type(o) is np.ndarray and o.shape == arr.shape and o.dtype == dt \
+                        and o.size > 1:  # (one element: PyTorch reads a number, see ops.add)
+                    fma_into(arr, dt.type(alpha), o, arr)  # in place: no copy, no dispatch
+                    self._bump()
+                    return self
                 return self._write(ops.add(self, other, alpha=alpha))
             o = o * alpha
         if type(o) is int and dt.kind in "iu":

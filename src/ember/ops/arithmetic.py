@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._fma import fma_into
 from ..autograd.function import Primitive
 from ..tensor import Tensor
 from . import _half
@@ -82,45 +83,13 @@ class AddAlpha(Primitive):
 
 
 def _fused_add(a, b, alpha, dt):
-    """a + alpha*b rounded once in float32/float64: PyTorch's CPU add kernel is a fused
-    multiply-add (alpha and number operands first cast to the result dtype), and rounding
-    alpha*b on its own moves ~1 result in 30 by an ulp (SGD-style updates then drift)."""
-    a, b, alpha = np.asarray(a, dt), np.asarray(b, dt), dt.type(alpha)
-    if dt.char == "f" and a.size <= _BLOCK and b.size <= _BLOCK:
-        out = _fused_f32(a.astype(np.float64), np.float64(alpha) * b.astype(np.float64))
-    elif dt.char == "f":  # in blocks that stay in cache: 3x faster than whole arrays
-        shape = np.broadcast_shapes(a.shape, b.shape)
-        out = np.empty(shape, dt)
-        flat = out.reshape(-1)
-        fa, fb = np.broadcast_to(a, shape).ravel(), np.broadcast_to(b, shape).ravel()
-        for i in range(0, out.size, _BLOCK):
-            flat[i:i + _BLOCK] = _fused_f32(fa[i:i + _BLOCK].astype(np.float64),
-                                            np.float64(alpha) * fb[i:i + _BLOCK].astype(np.float64))
-    else:
-        from .._torch_rng import fma64
-
-        out = fma64(b, alpha, a)
+    """a + alpha*b rounded once in float32/float64 (``_fma.py``): PyTorch's CPU add kernel is
+    a fused multiply-add (alpha and number operands first cast to the result dtype), and
+    rounding alpha*b on its own moves ~1 result in 30 by an ulp (SGD-style updates drift)."""
+    a, b = np.asarray(a, dt), np.asarray(b, dt)
+    out = fma_into(np.empty(np.broadcast_shapes(a.shape, b.shape), dt), dt.type(alpha), b, a)
     if b.size == 1 and a.ndim and out.shape == a.shape:  # PyTorch takes other as a number
-        _plain_tails(out, a, alpha * b)
-    return out
-
-
-_BLOCK = 8192
-
-
-def _fused_f32(x, p):
-    """float32(x + p) rounded once, for float64 x and p that hold a float32 value and an
-    exact float32 product: the float64 sum rounds once more, which matters only where it
-    was inexact (TwoSum's error) and lands exactly halfway between two float32s (29 low
-    bits 1000...0); there the error says which way the exact sum lies."""
-    s = np.asarray(x + p)
-    v = s - x
-    err = (x - (s - v)) + (p - v)
-    out = s.astype(np.float32)
-    bad = (err != 0) & ((s.view(np.int64) & 0x1FFFFFFF) == 0x10000000)
-    if bad.any():
-        st, e = s[bad], err[bad]
-        out[bad] = np.nextafter(st, np.copysign(np.inf, e)).astype(np.float32)
+        _plain_tails(out, a, dt.type(alpha) * b)
     return out
 
 

@@ -24,7 +24,7 @@ import numpy as np
 
 from .. import dtypes as D
 from ..autograd._torch_errors import broadcast_message, broadcast_mismatch
-from .._torch_rng import fma64
+from .._fma import fma_into as _fma_  # out = a*b + c, one rounding
 from ..tensor import Tensor
 from .optimizer import Optimizer
 
@@ -82,31 +82,12 @@ def _decayed_grad(P, G, gbuf, buf, lr, wd, decoupled, maximize):
 
 # PyTorch's compiled CPU kernels fuse x + a*y into one rounding (a fused multiply-add) in
 # add_(y, alpha=a), lerp_ and addcmul_; NumPy's two ufuncs round twice, which moved ~1 entry
-# in 60 of an SGD step by a unit in the last place. ``_fma_`` rounds once, so SGD, ASGD and
-# Adamax follow PyTorch's trajectories to the bit. It costs ~4x the two plain ufuncs (the
-# float64 casts), so the optimizers that divide by sqrt(v) (Adam, RMSprop, Adagrad, ...) keep
-# the plain roundings (exact=False): PyTorch's sqrt (MKL) is 1 ulp low for ~0.6% of float32
-# entries, so their steps cannot be PyTorch's bit for bit anyway, and fusing their moments
-# made W2's Adam step 20 -> 34 us for agreement of the moments alone.
-
-def _fma_(out, a, b, c):
-    """out = a*b + c rounded once; returns out. A number ``a`` is taken in the kernel's
-    float type first (float32 for float32 and float16 arrays, as PyTorch's opmath). float32
-    and float16 compute in float64, where a product of two float32 numbers is exact and the
-    sum rounds once (a second rounding to float32 can then land on a tie: ~2^-29 of entries);
-    float64 takes ``fma64`` (Dekker's exact product)."""
-    if out.dtype == _F64:
-        out[...] = fma64(a, b, c)
-        return out
-    if type(a) is not np.ndarray:
-        a = np.float32(a)
-    t = np.multiply(a, b, dtype=_F64)
-    if type(t) is np.ndarray and t.shape == out.shape:
-        np.add(t, c, out=t)
-    else:  # (a and b numbers or smaller than out: the sum broadcasts)
-        t = np.add(t, c, dtype=_F64)
-    np.copyto(out, t if out.dtype == _F32 else t.astype(_F32), casting="unsafe")
-    return out
+# in 60 of an SGD step by a unit in the last place. ``_fma_`` (ember/_fma.py) rounds once, so
+# SGD, ASGD and Adamax follow PyTorch's trajectories to the bit. It costs ~4-6x the two
+# plain ufuncs (the float64 casts), so the optimizers that divide by sqrt(v) (Adam, RMSprop,
+# Adagrad, ...) keep the plain roundings (exact=False): PyTorch's sqrt (MKL) is 1 ulp low for
+# ~0.6% of float32 entries, so their steps cannot be PyTorch's bit for bit anyway, and fusing
+# their moments made W2's Adam step 20 -> 34 us for agreement of the moments alone.
 
 
 def _apply(P: np.ndarray, update) -> None:
