@@ -4,7 +4,7 @@ PyTorch's CPU kernels compute lerp and addcmul with a fused multiply-add (one ro
 ``x * y + z``); plain NumPy rounds twice and differs in the last bit for ~25% of float32
 entries. For float32 and float16 the product of two float32 values is exact in float64, so
 computing there and rounding once gives PyTorch's bits; float64 takes Dekker's exact product
-and a compensated sum (creation._fma), which matched PyTorch on every entry tested.
+and a compensated sum (ember/_fma.py), which matched PyTorch on every entry tested.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd.function import Primitive
-from ..creation import _fma as _exact_fma64
+from .._fma import fma_into
 from ..tensor import Tensor
 from ._layout import elementwise
 from ._util import check_broadcast, promote
@@ -32,16 +32,9 @@ def _wide(dtype: np.dtype):
 
 
 def _fma(x, y, z, dtype: np.dtype) -> np.ndarray:
-    """x * y + z rounded once (in ``dtype``'s opmath), then to ``dtype``."""
-    if dtype == _F64:  # long double's 64-bit mantissa cannot hold the exact product
-        return _exact_fma64(x, y, z)
-    wide, opmath = _wide(dtype)
-    r = np.multiply(x, y, dtype=wide)
-    if type(r) is np.ndarray and np.shape(z) == r.shape:
-        np.add(r, z, out=r)  # in place: a second float64 temporary costs more than the sum
-    else:
-        r = np.add(r, z, dtype=wide)
-    return r.astype(opmath).astype(dtype, copy=False)
+    """x * y + z rounded once (in ``dtype``'s opmath), then to ``dtype`` (ember/_fma.py)."""
+    shape = np.broadcast_shapes(np.shape(x), np.shape(y), np.shape(z))
+    return fma_into(np.empty(shape, dtype), x, y, z)
 
 
 @elementwise
