@@ -196,3 +196,23 @@ def custom_bwd(bwd=None, *, device_type: str):
     if bwd is None:
         return functools.partial(custom_bwd, device_type=device_type)
     return bwd
+
+
+def _register_submodules() -> None:
+    """torch.amp.autocast_mode / torch.amp.grad_scaler, where PyTorch defines these names:
+    scripts import them from there (``from torch.amp.autocast_mode import autocast``)."""
+    import sys
+    import types
+
+    for sub, names in (("autocast_mode", ("autocast", "is_autocast_available", "custom_fwd",
+                                          "custom_bwd")),
+                       ("grad_scaler", ("GradScaler",))):
+        mod = types.ModuleType(f"{__name__}.{sub}")
+        for n in names:
+            setattr(mod, n, globals()[n])
+        sys.modules[mod.__name__] = mod
+        globals()[sub] = mod
+
+
+__path__: list = []  # a package to the import system, so `import torch.amp.autocast_mode` works
+_register_submodules()

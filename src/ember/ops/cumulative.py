@@ -11,24 +11,38 @@ from ._util import dims
 from .reduction import _int_accumulator, _raw
 
 
+def _acc(dt):
+    """PyTorch's CPU scan accumulator (acc_type): float32 runs in float64 and float16 in
+    float32, each partial result rounded back to the input's dtype; others as they are."""
+    return np.float64 if dt == np.float32 else np.float32 if dt == np.float16 else dt
+
+
+def _scan(f, x, axis):
+    """np.cumsum / np.cumprod of x along axis with PyTorch's accumulator. dtype=: NumPy would
+    widen small ints; it also makes 0-d inputs 1-d."""
+    return f(x, axis=axis, dtype=_acc(x.dtype)).astype(x.dtype, copy=False).reshape(np.shape(x))
+
+
+def _rev_cumsum(g, d):
+    return np.flip(_scan(np.cumsum, np.flip(g, d), d), d)
+
+
 class Cumsum(Primitive):
     """y_i = sum_{j <= i} x_j;  dL/dx_j = sum_{i >= j} dL/dy_i (a reversed cumsum)."""
 
     @staticmethod
     def forward(ctx, x, dim):
         ctx.dim = dim
-        # dtype=: NumPy would widen small ints; it also makes 0-d inputs 1-d. float16 sums
-        # in float32 (PyTorch's accumulator), each partial sum rounded to float16.
-        acc = np.float32 if x.dtype == np.float16 else x.dtype
-        return reduced(np.cumsum(x, axis=dim, dtype=acc).astype(x.dtype, copy=False).reshape(
-            np.shape(x)), x)
+        return reduced(_scan(np.cumsum, x, dim), x)
 
     @staticmethod
     def backward(ctx, g):
         d = ctx.dim
         if np.ndim(g) == 0:
             return (g, None)
-        return (np.flip(np.cumsum(np.flip(g, d), axis=d), d), None)
+        if isinstance(g, Tensor):  # create_graph: differentiable reversed cumsum
+            return (np.flip(np.cumsum(np.flip(g, d), axis=d), d), None)
+        return (_rev_cumsum(g, d), None)
 
 
 def _scan_input(input, dtype):
@@ -64,7 +78,7 @@ class Cumprod(Primitive):
 
     @staticmethod
     def forward(ctx, x, dim):
-        y = reduced(np.cumprod(x, axis=dim, dtype=x.dtype).reshape(np.shape(x)), x)  # as cumsum
+        y = reduced(_scan(np.cumprod, x, dim), x)
         ctx.save_for_backward(x, y)
         ctx.dim = dim
         return y
@@ -76,7 +90,9 @@ class Cumprod(Primitive):
         if np.ndim(g) == 0:
             return (g, None)
         if not np.any(_raw(x) == 0):
-            return (np.flip(np.cumsum(np.flip(g * y, d), axis=d), d) / x, None)
+            if isinstance(x, Tensor) or isinstance(g, Tensor):
+                return (np.flip(np.cumsum(np.flip(g * y, d), axis=d), d) / x, None)
+            return (_rev_cumsum(g * y, d) / x, None)
         if isinstance(x, Tensor):
             return (_cumprod_grad_graph(x, g, d), None)
         return (_cumprod_grad_zeros(x, g, d), None)
