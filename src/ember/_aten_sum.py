@@ -32,6 +32,11 @@ def use(x) -> bool:
             and (x.flags.c_contiguous or x.flags.f_contiguous))
 
 
+def full_sum(x):
+    """sum(x) over every element: ``total`` where it applies, NumPy's sum otherwise."""
+    return total(x) if use(x) else x.sum()
+
+
 def _cascade(g: np.ndarray) -> np.ndarray:
     """ATen's multi_row_sum over the rows of g (groups of four vectors, 16 or more): blocks
     of 16 rows added in order, block totals in order into a second level that is moved to

@@ -12,7 +12,7 @@ import numpy as np
 
 from ..autograd.function import Primitive
 from ..tensor import Tensor
-from .._aten_sum import total as _aten_total, use as _aten_use
+from .._aten_sum import full_sum as _full_sum
 from ..ops._shown_graph import L1Node
 from ..ops._util import exp32 as _exp32, log1p32 as _log1p32
 from ._ops import _sigmoid
@@ -33,7 +33,7 @@ def _reduce(loss, reduction: str, denom, aten_order: bool = False):
     digit; cross-entropy's per-row values differ in their last bits anyway (log_softmax)."""
     if reduction == "none":
         return loss
-    total = _aten_total(loss) if aten_order and _aten_use(loss) else loss.sum()
+    total = _full_sum(loss) if aten_order else loss.sum()
     if reduction == "sum":
         return total
     if denom == 0:  # an empty batch (or every row ignored): nan, as in PyTorch

@@ -13,7 +13,7 @@ import numpy as np
 
 from ..autograd.function import Primitive
 from ..tensor import Tensor
-from .._aten_sum import total as _aten_total, use as _aten_order
+from .._aten_sum import full_sum as _full_sum, total as _aten_total, use as _aten_order
 from ._layout import reduced
 from ._util import dims, keep_reduced as _keep
 from .arithmetic import type_name
@@ -91,7 +91,7 @@ class Mean(Primitive):
                 # A NumPy scalar of x's dtype (the usual loss.mean()): the ops after it, and
                 # its gradient, then run on scalars (~0.3 us less each than on 0-d arrays).
                 # CPU mean is sum / n; the sum in ATen's order when it can (last bits).
-                return (_aten_total(x) if _aten_order(x) else x.sum()) / n
+                return _full_sum(x) / n
             if dtype is None and axes and len(axes) == x.ndim and _aten_order(x):  # all dims
                 s = np.asarray(_aten_total(x) / n)  # an array, as the general path gives
                 return s.reshape((1,) * x.ndim) if keepdim else s

@@ -113,8 +113,10 @@ def _lerp_(a: np.ndarray, end: np.ndarray, weight: float, buf: np.ndarray,
     w = _opmath(a, weight)
     d = np.subtract(end, a, out=buf) if a.dtype != _F16 else np.subtract(end, a, dtype=_F32)
     small = abs(w) < 0.5
-    if exact:
-        _fma_(a, w, d, a) if small else _fma_(a, -(_opmath(a, 1) - w), d, end)
+    if exact and small:
+        _fma_(a, w, d, a)
+    elif exact:
+        _fma_(a, -(_opmath(a, 1) - w), d, end)
     elif small:
         d *= w
         a += d

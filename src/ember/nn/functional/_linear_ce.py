@@ -20,6 +20,7 @@ import numpy as np
 from ... import dtypes as D
 from ..._warn import warn
 from ...autograd.function import Primitive
+from ...ops._matmul_checks import _C_NAMES
 from ...tensor import Tensor
 
 _TWICE = ("linear_cross_entropy chunked backward called twice; retain_graph=True / double "
@@ -218,7 +219,7 @@ def _chunked(x, w, t, b, cw, reduction, ignore_index, options) -> Tensor:
     options._chunk_size(x.shape[0], x.shape[1], w.shape[0], x._data.dtype)
     if x.dtype != w.dtype:
         raise RuntimeError("expected m1 and m2 to have the same dtype, but got: "
-                           f"{_c_name(x)} != {_c_name(w)}")
+                           f"{_C_NAMES[x._data.dtype.name]} != {_C_NAMES[w._data.dtype.name]}")
     if t.dim() != 1 or t.shape[0] != x.shape[0]:
         raise ValueError(f"Expected input batch_size ({x.shape[0]}) to match target "
                          f"batch_size ({t.shape[0] if t.dim() else 1}).")
@@ -228,8 +229,3 @@ def _chunked(x, w, t, b, cw, reduction, ignore_index, options) -> Tensor:
         out = _Chunked.apply(x, w, b, t, cw, reduction, ignore_index,
                              options.allow_retain_graph)
     return out.squeeze(0) if one else out
-
-
-def _c_name(t: Tensor) -> str:
-    return {"float32": "float", "float64": "double", "float16": "c10::Half"}.get(
-        t._data.dtype.name, t._data.dtype.name)
