@@ -78,10 +78,13 @@ class InplaceMixin:
         return self._base is not None
 
     def _bump(self) -> None:
-        if self._vc is None:
+        vc = self._vc
+        if vc is None:
             self._vc = [1]
-        else:
-            self._vc[0] += 1
+        elif vc.__class__ is list:
+            vc[0] += 1
+        else:  # an inference tensor's: refuses outside inference mode (after the write, as
+            vc.bump()  # PyTorch, whose check is in the version bump after the kernel)
 
     def _write(self, result):
         """Store ``result`` (the out-of-place answer of an in-place op) into this tensor."""

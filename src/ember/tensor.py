@@ -16,9 +16,13 @@ from ._size_device import CPU, Size, device  # noqa: F401 (re-exported)
 from ._tensor_str import format_tensor
 from .autograd import engine as _engine
 from .autograd import function as _function
+from .autograd._inference import fresh_vc as _fresh_vc, is_inference as _is_inference
+from .autograd._inference import REQUIRES_GRAD as _INF_REQUIRES_GRAD
+from .autograd._inference import VERSION as _INF_VERSION
 
 
 _new = object.__new__
+INF_ON = False  # some thread is in inference_mode (autograd/_inference.py)
 _ONE: dict = {}  # dtype -> NumPy scalar 1 of that dtype: the seed of a 0-d loss
 
 
@@ -51,7 +55,7 @@ class Tensor(InplaceMixin, ConvertMixin):
         t._rg = requires_grad
         t.grad_fn = grad_fn
         t._grad = None
-        t._vc = None
+        t._vc = _fresh_vc() if INF_ON else None
         t._base = None
         t._hooks = None
         return t
@@ -96,6 +100,9 @@ class Tensor(InplaceMixin, ConvertMixin):
             raise RuntimeError(
                 "only Tensors of floating point dtype can require gradients"
             )
+        if requires_grad and self._vc is not None and _is_inference(self) \
+                and not _function.STATE.inference:
+            raise RuntimeError(_INF_REQUIRES_GRAD)
         self._rg = bool(requires_grad)
         return self
 
@@ -268,6 +275,8 @@ class Tensor(InplaceMixin, ConvertMixin):
     def _init_from(t: "Tensor", data, requires_grad: bool) -> None:
         t._data, t._rg, t.grad_fn, t._grad = data, requires_grad, None, None
         t._vc = t._base = t._hooks = None
+        if INF_ON:
+            t._vc = _fresh_vc()
 
     # ---- autograd ---------------------------------------------------------------------
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
@@ -316,7 +325,11 @@ class Tensor(InplaceMixin, ConvertMixin):
 
     @property
     def _version(self) -> int:
-        return 0 if self._vc is None else self._vc[0]
+        if self._vc is None:
+            return 0
+        if _is_inference(self):
+            raise RuntimeError(_INF_VERSION)
+        return self._vc[0]
 
     def retain_grad(self) -> None:
         """Keep this non-leaf tensor's gradient in ``.grad`` after backward."""

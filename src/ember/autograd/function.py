@@ -14,8 +14,11 @@ requires grad; otherwise it costs the forward NumPy call plus a thin wrapper.
 
 from __future__ import annotations
 
+from ._inference import fresh_vc as _fresh_vc
 from ._torch_errors import _torch_error
 from .grad_mode import STATE
+
+INF_ON = False  # some thread is in inference_mode: results may be inference tensors
 
 # Filled in by ember.tensor to avoid an import cycle (Tensor needs ops, ops need Function).
 Tensor = None
@@ -274,6 +277,8 @@ class Primitive:
                 result._data = cls.forward(NULL_CTX, *arrays, **kwargs)
                 result._rg = False
                 result.grad_fn = result._grad = result._vc = result._base = result._hooks = None
+                if INF_ON:
+                    result._vc = _fresh_vc()
                 return result
             node = _new(cls._node_cls)
             edges, need = [], []
@@ -367,9 +372,19 @@ def _note_saved(node, args, arrays, out, result) -> None:
             vc = owner._vc
             if vc is None:
                 vc = owner._vc = [0]
+            elif vc.__class__ is not list and _unsaved_inference(node, role):
+                continue  # (vc[0] below refuses an inference tensor PyTorch would save)
             versions.append((vc, vc[0], role))
     node._roles = tuple(roles)
     node._versions = versions
+
+
+def _unsaved_inference(node, role) -> bool:
+    """An inference tensor saved here that no needed gradient reads (``x * 2``'s x): PyTorch
+    would not have saved it, so it is no error."""
+    from ._version_check import _unused
+
+    return _unused(node, role)
 
 
 def _watched_forward(node, out, args, result) -> None:

@@ -18,6 +18,7 @@ class _GradState(_local):
     saved_hooks = ()  # (pack, unpack) pairs of the active saved_tensors_hooks, innermost last
     saved_hooks_disabled = None  # the error message of disable_saved_tensors_hooks
     watch = False  # anomaly or saved_hooks: what Primitive.apply tests (see WATCH_EVER)
+    inference = False  # inside inference_mode (its tensors: autograd/_inference.py)
 
 
 STATE = _GradState()
@@ -28,7 +29,7 @@ def is_grad_enabled() -> bool:
 
 
 def is_inference_mode_enabled() -> bool:
-    return getattr(STATE, "inference", False)
+    return STATE.inference
 
 
 def _decorate(fn, make):
@@ -142,8 +143,10 @@ class set_grad_enabled(_Mode):  # noqa: N801
 
 
 class inference_mode(_Mode):  # noqa: N801
-    """Like ``no_grad`` (ember has no separate inference tensors); ``mode=False`` turns grad
-    mode on and inference mode off, as PyTorch's guard (grad mode = not mode)."""
+    """``no_grad`` whose tensors are inference tensors (autograd/_inference.py: outside the
+    mode they may not be saved for backward, written in place or made to require grad);
+    ``mode=False`` turns grad mode on and inference mode off, as PyTorch's guard (grad mode =
+    not mode)."""
 
     def __new__(cls, mode_or_orig_func=True):
         if callable(mode_or_orig_func):  # the bare decorator, ``@inference_mode``
@@ -156,14 +159,18 @@ class inference_mode(_Mode):  # noqa: N801
 
     def __enter__(self):
         self._prev = STATE.enabled
-        self._prev_inf = getattr(STATE, "inference", False)
+        self._prev_inf = STATE.inference
         STATE.enabled = not self._mode
         STATE.inference = self._mode
+        if self._mode:
+            _inference.enter()
         return None
 
     def __exit__(self, *exc):
         STATE.enabled = self._prev
         STATE.inference = self._prev_inf
+        if self._mode:
+            _inference.exit()
         return False
 
     def __call__(self, fn):
@@ -196,3 +203,6 @@ class set_multithreading_enabled(_Mode):  # noqa: N801
 
     def clone(self):
         return set_multithreading_enabled(self._value)
+
+
+from . import _inference  # noqa: E402  (it reads STATE, defined above)

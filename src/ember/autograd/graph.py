@@ -75,7 +75,7 @@ def increment_version(tensor) -> None:
     elif not isinstance(tensor, Iterable):
         raise RuntimeError("increment_version expect a Iterable[Tensor] as input")
     for t in tensor:
-        t._shared_vc()[0] += 1
+        t._bump()
 
 
 # ---- register_multi_grad_hook ------------------------------------------------------------

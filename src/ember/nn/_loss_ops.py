@@ -85,10 +85,25 @@ class MseLoss(_Pointwise):
 
 
 class L1LossMean(_Pointwise):
-    """f(d) = |d|;  f'(d) = sign(d)."""
+    """f(d) = |d|;  f'(d) = sign(d). Saves d, not x and y: PyTorch's l1_loss is abs(x - y), whose
+    abs saves only the difference (so x may then change in place, or be an inference tensor)."""
 
     node_name = "MeanBackward0"
     _node_base = L1Node  # shown as PyTorch's sub, abs, then mean (ops/_shown_graph.py)
+
+    @classmethod
+    def forward(cls, ctx, x, y, reduction, param):
+        d = x - y
+        ctx.save_for_backward(d)
+        ctx.reduction = reduction
+        return _reduce(np.abs(d), reduction, _numel(d), aten_order=True)
+
+    @classmethod
+    def backward(cls, ctx, g):
+        (d,) = ctx.saved_tensors
+        gd = np.sign(d) * _coef(g, ctx.reduction, _numel(d))
+        need_x, need_y = ctx.needs_input_grad[:2]
+        return (gd if need_x else None), (-gd if need_y else None), None, None
 
     @staticmethod
     def value(d, p):

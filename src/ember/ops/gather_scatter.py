@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..autograd._inference import refuse_saved_index
 from ..autograd.function import Primitive
 from .._typename import arg_type_name as _tname
 from ..tensor import Tensor
@@ -108,6 +109,8 @@ def _gather_fn(index_pos):
         if not index._data.size:  # PyTorch checks nothing more
             return input.reshape(-1)[:0].reshape(index._data.shape)
         _check_index(input, d, index, "gather")
+        if input._rg and index._vc is not None:  # (an inference index: PyTorch's error)
+            refuse_saved_index(index)
         i = index._data
         if input._data.ndim and i.ndim:
             return Gather.apply(input, d, i)

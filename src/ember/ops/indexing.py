@@ -8,6 +8,7 @@ import warnings
 
 import numpy as np
 
+from ..autograd._inference import refuse_saved_index
 from ..autograd.function import Primitive
 from ..autograd.grad_mode import STATE  # noqa: F401 (ember.ops.STATE, via the star import)
 from ..tensor import Tensor
@@ -258,6 +259,8 @@ def getitem(input, idx):
             return basic_index(input, items + (Ellipsis,), kind)
         except IndexError:
             pass  # the general path below raises PyTorch's error
+    if input._rg:
+        refuse_saved_index(idx)
     np_idx = _index_arrays(idx)
     _check_steps(input, idx, np_idx)
     if _is_basic(np_idx):
@@ -313,6 +316,8 @@ def index_select(input, dim, index):
     err = index_select_error(input._data.shape, d, index._data)
     if err is not None:
         raise err
+    if input._rg and index._vc is not None:  # (an inference index: PyTorch's error)
+        refuse_saved_index(index)
     i = index._data.reshape(-1)
     if not input._data.ndim:
         return advanced_index(input.reshape(1), i, IndexSelect).reshape(())

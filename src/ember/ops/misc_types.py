@@ -13,6 +13,7 @@ import warnings
 import numpy as np
 
 from .. import dtypes as D
+from ..autograd._inference import InferenceVersion
 from ..tensor import Tensor
 from ._util import as_scalar, is_scalar
 
@@ -94,9 +95,9 @@ def is_same_size(input: Tensor, other: Tensor) -> bool:
 
 
 def is_inference(input: Tensor) -> bool:
-    """ember has no inference tensors (inference_mode works as no_grad): always False."""
+    """Whether ``input`` was made inside ``inference_mode`` (or is a view of such a tensor)."""
     _need_tensor("is_inference", input)
-    return False
+    return input._vc.__class__ is InferenceVersion
 
 
 def typename(obj) -> str:

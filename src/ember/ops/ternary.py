@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..autograd.function import Primitive
+from ..autograd.function import NULL_CTX, Primitive
 from .._fma import fma_into
 from ..tensor import Tensor
 from ._layout import elementwise
@@ -71,7 +71,21 @@ class Lerp(Primitive):
 
 
 class LerpScalar(Lerp):
+    """lerp with a number weight: its gradients g (1 - w) and g w need neither x nor e, so
+    (as PyTorch's LerpBackward0) it saves neither: x may change in place afterwards."""
+
     node_name = "LerpBackward0"
+
+    @staticmethod
+    def forward(ctx, x, e, w):
+        ctx.w = w
+        return Lerp.forward(NULL_CTX, x, e, w)
+
+    @staticmethod
+    def backward(ctx, g):
+        w = ctx.w
+        need_x, need_e, _ = ctx.needs_input_grad
+        return (g * (1 - w) if need_x else None), (g * w if need_e else None), None
 
 
 @elementwise

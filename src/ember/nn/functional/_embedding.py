@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ...autograd._inference import refuse_saved_index
 from ...autograd.function import Primitive
 from ...autograd.grad_mode import no_grad
 from ...tensor import Tensor
@@ -137,4 +138,6 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
                          None if max_norm is None else weight.shape[1])
     if max_norm is not None:
         _renorm_rows(weight, idx, max_norm, norm_type)
+    if weight._rg and input._vc is not None:  # (inference indices: PyTorch's error)
+        refuse_saved_index(input)
     return Embedding.apply(weight, idx, padding_idx, scale_grad_by_freq)

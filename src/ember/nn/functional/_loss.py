@@ -7,6 +7,7 @@ import warnings
 
 import numpy as np
 
+from ...autograd._inference import refuse_saved_index
 from ...autograd.grad_mode import STATE
 from ...ops._util import check_broadcast, promote
 from ...ops.arithmetic import type_name
@@ -328,6 +329,8 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
     if input._data.dtype.kind != "f":
         raise NotImplementedError(f"\"nll_loss_out_frame\" not implemented for '{_name(input)}'")
     spec = _index_spec(input, target, weight, ignore_index, reduction, 0.0, "nll_loss_forward")
+    if input._rg and target._vc is not None:  # (an inference target)
+        refuse_saved_index(target)
     name = X.index_node_name(input._data.ndim, reduction, 0.0)
     cls = X.NllLoss if name == "NllLossBackward0" else X.variant(X.NllLoss, name)
     return cls.apply(input, spec)
@@ -345,6 +348,8 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
             # Class indices with the default options: the checks below would all pass.
             spec = _index_spec(input, target, weight, ignore_index, reduction, 0.0,
                                "nll_loss_forward")
+            if input._rg and target._vc is not None:  # (an inference target)
+                refuse_saved_index(target)
             return X.CrossEntropy.apply(input, spec)
     reduction = _reduction(reduction, size_average, reduce)
     _check_tensor("cross_entropy_loss", "input", 1, input)
@@ -364,6 +369,8 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
                                     float(label_smoothing))
     spec = _index_spec(input, target, weight, ignore_index, reduction, label_smoothing,
                        "nll_loss_forward")
+    if input._rg and target._vc is not None:  # (an inference target)
+        refuse_saved_index(target)
     name = X.index_node_name(input._data.ndim, reduction, spec.eps)
     cls = X.CrossEntropy if name == "NllLossBackward0" else X.variant(X.CrossEntropy, name)
     return cls.apply(input, spec)
