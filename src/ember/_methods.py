@@ -10,7 +10,7 @@ import numpy as np
 from . import dtypes as D
 from . import _lazy_methods, _old_overloads, _storage_info, ops
 from ._fma import fma_into
-from .autograd._inference import fresh_vc as _fresh_vc
+from .autograd._inference import ACTIVE as _INF_ACTIVE, MARK as _INF_MARK
 from .autograd.grad_mode import STATE
 from .ops._index_write import _checked_number, fill_shared
 from .ops._util import wrap_int
@@ -210,7 +210,6 @@ def _binary_op(fn, reflected=False):
 
 _OPERANDS = (Tensor, int, float, bool, np.ndarray, np.generic)  # (a list: NotImplemented, as PyTorch)
 _new = object.__new__
-INF_ON = False  # some thread is in inference_mode (autograd/_inference.py)
 _F16, _F32, _F64 = np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64)
 
 
@@ -220,8 +219,8 @@ def _bare(out) -> Tensor:
     t._data = out
     t._rg = False
     t.grad_fn = t._grad = t._vc = t._base = t._hooks = None
-    if INF_ON:
-        t._vc = _fresh_vc()
+    if _INF_ACTIVE[0] and STATE.inference:  # an inference tensor (autograd/_inference.py)
+        t._vc = _INF_MARK
     return t
 
 

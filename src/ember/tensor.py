@@ -16,13 +16,13 @@ from ._size_device import CPU, Size, device  # noqa: F401 (re-exported)
 from ._tensor_str import format_tensor
 from .autograd import engine as _engine
 from .autograd import function as _function
-from .autograd._inference import fresh_vc as _fresh_vc, is_inference as _is_inference
+from .autograd._inference import ACTIVE as _INF_ACTIVE, fresh_vc as _fresh_vc
+from .autograd._inference import is_inference as _is_inference
 from .autograd._inference import REQUIRES_GRAD as _INF_REQUIRES_GRAD
 from .autograd._inference import VERSION as _INF_VERSION
 
 
 _new = object.__new__
-INF_ON = False  # some thread is in inference_mode (autograd/_inference.py)
 _ONE: dict = {}  # dtype -> NumPy scalar 1 of that dtype: the seed of a 0-d loss
 
 
@@ -55,7 +55,7 @@ class Tensor(InplaceMixin, ConvertMixin):
         t._rg = requires_grad
         t.grad_fn = grad_fn
         t._grad = None
-        t._vc = _fresh_vc() if INF_ON else None
+        t._vc = _fresh_vc() if _INF_ACTIVE[0] else None  # (an inference tensor's mark)
         t._base = None
         t._hooks = None
         return t
@@ -275,7 +275,7 @@ class Tensor(InplaceMixin, ConvertMixin):
     def _init_from(t: "Tensor", data, requires_grad: bool) -> None:
         t._data, t._rg, t.grad_fn, t._grad = data, requires_grad, None, None
         t._vc = t._base = t._hooks = None
-        if INF_ON:
+        if _INF_ACTIVE[0]:
             t._vc = _fresh_vc()
 
     # ---- autograd ---------------------------------------------------------------------

@@ -18,10 +18,8 @@ from ._torch_errors import check_hook_result
 from .function import SECOND_BACKWARD, Node, _FREED
 from ._node_hooks import run_node_hooks
 from ._rules import call_rule as _call_rule
-from ._inference import fresh_vc as _fresh_vc
+from ._inference import ACTIVE as _INF_ACTIVE, fresh_vc as _fresh_vc
 from .grad_mode import STATE
-
-INF_ON = False  # some thread is in inference_mode (_inference.py)
 
 _new = object.__new__
 
@@ -286,7 +284,7 @@ def _finish_plain(leaves: dict) -> None:
             grad._data = g
             grad._rg = False
             grad.grad_fn = grad._grad = grad._vc = grad._base = grad._hooks = None
-            if INF_ON:  # backward inside inference_mode: its grads are inference tensors
+            if _INF_ACTIVE[0]:  # backward inside inference_mode: inference grads
                 grad._vc = _fresh_vc()
             t._grad = grad
         else:

@@ -14,11 +14,9 @@ requires grad; otherwise it costs the forward NumPy call plus a thin wrapper.
 
 from __future__ import annotations
 
-from ._inference import fresh_vc as _fresh_vc
+from ._inference import ACTIVE as _INF_ACTIVE, MARK as _INF_MARK
 from ._torch_errors import _torch_error
 from .grad_mode import STATE
-
-INF_ON = False  # some thread is in inference_mode: results may be inference tensors
 
 # Filled in by ember.tensor to avoid an import cycle (Tensor needs ops, ops need Function).
 Tensor = None
@@ -277,8 +275,8 @@ class Primitive:
                 result._data = cls.forward(NULL_CTX, *arrays, **kwargs)
                 result._rg = False
                 result.grad_fn = result._grad = result._vc = result._base = result._hooks = None
-                if INF_ON:
-                    result._vc = _fresh_vc()
+                if _INF_ACTIVE[0] and STATE.inference:  # an inference tensor (_inference.py)
+                    result._vc = _INF_MARK
                 return result
             node = _new(cls._node_cls)
             edges, need = [], []
