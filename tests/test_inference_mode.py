@@ -279,3 +279,19 @@ def test_l1_and_lerp_keep_no_input_so_later_writes_do_not_fail_backward():
         return x.grad.tolist()
     want, got = run_both(run)
     assert got == want
+
+
+@pytest.mark.parametrize("opt", ["SGD", "Adam"])
+def test_stepping_a_parameter_made_in_inference_mode(opt):
+    def run(L):
+        with L.inference_mode():
+            p = L.nn.Parameter(L.ones(3))
+        o = getattr(L.optim, opt)([p], lr=0.1)
+        p.grad = L.ones(3)
+        try:
+            o.step()
+            return "ok"
+        except RuntimeError as e:
+            return str(e)
+    want, got = run_both(run)
+    assert got == want

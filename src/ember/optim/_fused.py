@@ -236,8 +236,11 @@ class _ArrayOptimizer(Optimizer):
             _apply(P, self._kernel(h, P, G, G, plan.b, plan.fstates, step, first))
             for p, v in zip(params, plan.pv):
                 np.copyto(p._ensure_array(), v)
-                if p._vc is not None:
-                    p._vc[0] += 1
+                vc = p._vc
+                if vc.__class__ is list:
+                    vc[0] += 1
+                elif vc is not None:  # an inference tensor's mark: PyTorch's in-place error
+                    vc.bump()
             return
         self._kernel(h, None, G, G, plan.b, plan.fstates, step, first)
         for p, v in zip(params, plan.bv):
@@ -245,8 +248,11 @@ class _ArrayOptimizer(Optimizer):
             if type(d) is not np.ndarray:
                 d = p._ensure_array()
             d += v
-            if p._vc is not None:
-                p._vc[0] += 1
+            vc = p._vc
+            if vc.__class__ is list:
+                vc[0] += 1
+            elif vc is not None:  # an inference tensor's mark: PyTorch's in-place error
+                vc.bump()
 
     def _single(self, plan: _Plan, h) -> None:
         inited, step_views = plan.inited, plan.step_views
