@@ -56,3 +56,58 @@ def refusal(name: str, params: dict, method_params: int = 1) -> TypeError:
     got = ", ".join(got) + (", " if kws and not pos else "")
     return TypeError(f"{name}() received an invalid combination of arguments - got ({got}), "
                      "but expected one of:")
+
+
+
+# ops whose only Python signature takes (Tensor input, Tensor other): PyTorch's parser names
+# the argument; ops with more overloads (a Scalar other, ...) list what they got instead
+_ONE_SIGNATURE = {"add", "sub", "mul", "div", "maximum", "minimum", "fmax", "fmin", "atan2",
+                  "hypot", "logaddexp", "logaddexp2", "nextafter", "dist"}
+
+# two-operand ops with several signatures (a Scalar other, ...): the parser lists the types
+_SEVERAL = {"pow", "fmod", "remainder", "true_divide", "floor_divide", "xlogy", "copysign",
+            "subtract", "multiply", "divide", "eq", "ne", "lt", "gt", "le", "ge"}
+
+
+def _user_frame():
+    """The innermost frame outside ember, and the ember frames inside it (outermost last)."""
+    frame, inner = sys._getframe(2), []
+    while frame is not None and frame.f_code.co_filename.startswith(_HERE):
+        inner.append(frame)
+        frame = frame.f_back
+    return frame, inner
+
+
+def operand_refusal(value, tensor, first: bool = False):
+    """PyTorch's refusal of an operand that is neither a Tensor nor a number
+    (``p.data.add_(p.grad, alpha=-lr)`` with ``p.grad`` None), worded from the user's call:
+    "add_(): argument 'other' (position 1) must be Tensor, not NoneType" (the method form
+    counts ``other`` as position 1, the function form as 2), the parser's "received an
+    invalid combination of arguments" for ops with several signatures, Python's own
+    "unsupported operand type(s)" for an operator. None where the call cannot be read."""
+    frame, inner = _user_frame()
+    if frame is None:
+        return None
+    ins = [i for i in dis.get_instructions(frame.f_code) if i.offset <= frame.f_lasti]
+    if ins and ins[-1].opname == "BINARY_OP":  # t - None, t -= "a": Python's message
+        left, right = (value, tensor) if first else (tensor, value)
+        return TypeError(f"unsupported operand type(s) for {ins[-1].argrepr}: "
+                         f"'{type(left).__name__}' and '{type(right).__name__}'")
+    for f in reversed(inner):  # the ember function (or its in-place twin) the call names
+        for name in (f.f_code.co_name, f.f_code.co_name + "_"):
+            site = call_site(name)
+            if site is None:
+                continue
+            what = type(value).__name__
+            if name.rstrip("_") not in _ONE_SIGNATURE | _SEVERAL:
+                return None
+            if name.rstrip("_") in _SEVERAL or set(site[2]) - {"alpha"}:
+                params = {"input": what, "other": "Tensor"} if first else \
+                    {"input": type(tensor).__name__, "other": what}
+                for k in site[2]:  # keywords as given (rounding_mode=str)
+                    params[k] = type(f.f_locals.get(k)).__name__
+                return refusal(name, params)
+            arg, pos = ("input", 1) if first else ("other", 1 if site[0] else 2)
+            return TypeError(f"{name}(): argument '{arg}' (position {pos}) must be Tensor, "
+                             f"not {what}")
+    return None

@@ -64,8 +64,8 @@ def _cname(dt) -> str:
 
 
 def _positive(name: str, what: str, value) -> None:
-    if not value > 0:
-        raise RuntimeError(f"{name} expects {what} > 0.0, but found {what}={value}")
+    if not value > 0:  # C++ prints the double as %g: -1, not -1.0
+        raise RuntimeError(f"{name} expects {what} > 0.0, but found {what}={float(value):g}")
 
 
 def _continuous(self, name: str, cname: bool) -> None:

@@ -147,6 +147,12 @@ def _box_muller_f64(u: np.ndarray, mean, std) -> np.ndarray:
     return out.reshape(rows, 16)
 
 
+def check_std(std) -> None:
+    """PyTorch's check before any draw (NaN fails it too); C++ prints the double as %g."""
+    if not std >= 0:
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {float(std):g}")
+
+
 @batched(2)
 def normal(gen, bg, n: int, mean: float, std: float, dtype) -> np.ndarray:
     """normal_(mean, std) on a contiguous tensor of n elements.
@@ -161,6 +167,7 @@ def normal(gen, bg, n: int, mean: float, std: float, dtype) -> np.ndarray:
     dtype = np.dtype(dtype)
     if n < 16:
         return _normal_small(gen, bg, n, mean, std).astype(dtype)
+    check_std(std)
     full = n - n % 16
     extra = 16 if full != n else 0  # the tail's fresh block, drawn after all n uniforms
     kind = dtype.type  # (compared by identity: dtype == type costs a microsecond)
@@ -192,6 +199,7 @@ def _normal_small(gen, bg, n: int, mean: float, std: float) -> np.ndarray:
     """n scalar normal_distribution<double> draws: a waiting sine first, then pairs of
     uniforms (u1, u2) giving r cos(2 pi u1) now and r sin(2 pi u1) later,
     r = sqrt(-2 log1p(-u2)); each value z * std + mean with one rounding."""
+    check_std(std)
     if not n:  # an empty draw keeps the waiting value (PyTorch's loop never runs)
         return np.empty(0)
     out = []

@@ -93,8 +93,8 @@ def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator=None) -> 
 @_skippable
 def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator=None) -> Tensor:
     """Fill with draws from N(mean, std^2)."""
-    if std < 0:
-        raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
+    if not std >= 0:  # Tensor.normal_'s check, before any draw
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {float(std):g}")
     if not tensor._data.flags.c_contiguous:  # Tensor.normal_: scalar draws, memory order
         gen = _gen(generator)
         vals = _normal_small(gen, gen.bits, tensor._data.size, mean, std).astype(_dtype(tensor))

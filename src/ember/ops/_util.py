@@ -36,6 +36,20 @@ def to_tensor(x) -> Tensor:
     return tensor(x)
 
 
+# operands no op takes (a missing .grad is None): PyTorch's parser refuses them by type
+_NOT_OPERANDS = (str, bytes, dict, set)
+
+
+def _refuse(value, tensor, first: bool) -> None:
+    """Raise PyTorch's TypeError for a None/str operand as the user's call was written;
+    where the call cannot be read, to_tensor's error follows."""
+    from .._call_site import operand_refusal
+
+    err = operand_refusal(value, tensor, first)
+    if err is not None:
+        raise err
+
+
 def promote(a, b, floating: bool = False):
     """Cast operands to PyTorch's common dtype (recorded casts, so gradients flow back).
 
@@ -56,10 +70,14 @@ def promote(a, b, floating: bool = False):
             b = as_scalar(b)
             rt = D.scalar_result_type(a._data, b)
         else:
+            if b is None or isinstance(b, _NOT_OPERANDS):
+                _refuse(b, a, False)
             b = to_tensor(b)
             return promote(a, b, floating)
     elif isinstance(b, Tensor):
         if not is_scalar(a):
+            if a is None or isinstance(a, _NOT_OPERANDS):
+                _refuse(a, b, True)
             return promote(to_tensor(a), b, floating)
         a = as_scalar(a)
         rt = D.scalar_result_type(b._data, a)

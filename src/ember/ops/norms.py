@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._aten_norm import norm2
 from ..autograd.function import Primitive
 from ._layout import reduced
 from .arithmetic import type_name
@@ -29,8 +30,10 @@ class Norm(Primitive):
                 mask = a == y
                 ctx.mask, ctx.count = mask, np.sum(mask, axis=axes, keepdims=True)
             y = y if keepdim else np.squeeze(y, axis=axes) if axes is not None else y.reshape(())
-        elif p == 2:
-            y = np.sqrt(np.sum(x * x, axis=axes, keepdims=keepdim))
+        elif p == 2:  # in ATen's order where it reads dense runs (_aten_norm.py)
+            y = norm2(x, axes, keepdim)
+            if y is None:
+                y = np.sqrt(np.sum(x * x, axis=axes, keepdims=keepdim))
         elif p == 1:
             y = np.sum(a, axis=axes, keepdims=keepdim)
         else:

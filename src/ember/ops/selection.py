@@ -217,6 +217,11 @@ def _two_tensors(name: str, input, other) -> None:
     """maximum/minimum take no Python scalars in PyTorch (clamp is the scalar form)."""
     for pos, (arg, v) in enumerate((("input", input), ("other", other)), 1):
         if not isinstance(v, Tensor):
+            if pos == 2:  # the method form (t.maximum(x)) counts ``other`` as position 1
+                from .._call_site import call_site
+
+                site = call_site(name)
+                pos = 1 if site and site[0] else 2
             raise TypeError(f"{name}(): argument '{arg}' (position {pos}) must be Tensor, not "
                             f"{type(v).__name__}")
 

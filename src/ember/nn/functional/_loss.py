@@ -176,6 +176,10 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
         raise RuntimeError(f"Found dtype {_name(target)} but expected {_name(input)}")
     _no_grad_weight("binary_cross_entropy", "weight", weight)
     x = input._data
+    t = target._data  # PyTorch checks the target first (a NaN fails either check)
+    if not np.all((t >= 0) & (t <= 1)):
+        raise RuntimeError("all elements of target should be between 0 and 1\nHint: BCELoss "
+                           "targets are probabilities: 0/1 labels or soft labels in [0, 1].")
     if not np.all((x >= 0) & (x <= 1)):
         raise RuntimeError("all elements of input should be between 0 and 1\nHint: BCELoss "
                            "takes probabilities: apply torch.sigmoid to the output first, or "
