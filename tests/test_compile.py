@@ -1,5 +1,6 @@
-"""ember.compile accepts torch.compile's calls and returns the callable itself (ember runs
-eagerly; PyTorch returns the same object when disable=True). Errors as PyTorch's."""
+"""ember.compile accepts torch.compile's calls and returns a function itself (ember runs
+eagerly; PyTorch returns the same object when disable=True) and a module wrapped in an
+OptimizedModule, as PyTorch does. Errors as PyTorch's."""
 
 import pytest
 import torch
@@ -8,10 +9,13 @@ import ember
 from torch_compare import error_of
 
 
-def test_returns_the_module_and_function_unchanged():
+def test_returns_the_function_unchanged_and_the_module_wrapped():
     m = ember.nn.Linear(2, 3)
-    assert ember.compile(m) is m
-    assert ember.compile(m, mode="reduce-overhead", fullgraph=True, dynamic=False) is m
+    assert ember.compile(m)._orig_mod is m  # (the wrapper: test_programs_s14_llmscratch.py)
+    assert ember.compile(m, mode="reduce-overhead", fullgraph=True, dynamic=False)(
+        ember.ones(1, 2)).shape == (1, 3)
+    assert ember.compile(m, disable=True) is m
+    assert torch.compile(torch.nn.Linear(2, 3), disable=True).__class__.__name__ == "Linear"
 
     def f(x):
         return x * 2
@@ -34,3 +38,20 @@ def test_decorator_forms():
                                   lambda T: T.compile(lambda x: x, mode="default", options={})])
 def test_errors_as_pytorch(call):
     assert error_of(lambda: call(ember)) == error_of(lambda: call(torch))
+
+
+def test_the_first_compile_turns_off_distribution_validation_as_pytorchs_does():
+    """PyTorch's first enabled torch.compile sets Distribution's default validate_args to
+    False for the process (tests/conftest.py sets it back after each test)."""
+    from torch_compare import run_both
+
+    def run(L):
+        D = L.distributions.Distribution
+        before = D._validate_args
+        L.compile(L.nn.Linear(2, 2), disable=True)
+        after_disabled = D._validate_args
+        L.compile(L.nn.Linear(2, 2), backend="eager")
+        return before, after_disabled, D._validate_args, float(
+            L.distributions.Normal(0.0, -1.0).scale)
+    want, got = run_both(run)
+    assert got == want

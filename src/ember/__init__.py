@@ -116,8 +116,10 @@ def is_floating_point(input) -> "bool":
 
 def compile(model=None, *, fullgraph=False, dynamic=None, backend=None, mode=None,  # noqa: A001
             options=None, name=None, disable=False, **kwargs):
-    """``torch.compile``'s signature. ember always runs eagerly, so this returns ``model``
-    itself, as ``torch.compile(model, disable=True)`` does (also as a decorator)."""
+    """``torch.compile``'s signature. ember always runs eagerly: a function comes back
+    itself, as ``torch.compile(fn, disable=True)`` does (also as a decorator); a module comes
+    back wrapped in an ``OptimizedModule`` as in PyTorch (its ``state_dict`` keys carry the
+    ``_orig_mod.`` prefix), unless ``disable=True``."""
     if mode is not None and options is not None:
         raise RuntimeError("Either mode or options can be specified, but both can't be "
                            "specified at the same time.")
@@ -126,7 +128,13 @@ def compile(model=None, *, fullgraph=False, dynamic=None, backend=None, mode=Non
                                   mode=mode, options=options, name=name, disable=disable)
     if not callable(model):
         raise AssertionError(f"A callable function is expected, but {type(model)} is provided.")
-    return model
+    if disable:
+        return model
+    from ._eval_frame import OptimizedModule, patch_once
+    from .nn.modules.module import Module
+
+    patch_once()
+    return OptimizedModule(model) if isinstance(model, Module) else model
 
 
 def detach(input):

@@ -1,9 +1,11 @@
 """torch._dynamo's parts that training scripts touch (``config.suppress_errors = True``,
-``reset()``): ember has no compiler (``torch.compile`` returns the model), so these only
-keep such scripts running. The config takes PyTorch's names and rejects unknown ones."""
+``reset()``): ember has no compiler (``torch.compile`` returns the function, or the module
+in an ``eval_frame.OptimizedModule``), so these only keep such scripts running. The config
+takes PyTorch's names and rejects unknown ones."""
 
 from __future__ import annotations
 
+from . import _eval_frame as eval_frame  # (torch._dynamo.eval_frame.OptimizedModule)
 from .compiler import disable, is_compiling, reset
 
 __all__ = ["config", "reset", "is_compiling", "disable"]

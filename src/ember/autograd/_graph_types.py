@@ -3,15 +3,25 @@
 
 from __future__ import annotations
 
+import weakref
 from collections import namedtuple
 
 
 class AccumulateGrad:
-    """The node PyTorch shows for a leaf in ``next_functions``; ``variable`` is the leaf."""
+    """The node PyTorch shows for a leaf in ``next_functions``; ``variable`` is the leaf.
+    One node per leaf while anything holds it, as PyTorch's (a leaf used twice, a tied
+    weight, is one node to graph tools that key nodes by ``id``)."""
 
-    def __init__(self, variable):
-        self.variable = variable
-        self.next_functions = ()
+    _live: "weakref.WeakValueDictionary" = weakref.WeakValueDictionary()  # id(leaf) -> node
+
+    def __new__(cls, variable):
+        node = cls._live.get(id(variable))
+        if node is None or node.variable is not variable:  # (the node keeps its leaf alive)
+            node = object.__new__(cls)
+            node.variable = variable
+            node.next_functions = ()
+            cls._live[id(variable)] = node
+        return node
 
     def name(self) -> str:
         return "torch::autograd::AccumulateGrad"  # PyTorch's name, as tools print it

@@ -230,13 +230,18 @@ def pad_sequence(sequences, batch_first: bool = False, padding_value: float = 0.
     if padding_side not in ("left", "right"):
         raise RuntimeError("Expected padding_side to be one of left or right, but got "
                            f"{padding_side}.")
+    for i, s in enumerate(seqs):
+        if not isinstance(s, Tensor):  # (a list of token-id lists: PyTorch's parser error)
+            from ..._typename import arg_type_name
+
+            raise TypeError(f"expected Tensor as element {i} in argument 0, but got "
+                            f"{arg_type_name(s)}")
     first = seqs[0]
-    for s in seqs[1:]:
-        for d in range(1, first.dim()):
-            if s.dim() == first.dim() and s.shape[d] != first.shape[d]:
-                raise RuntimeError(f"The size of tensor a ({first.shape[d]}) must match the "
-                                   f"size of tensor b ({s.shape[d]}) at non-singleton "
-                                   f"dimension {d}")
+    if first.dim() == 0:  # (PyTorch slices its sizes for the trailing dims)
+        raise RuntimeError("ArrayRef: invalid slice, N = 1; size = 0")
+    trailing = tuple(first.shape[1:])
+    if any(s.dim() == 0 or tuple(s.shape[1:]) != trailing for s in seqs):
+        seqs = tuple(_fit_slot(s, trailing) for s in seqs)
     lengths = np.array([s.shape[0] for s in seqs], dtype=np.int64)
     steps = int(lengths.max())
     starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
@@ -247,6 +252,27 @@ def pad_sequence(sequences, batch_first: bool = False, padding_value: float = 0.
     index = np.where(live, starts[None, :] + t, lengths.sum())
     rows = _ops.cat([s.to(first.dtype) for s in seqs])
     return _pad_rows(rows, index.T if batch_first else index, padding_value)
+
+
+def _fit_slot(s: Tensor, trailing: tuple) -> Tensor:
+    """``s`` broadcast to its slot (len, *trailing), as PyTorch's copy into the padded
+    output broadcasts it; its errors where that fails. The slot's length is s's first size
+    (a 0-d s has none: PyTorch's own error)."""
+    if s.dim() == 0:
+        raise IndexError("Dimension specified as 0 but tensor has no dimensions")
+    dst = (s.shape[0],) + trailing
+    nd = max(len(dst), s.dim())
+    a, b = (1,) * (nd - len(dst)) + dst, (1,) * (nd - s.dim()) + tuple(s.shape)
+    out = []
+    for d, (x, y) in enumerate(zip(a, b)):
+        if x != y and x != 1 and y != 1:
+            raise RuntimeError(f"The size of tensor a ({x}) must match the size of tensor b "
+                               f"({y}) at non-singleton dimension {d}")
+        out.append(y if x == 1 else x)
+    if tuple(out) != dst:
+        raise RuntimeError(f"output with shape {list(dst)} doesn't match the broadcast shape "
+                           f"{out}")
+    return s.expand(dst)
 
 
 def unpad_sequence(padded_sequences: Tensor, lengths: Tensor,
