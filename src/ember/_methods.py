@@ -48,6 +48,10 @@ def add_(self, other, *old, alpha=1):
     if old:  # x.add_(alpha, other): PyTorch's deprecated overload (here, not in a wrapper:
         # add_ is an optimizer's hot path)
         (other,), alpha = _old_overloads.scalar_first("add_", (other,) + old, alpha)
+    if type(alpha) is not int and type(alpha) is not float:  # (NumPy would read '0.1')
+        alpha = ops.arithmetic.alpha_number(alpha, "add")
+        if type(alpha) is bool:  # its own rule (_check_alpha), past the fast path
+            return _inplace(ops.add)(self, other, alpha=alpha)
     if not (STATE.enabled and (self._rg or (isinstance(other, Tensor) and other._rg))):
         # Fast path for optimizer-style updates: one NumPy call, no graph.
         if self._base is not None and STATE.enabled:  # a view made under no_grad
@@ -72,8 +76,8 @@ def add_(self, other, *old, alpha=1):
             return self._write(ops.add(self, other, alpha=alpha))
         try:
             np.add(arr, o, out=arr, casting="unsafe")
-        except ValueError:  # o does not broadcast to self's shape: PyTorch's error instead
-            pass  # (raised below, outside this handler: no chained NumPy traceback)
+        except (ValueError, TypeError):  # o does not broadcast to self's shape, or is None:
+            pass  # PyTorch's error instead (below, outside this handler: no NumPy traceback)
         else:
             self._bump()
             return self
@@ -96,8 +100,8 @@ def mul_(self, other):
             return self._write(ops.mul(self, other))
         try:
             np.multiply(arr, o, out=arr, casting="unsafe")
-        except ValueError:  # o does not broadcast to self's shape: PyTorch's error instead
-            pass  # (raised below, outside this handler: no chained NumPy traceback)
+        except (ValueError, TypeError):  # o does not broadcast to self's shape, or is None:
+            pass  # PyTorch's error instead (below, outside this handler: no NumPy traceback)
         else:
             self._bump()
             return self
@@ -147,6 +151,11 @@ def fill_(self, value):
 def copy_(self, src, non_blocking=False):
     """Copy ``src`` (broadcast) into this tensor; recorded when gradients are tracked."""
     self._check_inplace()
+    if src is None or isinstance(src, (str, bytes, dict, set)):  # np.asarray(None) is nan
+        from ._typename import arg_type_name
+
+        raise TypeError(f"copy_(): argument 'other' (position 1) must be Tensor, not "
+                        f"{arg_type_name(src)}")
     s = src if isinstance(src, Tensor) else Tensor._make(np.asarray(src), False, None)
     shape = self._data.shape
     if s._data.shape != shape:

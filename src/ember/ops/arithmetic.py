@@ -119,11 +119,35 @@ def _plain_tails(out, a, scaled) -> None:
 
 
 def add(input, other, *, alpha=1):
-    a, b = promote(input, other)
     if type(alpha) is not int or alpha != 1:
+        alpha = alpha_number(alpha, "add")
+        a, b = promote(input, other)
         _check_alpha(a, b, alpha)
         return AddAlpha.apply(a, b, alpha=alpha)
+    a, b = promote(input, other)
     return Add.apply(a, b)
+
+
+def alpha_number(alpha, name: str):
+    """``alpha`` as PyTorch's parser reads a Number: Python numbers as they are, NumPy
+    scalars and 0-d tensors as their Python value, anything else (a str, None, a list: NumPy
+    would have read '0.1' as 0.1 and None as nan) refused with its TypeError."""
+    t = type(alpha)
+    if t is float or t is int or t is bool:
+        return alpha
+    if isinstance(alpha, np.generic) and alpha.dtype.kind in "biuf":
+        return int(alpha) if alpha.dtype.kind == "b" else alpha.item()  # (np.True_ is 1)
+    if isinstance(alpha, Tensor) and alpha._data.ndim == 0:
+        return alpha.item()
+    if t is complex:
+        raise RuntimeError("For non-complex input tensors, argument alpha must not be a "
+                           "complex number.")
+    from .._call_site import call_site
+    from .._typename import arg_type_name
+
+    if call_site(name + "_") is not None:  # written as the in-place method
+        name += "_"
+    raise TypeError(f"{name}(): argument 'alpha' must be Number, not {arg_type_name(alpha)}")
 
 
 def _check_alpha(a, b, alpha) -> None:
@@ -189,6 +213,8 @@ def _sub(input, other, alpha, cls):
             "Subtraction, the `-` operator, with a bool tensor is not supported. If you are "
             "trying to invert a mask, use the `~` or `logical_not()` operator instead."
         )
+    if type(alpha) is not int or alpha != 1:
+        alpha = alpha_number(alpha, "sub")
     a, b = promote(input, other)
     if type(alpha) is not int or alpha != 1:
         _check_alpha(a, b, alpha)
