@@ -130,10 +130,11 @@ def _call(func, args, argnums):
 
 
 def _split_aux(out, has_aux: bool, name: str):
+    """name: how PyTorch's message names the call ("grad_and_value(f)(*args)", ...)."""
     if not has_aux:
         return out, None
     if not (isinstance(out, (tuple, list)) and len(out) == 2):
-        raise RuntimeError(f"{name}(f)(*args): output of function f should be a tuple: "
+        raise RuntimeError(f"{name}: output of function f should be a tuple: "
                            "(output, aux) if has_aux is True")
     return out[0], out[1]
 
@@ -155,7 +156,7 @@ def grad_and_value(func, argnums=0, has_aux: bool = False):
     def wrapper(*args, **kwargs):
         keep = _needs_graph(args)
         out, diff = _call(lambda *a: func(*a, **kwargs), args, argnums)
-        value, aux = _split_aux(out, has_aux, "grad_and_value")
+        value, aux = _split_aux(out, has_aux, "grad_and_value(f)(*args)")
         if not isinstance(value, Tensor):
             raise RuntimeError("grad_and_value(f)(*args): Expected f(*args) to return a "
                                f"Tensor, got {type(value)}")
@@ -188,8 +189,9 @@ def vjp(func, *primals, has_aux: bool = False):
     """(func(*primals), vjp_fn): vjp_fn(cotangents) gives one gradient per primal."""
     keep = _needs_graph(primals)
     out, diff = _call(func, primals, tuple(range(len(primals))))
-    out, aux = _split_aux(out, has_aux, "vjp")
+    out, aux = _split_aux(out, has_aux, "vjp(f, *primals)")
     out_leaves, out_spec = _flatten(out)
+    _only_tensors(out_leaves, "vjp(f, *primals)")
     in_leaves, in_spec = _flatten(diff)
     keep = keep or _reaches_outer(out_leaves, in_leaves)
 
@@ -209,8 +211,9 @@ def jvp(func, primals, tangents, *, strict: bool = False, has_aux: bool = False)
                            "should be valid to call f(*primals).")
     keep = _needs_graph(primals + tangents)
     out, diff = _call(func, primals, tuple(range(len(primals))))
-    out, aux = _split_aux(out, has_aux, "jvp")
+    out, aux = _split_aux(out, has_aux, "jvp(f, primals, tangents)")
     out_leaves, out_spec = _flatten(out)
+    _only_tensors(out_leaves, "jvp(f, primals, tangents)")
     in_leaves = _flatten(diff)[0]
     keep = keep or _reaches_outer(out_leaves, in_leaves)
     us = [ember.zeros_like(o).requires_grad_(True) for o in out_leaves]
@@ -223,16 +226,34 @@ def jvp(func, primals, tangents, *, strict: bool = False, has_aux: bool = False)
     return res + (aux,) if has_aux else res
 
 
+def _only_tensors(leaves, name: str) -> None:
+    for x in leaves:
+        if not isinstance(x, Tensor):
+            raise RuntimeError(f"{name}: expected f(*primals) to return only tensors, got "
+                               f"unsupported type {type(x)}")
+
+
 def jacrev(func, argnums=0, *, has_aux: bool = False, chunk_size=None):
     """The Jacobian of func w.r.t. args[argnums]: shape output.shape + input.shape, one vjp
     per output element."""
+    return _jacobian(func, argnums, has_aux, "vjp(f, *primals)")
+
+
+def jacfwd(func, argnums=0, has_aux: bool = False, *, randomness: str = "error"):
+    """The same Jacobian as jacrev, computed in reverse mode (ember has no forward mode)."""
+    return _jacobian(func, argnums, has_aux, "jvp(f, primals, tangents)")
+
+
+def _jacobian(func, argnums, has_aux: bool, name: str):
+    """name: the inner transform PyTorch's errors name (jacrev is vjp-based, jacfwd jvp)."""
     @functools.wraps(func)
     def wrapper(*args):
         keep = _needs_graph(args)
         out, diff = _call(func, args, argnums)
-        out, aux = _split_aux(out, has_aux, "jacrev")
+        out, aux = _split_aux(out, has_aux, name)
         in_leaves, in_spec = _flatten(diff)
         out_leaves, out_spec = _flatten(out)
+        _only_tensors(out_leaves, name)
         keep = keep or _reaches_outer(out_leaves, in_leaves)
         jacs = [_unflatten(_jac(o, in_leaves, keep), in_spec) for o in out_leaves]
         res = _unflatten(jacs, out_spec)
@@ -249,9 +270,6 @@ def _jac(out: Tensor, inputs, keep: bool) -> list:
     return [ember.stack(r).reshape(tuple(out.shape) + tuple(x.shape)) if r else
             ember.zeros(tuple(out.shape) + tuple(x.shape), dtype=x.dtype)
             for r, x in zip(rows, inputs)]
-
-
-jacfwd = jacrev  # same Jacobian, computed in reverse mode (ember has no forward mode)
 
 
 def hessian(func, argnums=0):
@@ -297,13 +315,14 @@ def _item_in_vmap():
 
 
 def _batch_size(leaves, dims) -> int:
-    sizes = {x.shape[d] for x, d in zip(leaves, dims) if d is not None and isinstance(x, Tensor)}
+    # every mapped tensor's size in argument order, repeats kept, as PyTorch's error lists them
+    order = [x.shape[d] for x, d in zip(leaves, dims) if d is not None and isinstance(x, Tensor)]
+    sizes = set(order)
     if not sizes:
-        raise ValueError("vmap(f, in_dims=..., ...)(<inputs>): at least one input must be a "
-                         "Tensor mapped over a dimension (in_dims not all None)")
+        raise ValueError("vmap: Expected at least one Tensor to vmap over")
     if len(sizes) > 1:
         raise ValueError("vmap: Expected all tensors to have the same size in the mapped "
-                         f"dimension, got sizes {sorted(sizes)} for the mapped dimension")
+                         f"dimension, got sizes {order} for the mapped dimension")
     return sizes.pop()
 
 
@@ -320,6 +339,11 @@ def vmap(func, in_dims=0, out_dims=0, randomness: str = "error", *, chunk_size=N
         dims = _dims_like(in_dims if isinstance(in_dims, int) or in_dims is None
                           else tuple(in_dims), tuple(args))
         for x, d in zip(leaves, dims):
+            if d is not None and not isinstance(x, Tensor):
+                raise ValueError(
+                    f"vmap({_name(func)}, in_dims={in_dims}, ...)(<inputs>): Got in_dim={d} "
+                    f"for an input but the input is of type {type(x)}. We cannot vmap over "
+                    "non-Tensor arguments, please use None as the respective in_dim")
             if d is not None and isinstance(x, Tensor) and not -x.dim() <= d < x.dim():
                 raise ValueError(
                     f"vmap({_name(func)}, in_dims={in_dims}, ...)(<inputs>): Got in_dim={d} "

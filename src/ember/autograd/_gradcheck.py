@@ -72,6 +72,29 @@ def _analytical(func, inputs):
     return jac
 
 
+def _forward_analytical(func, inputs):
+    """Columns of the Jacobian from one forward-AD pass per input element (tangent e_k)."""
+    from . import forward_ad as fw
+
+    diff = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
+    outs = _outputs(func, inputs)
+    jac = [[np.zeros((o.numel(), _numel(x))) for x in inputs] for o in outs]
+    for i in diff:
+        for k in range(inputs[i].numel()):
+            with fw.dual_level():
+                args = list(inputs)
+                for m in diff:
+                    t = np.zeros(inputs[m].shape, inputs[m]._data.dtype)
+                    if m == i:
+                        t.reshape(-1)[k] = 1
+                    args[m] = fw.make_dual(inputs[m], Tensor._make(t, False, None))
+                for j, o in enumerate(_outputs(func, args)):
+                    tan = fw.unpack_dual(o).tangent
+                    if tan is not None:
+                        jac[j][i][:, k] = np.asarray(tan._data, dtype=np.float64).ravel()
+    return jac
+
+
 def _worst(num, ana, atol, rtol):
     """The entry that exceeds the tolerance the most, or None when all agree."""
     worst = None
@@ -108,7 +131,7 @@ def _fmt(m) -> str:
 def _check_inputs(inputs) -> None:
     if not any(isinstance(x, Tensor) and x.requires_grad for x in inputs):
         raise ValueError("gradcheck expects at least one input tensor to require gradient, but "
-                         "none of the them have requires_grad=True.")
+                         "none of them have requires_grad=True.")
     for x in inputs:
         if isinstance(x, Tensor) and x.requires_grad and x.dtype.name != "float64":
             import warnings
@@ -128,13 +151,18 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
     inputs = _as_tuple(inputs)
     _check_inputs(inputs)
     num = _numerical(func, inputs, eps)
-    ana = _analytical(func, inputs)
-    worst = _worst(num, ana, atol, rtol)
-    if worst is None:
-        return True
-    if raise_exception:
-        raise GradcheckError(_report(worst, inputs, num, ana))
-    return False
+    checks = [(_analytical, "Jacobian")] if check_backward_ad else []
+    if check_forward_ad:  # (a Function with jvp only checks with check_backward_ad=False)
+        checks.append((_forward_analytical, "Jacobian computed with forward mode"))
+    for build, what in checks:
+        ana = build(func, inputs)
+        worst = _worst(num, ana, atol, rtol)
+        if worst is None:
+            continue
+        if raise_exception:
+            raise GradcheckError(_report(worst, inputs, num, ana, what))
+        return False
+    return True
 
 
 def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=1e-3,

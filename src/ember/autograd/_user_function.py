@@ -54,6 +54,8 @@ class _FunctionCtx(Node):
 
     @property
     def saved_tensors(self) -> tuple:
+        if self.__dict__.get("_in_jvp"):  # inside jvp: the tensors save_for_forward kept
+            return tuple(self.__dict__.get("_saved_forward", ()))
         saved = Node.saved_tensors.fget(self)
         outs = self.__dict__.get("_saved_outputs")
         if not outs or not STATE.enabled:
@@ -113,6 +115,8 @@ class Function:
 
     @staticmethod
     def backward(ctx, *grad_outputs):
+        if ctx.__dict__.get("_jvp_cut"):  # forward AD's reverse passes: the tangent is known
+            return tuple(None for _ in ctx.__dict__.get("_is_var", (0,)))
         raise NotImplementedError("You must implement either the backward or vjp method for "
                                   "your custom autograd.Function to use it with backward mode AD.")
 
@@ -168,6 +172,10 @@ class Function:
             return out
         result = _record(node, args, out)
         _finish(node, args, (out,), (result,))
+        if cls.backward is Function.backward and cls.jvp is not Function.jvp:
+            from .forward_ad import custom_jvp  # forward AD through the user's jvp
+
+            result = custom_jvp(node, args, result)
         if dirty and id(out) in dirty:
             return _rebind_dirty(out, result)
         for a in args:  # an input returned as-is, or a view of one: a view of that input

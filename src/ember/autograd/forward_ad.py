@@ -42,6 +42,9 @@ __all__ = ["UnpackedDualTensor", "enter_dual_level", "exit_dual_level", "make_du
 
 _current_level = -1
 _duals: list = []  # the current level's (graph input, tangent, hidden leaf or None)
+# nodes of custom Functions whose output tangent came from their ``jvp`` (they have no
+# backward): id -> (whether their inputs reach a tensor that really requires grad, node)
+_cuts: dict = {}
 
 
 class UnpackedDualTensor(NamedTuple):
@@ -74,6 +77,7 @@ def exit_dual_level(*, level: int | None = None) -> None:
         if hidden is not None:
             hidden._rg = False  # a plain tensor again, as PyTorch's dual after the level
     _duals.clear()
+    _cuts.clear()
     _current_level = level - 1
 
 
@@ -168,6 +172,9 @@ def _reach(t) -> tuple:
         node = stack.pop()
         if id(node) in nodes:
             found.add(nodes[id(node)])
+        if id(node) in _cuts:  # its tangent is known: its inputs' duals are used through it
+            real = real or _cuts[id(node)][0]
+            continue
         for e in node.next_edges:
             if e is None:
                 continue
@@ -180,6 +187,40 @@ def _reach(t) -> tuple:
             elif id(e) not in hidden:
                 real = True
     return real, sorted(found)
+
+
+def custom_jvp(node, args, result):
+    """A custom Function's output that gets its tangent from the Function's ``jvp``
+    staticmethod (called by ``Function.apply`` for a Function with jvp and no backward):
+    jvp(ctx, *input tangents) -> output tangent, registered as the output's own dual."""
+    from ..tensor import Tensor
+
+    if _current_level < 0 or not _duals:
+        return result
+    tangents, given, real = [], False, False
+    for a in args:
+        if not isinstance(a, Tensor):
+            tangents.append(None)
+            continue
+        t = unpack_dual(a).tangent
+        given = given or t is not None
+        real = real or _reach(a)[0]
+        # (an input without a tangent gets zeros, as PyTorch materializes it)
+        tangents.append(t if t is not None else Tensor._make(np.zeros_like(a._data), False,
+                                                                None))
+    if not given:
+        return result
+    node.__dict__["_in_jvp"] = True  # ctx.saved_tensors: what save_for_forward kept
+    try:
+        t_out = type(node)._fn.jvp(node, *tangents)
+    finally:
+        node.__dict__.pop("_in_jvp", None)
+    if not isinstance(t_out, Tensor):
+        return result
+    _cuts[id(node)] = (real, node)
+    result.__dict__["_fw"] = (_duals, result.grad_fn, t_out)
+    _duals.append((_edge(result), t_out, None))
+    return result
 
 
 def unpack_dual(tensor, *, level: int | None = None) -> UnpackedDualTensor:
@@ -212,10 +253,23 @@ def unpack_dual(tensor, *, level: int | None = None) -> UnpackedDualTensor:
 
 def _jvp(y, entries, keep: bool):
     """J t by two reverse passes (see the module docstring); ``keep``: differentiable."""
+    out_dtype = np.result_type(y._data.dtype, *(t._data.dtype for _, t, _ in entries))
+    # The engine runs every node behind y: a jvp-only Function's node gives its inputs no
+    # gradient in these passes (its output's tangent is an entry itself), instead of raising.
+    cut_nodes = [node for _, node in _cuts.values()]
+    for node in cut_nodes:
+        node.__dict__["_jvp_cut"] = True
+    try:
+        return _jvp_passes(y, entries, keep, out_dtype)
+    finally:
+        for node in cut_nodes:
+            node.__dict__.pop("_jvp_cut", None)
+
+
+def _jvp_passes(y, entries, keep: bool, out_dtype):
     from ..tensor import Tensor
     from . import grad
 
-    out_dtype = np.result_type(y._data.dtype, *(t._data.dtype for _, t, _ in entries))
     with enable_grad():
         u = Tensor._make(np.zeros_like(y._data), True, None)
         gs = grad([y], [k for k, _, _ in entries], [u], retain_graph=True, create_graph=True,

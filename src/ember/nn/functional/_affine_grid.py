@@ -56,7 +56,15 @@ class AffineGridGenerator(Primitive):
     def backward(ctx, g):
         n, nd = g.shape[0], g.shape[-1]
         flat = np.reshape(g, (n, math.prod(g.shape[1:-1]), nd))
-        return np.matmul(np.swapaxes(flat, 1, 2), ctx.base), None, None
+        gt = np.swapaxes(flat, 1, 2)
+        if ctx.base.size * nd < 400:  # PyTorch's bmm sums these in order (its own loop)
+            base = np.broadcast_to(ctx.base, (n,) + ctx.base.shape)
+            if type(g) is not np.ndarray:  # create_graph: g is a Tensor (ember's bmm: same)
+                return gt.bmm(Tensor._make(base, False, None)), None, None
+            from ...ops.linalg import _small_bmm
+
+            return _small_bmm(gt, base), None, None
+        return np.matmul(gt, ctx.base), None, None
 
 
 def _fused(macs: int) -> bool:

@@ -5,6 +5,9 @@ grid_sample is written once for any number of spatial dims: a grid point's sourc
 coordinate along each axis is unnormalised, then clipped or reflected by the padding mode;
 linear modes blend the 2**nd neighbouring taps (bilinear / trilinear), nearest takes one;
 bicubic (2-D) blends 4 x 4 taps of the unpadded coordinate, each tap's position padded.
+4-D inputs take PyTorch's own rounding (its vectorised kernel's fused multiply-adds and
+order of additions): coordinates and bilinear in _grid_bilinear.py, bicubic in
+_grid_bicubic.py; the generic taps here serve 3-D inputs and double backward.
 """
 
 from __future__ import annotations
@@ -19,6 +22,18 @@ from ...autograd.function import Primitive
 from ...ops.arithmetic import type_name
 from ...tensor import Tensor
 from ._affine_grid import _DEFAULT_CHANGED
+from ._grid_bilinear import (forward2d, grid_grad2d, input_grad2d, plan2d, scatter_ordered,
+                             source2d)
+
+
+def _exact2d(mode: str) -> tuple:
+    """(plan, forward, grid gradient, input gradient) in PyTorch's arithmetic for a 4-D
+    input in bilinear or bicubic mode (nearest needs only _grid_bilinear's coordinates)."""
+    if mode == "bilinear":
+        return plan2d, forward2d, grid_grad2d, input_grad2d
+    from . import _grid_bicubic as k
+
+    return k.plan, k.forward, k.grid_grad, k.input_grad
 
 
 def _source(c: np.ndarray, n: int, align: bool, padding: str):
@@ -95,9 +110,11 @@ def _plan(size: tuple, grid: np.ndarray, args: tuple):
     flat = grid.reshape(grid.shape[0], math.prod(grid.shape[1:-1]), nd)
     coords, mults = [], []
     cubic = mode == "bicubic"  # pads each tap, not the coordinate
+    # 2-D: PyTorch's vectorised kernel's rounding (_grid_bilinear); 3-D: its scalar kernel's
+    source = _source if nd == 3 else source2d
     for axis in range(nd):  # grid's last dim lists x (width) first
-        pos, mult = _source(flat[..., nd - 1 - axis], size[axis], align,
-                            "zeros" if cubic else padding)
+        pos, mult = source(flat[..., nd - 1 - axis], size[axis], align,
+                           "zeros" if cubic else padding)
         coords.append(pos)
         mults.append(mult)
     if cubic:
@@ -154,6 +171,8 @@ def _scatter_taps(g3: np.ndarray, per_tap, taps: list, xshape: tuple) -> np.ndar
 
 
 def _input_grad(g3, taps, xshape):
+    if len(xshape) == 4 and taps[0][2][0] is None:  # 2-D nearest: PyTorch's order of sums
+        return scatter_ordered(g3, [(taps[0][0], taps[0][1], None)], xshape)
     return _scatter_taps(g3, lambda t: 1 if taps[t][2][0] is None else _weight(taps[t][2]),
                          taps, xshape)
 
@@ -191,10 +210,16 @@ class GridSampler(Primitive):
     @staticmethod
     def forward(ctx, x, grid, mode, padding, align):
         args = (mode, padding, align)
+        ctx.save_for_backward(x, grid)
+        ctx.args = args
+        if x.ndim == 4 and mode != "nearest":  # PyTorch's arithmetic, bit for bit
+            fns = _exact2d(mode)
+            plan = fns[0](x.shape[2:], grid, padding, align)
+            ctx.state = ("2d", fns, plan)
+            return fns[1](x, plan).reshape(x.shape[:2] + grid.shape[1:-1])
         taps, mults = _plan(x.shape[2:], grid, args)
         y, values = _sample(x, taps)
-        ctx.save_for_backward(x, grid)
-        ctx.args, ctx.state = args, (taps, values, mults)
+        ctx.state = (taps, values, mults)
         return y.reshape(x.shape[:2] + grid.shape[1:-1])
 
     @staticmethod
@@ -206,8 +231,13 @@ class GridSampler(Primitive):
             gx = prims[1].apply(g, grid, tuple(x.shape), ctx.args) if need_x else None
             gg = prims[2].apply(g, x, grid, ctx.args) if need_grid else None
             return gx, gg, None, None, None
-        taps, values, mults = ctx.state
         g3 = _g3(g, *x.shape[:2])
+        if ctx.state[0] == "2d":  # 2-D bilinear / bicubic
+            _, fns, plan = ctx.state
+            gx = fns[3](g3, x.shape, plan) if need_x else None
+            gg = fns[2](g3, x, plan).reshape(grid.shape) if need_grid else None
+            return gx, gg, None, None, None
+        taps, values, mults = ctx.state
         gx = _input_grad(g3, taps, x.shape) if need_x else None
         gg = _grid_grad(g3, values, taps, mults).reshape(grid.shape) if need_grid else None
         return gx, gg, None, None, None
@@ -221,9 +251,12 @@ class GridInputGrad(Primitive):
 
     @staticmethod
     def forward(ctx, g, grid, xshape, args):
-        taps, _ = _plan(xshape[2:], grid, args)
         ctx.save_for_backward(g, grid)
         ctx.xshape, ctx.args = xshape, args
+        if len(xshape) == 4 and args[0] != "nearest":  # as GridSampler's backward
+            fns = _exact2d(args[0])
+            return fns[3](_g3(g, *xshape[:2]), xshape, fns[0](xshape[2:], grid, *args[1:]))
+        taps, _ = _plan(xshape[2:], grid, args)
         return _input_grad(_g3(g, *xshape[:2]), taps, xshape)
 
     @staticmethod
@@ -252,10 +285,14 @@ class GridGridGrad(Primitive):
 
     @staticmethod
     def forward(ctx, g, x, grid, args):
-        taps, mults = _plan(x.shape[2:], grid, args)
-        _, values = _sample(x, taps)
         ctx.save_for_backward(g, x, grid)
         ctx.args = args
+        if x.ndim == 4 and args[0] != "nearest":  # as GridSampler's backward
+            fns = _exact2d(args[0])
+            plan = fns[0](x.shape[2:], grid, *args[1:])
+            return fns[2](_g3(g, *x.shape[:2]), x, plan).reshape(grid.shape)
+        taps, mults = _plan(x.shape[2:], grid, args)
+        _, values = _sample(x, taps)
         return _grid_grad(_g3(g, *x.shape[:2]), values, taps, mults).reshape(grid.shape)
 
     @staticmethod
