@@ -215,10 +215,15 @@ def _warn_readonly() -> None:
          "of this program.")
 
 
+_NUMERIC_CHARS = frozenset("?bBhHiIlLqQefdFD")  # bool, ints, float16/32/64, complex64/128
+
+
 def _to_array(data, dtype=None) -> np.ndarray:
     """Copy ``data`` into a fresh array with PyTorch's dtype rules."""
     if type(data) is np.ndarray:
         _check_strides(data)
+        if data.dtype.char not in _NUMERIC_CHARS:  # object, str, longdouble: PyTorch
+            D.from_numpy_dtype(data.dtype)  # refuses them even with dtype= (its error)
     elif not isinstance(data, _SEQ) and _other_sequence(data):
         data = list(data)
     np_dtype = D.to_np(dtype) if dtype is not None else _infer_np_dtype(data)

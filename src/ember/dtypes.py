@@ -179,6 +179,12 @@ def from_numpy_dtype(np_dtype) -> dtype:
                 "a signed type that holds its values (np.int32 or np.int64)"
             hint = (f" (PyTorch also takes {nd.name}, which ember cannot hold: convert the "
                     f"array to {to} first.)")
+        if not hint:  # a type neither library holds (object, longdouble): PyTorch's line
+            raise TypeError(
+                f"can't convert np.ndarray of type numpy.{nd.type.__name__}. The only "
+                "supported types are: float64, float32, float16, complex64, complex128, "
+                "int64, int32, int16, int8, uint64, uint32, uint16, uint8, and bool.\n"
+                "(ember holds the real ones of these, uint64/32/16 excepted.)") from None
         raise TypeError(
             f"can't convert np.ndarray of type numpy.{nd.type.__name__}. The only "
             "supported types are: float64, float32, float16, int64, int32, int16, int8, "

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
+
 from ._torch_errors import legacy_type
 from .function import SECOND_BACKWARD, Node, _FREED
 from .grad_mode import STATE
@@ -52,13 +54,51 @@ def _describe(saved, role, node, vc, i) -> str:
         return "[a saved tensor]"
     user = role == -3  # a custom Function's ctx.save_for_backward: Tensors, not arrays
     dtype = saved._data.dtype if user else saved.dtype
-    desc = f"[{legacy_type(dtype)} [{', '.join(map(str, saved.shape))}]]"
+    shape = saved.shape
     maker = node if role == -1 else node.next_edges[role] if role >= 0 else None
     if user:
         maker = node if i in node.__dict__.get("_saved_outputs", ()) else saved.grad_fn
     name = maker.name() if isinstance(maker, Node) else None
     if (role >= 0 or user and maker is not node) and len(vc) > 1:
         name = vc[1]
+    if role >= 0:
+        folded = _linear_view(node, role, shape)
+        if folded is not None or (name is not None and _is_view(maker, saved)):
+            # PyTorch saved a view; its base changed in place, so the view's grad_fn was
+            # rebuilt as AsStridedBackward0 (a view of a tensor needing no grad has none)
+            shape = shape if folded is None else folded
+            grad = isinstance(maker, Node) or getattr(maker, "requires_grad", False)
+            name = "AsStridedBackward0" if grad else None
+    desc = f"[{legacy_type(dtype)} [{', '.join(map(str, shape))}]]"
     if name is not None:
         desc += f", which is output 0 of {re.sub(r'Backward[0-9]*$', '', name)},"
     return desc
+
+
+# grad_fn names of PyTorch's view ops (their outputs share the input's memory)
+_VIEW_NODES = frozenset(f"{op}Backward{k}" for op in (
+    "View", "T", "Transpose", "Permute", "Select", "Slice", "Unsqueeze", "Squeeze", "Expand",
+    "Diagonal", "Unfold", "Split", "SplitWithSizes", "Unbind", "AsStrided", "Alias",
+    "Narrow") for k in range(5))
+
+
+def _is_view(maker, saved) -> bool:
+    """Whether the saved input was made by a view op (and ember's array is a view too)."""
+    return (isinstance(maker, Node) and maker.name() in _VIEW_NODES
+            and getattr(saved, "base", None) is not None)
+
+
+def _linear_view(node, role, shape):
+    """The shape of the view PyTorch's F.linear saves in place of its input (role 0) or
+    weight (role 1): W.t(), and the input folded to rows (x.reshape(-1, in), or a 1-D x
+    unsqueezed); None where it saves the tensor itself (a 2-D input)."""
+    from ..ops.linalg import Linear
+
+    fn = getattr(node, "_fn", None)
+    if not (isinstance(fn, type) and issubclass(fn, Linear)) or role > 1:
+        return None
+    if role == 1:
+        return tuple(reversed(shape))
+    if len(shape) == 2:
+        return None
+    return (1, shape[0]) if len(shape) == 1 else (int(np.prod(shape[:-1])), shape[-1])

@@ -1,6 +1,7 @@
 """Variance and standard deviation (var, std, var_mean, std_mean) over dims, as PyTorch.
 
-float32 and half accumulate in float64 and round once, as PyTorch's Welford kernel does.
+float32 and half accumulate in float64 and round once, as PyTorch's Welford kernel does;
+var/std of a whole float tensor follow PyTorch's own two-pass loop (_var_all).
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ import builtins
 
 import numpy as np
 
+from .._aten_sum import total as _aten_total, use as _aten_order
 from .._warn import warn
 from ..autograd.function import Primitive
 from ._layout import reduced
@@ -44,7 +46,7 @@ class Var(Primitive):
     """
 
     @staticmethod
-    def forward(ctx, x, axes, correction, keepdim, for_std=False):
+    def forward(ctx, x, axes, correction, keepdim, for_std=False, two_pass=False):
         n = _count(x, axes)
         denom = builtins.max(n - correction, 0)
         ctx.axes, ctx.keepdim, ctx.n, ctx.denom = axes, keepdim, n, denom
@@ -52,6 +54,11 @@ class Var(Primitive):
         # float32 and half: PyTorch accumulates in float64 (Welford) and rounds once; two
         # passes in float64 give the same float64 to rounding, so the same float32 result.
         wide = x.dtype in _NARROW
+        # var/std of all of a float tensor (not var_mean's Welford): PyTorch's own two-pass
+        # loop (_var_all); float64 needs its order always, float32 only for a far-off mean
+        full = two_pass and (axes is None or len(axes) == x.ndim) and _aten_order(x)
+        if full and x.dtype.char == "d":
+            return reduced(_var_all(x, n, denom, keepdim), x)
         # np.add.reduce is what np.sum calls, without its ~1.2 us Python wrapper (x.std() of
         # PPO's advantages every minibatch)
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -59,6 +66,9 @@ class Var(Primitive):
             d = np.subtract(x, m / builtins.max(n, 1))  # float64 for a narrow x: no copy of x
             d *= d  # (in place; a 0-d input gives a NumPy scalar)
             v = np.asarray(np.add.reduce(d, axis=axes, keepdims=keepdim) / denom)
+            if full and (m.item() / n) ** 2 > 256 * v.item():
+                # |mean| > 16 std: PyTorch's float32 mean is off by enough to show
+                v = _var_all(x, n, denom, keepdim)
         out = reduced(v.astype(x.dtype, copy=False), x)  # (astype keeps v's layout)
         if wide and for_std:
             _VAR64[:] = out, v  # std's sqrt is also taken in float64 (StdFromVar)
@@ -69,7 +79,22 @@ class Var(Primitive):
         (x,) = ctx.saved_tensors
         d = x - x.sum(axis=ctx.axes, keepdims=True) / builtins.max(ctx.n, 1)
         scale = 2.0 / ctx.denom if ctx.denom else float("inf")  # a Python float keeps x's dtype
-        return (_keep(g, ctx.axes, ctx.keepdim) * (d * scale), None, None, None, None)
+        return (_keep(g, ctx.axes, ctx.keepdim) * (d * scale), None, None, None, None, None)
+
+
+def _var_all(x, n, denom, keepdim) -> np.ndarray:
+    """The float64 variance of all of x (float32/64) as PyTorch's CPU kernel takes it, up to
+    GRAIN_SIZE elements (above, its threads split the sum): the mean in x's own dtype (ATen's
+    sum / n: for float32 with a large mean next to a small spread, not the float64 mean's
+    result), then sum((x - mean)^2) in float64, one element after another in memory order.
+    A float32 result hides that order, so float32 takes NumPy's faster pairwise sum."""
+    mean = float(_aten_total(x) / x.dtype.type(n))
+    d = np.subtract(x.ravel(order="K"), mean, dtype=np.float64)
+    d *= d
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        s = np.add.accumulate(d)[-1] if x.dtype.char == "d" else np.add.reduce(d)
+        v = np.float64(s) / np.float64(denom)
+    return np.full((1,) * x.ndim if keepdim else (), v)
 
 
 def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, _name="var",
@@ -91,7 +116,8 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, _name
     if factor - correction <= 0:  # (a lone sample's std is nan: PyTorch says why)
         warn(f"{_name}(): degrees of freedom is <= 0. Correction should be strictly less "
              "than the reduction factor (input numel divided by output numel).")
-    return _NAMED_VAR.get(_name, Var).apply(input, axes, correction, bool(keepdim), _for_std)
+    return _NAMED_VAR.get(_name, Var).apply(input, axes, correction, bool(keepdim), _for_std,
+                                            _name not in _NAMED_VAR)
 
 
 class StdFromVar(Primitive):
