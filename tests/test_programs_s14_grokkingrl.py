@@ -263,8 +263,8 @@ def test_gdrl_reinforce_and_vpg():
 
 # ---- GDRL ch11: A3C's shared optimizers and GAE's worker update ----------------------------
 
-def _shared(L, which, **kw):
-    SharedAdam, SharedRMSprop = shared_optimizers(L)
+def _shared(L, which, step_tensor=True, **kw):
+    SharedAdam, SharedRMSprop = shared_optimizers(L, step_tensor)
     m = init(L.nn.Linear(3, 2), 9)
     opt = (SharedAdam if which == "adam" else SharedRMSprop)(m.parameters(), lr=0.01, **kw)
     x = L.from_numpy(np.random.default_rng(1).standard_normal((4, 3)).astype(np.float32))
@@ -283,6 +283,29 @@ def test_gdrl_shared_adam_rmsprop():
         want, got = run_both(lambda L: _shared(L, which, **kw))
         assert got[:5] == want[:5]
         _close(got[5], want[5])
+
+
+def test_gdrl_shared_adam_with_an_int_step_fails_as_in_pytorch_2():
+    """The book's SharedAdam/SharedRMSprop set state['step'] = 0, which PyTorch 2.x's step()
+    refuses (its steps are tensors now); a loaded int step becomes a tensor, as PyTorch's."""
+    from torch_compare import same_error_case
+
+    for which in ("adam", "rms"):
+        same_error_case(lambda L: _shared(L, which, step_tensor=False))
+
+    def loaded(L):
+        p = L.nn.Parameter(L.ones(2))
+        opt = L.optim.Adam([p], lr=0.1)
+        p.grad = L.ones(2)
+        opt.step()
+        sd = opt.state_dict()
+        sd["state"][0]["step"] = 3
+        opt.load_state_dict(sd)
+        before = repr(opt.state[p]["step"])
+        opt.step()
+        return [before, repr(opt.state[p]["step"])]
+    want, got = run_both(loaded)
+    assert got == want
 
 
 def _gae_worker(L):

@@ -173,6 +173,17 @@ class _ArrayOptimizer(Optimizer):
     def _needs_param(self, h) -> bool:
         return True
 
+    def __setstate__(self, state) -> None:
+        """As PyTorch's: a loaded (or unpickled) number 'step' becomes a 0-d float32 tensor
+        (a checkpoint from before steps were tensors, GDRL's state['step'] = 0)."""
+        super().__setstate__(state)
+        if self._has_step:
+            for st in dict.values(self._state):
+                step = st.get("step") if isinstance(st, dict) else None
+                if step is not None and not isinstance(step, Tensor):
+                    dict.__setitem__(st, "step", Tensor._make(np.array(float(step), np.float32),
+                                                             False, None))
+
     def step(self, closure=None):
         """Perform one optimization step (see ``Optimizer.step``); returns the closure's loss."""
         loss = None if closure is None else self._run_closure(closure)
@@ -331,6 +342,9 @@ class _ArrayOptimizer(Optimizer):
                 dict.__setitem__(st, key, Tensor._make(view, False, None))
         if self._has_step:
             sv, t = plan.step_views[i], st.get("step", 0.0)
+            if "step" in st and not isinstance(t, Tensor):  # state['step'] = 0 by hand
+                raise RuntimeError("API has changed, `state_steps` argument must contain a "
+                                   "list of singleton tensors")
             if isinstance(t, Tensor) and t.is_shared() and t._data.size == 1 and \
                     t._data.dtype == sv.dtype:
                 plan.step_views[i], plan.fusable = t._data.reshape(()), False
