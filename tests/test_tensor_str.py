@@ -243,3 +243,27 @@ def test_random_options_match_torch(data, precision, linewidth, threshold, edgei
     values = data.draw(hnp.arrays(np.float64, shape, elements=elements))
     with np.errstate(over="ignore", invalid="ignore"):
         assert_same(torch.from_numpy(values.astype(dtype)))
+
+
+def test_format_spec_numbers_only_plain_zero_dim_tensors():
+    """PyTorch's Tensor.__format__: a plain 0-d Tensor formats as its number; a Parameter or
+    any subclass, even 0-d, takes object's rule (str for '', a TypeError naming its class)."""
+    from torch_compare import run_both
+
+    def run(L):
+        class MyT(L.Tensor):
+            pass
+
+        vals = {"t0": L.tensor(1.5), "t1": L.tensor([1.5, 2.0]),
+                "p0": L.nn.Parameter(L.tensor(2.5)), "p1": L.nn.Parameter(L.ones(2)),
+                "m0": L.tensor(3.0).as_subclass(MyT)}
+        out = []
+        for name, v in vals.items():
+            for spec in ("", ".3f"):
+                try:
+                    out.append(format(v, spec))
+                except TypeError as e:
+                    out.append(str(e))
+        return out
+    want, got = run_both(run)
+    assert got == want

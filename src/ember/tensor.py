@@ -222,11 +222,11 @@ class Tensor(InplaceMixin, ConvertMixin):
     __str__ = __repr__
 
     def __format__(self, spec: str) -> str:
-        if self._data.ndim == 0:  # PyTorch formats a 0-d tensor as its Python number
+        # PyTorch formats a plain 0-d Tensor as its Python number; anything else (a
+        # Parameter, a subclass) by object's rule: str() for '', else its TypeError
+        if self._data.ndim == 0 and type(self) is Tensor:
             return format(self._data.item(), spec)
-        if spec:
-            raise TypeError("unsupported format string passed to Tensor.__format__")
-        return repr(self)
+        return object.__format__(self, spec)
 
     def __contains__(self, element) -> bool:
         """``v in t``: whether any entry equals v (PyTorch's (t == v).any())."""

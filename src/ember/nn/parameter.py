@@ -53,11 +53,6 @@ class Parameter(Tensor):
 
     __str__ = __repr__
 
-    def __format__(self, spec: str) -> str:
-        """PyTorch formats only a plain 0-d Tensor as its number: a Parameter (even 0-d)
-        takes object's rule, its text for '' and a TypeError naming Parameter otherwise."""
-        return object.__format__(self, spec)
-
     def __reduce_ex__(self, protocol):
         return (_rebuild_parameter, (np.asarray(self._data), self._rg))
 
