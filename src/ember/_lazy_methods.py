@@ -18,7 +18,8 @@ import importlib
 MORE_METHODS = (
     "type_as view_as reshape_as sum_to_size new is_nonzero pin_memory share_memory_ "
     "register_post_accumulate_grad_hook float_power_ random_ exponential_ cauchy_ "
-    "log_normal_ geometric_ bernoulli multinomial is_signed is_same_size is_inference "
+    "log_normal_ geometric_ bernoulli multinomial normal_ uniform_ bernoulli_ is_signed "
+    "is_same_size is_inference "
     "is_pinned is_shared squeeze_ unsqueeze_ t_ transpose_ swapaxes_ swapdims_ eq_ ne_ lt_ "
     "le_ gt_ ge_ greater_ greater_equal_ less_ less_equal_ not_equal_ logical_and_ "
     "logical_or_ logical_xor_ logical_not_ bitwise_and_ bitwise_or_ bitwise_xor_ "

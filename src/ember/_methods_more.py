@@ -254,12 +254,13 @@ _COMPARE = (("eq", "Eq"), ("ne", "Ne"), ("lt", "Lt"), ("le", "Le"), ("gt", "Gt")
 
 def bind(T) -> None:
     """Install these methods on Tensor (called once from ``_methods``)."""
-    from ._methods_random import (bernoulli, cauchy_, exponential_, geometric_, log_normal_,
-                                  multinomial, random_)
+    from ._methods_random import (bernoulli, bernoulli_, cauchy_, exponential_, geometric_,
+                                  log_normal_, multinomial, normal_, random_, uniform_)
 
     for f in (type_as, view_as, reshape_as, sum_to_size, new, is_nonzero, pin_memory,
               share_memory_, register_post_accumulate_grad_hook, float_power_, random_,
-              exponential_, cauchy_, log_normal_, geometric_, bernoulli, multinomial):
+              exponential_, cauchy_, log_normal_, geometric_, bernoulli, multinomial,
+              normal_, uniform_, bernoulli_):
         setattr(T, f.__name__, f)
     T.is_cpu = property(lambda self: True)
     T.is_signed = lambda self: self.dtype.is_signed

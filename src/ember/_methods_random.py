@@ -1,5 +1,7 @@
 """Tensor's in-place random samplers (``random_``, ``exponential_``, ``cauchy_``, ...), each
-drawing what PyTorch's CPU kernel draws (``_torch_rng``). Bound by ``_methods_more``.
+drawing what PyTorch's CPU kernel draws (``_torch_rng``), and PyTorch's signatures of
+``normal_`` / ``uniform_`` / ``bernoulli_`` over ``_methods``' samplers. Bound by
+``_methods_more``.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from ._rng_layout import place
 from .autograd.grad_mode import STATE
 from .ops.arithmetic import type_name
 from .random import _gen
+from .tensor import Tensor
 
 
 def _fill_random(self, values, node: str):
@@ -27,22 +30,34 @@ def _fill_random(self, values, node: str):
     return self
 
 
-def random_(self, from_=None, to=None, *, generator=None, **kw):
-    """Integers drawn uniformly from [from, to); ``random_(to)`` is [0, to); ``random_()``
-    spans [0, 2^mantissa] for floats and the dtype's non-negative range for integers."""
-    from_ = kw.pop("from", from_)
+def random_(self, *args, generator=None, **kw):
+    """PyTorch's three overloads: ``random_()`` spans [0, 2^mantissa] for floats and the
+    dtype's non-negative range for integers; ``random_(to)`` is [0, to); ``random_(from,
+    to)`` is [from, to), up to the ``random_()`` bound when ``to`` is None."""
     dt = self._data.dtype
-    if to is None and from_ is not None:
-        lo, hi, node = 0, from_, "RandomBackward1"
-    elif to is None:
+    if len(args) > 2:
+        raise TypeError(f"random_() takes 2 positional arguments but {len(args)} were given")
+    given = {**dict(zip(("from", "to"), args)), **kw}
+    if len(given) < len(args) + len(kw) or not given.keys() <= {"from", "to"}:
+        raise _invalid("random_", args, kw)
+    if not given:
         lo, node = 0, "RandomBackward2"
         hi = 2 if dt == np.bool_ else (2 ** (np.finfo(dt).nmant + 1) + 1 if dt.kind == "f"
                                       else int(np.iinfo(dt).max) + 1)
+    elif len(given) == 1:  # random_(n) or random_(to=n): [0, n); a lone 'from' has no overload
+        if len(args) == 1:
+            given = {"to": args[0]}
+        if "to" not in given or given["to"] is None:
+            raise _invalid("random_", args, kw)
+        lo, hi, node = 0, given["to"], "RandomBackward1"
     else:
-        lo, hi, node = from_, to, "RandomBackward0"
-        if lo >= hi:
-            raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got "
-                               f"from={lo} >= to={hi}")
+        lo, hi, node = given["from"], given["to"], "RandomBackward0"
+        if hi is None:  # [from, the largest value random_() can give]
+            hi = (2 ** (np.finfo(dt).nmant + 1) + 1 if dt.kind == "f" else
+                  int(np.iinfo(dt).max) + 1)
+    if node != "RandomBackward2" and lo >= hi:
+        raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got "
+                           f"from={lo} >= to={hi}")
     if dt.kind in "iu":
         info, cname = np.iinfo(dt), _cname(dt)
         if not info.min <= lo <= info.max:
@@ -143,3 +158,100 @@ def multinomial(self, num_samples, replacement=False, *, generator=None):
     return draw(self, num_samples, replacement, generator=generator)
 
 
+
+
+# ---- normal_ / uniform_ / bernoulli_ under PyTorch's keyword names -----------------------
+# The samplers bound by _methods take their bounds positionally; tutorials also write
+# normal_(mean=0, std=0.01), uniform_(to=1) (or **{'from': -1}) and bernoulli_(p=0.3).
+
+def _samplers():
+    from ._methods import _sampler
+
+    return _sampler("normal"), _sampler("uniform"), _sampler("bernoulli")
+
+
+_NORMAL, _UNIFORM, _BERNOULLI = _samplers()
+
+
+def _too_many(name: str, most: int, given: int) -> TypeError:
+    """Python's message, counted as PyTorch counts (self not included)."""
+    return TypeError(f"{name}() takes from 0 to {most} positional arguments but {given} "
+                     f"were given")
+
+
+def _drawn(self, draw, node: str):
+    """``draw(tensor)`` fills a tensor in place. On a tensor in a graph, PyTorch records the
+    fill as ``node`` (gradient zero: the values do not depend on the old ones), so the draw
+    goes to a scratch tensor with self's strides (the samplers follow memory order, and
+    draw contiguous and strided tensors differently) whose values are then recorded."""
+    self._check_inplace()
+    arr = self._ensure_array()
+    span = 1 + sum((n - 1) * st for n, st in zip(arr.shape, arr.strides)) // arr.itemsize
+    view = np.lib.stride_tricks.as_strided(np.empty(max(span, 1), arr.dtype), arr.shape,
+                                           arr.strides)
+    scratch = Tensor._make(view, False, None)
+    draw(scratch)
+    return self._write(_overwrite(node).apply(self._graph_input(), scratch._data))
+
+
+def normal_(self, mean=0.0, std=1.0, *more, generator=None):
+    """Fills self with draws from N(mean, std^2) (PyTorch's stream and order)."""
+    if more:
+        raise _too_many("normal_", 2, 2 + len(more))
+    if STATE.enabled and self._rg:
+        return _drawn(self, lambda t: _NORMAL(t, mean, std, generator=generator),
+                      "NormalBackward0")
+    return _NORMAL(self, mean, std, generator=generator)
+
+
+def uniform_(self, from_=None, to=1.0, *more, generator=None, **kw):
+    """Fills self with draws from U[from, to); ``from`` is a keyword Python reserves."""
+    if more:
+        raise _too_many("uniform_", 2, 2 + len(more))
+    if kw:
+        if "from" not in kw or len(kw) > 1:
+            bad = next(k for k in kw if k != "from")
+            raise TypeError(f"uniform_() got an unexpected keyword argument '{bad}'")
+        if from_ is not None:
+            raise TypeError("uniform_() got multiple values for argument 'from'")
+        from_ = kw["from"]
+    lo = 0.0 if from_ is None else from_
+    if STATE.enabled and self._rg:
+        return _drawn(self, lambda t: _UNIFORM(t, lo, to, generator=generator),
+                      "UniformBackward0")
+    return _UNIFORM(self, lo, to, generator=generator)
+
+
+def _invalid(name: str, args, kw) -> TypeError:
+    """PyTorch's refusal of arguments that fit none of a method's overloads (first line)."""
+    named = [f"{k}={type(v).__name__}" for k, v in kw.items()]
+    got = (", ".join([type(a).__name__ for a in args] + named) if args else  # PyTorch's format
+           "".join(n + ", " for n in named))
+    return TypeError(f"{name}() received an invalid combination of arguments - got ({got}), "
+                     f"but expected one of:")
+
+
+def _check_p(p) -> None:
+    """PyTorch's checks of a probability (a number or a tensor of them) for bernoulli_."""
+    if isinstance(p, (int, float)):
+        if not 0 <= p <= 1:  # nan fails too; C++ prints the double as %g
+            raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={p:g}")
+    elif hasattr(p, "_data") and p._data.size:
+        q = p._data
+        if not (q.min() >= 0 and q.max() <= 1):
+            raise RuntimeError("Expected p_in >= 0 && p_in <= 1 to be true, but got false.  "
+                               "(Could this error message be improved?  If so, please report "
+                               "an enhancement request to PyTorch.)")
+
+
+def bernoulli_(self, *args, generator=None, **kw):
+    """Fills self with 1 at probability p (a number or a tensor of probabilities), else 0."""
+    if len(args) + len(kw) <= 1 and kw.keys() <= {"p"}:
+        p = args[0] if args else kw.get("p", 0.5)
+        self._check_inplace()  # PyTorch refuses a leaf before it looks at p
+        _check_p(p)
+        if STATE.enabled and self._rg:
+            node = "BernoulliBackward1" if isinstance(p, Tensor) else "BernoulliBackward2"
+            return _drawn(self, lambda t: _BERNOULLI(t, p, generator=generator), node)
+        return _BERNOULLI(self, p, generator=generator)
+    raise _invalid("bernoulli_", args, kw)

@@ -250,9 +250,10 @@ def _fma_floats(zs: list, b: float, c: float) -> list:
 @batched(1)
 def random_from_to(bg, n: int, low: int, high: int) -> np.ndarray:
     """random_(low, high): (draw % (high - low)) + low, the draw random64() when the range
-    needs more than 32 bits, else random()."""
+    is 2^28 or more, else random() (PyTorch's public builds switch at 2^28, whatever the
+    dtype, to keep the modulo's skew small; its source's 2^32 rule is for Meta's builds)."""
     span = high - low
-    draws = random64(bg, n) if span >= 1 << 32 else random32(bg, n)
+    draws = random64(bg, n) if span >= 1 << 28 else random32(bg, n)
     return (draws % np.uint64(span)).astype(np.int64) + np.int64(low)
 
 
