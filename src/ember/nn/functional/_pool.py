@@ -13,6 +13,7 @@ from ...autograd.function import NULL_CTX, Primitive
 from ...ops._layout import channels_last
 from ...ops.arithmetic import type_name
 from ...tensor import Tensor
+from . import _pool_tiled as _tiled
 from ._conv import add_windows, pad_hw, windows
 
 
@@ -123,11 +124,19 @@ class MaxPool2d(Primitive):
         xb = _batched(x, nd)
         n, c = xb.shape[:2]
         size = xb.shape[2:]
+        if _tiled.applies(xb, k, s, p, d, sink):  # MaxPool2d(2): windows tile the input
+            y, win = _tiled.forward(xb, k, out)
+            ctx.tiled, ctx.xshape = (win, k), x.shape
+            return y if x.ndim == nd + 2 else y[0]
+        ctx.tiled = None
         low = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min  # never the max
         xp = pad_hw(xb, _pads(size, k, s, p, d, out), low)
         flat = _crop(windows(xp, k, s, d), out).reshape((n, c) + out + (math.prod(k),))
         arg = np.argmax(flat, axis=-1)[..., None]
         y = np.take_along_axis(flat, arg, -1)[..., 0]
+        if y.dtype.kind == "f" and np.isnan(y).any():  # PyTorch's scan keeps the last NaN
+            last = flat.shape[-1] - 1 - np.argmax(np.isnan(flat[..., ::-1]), axis=-1)
+            arg = np.where(np.isnan(y), last, arg[..., 0])[..., None]
         idx = _winner_positions(arg[..., 0], size, k, s, p, d, out)
         ctx.idx, ctx.xshape = idx, x.shape
         final = y.shape if x.ndim == nd + 2 else y.shape[1:]
@@ -137,6 +146,13 @@ class MaxPool2d(Primitive):
 
     @staticmethod
     def backward(ctx, g):
+        if ctx.tiled is not None:
+            win, k = ctx.tiled
+            shape = (1,) * (4 - len(ctx.xshape)) + ctx.xshape
+            if not isinstance(g, Tensor):
+                return (_tiled.backward(g.reshape(win.shape), win, shape, k)
+                        .reshape(ctx.xshape),) + (None,) * 6
+            ctx.idx = _tiled.flat_indices(win, shape, k)  # create_graph: the general scatter
         idx = ctx.idx
         n, c = idx.shape[:2]
         plane = math.prod(ctx.xshape[2 - idx.ndim:])
