@@ -295,3 +295,34 @@ def test_stepping_a_parameter_made_in_inference_mode(opt):
             return str(e)
     want, got = run_both(run)
     assert got == want
+
+
+def test_grad_mode_inside_inference_mode_records_nothing():
+    """Inside inference_mode, enable_grad / set_grad_enabled(True) turn grad mode on (as
+    is_grad_enabled reports) but nothing is recorded; inference_mode(False) records again."""
+    def run(L):
+        w = L.ones(2, requires_grad=True)
+        out = []
+        with L.inference_mode():
+            out.append(L.is_grad_enabled())
+            with L.enable_grad():
+                out += [L.is_grad_enabled(), (w * 2).requires_grad]
+                with L.inference_mode(False):
+                    out += [L.is_grad_enabled(), (w * 2).requires_grad]
+                out.append(L.is_grad_enabled())
+            with L.no_grad():
+                out.append(L.is_grad_enabled())
+            L.set_grad_enabled(True)
+            out += [L.is_grad_enabled(), (w * 2).requires_grad]
+
+        @L.enable_grad()
+        def f():
+            return L.is_grad_enabled(), (w * 2).requires_grad
+        with L.inference_mode():
+            out.append(f())
+        with L.no_grad():
+            out.append(f())
+        out += [L.is_grad_enabled(), (w * 2).requires_grad]
+        return out
+    want, got = run_both(run)
+    assert got == want

@@ -19,13 +19,14 @@ class _GradState(_local):
     saved_hooks_disabled = None  # the error message of disable_saved_tensors_hooks
     watch = False  # anomaly or saved_hooks: what Primitive.apply tests (see WATCH_EVER)
     inference = False  # inside inference_mode (its tensors: autograd/_inference.py)
+    inf_grad = False  # the grad mode set inside inference_mode, which records nothing anyway
 
 
 STATE = _GradState()
 
 
 def is_grad_enabled() -> bool:
-    return STATE.enabled
+    return STATE.inf_grad if STATE.inference else STATE.enabled
 
 
 def is_inference_mode_enabled() -> bool:
@@ -81,12 +82,19 @@ class _Mode:
     _value = True
 
     def __enter__(self):
-        self._prev = STATE.enabled
-        STATE.enabled = self._value
+        if STATE.inference:  # (inference mode records nothing, whatever grad mode says)
+            self._prev = STATE.inf_grad
+            STATE.inf_grad = self._value
+        else:
+            self._prev = STATE.enabled
+            STATE.enabled = self._value
         return None
 
     def __exit__(self, exc_type, exc, tb):
-        STATE.enabled = self._prev
+        if STATE.inference:
+            STATE.inf_grad = self._prev
+        else:
+            STATE.enabled = self._prev
         return False
 
     def __call__(self, fn):
@@ -123,15 +131,14 @@ class set_grad_enabled(_Mode):  # noqa: N801
     """Set grad mode to ``mode``; takes effect at once, and is undone on exit when used in ``with``."""
 
     def __init__(self, mode: bool):
-        self._prev = STATE.enabled
         self._value = bool(mode)
-        STATE.enabled = self._value
+        _Mode.__enter__(self)  # at once (the with-block's exit undoes it)
 
     def __enter__(self):
         return None
 
     def __call__(self, fn):
-        STATE.enabled = self._prev  # used as a decorator: don't change the mode at decoration
+        _Mode.__exit__(self, None, None, None)  # a decorator: no change at decoration
         value = self._value
         return _decorate(fn, lambda: set_grad_enabled(value))
 
@@ -158,16 +165,17 @@ class inference_mode(_Mode):  # noqa: N801
         self._value = not self._mode
 
     def __enter__(self):
-        self._prev = STATE.enabled
+        self._prev = STATE.enabled, STATE.inf_grad
         self._prev_inf = STATE.inference
         STATE.enabled = not self._mode
         STATE.inference = self._mode
+        STATE.inf_grad = False
         if self._mode:
             _inference.enter()
         return None
 
     def __exit__(self, *exc):
-        STATE.enabled = self._prev
+        STATE.enabled, STATE.inf_grad = self._prev
         STATE.inference = self._prev_inf
         if self._mode:
             _inference.exit()
