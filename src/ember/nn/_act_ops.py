@@ -15,7 +15,7 @@ import numpy as np
 
 from ..autograd.function import Primitive
 from ..ops._layout import contig
-from ..ops._util import select
+from ..ops._util import exp32, expm1_32, select
 from ..tensor import Tensor
 from ._ops import DropoutMul, _sigmoid
 
@@ -29,30 +29,53 @@ class ScaledElu(Primitive):
     """y = scale * x if x > 0 else c * (exp(k x) - 1), with c = alpha * scale, k = input_scale;
     dy/dx = scale if x > 0 else c * k * exp(k x). selu is (alpha, scale) = (1.6733, 1.0507),
     k = 1; celu is scale = 1, k = 1/alpha. As PyTorch: a nan x gives nan for both, and the
-    second derivative is 0 at x == 0 (the first derivative's constant branch there)."""
+    second derivative is 0 at x == 0 (the first derivative's constant branch there).
+    PyTorch's numbers: c is alpha * scale in the input's type, the gradient is
+    ((g * k) * c) * exp(k x), and float32 expm1/exp are rounded once from float64. The
+    gradient's k is k_grad: PyTorch's celu backward takes 1 / float32(alpha), its forward
+    1 / alpha (a float64 celu's gradient is off by float32 rounding there, as in PyTorch)."""
 
     node_name = "EluBackward0"
     exact_grads = True
 
     @staticmethod
-    def forward(ctx, x, c, scale, k):
+    def forward(ctx, x, alpha, scale, k, k_grad):
         ctx.save_for_backward(x)
-        ctx.c, ctx.scale, ctx.k = c, scale, k
-        # min(1, x) keeps expm1 finite on the branch select() drops; it is x itself where
-        # x <= 0, so -0.0 stays -0.0 (selu(-0.0) is -0.0 in PyTorch).
-        neg = np.expm1(np.minimum(1.0, x) * k) * c
-        return select(x > 0, x * scale if scale != 1.0 else x, neg)
+        # PyTorch multiplies the coefficients in float for float32 and half (half computes
+        # in float32 and rounds once), in double for float64
+        c = alpha * scale if x.dtype == np.float64 else float(np.float32(alpha) * np.float32(scale))
+        ctx.c, ctx.scale, ctx.k = c, scale, k_grad
+        if x.dtype == np.float16:
+            return _scaled_elu(x.astype(np.float32), c, scale, k).astype(np.float16)
+        return _scaled_elu(x, c, scale, k)
 
     @staticmethod
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
-        ck, k, scale = ctx.c * ctx.k, ctx.k, ctx.scale
-        pos = g * scale if scale != 1.0 else g
+        c, k, scale = ctx.c, ctx.k, ctx.scale
         xa = _raw(x)
         if isinstance(x, Tensor):  # recorded: x == 0 takes the constant ck (zero 2nd derivative)
-            neg = np.where(xa == 0, g * ck, g * (np.exp(np.minimum(x, 0) * k) * ck))
-            return np.where(xa > 0, pos, neg), None, None, None
-        return select(xa > 0, pos, g * (np.exp(np.minimum(1.0, xa) * k) * ck)), None, None, None
+            pos = g * scale if scale != 1.0 else g
+            gkc = (g * k) * c if k != 1.0 else g * c
+            neg = np.where(xa == 0, gkc, gkc * exp32(np.minimum(x, 0) * k))
+            return np.where(xa > 0, pos, neg), None, None, None, None
+        if xa.dtype == np.float16 and type(g) is np.ndarray:
+            g32 = _scaled_elu_grad(g.astype(np.float32), xa.astype(np.float32), c, scale, k)
+            return g32.astype(np.float16), None, None, None, None
+        return _scaled_elu_grad(g, xa, c, scale, k), None, None, None, None
+
+
+def _scaled_elu(x, c, scale, k):
+    # min(1, x) keeps expm1 finite on the branch select() drops; it is x itself where
+    # x <= 0, so -0.0 stays -0.0 (selu(-0.0) is -0.0 in PyTorch).
+    neg = expm1_32(np.minimum(1.0, x) * k) * c
+    return select(x > 0, x * scale if scale != 1.0 else x, neg)
+
+
+def _scaled_elu_grad(g, x, c, scale, k):
+    pos = g * scale if scale != 1.0 else g
+    gkc = (g * k) * c if k != 1.0 else g * c
+    return select(x > 0, pos, gkc * exp32(np.minimum(1.0, x) * k))
 
 
 class Mish(Primitive):

@@ -13,7 +13,8 @@ import numpy as np
 
 from ..autograd.function import Primitive
 from ..ops._layout import channels_last, contig
-from ..ops._util import bound_array, exp32 as _exp32, log1p32 as _log1p32, select
+from ..ops._util import bound_array, exp32 as _exp32, expm1_32 as _expm1_32, log1p32 as _log1p32
+from ..ops._util import select
 from ..ops.elementwise import sigmoid_array
 from ..tensor import Tensor
 from ._erf import erf as _erf_np
@@ -91,7 +92,9 @@ class LeakyRelu(Primitive):
 
 class Elu(Primitive):
     """y = x if x > 0 else alpha * (exp(x) - 1);  dy/dx = 1 if x > 0 else alpha * exp(x)
-    (a nan x takes the first branch of each, as PyTorch: y nan, dy/dx 1)."""
+    (a nan x takes the first branch of each, as PyTorch: y nan, dy/dx 1). float32 expm1/exp
+    are rounded once from float64 (NumPy's float32 ones put ~10% of values an ulp from
+    PyTorch's near-exact kernels), and the gradient is (g * alpha) * exp(x), PyTorch's order."""
 
     node_name = "EluBackward0"
     exact_grads = True
@@ -104,7 +107,7 @@ class Elu(Primitive):
         # x itself where x <= 0 whichever operand NumPy returns on a tie (-0.0 must stay -0.0).
         # (A cached bound and select, not a scalar 0 and np.where: 21.7 -> 16.8 us at 128x128
         # float32, 569 -> 118 at 256x512.)
-        return select(x > 0, x, np.expm1(np.minimum(bound_array(x, 1.0), x)) * alpha)
+        return select(x > 0, x, _expm1_32(np.minimum(bound_array(x, 1.0), x)) * alpha)
 
     @staticmethod
     def backward(ctx, g):
@@ -113,9 +116,13 @@ class Elu(Primitive):
         if isinstance(x, Tensor):
             # Recorded for a second derivative: at x == 0 PyTorch's first derivative is alpha
             # but its second is 0, so x == 0 gets the constant branch.
-            neg = np.where(x < 0, g * (np.exp(np.minimum(x, 0)) * alpha), g * alpha)
+            neg = np.where(x < 0, (g * alpha) * _exp32(np.minimum(x, 0)), g * alpha)
             return np.where(x <= 0, neg, g), None
-        return select(x <= 0, g * (np.exp(np.minimum(bound_array(x, 1.0), x)) * alpha), g), None
+        if x.dtype == np.float16 and type(g) is np.ndarray:  # PyTorch: in float32, rounded once
+            x, g = x.astype(np.float32), g.astype(np.float32)
+            return select(x <= 0, (g * alpha) * _exp32(np.minimum(x, 1.0)), g) \
+                .astype(np.float16), None
+        return select(x <= 0, (g * alpha) * _exp32(np.minimum(bound_array(x, 1.0), x)), g), None
 
 
 class Gelu(Primitive):
@@ -164,20 +171,51 @@ class GeluTanh(Primitive):
 
 
 class Silu(Primitive):
-    """y = x * s, s = sigmoid(x);  dy/dx = s * (1 + x * (1 - s))."""
+    """y = x * s = x / (1 + exp(-x)), s = sigmoid(x);  dy/dx = s * (1 + x * (1 - s)).
+    Rounded as PyTorch's kernel: y = x / (1 + exp(-x)) (not x * s: a quarter of float32
+    values came out an ulp away) and the gradient (g * s) * (1 + x * (1 - s)), the last
+    factor one fused multiply-add."""
 
     node_name = "SiluBackward0"
 
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return x * _sigmoid(x)
+        if x.dtype == np.float16:  # PyTorch computes in float32 (x may be a 0-d scalar)
+            xf = x.astype(np.float32)
+            return (xf / _one_plus_exp_neg(xf)).astype(np.float16)
+        return x / _one_plus_exp_neg(x)
 
     @staticmethod
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
+        if type(x) is np.ndarray and type(g) is np.ndarray:
+            if x.dtype == np.float32:
+                return (_silu_grad32(g, x),)
+            if x.dtype == np.float16:  # PyTorch computes in float32, rounds once
+                return (_silu_grad32(g.astype(np.float32), x.astype(np.float32))
+                        .astype(np.float16),)
         s = _sigmoid(x)
-        return (g * (s * (x * (1.0 - s) + 1.0)),)
+        return ((g * s) * (x * (1.0 - s) + 1.0),)
+
+
+def _silu_grad32(g: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """float32 (g * s) * (x * (1 - s) + 1): PyTorch's compiled kernel fuses the last factor
+    into one multiply-add; the product is exact in float64, so one rounding there gives it."""
+    s = sigmoid_array(x)
+    t = x.astype(np.float64)
+    t *= 1.0 - s
+    t += 1.0
+    return (g * s) * t.astype(np.float32)
+
+
+def _one_plus_exp_neg(x):
+    """1 + exp(-x) in x's precision (float32's exp rounded once from float64, as sigmoid's);
+    exp overflowing to inf is meant (x / inf = -0.0 far left, as in PyTorch)."""
+    if x.dtype == np.float64:
+        with np.errstate(over="ignore"):
+            return np.exp(-x) + 1.0
+    return _exp32(-x) + x.dtype.type(1)
 
 
 class LogSigmoid(Primitive):

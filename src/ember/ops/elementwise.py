@@ -209,15 +209,24 @@ class Tanh(Primitive):
     def backward(ctx, g):
         (y,) = ctx.saved_tensors
         if type(y) is np.ndarray and type(g) is np.ndarray and y.dtype == g.dtype:
-            if y.dtype == _F32:
-                t = _one_minus_square(y)
-                return (np.multiply(g, t, out=t),)
-            if y.dtype == _F16:  # PyTorch's half kernel computes in float32, rounds once
-                return ((g.astype(_F32) * _one_minus_square(y)).astype(_F16),)
-            t = y * y  # the same ops, in place
-            np.subtract(1, t, out=t)
-            return (np.multiply(g, t, out=t),)
+            return (_tanh_grad(g, y),)
+        if isinstance(y, np.generic) and isinstance(g, (np.generic, np.ndarray)) \
+                and y.dtype == g.dtype:
+            # a 0-d tensor holds a NumPy scalar: PyTorch's kernel fuses 1 - y*y there too
+            return (_tanh_grad(np.reshape(g, 1), np.reshape(y, 1))[0],)
         return (g * (1 - y * y),)
+
+
+def _tanh_grad(g: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """g * (1 - y*y) as PyTorch's tanh_backward kernel rounds it (a fresh array)."""
+    if y.dtype == _F32:
+        t = _one_minus_square(y)
+        return np.multiply(g, t, out=t)
+    if y.dtype == _F16:  # PyTorch's half kernel computes in float32, rounds once
+        return (g.astype(_F32) * _one_minus_square(y)).astype(_F16)
+    t = y * y  # the same ops, in place
+    np.subtract(1, t, out=t)
+    return np.multiply(g, t, out=t)
 
 
 def sigmoid_array(x: np.ndarray) -> np.ndarray:

@@ -41,7 +41,7 @@ def selu(input: Tensor, inplace: bool = False) -> Tensor:
     """scale * (x if x > 0 else alpha * (exp(x) - 1)), alpha = 1.6733, scale = 1.0507."""
     _floating(input, "elu_cpu")
     prim = _SeluInplace if inplace else A.ScaledElu
-    return _apply(prim, input, inplace, _SELU_ALPHA * _SELU_SCALE, _SELU_SCALE, 1.0)
+    return _apply(prim, input, inplace, _SELU_ALPHA, _SELU_SCALE, 1.0, 1.0)
 
 
 def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
@@ -50,7 +50,9 @@ def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
         raise RuntimeError("ZeroDivisionError: alpha cannot be 0 for CELU")
     _floating(input, "elu_cpu")
     prim = _CeluInplace if inplace else _Celu
-    return _apply(prim, input, inplace, float(alpha), 1.0, 1.0 / alpha)
+    # PyTorch's backward takes 1 / alpha with alpha as a float32 (its forward: a double)
+    return _apply(prim, input, inplace, float(alpha), 1.0, 1.0 / alpha,
+                  1.0 / float(np.float32(alpha)))
 
 
 def mish(input: Tensor, inplace: bool = False) -> Tensor:
