@@ -9,7 +9,7 @@ import math
 
 import numpy as np
 import pytest
-from torch_compare import run_both, same_error_case
+from torch_compare import exact_and_close, run_both, same_error_case
 
 BLAS = dict(rtol=1e-5, atol=1e-6)
 
@@ -19,16 +19,9 @@ def _same(fn):
     assert got == want, f"ember: {got}\ntorch: {want}"
 
 
-def _num(v):
-    return np.asarray(v.detach().numpy() if hasattr(v, "detach") else v, np.float64)
-
-
 def _close(fn, **tol):
-    (want, wv), (got, gv) = run_both(fn)
-    assert got == want, f"ember: {got}\ntorch: {want}"
-    for w, g in zip(wv, gv):
-        np.testing.assert_allclose(_num(g), _num(w),
-                                   **(tol or BLAS))
+    """fn(L) -> (exact part, values compared to rounding: BLAS, unless told)."""
+    exact_and_close(fn, **(tol or BLAS))
 
 
 def _x(L, shape, seed=0, grad=True):

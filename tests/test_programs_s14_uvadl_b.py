@@ -8,7 +8,7 @@ README, "Differences")."""
 import math
 
 import numpy as np
-from torch_compare import run_both, same_error_case
+from torch_compare import exact_and_close, run_both, same_error_case
 
 BLAS = dict(rtol=1e-5, atol=1e-6)
 
@@ -19,15 +19,9 @@ def _same(fn):
     return want
 
 
-def _close(fn):
-    """fn(L) -> (printed lines, arrays compared to rounding)."""
-    want, got = run_both(fn)
-    assert isinstance(want[1], list) and isinstance(got[1], list), (want, got)  # no error
-    (want, wv), (got, gv) = want, got
-    assert got == want, f"ember: {got}\ntorch: {want}"
-    for w, g in zip(wv, gv):
-        assert w.dtype == g.dtype and w.shape == g.shape
-        np.testing.assert_allclose(g, w, **BLAS)
+def _close(fn, **tol):
+    """fn(L) -> (exact part, values compared to rounding: BLAS, unless told)."""
+    exact_and_close(fn, **(tol or BLAS))
 
 
 # ---- tutorial 2: PyTorch basics and the XOR classifier ------------------------------------

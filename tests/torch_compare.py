@@ -107,3 +107,20 @@ def seeded(lib, shape, seed=0, grad=False, dtype=np.float32):
     """The same standard-normal tensor in either library (NumPy's generator, seeded)."""
     x = lib.from_numpy(np.random.default_rng(seed).standard_normal(shape).astype(dtype))
     return x.requires_grad_() if grad else x
+
+
+def exact_and_close(fn, rtol, atol):
+    """fn(lib) -> (exact, values), run on both libraries: ``exact`` (printed lines, reprs)
+    equal, each of ``values`` (tensors, arrays, numbers) of one dtype and shape and equal to
+    rounding (for what goes through BLAS or Sleef; the caller says which). An exception on
+    either side fails the test."""
+    want, got = run_both(fn)
+    for res in (want, got):
+        assert isinstance(res, tuple) and isinstance(res[1], list), res  # not (error, msg)
+    (want, wv), (got, gv) = want, got
+    assert got == want, f"ember: {got}\ntorch: {want}"
+    assert len(gv) == len(wv)
+    for w, g in zip(wv, gv):
+        w, g = _np(w), _np(g)
+        assert w.dtype == g.dtype and w.shape == g.shape, (w.dtype, g.dtype, w.shape, g.shape)
+        np.testing.assert_allclose(g, w, rtol=rtol, atol=atol)
