@@ -98,3 +98,23 @@ def test_shared_adam_state_is_shared_and_steps_in_a_forked_worker():
     np.testing.assert_allclose(got[3], want[3], rtol=RTOL, atol=1e-8)
     np.testing.assert_allclose(got[4], want[4], rtol=RTOL, atol=1e-7)
     assert np.abs(want[3]).sum() > 0
+
+
+def test_share_memory_with_a_half_built_tensor_alive_elsewhere():
+    """share_memory_ finds the tensors on a storage among all live objects; a Tensor subclass
+    whose __init__ raised (kept alive by its traceback) has no data and must not stop it."""
+    import ember
+
+    class Bad(ember.Tensor):
+        def __init__(self, *args):
+            raise ValueError("refused")
+
+    kept = []
+    try:
+        Bad([1.0])
+    except ValueError as e:
+        kept.append(e)
+    t = ember.arange(6.0)
+    v = t[2:]
+    t.share_memory_()
+    assert t.is_shared() and v.is_shared() and kept

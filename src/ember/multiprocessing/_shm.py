@@ -148,7 +148,8 @@ def share_tensors(tensors) -> None:
         return
     if any(_has_other_users(entry) for entry in roots.values()):
         for obj in gc.get_objects():
-            if isinstance(obj, Tensor) and type(obj._data) is np.ndarray:
+            # (getattr: a half-built Tensor, one whose subclass __init__ raised, has no data)
+            if isinstance(obj, Tensor) and type(getattr(obj, "_data", None)) is np.ndarray:
                 entry = roots.get(id(_owner(obj._data)[0]))
                 if entry is not None and all(obj is not u for u in entry[1]):
                     entry[1].append(obj)
