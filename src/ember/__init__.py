@@ -226,6 +226,16 @@ _LAZY_FUNCS.update({
 })
 
 
+# torch._foreach_* (ember/_foreach.py): the out-of-place and in-place form of each
+_LAZY_FUNCS["_foreach"] = tuple(
+    f"_foreach_{n}{s}" for n in (
+        "abs acos add addcdiv addcmul asin atan ceil clamp_max clamp_min cos cosh div erf erfc "
+        "exp expm1 floor frac lerp lgamma log log10 log1p log2 maximum minimum mul neg pow "
+        "reciprocal round rsqrt sigmoid sign sin sinh sqrt sub tan tanh trunc").split()
+    for s in ("", "_")) + ("_foreach_clone", "_foreach_copy_", "_foreach_zero_",
+                           "_foreach_norm", "_foreach_max", "_foreach_powsum", "_foreach_mm")
+
+
 # ember.ops' own lazily loaded modules (index writes, strided views, search/statistics).
 _LAZY_FUNCS.update({f"ops.{module}": names for module, names in _ops._LAZY.items()})
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._aten_norm import norm2
+from .._aten_norm import norm2, rows
 from ..autograd.function import Primitive
 from ._layout import reduced
 from .arithmetic import type_name
@@ -35,9 +35,9 @@ class Norm(Primitive):
             if y is None:
                 y = np.sqrt(np.sum(x * x, axis=axes, keepdims=keepdim))
         elif p == 1:
-            y = np.sum(a, axis=axes, keepdims=keepdim)
+            y = _sum_in_order(x, a, axes, keepdim)
         else:
-            y = np.sum(a ** p, axis=axes, keepdims=keepdim) ** (1.0 / p)
+            y = _sum_in_order(x, a ** p, axes, keepdim) ** (1.0 / p)
         y = reduced(np.asarray(y, dtype=x.dtype), x)
         ctx.save_for_backward(x, y)
         ctx.p, ctx.axes, ctx.keepdim = p, axes, keepdim
@@ -47,6 +47,24 @@ class Norm(Primitive):
     def backward(ctx, g):
         x, y = ctx.saved_tensors
         return _norm_grad(ctx, x, y, g)
+
+
+def _sum_in_order(x: np.ndarray, terms: np.ndarray, axes, keepdim: bool):
+    """sum of ``terms`` (|x| or |x|^p) over axes as ATen's norm kernel for p other than 2
+    adds them: one at a time, in the order _aten_norm.rows gives (its generic loop, also on
+    dense runs), so 1-norms and p-sums round as PyTorch's. NumPy's pairwise sum where rows
+    declines (runs longer than ATen's grain, which it splits across threads)."""
+    got = rows(terms, axes)
+    if got is None:
+        return np.sum(terms, axis=axes, keepdims=keepdim)
+    r, shape, _ = got
+    y = (np.add.accumulate(r[0])[-1:] if r.shape[0] == 1
+         else np.add.reduce(np.ascontiguousarray(r.T), axis=0)).reshape(shape)
+    if keepdim:
+        nd = x.ndim
+        gone = range(nd) if axes is None else [a % nd for a in axes]
+        y = y.reshape([1 if a in gone else x.shape[a] for a in range(nd)])
+    return y
 
 
 def _norm_grad(ctx, x, y, g) -> tuple:
