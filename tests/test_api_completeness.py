@@ -446,3 +446,18 @@ def test_utils_dlpack_is_reachable_as_an_attribute():
             "assert type(cap) is type(torch.utils.dlpack.to_dlpack(torch.ones(2)))\n"
             "assert ember.utils.data.DistributedSampler.__name__ == 'DistributedSampler'\n")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_dir_lists_the_lazily_loaded_names_and_each_resolves():
+    """dir(torch) (and a notebook's tab completion) shows submodules and functions that ember
+    loads on first use, such as nn, cdist and _foreach_lerp_; every name listed resolves."""
+    import warnings
+
+    import ember
+
+    names = dir(ember)
+    for name in ("nn", "optim", "distributions", "cdist", "_foreach_lerp_", "save", "tensor"):
+        assert name in names
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # (deprecated names warn on access)
+        assert [n for n in names if not hasattr(ember, n)] == []

@@ -262,6 +262,18 @@ def __getattr__(name):
     raise AttributeError(f"module 'ember' has no attribute '{name}'")
 
 
+def __dir__():
+    """What dir(torch) and tab completion show: the lazily loaded submodules and functions
+    too (those that exist: a few names in _LAZY only explain that ember lacks them)."""
+    from importlib.util import find_spec
+
+    names = set(globals()) | {"save", "load"}
+    for lazy in _LAZY_FUNCS.values():
+        names.update(lazy)
+    names.update(n for n in _LAZY if find_spec(f"ember.{n}") is not None)
+    return sorted(names)
+
+
 class finfo:  # noqa: N801 - PyTorch's name
     """Machine limits of a floating dtype: eps, max, min, tiny, resolution."""
 
