@@ -22,7 +22,8 @@ GRAIN_SIZE = 32768
 _ADD = np.add.reduce
 _ACC = np.add.accumulate
 _cat = np.concatenate
-_ZERO = {c: np.zeros(1, c) for c in "fd"}  # the final sum starts at +0, as ATen's
+_ZERO = {c: np.zeros(1, c) for c in "fd"}
+_F16 = np.dtype(np.float16)  # the final sum starts at +0, as ATen's
 
 
 def use(x) -> bool:
@@ -33,8 +34,14 @@ def use(x) -> bool:
 
 
 def full_sum(x):
-    """sum(x) over every element: ``total`` where it applies, NumPy's sum otherwise."""
-    return total(x) if use(x) else x.sum()
+    """sum(x) over every element: ``total`` where it applies, NumPy's sum otherwise (float16
+    accumulated in float32 and rounded once, as PyTorch's: a half sum of 4096 squares
+    overflowed to inf in half arithmetic)."""
+    if use(x):
+        return total(x)
+    if x.dtype == _F16:
+        return x.sum(dtype=np.float32).astype(_F16)
+    return x.sum()
 
 
 def _cascade(g: np.ndarray) -> np.ndarray:

@@ -33,6 +33,10 @@ def _reduce(loss, reduction: str, denom, aten_order: bool = False):
     digit; cross-entropy's per-row values differ in their last bits anyway (log_softmax)."""
     if reduction == "none":
         return loss
+    if type(loss) is np.ndarray and loss.dtype == np.float16 and denom:
+        # PyTorch reduces half in float32 and rounds once (the sum, or the mean's quotient)
+        total = loss.sum(dtype=np.float32)
+        return (total if reduction == "sum" else total / np.float32(denom)).astype(np.float16)
     total = _full_sum(loss) if aten_order else loss.sum()
     if reduction == "sum":
         return total

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._aten_norm import norm2, rows
-from ..autograd.function import Primitive
+from ..autograd.function import NULL_CTX, Primitive
 from ._layout import reduced
 from .arithmetic import type_name
 from ._util import keep_reduced as _keep
@@ -23,6 +23,16 @@ class Norm(Primitive):
 
     @staticmethod
     def forward(ctx, x, p, axes, keepdim):
+        if x.dtype == np.float16:  # PyTorch computes a half norm in float32, rounds once
+            y = Norm.forward(NULL_CTX, x.astype(np.float32), p, axes, keepdim).astype(x.dtype)
+            if ctx.needs_input_grad and p in (np.inf, -np.inf):
+                a = np.abs(x)
+                ctx.mask = a == np.max(a, axis=axes, keepdims=True) if p > 0 else \
+                    a == np.min(a, axis=axes, keepdims=True)
+                ctx.count = np.sum(ctx.mask, axis=axes, keepdims=True)
+            ctx.save_for_backward(x, y)
+            ctx.p, ctx.axes, ctx.keepdim = p, axes, keepdim
+            return y
         a = np.abs(x)
         if p in (np.inf, -np.inf):
             y = (np.max if p > 0 else np.min)(a, axis=axes, keepdims=True)

@@ -21,6 +21,9 @@ from .extrema import amax, amin, argmax, argmin, max, min, values_indices  # noq
 
 
 
+_F16 = np.dtype(np.float16)
+
+
 def _axes(x, dim):
     """Reduced axes: None for all. A 0-d input accepts dim 0/-1 and reduces nothing."""
     if isinstance(dim, (tuple, list)) and len(dim) == 0:
@@ -42,6 +45,9 @@ class Sum(Primitive):
         if dtype is None and _aten_order(x) and (axes is None or len(axes) == x.ndim):
             s = _aten_total(x)  # a float total, in ATen's order
             return s.reshape((1,) * x.ndim) if keepdim else s
+        if dtype is None and x.dtype == _F16:  # PyTorch adds half in float32, rounds once
+            s = np.add.reduce(x, axis=axes, keepdims=keepdim, dtype=np.float32)
+            return reduced(np.asarray(s).astype(_F16), x)
         # np.add.reduce: np.sum's own call, without its ~1.2 us Python wrapper
         return reduced(np.add.reduce(x, axis=axes, keepdims=keepdim, dtype=dtype), x)
 
@@ -91,11 +97,14 @@ class Mean(Primitive):
                 # A NumPy scalar of x's dtype (the usual loss.mean()): the ops after it, and
                 # its gradient, then run on scalars (~0.3 us less each than on 0-d arrays).
                 # CPU mean is sum / n; the sum in ATen's order when it can (last bits).
+                if x.dtype == _F16:  # in float32, rounded once
+                    return (x.sum(dtype=np.float32) / np.float32(n)).astype(_F16)
                 return _full_sum(x) / n
             if dtype is None and axes and len(axes) == x.ndim and _aten_order(x):  # all dims
                 s = np.asarray(_aten_total(x) / n)  # an array, as the general path gives
                 return s.reshape((1,) * x.ndim) if keepdim else s
-            return reduced(np.asarray(x.sum(axis=axes, keepdims=keepdim, dtype=dtype) / n,
+            acc = np.float32 if dtype is None and x.dtype == _F16 else dtype  # (half: in float32)
+            return reduced(np.asarray(x.sum(axis=axes, keepdims=keepdim, dtype=acc) / n,
                                       dtype=dtype or x.dtype), x)
         with np.errstate(invalid="ignore", divide="ignore"):  # empty: nan, as PyTorch
             return np.asarray(np.sum(x, axis=axes, keepdims=keepdim, dtype=dtype) / n,
