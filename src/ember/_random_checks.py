@@ -14,7 +14,9 @@ def randint_overloads(args) -> str:
     lines = [f" * ({head}tuple of ints size, *, {gen}{tail}"
              for head in ("int high, ", "int low, int high, ")
              for gen in ("torch.Generator generator, ", "")]
-    got = ", ".join(type(a).__name__ for a in args)
+    from ._typename import arg_type_name  # numpy.float64, as PyTorch names it
+
+    got = ", ".join(arg_type_name(a) for a in args)
     return (f"randint() received an invalid combination of arguments - got ({got}), but "
             "expected one of:\n" + "\n".join(lines) + "\n")
 

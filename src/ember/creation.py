@@ -55,7 +55,9 @@ asarray = as_tensor
 def from_numpy(ndarray: np.ndarray) -> Tensor:
     """A tensor sharing memory with ``ndarray``: changes to one show in the other."""
     if not isinstance(ndarray, np.ndarray):
-        raise TypeError(f"expected np.ndarray (got {type(ndarray).__name__})")
+        from ._typename import arg_type_name  # numpy.float64, as PyTorch names a scalar
+
+        raise TypeError(f"expected np.ndarray (got {arg_type_name(ndarray)})")
     D.from_numpy_dtype(ndarray.dtype)
     _check_shared(ndarray)
     return Tensor._make(ndarray, False, None)

@@ -240,16 +240,53 @@ def randint(*args, generator=None, dtype=None, device=None, requires_grad=False,
         raise TypeError("randint() received an invalid combination of arguments")
     if not isinstance(size, (tuple, list)) and len(args) == 3:  # no overload takes 3 ints
         raise TypeError(randint_overloads(args))
+    if (type(high) is not int or type(low) is not int) and not (
+            _int_bound(high) and _int_bound(low)):
+        raise _randint_not_ints(args, kw, low, high, size)
     if not isinstance(size, (tuple, list)):
         raise TypeError(f"randint(): argument 'size' (position {len(args)}) must be tuple of "
                         f"ints, not {type(size).__name__}")
     if low >= high:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= "
                            f"to={high}")
-    shape = _shape((size,), "randint")
+    try:
+        shape = _shape((size,), "randint")
+    except TypeError:  # a float size: named at randint's own position (or the overloads)
+        if all(_int_bound(d) for d in size):
+            raise
+        raise _randint_not_ints(args, kw, low, high, size) from None
     arr = _T.random_from_to(_gen(generator).bits, _numel(shape), int(low), int(high))
     np_dtype = np.int64 if dtype is None else D.to_np(dtype)
     return _new_leaf(arr.reshape(shape).astype(np_dtype), requires_grad)
+
+
+def _int_bound(v) -> bool:
+    """An int as PyTorch's parser takes one: no bool, no float (5.0), a 0-d integer tensor."""
+    if type(v) is int:
+        return True
+    if isinstance(v, Tensor):
+        return v._data.ndim == 0 and v._data.dtype.kind in "iu"
+    return isinstance(v, (int, np.integer)) and not isinstance(v, bool)
+
+
+def _randint_not_ints(args, kw, low, high, size) -> TypeError:
+    """PyTorch's TypeError for a float bound or size (randint(0, n / 2, ...)): with a low given
+    the overloads are listed, otherwise the bad argument is named."""
+    from ._typename import arg_type_name
+    from .ops._int_args import HINT
+
+    if len(args) + sum(k in kw for k in ("low", "high", "size")) == 3:  # a low was given
+        got = [arg_type_name(a) for a in args] + [f"{k}={arg_type_name(v)}" for k, v in kw.items()]
+        return TypeError(randint_overloads(args).replace(
+            f"got ({', '.join(arg_type_name(a) for a in args)})", f"got ({', '.join(got)})", 1))
+    if not _int_bound(high):
+        pos = "" if "high" in kw else " (position 1)"
+        return TypeError(f"randint(): argument 'high'{pos} must be int, not "
+                         f"{arg_type_name(high)}" + HINT)
+    at = next(i for i, d in enumerate(size) if not _int_bound(d))
+    pos = "" if "size" in kw else " (position 2)"
+    return TypeError(f"randint(): argument 'size'{pos} must be tuple of ints, but found element "
+                     f"of type {arg_type_name(size[at])} at pos {at}" + HINT)
 
 
 def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:

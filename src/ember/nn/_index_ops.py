@@ -189,12 +189,21 @@ class CrossEntropy(Primitive):
             gx = p * _rowwise(r, w_i)
         else:
             gx = p
-            gx *= _rowwise(r, w_i)
+            # (+ 0.0: PyTorch sums a row's nll gradient from +0, so a -0 row shows +0)
+            gx *= _rowwise(r, w_i) + 0.0
         hot = _rowwise(r * (1.0 - eps), w_i)
         if graph:
             gx = gx - spec.onehot((M, C), dt) * hot
-        else:
+        elif eps:
             gx.reshape(-1)[spec.flat] -= hot if np.ndim(hot) == 0 else hot[:, 0]
+        else:
+            # PyTorch runs log_softmax's backward on nll's gradient (-h at the target): the
+            # target entry is -(h - p h), so a row whose gradient is +0 (a masked sequence
+            # position) shows -0 there; ignored rows stay +0 everywhere.
+            flat = gx.reshape(-1)
+            flat[spec.flat] = -((hot if np.ndim(hot) == 0 else hot[:, 0]) - flat[spec.flat])
+            if spec.valid is not None:
+                gx[spec.valid == 0] = 0.0
         if eps:
             wc = np.ones(C, dt) if spec.wc is None else spec.wc
             gx = gx - _rowwise(r, spec.valid) * (wc * (eps / C))
@@ -237,6 +246,8 @@ class NllLoss(Primitive):
         else:
             gx = np.zeros(ctx.rows_shape, ctx.dtype)
             gx.reshape(-1)[spec.flat] = hot if np.ndim(hot) == 0 else hot[:, 0]
+            if spec.valid is not None:  # PyTorch skips ignored rows: +0, not -(r * 0)
+                gx[spec.valid == 0] = 0.0
         return from_rows(gx, ctx.shape), None
 
 

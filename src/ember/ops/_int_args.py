@@ -10,6 +10,8 @@ import sys
 
 import numpy as np
 
+from .._typename import arg_type_name as _tn  # numpy.float64, as PyTorch names it
+
 _ROOT = os.path.dirname(os.path.dirname(__file__))
 
 _HELPERS = {"_wrap_dim", "wrap_dim", "dims", "_axes", "_reduced_axes", "_norm_dims", "_dims",
@@ -58,16 +60,79 @@ def _keywords(caller) -> tuple:
         return ()
 
 
+def _as_function(caller, code) -> bool:
+    """Whether the caller's call is the function form (``torch.max(x, ...)``, or the function
+    under any name), not the method (``x.max(...)``): PyTorch then counts the tensor as an
+    argument. Read from the bytecode: the attribute loaded from a module, or a name bound to
+    the op's function itself."""
+    try:
+        import dis
+        import types
+
+        def value(name):
+            v = caller.f_locals.get(name, caller.f_globals.get(name))
+            return caller.f_builtins.get(name) if v is None else v
+
+        op, prev, found = code.co_name, None, None
+        for ins in dis.get_instructions(caller.f_code):
+            if ins.offset > caller.f_lasti:
+                break
+            if ins.opname in ("LOAD_METHOD", "LOAD_ATTR") and ins.argval == op:
+                found = prev
+            elif ins.opname in ("LOAD_GLOBAL", "LOAD_NAME", "LOAD_FAST", "LOAD_DEREF") and \
+                    getattr(value(ins.argval), "__code__", None) is code:
+                found = True
+            prev = ins
+        if found is None or found is True:
+            return found is True
+        if found.opname in ("LOAD_GLOBAL", "LOAD_NAME", "LOAD_FAST", "LOAD_DEREF"):
+            return isinstance(value(found.argval), types.ModuleType)
+        # torch.nn.functional.xxx, torch.special.xxx: an attribute that is a module
+        if found.opname not in ("LOAD_ATTR", "LOAD_METHOD"):
+            return False
+        names = _chain(caller, found)
+        obj = value(names[0]) if names else None
+        for n in names[1:] + [found.argval]:
+            if not isinstance(obj, types.ModuleType):
+                return False
+            obj = getattr(obj, n, None)
+        return isinstance(obj, types.ModuleType)
+    except Exception:  # noqa: BLE001 - wording only: the method form otherwise
+        return False
+
+
+def _chain(caller, ins) -> list:
+    """The names of the attribute chain loaded before ``ins`` (``torch``, ``nn``, ...)."""
+    import dis
+
+    names = []
+    for i in dis.get_instructions(caller.f_code):
+        if i.offset >= ins.offset:
+            break
+        names = names + [i.argval] if i.opname in ("LOAD_ATTR", "LOAD_METHOD") else [i.argval]
+    return names
+
+
 # a dim given by name (``x.sum('channels')``, as named-tensor tutorials write it)
 NAMED_HINT = ("\nHint: dims are given by position: PyTorch 2.13 has no named tensors "
               "(names=, refine_names, align_as), so use the dim's index.")
+
+
+# torch.max(X, 0.) meant as an elementwise max with a number
+EXTREMUM_HINT = ("\nHint: a number there is read as a dim (a computed dim needs `n // 2`); "
+                 "for an elementwise {0} with a number use torch.clamp(X, {1}=value) or "
+                 "torch.{0}imum(X, torch.full_like(X, value)).")
 
 
 def not_int(value, what: str = "int") -> TypeError:
     """The TypeError PyTorch raises for ``value`` (no int) passed where an int is wanted."""
     named = isinstance(value, str) or (isinstance(value, (tuple, list))
                                        and any(isinstance(v, str) for v in value))
-    return TypeError(_message(value, what) + (NAMED_HINT if named else HINT))
+    msg = _message(value, what)
+    if isinstance(value, float) and msg.startswith(("max() rec", "min() rec")) and \
+            "dim=" not in msg:  # d2l's relu typed as torch.max(X, 0.)
+        return TypeError(msg + EXTREMUM_HINT.format(msg[:3], "min" if msg[1] == "a" else "max"))
+    return TypeError(msg + (NAMED_HINT if named else HINT))
 
 
 def _message(value, what: str) -> str:
@@ -82,19 +147,22 @@ def _message(value, what: str) -> str:
             kws += tuple(frame.f_locals["kwargs"])
         frame = frame.f_back
     kws += _keywords(frame) if frame is not None else ()
+    caller = frame
     frame = op_frame
     if frame is not None and "nn" in frame.f_code.co_filename.split(os.sep)[-4:-1] and \
             frame.f_code.co_name in _VIA_METHOD:
         kws = ()  # F.softmax(x, dim=d) is x.softmax(d) inside PyTorch
     if frame is None:
-        return f"expected an int, but got {type(value).__name__}"
+        return f"expected an int, but got {_tn(value)}"
     code = frame.f_code
     op = code.co_name.removesuffix("_method").lstrip("_")
     params = code.co_varnames[:code.co_argcount]
-    method = params[0] in ("input", "self") and op not in _FUNCTIONS
+    method = params[0] in ("input", "self") and op not in _FUNCTIONS and not (
+        caller is not None and "nn" not in code.co_filename.split(os.sep)[-4:-1]
+        and _as_function(caller, code))
     args = params[1:] if method else params
     name = next(p for p in args if _holds(frame.f_locals[p], value))
-    typ = type(value).__name__
+    typ = _tn(value)
     given = frame.f_locals[name]
     at = None if given is value else [i for i, v in enumerate(given) if v is value][0]
     if at:  # a later element of a list: the overload is chosen, the unpacking fails
@@ -102,11 +170,12 @@ def _message(value, what: str) -> str:
                 f"at pos {at + 1} with error \"type must be tuple of ints,but got {typ}\"")
     if op in _OVERLOADED:  # the arguments given: those up to the bad one, then any not unset
         bad = args.index(name)
-        got = [f"{p}={type(frame.f_locals[p]).__name__}" if p in kws else
-               type(frame.f_locals[p]).__name__ for i, p in enumerate(args)
+        got = [f"{p}={_tn(frame.f_locals[p])}" if p in kws else
+               _tn(frame.f_locals[p]) for i, p in enumerate(args)
                if p in kws or i <= bad or not (frame.f_locals[p] is None
                                                 or frame.f_locals[p] is False)]
-        got = ", ".join(got) + (", " if kws and len(kws) == len(got) else "")
+        shown = [p for p in args if p in kws]  # only keywords given: PyTorch ends with ", "
+        got = ", ".join(got) + (", " if shown and len(shown) == len(got) else "")
         return (f"{op}() received an invalid combination of arguments - got ({got}), but "
                 "expected one of:")
     pos = "" if name in kws else f" (position {args.index(name) + 1})"
@@ -133,12 +202,12 @@ def size_message(op: str, given: tuple, i: int, bad, arg: str = "size",
     the op's size arguments as passed (``zeros(2, 3.0)`` or ``zeros((2, 3.0))``; ``keyword``:
     ``zeros(size=...)``, one entry). Its parser reads a first entry that is no int as a
     separate argument, not as part of the size."""
-    what = type(bad).__name__
+    what = _tn(bad)
     tupled = len(given) == 1 and isinstance(given[0], (tuple, list))
     if i == 0 and keyword:  # the whole value is rejected, named by its own type
-        return f"{op}(): argument '{arg}' must be tuple of ints, not {type(given[0]).__name__}"
+        return f"{op}(): argument '{arg}' must be tuple of ints, not {_tn(given[0])}"
     if i == 0 and (op == "view" or op in _SIZE_OVERLOADED and len(given) > 1):
-        got = ", ".join(type(a).__name__ for a in given)  # view: even a tuple of sizes
+        got = ", ".join(_tn(a) for a in given)  # view: even a tuple of sizes
         return (f"{op}() received an invalid combination of arguments - got ({got}), but "
                 "expected one of:")
     if i == 0 and not tupled:
@@ -159,8 +228,8 @@ def pool_not_ints(v, name: str, fn: str) -> TypeError:
     """max_pool2d(x, n / 2): F.max_pool2d passes its arguments on by position in PyTorch."""
     if not isinstance(v, (tuple, list)):
         return TypeError(f"{fn}(): argument '{name}' (position {_POOL_POSITION[name]}) must be "
-                         f"tuple of ints, not {type(v).__name__}" + HINT)
+                         f"tuple of ints, not {_tn(v)}" + HINT)
     i, a = next((i, a) for i, a in enumerate(v) if not hasattr(a, "__index__"))
     return TypeError(f"{fn}(): argument '{name}' failed to unpack the object at pos {i + 1} "
-                     f"with error \"type must be tuple of ints,but got {type(a).__name__}\""
+                     f"with error \"type must be tuple of ints,but got {_tn(a)}\""
                      + HINT)

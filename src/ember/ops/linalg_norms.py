@@ -261,11 +261,24 @@ def cond(A: Tensor, p=None, *, out=None) -> Tensor:
                  value)
 
 
-def matrix_power(A: Tensor, n: int, *, out=None) -> Tensor:
-    """A^n by repeated squaring (n < 0: the inverse's power; n = 0: the identity)."""
+def _exponent(n) -> int:
+    """n as PyTorch's parser takes an int: no float (2.5 or 2.0), bool or 1-element tensor."""
+    if isinstance(n, np.integer) or (isinstance(n, Tensor) and n._data.ndim == 0
+                                     and n._data.dtype.kind in "iu"):
+        return int(n)
+    from ._int_args import not_int
+
+    raise not_int(n)
+
+
+def linalg_matrix_power(A: Tensor, n: int, *, out=None) -> Tensor:
+    """A^n by repeated squaring (n < 0: the inverse's power; n = 0: the identity).
+    (Named as PyTorch's parser names it in a TypeError: torch.matrix_power and the method
+    call it under their own names.)"""
     C.check_matrix(A, "linalg.matrix_power")
     C.check_square(A, "linalg.matrix_power")
-    n = int(n)
+    if type(n) is not int:
+        n = _exponent(n)
     if n == 0:
         eye = np.broadcast_to(np.eye(A._data.shape[-1], dtype=A._data.dtype), A._data.shape)
         eye = C.as_tensor(eye.copy())
@@ -282,3 +295,6 @@ def matrix_power(A: Tensor, n: int, *, out=None) -> Tensor:
         if n:
             base = base @ base
     return result
+
+
+matrix_power = linalg_matrix_power

@@ -152,7 +152,9 @@ class DataLoader(Generic[_T_co]):
         # PyTorch draws a base seed per iterator; persistent workers reuse theirs
         reuse = self.persistent_workers and self.num_workers > 0
         draw_seed = not (reuse and getattr(self, "_base_seed", None) is not None)
-        it = _SingleProcessDataLoaderIter(self, draw_seed)
+        cls = _MultiProcessingDataLoaderIter if self.num_workers > 0 else \
+            _SingleProcessDataLoaderIter
+        it = cls(self, draw_seed)
         if draw_seed:
             self._base_seed = it._base_seed
         return it
@@ -238,6 +240,14 @@ class _SingleProcessDataLoaderIter:
     def __next__(self):
         return next(self._gen)
 
+    @property
+    def next(self):
+        """Python 2's ``dataiter.next()``, still in old tutorials: PyTorch's AttributeError,
+        with the spelling that works."""
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute 'next'\n"
+                             "Hint: Python 3 iterators have no .next() method; use "
+                             "next(dataiter).", name="next", obj=self)
+
     def __len__(self) -> int:
         return len(self._loader)
 
@@ -270,3 +280,8 @@ class _SingleProcessDataLoaderIter:
                 batch = []
         if batch and not loader.drop_last:
             yield collate(batch)
+
+
+class _MultiProcessingDataLoaderIter(_SingleProcessDataLoaderIter):
+    """A pass over a loader with ``num_workers > 0`` (its workers simulated in this process):
+    PyTorch's class, whose name its repr and errors show."""
