@@ -259,3 +259,13 @@ def test_custom_dataset_dataloader_and_callable_transforms():
         return lines
     want, got = run_both(run)
     assert got == want
+
+
+def test_where_method_forms_and_a_missing_other():
+    """x.where(condition, y) keeps x where condition holds; PyTorch's parser error when y is
+    missing or None (the method was bound as a lambda with another error)."""
+    for call in (lambda L, x: x.where(x > 1, 0.0), lambda L, x: x.where(x > 1, L.zeros(4)),
+                 lambda L, x: x.where(condition=x > 1, other=-1.0),
+                 lambda L, x: x.where(x > 1), lambda L, x: x.where(x > 1, None)):
+        want, got = run_both(lambda L: str(call(L, L.arange(4.0))))
+        assert got == want

@@ -368,7 +368,7 @@ def _bind_named_methods(T) -> None:
         mvlgamma""".split()
     for name in plain:
         setattr(T, name, getattr(ops, name))
-    T.where = lambda self, condition, other: ops.where(condition, self, other)
+    T.where = ops.selection.where_method  # (PyTorch's error for a missing other)
     T.to, T.type, T.cpu, T.cuda = to, type_, _cpu, _cuda
     for name, target in (("float", "float32"), ("double", "float64"), ("half", "float16"),
                          ("long", "int64"), ("int", "int32"), ("bool", "bool"),
