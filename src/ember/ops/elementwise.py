@@ -6,6 +6,7 @@ import numpy as np
 
 from ..autograd.function import Primitive
 from ..tensor import Tensor
+from . import _util
 from ._layout import preserved
 from ._util import exp32 as _exp32, expm1_32 as _expm1_32, log1p32 as _log1p32
 from ._util import log32 as _log32, relu_array, select, tanh_array
@@ -55,7 +56,7 @@ class Log2(Primitive):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return np.log2(x)
+        return _util.log2_32(x)
 
     @staticmethod
     def backward(ctx, g):
@@ -69,7 +70,7 @@ class Log10(Primitive):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return np.log10(x)
+        return _util.log10_32(x)
 
     @staticmethod
     def backward(ctx, g):
@@ -171,7 +172,7 @@ class Tan(Primitive):
 
     @staticmethod
     def forward(ctx, x):
-        y = np.tan(x)
+        y = _util.tan32(x)
         ctx.save_for_backward(y)
         return y
 

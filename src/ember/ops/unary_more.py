@@ -12,6 +12,7 @@ import numpy as np
 
 from ..autograd.function import Primitive
 from ..tensor import Tensor
+from . import _util
 from .elementwise import _float, _not_for
 
 __all__ = ["asin", "acos", "atan", "sinh", "cosh", "asinh", "acosh", "atanh", "exp2", "logit",
@@ -40,7 +41,7 @@ class Asin(Primitive):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return np.arcsin(x)
+        return _util.arcsin32(x)
 
     @staticmethod
     def backward(ctx, g):
@@ -54,7 +55,7 @@ class Acos(Primitive):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return np.arccos(x)
+        return _util.arccos32(x)
 
     @staticmethod
     def backward(ctx, g):
@@ -68,7 +69,7 @@ class Atan(Primitive):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return np.arctan(x)
+        return _util.arctan32(x)
 
     @staticmethod
     def backward(ctx, g):
@@ -82,7 +83,7 @@ class Sinh(Primitive):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return np.sinh(x)
+        return _util.sinh32(x)
 
     @staticmethod
     def backward(ctx, g):
@@ -96,7 +97,7 @@ class Cosh(Primitive):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return np.cosh(x)
+        return _util.cosh32(x)
 
     @staticmethod
     def backward(ctx, g):
@@ -138,7 +139,7 @@ class Atanh(Primitive):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return np.arctanh(x)
+        return _util.arctanh32(x)
 
     @staticmethod
     def backward(ctx, g):
