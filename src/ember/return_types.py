@@ -41,8 +41,22 @@ def make(name: str, fields) -> type:
         body = ",\n".join(f"{f}={v!r}" for f, v in zip(fields, self))
         return f"torch.return_types.{name}(\n{body})"
 
+    # PyTorch's structseq is a C type named "torch.return_types.<name>", the name Python's
+    # messages show (r.numpy() on a max(dim) result forgotten to index [0]); fields are read-only
+    def _no_attribute(self, attr):
+        return AttributeError(f"'torch.return_types.{name}' object has no attribute '{attr}'",
+                              name=attr, obj=self)
+
+    def __getattr__(self, attr):  # (only reached when the normal lookup failed)
+        raise _no_attribute(self, attr)
+
+    def __setattr__(self, attr, value=None):
+        raise AttributeError("readonly attribute") if attr in fields else \
+            _no_attribute(self, attr)
+
     cls = type(name, (namedtuple(name, fields),), {
         "__slots__": (), "__new__": __new__, "__repr__": __repr__,
+        "__getattr__": __getattr__, "__setattr__": __setattr__, "__delattr__": __setattr__,
         "__module__": "torch.return_types", "__qualname__": name,
         "n_fields": n, "n_sequence_fields": n, "n_unnamed_fields": 0})
     _TYPES[name] = cls

@@ -156,7 +156,29 @@ def _needs(name: str, arg: str, given: tuple) -> None:
 
 def reshape(input, *shape):
     _needs("reshape", "shape", shape)
-    return _reshaped(input, _infer_shape(_shape_arg(shape), input._data.size))
+    return _reshape_or_copy(input, _infer_shape(_shape_arg(shape), input._data.size))
+
+
+class ReshapeAlias(Reshape):
+    node_name = "ReshapeAliasBackward0"
+
+
+def _reshape_or_copy(input, shape: tuple):
+    """reshape's rule, with PyTorch's grad_fn names: a contiguous input is viewed
+    (ViewBackward0); another is viewed with new strides where some fit (ReshapeAliasBackward0),
+    else copied in C order and given the shape (CloneBackward0 then UnsafeViewBackward0, and
+    the result is no view). Without a graph, NumPy's reshape does the same (copying as needed)."""
+    d = input._data
+    if d.flags.c_contiguous or not input.requires_grad:
+        return _reshaped(input, shape)
+    try:
+        d.reshape(shape, copy=False)
+    except ValueError:
+        from .linalg_more import UnsafeView
+        from .shape_copy import CloneContiguous
+
+        return UnsafeView.apply(CloneContiguous.apply(input), shape)
+    return _reshaped(input, shape, ReshapeAlias)
 
 
 def view(input, *shape):
@@ -229,7 +251,7 @@ def flatten(input, start_dim=0, end_dim=-1):
         raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
     if s == e:
         return input
-    return _reshaped(input, shape[:s] + (math.prod(shape[s:e + 1]),) + shape[e + 1:])
+    return _reshape_or_copy(input, shape[:s] + (math.prod(shape[s:e + 1]),) + shape[e + 1:])
 
 
 def unflatten(input, dim, sizes):

@@ -27,7 +27,9 @@ def row_stack(tensors, *, out=None):
 
 
 def ravel(input) -> Tensor:
-    return input.reshape(-1)
+    """A flat view of ``input`` made contiguous first (a copy only where it is not), as
+    PyTorch: so a strided input's result is a view of that copy (CloneBackward0, then View)."""
+    return input.contiguous().view(-1)
 
 
 def _split_along(name: str, input, sections, dim: int, need: int) -> tuple:

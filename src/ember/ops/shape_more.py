@@ -15,6 +15,7 @@ from .gather_scatter import _tname, gather
 from .indexing import index_select
 from .join_split import cat, hstack
 from .shape import expand, movedim, repeat
+from .shape_copy import CloneContiguous
 
 __all__ = ["roll", "rot90", "tile", "repeat_interleave", "meshgrid", "broadcast_tensors",
            "broadcast_shapes", "moveaxis", "take_along_dim", "atleast_1d", "atleast_2d",
@@ -169,7 +170,8 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
                            f"{output_size}")
     shape = x._data.shape
     wide = x.unsqueeze(d + 1).expand(shape[:d + 1] + (r,) + shape[d + 1:])
-    return wide.reshape(shape[:d] + (n,) + shape[d + 1:])
+    # always copied, then viewed: PyTorch's ViewBackward0 over CloneBackward0
+    return CloneContiguous.apply(wide).view(shape[:d] + (n,) + shape[d + 1:])
 
 
 def _counts(repeats: Tensor) -> np.ndarray:
