@@ -270,6 +270,15 @@ def _num(v):
     return v.item() if isinstance(v, Tensor) else v
 
 
+def _check_0d(name: str, start, end) -> None:
+    """linspace/logspace take Tensor ends only when 0-d (PyTorch names each Tensor end)."""
+    ends = [(k, v) for k, v in (("start", start), ("end", end)) if isinstance(v, Tensor)]
+    if any(v.dim() for _, v in ends):
+        said = " and ".join(f"{k} with {v.dim()} dimension(s)" for k, v in ends)
+        raise RuntimeError(f"{name} only supports 0-dimensional start and end tensors, but got "
+                           f"{said}.")
+
+
 def _linspace_values(start, end, steps: int, np_dtype) -> np.ndarray:
     """PyTorch's linspace: the first half counts up from start, the second half down from end
     (so both ends are exact), with the step in the dtype for floats and float64 for ints."""
@@ -303,6 +312,7 @@ def linspace(start, end, steps=None, *, out=None, dtype=None, device=None,
         _check_steps("linspace", start, end, steps)
     if steps < 0:
         raise RuntimeError("number of steps must be non-negative")
+    _check_0d("linspace", start, end)
     arr = _linspace_values(_num(start), _num(end), int(steps), _float_dtype(dtype))
     return _leaf(arr, requires_grad)
 
@@ -314,6 +324,7 @@ def logspace(start, end, steps=None, base=10.0, *, out=None, dtype=None, device=
         _check_steps("logspace", start, end, steps)
     if steps < 0:
         raise RuntimeError("number of steps must be non-negative")
+    _check_0d("logspace", start, end)
     exps = _linspace_values(_num(start), _num(end), int(steps), np.dtype(np.float64))
     return _leaf(np.power(float(base), exps).astype(_float_dtype(dtype)), requires_grad)
 

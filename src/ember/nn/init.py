@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import math
+import numbers
 import threading
 import warnings
 
@@ -23,11 +24,25 @@ from ..tensor import Tensor
 _SKIP = threading.local()
 
 
+# The attributes PyTorch's fills read on their argument, in order: handed ``None`` (a layer
+# built with bias=False, in a CleanRL-style ``layer_init``) or a NumPy array, reading them
+# raises Python's own AttributeError, naming the first one missing as PyTorch's does.
+_READS = {"uniform_": ("uniform_",), "normal_": ("normal_",), "trunc_normal_": ("is_meta",),
+          "constant_": ("fill_",), "ones_": ("fill_",), "zeros_": ("zero_",),
+          "xavier_uniform_": ("dim",), "xavier_normal_": ("dim",),
+          "kaiming_uniform_": ("shape", "dim"), "kaiming_normal_": ("shape", "dim")}
+
+
 def _skippable(fill):
+    reads = _READS.get(fill.__name__, ("ndimension",))
+
     @functools.wraps(fill)
     def run(tensor, *args, **kwargs):
         if getattr(_SKIP, "on", False):
             return tensor
+        if not isinstance(tensor, Tensor):
+            for attr in reads:
+                getattr(tensor, attr)
         return fill(tensor, *args, **kwargs)
     return run
 
@@ -86,7 +101,8 @@ def _calculate_correct_fan(tensor: Tensor, mode: str) -> int:
 @_skippable
 def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator=None) -> Tensor:
     """Fill with draws from U(a, b)."""
-    vals = uniform_array((tensor._data.size,), a, b, _dtype(tensor), generator)
+    vals = uniform_array((tensor._data.size,), a, b, _dtype(tensor, "check_uniform_bounds"),
+                         generator)
     return _write(tensor, place(vals, tensor._data))  # in memory order, as Tensor.uniform_
 
 
@@ -102,11 +118,14 @@ def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator=None)
     return _write(tensor, normal_array(tensor.shape, mean, std, _dtype(tensor), generator))
 
 
-def _dtype(tensor: Tensor):
-    """The dtype PyTorch draws in: the tensor's own (an integer tensor gets float64 draws,
-    cast on the write)."""
+def _dtype(tensor: Tensor, kernel: str = "normal_kernel_cpu"):
+    """The dtype PyTorch draws in: the tensor's own. Integer and bool tensors have no
+    continuous-draw kernel, so PyTorch refuses them, naming the kernel (as Tensor.normal_)."""
     dt = tensor._data.dtype
-    return dt if dt.kind == "f" else np.dtype(np.float64)
+    if dt.kind != "f":
+        from ..ops.arithmetic import type_name
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{type_name(dt)}'")
+    return dt
 
 
 @_skippable
@@ -124,8 +143,10 @@ def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float 
     if mean < a - 2 * std or mean > b + 2 * std:
         warnings.warn("mean is more than 2 std from [a, b] in nn.init.trunc_normal_. "
                       "The distribution of values may be incorrect.", stacklevel=3)
-    dt, shape = _dtype(tensor), tensor.shape
-    if cdf((b - mean) / std) - cdf((a - mean) / std) > 0.3:
+    wide = cdf((b - mean) / std) - cdf((a - mean) / std) > 0.3
+    dt = _dtype(tensor, "normal_kernel_cpu" if wide else "check_uniform_bounds")
+    shape = tensor.shape
+    if wide:
         lo, hi = dt.type(a), dt.type(b)
         result = normal_array(shape, mean, std, dt, generator)
         while True:
@@ -152,9 +173,28 @@ def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float 
     return _write(tensor, result)
 
 
+def _number(val, fn: str, position: str):
+    """``val`` as a number, refused as PyTorch's Tensor.fill_ / mul_ refuse it (a 1-element
+    tensor is a number; ``None``, strings and lists are not, and would otherwise become nan
+    or a NumPy error)."""
+    if isinstance(val, Tensor):
+        if val._data.ndim and fn == "fill_":
+            raise RuntimeError("fill_ only supports 0-dimension value tensor but got tensor "
+                               f"with {val._data.ndim} dimensions.")
+        return val.item()
+    if isinstance(val, (numbers.Number, np.bool_)):
+        return val
+    from .._typename import arg_type_name
+    if fn == "fill_":
+        raise TypeError(f"fill_() received an invalid combination of arguments - got "
+                        f"({arg_type_name(val)}), but expected one of:")
+    raise TypeError(f"{fn}(): argument 'other' ({position}) must be Tensor, not "
+                    f"{arg_type_name(val)}")
+
+
 @_skippable
 def constant_(tensor: Tensor, val: float) -> Tensor:
-    return _write(tensor, val)
+    return _write(tensor, _number(val, "fill_", ""))
 
 
 @_skippable
@@ -230,6 +270,9 @@ def orthogonal_(tensor: Tensor, gain: float = 1, generator=None) -> Tensor:
     rows = tensor.shape[0]
     cols = tensor.numel() // rows
     flat = normal_array((rows, cols), 0.0, 1.0, _dtype(tensor), generator)
+    if flat.dtype == np.float16:  # PyTorch's CPU QR has no half kernel (after the draw)
+        raise NotImplementedError("\"geqrf_cpu\" not implemented for 'Half'")
+    gain = _number(gain, "mul_", "position 1")  # checked where PyTorch multiplies by it
     if rows < cols:
         flat = flat.T
     q, r = np.linalg.qr(flat)

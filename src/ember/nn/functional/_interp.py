@@ -34,11 +34,12 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
     if size is None and scale_factor is None:  # PyTorch's first check
         raise ValueError("either size or scale_factor should be defined")
     nd = input.dim() - 2
+    # (size and scale_factor are checked before the modes, as in PyTorch)
+    in_sizes = list(input.shape[2:])
+    out_sizes, scales = _output_sizes(in_sizes, size, scale_factor, recompute_scale_factor)
     if antialias or (mode == "lanczos" and nd == 2):
         from ._interp_aa import interpolate_aa
 
-        out_sizes, scales = _output_sizes(list(input.shape[2:]), size, scale_factor,
-                                          recompute_scale_factor)
         return interpolate_aa(input, out_sizes, scales, mode, align_corners, antialias)
     if not 1 <= nd <= 3 or mode not in _KNOWN:
         raise NotImplementedError(
@@ -53,8 +54,6 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
             f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {input.dim()}D) "
             "for the modes: nearest | linear | bilinear | bicubic | trilinear | lanczos | "
             f"area | nearest-exact (got {mode})")
-    in_sizes = list(input.shape[2:])
-    out_sizes, scales = _output_sizes(in_sizes, size, scale_factor, recompute_scale_factor)
     dt = input._data.dtype
     if mode == "area":  # the mean over each output cell's span: adaptive average pooling
         from ._pool import adaptive_avg_pool2d, adaptive_avg_pool3d
@@ -123,6 +122,10 @@ def _output_sizes(in_sizes, size, scale_factor, recompute):
                 f"input with spatial dimensions of {in_sizes} and output size of {size}. "
                 "Please provide input tensor in (N, C, d1, d2, ...,dK) format and output size "
                 "in (o1, o2, ...,oK) format.")
+        if isinstance(size, (list, tuple)) and not all(_is_int(v) for v in sizes):
+            raise TypeError("expected size to be one of int or Tuple[int] or Tuple[int, int] or "
+                            f"Tuple[int, int, int], but got size with types "
+                            f"{[type(v) for v in sizes]}")
         return [int(v) for v in sizes], [None] * nd
     if scale_factor is None:
         raise ValueError("either size or scale_factor should be defined")
@@ -136,6 +139,13 @@ def _output_sizes(in_sizes, size, scale_factor, recompute):
             "scale_factor in (s1, s2, ...,sK) format.")
     sizes = [math.floor(float(n) * float(f)) for n, f in zip(in_sizes, factors)]
     return sizes, [None] * nd if recompute else [float(f) for f in factors]
+
+
+def _is_int(v) -> bool:
+    """An int, or an integer Tensor (size=(h // 2, w // 2) with h a Tensor)."""
+    if isinstance(v, Tensor):
+        return v._data.dtype.kind in "iub"
+    return isinstance(v, int) or isinstance(v, np.integer)
 
 
 def _step(n_in, n_out, scale):

@@ -20,6 +20,7 @@ from typing import Callable
 import numpy as np
 
 from ..._warn import warn
+from ...autograd._torch_errors import check_hook_result
 from ...autograd.function import Primitive
 from ...tensor import Tensor
 from ._hooks import RemovableHandle
@@ -165,8 +166,9 @@ class BackwardHook:
         full = _spread(self.n_outputs, self.output_at, grads)
         for hook in self.pre_hooks:
             full = _replaced(hook(self.module, full), full, "Backward pre hook", "grad_output")
+        _checked(full, self.output_at, grads)
         self.grad_outputs = full
-        if self.input_at is None and self.hooks:
+        if self.input_at is None:  # (pre-hooks alone warn too, as in PyTorch)
             warn(_NO_INPUT_GRAD)  # (at the user's backward() line)
             none = (None,) * self.n_inputs
             for hook in self.hooks:
@@ -190,6 +192,7 @@ class BackwardHook:
         for hook in self.hooks:
             full = _replaced(hook(self.module, full, self.grad_outputs), full, "Backward hook",
                              "grad_input")
+        _checked(full, self.input_at, grads)
         return [_like(full[i], g) for i, g in zip(self.input_at, grads)]
 
 
@@ -202,14 +205,39 @@ def _spread(n: int, at: list, grads: list) -> tuple:
 
 
 def _replaced(res, full: tuple, who: str, what: str) -> tuple:
-    """A hook's return value: None keeps ``full``; else a replacement of the same length."""
+    """A hook's return value: None keeps ``full``; else a replacement of the same length.
+    Any sequence passes, as in PyTorch: a bare Tensor counts its rows (a 0-d one raises)."""
     if res is None:
         return full
-    res = res if isinstance(res, tuple) else (res,)
     if len(res) != len(full):
         raise RuntimeError(f"{who} returned an invalid number of {what}, got {len(res)}, but "
                            f"expected {len(full)}")
-    return res
+    return tuple(res[i] for i in range(len(full)))
+
+
+def _checked(full: tuple, at: list, grads: list) -> None:
+    """The engine's checks on the gradients a module hook handed back (PyTorch runs them
+    through a wrapper function named 'hook', hence the name in its messages)."""
+    for i, g in zip(at, grads):
+        new = full[i]
+        if new is None:
+            continue
+        if not isinstance(new, Tensor):
+            raise TypeError(f"expected Variable, but hook returned '{_qualname(new)}'")
+        check_hook_result(_hook_wrapper, g._data if isinstance(g, Tensor) else g, new._data)
+
+
+def _hook_wrapper():  # stands for PyTorch's wrapper in the messages
+    pass
+
+
+_hook_wrapper.__name__ = "hook"
+
+
+def _qualname(obj) -> str:
+    kind = type(obj)
+    return kind.__qualname__ if kind.__module__ == "builtins" else \
+        f"{kind.__module__}.{kind.__qualname__}"
 
 
 def hooks_of(module) -> tuple[list, list, list]:
