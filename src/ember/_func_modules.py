@@ -4,6 +4,9 @@ several identical modules for ``vmap`` ensembles."""
 
 from __future__ import annotations
 
+import collections
+import collections.abc
+
 import ember
 
 
@@ -39,16 +42,23 @@ def _swap(module, name: str, value):
 
 
 def _merged(dicts) -> dict:
+    """One dict from a dict or a list/tuple of dicts (PyTorch's ValueErrors for anything else,
+    e.g. a list of tensors, and for a name given twice)."""
     if isinstance(dicts, dict):
         return dict(dicts)
-    out = {}
-    for d in dicts:
-        for k, v in d.items():
-            if k in out:
-                raise ValueError(f"{k} appeared in multiple dictionaries; behavior of "
-                                 "functional call is ambiguous")
-            out[k] = v
-    return out
+    if not isinstance(dicts, collections.abc.Sequence):
+        cls = "torch.Tensor" if type(dicts) is ember.Tensor else \
+            f"{type(dicts).__module__.replace('ember', 'torch', 1)}.{type(dicts).__qualname__}"
+        raise ValueError("Expected parameter_and_buffer_dicts to be a dict, or a list/tuple of "
+                         f"dicts, but got <class '{cls.removeprefix('builtins.')}'>")
+    if not all(isinstance(d, dict) for d in dicts):
+        raise ValueError("Expected all elements of parameter_and_buffer_dicts to be dictionaries")
+    seen = collections.Counter(k for d in dicts for k in d)
+    twice = [k for k, n in seen.items() if n > 1]
+    if twice:
+        raise ValueError(f"{twice} appeared in multiple dictionaries; behavior of functional "
+                         "call is ambiguous")
+    return {k: v for d in dicts for k, v in d.items()}
 
 
 def _with_ties(module, values: dict) -> dict:

@@ -10,13 +10,14 @@ Bessel Y/I/K functions (``ember.ops.special_cephes_api``: PyTorch's Cephes algor
 
 from __future__ import annotations
 
+import functools
 import math
 
 import ember as _e
 
 from .ops import special_cephes_api as _more
 from .ops import special_more as _m
-from .ops.special_fns import digamma, erf, erfc, erfinv, lgamma, polygamma
+from .ops import special_fns as _sf
 from .tensor import Tensor
 
 __all__ = [
@@ -28,38 +29,85 @@ __all__ = [
 ]
 globals().update(_more.FUNCTIONS)
 
-psi = digamma
-gammaln = lgamma
 
 
+def _tensor_input(fn):
+    """PyTorch's TypeError for a non-tensor input, named special_<fn> as its parser does."""
+    name = f"special_{fn.__name__}"
+
+    @functools.wraps(fn)
+    def checked(input, *args, **kwargs):
+        _sf._check_input(input, name)
+        return fn(input, *args, **kwargs)
+
+    return checked
+
+
+# torch.special's own names appear in PyTorch's argument errors ("special_gammaln(): ...").
+def digamma(input: Tensor) -> Tensor:
+    return _sf.digamma(input, _name="special_digamma")
+
+
+def psi(input: Tensor) -> Tensor:
+    return _sf.digamma(input, _name="special_psi")
+
+
+def gammaln(input: Tensor) -> Tensor:
+    return _sf.lgamma(input, _name="special_gammaln")
+
+
+def erf(input: Tensor) -> Tensor:
+    return _sf.erf(input, _name="special_erf")
+
+
+def erfc(input: Tensor) -> Tensor:
+    return _sf.erfc(input, _name="special_erfc")
+
+
+def erfinv(input: Tensor) -> Tensor:
+    return _sf.erfinv(input, _name="special_erfinv")
+
+
+def polygamma(n: int, input: Tensor) -> Tensor:
+    return _sf.polygamma(n, input, _name="special_polygamma")
+
+
+@_tensor_input
 def expit(input: Tensor) -> Tensor:
     return _e.sigmoid(input)
 
 
+@_tensor_input
 def exp2(input: Tensor) -> Tensor:
     return _e.exp2(input)
 
 
+@_tensor_input
 def expm1(input: Tensor) -> Tensor:
     return _e.expm1(input)
 
 
+@_tensor_input
 def log1p(input: Tensor) -> Tensor:
     return _e.log1p(input)
 
 
+@_tensor_input
 def sinc(input: Tensor) -> Tensor:
     return _e.sinc(input)
 
 
+@_tensor_input
 def round(input: Tensor, *, decimals: int = 0) -> Tensor:  # noqa: A001 - PyTorch's name
     return _e.round(input, decimals=decimals)
 
 
+@_tensor_input
 def i0(input: Tensor) -> Tensor:
     return _e.i0(input)
 
 
+@_tensor_input
 def logit(input: Tensor, eps: float | None = None) -> Tensor:
     return _e.logit(input, eps)
 
@@ -68,60 +116,73 @@ def xlogy(input, other) -> Tensor:
     return _e.xlogy(input, other)
 
 
+@_tensor_input
 def multigammaln(input: Tensor, p: int) -> Tensor:
-    return _e.mvlgamma(input, p)
+    return _e.mvlgamma(input, p, _name="special_multigammaln")
 
 
 def logsumexp(input: Tensor, *args, **kwargs) -> Tensor:
     return _e.logsumexp(input, *args, _name="special_logsumexp", **kwargs)
 
 
+@_tensor_input
 def softmax(input: Tensor, dim: int, *, dtype=None) -> Tensor:
     return _e.softmax(input, dim, dtype=dtype)
 
 
+@_tensor_input
 def log_softmax(input: Tensor, dim: int, *, dtype=None) -> Tensor:
     return _e.log_softmax(input, dim, dtype=dtype)
 
 
+@_tensor_input
 def ndtr(input: Tensor) -> Tensor:
     """The standard normal CDF, (1 + erf(x / sqrt 2)) / 2, composed as PyTorch does (so it
     also rounds to 0 below about -8.3 in float64)."""
     return (1 + erf(_e.ops.elementwise._float(input) * math.sqrt(0.5))) * 0.5
 
 
+@_tensor_input
 def ndtri(input: Tensor) -> Tensor:
     return _m.unary(_m.SpecialNdtri, input)
 
 
+@_tensor_input
 def log_ndtr(input: Tensor) -> Tensor:
     return _m.unary(_m.SpecialLogNdtr, input)
 
 
+@_tensor_input
 def i0e(input: Tensor) -> Tensor:
     return _m.unary(_m.SpecialI0E, input)
 
 
+@_tensor_input
 def i1(input: Tensor) -> Tensor:
     return _m.unary(_m.SpecialI1, input)
 
 
+@_tensor_input
 def i1e(input: Tensor) -> Tensor:
     return _m.unary(_m.SpecialI1E, input)
 
 
+@_tensor_input
 def erfcx(input: Tensor) -> Tensor:
     return _m.unary(_m.SpecialErfcx, input)
 
 
+@_tensor_input
 def entr(input: Tensor) -> Tensor:
     return _m.unary(_m.SpecialEntr, input)
 
 
+@_tensor_input
 def bessel_j0(input: Tensor) -> Tensor:
     return _m.bessel_j(0, input)
 
 
+@_tensor_input
 def bessel_j1(input: Tensor) -> Tensor:
     return _m.bessel_j(1, input)
 

@@ -13,8 +13,25 @@ from . import grad as _grad
 from .grad_mode import enable_grad
 
 
-def _tuple(x):
-    return (x, False) if isinstance(x, tuple) else ((x,), True)
+def _tuple(x, arg=None, fn=None):
+    """(x as a tuple, whether x was a lone tensor); with arg/fn named, PyTorch's TypeError for
+    anything that is not a tensor (a list of inputs, a float output)."""
+    got = (x, False) if isinstance(x, tuple) else ((x,), True)
+    if fn is not None:
+        for i, el in enumerate(got[0]):
+            if not isinstance(el, Tensor):
+                what = f"given {arg}" if got[1] else f"value at index {i}"
+                raise TypeError(f"The {arg} given to {fn} must be either a Tensor or a tuple of "
+                                f"Tensors but the {what} has type {_torch_class(el)}.")
+    return got
+
+
+def _torch_class(el) -> str:
+    """type(el) as PyTorch prints it (ember's tensor is torch.Tensor to the user)."""
+    return "<class 'torch.Tensor'>" if isinstance(el, Tensor) else str(type(el))
+
+
+_OUTS = "outputs of the user-provided function"
 
 
 def _prepare(inputs, create_graph):
@@ -56,11 +73,13 @@ def _check_v(v, others, others_tuple):
 
 def vjp(func, inputs, v=None, create_graph=False, strict=False):
     """(func(inputs), v^T J): one reverse pass."""
-    inputs, single = _tuple(inputs)
+    inputs, single = _tuple(inputs, "inputs", "vjp")
     with enable_grad():
         inputs = _prepare(inputs, create_graph)
         out = func(*inputs)
-        outs, out_single = _tuple(out)
+        outs, out_single = _tuple(out, _OUTS, "vjp")
+        if v is not None:
+            _tuple(v, "v", "vjp")
         if v is None and (len(outs) != 1 or outs[0].numel() != 1):
             raise RuntimeError("The vector v can only be None if the user-provided function "
                                "returns a single Tensor with a single element.")
@@ -78,11 +97,13 @@ def _detach(out):
 def jvp(func, inputs, v=None, create_graph=False, strict=False):
     """(func(inputs), J v) by the double-vjp trick: J v = d/du [u^T J v]... computed as the
     gradient of (J^T u) . v with respect to u."""
-    inputs, single = _tuple(inputs)
+    inputs, single = _tuple(inputs, "inputs", "jvp")
+    if v is not None:
+        _tuple(v, "v", "jvp")
     with enable_grad():
         inputs = _prepare(inputs, True)
         out = func(*inputs)
-        outs, out_single = _tuple(out)
+        outs, out_single = _tuple(out, _OUTS, "jvp")
         us = tuple(Tensor._make(np.zeros_like(o._data), False, None).requires_grad_(True)
                    for o in outs)
         g = _grad(list(outs), list(inputs), list(us), create_graph=True, allow_unused=True)
@@ -99,7 +120,7 @@ _HINT = (' Hint: If your function has more outputs than inputs, "forward-mode" t
          'performant. Otherwise, prefer to use "reverse-mode".')
 
 
-def _forward_mode_checks(create_graph, strict, vectorize):
+def _forward_mode_checks(create_graph, strict, vectorize, inputs):
     """PyTorch's refusals for strategy="forward-mode" (ember computes it in reverse mode)."""
     if create_graph:
         raise NotImplementedError(
@@ -111,6 +132,7 @@ def _forward_mode_checks(create_graph, strict, vectorize):
             "torch.autograd.functional.jacobian: `strict=True` and "
             '`strategy="forward-mode"` are not supported together (yet). Please either set '
             '`strict=False` or `strategy="reverse-mode"`.')
+    _tuple(inputs, "inputs", "jacobian")
     if not vectorize:
         raise NotImplementedError("Computing Jacobian using forward-AD or forward-over-reverse "
                                   "Hessian isonly implemented for `vectorize=True`.")
@@ -138,12 +160,12 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False,
     if strategy not in ("forward-mode", "reverse-mode"):
         raise AssertionError(_STRATEGY + _HINT)
     if strategy == "forward-mode":
-        _forward_mode_checks(create_graph, strict, vectorize)
-    inputs, single_in = _tuple(inputs)
+        _forward_mode_checks(create_graph, strict, vectorize, inputs)
+    inputs, single_in = _tuple(inputs, "inputs", "jacobian")
     with enable_grad():
         inputs = _prepare(inputs, create_graph)
         out = func(*inputs)
-        outs, single_out = _tuple(out)
+        outs, single_out = _tuple(out, _OUTS, "jacobian")
         if strict:
             _strict_outputs(outs)
             if vectorize:
@@ -186,14 +208,15 @@ def hessian(func, inputs, create_graph=False, strict=False, vectorize=False,
             outer_jacobian_strategy="reverse-mode"):
     """Second derivatives of a scalar function: the Jacobian of its gradient (PyTorch's
     construction, so its strict-mode checks run in the same order)."""
+    inputs, single = _tuple(inputs, "inputs", "hessian")
     if outer_jacobian_strategy not in ("forward-mode", "reverse-mode"):
         raise AssertionError(_STRATEGY)
-    inputs, single = _tuple(inputs)
 
     def scalar(*xs):
         out = func(*xs)
+        outs = _tuple(out, _OUTS, "hessian")[0]
         if strict:
-            _strict_outputs(_tuple(out)[0])
+            _strict_outputs(outs)
         if not isinstance(out, Tensor):
             raise RuntimeError("The function given to hessian should return a single Tensor")
         if out.numel() != 1:
@@ -218,9 +241,9 @@ def hessian(func, inputs, create_graph=False, strict=False, vectorize=False,
 
 def vhp(func, inputs, v=None, create_graph=False, strict=False, _name="vhp"):
     """(func(inputs), v^T H)."""
-    inputs, single = _tuple(inputs)
+    inputs, single = _tuple(inputs, "inputs", _name)
     if v is not None:
-        vs = _check_v(_tuple(v)[0], inputs, not single)
+        vs = _check_v(_tuple(v, "v", _name)[0], inputs, not single)
     elif len(inputs) != 1 or inputs[0].numel() != 1:
         raise RuntimeError("The vector v can only be None if the input to the user-provided "
                            "function is a single Tensor with a single element.")
@@ -229,6 +252,7 @@ def vhp(func, inputs, v=None, create_graph=False, strict=False, _name="vhp"):
     with enable_grad():
         inputs = _prepare(inputs, True)
         out = func(*inputs)
+        _tuple(out, _OUTS, _name)
         if not isinstance(out, Tensor):
             raise RuntimeError(f"The function given to {_name} should return a single Tensor")
         if out.numel() != 1:

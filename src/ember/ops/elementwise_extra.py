@@ -202,8 +202,12 @@ class Mvlgamma(Primitive):
         return g * d, None
 
 
-def mvlgamma(input: Tensor, p: int) -> Tensor:
+def mvlgamma(input: Tensor, p: int, *, _name: str = "mvlgamma") -> Tensor:
     """The log of the multivariate gamma function of dimension p."""
+    from .special_fns import _check_input, _int_arg
+
+    _check_input(input, _name)
+    p = _int_arg(p, _name, "p", 2)
     if input._data.dtype == np.bool_:
         raise RuntimeError("The input tensor may not be a boolean tensor.")
     if p < 1:

@@ -28,8 +28,13 @@ def histogramdd(input: Tensor, bins=None, *, range=None, weight=None,  # noqa: A
         raise TypeError("histogramdd() received an invalid combination of arguments - got "
                         f"(Tensor{got}), but expected one of:")
     arr = input._data
+    if isinstance(bins, (list, tuple)) and any(isinstance(b, Tensor) for b in bins):
+        check_bins_weight(input, bins, weight)  # before the int refusal, as PyTorch
     if arr.dtype.kind != "f":
         raise NotImplementedError(f"\"histogramdd\" not implemented for '{type_name(arr.dtype)}'")
+    check_bins_weight(input, (), weight)
+    if weight is not None:
+        check_weight_shape(arr.shape, weight.shape)
     if arr.ndim < 2:
         raise RuntimeError("torch.histogramdd: input tensor should have at least 2 dimensions")
     dims = arr.shape[-1]
@@ -84,3 +89,31 @@ def histogramdd(input: Tensor, bins=None, *, range=None, weight=None,  # noqa: A
         return _histdd_t(NotImplementedNode.apply(input, weight, hist, op),
                          tuple(NotImplementedNode.apply(input, weight, e, op) for e in edges))
     return _histdd_t(_const(hist), tuple(_const(e) for e in edges))
+
+
+def check_bins_weight(input: Tensor, bins, weight) -> None:
+    """PyTorch's dtype checks, in its order: each bins tensor, then weight, must have the
+    input's dtype (a float32 weight for a float64 input is refused, not converted)."""
+    from ._matmul_checks import _C_NAMES
+
+    dt = input._data.dtype
+    for d, b in enumerate(bins):
+        if isinstance(b, Tensor) and b._data.dtype != dt:
+            raise RuntimeError("torch.histogramdd: input tensor and bins tensors should have "
+                               f"the same dtype, but got input with dtype {_C_NAMES[dt.name]} "
+                               f"and bins for dimension {d} with dtype "
+                               f"{_C_NAMES[b._data.dtype.name]}")
+    if weight is not None and weight._data.dtype != dt:
+        raise RuntimeError("torch.histogramdd: if weight tensor is provided, input tensor and "
+                           f"weight tensor should have the same dtype, but got "
+                           f"input({_C_NAMES[dt.name]}), and "
+                           f"weight({_C_NAMES[weight._data.dtype.name]})")
+
+
+def check_weight_shape(points_shape, weight_shape) -> None:
+    """weight holds one number per point: the input's shape without its innermost dim."""
+    if tuple(weight_shape) != tuple(points_shape[:-1]):
+        raise RuntimeError("torch.histogramdd: if weight tensor is provided it should have the "
+                           "same shape as the input tensor excluding its innermost dimension, "
+                           f"but got input with shape {list(points_shape)} and weight with "
+                           f"shape {list(weight_shape)}")

@@ -156,17 +156,21 @@ def histogram(input: Tensor, bins=100, *, range=None, weight=None,  # noqa: A002
               density: bool = False):
     """Counts (or weights, or a density) per bin, and the bin edges (float inputs only)."""
     arr = input._data
-    if arr.dtype.kind != "f" and not isinstance(bins, Tensor):
+    from .histogramdd import check_bins_weight, check_weight_shape
+
+    if isinstance(bins, Tensor):  # PyTorch checks the dtypes before the int refusal here
+        check_bins_weight(input, (bins,), weight)
+    if arr.dtype.kind != "f":
         from .arithmetic import type_name
 
-        raise NotImplementedError(f"\"histogramdd\" not implemented for '{type_name(arr.dtype)}'")
-    if arr.dtype.kind != "f":
-        raise RuntimeError(f"torch.histogram: input tensor and bins tensors should have the "
-                           f"same dtype, but got input {input.dtype} and bins "
-                           f"{input.dtype}")
+        where = "histogram_cpu" if isinstance(bins, Tensor) else "histogramdd"
+        raise NotImplementedError(f"\"{where}\" not implemented for '{type_name(arr.dtype)}'")
+    check_bins_weight(input, (), weight)
     from .search_stats import bin_positions
 
     flat = arr.reshape(-1)
+    if weight is not None:  # one weight per element, in any shape
+        check_weight_shape((flat.size, 1), (weight._data.size,))
     if isinstance(bins, Tensor):
         if bins._data.ndim != 1:
             raise RuntimeError("torch.histogramdd: bins tensor should have one dimension, but "

@@ -253,30 +253,61 @@ class Digamma(Polygamma):
         return Polygamma.forward(ctx, x, 0)
 
 
-def erf(input: Tensor) -> Tensor:
+def _check_input(input, name: str, pos: int = 1) -> None:
+    """PyTorch's parser refuses a non-tensor input (a float, a list) with a TypeError."""
+    if not isinstance(input, Tensor):
+        from .._typename import arg_type_name
+
+        raise TypeError(f"{name}(): argument 'input' (position {pos}) must be Tensor, not "
+                        f"{arg_type_name(input)}")
+
+
+def _int_arg(n, name: str, arg: str = "n", pos: int = 1) -> int:
+    """An int argument (polygamma's n, mvlgamma's p) as PyTorch's parser reads it: Python/NumPy
+    ints and 0-dim integer tensors pass; bools, floats and other tensors are a TypeError."""
+    if isinstance(n, Tensor):
+        ok = n.dim() == 0 and n._data.dtype.kind in "iu"
+    else:
+        ok = not isinstance(n, (bool, np.bool_)) and hasattr(type(n), "__index__")
+    if not ok:
+        from .._typename import arg_type_name
+
+        raise TypeError(f"{name}(): argument '{arg}' (position {pos}) must be int, not "
+                        f"{arg_type_name(n)}")
+    return int(n)
+
+
+def erf(input: Tensor, *, _name: str = "erf") -> Tensor:
+    _check_input(input, _name)
     return Erf.apply(_float(input))
 
 
-def erfc(input: Tensor) -> Tensor:
+def erfc(input: Tensor, *, _name: str = "erfc") -> Tensor:
+    _check_input(input, _name)
     return Erfc.apply(_float(input))
 
 
-def erfinv(input: Tensor) -> Tensor:
+def erfinv(input: Tensor, *, _name: str = "erfinv") -> Tensor:
+    _check_input(input, _name)
     return Erfinv.apply(_float(input))
 
 
-def lgamma(input: Tensor) -> Tensor:
+def lgamma(input: Tensor, *, _name: str = "lgamma") -> Tensor:
+    _check_input(input, _name)
     return Lgamma.apply(_float(input))
 
 
-def digamma(input: Tensor) -> Tensor:
+def digamma(input: Tensor, *, _name: str = "digamma") -> Tensor:
+    _check_input(input, _name)
     return Digamma.apply(_float(input), 0)
 
 
-def polygamma(n: int, input: Tensor) -> Tensor:
+def polygamma(n: int, input: Tensor, *, _name: str = "polygamma") -> Tensor:
+    n = _int_arg(n, _name)
+    _check_input(input, _name, 2)
     if n < 0:
         raise RuntimeError("polygamma(n, x) does not support negative n.")
-    return Polygamma.apply(_float(input), int(n))
+    return Polygamma.apply(_float(input), n)
 
 
 def _polygamma_method(self: Tensor, n: int) -> Tensor:
