@@ -3,12 +3,7 @@
 people make), run on ember and compared live with torch 2.13."""
 
 import numpy as np
-from torch_compare import run_both
-
-
-def _same(fn):
-    want, got = run_both(fn)
-    assert got == want, f"ember: {got}\ntorch: {want}"
+from torch_compare import same as _same
 
 
 def _fn(L, forward, backward, setup=None, **attrs):

@@ -4,14 +4,9 @@ torch 2.13."""
 
 import numpy as np
 import torch
-from torch_compare import run_both
+from torch_compare import same as _same
 
 import ember
-
-
-def _same(fn):
-    want, got = run_both(fn)
-    assert got == want, f"ember: {got}\ntorch: {want}"
 
 
 # ---- default_collate / stack given a NumPy array next to a tensor ------------------------

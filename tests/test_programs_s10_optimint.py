@@ -4,14 +4,9 @@ from a differently ordered model, run on ember and compared live with torch 2.13
 
 import numpy as np
 import torch
-from torch_compare import run_both
+from torch_compare import same as _same
 
 import ember
-
-
-def _same(fn):
-    want, got = run_both(fn)
-    assert got == want, f"ember: {got}\ntorch: {want}"
 
 
 # ---- differentiable=True: gradients reach a learned lr through the update --------------------

@@ -4,14 +4,9 @@ typing them, run on ember and compared live with torch 2.13."""
 
 import numpy as np
 import torch
-from torch_compare import run_both, same_error_case
+from torch_compare import run_both, same_error_case, same as _same
 
 import ember
-
-
-def _same(fn):
-    want, got = run_both(fn)
-    assert got == want, f"ember: {got}\ntorch: {want}"
 
 
 def _probe(L, d):

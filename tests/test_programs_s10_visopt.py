@@ -6,14 +6,9 @@ import warnings
 
 import numpy as np
 import torch
-from torch_compare import run_both
+from torch_compare import run_both, same as _same
 
 import ember
-
-
-def _same(fn):
-    want, got = run_both(fn)
-    assert got == want, f"ember: {got}\ntorch: {want}"
 
 
 # ---- FGSM: `x.requires_grad = True` on a computed tensor -----------------------------------

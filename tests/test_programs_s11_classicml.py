@@ -4,14 +4,9 @@ utilities) and the mistakes made typing them, run on ember and compared live wit
 
 import numpy as np
 import torch
-from torch_compare import run_both, seeded
+from torch_compare import seeded, same as _same
 
 import ember
-
-
-def _same(fn):
-    want, got = run_both(fn)
-    assert got == want, f"ember: {got}\ntorch: {want}"
 
 
 # ---- kthvalue: which of tied entries' index (PyTorch's quickselect, not a stable sort) ----

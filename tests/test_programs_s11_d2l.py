@@ -4,12 +4,7 @@ optimizers from scratch) and the mistakes learners make typing them, run on embe
 compared live with torch 2.13."""
 
 import numpy as np
-from torch_compare import run_both
-
-
-def _same(fn):
-    want, got = run_both(fn)
-    assert got == want, f"ember: {got}\ntorch: {want}"
+from torch_compare import run_both, same as _same
 
 
 def _values(fn):

@@ -8,12 +8,7 @@ import warnings
 
 import numpy as np
 import pytest
-from torch_compare import run_both, same_error_case
-
-
-def _same(fn):
-    want, got = run_both(fn)
-    assert got == want, f"ember: {got}\ntorch: {want}"
+from torch_compare import run_both, same_error_case, same as _same
 
 
 _STATS = [

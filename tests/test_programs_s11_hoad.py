@@ -3,12 +3,7 @@ penalties, MAML inner loops, Hutchinson traces, hvp/vhp, torch.func transforms, 
 derivatives) and the mistakes made typing them, run on ember and compared live with torch."""
 
 import numpy as np
-from torch_compare import gradcheck, run_both
-
-
-def _same(fn):
-    want, got = run_both(fn)
-    assert got == want, f"ember: {got}\ntorch: {want}"
+from torch_compare import gradcheck, same as _same
 
 
 def _chain(L, f, n, x=(0.5, 1.25, 2.0)):

@@ -7,12 +7,7 @@ import collections
 
 import numpy as np
 import torch
-from torch_compare import run_both
-
-
-def _same(fn):
-    want, got = run_both(fn)
-    assert got == want, f"ember: {got}\ntorch: {want}"
+from torch_compare import same as _same
 
 
 _TARGETS = ("cuda", "cuda:0", "mps", "gpu", "cpu:0", "cpu", {"cpu": "cuda:0"},

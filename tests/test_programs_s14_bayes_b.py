@@ -6,19 +6,7 @@ import math
 
 import numpy as np
 import pytest
-from torch_compare import run_both, same_error_case
-
-
-def _try(out, f):
-    try:
-        out.append(repr(f()))
-    except Exception as e:  # noqa: BLE001 - compared across libraries
-        out.append((type(e).__name__, str(e).splitlines()[0]))
-
-
-def _same(fn):
-    want, got = run_both(fn)
-    assert got == want
+from torch_compare import run_both, same_error_case, same as _same, try_repr as _try
 
 
 def test_evidential_regression_and_classification():

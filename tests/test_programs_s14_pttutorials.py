@@ -5,12 +5,7 @@ matched already are in test_programs_s14_pttutorials_b.py."""
 
 import numpy as np
 import pytest
-from torch_compare import run_both, same_error_case
-
-
-def _same(fn):
-    want, got = run_both(fn)
-    assert got == want, f"ember: {got}\ntorch: {want}"
+from torch_compare import run_both, same_error_case, same as _same
 
 
 def _arrays(*ts):

@@ -12,15 +12,9 @@ import string
 
 import numpy as np
 import pytest
-from torch_compare import exact_and_close, run_both, same_error_case
+from torch_compare import exact_and_close, same_error_case, same as _same
 
 BLAS = dict(rtol=1e-5, atol=1e-6)  # matrix products / Sleef: last bits (see the docstring)
-
-
-def _same(fn):
-    want, got = run_both(fn)
-    assert got == want, f"ember: {got}\ntorch: {want}"
-    return want
 
 
 def _close(fn, **tol):

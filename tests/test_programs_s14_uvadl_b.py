@@ -8,15 +8,9 @@ README, "Differences")."""
 import math
 
 import numpy as np
-from torch_compare import exact_and_close, run_both, same_error_case
+from torch_compare import exact_and_close, same_error_case, same as _same
 
 BLAS = dict(rtol=1e-5, atol=1e-6)
-
-
-def _same(fn):
-    want, got = run_both(fn)
-    assert got == want, f"ember: {got}\ntorch: {want}"
-    return want
 
 
 def _close(fn, **tol):

@@ -124,3 +124,19 @@ def exact_and_close(fn, rtol, atol):
         w, g = _np(w), _np(g)
         assert w.dtype == g.dtype and w.shape == g.shape, (w.dtype, g.dtype, w.shape, g.shape)
         np.testing.assert_allclose(g, w, rtol=rtol, atol=atol)
+
+
+def same(fn):
+    """fn(torch) == fn(ember): the same value, or the same exception type and first line.
+    Returns torch's outcome for further checks."""
+    want, got = run_both(fn)
+    assert got == want, f"ember: {got}\ntorch: {want}"
+    return want
+
+
+def try_repr(out, f):
+    """Append repr(f()) to out, or f's exception type and first line (a program's printout)."""
+    try:
+        out.append(repr(f()))
+    except Exception as e:  # noqa: BLE001 - compared across libraries
+        out.append((type(e).__name__, str(e).splitlines()[0]))
