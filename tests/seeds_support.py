@@ -27,7 +27,27 @@ import traceback
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-SEEDS_DIR = REPO_ROOT.parent / "shared" / "seeds"
+
+
+def _seeds_dir() -> Path:
+    """The seed pages: $EMBER_SEEDS_DIR, else ../shared/seeds beside this checkout, else beside
+    the repository it was cloned from (CI runs a clean clone made elsewhere, e.g. in /tmp)."""
+    if os.environ.get("EMBER_SEEDS_DIR"):
+        return Path(os.environ["EMBER_SEEDS_DIR"])
+    here = REPO_ROOT.parent / "shared" / "seeds"
+    if here.is_dir():
+        return here
+    try:
+        origin = subprocess.run(["git", "-C", str(REPO_ROOT), "config", "remote.origin.url"],
+                                capture_output=True, text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        origin = ""
+    if origin and "://" not in origin:  # a local path, not a network remote
+        return Path(origin).resolve().parent / "shared" / "seeds"
+    return here
+
+
+SEEDS_DIR = _seeds_dir()
 
 # Pages whose code lost its ```python fences when they were saved as text: their blocks are
 # given by 1-based inclusive line ranges, with the first and last line's text as a guard
