@@ -105,6 +105,7 @@ def register_post_accumulate_grad_hook(self, hook):
     if not self._rg:
         raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
     entry = engine.PostAccumulate(self, hook)
+    engine.HOOKED[0] = True
     if self._hooks is None:
         self._hooks = []
     self._hooks.append(entry)

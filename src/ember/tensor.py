@@ -16,6 +16,7 @@ from ._size_device import CPU, Size, device  # noqa: F401 (re-exported)
 from ._tensor_str import format_tensor
 from .autograd import engine as _engine
 from .autograd import function as _function
+from .autograd._node_hooks import HOOKED as _HOOKED
 from .autograd._inference import ACTIVE as _INF_ACTIVE, fresh_vc as _fresh_vc
 from .autograd._inference import is_inference as _is_inference
 from .autograd._inference import REQUIRES_GRAD as _INF_REQUIRES_GRAD
@@ -291,7 +292,7 @@ class Tensor(InplaceMixin, ConvertMixin):
                     seed = _ONE[d.dtype] = d.dtype.type(1)
             else:
                 seed = np.ones(d.shape, d.dtype)
-            if _function.STATE.anomaly:
+            if _function.STATE.anomaly or _HOOKED[0] and _engine._watched((self,)):
                 _engine.run_backward((self,), (seed,), bool(retain_graph), False)
             else:
                 _engine.backward_plain(self.grad_fn, seed, bool(retain_graph))
@@ -356,6 +357,7 @@ class Tensor(InplaceMixin, ConvertMixin):
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
         if self.grad_fn is not None:
             return self.grad_fn._add_prehook(hook)
+        _HOOKED[0] = True  # backward now looks for hooks (autograd/_ordered.py)
         if self._hooks is None:
             self._hooks = []
         self._hooks.append(hook)

@@ -14,6 +14,11 @@ import numpy as np
 
 from . import function as F
 
+# Set for good once any gradient hook exists (a tensor or node hook, retain_grad, a
+# post-accumulate hook): from then on backward looks for hooks in its graph and, finding
+# one, runs in PyTorch's order, which hooks can see (engine.run_backward, _ordered.py).
+# A flag rather than a count: handles and garbage collection would both have to keep one.
+HOOKED = [False]
 
 def _tensor(g):
     return g if g is None or isinstance(g, F.Tensor) else F.Tensor._make(np.asarray(g), False,
@@ -66,6 +71,7 @@ def tuple_prehook(fn):
 
 def register_hook(self, fn):
     """``fn(grad_inputs, grad_outputs)`` after this node's backward (as in PyTorch)."""
+    HOOKED[0] = True
     if self._hooks is None:
         self._hooks = []
     self._hooks.append(fn)
@@ -80,6 +86,7 @@ def register_prehook(self, fn):
 
 def _add_prehook(self, fn):
     """``fn(grad)`` with this node's one output gradient (a tensor hook's form)."""
+    HOOKED[0] = True
     hooks = self._pre_hooks
     if hooks is None:
         hooks = self._pre_hooks = []

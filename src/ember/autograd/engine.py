@@ -16,7 +16,7 @@ from .. import _aten_sum
 from . import function as F
 from ._torch_errors import check_hook_result
 from .function import SECOND_BACKWARD, Node, _FREED
-from ._node_hooks import run_node_hooks
+from ._node_hooks import HOOKED, run_node_hooks
 from ._rules import call_rule as _call_rule
 from ._inference import ACTIVE as _INF_ACTIVE, fresh_vc as _fresh_vc
 from .grad_mode import STATE
@@ -99,69 +99,50 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, capt
 
     Without ``capture``, leaf gradients accumulate into ``.grad``. With ``capture`` (a dict
     from a Node or ``id(leaf)`` to a slot), gradients are returned in a list and ``.grad`` is
-    left alone: that is ``autograd.grad``.
+    left alone: that is ``autograd.grad``. The common case (first order, into ``.grad``, no
+    hook anywhere, anomaly mode off) takes the plain walk; the rest runs in PyTorch's order
+    (_ordered.py).
     """
-    if capture is None and not create_graph and not STATE.anomaly:
+    if capture is None and not create_graph and not STATE.anomaly and (
+            not HOOKED[0] or not _watched(roots)):
         _finish_plain(_walk_plain(roots, root_grads, retain_graph))
         return []
-    grads, leaves = _seed(roots, root_grads, retain_graph)
-    deps = _dependencies(list(grads))
-    captured = [None] * (len(capture) if capture else 0)
-    ready = [n for n in grads if deps[n] == 0]
-    anomaly = STATE.anomaly
-    while ready:
-        node = ready.pop()
-        g = grads.pop(node, None)
-        edges = node.next_edges
-        if g is None:  # nothing reached this node; still release its inputs' dependencies
-            in_grads = (None,) * len(edges)
-        else:
-            if node._pre_hooks:
-                g = _run_pre_hooks(node, g, create_graph)
-            if capture and node in capture:
-                captured[capture[node]] = g
-            if node._versions:
-                _check_versions(node)
-            saved = node._saved
-            if saved is _FREED:
-                raise RuntimeError(SECOND_BACKWARD)
-            fn = node._fn
-            try:
-                if create_graph or fn._tensor_level:
-                    in_grads = _call_rule(node, g, create_graph)
-                else:  # first order on raw arrays: the common path, called directly
-                    in_grads = fn.backward(node, g)
-            except Exception:
-                if anomaly:  # PyTorch's warning: where the failing node was created
-                    from .anomaly import warn_forward_trace
+    return _ORDERED[0](roots, root_grads, retain_graph, create_graph, capture)
 
-                    warn_forward_trace(node)
-                raise
-            if type(in_grads) is not tuple:
-                in_grads = (in_grads,)
-            if anomaly:
-                from .anomaly import check_backward
 
-                check_backward(node, in_grads)
-            if node._hooks:
-                in_grads = run_node_hooks(node, in_grads, g, create_graph)
-            if saved and not retain_graph:
-                node._saved = _FREED
-        for e, gi in zip(edges, in_grads):
+def _watched(roots) -> bool:
+    """Whether any node or leaf below ``roots`` has a hook (its order then shows)."""
+    seen = set()
+    stack = []
+    for t in roots:
+        if t._hooks:
+            return True
+        if t.grad_fn is not None:
+            stack.append(t.grad_fn)
+    while stack:
+        node = stack.pop()
+        if node._pre_hooks or node._hooks:
+            return True
+        for e in node.next_edges:
             if e is None:
                 continue
-            if isinstance(e, Node):
-                if gi is not None:
-                    if create_graph or gi.shape != e._shape or gi.dtype != e._dtype:
-                        gi = _fit(gi, e._shape, e._dtype, create_graph)
-                    grads[e] = grads[e] + gi if e in grads else gi
-                deps[e] -= 1
-                if deps[e] == 0:
-                    ready.append(e)
-            elif gi is not None:
-                _add_leaf(leaves, e, _fit(gi, e._data.shape, e._data.dtype, create_graph))
-    _finish_leaves(leaves, create_graph, capture, captured)
-    return captured
+            if not isinstance(e, Node):
+                if e._hooks:
+                    return True
+            elif e not in seen:
+                seen.add(e)
+                stack.append(e)
+    return False
+
+
+def _load_ordered(*args):
+    from ._ordered import run_ordered
+
+    _ORDERED[0] = run_ordered  # (imported on first use: an import statement per call costs)
+    return run_ordered(*args)
+
+
+_ORDERED = [_load_ordered]
 
 
 def _walk_plain(roots, root_grads, retain_graph) -> dict:
@@ -329,8 +310,12 @@ def _add_leaf(leaves: dict, t, g) -> None:
 
 def _leaf_hooks(t, g, create_graph):
     """Run a leaf's hooks on its summed gradient; each may return a replacement."""
+    return _leaf_hooks_from(t._hooks, g, create_graph)
+
+
+def _leaf_hooks_from(hooks, g, create_graph):
     T = F.Tensor
-    for hook in t._hooks:
+    for hook in hooks:
         wrapped = g if isinstance(g, T) else T._make(g, False, None)
         r = hook(wrapped)
         if r is not None:
@@ -345,19 +330,6 @@ def _own(g):
     same one may also be flowing to another input (x + y passes g to both) or be saved.
     NumPy scalars (0-d results) are immutable and need no copy."""
     return g.copy() if type(g) is np.ndarray else g
-
-
-def _finish_leaves(leaves, create_graph, capture, captured) -> None:
-    for key, (t, g) in leaves.items():
-        if t._hooks:
-            g = _leaf_hooks(t, g, create_graph)
-        if capture is not None:
-            if key in capture:
-                captured[capture[key]] = g
-            continue
-        _accumulate(t, g, create_graph)
-    if _POST:
-        _run_post_hooks(capture is None)
 
 
 class PostAccumulate:

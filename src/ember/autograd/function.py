@@ -14,6 +14,8 @@ requires grad; otherwise it costs the forward NumPy call plus a thin wrapper.
 
 from __future__ import annotations
 
+from itertools import count as _count
+
 from ._inference import ACTIVE as _INF_ACTIVE, MARK as _INF_MARK
 from ._torch_errors import _torch_error
 from .grad_mode import STATE
@@ -26,6 +28,10 @@ _FREED = "freed"
 # apply skips reading the per-thread flag, a thread-local lookup (~30 ns) on every recorded op.
 WATCH_EVER = False
 _OUT_ROLE = (-1,)  # the roles of a node that saved only its output
+# Each node's creation number (``Node._seq``), as PyTorch's sequence_nr: its backward runs
+# ready nodes newest first (_ordered.py). Steps of 4 leave room for the nodes PyTorch records
+# inside one of ember's fused nodes (Linear's TBackward0: one below its AddmmBackward0).
+_next_seq = _count(4, 4).__next__
 SECOND_BACKWARD = (
     "Trying to backward through the graph a second time (or directly access saved tensors "
     "after they have already been freed). Saved intermediate values of the graph are freed "
@@ -45,11 +51,11 @@ class Node:
     edge: a node used once is ready as soon as its one consumer has run, with no dependency
     count (engine._walk_plain). (``+= 1`` on an int attribute runs no Python code and no
     eval-breaker check between its read and write, so under the GIL threads cannot lose a
-    count.)
+    count.) ``_seq`` numbers nodes in creation order (PyTorch's sequence_nr).
     """
 
     __slots__ = ("next_edges", "needs_input_grad", "_shape", "_dtype", "_saved", "_roles",
-                 "_versions", "_uses", "__dict__", "__weakref__")
+                 "_versions", "_uses", "_seq", "__dict__", "__weakref__")
     # Rarely set: class-level defaults, so recording an op does not store them (each store
     # skipped is ~15 ns on every op); setting one puts it in the node's __dict__.
     _pre_hooks = _hooks = _trace = None
@@ -57,6 +63,10 @@ class Node:
     _exact = False  # Primitive.exact_grads of _fn
     _fn = None  # the Function/Primitive class this node records
     _rule = None  # _fn.backward for Primitive nodes (looked up once per class, not per call)
+    # The order PyTorch's node sends its gradients on (_ordered.py): None, the edges' own;
+    # else groups (depth, edge indices), depth > 0 where PyTorch passes them through nodes
+    # that ember's fused node stands for (Linear's weight through TBackward0: depth 1).
+    _push = None
 
     def save_for_backward(self, *values) -> None:
         self._saved = values
@@ -159,6 +169,7 @@ def _init_node(node, edges: tuple) -> None:
     node.needs_input_grad = tuple(need)
     node._saved = node._roles = node._versions = ()
     node._uses = 0
+    node._seq = _next_seq()
 
 
 _STALE = {"count": 0}
@@ -302,6 +313,7 @@ class Primitive:
             node.needs_input_grad = tuple(need)
             node._saved = node._roles = node._versions = ()
             node._uses = 0
+            node._seq = _next_seq()
             out = cls.forward(node, *arrays, **kwargs)
         except ValueError as err:
             raise _torch_error(err, arrays) from None

@@ -68,6 +68,14 @@ class LinearNode(Node):
 
     __slots__ = ()
 
+    # Backward sends bias, input, then the weight through TBackward0 (one node deeper).
+    _push = ((0, (2, 0)), (1, (1,)))
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if cls.__name__ == "MmBackward0":
+            cls._push = ((0, (0,)), (1, (1,)))
+
     @property
     def next_functions(self) -> tuple:
         x, w, b = self.next_edges[:3]
@@ -95,6 +103,7 @@ class ReciprocalMulNode(Node):
     """``c / x`` (args c, x): PyTorch's MulBackward0 over (ReciprocalBackward0 -> x, c)."""
 
     __slots__ = ()
+    _push = ((1, (1,)),)
 
     @property
     def next_functions(self) -> tuple:
@@ -110,6 +119,10 @@ class L1Node(Node):
     __slots__ = ()
 
     @property
+    def _push(self) -> tuple:
+        return ((1 if type(self).__name__ == "AbsBackward0" else 2, (0, 1)),)
+
+    @property
     def next_functions(self) -> tuple:
         sub = shown(self, "_sub", "SubBackward0", tuple(self.next_edges[:2]))
         if type(self).__name__ == "AbsBackward0":
@@ -122,6 +135,12 @@ class NllOfLogSoftmaxNode(Node):
     LogSoftmaxBackward0 (input)."""
 
     __slots__ = ()
+
+    @property
+    def _push(self):
+        if type(self).__name__ != "NllLossBackward0":
+            return None
+        return ((1, (0,)), (0, tuple(range(1, len(self.next_edges)))))
 
     @property
     def next_functions(self) -> tuple:
