@@ -132,3 +132,108 @@ def test_heap_matches_libstdcpp_on_ties():
                       (float("inf"), "e")]:
         push(heap, (rank, tag))
     assert [pop(heap)[1] for _ in range(5)] == ["b", "c", "e", "a", "d"]
+
+
+# ---- hook order only, over a broader set of ops (their values may differ in last bits) ----
+def _broad_ops(L, a, b, lin) -> dict:
+    """Each op of two (3, 4) tensors, giving a (3, 4) tensor (lazily: op name -> thunk)."""
+    F = L and L.nn.functional
+    return {
+        "exp": lambda: a.exp(), "tanh": lambda: a.tanh(), "sigmoid": lambda: a.sigmoid(),
+        "softmax": lambda: a.softmax(-1), "log_softmax": lambda: F.log_softmax(a, 1),
+        "matmul": lambda: (a @ b.t()) @ b, "view": lambda: a.reshape(4, 3).reshape(3, 4) * b,
+        "t": lambda: (a.t() * 2).t() + b, "index": lambda: a[[0, 2, 1]] + b[1:2],
+        "cat": lambda: L.cat([a, b], 1)[:, ::2], "stack": lambda: L.stack([a, b]).sum(0),
+        "mean": lambda: a.mean(0, keepdim=True) * b, "mse": lambda: F.mse_loss(a, b) + b,
+        "ce": lambda: F.cross_entropy(a, L.tensor([0, 1, 3])) + a,
+        "where": lambda: L.where(a > 1, a, b), "clamp": lambda: a.clamp(0.6, 1.2) + b,
+        "pow": lambda: a ** 2 + b ** 3, "div": lambda: a / b, "rdiv": lambda: 2 / a + b,
+        "norm": lambda: a.norm() * b, "unbind": lambda: L.stack(list(a.unbind(0))[::-1]) + b,
+        "chunk": lambda: L.cat(list(a.chunk(2, 1))[::-1], 1) * b,
+        "expand": lambda: a[:1].expand(3, 4) + b, "sqrt": lambda: a.abs().sqrt() + b,
+        "abs": lambda: (a - b).abs(), "l1": lambda: F.l1_loss(a, b) * a,
+        "max": lambda: a.max(1, keepdim=True)[0] * b,
+        "gather": lambda: a.gather(1, L.tensor([[0], [2], [1]])) + b,
+        "linear3d": lambda: lin(L.stack([a, b])).sum(0),
+        "addmm": lambda: L.addmm(b, a, lin.weight.t())}
+
+
+BROAD_OPS = sorted(_broad_ops(None, None, None, None))
+
+
+def _broad_program(seed, steps=10):
+    rng = np.random.default_rng(seed)
+    return [(BROAD_OPS[rng.integers(len(BROAD_OPS))],
+             tuple(int(i) for i in rng.integers(0, 4 + k, 2))) for k in range(steps)]
+
+
+def _run_broad(L, prog):
+    rng = np.random.default_rng(3)
+    vals = [L.tensor(rng.random((3, 4)) + 0.5, dtype=L.float32, requires_grad=i < 3)
+            for i in range(4)]
+    lin = L.nn.Linear(4, 4)
+    for op, (i, j) in prog:
+        vals.append(_broad_ops(L, vals[i], vals[j], lin)[op]())
+    order = []
+    named = list(enumerate(vals)) + [("w", lin.weight), ("b", lin.bias)]
+    for k, t in named:
+        if t.requires_grad:
+            t.register_hook(lambda g, k=k: order.append(k))
+    sum(v.sum() for v in vals[-3:] if v.requires_grad).backward()
+    return order
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_hook_order_matches_pytorch_over_many_ops(seed):
+    prog = _broad_program(seed)
+    want, got = run_both(lambda lib: _run_broad(lib, prog))
+    assert got == want
+
+
+def _module_hooks(L):
+    order = []
+    L.manual_seed(0)
+    net = L.nn.Sequential(L.nn.Linear(3, 4), L.nn.Tanh(), L.nn.Linear(4, 2))
+    for name, m in net.named_children():
+        m.register_full_backward_hook(lambda m, gi, go, name=name: order.append(("full", name)))
+        m.register_full_backward_pre_hook(lambda m, go, name=name: order.append(("pre", name)))
+    for n, p in net.named_parameters():
+        p.register_hook(lambda g, n=n: order.append(("p", n)))
+        p.register_post_accumulate_grad_hook(lambda t, n=n: order.append(("post", n)))
+    x = L.randn(5, 3, requires_grad=True)
+    y = net(x); y.retain_grad()
+    y.register_hook(lambda g: order.append(("y", None)))
+    y.pow(2).sum().backward()
+    return order
+def _multi_root(L):
+    order = []
+    a = L.tensor([1., 2.], requires_grad=True); b = L.tensor([3., 4.], requires_grad=True)
+    u = a * b; v = u.exp() + b
+    for n, t in (("a", a), ("b", b), ("u", u), ("v", v)):
+        t.register_hook(lambda g, n=n: order.append(n))
+    L.autograd.backward([u.sum(), v.sum()], retain_graph=True)
+    g = L.autograd.grad([v.sum(), u.sum()], [a], retain_graph=False)
+    return order
+def _custom_function(L):
+    class F(L.autograd.Function):
+        @staticmethod
+        def forward(ctx, x, y):
+            ctx.save_for_backward(x, y); return x * y
+        @staticmethod
+        def backward(ctx, g):
+            x, y = ctx.saved_tensors; return g * y, g * x
+    order = []
+    a = L.tensor([1., 2.], requires_grad=True); b = L.tensor([3., 4.], requires_grad=True)
+    c = a.sin()
+    for n, t in (("a", a), ("b", b), ("c", c)):
+        t.register_hook(lambda g, n=n: order.append(n))
+    (F.apply(c, b) + b * c).sum().backward()
+    return order
+
+
+@pytest.mark.parametrize("case", [_module_hooks, _multi_root, _custom_function])
+def test_hook_order_of_modules_roots_and_functions(case):
+    """Module full backward (pre-)hooks, parameter and post-accumulate hooks, retain_grad;
+    autograd.backward and autograd.grad of several roots; a custom Function."""
+    want, got = run_both(case)
+    assert got == want

@@ -142,9 +142,8 @@ def _needed(deps: dict, capture: dict) -> set:
 def run_ordered(roots, root_grads, retain_graph, create_graph, capture=None) -> list:
     """engine.run_backward's general case, in PyTorch's order (see the module docstring).
 
-    The queue holds (rank, task): a Node; ``id(leaf)`` for a leaf's AccumulateGrad; or
-    (depth, pairs) for a node PyTorch records inside one of ember's fused nodes, which hands
-    on its (edge, gradient) pairs after ``depth`` such nodes."""
+    The queue holds (rank, task): a Node; ``id(leaf)`` for a leaf's AccumulateGrad; or, for a
+    node PyTorch records inside one of ember's fused nodes, what it hands on (_expand)."""
     anomaly = STATE.anomaly
     edges0 = [t.grad_fn or t for t in roots]
     if not retain_graph:
@@ -171,8 +170,8 @@ def run_ordered(roots, root_grads, retain_graph, create_graph, capture=None) -> 
                                       or g.dtype != e._dtype):
                     g = E._fit(g, e._shape, e._dtype, create_graph)
                 rank = e._seq
-            elif type(e) is tuple:  # (depth, pairs): one of the nodes a fused node stands for
-                push(heap, (node._seq - 1, e))
+            elif type(e) is tuple:  # (rank, task): a node PyTorch has inside a fused one
+                push(heap, e)
                 continue
             else:
                 key = id(e)
@@ -210,11 +209,8 @@ def run_ordered(roots, root_grads, retain_graph, create_graph, capture=None) -> 
             else:  # no one else holds it (engine._finish_plain's test): no copy
                 t._grad = F.Tensor._make(g, False, None)
             continue
-        if type(task) is tuple:
-            depth, pairs = task
-            if depth > 1:
-                push(heap, (rank - 1, (depth - 1, pairs)))
-                pairs = ()
+        if type(task) is tuple:  # (items, edges, in_grads, seq): see Node._push
+            pairs = _expand(*task)
             continue
         node = task
         g = grads.pop(node, None)
@@ -255,24 +251,26 @@ def run_ordered(roots, root_grads, retain_graph, create_graph, capture=None) -> 
                 in_grads = run_node_hooks(node, in_grads, g, create_graph)
             if saved and not retain_graph:
                 node._saved = _FREED
-        groups = node._push
-        pairs = zip(edges, in_grads) if groups is None else _grouped(edges, in_grads, groups)
+        items = node._push
+        pairs = zip(edges, in_grads) if items is None else \
+            _expand(items, edges, in_grads, node._seq)
     if E._POST:
         E._run_post_hooks(capture is None)
     return captured
 
 
-def _grouped(edges, in_grads, groups) -> list:
-    """A fused node's (edge, gradient) pairs in PyTorch's order, those PyTorch passes through
-    inner nodes wrapped as one (depth, pairs) entry each."""
+def _expand(items, edges, in_grads, seq) -> list:
+    """A fused node's (edge, gradient) pairs in the order PyTorch's nodes send them (see
+    ``Node._push``): an inner node PyTorch records becomes a queue entry of its own, ranked
+    by its place in PyTorch's creation order (``seq - offset``), which hands on its items
+    when it runs."""
     out = []
-    for depth, indices in groups:
-        if depth == 0:
-            out.extend((edges[i], in_grads[i]) for i in indices)
+    for item in items:
+        if type(item) is int:
+            out.append((edges[item], in_grads[item]))
         else:
-            inner = [(edges[i], in_grads[i]) for i in indices if edges[i] is not None]
-            if inner:
-                out.append(((depth, inner), None))
+            offset, inner = item
+            out.append(((seq - offset, (inner, edges, in_grads, seq)), None))
     return out
 
 

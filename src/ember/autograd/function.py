@@ -63,9 +63,10 @@ class Node:
     _exact = False  # Primitive.exact_grads of _fn
     _fn = None  # the Function/Primitive class this node records
     _rule = None  # _fn.backward for Primitive nodes (looked up once per class, not per call)
-    # The order PyTorch's node sends its gradients on (_ordered.py): None, the edges' own;
-    # else groups (depth, edge indices), depth > 0 where PyTorch passes them through nodes
-    # that ember's fused node stands for (Linear's weight through TBackward0: depth 1).
+    # The order PyTorch's nodes send this node's gradients on (_ordered.py). None: the
+    # edges' own. Else a tuple of items: an edge index, or (offset, items) for a node that
+    # PyTorch records where ember's fused node records one, created ``offset`` places
+    # before it (Linear: (2, 0, (1, (1,))): bias, input, then TBackward0 with the weight).
     _push = None
 
     def save_for_backward(self, *values) -> None:

@@ -68,13 +68,13 @@ class LinearNode(Node):
 
     __slots__ = ()
 
-    # Backward sends bias, input, then the weight through TBackward0 (one node deeper).
-    _push = ((0, (2, 0)), (1, (1,)))
+    # Backward sends bias, input, then the weight through TBackward0 (created just before).
+    _push = (2, 0, (1, (1,)))
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         if cls.__name__ == "MmBackward0":
-            cls._push = ((0, (0,)), (1, (1,)))
+            cls._push = (0, (1, (1,)))
 
     @property
     def next_functions(self) -> tuple:
@@ -103,7 +103,7 @@ class ReciprocalMulNode(Node):
     """``c / x`` (args c, x): PyTorch's MulBackward0 over (ReciprocalBackward0 -> x, c)."""
 
     __slots__ = ()
-    _push = ((1, (1,)),)
+    _push = ((1, (1,)),)  # ReciprocalBackward0 (made just before) sends x's gradient
 
     @property
     def next_functions(self) -> tuple:
@@ -120,7 +120,10 @@ class L1Node(Node):
 
     @property
     def _push(self) -> tuple:
-        return ((1 if type(self).__name__ == "AbsBackward0" else 2, (0, 1)),)
+        """Through AbsBackward0 (and SubBackward0 below it) to input and target."""
+        if type(self).__name__ == "AbsBackward0":
+            return ((1, (0, 1)),)
+        return ((1, ((2, (0, 1)),)),)
 
     @property
     def next_functions(self) -> tuple:
@@ -140,7 +143,7 @@ class NllOfLogSoftmaxNode(Node):
     def _push(self):
         if type(self).__name__ != "NllLossBackward0":
             return None
-        return ((1, (0,)), (0, tuple(range(1, len(self.next_edges)))))
+        return ((1, (0,)),) + tuple(range(1, len(self.next_edges)))  # via LogSoftmaxBackward0
 
     @property
     def next_functions(self) -> tuple:

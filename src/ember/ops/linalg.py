@@ -295,6 +295,11 @@ class LinearView(Linear):
     exact_grads = False
 
 
+# PyTorch: view(x) (3 before), TBackward0 (2), addmm (1), then this view: the bias, then
+# the weight, then the input's gradient go on (autograd/_ordered.py).
+LinearView._node_cls._push = ((1, (2, (3, (0,)), (2, (1,)))),)
+
+
 class LinearBatched(Linear):
     node_name = "UnsafeViewBackward0"
     _node_base = Node  # (their PyTorch graphs have other nodes: shown as recorded)
