@@ -12,7 +12,8 @@ from . import _lazy_methods, _old_overloads, _storage_info, ops
 from ._fma import fma_into
 from .autograd._inference import ACTIVE as _INF_ACTIVE, MARK as _INF_MARK
 from .autograd.grad_mode import STATE
-from .ops._index_write import _checked_number, fill_shared
+from .ops._index_write import fill_shared
+from .ops.masked import check_fill_value, checked_value
 from .ops._util import wrap_int
 from .ops.power import PowScalar
 from .ops._layout import iter_layout as _iter_layout
@@ -126,6 +127,8 @@ def zero_(self):
 
 def fill_(self, value):
     self._check_inplace()
+    if not isinstance(value, Tensor):  # PyTorch's parser and checked conversion (masked.py)
+        check_fill_value(value)  # None, a str, an array: NumPy filled nan or failed oddly
     if isinstance(value, Tensor) and value._data.ndim:
         raise RuntimeError("fill_ only supports 0-dimension value tensor but got tensor with "
                            f"{value._data.ndim} dimensions.")
@@ -138,8 +141,7 @@ def fill_(self, value):
         return self._write(fill_scalar_node().apply(self._graph_input(),
                                                     np.full(self._data.shape, v)))
     arr = self._ensure_array()
-    if arr.dtype.kind in "iu" and type(v) in (int, float):  # PyTorch's checked conversion
-        v = _checked_number(v, arr.dtype)
+    v = checked_value(v, arr.dtype)
     try:
         arr.fill(v)
     except ValueError:  # read-only: an expanded tensor, whose memory PyTorch fills

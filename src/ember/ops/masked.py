@@ -47,6 +47,15 @@ def check_args(mask, value) -> None:
                             "can't convert negative int to unsigned")
 
 
+def check_fill_value(value) -> None:
+    """Tensor.fill_'s parser for a value that is not a tensor: a number, an int in range."""
+    if not isinstance(value, _VALUE):
+        raise _refused("fill_", (value,), lead=False)
+    if type(value) is int and not -2 ** 63 <= value < 2 ** 64:
+        raise OverflowError("int too big to convert" if value > 0 else
+                            "can't convert negative int to unsigned")
+
+
 def _overflow(dt) -> RuntimeError:
     return RuntimeError(f"value cannot be converted to type {_C_NAMES.get(dt.name, dt.name)} "
                         "without overflow")
