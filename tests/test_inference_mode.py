@@ -326,3 +326,27 @@ def test_grad_mode_inside_inference_mode_records_nothing():
         return out
     want, got = run_both(run)
     assert got == want
+
+
+def test_detached_inference_tensor_is_writable_outside_the_mode():
+    """PyTorch lets ``detach()`` of an inference tensor, taken outside the mode, be written in
+    place (RL code: ``q = target(s).detach()`` after an inference_mode block, then
+    ``q[done] = 0``); it stays an inference tensor otherwise, and its views do not."""
+    def run(L):
+        out = []
+        with L.inference_mode():
+            t = L.ones(3)
+        d = t.detach()
+        w = L.ones(3, requires_grad=True)
+        for f in [lambda: (w * d).sum().backward(), lambda: d.requires_grad_(),
+                  lambda: d[0:2].zero_(), lambda: d._version, lambda: d.detach().add_(1),
+                  lambda: d.__setitem__(L.tensor([True, False, True]), 0.0),
+                  lambda: (d.is_inference(), d.detach().is_inference(), d[0:1].is_inference()),
+                  lambda: t, lambda: t.add_(1), lambda: d.detach()[1:].mul_(2)]:
+            try:
+                out.append(repr(f()))
+            except Exception as e:  # noqa: BLE001 - compared across libraries
+                out.append((type(e).__name__, str(e).splitlines()[0]))
+        return out
+    want, got = run_both(run)
+    assert got == want

@@ -10,7 +10,7 @@ import sys as _sys
 import numpy as np
 
 from . import ops
-from .autograd._inference import MARK as INFERENCE_MARK
+from .autograd._inference import is_inference as _is_inference
 from .autograd.function import Primitive
 from .autograd.grad_mode import STATE
 from .ops import index_more as IM
@@ -266,7 +266,7 @@ def bind(T) -> None:
     T.is_cpu = property(lambda self: True)
     T.is_signed = lambda self: self.dtype.is_signed
     T.is_same_size = lambda self, other: self._data.shape == other._data.shape
-    T.is_inference = lambda self: self._vc is INFERENCE_MARK
+    T.is_inference = _is_inference
     T.is_pinned = lambda self, device=None: False
     T.is_shared = is_shared
     T.output_nr = property(lambda self: 0)

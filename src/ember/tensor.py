@@ -19,6 +19,7 @@ from .autograd import function as _function
 from .autograd._node_hooks import HOOKED as _HOOKED
 from .autograd._inference import ACTIVE as _INF_ACTIVE, fresh_vc as _fresh_vc
 from .autograd._inference import is_inference as _is_inference
+from .autograd._inference import DETACHED as _INF_DETACHED, MARK as _INF_MARK
 from .autograd._inference import REQUIRES_GRAD as _INF_REQUIRES_GRAD
 from .autograd._inference import VERSION as _INF_VERSION
 
@@ -304,7 +305,11 @@ class Tensor(InplaceMixin, ConvertMixin):
     def detach(self) -> "Tensor":
         """The same data, cut from the graph (shares storage and the version counter)."""
         t = Tensor._make(self._ensure_array(), False, None)
-        t._vc = self._shared_vc()
+        vc = self._vc
+        if (vc is _INF_MARK or vc is _INF_DETACHED) and not _function.STATE.inference:
+            t._vc = _INF_DETACHED  # PyTorch lets this one be written in place (_inference.py)
+        else:
+            t._vc = self._shared_vc()
         return t
 
     def detach_(self) -> "Tensor":
@@ -320,16 +325,21 @@ class Tensor(InplaceMixin, ConvertMixin):
         return self
 
     def _shared_vc(self) -> list:
-        if self._vc is None:
-            self._vc = [0]
-        return self._vc
+        vc = self._vc
+        if vc is None:
+            vc = self._vc = [0]
+        elif vc is _INF_DETACHED:  # a view of a detached inference tensor: PyTorch's plain one
+            return _INF_MARK
+        return vc
 
     @property
     def _version(self) -> int:
         if self._vc is None:
             return 0
-        if _is_inference(self):
+        if self._vc is _INF_MARK:
             raise RuntimeError(_INF_VERSION)
+        if self._vc is _INF_DETACHED:
+            return 0
         return self._vc[0]
 
     def retain_grad(self) -> None:

@@ -56,6 +56,21 @@ class InferenceVersion:
 
 MARK = InferenceVersion()
 
+
+class DetachedInference(InferenceVersion):
+    """``detach()`` of an inference tensor outside inference mode: still an inference tensor
+    (not to be saved for backward or set to require grad), but PyTorch lets it be written in
+    place (``q = target(s).detach(); q[done] = 0`` after an inference_mode block) and reports
+    version 0. Views of it are plain inference tensors again (_shared_vc)."""
+
+    __slots__ = ()
+
+    def bump(self) -> None:
+        pass
+
+
+DETACHED = DetachedInference()
+
 # How many inference_mode blocks are open, in all threads. Tensor constructors test
 # ``ACTIVE[0] and STATE.inference`` (~15 ns while it is 0) before marking what they make.
 ACTIVE = [0]
@@ -63,7 +78,8 @@ _lock = allocate_lock()
 
 
 def is_inference(t) -> bool:
-    return t._vc is MARK
+    vc = t._vc
+    return vc is MARK or vc is DETACHED
 
 
 def fresh_vc():

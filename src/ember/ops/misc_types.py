@@ -13,7 +13,7 @@ import warnings
 import numpy as np
 
 from .. import dtypes as D
-from ..autograd._inference import MARK as INFERENCE_MARK
+from ..autograd._inference import is_inference as _is_inference
 from ..tensor import Tensor
 from ._util import as_scalar, is_scalar
 
@@ -97,7 +97,7 @@ def is_same_size(input: Tensor, other: Tensor) -> bool:
 def is_inference(input: Tensor) -> bool:
     """Whether ``input`` was made inside ``inference_mode`` (or is a view of such a tensor)."""
     _need_tensor("is_inference", input)
-    return input._vc is INFERENCE_MARK
+    return _is_inference(input)
 
 
 def typename(obj) -> str:
