@@ -237,3 +237,29 @@ def test_hook_order_of_modules_roots_and_functions(case):
     autograd.backward and autograd.grad of several roots; a custom Function."""
     want, got = run_both(case)
     assert got == want
+
+
+def test_multi_grad_hook_fires_with_its_last_tensor():
+    """register_multi_grad_hook ("all") calls fn inside the hook of the last of its tensors
+    the pass reaches, before later hooks on that tensor; tensors the pass does not reach
+    give None at once; "any" fires with the first."""
+    def run(L):
+        order = []
+        a = L.tensor([1., 2.], requires_grad=True)
+        b = L.tensor([3., 4.], requires_grad=True)
+        c = a * b
+        d = c.exp()
+        L.autograd.graph.register_multi_grad_hook(
+            (a, c), lambda gs: order.append(("all", [None if g is None else g.sum().item()
+                                                     for g in gs])))
+        a.register_hook(lambda g: order.append("a"))
+        c.register_hook(lambda g: order.append("c"))
+        b.register_post_accumulate_grad_hook(lambda t: order.append(("post b", t.grad.tolist())))
+        (d.sum() + a.sum()).backward()
+        L.autograd.graph.register_multi_grad_hook(
+            (a, b), lambda g: order.append(("any", g.sum().item())), mode="any")
+        (a * b).sum().backward()
+        L.autograd.grad((a * b).sum(), [b])
+        return order
+    want, got = run_both(run)
+    assert got == want

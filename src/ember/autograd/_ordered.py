@@ -139,12 +139,29 @@ def _needed(deps: dict, capture: dict) -> set:
     return {n for n, need in memo.items() if need}
 
 
+# The running pass's (dependencies, nodes to run or None, capture), for will_run.
+CURRENT: list = [None]
+
+
+def will_run(key) -> bool:
+    """Whether the running backward will reach ``key`` (a node, or ``id`` of a leaf) and run
+    it (PyTorch's _will_engine_execute_node): in its graph, and under autograd.grad on a path
+    to what is asked for (a leaf only when asked for itself)."""
+    if CURRENT[0] is None:
+        return False
+    deps, needed, capture = CURRENT[0]
+    if key not in deps:
+        return False
+    if needed is None:
+        return True
+    return key in capture or key in needed
+
+
 def run_ordered(roots, root_grads, retain_graph, create_graph, capture=None) -> list:
     """engine.run_backward's general case, in PyTorch's order (see the module docstring).
 
     The queue holds (rank, task): a Node; ``id(leaf)`` for a leaf's AccumulateGrad; or, for a
     node PyTorch records inside one of ember's fused nodes, what it hands on (_expand)."""
-    anomaly = STATE.anomaly
     edges0 = [t.grad_fn or t for t in roots]
     if not retain_graph:
         for e in edges0:
@@ -152,6 +169,17 @@ def run_ordered(roots, root_grads, retain_graph, create_graph, capture=None) -> 
                 e._done = True  # lets Primitive.apply notice graphs kept alive across steps
     deps = _count(edges0)
     needed = _needed(deps, capture) if capture else None
+    outer = CURRENT[0]  # (a hook may run a backward of its own)
+    CURRENT[0] = (deps, needed, capture)  # (keys stay; counts only fall)
+    try:
+        return _walk(edges0, root_grads, retain_graph, create_graph, capture, deps, needed)
+    finally:
+        CURRENT[0] = outer
+
+
+def _walk(edges0, root_grads, retain_graph, create_graph, capture, deps, needed) -> list:
+    """run_ordered's loop; ``deps`` counts down as gradients arrive."""
+    anomaly = STATE.anomaly
     captured = [None] * (len(capture) if capture else 0)
     grads: dict = {}  # node or id(leaf) -> the gradient summed so far
     leaf_of: dict = {}

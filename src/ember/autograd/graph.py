@@ -97,29 +97,36 @@ class _MultiHandle:
 
 
 class _MultiGrad:
-    """The shared state of one multi-grad hook: the gradients seen in the current backward
-    pass. The first one seen queues this object to fire when the pass ends (engine._POST)."""
+    """The shared state of one multi-grad hook in the current backward pass. As PyTorch's,
+    "all" calls ``fn`` inside the hook of the last of its tensors that this pass reaches
+    (which ones it reaches is known at the first hook: _ordered.will_run); the first hook
+    seen also queues this object to be reset when the pass ends (engine._POST)."""
 
-    def __init__(self, fn: Callable, count: int, mode: str) -> None:
-        self.fn, self.mode = fn, mode
-        self.grads: list = [None] * count
+    def __init__(self, fn: Callable, keys: tuple, mode: str) -> None:
+        self.fn, self.mode, self.keys = fn, mode, keys  # keys: grad_fn or id(leaf)
+        self.grads: list = [None] * len(keys)
         self.queued = False
+        self.waiting = 0
 
     def hook_for(self, i: int) -> Callable:
         def hook(grad):
             if not self.queued:
+                from ._ordered import will_run
+
                 self.queued = True
                 engine._POST.append(self)
                 if self.mode == "any":
                     self.fn(grad)
+                self.waiting = sum(map(will_run, self.keys))
             self.grads[i] = grad
+            self.waiting -= 1
+            if self.mode == "all" and self.waiting == 0:
+                self.fn(list(self.grads))
         return hook
 
-    def fire(self, stored: bool) -> None:
-        grads, self.grads = self.grads, [None] * len(self.grads)
+    def fire(self, stored: bool) -> None:  # the pass ended: ready for the next one
+        self.grads = [None] * len(self.grads)
         self.queued = False
-        if self.mode == "all":
-            self.fn(grads)
 
 
 def register_multi_grad_hook(tensors, fn: Callable, *, mode: str = "all") -> _MultiHandle:
@@ -132,7 +139,7 @@ def register_multi_grad_hook(tensors, fn: Callable, *, mode: str = "all") -> _Mu
     for t in tensors:
         if not t.requires_grad:
             raise AssertionError("Expected gradient function to be set")
-    state = _MultiGrad(fn, len(tensors), mode)
+    state = _MultiGrad(fn, tuple(t.grad_fn or id(t) for t in tensors), mode)
     return _MultiHandle(tuple(t.register_hook(state.hook_for(i)) for i, t in enumerate(tensors)))
 
 
