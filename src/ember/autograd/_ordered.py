@@ -86,17 +86,9 @@ def _count(roots) -> dict:
     """How many edges lead into each node and leaf (by ``id``) of the graph below ``roots``
     (the roots' own edges included): a node is ready when that many gradients have come."""
     deps: dict = {}
-    stack = []
-    for e in roots:
-        key = e if isinstance(e, Node) else id(e)
-        if key in deps:
-            deps[key] += 1
-        else:
-            deps[key] = 1
-            if key is e:
-                stack.append(e)
+    stack = [roots]  # edge lists still to count: the roots', then each new node's
     while stack:
-        for e in stack.pop().next_edges:
+        for e in stack.pop():
             if e is None:
                 continue
             key = e if isinstance(e, Node) else id(e)
@@ -105,7 +97,7 @@ def _count(roots) -> dict:
             else:
                 deps[key] = 1
                 if key is e:
-                    stack.append(e)
+                    stack.append(e.next_edges)
     return deps
 
 
