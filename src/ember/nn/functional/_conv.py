@@ -1,4 +1,5 @@
-"""conv1d, conv2d and conv3d: im2col (a strided window view) and one batched matrix product."""
+"""conv1d, conv2d and conv3d: im2col (a strided window view) and one batched matrix product
+per block of samples (argument checks: _conv_args.py)."""
 
 from __future__ import annotations
 
@@ -6,18 +7,14 @@ import functools
 import itertools
 import math
 
-import operator
-
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from ...autograd.function import Primitive
 from ...ops._layout import channels_last
-from ...ops.arithmetic import type_name
-from ...ops.linalg import _C_NAMES
-from ..._typename import arg_type_name as _type_name
 from ...tensor import Tensor
 from ...threads import matmul as _matmul
+from ._conv_args import _check_conv, _not_a_tensor, _ntuple, _padding, check_ranks
 
 
 @functools.lru_cache(maxsize=512)
@@ -87,18 +84,36 @@ def _grouped(gy: np.ndarray, g: int) -> np.ndarray:
     return gy.reshape(n, g, o // g, math.prod(gy.shape[2:]))
 
 
-def conv_arrays(x, w, geom: tuple):
-    """Y = W X per sample and group: (N, O, *out), and the window matrices X."""
+# Window matrices (im2col) and W^T G (col2im's input) are prod(k) times the size of what
+# they come from: for a whole batch, 85 and 46 MB in pytorch/examples' MNIST net's second
+# layer. Made and used a block of samples at a time (~1.5 MB), they stay in the cache and
+# none is kept from forward to backward: forward 25 -> 17 ms there, dL/dx 54 -> 35 ms,
+# dL/dW unchanged (its window matrices made again), the same bits.
+_BLOCK_BYTES = 3 << 19
+
+
+def _blocks(x4: np.ndarray, k: tuple, geom: tuple):
+    """(start, window matrices) for each block of samples of x4."""
+    per_sample = x4[:1].size * math.prod(k) * x4.dtype.itemsize  # (an upper bound)
+    block = max(1, _BLOCK_BYTES // max(1, per_sample))
+    for n0 in range(0, max(1, x4.shape[0]), block):  # (an empty batch: one empty block)
+        yield n0, _im2col(x4[n0:n0 + block], k, geom)
+
+
+def conv_arrays(x, w, geom: tuple) -> np.ndarray:
+    """Y = W X per sample and group: (N, O, *out)."""
     x4, w4 = _as4d(x), _as4d(w)
     o, g = w4.shape[0], geom[3]
-    cols, out = _im2col(x4, w4.shape[2:], geom)
-    y = _matmul(w4.reshape(g, o // g, -1), cols)  # (N, g, O/g, prod(out))
-    return y.reshape((x.shape[0], o) + (out[1:] if x.ndim == 3 else out)), cols
+    wg = w4.reshape(g, o // g, -1)
+    y = None
+    for n0, (cols, out) in _blocks(x4, w4.shape[2:], geom):
+        part = _matmul(wg, cols)  # (block, g, O/g, prod(out))
+        if y is None:
+            y = np.empty((x4.shape[0],) + part.shape[1:], part.dtype)
+        y[n0:n0 + len(part)] = part
+    return y.reshape((x.shape[0], o) + (out[1:] if x.ndim == 3 else out))
 
 
-# W^T G is prod(k) times the input (46 MB at 64x32x26x26, 3x3) and col2im reads it once per
-# kernel offset: in blocks of ~1.5 MB it is still in the cache (MNIST net: 54 -> 35 ms).
-_BLOCK_BYTES = 3 << 19
 
 
 def input_grad_arrays(gy, w, xshape: tuple, geom: tuple) -> np.ndarray:
@@ -126,9 +141,17 @@ def input_grad_arrays(gy, w, xshape: tuple, geom: tuple) -> np.ndarray:
 _ALL3 = (slice(None),) * 3
 
 
-def weight_grad_arrays(gy, cols, wshape: tuple, geom: tuple) -> np.ndarray:
-    """dL/dW = sum over samples of G X^T per group."""
-    per_sample = _matmul(_grouped(_as4d(gy), geom[3]), cols.transpose(0, 1, 3, 2))
+def weight_grad_arrays(gy, x, wshape: tuple, geom: tuple) -> np.ndarray:
+    """dL/dW = sum over samples of G X^T per group (X: x's window matrices, made again
+    here a block at a time; the per-sample products are summed as one array, so the total
+    does not depend on the blocks)."""
+    gyg = _grouped(_as4d(gy), geom[3])
+    per_sample = None
+    for n0, (cols, _) in _blocks(_as4d(x), (1,) * (4 - len(wshape)) + wshape[2:], geom):
+        part = _matmul(gyg[n0:n0 + len(cols)], cols.transpose(0, 1, 3, 2))
+        if per_sample is None:
+            per_sample = np.empty((gyg.shape[0],) + part.shape[1:], part.dtype)
+        per_sample[n0:n0 + len(part)] = part
     return per_sample.sum(axis=0).reshape(wshape)
 
 
@@ -149,13 +172,11 @@ class Convolution(Primitive):
 
     @staticmethod
     def forward(ctx, x, w, b, geom):
-        out, cols = conv_arrays(x, w, geom)
+        out = conv_arrays(x, w, geom)
         if b is not None:
             out += b.reshape((-1,) + (1,) * (out.ndim - 2))
         ctx.save_for_backward(x, w)
         ctx.geom = geom
-        if ctx.needs_input_grad[1:2] == (True,):
-            ctx.cols = cols
         if not (x.flags.c_contiguous and w.flags.c_contiguous):
             out = channels_last(out, x, w)  # PyTorch's layout
         return out
@@ -171,7 +192,7 @@ class Convolution(Primitive):
             gw = ConvWeightGrad.apply(gy, x, tuple(w.shape), geom) if need_w else None
             return gx, gw, gb, None
         gx = input_grad_arrays(gy, w, x.shape, geom) if need_x else None
-        gw = weight_grad_arrays(gy, ctx.cols, w.shape, geom) if need_w else None
+        gw = weight_grad_arrays(gy, x, w.shape, geom) if need_w else None
         return gx, gw, gb, None
 
 
@@ -206,8 +227,7 @@ class ConvWeightGrad(Primitive):
     def forward(ctx, gy, x, wshape, geom):
         ctx.save_for_backward(gy, x)
         ctx.geom = geom
-        cols, _ = _im2col(_as4d(x), (1,) * (4 - len(wshape)) + wshape[2:], geom)
-        return weight_grad_arrays(gy, cols, wshape, geom)
+        return weight_grad_arrays(gy, x, wshape, geom)
 
     @staticmethod
     def backward(ctx, v):
@@ -221,7 +241,7 @@ class ConvWeightGrad(Primitive):
 def _conv_of(x, w, geom):
     if isinstance(x, Tensor) or isinstance(w, Tensor):
         return Convolution.apply(_tensor(x), _tensor(w), None, geom)
-    return conv_arrays(x, w, geom)[0]
+    return conv_arrays(x, w, geom)
 
 
 def _input_grad_of(gy, w, xshape, geom):
@@ -233,122 +253,11 @@ def _input_grad_of(gy, w, xshape, geom):
 def _weight_grad_of(gy, x, wshape, geom):
     if isinstance(gy, Tensor) or isinstance(x, Tensor):
         return ConvWeightGrad.apply(_tensor(gy), _tensor(x), wshape, geom)
-    cols, _ = _im2col(_as4d(x), (1,) * (4 - len(wshape)) + wshape[2:], geom)
-    return weight_grad_arrays(gy, cols, wshape, geom)
-
-
-_index = operator.index
+    return weight_grad_arrays(gy, x, wshape, geom)
 
 
 def _tensor(a):
     return a if isinstance(a, Tensor) else Tensor._make(np.asarray(a), False, None)
-
-
-def _ntuple(v, n: int, name: str) -> tuple:
-    try:
-        vals = (_index(v),) * n if isinstance(v, (int, np.integer)) else tuple(map(_index, v))
-    except TypeError:  # stride=n / 2: PyTorch's TypeError, never truncated
-        from ...ops._int_args import not_int
-
-        raise not_int(v if not isinstance(v, (tuple, list)) else next(
-            a for a in v if not hasattr(a, "__index__"))) from None
-    if len(vals) == 1 and n > 1:
-        vals = vals * n
-    if len(vals) != n:
-        raise RuntimeError(f"expected {name} to be a single integer value or a list of {n} "
-                           f"values to match the convolution dimensions, but got {name}="
-                           f"{list(vals)}")
-    return vals
-
-
-def _padding(padding, n: int, k: tuple, stride: tuple, dilation: tuple) -> tuple:
-    """((lo, hi) per spatial dim); 'same' puts the odd extra on the high side, as PyTorch."""
-    if isinstance(padding, str):
-        if padding == "valid":
-            return ((0, 0),) * n
-        if padding != "same":
-            raise RuntimeError(f"Invalid padding string: {padding!r}")
-        if any(s != 1 for s in stride):
-            raise RuntimeError("padding='same' is not supported for strided convolutions")
-        total = [d * (kk - 1) for d, kk in zip(dilation, k)]
-        if any(t % 2 for t in total):  # PyTorch's TORCH_WARN_ONCE for uneven 'same' padding
-            from ..._config import warn_once
-
-            warn_once("Using padding='same' with even kernel lengths and odd dilation may "
-                      "require a zero-padded copy of the input be created")
-        return tuple((t // 2, t - t // 2) for t in total)
-    pads = _ntuple(padding, n, "padding")
-    if any(p < 0 for p in pads):
-        raise RuntimeError("negative padding is not supported")
-    return tuple((p, p) for p in pads)
-
-
-_LOWER = _C_NAMES  # C++ type names, as in PyTorch's messages
-
-
-def _check_conv(x: Tensor, w: Tensor, b: Tensor | None, groups: int, n: int,
-                pads: tuple = ()) -> None:
-    name = f"conv{n}d"
-    if x.dim() not in (n + 1, n + 2):
-        raise RuntimeError(f"Expected {n + 1}D (unbatched) or {n + 2}D (batched) input to "
-                           f"{name}, but got input of size: {list(x.shape)}")
-    if groups <= 0:
-        raise RuntimeError("non-positive groups is not supported")
-    ws = list(w.shape)
-    if ws[0] % groups:
-        raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by "
-                           f"{groups} at dimension 0, but got weight of size [{ws}] instead")
-    shape = list(x.shape) if x.dim() == n + 2 else [1] + list(x.shape)
-    for i, (lo, hi) in enumerate(pads):  # uneven 'same': PyTorch pads the extra first
-        shape[2 + i] += hi - lo
-    if shape[1] != ws[1] * groups:
-        hint = (f"\nHint: dimension 1 of the input holds the channels; the layer was built "
-                f"with in_channels={ws[1] * groups}.")
-        if n == 2 and len(shape) == 4 and shape[3] == ws[1] * groups:
-            hint = ("\nHint: the input looks channels-last (N, H, W, C); PyTorch's layers "
-                    "take (N, C, H, W): pass x.permute(0, 3, 1, 2).")
-        raise RuntimeError(f"Given groups={groups}, weight of size {ws}, expected input{shape} "
-                           f"to have {ws[1] * groups} channels, but got {shape[1]} channels "
-                           "instead" + hint)
-    xt, wt = x._data.dtype, w._data.dtype
-    if b is not None and b._data.dtype != xt:  # PyTorch compares the bias first
-        raise RuntimeError(f"Input type ({_LOWER.get(xt.name, xt.name)}) and bias type "
-                           f"({_LOWER.get(b._data.dtype.name, b._data.dtype.name)}) should be "
-                           "the same")
-    if xt != wt:
-        raise RuntimeError(f"expected scalar type {type_name(xt)} but found {type_name(wt)}")
-    if b is not None and (b.dim() != 1 or b.shape[0] != ws[0]):
-        raise RuntimeError(f"Given weight of size {ws}, expected bias to be 1-dimensional with "
-                           f"{ws[0]} elements, but got bias of size {list(b.shape)} instead")
-
-
-def check_ranks(x, w, n: int, name: str) -> None:
-    """PyTorch's first checks of a convolution: the input's rank, then the weight's."""
-    if x.dim() not in (n + 1, n + 2):
-        raise RuntimeError(f"Expected {n + 1}D (unbatched) or {n + 2}D (batched) input to "
-                           f"{name}, but got input of size: {list(x.shape)}")
-    if w.dim() < 3:
-        raise RuntimeError("weight should have at least three dimensions")
-    if w.dim() > n + 2:
-        raise RuntimeError(f"Expected {w.dim()}-dimensional input for {w.dim()}-dimensional "
-                           f"weight {list(w.shape)}, but got {x.dim()}-dimensional input of "
-                           f"size {list(x.shape)} instead")
-
-
-
-
-def _not_a_tensor(n: int, args: tuple) -> TypeError:
-    """conv{n}d given an array or list (an image straight from NumPy): the parser's refusal,
-    naming the arguments given: all seven from nn.Conv (its stride is a tuple), else trailing
-    defaults are taken as not given."""
-    args, trim = list(args), not isinstance(args[3], tuple)
-    while trim and len(args) > 2 and type(args[-1]) in (int, type(None)) \
-            and args[-1] == (None, 1, 0, 1, 1)[len(args) - 3]:
-        args.pop()
-    got = ", ".join(_type_name(a) for a in args)
-    return TypeError(f"conv{n}d() received an invalid combination of arguments - got ({got}), "
-                     "but expected one of:\nHint: convert the input with torch.from_numpy(x) "
-                     "or torch.tensor(x) first.")
 
 
 def _conv(x, w, b, stride, padding, dilation, groups, n: int) -> Tensor:

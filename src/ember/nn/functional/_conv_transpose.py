@@ -6,8 +6,8 @@ import numpy as np
 
 from ...autograd.function import Primitive
 from ...tensor import Tensor
-from ._conv import (_LOWER, _conv_of, _type_name, _ntuple, _weight_grad_of, check_ranks,
-                    input_grad_arrays, type_name)
+from ._conv import _conv_of, _weight_grad_of, input_grad_arrays
+from ._conv_args import _LOWER, _ntuple, _type_name, check_ranks, type_name
 
 
 class ConvTranspose(Primitive):
