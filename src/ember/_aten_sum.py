@@ -22,8 +22,8 @@ GRAIN_SIZE = 32768
 _ADD = np.add.reduce
 _ACC = np.add.accumulate
 _cat = np.concatenate
-_ZERO = {c: np.zeros(1, c) for c in "fd"}
-_F16 = np.dtype(np.float16)  # the final sum starts at +0, as ATen's
+_ZERO = {c: np.zeros(1, c) for c in "fd"}  # the final sum starts at +0, as ATen's
+_F16 = np.dtype(np.float16)
 
 
 def use(x) -> bool:

@@ -41,9 +41,7 @@ def random_(self, *args, generator=None, **kw):
     if len(given) < len(args) + len(kw) or not given.keys() <= {"from", "to"}:
         raise _invalid("random_", args, kw)
     if not given:
-        lo, node = 0, "RandomBackward2"
-        hi = 2 if dt == np.bool_ else (2 ** (np.finfo(dt).nmant + 1) + 1 if dt.kind == "f"
-                                      else int(np.iinfo(dt).max) + 1)
+        lo, hi, node = 0, _top(dt), "RandomBackward2"
     elif len(given) == 1:  # random_(n) or random_(to=n): [0, n); a lone 'from' has no overload
         if len(args) == 1:
             given = {"to": args[0]}
@@ -53,23 +51,30 @@ def random_(self, *args, generator=None, **kw):
     else:
         lo, hi, node = given["from"], given["to"], "RandomBackward0"
         if hi is None:  # [from, the largest value random_() can give]
-            hi = (2 ** (np.finfo(dt).nmant + 1) + 1 if dt.kind == "f" else
-                  int(np.iinfo(dt).max) + 1)
-    if node != "RandomBackward2" and lo >= hi:
+            hi = _top(dt)
+    if node != "RandomBackward2" and given["to"] is not None and lo >= hi:
+        # (to=None: PyTorch checks only that 'from' fits the dtype, below)
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got "
                            f"from={lo} >= to={hi}")
-    if dt.kind in "iu":
-        info, cname = np.iinfo(dt), _cname(dt)
-        if not info.min <= lo <= info.max:
-            raise RuntimeError(f"from is out of bounds for {cname}")
-        if not info.min <= hi - 1 <= info.max:
-            raise RuntimeError(f"to - 1 is out of bounds for {cname}")
+    if dt.kind in "iub":
+        least, most = (0, 1) if dt.kind == "b" else (np.iinfo(dt).min, np.iinfo(dt).max)
+        if not least <= lo <= most:
+            raise RuntimeError(f"from is out of bounds for {_cname(dt)}")
+        if not least <= hi - 1 <= most:
+            raise RuntimeError(f"to - 1 is out of bounds for {_cname(dt)}")
     bits, n = _gen(generator).bits, self._data.size
     if node == "RandomBackward2":  # no bounds: PyTorch's full-range rule for the dtype
         vals = _T.random_full(bits, n, dt)
     else:
         vals = _T.random_from_to(bits, n, int(lo), int(hi))
     return _fill_random(self, vals.reshape(self._data.shape), node)
+
+
+def _top(dt) -> int:
+    """random_()'s exclusive bound: 2^mantissa + 1 for floats, the largest value + 1 else."""
+    if dt.kind == "b":
+        return 2
+    return 2 ** (np.finfo(dt).nmant + 1) + 1 if dt.kind == "f" else int(np.iinfo(dt).max) + 1
 
 
 def _cname(dt) -> str:

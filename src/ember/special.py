@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import math
+import numbers
 
 import ember as _e
 
@@ -39,6 +40,26 @@ def _tensor_input(fn):
     def checked(input, *args, **kwargs):
         _sf._check_input(input, name)
         return fn(input, *args, **kwargs)
+
+    return checked
+
+
+def _tensor_or_number(fn):
+    """PyTorch's parser refusal for special_<fn>(input, other): each operand a Tensor or a
+    number, at least one a Tensor (two floats or a list: its TypeError, not a result)."""
+    name = f"special_{fn.__name__}"
+
+    @functools.wraps(fn)
+    def checked(input, other):
+        pair = (input, other)
+        if not (any(isinstance(v, Tensor) for v in pair)
+                and all(isinstance(v, (Tensor, numbers.Number)) for v in pair)):
+            from ._typename import arg_type_name
+
+            raise TypeError(f"{name}() received an invalid combination of arguments - got "
+                            f"({', '.join(arg_type_name(v) for v in pair)}), but expected "
+                            "one of:")
+        return fn(input, other)
 
     return checked
 
@@ -112,6 +133,7 @@ def logit(input: Tensor, eps: float | None = None) -> Tensor:
     return _e.logit(input, eps)
 
 
+@_tensor_or_number
 def xlogy(input, other) -> Tensor:
     return _e.xlogy(input, other)
 
@@ -121,6 +143,7 @@ def multigammaln(input: Tensor, p: int) -> Tensor:
     return _e.mvlgamma(input, p, _name="special_multigammaln")
 
 
+@_tensor_input
 def logsumexp(input: Tensor, *args, **kwargs) -> Tensor:
     return _e.logsumexp(input, *args, _name="special_logsumexp", **kwargs)
 
@@ -191,11 +214,13 @@ _XLOG1PY = (_m.SpecialXlog1Py, _m.SpecialXlog1PyScalarSelf, _m.SpecialXlog1PySca
 _ZETA = (_m.SpecialZeta, _m.SpecialZetaScalarSelf, _m.SpecialZetaScalarOther)
 
 
+@_tensor_or_number
 def xlog1py(input, other) -> Tensor:
     """input * ln(1 + other), 0 where input is 0; either operand may be a number."""
     return _m.binary(_XLOG1PY, input, other)
 
 
+@_tensor_or_number
 def zeta(input, other) -> Tensor:
     """The Hurwitz zeta function sum_k (other + k)^-input; either operand may be a number."""
     return _m.binary(_ZETA, input, other)

@@ -100,13 +100,14 @@ def exit() -> None:  # noqa: A001 (the context's other half)
 
 
 def refuse_saved_index(index) -> None:
-    """For ops that keep an integer index tensor for backward outside save_for_backward
-    (gather, index_select, indexing, embedding, nll_loss's target): PyTorch's error when the
-    op is recorded and the index (a Tensor, or a tuple of indexing items) is an inference one.
-    Callers test ``input._rg`` first, so unrecorded calls pay nothing."""
+    """For ops that keep an index or mask tensor for backward outside save_for_backward
+    (gather, index_select, indexing, embedding, nll_loss's target, where's condition):
+    PyTorch's error when the op is recorded and the index (a Tensor, or a tuple of indexing
+    items) is an inference one. Callers test ``input._rg`` first, so unrecorded calls pay
+    nothing."""
     if not STATE.enabled:
         return
     for t in index if type(index) is tuple else (index,):
         vc = getattr(t, "_vc", None)
-        if vc is MARK and t._data.dtype.kind in "iu":
+        if vc is MARK and t._data.dtype.kind in "iub":
             raise RuntimeError(SAVE)

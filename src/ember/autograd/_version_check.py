@@ -71,8 +71,12 @@ def _describe(saved, role, node, vc, i) -> str:
             name = "AsStridedBackward0" if grad else None
     desc = f"[{legacy_type(dtype)} [{', '.join(map(str, shape))}]]"
     if name is not None:
-        desc += f", which is output 0 of {re.sub(r'Backward[0-9]*$', '', name)},"
+        # PyTorch's name less "Backward" and a "0" (LeakyReluBackward1 is "LeakyRelu1")
+        desc += f", which is output 0 of {_BACKWARD.sub(_NUMBER, name)},"
     return desc
+
+
+_BACKWARD, _NUMBER = re.compile(r"Backward(?:0|([0-9]+))?$"), r"\1"
 
 
 # grad_fn names of PyTorch's view ops (their outputs share the input's memory)

@@ -17,7 +17,7 @@ from ..autograd.function import Primitive
 from ..ops._layout import contig
 from ..ops._util import exp32, expm1_32, select
 from ..tensor import Tensor
-from ._ops import DropoutMul, _sigmoid
+from ._ops import DropoutMul, Elu, _sigmoid
 
 
 def _raw(x):
@@ -59,7 +59,7 @@ class ScaledElu(Primitive):
             gkc = (g * k) * c if k != 1.0 else g * c
             neg = np.where(xa == 0, gkc, gkc * exp32(np.minimum(x, 0) * k))
             return np.where(xa > 0, pos, neg), None, None, None, None
-        if xa.dtype == np.float16 and type(g) is np.ndarray:
+        if xa.dtype == np.float16 and not isinstance(g, Tensor):  # (0-d: NumPy scalars)
             g32 = _scaled_elu_grad(g.astype(np.float32), xa.astype(np.float32), c, scale, k)
             return g32.astype(np.float16), None, None, None, None
         return _scaled_elu_grad(g, xa, c, scale, k), None, None, None, None
@@ -76,6 +76,46 @@ def _scaled_elu_grad(g, x, c, scale, k):
     pos = g * scale if scale != 1.0 else g
     gkc = (g * k) * c if k != 1.0 else g * c
     return select(x > 0, pos, gkc * exp32(np.minimum(1.0, x) * k))
+
+
+def inplace_elu(cls, node_name: str):
+    """``cls`` (Elu or ScaledElu) as its in-place form, PyTorch's EluBackward1 / CeluBackward1:
+    the input is overwritten, so the node saves the result y and reads the derivative from it,
+    dy/dx = scale where y > 0, else k (y + c) (its is_result rule, rounded as its kernel:
+    (g k)(y + c), float16 in float32). A later in-place change of y then fails backward, as
+    in PyTorch. Under create_graph, y == 0 takes the constant k c (PyTorch's second
+    derivative there is 0, as the out-of-place form's)."""
+    elu = issubclass(cls, Elu)  # (Elu's arguments: x, alpha; ScaledElu's: x, alpha, scale,
+    # k, k_grad)
+
+    def forward(ctx, x, *args):
+        y = cls.forward(ctx, x, *args)
+        ctx.save_for_backward(y)
+        return y
+
+    def backward(ctx, g):
+        (y,) = ctx.saved_tensors
+        if elu:
+            return _elu_grad_from_result(g, y, ctx.alpha, 1.0, 1.0), None
+        gx = _elu_grad_from_result(g, y, ctx.c, ctx.scale, ctx.k)
+        return gx, None, None, None, None
+
+    return type(cls.__name__, (cls,), {"node_name": node_name,
+                                       "forward": staticmethod(forward),
+                                       "backward": staticmethod(backward)})
+
+
+def _elu_grad_from_result(g, y, c, scale, k):
+    if isinstance(y, Tensor) or isinstance(g, Tensor):  # create_graph: differentiable in y
+        ya = _raw(y)
+        neg = np.where(ya == 0, g * (k * c), (g * k) * (y + c))
+        return np.where(ya > 0, g * scale, neg)
+    if y.dtype == np.float16:
+        return _elu_grad_from_result(g.astype(np.float32), y.astype(np.float32), c, scale,
+                                     k).astype(np.float16)
+    t = y.dtype.type  # (the coefficients in y's float type, as the kernel takes them)
+    neg = (g * t(k) if k != 1.0 else g) * (y + t(c))  # (a nan y: nan, as PyTorch's
+    return select(y > 0, g * t(scale) if scale != 1.0 else g, neg)  # vectorised loop)
 
 
 class Mish(Primitive):

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from .._tensor_str import format_tensor
+from ..autograd._inference import REQUIRES_GRAD, is_inference
+from ..autograd.grad_mode import STATE
 from ..tensor import Tensor
 
 _PREFIX = "Parameter containing:\ntensor("
@@ -41,6 +43,8 @@ class Parameter(Tensor):
             if t._data.dtype.kind not in "fc":
                 raise RuntimeError("Only Tensors of floating point and complex dtype can "
                                    "require gradients")
+            if is_inference(t) and not STATE.inference:  # made in inference_mode, used after
+                raise RuntimeError(REQUIRES_GRAD)
             t._rg = True
         return t
 

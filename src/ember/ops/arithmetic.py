@@ -137,8 +137,8 @@ def alpha_number(alpha, name: str):
         return alpha
     if isinstance(alpha, np.generic) and alpha.dtype.kind in "biuf":
         return int(alpha) if alpha.dtype.kind == "b" else alpha.item()  # (np.True_ is 1)
-    if isinstance(alpha, Tensor) and alpha._data.ndim == 0:
-        return alpha.item()
+    if isinstance(alpha, Tensor) and alpha._data.ndim == 0 and not alpha._rg:
+        return alpha.item()  # (one that requires grad is no Number to PyTorch's parser)
     if t is complex:
         raise RuntimeError("For non-complex input tensors, argument alpha must not be a "
                            "complex number.")

@@ -20,8 +20,7 @@ def histogramdd(input: Tensor, bins=None, *, range=None, weight=None,  # noqa: A
     """(hist, bin_edges): bins an int (every dim), ints per dim, or 1-D edge tensors per dim;
     range the flat (lo0, hi0, lo1, hi1, ...) for int bins (default: the data's min/max)."""
     from .arithmetic import type_name
-    from .misc_math import _edges
-    from .search_stats import _fmt, bin_positions
+    from .search_stats import bin_positions
 
     if not isinstance(bins, (int, np.integer, list, tuple)):  # none, or one tensor
         got = "" if bins is None else f", {type(bins).__name__}"
@@ -54,16 +53,8 @@ def histogramdd(input: Tensor, bins=None, *, range=None, weight=None,  # noqa: A
         if isinstance(b, Tensor):
             e, how = np.asarray(b._data, arr.dtype), "search"
         else:
-            if lims is not None:
-                lo, hi = lims[2 * d], lims[2 * d + 1]
-            else:
-                lo, hi = (float(col.min()), float(col.max())) if col.size else (0.0, 1.0)
-            if lo > hi:
-                raise RuntimeError(f"torch.histogramdd: min should not exceed max, but got min "
-                                   f"{_fmt(lo)} max {_fmt(hi)} for dimension {d}")
-            if lo == hi:  # an empty range widened by 0.5 each way, as histogram does
-                lo, hi = lo - 0.5, hi + 0.5
-            e, how = _edges(lo, hi, int(b) + 1, arr.dtype), "local"
+            own = None if lims is None else lims[2 * d:2 * d + 2]
+            e, how = count_edges(col, b, own, d), "local"
         pos, kept = bin_positions(col, e, how)
         full = np.zeros(col.shape, np.int64)
         full[kept] = pos
@@ -117,3 +108,27 @@ def check_weight_shape(points_shape, weight_shape) -> None:
                            "same shape as the input tensor excluding its innermost dimension, "
                            f"but got input with shape {list(points_shape)} and weight with "
                            f"shape {list(weight_shape)}")
+
+
+def count_edges(col: np.ndarray, bins, lims, d: int) -> np.ndarray:
+    """The edges of ``bins`` equal bins over dimension d's values ``col`` (histogram's and
+    histogramdd's int bins), with PyTorch's checks: bins > 0; the range ``lims`` (lo, hi), else
+    the data's min and max, finite and ordered; an empty range widened by 0.5 each way."""
+    from .misc_math import _edges
+
+    if bins <= 0:
+        raise RuntimeError(f"torch.histogram(): bins must be > 0, but got {bins} for dimension "
+                           f"{d}")
+    if lims is not None:
+        lo, hi = (float(v) for v in lims)
+    else:
+        lo, hi = (float(col.min()), float(col.max())) if col.size else (0.0, 1.0)
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        raise RuntimeError(f"torch.histogramdd: dimension {d}'s range [{lo:g}, {hi:g}] is not "
+                           "finite")
+    if lo > hi:
+        raise RuntimeError(f"torch.histogramdd: min should not exceed max, but got min "
+                           f"{lo:g} max {hi:g} for dimension {d}")
+    if lo == hi:
+        lo, hi = lo - 0.5, hi + 0.5
+    return _edges(lo, hi, int(bins) + 1, col.dtype)

@@ -332,6 +332,8 @@ _C_NAMES = {"int64": "long int", "int32": "int", "int16": "short int", "int8": "
 def masked_select(input, mask):
     if mask._data.dtype != np.bool_:
         raise RuntimeError("masked_select: expected BoolTensor for mask")
+    if input._rg and mask._vc is not None:
+        refuse_saved_index(mask)  # (an inference mask: PyTorch's node saves it)
     shape = np.broadcast_shapes(mask._data.shape, input._data.shape)
     m = np.broadcast_to(mask._data, shape)
     x = input if input._data.shape == shape else input.expand(shape)

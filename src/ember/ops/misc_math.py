@@ -156,7 +156,7 @@ def histogram(input: Tensor, bins=100, *, range=None, weight=None,  # noqa: A002
               density: bool = False):
     """Counts (or weights, or a density) per bin, and the bin edges (float inputs only)."""
     arr = input._data
-    from .histogramdd import check_bins_weight, check_weight_shape
+    from .histogramdd import check_bins_weight, check_weight_shape, count_edges
 
     if isinstance(bins, Tensor):  # PyTorch checks the dtypes before the int refusal here
         check_bins_weight(input, (bins,), weight)
@@ -177,16 +177,8 @@ def histogram(input: Tensor, bins=100, *, range=None, weight=None,  # noqa: A002
                                f"got {bins._data.ndim} dimensions in the bins tensor for "
                                "dimension 0")
         out_edges, how = np.asarray(bins._data, arr.dtype), "search"
-    else:
-        if range is not None:
-            lo, hi = (float(v) for v in range)
-        elif flat.size:
-            lo, hi = float(flat.min()), float(flat.max())
-        else:
-            lo, hi = 0.0, 1.0
-        if lo == hi:  # PyTorch's histogram widens an empty range by 0.5 (histc: by 1)
-            lo, hi = lo - 0.5, hi + 0.5
-        out_edges, how = _edges(lo, hi, int(bins) + 1, arr.dtype), "local"
+    else:  # (an empty range widened by 0.5 each way; histc widens by 1)
+        out_edges, how = count_edges(flat, bins, range, 0), "local"
     pos, keep = bin_positions(flat, out_edges, how)
     w = None if weight is None else weight._data.reshape(-1)[keep]
     hist = np.bincount(pos, weights=w, minlength=out_edges.size - 1).astype(arr.dtype)

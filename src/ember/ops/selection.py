@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..autograd._inference import refuse_saved_index
 from ..autograd.function import Primitive
 from ..tensor import Tensor
 from ._layout import elementwise, relaid
@@ -328,6 +329,9 @@ def where(condition=_UNSET, input=_UNSET, other=_UNSET):
             from ..creation import tensor
 
             input = tensor(input)
+    if isinstance(condition, Tensor) and condition._vc is not None and (
+            getattr(input, "_rg", False) or getattr(other, "_rg", False)):
+        refuse_saved_index(condition)  # (PyTorch's WhereBackward0 saves the condition)
     input, other = _checked_ints(input, other), _checked_ints(other, input)
     a, b = promote(input, other)
     return Where.apply(cond, a, b)

@@ -14,6 +14,7 @@ import numpy as np
 from ..autograd.function import NULL_CTX, Primitive
 from .._fma import fma_into
 from ..tensor import Tensor
+from ._half import times
 from ._layout import elementwise
 from ._util import check_broadcast, promote
 from .linalg import _C_NAMES, _kind
@@ -83,9 +84,9 @@ class LerpScalar(Lerp):
 
     @staticmethod
     def backward(ctx, g):
-        w = ctx.w
+        w = ctx.w  # (float16 g times a number: in float32, rounded once, as PyTorch)
         need_x, need_e, _ = ctx.needs_input_grad
-        return (g * (1 - w) if need_x else None), (g * w if need_e else None), None
+        return (times(g, 1 - w) if need_x else None), (times(g, w) if need_e else None), None
 
 
 @elementwise

@@ -21,10 +21,10 @@ _SELU_SCALE = 1.0507009873554804934193349852946
 
 _Celu = variant(A.ScaledElu, "CeluBackward0")
 _Softshrink = variant(A.Shrink, "SoftshrinkBackward0")
-# In-place forms: PyTorch records them under another node name.
-_EluInplace = variant(Elu, "EluBackward1")
-_SeluInplace = variant(A.ScaledElu, "EluBackward1")
-_CeluInplace = variant(A.ScaledElu, "CeluBackward1")
+# In-place forms: PyTorch records them under another node name (the ELUs', from the result).
+_EluInplace = A.inplace_elu(Elu, "EluBackward1")
+_SeluInplace = A.inplace_elu(A.ScaledElu, "EluBackward1")
+_CeluInplace = A.inplace_elu(A.ScaledElu, "CeluBackward1")
 _ThresholdInplace = variant(A.Threshold, "ThresholdBackward1")
 _RreluInplace = variant(A.RreluWithNoise, "RreluWithNoiseBackward1")
 

@@ -124,7 +124,7 @@ class MaxPool2d(Primitive):
         xb = _batched(x, nd)
         n, c = xb.shape[:2]
         size = xb.shape[2:]
-        if _tiled.applies(xb, k, s, p, d, sink):  # MaxPool2d(2): windows tile the input
+        if _tiled.applies(xb, k, s, p, d, out, sink):  # MaxPool2d(2): windows tile the input
             y, win = _tiled.forward(xb, k, out)
             ctx.tiled, ctx.xshape = (win, k), x.shape
             return y if x.ndim == nd + 2 else y[0]
