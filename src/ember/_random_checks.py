@@ -5,20 +5,74 @@ from __future__ import annotations
 import numpy as np
 
 from ._typename import arg_type_name
+from .tensor import Tensor
 
 
-def randint_overloads(args) -> str:
-    """PyTorch's message for positional arguments that match no randint signature."""
+def randint_overloads(args, kw=None) -> str:
+    """PyTorch's message for arguments that match no randint signature (the types given, as
+    its parser names them: numpy.float64, keywords as name=type)."""
     tail = ("Tensor out = None, torch.dtype dtype = None, torch.layout layout = None, "
             "torch.device device = None, bool pin_memory = False, bool requires_grad = False)")
     lines = [f" * ({head}tuple of ints size, *, {gen}{tail}"
              for head in ("int high, ", "int low, int high, ")
              for gen in ("torch.Generator generator, ", "")]
-    from ._typename import arg_type_name  # numpy.float64, as PyTorch names it
-
-    got = ", ".join(arg_type_name(a) for a in args)
+    got = ", ".join([_parser_type(a) for a in args] +
+                    [f"{k}={_parser_type(v)}" for k, v in (kw or {}).items()])
     return (f"randint() received an invalid combination of arguments - got ({got}), but "
             "expected one of:\n" + "\n".join(lines) + "\n")
+
+
+def randint_bad_call(args, given: dict, kw: dict) -> TypeError:
+    """PyTorch's error for a randint call that fits none of its signatures (``randint(3)``,
+    ``randint(0, 3, dtype=...)``). Its parser only names a missing argument when the count of
+    arguments given fits exactly one signature: two fit only (high, size), which then names
+    the required ones from the first missing on (with its "1 ... arguments" / "2 ...
+    argument" wording); any other count lists the overloads. ``given``: randint's locals()."""
+    import sys
+
+    from .ops._int_args import _ROOT, _keywords
+
+    frame = sys._getframe(1)
+    while frame is not None and frame.f_code.co_filename.startswith(_ROOT):
+        frame = frame.f_back
+    written = _keywords(frame) if frame is not None else ()  # (requires_grad=False counts)
+    named = [k for k in _NAMED if k in written or given.get(k) not in (None, False)]
+    if len(args) + len(kw) + len(named) == 2:
+        params = ("high", "size")
+        have = [len(args) > i or p in kw for i, p in enumerate(params)]
+        if not all(have):
+            names = params[have.index(False):]
+            plural = "s" if len(names) == 1 else ""
+            return TypeError(f"randint() missing {len(names)} required positional argument"
+                             f"{plural}: " + ", ".join(f'"{p}"' for p in names))
+    first = str(unknown_keyword("randint", tuple(args), given, kw))
+    return TypeError(first + randint_overloads(())[randint_overloads(()).index("\n"):])
+
+
+def int_bound(v) -> bool:
+    """An int as PyTorch's parser takes one: no bool, no float (5.0), a 0-d integer tensor."""
+    if type(v) is int:
+        return True
+    if isinstance(v, Tensor):
+        return v._data.ndim == 0 and v._data.dtype.kind in "iu"
+    return isinstance(v, (int, np.integer)) and not isinstance(v, bool)
+
+
+def randint_not_ints(args, kw, low, high, size) -> TypeError:
+    """PyTorch's TypeError for a float bound or size (randint(0, n / 2, ...)): with a low given
+    the overloads are listed, otherwise the bad argument is named."""
+    from .ops._int_args import HINT
+
+    if len(args) + sum(k in kw for k in ("low", "high", "size")) == 3:  # a low was given
+        return TypeError(randint_overloads(args, kw))
+    if not int_bound(high):
+        pos = "" if "high" in kw else " (position 1)"
+        return TypeError(f"randint(): argument 'high'{pos} must be int, not "
+                         f"{arg_type_name(high)}" + HINT)
+    at = next(i for i, d in enumerate(size) if not int_bound(d))
+    pos = "" if "size" in kw else " (position 2)"
+    return TypeError(f"randint(): argument 'size'{pos} must be tuple of ints, but found element "
+                     f"of type {arg_type_name(size[at])} at pos {at}" + HINT)
 
 
 def check_multinomial(a: np.ndarray, num_samples, replacement: bool) -> None:
@@ -156,4 +210,5 @@ def unknown_keyword(fn: str, args: tuple, given: dict, kw: dict) -> TypeError:
     got = [_parser_type(a) for a in args] + [f"{k}={_parser_type(values[k])}"
                                              for k in reversed(order)]
     return TypeError(f"{fn}() received an invalid combination of arguments - got "
-                     f"({', '.join(got)}{', ' if not args else ''}), but expected one of:")
+                     f"({', '.join(got)}{', ' if got and not args else ''}), but expected one "
+                     "of:")

@@ -16,8 +16,8 @@ import numpy as np
 
 from . import _rng_layout as _L, _torch_rng as _T
 from ._random_checks import (bad_generator, check_multinomial, check_uniform_bounds,
-                             generator_device_error, multinomial_errors, randint_overloads,
-                             unknown_keyword)
+                             generator_device_error, int_bound, multinomial_errors,
+                             randint_bad_call, randint_not_ints, unknown_keyword)
 from .creation import _array_of, _check_device, _float_dtype, _leaf as _new_leaf, _size
 from . import dtypes as D
 from .autograd.function import Primitive
@@ -236,15 +236,16 @@ def randint(*args, generator=None, dtype=None, device=None, requires_grad=False,
         high = pos.pop()
     if low is None:
         low = pos.pop() if pos else 0
-    if pos or high is None or size is None:
-        raise TypeError("randint() received an invalid combination of arguments")
-    if not isinstance(size, (tuple, list)) and len(args) == 3:  # no overload takes 3 ints
-        raise TypeError(randint_overloads(args))
+    if pos or high is None or size is None or (
+            not isinstance(size, (tuple, list)) and len(args) + len(kw) + (
+                generator is not None) + (dtype is not None) + (device is not None) >= 3):
+        raise randint_bad_call(args, locals(), kw)  # (3 ints: no overload takes them)
     if (type(high) is not int or type(low) is not int) and not (
-            _int_bound(high) and _int_bound(low)):
-        raise _randint_not_ints(args, kw, low, high, size)
+            int_bound(high) and int_bound(low)):
+        raise randint_not_ints(args, kw, low, high, size)
     if not isinstance(size, (tuple, list)):
-        raise TypeError(f"randint(): argument 'size' (position {len(args)}) must be tuple of "
+        where = "" if "size" in kw else f" (position {len(args)})"
+        raise TypeError(f"randint(): argument 'size'{where} must be tuple of "
                         f"ints, not {type(size).__name__}")
     if low >= high:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= "
@@ -252,41 +253,12 @@ def randint(*args, generator=None, dtype=None, device=None, requires_grad=False,
     try:
         shape = _shape((size,), "randint")
     except TypeError:  # a float size: named at randint's own position (or the overloads)
-        if all(_int_bound(d) for d in size):
+        if all(int_bound(d) for d in size):
             raise
-        raise _randint_not_ints(args, kw, low, high, size) from None
+        raise randint_not_ints(args, kw, low, high, size) from None
     arr = _T.random_from_to(_gen(generator).bits, _numel(shape), int(low), int(high))
     np_dtype = np.int64 if dtype is None else D.to_np(dtype)
     return _new_leaf(arr.reshape(shape).astype(np_dtype), requires_grad)
-
-
-def _int_bound(v) -> bool:
-    """An int as PyTorch's parser takes one: no bool, no float (5.0), a 0-d integer tensor."""
-    if type(v) is int:
-        return True
-    if isinstance(v, Tensor):
-        return v._data.ndim == 0 and v._data.dtype.kind in "iu"
-    return isinstance(v, (int, np.integer)) and not isinstance(v, bool)
-
-
-def _randint_not_ints(args, kw, low, high, size) -> TypeError:
-    """PyTorch's TypeError for a float bound or size (randint(0, n / 2, ...)): with a low given
-    the overloads are listed, otherwise the bad argument is named."""
-    from ._typename import arg_type_name
-    from .ops._int_args import HINT
-
-    if len(args) + sum(k in kw for k in ("low", "high", "size")) == 3:  # a low was given
-        got = [arg_type_name(a) for a in args] + [f"{k}={arg_type_name(v)}" for k, v in kw.items()]
-        return TypeError(randint_overloads(args).replace(
-            f"got ({', '.join(arg_type_name(a) for a in args)})", f"got ({', '.join(got)})", 1))
-    if not _int_bound(high):
-        pos = "" if "high" in kw else " (position 1)"
-        return TypeError(f"randint(): argument 'high'{pos} must be int, not "
-                         f"{arg_type_name(high)}" + HINT)
-    at = next(i for i, d in enumerate(size) if not _int_bound(d))
-    pos = "" if "size" in kw else " (position 2)"
-    return TypeError(f"randint(): argument 'size'{pos} must be tuple of ints, but found element "
-                     f"of type {arg_type_name(size[at])} at pos {at}" + HINT)
 
 
 def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:

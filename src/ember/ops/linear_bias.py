@@ -54,17 +54,46 @@ class AddmmBiasView(_BiasShaped):
     exact_grads = False
 
 
+def _takes_addmm(input, bias) -> bool:
+    """PyTorch's choice of the addmm path for ``linear`` with a bias: a 2-D input, or a
+    contiguous one with a bias that is 1-D or has just one dimension longer than 1 ((3, 1),
+    (1, 1, 2)); a 0-d bias, (1, 1) or a full (rows, out) one is added in place instead."""
+    nd = input._data.ndim
+    if nd == 2:
+        return True
+    b = bias._data.shape
+    return input.is_contiguous() and (len(b) == 1 or sum(n != 1 for n in b) == 1)
+
+
 def linear_shaped_bias(input, weight, bias):
     """``linear`` for a bias whose shape is not ``(out_features,)`` (see the module doc)."""
     from .linalg import linear
 
     shape, n_out = input._data.shape, weight._data.shape[0]
-    b = bias._data.shape
     rows = int(np.prod(shape[:-1]))
-    flat = len(shape) != 2 and input.is_contiguous() and (
-        len(b) == 1 or (bias._data.size == n_out and b[-1] == n_out))
-    if len(shape) == 2 or flat:
+    if _takes_addmm(input, bias):
         bias.detach().expand(rows, n_out)  # PyTorch's expand errors for a bias that won't fit
         node = AddmmBias if len(shape) == 2 else AddmmBiasView
         return node.apply(input, weight, bias)
+    return linear(input, weight).add_(bias)
+
+
+def linear_other_bias(input, weight, bias):
+    """``linear`` where the fused path refused a bias: a 1-D weight (Godoy's
+    ``F.linear(x, weight=torch.ones(11), bias=torch.tensor(0))``) or a bias of another dtype.
+    On PyTorch's addmm path (``_takes_addmm``) the bias's dtype is checked against the
+    weight's first, then that the weight is a matrix; elsewhere PyTorch computes
+    ``matmul(x, W^T).add_(bias)`` in place, so an int 0-d bias keeps the float result.
+    Returns None where the caller's own error is PyTorch's."""
+    from .linalg import _kind, linear
+
+    if input._data.ndim == 0 or weight._data.ndim == 0:  # refused before any path is taken
+        return None
+    if _takes_addmm(input, bias):
+        if bias._data.dtype != weight._data.dtype:
+            raise RuntimeError(f"self and mat2 must have the same dtype, but got "
+                               f"{_kind(bias)} and {_kind(weight)}")
+        if weight._data.ndim == 1:
+            raise RuntimeError("mat2 must be a matrix, got 1-D tensor")
+        return None
     return linear(input, weight).add_(bias)

@@ -1,7 +1,8 @@
 """masked_fill, and its argument checks in PyTorch's order: its parser (mask a Tensor, value a
-Tensor or a number; an int beyond int64), the mask's dtype, broadcasting, then the value's
-conversion to the input's dtype. Tensor.masked_fill / masked_fill_ word the parser's refusal
-for the method (its name, self left out); the in-place form broadcasts self first."""
+Tensor or a number; an int beyond int64), broadcasting (masked_fill_: the mask's dtype first),
+the mask's dtype, then the value's conversion to the input's dtype. Tensor.masked_fill /
+masked_fill_ word the parser's refusal for the method (its name, self left out); the in-place
+form broadcasts self first."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import numbers
 
 import numpy as np
 
+from ..autograd._inference import refuse_saved_index
 from ..autograd.function import Primitive
 from .._typename import arg_type_name as _tname
 from ..tensor import Tensor
@@ -97,8 +99,9 @@ def as_method(name: str, op, inplace: bool):
         try:
             if inplace and not (isinstance(mask, Tensor) and mask._data.shape == self._data.shape):
                 check_args(mask, value)
-                if mask._data.dtype == np.bool_:
-                    check_broadcast(self._data.shape, mask._data.shape)  # self is a, mask b
+                if mask._data.dtype != np.bool_:  # in place: the mask's dtype comes first
+                    raise _not_bool(mask._data.dtype)
+                check_broadcast(self._data.shape, mask._data.shape)  # self is a, mask b
             return op(self, mask, value)
         except TypeError as err:
             given = getattr(err, "refused_given", None)
@@ -136,6 +139,11 @@ def _mask_name(dt) -> str:
     return _C_NAMES.get(dt.name, dt.name)
 
 
+def _not_bool(dt) -> RuntimeError:
+    return RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype "
+                        f"{_mask_name(dt)}")
+
+
 _INF, _F32, _F64 = float("inf"), np.dtype(np.float32), np.dtype(np.float64)
 
 
@@ -143,10 +151,11 @@ def masked_fill(input, mask=_NO, value=_NO):
     if type(value) is not float or not isinstance(mask, Tensor):  # (the usual case passes)
         check_args(mask, value)
     m = mask._data
+    check_broadcast(m.shape, input._data.shape)  # PyTorch expands the two first
     if m.dtype != np.bool_:
-        raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype "
-                           f"{_mask_name(m.dtype)}")
-    check_broadcast(m.shape, input._data.shape)
+        raise _not_bool(m.dtype)
+    if mask._vc is not None and (input._rg or getattr(value, "_rg", False)):
+        refuse_saved_index(mask)  # (an inference mask: PyTorch's node saves it)
     if isinstance(value, Tensor):
         if value._data.ndim:
             raise RuntimeError("masked_fill_ only supports a 0-dimensional value tensor, but "

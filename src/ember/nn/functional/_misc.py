@@ -21,7 +21,20 @@ _index = operator.index
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """x @ W^T + b, one fused graph node."""
-    return _linear(input, weight, bias)
+    try:  # (a try costs nothing until it raises)
+        return _linear(input, weight, bias)
+    except RuntimeError:
+        # A 1-D weight or a bias of another dtype: PyTorch's checks, or matmul + add_.
+        if not (isinstance(bias, Tensor) and isinstance(weight, Tensor) and
+                isinstance(input, Tensor)) or (weight._data.ndim != 1 and
+                                               bias.dtype == input.dtype == weight.dtype):
+            raise
+        from ...ops.linear_bias import linear_other_bias
+
+        out = linear_other_bias(input, weight, bias)
+        if out is None:
+            raise
+        return out
 
 
 def dropout(input: Tensor, p: float = 0.5, training: bool = True,
