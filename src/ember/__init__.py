@@ -45,6 +45,8 @@ from . import _out as _out  # noqa: E402
 _out.install(globals())  # out= on torch.add(a, b, out=c) and kin (see _out.py)
 from . import _old_overloads as _old_overloads  # noqa: E402
 _old_overloads.install(Tensor, globals())  # x.add(alpha, other) and kin, deprecated
+from . import _fn_shape_forms as _fn_shape_forms  # noqa: E402
+_fn_shape_forms.install(globals())  # torch.flip(x, 0) refused, as in PyTorch
 
 from .version import __version__  # noqa: E402 - a TorchVersion, as in PyTorch
 

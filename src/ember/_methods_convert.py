@@ -31,6 +31,8 @@ def _to(self, *args, **kwargs):
             dtype = a
         elif a is not None:
             device = a
+    if dtype is not None and type(dtype) is not D.dtype:
+        _check_user_dtype(dtype, args, kwargs)
     # .to("cpu") / .to(torch.device("cpu")) in every RL step: no import, no device parsed
     if device is not None and not (type(device) is str and device == "cpu" or
                                    type(device) is _Device and device.type == "cpu"):
@@ -48,8 +50,36 @@ def _to(self, *args, **kwargs):
     return Cast.apply(self, np_dtype)
 
 
+_TO_OVERLOADS = "".join(
+    f"\n * ({head}bool non_blocking = False, bool copy = False, *, torch.memory_format "
+    "memory_format = None)" for head in (
+        "torch.device device = None, torch.dtype dtype = None, ", "torch.dtype dtype, ",
+        "Tensor tensor, ")) + "\n"
+
+
+def _check_user_dtype(dtype, args, kwargs) -> None:
+    """A NumPy dtype (or type) given to ``to()`` by user code is PyTorch's TypeError (ember's
+    own code casts with NumPy dtypes, so only calls from outside ember are checked)."""
+    if dtype is float or dtype is int or dtype is bool:
+        return
+    import sys
+
+    frame = sys._getframe(1)
+    while frame is not None and frame.f_globals.get("__name__") == __name__:
+        frame = frame.f_back
+    if frame is None or frame.f_globals.get("__name__", "").startswith("ember"):
+        return
+    from ._random_checks import _parser_type
+
+    got = [_parser_type(a) for a in args] + [f"{k}={_parser_type(v)}" for k, v in kwargs.items()]
+    tail = ", " if got and not args else ""
+    raise TypeError(f"to() received an invalid combination of arguments - got "
+                    f"({', '.join(got)}{tail}), but expected one of:" + _TO_OVERLOADS)
+
+
 def _cast(name):
-    target = D.to_np(name)
+    target = D.to_dtype(name)
+    D.to_np(target)  # (a dtype NumPy cannot hold fails here, at binding)
 
     def method(self, memory_format=None):
         return to(self, target)

@@ -8,6 +8,8 @@ the raw data (as ``np.asarray(t)`` would), so plotting libraries keep working.
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 
 from . import ops
@@ -123,8 +125,16 @@ def array_ufunc(self, ufunc, method, *inputs, **kwargs):
     return out
 
 
+# What user code gets from these is NumPy's array, as with PyTorch's tensors (np.concatenate of
+# per-path tensors, then from_numpy); ember's own rules keep the Tensor (and its graph)
+_ARRAY_FOR_USERS = frozenset((np.concatenate,))
+
+
 def array_function(self, func, types, args, kwargs):
     if func in FUNCTIONS:
+        if func in _ARRAY_FOR_USERS and not sys._getframe(1).f_globals.get(
+                "__name__", "").startswith("ember"):
+            return func(*_raw(args), **{k: _raw(v) for k, v in kwargs.items()})
         return FUNCTIONS[func](*args, **kwargs)
     if func in _AS_TENSOR:  # (a Tensor among the arguments: the result wraps in one)
         out = func(*_raw(args), **{k: _raw(v) for k, v in kwargs.items()})

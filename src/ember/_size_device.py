@@ -45,17 +45,30 @@ class device:  # noqa: N801 - PyTorch's name
 
     def __init__(self, type="cpu", index=None):  # noqa: A002 - PyTorch's argument name
         if isinstance(type, device):
+            if index is not None:
+                raise TypeError("device(): argument 'type' (position 1) must be str, not "
+                                "torch.device")
             type, index = type.type, type.index
-        if isinstance(type, int) and not isinstance(type, bool):  # an accelerator's index
+        elif isinstance(type, int) and not isinstance(type, bool):  # an accelerator's index
             raise RuntimeError("Device index must not be negative" if type < 0 else
                                "Cannot access accelerator device when none is available.")
-        type = str(type)
+        elif not isinstance(type, str) or index is not None:
+            index = _check_device_args(type, index)
         if ":" in type:
             whole, (type, idx) = type, type.split(":", 1)
             if not (idx.isascii() and idx.isdigit()) or len(idx) > 1 and idx[0] == "0":
                 raise RuntimeError(f"Invalid device string: '{whole}'")
+            if index is not None:
+                raise RuntimeError("type (string) must not include an index because index was "
+                                   f"passed explicitly: {whole}")
             index = int(idx)
         if type not in ("cpu", "cuda", "mps", "meta"):
+            import re
+
+            if not type:
+                raise RuntimeError("Device string must not be empty")
+            if not re.fullmatch("[a-zA-Z_]+", type):  # PyTorch's pattern for a type name
+                raise RuntimeError(f"Invalid device string: '{type}'")
             raise RuntimeError(
                 "Expected one of cpu, cuda, ipu, xpu, mkldnn, opengl, opencl, ideep, hip, ve, "
                 "fpga, maia, xla, lazy, vulkan, mps, meta, hpu, mtia, privateuseone device type "
@@ -87,6 +100,26 @@ class device:  # noqa: N801 - PyTorch's name
 
     def __exit__(self, *exc) -> None:
         return None
+
+
+def _check_device_args(type, index) -> int:  # noqa: A002
+    """PyTorch's parser errors for device(type, index) arguments of the wrong kinds; else the
+    index as an int."""
+    from ._random_checks import _parser_type
+
+    if not isinstance(type, str):
+        got = ", ".join(_parser_type(a) for a in (type,) + ((index,) if index is not None else ()))
+        why = ("\n      didn't match because some of the arguments have invalid types: "
+               f"(!{got}!)" if index is None else "")
+        raise TypeError(f"device() received an invalid combination of arguments - got ({got}), "
+                        f"but expected one of:\n * (torch.device device){why}\n"
+                        " * (str type, int index = -1)\n")
+    if isinstance(index, bool) or not hasattr(index, "__index__"):
+        raise TypeError("device(): argument 'index' (position 2) must be int, not "
+                        f"{_parser_type(index)}")
+    if index < 0:
+        raise RuntimeError("Device index must not be negative")
+    return index.__index__()
 
 
 CPU = device("cpu")

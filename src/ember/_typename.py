@@ -4,8 +4,12 @@ from __future__ import annotations
 
 
 def class_name(t: type) -> str:
-    """'int' for builtins, module-qualified for anything else ('numpy.ndarray')."""
-    return t.__name__ if t.__module__ == "builtins" else f"{t.__module__}.{t.__name__}"
+    """The type's C-level name (tp_name), which PyTorch's messages print: 'int' for builtins,
+    the bare name for a class defined in Python ('Foo', 'Fraction': a heap type), otherwise
+    module-qualified ('numpy.ndarray', 'collections.deque')."""
+    if t.__module__ == "builtins" or t.__flags__ & 512:  # Py_TPFLAGS_HEAPTYPE
+        return t.__name__
+    return f"{t.__module__}.{t.__name__}"
 
 
 def arg_type_name(v) -> str:
@@ -14,3 +18,12 @@ def arg_type_name(v) -> str:
     from .tensor import Tensor
 
     return type(v).__name__ if isinstance(v, Tensor) else class_name(type(v))
+
+
+def torch_class_repr(cls: type) -> str:
+    """``str(cls)`` as PyTorch's messages show it: ember's classes under their torch module
+    ("<class 'torch.distributions.transformed_distribution.TransformedDistribution'>")."""
+    mod = cls.__module__
+    if mod == "ember" or mod.startswith("ember."):
+        mod = "torch" + mod[len("ember"):]
+    return f"<class '{mod}.{cls.__qualname__}'>"

@@ -28,6 +28,8 @@ def _leaf(arr: np.ndarray, requires_grad: bool) -> Tensor:
 
 def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False) -> Tensor:
     """A new leaf tensor holding a copy of ``data`` (nested lists, numbers, arrays, tensors)."""
+    if dtype is not None and type(dtype) is not D.dtype:
+        _check_dtype("tensor", dtype)
     _check_device(device, moving=True)
     if isinstance(data, Tensor):  # PyTorch's nudge: the copy silently drops data's graph
         warn("To copy construct from a tensor, it is recommended to use "
@@ -38,6 +40,8 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
 
 def as_tensor(data, dtype=None, device=None) -> Tensor:
     """Like ``tensor`` but shares memory with a NumPy array or Tensor of the right dtype."""
+    if dtype is not None and type(dtype) is not D.dtype:
+        _check_dtype("as_tensor", dtype)
     if device is not None:  # (no call for the usual as_tensor(obs): ~0.06 us an RL step)
         _check_device(device, moving=True)
     if isinstance(data, Tensor):
@@ -117,11 +121,24 @@ def _check_kw(fn: str, kw: dict, group: str = "") -> None:
             raise TypeError(f"{fn}() got an unexpected keyword argument '{k}'")
 
 
+def _check_dtype(fn: str, dtype) -> None:
+    """PyTorch's parser takes a torch.dtype (or Python's float/int/bool) for ``dtype=`` and
+    refuses a NumPy dtype or a string: ``zeros(2, dtype=np.float32)`` is its TypeError.
+    Called only for a dtype given that is not ember's (ember's own code passes those)."""
+    if dtype is float or dtype is int or dtype is bool:
+        return
+    from ._random_checks import _parser_type
+
+    raise TypeError(f"{fn}(): argument 'dtype' must be torch.dtype, not {_parser_type(dtype)}")
+
+
 def _float_dtype(dtype) -> np.dtype:
     return D._Defaults.float_np if dtype is None else D.to_np(dtype)
 
 
 def zeros(*size, out=None, dtype=None, device=None, requires_grad=False, **kw) -> Tensor:
+    if dtype is not None and type(dtype) is not D.dtype:
+        _check_dtype("zeros", dtype)
     _check_device(device)
     shape = _size(size, "zeros", kw.get("size"))
     if kw:
@@ -130,6 +147,8 @@ def zeros(*size, out=None, dtype=None, device=None, requires_grad=False, **kw) -
 
 
 def ones(*size, out=None, dtype=None, device=None, requires_grad=False, **kw) -> Tensor:
+    if dtype is not None and type(dtype) is not D.dtype:
+        _check_dtype("ones", dtype)
     _check_device(device)
     shape = _size(size, "ones", kw.get("size"))
     if kw:
@@ -138,6 +157,8 @@ def ones(*size, out=None, dtype=None, device=None, requires_grad=False, **kw) ->
 
 
 def empty(*size, out=None, dtype=None, device=None, requires_grad=False, **kw) -> Tensor:
+    if dtype is not None and type(dtype) is not D.dtype:
+        _check_dtype("empty", dtype)
     _check_device(device)
     shape = _size(size, "empty", kw.get("size"))
     if kw:
@@ -146,6 +167,8 @@ def empty(*size, out=None, dtype=None, device=None, requires_grad=False, **kw) -
 
 
 def full(size, fill_value, *, out=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    if dtype is not None and type(dtype) is not D.dtype:
+        _check_dtype("full", dtype)
     _check_device(device)
     if not isinstance(size, (tuple, list)):
         raise TypeError(f"full(): argument 'size' (position 1) must be tuple of ints, not "
@@ -194,6 +217,8 @@ def _like(input, dtype, fill, fn) -> np.ndarray:
 
 
 def zeros_like(input, *, dtype=None, device=None, requires_grad=False, **kw) -> Tensor:
+    if dtype is not None and type(dtype) is not D.dtype:
+        _check_dtype("zeros_like", dtype)
     _check_device(device, op="aten::empty_strided")
     if kw:
         _check_kw("zeros_like", kw, "like")
@@ -201,6 +226,8 @@ def zeros_like(input, *, dtype=None, device=None, requires_grad=False, **kw) -> 
 
 
 def ones_like(input, *, dtype=None, device=None, requires_grad=False, **kw) -> Tensor:
+    if dtype is not None and type(dtype) is not D.dtype:
+        _check_dtype("ones_like", dtype)
     _check_device(device, op="aten::empty_strided")
     if kw:
         _check_kw("ones_like", kw, "like")
@@ -208,6 +235,8 @@ def ones_like(input, *, dtype=None, device=None, requires_grad=False, **kw) -> T
 
 
 def empty_like(input, *, dtype=None, device=None, requires_grad=False, **kw) -> Tensor:
+    if dtype is not None and type(dtype) is not D.dtype:
+        _check_dtype("empty_like", dtype)
     _check_device(device, op="aten::empty_strided")
     if kw:
         _check_kw("empty_like", kw, "like")
@@ -215,6 +244,8 @@ def empty_like(input, *, dtype=None, device=None, requires_grad=False, **kw) -> 
 
 
 def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False, **kw):
+    if dtype is not None and type(dtype) is not D.dtype:
+        _check_dtype("full_like", dtype)
     _check_device(device, op="aten::empty_strided")
     if kw:
         _check_kw("full_like", kw, "like")

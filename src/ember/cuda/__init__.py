@@ -100,6 +100,83 @@ def empty_cache() -> None:
     pass
 
 
+_HINT = ("\nHint: ember has no GPU backend; keep the CPU device "
+         "(torch.cuda.is_available() is False).")
+
+
+def _device_index(device, optional=False):
+    """A CUDA device's index as PyTorch's _get_device_index reads it (-1: the CPU, a no-op)."""
+    from .._size_device import device as _device
+
+    if isinstance(device, str):
+        device = _device(device)
+    given = device
+    if isinstance(device, _device):
+        if device.type != "cuda":
+            raise ValueError(f"Expected a cuda device, but got: {device}")
+        device = device.index
+    elif isinstance(device, _DeviceContext):
+        return device.idx
+    if isinstance(device, int):
+        return device
+    if not optional:
+        device = given
+        raise ValueError("Expected a torch.device with a specified index or an integer, "
+                         f"but got:{device}")
+    return None  # (PyTorch: the current device's, which a CPU-only build has none of)
+
+
+def set_device(device) -> None:
+    """A negative index is a no-op; any other device fails where a CPU-only PyTorch does."""
+    if _device_index(device) >= 0:
+        raise AttributeError("module 'torch._C' has no attribute '_cuda_setDevice'" + _HINT)
+
+
+class _DeviceContext:
+    """torch.cuda.device(i): built freely, refused on entering unless i < 0 (or None)."""
+
+    def __init__(self, device):
+        self.idx = _device_index(device, optional=True)
+        self.prev_idx = -1
+
+    def __enter__(self):
+        if self.idx < 0:  # (None fails this comparison, as in PyTorch)
+            self.prev_idx = -1
+            return None
+        raise RuntimeError("PyTorch was compiled without CUDA support" + _HINT)
+
+    def __exit__(self, *exc):
+        return False
+
+
+_DeviceContext.__name__ = _DeviceContext.__qualname__ = "device"
+_DeviceContext.__module__ = "torch.cuda"
+globals()["device"] = _DeviceContext
+
+
+class Stream:
+    def __new__(cls, *args, **kwargs):
+        raise RuntimeError("torch.cuda.Stream requires CUDA support" + _HINT)
+
+
+class Event:
+    def __new__(cls, *args, **kwargs):
+        raise RuntimeError("Tried to instantiate dummy base class Event" + _HINT)
+
+
+def reset_peak_memory_stats(device=None) -> None:
+    raise AttributeError("module 'torch._C' has no attribute '_cuda_resetPeakMemoryStats'"
+                         + _HINT)
+
+
+def get_arch_list() -> list:
+    return []
+
+
+def is_bf16_supported(including_emulation: bool = True) -> bool:
+    return False
+
+
 def _no_cuda(device, moving: bool = False, op: str = "aten::empty.memory_format") -> None:
     """PyTorch's error (a CPU-only build's) for a tensor made on, or moved/copied to
     (``moving``), a device other than the CPU, and a hint. ``op``: the allocation PyTorch

@@ -186,7 +186,8 @@ class Geometric(_BinaryParams, Distribution):
             bad = value._data <= 0
             if bad.any():
                 raise ValueError(
-                    f"Expected parameter probs (Tensor of shape {tuple(value.shape)}) of "
+                    f"Expected parameter probs ({type(value).__name__} of shape "
+                    f"{tuple(value.shape)}) of "
                     f"distribution {self!r} to be positive but found invalid values:\n"
                     f"{Tensor._make(np.asarray(value._data)[bad], False, None)}")
 

@@ -9,7 +9,8 @@ from ..tensor import Size, Tensor
 
 
 def _tensor_desc(t) -> str:
-    return f"Tensor of shape {tuple(t.shape)}"
+    """How PyTorch's messages name a checked value: its class (a Parameter says so)."""
+    return f"{type(t).__name__} of shape {tuple(t.shape)}"
 
 
 def _check_sample_shape(shape) -> None:
@@ -24,6 +25,7 @@ class Distribution:
     """``batch_shape`` indexes independent distributions; ``event_shape`` is one draw's shape."""
 
     has_rsample = False
+    has_enumerate_support = False
     arg_constraints: dict = {}
     support = None
     # PyTorch validates by default (__debug__); an instance built with validate_args=None
@@ -100,6 +102,10 @@ class Distribution:
             return self.rsample(sample_shape) if self.has_rsample else self._sample(sample_shape)
 
     def sample_n(self, n: int):
+        """sample((n,)), with PyTorch's deprecation warning."""
+        from .._warn import warn
+
+        warn("`sample_n(n)` will be deprecated. Use `sample((n,))` instead.", FutureWarning)
         return self.sample((n,))
 
     def rsample(self, sample_shape=()):
@@ -115,7 +121,9 @@ class Distribution:
 
     @property
     def mode(self):
-        raise NotImplementedError(f"{self.__class__} does not implement mode")
+        from .._typename import torch_class_repr
+
+        raise NotImplementedError(f"{torch_class_repr(type(self))} does not implement mode")
 
     @property
     def variance(self):

@@ -54,7 +54,9 @@ class Transform:
             return self
         if type(self).__init__ is Transform.__init__:
             return type(self)(cache_size=cache_size)
-        raise NotImplementedError(f"{type(self)}.with_cache is not implemented")
+        from .._typename import torch_class_repr
+
+        raise NotImplementedError(f"{torch_class_repr(type(self))}.with_cache is not implemented")
 
     def __eq__(self, other):
         return self is other

@@ -88,8 +88,9 @@ def _as_array(value) -> np.ndarray:
 def _scalar(value) -> float:
     arr = _as_array(value).squeeze()
     if arr.ndim != 0:
-        raise AssertionError(f"Tensor should contain one element (0 dimensions). Was given "
-                             f"size: {arr.size} and {arr.ndim} dimensions.")
+        # (PyTorch's message keeps its source line's indentation after "dimensions.")
+        raise AssertionError(f"Tensor should contain one element (0 dimensions). "
+                             f"{' ' * 12}Was given size: {arr.size} and {arr.ndim} dimensions.")
     return float(arr)
 
 
