@@ -436,3 +436,18 @@ def test_generator_objects_are_independent():
     c2 = ember.randint(0, 10, (5,), generator=g2)
     np.testing.assert_array_equal(c1.numpy(), c2.numpy())
     assert isinstance(ember.Generator().manual_seed(1), ember.Generator)
+
+
+def test_new_tensor_of_a_tensor_warns_naming_new_tensor():
+    """PyTorch's copy-construct warning names the method it came from."""
+    import warnings
+
+    from torch_compare import run_both
+
+    def run(L):
+        with warnings.catch_warnings(record=True) as w:
+            warnings.simplefilter("always")
+            t = L.ones(2, dtype=L.float64).new_tensor(L.ones(2))
+        return [str(m.message) for m in w], str(t.dtype), t.tolist()
+    want, got = run_both(run)
+    assert got == want

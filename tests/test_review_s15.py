@@ -250,3 +250,17 @@ def test_special_binary_operands(fn, pair):
 def test_special_logsumexp_refuses_a_number():
     same_error_case(lambda lib: lib.special.logsumexp(0.5, 0))
     same(lambda lib: round(lib.special.logsumexp(lib.tensor(_T), 0).item(), 6))
+
+
+def test_clip_grad_norm_refuses_none_before_any_gradient():
+    def run(L):
+        out = []
+        lin = L.nn.Linear(2, 2)
+        for a in (None, "3", 2):
+            try:
+                out.append(repr(L.nn.utils.clip_grad_norm_(lin.parameters(), a)))
+            except Exception as e:  # noqa: BLE001 - compared across libraries
+                out.append((type(e).__name__, str(e)))
+        return out
+    want, got = run_both(run)
+    assert got == want

@@ -185,8 +185,14 @@ def copy_(self, src, non_blocking=False):
 
 
 def new_tensor(self, data, dtype=None, requires_grad=False, **kw):
+    from ._warn import warn
     from .creation import tensor
 
+    if isinstance(data, Tensor):  # PyTorch's nudge, naming this method
+        warn("To copy construct from a tensor, it is recommended to use "
+             "sourceTensor.detach().clone() or sourceTensor.detach().clone()"
+             ".requires_grad_(True), rather than tensor.new_tensor(sourceTensor).")
+        data = data._ensure_array()
     return tensor(data, dtype=dtype or self.dtype, requires_grad=requires_grad,
                   device=kw.get("device"))
 

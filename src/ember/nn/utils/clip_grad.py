@@ -104,6 +104,7 @@ def clip_grad_norm_(parameters: _Tensors, max_norm: float, norm_type: float = 2.
                     error_if_nonfinite: bool = False, foreach: bool | None = None) -> Tensor:
     """Scale gradients so their total ``norm_type``-norm is at most ``max_norm``; return the
     total norm from before clipping."""
+    max_norm = float(max_norm)  # (None fails here, as in PyTorch, even with no gradients)
     grads = [p.grad for p in _as_list(parameters) if p.grad is not None]
     total = get_total_norm(grads, norm_type, error_if_nonfinite, foreach)
     if grads:
