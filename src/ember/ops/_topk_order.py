@@ -1,5 +1,5 @@
-"""Which of tied entries topk returns, and its order under sorted=False, as PyTorch's CPU
-kernel gives them. PyTorch fills a row of (value, index) pairs and runs the C++ standard
+"""Which of tied entries topk returns, and its order under sorted=False, and the order of
+tied entries from sort(stable=False) of more than 16, as PyTorch's CPU kernel gives them. PyTorch fills a row of (value, index) pairs and runs the C++ standard
 library on it, comparing values only: ``std::partial_sort`` when ``k * 64 <= n``, else
 ``std::nth_element`` (then ``std::sort`` of the first k - 1 when sorted). Neither is stable,
 so among equal values (or under sorted=False) the result is the library's: this module
@@ -16,14 +16,7 @@ def torch_topk_rows(rows: np.ndarray, k: int, largest: bool, sorted_: bool) -> n
     out = np.empty((rows.shape[0], k), np.int64)
     for r, row in enumerate(rows):
         vals = row.tolist()
-        if largest:  # nan counts as the largest
-            def comp(i, j):
-                a, b = vals[i], vals[j]
-                return (a != a and b == b) or a > b
-        else:
-            def comp(i, j):
-                a, b = vals[i], vals[j]
-                return (a == a and b != b) or a < b
+        comp = _comparator(vals, largest)
         q = list(range(len(vals)))
         n = len(q)
         if k * 64 <= n:
@@ -35,6 +28,32 @@ def torch_topk_rows(rows: np.ndarray, k: int, largest: bool, sorted_: bool) -> n
                 _sort(q, 0, k - 1, comp)
         out[r] = q[:k]
     return out
+
+
+def torch_sort_rows(rows: np.ndarray, descending: bool) -> np.ndarray:
+    """(m, n) values -> (m, n) int64 indices: PyTorch's sort with ``stable=False``, which is
+    ``std::sort`` (introsort, then insertion sort) of (value, index) pairs by value."""
+    out = np.empty(rows.shape, np.int64)
+    for r, row in enumerate(rows):
+        vals = row.tolist()
+        q = list(range(len(vals)))
+        _sort(q, 0, len(q), _comparator(vals, descending))
+        out[r] = q
+    return out
+
+
+def _comparator(vals: list, largest: bool):
+    """PyTorch's value comparison for (value, index) pairs, by index into ``vals``: NaN
+    counts as the largest value."""
+    if largest:
+        def comp(i, j):
+            a, b = vals[i], vals[j]
+            return (a != a and b == b) or a > b
+    else:
+        def comp(i, j):
+            a, b = vals[i], vals[j]
+            return (a == a and b != b) or a < b
+    return comp
 
 
 def _lg(n: int) -> int:

@@ -172,7 +172,7 @@ def _order(x: np.ndarray, dim: int, descending: bool) -> np.ndarray:
     return x.shape[dim] - 1 - np.flip(rev, axis=dim)
 
 
-def _sorted(input, dim, descending, k, cls, name, topk_sorted=None):
+def _sorted(input, dim, descending, k, cls, name, topk_sorted=None, unstable=False):
     from .extrema import values_indices
 
     x = input._data
@@ -184,6 +184,8 @@ def _sorted(input, dim, descending, k, cls, name, topk_sorted=None):
     perm = _order(x, d, descending).astype(np.int64)
     if topk_sorted is not None and k and x.shape[d] > 1:
         perm = _topk_perm(x, d, perm, k, descending, topk_sorted)
+    elif unstable and x.shape[d] > 16:
+        perm = _unstable_perm(x, d, perm, descending)
     idx = np.take(perm, np.arange(k), axis=d)
     idx = Tensor._make(preserved(idx, x) if k == x.shape[d] else idx, False, None)
     return values_indices(cls.apply(input, d, perm, k), idx, name)
@@ -198,7 +200,36 @@ class SortStable(Sort):
 def sort(input, dim=-1, descending=False, stable=None):
     x = input._data
     k = x.shape[wrap_dim(dim, x.ndim)] if x.ndim else 1
-    return _sorted(input, dim, descending, k, Sort if stable is None else SortStable, "sort")
+    return _sorted(input, dim, descending, k, Sort if stable is None else SortStable, "sort",
+                   unstable=not stable)
+
+
+# Tied values PyTorch's unstable sort orders by replaying std::sort in Python, per row with
+# ties (~1 us a comparison); past this many entries in such rows the stable order is kept.
+UNSTABLE_REPLAY_MAX = 8192
+
+
+def _unstable_perm(x, d, perm, descending):
+    """perm with PyTorch's order among tied values (sort(stable=False) of more than 16
+    entries is std::sort, which does not keep them in index order; up to 16 it is an
+    insertion sort, which does)."""
+    n = x.shape[d]
+    last = d == x.ndim - 1
+    xm, pm = (x, perm) if last else (np.moveaxis(x, d, -1), np.moveaxis(perm, d, -1))
+    head = np.take_along_axis(xm, pm, -1)
+    a, b = head[..., 1:], head[..., :-1]
+    same = a == b
+    if head.dtype.kind == "f":
+        same |= (a != a) & (b != b)
+    rows = np.flatnonzero(same.reshape(-1, n - 1).any(-1))
+    if not len(rows) or len(rows) * n > UNSTABLE_REPLAY_MAX:
+        return perm
+    from ._topk_order import torch_sort_rows
+
+    flat = pm.reshape(-1, n).copy()
+    flat[rows] = torch_sort_rows(xm.reshape(-1, n)[rows], descending)
+    flat = flat.reshape(pm.shape)
+    return flat if last else np.moveaxis(flat, -1, d)
 
 
 def argsort(input, dim=-1, descending=False, stable=False):
