@@ -1,7 +1,7 @@
 """Tensor's in-place random samplers (``random_``, ``exponential_``, ``cauchy_``, ...), each
-drawing what PyTorch's CPU kernel draws (``_torch_rng``), and ``normal_`` / ``uniform_`` /
-``bernoulli_`` (``_sampler``, under PyTorch's signatures). Bound by ``_methods_more`` and
-``_methods``.
+drawing what PyTorch's CPU kernel draws (``_torch_rng``), and PyTorch's signatures of
+``normal_`` / ``uniform_`` / ``bernoulli_`` over ``_methods``' samplers. Bound by
+``_methods_more``.
 """
 
 from __future__ import annotations
