@@ -239,15 +239,18 @@ def index_fill(input, dim, index, value):
     d = wrap_dim(dim, input._data.ndim)
     if index._data.dtype != np.int64:
         raise IndexError("index_fill_(): Expected dtype int64 for index.")
-    i = _index_vector(index, "index_fill_")
+    # PyTorch checks the value before the index's rank, and words the rank check its own way
+    if isinstance(value, Tensor) and value._data.ndim:
+        raise RuntimeError("index_fill_ only supports a 0-dimensional value tensor, but got "
+                           f"tensor with {value._data.ndim} dimension(s).")
+    if index._data.ndim > 1:
+        raise RuntimeError("Index has to be a vector/scalar")
+    i = index._data.reshape(-1)
     n = _size_at(input, d)
     _check_range(i, n, d, negative=True, err=IndexError)
     x = _at_least_1d(input)
     where = _along(x._data.ndim, d, np.where(i < 0, i + n, i))
     if isinstance(value, Tensor):
-        if value._data.ndim:
-            raise RuntimeError("index_fill_ only supports a 0-dimensional value tensor, but got "
-                               f"tensor with {value._data.ndim} dimension(s).")
         out = IndexFillTensor.apply(x, value, where)
     else:
         out = IndexFill.apply(x, value, where)
