@@ -84,3 +84,14 @@ def __getattr__(name):  # PyTorch 2.13's linear_cross_entropy, loaded on first u
 
         return linear_cross_entropy
     raise AttributeError(f"module 'ember.nn.functional' has no attribute '{name}'")
+
+# PyTorch's Python-level functionals live in torch.nn.functional itself, so their typename
+# reads 'torch.nn.functional.relu' (nn.Sequential(F.relu) says "... is not a Module
+# subclass"): ours are defined in private submodules and take their public home's name.
+for _f in [globals()[_n] for _n in __all__ if _n in globals()]:
+    if callable(_f) and getattr(_f, "__module__", "").startswith(__name__ + "."):
+        try:
+            _f.__module__ = __name__
+        except (AttributeError, TypeError):  # a builtin or a class without a settable name
+            pass
+del _f

@@ -48,6 +48,16 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True,
     if not training or p == 0.0 or input._data.size == 0:
         return input
     arr = input._data
+    if arr.dtype.kind in "biu":
+        # PyTorch: p = 1 multiplies by a zero of the input's dtype; otherwise the noise is
+        # empty_like(input), bernoulli_ fills it (drawing), and div_(1 - p) cannot write
+        # the float quotient back into an integer or bool tensor.
+        if p == 1.0:
+            return ops.mul(input, Tensor._make(np.zeros((), arr.dtype), False, None))
+        bernoulli_scalar(_gen(None).bits, arr.size, 1.0 - p)
+        from ...dtypes import _c10_name
+        raise RuntimeError(f"result type Float can't be cast to the desired output type "
+                           f"{_c10_name(arr.dtype.name)}")
     dtype = arr.dtype if arr.dtype.kind == "f" else np.dtype(np.float32)
     # PyTorch's mask: bernoulli_(1 - p) (a float64 uniform per element, kept where below
     # 1 - p), then divided by 1 - p in the input's dtype; p = 1 draws nothing, it multiplies

@@ -71,7 +71,10 @@ def save_own(module, destination, prefix: str, keep_vars: bool) -> None:
 
 def load_into(module, state_dict, strict: bool, assign: bool):
     if not isinstance(state_dict, Mapping):
-        raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
+        from .module import _typename  # (module.py imports this file)
+        got = type(state_dict)  # ember's own classes (a Module passed by mistake) as torch's
+        got = f"<class '{_typename(got)}'>" if got.__module__.startswith("ember") else str(got)
+        raise TypeError(f"Expected state_dict to be dict-like, got {got}.")
     missing, unexpected, errors = [], [], []
     metadata = getattr(state_dict, "_metadata", None)
     state_dict = OrderedDict(state_dict)
