@@ -20,15 +20,18 @@ def legacy_array(dt: D.dtype, data, args: tuple, exact: bool) -> np.ndarray:
     if data is None:
         return np.zeros((0,), dt.np)
     if _is_int(data) and not isinstance(data, Tensor) or isinstance(data, Size) and not args:
-        return np.zeros(_size((data,) + args if _is_int(data) else (tuple(data),)), dt.np)
+        return np.zeros(_size((data,) + args if _is_int(data) else (tuple(data),), "new"), dt.np)
+    if args:  # new(2.0, 3), new(Size, 3), new([], 3): data takes no size after it
+        got = ", ".join("torch.Size" if isinstance(v, Size) else _arg_type(v)
+                        for v in (data,) + args)
+        raise TypeError(f"new() received an invalid combination of arguments - got ({got}), "
+                        "but expected one of:")
     if isinstance(data, Tensor) and not args:
         if exact and data._data.dtype != dt.np:
             from ._methods_more import _options
 
             raise TypeError(f"expected {_options(dt.np)} (got {_options(data._data.dtype)})")
         return data._ensure_array()  # the same memory, as PyTorch's alias
-    if isinstance(data, (tuple, list)) and not data and args:
-        return np.zeros((0,), dt.np)
     if isinstance(data, str):
         raise TypeError("new(): invalid data type 'str'")
     if not isinstance(data, (_SEQ, np.ndarray, range)) and not (

@@ -136,7 +136,21 @@ def _cpu(self, *args, **kwargs):
     return self
 
 
-def _cuda(self, *args, **kwargs):
+def _cuda(self, device=None, non_blocking=False, memory_format=None, **kwargs):
+    """PyTorch's checks, in its order, on a build without CUDA: the argument's type, an index
+    (no accelerator to resolve it against), a non-CUDA device, then CUDA's missing runtime."""
+    from ._typename import arg_type_name
     from .cuda import _no_cuda
 
-    _no_cuda("cuda")
+    if kwargs:
+        raise TypeError(f"cuda() got an unexpected keyword argument '{next(iter(kwargs))}'")
+    if isinstance(device, bool) or not isinstance(device, (type(None), int, str, _Device)):
+        raise TypeError("cuda(): argument 'device' (position 1) must be torch.device, not "
+                        f"{arg_type_name(device)}")
+    if isinstance(device, int):
+        if device < 0:
+            raise RuntimeError("Device index must not be negative")
+        raise RuntimeError("Cannot access accelerator device when none is available.")
+    if device is not None and _Device(device).type != "cuda":
+        raise RuntimeError("Invalid device, must be cuda device")
+    _no_cuda("cuda" if device is None else str(device))

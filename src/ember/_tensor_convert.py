@@ -3,9 +3,29 @@ bool(t), an index), as a mixin of ``Tensor`` (tensor.py's size)."""
 
 from __future__ import annotations
 
+import sys
+import warnings
+
 import numpy as np
 
 from .autograd.grad_mode import STATE as _GRAD
+
+_COPY_GUIDE = "https://numpy.org/devdocs/numpy_2_0_migration_guide.html#adapting-to-changes-in-the-copy-keyword"
+
+
+def _no_copy_keyword(copy: bool) -> None:
+    """PyTorch's ``Tensor.__array__(self, dtype=None)`` takes no ``copy``: NumPy 2, asked for
+    np.array(t) (copy=True) or np.array(t, copy=False), warns that it cannot pass it, calls
+    again without it and then cannot promise copy=False (np.asarray(t) passes none)."""
+    warnings.warn("__array__ implementation doesn't accept a copy keyword, so passing "
+                  "copy=False failed. __array__ must implement 'dtype' and 'copy' keyword "
+                  f"arguments. To learn more, see the migration guide {_COPY_GUIDE}",
+                  DeprecationWarning, stacklevel=3)
+    if not copy:
+        raise ValueError("Unable to avoid copy while creating an array as requested.\nIf "
+                         "using `np.array(obj, copy=False)` replace it with `np.asarray(obj)` "
+                         "to allow a copy when needed (no behavior change in NumPy 1.x).\nFor "
+                         f"more details, see {_COPY_GUIDE}.")
 
 
 class ConvertMixin:
@@ -35,6 +55,9 @@ class ConvertMixin:
         return self._ensure_array()
 
     def __array__(self, dtype=None, copy=None):
+        if copy is not None and not sys._getframe(1).f_globals.get(
+                "__name__", "").startswith("ember"):
+            _no_copy_keyword(copy)  # user code: what NumPy does with PyTorch's signature
         a = self.numpy()
         if dtype is not None and a.dtype != dtype:
             return a.astype(dtype)

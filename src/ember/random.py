@@ -277,15 +277,25 @@ def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False)
     return _new_leaf(_T.randperm(_gen(generator).bits, n).astype(np_dtype), requires_grad)
 
 
-def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=None,
+def normal(mean=0.0, std=1.0, *more, size=None, generator=None, dtype=None, device=None,
            requires_grad=False) -> Tensor:
     """Normal draws; ``mean``/``std`` may be tensors (broadcast) or floats with ``size``."""
     _check_device(device)
     m = mean._data if isinstance(mean, Tensor) else mean
     s = std._data if isinstance(std, Tensor) else std
-    if size is None and not isinstance(mean, Tensor) and not isinstance(std, Tensor):
+    tensor_arg = isinstance(mean, Tensor) or isinstance(std, Tensor)
+    if len(more) > 1 or more and size is not None or tensor_arg and (more or size is not None):
+        # no overload takes a size with a tensor mean / std (normal(mu, 0.2, size=...))
+        raise unknown_keyword("normal", (mean, std) + more, locals(),
+                              {} if size is None else {"size": size})
+    if more:
+        size = more[0]
+    if size is None and not tensor_arg:
         raise TypeError("normal() received an invalid combination of arguments - got "
                         f"({type(mean).__name__}, {type(std).__name__}), but expected one of:")
+    if isinstance(mean, Tensor) and isinstance(std, Tensor):  # PyTorch's broadcast message
+        from .ops._util import check_broadcast
+        check_broadcast(m.shape, s.shape)
     shape = _shape((size,), "normal") if size is not None else np.broadcast_shapes(
         np.shape(m), np.shape(s))
     if isinstance(std, Tensor):

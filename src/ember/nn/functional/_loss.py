@@ -188,7 +188,11 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
     if w is not None:
         from ...ops.shape_more import broadcast_shapes  # PyTorch's _infer_size message
 
-        w = np.broadcast_to(w, tuple(broadcast_shapes(target.shape, weight.shape)))
+        shape = tuple(broadcast_shapes(target.shape, weight.shape))
+        if shape != x.shape:  # the kernel writes into input's shape (TensorIterator's check)
+            raise RuntimeError(f"output with shape {list(x.shape)} doesn't match the "
+                               f"broadcast shape {list(shape)}")
+        w = np.broadcast_to(w, shape)
     return L.BinaryCrossEntropy.apply(input, target, w, reduction)
 
 

@@ -46,7 +46,7 @@ def module_to(module, args: tuple, kwargs: dict):
     device, dtype = _parse_to(args, kwargs)
     if device is not None:
         dev = Device(f"cuda:{device}" if isinstance(device, int) else device)
-        if dev.type != "cpu":
+        if dev.type != "cpu" and _holds_tensors(module):  # (nothing to move: a no-op)
             from ...cuda import _no_cuda
 
             _no_cuda(str(dev), moving=True)
@@ -57,6 +57,12 @@ def module_to(module, args: tuple, kwargs: dict):
         raise TypeError("nn.Module.to only accepts floating point or complex dtypes, but got "
                         f"desired dtype={dt}")
     return module._apply(lambda t: t.to(dt) if t.is_floating_point() else t)
+
+
+def _holds_tensors(module) -> bool:
+    """Whether the module or a submodule has a parameter or buffer (to(device) moves them)."""
+    return any(t is not None for m in module.modules()
+               for t in (*m._parameters.values(), *m._buffers.values()))
 
 
 class DeviceMixin:
@@ -73,9 +79,8 @@ class DeviceMixin:
         return self
 
     def cuda(self, device=None) -> "Module":
-        from ...cuda import _no_cuda
-
-        _no_cuda("cuda" if device is None else f"cuda:{device}")
+        # each tensor's .cuda(device), as PyTorch's _apply: a module without any is returned
+        return self._apply(lambda t: t.cuda(device))
 
     def float(self) -> "Module":
         return self._apply(lambda t: t.float() if t.is_floating_point() else t)
