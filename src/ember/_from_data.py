@@ -226,7 +226,9 @@ def _to_array(data, dtype=None) -> np.ndarray:
             D.from_numpy_dtype(data.dtype)  # refuses them even with dtype= (its error)
     elif not isinstance(data, _SEQ) and _other_sequence(data):
         data = list(data)
-    np_dtype = D.to_np(dtype) if dtype is not None else _infer_np_dtype(data)
+    # (a string is refused with a dtype too: NumPy would parse tensor('1.5', dtype=float32))
+    np_dtype = _infer_np_dtype(data) if dtype is None or isinstance(data, (str, bytes)) \
+        else D.to_np(dtype)
     if isinstance(data, Tensor):
         return np.array(data._data, dtype=np_dtype, copy=True)
     if isinstance(data, _SEQ):

@@ -20,6 +20,7 @@ from .ops._layout import iter_layout as _iter_layout
 from .ops.selection import number_bounds_inplace
 from .tensor import Tensor
 from ._methods_convert import _cast, _cast_without_storage, _cpu, _cuda, to, type_
+from ._new_factories import new_filled, new_full
 
 
 def _inplace(op):
@@ -195,24 +196,6 @@ def new_tensor(self, data, dtype=None, requires_grad=False, **kw):
         data = data._ensure_array()
     return tensor(data, dtype=dtype or self.dtype, requires_grad=requires_grad,
                   device=kw.get("device"))
-
-
-def _new_filled(fill):
-    def method(self, *size, dtype=None, requires_grad=False, **kw):
-        from .creation import _check_device, _leaf, _size
-
-        _check_device(kw.get("device"))
-        arr = np.full(_size(size), fill, dtype=D.to_np(dtype) if dtype else self._data.dtype)
-        return _leaf(arr, requires_grad)
-
-    return method
-
-
-def new_full(self, size, fill_value, *, dtype=None, requires_grad=False, **kw):
-    from .creation import full
-
-    return full(size, fill_value, dtype=dtype or self.dtype, requires_grad=requires_grad,
-                device=kw.get("device"))
 
 
 def _binary_op(fn, reflected=False):
@@ -411,7 +394,8 @@ def _bind_named_methods(T) -> None:
         setattr(T, name, getattr(ops, name))
         setattr(T, name + "_", _inplace(getattr(ops, name)))
     T.new_tensor, T.new_full = new_tensor, new_full
-    T.new_zeros, T.new_ones, T.new_empty = _new_filled(0), _new_filled(1), _new_filled(0)
+    T.new_zeros, T.new_ones, T.new_empty = (new_filled(0, "new_zeros"), new_filled(1, "new_ones"),
+                                            new_filled(0, "new_empty"))
     T.uniform_ = _sampler("uniform")
     T.normal_ = _sampler("normal")
     T.bernoulli_ = _sampler("bernoulli")

@@ -35,8 +35,10 @@ def unsafe_split_with_sizes(self, split_sizes, dim=0):
 
 def new_empty_strided(self, size, stride, *, dtype=None, layout=None, device=None,
                       requires_grad=False, pin_memory=False):
+    from ._new_factories import check_strided
     from .ops.misc_types import empty_strided
 
+    check_strided(size, stride, "new_empty_strided")
     return empty_strided(size, stride, dtype=dtype or self.dtype, device=device,
                          requires_grad=requires_grad)
 
@@ -190,7 +192,7 @@ def _volatile_set(self, value) -> None:
 PROPERTIES = {
     "volatile": property(_volatile_get, _volatile_set),  # Variable-era code (PyTorch < 0.4)
     "real": TE.real_property, "imag": TE.imag_property,
-    "layout": property(lambda self: TE.strided), "name": property(lambda self: None),
+    "layout": property(lambda self: TE.strided), "name": property(lambda self: self.__dict__.get("_variable_name")),  # Variable(name=)
 }
 
 

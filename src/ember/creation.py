@@ -167,12 +167,25 @@ def empty(*size, out=None, dtype=None, device=None, requires_grad=False, **kw) -
 
 
 def full(size, fill_value, *, out=None, dtype=None, device=None, requires_grad=False) -> Tensor:
-    if dtype is not None and type(dtype) is not D.dtype:
-        _check_dtype("full", dtype)
-    _check_device(device)
+    return _full(size, fill_value, dtype, device, requires_grad, "full")
+
+
+def _full(size, fill_value, dtype, device, requires_grad, name: str) -> Tensor:
+    """full, or new_full (``name``): the arguments checked in the parser's order."""
     if not isinstance(size, (tuple, list)):
-        raise TypeError(f"full(): argument 'size' (position 1) must be tuple of ints, not "
-                        f"{type(size).__name__}")
+        from ._new_factories import position
+        from ._typename import arg_type_name
+
+        raise TypeError(f"{name}(): argument 'size'{position('size', 1)} must be tuple of ints, "
+                        f"not {arg_type_name(size)}")
+    shape = _size((size,), name)
+    if not isinstance(fill_value, (int, float, np.number, np.bool_)):  # (bool is an int)
+        from ._new_factories import check_fill
+
+        check_fill(name, fill_value)
+    if dtype is not None and type(dtype) is not D.dtype:
+        _check_dtype(name, dtype)
+    _check_device(device)
     fill_value = fill_value.item() if isinstance(fill_value, Tensor) else fill_value
     np_dtype = _infer_np_dtype(fill_value) if dtype is None else D.to_np(dtype)
     if np_dtype.kind in "iu" and type(fill_value) in (int, float):  # PyTorch's checked cast
@@ -181,7 +194,7 @@ def full(size, fill_value, *, out=None, dtype=None, device=None, requires_grad=F
         value = _checked_number(fill_value, np_dtype)
     else:
         value = _to_array(fill_value, np_dtype) if isinstance(fill_value, int) else fill_value
-    return _leaf(np.full(_size((size,), "full"), value, np_dtype), requires_grad)
+    return _leaf(np.full(shape, value, np_dtype), requires_grad)
 
 
 def _like_dtype(t: Tensor, dtype):

@@ -254,9 +254,15 @@ class DropoutMul(Primitive):
 
 
 def _crop_slices(shape, pads) -> tuple:
-    """Slices removing the negative (cropping) part of ``pads`` = ((lo, hi), ...) per axis."""
-    return tuple(slice(-lo if lo < 0 else 0, n + hi if hi < 0 else n)
-                 for n, (lo, hi) in zip(shape, pads))
+    """Slices removing the negative (cropping) part of ``pads`` = ((lo, hi), ...) per axis.
+    PyTorch crops by narrow(): cropping more than an axis holds is its error."""
+    out = []
+    for n, (lo, hi) in zip(shape, pads):
+        start, stop = (-lo if lo < 0 else 0), (n + hi if hi < 0 else n)
+        if stop < start:  # F.pad(x, (-5, 0)) on 4 entries
+            raise RuntimeError("narrow(): length must be non-negative.")
+        out.append(slice(start, stop))
+    return tuple(out)
 
 
 def _pad_np(x: np.ndarray, pads, value) -> np.ndarray:

@@ -16,14 +16,15 @@ _ROOT = os.path.dirname(os.path.dirname(__file__))
 
 _HELPERS = {"_wrap_dim", "wrap_dim", "dims", "_axes", "_reduced_axes", "_norm_dims", "_dims",
             "not_int", "as_int", "_ints", "_triangle", "_seq", "_ntuple", "_pairs", "_one",
-            "_move_dims"}
+            "_move_dims", "bad_arg", "bad_keepdim", "_refuse_keepdim"}
 # ops with several overloads: PyTorch lists the argument types instead of naming one argument
-_OVERLOADED = {"sum", "mean", "nansum", "nanmean", "std", "var", "std_mean", "var_mean",
+_OVERLOADED = {"sum", "mean", "std", "var", "std_mean", "var_mean",
                "prod", "max", "min", "any", "all", "count_nonzero", "sort", "argsort",
                "squeeze", "narrow", "repeat_interleave", "scatter", "scatter_add", "movedim",
                "moveaxis", "randint", "conv1d", "conv2d", "conv3d"}
 # arguments PyTorch declares as int[] (a lone float is "not float", not "not int")
-_INT_LISTS = {("amax", "dim"), ("amin", "dim"), ("logsumexp", "dim"), ("roll", "shifts"),
+_INT_LISTS = {("sum", "dim"), ("mean", "dim"), ("nansum", "dim"), ("nanmean", "dim"),
+              ("amax", "dim"), ("amin", "dim"), ("logsumexp", "dim"), ("roll", "shifts"),
               ("roll", "dims"), ("tile", "dims"), ("flip", "dims")}
 # no Tensor method in PyTorch: the input counts as an argument
 _FUNCTIONS = {"conv1d", "conv2d", "conv3d", "pad", "max_pool1d", "avg_pool1d",
@@ -32,6 +33,13 @@ _VIA_METHOD = {"softmax", "log_softmax", "softmin"}
 _RENAMED = {"split_size_or_sections": "split_size"}
 HINT = ("\nHint: dims, counts and sizes must be whole numbers; in Python 3 `n / 2` is a float, "
         "so use `n // 2` (or int(...)).")
+# (min, max) argument counts of each overload's Python signature (function form) and whether
+# it takes out=; the method form has neither input nor out=. Where exactly one overload takes
+# as many arguments as the call gives, the parser reports that overload's own error (the
+# argument and its position) instead of listing the overloads: torch.sum(x, 1.5, True).
+_ARITY = {"sum": ((1, 2, 0), (2, 5, 1)), "prod": ((1, 2, 0), (2, 5, 1)),
+          "mean": ((1, 3, 1), (2, 5, 1)),
+          "max": ((1, 2, 1), (2, 3, 1), (2, 4, 1)), "min": ((1, 2, 1), (2, 3, 1), (2, 4, 1))}
 # ops whose first size entry, when no int and followed by others, makes PyTorch list the types
 _SIZE_OVERLOADED = {"rand", "randn"}
 
@@ -135,13 +143,65 @@ def not_int(value, what: str = "int") -> TypeError:
     return TypeError(msg + (NAMED_HINT if named else HINT))
 
 
-def _message(value, what: str) -> str:
-    """PyTorch's first line for ``value`` (no int) passed where an int is wanted."""
+def bad_arg(value, arg: str, what: str) -> TypeError:
+    """The TypeError PyTorch's parser raises for ``value`` given as the op's argument ``arg``,
+    which must be ``what`` ("Tensor", "bool"): the argument named, or the overloads' refusal."""
+    return TypeError(_message(value, what, arg))
+
+
+def bad_keepdim(keepdim, dim, ndim: int) -> TypeError:
+    """A keepdim that is no bool (1, numpy.bool, None): PyTorch's parser checks the types
+    of dim, then keepdim, before any range (so a float dim is reported first)."""
+    if dim is not None:
+        from ._util import dims
+
+        try:
+            dims(dim, ndim)
+        except TypeError:
+            raise
+        except Exception:  # noqa: BLE001 - a dim out of range: reported after parsing
+            pass
+    return TypeError(_message(keepdim, "bool", "keepdim"))
+
+
+def _call_args(caller):
+    """How many arguments (positional and keyword; no ``self``) the caller's current call
+    passes, read from its bytecode; None for ``f(*args)`` or an unreadable call."""
+    try:
+        import dis
+
+        n = None
+        for ins in dis.get_instructions(caller.f_code):
+            if ins.offset > caller.f_lasti:
+                break
+            if ins.opname in ("CALL", "CALL_KW"):
+                n = ins.arg
+            elif ins.opname == "CALL_FUNCTION_EX":
+                n = None
+        return n
+    except Exception:  # noqa: BLE001 - wording only: the overloads listed otherwise
+        return None
+
+
+def _one_overload(op: str, method: bool, caller) -> bool:
+    """Whether only one of ``op``'s overloads takes as many arguments as the call gives."""
+    n = _call_args(caller) if op in _ARITY and caller is not None else None
+    if n is None:
+        return False
+    return sum(lo - method <= n <= hi - method * (1 + out) for lo, hi, out in _ARITY[op]) == 1
+
+
+def _message(value, what: str, arg: str | None = None) -> str:
+    """PyTorch's first line for ``value`` (no int, or no ``what``) passed where an int (a
+    ``what``) is wanted; ``arg``: the parameter it was given as, where the value alone cannot
+    tell (a keepdim of 1 is also a dim of 1)."""
     frame, op_frame, kws = sys._getframe(2), None, ()
     while frame is not None and frame.f_code.co_filename.startswith(_ROOT):
         code = frame.f_code
+        params = code.co_varnames[:code.co_argcount] if arg is None else \
+            ((arg,) if arg in code.co_varnames[:code.co_argcount] else ())
         if code.co_name not in _HELPERS and any(  # a named parameter: not a *args wrapper
-                _holds(frame.f_locals.get(p), value) for p in code.co_varnames[:code.co_argcount]):
+                _holds(frame.f_locals.get(p), value) for p in params):
             op_frame, kws = frame, ()  # the outermost ember frame given it: the op called
         elif isinstance(frame.f_locals.get("kwargs"), dict):  # a wrapper passing keywords on
             kws += tuple(frame.f_locals["kwargs"])
@@ -161,14 +221,16 @@ def _message(value, what: str) -> str:
         caller is not None and "nn" not in code.co_filename.split(os.sep)[-4:-1]
         and _as_function(caller, code))
     args = params[1:] if method else params
-    name = next(p for p in args if _holds(frame.f_locals[p], value))
+    if arg is not None and arg not in args:  # (the input, of a call read as the method)
+        method, args = False, params
+    name = arg or next(p for p in args if _holds(frame.f_locals[p], value))
     typ = _tn(value)
     given = frame.f_locals[name]
     at = None if given is value else [i for i, v in enumerate(given) if v is value][0]
     if at:  # a later element of a list: the overload is chosen, the unpacking fails
         return (f"{op}(): argument '{_RENAMED.get(name, name)}' failed to unpack the object "
                 f"at pos {at + 1} with error \"type must be tuple of ints,but got {typ}\"")
-    if op in _OVERLOADED:  # the arguments given: those up to the bad one, then any not unset
+    if op in _OVERLOADED and not _one_overload(op, method, caller):  # the arguments given: those up to the bad one, then any not unset
         bad = args.index(name)
         got = [f"{p}={_tn(frame.f_locals[p])}" if p in kws else
                _tn(frame.f_locals[p]) for i, p in enumerate(args)

@@ -148,12 +148,21 @@ def dims(dim, ndim: int, in_order: bool = False) -> tuple | None:
         from ._int_args import not_int
 
         bad = dim if not isinstance(dim, (tuple, list)) else next(
-            (d for d in dim if not hasattr(d, "__index__")), dim)
+            (d for d in dim if not _is_index(d)), dim)
         raise not_int(bad) from None
     for i, w in enumerate(out):
         if w in out[:i]:  # PyTorch names the first dim that repeats an earlier one
             raise RuntimeError(f"dim {w} appears multiple times in the list of dims")
     return out
+
+
+def _is_index(d) -> bool:
+    """Whether ``d`` serves as an int (a Tensor of several entries has __index__, yet fails)."""
+    try:
+        _index(d)
+    except TypeError:
+        return False
+    return True
 
 
 def check_broadcast(a_shape, b_shape) -> None:

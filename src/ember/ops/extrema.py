@@ -84,6 +84,8 @@ def amin(input, dim=(), keepdim=False, *, axis=None, keepdims=None):
 
 
 def _extreme(input, dim, keepdim, use_min, name):
+    if keepdim is not False and keepdim is not True:  # amax(x, 0, 1): PyTorch wants a bool
+        _refuse_keepdim(input, dim, keepdim)
     axes = _reduced_axes(input._data, dim)
     _check_nonempty(input._data, axes, name)
     nan_peak = name in ("max", "min")
@@ -165,7 +167,11 @@ def _one_dim(name: str, dim) -> None:
 def max(input, dim=None, keepdim=False, *, other=None, axis=None, keepdims=None):  # noqa: A001
     if axis is not None or keepdims is not None:  # NumPy's names, which PyTorch takes
         dim, keepdim = (dim if axis is None else axis), (keepdim if keepdims is None else keepdims)
-    if isinstance(dim, Tensor):
+    if keepdim is not False and keepdim is not True:  # max(x, y, True), max(x, 0, 1)
+        _refuse_keepdim(input, dim, keepdim)
+    if isinstance(dim, Tensor):  # max(x, y): y is ``other``, and no keepdim goes with it
+        if keepdim is not False:
+            _refuse_keepdim(input, dim, keepdim)
         dim, other = None, dim
     _one_dim("max", dim)
     return _max_min(input, dim, keepdim, False, other)
@@ -174,10 +180,25 @@ def max(input, dim=None, keepdim=False, *, other=None, axis=None, keepdims=None)
 def min(input, dim=None, keepdim=False, *, other=None, axis=None, keepdims=None):  # noqa: A001
     if axis is not None or keepdims is not None:  # NumPy's names, which PyTorch takes
         dim, keepdim = (dim if axis is None else axis), (keepdim if keepdims is None else keepdims)
-    if isinstance(dim, Tensor):
+    if keepdim is not False and keepdim is not True:  # max(x, y, True), max(x, 0, 1)
+        _refuse_keepdim(input, dim, keepdim)
+    if isinstance(dim, Tensor):  # max(x, y): y is ``other``, and no keepdim goes with it
+        if keepdim is not False:
+            _refuse_keepdim(input, dim, keepdim)
         dim, other = None, dim
     _one_dim("min", dim)
     return _max_min(input, dim, keepdim, True, other)
+
+
+def _refuse_keepdim(input, dim, keepdim) -> None:
+    """PyTorch's parser refuses a keepdim that is no bool, and a keepdim beside a Tensor
+    ``other`` (max(x, y, True)): the error of the one overload that takes that many
+    arguments, or the list of overloads."""
+    from ._int_args import bad_arg, bad_keepdim
+
+    if isinstance(dim, Tensor):
+        raise bad_arg(dim, "dim", "int")
+    raise bad_keepdim(keepdim, dim, input._data.ndim)
 
 
 def _arg(fn, input, dim, keepdim):

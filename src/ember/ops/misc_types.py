@@ -118,6 +118,9 @@ def scalar_tensor(s, *, dtype=None, layout=None, device=None, pin_memory=False,
 def empty_strided(size, stride, *, dtype=None, layout=None, device=None,
                   requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
     """An uninitialised tensor viewing its own buffer with the given element strides."""
+    from .._new_factories import check_strided
+
+    check_strided(size, stride, "empty_strided")
     size, stride = tuple(size), tuple(stride)
     if len(size) != len(stride):
         raise RuntimeError(f"dimensionality of sizes ({len(size)}) must match dimensionality "

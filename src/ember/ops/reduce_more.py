@@ -47,6 +47,10 @@ class Nansum(Primitive):
 
 def nansum(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
     """sum treating nan as 0; integers and bools add up as sum does (int64)."""
+    if keepdim is not False and keepdim is not True:  # nansum(x, 0, 1): PyTorch wants a bool
+        from ._int_args import bad_keepdim
+
+        raise bad_keepdim(keepdim, dim, input._data.ndim)
     if dtype is not None:
         input = input.to(dtype)
     if input._data.dtype.kind != "f":

@@ -71,9 +71,26 @@ def _int_accumulator(x: np.ndarray, dtype):
 
 def sum(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):  # noqa: A001
     dim, keepdim = (axis if dim is None else dim), (keepdims if keepdims is not None else keepdim)
+    try:
+        x = input._data
+    except AttributeError:  # torch.sum([a, b]): the parser's refusal
+        raise _refused(input, "input", "Tensor") from None
+    if keepdim is not False and keepdim is not True:  # sum(x, 0, 1): PyTorch wants a bool
+        raise _bad_keepdim(keepdim, dim, x.ndim)
     cls = Sum if dim is None else SumDim
-    return cls.apply(input, _axes(input._data, dim), bool(keepdim),
-                     _int_accumulator(input._data, dtype))
+    return cls.apply(input, _axes(x, dim), keepdim, _int_accumulator(x, dtype))
+
+
+def _refused(value, arg: str, what: str) -> TypeError:
+    from ._int_args import bad_arg
+
+    return bad_arg(value, arg, what)
+
+
+def _bad_keepdim(keepdim, dim, ndim: int) -> TypeError:
+    from ._int_args import bad_keepdim
+
+    return bad_keepdim(keepdim, dim, ndim)
 
 
 def _count(x: np.ndarray, axes) -> int:
@@ -138,21 +155,27 @@ class MeanDim(Mean):
 
 
 def mean(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
-    if dim is None and axis is None and dtype is None and keepdims is None and not keepdim \
-            and input._data.dtype.kind == "f":
+    try:
+        x = input._data
+    except AttributeError:  # torch.mean(list_of_losses): the parser's refusal
+        raise _refused(input, "input", "Tensor") from None
+    if dim is None and axis is None and dtype is None and keepdims is None and \
+            keepdim is False and x.dtype.kind == "f":
         return Mean.apply(input, None, False, None)  # loss.mean(): what the rest would pass
-    if input._data.dtype.kind != "f" and dtype is None:
+    dim, keepdim = (axis if dim is None else dim), (keepdims if keepdims is not None else keepdim)
+    if keepdim is not False and keepdim is not True:  # the parser's check comes first
+        raise _bad_keepdim(keepdim, dim, x.ndim)
+    if x.dtype.kind != "f" and dtype is None:
         raise RuntimeError(
             "mean(): could not infer output dtype. Input dtype must be either a floating point "
-            f"or complex dtype. Got: {type_name(input._data.dtype)}"
+            f"or complex dtype. Got: {type_name(x.dtype)}"
         )
-    dim, keepdim = (axis if dim is None else dim), (keepdims if keepdims is not None else keepdim)
     if dtype is not None:
         from ..dtypes import to_np
 
         dtype = to_np(dtype)
     cls = Mean if dim is None else MeanDim
-    return cls.apply(input, _axes(input._data, dim), bool(keepdim), dtype)
+    return cls.apply(input, _axes(input._data, dim), keepdim, dtype)
 
 
 class Prod(Primitive):
@@ -215,6 +238,8 @@ class ProdDim(Prod):
 def prod(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
     if axis is not None or keepdims is not None:  # NumPy's names, which PyTorch takes
         dim, keepdim = (dim if axis is None else axis), (keepdim if keepdims is None else keepdims)
+    if keepdim is not False and keepdim is not True:
+        raise _bad_keepdim(keepdim, dim, input._data.ndim)
     acc = _int_accumulator(input._data, dtype)
     x = input if acc is None else input.to(acc)
     axis = None

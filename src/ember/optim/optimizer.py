@@ -146,12 +146,19 @@ class Optimizer(_OptimizerHooks):
         self._flag.dirty = True
         self._init_hooks()
         self.state = _State(self._flag, state.get("state", {}))
-        for group in self.param_groups:  # older checkpoints may lack newer keys
+        # Older checkpoints may lack newer keys: PyTorch's optimizers fill in their flags
+        # (maximize, foreach, nesterov, amsgrad...), never the hyperparameters, so an SGD
+        # loading Adam's state_dict keeps Adam's groups, and its step() misses 'momentum'.
+        for group in self.param_groups:
             for key, value in self.defaults.items():
-                if value is not required:
+                if value is None or value is True or value is False:
                     group.setdefault(key, value)
         # after the groups: an optimizer without the option (LBFGS) keeps it off its groups
         self.defaults.setdefault("differentiable", False)
+        if getattr(self, "_has_step", False):  # Adam & co. read each state's 'step' here:
+            for st in dict.values(self._state):  # SGD's momentum state lacks it
+                if isinstance(st, dict) and st and "step" not in st:
+                    raise KeyError("step")
 
     def __repr__(self) -> str:
         # each group opens with a newline and ends its lines with one: a blank line between

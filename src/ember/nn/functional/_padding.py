@@ -3,6 +3,8 @@ source positions (negative amounts crop, as in PyTorch)."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 
@@ -10,6 +12,8 @@ def _source(n: int, lo: int, hi: int, mode: str) -> np.ndarray:
     """For each output position along one axis, the input position it copies."""
     if mode == "circular":  # wraps within what is left after cropping, as PyTorch
         start, stop = max(-lo, 0), n - max(-hi, 0)
+        if stop <= start:  # nothing left to wrap ((-4, 4) on 4): PyTorch's values are
+            start = min(start, n - 1)  # uninitialised memory; any entry, never past the end
         width = max(stop - start, 1)
         return start + (np.arange(n + lo + hi) - max(lo, 0)) % width
     q = np.arange(-lo, n + hi)
@@ -52,6 +56,8 @@ def _check_edges(shape: tuple, pairs: tuple, k: int, mode: str) -> None:
         raise RuntimeError(_too_small(shape, k, outs, mode))
     for o in outs:
         if o < 0:
+            if mode == "reflect" and k == 2:  # its output's size is computed unchecked
+                raise RuntimeError("numel: integer multiplication overflow")
             raise RuntimeError(f"Trying to create tensor with negative dimension {o}: {outs}")
 
 
@@ -62,6 +68,27 @@ def _check_circular(shape: tuple, pairs: tuple, k: int) -> None:
             raise RuntimeError("Padding value causes wrapping around more than once.")
         if shape[axis] + lo + hi < 0:
             raise RuntimeError("Negative padding value is resulting in an empty dimension")
+    _check_wrap_copies(shape, pairs, k)
+
+
+def _check_wrap_copies(shape: tuple, pairs: tuple, k: int) -> None:
+    """PyTorch fills the wrapped edges by copying within its output, the last axis first;
+    a copy whose source partly overlaps its destination (a pad beyond what cropping the
+    other side leaves: (3, -2) on 4 entries) is refused by copy_ where the slices are dense
+    (no non-trivial axis before the padded one). Elsewhere PyTorch copies unchecked and reads
+    memory not yet written, which is not reproduced."""
+    outs = [n + lo + hi for n, (lo, hi) in zip(shape, pairs)]
+    for axis in range(len(shape) - 1, len(shape) - k - 1, -1):
+        if math.prod(outs[:axis]) != 1:
+            continue
+        (lo, hi), o = pairs[axis], outs[axis]
+        # (destination start, source start, length) of the left, then the right, copy
+        for dst, src, m in ((0, o - lo - max(hi, 0), lo), (o - hi, max(lo, 0), hi)):
+            if m > 0 and dst != src and abs(dst - src) < m:
+                raise RuntimeError("unsupported operation: some elements of the input tensor "
+                                   "and the written-to tensor refer to a single memory "
+                                   "location. Please clone() the tensor before performing "
+                                   "the operation.")
 
 
 def gather_index(shape: tuple, pairs: tuple, npad: int, mode: str, value) -> tuple:

@@ -123,9 +123,12 @@ def clip_grad_value_(parameters: _Tensors, clip_value: float,
                      foreach: bool | None = None) -> None:
     """Clamp every gradient element to [-clip_value, clip_value], in place."""
     clip_value = float(clip_value)
-    for p in _as_list(parameters):
-        g = p.grad
-        if g is not None:
-            arr = g._ensure_array()
-            np.clip(arr, -clip_value, clip_value, out=arr)
-            g._bump()
+    grads = [p.grad for p in _as_list(parameters) if p.grad is not None]
+    if not grads:  # PyTorch groups the grads by device first, which refuses an empty list
+        raise RuntimeError("Expected !nested_tensorlist[0].empty() to be true, but got false.  "
+                           "(Could this error message be improved?  If so, please report an "
+                           "enhancement request to PyTorch.)")
+    for g in grads:
+        arr = g._ensure_array()
+        np.clip(arr, -clip_value, clip_value, out=arr)
+        g._bump()
