@@ -7,13 +7,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import dtypes as D
 from . import _lazy_methods, _old_overloads, _storage_info, ops
 from ._fma import fma_into
 from .autograd._inference import ACTIVE as _INF_ACTIVE, MARK as _INF_MARK
 from .autograd.grad_mode import STATE
-from .ops._index_write import fill_shared
-from .ops.masked import check_fill_value, checked_value
 from .ops._util import wrap_int
 from .ops.power import PowScalar
 from .ops._layout import iter_layout as _iter_layout
@@ -21,6 +18,7 @@ from .ops.selection import number_bounds_inplace
 from .tensor import Tensor
 from ._methods_convert import _cast, _cast_without_storage, _cpu, _cuda, to, type_
 from ._new_factories import new_filled, new_full
+from ._methods_write import copy_, fill_, zero_
 
 
 def _inplace(op):
@@ -111,80 +109,6 @@ def mul_(self, other):
     return _inplace(ops.mul)(self, other)
 
 
-def zero_(self):
-    self._check_inplace()
-    if self.grad_fn is not None and STATE.enabled:
-        from ._fill_nodes import zero_node
-
-        return self._write(zero_node().apply(self._graph_input(), np.zeros((), self._data.dtype)))
-    arr = self._ensure_array()
-    try:
-        arr.fill(0)
-    except ValueError:  # read-only: an expanded tensor, whose memory PyTorch fills
-        fill_shared(self, arr, 0)
-    self._bump()
-    return self
-
-
-def fill_(self, value):
-    self._check_inplace()
-    if not isinstance(value, Tensor):  # PyTorch's parser and checked conversion (masked.py)
-        check_fill_value(value)  # None, a str, an array: NumPy filled nan or failed oddly
-    if isinstance(value, Tensor) and value._data.ndim:
-        raise RuntimeError("fill_ only supports 0-dimension value tensor but got tensor with "
-                           f"{value._data.ndim} dimensions.")
-    v = value.item() if isinstance(value, Tensor) else value
-    if self.grad_fn is not None and STATE.enabled or isinstance(value, Tensor) and value._rg:
-        from ._fill_nodes import FillTensor, fill_scalar_node
-
-        if isinstance(value, Tensor):
-            return self._write(FillTensor.apply(self._graph_input(), value))
-        return self._write(fill_scalar_node().apply(self._graph_input(),
-                                                    np.full(self._data.shape, v)))
-    arr = self._ensure_array()
-    v = checked_value(v, arr.dtype)
-    try:
-        arr.fill(v)
-    except ValueError:  # read-only: an expanded tensor, whose memory PyTorch fills
-        fill_shared(self, arr, v)
-    self._bump()
-    return self
-
-
-def copy_(self, src, non_blocking=False):
-    """Copy ``src`` (broadcast) into this tensor; recorded when gradients are tracked."""
-    self._check_inplace()
-    if src is None or isinstance(src, (str, bytes, dict, set)):  # np.asarray(None) is nan
-        from ._typename import arg_type_name
-
-        raise TypeError(f"copy_(): argument 'other' (position 1) must be Tensor, not "
-                        f"{arg_type_name(src)}")
-    s = src if isinstance(src, Tensor) else Tensor._make(np.asarray(src), False, None)
-    shape = self._data.shape
-    if s._data.shape != shape:
-        ops._util.check_broadcast(shape, s._data.shape)
-        full = np.broadcast_shapes(shape, s._data.shape)
-        if full != shape:  # src has more (or wider) dims than self: PyTorch's message
-            raise RuntimeError(f"output with shape {list(shape)} doesn't match the broadcast "
-                               f"shape {list(full)}")
-    if STATE.enabled and (self._rg or s._rg):
-        from ._fill_nodes import Copy
-
-        return self._write(Copy.apply(self._graph_input(), s))
-    arr = self._ensure_array()
-    src_arr = s._data
-    try:
-        # np.broadcast_to (~1.5 us of Python) only when the shapes differ: a soft target
-        # update copies same-shape tensors (3-256-256-1 critic: 68 -> 57 us for all six).
-        np.copyto(arr, src_arr if src_arr.shape == arr.shape
-                  else np.broadcast_to(src_arr, arr.shape), casting="unsafe")
-    except ValueError as e:  # an expanded (read-only) tensor: PyTorch's message
-        self._write_failed(e, arr, s._data)  # (or a read-only NumPy array's: now copied)
-        return self.copy_(s)
-    self._bump()
-    return self
-
-
 def new_tensor(self, data, dtype=None, requires_grad=False, **kw):
     from ._warn import warn
     from .creation import tensor
@@ -196,16 +120,6 @@ def new_tensor(self, data, dtype=None, requires_grad=False, **kw):
         data = data._ensure_array()
     return tensor(data, dtype=dtype or self.dtype, requires_grad=requires_grad,
                   device=kw.get("device"))
-
-
-def _binary_op(fn, reflected=False):
-    if reflected:
-        def op(self, other):
-            return fn(other, self)
-    else:
-        def op(self, other):
-            return fn(self, other)
-    return op
 
 
 _OPERANDS = (Tensor, int, float, bool, np.ndarray, np.generic)  # (a list: NotImplemented, as PyTorch)
