@@ -174,6 +174,8 @@ def _graph_names(t):
     "Linear(3, 8), ReLU(), Linear(8, 8), Tanh(), Dropout(0.5), Linear(8, 2)",
     "Linear(3, 8, bias=False), Sigmoid(), Identity(), Linear(8, 2)",
     "ReLU(), Linear(3, 2), ReLU(inplace=True), Linear(2, 2)",
+    "Linear(3, 8), Sigmoid(), ReLU(), Linear(8, 8), ReLU(), ReLU(), Linear(8, 2)",
+    "Linear(3, 8), Identity(), Tanh(), Tanh(), Linear(8, 8), Dropout(0.5), ReLU()",
 ])
 def test_recorded_chain_is_pytorchs_graph_and_gradients(layers):
     e = eval(f"Sequential({layers})", vars(ember.nn)).eval()
@@ -189,6 +191,49 @@ def test_recorded_chain_is_pytorchs_graph_and_gradients(layers):
     np.testing.assert_allclose(np_of(xe.grad), xt.grad.numpy(), rtol=1e-4, atol=1e-6)
     for pe, pt in zip(e.parameters(), t.parameters()):
         np.testing.assert_allclose(np_of(pe.grad), pt.grad.numpy(), rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.parametrize("layers", [
+    "Linear(3, 8), ReLU(), Linear(8, 8), Tanh(), Linear(8, 2)",  # activations over Linears
+    "Linear(3, 8), Sigmoid(), ReLU(), Linear(8, 8), ReLU(), ReLU(), Tanh(), Linear(8, 2)",
+])
+def test_recorded_chain_is_the_layer_by_layer_chain_bit_for_bit(layers):
+    """A ReLU or Tanh right after a Linear is computed over the Linear's output array (no
+    node saves it); one after a Sigmoid, Tanh or ReLU must not be (those save their outputs).
+    Values, first and second-order gradients equal the module-by-module calls exactly."""
+    e = eval(f"Sequential({layers})", vars(ember.nn)).eval()
+    x = RNG.standard_normal((6, 3)).astype(np.float32) * 3
+    results = []
+    for run in (e, lambda v: _layer_by_layer(e, v)):
+        for p in e.parameters():
+            p.grad = None
+        xe = ember.tensor(x, requires_grad=True)
+        out = run(xe)
+        (gx,) = ember.autograd.grad((out ** 2).sum(), xe, create_graph=True)
+        (gx ** 2).sum().backward()
+        results.append([np_of(out), np_of(gx), np_of(xe.grad)]
+                       + [np_of(p.grad) for p in e.parameters()])
+    for fast, slow in zip(*results):
+        np.testing.assert_array_equal(fast, slow)
+
+
+def test_recorded_chain_under_saved_tensor_hooks_packs_the_layer_by_layer_values():
+    """Saved-tensor hooks get the same tensors, in the same order, as module-by-module calls,
+    and what they hold is still right after backward: the Linear outputs overwritten by the
+    activations after them are packed by no node."""
+    e = ember.nn.Sequential(ember.nn.Linear(3, 8), ember.nn.ReLU(), ember.nn.Linear(8, 8),
+                            ember.nn.Tanh(), ember.nn.Linear(8, 2))
+    packs = []
+    for run in (e, lambda v: _layer_by_layer(e, v)):
+        held = []
+        with ember.autograd.graph.saved_tensors_hooks(lambda v: held.append(v) or v,
+                                                      lambda v: v):
+            out = run(ember.tensor(X, requires_grad=True))
+        out.sum().backward()
+        packs.append([np_of(v) for v in held])
+    assert len(packs[0]) == len(packs[1]) > 0
+    for fast, slow in zip(*packs):
+        np.testing.assert_array_equal(fast, slow)
 
 
 def test_recorded_chain_sees_hooks_and_supports_higher_order():
