@@ -70,3 +70,34 @@ def test_get_total_norm_and_nonfinite_grads():
         torch.nn.utils.clip_grad_norm_(pt, 0.5)
         for a, b in zip(pe, pt):
             np.testing.assert_array_equal(np.isnan(_np(a.grad)), np.isnan(_np(b.grad)))
+
+
+@pytest.mark.parametrize("max_norm", [0.5, 10.0, 1.0 / 3.0, 0.0, -1.0, float("inf")])
+def test_float32_path_is_the_general_path_bit_for_bit(max_norm):
+    """clip_grad_norm_'s float32 shortcut (coefficient on Python floats) against
+    get_total_norm + clip_grads_with_norm_ (on 0-d float32 arrays), norms near max_norm
+    included, where rounding decides whether the coefficient reaches 1."""
+    rng = np.random.default_rng(3)
+    utils = ember.nn.utils
+    for k in range(300):
+        grads = [rng.standard_normal(s).astype(np.float32) for s in SHAPES[:5]]
+        total = np.sqrt(sum(float(np.vdot(g, g)) for g in grads))
+        factor = max_norm / total if 0 < max_norm < float("inf") else 1.0
+        factor *= [1.0, 1 + 1e-7, 1 - 1e-7, 1.5, 1e-3, 1e3][k % 6]
+        if k == 1:
+            grads[0][0, 0] = np.nan
+        if k == 2:
+            grads[1][0] = np.inf
+        fast = [ember.nn.Parameter(ember.zeros(g.shape)) for g in grads]
+        slow = [ember.nn.Parameter(ember.zeros(g.shape)) for g in grads]
+        for p, q, g in zip(fast, slow, grads):
+            p.grad = ember.tensor(g * np.float32(factor))
+            q.grad = ember.tensor(g * np.float32(factor))
+        n_fast = utils.clip_grad_norm_(fast, max_norm)
+        n_slow = utils.get_total_norm([q.grad for q in slow])
+        utils.clip_grads_with_norm_(slow, max_norm, n_slow)
+        np.testing.assert_array_equal(n_fast.numpy(), n_slow.numpy())
+        assert n_fast.dtype == ember.float32
+        for p, q in zip(fast, slow):
+            np.testing.assert_array_equal(p.grad.numpy(), q.grad.numpy())
+            assert p.grad._version == q.grad._version
