@@ -304,3 +304,25 @@ def test_loss_errors_match_torch(case):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         same_error(lambda: ERRORS[case](ember, F_E), lambda: ERRORS[case](torch, F_T))
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("dtype", ["float32", "float16"])
+def test_smooth_l1_default_beta_gradients_are_pytorchs_bits(reduction, dtype):
+    """beta = 1 takes a clamp of d in backward: torch's gradients bit for bit, on d = 0,
+    +-1 exactly, just inside and outside them, inf and nan, for both inputs."""
+    rng = np.random.default_rng(9)
+    x = (rng.standard_normal(64) * 2).astype(dtype)
+    y = (rng.standard_normal(64) * 2).astype(dtype)
+    one = np.array(1, dtype)
+    y[:8] = x[:8] - np.array([0, 1, -1, np.nextafter(one, 0), -np.nextafter(one, 2), np.inf,
+                              -np.inf, np.nan], dtype)
+    grads = []
+    for T in (ember, torch):
+        xt, yt = T.tensor(x, requires_grad=True), T.tensor(y, requires_grad=True)
+        loss = T.nn.functional.smooth_l1_loss(xt, yt, reduction=reduction)
+        loss.backward(T.ones_like(loss) * 0.75)
+        grads.append([xt.grad.numpy(), yt.grad.numpy()])
+    for a, b in zip(*grads):
+        np.testing.assert_array_equal(a, b)
+        np.testing.assert_array_equal(np.signbit(a), np.signbit(b))

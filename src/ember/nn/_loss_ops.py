@@ -143,6 +143,37 @@ class SmoothL1Loss(_Pointwise):
             return np.sign(d)
         return np.where(np.abs(d) < beta, d * (1.0 / beta), np.sign(d))
 
+    @classmethod
+    def backward(cls, ctx, g):
+        x, y = ctx.saved_tensors
+        if ctx.param == 1.0 and type(x) is np.ndarray and type(y) is np.ndarray \
+                and x.shape == y.shape:
+            # beta = 1 (the default, DQN's Huber loss) on arrays: f'(d) is d clamped to
+            # [-1, 1] (sign(d) = +-1 where |d| >= 1; nan stays nan), in place on a fresh
+            # difference: four NumPy calls for eight (~3 us less in a DQN update). As in
+            # PyTorch, y's gradient is the same rule on y - x (so d = 0 gives +0 to both).
+            # Half precision is computed in float32 and rounded once, as PyTorch does.
+            need_x, need_y = ctx.needs_input_grad[:2]
+            half = x.dtype == np.float16
+            if half:
+                x, y, g = x.astype(np.float32), y.astype(np.float32), g.astype(np.float32)
+            coef = _coef(g, ctx.reduction, x.size)
+            gx = self_clamped(x, y, coef) if need_x else None
+            gy = self_clamped(y, x, coef) if need_y else None
+            if half:
+                gx, gy = (None if a is None else a.astype(np.float16) for a in (gx, gy))
+            return gx, gy, None, None
+        return super().backward(ctx, g)
+
+
+def self_clamped(x, y, coef):
+    """clamp(x - y, -1, 1) * coef, computed in place on the difference."""
+    d = np.subtract(x, y)
+    np.maximum(d, -1.0, out=d)
+    np.minimum(d, 1.0, out=d)
+    d *= coef
+    return d
+
 
 class HuberLoss(_Pointwise):
     """f(d) = d^2 / 2 if |d| < delta else delta (|d| - delta / 2);
