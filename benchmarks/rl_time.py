@@ -108,6 +108,25 @@ def versions() -> dict:
     return info
 
 
+def _carry_other_algos(report: dict, results: Path, measured: set) -> None:
+    """Keep the earlier file's results for algorithms this run left out (``--algos dqn``
+    re-measures DQN without losing PPO's numbers), each marked with the run it comes from."""
+    try:
+        old = json.loads(results.read_text())
+    except (OSError, ValueError):
+        return
+    carried = {}
+    for algo, summary in old.get("summary", {}).items():
+        if algo in measured:
+            continue
+        report["summary"][algo] = summary
+        report["runs"] += [r for r in old.get("runs", []) if r.get("algo") == algo]
+        carried[algo] = old.get("carried", {}).get(algo) or {
+            "date": old.get("date"), "versions": old.get("versions")}
+    if carried:
+        report["carried"] = carried
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--algos", default="ppo,dqn")
@@ -136,6 +155,7 @@ def main(argv: list[str] | None = None) -> int:
         print(algo, json.dumps(report["summary"][algo]), flush=True)
     # Other work on the machine inflates both backends' times; keep the evidence.
     report["loadavg_at_end"] = os.getloadavg()
+    _carry_other_algos(report, results, set(args.algos.split(",")))
     results.parent.mkdir(parents=True, exist_ok=True)
     results.write_text(json.dumps(report, indent=2) + "\n")
     print(f"wrote {results.relative_to(ROOT)}")
