@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _lazy_methods, _old_overloads, _storage_info, ops
+from . import dtypes as D
 from ._fma import fma_into
 from .autograd._inference import ACTIVE as _INF_ACTIVE, MARK as _INF_MARK
 from .autograd.grad_mode import STATE
@@ -188,6 +189,15 @@ def _operator(fn, ufunc, prim, reflected=False):
     return op
 
 
+def _matmul_numpy_promoted(self, other, reflected=False):
+    """``t @ array``: PyTorch's parser takes no ndarray, so NumPy computes the product, with
+    NumPy's promotion (float32 @ float64 is float64, where torch.matmul refuses the mix)."""
+    if type(other) is np.ndarray and other.dtype != self._data.dtype:
+        dt = np.result_type(self._data.dtype, other.dtype)
+        self, other = self.to(D.from_numpy_dtype(dt)), other.astype(dt)
+    return ops.matmul(other, self) if reflected else ops.matmul(self, other)
+
+
 def _pow(self, exponent):
     if (type(exponent) is int or type(exponent) is float) and self._data.dtype.kind == "f":
         return PowScalar.apply(self, exponent)  # ops.pow's first case, a call less (x ** 2)
@@ -217,8 +227,8 @@ def _setup() -> None:
     T.__rmod__ = g(lambda s, o: ops.remainder(o, s))
     T.__pow__ = _pow
     T.__rpow__ = g(lambda s, o: ops.pow(o, s))
-    T.__matmul__ = g(ops.matmul)
-    T.__rmatmul__ = g(lambda s, o: ops.matmul(o, s))
+    T.__matmul__ = g(_matmul_numpy_promoted)
+    T.__rmatmul__ = g(lambda s, o: _matmul_numpy_promoted(s, o, True))
     T.__neg__ = ops.neg
     T.__pos__ = lambda s: s
     T.__abs__ = ops.abs

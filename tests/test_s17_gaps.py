@@ -1,0 +1,35 @@
+"""Session 17's small gaps, each checked live against PyTorch 2.13."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+import torch
+
+import ember
+
+
+@pytest.mark.parametrize("shapes", [((3,), (3,)), ((2, 3), (3,)), ((2, 3), (3, 4)),
+                                    ((3,), (3, 2)), ((2, 2, 3), (3, 2))])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int64, np.int32])
+def test_tensor_matmul_ndarray_takes_numpys_promotion(shapes, dtype):
+    """t @ array: PyTorch hands the product to NumPy (float32 @ float64 is float64)."""
+    x = np.arange(np.prod(shapes[0]), dtype=np.float32).reshape(shapes[0]) / 7
+    a = (np.arange(np.prod(shapes[1])) - 2).astype(dtype).reshape(shapes[1])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # torch's __array_wrap__
+        want = torch.tensor(x) @ a
+    got = ember.tensor(x) @ a
+    assert str(got.dtype) == str(want.dtype)
+    assert got.shape == want.shape
+    np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-6)
+
+
+def test_tensor_matmul_ndarray_keeps_the_graph():
+    """ember records the product (PyTorch refuses a tensor that requires grad here)."""
+    x = ember.ones(2, 3, requires_grad=True)
+    (x @ np.ones((3, 2))).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), np.full((2, 3), 2.0, np.float32))
+    assert x.grad.dtype == ember.float32
