@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import math
 
-import operator
-
 import numpy as np
 
 from ...autograd.function import NULL_CTX, Primitive
@@ -15,26 +13,28 @@ from ...ops.arithmetic import type_name
 from ...tensor import Tensor
 from . import _pool_tiled as _tiled
 from ._conv import add_windows, pad_hw, windows
+from ._pool_args import int_list
 from ._pool_adaptive import adaptive_avg_pool2d, adaptive_avg_pool3d  # noqa: F401
 
 
-_index = operator.index
 _WORDS = {2: "two", 3: "three"}
+_POSITION = {"kernel_size": 2, "stride": 3, "padding": 4, "dilation": 5}
 
 
 def _tuple(v, name: str, nd: int, fn: str) -> tuple:
-    try:
-        vals = (_index(v),) * nd if isinstance(v, (int, np.integer)) else tuple(map(_index, v))
-    except TypeError:  # kernel_size=n / 2: PyTorch's TypeError, never truncated
-        from ...ops._int_args import pool_not_ints
-
-        raise pool_not_ints(v, name, fn) from None
+    """An int-list argument as PyTorch's parser reads it (_pool_args.int_list), one value
+    repeated to ``nd``; another length gets the op's own message."""
+    vals = int_list(v, name, fn, _POSITION[name])
     if len(vals) == 1:
         vals = vals * nd
     if len(vals) != nd:
-        either = "must either be" if fn.startswith("max") else "must be"
-        raise RuntimeError(f"{fn}: {name} {either} a single int, or a tuple of {_WORDS[nd]} "
-                           "ints")
+        if name == "dilation":
+            raise RuntimeError(f"{fn}: dilation must be either a single int, or a tuple of "
+                               f"{_WORDS[nd]} ints")
+        either = "must be" if fn == "avg_pool3d" else "must either be"
+        omitted = "omitted, " if name == "stride" else ""
+        raise RuntimeError(f"{fn}: {name} {either} {omitted}a single int, or a tuple of "
+                           f"{_WORDS[nd]} ints")
     return vals
 
 

@@ -3,19 +3,23 @@ records them the same way: the last node is SqueezeBackward1)."""
 
 from __future__ import annotations
 
-import operator
-
 from ...tensor import Tensor
 from ._pool import _pool_kernel, adaptive_avg_pool2d, avg_pool2d, max_pool2d
+from ._pool_args import int_list, one_int
 
 
-def _one(v) -> int:
-    try:
-        return int(v) if isinstance(v, int) else operator.index(tuple(v)[0])
-    except TypeError:  # kernel_size=n / 2: PyTorch's TypeError, never truncated
-        from ...ops._int_args import not_int
+_ONE = {"kernel_size": 2, "stride": 3, "padding": 4, "dilation": 5, "output_size": 2}
+_SIZED = {"kernel_size": "an int, list of ints or tuple of ints",
+          "stride": "None, an int, list of ints, or tuple of ints",
+          "padding": "an int, list of ints, or tuple of ints",
+          "dilation": "an int, list of ints or tuple of ints"}
 
-        raise not_int(v if not isinstance(v, (tuple, list)) else v[0], "tuple of ints") from None
+
+def _one(v, name: str, fn: str) -> int:
+    """An IntArrayRef[1] argument (kernel_size, ...) as PyTorch reads it: one int-like (an
+    int, a NumPy integer, a one-element integer Tensor) or a list of one; max_pool1d checks
+    the length itself, the others get the parser's message."""
+    return one_int(v, name, fn, _ONE[name], _SIZED[name] if fn == "max_pool1d" else None)
 
 
 def _check_dims(input: Tensor, name: str) -> None:
@@ -32,9 +36,15 @@ def max_pool1d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
                            f"dim batch size for input, but got:{list(input.shape)}")
     if input._data.dtype.kind != "f":  # PyTorch's 1-D kernel is floating point only
         _pool_kernel(input, "max_pool1d_impl", "")
-    k, p, d = _one(kernel_size), _one(padding), _one(dilation)
-    s = k if stride is None or (not isinstance(stride, int) and len(stride) == 0) \
-        else _one(stride)
+    given = [(kernel_size, "kernel_size"), (stride, "stride"), (padding, "padding"),
+             (dilation, "dilation")]
+    sizes = [None if v is None else int_list(v, n, "max_pool1d", _ONE[n]) for v, n in given]
+    for (v, n), vals in zip(given, sizes):  # the parser reads every type, then the sizes
+        if vals is not None and not (n == "stride" and not vals) and len(vals) != 1:
+            raise RuntimeError(f"max_pool1d() {n} must be {_SIZED[n]} of size 1 but got size "
+                               f"{len(vals)}")
+    k, p, d = sizes[0][0], sizes[2][0], sizes[3][0]
+    s = k if not sizes[1] else sizes[1][0]
     if p > k // 2:
         raise RuntimeError("max_pool1d() padding should be at most half of kernel size, but got "
                            f"padding={p} and kernel_size={k}")
@@ -53,14 +63,16 @@ def avg_pool1d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bo
                count_include_pad: bool = True) -> Tensor:
     """Mean over each window along the last dim."""
     _check_dims(input, "avg_pool1d")
-    k = _one(kernel_size)
-    s = k if stride is None or (not isinstance(stride, int) and len(stride) == 0) \
-        else _one(stride)
-    return avg_pool2d(input.unsqueeze(-2), (1, k), (1, s), (0, _one(padding)), ceil_mode,
+    k = _one(kernel_size, "kernel_size", "avg_pool1d")
+    empty = isinstance(stride, (tuple, list)) and len(stride) == 0
+    s = k if stride is None or empty else _one(stride, "stride", "avg_pool1d")
+    p = _one(padding, "padding", "avg_pool1d")
+    return avg_pool2d(input.unsqueeze(-2), (1, k), (1, s), (0, p), ceil_mode,
                       count_include_pad).squeeze(-2)
 
 
 def adaptive_avg_pool1d(input: Tensor, output_size) -> Tensor:
     """Average over PyTorch's adaptive bins along the last dim."""
     _check_dims(input, "adaptive_avg_pool1d")
-    return adaptive_avg_pool2d(input.unsqueeze(-2), (1, _one(output_size))).squeeze(-2)
+    size = _one(output_size, "output_size", "adaptive_avg_pool1d")
+    return adaptive_avg_pool2d(input.unsqueeze(-2), (1, size)).squeeze(-2)

@@ -14,6 +14,7 @@ from ...autograd.function import Primitive
 from ...ops._layout import channels_last
 from ...ops.arithmetic import type_name
 from ...tensor import Tensor
+from ._pool_args import int_list
 
 
 def _bins(n: int, out: int, dtype) -> np.ndarray:
@@ -63,7 +64,8 @@ def _adaptive(input: Tensor, output_size, nd: int, prim) -> Tensor:
         if input.dim() <= len(output_size):
             raise ValueError(f"Input dimension should be at least {len(output_size) + 1}")
         shape = input.shape[-len(output_size):]
-        out = tuple(s if o is None else o for s, o in zip(shape, output_size))
+        out = int_list([s if o is None else o for s, o in zip(shape, output_size)],
+                       "output_size", name, 2)  # the parser's types, then the length
     if len(out) != nd:
         raise RuntimeError(f"{name}: output_size must be {nd}")
     if all(o == 1 for o in out):  # PyTorch takes the mean here (MeanBackward1), any rank

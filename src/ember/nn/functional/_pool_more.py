@@ -13,6 +13,7 @@ from ...tensor import Tensor
 from ._misc import pad
 from ._pool import IndexGather, _scatter_of, avg_pool2d, max_pool2d
 from ._pool1d import avg_pool1d, max_pool1d
+from ._pool_args import int_list, ntuple, one_int
 
 
 def _bin_index(n: int, out: int) -> np.ndarray:
@@ -63,17 +64,23 @@ class AdaptiveMaxPool2d(Primitive):
 
 
 def _out_pair(output_size, shape: tuple) -> tuple:
-    size = (output_size,) * 2 if isinstance(output_size, int) else tuple(output_size)
+    if isinstance(output_size, int):
+        return (output_size,) * 2
+    # PyTorch fills None from the trailing sizes, then its parser reads the types, then
+    # the kernel checks the length
+    size = int_list([d if v is None else v for d, v in zip(shape[-len(output_size):],
+                                                            output_size)],
+                    "output_size", "adaptive_max_pool2d", 2)
     if len(size) != 2:
         raise RuntimeError("adaptive_max_pool2d(): internal error: output_size.size() must be 2")
-    return tuple(shape[i - 2] if v is None else int(v) for i, v in enumerate(size))
+    return size
 
 
 def adaptive_max_pool2d(input: Tensor, output_size, return_indices: bool = False):
     """Maximum over PyTorch's adaptive bins to an (oh, ow) output (None keeps that size);
     with ``return_indices`` also each maximum's flat position in its plane."""
     shape = tuple(input.shape)
-    if not isinstance(output_size, (int, np.integer)) and input.dim() <= len(output_size):
+    if not isinstance(output_size, int) and input.dim() <= len(output_size):
         raise ValueError(f"Input dimension should be at least {len(output_size) + 1}")
     out = _out_pair(output_size, shape)
     if input.dim() not in (3, 4):
@@ -98,11 +105,8 @@ def adaptive_max_pool1d(input: Tensor, output_size, return_indices: bool = False
         raise RuntimeError(f"Expected 2 to 3 dimensions, but got {input.dim()}-dimensional "
                            "tensor for argument #1 'self' (while checking arguments for "
                            "adaptive_max_pool1d)")
-    size = (output_size,) if isinstance(output_size, int) else tuple(output_size)
-    if len(size) != 1:
-        raise RuntimeError("adaptive_max_pool1d() argument 'output_size' should contain one "
-                           f"int (got {len(size)})")
-    y, idx = adaptive_max_pool2d(input.unsqueeze(-2), (1, size[0]), True)
+    size = one_int(output_size, "output_size", "adaptive_max_pool1d", 2)
+    y, idx = adaptive_max_pool2d(input.unsqueeze(-2), (1, size), True)
     return (y.squeeze(-2), idx.squeeze(-2)) if return_indices else y.squeeze(-2)
 
 
@@ -217,13 +221,13 @@ def _lp_finish(mean: Tensor, norm_type: float, count: int) -> Tensor:
 def lp_pool2d(input: Tensor, norm_type: float, kernel_size, stride=None,
               ceil_mode: bool = False) -> Tensor:
     """(sum over each window of x^p)^(1/p); p = inf is max |x|."""
-    kh, kw = _seq(kernel_size, 2)
+    kw, kh = ntuple(kernel_size, 2)  # PyTorch's _pair: before any check of the values
     if norm_type == float("inf"):
         return max_pool2d(input.abs(), kernel_size, stride, 0, 1, ceil_mode)
     if norm_type == -float("inf"):
         return -max_pool2d(-input.abs(), kernel_size, stride, 0, 1, ceil_mode)
     mean = avg_pool2d(input.pow(norm_type), kernel_size, stride, 0, ceil_mode)
-    return _lp_finish(mean, norm_type, kh * kw)
+    return _lp_finish(mean, norm_type, kw * kh)
 
 
 def lp_pool1d(input: Tensor, norm_type: float, kernel_size, stride=None,
@@ -234,7 +238,7 @@ def lp_pool1d(input: Tensor, norm_type: float, kernel_size, stride=None,
     if norm_type == -float("inf"):
         return -max_pool1d(-input.abs(), kernel_size, stride, 0, 1, ceil_mode)
     mean = avg_pool1d(input.pow(norm_type), kernel_size, stride, 0, ceil_mode)
-    return _lp_finish(mean, norm_type, _seq(kernel_size, 1)[0])
+    return _lp_finish(mean, norm_type, kernel_size)  # PyTorch multiplies by kernel_size as given
 
 
 def local_response_norm(input: Tensor, size: int, alpha: float = 1e-4, beta: float = 0.75,

@@ -6,6 +6,7 @@ from ...tensor import Tensor
 from ..functional._pool import (adaptive_avg_pool2d, adaptive_avg_pool3d, avg_pool2d, avg_pool3d,
                                max_pool2d, max_pool3d)
 from ..functional._pool1d import adaptive_avg_pool1d, avg_pool1d, max_pool1d
+from ..functional._pool_args import single
 from .module import Module
 
 
@@ -74,8 +75,7 @@ class AdaptiveAvgPool2d(Module):
         return f"output_size={self.output_size}"
 
 
-def _single(v) -> tuple:
-    return tuple(v) if isinstance(v, (tuple, list)) else (v,)
+_single = single  # torch.nn.modules.utils._single: any iterable as a tuple
 
 
 class MaxPool1d(MaxPool2d):
