@@ -305,12 +305,30 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
         path = os.fspath(f)
         with open(path, "rb") as fh:
             data = fh.read()
+    if not data:
+        raise _nothing_to_load(f, weights_only, mmap)
     result = _load_data(path, data, weights_only, pickle_module)
     if map_location is not None or data[:4] == b"PK\x03\x04":  # a GPU checkpoint's tags
         from ._map_location import check
 
         check(map_location, data)  # CPU-only: a storage restored off the CPU fails
     return result
+
+
+def _nothing_to_load(f, weights_only, mmap) -> Exception:
+    """PyTorch's error for an empty file, or a file object already read to its end (the
+    common ``torch.save(sd, buf)`` then ``torch.load(buf)`` without ``buf.seek(0)``): not a
+    zip, so mmap is refused; otherwise its unpickler runs out of input (the weights-only one
+    raises a bare EOFError, pickle's own says 'Ran out of input')."""
+    if mmap:
+        f_name = f"{f}, " if isinstance(f, str) else ""
+        return RuntimeError("mmap can only be used with files saved with "
+                            f"`torch.save({f_name}_use_new_zipfile_serialization=True), please "
+                            "torch.save your checkpoint with this option in order to use mmap.")
+    hint = ("\n(ember: nothing to load: the file object is at its end; after torch.save(obj, "
+            "buf), call buf.seek(0) before torch.load(buf))" if hasattr(f, "read") else
+            "\n(ember: nothing to load: the file is empty, 0 bytes)")
+    return EOFError(hint) if weights_only else EOFError("Ran out of input" + hint)
 
 
 def _load_data(path, data: bytes, weights_only: bool, pickle_module):
