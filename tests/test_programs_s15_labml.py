@@ -21,29 +21,13 @@ import warnings
 import numpy as np
 from s15_labml_progs import dqn, ppo
 from s15_labml_progs_b import ddpm, gan, norms
-from torch_compare import run_both
+from torch_compare import check_program
 
 RTOL, ATOL = 1e-5, 1e-6
 
 
-def _np(v):
-    return np.array(v.detach().numpy()) if hasattr(v, "detach") else np.asarray(v)
-
-
 def _check(fn, exact=0):
-    """fn(L) -> (printed, values): printed equal; values[:exact] bit-equal, the rest to
-    rtol/atol (module docstring)."""
-    want, got = run_both(fn)
-    assert isinstance(want, tuple) and isinstance(want[0], list), want  # ran through on torch
-    assert got[0] == want[0], f"ember: {got[0]}\ntorch: {want[0]}"
-    assert len(got[1]) == len(want[1])
-    for i, (g, w) in enumerate(zip(got[1], want[1])):
-        g, w = _np(g), _np(w)
-        assert g.dtype == w.dtype and g.shape == w.shape, (i, g.dtype, w.dtype, g.shape, w.shape)
-        if i < exact:
-            np.testing.assert_array_equal(g, w)
-        else:
-            np.testing.assert_allclose(g, w, rtol=RTOL, atol=ATOL)
+    check_program(fn, exact, RTOL, ATOL)
 
 
 def test_ppo_trainer():

@@ -19,24 +19,13 @@ import s16_rladv_progs_c as c
 import s16_rladv_progs_d as d
 import s16_rladv_progs_e as e
 import s16_rladv_progs_f as f
-from torch_compare import run_both, same
+from torch_compare import check_program, same
 
 RTOL, ATOL = 1e-5, 1e-6
 
 
-def _np(v):
-    return np.array(v.detach().numpy()) if hasattr(v, "detach") else np.asarray(v)
-
-
 def _check(fn):
-    want, got = run_both(fn)
-    assert isinstance(want, tuple) and isinstance(want[0], list), want  # ran through on torch
-    assert got[0] == want[0], f"ember: {got[0]}\ntorch: {want[0]}"
-    assert len(got[1]) == len(want[1])
-    for i, (g, w) in enumerate(zip(got[1], want[1])):
-        g, w = _np(g), _np(w)
-        assert g.dtype == w.dtype and g.shape == w.shape, (i, g.dtype, w.dtype, g.shape, w.shape)
-        np.testing.assert_allclose(g, w, rtol=RTOL, atol=ATOL, err_msg=str(i))
+    check_program(fn, 0, RTOL, ATOL)
 
 
 PROGS = [a.dqn, a.prioritized, b.noisy_dqn, b.categorical, b.rainbow, c.qr_dqn, c.hdqn,

@@ -6,7 +6,6 @@ Linear / conv layers go through OpenBLAS where PyTorch uses MKL/oneDNN and sigmo
 Sleef's exp (README, known gaps), last bits that later optimizer steps carry along; that is
 also why losses are printed to 2-4 decimals, not with every digit."""
 
-import numpy as np
 import pytest
 import s16_yunjey_progs as A
 import s16_yunjey_progs_b as B
@@ -14,27 +13,13 @@ import s16_yunjey_progs_c as C
 import s16_yunjey_progs_d as D
 import s16_yunjey_progs_e as E
 import s16_yunjey_progs_f as F
-from torch_compare import run_both, same_error_case
+from torch_compare import check_program, run_both, same_error_case
 
 RTOL, ATOL = 1e-5, 1e-6
 
 
-def _np(v):
-    return np.array(v.detach().numpy()) if hasattr(v, "detach") else np.asarray(v)
-
-
 def _check(fn):
-    want, got = run_both(fn)
-    assert isinstance(want, tuple) and isinstance(want[0], list), want  # ran through on torch
-    assert isinstance(got, tuple) and isinstance(got[0], list), got
-    assert got[0] == want[0], "\n".join(
-        f"{i}: ember {g!r}\n   torch {w!r}" for i, (g, w) in enumerate(zip(got[0], want[0]))
-        if g != w) or (len(got[0]), len(want[0]))
-    assert len(got[1]) == len(want[1])
-    for i, (g, w) in enumerate(zip(got[1], want[1])):
-        g, w = _np(g), _np(w)
-        assert g.dtype == w.dtype and g.shape == w.shape, (i, g.dtype, w.dtype, g.shape, w.shape)
-        np.testing.assert_allclose(g, w, rtol=RTOL, atol=ATOL, err_msg=str(i))
+    check_program(fn, 0, RTOL, ATOL)
 
 
 PROGS = [A.basics, A.linear_regression, A.logistic_regression, A.feedforward, A.cnn, E.resnet,

@@ -140,3 +140,27 @@ def try_repr(out, f):
         out.append(repr(f()))
     except Exception as e:  # noqa: BLE001 - compared across libraries
         out.append((type(e).__name__, str(e).splitlines()[0]))
+
+
+def check_program(fn, exact: int = 0, rtol: float = 1e-5, atol: float = 1e-6):
+    """A transcribed user program ``fn(lib) -> (printed lines, values)`` run on both
+    libraries: it must run through on both, print the same lines, and give values of the
+    same dtypes and shapes, the first ``exact`` of them bit-equal and the rest to rtol/atol
+    (matrix products go to OpenBLAS here and MKL in PyTorch: last bits that later steps
+    carry). Returns torch's outcome."""
+    want, got = run_both(fn)
+    assert isinstance(want, tuple) and isinstance(want[0], list), want  # ran through on torch
+    assert isinstance(got, tuple) and isinstance(got[0], list), got
+    assert got[0] == want[0], "\n".join(
+        f"{i}: ember {g!r}\n   torch {w!r}" for i, (g, w) in enumerate(zip(got[0], want[0]))
+        if g != w) or (len(got[0]), len(want[0]))
+    assert len(got[1]) == len(want[1])
+    for i, (g, w) in enumerate(zip(got[1], want[1])):
+        g = np.array(g.detach().numpy()) if hasattr(g, "detach") else np.asarray(g)
+        w = np.array(w.detach().numpy()) if hasattr(w, "detach") else np.asarray(w)
+        assert g.dtype == w.dtype and g.shape == w.shape, (i, g.dtype, w.dtype, g.shape, w.shape)
+        if i < exact:
+            np.testing.assert_array_equal(g, w, err_msg=str(i))
+        else:
+            np.testing.assert_allclose(g, w, rtol=rtol, atol=atol, err_msg=str(i))
+    return want
