@@ -9,6 +9,7 @@ import pytest
 import torch
 
 import ember
+from torch_compare import same_error_case
 
 
 @pytest.mark.parametrize("shapes", [((3,), (3,)), ((2, 3), (3,)), ((2, 3), (3, 4)),
@@ -33,3 +34,20 @@ def test_tensor_matmul_ndarray_keeps_the_graph():
     (x @ np.ones((3, 2))).sum().backward()
     np.testing.assert_array_equal(x.grad.numpy(), np.full((2, 3), 2.0, np.float32))
     assert x.grad.dtype == ember.float32
+
+
+SEQUENCE_OPERANDS = [
+    lambda L: L.ones(2).mul((2,)), lambda L: L.mul(L.ones(2), [2.0]),
+    lambda L: L.ones(2).add([1.0, 2.0]), lambda L: L.add([1.0, 2.0], L.ones(2)),
+    lambda L: L.ones(2).sub((1,)), lambda L: L.ones(2).div([2]),
+    lambda L: L.ones(2).pow([2]), lambda L: L.ones(2).fmod([2]),
+    lambda L: L.maximum(L.ones(2), [1.0, 2.0]), lambda L: L.atan2(L.ones(2), [1.0, 1.0]),
+    lambda L: L.sub(L.ones(2), (1.0, 1.0), alpha=2),
+]
+
+
+@pytest.mark.parametrize("case", SEQUENCE_OPERANDS)
+def test_a_list_or_tuple_operand_is_refused_as_in_pytorch(case):
+    """PyTorch's parser takes no list or tuple where a Tensor operand goes (ember computed
+    with it as a tensor): the same TypeError and first line."""
+    same_error_case(case)

@@ -37,7 +37,7 @@ def to_tensor(x) -> Tensor:
 
 
 # operands no op takes (a missing .grad is None): PyTorch's parser refuses them by type
-_NOT_OPERANDS = (str, bytes, dict, set)
+_NOT_OPERANDS = (str, bytes, dict, set, list, tuple)  # PyTorch takes no sequence as an operand
 
 
 def _refuse(value, tensor, first: bool) -> None:
