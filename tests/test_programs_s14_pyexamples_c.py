@@ -150,9 +150,11 @@ def test_in_place_operator_with_a_string_raises_pythons_message():
     same_error_case(case)
 
 
-def test_list_and_array_operands_still_work_in_ember():
+def test_array_operands_still_work_in_ember():
+    """A NumPy array operand is ember's documented extension (README, Differences); a list
+    or tuple is refused as in PyTorch (tests/test_s17_gaps.py)."""
     t = ember.ones(2)
-    assert t.add([1.0, 2.0]).tolist() == [2.0, 3.0]
+    assert t.add(np.array([1.0, 2.0], np.float32)).tolist() == [2.0, 3.0]
     assert ember.mul(t, np.array([3.0, 4.0], np.float32)).tolist() == [3.0, 4.0]
     assert (t + 1).tolist() == torch.add(torch.ones(2), 1).tolist()
 
