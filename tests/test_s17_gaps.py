@@ -43,6 +43,11 @@ SEQUENCE_OPERANDS = [
     lambda L: L.ones(2).pow([2]), lambda L: L.ones(2).fmod([2]),
     lambda L: L.maximum(L.ones(2), [1.0, 2.0]), lambda L: L.atan2(L.ones(2), [1.0, 1.0]),
     lambda L: L.sub(L.ones(2), (1.0, 1.0), alpha=2),
+    lambda L: L.ones(2).add_([1.0, 1.0]), lambda L: L.ones(2).add_([1.0, 1.0], alpha=2),
+    lambda L: L.ones(2).mul_((2,)), lambda L: L.ones(2).sub_([1.0, 1.0]),
+    lambda L: L.ones(2).div_((2.0, 2.0)), lambda L: L.ones(2).copy_([1.0, 1.0]),
+    lambda L: L.ones(2).eq([1.0, 1.0]), lambda L: L.eq(L.ones(2), [1.0, 1.0]),
+    lambda L: L.ones(2).lt((1, 1)), lambda L: L.ge(L.ones(2), [1.0]),
 ]
 
 

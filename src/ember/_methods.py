@@ -59,6 +59,8 @@ def add_(self, other, *old, alpha=1):
             self._check_inplace()
         arr = self._ensure_array()
         o = other._data if isinstance(other, Tensor) else other
+        if type(o) is list or type(o) is tuple:  # PyTorch's TypeError (ops.add words it)
+            return self._write(ops.add(self, other, alpha=alpha))
         dt = arr.dtype
         if alpha != 1:
             if dt.char in "fd":  # self + alpha*other rounded once: PyTorch's fused kernel
@@ -92,6 +94,8 @@ def mul_(self, other):
             self._check_inplace()
         arr = self._ensure_array()
         o = other._data if isinstance(other, Tensor) else other
+        if type(o) is list or type(o) is tuple:  # PyTorch's TypeError (ops.mul words it)
+            return self._write(ops.mul(self, other))
         dt = arr.dtype
         if type(o) is int and dt.kind in "iu":
             o = wrap_int(o, dt)  # uint8 * 300 wraps, as PyTorch

@@ -60,7 +60,7 @@ def fill_(self, value):
 def copy_(self, src, non_blocking=False):
     """Copy ``src`` (broadcast) into this tensor; recorded when gradients are tracked."""
     self._check_inplace()
-    if src is None or isinstance(src, (str, bytes, dict, set)):  # np.asarray(None) is nan
+    if src is None or isinstance(src, (str, bytes, dict, set, list, tuple)):  # (asarray(None): nan)
         from ._typename import arg_type_name
 
         raise TypeError(f"copy_(): argument 'other' (position 1) must be Tensor, not "

@@ -32,6 +32,8 @@ def _bool_result(fn, name, promoted=False):
 
     op.__name__ = name
     op.__qualname__ = op.__name__  # what TypeErrors name
+    # ... and the frame's name, which _call_site reads to word PyTorch's refusal of a list
+    op.__code__ = op.__code__.replace(co_name=name, co_qualname=name)
     return op
 
 
