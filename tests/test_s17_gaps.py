@@ -56,3 +56,15 @@ def test_a_list_or_tuple_operand_is_refused_as_in_pytorch(case):
     """PyTorch's parser takes no list or tuple where a Tensor operand goes (ember computed
     with it as a tensor): the same TypeError and first line."""
     same_error_case(case)
+
+
+def test_a_list_operand_is_refused_even_where_the_call_cannot_be_worded(monkeypatch):
+    """Where PyTorch's wording cannot be built from the call, a list is still refused (it is
+    never computed with in one place and refused in another)."""
+    import ember._call_site as call_site
+
+    monkeypatch.setattr(call_site, "operand_refusal", lambda *a: None)
+    with pytest.raises(TypeError, match="must be a Tensor or a number, not list"):
+        ember.ones(2).mul([2.0, 2.0])
+    with pytest.raises(TypeError, match="not tuple"):
+        ember.ones(2).add_((1.0, 1.0))

@@ -48,6 +48,10 @@ def _refuse(value, tensor, first: bool) -> None:
     err = operand_refusal(value, tensor, first)
     if err is not None:
         raise err
+    if isinstance(value, (list, tuple)):  # the call's source cannot be read (python -c)
+        raise TypeError(f"an operand must be a Tensor or a number, not "
+                        f"{type(value).__name__} (PyTorch takes no list or tuple here: "
+                        f"torch.tensor(...) makes one a Tensor)")
 
 
 def promote(a, b, floating: bool = False):
