@@ -288,6 +288,7 @@ def _bind_named_methods(T) -> None:
     for name in plain:
         setattr(T, name, getattr(ops, name))
     T.where = ops.selection.where_method  # (PyTorch's error for a missing other)
+    T.split = ops.join_split.split_method  # its size is named split_size
     T.to, T.type, T.cpu, T.cuda = to, type_, _cpu, _cuda
     for name, target in (("float", "float32"), ("double", "float64"), ("half", "float16"),
                          ("long", "int64"), ("int", "int32"), ("bool", "bool"),

@@ -241,7 +241,10 @@ def select(input, dim, index):
     return basic_index(input, (slice(None),) * d + (index,), Select)
 
 
-def split(input, split_size_or_sections, dim=0):
+def split(tensor, split_size_or_sections, dim=0):
+    """torch.split(tensor, split_size_or_sections, dim=0): PyTorch's parameter names (a call
+    may pass them by keyword); Tensor.split names its size ``split_size`` (split_method)."""
+    input = tensor
     d = wrap_dim(dim, input._data.ndim)
     size = input._data.shape[d]
     if isinstance(split_size_or_sections, (int, np.integer)):
@@ -267,6 +270,15 @@ def split(input, split_size_or_sections, dim=0):
         out.append(_piece(input, d, start, n, cls))
         start += n
     return _multi_view(out, "Split" if cls is Split else "SplitWithSizes")
+
+
+def split_method(self, split_size, dim=0):
+    """Tensor.split(split_size, dim=0): PyTorch's method names its size ``split_size`` (a
+    user's ``x.split(split_size=n, dim=-1)``), unlike torch.split's split_size_or_sections."""
+    return split(self, split_size, dim)
+
+
+split_method.__qualname__ = "Tensor.split"  # its TypeErrors name Tensor.split(), as PyTorch's
 
 
 def _split_sizes_error(sizes) -> TypeError:
