@@ -146,7 +146,7 @@ def detach(input):
 _LAZY = {"nn", "optim", "distributions", "utils", "viz", "cuda", "backends", "linalg",
          "special", "testing", "fft", "jit", "onnx", "hub", "serialization", "mps",
          "multiprocessing", "func", "run", "library", "amp", "accelerator", "profiler",
-         "compiler", "_dynamo", "__config__", "sparse"}
+         "compiler", "_dynamo", "__config__", "sparse", "distributed"}
 
 
 # Top-level functions whose modules load on first use (their names only, so that

@@ -8,10 +8,11 @@
 * ``use_reentrant=False``: PyTorch records the ordinary graph and recomputes its saved
   tensors on use; with ``preserve_rng_state`` they come out the same, so ember records the
   graph directly (same values, gradients, double backward, ``autograd.grad`` on parameters;
-  no memory saved). Without it the recomputation draws new numbers from the generator's
+  no memory saved) and runs ``fn`` again in backward only for its side effects (BatchNorm
+  running statistics updated a second time, as PyTorch's recomputation does). Without it the recomputation draws new numbers from the generator's
   current state, which ember reproduces by recomputing as in the reentrant variant.
-* A recomputed function returning several tensors is recomputed once per output that receives
-  a gradient.
+* A recomputed function returning several tensors is recomputed once per backward pass, all
+  its outputs' gradients backpropagated through that one run (PyTorch's single node).
 """
 
 from __future__ import annotations
@@ -40,15 +41,17 @@ _REENTRANT_GRAD = ("When use_reentrant=True, torch.utils.checkpoint is incompati
 
 
 class CheckpointFunction(Function):  # (PyTorch's name: nodes print CheckpointFunctionBackward)
-    """Output ``index`` of fn(*args), computed without a graph; backward recomputes fn."""
+    """The tensor outputs of fn(*args), computed without a graph; one node for all of them,
+    whose backward recomputes fn once and backpropagates every output's gradient through it
+    (gradients of outputs the loss does not use come in as zeros, as PyTorch's)."""
 
     @staticmethod
-    def forward(ctx, state, index, *args):
-        ctx.state, ctx.index = state, index
-        return state["outputs"][index]
+    def forward(ctx, state, *args):
+        ctx.state = state
+        return tuple(state["outputs"][i] for i in state["tensor_at"])
 
     @staticmethod
-    def backward(ctx, grad):
+    def backward(ctx, *grads):
         state = ctx.state
         args = [a.detach().requires_grad_(a.requires_grad) if isinstance(a, Tensor) else a
                 for a in state["args"]]
@@ -65,11 +68,45 @@ class CheckpointFunction(Function):  # (PyTorch's name: nodes print CheckpointFu
                     out = state["fn"](*args, **state["kwargs"])
             finally:
                 ember.set_rng_state(here)
-        out = out[ctx.index] if isinstance(out, (tuple, list)) else out
-        if out.requires_grad:
-            ember.autograd.backward(out, grad)
-        grads = [a.grad if isinstance(a, Tensor) and a.requires_grad else None for a in args]
-        return (None, None, *grads)
+        outs = out if isinstance(out, (tuple, list)) else (out,)
+        pairs = [(outs[i], g) for i, g in zip(state["tensor_at"], grads)
+                 if outs[i].requires_grad and g is not None]
+        if not pairs:
+            raise RuntimeError("none of output has requires_grad=True, this checkpoint() is "
+                               "not necessary")
+        ember.autograd.backward([o for o, _ in pairs], [g for _, g in pairs])
+        return (None, *[a.grad if isinstance(a, Tensor) and a.requires_grad else None
+                        for a in args])
+
+
+def _rerun_on_backward(out, function, args, kwargs, context_fn):
+    """PyTorch's non-reentrant checkpoint runs ``function`` a second time in each backward
+    pass that reaches its outputs (to rebuild the saved tensors), with grad enabled and the
+    forward's generator state (put back afterwards): its side effects happen again, e.g. a
+    BatchNorm inside updates its running statistics and ``num_batches_tracked`` twice per
+    step. ember keeps the recorded graph (same values) and repeats the run for those effects,
+    once per backward pass, when the first output's gradient is computed. (PyTorch stops the
+    rerun after the last op that saved a tensor: effects of trailing ops that save none are
+    not repeated there.)"""
+    outs = out if isinstance(out, (tuple, list)) else (out,)
+    outs = [o for o in outs if isinstance(o, Tensor) and o.requires_grad]
+    if not outs:
+        return
+    rng = ember.get_rng_state()
+
+    def rerun(_grad):
+        here = ember.get_rng_state()
+        ember.set_rng_state(rng)
+        try:
+            with ember.enable_grad(), \
+                    context_fn()[1] if context_fn is not None else _nullcontext():
+                function(*args, **kwargs)
+        finally:
+            ember.set_rng_state(here)
+
+    from ..autograd.graph import register_multi_grad_hook
+
+    register_multi_grad_hook(outs, rerun, mode="any")
 
 
 def checkpoint(function, *args, use_reentrant: bool | None = None, context_fn=None,
@@ -105,15 +142,23 @@ def checkpoint(function, *args, use_reentrant: bool | None = None, context_fn=No
         # values, when backward needs them: recording them is the same graph and gradients
         # (autograd.grad, backward(inputs=...), double backward included).
         with context_fn()[0] if context_fn is not None else _nullcontext():
-            return function(*args, **kwargs)
+            out = function(*args, **kwargs)
+        _rerun_on_backward(out, function, args, kwargs, context_fn)
+        return out
     rng = ember.get_rng_state() if preserve_rng_state else None
     with ember.no_grad():
         out = function(*args, **kwargs)
     outs = out if isinstance(out, (tuple, list)) else (out,)
+    tensor_at = [i for i, o in enumerate(outs) if isinstance(o, Tensor)]
+    if not tensor_at:
+        return out
     state = {"fn": function, "args": args, "kwargs": kwargs, "rng": rng, "outputs": outs,
-             "reentrant": use_reentrant}
-    wrapped = [CheckpointFunction.apply(state, i, *args) if isinstance(o, Tensor) else o
-               for i, o in enumerate(outs)]
+             "reentrant": use_reentrant, "tensor_at": tensor_at}
+    made = CheckpointFunction.apply(state, *args)
+    made = made if isinstance(made, tuple) else (made,)
+    wrapped = list(outs)
+    for i, t in zip(tensor_at, made):
+        wrapped[i] = t
     return type(out)(wrapped) if isinstance(out, (tuple, list)) else wrapped[0]
 
 
