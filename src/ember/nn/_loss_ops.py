@@ -203,7 +203,7 @@ class BinaryCrossEntropy(Primitive):
         loss = (y - 1.0) * l1x - y * lx
         if w is not None:
             loss = loss * w
-        return _reduce(loss, reduction, _numel(loss))
+        return _reduce(loss, reduction, _numel(loss), aten_order=True)  # loss(none).sum()
 
     @staticmethod
     def backward(ctx, g):
@@ -244,7 +244,7 @@ class BCEWithLogits(Primitive):
             loss = (1.0 - y) * x + ((pw - 1.0) * y + 1.0) * sp
         if w is not None:
             loss = loss * w
-        return _reduce(loss, reduction, _numel(loss))
+        return _reduce(loss, reduction, _numel(loss), aten_order=True)  # loss(none).sum()
 
     @staticmethod
     def backward(ctx, g):
