@@ -119,6 +119,8 @@ def _plain_tails(out, a, scaled) -> None:
 
 
 def add(input, other, *, alpha=1):
+    if not isinstance(input, Tensor):
+        input, other = lift_numbers(input, other)
     if type(alpha) is not int or alpha != 1:
         alpha = alpha_number(alpha, "add")
         a, b = promote(input, other)
@@ -197,6 +199,8 @@ class RsubTensor(Sub):
 
 
 def sub(input, other, *, alpha=1):
+    if not isinstance(input, Tensor):
+        input, other = lift_numbers(input, other)
     cls = Sub if isinstance(input, Tensor) else Rsub
     return _sub(input, other, alpha, cls)
 
@@ -249,6 +253,8 @@ class Mul(Primitive):
 
 
 def mul(input, other):
+    if not isinstance(input, Tensor):
+        input, other = lift_numbers(input, other)
     a, b = promote(input, other)
     if not isinstance(b, Tensor) and a._data.dtype is _F16:  # float16 * number: in
         return _half.HalfMul.apply(a, b)  # float32, as PyTorch (opmath; see _half.py)
@@ -302,6 +308,8 @@ class ScalarDiv(Primitive):
 def div(input, other, *, rounding_mode=None):
     if rounding_mode is not None:
         return _rounded_div(input, other, rounding_mode)
+    if not isinstance(input, Tensor):
+        input, other = lift_numbers(input, other)
     a, b = promote(input, other, floating=True)
     if not isinstance(b, Tensor) and a._data.dtype is _F16:  # float16 / number: in
         return _half.HalfDiv.apply(a, b)  # float32, as PyTorch (opmath; see _half.py)
@@ -384,5 +392,5 @@ def reciprocal(input):
 # power.py; re-exported here for ``ops``.
 from .rounded_div import (DivRounded, FloorDivide, Fmod, FmodScalar,  # noqa: E402,F401
                           Remainder, RemainderScalar, _no_bool, _rounded_div, floor_divide,
-                          fmod, remainder)
+                          fmod, lift_numbers, remainder)
 from .power import Pow, PowScalar, RPow, float_power, pow  # noqa: E402,F401

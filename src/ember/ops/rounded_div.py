@@ -35,7 +35,22 @@ class DivRounded(Primitive):
         return zero_grad(g), zero_grad(g), None
 
 
+_NUMBERS = (bool, int, float, complex)
+
+
+def lift_numbers(input, other):
+    """torch.add(1.5, 2.5), torch.sub(2, 3), torch.div(7, 2): with no tensor operand PyTorch
+    makes the first number a 0-dim tensor (int64 / the default float dtype / complex64 / bool,
+    as torch.tensor(number)) and lets the second take part as a Python number, so
+    torch.add(2, 3.5) is a float32 5.5 and torch.add(True, 2) an int64 3."""
+    if isinstance(input, _NUMBERS) and isinstance(other, _NUMBERS):
+        from ..creation import tensor
+        return tensor(input), other
+    return input, other
+
+
 def _rounded_div(input, other, mode):
+    input, other = lift_numbers(input, other)
     if mode not in ("trunc", "floor"):
         raise RuntimeError(
             f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
@@ -84,6 +99,7 @@ def _no_bool(a, b, kernel: str) -> None:
 
 def floor_divide(input, other):
     """a // b, rounding toward -inf (as Python)."""
+    input, other = lift_numbers(input, other)
     a, b = promote(input, other)
     _no_bool(a, b, "div_floor_cpu")
     _check_int_zero(a, b)
