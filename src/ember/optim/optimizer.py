@@ -94,6 +94,12 @@ class _State(defaultdict):
 for _name in _WRITERS:
     setattr(_ParamState, _name, _mark(_name))
     setattr(_State, _name, _mark(_name))
+# type(opt.state) and type(opt.state[p]) print as PyTorch's: collections.defaultdict / dict
+# (programs print type(...).__name__ of them); the subclasses only add the write tracking.
+_State.__name__ = _State.__qualname__ = "defaultdict"
+_State.__module__ = "collections"
+_ParamState.__name__ = _ParamState.__qualname__ = "dict"
+_ParamState.__module__ = "builtins"
 
 
 def _typename(obj) -> str:
