@@ -155,7 +155,10 @@ class _Overwrite(Primitive):
 
     @staticmethod
     def forward(ctx, x, values):
-        return np.asarray(values).astype(x.dtype)
+        y = np.asarray(values).astype(x.dtype)
+        # zero_ passes one 0-d zero: the result (and so the gradient x gets) has x's shape,
+        # which writing through a view (CopySlices) needs
+        return y if y.shape == x.shape else np.broadcast_to(y, x.shape).copy()
 
     @staticmethod
     def backward(ctx, g):

@@ -77,8 +77,9 @@ class NativeNorm(Primitive):
             y = xhat * w.reshape(view)
             if b is not None:
                 y += b.reshape(view)
-        else:  # (never in place: xhat is kept for backward)
-            y = xhat if b is None else xhat + b.reshape(view)
+        else:  # (a new array: xhat is kept for backward, and an in-place op on the output,
+            # e.g. InstanceNorm2d then ReLU(inplace=True), must not change it)
+            y = xhat.copy() if b is None else xhat + b.reshape(view)
         return y.astype(x.dtype, copy=False)
 
     @staticmethod
