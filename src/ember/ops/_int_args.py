@@ -281,17 +281,3 @@ def size_message(op: str, given: tuple, i: int, bad, arg: str = "size",
                 f"element of type {what} at pos 0")
     return (f"{op}(): argument '{arg}' failed to unpack the object at pos {i + 1} with error "
             f"\"type must be tuple of ints,but got {what}\"")
-
-
-_POOL_POSITION = {"kernel_size": 2, "stride": 3, "padding": 4, "dilation": 5}
-
-
-def pool_not_ints(v, name: str, fn: str) -> TypeError:
-    """max_pool2d(x, n / 2): F.max_pool2d passes its arguments on by position in PyTorch."""
-    if not isinstance(v, (tuple, list)):
-        return TypeError(f"{fn}(): argument '{name}' (position {_POOL_POSITION[name]}) must be "
-                         f"tuple of ints, not {_tn(v)}" + HINT)
-    i, a = next((i, a) for i, a in enumerate(v) if not hasattr(a, "__index__"))
-    return TypeError(f"{fn}(): argument '{name}' failed to unpack the object at pos {i + 1} "
-                     f"with error \"type must be tuple of ints,but got {_tn(a)}\""
-                     + HINT)

@@ -13,18 +13,17 @@ from ...ops.arithmetic import type_name
 from ...tensor import Tensor
 from . import _pool_tiled as _tiled
 from ._conv import add_windows, pad_hw, windows
-from ._pool_args import int_list
+from ._pool_args import POSITION, int_list
 from ._pool_adaptive import adaptive_avg_pool2d, adaptive_avg_pool3d  # noqa: F401
 
 
 _WORDS = {2: "two", 3: "three"}
-_POSITION = {"kernel_size": 2, "stride": 3, "padding": 4, "dilation": 5}
 
 
 def _tuple(v, name: str, nd: int, fn: str) -> tuple:
     """An int-list argument as PyTorch's parser reads it (_pool_args.int_list), one value
     repeated to ``nd``; another length gets the op's own message."""
-    vals = int_list(v, name, fn, _POSITION[name])
+    vals = int_list(v, name, fn, POSITION[name])
     if len(vals) == 1:
         vals = vals * nd
     if len(vals) != nd:

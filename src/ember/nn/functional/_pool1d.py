@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from ...tensor import Tensor
 from ._pool import _pool_kernel, adaptive_avg_pool2d, avg_pool2d, max_pool2d
-from ._pool_args import int_list, one_int
+from ._pool_args import POSITION as _ONE, int_list, one_int
 
 
-_ONE = {"kernel_size": 2, "stride": 3, "padding": 4, "dilation": 5, "output_size": 2}
 _SIZED = {"kernel_size": "an int, list of ints or tuple of ints",
           "stride": "None, an int, list of ints, or tuple of ints",
           "padding": "an int, list of ints, or tuple of ints",

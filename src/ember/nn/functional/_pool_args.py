@@ -17,6 +17,9 @@ import numpy as np
 
 _index = operator.index
 
+# Where the functional pools take each int-list argument (the parser's "position n").
+POSITION = {"kernel_size": 2, "stride": 3, "padding": 4, "dilation": 5, "output_size": 2}
+
 
 def int_list(v, name: str, fn: str, pos: int) -> tuple:
     """``v`` read as PyTorch's parser reads an int list: a tuple of ints of the length given

@@ -12,11 +12,8 @@ from ..functional._conv_transpose import (conv_transpose1d, conv_transpose2d,
 from ..functional._misc import pad as _pad
 from ..parameter import Parameter
 from .linear import _empty
+from ..functional._pool_args import ntuple as _ntuple  # torch.nn.modules.utils._ntuple
 from .module import Module
-
-
-def _ntuple(v, n: int) -> tuple:
-    return tuple(v) if isinstance(v, (tuple, list)) else (v,) * n
 
 
 class _ConvNd(Module):

@@ -88,7 +88,7 @@ def _clip_2(grads: list, max_norm: float):
         if type(a) is not np.ndarray or a.dtype != _F32 or not a.flags.writeable:
             return None
         arrays.append(a)
-    norms = np.sqrt(np.array([np.vdot(a, a) for a in arrays]))  # as _norms_2
+    norms = _norms_2(arrays)
     total = np.sqrt(np.dot(norms, norms))  # _vector_norm's: the norms need no abs()
     coef = np.float32(float(np.float32(max_norm)) / float(np.float32(float(total) + _EPS32)))
     scale = not coef >= 1.0  # clamped to 1 (x * 1 == x: no multiply); nan scales, as PyTorch
