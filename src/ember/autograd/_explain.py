@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ._fused import expand_reachable
 from .function import Node
 
 
@@ -77,6 +78,7 @@ def _formula(node) -> str:
 
 
 def _nodes(root) -> list:
+    expand_reachable([root])  # fused nodes shown as the nodes PyTorch records
     seen, stack, out = {root}, [root], []
     while stack:
         n = stack.pop()

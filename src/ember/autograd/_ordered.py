@@ -33,6 +33,7 @@ from . import engine as E
 from . import function as F
 from .function import SECOND_BACKWARD, Node, _FREED
 from .grad_mode import STATE
+from ._fused import expand_reachable
 from ._node_hooks import run_node_hooks
 from ._rules import call_rule
 
@@ -155,6 +156,7 @@ def run_ordered(roots, root_grads, retain_graph, create_graph, capture=None) -> 
     The queue holds (rank, task): a Node; ``id(leaf)`` for a leaf's AccumulateGrad; or, for a
     node PyTorch records inside one of ember's fused nodes, what it hands on (_expand)."""
     edges0 = [t.grad_fn or t for t in roots]
+    expand_reachable(edges0)  # fused nodes become the nodes PyTorch runs here one by one
     if not retain_graph:
         for e in edges0:
             if isinstance(e, Node):

@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 
 from . import function as F
+from ._fused import expand
 
 # Input names by position, where PyTorch's node does not call them self/other.
 # A name ending in ".T" is saved transposed by PyTorch (linear's weight: ``mat2 = W.t()``).
@@ -67,6 +68,7 @@ def saved_names(node) -> list:
 
 
 def saved_attr(node, attr: str):
+    expand(node)  # a fused node shows the saved tensors of the node PyTorch has there
     name = attr[len("_saved_"):]
     field = _FIELDS.get(node.name(), {}).get(name)
     if field is not None and field in node.__dict__:
@@ -132,6 +134,7 @@ class SavedTensor:
 
 
 def raw_saved_attr(node, attr: str):
+    expand(node)
     name = attr[len("_raw_saved_"):]
     if name not in _tensor_slots(node):
         raise AttributeError(f"'{type(node).__name__}' object has no attribute '{attr}'")

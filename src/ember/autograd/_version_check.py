@@ -19,6 +19,10 @@ from .grad_mode import STATE
 def check_versions(node) -> None:
     if node._saved is _FREED:  # PyTorch finds a released saved tensor before its version
         raise RuntimeError(SECOND_BACKWARD)
+    if "_chain" in node.__dict__:  # a fused chain (autograd/_fused.py): its nodes, in the
+        for inner in node._expand():  # order PyTorch runs them, find the changed tensor
+            check_versions(inner)
+        return
     for i, (vc, version, role) in enumerate(node._versions):
         if vc[0] != version and not _unused(node, role):
             saved = node._saved[i] if node._saved is not _FREED else None

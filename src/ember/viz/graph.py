@@ -16,6 +16,7 @@ import tempfile
 import numpy as np
 
 from ..autograd._explain import _names
+from ..autograd._fused import expand_reachable
 from ..autograd.function import Node
 
 SMALL = 4  # tensors with at most this many elements show their values
@@ -48,6 +49,7 @@ def _esc(s: str) -> str:
 
 def _walk(root):
     """Every node and leaf reachable from ``root`` (iteratively), with their edges."""
+    expand_reachable([root])  # fused nodes shown as the nodes PyTorch records
     nodes, leaves, edges = [], {}, []
     seen = {root}
     stack = [root]

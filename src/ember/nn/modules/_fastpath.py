@@ -23,11 +23,14 @@ from __future__ import annotations
 import numpy as np
 
 from ... import threads as _threads
+from ...autograd import function as _function
 from ...autograd.function import NULL_CTX
+from ...autograd.grad_mode import STATE
 from ...ops.elementwise import Relu, Sigmoid, Tanh
 from ...ops._util import relu_array, tanh_array
 from ...ops.linalg import Linear as LinearOp, LinearNoBias, _mm
 from ...tensor import Tensor
+from ._chain import record as _record_chain
 from ._hooks import EPOCH
 from .activation import ReLU, Sigmoid as SigmoidModule, Tanh as TanhModule
 from .dropout import Dropout
@@ -70,13 +73,31 @@ _OVER = {Relu: _ReluOver, Tanh: _TanhOver}
 
 
 class _Plan:
-    __slots__ = ("epoch", "dtype", "width", "steps", "classes", "tail")
+    __slots__ = ("epoch", "dtype", "width", "steps", "classes", "tail", "chain")
 
     def __init__(self, dtype, width: int) -> None:
         self.epoch, self.dtype, self.width = EPOCH[0], dtype, width
         self.steps: list = []
         self.classes: tuple = ()
         self.tail: tuple = ()  # the modules from the first one the plan cannot run
+        # (weights, biases, relu flags, widths) when sequential_grad may record the steps as
+        # one node (_chain.py): Linear, act, ..., Linear, each Linear with its own bias
+        self.chain = None
+
+
+def _chain_of(plan: _Plan):
+    """plan.chain for these steps, or None (see _Plan)."""
+    steps = plan.steps
+    if plan.tail or len(steps) < 3 or len(steps) % 2 == 0 or plan.dtype.itemsize == 2:
+        return None
+    lin, act = steps[0::2], steps[1::2]
+    if any(s[0] != LINEAR or s[5] is None for s in lin) or any(
+            s[1] not in (_ReluOver, _TanhOver) for s in act):
+        return None
+    ws, bs = tuple(s[2] for s in lin), tuple(s[5] for s in lin)
+    if len({id(t) for t in ws + bs}) != 2 * len(ws):  # a weight used twice: not fused
+        return None
+    return ws, bs, tuple(s[1] is _ReluOver for s in act), tuple(s[3].shape[0] for s in lin)
 
 
 def _build(seq, modules, a: np.ndarray) -> _Plan:
@@ -119,6 +140,7 @@ def _build(seq, modules, a: np.ndarray) -> _Plan:
             fresh, linear = True, False
         classes.add(cls)
     plan.classes = tuple((cls, cls.forward) for cls in classes)
+    plan.chain = _chain_of(plan)
     seq.__dict__["_plan"] = plan
     return plan
 
@@ -194,6 +216,14 @@ def sequential_grad(seq, modules, x):
     if type(a) is not np.ndarray or a.dtype.kind != "f" or a.ndim != 2:
         return None
     plan = _plan_for(seq, modules, a, True)
+    chain = plan.chain
+    if chain is not None and not (_function.WATCH_EVER and STATE.watch):
+        ws, bs, relu, widths = chain
+        for w, b in zip(ws, bs):
+            if not (w._rg and b._rg):
+                break
+        else:  # every weight and bias requires grad: one node (_chain.py)
+            return _record_chain(x, ws, bs, relu, widths)
     for code, prim, w, _, _, b, _ in plan.steps:
         x = prim.apply(x, w, b) if code == LINEAR else prim.apply(x)
     for m in plan.tail:
