@@ -3,6 +3,8 @@ and errors (used by test_functional_more.py and test_search_stats.py)."""
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import torch
 
@@ -101,6 +103,17 @@ def run_both(fn):
         except Exception as err:  # noqa: BLE001 - compared across libraries
             out.append((type(err).__name__, str(err).splitlines()[0]))
     return out
+
+
+def use_up_once_warnings(fn):
+    """Run ``fn(lib)`` on both libraries with warnings ignored. PyTorch issues some warnings
+    once a process (TORCH_WARN_ONCE: a tensor requiring grad made a number, meshgrid without
+    indexing); whether an earlier test already used one up can differ between the libraries,
+    so a program that prints them compares the same state after this."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for lib in (torch, ember):
+            fn(lib)
 
 
 def seeded(lib, shape, seed=0, grad=False, dtype=np.float32):

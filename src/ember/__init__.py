@@ -47,6 +47,8 @@ from . import _old_overloads as _old_overloads  # noqa: E402
 _old_overloads.install(Tensor, globals())  # x.add(alpha, other) and kin, deprecated
 from . import _fn_shape_forms as _fn_shape_forms  # noqa: E402
 _fn_shape_forms.install(globals())  # torch.flip(x, 0) refused, as in PyTorch
+from . import _alias_names as _alias_names  # noqa: E402
+_alias_names.install(globals(), Tensor)  # torch.multiply's errors say multiply(), not mul()
 
 from .version import __version__  # noqa: E402 - a TorchVersion, as in PyTorch
 
@@ -69,9 +71,11 @@ class _LegacyTensorType(type):
         return isinstance(obj, Tensor) and obj.dtype is cls.dtype
 
     def __call__(cls, *args, **kwargs):
-        from ._legacy_ctor import check_kwargs, legacy_array
+        from ._legacy_ctor import check_kwargs, legacy_array, refuse_none_data
 
         data, rest = (args[0], args[1:]) if args else (None, ())
+        if args and data is None:
+            refuse_none_data(args, kwargs)
         if kwargs:
             check_kwargs(data, rest, kwargs)
         return Tensor._make(legacy_array(cls.dtype, data, rest, True), False, None)
@@ -247,6 +251,8 @@ def __getattr__(name):
     for module, names in _LAZY_FUNCS.items():
         if name in names:
             value = getattr(_importlib.import_module(f"ember.{module}"), name)
+            if name in _alias_names.ALIASES:  # conj_physical: its errors name it
+                value = _alias_names.renamed(value, name, _alias_names.ALIASES[name])
             globals()[name] = value  # later lookups skip this function
             return value
     if name in _LAZY:

@@ -6,6 +6,8 @@ its overflow rules (uint8 takes ints down to -255)."""
 from __future__ import annotations
 
 import numbers
+import operator
+import weakref
 
 import numpy as np
 
@@ -70,21 +72,33 @@ def _infer_np_dtype(data, _lead: bool = True) -> np.dtype:
         raise TypeError(f"new(): invalid data type '{t.__name__}'")
     if _other_sequence(data):
         return _infer_np_dtype(list(data), _lead)
+    # subclasses of bool / int / float / complex only: PyTorch reads no other number type
+    # (a Fraction or Decimal cannot be inferred, though one converts under a given dtype)
     if isinstance(data, bool):
         return np.dtype(np.bool_)
-    if isinstance(data, numbers.Integral):
+    if isinstance(data, int):
         return np.dtype(np.int64)
-    if isinstance(data, numbers.Real):
+    if isinstance(data, float):
         return D._Defaults.float_np
-    if isinstance(data, numbers.Complex):  # PyTorch makes complex64; NumPy-backed ember cannot
+    if isinstance(data, complex):  # PyTorch makes complex64; NumPy-backed ember cannot
         raise D.no_storage(D._Defaults.float.to_complex())
-    raise RuntimeError(f"Could not infer dtype of {t.__name__}")
+    raise RuntimeError(f"Could not infer dtype of {_tp_name(t)}")
+
+
+def _tp_name(t: type) -> str:
+    """A type's C-level name as PyTorch prints it: a class defined in Python by its name, a
+    C extension type with its module (decimal.Decimal)."""
+    if t.__flags__ & (1 << 9) or t.__module__ == "builtins":  # Py_TPFLAGS_HEAPTYPE
+        return t.__name__
+    return f"{t.__module__}.{t.__name__}"
 
 
 def _other_sequence(data) -> bool:
     """deque, range, array.array, UserList...: PyTorch reads any Python sequence like a list."""
-    t = type(data)
+    t = type(data)  # (the type's own methods: an IntEnum's class has a metaclass __len__)
     return (hasattr(t, "__len__") and hasattr(t, "__getitem__")
+            and any("__len__" in c.__dict__ for c in t.__mro__)
+            and any("__getitem__" in c.__dict__ for c in t.__mro__)
             and not isinstance(data, (str, bytes, dict, np.ndarray, Tensor)))
 
 
@@ -144,10 +158,42 @@ def _check_lead_0d(data) -> None:
         raise TypeError("len() of unsized object")
 
 
+def _refuse_strings(data, np_dtype) -> None:
+    """A str inside nested lists read under a given dtype (``torch.Tensor(['a'])``,
+    ``torch.BoolTensor([[True], ['a']])``). PyTorch reads the shape from the first items, where
+    a str is "too many dimensions"; then it stores depth first, reading a str where a list
+    belongs as the sequence of its characters, and a str where a number belongs is refused by
+    float() or __index__. NumPy would parse '1.5' or make a bool of any non-empty string."""
+    sizes, x = [], data
+    while isinstance(x, _SEQ) or (isinstance(x, np.ndarray) and x.ndim > 0):
+        sizes.append(len(x))
+        if not len(x):
+            break
+        x = x[0]
+        if isinstance(x, str):
+            raise ValueError("too many dimensions 'str'")
+
+    def walk(seq, d):
+        if len(seq) != sizes[d]:
+            raise ValueError(f"expected sequence of length {sizes[d]} at dim {d} "
+                             f"(got {len(seq)})")
+        for item in seq:
+            if d + 1 < len(sizes) and isinstance(item, (str,) + _SEQ):
+                walk(item, d + 1)
+            elif d + 1 < len(sizes):
+                return  # (not a list where one belongs: the general path's error)
+            elif isinstance(item, str):
+                raise TypeError("must be real number, not str" if np_dtype.kind in "fc" else
+                                "'str' object cannot be interpreted as an integer")
+
+    walk(data, 0)
+
+
 def _ragged_error(data, np_dtype) -> Exception:
     """PyTorch's error for nested lists that do not form a box."""
     def is_seq(x) -> bool:
-        return isinstance(x, _SEQ) or (isinstance(x, np.ndarray) and x.ndim > 0)
+        return isinstance(x, _SEQ) or (isinstance(x, np.ndarray) and x.ndim > 0) or \
+            _other_sequence(x)
 
     sizes, x = [], data
     while is_seq(x):
@@ -170,6 +216,8 @@ def _ragged_error(data, np_dtype) -> Exception:
                     raise TypeError("not a sequence")
                 walk(item, d + 1)
             elif is_seq(item):
+                if isinstance(item, np.ndarray):  # PyTorch's float() / index() of the array:
+                    (float if np_dtype.kind in "fc" else operator.index)(item)  # NumPy's error
                 name = type(item).__name__
                 raise TypeError(f"must be real number, not {name}" if np_dtype.kind == "f" else
                                 f"'{name}' object cannot be interpreted as an integer")
@@ -196,13 +244,25 @@ def _check_strides(a: np.ndarray) -> None:
 _warned_readonly = False
 
 
+# The strided (not row-major) arrays from_numpy / as_tensor shared, by id: a tensor over one
+# keeps NumPy's strides in PyTorch, so view() must fit them (ops.shape.view asks here).
+SHARED_STRIDED = weakref.WeakValueDictionary()
+
+
 def _check_shared(a: np.ndarray) -> None:
     """from_numpy/as_tensor's checks on an array the tensor will share: the strides, and
     PyTorch's once-a-process warning for a read-only array (its writes are undefined)."""
     if a.strides and min(a.strides) < 0:
         raise ValueError(_NEGATIVE_STRIDES)
+    if not a.flags.c_contiguous:
+        SHARED_STRIDED[id(a)] = a
     if not a.flags.writeable and not _warned_readonly:  # (~30 ns an as_tensor)
         _warn_readonly()
+
+
+def shared_strided(a: np.ndarray) -> bool:
+    """``a`` is a strided array from_numpy / as_tensor shared: PyTorch keeps its strides."""
+    return bool(SHARED_STRIDED.data) and SHARED_STRIDED.get(id(a)) is a
 
 
 def _warn_readonly() -> None:
@@ -231,29 +291,53 @@ def _to_array(data, dtype=None) -> np.ndarray:
         else D.to_np(dtype)
     if isinstance(data, Tensor):
         return np.array(data._data, dtype=np_dtype, copy=True)
+    orig = None
     if isinstance(data, _SEQ):
         kinds = _item_types(data, set())
         if not kinds <= _NUMBERS:  # (the common list of numbers needs neither look)
             _check_lead_0d(data)
             _warn_ndarray_list(kinds)
+            if str in kinds:  # (with a dtype given: the inference above refuses them)
+                _refuse_strings(data, np_dtype)
             if np_dtype.kind in "iu" and np.bool_ in kinds:
                 # PyTorch reads an integer element through __index__, which NumPy's bool
                 # lacks (a Python bool has it): [np.bool_(True), 3] is refused, not tensor([1, 3]).
                 raise TypeError("'numpy.bool' object cannot be interpreted as an integer")
             if any(issubclass(k, Tensor) for k in kinds):
                 data = _tensors_to_scalars(data, np_dtype.kind in "biu")
+            if not all(issubclass(k, _KNOWN) for k in kinds):
+                orig, data = data, _as_lists(data, np_dtype)
     try:
         return np.array(data, dtype=np_dtype)
     except OverflowError:
         return _overflowed(data, np_dtype)
     except ValueError:
-        err = _ragged_error(data, np_dtype)
+        err = _ragged_error(orig if orig is not None else data, np_dtype)
         if err.args[0] == _NOT_BOXED and np_dtype.kind in "iub":  # boxed: nan into an int
             raise _overflow(np_dtype) from None
         raise err from None
 
 
 _NOT_BOXED = "expected sequence of equal-length lists"
+
+# item types NumPy reads as PyTorch does; any other item goes through _as_lists first
+_KNOWN = (float, int, bool, list, tuple, np.ndarray, np.generic, Tensor, str, bytes, dict, set,
+          frozenset)
+
+
+def _as_lists(data, np_dtype):
+    """PyTorch reads an item of a list by the sequence protocol, never by ``__array__``:
+    Gym's LazyFrames (a sequence of frames whose ``__array__`` concatenates them) inside a
+    list is a nested list of its frames, and a non-sequence that only offers ``__array__`` is
+    refused where a number belongs (NumPy would have expanded both)."""
+    if isinstance(data, _SEQ) or (not isinstance(data, _KNOWN) and _other_sequence(data)):
+        return [_as_lists(x, np_dtype) for x in data]
+    if isinstance(data, _KNOWN) or isinstance(data, numbers.Number) or \
+            any(hasattr(data, a) for a in ("__float__", "__index__", "__int__")):
+        return data
+    name = type(data).__name__
+    raise TypeError(f"must be real number, not {name}" if np_dtype.kind in "fc" else
+                    f"'{name}' object cannot be interpreted as an integer")
 
 
 def _overflow(np_dtype) -> RuntimeError:

@@ -53,6 +53,7 @@ API_METHODS = ("as_subclass", "set_", "storage", "storage_type", "__dlpack__",
 
 def _bind_more(T) -> None:
     importlib.import_module("ember._methods_more").bind(T)
+    importlib.import_module("ember._alias_names").install_methods(T)
 
 
 def _bind_search(T) -> None:
@@ -67,14 +68,17 @@ def _bind_misc(T) -> None:
         for name in names:
             setattr(T, name, getattr(mod, name))
     T.i0_ = importlib.import_module("ember.ops.misc_types").i0_
+    importlib.import_module("ember._alias_names").install_methods(T)
 
 
 def _bind_extra(T) -> None:
     importlib.import_module("ember._methods_extra").bind(T)
+    importlib.import_module("ember._alias_names").install_methods(T)  # ger() names itself
 
 
 def _bind_api(T) -> None:
     importlib.import_module("ember._tensor_api").bind(T)
+    importlib.import_module("ember._alias_names").install_methods(T)
 
 
 def _stand_in(T, name: str, bind):

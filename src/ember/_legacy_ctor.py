@@ -18,14 +18,13 @@ def legacy_array(dt: D.dtype, data, args: tuple, exact: bool) -> np.ndarray:
     PyTorch, zeros here), a tensor is aliased (for a typed constructor, ``exact``, it must have
     that dtype), a sequence or array is data; a lone number is not data to them."""
     if data is None:
+        if args:  # Tensor(None, 2): a None given as the data (no args is Tensor())
+            raise _invalid((data,) + args, {})
         return np.zeros((0,), dt.np)
     if _is_int(data) and not isinstance(data, Tensor) or isinstance(data, Size) and not args:
         return np.zeros(_size((data,) + args if _is_int(data) else (tuple(data),), "new"), dt.np)
     if args:  # new(2.0, 3), new(Size, 3), new([], 3): data takes no size after it
-        got = ", ".join("torch.Size" if isinstance(v, Size) else _arg_type(v)
-                        for v in (data,) + args)
-        raise TypeError(f"new() received an invalid combination of arguments - got ({got}), "
-                        "but expected one of:")
+        raise _invalid((data,) + args, {})
     if isinstance(data, Tensor) and not args:
         if exact and data._data.dtype != dt.np:
             from ._methods_more import _options
@@ -38,6 +37,23 @@ def legacy_array(dt: D.dtype, data, args: tuple, exact: bool) -> np.ndarray:
             hasattr(data, "__len__") and hasattr(data, "__getitem__")):
         raise TypeError(f"new(): data must be a sequence (got {arg_type_name(data)})")
     return _to_array(data, dt)
+
+
+def _invalid(given: tuple, kwargs: dict) -> TypeError:
+    """The parser's refusal of a call no overload of new() takes."""
+    got = ["torch.Size" if isinstance(v, Size) else _arg_type(v) for v in given]
+    got += [f"{k}={_arg_type(v)}" for k, v in sorted(kwargs.items())]
+    return TypeError(f"new() received an invalid combination of arguments - got "
+                     f"({', '.join(got)}), but expected one of:")
+
+
+def refuse_none_data(args: tuple, kwargs: dict) -> None:
+    """``torch.FloatTensor(None)`` & co: a None given as the data is no sequence (only no
+    argument at all is the empty tensor); with more arguments or keywords than ``device``,
+    no overload fits."""
+    if len(args) > 1 or any(k != "device" for k in kwargs):
+        raise _invalid(args, {k: v for k, v in kwargs.items() if k != "device"})
+    raise TypeError("new(): data must be a sequence (got NoneType)")
 
 
 def _arg_type(v) -> str:

@@ -74,6 +74,10 @@ UFUNCS = {
     np.equal: lambda a, b: ops.eq(a, b), np.not_equal: lambda a, b: ops.ne(a, b),
     np.logical_and: lambda a, b: ops.logical_and(_t(a), b),
     np.logical_not: lambda a: ops.logical_not(a),
+    # `np.float32(7) // t`, `np.int64(7) % t`: a NumPy number on the left is a Python number
+    # to PyTorch (its reflected operator), so the result is a Tensor of the tensor's dtype
+    np.floor_divide: lambda a, b: ops.floor_divide(a, b),
+    np.remainder: lambda a, b: ops.remainder(a, b),
 }
 
 FUNCTIONS = {

@@ -9,6 +9,9 @@ not load ``ember.nn``.
 
 from __future__ import annotations
 
+import numpy as np
+
+from ._typename import arg_type_name
 from .nn import functional as F
 from .nn.functional import _loss_more as _lm
 from .tensor import Tensor
@@ -22,7 +25,6 @@ adaptive_avg_pool1d, pixel_shuffle, pixel_unshuffle = (F.adaptive_avg_pool1d, F.
 cosine_similarity, pairwise_distance, pdist = F.cosine_similarity, F.pairwise_distance, F.pdist
 bilinear, channel_shuffle = F.bilinear, F.channel_shuffle
 native_channel_shuffle = F.channel_shuffle
-feature_dropout = _lm.feature_dropout
 
 _REDUCTIONS = ("none", "mean", "sum")  # at::Reduction: 0, 1, 2
 # PyTorch 2.13's top-level losses, called without ``reduction``, do not reduce (their
@@ -36,32 +38,88 @@ def _reduction(value, fn: str, pos: int) -> str:
     return _REDUCTIONS[value] if value in (1, 2) else "none"  # ATen: other values do not reduce
 
 
-def dropout(input: Tensor, p: float, train: bool) -> Tensor:
-    return F.dropout(input, p, train)
+_DROPOUT_PARAMS = ("input", "p", "train")
 
 
-def dropout_(input: Tensor, p: float, train: bool) -> Tensor:
-    return F.dropout(input, p, train, inplace=True)
+def _float_like(v) -> bool:
+    """What PyTorch's parser takes for a ``float`` argument: a Python number (bool and int
+    too), a NumPy number, a one-element tensor."""
+    if isinstance(v, Tensor):
+        return v.numel() == 1
+    return isinstance(v, (int, float, np.integer, np.floating))
 
 
-def alpha_dropout(input: Tensor, p: float, train: bool) -> Tensor:
-    return F.alpha_dropout(input, p, train)
+def _dropout_args(name: str, args: tuple, kwargs: dict):
+    """``(input, p, train)`` read as PyTorch's argument parser reads the top-level dropouts'
+    single signature ``(Tensor input, float p, bool train)``, with its messages: too many
+    positionals, a value given twice, the missing ones from the first missing to the end
+    (its wording: "arguments" for one, "argument" for several), each argument's type in
+    order (``train`` only a Python bool), then an unknown keyword; then ATen's range check
+    on ``p`` (a RuntimeError; ``F.dropout``'s own check is a ValueError)."""
+    if len(args) > 3:
+        raise TypeError(f"{name}() takes 3 positional arguments but {len(args)} were given")
+    vals = []
+    for i, pname in enumerate(_DROPOUT_PARAMS):
+        if i < len(args):
+            if pname in kwargs:
+                raise TypeError(f"{name}() got multiple values for argument '{pname}'")
+            v, where = args[i], f" (position {i + 1})"
+        elif pname in kwargs:
+            v, where = kwargs[pname], ""
+        else:
+            missing = _DROPOUT_PARAMS[i:]
+            plural = "s" if len(missing) == 1 else ""
+            raise TypeError(f"{name}() missing {len(missing)} required positional argument"
+                            f"{plural}: " + ", ".join(f'"{m}"' for m in missing))
+        ok, expected = {"input": (isinstance(v, Tensor), "Tensor"),
+                        "p": (_float_like(v), "float"),
+                        "train": (type(v) is bool, "bool")}[pname]
+        if not ok:
+            raise TypeError(f"{name}(): argument '{pname}'{where} must be {expected}, not "
+                            f"{arg_type_name(v)}")
+        vals.append(v)
+    for key in kwargs:
+        if key not in _DROPOUT_PARAMS:
+            raise TypeError(f"{name}() got an unexpected keyword argument '{key}'")
+    prob = float(vals[1])
+    if not 0 <= prob <= 1:  # (nan fails too)
+        raise RuntimeError(f"dropout probability has to be between 0 and 1, but got "
+                           f"{format(prob, '.6g')}")
+    return vals[0], prob, vals[2]
 
 
-def alpha_dropout_(input: Tensor, p: float, train: bool) -> Tensor:
-    return F.alpha_dropout(input, p, train, inplace=True)
+def dropout(*args, **kwargs) -> Tensor:
+    """``torch.dropout(input, p, train)``: ``F.dropout`` with the top-level signature."""
+    return F.dropout(*_dropout_args("dropout", args, kwargs))
 
 
-def feature_alpha_dropout(input: Tensor, p: float, train: bool) -> Tensor:
-    return F.feature_alpha_dropout(input, p, train)
+def dropout_(*args, **kwargs) -> Tensor:
+    return F.dropout(*_dropout_args("dropout_", args, kwargs), inplace=True)
 
 
-def feature_alpha_dropout_(input: Tensor, p: float, train: bool) -> Tensor:
-    return F.feature_alpha_dropout(input, p, train, inplace=True)
+def alpha_dropout(*args, **kwargs) -> Tensor:
+    return F.alpha_dropout(*_dropout_args("alpha_dropout", args, kwargs))
 
 
-def feature_dropout_(input: Tensor, p: float, train: bool) -> Tensor:
-    return _lm.feature_dropout(input, p, train, inplace=True)
+def alpha_dropout_(*args, **kwargs) -> Tensor:
+    return F.alpha_dropout(*_dropout_args("alpha_dropout_", args, kwargs), inplace=True)
+
+
+def feature_alpha_dropout(*args, **kwargs) -> Tensor:
+    return F.feature_alpha_dropout(*_dropout_args("feature_alpha_dropout", args, kwargs))
+
+
+def feature_alpha_dropout_(*args, **kwargs) -> Tensor:
+    return F.feature_alpha_dropout(*_dropout_args("feature_alpha_dropout_", args, kwargs),
+                                   inplace=True)
+
+
+def feature_dropout(*args, **kwargs) -> Tensor:
+    return _lm.feature_dropout(*_dropout_args("feature_dropout", args, kwargs))
+
+
+def feature_dropout_(*args, **kwargs) -> Tensor:
+    return _lm.feature_dropout(*_dropout_args("feature_dropout_", args, kwargs), inplace=True)
 
 
 def embedding(weight: Tensor, indices: Tensor, padding_idx: int = -1,

@@ -53,7 +53,15 @@ def as_tensor(data, dtype=None, device=None) -> Tensor:
     return tensor(data, dtype=dtype)
 
 
-asarray = as_tensor
+def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=False) -> Tensor:
+    """as_tensor with PyTorch's keyword-only options: ``copy=True`` never shares memory with
+    ``obj``; ``requires_grad=True`` makes the result a leaf that requires grad."""
+    out = as_tensor(obj, dtype, device)
+    if copy and (out is obj or np.shares_memory(out._data, getattr(obj, "_data", obj))):
+        out = Tensor._make(np.array(out._data, copy=True), False, None)
+    if requires_grad:
+        out = (out.detach() if out is obj else out).requires_grad_()
+    return out
 
 
 def from_numpy(ndarray: np.ndarray) -> Tensor:

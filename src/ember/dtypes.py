@@ -173,6 +173,10 @@ def from_numpy_dtype(np_dtype) -> dtype:
         return _FROM_NP[np.dtype(np_dtype)]
     except KeyError:
         nd = np.dtype(np_dtype)
+        if not nd.isnative and nd.newbyteorder("=") in _FROM_NP:  # np.frombuffer(b, ">i4")
+            raise ValueError("given numpy array has byte order different from the native byte "
+                             "order. Conversion between byte orders is currently not "
+                             "supported.") from None
         hint = ""
         if nd.kind == "c" or nd.kind == "u" and nd.itemsize > 1:  # PyTorch takes these
             to = "np.float32/np.float64 (e.g. abs() or .real)" if nd.kind == "c" else \

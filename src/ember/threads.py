@@ -43,13 +43,31 @@ class _Pool:
     controller = None  # threadpoolctl's handle on NumPy's BLAS, created on first use
     current = None  # the thread count last set
     fixed = None  # set_num_threads(n), or EMBER_NUM_THREADS
-    cores = os.cpu_count() or 1
-    # PyTorch sizes its intra-op pool from OMP_NUM_THREADS when set (at most the cores)
-    _omp = os.environ.get("OMP_NUM_THREADS", "")
-    if _omp.isdigit() and int(_omp) > 0:
-        cores = min(cores, int(_omp))
+    cores = 1  # set below by _default_threads()
     stats: dict = {}  # (a.shape, b.shape) -> [cost with 1 thread, cost with all, countdown]
 
+
+def _env_count(name: str, default: int) -> int:
+    """A positive thread count from the environment variable ``name``, else ``default``."""
+    val = os.environ.get(name, "").strip()
+    return int(val) if val.isdigit() and int(val) > 0 else default
+
+
+def _default_threads() -> int:
+    """PyTorch's default intra-op pool size: MKL_NUM_THREADS, else OMP_NUM_THREADS (either
+    at most the machine's cores), else the CPUs this process may run on (its affinity mask,
+    so ``taskset -c 1 python ...`` gets 1, as OpenMP counts them)."""
+    total = os.cpu_count() or 1
+    n = _env_count("MKL_NUM_THREADS", _env_count("OMP_NUM_THREADS", 0))
+    if n > 0:
+        return min(n, total)
+    try:
+        return max(len(os.sched_getaffinity(0)), 1)
+    except (AttributeError, OSError):  # no affinity API (macOS, Windows)
+        return total
+
+
+_Pool.cores = _default_threads()
 
 _env = os.environ.get("EMBER_NUM_THREADS", "")
 if _env.isdigit() and int(_env) > 0:

@@ -60,6 +60,16 @@ class Parameter(Tensor):
     def __reduce_ex__(self, protocol):
         return (_rebuild_parameter, (np.asarray(self._data), self._rg))
 
+    def __deepcopy__(self, memo):
+        """A new Parameter of the same class over a copy of the data with the same
+        requires_grad, as PyTorch's: unlike a plain tensor's deepcopy, the ``.grad`` stays
+        behind (``target = deepcopy(net)`` after training starts with no gradients)."""
+        if id(self) in memo:
+            return memo[id(self)]
+        result = type(self)(self.data.clone(), self.requires_grad)
+        memo[id(self)] = result
+        return result
+
 
 def _rebuild_parameter(data: np.ndarray, requires_grad: bool) -> Parameter:
     return Parameter(Tensor._make(np.array(data, copy=True), False, None), requires_grad)

@@ -37,6 +37,11 @@ for _name in ("check_broadcast", "dims", "promote", "relu_array", "wrap_dim"):
     globals().pop(_name, None)
 del _name
 
+from ._axis_alias import install as _install_axis  # noqa: E402
+
+_install_axis(globals())  # x.squeeze(axis=-1): PyTorch's parser takes axis for dim
+del _install_axis
+
 # Loaded on first use (see ember/_lazy_methods.py): module -> its public names.
 _LAZY = {
     "search_stats": ("quantile", "nanquantile", "kthvalue", "bincount", "histc",

@@ -199,7 +199,27 @@ class SortStable(Sort):
     node_name = "SortBackward1"
 
 
-def sort(input, dim=-1, descending=False, stable=None):
+def sort(input, *args, **kwargs):
+    """values and indices sorted along dim; stable= (keyword only, with dim and descending
+    then keywords too) or out=(values, indices) go through PyTorch's argument rules."""
+    if not kwargs and len(args) <= 2:
+        return _sort(input, *args)
+    from ._sort_args import parse
+
+    dim, descending, stable, out = parse("sort", input, args, kwargs)
+    res = _sort(input, dim, descending, stable)
+    return res if out is None else _into(res, out)
+
+
+def _into(res, out):
+    from .._out import write_out
+    from .extrema import values_indices
+
+    return values_indices(write_out("sort", res.values, out[0]),
+                          write_out("sort", res.indices, out[1]), "sort")
+
+
+def _sort(input, dim=-1, descending=False, stable=None):
     x = input._data
     k = x.shape[wrap_dim(dim, x.ndim)] if x.ndim else 1
     return _sorted(input, dim, descending, k, Sort if stable is None else SortStable, "sort",
@@ -234,8 +254,24 @@ def _unstable_perm(x, d, perm, descending):
     return flat if last else np.moveaxis(flat, -1, d)
 
 
-def argsort(input, dim=-1, descending=False, stable=False):
-    return sort(input, dim, descending, stable).indices
+def argsort(input, *args, **kwargs):
+    if not kwargs and len(args) <= 2:
+        return _argsort(input, *args)
+    from ._sort_args import parse
+
+    dim, descending, stable, out = parse("argsort", input, args, kwargs)
+    res = _sort(input, dim, descending, bool(stable)).indices
+    return res if out is None else out.copy_(res)
+
+
+def _argsort(input, dim=-1, descending=False):
+    return _sort(input, dim, descending, False).indices
+
+
+# The parser errors for a float dim (_int_args) read the op's name from the outermost frame
+# given the dim by name: these inner functions' frames, named as the ops they serve.
+_sort.__code__ = _sort.__code__.replace(co_name="sort")
+_argsort.__code__ = _argsort.__code__.replace(co_name="argsort")
 
 
 def topk(input, k, dim=-1, largest=True, sorted=True):  # noqa: A002

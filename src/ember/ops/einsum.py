@@ -292,6 +292,12 @@ def einsum(*args) -> Tensor:
         equation, operands = args[0], list(args[1:])
         if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
             operands = list(operands[0])
+        for i, t in enumerate(operands):
+            if not isinstance(t, Tensor):  # (PyTorch's parser reads them as one list)
+                from .._typename import arg_type_name
+
+                raise TypeError(f"expected Tensor as element {i} in argument 1, but got "
+                                f"{arg_type_name(t)}")
     else:
         equation, operands = _sublist_equation(args)
     if not operands:

@@ -164,20 +164,41 @@ def _one_dim(name: str, dim) -> None:
             f"torch.a{name}(x, dim=(...)) reduces over several dims.")
 
 
-def max(input, dim=None, keepdim=False, *, other=None, axis=None, keepdims=None):  # noqa: A001
-    if axis is not None or keepdims is not None:  # NumPy's names, which PyTorch takes
-        dim, keepdim = (dim if axis is None else axis), (keepdim if keepdims is None else keepdims)
-    if keepdim is not False and keepdim is not True:  # max(x, y, True), max(x, 0, 1)
-        _refuse_keepdim(input, dim, keepdim)
-    if isinstance(dim, Tensor):  # max(x, y): y is ``other``, and no keepdim goes with it
-        if keepdim is not False:
-            _refuse_keepdim(input, dim, keepdim)
-        dim, other = None, dim
-    _one_dim("max", dim)
+class _Unset:
+    """The default of max/min's dim and keepdim: PyTorch's overloads without a dim take no
+    keepdim and none takes a None dim, so x.max(keepdim=True) and x.max(dim=None) are refused
+    while x.max() and x.max(0) are not."""
+
+    __slots__ = ()
+
+    def __bool__(self):
+        return False
+
+    def __repr__(self):
+        return "False"
+
+
+_UNSET = _Unset()
+
+
+def max(input, dim=_UNSET, keepdim=_UNSET, *, other=None, axis=None, keepdims=None):  # noqa: A001
+    dim, keepdim, other = _extreme_args("max", input, dim, keepdim, other, axis, keepdims)
     return _max_min(input, dim, keepdim, False, other)
 
 
-def min(input, dim=None, keepdim=False, *, other=None, axis=None, keepdims=None):  # noqa: A001
+def min(input, dim=_UNSET, keepdim=_UNSET, *, other=None, axis=None, keepdims=None):  # noqa: A001
+    dim, keepdim, other = _extreme_args("min", input, dim, keepdim, other, axis, keepdims)
+    return _max_min(input, dim, keepdim, True, other)
+
+
+def _extreme_args(name: str, input, dim, keepdim, other, axis, keepdims) -> tuple:
+    """max's and min's (dim, keepdim, other) as PyTorch's overloads read them."""
+    if dim is None or (dim is _UNSET and keepdim is not _UNSET and axis is None):
+        _refuse_dim(name, dim, keepdim, other)
+    if dim is _UNSET:
+        dim = None
+    if keepdim is _UNSET:
+        keepdim = False
     if axis is not None or keepdims is not None:  # NumPy's names, which PyTorch takes
         dim, keepdim = (dim if axis is None else axis), (keepdim if keepdims is None else keepdims)
     if keepdim is not False and keepdim is not True:  # max(x, y, True), max(x, 0, 1)
@@ -186,8 +207,28 @@ def min(input, dim=None, keepdim=False, *, other=None, axis=None, keepdims=None)
         if keepdim is not False:
             _refuse_keepdim(input, dim, keepdim)
         dim, other = None, dim
-    _one_dim("min", dim)
-    return _max_min(input, dim, keepdim, True, other)
+    _one_dim(name, dim)
+    return dim, keepdim, other
+
+
+def _refuse_dim(name: str, dim, keepdim, other) -> None:
+    """A None dim (x.max(dim=None)) or a keepdim without a dim (x.max(keepdim=True),
+    torch.max(x, other=y, keepdim=False)) fits none of PyTorch's overloads: its parser's
+    TypeError, worded from the call as written. The method with a None dim and a keepdim
+    fails on its one overload with both: "argument 'dim' must be int"."""
+    from .._call_site import call_site, refusal
+
+    if dim is None and keepdim is not _UNSET:
+        site = call_site(name)
+        if site and site[0]:
+            at = " (position 1)" if site[1] >= 1 else ""
+            raise TypeError(f"{name}(): argument 'dim'{at} must be int, not NoneType")
+    params = {"input": "Tensor", "dim": "NoneType"}
+    if keepdim is not _UNSET:
+        params["keepdim"] = type(keepdim).__name__
+    if other is not None:
+        params["other"] = type(other).__name__
+    raise refusal(name, params)
 
 
 def _refuse_keepdim(input, dim, keepdim) -> None:

@@ -101,7 +101,10 @@ def _gather_fn(index_pos):
     """torch.gather (index at position 3) and Tensor.gather (2: the method leaves self out),
     one body each so that the method costs no extra call."""
 
-    def gather(input, dim, index, *, sparse_grad=False):
+    def gather(input, dim, index, *extra, sparse_grad=False):
+        if extra:  # counted as PyTorch's parser does (the method leaves self out)
+            raise TypeError(f"gather() takes {index_pos} positional arguments but "
+                            f"{index_pos + len(extra)} were given")
         d = wrap_dim(dim, input._data.ndim)
         if not isinstance(index, Tensor):
             raise TypeError(f"gather(): argument 'index' (position {index_pos}) must be Tensor, "
@@ -122,6 +125,7 @@ def _gather_fn(index_pos):
 
 
 gather, gather_method = _gather_fn(3), _gather_fn(2)
+gather.__qualname__ = gather_method.__qualname__ = "gather"  # Python's argument errors
 
 
 class Scatter(Primitive):
@@ -220,7 +224,7 @@ def as_method(name, op):
                 raise _refusal(name, args, kwargs, 2) from None
             raise
 
-    method.__name__ = name
+    method.__name__ = method.__qualname__ = name
     return method
 
 

@@ -28,11 +28,14 @@ _FMAX = {2: float(np.finfo(np.float16).max), 4: float(np.finfo(np.float32).max)}
 _NO = object()  # an argument not given (x.masked_fill(mask)): the parser refuses that too
 
 
-def _refused(name: str, given: tuple, lead: bool = True) -> TypeError:
-    """The parser's TypeError, worded for torch.masked_fill (``lead``: the input's "Tensor");
-    marked with what was given, for the method to word it again."""
+def _refused(name: str, given: tuple, lead: bool = True, kw: dict | None = None) -> TypeError:
+    """The parser's TypeError, worded for torch.masked_fill (``lead``: the input's "Tensor";
+    ``kw``: keywords it does not take, listed last to first as the parser does); marked with
+    what was given, for the method to word it again."""
     given = tuple(v for v in given if v is not _NO)
-    got = ", ".join((["Tensor"] if lead else []) + [_tname(v) for v in given])
+    got = ", ".join((["Tensor"] if lead else []) + [_tname(v) for v in given] +
+                    [f"{k}={_tname(v)}" for k, v in reversed((kw or {}).items())])
+    got += ", " if kw and not given and not lead else ""
     err = TypeError(f"{name}() received an invalid combination of arguments - got ({got}), "
                     "but expected one of:")
     err.refused_given = given
@@ -93,9 +96,9 @@ def checked_value(value, dt: np.dtype) -> np.ndarray:
 def as_method(name: str, op, inplace: bool):
     """Tensor.masked_fill / masked_fill_ from the function (or its in-place wrapper)."""
 
-    def method(self, mask=_NO, value=_NO, *extra):
-        if extra:
-            raise _refused(name, (mask, value) + extra, lead=False)
+    def method(self, mask=_NO, value=_NO, *extra, **kw):
+        if extra or kw:
+            raise _refused(name, (mask, value) + extra, lead=False, kw=kw)
         try:
             if inplace and not (isinstance(mask, Tensor) and mask._data.shape == self._data.shape):
                 check_args(mask, value)
@@ -109,7 +112,7 @@ def as_method(name: str, op, inplace: bool):
                 raise
             raise _refused(name, given, lead=False) from None
 
-    method.__name__ = name
+    method.__name__ = method.__qualname__ = name
     return method
 
 

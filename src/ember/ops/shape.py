@@ -9,6 +9,7 @@ import operator
 import numpy as np
 
 from ..autograd.function import Primitive
+from .._from_data import SHARED_STRIDED, shared_strided
 from ..tensor import Tensor
 from .view_inplace import remember_view
 from ._util import wrap_dim
@@ -188,7 +189,7 @@ def view(input, *shape):
     if len(shape) == 1 and not isinstance(shape[0], (tuple, list, int, np.integer, float, str)):
         return _view_dtype(input, shape[0])  # (a float or str: the size parser's error)
     shape = _infer_shape(_shape_arg(shape), input._data.size)
-    if input._base is not None:  # only a view can have strides no new shape fits
+    if input._base is not None or (SHARED_STRIDED.data and shared_strided(input._data)):
         _check_viewable(input, shape)
     return _reshaped(input, shape)
 
@@ -227,8 +228,9 @@ def _check_viewable(input, shape: tuple) -> None:
     any dim, size-1 dims and empty arrays always fit). Only views of a C-ordered root are
     judged: their strides are PyTorch's, while a computed array (a sum or softmax of a
     transposed input) may be laid out where PyTorch's is contiguous, so those still copy."""
-    d = input._data
-    if d.flags.c_contiguous or not input._base._data.flags.c_contiguous:
+    d, base = input._data, input._base
+    if d.flags.c_contiguous or (base is not None and not base._data.flags.c_contiguous
+                                and not shared_strided(base._data)):
         return
     try:
         d.reshape(shape, copy=False)

@@ -22,7 +22,12 @@ class EmbeddingBag(Primitive):
         sum:  dL/dW[r] = sum over p with i_p = r of a_p g[bag(p)],  dL/da_p = g[bag(p)] . W[i_p]
         mean: dL/dW[r] = sum over p with i_p = r of g[bag(p)] / count(bag(p))
         max:  dL/dW[r, d] = sum of g[j, d] over the bags j whose maximum in column d is row r
-    (each row's sum divided by the frequency of r in the input when scale_grad_by_freq).
+    The sum and mean rules scale each g[bag(p)] by one factor s_p = a_p / count(bag(p)),
+    formed in double precision and rounded to g's dtype (PyTorch's axpy per entry). With
+    scale_grad_by_freq, s_p is also divided by freq(r), the frequency PyTorch's CPU kernel
+    takes for r: with u_0 < u_1 < ... the distinct indices and i_(0) <= i_(1) <= ... all the
+    indices sorted, row u_k is divided by the count of i_(k) (not of u_k itself: a mix-up in
+    that kernel that ember reproduces; see _kernel_freq).
     """
 
     @staticmethod
@@ -79,17 +84,32 @@ def _grads_at(ctx, g, weight, psw):
             np.add.at(gw, (idx[sel], cols), g[full])
         else:
             part = g[bag]
-            if mode == "mean":
-                part = part / counts[bag][:, None].astype(g.dtype)
-            if psw is not None:
-                part = part * psw[:, None]
+            if mode == "mean" or psw is not None or scale is not None:
+                s = np.ones(idx.size) if psw is None else psw.astype(np.float64)
+                if scale is not None:
+                    s /= scale[idx]
+                if mode == "mean":
+                    s /= counts[bag]
+                part = part * s.astype(g.dtype)[:, None]
             np.add.at(gw, idx, part)
-        if scale:
-            counts_r = np.bincount(idx, minlength=weight.shape[0])
-            gw *= (1.0 / np.maximum(counts_r, 1)).astype(g.dtype)[:, None]
     if need_p:
         gp = np.einsum("pd,pd->p", g[bag], weight[idx])
     return gw, gp, None, None, None, None, None
+
+
+def _kernel_freq(flat: np.ndarray, rows: int) -> np.ndarray:
+    """scale_grad_by_freq's divisor for each row, as PyTorch's CPU embedding_bag backward
+    takes it: it walks the sorted indices by groups of equal values and, for the k-th group
+    (row u_k), reads the count of sorted[k] where it means the count of u_k. So the rows get
+    their own frequency only while the first indices are distinct, e.g. [3, 1, 2, 2] divides
+    row 3 by 2 (the count of sorted[2] = 2). ``flat``: every index of the input, padding
+    entries included (the kernel counts them)."""
+    ordered = np.sort(flat.astype(np.int64, copy=False))
+    counts = np.bincount(ordered, minlength=rows)
+    uniq = np.unique(ordered)
+    freq = np.ones(rows)
+    freq[uniq] = counts[ordered[:uniq.size]]
+    return freq
 
 
 class _PickKept(Primitive):
@@ -201,6 +221,7 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None,
         raise ValueError("max mode does not support scaling the gradient by the frequency")
     flat, bag, nbags = _bags(input, offsets, include_last_offset)
     idx = _check(flat, rows)
+    freq = _kernel_freq(idx, rows) if scale_grad_by_freq and idx.size else None
     if max_norm is not None:
         _renorm_rows(weight, idx, max_norm, norm_type)
     psw = None if per_sample_weights is None else per_sample_weights.reshape(-1)
@@ -209,4 +230,4 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None,
         idx, bag = idx[keep], bag[keep]
         if psw is not None:
             psw = _PickKept.apply(psw, keep)
-    return EmbeddingBag.apply(weight, psw, idx, bag, nbags, mode, scale_grad_by_freq)
+    return EmbeddingBag.apply(weight, psw, idx, bag, nbags, mode, freq)

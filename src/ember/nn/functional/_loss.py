@@ -354,6 +354,8 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
         xd = input._data
         if xd.ndim == 2 and xd.dtype.kind == "f" and target._data.ndim == 1:
             # Class indices with the default options: the checks below would all pass.
+            if weight is not None:
+                _check_tensor("cross_entropy_loss", "weight", 3, weight)
             spec = _index_spec(input, target, weight, ignore_index, reduction, 0.0,
                                "nll_loss_forward")
             if input._rg and target._vc is not None:  # (an inference target)
@@ -362,6 +364,8 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
     reduction = _reduction(reduction, size_average, reduce)
     _check_tensor("cross_entropy_loss", "input", 1, input)
     _check_tensor("cross_entropy_loss", "target", 2, target)
+    if weight is not None:
+        _check_tensor("cross_entropy_loss", "weight", 3, weight)
     if not label_smoothing <= 1.0:
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
     label_smoothing = max(label_smoothing, 0.0)  # PyTorch smooths only when it is positive

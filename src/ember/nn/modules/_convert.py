@@ -27,6 +27,21 @@ def apply_to_tensors(module, fn, recurse: bool = True):
     return module
 
 
+_NO_ACCEL = {
+    "xpu": (AssertionError, "Torch not compiled with XPU enabled"),
+    "ipu": (RuntimeError, "PyTorch is not linked with support for ipu devices"),
+    "mtia": (AssertionError, "Torch not compiled with MTIA enabled. Ensure you have `import "
+             "mtia.host_runtime.torch_mtia.dynamic_library` in your python src file and "
+             "include `//mtia/host_runtime/torch_mtia:torch_mtia` as your target dependency!"),
+}
+
+
+def _no_accelerator(kind: str):
+    """PyTorch's error for ``tensor.xpu()`` / ``.ipu()`` / ``.mtia()`` in a CPU-only build."""
+    exc, msg = _NO_ACCEL[kind]
+    raise exc(msg)
+
+
 def _parse_to(args: tuple, kwargs: dict):
     """(device, dtype) from Module.to's overloads."""
     device, dtype = kwargs.get("device"), kwargs.get("dtype")
@@ -81,6 +96,31 @@ class DeviceMixin:
     def cuda(self, device=None) -> "Module":
         # each tensor's .cuda(device), as PyTorch's _apply: a module without any is returned
         return self._apply(lambda t: t.cuda(device))
+
+    def xpu(self, device=None) -> "Module":
+        """Each tensor's ``.xpu(device)``: this build has no XPU, so a module holding a
+        tensor raises PyTorch's AssertionError; one without any comes back as is."""
+        return self._apply(lambda t: _no_accelerator("xpu"))
+
+    def ipu(self, device=None) -> "Module":
+        return self._apply(lambda t: _no_accelerator("ipu"))
+
+    def mtia(self, device=None) -> "Module":
+        return self._apply(lambda t: _no_accelerator("mtia"))
+
+    def to_empty(self, *, device, recurse: bool = True) -> "Module":
+        """Parameters and buffers replaced by uninitialised tensors of the same shape and
+        dtype on ``device`` (``torch.empty_like(t, device=device)`` for each)."""
+        from ...creation import empty_like
+
+        return self._apply(lambda t: empty_like(t, device=device), recurse=recurse)
+
+    def compile(self, *args: Any, **kwargs: Any) -> None:
+        """``torch.compile`` this module's call in place (returns None). ember runs eagerly:
+        the arguments are checked as ``torch.compile`` checks them, the call is unchanged."""
+        from ... import compile as _compile
+
+        _compile(lambda: None, *args, **kwargs)
 
     def float(self) -> "Module":
         return self._apply(lambda t: t.float() if t.is_floating_point() else t)

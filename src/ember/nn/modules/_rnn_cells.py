@@ -63,6 +63,21 @@ def check_state_dtypes(states: tuple, weight: Tensor, onednn: bool) -> None:
     return states[-1]._data.dtype != w  # an LSTM c of another dtype: see mixed_lstm_cell
 
 
+_warned_projections = False
+
+
+def warn_projections_once(x: Tensor) -> None:
+    """PyTorch's CPU LSTM over a padded float32 batch tries oneDNN first, which has no
+    projections: with proj_size > 0 it warns once per process that it falls back."""
+    global _warned_projections
+    if not _warned_projections and x._data.dtype == np.float32:
+        _warned_projections = True
+        import warnings
+
+        warnings.warn("LSTM with projections is not supported with oneDNN. Using default "
+                      "implementation.", stacklevel=4)
+
+
 def mixed_lstm_cell(cell, x: Tensor, h: Tensor, c: Tensor) -> tuple:
     """PyTorch's unfused lstm_cell for a c whose dtype is not the weights': the gates in the
     weights' dtype, then c' = f c + i g and h' = o tanh(c') in the promoted dtype (float64

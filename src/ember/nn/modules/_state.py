@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import OrderedDict, namedtuple
 from collections.abc import Mapping
-from typing import Any, Callable
+from typing import Any, Callable, TypeVar
 
 from ...autograd.grad_mode import no_grad
 from ...tensor import Tensor
@@ -177,6 +177,9 @@ def _assign(module, name: str, param: Tensor, value: Tensor) -> None:
 
 class StateMixin:
     """Module's state_dict methods (the logic is in the functions above)."""
+
+    # the type variable PyTorch annotates state_dict's ``destination`` with (``~T_destination``)
+    T_destination = TypeVar("T_destination", bound=dict[str, Any])
 
     def state_dict(self, *args: Any, destination=None, prefix: str = "",
                    keep_vars: bool = False) -> "OrderedDict[str, Tensor]":

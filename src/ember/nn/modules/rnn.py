@@ -27,7 +27,7 @@ from ..utils.rnn import PackedSequence
 from ._lstm_layer import lstm_layer
 from ._rnn_plain import bare as _bare, plain_layers
 from ._rnn_cells import (STEPS, GRUCell, LSTMCell, RNNCell, RNNCellBase, StepParams,
-                         check_state_dtypes, input_gates, reset_uniform)
+                         check_state_dtypes, input_gates, reset_uniform, warn_projections_once)
 from .linear import _empty
 from .module import Module
 
@@ -111,6 +111,27 @@ def _run_layers(rnn, x: Tensor, sizes: list, states: tuple) -> tuple[Tensor, tup
         if rnn.dropout and rnn.training and layer < rnn.num_layers - 1:
             x = F.dropout(x, rnn.dropout, True)
     return x, tuple(_ops.stack(f) for f in finals)
+
+
+def _packed_lstm_dims(states: tuple, want: list) -> None:
+    """PyTorch's LSTM hands the (h, c) of a PackedSequence to its kernel unchecked (GRU and RNN
+    check the sizes first): two states wanted, then each read at dim 2, so an unbatched 2-D
+    pair fails there with an IndexError."""
+    if len(states) != 2:
+        raise RuntimeError("lstm expects two hidden states")
+    for s in states:
+        n = s.dim()
+        if n == 0:
+            raise IndexError("Dimension specified as 2 but tensor has no dimensions")
+        if n < 3:
+            raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, "
+                             f"{n - 1}], but got 2)")
+    for k, (s, size) in enumerate(zip(states, want)):  # only the batch wrong: the gates' sum
+        got = tuple(s.shape)
+        if len(got) == 3 and got[1] != size[1] and got[::2] == size[::2]:
+            a, b = (got[1], size[1]) if k == 0 else (size[1], got[1])
+            raise RuntimeError(f"The size of tensor a ({a}) must match the size of tensor b "
+                               f"({b}) at non-singleton dimension 0")
 
 
 def _check_int(name: str, value) -> None:
@@ -258,6 +279,8 @@ class RNNBase(Module):
             raise RuntimeError("lstm expects two hidden states")
         if input._data.shape[1 if self.batch_first else 0] == 0:
             raise RuntimeError("Expected sequence length to be larger than 0 in RNN")
+        if self.proj_size:
+            warn_projections_once(input)
         if not STATE.enabled:  # nothing to record: the same loop on arrays (_rnn_plain.py)
             return self._forward_plain(input._data, states, batched, batch_dim)
         x = input.transpose(0, 1) if self.batch_first else input
@@ -298,12 +321,13 @@ class RNNBase(Module):
         if hx is None:
             states = self._zero_states(sizes[0], data)
         else:
-            states = (hx[0], hx[1]) if self.mode == "LSTM" else (hx,)
+            states = (hx[0], hx[1]) if self.mode == "LSTM" and sorted_indices is not None \
+                else tuple(hx) if self.mode == "LSTM" else (hx,)
             if sorted_indices is not None:  # hx follows the caller's batch order
                 states = tuple(s.index_select(1, sorted_indices) for s in states)
+            if self.mode == "LSTM":
+                _packed_lstm_dims(states, self._state_sizes(sizes[0]))
         self._check_forward(data, states, sizes[0], packed=True)
-        if hx is not None and self.mode == "LSTM" and len(hx) != 2:
-            raise RuntimeError("lstm expects two hidden states")
         if STATE.enabled:
             out, finals = _run_layers(self, data, sizes, states)
             if out.grad_fn is not None and type(out.grad_fn).__name__ != "CatBackward0":

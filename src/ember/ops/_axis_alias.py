@@ -1,0 +1,53 @@
+"""NumPy's ``axis=`` for ``dim=``: PyTorch's argument parser takes ``axis`` as another name
+for ``dim`` in every native function and Tensor method (``x.squeeze(axis=-1)``,
+``torch.unsqueeze(x, axis=0)``, ``x.sort(axis=1)``), and refuses both given together."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+
+
+def dim_alias(fn, name: str | None = None):
+    """``fn`` also taking ``axis=`` for its ``dim`` keyword (not both, as PyTorch)."""
+    name = name or fn.__name__
+
+    @functools.wraps(fn)
+    def op(*args, **kwargs):
+        if "axis" in kwargs:
+            if "dim" in kwargs:
+                raise TypeError(f"{name}() got an unexpected keyword argument 'axis'")
+            kwargs["dim"] = kwargs.pop("axis")
+        return fn(*args, **kwargs)
+
+    op.__wrapped_dim_alias__ = True
+    return op
+
+
+# ops whose own signature has no axis (those with one, sum / mean / cat / cumsum / cummax ...,
+# check it themselves; install() leaves any with an axis parameter alone)
+NAMES = ("squeeze", "unsqueeze", "sort", "topk", "index_select", "median", "nanmedian",
+         "mode", "nansum", "count_nonzero", "chunk", "repeat_interleave", "diff", "unbind",
+         "narrow", "select", "argsort", "tensor_split", "gather")
+
+
+def _has_axis(fn) -> bool:
+    try:
+        return "axis" in inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def install(namespace: dict) -> None:
+    """Wrap the ops named in NAMES found in ``namespace`` (ember.ops' globals) in place."""
+    for name in NAMES:
+        fn = namespace.get(name)
+        if fn is not None and not getattr(fn, "__wrapped_dim_alias__", False) \
+                and not _has_axis(fn):
+            namespace[name] = dim_alias(fn, name)
+    # the Tensor methods bound from other functions than the ops of the same name
+    from . import gather_scatter, shape_more
+
+    gather_scatter.gather_method = dim_alias(gather_scatter.gather_method, "gather")
+    shape_more.repeat_interleave_method = dim_alias(shape_more.repeat_interleave_method,
+                                                    "repeat_interleave")
