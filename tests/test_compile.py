@@ -40,18 +40,30 @@ def test_errors_as_pytorch(call):
     assert error_of(lambda: call(ember)) == error_of(lambda: call(torch))
 
 
+_FIRST_COMPILE = """
+import sys
+L = __import__(sys.argv[1])
+D = L.distributions.Distribution
+before = D._validate_args
+L.compile(L.nn.Linear(2, 2), disable=True)
+after_disabled = D._validate_args
+L.compile(L.nn.Linear(2, 2), backend="eager")
+try:
+    scale = float(L.distributions.Normal(0.0, -1.0).scale)
+except ValueError as e:
+    scale = "ValueError"
+print(repr((before, after_disabled, D._validate_args, scale)))
+"""
+
+
 def test_the_first_compile_turns_off_distribution_validation_as_pytorchs_does():
     """PyTorch's first enabled torch.compile sets Distribution's default validate_args to
-    False for the process (tests/conftest.py sets it back after each test)."""
-    from torch_compare import run_both
+    False for the process: each library in a fresh interpreter (an earlier test's compile
+    would have used PyTorch's first one up)."""
+    import subprocess
+    import sys
 
-    def run(L):
-        D = L.distributions.Distribution
-        before = D._validate_args
-        L.compile(L.nn.Linear(2, 2), disable=True)
-        after_disabled = D._validate_args
-        L.compile(L.nn.Linear(2, 2), backend="eager")
-        return before, after_disabled, D._validate_args, float(
-            L.distributions.Normal(0.0, -1.0).scale)
-    want, got = run_both(run)
-    assert got == want
+    out = [subprocess.run([sys.executable, "-c", _FIRST_COMPILE, lib], capture_output=True,
+                          text=True, check=True).stdout.strip().splitlines()[-1]
+           for lib in ("torch", "ember")]
+    assert out[0] == out[1] == "(True, True, False, -1.0)"

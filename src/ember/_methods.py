@@ -17,7 +17,8 @@ from .ops.power import PowScalar
 from .ops._layout import iter_layout as _iter_layout
 from .ops.selection import number_bounds_inplace
 from .tensor import Tensor
-from ._methods_convert import _cast, _cast_without_storage, _cpu, _cuda, to, type_
+from ._methods_convert import (_cast, _cast_without_storage, _cpu, _cuda, _no_accelerator, to,
+                              type_)
 from ._new_factories import new_filled, new_full
 from ._methods_write import copy_, fill_, zero_
 
@@ -290,6 +291,7 @@ def _bind_named_methods(T) -> None:
     T.where = ops.selection.where_method  # (PyTorch's error for a missing other)
     T.split = ops.join_split.split_method  # its size is named split_size
     T.to, T.type, T.cpu, T.cuda = to, type_, _cpu, _cuda
+    T.xpu, T.ipu, T.mtia = (_no_accelerator(k) for k in ("xpu", "ipu", "mtia"))
     for name, target in (("float", "float32"), ("double", "float64"), ("half", "float16"),
                          ("long", "int64"), ("int", "int32"), ("bool", "bool"),
                          ("short", "int16"), ("byte", "uint8"), ("char", "int8")):

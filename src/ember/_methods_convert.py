@@ -16,6 +16,8 @@ def to(self, *args, **kwargs):
     """``to(dtype)``, ``to(device)``, ``to(device, dtype)``, ``to(other)``: a recorded cast;
     ``memory_format=torch.channels_last`` lays the result out NHWC, as PyTorch."""
     fmt = kwargs.pop("memory_format", None)
+    if kwargs and not kwargs.keys() <= _TO_KEYWORDS:  # to(dtype, bogus=1): no overload
+        raise TypeError(_to_refusal(args, kwargs))
     if fmt is not None:
         return _to(self, *args, **kwargs).contiguous(memory_format=fmt)
     return _to(self, *args, **kwargs)
@@ -69,12 +71,20 @@ def _check_user_dtype(dtype, args, kwargs) -> None:
         frame = frame.f_back
     if frame is None or frame.f_globals.get("__name__", "").startswith("ember"):
         return
+    raise TypeError(_to_refusal(args, kwargs))
+
+
+_TO_KEYWORDS = frozenset(("dtype", "device", "non_blocking", "copy"))
+
+
+def _to_refusal(args, kwargs) -> str:
+    """PyTorch's parser message for a ``to()`` call no overload takes."""
     from ._random_checks import _parser_type
 
     got = [_parser_type(a) for a in args] + [f"{k}={_parser_type(v)}" for k, v in kwargs.items()]
     tail = ", " if got and not args else ""
-    raise TypeError(f"to() received an invalid combination of arguments - got "
-                    f"({', '.join(got)}{tail}), but expected one of:" + _TO_OVERLOADS)
+    return (f"to() received an invalid combination of arguments - got "
+            f"({', '.join(got)}{tail}), but expected one of:" + _TO_OVERLOADS)
 
 
 def _cast(name):
@@ -100,6 +110,9 @@ def _cast_without_storage(name):
 
 
 def type_(self, dtype=None, non_blocking=False, **kwargs):
+    for k in kwargs:
+        if k != "memory_format":  # (PyTorch's type() takes no other keyword)
+            raise TypeError(f"type() got an unexpected keyword argument '{k}'")
     names = {"float32": "torch.FloatTensor", "float64": "torch.DoubleTensor",
              "int64": "torch.LongTensor", "int32": "torch.IntTensor", "bool": "torch.BoolTensor",
              "float16": "torch.HalfTensor", "uint8": "torch.ByteTensor",
@@ -134,6 +147,17 @@ def _type_name(cls) -> str:
 
 def _cpu(self, *args, **kwargs):
     return self
+
+
+def _no_accelerator(kind: str):
+    """``t.xpu()`` / ``t.ipu()`` / ``t.mtia()``: PyTorch's error in a CPU-only build."""
+    def method(self, *args, **kwargs):
+        from .nn.modules._convert import _no_accelerator as refuse
+
+        refuse(kind)
+
+    method.__name__ = method.__qualname__ = kind
+    return method
 
 
 def _cuda(self, device=None, non_blocking=False, memory_format=None, **kwargs):

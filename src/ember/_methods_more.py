@@ -17,18 +17,31 @@ from .ops import index_more as IM
 from .ops import strided_more as SM
 from .ops.arithmetic import type_name
 from .ops.cumulative import _NO_DIM, scan_dim
+from .tensor import Tensor
 
 
 # ---- small methods ---------------------------------------------------------------------
+def need_tensor(name: str, other) -> None:
+    """PyTorch's parser error for a ``*_as(other)`` method given something else."""
+    if not isinstance(other, Tensor):
+        from ._typename import arg_type_name
+
+        raise TypeError(f"{name}(): argument 'other' (position 1) must be Tensor, not "
+                        f"{arg_type_name(other)}")
+
+
 def type_as(self, other):
+    need_tensor("type_as", other)
     return self.to(other.dtype)
 
 
 def view_as(self, other):
+    need_tensor("view_as", other)
     return self.view(other.shape)
 
 
 def reshape_as(self, other):
+    need_tensor("reshape_as", other)
     return self.reshape(other.shape)
 
 
@@ -53,8 +66,10 @@ def new(self, *args, **kwargs):
     """Legacy constructor: ``x.new(2, 3)`` (uninitialised; zeros here), ``x.new(data)``,
     ``x.new(torch.Size)`` and ``x.new(tensor)`` (same dtype: shares its memory), with
     ``torch.FloatTensor(...)``'s rules for this tensor's dtype."""
-    from ._legacy_ctor import legacy_array
+    from ._legacy_ctor import legacy_array, refuse_none_data
 
+    if args and args[0] is None:  # x.new(None): no sequence (x.new() is the empty tensor)
+        refuse_none_data(args, kwargs)
     data, rest = (args[0], args[1:]) if args else (None, ())
     return type(self)._make(legacy_array(self.dtype, data, rest, True), False, None)
 

@@ -42,10 +42,10 @@ class Tensor(InplaceMixin, ConvertMixin):
     _vmap_depth = 0  # set by ember.func.vmap: .item() on its batch entries must raise
     _done = False  # leaves are never "already backpropagated" roots (see autograd.function)
 
-    def __init__(self, data=None, *args, **kwargs):
+    def __init__(self, *args, **kwargs):
         from .creation import _legacy_tensor
 
-        _legacy_tensor(self, data, *args, **kwargs)
+        _legacy_tensor(self, *args, **kwargs)
 
     @staticmethod
     def _make(data, requires_grad: bool, grad_fn) -> "Tensor":

@@ -347,6 +347,10 @@ def expand(input, *sizes):
 
 
 def expand_as(input, other):
+    if not isinstance(other, Tensor):  # PyTorch's parser error (type_as's, _methods_more)
+        from .._methods_more import need_tensor
+
+        need_tensor("expand_as", other)
     return expand(input, other._data.shape)
 
 

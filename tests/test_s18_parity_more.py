@@ -1,0 +1,46 @@
+"""Gaps the session-18 sweeps left in files they could not edit, each compared live with
+PyTorch: keywords ``to()``/``type()`` do not take, ``*_as`` methods given no tensor, the
+accelerator methods of a CPU-only build, and ``None`` as a legacy constructor's data."""
+
+import pytest
+
+from torch_compare import same, same_error_case
+
+BAD = {
+    "to_bogus_keyword": lambda L: L.ones(2).to(L.float64, bogus=1),
+    "to_only_bogus": lambda L: L.ones(2).to(bogus=1),
+    "to_device_bogus": lambda L: L.ones(2).to("cpu", blocking=True),
+    "type_bogus": lambda L: L.ones(2).type(bogus=1),
+    "type_dtype_bogus": lambda L: L.ones(2).type(L.float64, bogus=1),
+    "type_as_int": lambda L: L.ones(2).type_as(3),
+    "view_as_list": lambda L: L.ones(2).view_as([2]),
+    "reshape_as_none": lambda L: L.ones(2).reshape_as(None),
+    "expand_as_float": lambda L: L.ones(2).expand_as(2.0),
+    "xpu": lambda L: L.ones(2).xpu(),
+    "ipu": lambda L: L.ones(2).ipu(),
+    "mtia": lambda L: L.ones(2).mtia(),
+    "Tensor_None": lambda L: L.Tensor(None),
+    "Tensor_None_size": lambda L: L.Tensor(None, 2),
+    "new_None": lambda L: L.ones(2).new(None),
+    "new_None_size": lambda L: L.ones(2).new(None, 3),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD))
+def test_refused_as_in_pytorch(name):
+    same_error_case(BAD[name])
+
+
+def test_the_accepted_forms_still_work():
+    forms = [lambda L: L.ones(2).to(dtype=L.float64, copy=True, non_blocking=True),
+             lambda L: L.ones(2, 3).to(memory_format=L.contiguous_format),
+             lambda L: L.ones(2).type(L.float64),
+             lambda L: L.ones(2, dtype=L.int64).type_as(L.ones(1)),
+             lambda L: L.ones(4).view_as(L.ones(2, 2)),
+             lambda L: L.ones(1, 2).expand_as(L.ones(3, 2)),
+             lambda L: L.Tensor(),
+             lambda L: L.Tensor([1, 2]),
+             lambda L: L.ones(2).new()]
+    for form in forms:
+        same(lambda L, form=form: repr(form(L)))
+    same(lambda L: tuple(L.Tensor(2, 3).shape))
