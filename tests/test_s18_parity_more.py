@@ -2,6 +2,7 @@
 PyTorch: keywords ``to()``/``type()`` do not take, ``*_as`` methods given no tensor, the
 accelerator methods of a CPU-only build, and ``None`` as a legacy constructor's data."""
 
+import numpy as np
 import pytest
 
 from torch_compare import same, same_error_case
@@ -44,3 +45,27 @@ def test_the_accepted_forms_still_work():
     for form in forms:
         same(lambda L, form=form: repr(form(L)))
     same(lambda L: tuple(L.Tensor(2, 3).shape))
+
+
+NP_BOOL = [
+    lambda L: L.tensor([1, 2]) + np.bool_(True),
+    lambda L: L.tensor([1.0, 2.0]) - np.bool_(True),
+    lambda L: L.tensor([True]) + np.bool_(True),
+    lambda L: L.tensor([1, 2]) * np.bool_(False),
+    lambda L: L.tensor([1, 2]).add(np.bool_(True)),
+    lambda L: np.bool_(True) + L.tensor([1, 2]),
+    lambda L: L.where(L.tensor([True, False]), L.tensor([1, 2]), np.bool_(False)),
+    lambda L: L.tensor([1, 2]) == np.bool_(True),
+    lambda L: L.tensor([1, 2]).mul_(np.bool_(True)),
+    lambda L: L.tensor([1, 2]).add_(np.bool_(True)),
+    lambda L: L.tensor([1.0, 2.0]).add_(np.bool_(True)),
+    lambda L: L.tensor([True]).add_(np.bool_(True)),
+    lambda L: L.tensor([1, 2], dtype=L.uint8).mul_(np.bool_(False)),
+]
+
+
+@pytest.mark.parametrize("i", range(len(NP_BOOL)))
+def test_numpy_bool_operand_is_a_float_to_pytorch(i):
+    """PyTorch's parser reads a np.bool_ scalar as a float: an integer tensor plus
+    np.bool_(True) is float32, and in place on integers it is a cast error."""
+    same(lambda L: (str(NP_BOOL[i](L).dtype), NP_BOOL[i](L).tolist()))

@@ -76,7 +76,8 @@ def add_(self, other, *old, alpha=1):
             o = wrap_int(o, dt)  # uint8 + 1000 wraps, as PyTorch
         # Not float32/64: an integer result may promote; float16 with alpha computes
         # self + alpha * other in float32, as PyTorch (ops/_half.py). Both through ops.add.
-        if dt.char not in "fd" and (dt is _F16 and alpha != 1 or np.result_type(arr, o) != dt):
+        if dt.char not in "fd" and (dt is _F16 and alpha != 1 or type(o) is np.bool_
+                                    or np.result_type(arr, o) != dt):  # (np.bool_: a float)
             return self._write(ops.add(self, other, alpha=alpha))
         try:
             np.add(arr, o, out=arr, casting="unsafe")
@@ -102,7 +103,8 @@ def mul_(self, other):
             o = wrap_int(o, dt)  # uint8 * 300 wraps, as PyTorch
         # Not float32/64: an integer result may promote; float16 computes in float32, as
         # PyTorch (ops/_half.py). Both through ops.mul.
-        if dt.char not in "fd" and (dt is _F16 or np.result_type(arr, o) != dt):
+        if dt.char not in "fd" and (dt is _F16 or type(o) is np.bool_
+                                    or np.result_type(arr, o) != dt):  # (np.bool_: a float)
             return self._write(ops.mul(self, other))
         try:
             np.multiply(arr, o, out=arr, casting="unsafe")

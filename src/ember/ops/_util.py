@@ -17,9 +17,10 @@ _index = operator.index
 
 
 def as_scalar(x):
-    """NumPy scalars behave as Python scalars in PyTorch's promotion; unwrap them."""
+    """NumPy scalars behave as Python scalars in PyTorch's promotion; unwrap them. PyTorch's
+    parser reads a ``np.bool_`` as a float (``int_tensor + np.bool_(True)`` is float32)."""
     if isinstance(x, np.generic):
-        return x.item()
+        return float(x) if isinstance(x, np.bool_) else x.item()
     return x
 
 
