@@ -82,3 +82,16 @@ def check_kwargs(data, args: tuple, kwargs: dict) -> None:
         if kind != "cpu":
             raise RuntimeError("legacy constructor expects device type: cpu but device type: "
                                f"{kind} was passed")
+
+
+def legacy_tensor(t: Tensor, *args, **kwargs) -> None:
+    """``torch.Tensor(data)`` / ``torch.Tensor(2, 3)``: always the default float dtype
+    (``torch.Tensor()`` is empty; ``torch.Tensor(None)`` is PyTorch's TypeError)."""
+    if not args and "data" in kwargs:  # torch.Tensor(data=[...])
+        args = (kwargs.pop("data"),)
+    if args and args[0] is None and type(t) is Tensor:
+        refuse_none_data(args, kwargs)
+    data, args = (args[0], args[1:]) if args else (None, ())
+    if kwargs and type(t) is Tensor:  # (a subclass's own __new__ may take other keywords)
+        check_kwargs(data, args, kwargs)
+    Tensor._init_from(t, legacy_array(D._Defaults.float, data, args, False), False)

@@ -394,21 +394,6 @@ def eye(n, m=None, *, out=None, dtype=None, device=None, requires_grad=False) ->
     return _leaf(np.eye(n, m, dtype=_float_dtype(dtype)), requires_grad)
 
 
-def _legacy_tensor(t: Tensor, *args, **kwargs) -> None:
-    """``torch.Tensor(data)`` / ``torch.Tensor(2, 3)``: always the default float dtype
-    (``torch.Tensor()`` is empty; ``torch.Tensor(None)`` is PyTorch's TypeError)."""
-    from ._legacy_ctor import check_kwargs, legacy_array, refuse_none_data
-
-    if not args and "data" in kwargs:  # torch.Tensor(data=[...])
-        args = (kwargs.pop("data"),)
-    if args and args[0] is None and type(t) is Tensor:
-        refuse_none_data(args, kwargs)
-    data, args = (args[0], args[1:]) if args else (None, ())
-    if kwargs and type(t) is Tensor:  # (a subclass's own __new__ may take other keywords)
-        check_kwargs(data, args, kwargs)
-    Tensor._init_from(t, legacy_array(D._Defaults.float, data, args, False), False)
-
-
 def _rebuild(arr, requires_grad):
     t = Tensor._make(arr, False, None)
     t._rg = requires_grad

@@ -43,9 +43,9 @@ class Tensor(InplaceMixin, ConvertMixin):
     _done = False  # leaves are never "already backpropagated" roots (see autograd.function)
 
     def __init__(self, *args, **kwargs):
-        from .creation import _legacy_tensor
+        from ._legacy_ctor import legacy_tensor
 
-        _legacy_tensor(self, *args, **kwargs)
+        legacy_tensor(self, *args, **kwargs)
 
     @staticmethod
     def _make(data, requires_grad: bool, grad_fn) -> "Tensor":
