@@ -69,3 +69,22 @@ def test_numpy_bool_operand_is_a_float_to_pytorch(i):
     """PyTorch's parser reads a np.bool_ scalar as a float: an integer tensor plus
     np.bool_(True) is float32, and in place on integers it is a cast error."""
     same(lambda L: (str(NP_BOOL[i](L).dtype), NP_BOOL[i](L).tolist()))
+
+
+FULL = [
+    lambda L: L.full((2,), np.bool_(True)),
+    lambda L: L.full((2,), np.int64(3)),
+    lambda L: L.full((2,), np.float64(3)),
+    lambda L: L.full((2,), np.float32(2.5)),
+    lambda L: L.full((2,), np.int8(3)),
+    lambda L: L.full((2,), np.float64(3), dtype=L.int64),
+    lambda L: L.ones(2).new_full((2,), np.float64(2)),
+    lambda L: L.full((2,), True),
+]
+
+
+@pytest.mark.parametrize("i", range(len(FULL)))
+def test_full_of_a_numpy_number(i):
+    """torch.full reads a NumPy scalar as a Python number: np.float64(3) fills the default
+    float dtype (ember gave float64), np.bool_ a float."""
+    same(lambda L: (str(FULL[i](L).dtype), FULL[i](L).tolist()))

@@ -249,6 +249,14 @@ _warned_readonly = False
 SHARED_STRIDED = weakref.WeakValueDictionary()
 
 
+def as_scalar(x):
+    """NumPy scalars behave as Python scalars in PyTorch's promotion; unwrap them. PyTorch's
+    parser reads a ``np.bool_`` as a float (``int_tensor + np.bool_(True)`` is float32)."""
+    if isinstance(x, np.generic):
+        return float(x) if isinstance(x, np.bool_) else x.item()
+    return x
+
+
 def _check_shared(a: np.ndarray) -> None:
     """from_numpy/as_tensor's checks on an array the tensor will share: the strides, and
     PyTorch's once-a-process warning for a read-only array (its writes are undefined)."""

@@ -11,7 +11,8 @@ import numpy as np
 from . import dtypes as D
 from ._torch_rng import fma64 as _fma  # a * b + c rounded once (float64)
 from ._warn import warn
-from ._from_data import _check_shared, _check_strides, _infer_np_dtype, _to_array  # noqa: F401
+from ._from_data import (_check_shared, _check_strides, _infer_np_dtype, _to_array,  # noqa: F401
+                         as_scalar)
 from .tensor import Tensor
 
 
@@ -194,7 +195,8 @@ def _full(size, fill_value, dtype, device, requires_grad, name: str) -> Tensor:
     if dtype is not None and type(dtype) is not D.dtype:
         _check_dtype(name, dtype)
     _check_device(device)
-    fill_value = fill_value.item() if isinstance(fill_value, Tensor) else fill_value
+    fill_value = fill_value.item() if isinstance(fill_value, Tensor) else \
+        as_scalar(fill_value)  # (a NumPy number is a Python number to PyTorch's parser)
     np_dtype = _infer_np_dtype(fill_value) if dtype is None else D.to_np(dtype)
     if np_dtype.kind in "iu" and type(fill_value) in (int, float):  # PyTorch's checked cast
         from .ops._index_write import _checked_number

@@ -10,18 +10,11 @@ import numpy as np
 
 from .. import dtypes as D
 from ..autograd._torch_errors import broadcast_message, broadcast_mismatch
+from .._from_data import as_scalar  # noqa: F401  (NumPy scalars as PyTorch reads them)
 from ..tensor import Tensor, _wrap_dim
 
 wrap_dim = _wrap_dim
 _index = operator.index
-
-
-def as_scalar(x):
-    """NumPy scalars behave as Python scalars in PyTorch's promotion; unwrap them. PyTorch's
-    parser reads a ``np.bool_`` as a float (``int_tensor + np.bool_(True)`` is float32)."""
-    if isinstance(x, np.generic):
-        return float(x) if isinstance(x, np.bool_) else x.item()
-    return x
 
 
 def is_scalar(x) -> bool:
