@@ -24,6 +24,10 @@ BAD = {
     "Tensor_None_size": lambda L: L.Tensor(None, 2),
     "new_None": lambda L: L.ones(2).new(None),
     "new_None_size": lambda L: L.ones(2).new(None, 3),
+    "gather_no_dim": lambda L: L.ones(2, 1).gather(index=L.zeros(2, 1, dtype=L.long)),
+    "gather_no_index": lambda L: L.ones(2, 1).gather(1),
+    "torch_gather_no_dim": lambda L: L.gather(L.ones(2, 1), index=L.zeros(2, 1, dtype=L.long)),
+    "gather_dim_and_axis": lambda L: L.ones(2, 1).gather(1, L.zeros(2, 1, dtype=L.long), axis=1),
 }
 
 

@@ -26,9 +26,10 @@ def dim_alias(fn, name: str | None = None):
 
 # ops whose own signature has no axis (those with one, sum / mean / cat / cumsum / cummax ...,
 # check it themselves; install() leaves any with an axis parameter alone)
-NAMES = ("squeeze", "unsqueeze", "sort", "topk", "index_select", "median", "nanmedian",
+# (squeeze and gather, on hot paths, take axis themselves: a wrapper is a call more)
+NAMES = ("unsqueeze", "sort", "topk", "index_select", "median", "nanmedian",
          "mode", "nansum", "count_nonzero", "chunk", "repeat_interleave", "diff", "unbind",
-         "narrow", "select", "argsort", "tensor_split", "gather")
+         "narrow", "select", "argsort", "tensor_split")
 
 
 def _has_axis(fn) -> bool:
@@ -46,8 +47,7 @@ def install(namespace: dict) -> None:
                 and not _has_axis(fn):
             namespace[name] = dim_alias(fn, name)
     # the Tensor methods bound from other functions than the ops of the same name
-    from . import gather_scatter, shape_more
+    from . import shape_more
 
-    gather_scatter.gather_method = dim_alias(gather_scatter.gather_method, "gather")
     shape_more.repeat_interleave_method = dim_alias(shape_more.repeat_interleave_method,
                                                     "repeat_interleave")

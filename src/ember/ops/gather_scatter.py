@@ -97,14 +97,33 @@ def _check_index(input, dim, index, name, src=None, fn=None, pos=3):
         raise RuntimeError(f"index {bad} is out of bounds for dimension {dim} with size {n}")
 
 
+_MISSING = object()
+
+
+def _gather_dim(dim, index, axis):
+    """gather's dim from NumPy's ``axis=``, which PyTorch's parser takes for it (not both),
+    or its parser's error for a missing argument (its wording, counts included)."""
+    if axis is not _MISSING:
+        if dim is not _MISSING:
+            raise TypeError("gather() got an unexpected keyword argument 'axis'")
+        dim = axis
+    if dim is _MISSING:
+        raise TypeError('gather() missing 2 required positional argument: "dim", "index"')
+    if index is _MISSING:
+        raise TypeError('gather() missing 1 required positional arguments: "index"')
+    return dim
+
+
 def _gather_fn(index_pos):
     """torch.gather (index at position 3) and Tensor.gather (2: the method leaves self out),
     one body each so that the method costs no extra call."""
 
-    def gather(input, dim, index, *extra, sparse_grad=False):
+    def gather(input, dim=_MISSING, index=_MISSING, *extra, sparse_grad=False, axis=_MISSING):
         if extra:  # counted as PyTorch's parser does (the method leaves self out)
             raise TypeError(f"gather() takes {index_pos} positional arguments but "
                             f"{index_pos + len(extra)} were given")
+        if dim is _MISSING or index is _MISSING or axis is not _MISSING:
+            dim = _gather_dim(dim, index, axis)
         d = wrap_dim(dim, input._data.ndim)
         if not isinstance(index, Tensor):
             raise TypeError(f"gather(): argument 'index' (position {index_pos}) must be Tensor, "

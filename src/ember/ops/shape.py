@@ -271,7 +271,11 @@ def unflatten(input, dim, sizes):
     return _reshaped(input, shape[:d] + sizes + shape[d + 1:])
 
 
-def squeeze(input, dim=None):
+def squeeze(input, dim=None, *, axis=None):
+    if axis is not None:  # NumPy's name, which PyTorch's parser takes (not both)
+        if dim is not None:
+            raise TypeError("squeeze() got an unexpected keyword argument 'axis'")
+        dim = axis
     shape = input._data.shape
     n = len(shape)
     if type(dim) is int and -n <= dim < n:  # the common x.squeeze(1), without the general loop
