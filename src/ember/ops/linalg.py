@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _aten_sum, threads as _threads
+from .._np_raw import dot as _dot
 from ..threads import matmul as _blas_matmul
 
 from ..autograd.function import Node, Primitive
@@ -27,7 +28,7 @@ def _mm(a, b):
                 # Small, BLAS already on one thread: threads.matmul's first case. np.dot is
                 # the same BLAS call for 2-D arrays (bit-identical on 6000 random shapes and
                 # layouts) without the matmul ufunc's ~0.3 us of dispatch.
-                return np.dot(a, b)
+                return _dot(a, b)
         elif a.ndim > 2 and b.ndim > 2 and 0 < a.shape[-2] * a.shape[-1] * b.shape[-1] < 400 \
                 and a.dtype.kind == "f":
             return _small_bmm(a, b)
@@ -71,7 +72,9 @@ def _col_sum(g: np.ndarray) -> np.ndarray:
             _ONES.clear()
         ones = _ONES[key] = np.ones(g.shape[0], g.dtype)
         ones.flags.writeable = False
-    return np.dot(ones, g)  # np.dot: the same BLAS call as @, ~0.25 us less dispatch
+    # the same BLAS call as @, ~0.25 us less dispatch (a Tensor g, in a create_graph
+    # backward, dispatches back to ember)
+    return _dot(ones, g) if type(g) is np.ndarray else np.dot(ones, g)
 
 
 def _mT(a):
@@ -236,7 +239,7 @@ def linear_forward(x: np.ndarray, w: np.ndarray, b) -> np.ndarray:
         f32 = np.float32
         return (_mm(x.astype(f32), wt.astype(f32)) + b.astype(f32)).astype(np.float16)
     if x.ndim == 2 and x.shape[1] > 1 and _threads._one and x.size * wt.shape[1] <= _threads.LARGE:
-        y = np.dot(x, wt)  # _mm's common case, without the call
+        y = _dot(x, wt)  # _mm's common case, without the call
     else:
         y = _mm(x, wt)
     if b is not None:

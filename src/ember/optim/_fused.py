@@ -22,13 +22,13 @@ from typing import Any
 
 import numpy as np
 
-from .. import dtypes as D
+from .. import _np_raw, dtypes as D
 from ..autograd._torch_errors import broadcast_message, broadcast_mismatch
 from .._fma import fma_into as _fma_  # out = a*b + c, one rounding
 from ..tensor import Tensor
 from .optimizer import Optimizer
 
-_concat = np.concatenate
+_concat = _np_raw.concatenate  # (only ever given arrays)
 _F16, _F32, _F64 = np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64)
 
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 import numpy as np
 
 from ... import threads as _threads
+from ..._np_raw import dot as _dot
 from ...autograd import function as _function
 from ...autograd.function import NULL_CTX
 from ...autograd.grad_mode import STATE
@@ -191,7 +192,7 @@ def _run(plan: _Plan, a: np.ndarray):
                 return None
             if a.ndim == 2 and a.shape[1] > 1 and _threads._one and a.size * wt.shape[1] \
                     <= _threads.LARGE:
-                a = np.dot(a, wt)
+                a = _dot(a, wt)
             else:
                 a = _mm(a, wt)
             if bd is not None:

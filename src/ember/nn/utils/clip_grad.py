@@ -11,6 +11,7 @@ from typing import Iterable
 
 import numpy as np
 
+from ..._np_raw import vdot as _vdot
 from ...tensor import Tensor
 
 _Tensors = Tensor | Iterable[Tensor]
@@ -20,6 +21,21 @@ _F32 = np.dtype(np.float32)
 
 def _as_list(tensors: _Tensors) -> list:
     return [tensors] if isinstance(tensors, Tensor) else list(tensors)
+
+
+def _grads(parameters: _Tensors) -> list:
+    """The gradients that are set. A leaf's ``_grad`` is read directly (the property's
+    call, twice a parameter, cost ~1 us each inside an RL training loop); other tensors go
+    through ``.grad`` and its warning."""
+    grads = []
+    for p in _as_list(parameters):
+        try:
+            g = p._grad if p.grad_fn is None else p.grad
+        except AttributeError:  # not a tensor: PyTorch's AttributeError names 'grad'
+            g = p.grad
+        if g is not None:
+            grads.append(g)
+    return grads
 
 
 def _vector_norm(a: np.ndarray, p: float):
@@ -48,7 +64,7 @@ def _norms_2(arrays: list):
     for a in arrays:
         if type(a) is not np.ndarray or a.dtype not in _BLAS:
             return None
-        sq.append(np.vdot(a, a))
+        sq.append(_vdot(a, a))
     return np.sqrt(np.array(sq))
 
 
@@ -95,7 +111,11 @@ def _clip_2(grads: list, max_norm: float):
     for g, a in zip(grads, arrays):
         if scale:
             np.multiply(a, coef, out=a)
-        g._bump()
+        vc = g._vc
+        if vc.__class__ is list:  # g._bump(), inline: a call less a parameter
+            vc[0] += 1
+        else:
+            g._bump()
     return Tensor._make(np.asarray(total), False, None)
 
 
@@ -123,7 +143,7 @@ def _coef(max_norm: float, total_norm) -> np.ndarray:
 def clip_grads_with_norm_(parameters: _Tensors, max_norm: float, total_norm: Tensor,
                           foreach: bool | None = None) -> None:
     """Scale every gradient by min(1, max_norm / (total_norm + 1e-6))."""
-    grads = [p.grad for p in _as_list(parameters) if p.grad is not None]
+    grads = _grads(parameters)
     if grads:
         _scale(grads, _coef(max_norm, total_norm))
 
@@ -133,7 +153,7 @@ def clip_grad_norm_(parameters: _Tensors, max_norm: float, norm_type: float = 2.
     """Scale gradients so their total ``norm_type``-norm is at most ``max_norm``; return the
     total norm from before clipping."""
     max_norm = float(max_norm)  # (None fails here, as in PyTorch, even with no gradients)
-    grads = [p.grad for p in _as_list(parameters) if p.grad is not None]
+    grads = _grads(parameters)
     if norm_type == 2.0 and not error_if_nonfinite and grads:
         done = _clip_2(grads, max_norm)
         if done is not None:
