@@ -116,7 +116,11 @@ class Tensor(InplaceMixin, ConvertMixin):
     def shape(self) -> Size:
         return Size(self._data.shape)
 
-    def size(self, dim: int | None = None):
+    def size(self, dim: int | None = None, *, axis: int | None = None):
+        if axis is not None:  # NumPy's name, which PyTorch's parser takes (not both)
+            if dim is not None:
+                raise TypeError("size() got an unexpected keyword argument 'axis'")
+            dim = axis
         if dim is None:
             return Size(self._data.shape)
         return self._data.shape[_wrap_dim(dim, self._data.ndim)]

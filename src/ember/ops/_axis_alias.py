@@ -8,14 +8,35 @@ import functools
 import inspect
 
 
+def numpy_names(name: str, dim, keepdim, axis, keepdims, no_dim=None) -> tuple:
+    """(dim, keepdim) from NumPy's ``axis=`` / ``keepdims=``, which PyTorch's parser takes as
+    other names of a reduction's ``dim`` / ``keepdim``. A name given twice (``x.sum(0,
+    axis=1)``) is the parser's TypeError, which names 'axis' whenever axis was given.
+    ``no_dim``: the caller's default for dim (an explicit ``dim=None`` alongside axis, or
+    ``keepdim=False`` alongside keepdims, cannot be told from the default and is taken)."""
+    if axis is not None and not _is(dim, no_dim) or keepdims is not None and keepdim is not False:
+        bad = "axis" if axis is not None else "keepdims"
+        raise TypeError(f"{name}() got an unexpected keyword argument '{bad}'")
+    return (dim if axis is None else axis), (keepdim if keepdims is None else keepdims)
+
+
+def _is(dim, default) -> bool:
+    """Whether dim is the default (an int default such as cat's 0 by value: a dim given as
+    0 alongside axis cannot be told from it)."""
+    return dim is default or type(default) is int and type(dim) is int and dim == default
+
+
 def dim_alias(fn, name: str | None = None):
     """``fn`` also taking ``axis=`` for its ``dim`` keyword (not both, as PyTorch)."""
     name = name or fn.__name__
+    code = inspect.unwrap(fn).__code__
+    params = code.co_varnames[:code.co_argcount]
+    at = params.index("dim") if "dim" in params else None  # dim's place, when positional
 
     @functools.wraps(fn)
     def op(*args, **kwargs):
         if "axis" in kwargs:
-            if "dim" in kwargs:
+            if "dim" in kwargs or at is not None and len(args) > at:
                 raise TypeError(f"{name}() got an unexpected keyword argument 'axis'")
             kwargs["dim"] = kwargs.pop("axis")
         return fn(*args, **kwargs)

@@ -11,6 +11,7 @@ import numpy as np
 from ..autograd.function import Primitive
 from ..return_types import make as make_return_type
 from ..tensor import Tensor
+from ._axis_alias import numpy_names
 from ._layout import reduced
 from ._util import dims, keep_reduced as _keep
 from .selection import maximum as _maximum, minimum as _minimum
@@ -73,13 +74,13 @@ _AMAX = {"amax": Amax, "amin": type("Amin", (Amax,), {}),
 
 def amax(input, dim=(), keepdim=False, *, axis=None, keepdims=None):
     if axis is not None or keepdims is not None:  # NumPy's names, which PyTorch takes
-        dim, keepdim = (dim if axis is None else axis), (keepdim if keepdims is None else keepdims)
+        dim, keepdim = numpy_names('amax', dim, keepdim, axis, keepdims, ())
     return _extreme(input, dim, keepdim, False, "amax")
 
 
 def amin(input, dim=(), keepdim=False, *, axis=None, keepdims=None):
     if axis is not None or keepdims is not None:  # NumPy's names, which PyTorch takes
-        dim, keepdim = (dim if axis is None else axis), (keepdim if keepdims is None else keepdims)
+        dim, keepdim = numpy_names('amin', dim, keepdim, axis, keepdims, ())
     return _extreme(input, dim, keepdim, True, "amin")
 
 
@@ -200,7 +201,7 @@ def _extreme_args(name: str, input, dim, keepdim, other, axis, keepdims) -> tupl
     if keepdim is _UNSET:
         keepdim = False
     if axis is not None or keepdims is not None:  # NumPy's names, which PyTorch takes
-        dim, keepdim = (dim if axis is None else axis), (keepdim if keepdims is None else keepdims)
+        dim, keepdim = numpy_names(name, dim, keepdim, axis, keepdims)
     if keepdim is not False and keepdim is not True:  # max(x, y, True), max(x, 0, 1)
         _refuse_keepdim(input, dim, keepdim)
     if isinstance(dim, Tensor):  # max(x, y): y is ``other``, and no keepdim goes with it
@@ -272,11 +273,11 @@ def _arg(fn, input, dim, keepdim):
 
 def argmax(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
     if axis is not None or keepdims is not None:  # NumPy's names, which PyTorch takes
-        dim, keepdim = (dim if axis is None else axis), (keepdim if keepdims is None else keepdims)
+        dim, keepdim = numpy_names('argmax', dim, keepdim, axis, keepdims)
     return _arg(np.argmax, input, dim, keepdim)
 
 
 def argmin(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
     if axis is not None or keepdims is not None:  # NumPy's names, which PyTorch takes
-        dim, keepdim = (dim if axis is None else axis), (keepdim if keepdims is None else keepdims)
+        dim, keepdim = numpy_names('argmin', dim, keepdim, axis, keepdims)
     return _arg(np.argmin, input, dim, keepdim)

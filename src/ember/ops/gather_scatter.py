@@ -10,6 +10,7 @@ from ..autograd._inference import refuse_saved_index
 from ..autograd.function import Primitive
 from .._typename import arg_type_name as _tname
 from ..tensor import Tensor
+from ._axis_alias import dim_alias
 from ._index_check import first_out_of_range
 from ._util import wrap_dim
 from .indexing import _mask_of, index_add_into
@@ -247,6 +248,7 @@ def as_method(name, op):
     return method
 
 
+@dim_alias  # axis= for dim=, as PyTorch's parser (_axis_alias.py)
 def scatter(input, dim, index, src=None, *, value=None, reduce=None):
     if not isinstance(index, Tensor) or (src is None) == (value is None):
         # e.g. scatter_(0, 3, value=1) (an int index) or no src/value: no overload matches
@@ -290,6 +292,7 @@ def _scatter_reduced(input, d, index, src, reduce, tensor_src: bool):
                                     "scatter")
 
 
+@dim_alias  # axis= for dim=, as PyTorch's parser (_axis_alias.py)
 def scatter_add(input, dim, index, src):
     if not isinstance(index, Tensor):
         raise _refusal("scatter_add", (input, dim, index, src), {}, 3)

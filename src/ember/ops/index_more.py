@@ -10,6 +10,7 @@ import numpy as np
 
 from ..autograd.function import Primitive
 from ..tensor import Tensor
+from ._axis_alias import dim_alias
 from ._index_check import first_out_of_range
 from ._util import wrap_dim
 from .arithmetic import type_name
@@ -180,6 +181,7 @@ def _size_at(input, d):
     return input._data.shape[d] if input._data.ndim else 1
 
 
+@dim_alias  # axis= for dim=, as PyTorch's parser (_axis_alias.py)
 def index_add(input, dim, index, source, *, alpha=1):
     d = wrap_dim(dim, input._data.ndim)
     if index._data.dtype not in (np.int64, np.int32):
@@ -215,6 +217,7 @@ def _at_least_1d(t):
     return t if t._data.ndim else t.reshape(1)
 
 
+@dim_alias  # axis= for dim=, as PyTorch's parser (_axis_alias.py)
 def index_copy(input, dim, index, source):
     d = wrap_dim(dim, input._data.ndim)
     if index._data.dtype != np.int64:
@@ -235,6 +238,7 @@ def index_copy(input, dim, index, source):
     return out if input._data.ndim else out.reshape(())
 
 
+@dim_alias  # axis= for dim=, as PyTorch's parser (_axis_alias.py)
 def index_fill(input, dim, index, value):
     d = wrap_dim(dim, input._data.ndim)
     if index._data.dtype != np.int64:

@@ -14,6 +14,7 @@ import numpy as np
 from .._warn import warn
 from ..autograd.function import Primitive
 from ..tensor import Tensor
+from ._axis_alias import dim_alias
 from ._util import wrap_dim
 from .arithmetic import type_name
 
@@ -162,6 +163,7 @@ def _check_range(flat: np.ndarray, n: int) -> None:
         raise IndexError("index out of range in self")
 
 
+@dim_alias  # axis= for dim=, as PyTorch's parser (_axis_alias.py)
 def index_reduce(input: Tensor, dim: int, index: Tensor, source: Tensor, reduce: str, *,
                  include_self: bool = True) -> Tensor:
     """``input`` with each ``source`` slice i reduced into slice ``index[i]`` along ``dim``."""

@@ -10,6 +10,7 @@ import numpy as np
 from ..autograd.function import NULL_CTX, Primitive
 from ..autograd.grad_mode import STATE
 from ..tensor import Tensor
+from ._axis_alias import numpy_names
 from ._layout import joined, stacked
 from .gather_scatter import _tname
 from ._util import _index, wrap_dim
@@ -118,7 +119,8 @@ def _records(tensors: list) -> bool:
 
 
 def cat(tensors, dim=0, *, out=None, _name="cat", axis=None):
-    dim = dim if axis is None else axis  # NumPy's name, which PyTorch takes
+    if axis is not None:  # NumPy's name, which PyTorch takes
+        dim = numpy_names(_name, dim, False, axis, None, 0)[0]
     tensors = tensor_list(tensors, _name)
     if not tensors:
         raise ValueError("torch.cat(): expected a non-empty list of Tensors")
@@ -165,7 +167,8 @@ def concatenate(tensors, dim=0, *, out=None, axis=None):
 
 
 def stack(tensors, dim=0, *, out=None, axis=None):
-    dim = dim if axis is None else axis  # NumPy's name, which PyTorch takes
+    if axis is not None:  # NumPy's name, which PyTorch takes
+        dim = numpy_names("stack", dim, False, axis, None, 0)[0]
     tensors = tensor_list(tensors, "stack")
     if not tensors:
         raise RuntimeError("stack expects a non-empty TensorList")

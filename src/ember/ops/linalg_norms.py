@@ -9,17 +9,21 @@ import numpy as np
 
 from ..autograd.function import Primitive
 from ..tensor import Tensor
+from ._axis_alias import numpy_names
 from . import _linalg_common as C
 from ._linalg_common import mT, return_type
 from .norms import norm as _vector_norm
 
 LstsqResult = return_type("linalg_lstsq", ("solution", "residuals", "rank", "singular_values"))
 _INF = math.inf
+_LAST_TWO = (-2, -1)
 
 
 def vector_norm(x: Tensor, ord=2, dim=None, keepdim: bool = False, *, dtype=None,
-                out=None) -> Tensor:
+                out=None, axis=None, keepdims=None) -> Tensor:
     """(sum |x|^ord)^(1/ord) over ``dim`` (every element when None)."""
+    if axis is not None or keepdims is not None:  # NumPy's names, which PyTorch takes
+        dim, keepdim = numpy_names("linalg_vector_norm", dim, keepdim, axis, keepdims)
     C.check_bools("linalg_vector_norm", keepdim=keepdim)
     if ord is None or isinstance(ord, str):  # PyTorch's parser wants a Number
         raise TypeError("linalg_vector_norm(): argument 'ord' must be Number, not "
@@ -39,10 +43,12 @@ def _norm_dims(A: Tensor, dim) -> tuple:
     return d0, d1
 
 
-def matrix_norm(A: Tensor, ord="fro", dim=(-2, -1), keepdim: bool = False, *, dtype=None,
-                out=None) -> Tensor:
+def matrix_norm(A: Tensor, ord="fro", dim=_LAST_TWO, keepdim: bool = False, *, dtype=None,
+                out=None, axis=None, keepdims=None) -> Tensor:
     """'fro', 'nuc', 2/-2 (largest/smallest singular value), 1/-1 (max/min column sum of
     |A|), inf/-inf (max/min row sum), over the two dims ``dim``."""
+    if axis is not None or keepdims is not None:  # NumPy's names, which PyTorch takes
+        dim, keepdim = numpy_names("linalg_matrix_norm", dim, keepdim, axis, keepdims, _LAST_TWO)
     C.check_bools("linalg_matrix_norm", True, keepdim=keepdim)
     C.check_matrix(A, "linalg.matrix_norm")
     if dtype is not None:
@@ -73,9 +79,11 @@ def matrix_norm(A: Tensor, ord="fro", dim=(-2, -1), keepdim: bool = False, *, dt
 
 
 def norm(A: Tensor, ord=None, dim=None, keepdim: bool = False, *, dtype=None,
-         out=None) -> Tensor:
+         out=None, axis=None, keepdims=None) -> Tensor:
     """A vector norm (1 dim, or a 1-D input) or a matrix norm (2 dims, or a 2-D input with
     ``ord``); with neither ord nor dim, the 2-norm of all elements."""
+    if axis is not None or keepdims is not None:  # NumPy's names, which PyTorch takes
+        dim, keepdim = numpy_names("linalg_norm", dim, keepdim, axis, keepdims)
     C.check_bools("linalg_norm", True, keepdim=keepdim)
     if dim is not None:
         dims = (dim,) if isinstance(dim, int) else tuple(dim)

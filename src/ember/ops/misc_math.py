@@ -17,6 +17,7 @@ from .. import dtypes as D
 from .. import ops
 from .._warn import warn
 from ..tensor import Tensor
+from ._axis_alias import dim_alias
 from ._linalg_common import return_type
 from ._util import wrap_dim
 
@@ -101,6 +102,7 @@ def unravel_index(indices, shape) -> tuple:
     return tuple(_const(np.asarray(c, np.int64)) for c in coords)
 
 
+@dim_alias  # axis= for dim=, as PyTorch's parser (_axis_alias.py)
 def aminmax(input: Tensor, *, dim: int | None = None, keepdim: bool = False):
     """(amin, amax) in one call."""
     if dim is None and input._data.size == 0:
@@ -117,6 +119,7 @@ def aminmax(input: Tensor, *, dim: int | None = None, keepdim: bool = False):
                       _extreme(input, d, keepdim, False, "aminmax"))
 
 
+@dim_alias  # axis= for dim=, as PyTorch's parser (_axis_alias.py)
 def mode(input: Tensor, dim: int = -1, keepdim: bool = False):
     """The most frequent value along ``dim`` (the smallest of ties) and the last index where
     it occurs (PyTorch's CPU choice); the values carry the gradient."""
@@ -280,6 +283,7 @@ def _trap_checks(y: Tensor, dim: int, name: str) -> int:
     return wrap_dim(dim, y.dim())
 
 
+@dim_alias  # axis= for dim=, as PyTorch's parser (_axis_alias.py)
 def trapezoid(y: Tensor, x=None, *, dx=None, dim: int = -1) -> Tensor:
     """Integral of y along dim by the trapezoidal rule, over the points x or spacing dx."""
     from .._methods_more import _renamed  # PyTorch's nodes here: DivBackward1/MulBackward1
@@ -306,6 +310,7 @@ def trapz(y: Tensor, x=None, *, dx=None, dim: int = -1) -> Tensor:
     return trapezoid(y, x, dx=dx, dim=dim)
 
 
+@dim_alias  # axis= for dim=, as PyTorch's parser (_axis_alias.py)
 def cumulative_trapezoid(y: Tensor, x=None, *, dx=None, dim: int = -1) -> Tensor:
     """Running trapezoidal integral: one fewer element along dim."""
     if y.dim() == 0:  # PyTorch slices first

@@ -13,6 +13,7 @@ import numpy as np
 
 from ..autograd.function import Primitive
 from ..tensor import Tensor
+from ._axis_alias import dim_alias
 from ._layout import reduced
 from ._util import keep_reduced, wrap_dim
 from .arithmetic import type_name
@@ -58,6 +59,7 @@ def nansum(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Ten
     return Nansum.apply(input, _axes(input._data, dim), bool(keepdim))
 
 
+@dim_alias  # axis= for dim=, as PyTorch's parser (_axis_alias.py)
 def nanmean(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
     """The mean of the non-nan entries (nan where there are none): nansum / count."""
     if dtype is not None:

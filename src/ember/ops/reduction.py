@@ -14,6 +14,7 @@ import numpy as np
 from ..autograd.function import Primitive
 from ..tensor import Tensor
 from .._aten_sum import full_sum as _full_sum, total as _aten_total, use as _aten_order
+from ._axis_alias import numpy_names
 from ._layout import reduced
 from ._util import dims, keep_reduced as _keep
 from .arithmetic import type_name
@@ -70,7 +71,8 @@ def _int_accumulator(x: np.ndarray, dtype):
 
 
 def sum(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):  # noqa: A001
-    dim, keepdim = (axis if dim is None else dim), (keepdims if keepdims is not None else keepdim)
+    if axis is not None or keepdims is not None:  # NumPy's names, which PyTorch takes
+        dim, keepdim = numpy_names("sum", dim, keepdim, axis, keepdims)
     try:
         x = input._data
     except AttributeError:  # torch.sum([a, b]): the parser's refusal
@@ -162,7 +164,8 @@ def mean(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None
     if dim is None and axis is None and dtype is None and keepdims is None and \
             keepdim is False and x.dtype.kind == "f":
         return Mean.apply(input, None, False, None)  # loss.mean(): what the rest would pass
-    dim, keepdim = (axis if dim is None else dim), (keepdims if keepdims is not None else keepdim)
+    if axis is not None or keepdims is not None:  # NumPy's names, which PyTorch takes
+        dim, keepdim = numpy_names("mean", dim, keepdim, axis, keepdims)
     if keepdim is not False and keepdim is not True:  # the parser's check comes first
         raise _bad_keepdim(keepdim, dim, x.ndim)
     if x.dtype.kind != "f" and dtype is None:
@@ -237,7 +240,7 @@ class ProdDim(Prod):
 
 def prod(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
     if axis is not None or keepdims is not None:  # NumPy's names, which PyTorch takes
-        dim, keepdim = (dim if axis is None else axis), (keepdim if keepdims is None else keepdims)
+        dim, keepdim = numpy_names('prod', dim, keepdim, axis, keepdims)
     if keepdim is not False and keepdim is not True:
         raise _bad_keepdim(keepdim, dim, input._data.ndim)
     acc = _int_accumulator(input._data, dtype)
@@ -277,7 +280,7 @@ _REQUIRED = object()  # logsumexp's dim has no default: PyTorch's parser names i
 def logsumexp(input, dim=_REQUIRED, keepdim=False, *, _name="logsumexp", axis=None,
               keepdims=None):
     if axis is not None or keepdims is not None:  # NumPy's names, which PyTorch takes
-        dim, keepdim = (dim if axis is None else axis), (keepdim if keepdims is None else keepdims)
+        dim, keepdim = numpy_names(_name, dim, keepdim, axis, keepdims, _REQUIRED)
     from .elementwise import _float
 
     if dim is _REQUIRED:
@@ -300,13 +303,13 @@ def _logical_reduce(fn, input, dim, keepdim):
 
 def all(input, dim=None, keepdim=False, *, axis=None, keepdims=None):  # noqa: A001
     if axis is not None or keepdims is not None:  # NumPy's names, which PyTorch takes
-        dim, keepdim = (dim if axis is None else axis), (keepdim if keepdims is None else keepdims)
+        dim, keepdim = numpy_names('all', dim, keepdim, axis, keepdims)
     return _logical_reduce(np.all, input, dim, keepdim)
 
 
 def any(input, dim=None, keepdim=False, *, axis=None, keepdims=None):  # noqa: A001
     if axis is not None or keepdims is not None:  # NumPy's names, which PyTorch takes
-        dim, keepdim = (dim if axis is None else axis), (keepdim if keepdims is None else keepdims)
+        dim, keepdim = numpy_names('any', dim, keepdim, axis, keepdims)
     return _logical_reduce(np.any, input, dim, keepdim)
 
 

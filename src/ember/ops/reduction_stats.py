@@ -13,6 +13,8 @@ import numpy as np
 from .._aten_sum import total as _aten_total, use as _aten_order
 from .._warn import warn
 from ..autograd.function import Primitive
+from ._axis_alias import dim_alias
+from ._axis_alias import numpy_names
 from ._layout import reduced
 from ._outputs import MergedNode
 from ._util import dims, keep_reduced as _keep
@@ -101,7 +103,7 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, _name
         axis=None, keepdims=None, _for_std=False):
     """sum((x - mean)^2) / (N - correction); also ``var(x, unbiased)`` as PyTorch."""
     if axis is not None or keepdims is not None:  # NumPy's names, which PyTorch takes
-        dim, keepdim = (dim if axis is None else axis), (keepdim if keepdims is None else keepdims)
+        dim, keepdim = numpy_names(_name, dim, keepdim, axis, keepdims)
     if isinstance(dim, bool):
         dim, unbiased = None, dim
     if correction is not None and unbiased is not None:  # PyTorch has no overload taking both
@@ -147,7 +149,7 @@ class StdFromVar(Primitive):
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, _name="std",
         axis=None, keepdims=None):
     if axis is not None or keepdims is not None:  # NumPy's names, which PyTorch takes
-        dim, keepdim = (dim if axis is None else axis), (keepdim if keepdims is None else keepdims)
+        dim, keepdim = numpy_names(_name, dim, keepdim, axis, keepdims)
     return _NAMED_STD.get(_name, StdFromVar).apply(
         var(input, dim, unbiased, keepdim, correction=correction, _name=_name, _for_std=True))
 
@@ -184,6 +186,7 @@ def _float_stats(input, name: str) -> None:
         raise RuntimeError(f"{name} only support floating point and complex dtypes")
 
 
+@dim_alias  # axis= for dim=, as PyTorch's parser (_axis_alias.py)
 def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     if isinstance(dim, bool):
         dim, unbiased = None, dim
@@ -192,6 +195,7 @@ def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
             _named_mean(input, dim, keepdim, "VarMeanBackward0"))
 
 
+@dim_alias  # axis= for dim=, as PyTorch's parser (_axis_alias.py)
 def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     if isinstance(dim, bool):
         dim, unbiased = None, dim

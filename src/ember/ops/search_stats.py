@@ -13,6 +13,7 @@ import math
 import numpy as np
 
 from ..tensor import Tensor
+from ._axis_alias import dim_alias
 from ._util import wrap_dim
 from .arithmetic import type_name
 from .extrema import MaxDim, _check_nonempty, values_indices
@@ -127,12 +128,14 @@ def _lerp(a, b, w):
     return where(_const(w < 0.5), low, high)
 
 
+@dim_alias  # axis= for dim=, as PyTorch's parser (_axis_alias.py)
 def quantile(input: Tensor, q, dim=None, keepdim: bool = False, *,
              interpolation: str = "linear") -> Tensor:
     """The q-th quantiles of input (flattened, or along dim); a 1-d q adds a leading dim."""
     return _quantile(input, q, dim, keepdim, interpolation, False)
 
 
+@dim_alias  # axis= for dim=, as PyTorch's parser (_axis_alias.py)
 def nanquantile(input: Tensor, q, dim=None, keepdim: bool = False, *,
                 interpolation: str = "linear") -> Tensor:
     """quantile ignoring nan entries (nan only where a row is all nan)."""
@@ -145,6 +148,7 @@ class KthvalueDim(MaxDim):
     node_name = "KthvalueBackward0"
 
 
+@dim_alias  # axis= for dim=, as PyTorch's parser (_axis_alias.py)
 def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False):
     """(values, indices) of the k-th smallest entries along dim (nan counts as largest)."""
     x = input._data

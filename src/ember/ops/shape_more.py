@@ -9,6 +9,7 @@ import numpy as np
 
 from ..autograd.function import Primitive
 from ..tensor import Tensor
+from ._axis_alias import dim_alias
 from ._layout import is_channels_last as channels_last, reduced
 from ._util import _index, as_int, check_broadcast, wrap_dim
 from .gather_scatter import _tname, gather
@@ -316,7 +317,9 @@ def _take_along_dim_fn(pos: int):
     return take_along_dim
 
 
-take_along_dim, take_along_dim_method = _take_along_dim_fn(2), _take_along_dim_fn(1)
+# (axis= for dim=, as PyTorch's parser: _axis_alias.py)
+take_along_dim = dim_alias(_take_along_dim_fn(2))
+take_along_dim_method = dim_alias(_take_along_dim_fn(1))
 
 
 def _each(fn, tensors):

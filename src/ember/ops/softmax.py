@@ -150,6 +150,8 @@ def softmax(input, dim=_REQUIRED, dtype=None, *, _stacklevel=3, axis=_REQUIRED):
         if axis is _REQUIRED:  # NumPy's name for dim, which PyTorch also takes
             raise TypeError('softmax() missing 1 required positional arguments: "dim"')
         dim = axis
+    elif axis is not _REQUIRED:  # both names: PyTorch's parser names the alias
+        raise TypeError("softmax() got an unexpected keyword argument 'axis'")
     x, d = _prep(input, dim, dtype, "softmax")
     return Softmax.apply(x, d)
 
@@ -160,5 +162,7 @@ def log_softmax(input, dim=_REQUIRED, dtype=None, *, _stacklevel=3, axis=_REQUIR
         if axis is _REQUIRED:  # NumPy's name for dim, which PyTorch also takes
             raise TypeError('log_softmax() missing 1 required positional arguments: "dim"')
         dim = axis
+    elif axis is not _REQUIRED:  # both names: PyTorch's parser names the alias
+        raise TypeError("log_softmax() got an unexpected keyword argument 'axis'")
     x, d = _prep(input, dim, dtype, "log_softmax")
     return LogSoftmax.apply(x, d)

@@ -10,6 +10,7 @@ from numpy.lib.stride_tricks import as_strided as _np_as_strided
 from numpy.lib.stride_tricks import sliding_window_view
 
 from ..autograd.function import Primitive
+from ._axis_alias import dim_alias
 from ._util import wrap_dim
 from .arithmetic import type_name
 from .compare import _bitwise
@@ -274,9 +275,10 @@ def _scatter_reduce_fn(name: str, at: int):
     return scatter_reduce
 
 
-scatter_reduce = _scatter_reduce_fn("scatter_reduce", 3)
-scatter_reduce_method = _scatter_reduce_fn("scatter_reduce", 2)
-scatter_reduce_inplace = _scatter_reduce_fn("scatter_reduce_", 2)  # (wrapped by _inplace)
+# (axis= for dim=, as PyTorch's parser: _axis_alias.py)
+scatter_reduce = dim_alias(_scatter_reduce_fn("scatter_reduce", 3))
+scatter_reduce_method = dim_alias(_scatter_reduce_fn("scatter_reduce", 2))
+scatter_reduce_inplace = dim_alias(_scatter_reduce_fn("scatter_reduce_", 2))  # (wrapped by _inplace)
 
 
 class Renorm(Primitive):
