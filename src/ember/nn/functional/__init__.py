@@ -9,8 +9,9 @@ from ._activation2 import (celu, celu_, elu_, glu, hardshrink, hardsigmoid, hard
 from ._loss_more import (alpha_dropout, bilinear, channel_shuffle, cosine_embedding_loss,
                          feature_alpha_dropout, hinge_embedding_loss, margin_ranking_loss,
                          pdist, poisson_nll_loss, triplet_margin_loss)
-from ._loss import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy,
-                    huber_loss, l1_loss, mse_loss, nll_loss, smooth_l1_loss)
+from ._loss import (binary_cross_entropy, binary_cross_entropy_with_logits, huber_loss,
+                    l1_loss, mse_loss, smooth_l1_loss)
+from ._loss_index import cross_entropy, nll_loss
 from ._conv import conv1d, conv2d, conv3d
 from ._ctc import ctc_loss
 from ._conv_transpose import conv_transpose1d, conv_transpose2d, conv_transpose3d
