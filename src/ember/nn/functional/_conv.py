@@ -14,6 +14,7 @@ from ...autograd.function import Primitive
 from ...ops._layout import channels_last
 from ...tensor import Tensor
 from ...threads import matmul as _matmul
+from . import _conv_flat as _flat
 from ._conv_args import _check_conv, _not_a_tensor, _ntuple, _padding, check_ranks
 
 
@@ -103,6 +104,9 @@ def _blocks(x4: np.ndarray, k: tuple, geom: tuple):
 def conv_arrays(x, w, geom: tuple) -> np.ndarray:
     """Y = W X per sample and group: (N, O, *out)."""
     x4, w4 = _as4d(x), _as4d(w)
+    if _flat.usable(x4.shape, x4.dtype, w4.shape[2:], geom):  # stride 1 (_conv_flat.py)
+        y = _flat.forward(x4, w4, geom)
+        return y.reshape((x.shape[0], w4.shape[0]) + y.shape[3 if x.ndim == 3 else 2:])
     o, g = w4.shape[0], geom[3]
     wg = w4.reshape(g, o // g, -1)
     y = None
@@ -121,6 +125,9 @@ def input_grad_arrays(gy, w, xshape: tuple, geom: tuple) -> np.ndarray:
     added back where it was read."""
     stride, pads, dilation, g = geom
     w4, gy4 = _as4d(w), _as4d(gy)
+    xshape4 = xshape[:2] + (1,) + xshape[2:] if len(xshape) == 3 else xshape
+    if _flat.usable(xshape4, gy.dtype, w4.shape[2:], geom):
+        return _flat.input_grad(gy4, w4, xshape4, geom).reshape(xshape)
     o, cg = w4.shape[:2]
     k, out = w4.shape[2:], gy4.shape[2:]
     n, nd = gy4.shape[0], len(k)
@@ -145,6 +152,10 @@ def weight_grad_arrays(gy, x, wshape: tuple, geom: tuple) -> np.ndarray:
     """dL/dW = sum over samples of G X^T per group (X: x's window matrices, made again
     here a block at a time; the per-sample products are summed as one array, so the total
     does not depend on the blocks)."""
+    k = (1,) * (4 - len(wshape)) + wshape[2:]
+    x4 = _as4d(x)
+    if _flat.usable(x4.shape, x4.dtype, k, geom):
+        return _flat.weight_grad(_as4d(gy), x4, k, geom).sum(axis=0).reshape(wshape)
     gyg = _grouped(_as4d(gy), geom[3])
     per_sample = None
     for n0, (cols, _) in _blocks(_as4d(x), (1,) * (4 - len(wshape)) + wshape[2:], geom):
