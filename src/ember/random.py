@@ -180,6 +180,21 @@ def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False)
     return _new_leaf(_T.randperm(_gen(generator).bits, n).astype(np_dtype), requires_grad)
 
 
+def _size_of_ints(size) -> bool:
+    """Whether PyTorch's parser takes ``size`` as normal()'s ``tuple of ints size``: a tuple,
+    list or Size whose items are ints (NumPy's too, not bools) or one-element integer
+    tensors; a bare int, an ndarray or a float item matches no overload."""
+    if not isinstance(size, (tuple, list)):
+        return False
+    for d in size:
+        if isinstance(d, Tensor):
+            if d._data.size != 1 or d._data.dtype.kind not in "iu":
+                return False
+        elif isinstance(d, (bool, np.bool_)) or not isinstance(d, (int, np.integer)):
+            return False
+    return True
+
+
 def normal(mean=0.0, std=1.0, *more, size=None, generator=None, dtype=None, device=None,
            requires_grad=False) -> Tensor:
     """Normal draws; ``mean``/``std`` may be tensors (broadcast) or floats with ``size``."""
@@ -189,6 +204,10 @@ def normal(mean=0.0, std=1.0, *more, size=None, generator=None, dtype=None, devi
     tensor_arg = isinstance(mean, Tensor) or isinstance(std, Tensor)
     if len(more) > 1 or more and size is not None or tensor_arg and (more or size is not None):
         # no overload takes a size with a tensor mean / std (normal(mu, 0.2, size=...))
+        raise unknown_keyword("normal", (mean, std) + more, locals(),
+                              {} if size is None else {"size": size})
+    if (more or size is not None) and not _size_of_ints(more[0] if more else size):
+        # normal(0., 1., 3): the float overload takes a tuple of ints only (no bare int)
         raise unknown_keyword("normal", (mean, std) + more, locals(),
                               {} if size is None else {"size": size})
     if more:

@@ -30,7 +30,7 @@ from collections import OrderedDict
 
 import numpy as np
 
-from . import _serialization_views as _V
+from . import _serialization_args as _A, _serialization_views as _V
 from ._serialization_encode import _NotPlain, _encode, _encode_tensor
 from .tensor import Tensor
 
@@ -102,11 +102,12 @@ def save(obj, f, pickle_module=None, pickle_protocol=None, _use_new_zipfile_seri
 
     ``f`` may also be a binary file object (``io.BytesIO``); that write is not atomic.
     """
+    _A.check_save_target(f)
     head, chunks = _header_and_blob(obj, pickle_module, pickle_protocol)
-    if hasattr(f, "write"):
-        f.write(head)
+    if not _A.is_path(f):  # a file object: written as PyTorch's writer does, in memoryviews
+        f.write(memoryview(head))
         for c in chunks:
-            f.write(c)
+            f.write(memoryview(c))
         return
     path = os.fspath(f)
     if path.endswith(os.sep):  # 'checkpoints/': no file name
@@ -299,7 +300,9 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
     from ._serialization_pickle import resolve_weights_only
 
     weights_only = resolve_weights_only(weights_only, pickle_module)
-    if hasattr(f, "read"):
+    _A.warn_pickle_args(pickle_load_args, weights_only)
+    _A.check_load_source(f)
+    if not _A.is_path(f):
         path, data = getattr(f, "name", "<file object>"), f.read()
     else:
         path = os.fspath(f)
@@ -307,6 +310,8 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
             data = fh.read()
     if not data:
         raise _nothing_to_load(f, weights_only, mmap)
+    _A.check_pickle_args(pickle_load_args, weights_only)
+    _A.check_mmap_source(f, mmap)
     result = _load_data(path, data, weights_only, pickle_module)
     if map_location is not None or data[:4] == b"PK\x03\x04":  # a GPU checkpoint's tags
         from ._map_location import check
