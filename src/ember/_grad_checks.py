@@ -9,9 +9,11 @@ def check_grad(t, value) -> None:
     an optimizer would otherwise broadcast a wrongly shaped gradient silently."""
     from .tensor import Tensor
 
-    if not isinstance(value, Tensor):
+    if not isinstance(value, Tensor):  # a NumPy array is 'numpy.ndarray' there, as PyTorch
+        from ._typename import arg_type_name
+
         raise TypeError("assigned grad expected to be a Tensor or None but got grad of type "
-                        f"{type(value).__name__}")
+                        f"{arg_type_name(value)}")
     if value is t:
         raise RuntimeError("can't assign Variable as its own grad")
     if value._data.dtype != t._data.dtype:

@@ -16,11 +16,15 @@ def legacy_array(dt: D.dtype, data, args: tuple, exact: bool) -> np.ndarray:
     """The array of the legacy constructors ``torch.Tensor(...)`` and ``torch.FloatTensor(...)``
     & co: nothing is an empty 1-d tensor, ints or a Size are a shape (uninitialised in
     PyTorch, zeros here), a tensor is aliased (for a typed constructor, ``exact``, it must have
-    that dtype), a sequence or array is data; a lone number is not data to them."""
+    that dtype), a sequence or array is data (an array of the constructor's dtype shared, not
+    copied: ``torch.FloatTensor(a)`` sees later writes to a float32 ``a``); a lone number is
+    not data to them."""
     if data is None:
         if args:  # Tensor(None, 2): a None given as the data (no args is Tensor())
             raise _invalid((data,) + args, {})
         return np.zeros((0,), dt.np)
+    if isinstance(data, np.ndarray) and data.ndim == 0 and data.dtype.kind in "iu":
+        data = int(data)  # a 0-d integer array is an index to PyTorch's parser: a size
     if _is_int(data) and not isinstance(data, Tensor) or isinstance(data, Size) and not args:
         return np.zeros(_size((data,) + args if _is_int(data) else (tuple(data),), "new"), dt.np)
     if args:  # new(2.0, 3), new(Size, 3), new([], 3): data takes no size after it
@@ -33,6 +37,11 @@ def legacy_array(dt: D.dtype, data, args: tuple, exact: bool) -> np.ndarray:
         return data._ensure_array()  # the same memory, as PyTorch's alias
     if isinstance(data, str):
         raise TypeError("new(): invalid data type 'str'")
+    if isinstance(data, np.ndarray) and data.dtype == dt.np:
+        from ._from_data import _check_shared
+
+        _check_shared(data)  # an array of the constructor's dtype is shared, as from_numpy
+        return data
     if not isinstance(data, (_SEQ, np.ndarray, range)) and not (
             hasattr(data, "__len__") and hasattr(data, "__getitem__")):
         raise TypeError(f"new(): data must be a sequence (got {arg_type_name(data)})")

@@ -54,8 +54,7 @@ def setitem(input, idx, value):
     if not isinstance(value, (Tensor, bool, int, float, complex, np.integer)):
         raise TypeError(f"can't assign a {_py_type_name(value)} to a {_legacy_name(input)}")
     if _byte_mask_fill(idx, value):
-        raise RuntimeError("masked_fill_ only supports boolean masks, but got mask with dtype "
-                           "unsigned char")
+        _refuse_byte_mask_fill(input, idx)
     np_idx = _index_arrays(idx)
     _check_steps(input, idx, np_idx)
     basic = _is_basic(np_idx)
@@ -244,6 +243,22 @@ def _checked_number(value, dt: np.dtype) -> np.ndarray:
 def _overflow(dt: np.dtype) -> RuntimeError:
     return RuntimeError(f"value cannot be converted to type {_C_TYPES.get(dt.name)} without "
                         "overflow")
+
+
+def _refuse_byte_mask_fill(input, idx) -> None:
+    """PyTorch's masked_fill_ refusal of a uint8 mask, after its checks of the index against
+    the tensor (a mask of the wrong shape is that IndexError first)."""
+    from ._index_check import index_error
+
+    items = idx if isinstance(idx, tuple) else (idx,)
+    as_bool = tuple(i._data.astype(bool) if isinstance(i, Tensor) and i._data.dtype == np.uint8
+                    else i for i in items)
+    err = index_error(input._data.shape, _index_arrays(as_bool if isinstance(idx, tuple)
+                                                       else as_bool[0]))
+    if err is not None:
+        raise err
+    raise RuntimeError("masked_fill_ only supports boolean masks, but got mask with dtype "
+                       "unsigned char")
 
 
 def _byte_mask_fill(idx, value) -> bool:

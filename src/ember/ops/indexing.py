@@ -29,9 +29,14 @@ def _index_arrays(idx):
         idx = Tensor._make(idx, False, None)  # a mask, as the byte tensor it converts to
     if isinstance(idx, Tensor):
         a = idx._data
-        if a.dtype.kind not in "biu":
+        kind = a.dtype.kind
+        if kind not in "biu" or (kind == "i" and a.dtype.itemsize < 4 and a.ndim):
+            # PyTorch indexes with int64, int32, uint8 (a mask) and bool tensors; an int8 or
+            # int16 one is refused unless it is 0-d (read as a plain int, via __index__)
             raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
         if a.dtype == np.uint8:  # PyTorch reads a byte tensor as a mask, and warns
+            if a.ndim == 0:  # ... except for a 0-d one: x[t] is x[None] or x[None][:0]
+                return a.astype(bool)
             warnings.warn("indexing with dtype torch.uint8 is now deprecated, please use a "
                           "dtype torch.bool instead.", UserWarning, stacklevel=3)
             return a.astype(bool)
@@ -47,7 +52,9 @@ def _index_arrays(idx):
                   "pytorch 2.9 this will be interpreted as tensor index, x[torch.tensor(seq)], "
                   "which will result either in an error or a different result")
             return _index_arrays(tuple(idx))
-        return np.asarray(idx)
+        return _truncated(np.asarray(idx))
+    if isinstance(idx, np.ndarray) and idx.dtype.kind == "f":
+        return _truncated(idx)
     if isinstance(idx, np.integer):  # q[np.argmax(...)]: PyTorch reads it as an int (a view)
         return int(idx)
     if isinstance(idx, (float, str, np.floating, np.bool_)):
@@ -56,6 +63,12 @@ def _index_arrays(idx):
         raise IndexError("only integers, slices (`:`), ellipsis (`...`), None and long or byte "
                          f"Variables are valid indices (got {arg_type_name(idx)})")
     return idx
+
+
+def _truncated(a: np.ndarray) -> np.ndarray:
+    """PyTorch turns a list or NumPy array of floats used as an index into int64 indices,
+    truncated toward zero (x[[1.5, -1.7]] is x[[1, -1]]); NumPy refuses float indices."""
+    return a.astype(np.int64) if a.dtype.kind == "f" else a
 
 
 def _sequence_as_tuple(seq: list) -> bool:

@@ -43,18 +43,31 @@ def _no_accelerator(kind: str):
 
 
 def _parse_to(args: tuple, kwargs: dict):
-    """(device, dtype) from Module.to's overloads."""
+    """(device, dtype) from Module.to's overloads. After a device the next positional
+    argument is the dtype: ``to("cpu", True)`` (the old ``to(device, async)``) matches no
+    overload, PyTorch's TypeError."""
+    if len(args) >= 2 and _is_device(args[0]) and not (
+            args[1] is None or isinstance(args[1], (D.dtype, type))):
+        from ..._methods_convert import _to_refusal
+
+        raise TypeError(_to_refusal(args, kwargs))
     device, dtype = kwargs.get("device"), kwargs.get("dtype")
     if "tensor" in kwargs:
         dtype = kwargs["tensor"].dtype
-    for a in args:
+    for i, a in enumerate(args):
         if isinstance(a, Tensor):
             dtype = a.dtype
         elif isinstance(a, (str, Device)) or isinstance(a, int) and not isinstance(a, bool):
             device = a
+        elif isinstance(a, bool):  # to(dtype, True) / to(device, dtype, True): non_blocking;
+            dtype = D.bool_ if i == 0 else dtype  # a first one PyTorch's parser reads as bool
         elif a is not None:
             dtype = a
     return device, dtype
+
+
+def _is_device(a) -> bool:
+    return isinstance(a, (str, Device)) or isinstance(a, int) and not isinstance(a, bool)
 
 
 def module_to(module, args: tuple, kwargs: dict):
