@@ -4,11 +4,17 @@ This is what lets every backward rule in ``ember/ops`` be plain NumPy and still 
 when ``create_graph=True``: the engine hands the rule Tensors instead of arrays, and each NumPy
 call inside the rule comes back here. Functions with no ember counterpart fall back to NumPy on
 the raw data (as ``np.asarray(t)`` would), so plotting libraries keep working.
+
+User code (any caller outside ember) gets what PyTorch's Tensor gets, which has no
+``__array_function__`` but an ``__array_wrap__``: NumPy's own implementation runs on the tensor
+(np.concatenate([t, t]) an ndarray, np.linspace(t0, t1, n) a Tensor, np.mean(t) the tensor
+method's TypeError), and a ufunc outside UFUNCS gives a Tensor (np.isnan(t): uint8).
 """
 
 from __future__ import annotations
 
 import sys
+import warnings
 
 import numpy as np
 
@@ -120,25 +126,70 @@ def _raw(x):
     return x
 
 
+def _wrapped(out):
+    """What PyTorch's ``Tensor.__array_wrap__`` makes of NumPy's result: a Tensor sharing the
+    array, a bool array first cast to uint8 (``np.isnan(t)`` is a uint8 Tensor there)."""
+    if isinstance(out, np.generic):  # a reduction to one number: a 0-d Tensor there
+        out = np.asarray(out)
+    if not isinstance(out, np.ndarray):
+        return out
+    return Tensor._make(out.astype(np.uint8) if out.dtype == np.bool_ else out, False, None)
+
+
+def _from_user(depth=2):
+    """Whether the NumPy call came from user code (ember's own rules keep NumPy's arrays)."""
+    return not sys._getframe(depth).f_globals.get("__name__", "").startswith("ember")
+
+
+def _no_out(kwargs):
+    """No output array given (NumPy's own code passes ``out=None`` positionally)."""
+    out = kwargs.get("out")
+    return out is None or all(o is None for o in (out if isinstance(out, tuple) else (out,)))
+
+
+_WRAP_WARNING = ("__array_wrap__ must accept context and return_scalar arguments (positionally) "
+                 "in the future. (Deprecated NumPy 2.0)")
+
+
+def _warn_wrap(stacklevel):
+    """NumPy 2's DeprecationWarning on PyTorch's one-argument ``Tensor.__array_wrap__``, which
+    it gives each time it wraps a result in a tensor (shown by default for a user's own line:
+    ``np.isnan(t)`` in a script). (The ufuncs of UFUNCS above give none: see the report.)"""
+    warnings.warn(_WRAP_WARNING, DeprecationWarning, stacklevel=stacklevel + 1)
+
+
+# ufuncs that a NumPy scalar's or array's operator reaches with a tensor on its right
+# (np.float32(2) * t, np.bool_(True) & t): PyTorch's tensor answers these through its own
+# reflected operator (no wrap, no warning), and __array_ufunc__ cannot tell the operator from a
+# call of the ufunc, so these keep their answer without the wrap
+_OPERATORS = frozenset((np.bitwise_and, np.bitwise_or, np.bitwise_xor, np.left_shift,
+                        np.right_shift, np.divmod))
+
+
 def array_ufunc(self, ufunc, method, *inputs, **kwargs):
     if method == "__call__" and not kwargs and ufunc in UFUNCS:
         return UFUNCS[ufunc](*inputs)
     if method == "__call__" and ufunc is np.divide and not kwargs:
         return _div(*inputs)
     out = getattr(ufunc, method)(*(_raw(i) for i in inputs), **kwargs)
+    # any other ufunc called on a tensor (np.isnan(t), np.arctan2(t, 1), np.maximum.reduce(t)):
+    # NumPy hands PyTorch's result to the tensor's __array_wrap__, so the user gets a Tensor
+    if (method not in ("at", "outer") and ufunc not in _OPERATORS and _no_out(kwargs)
+            and _from_user()):
+        _warn_wrap(2)
+        return _wrapped(out)
     return out
 
 
-# What user code gets from these is NumPy's array, as with PyTorch's tensors (np.concatenate of
-# per-path tensors, then from_numpy); ember's own rules keep the Tensor (and its graph)
-_ARRAY_FOR_USERS = frozenset((np.concatenate,))
-
-
 def array_function(self, func, types, args, kwargs):
-    if func in FUNCTIONS:
-        if func in _ARRAY_FOR_USERS and not sys._getframe(1).f_globals.get(
-                "__name__", "").startswith("ember"):
-            return func(*_raw(args), **{k: _raw(v) for k, v in kwargs.items()})
+    impl = getattr(func, "_implementation", None)
+    if impl is not None and _from_user():
+        # user code: PyTorch's Tensor has no __array_function__, so NumPy runs its own code on
+        # the tensor: np.mean(t) calls t.mean(axis=None, dtype=None, out=None) (PyTorch's
+        # TypeError), np.linspace(t0, t1, n) and np.cumprod(t) end in __array_wrap__ (a Tensor:
+        # helper_functions.plot_decision_boundary's grid), np.stack([t, t]) in an ndarray
+        return impl(*args, **kwargs)
+    if func in FUNCTIONS:  # ember's own rules: the Tensor (and its graph) carries on
         return FUNCTIONS[func](*args, **kwargs)
     if func in _AS_TENSOR:  # (a Tensor among the arguments: the result wraps in one)
         out = func(*_raw(args), **{k: _raw(v) for k, v in kwargs.items()})
@@ -146,5 +197,13 @@ def array_function(self, func, types, args, kwargs):
     return func(*_raw(args), **{k: _raw(v) for k, v in kwargs.items()})
 
 
+def array_wrap(self, array, context=None, return_scalar=False):
+    """NumPy's last step for a result computed from a tensor (np.cumprod(t), np.ptp(t) when the
+    tensor's own method refuses NumPy's keywords): a Tensor, as PyTorch's __array_wrap__."""
+    _warn_wrap(2)
+    return _wrapped(np.asarray(array))
+
+
 Tensor.__array_ufunc__ = array_ufunc
+Tensor.__array_wrap__ = array_wrap
 Tensor.__array_function__ = array_function
