@@ -26,13 +26,25 @@ def to(self, *args, **kwargs):
 def _to(self, *args, **kwargs):
     dtype = kwargs.get("dtype")
     device = kwargs.get("device")
-    for a in args:
-        if isinstance(a, Tensor):
-            dtype = a.dtype
-        elif isinstance(a, (D.dtype, np.dtype, type)) and a not in (str,):
-            dtype = a
-        elif a is not None:
-            device = a
+    copy = kwargs.get("copy")
+    if args:
+        first = args[0]
+        if type(first) is str:  # .to("cpu") in every RL step: the first test
+            device = first
+        elif isinstance(first, Tensor):
+            dtype = first.dtype
+        elif _dtype_like(first):
+            dtype = first
+        elif first is not None:
+            device = first
+        if len(args) > 1:  # (one argument, the usual call, needs no look)
+            _check_positions(args, kwargs)
+            flags = args[1:]
+            if not (isinstance(first, Tensor) or _dtype_like(first)):  # (device, dtype, ...)
+                flags = args[2:]
+                if args[1] is not None:
+                    dtype = args[1]
+            copy = copy or len(flags) == 2 and flags[1]  # (non_blocking: nothing to wait for)
     if dtype is not None and type(dtype) is not D.dtype:
         _check_user_dtype(dtype, args, kwargs)
     # .to("cpu") / .to(torch.device("cpu")) in every RL step: no import, no device parsed
@@ -42,7 +54,7 @@ def _to(self, *args, **kwargs):
 
         _check_device(device, moving=True)
     # copy=True, or a device with an index ("cpu:0": another device to PyTorch), copies
-    copy = kwargs.get("copy") or device is not None and (
+    copy = copy or device is not None and (
         ":" in device if type(device) is str else getattr(device, "index", None) is not None)
     np_dtype = self._data.dtype if dtype is None else D.to_np(dtype)
     if np_dtype == self._data.dtype and not copy:
@@ -50,6 +62,27 @@ def _to(self, *args, **kwargs):
     if np_dtype.kind not in "fc":  # no gradient flows to integers: an untracked leaf
         return Tensor._make(preserved(self._data.astype(np_dtype), self._data), False, None)
     return Cast.apply(self, np_dtype)
+
+
+def _dtype_like(a) -> bool:
+    return isinstance(a, (D.dtype, np.dtype)) or isinstance(a, type) and a is not str
+
+
+def _check_positions(args, kwargs) -> None:
+    """PyTorch's three overloads by position: (device, dtype, non_blocking, copy), (dtype,
+    non_blocking, copy) and (tensor, non_blocking, copy), the flags Python bools only; else
+    its TypeError (``x.to("cpu", True)``: ember read True as the device)."""
+    if len(args) > 4:
+        raise TypeError(f"to() takes from 0 to 4 positional arguments but {len(args)} were "
+                        "given")
+    first, rest = args[0], args[1:]
+    if not (isinstance(first, Tensor) or _dtype_like(first)):  # a device (or None)
+        if not (rest[0] is None and first is not None or _dtype_like(rest[0])) \
+                or "dtype" in kwargs:
+            raise TypeError(_to_refusal(args, kwargs))
+        rest = rest[1:]
+    if len(rest) > 2 or any(type(a) is not bool for a in rest):
+        raise TypeError(_to_refusal(args, kwargs))
 
 
 _TO_OVERLOADS = "".join(

@@ -170,7 +170,14 @@ class Tensor(InplaceMixin, ConvertMixin):
 
     @data.setter
     def data(self, value: "Tensor") -> None:
-        self._data = value._data if isinstance(value, Tensor) else np.asarray(value)
+        if not isinstance(value, Tensor):  # PyTorch's check (an array, list or number)
+            from ._typename import arg_type_name
+
+            raise TypeError(f"Variable data has to be a tensor, but got {arg_type_name(value)}")
+        if self._rg and value._data.dtype.kind not in "fc":
+            raise RuntimeError("data set to a tensor that requires gradients must be floating "
+                               "point or complex dtype")
+        self._data = value._data
 
     @property
     def T(self) -> "Tensor":  # noqa: N802 - PyTorch's name
