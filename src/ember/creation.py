@@ -292,7 +292,8 @@ def arange(start, end=None, step=1, *, out=None, dtype=None, device=None,
            requires_grad=False) -> Tensor:
     """Values from ``start`` to ``end`` (exclusive); int64 unless an argument is a float."""
     _check_device(device)
-    if end is None:
+    one = end is None
+    if one:
         start, end = 0, start
     vals = [_num(v) for v in (start, end, step)]
     if dtype is None:
@@ -302,7 +303,15 @@ def arange(start, end=None, step=1, *, out=None, dtype=None, device=None,
     if np_dtype == np.bool_:
         raise NotImplementedError("\"arange_cpu\" not implemented for 'Bool'")
     integral = np_dtype.kind in "iu"
-    xs, xe, xst = (int(v) for v in vals) if integral else (float(v) for v in vals)
+    try:
+        xs, xe, xst = (int(v) for v in vals) if integral else (float(v) for v in vals)
+    except (TypeError, ValueError):  # arange('a'): the parser's error (the end alone given)
+        if one and not isinstance(vals[1], (int, float, np.number)):
+            from ._typename import arg_type_name
+
+            raise TypeError("arange(): argument 'end' (position 1) must be Number, not "
+                            f"{arg_type_name(end)}") from None
+        raise
     if xst == 0:  # PyTorch's words differ when only the integer cast made the step 0
         raise (RuntimeError if vals[2] == 0 else ValueError)("step must be nonzero")
     if not (math.isfinite(xs) and math.isfinite(xe)):

@@ -21,7 +21,7 @@ _HELPERS = {"_wrap_dim", "wrap_dim", "dims", "_axes", "_reduced_axes", "_norm_di
 _OVERLOADED = {"sum", "mean", "std", "var", "std_mean", "var_mean",
                "prod", "max", "min", "any", "all", "count_nonzero", "sort", "argsort",
                "squeeze", "narrow", "repeat_interleave", "scatter", "scatter_add", "movedim",
-               "moveaxis", "randint", "conv1d", "conv2d", "conv3d"}
+               "moveaxis", "randint", "conv1d", "conv2d", "conv3d", "clamp", "clip"}
 # arguments PyTorch declares as int[] (a lone float is "not float", not "not int")
 _INT_LISTS = {("sum", "dim"), ("mean", "dim"), ("nansum", "dim"), ("nanmean", "dim"),
               ("amax", "dim"), ("amin", "dim"), ("logsumexp", "dim"), ("roll", "shifts"),
@@ -30,7 +30,7 @@ _INT_LISTS = {("sum", "dim"), ("mean", "dim"), ("nansum", "dim"), ("nanmean", "d
 _FUNCTIONS = {"conv1d", "conv2d", "conv3d", "pad", "max_pool1d", "avg_pool1d",
               "one_hot"}
 _VIA_METHOD = {"softmax", "log_softmax", "softmin"}
-_RENAMED = {"split_size_or_sections": "split_size"}
+_RENAMED = {"split_size_or_sections": "split_size", ("dot", "other"): "tensor"}
 HINT = ("\nHint: dims, counts and sizes must be whole numbers; in Python 3 `n / 2` is a float, "
         "so use `n // 2` (or int(...)).")
 # (min, max) argument counts of each overload's Python signature (function form) and whether
@@ -68,7 +68,7 @@ def _keywords(caller) -> tuple:
         return ()
 
 
-def _as_function(caller, code) -> bool:
+def _as_function(caller, code, op: str) -> bool:
     """Whether the caller's call is the function form (``torch.max(x, ...)``, or the function
     under any name), not the method (``x.max(...)``): PyTorch then counts the tensor as an
     argument. Read from the bytecode: the attribute loaded from a module, or a name bound to
@@ -81,14 +81,14 @@ def _as_function(caller, code) -> bool:
             v = caller.f_locals.get(name, caller.f_globals.get(name))
             return caller.f_builtins.get(name) if v is None else v
 
-        op, prev, found = code.co_name, None, None
+        prev, found = None, None
         for ins in dis.get_instructions(caller.f_code):
             if ins.offset > caller.f_lasti:
                 break
             if ins.opname in ("LOAD_METHOD", "LOAD_ATTR") and ins.argval == op:
                 found = prev
             elif ins.opname in ("LOAD_GLOBAL", "LOAD_NAME", "LOAD_FAST", "LOAD_DEREF") and \
-                    getattr(value(ins.argval), "__code__", None) is code:
+                    code in _codes(value(ins.argval)):
                 found = True
             prev = ins
         if found is None or found is True:
@@ -107,6 +107,40 @@ def _as_function(caller, code) -> bool:
         return isinstance(obj, types.ModuleType)
     except Exception:  # noqa: BLE001 - wording only: the method form otherwise
         return False
+
+
+def _codes(fn) -> tuple:
+    """The code objects of ``fn`` and of the op it wraps (torch.mm is ``out=``'s wrapper);
+    none for a bound method (``f = x.mm``: the method form)."""
+    if hasattr(fn, "__func__"):
+        return ()
+    return (getattr(fn, "__code__", None),
+            getattr(getattr(fn, "__wrapped__", None), "__code__", None))
+
+
+def _alias(caller, code) -> str | None:
+    """The name the caller's call gives the op where ember binds it to another's function
+    (``torch.arccos`` is acos here, ``torch.fix`` trunc): PyTorch's errors say that name.
+    Read from the bytecode: the attribute loaded last before the call."""
+    try:
+        import dis
+
+        last = None
+        for ins in dis.get_instructions(caller.f_code):
+            if ins.offset > caller.f_lasti:
+                break
+            if ins.opname in ("LOAD_METHOD", "LOAD_ATTR"):
+                last = ins.argval
+        if last is None or last == code.co_name:
+            return None
+        from ..tensor import Tensor
+
+        for namespace in (sys.modules["ember"], Tensor):
+            if code in _codes(getattr(namespace, last, None)):
+                return last
+    except Exception:  # noqa: BLE001 - wording only: the op's own name otherwise
+        pass
+    return None
 
 
 def _chain(caller, ins) -> list:
@@ -215,11 +249,11 @@ def _message(value, what: str, arg: str | None = None) -> str:
     if frame is None:
         return f"expected an int, but got {_tn(value)}"
     code = frame.f_code
-    op = code.co_name.removesuffix("_method").lstrip("_")
+    op = _alias(caller, code) or code.co_name.removesuffix("_method").lstrip("_")
     params = code.co_varnames[:code.co_argcount]
     method = params[0] in ("input", "self") and op not in _FUNCTIONS and not (
         caller is not None and "nn" not in code.co_filename.split(os.sep)[-4:-1]
-        and _as_function(caller, code))
+        and _as_function(caller, code, op))
     args = params[1:] if method else params
     if arg is not None and arg not in args:  # (the input, of a call read as the method)
         method, args = False, params
@@ -241,7 +275,7 @@ def _message(value, what: str, arg: str | None = None) -> str:
         return (f"{op}() received an invalid combination of arguments - got ({got}), but "
                 "expected one of:")
     pos = "" if name in kws else f" (position {args.index(name) + 1})"
-    shown = _RENAMED.get(name, name)
+    shown = _RENAMED.get((op, name), _RENAMED.get(name, name))
     if at == 0:
         return (f"{op}(): argument '{shown}'{pos} must be tuple of ints, but found element "
                 f"of type {typ} at pos 0")
@@ -281,3 +315,19 @@ def size_message(op: str, given: tuple, i: int, bad, arg: str = "size",
                 f"element of type {what} at pos 0")
     return (f"{op}(): argument '{arg}' failed to unpack the object at pos {i + 1} with error "
             f"\"type must be tuple of ints,but got {what}\"")
+
+
+def not_tensor(value, arg: str = "input") -> TypeError:
+    """PyTorch's parser error for ``value`` (a str, list, number, None, NumPy array) given as
+    the op's Tensor argument ``arg``. Callers reach it from an ``except AttributeError`` around
+    their first ``._data``, so the success path pays nothing."""
+    return TypeError(_message(value, "Tensor", arg))
+
+
+def first_not_tensor(**given) -> TypeError:
+    """``not_tensor`` for the first of ``given`` (name=value, in the op's order) that is no
+    Tensor: PyTorch's parser checks the arguments in order."""
+    from ..tensor import Tensor
+
+    name, value = next((n, v) for n, v in given.items() if not isinstance(v, Tensor))
+    return TypeError(_message(value, "Tensor", name))

@@ -58,7 +58,14 @@ def check_driver(name: str, driver) -> None:
 
 
 def check_matrix(a: Tensor, name: str, arg: str = "A") -> None:
-    if a._data.ndim < 2:
+    try:
+        ndim = a._data.ndim
+    except AttributeError:  # a str, list, number: PyTorch's parser error
+        from ._int_args import not_tensor
+
+        raise not_tensor(a, "input" if name.startswith(("cholesky", "logdet")) else arg) \
+            from None
+    if ndim < 2:
         raise RuntimeError(f"{name}: The input tensor {arg} must have at least 2 dimensions.")
 
 

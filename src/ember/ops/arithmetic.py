@@ -339,7 +339,13 @@ class Neg(Primitive):
 
 
 def neg(input):
-    if input._data.dtype == np.bool_:
+    try:
+        dt = input._data.dtype
+    except AttributeError:  # a str, list, number: PyTorch's parser error
+        from ._int_args import not_tensor
+
+        raise not_tensor(input) from None
+    if dt == np.bool_:
         raise RuntimeError(
             "Negation, the `-` operator, on a bool tensor is not supported. If you are trying "
             "to invert a mask, use the `~` or `logical_not()` operator instead."
@@ -362,7 +368,13 @@ class Abs(Primitive):
 
 
 def abs(input):  # noqa: A001
-    if input._data.dtype == np.bool_:
+    try:
+        dt = input._data.dtype
+    except AttributeError:  # a str, list, number: PyTorch's parser error
+        from ._int_args import not_tensor
+
+        raise not_tensor(input) from None
+    if dt == np.bool_:
         raise NotImplementedError('"abs_cpu" not implemented for \'Bool\'')
     return Abs.apply(input)
 

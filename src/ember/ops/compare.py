@@ -66,14 +66,21 @@ greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
 
 def equal(input, other) -> bool:
     """True when both tensors have the same shape and values."""
-    return input._data.shape == other._data.shape and bool(np.all(input._data == other._data))
+    try:
+        same = input._data.shape == other._data.shape
+    except AttributeError:  # a str, list, number: PyTorch's parser error
+        from ._int_args import first_not_tensor
+
+        raise first_not_tensor(input=input, other=other) from None
+    return same and bool(np.all(input._data == other._data))
 
 
 def _close_args(name: str, input, other) -> None:
     """PyTorch's checks of allclose/isclose: a tensor of the same dtype, broadcastable."""
-    if not isinstance(other, Tensor):
-        raise TypeError(f"{name}(): argument 'other' (position 2) must be Tensor, not "
-                        f"{type(other).__name__}")
+    if not isinstance(other, Tensor):  # (x.isclose(b): position 1)
+        from ._int_args import not_tensor
+
+        raise not_tensor(other, "other")
     a, b = input._data.dtype, other._data.dtype
     if a != b:
         raise RuntimeError(f"{type_name(a)} did not match {type_name(b)}")

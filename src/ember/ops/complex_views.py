@@ -6,6 +6,7 @@ PyTorch would view as complex raise ember's no-complex-storage TypeError, which 
 
 from __future__ import annotations
 
+from .._typename import arg_type_name
 from .. import dtypes as _dtypes
 from ..tensor import Tensor
 
@@ -13,7 +14,7 @@ from ..tensor import Tensor
 def _tensor_arg(fn: str, input) -> None:
     if not isinstance(input, Tensor):
         raise TypeError(f"{fn}(): argument 'input' (position 1) must be Tensor, not "
-                        f"{type(input).__name__}")
+                        f"{arg_type_name(input)}")
 
 
 def view_as_complex(input: Tensor) -> Tensor:

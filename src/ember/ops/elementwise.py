@@ -14,7 +14,13 @@ from ._util import log32 as _log32, relu_array, select, tanh_array
 
 def _float(x: Tensor) -> Tensor:
     """Integer inputs to transcendental functions compute in the default float dtype."""
-    if x._data.dtype.kind != "f":
+    try:
+        kind = x._data.dtype.kind
+    except AttributeError:  # a str, list, number: PyTorch's parser error, off the hot path
+        from ._int_args import not_tensor
+
+        raise not_tensor(x) from None
+    if kind != "f":
         from ..dtypes import _Defaults
 
         return x.to(_Defaults.float_np)
@@ -336,6 +342,8 @@ def _unary(cls, float_only=True):
     op.__name__ = cls.__name__.lower()
     op.__qualname__ = op.__name__  # what TypeErrors name
     op.__doc__ = cls.__doc__
+    # the code named too: the argument-type error (read from the op's frame) names the op
+    op.__code__ = op.__code__.replace(co_name=op.__name__, co_qualname=op.__name__)
     return op
 
 
@@ -345,13 +353,25 @@ sigmoid = _unary(Sigmoid)
 
 
 def relu(input):
-    if input._data.dtype == np.bool_:
+    try:
+        dt = input._data.dtype
+    except AttributeError:  # a str, list, number: PyTorch's parser error
+        from ._int_args import not_tensor
+
+        raise not_tensor(input) from None
+    if dt == np.bool_:
         raise RuntimeError("Boolean inputs not supported for relu")
     return Relu.apply(input)
 
 
 def softplus(input, beta=1.0, threshold=20.0):
-    if input._data.dtype.kind != "f":
+    try:
+        kind = input._data.dtype.kind
+    except AttributeError:  # a str, list, number: PyTorch's parser error
+        from ._int_args import not_tensor
+
+        raise not_tensor(input) from None
+    if kind != "f":
         _not_for("softplus_cpu", input)
     return Softplus.apply(input, beta, threshold)
 

@@ -74,10 +74,10 @@ class Heaviside(Primitive):
 
 
 def heaviside(input: Tensor, values: Tensor) -> Tensor:
-    for pos, (arg, v) in enumerate((("input", input), ("values", values)), 1):
-        if not isinstance(v, Tensor):
-            raise TypeError(f"heaviside(): argument '{arg}' (position {pos}) must be Tensor, "
-                            f"not {type(v).__name__}")
+    if not isinstance(input, Tensor) or not isinstance(values, Tensor):
+        from ._int_args import first_not_tensor  # (x.heaviside(b): position 1)
+
+        raise first_not_tensor(input=input, values=values)
     if input._data.dtype != values._data.dtype:
         raise RuntimeError("heaviside is not yet implemented for tensors with different "
                            "dtypes.")

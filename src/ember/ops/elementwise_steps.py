@@ -37,7 +37,13 @@ def _step_op(fn, node_name):
     cls = type(node_name[:-9], (_PiecewiseConstant,), {"node_name": node_name})
 
     def op(input):
-        if input._data.dtype == np.bool_:
+        try:
+            is_bool = input._data.dtype == np.bool_
+        except AttributeError:  # a str, list, number: PyTorch's parser error
+            from ._int_args import not_tensor
+
+            raise not_tensor(input) from None
+        if is_bool:
             if fn is sign_nan_zero:
                 return input.clone()  # sign of a bool is itself
             _not_for(f"{fn.__name__}_vml_cpu", input)
@@ -45,6 +51,7 @@ def _step_op(fn, node_name):
 
     op.__name__ = fn.__name__
     op.__qualname__ = op.__name__  # what TypeErrors name
+    op.__code__ = op.__code__.replace(co_name=op.__name__, co_qualname=op.__name__)
     return op
 
 

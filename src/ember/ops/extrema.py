@@ -87,8 +87,14 @@ def amin(input, dim=(), keepdim=False, *, axis=None, keepdims=None):
 def _extreme(input, dim, keepdim, use_min, name):
     if keepdim is not False and keepdim is not True:  # amax(x, 0, 1): PyTorch wants a bool
         _refuse_keepdim(input, dim, keepdim)
-    axes = _reduced_axes(input._data, dim)
-    _check_nonempty(input._data, axes, name)
+    try:
+        x = input._data
+    except AttributeError:  # a str, list, number: PyTorch's parser error
+        from ._int_args import not_tensor
+
+        raise not_tensor(input) from None
+    axes = _reduced_axes(x, dim)
+    _check_nonempty(x, axes, name)
     nan_peak = name in ("max", "min")
     return _AMAX[name].apply(input, axes, bool(keepdim), use_min, nan_peak)
 
@@ -244,7 +250,12 @@ def _refuse_keepdim(input, dim, keepdim) -> None:
 
 
 def _arg(fn, input, dim, keepdim):
-    x = input._data
+    try:
+        x = input._data
+    except AttributeError:  # a str, list, number: PyTorch's parser error
+        from ._int_args import not_tensor
+
+        raise not_tensor(input) from None
     if dim is None and not keepdim and x.size and x.dtype.kind in "fiu":
         # The usual q.argmax() of a greedy action: a NumPy int64 scalar as the 0-d result
         # (Tensor allows that), by the array's method (np.argmax's dispatch costs 0.8 us),

@@ -161,9 +161,22 @@ def _node_for(na: int, nb: int):
     return {(1, 1): Dot, (1, 2): VecMat, (2, 1): Mv}.get((na, nb), MatMul)
 
 
+def _not_tensor(**given) -> TypeError:
+    from ._int_args import first_not_tensor  # (error paths only)
+
+    return first_not_tensor(**given)
+
+
+def _array(value, input, other) -> Tensor:
+    """``t @ array`` (the operator passes NumPy arrays on); other non-tensors are refused."""
+    if type(value) is not np.ndarray:
+        raise _not_tensor(input=input, other=other)
+    return Tensor._make(value, False, None)
+
+
 def matmul(input, other):
-    a = input if isinstance(input, Tensor) else Tensor._make(np.asarray(input), False, None)
-    b = other if isinstance(other, Tensor) else Tensor._make(np.asarray(other), False, None)
+    a = input if isinstance(input, Tensor) else _array(input, input, other)
+    b = other if isinstance(other, Tensor) else _array(other, input, other)
     _check_matmul(a, b)
     if a._data.dtype != b._data.dtype:  # only an empty batched product gets here
         a = a.to(b._data.dtype)
@@ -171,14 +184,22 @@ def matmul(input, other):
 
 
 def mm(input, mat2):
-    if input._data.ndim != 2 or mat2._data.ndim != 2:
-        raise RuntimeError(f"{'self' if input._data.ndim != 2 else 'mat2'} must be a matrix")
+    try:
+        if input._data.ndim != 2 or mat2._data.ndim != 2:
+            mat2._data  # noqa: B018 - (unread if input is no matrix): types come first
+            raise RuntimeError(f"{'self' if input._data.ndim != 2 else 'mat2'} must be a matrix")
+    except AttributeError:  # a str, list, number: PyTorch's parser error
+        raise _not_tensor(input=input, mat2=mat2) from None
     return matmul(input, mat2)
 
 
 def bmm(input, mat2):
-    for name, t in (("batch1", input), ("batch2", mat2)):
-        if t._data.ndim != 3:
+    try:
+        ndims = input._data.ndim, mat2._data.ndim
+    except AttributeError:  # a str, list, number: PyTorch's parser error
+        raise _not_tensor(input=input, mat2=mat2) from None
+    for name, ndim in zip(("batch1", "batch2"), ndims):
+        if ndim != 3:
             raise RuntimeError(f"{name} must be a 3D tensor")
     sa, sb = input._data.shape, mat2._data.shape
     if (sa[0], sa[2]) != (sb[0], sb[1]):
@@ -189,15 +210,24 @@ def bmm(input, mat2):
 
 
 def dot(input, other):
-    if input._data.ndim != 1 or other._data.ndim != 1:
-        raise RuntimeError(f"1D tensors expected, but got {input._data.ndim}D and "
-                           f"{other._data.ndim}D tensors")
+    try:
+        if input._data.ndim != 1 or other._data.ndim != 1:
+            raise RuntimeError(f"1D tensors expected, but got {input._data.ndim}D and "
+                               f"{other._data.ndim}D tensors")
+    except AttributeError:  # a str, list, number: PyTorch's parser error
+        raise _not_tensor(input=input, other=other) from None
     return matmul(input, other)
 
 
 def inner(input, other):
     """Sum over the last dims: shape input.shape[:-1] + other.shape[:-1]."""
-    if input._data.ndim == 0 or other._data.ndim == 0:
+    try:
+        scalar = input._data.ndim == 0 or other._data.ndim == 0
+    except AttributeError:  # a str, list, number: PyTorch's parser error
+        raise _not_tensor(input=input, other=other) from None
+    if scalar:
+        if not isinstance(other, Tensor):  # (unread above): the parser checks types first
+            raise _not_tensor(input=input, other=other)
         return input * other
     sa, sb = input._data.shape, other._data.shape
     if sa[-1] != sb[-1]:
@@ -212,7 +242,11 @@ def inner(input, other):
 
 
 def mv(input, vec):
-    if input._data.ndim == 0:  # PyTorch sizes the result by input's first dim first
+    try:
+        ndims = input._data.ndim, vec._data.ndim
+    except AttributeError:  # a str, list, number: PyTorch's parser error
+        raise _not_tensor(input=input, vec=vec) from None
+    if ndims[0] == 0:  # PyTorch sizes the result by input's first dim first
         raise IndexError("Dimension specified as 0 but tensor has no dimensions")
     if input._data.ndim != 2 or vec._data.ndim != 1:
         raise RuntimeError(f"vector + matrix @ vector expected, got 1, {input._data.ndim}, "

@@ -215,7 +215,13 @@ class Vdot(MatMul):
 
 def vdot(input, other):
     """The dot product of two vectors (complex conjugation aside, which ember has no use for)."""
-    if input._data.ndim != 1 or other._data.ndim != 1:
+    try:
+        ndims = input._data.ndim, other._data.ndim
+    except AttributeError:  # a str, list, number: PyTorch's parser error
+        from ._int_args import first_not_tensor
+
+        raise first_not_tensor(input=input, other=other) from None
+    if ndims != (1, 1):
         raise RuntimeError(f"1D tensors expected, but got {input._data.ndim}D and "
                            f"{other._data.ndim}D tensors")
     _check_matmul(input, other)  # dot's size and dtype messages, which vdot shares
@@ -253,7 +259,12 @@ _CROSS_WARNING = (
 def cross(input, other, dim=None, *, out=None):
     """The cross product of 3-vectors along ``dim`` (None: the first dim of size 3, with
     PyTorch's deprecation warning); the other dims broadcast."""
-    na, nb = input._data.ndim, other._data.ndim
+    try:
+        na, nb = input._data.ndim, other._data.ndim
+    except AttributeError:  # a str, list, number: PyTorch's parser error
+        from ._int_args import first_not_tensor
+
+        raise first_not_tensor(input=input, other=other) from None
     if input._data.dtype == np.bool_:
         raise NotImplementedError("\"cross\" not implemented for 'Bool'")
     if dim is None:
@@ -283,10 +294,10 @@ class UnsafeView(Reshape):
 def kron(input, other, *, out=None):
     """The Kronecker product: block (i, j, ...) is input[i, j, ...] * other. Composite: the
     two reshaped to interleaved singleton dims, multiplied, and flattened pairwise."""
-    for pos, (name, v) in enumerate((("input", input), ("other", other)), 1):
-        if not isinstance(v, Tensor):
-            raise TypeError(f"kron(): argument '{name}' (position {pos}) must be Tensor, not "
-                            f"{type(v).__name__}")
+    if not isinstance(input, Tensor) or not isinstance(other, Tensor):
+        from ._int_args import first_not_tensor  # (x.kron(b): position 1)
+
+        raise first_not_tensor(input=input, other=other)
     a, b = promote(input, other)
     n = max(a._data.ndim, b._data.ndim)
     sa = (1,) * (n - a._data.ndim) + a._data.shape

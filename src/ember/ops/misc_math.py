@@ -356,9 +356,10 @@ def dist(input: Tensor, other: Tensor, p: float = 2) -> Tensor:
     from .arithmetic import type_name
     from .norms import Dist
 
-    if not isinstance(other, Tensor):
-        raise TypeError(f"dist(): argument 'other' (position 2) must be Tensor, not "
-                        f"{type(other).__name__}")
+    if not isinstance(other, Tensor):  # (x.dist(b): position 1)
+        from ._int_args import not_tensor
+
+        raise not_tensor(other, "other")
     a, b = promote(input, other)
     try:
         empty = 0 in np.broadcast_shapes(a._data.shape, b._data.shape)

@@ -12,6 +12,7 @@ import warnings
 
 import numpy as np
 
+from .._typename import arg_type_name
 from .. import dtypes as D
 from ..autograd._inference import is_inference as _is_inference
 from ..tensor import Tensor
@@ -64,7 +65,7 @@ def can_cast(from_, to) -> bool:
 def _need_tensor(fn: str, x, name: str = "input", pos: int = 1) -> None:
     if not isinstance(x, Tensor):
         raise TypeError(f"{fn}(): argument '{name}' (position {pos}) must be Tensor, not "
-                        f"{type(x).__name__}")
+                        f"{arg_type_name(x)}")
 
 
 def is_complex(input: Tensor) -> bool:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._typename import arg_type_name
 from ..autograd._inference import refuse_saved_index
 from ..autograd.function import Primitive
 from ..tensor import Tensor
@@ -168,7 +169,14 @@ def clamp(input, min=None, max=None):  # noqa: A002 - PyTorch's names
                 return _clamp_tensor(input, min, max)
         if isinstance(min, np.generic) or isinstance(max, np.generic):  # numbers, as PyTorch
             min, max = as_scalar(min), as_scalar(max)  # noqa: A001
-    if input._data.dtype.kind in "iub" and any(isinstance(b, float) for b in (min, max)):
+        _refuse_bounds(min, max)
+    try:
+        kind = input._data.dtype.kind
+    except AttributeError:  # a str, list, number: PyTorch's parser lists the overloads
+        from ._int_args import bad_arg
+
+        raise bad_arg(input, "input", "Tensor") from None
+    if kind in "iub" and any(isinstance(b, float) for b in (min, max)):
         from .elementwise import _float
 
         input = _float(input)
@@ -179,6 +187,16 @@ def clamp(input, min=None, max=None):  # noqa: A002 - PyTorch's names
         min, max = (b if type(b) is not int else _checked_number(b, dt).item()  # noqa: A001
                     for b in (min, max))
     return Clamp.apply(input, min, max)
+
+
+def _refuse_bounds(*bounds) -> None:
+    """A bound that is no number (a str, a list; tensors were taken before): PyTorch's parser
+    lists clamp's overloads."""
+    for name, b in zip(("min", "max"), bounds):
+        if not isinstance(b, (int, float, complex, type(None))):
+            from ._int_args import bad_arg
+
+            raise bad_arg(b, name, "Number")
 
 
 def _number_bound(b, other) -> bool:
@@ -224,7 +242,7 @@ def _two_tensors(name: str, input, other) -> None:
                 site = call_site(name)
                 pos = 1 if site and site[0] else 2
             raise TypeError(f"{name}(): argument '{arg}' (position {pos}) must be Tensor, not "
-                            f"{type(v).__name__}")
+                            f"{arg_type_name(v)}")
 
 
 def maximum(input, other):

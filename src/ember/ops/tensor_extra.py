@@ -13,6 +13,7 @@ import math
 
 import numpy as np
 
+from .._typename import arg_type_name
 from .. import dtypes as D
 from .._memory_format import layout, strided  # noqa: F401 (exported here, as before)
 from ..autograd.function import Primitive
@@ -255,7 +256,7 @@ def _igamma(name: str, input, other, pos: int) -> Tensor:
     for arg, p, t in (("input", pos - 1, input), ("other", pos, other)):
         if not isinstance(t, Tensor):
             raise TypeError(f"{name}(): argument '{arg}' (position {p}) must be Tensor, not "
-                            f"{type(t).__name__}")
+                            f"{arg_type_name(t)}")
     a, x = promote(input, other)
     from ._util import check_broadcast
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._typename import arg_type_name
 from ..autograd.function import NULL_CTX, Primitive
 from .._fma import fma_into
 from ..tensor import Tensor
@@ -137,7 +138,7 @@ class Addcdiv(Primitive):
 def _need_tensor(fn: str, name: str, pos: int, x) -> None:
     if not isinstance(x, Tensor):
         raise TypeError(f"{fn}(): argument '{name}' (position {pos}) must be Tensor, not "
-                        f"{type(x).__name__}")
+                        f"{arg_type_name(x)}")
 
 
 def _number(value):

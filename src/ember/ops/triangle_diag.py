@@ -101,7 +101,13 @@ def _diag_dims(ndim: int, dim1: int, dim2: int) -> tuple:
 
 def diagonal(input, offset=0, dim1=0, dim2=1):
     """The diagonal along (dim1, dim2) as the last dim; a view of input, as in PyTorch."""
-    d1, d2 = _diag_dims(input._data.ndim, dim1, dim2)
+    try:
+        ndim = input._data.ndim
+    except AttributeError:  # a str, list, number: PyTorch's parser error
+        from ._int_args import not_tensor
+
+        raise not_tensor(input) from None
+    d1, d2 = _diag_dims(ndim, dim1, dim2)
     return _view_of(Diagonal.apply(input, int(offset), d1, d2), input)
 
 
@@ -186,7 +192,13 @@ class Triu(Primitive):
 
 
 def _triangle(cls, name: str, input, diagonal) -> Tensor:
-    if input._data.ndim < 2:
+    try:
+        ndim = input._data.ndim
+    except AttributeError:  # a str, list, number: PyTorch's parser error
+        from ._int_args import not_tensor
+
+        raise not_tensor(input) from None
+    if ndim < 2:
         raise RuntimeError(f"{name}: input tensor must have at least 2 dimensions")
     return cls.apply(input, diagonal if type(diagonal) is int else as_int(diagonal))
 

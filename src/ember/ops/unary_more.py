@@ -264,6 +264,8 @@ def _floating(cls, name):
     op.__name__ = name
     op.__qualname__ = op.__name__  # what TypeErrors name
     op.__doc__ = cls.__doc__
+    # the code named too: the argument-type error (read from the op's frame) names the op
+    op.__code__ = op.__code__.replace(co_name=name, co_qualname=name)
     return op
 
 

@@ -21,7 +21,13 @@ _leaky_relu_inplace = variant(LeakyRelu, "LeakyReluBackward1")
 def _floating(input: Tensor, kernel: str) -> Tensor:
     """``input``, or PyTorch's error for an activation with only floating-point kernels
     (integer and bool tensors are refused, not converted)."""
-    if input._data.dtype.kind != "f":
+    try:
+        kind = input._data.dtype.kind
+    except AttributeError:  # a str, list, number: PyTorch's parser error, off the hot path
+        from ...ops._int_args import not_tensor
+
+        raise not_tensor(input) from None
+    if kind != "f":
         _not_for(kernel, input)
     return input
 
@@ -36,7 +42,13 @@ def relu(input: Tensor, inplace: bool = False) -> Tensor:
     """max(x, 0)."""
     if inplace:
         return input.relu_()
-    if input._data.dtype == np.bool_:  # (torch.relu itself takes bools; F.relu does not)
+    try:
+        dt = input._data.dtype
+    except AttributeError:  # a str, list, number: PyTorch's parser error
+        from ...ops._int_args import not_tensor
+
+        raise not_tensor(input) from None
+    if dt == np.bool_:  # (torch.relu itself takes bools; F.relu does not)
         raise RuntimeError("Boolean inputs not supported for relu")
     return _relu_apply(input)
 
@@ -99,7 +111,13 @@ def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,
     """clamp(x, min_val, max_val), whose gradient is 0 at the bounds themselves."""
     if min_val > max_val:
         raise ValueError("min_val cannot be greater than max_val")
-    if input._data.dtype == np.bool_:
+    try:
+        dt = input._data.dtype
+    except AttributeError:  # a str, list, number: PyTorch's parser error
+        from ...ops._int_args import not_tensor
+
+        raise not_tensor(input) from None
+    if dt == np.bool_:
         raise RuntimeError("Bool inputs not supported for hardtanh")
     if input._data.dtype.kind in "iu":  # PyTorch converts the bounds to the integer type
         min_val, max_val = int(min_val), int(max_val)

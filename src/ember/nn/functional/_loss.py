@@ -8,6 +8,7 @@ import warnings
 
 import numpy as np
 
+from ..._typename import arg_type_name
 from ...autograd.grad_mode import STATE
 from ...ops._util import check_broadcast, promote
 from ...ops.arithmetic import type_name
@@ -48,7 +49,7 @@ def _reduction(reduction: str, size_average=None, reduce=None) -> str:
 def _check_tensor(fn: str, name: str, pos: int, value) -> None:
     if not isinstance(value, Tensor):
         raise TypeError(f"{fn}(): argument '{name}' (position {pos}) must be Tensor, not "
-                        f"{type(value).__name__}")
+                        f"{arg_type_name(value)}")
 
 
 def _no_grad_weight(fn: str, arg: str, w) -> None:
