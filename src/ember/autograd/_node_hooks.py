@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._typename import class_name
 from . import function as F
 
 # Set for good once any gradient hook exists (a tensor or node hook, retain_grad, a
@@ -39,33 +40,70 @@ def run_node_hooks(node, in_grads: tuple, g, create_graph: bool) -> tuple:
         res = hook(shown, outputs)
         if res is None:
             continue
-        res = res if isinstance(res, tuple) else (res,)
+        if not isinstance(res, tuple):
+            raise TypeError(f"expected tuple, but hook returned '{class_name(type(res))}'")
         if len(res) != len(shown):
-            raise RuntimeError(f"hook '{getattr(hook, '__name__', 'hook')}' has returned an "
-                               f"incorrect number of values (got {len(res)}, but expected "
-                               f"{len(shown)})")
-        shown = tuple(_tensor(x) for x in res)
+            name = getattr(hook, "__name__", "<unknown>")
+            raise RuntimeError(f"hook '{name}' has returned an incorrect number of values "
+                               f"(got {len(res)}, but expected {len(shown)})")
+        for x in res:
+            _check_variable(x)
+        shown = res
         in_grads = node._from_torch_grads(
             tuple(_raw(x, create_graph) for x in shown), in_grads)
     return in_grads
 
 
+def _check_variable(r) -> None:
+    """PyTorch's TypeError for a gradient hook's result that is neither a Tensor nor None."""
+    if r is not None and not isinstance(r, F.Tensor):
+        raise TypeError(f"expected Variable, but hook returned '{class_name(type(r))}'")
+
+
+class _CheckedHook:
+    """A tensor hook ``fn(grad)`` as the engine runs it: PyTorch's TypeError when ``fn``
+    returns something other than a Tensor or None ("expected Variable, but hook returned
+    'int'"). Reads through to ``fn``'s attributes (``__name__`` for the size and dtype
+    errors, retain_grad's marker) and shows as ``fn``."""
+
+    __slots__ = ("fn",)
+
+    def __init__(self, fn):
+        self.fn = fn
+
+    def __call__(self, g):
+        r = self.fn(g)
+        _check_variable(r)
+        return r
+
+    def __getattr__(self, name):
+        if name == "fn":  # (not yet set: copy / unpickling)
+            raise AttributeError(name)
+        return getattr(self.fn, name)
+
+    def __repr__(self):
+        return repr(self.fn)
+
+
 def tuple_prehook(fn):
     """A node pre-hook as the engine runs it (one gradient in, one or None out) for PyTorch's
-    ``fn(grad_outputs: tuple) -> tuple | None``, with PyTorch's errors for what it returns."""
+    ``fn(grad_outputs: tuple) -> tuple | None``, with PyTorch's errors for what it returns
+    (a size or dtype change is reported under ``fn``'s name)."""
 
     def prehook(g):
         res = fn((g,))
         if res is None:
             return None
         if not isinstance(res, tuple):
-            raise TypeError(f"expected tuple, but hook returned '{type(res).__name__}'")
+            raise TypeError(f"expected tuple, but hook returned '{class_name(type(res))}'")
         if len(res) != 1:
-            raise RuntimeError(f"hook '{getattr(fn, '__name__', 'hook')}' has returned an "
-                               f"incorrect number of values (got {len(res)}, but expected 1)")
+            name = getattr(fn, "__name__", "<unknown>")
+            raise RuntimeError(f"hook '{name}' has returned an incorrect number of values "
+                               f"(got {len(res)}, but expected 1)")
         return res[0] if res[0] is not None else F.Tensor._make(np.zeros_like(g._data), False,
                                                                   None)
 
+    prehook.__name__ = getattr(fn, "__name__", "<unknown>")
     return prehook
 
 
@@ -87,6 +125,8 @@ def register_prehook(self, fn):
 def _add_prehook(self, fn):
     """``fn(grad)`` with this node's one output gradient (a tensor hook's form)."""
     HOOKED[0] = True
+    if not getattr(fn, "_retains_grad", False):
+        fn = _CheckedHook(fn)
     hooks = self._pre_hooks
     if hooks is None:
         hooks = self._pre_hooks = []

@@ -37,7 +37,7 @@ def broadcast_message(m, n, dim) -> str:
 
 def check_hook_result(hook, before, after) -> None:
     """PyTorch's errors for a tensor hook that changed its gradient's size or dtype."""
-    name = getattr(hook, "__name__", repr(hook))
+    name = getattr(hook, "__name__", "<unknown>")  # a callable object: PyTorch's '<unknown>'
     if getattr(after, "shape", ()) != getattr(before, "shape", ()):
         raise RuntimeError(f"hook '{name}' has changed the size of value")
     if after.dtype != before.dtype:
