@@ -53,3 +53,34 @@ def test_data_setter(value, requires_grad):
 
     want, got = run_both(case)
     assert got == want, f"ember: {got}\ntorch: {want}"
+
+
+HOOK_RESULTS = ["5", "[1.0, 1.0]", "np.ones(2)", "'a'", "None", "g * 3"]
+
+
+@pytest.mark.parametrize("result", HOOK_RESULTS)
+@pytest.mark.parametrize("where", ["leaf", "non-leaf"])
+def test_tensor_hook_result_checked(result, where):
+    """A tensor hook may return a Tensor or None; anything else is PyTorch's TypeError."""
+    def case(lib):
+        x = lib.ones(2, requires_grad=True)
+        y = x * 2
+        (x if where == "leaf" else y).register_hook(
+            lambda g: eval(result, {"g": g, "np": np}))
+        y.sum().backward()
+        return x.grad.tolist()
+
+    want, got = run_both(case)
+    assert got == want, f"ember: {got}\ntorch: {want}"
+
+
+@pytest.mark.parametrize("result", ["5", "np.ones(2)", "p * 3", "None"])
+def test_post_accumulate_hook_must_return_none(result):
+    def case(lib):
+        x = lib.ones(2, requires_grad=True)
+        x.register_post_accumulate_grad_hook(lambda p: eval(result, {"p": p, "np": np}))
+        (x * 2).sum().backward()
+        return x.grad.tolist()
+
+    want, got = run_both(case)
+    assert got == want, f"ember: {got}\ntorch: {want}"

@@ -16,7 +16,7 @@ from .. import _aten_sum
 from . import function as F
 from ._torch_errors import check_hook_result
 from .function import SECOND_BACKWARD, Node, _FREED
-from ._node_hooks import HOOKED, run_node_hooks
+from ._node_hooks import HOOKED, _check_variable, run_node_hooks
 from ._rules import call_rule as _call_rule
 from ._inference import ACTIVE as _INF_ACTIVE, fresh_vc as _fresh_vc
 from .grad_mode import STATE
@@ -74,6 +74,8 @@ def _run_pre_hooks(node, g, create_graph):
         if r is not None:
             if isinstance(r, T):
                 check_hook_result(hook, wrapped._data, r._data)
+            else:  # PyTorch's TypeError ("expected Variable, but hook returned 'int'")
+                _check_variable(r)
             g = r if create_graph else r._data
     return g
 
@@ -321,6 +323,8 @@ def _leaf_hooks_from(hooks, g, create_graph):
         if r is not None:
             if isinstance(r, T):
                 check_hook_result(hook, wrapped._data, r._data)
+            else:  # PyTorch's TypeError ("expected Variable, but hook returned 'int'")
+                _check_variable(r)
             g = r if create_graph else r._data
     return g
 
@@ -352,7 +356,10 @@ class PostAccumulate:
         entry is dropped, as in PyTorch)."""
         t = self.ref() if stored else None
         if t is not None:
-            self.hook(t)
+            r = self.hook(t)
+            if r is not None:  # PyTorch's checks: a Tensor, or anything else, refused
+                _check_variable(r)
+                raise RuntimeError("Tensor post accumulate grad hooks should return None.")
 
 
 # Entries to fire once the walk and the leaves' hooks are done: PostAccumulate's, and
