@@ -24,24 +24,27 @@ from ._torch_rng import fma64
 GRAIN_SIZE = 32768
 
 
-def rows(x: np.ndarray, axes):
+def rows(x: np.ndarray, axes, any_length: bool = False):
     """(r, shape, vector): x as r = (outputs, run), each output's reduced elements in the
     order ATen visits them (its dims sorted by stride, the fastest last), the shape of the
     result without kept dims, and whether the run is one dense block (ATen's vector path)
     or not (its generic loop: x*x added in that order, one at a time). None where a run
-    is longer than GRAIN_SIZE (the in-order sums cost more there: NumPy's pairwise sum is
-    kept, as for ``_aten_sum``) or the generic loop could be split across threads."""
+    is longer than GRAIN_SIZE (ATen's generic loop splits such a run across its threads)
+    unless ``any_length`` and the run is dense: the 2-norm's vector path gives each output
+    to one thread whole, so its order holds at any length and thread count (a conv net's
+    1.6M-entry weight gradient)."""
     if x.dtype.char not in "fd" or x.size == 0:
         return None
     nd = x.ndim
+    limit = math.inf if any_length else GRAIN_SIZE
     if axes is None and (x.flags.c_contiguous or x.flags.f_contiguous):  # memory order
-        return (x.ravel(order="K").reshape(1, -1), (), True) if x.size <= GRAIN_SIZE else None
+        return (x.ravel(order="K").reshape(1, -1), (), True) if x.size <= limit else None
     axes = list(range(nd)) if axes is None else sorted(a % nd for a in axes)
     k = nd - len(axes)
     if axes == list(range(k, nd)) and x.flags.c_contiguous:  # the common case: trailing dims
         n = math.prod(x.shape[k:])
-        return (x.reshape(-1, n), x.shape[:k], True) if n <= GRAIN_SIZE else None
-    if x.size > GRAIN_SIZE or any(s <= 0 for n, s in zip(x.shape, x.strides) if n > 1):
+        return (x.reshape(-1, n), x.shape[:k], True) if n <= limit else None
+    if any(s <= 0 for n, s in zip(x.shape, x.strides) if n > 1):
         return None
     kept = [a for a in range(nd) if a not in axes]
     red = sorted(axes, key=lambda a: -x.strides[a])
@@ -51,6 +54,8 @@ def rows(x: np.ndarray, axes):
         if n > 1 and st != step:
             dense = False
         step *= n
+    if x.size > (limit if dense else GRAIN_SIZE):
+        return None
     return y.reshape(-1, math.prod(y.shape[k:])), y.shape[:k], dense
 
 
@@ -102,7 +107,7 @@ def sum_of_squares(r: np.ndarray) -> np.ndarray:
 def norm2(x: np.ndarray, axes, keepdim: bool):
     """sqrt(sum x^2) over ``axes`` (all when None) as ATen computes it, or None where its
     vector path does not apply."""
-    got = rows(x, axes)
+    got = rows(x, axes, any_length=True)
     if got is None:
         return None
     r, shape, vector = got

@@ -16,6 +16,7 @@ class Norm(Primitive):
     """y = (sum |x|^p)^(1/p) over axes;  dy/dx = sign(x) |x|^(p-1) / y^(p-1).
 
     As PyTorch, the gradient is 0 where y = 0 (and, for p < 1, where x = 0) instead of nan.
+    p = 2: dy/dx = x / y, rounded as PyTorch's g * (x / y).
     p = +-inf: y = max (min) |x|;  dy/dx = sign(x)/k at the k entries where |x| = y, else 0.
     """
 
@@ -85,8 +86,8 @@ def _norm_grad(ctx, x, y, g) -> tuple:
         return (np.sign(x) * (g * ctx.mask / ctx.count), None, None, None)
     nonzero = y != 0
     safe_y = np.where(nonzero, y, 1)
-    if p == 2:
-        return (x * (g / safe_y * nonzero), None, None, None)
+    if p == 2:  # PyTorch's order: g * (x / y), the quotient 0 where y = 0
+        return (g * np.where(nonzero, x / safe_y, 0), None, None, None)
     if p == 1:
         return (np.sign(x) * g, None, None, None)
     a = np.abs(x)
