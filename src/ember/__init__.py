@@ -113,10 +113,22 @@ def is_tensor(obj) -> "bool":
 
 
 def numel(input) -> "int":
+    try:
+        input._data  # noqa: B018 - the types first, as PyTorch's parser
+    except AttributeError:  # a str, list, number: PyTorch's parser error
+        from .ops._int_args import first_not_tensor
+
+        raise first_not_tensor(input=input) from None
     return input.numel()
 
 
 def is_floating_point(input) -> "bool":
+    try:
+        input._data  # noqa: B018 - the types first, as PyTorch's parser
+    except AttributeError:  # a str, list, number: PyTorch's parser error
+        from .ops._int_args import first_not_tensor
+
+        raise first_not_tensor(input=input) from None
     return input.is_floating_point()
 
 
@@ -144,6 +156,12 @@ def compile(model=None, *, fullgraph=False, dynamic=None, backend=None, mode=Non
 
 
 def detach(input):
+    try:
+        input._data  # noqa: B018 - the types first, as PyTorch's parser
+    except AttributeError:  # a str, list, number: PyTorch's parser error
+        from .ops._int_args import first_not_tensor
+
+        raise first_not_tensor(input=input) from None
     return input.detach()
 
 

@@ -199,9 +199,11 @@ def _operator(fn, ufunc, prim, reflected=False):
 def _matmul_numpy_promoted(self, other, reflected=False):
     """``t @ array``: PyTorch's parser takes no ndarray, so NumPy computes the product, with
     NumPy's promotion (float32 @ float64 is float64, where torch.matmul refuses the mix)."""
-    if type(other) is np.ndarray and other.dtype != self._data.dtype:
-        dt = np.result_type(self._data.dtype, other.dtype)
-        self, other = self.to(D.from_numpy_dtype(dt)), other.astype(dt)
+    if type(other) is np.ndarray:  # (wrapped here: torch.matmul(t, array) is refused)
+        if other.dtype != self._data.dtype:
+            dt = np.result_type(self._data.dtype, other.dtype)
+            self, other = self.to(D.from_numpy_dtype(dt)), other.astype(dt)
+        other = Tensor._make(other, False, None)
     return ops.matmul(other, self) if reflected else ops.matmul(self, other)
 
 

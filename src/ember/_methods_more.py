@@ -82,6 +82,15 @@ def _options(np_dtype) -> str:
             "memory_format=(nullopt))")
 
 
+def is_same_size(self, other) -> bool:
+    try:
+        return self._data.shape == other._data.shape
+    except AttributeError:  # a str, list, number: PyTorch's parser error
+        from .ops._int_args import first_not_tensor
+
+        raise first_not_tensor(other=other) from None
+
+
 def is_nonzero(self) -> bool:
     n = self._data.size
     if n == 0:
@@ -283,7 +292,7 @@ def bind(T) -> None:
         setattr(T, f.__name__, f)
     T.is_cpu = property(lambda self: True)
     T.is_signed = lambda self: self.dtype.is_signed
-    T.is_same_size = lambda self, other: self._data.shape == other._data.shape
+    T.is_same_size = is_same_size
     T.is_inference = _is_inference
     T.is_pinned = lambda self, device=None: False
     T.is_shared = is_shared

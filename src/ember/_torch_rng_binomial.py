@@ -174,6 +174,9 @@ def sample(bg, count: np.ndarray, prob: np.ndarray) -> np.ndarray:
     return np.array(out, np.float64).reshape(n.shape).astype(n.dtype)
 
 
+from ._typename import arg_type_name  # noqa: E402 - numpy.ndarray, as PyTorch
+
+
 def binomial(count, prob, generator=None):
     """torch.binomial(count, prob): a Binomial(count, prob) draw per element (float
     tensors of one dtype; the result has count's dtype and the broadcast shape)."""
@@ -186,7 +189,7 @@ def binomial(count, prob, generator=None):
         if not isinstance(t, Tensor):
             raise TypeError(f"binomial(): argument '{name}' (position "
                             f"{1 if name == 'count' else 2}) must be Tensor, not "
-                            f"{type(t).__name__}")
+                            f"{arg_type_name(t)}")
     c, p = count._data, prob._data
     for name, a in (("count", c), ("prob", p)):
         if a.dtype.kind != "f":

@@ -292,6 +292,27 @@ def _num(v):
     return v.item() if isinstance(v, Tensor) else v
 
 
+def _arange_refused(one: bool, given: tuple, kw: dict) -> TypeError:
+    """PyTorch's parser error for an arange argument that is no Number: the end alone
+    named, else the types given listed (positional, then keywords)."""
+    import sys
+
+    from ._typename import arg_type_name as tn
+    from .ops._int_args import _ROOT, _call_args, _keywords
+
+    if one:
+        return TypeError(f"arange(): argument 'end' (position 1) must be Number, not "
+                         f"{tn(given[1])}")
+    caller = sys._getframe(2)
+    while caller.f_back is not None and caller.f_code.co_filename.startswith(_ROOT):
+        caller = caller.f_back  # past the out= wrapper: the user's call
+    names = _keywords(caller)
+    got = [tn(v) for v in given[:(_call_args(caller) or 3) - len(names)]] + \
+        [f"{k}={'torch.dtype' if k == 'dtype' else tn(kw[k])}" for k in names]
+    return TypeError(f"arange() received an invalid combination of arguments - got "
+                     f"({', '.join(got)}), but expected one of:")
+
+
 def arange(start, end=None, step=1, *, out=None, dtype=None, device=None,
            requires_grad=False) -> Tensor:
     """Values from ``start`` to ``end`` (exclusive); int64 unless an argument is a float."""
@@ -309,12 +330,9 @@ def arange(start, end=None, step=1, *, out=None, dtype=None, device=None,
     integral = np_dtype.kind in "iu"
     try:
         xs, xe, xst = (int(v) for v in vals) if integral else (float(v) for v in vals)
-    except (TypeError, ValueError):  # arange('a'): the parser's error (the end alone given)
-        if one and not isinstance(vals[1], (int, float, np.number)):
-            from ._typename import arg_type_name
-
-            raise TypeError("arange(): argument 'end' (position 1) must be Number, not "
-                            f"{arg_type_name(end)}") from None
+    except (TypeError, ValueError):  # arange('a'), arange(0, 'a'): the parser's error
+        if not all(isinstance(v, (int, float, np.number)) for v in vals):
+            raise _arange_refused(one, (start, end, step), locals()) from None
         raise
     if xst == 0:  # PyTorch's words differ when only the integer cast made the step 0
         raise (RuntimeError if vals[2] == 0 else ValueError)("step must be nonzero")

@@ -53,6 +53,12 @@ def cross(input, other, *, dim=-1, out=None) -> Tensor:
 
 def vecdot(x, y, *, dim=-1, out=None) -> Tensor:
     """sum(x * y) along ``dim`` (x * y broadcast)."""
+    try:
+        x._data, y._data  # noqa: B018 - the types first, as PyTorch's parser
+    except AttributeError:  # a str, list, number: PyTorch's parser error
+        from .ops._int_args import first_not_tensor
+
+        raise first_not_tensor(x=x, y=y) from None
     if x._data.dtype.kind != "f":  # (half is fine here)
         from .ops.arithmetic import type_name
 

@@ -283,7 +283,12 @@ def randint_like(input, low, high=None, *, dtype=None, generator=None, requires_
 
 def bernoulli(input, p=None, *, generator=None) -> Tensor:
     bits = _gen(generator).bits
-    a = input._data
+    try:
+        a = input._data
+    except AttributeError:  # a str, list, number: PyTorch's parser error
+        from .ops._int_args import first_not_tensor
+
+        raise first_not_tensor(input=input) from None
     if p is None:  # a probability per element: a uniform in the probabilities' precision
         draw = _T.bernoulli_tensor(bits, a)
     else:
@@ -294,7 +299,12 @@ def bernoulli(input, p=None, *, generator=None) -> Tensor:
 def poisson(input, generator=None) -> Tensor:
     """Poisson draws with rates ``input`` (a float tensor); recorded with a zero gradient, as
     PyTorch's PoissonBackward0."""
-    a = input._data
+    try:
+        a = input._data
+    except AttributeError:  # a str, list, number: PyTorch's parser error
+        from .ops._int_args import first_not_tensor
+
+        raise first_not_tensor(input=input) from None
     if a.dtype.kind != "f":
         from .ops.arithmetic import type_name
 

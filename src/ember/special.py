@@ -229,8 +229,10 @@ def zeta(input, other) -> Tensor:
 def _igamma(cls, name: str, input: Tensor, other: Tensor) -> Tensor:
     for pos, (arg, t) in enumerate((("input", input), ("other", other)), start=1):
         if not isinstance(t, Tensor):
+            from ._typename import arg_type_name
+
             raise TypeError(f"special_{name}(): argument '{arg}' (position {pos}) must be "
-                            f"Tensor, not {type(t).__name__}")
+                            f"Tensor, not {arg_type_name(t)}")
     a, x = _e.ops._util.promote(input, other)
     if a._data.dtype.kind != "f":
         _e.ops.elementwise._not_for(f"{cls.which}_cpu", a)

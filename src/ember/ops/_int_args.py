@@ -28,9 +28,16 @@ _INT_LISTS = {("sum", "dim"), ("mean", "dim"), ("nansum", "dim"), ("nanmean", "d
               ("roll", "dims"), ("tile", "dims"), ("flip", "dims")}
 # no Tensor method in PyTorch: the input counts as an argument
 _FUNCTIONS = {"conv1d", "conv2d", "conv3d", "pad", "max_pool1d", "avg_pool1d",
-              "one_hot"}
+              "one_hot", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "kl_div",
+              "hinge_embedding_loss", "multi_margin_loss", "multilabel_margin_loss",
+              "soft_margin_loss", "binary_cross_entropy_with_logits", "cosine_similarity",
+              "pairwise_distance", "grid_sample"}
+# functions in nn/ that are also Tensor methods: the call site tells the form
+_BOTH = {"prelu", "celu", "elu", "leaky_relu", "rrelu", "hardshrink", "softshrink", "celu_",
+         "elu_", "leaky_relu_", "rrelu_"}
 _VIA_METHOD = {"softmax", "log_softmax", "softmin"}
-_RENAMED = {"split_size_or_sections": "split_size", ("dot", "other"): "tensor"}
+_RENAMED = {"split_size_or_sections": "split_size", ("dot", "other"): "tensor",
+            ("matrix_exp", "A"): "input", ("orgqr", "A"): "input", ("orgqr", "tau"): "input2"}
 HINT = ("\nHint: dims, counts and sizes must be whole numbers; in Python 3 `n / 2` is a float, "
         "so use `n // 2` (or int(...)).")
 # (min, max) argument counts of each overload's Python signature (function form) and whether
@@ -252,8 +259,8 @@ def _message(value, what: str, arg: str | None = None) -> str:
     op = _alias(caller, code) or code.co_name.removesuffix("_method").lstrip("_")
     params = code.co_varnames[:code.co_argcount]
     method = params[0] in ("input", "self") and op not in _FUNCTIONS and not (
-        caller is not None and "nn" not in code.co_filename.split(os.sep)[-4:-1]
-        and _as_function(caller, code, op))
+        caller is not None and ("nn" not in code.co_filename.split(os.sep)[-4:-1]
+                                or op in _BOTH) and _as_function(caller, code, op))
     args = params[1:] if method else params
     if arg is not None and arg not in args:  # (the input, of a call read as the method)
         method, args = False, params
@@ -264,7 +271,10 @@ def _message(value, what: str, arg: str | None = None) -> str:
     if at:  # a later element of a list: the overload is chosen, the unpacking fails
         return (f"{op}(): argument '{_RENAMED.get(name, name)}' failed to unpack the object "
                 f"at pos {at + 1} with error \"type must be tuple of ints,but got {typ}\"")
-    if op in _OVERLOADED and not _one_overload(op, method, caller):  # the arguments given: those up to the bad one, then any not unset
+    lone = what == "Tensor" and not method and caller is not None and \
+        _call_args(caller) == 1  # torch.sort('a'): its one overload taking one argument
+    # the arguments given: those up to the bad one, then any not unset
+    if op in _OVERLOADED and not lone and not _one_overload(op, method, caller):
         bad = args.index(name)
         got = [f"{p}={_tn(frame.f_locals[p])}" if p in kws else
                _tn(frame.f_locals[p]) for i, p in enumerate(args)
@@ -281,6 +291,10 @@ def _message(value, what: str, arg: str | None = None) -> str:
                 f"of type {typ} at pos 0")
     if (op, name) in _INT_LISTS or what == "tuple of ints":
         return f"{op}(): argument '{shown}'{pos} must be tuple of ints, not {typ}"
+    if what == "Tensor":
+        from ._arg_names import parser_names
+
+        op, shown = parser_names(caller, op, shown)
     return f"{op}(): argument '{shown}'{pos} must be {what}, not {typ}"
 
 
@@ -329,5 +343,7 @@ def first_not_tensor(**given) -> TypeError:
     Tensor: PyTorch's parser checks the arguments in order."""
     from ..tensor import Tensor
 
-    name, value = next((n, v) for n, v in given.items() if not isinstance(v, Tensor))
-    return TypeError(_message(value, "Tensor", name))
+    bad = [(n, v) for n, v in given.items() if not isinstance(v, Tensor)]
+    if not bad:  # all tensors: the AttributeError being handled was another one
+        return sys.exc_info()[1]
+    return TypeError(_message(bad[0][1], "Tensor", bad[0][0]))

@@ -66,7 +66,13 @@ swapaxes = swapdims = transpose
 
 
 def t(input):
-    if input._data.ndim > 2:
+    try:
+        nd = input._data.ndim
+    except AttributeError:  # a str, list, number: PyTorch's parser error
+        from ._int_args import first_not_tensor
+
+        raise first_not_tensor(input=input) from None
+    if nd > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is "
                            f"{input._data.ndim}D")
     return transpose(input, 0, -1, _cls=T)

@@ -35,6 +35,12 @@ _Sgn = type("Sgn", (_PiecewiseConstant,), {"node_name": "SgnBackward0"})
 
 def sgn(input: Tensor) -> Tensor:
     """sign for real tensors (bool stays bool), 0 at nan, under PyTorch's node name."""
+    try:
+        input._data  # noqa: B018 - the types first, as PyTorch's parser
+    except AttributeError:  # a str, list, number: PyTorch's parser error
+        from ._int_args import first_not_tensor
+
+        raise first_not_tensor(input=input) from None
     if input._data.dtype == np.bool_:
         return input.clone()
     return _Sgn.apply(input, sign_nan_zero)

@@ -395,6 +395,12 @@ class Reciprocal(Primitive):
 
 
 def reciprocal(input):
+    try:
+        input._data  # noqa: B018 - the types first, as PyTorch's parser
+    except AttributeError:  # a str, list, number: PyTorch's parser error
+        from ._int_args import first_not_tensor
+
+        raise first_not_tensor(input=input) from None
     if input._data.dtype.kind != "f":
         input = input.to(np.dtype("float32"))
     return Reciprocal.apply(input)

@@ -98,13 +98,38 @@ def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
                                    equal_nan=equal_nan), False, None)
 
 
-logical_and = _bool_result(np.logical_and, "logical_and")
-logical_or = _bool_result(np.logical_or, "logical_or")
-logical_xor = _bool_result(np.logical_xor, "logical_xor")
+def _logical(fn, name):
+    """A logical op of two tensors (PyTorch's parser takes no number or list for ``other``)."""
+    def op(input, other):
+        try:
+            a, b = input._data, other._data
+        except AttributeError:  # a str, list, number: PyTorch's parser error
+            from ._int_args import first_not_tensor
+
+            raise first_not_tensor(input=input, other=other) from None
+        check_broadcast(a.shape, b.shape)
+        out = np.asarray(fn(a, b))
+        if type(a) is not _ND or not a.flags.c_contiguous:  # else NumPy's layout is PyTorch's
+            out = relaid(out, a, b)
+        return Tensor._make(out, False, None)
+
+    op.__name__ = op.__qualname__ = name
+    op.__code__ = op.__code__.replace(co_name=name, co_qualname=name)  # errors name it
+    return op
+
+
+logical_and = _logical(np.logical_and, "logical_and")
+logical_or = _logical(np.logical_or, "logical_or")
+logical_xor = _logical(np.logical_xor, "logical_xor")
 
 
 def logical_not(input):
-    return Tensor._make(np.logical_not(input._data), False, None)
+    try:
+        return Tensor._make(np.logical_not(input._data), False, None)
+    except AttributeError:  # a str, list, number: PyTorch's parser error
+        from ._int_args import first_not_tensor
+
+        raise first_not_tensor(input=input) from None
 
 
 def _bitwise(fn, name):
@@ -132,6 +157,12 @@ bitwise_xor = _bitwise(np.bitwise_xor, "bitwise_xor")
 
 
 def bitwise_not(input):
+    try:
+        input._data  # noqa: B018 - the types first, as PyTorch's parser
+    except AttributeError:  # a str, list, number: PyTorch's parser error
+        from ._int_args import first_not_tensor
+
+        raise first_not_tensor(input=input) from None
     if input._data.dtype.kind == "f":
         raise NotImplementedError(
             f"\"bitwise_not_cpu\" not implemented for '{type_name(input._data.dtype)}'")
@@ -227,7 +258,12 @@ def _into(res, out):
 
 
 def _sort(input, dim=-1, descending=False, stable=None):
-    x = input._data
+    try:
+        x = input._data
+    except AttributeError:  # a str, list, number: PyTorch's parser error
+        from ._int_args import first_not_tensor
+
+        raise first_not_tensor(input=input) from None
     k = x.shape[wrap_dim(dim, x.ndim)] if x.ndim else 1
     return _sorted(input, dim, descending, k, Sort if stable is None else SortStable, "sort",
                    unstable=not stable)
@@ -341,7 +377,12 @@ def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=No
         if not isinstance(value, (bool, np.bool_)):  # PyTorch's parser takes bools only
             raise TypeError(f"{'_unique2' if dim is None else 'unique_dim'}(): argument "
                             f"'{arg}' must be bool, not {type(value).__name__}")
-    x = input._data
+    try:
+        x = input._data
+    except AttributeError:  # a str, list, number: PyTorch's parser error
+        from ._int_args import first_not_tensor
+
+        raise first_not_tensor(input=input) from None
     if dim is None:
         res = np.unique(x, return_inverse=return_inverse, return_counts=return_counts,
                         equal_nan=False)

@@ -90,10 +90,17 @@ def _single(name: str, view_fn):
         if name == "permute_copy" and len(args) > 1:  # Python's message, with our name
             raise TypeError(f"permute_copy() takes 2 positional arguments but {len(args) + 1} "
                             "were given")
+        try:
+            input._data  # noqa: B018 - the types first, as PyTorch's parser
+        except AttributeError:  # a str, list, number: PyTorch's parser error
+            from ._int_args import first_not_tensor
+
+            raise first_not_tensor(input=input) from None
         result = _copy_of(view_fn(input, *args, **kwargs), input)
         return result if out is None else _write_out(name, result, input, out)
 
     op.__name__ = op.__qualname__ = name
+    op.__code__ = op.__code__.replace(co_name=name, co_qualname=name)  # errors name it
     op.__doc__ = f"``torch.{name[:-5]}``'s result as a new contiguous tensor (see module doc)."
     return op
 
@@ -106,6 +113,12 @@ _OUT_NAMES = {"split_copy": "split_copy_Tensor_out()",
 
 def _many(name: str, views_fn):
     def op(input, *args, out=None, **kwargs):
+        try:
+            input._data  # noqa: B018 - the types first, as PyTorch's parser
+        except AttributeError:  # a str, list, number: PyTorch's parser error
+            from ._int_args import first_not_tensor
+
+            raise first_not_tensor(input=input) from None
         results = [_copy_of(v, input) for v in views_fn(input, *args, **kwargs)]
         if out is None:
             return tuple(results)
@@ -118,11 +131,18 @@ def _many(name: str, views_fn):
         return None
 
     op.__name__ = op.__qualname__ = name
+    op.__code__ = op.__code__.replace(co_name=name, co_qualname=name)  # errors name it
     op.__doc__ = f"``torch.{name[:-5]}``'s pieces, each a new contiguous tensor."
     return op
 
 
 def _slice(input, dim=0, start=None, end=None, step=1):
+    try:
+        input._data  # noqa: B018 - the types first, as PyTorch's parser
+    except AttributeError:  # a str, list, number: PyTorch's parser error
+        from ._int_args import first_not_tensor
+
+        raise first_not_tensor(input=input) from None
     from ._util import wrap_dim
 
     if input.dim() == 0:
@@ -170,7 +190,12 @@ unbind_copy = _many("unbind_copy", lambda x, dim=0: x.unbind(dim))
 def detach_copy(input, *, out=None):
     """A copy of ``input``'s values; when it requires grad the result does too, with
     PyTorch's NotImplemented node (its backward raises)."""
-    data = np.array(input._data, copy=True, order="C")
+    try:
+        data = np.array(input._data, copy=True, order="C")
+    except AttributeError:  # a str, list, number: PyTorch's parser error
+        from ._int_args import first_not_tensor
+
+        raise first_not_tensor(input=input) from None
     if STATE.enabled and input._rg:
         result = NotImplementedNode.apply(input, data, "detach_copy")
     else:
@@ -183,6 +208,7 @@ def _sparse_only(name: str, layout: str):
         raise RuntimeError(f"{name[:-5]} expected {layout} layout but got Strided")
 
     op.__name__ = op.__qualname__ = name
+    op.__code__ = op.__code__.replace(co_name=name, co_qualname=name)  # errors name it
     op.__doc__ = "Sparse tensors only (ember has none): PyTorch's error for a dense tensor."
     return op
 

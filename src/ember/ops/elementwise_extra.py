@@ -29,6 +29,12 @@ def _bools(arr: np.ndarray) -> Tensor:
 
 def positive(input: Tensor) -> Tensor:
     """+input: the tensor itself, as PyTorch (not a copy)."""
+    try:
+        input._data  # noqa: B018 - the types first, as PyTorch's parser
+    except AttributeError:  # a str, list, number: PyTorch's parser error
+        from ._int_args import first_not_tensor
+
+        raise first_not_tensor(input=input) from None
     if input._data.dtype == np.bool_:
         raise RuntimeError("The `+` operator, on a bool tensor is not supported.")
     return input
@@ -36,21 +42,44 @@ def positive(input: Tensor) -> Tensor:
 
 def signbit(input: Tensor) -> Tensor:
     """True where the sign bit is set (-0.0 and negative nan included)."""
-    return _bools(np.signbit(input._data))
+    try:
+        return _bools(np.signbit(input._data))
+    except AttributeError:  # a str, list, number: PyTorch's parser error
+        from ._int_args import first_not_tensor
+
+        raise first_not_tensor(input=input) from None
 
 
 def isposinf(input: Tensor) -> Tensor:
+    try:
+        input._data  # noqa: B018 - the types first, as PyTorch's parser
+    except AttributeError:  # a str, list, number: PyTorch's parser error
+        from ._int_args import first_not_tensor
+
+        raise first_not_tensor(input=input) from None
     return _bools(np.isposinf(input._data) if input._data.dtype.kind == "f"
                   else np.zeros(input._data.shape, np.bool_))
 
 
 def isneginf(input: Tensor) -> Tensor:
+    try:
+        input._data  # noqa: B018 - the types first, as PyTorch's parser
+    except AttributeError:  # a str, list, number: PyTorch's parser error
+        from ._int_args import first_not_tensor
+
+        raise first_not_tensor(input=input) from None
     return _bools(np.isneginf(input._data) if input._data.dtype.kind == "f"
                   else np.zeros(input._data.shape, np.bool_))
 
 
 def isreal(input: Tensor) -> Tensor:
     """Every real tensor is real (ember has no complex dtypes)."""
+    try:
+        input._data  # noqa: B018 - the types first, as PyTorch's parser
+    except AttributeError:  # a str, list, number: PyTorch's parser error
+        from ._int_args import first_not_tensor
+
+        raise first_not_tensor(input=input) from None
     from ._layout import empty_like
 
     out = empty_like(input._data, np.bool_)  # ones_like: laid out as x, as PyTorch's
@@ -173,7 +202,12 @@ class Frexp(Primitive):
 
 def frexp(input: Tensor):
     """(mantissa, exponent) with input = mantissa * 2**exponent; exponent is int32."""
-    x = input._data
+    try:
+        x = input._data
+    except AttributeError:  # a str, list, number: PyTorch's parser error
+        from ._int_args import first_not_tensor
+
+        raise first_not_tensor(input=input) from None
     if x.dtype.kind != "f":
         raise RuntimeError("torch.frexp() only supports floating-point dtypes")
     e = np.frexp(x)[1].astype(np.int32)

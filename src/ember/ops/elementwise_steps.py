@@ -66,7 +66,12 @@ _RoundDecimals = type("RoundDecimals", (_PiecewiseConstant,), {"node_name": "Rou
 
 
 def round(input, *, decimals=0):  # noqa: A001 - PyTorch's name
-    kind = input._data.dtype.kind
+    try:
+        kind = input._data.dtype.kind
+    except AttributeError:  # a str, list, number: PyTorch's parser error
+        from ._int_args import first_not_tensor
+
+        raise first_not_tensor(input=input) from None
     if decimals and kind != "f" or kind == "b":
         _not_for("round_cpu" if decimals else "round_vml_cpu", input)
     if decimals:
@@ -75,15 +80,30 @@ def round(input, *, decimals=0):  # noqa: A001 - PyTorch's name
 
 
 def isnan(input):
-    return Tensor._make(np.isnan(input._data), False, None)
+    try:
+        return Tensor._make(np.isnan(input._data), False, None)
+    except AttributeError:  # a str, list, number: PyTorch's parser error
+        from ._int_args import first_not_tensor
+
+        raise first_not_tensor(input=input) from None
 
 
 def isinf(input):
-    return Tensor._make(np.isinf(input._data), False, None)
+    try:
+        return Tensor._make(np.isinf(input._data), False, None)
+    except AttributeError:  # a str, list, number: PyTorch's parser error
+        from ._int_args import first_not_tensor
+
+        raise first_not_tensor(input=input) from None
 
 
 def isfinite(input):
-    return Tensor._make(np.isfinite(input._data), False, None)
+    try:
+        return Tensor._make(np.isfinite(input._data), False, None)
+    except AttributeError:  # a str, list, number: PyTorch's parser error
+        from ._int_args import first_not_tensor
+
+        raise first_not_tensor(input=input) from None
 
 
 @elementwise  # np.nan_to_num copies x's strides: an expanded x's result is row-major
@@ -102,6 +122,12 @@ class NanToNum(Primitive):
 
 
 def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
+    try:
+        input._data  # noqa: B018 - the types first, as PyTorch's parser
+    except AttributeError:  # a str, list, number: PyTorch's parser error
+        from ._int_args import first_not_tensor
+
+        raise first_not_tensor(input=input) from None
     for pos, (name, v) in enumerate((("nan", nan), ("posinf", posinf), ("neginf", neginf))):
         if isinstance(v, Tensor):
             if v._data.size != 1:  # PyTorch reads a one-element tensor as its number

@@ -351,6 +351,12 @@ def put(input, index, source, accumulate=False):
 
 
 def _scatter_check(input, src, slice_shape):
+    try:
+        input._data, src._data  # noqa: B018 - the types first, as PyTorch's parser
+    except AttributeError:  # a str, list, number: PyTorch's parser error
+        from ._int_args import first_not_tensor
+
+        raise first_not_tensor(input=input, src=src) from None
     if list(src._data.shape) != list(slice_shape):
         raise RuntimeError("expected src to have a size equal to the slice of self. src size = "
                            f"{list(src._data.shape)}, slice size = {list(slice_shape)}")

@@ -343,6 +343,12 @@ _C_NAMES = {"int64": "long int", "int32": "int", "int16": "short int", "int8": "
 
 
 def masked_select(input, mask):
+    try:
+        input._data, mask._data  # noqa: B018 - the types first, as PyTorch's parser
+    except AttributeError:  # a str, list, number: PyTorch's parser error
+        from ._int_args import first_not_tensor
+
+        raise first_not_tensor(input=input, mask=mask) from None
     if mask._data.dtype != np.bool_:
         raise RuntimeError("masked_select: expected BoolTensor for mask")
     if input._rg and mask._vc is not None:
@@ -354,7 +360,12 @@ def masked_select(input, mask):
 
 
 def nonzero(input, *, as_tuple=False):
-    x = input._data
+    try:
+        x = input._data
+    except AttributeError:  # a str, list, number: PyTorch's parser error
+        from ._int_args import first_not_tensor
+
+        raise first_not_tensor(input=input) from None
     if x.ndim == 0:  # PyTorch: (1, 0) if the scalar is nonzero, else (0, 0); as_tuple: 1-D
         hit = int(bool(x))
         if as_tuple:
@@ -368,6 +379,12 @@ def nonzero(input, *, as_tuple=False):
 
 
 def take(input, index):
+    try:
+        input._data, index._data  # noqa: B018 - the types first, as PyTorch's parser
+    except AttributeError:  # a str, list, number: PyTorch's parser error
+        from ._int_args import first_not_tensor
+
+        raise first_not_tensor(input=input, index=index) from None
     if index._data.dtype != np.int64:
         from .arithmetic import type_name
 

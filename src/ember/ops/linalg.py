@@ -168,7 +168,8 @@ def _not_tensor(**given) -> TypeError:
 
 
 def _array(value, input, other) -> Tensor:
-    """``t @ array`` (the operator passes NumPy arrays on); other non-tensors are refused."""
+    """A NumPy array operand, as a Tensor (``np.matmul(t, a)``, ``torch.matmul(t, a)``, which
+    PyTorch refuses: README "Differences"); other non-tensors are refused."""
     if type(value) is not np.ndarray:
         raise _not_tensor(input=input, other=other)
     return Tensor._make(value, False, None)

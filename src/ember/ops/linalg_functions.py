@@ -190,6 +190,12 @@ def cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False, o
 
 def cholesky_solve(B: Tensor, L: Tensor, upper: bool = False, *, out=None) -> Tensor:
     """X with A X = B, given A's Cholesky factor L (A = L L^T) or U (A = U^T U)."""
+    try:
+        B._data, L._data  # noqa: B018 - the types first, as PyTorch's parser
+    except AttributeError:  # a str, list, number: PyTorch's parser error
+        from ._int_args import first_not_tensor
+
+        raise first_not_tensor(input=B, input2=L) from None
     C.check_bools("cholesky_solve", upper=upper)
     for t, name in ((B, "b"), (L, "u")):  # PyTorch's checks, its words
         if t.dim() < 2:

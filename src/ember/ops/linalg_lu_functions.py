@@ -96,6 +96,12 @@ def _check_pivots(LU_data: Tensor, pivots: Tensor, name: str) -> np.ndarray:
 def lu_unpack(LU_data: Tensor, LU_pivots: Tensor, unpack_data: bool = True,
               unpack_pivots: bool = True, *, out=None):
     """(P, L, U) from lu_factor's results; a part not asked for is an empty tensor."""
+    try:
+        LU_data._data, LU_pivots._data  # noqa: B018 - the types first, as PyTorch's parser
+    except AttributeError:  # a str, list, number: PyTorch's parser error
+        from ._int_args import first_not_tensor
+
+        raise first_not_tensor(LU_data=LU_data, LU_pivots=LU_pivots) from None
     a = LU_data._data
     if a.ndim < 2:
         raise RuntimeError("torch.lu_unpack: Expected tensor with 2 or more dimensions. Got "

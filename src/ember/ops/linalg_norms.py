@@ -147,6 +147,12 @@ def pinv(A: Tensor, rcond=None, hermitian: bool = False, *, atol=None, rtol=None
          out=None) -> Tensor:
     """The Moore-Penrose pseudo-inverse, by the SVD. ``rcond`` is the older spelling of
     ``rtol`` (PyTorch still takes it, alone)."""
+    try:
+        A._data  # noqa: B018 - the types first, as PyTorch's parser
+    except AttributeError:  # a str, list, number: PyTorch's parser error
+        from ._int_args import first_not_tensor
+
+        raise first_not_tensor(A=A) from None
     C.check_bools("linalg_pinv", True, hermitian=hermitian)
     if rcond is not None:
         atol, rtol = _old_tol("linalg_pinv", "rcond", rcond, atol, rtol)

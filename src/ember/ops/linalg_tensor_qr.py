@@ -70,6 +70,12 @@ def householder_product(A: Tensor, tau: Tensor, *, out=None) -> Tensor:
     """The first n columns of H_1 ... H_k, H_i = I - tau_i v_i v_i^T with v_i = (0, .., 0, 1,
     A[i+1:, i]) (LAPACK's orgqr); differentiable through the ops that build it, ended by
     PyTorch's one node name."""
+    try:
+        A._data, tau._data  # noqa: B018 - the types first, as PyTorch's parser
+    except AttributeError:  # a str, list, number: PyTorch's parser error
+        from ._int_args import first_not_tensor
+
+        raise first_not_tensor(A=A, tau=tau) from None
     from .triangle_diag import tril
 
     name = "torch.linalg.householder_product"
@@ -111,6 +117,12 @@ _Geqrf = no_derivative("GeqrfBackward0", "geqrf")  # its packed output
 
 def geqrf(input: Tensor, *, out=None):
     """(a, tau): R in a's upper triangle, the Householder vectors below it (LAPACK's geqrf)."""
+    try:
+        input._data  # noqa: B018 - the types first, as PyTorch's parser
+    except AttributeError:  # a str, list, number: PyTorch's parser error
+        from ._int_args import first_not_tensor
+
+        raise first_not_tensor(input=input) from None
     if input.dim() < 2:
         raise RuntimeError("torch.geqrf: input must have at least 2 dimensions.")
     _check_qr_float(input, "geqrf_cpu")

@@ -66,6 +66,12 @@ def triangular_solve(input: Tensor, A: Tensor, upper: bool = True, transpose: bo
     """(X, A's copy) with T X = input, T the upper or lower triangle of A (transposed when
     ``transpose``, unit diagonal when ``unitriangular``); batch dims broadcast, and the copy
     of A has the broadcast batch shape."""
+    try:
+        input._data, A._data  # noqa: B018 - the types first, as PyTorch's parser
+    except AttributeError:  # a str, list, number: PyTorch's parser error
+        from ._int_args import first_not_tensor
+
+        raise first_not_tensor(input=input, A=A) from None
     from ._linalg_common import check_bools
 
     check_bools("triangular_solve", upper=upper, transpose=transpose, unitriangular=unitriangular)

@@ -64,7 +64,12 @@ def _consecutive_flat(arr: np.ndarray):
 def unique_consecutive(input: Tensor, return_inverse: bool = False,
                        return_counts: bool = False, dim: int | None = None):
     """Collapse runs of equal values (or equal slices along ``dim``) to one."""
-    arr = input._data
+    try:
+        arr = input._data
+    except AttributeError:  # a str, list, number: PyTorch's parser error
+        from ._int_args import first_not_tensor
+
+        raise first_not_tensor(input=input) from None
     if dim is None:
         vals, inverse, counts = _consecutive_flat(arr)
     else:
@@ -105,6 +110,12 @@ def unravel_index(indices, shape) -> tuple:
 @dim_alias  # axis= for dim=, as PyTorch's parser (_axis_alias.py)
 def aminmax(input: Tensor, *, dim: int | None = None, keepdim: bool = False):
     """(amin, amax) in one call."""
+    try:
+        input._data  # noqa: B018 - the types first, as PyTorch's parser
+    except AttributeError:  # a str, list, number: PyTorch's parser error
+        from ._int_args import first_not_tensor
+
+        raise first_not_tensor(input=input) from None
     if dim is None and input._data.size == 0:
         raise RuntimeError("aminmax(): cannot compute aminmax over an empty dimension as the "
                            "operation has no identity.")
@@ -123,7 +134,12 @@ def aminmax(input: Tensor, *, dim: int | None = None, keepdim: bool = False):
 def mode(input: Tensor, dim: int = -1, keepdim: bool = False):
     """The most frequent value along ``dim`` (the smallest of ties) and the last index where
     it occurs (PyTorch's CPU choice); the values carry the gradient."""
-    arr = input._data
+    try:
+        arr = input._data
+    except AttributeError:  # a str, list, number: PyTorch's parser error
+        from ._int_args import first_not_tensor
+
+        raise first_not_tensor(input=input) from None
     d = wrap_dim(dim, max(arr.ndim, 1))
     if arr.ndim and arr.shape[d] == 0:
         raise IndexError(f"mode(): Expected reduction dim {d} to have non-zero size.")
@@ -158,7 +174,12 @@ def msort(input: Tensor) -> Tensor:
 def histogram(input: Tensor, bins=100, *, range=None, weight=None,  # noqa: A002
               density: bool = False):
     """Counts (or weights, or a density) per bin, and the bin edges (float inputs only)."""
-    arr = input._data
+    try:
+        arr = input._data
+    except AttributeError:  # a str, list, number: PyTorch's parser error
+        from ._int_args import first_not_tensor
+
+        raise first_not_tensor(input=input) from None
     from .histogramdd import check_bins_weight, check_weight_shape, count_edges
 
     if isinstance(bins, Tensor):  # PyTorch checks the dtypes before the int refusal here
@@ -207,6 +228,12 @@ def _edges(lo: float, hi: float, n: int, dt) -> np.ndarray:
 
 def cov(input: Tensor, *, correction: int = 1, fweights=None, aweights=None) -> Tensor:
     """Covariance of the rows (variables) over the columns (observations)."""
+    try:
+        input._data  # noqa: B018 - the types first, as PyTorch's parser
+    except AttributeError:  # a str, list, number: PyTorch's parser error
+        from ._int_args import first_not_tensor
+
+        raise first_not_tensor(input=input) from None
     if isinstance(correction, Tensor) and correction.dtype.is_floating_point or \
             isinstance(correction, bool) or \
             not isinstance(correction, (int, np.integer, Tensor)):  # an int argument
@@ -276,6 +303,12 @@ def _trap_spacing(y: Tensor, x, dx, d: int, name: str):
 
 def _trap_checks(y: Tensor, dim: int, name: str) -> int:
     """PyTorch's checks of trapezoid's y: no bools, a dim (0-d has none)."""
+    try:
+        y._data  # noqa: B018 - the types first, as PyTorch's parser
+    except AttributeError:  # a str, list, number: PyTorch's parser error
+        from ._int_args import first_not_tensor
+
+        raise first_not_tensor(y=y) from None
     if y._data.dtype == np.bool_:
         raise RuntimeError(f"{name}: received a bool input for `y`, but bool is not supported")
     if y.dim() == 0:
@@ -313,6 +346,12 @@ def trapz(y: Tensor, x=None, *, dx=None, dim: int = -1) -> Tensor:
 @dim_alias  # axis= for dim=, as PyTorch's parser (_axis_alias.py)
 def cumulative_trapezoid(y: Tensor, x=None, *, dx=None, dim: int = -1) -> Tensor:
     """Running trapezoidal integral: one fewer element along dim."""
+    try:
+        y._data  # noqa: B018 - the types first, as PyTorch's parser
+    except AttributeError:  # a str, list, number: PyTorch's parser error
+        from ._int_args import first_not_tensor
+
+        raise first_not_tensor(y=y) from None
     if y.dim() == 0:  # PyTorch slices first
         raise IndexError("slice() cannot be applied to a 0-dim tensor.")
     d = _trap_checks(y, dim, "cumulative_trapezoid")
@@ -334,6 +373,12 @@ def cumulative_trapezoid(y: Tensor, x=None, *, dx=None, dim: int = -1) -> Tensor
 def vander(x: Tensor, N: int | None = None, increasing: bool = False) -> Tensor:
     """Columns x^0 .. x^(N-1) (reversed unless increasing); built by repeated products so
     that the gradient at x = 0 stays finite."""
+    try:
+        x._data  # noqa: B018 - the types first, as PyTorch's parser
+    except AttributeError:  # a str, list, number: PyTorch's parser error
+        from ._int_args import first_not_tensor
+
+        raise first_not_tensor(x=x) from None
     if x.dim() != 1:
         raise RuntimeError("x must be a one-dimensional tensor.")
     n = x.shape[0] if N is None else N

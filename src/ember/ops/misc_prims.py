@@ -73,6 +73,12 @@ class I1(Primitive):
 
 
 def i0(input: Tensor, *, out=None) -> Tensor:
+    try:
+        input._data  # noqa: B018 - the types first, as PyTorch's parser
+    except AttributeError:  # a str, list, number: PyTorch's parser error
+        from ._int_args import first_not_tensor
+
+        raise first_not_tensor(input=input) from None
     x = input if input.is_floating_point() else input.to(D.get_default_dtype())
     return I0.apply(x)
 
@@ -139,6 +145,12 @@ class MatrixExp(Primitive):
 
 
 def matrix_exp(A: Tensor) -> Tensor:
+    try:
+        A._data  # noqa: B018 - the types first, as PyTorch's parser
+    except AttributeError:  # a str, list, number: PyTorch's parser error
+        from ._int_args import first_not_tensor
+
+        raise first_not_tensor(A=A) from None
     if A.dim() < 2:
         raise RuntimeError("linalg.matrix_exp: The input tensor A must have at least 2 "
                            "dimensions.")
@@ -191,6 +203,12 @@ def qr(input: Tensor, some: bool = True, *, out=None):
 def svd(input: Tensor, some: bool = True, compute_uv: bool = True, *, out=None):
     """U, S, V with input = U diag(S) V^T (V, not V^T); without compute_uv, U and V are zero
     matrices of the full sizes."""
+    try:
+        input._data  # noqa: B018 - the types first, as PyTorch's parser
+    except AttributeError:  # a str, list, number: PyTorch's parser error
+        from ._int_args import first_not_tensor
+
+        raise first_not_tensor(input=input) from None
     from . import linalg_functions as lf
 
     lf.C.check_bools("svd", some=some, compute_uv=compute_uv)
@@ -228,6 +246,12 @@ def gradient(input: Tensor, *, spacing=1, dim=None, edge_order: int = 1) -> tupl
     """Central differences inside, one-sided (first or second order) at the edges, with a
     uniform spacing per dimension (a number, or one number per dimension) or coordinates
     (a tuple of 1-D tensors, one per dimension)."""
+    try:
+        input._data  # noqa: B018 - the types first, as PyTorch's parser
+    except AttributeError:  # a str, list, number: PyTorch's parser error
+        from ._int_args import first_not_tensor
+
+        raise first_not_tensor(input=input) from None
     if edge_order not in (1, 2):
         raise RuntimeError("torch.gradient only supports edge_order=1 and edge_order=2.")
     if input._data.dtype == np.bool_:  # PyTorch subtracts neighbours, which bools refuse

@@ -48,6 +48,12 @@ class Nansum(Primitive):
 
 def nansum(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
     """sum treating nan as 0; integers and bools add up as sum does (int64)."""
+    try:
+        input._data  # noqa: B018 - the types first, as PyTorch's parser
+    except AttributeError:  # a str, list, number: PyTorch's parser error
+        from ._int_args import first_not_tensor
+
+        raise first_not_tensor(input=input) from None
     if keepdim is not False and keepdim is not True:  # nansum(x, 0, 1): PyTorch wants a bool
         from ._int_args import bad_keepdim
 
@@ -62,6 +68,12 @@ def nansum(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Ten
 @dim_alias  # axis= for dim=, as PyTorch's parser (_axis_alias.py)
 def nanmean(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
     """The mean of the non-nan entries (nan where there are none): nansum / count."""
+    try:
+        input._data  # noqa: B018 - the types first, as PyTorch's parser
+    except AttributeError:  # a str, list, number: PyTorch's parser error
+        from ._int_args import first_not_tensor
+
+        raise first_not_tensor(input=input) from None
     if dtype is not None:
         input = input.to(dtype)
         if input._data.dtype.kind != "f":
@@ -139,7 +151,12 @@ def _median_index(x: np.ndarray, d: int, skip_nan: bool) -> np.ndarray:
 
 def _median(input, dim, keepdim, skip_nan):
     name = "nanmedian" if skip_nan else "median"
-    x = input._data
+    try:
+        x = input._data
+    except AttributeError:  # a str, list, number: PyTorch's parser error
+        from ._int_args import first_not_tensor
+
+        raise first_not_tensor(input=input) from None
     if dim is not None:
         wrap_dim(dim, x.ndim)  # PyTorch checks the dim before the dtype
     if x.dtype == np.bool_:
@@ -291,6 +308,12 @@ def logcumsumexp(input: Tensor, dim: int = _NO_DIM, *, axis=_NO_DIM) -> Tensor:
 
 def diff(input: Tensor, n: int = 1, dim: int = -1, prepend=None, append=None) -> Tensor:
     """The n-th forward difference along dim, after prepend/append are joined on that dim."""
+    try:
+        input._data  # noqa: B018 - the types first, as PyTorch's parser
+    except AttributeError:  # a str, list, number: PyTorch's parser error
+        from ._int_args import first_not_tensor
+
+        raise first_not_tensor(input=input) from None
     from .join_split import cat, narrow
     from .compare import logical_xor
 

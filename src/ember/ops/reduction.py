@@ -243,7 +243,12 @@ def prod(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None
         dim, keepdim = numpy_names('prod', dim, keepdim, axis, keepdims)
     if keepdim is not False and keepdim is not True:
         raise _bad_keepdim(keepdim, dim, input._data.ndim)
-    acc = _int_accumulator(input._data, dtype)
+    try:
+        acc = _int_accumulator(input._data, dtype)
+    except AttributeError:  # a str, list, number: PyTorch's parser error
+        from ._int_args import first_not_tensor
+
+        raise first_not_tensor(input=input) from None
     x = input if acc is None else input.to(acc)
     axis = None
     if dim is not None:
@@ -314,7 +319,12 @@ def any(input, dim=None, keepdim=False, *, axis=None, keepdims=None):  # noqa: A
 
 
 def count_nonzero(input, dim=None):
-    axes = _axes(input._data, dim)
+    try:
+        axes = _axes(input._data, dim)
+    except AttributeError:  # a str, list, number: PyTorch's parser error
+        from ._int_args import first_not_tensor
+
+        raise first_not_tensor(input=input) from None
     x = input._data
     return Tensor._make(reduced(np.asarray(np.count_nonzero(x, axis=axes), np.int64), x), False,
                         None)

@@ -180,7 +180,12 @@ def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False):
 
 def bincount(input: Tensor, weights: Tensor | None = None, minlength: int = 0) -> Tensor:
     """Counts of each value 0..max (at least minlength of them); with weights, their sums."""
-    x = input._data
+    try:
+        x = input._data
+    except AttributeError:  # a str, list, number: PyTorch's parser error
+        from ._int_args import first_not_tensor
+
+        raise first_not_tensor(input=input) from None
     if x.dtype.kind not in "iu":  # (bool has no kernel either)
         raise NotImplementedError(f'"bincount_cpu" not implemented for \'{type_name(x.dtype)}\'')
     if minlength < 0:
@@ -237,7 +242,12 @@ def _fmt(v: float) -> str:
 def histc(input: Tensor, bins: int = 100, min=0, max=0) -> Tensor:  # noqa: A002
     """Counts in `bins` equal-width bins over [min, max] (the data's range when min == max);
     entries outside are ignored and max falls in the last bin."""
-    x = input._data
+    try:
+        x = input._data
+    except AttributeError:  # a str, list, number: PyTorch's parser error
+        from ._int_args import first_not_tensor
+
+        raise first_not_tensor(input=input) from None
     if x.dtype == np.bool_:  # PyTorch fails making the bins first
         raise NotImplementedError("\"linspace_cpu\" not implemented for 'Bool'")
     if x.dtype.kind != "f":
@@ -330,6 +340,12 @@ def bucketize(input, boundaries: Tensor, *, out_int32: bool = False,
 def cdist(x1: Tensor, x2: Tensor, p: float = 2.0,
           compute_mode="use_mm_for_euclid_dist_if_necessary") -> Tensor:
     """||x1_i - x2_j||_p for every row i of x1 and j of x2 (batch dims broadcast)."""
+    try:
+        x1._data, x2._data  # noqa: B018 - the types first, as PyTorch's parser
+    except AttributeError:  # a str, list, number: PyTorch's parser error
+        from ._int_args import first_not_tensor
+
+        raise first_not_tensor(x1=x1, x2=x2) from None
     if compute_mode not in ("use_mm_for_euclid_dist_if_necessary",
                             "use_mm_for_euclid_dist", "donot_use_mm_for_euclid_dist"):
         raise ValueError(f"{compute_mode} is not a valid value for compute_mode")

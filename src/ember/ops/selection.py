@@ -236,13 +236,14 @@ def _two_tensors(name: str, input, other) -> None:
     """maximum/minimum take no Python scalars in PyTorch (clamp is the scalar form)."""
     for pos, (arg, v) in enumerate((("input", input), ("other", other)), 1):
         if not isinstance(v, Tensor):
-            if pos == 2:  # the method form (t.maximum(x)) counts ``other`` as position 1
-                from .._call_site import call_site
+            from ._arg_names import as_called
 
-                site = call_site(name)
-                pos = 1 if site and site[0] else 2
+            name, method = as_called(name, Tensor)
+            if pos == 2 and method:  # the method form (t.maximum(x)) counts ``other`` as 1
+                pos = 1
             raise TypeError(f"{name}(): argument '{arg}' (position {pos}) must be Tensor, not "
                             f"{arg_type_name(v)}")
+
 
 
 def maximum(input, other):

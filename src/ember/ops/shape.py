@@ -244,7 +244,12 @@ def _check_viewable(input, shape: tuple) -> None:
 
 
 def flatten(input, start_dim=0, end_dim=-1):
-    shape = input._data.shape
+    try:
+        shape = input._data.shape
+    except AttributeError:  # a str, list, number: PyTorch's parser error
+        from ._int_args import first_not_tensor
+
+        raise first_not_tensor(input=input) from None
     if not shape:
         wrap_dim(start_dim, 0), wrap_dim(end_dim, 0)
         return _reshaped(input, (1,))
@@ -276,7 +281,12 @@ def squeeze(input, dim=None, *, axis=None):
         if dim is not None:
             raise TypeError("squeeze() got an unexpected keyword argument 'axis'")
         dim = axis
-    shape = input._data.shape
+    try:
+        shape = input._data.shape
+    except AttributeError:  # a str, list, number: PyTorch's parser error
+        from ._int_args import first_not_tensor
+
+        raise first_not_tensor(input=input) from None
     n = len(shape)
     if type(dim) is int and -n <= dim < n:  # the common x.squeeze(1), without the general loop
         d = dim + n if dim < 0 else dim

@@ -29,6 +29,12 @@ def row_stack(tensors, *, out=None):
 def ravel(input) -> Tensor:
     """A flat view of ``input`` made contiguous first (a copy only where it is not), as
     PyTorch: so a strided input's result is a view of that copy (CloneBackward0, then View)."""
+    try:
+        input._data  # noqa: B018 - the types first, as PyTorch's parser
+    except AttributeError:  # a str, list, number: PyTorch's parser error
+        from ._int_args import first_not_tensor
+
+        raise first_not_tensor(input=input) from None
     return input.contiguous().view(-1)
 
 
@@ -62,6 +68,12 @@ def dsplit(input, indices_or_sections) -> tuple:
 
 def diagflat(input, offset=0) -> Tensor:
     """A square matrix with the flattened input on diagonal ``offset``."""
+    try:
+        input._data  # noqa: B018 - the types first, as PyTorch's parser
+    except AttributeError:  # a str, list, number: PyTorch's parser error
+        from ._int_args import first_not_tensor
+
+        raise first_not_tensor(input=input) from None
     return diag_embed(input.reshape(-1), offset, 0, 1)
 
 
@@ -92,6 +104,12 @@ class DiagonalScatter(Primitive):
 
 
 def diagonal_scatter(input, src, offset=0, dim1=0, dim2=1) -> Tensor:
+    try:
+        input._data, src._data  # noqa: B018 - the types first, as PyTorch's parser
+    except AttributeError:  # a str, list, number: PyTorch's parser error
+        from ._int_args import first_not_tensor
+
+        raise first_not_tensor(input=input, src=src) from None
     d1, d2 = _diag_dims(input._data.ndim, dim1, dim2)
     want = _diag_view(input._data, int(offset), d1, d2).shape
     if src._data.shape != want:
@@ -155,6 +173,12 @@ def cartesian_prod(*tensors) -> Tensor:
 
 def combinations(input, r=2, with_replacement=False) -> Tensor:
     """The length-r combinations of a vector's entries, as the rows of a matrix."""
+    try:
+        input._data  # noqa: B018 - the types first, as PyTorch's parser
+    except AttributeError:  # a str, list, number: PyTorch's parser error
+        from ._int_args import first_not_tensor
+
+        raise first_not_tensor(input=input) from None
     _vectors([input])
     if r < 0:
         raise RuntimeError(f"Expect a non-negative number, but got {r}")

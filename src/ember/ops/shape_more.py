@@ -92,7 +92,12 @@ class Rot90(Primitive):
 
 def rot90(input, k=1, dims=(0, 1)):
     dims = list(dims)
-    n = input._data.ndim
+    try:
+        n = input._data.ndim
+    except AttributeError:  # a str, list, number: PyTorch's parser error
+        from ._int_args import first_not_tensor
+
+        raise first_not_tensor(input=input) from None
     if len(dims) != 2:
         raise RuntimeError(f"expected total rotation dims == 2, but got dims = {len(dims)}")
     if n < 2:
@@ -134,6 +139,11 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
     ``repeats`` times, an int or one count per slice. ``repeat_interleave(counts)`` alone
     gives the indices 0, 0, 1, ... each repeated its count."""
     if repeats is None:  # torch.repeat_interleave(repeats)
+        if not isinstance(input, Tensor):  # PyTorch's parser names the lone argument repeats
+            from .._typename import arg_type_name
+
+            raise TypeError("repeat_interleave(): argument 'repeats' (position 1) must be "
+                            f"Tensor, not {arg_type_name(input)}")
         if input._data.dtype.kind not in "iu":
             from .arithmetic import type_name
 

@@ -33,11 +33,18 @@ def _floats_only(name: str, t: Tensor) -> None:
         _not_for(f"{name}_cpu", t)
 
 
+# the functions whose argument PyTorch's signature calls input (the others: x)
+_ARG = dict.fromkeys(("bessel_y0", "bessel_y1", "modified_bessel_i0", "modified_bessel_i1",
+                      "modified_bessel_k0", "modified_bessel_k1"), "input")
+
+
 def _unary(name: str, kernel):
     def fn(x: Tensor, *, out=None) -> Tensor:
         if not isinstance(x, Tensor):
-            raise TypeError(f"special_{name}(): argument 'x' (position 1) must be Tensor, "
-                            f"not {type(x).__name__}")
+            from .._typename import arg_type_name
+
+            raise TypeError(f"special_{name}(): argument '{_ARG.get(name, 'x')}' (position 1) "
+                            f"must be Tensor, not {arg_type_name(x)}")
         t = _float(x)
         _floats_only(name, t)
         a = t._data

@@ -144,7 +144,12 @@ def narrow_copy(input: Tensor, dim: int, start, length: int) -> Tensor:
 
 def adjoint(input: Tensor) -> Tensor:
     """The conjugate transpose of the last two dims (a view; for real tensors, mT)."""
-    n = input._data.ndim
+    try:
+        n = input._data.ndim
+    except AttributeError:  # a str, list, number: PyTorch's parser error
+        from ._int_args import first_not_tensor
+
+        raise first_not_tensor(input=input) from None
     if n == 0:
         import warnings
 
@@ -171,6 +176,12 @@ def nonzero_static(input: Tensor, *, size: int, fill_value: int = -1) -> Tensor:
 # ---- the complex-number API on real tensors ----
 
 def conj(input: Tensor) -> Tensor:
+    try:
+        input._data  # noqa: B018 - the types first, as PyTorch's parser
+    except AttributeError:  # a str, list, number: PyTorch's parser error
+        from ._int_args import first_not_tensor
+
+        raise first_not_tensor(input=input) from None
     return input
 
 
@@ -178,6 +189,12 @@ conj_physical = resolve_conj = resolve_neg = conj
 
 
 def is_conj(input: Tensor) -> bool:
+    try:
+        input._data  # noqa: B018 - the types first, as PyTorch's parser
+    except AttributeError:  # a str, list, number: PyTorch's parser error
+        from ._int_args import first_not_tensor
+
+        raise first_not_tensor(input=input) from None
     return False
 
 
@@ -203,6 +220,12 @@ def conj_physical_(input: Tensor) -> Tensor:
 
 
 def real(input: Tensor) -> Tensor:
+    try:
+        input._data  # noqa: B018 - the types first, as PyTorch's parser
+    except AttributeError:  # a str, list, number: PyTorch's parser error
+        from ._int_args import first_not_tensor
+
+        raise first_not_tensor(input=input) from None
     return input
 
 
@@ -241,6 +264,12 @@ class Angle(Primitive):
 def angle(input: Tensor) -> Tensor:
     """The argument of each element as a complex number: pi for negatives, 0 otherwise;
     integers and bools give the default float dtype."""
+    try:
+        input._data  # noqa: B018 - the types first, as PyTorch's parser
+    except AttributeError:  # a str, list, number: PyTorch's parser error
+        from ._int_args import first_not_tensor
+
+        raise first_not_tensor(input=input) from None
     x = input
     if x._data.dtype.kind != "f":
         x = Tensor._make(np.asarray(x._data, D._Defaults.float_np), False, None)

@@ -113,7 +113,12 @@ def diagonal(input, offset=0, dim1=0, dim2=1):
 
 def diag_embed(input, offset=0, dim1=-2, dim2=-1):
     """A tensor whose diagonal (offset, dim1, dim2) holds input's last dim; zeros elsewhere."""
-    shape = input._data.shape
+    try:
+        shape = input._data.shape
+    except AttributeError:  # a str, list, number: PyTorch's parser error
+        from ._int_args import first_not_tensor
+
+        raise first_not_tensor(input=input) from None
     d1, d2 = _diag_dims(len(shape) + 1, dim1, dim2)
     m = shape[-1] + abs(int(offset))
     out = list(shape[:-1])
@@ -124,7 +129,12 @@ def diag_embed(input, offset=0, dim1=-2, dim2=-1):
 
 def diag(input, diagonal=0):
     """1-D: a square matrix with input on diagonal ``diagonal``; 2-D: that diagonal, copied."""
-    n = input._data.ndim
+    try:
+        n = input._data.ndim
+    except AttributeError:  # a str, list, number: PyTorch's parser error
+        from ._int_args import first_not_tensor
+
+        raise first_not_tensor(input=input) from None
     if n == 1:
         return diag_embed(input, diagonal, 0, 1)
     if n == 2:
@@ -153,7 +163,12 @@ class Trace(Primitive):
 
 
 def trace(input):
-    n = input._data.ndim
+    try:
+        n = input._data.ndim
+    except AttributeError:  # a str, list, number: PyTorch's parser error
+        from ._int_args import first_not_tensor
+
+        raise first_not_tensor(input=input) from None
     if n != 2:
         raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {n}")
     if input._data.dtype == np.bool_:

@@ -285,6 +285,12 @@ def logit(input: Tensor, eps: float | None = None) -> Tensor:
 
 def frac(input: Tensor) -> Tensor:
     """x - trunc(x) (the sign of x); floating inputs only, as PyTorch."""
+    try:
+        input._data  # noqa: B018 - the types first, as PyTorch's parser
+    except AttributeError:  # a str, list, number: PyTorch's parser error
+        from ._int_args import first_not_tensor
+
+        raise first_not_tensor(input=input) from None
     if input._data.dtype.kind != "f":
         _not_for("frac_cpu", input)
     return Frac.apply(input)

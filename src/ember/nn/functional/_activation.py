@@ -18,6 +18,21 @@ _hardtanh_apply = Hardtanh.apply
 _leaky_relu_inplace = variant(LeakyRelu, "LeakyReluBackward1")
 
 
+def _not_number(value, arg: str, input) -> Exception:
+    """On the error path of ``float(value)``: PyTorch's parser error for ``value`` (a str,
+    list, None, array) given where a Number is wanted (the input's type is checked first), or
+    the exception being handled where ``value`` is a number."""
+    import sys
+
+    from ...ops._int_args import bad_arg, not_tensor
+
+    if not isinstance(input, Tensor):
+        return not_tensor(input)
+    if isinstance(value, (int, float, np.number, Tensor)):
+        return sys.exc_info()[1]
+    return bad_arg(value, arg, "Number")
+
+
 def _floating(input: Tensor, kernel: str) -> Tensor:
     """``input``, or PyTorch's error for an activation with only floating-point kernels
     (integer and bool tensors are refused, not converted)."""
@@ -55,11 +70,15 @@ def relu(input: Tensor, inplace: bool = False) -> Tensor:
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
     """x if x > 0 else negative_slope * x."""
+    try:
+        slope = float(negative_slope)
+    except (TypeError, ValueError):  # a str, list, None: PyTorch's parser error
+        raise _not_number(negative_slope, "negative_slope", input) from None
     if inplace:  # PyTorch names the in-place node LeakyReluBackward1
         _floating(input, "leaky_relu_cpu")
-        out = _leaky_relu_inplace.apply(input._graph_input(), float(negative_slope))
+        out = _leaky_relu_inplace.apply(input._graph_input(), slope)
         return _inplace(input, out)
-    return LeakyRelu.apply(_floating(input, "leaky_relu_cpu"), float(negative_slope))
+    return LeakyRelu.apply(_floating(input, "leaky_relu_cpu"), slope)
 
 
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
@@ -68,7 +87,11 @@ def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
         from ._activation2 import elu_
 
         return elu_(input, alpha)
-    return Elu.apply(_floating(input, "elu_cpu"), float(alpha))
+    try:
+        a = float(alpha)
+    except (TypeError, ValueError):  # a str, list, None: PyTorch's parser error
+        raise _not_number(alpha, "alpha", input) from None
+    return Elu.apply(_floating(input, "elu_cpu"), a)
 
 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:

@@ -13,7 +13,8 @@ from ...ops.elementwise import _not_for
 from ...tensor import Tensor
 from .. import _act_ops as A
 from .._ops import Elu, variant
-from ._activation import _floating, _inplace, _softmax_dim, hardtanh, leaky_relu, softmax
+from ._activation import (_floating, _inplace, _not_number, _softmax_dim, hardtanh, leaky_relu,
+                          softmax)
 
 # PyTorch's SELU constants (Klambauer et al., 2017).
 _SELU_ALPHA = 1.6732632423543772848170429916717
@@ -46,6 +47,10 @@ def selu(input: Tensor, inplace: bool = False) -> Tensor:
 
 def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """x if x > 0 else alpha * (exp(x / alpha) - 1)."""
+    try:
+        alpha = float(alpha)
+    except (TypeError, ValueError):  # a str, list, None: PyTorch's parser error
+        raise _not_number(alpha, "alpha", input) from None
     if alpha == 0:
         raise RuntimeError("ZeroDivisionError: alpha cannot be 0 for CELU")
     _floating(input, "elu_cpu")
@@ -80,12 +85,20 @@ def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
 
 def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     """0 where -lambd <= x <= lambd, else x."""
+    try:
+        lambd = float(lambd)
+    except (TypeError, ValueError):  # a str, list, None: PyTorch's parser error
+        raise _not_number(lambd, "lambd", input) from None
     _floating(input, "hardshrink_cpu")
     return A.Shrink.apply(input, float(lambd), False)
 
 
 def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     """x - lambd above lambd, x + lambd below -lambd, 0 between."""
+    try:
+        lambd = float(lambd)
+    except (TypeError, ValueError):  # a str, list, None: PyTorch's parser error
+        raise _not_number(lambd, "lambd", input) from None
     _floating(input, "softshrink_check")
     top = float(np.finfo(input._data.dtype).max)
     if not 0 <= lambd <= top:
@@ -140,6 +153,12 @@ def glu(input: Tensor, dim: int = -1) -> Tensor:
 
 def prelu(input: Tensor, weight: Tensor) -> Tensor:
     """x if x > 0 else weight * x, with one weight, or one per channel (dim 1)."""
+    try:
+        input._data, weight._data  # noqa: B018 - the types first, as PyTorch's parser
+    except AttributeError:  # a str, list, number: PyTorch's parser error
+        from ...ops._int_args import first_not_tensor
+
+        raise first_not_tensor(input=input, weight=weight) from None
     if input._data.dtype != weight._data.dtype:
         from ...ops.arithmetic import type_name
 
@@ -193,6 +212,11 @@ def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3,
 def _rrelu(input: Tensor, lower: float, upper: float, training: bool, inplace: bool,
            generator=None) -> Tensor:
     """rrelu drawing from ``generator`` (torch.rrelu's argument) or the default one."""
+    try:
+        lower, upper = float(lower), float(upper)  # noqa: PLW2901
+    except (TypeError, ValueError):  # a str, list, None: PyTorch's parser error
+        bad = upper if isinstance(lower, (int, float, np.number, Tensor)) else lower
+        raise _not_number(bad, "upper" if bad is upper else "lower", input) from None
     if lower > upper:
         raise RuntimeError("Lower bound should be less than or equal to the upper bound")
     _floating(input, "rrelu_with_noise_out_cpu" if training else "leaky_relu_cpu")
@@ -207,8 +231,12 @@ def relu_(input: Tensor) -> Tensor:
 
 
 def elu_(input: Tensor, alpha: float = 1.0) -> Tensor:
+    try:
+        alpha = float(alpha)
+    except (TypeError, ValueError):  # a str, list, None: PyTorch's parser error
+        raise _not_number(alpha, "alpha", input) from None
     _floating(input, "elu_cpu")
-    return _apply(_EluInplace, input, True, float(alpha))
+    return _apply(_EluInplace, input, True, alpha)
 
 
 def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Tensor:

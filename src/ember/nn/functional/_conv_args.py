@@ -95,6 +95,12 @@ def _check_conv(x: Tensor, w: Tensor, b: Tensor | None, groups: int, n: int,
 
 def check_ranks(x, w, n: int, name: str) -> None:
     """PyTorch's first checks of a convolution: the input's rank, then the weight's."""
+    try:
+        x._data, w._data  # noqa: B018 - the types first, as PyTorch's parser
+    except AttributeError:  # a str, list, number: PyTorch's parser error
+        from ...ops._int_args import first_not_tensor
+
+        raise first_not_tensor(input=x, weight=w) from None
     if x.dim() not in (n + 1, n + 2):
         raise RuntimeError(f"Expected {n + 1}D (unbatched) or {n + 2}D (batched) input to "
                            f"{name}, but got input of size: {list(x.shape)}")

@@ -336,6 +336,12 @@ _PADDINGS = ("zeros", "border", "reflection")
 
 
 def _check_sample(x: Tensor, grid: Tensor, mode: str, padding: str, warn: bool) -> None:
+    try:
+        x._data, grid._data  # noqa: B018 - the types first, as PyTorch's parser
+    except AttributeError:  # a str, list, number: PyTorch's parser error
+        from ...ops._int_args import first_not_tensor
+
+        raise first_not_tensor(input=x, grid=grid) from None
     if mode not in _MODES:
         raise ValueError("nn.functional.grid_sample(): expected mode to be 'bilinear', "
                          f"'nearest' or 'bicubic', but got: '{mode}'")

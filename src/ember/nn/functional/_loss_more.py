@@ -43,6 +43,12 @@ def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: 
 def hinge_embedding_loss(input: Tensor, target: Tensor, margin: float = 1.0,
                          size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
     """x where y == 1, max(0, margin - x) where y == -1 (other labels count for both)."""
+    try:
+        input._data, target._data  # noqa: B018 - the types first, as PyTorch's parser
+    except AttributeError:  # a str, list, number: PyTorch's parser error
+        from ...ops._int_args import first_not_tensor
+
+        raise first_not_tensor(input=input, target=target) from None
     reduction = _reduction(reduction, size_average, reduce)
     check_broadcast(target.shape, input.shape)
     zero = input * 0
@@ -143,6 +149,12 @@ def bilinear(input1: Tensor, input2: Tensor, weight: Tensor,
 
 def pdist(input: Tensor, p: float = 2) -> Tensor:
     """The p-norm distances between every pair of rows i < j, in row-major pair order."""
+    try:
+        input._data  # noqa: B018 - the types first, as PyTorch's parser
+    except AttributeError:  # a str, list, number: PyTorch's parser error
+        from ...ops._int_args import first_not_tensor
+
+        raise first_not_tensor(input=input) from None
     if input.dim() != 2:
         raise RuntimeError(f"pdist only supports 2D tensors, got: {input.dim()}D")
     if p < 0:
@@ -207,6 +219,12 @@ def _dropout_impl(input: Tensor, p: float, training: bool, inplace: bool, alpha:
     """PyTorch's _dropout_impl: nothing drawn when p == 0, not training or empty; p == 1
     multiplies by zero; otherwise Bernoulli(1 - p) noise, divided by 1 - p (plain and feature
     dropout) or the alpha affine above, then input * noise (+ b)."""
+    try:
+        input._data  # noqa: B018 - the types first, as PyTorch's parser
+    except AttributeError:  # a str, list, number: PyTorch's parser error
+        from ...ops._int_args import first_not_tensor
+
+        raise first_not_tensor(input=input) from None
     if p < 0.0 or p > 1.0:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
     if feature and input.dim() < 2:

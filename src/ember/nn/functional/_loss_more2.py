@@ -76,6 +76,12 @@ def gaussian_nll_loss(input: Tensor, target: Tensor, var, full: bool = False,
 def soft_margin_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
                      reduction: str = "mean") -> Tensor:
     """reduce(log(1 + exp(-y x)))."""
+    try:
+        input._data, target._data  # noqa: B018 - the types first, as PyTorch's parser
+    except AttributeError:  # a str, list, number: PyTorch's parser error
+        from ...ops._int_args import first_not_tensor
+
+        raise first_not_tensor(input=input, target=target) from None
     reduction = _reduction(reduction, size_average, reduce)
     if target._rg and STATE.enabled:
         raise RuntimeError("The function 'soft_margin_loss' is not differentiable with respect "
@@ -104,6 +110,12 @@ def multilabel_soft_margin_loss(input: Tensor, target: Tensor, weight: Tensor | 
 
 def _class_targets(fn: str, input: Tensor, target: Tensor) -> tuple:
     """input as (N, C) (a vector is one sample) and the int64 target array."""
+    try:
+        input._data, target._data  # noqa: B018 - the types first, as PyTorch's parser
+    except AttributeError:  # a str, list, number: PyTorch's parser error
+        from ...ops._int_args import first_not_tensor
+
+        raise first_not_tensor(input=input, target=target) from None
     if input.dim() > 2 or input.numel() == 0 and input.dim() != 2:
         raise RuntimeError("Expected non-empty vector or matrix with optional 0-dim batch size,"
                            f" but got: {list(input.shape)}")

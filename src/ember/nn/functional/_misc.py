@@ -45,8 +45,13 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True,
     """
     if p < 0.0 or p > 1.0:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
-    if not training or p == 0.0 or input._data.size == 0:
-        return input
+    try:
+        if not training or p == 0.0 or input._data.size == 0:
+            return input
+    except AttributeError:  # a str, list, number: PyTorch's parser error
+        from ...ops._int_args import first_not_tensor
+
+        raise first_not_tensor(input=input) from None
     arr = input._data
     if arr.dtype.kind in "biu":
         # PyTorch: p = 1 multiplies by a zero of the input's dtype; otherwise the noise is

@@ -24,6 +24,12 @@ def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None,
     """Pointwise target * (log target - input) (input holds log-probabilities; with
     log_target, target does too), then reduced; 'batchmean' divides the sum by the batch size.
     """
+    try:
+        input._data, target._data  # noqa: B018 - the types first, as PyTorch's parser
+    except AttributeError:  # a str, list, number: PyTorch's parser error
+        from ...ops._int_args import first_not_tensor
+
+        raise first_not_tensor(input=input, target=target) from None
     if size_average is not None or reduce is not None:
         reduction = _reduction(reduction, size_average, reduce)
     elif reduction == "mean":
@@ -79,7 +85,12 @@ def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -
 def _float_pair(x1, x2):
     from ... import dtypes as D
 
-    dt = D.result_type(x1._data, x2._data)  # PyTorch's promotion: int64 with float32 is float32
+    try:
+        dt = D.result_type(x1._data, x2._data)  # PyTorch: int64 with float32 is float32
+    except AttributeError:  # a str, list, number: PyTorch's parser error
+        from ...ops._int_args import first_not_tensor
+
+        raise first_not_tensor(x1=x1, x2=x2) from None
     if dt.kind != "f":
         from ...ops.arithmetic import type_name
 
@@ -91,6 +102,12 @@ def _float_pair(x1, x2):
 def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6,
                       keepdim: bool = False) -> Tensor:
     """||x1 - x2 + eps||_p over the last dimension (inputs broadcast)."""
+    try:
+        x1._data, x2._data  # noqa: B018 - the types first, as PyTorch's parser
+    except AttributeError:  # a str, list, number: PyTorch's parser error
+        from ...ops._int_args import first_not_tensor
+
+        raise first_not_tensor(x1=x1, x2=x2) from None
     nd = max(x1.dim(), x2.dim())
     return ops.norm(x1 - x2 + eps, p, nd - 1 if nd else None, keepdim=keepdim)
 
