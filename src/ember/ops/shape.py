@@ -318,96 +318,6 @@ def unsqueeze(input, dim):
     return _view_of(Unsqueeze.apply(input, shape[:d] + (1,) + shape[d:], d), input)
 
 
-class Expand(Primitive):
-    """y = x broadcast to a larger shape;  dL/dx = dL/dy summed back (the engine does it)."""
-
-    @staticmethod
-    def forward(ctx, x, shape):
-        return np.broadcast_to(x, shape)
-
-    @staticmethod
-    def backward(ctx, g):
-        return (g, None)
-
-
-def expand(input, *sizes):
-    _needs("expand", "size", sizes)
-    sizes = _shape_arg(sizes)
-    shape = input._data.shape
-    if len(sizes) < len(shape):
-        kind = "CPUBoolType" if input._data.dtype == np.bool_ else input.type()
-        raise RuntimeError(
-            f"expand({kind}{{{list(shape)}}}, size={list(sizes)}): the number of sizes "
-            f"provided ({len(sizes)}) must be greater or equal to the number of dimensions in "
-            f"the tensor ({len(shape)})"
-        )
-    lead = len(sizes) - len(shape)
-    full = sizes[:lead] + tuple(have if want == -1 else want
-                                for want, have in zip(sizes[lead:], shape))
-    for i in reversed(range(len(sizes))):  # PyTorch checks from the last dim
-        want, have = full[i], (shape[i - lead] if i >= lead else None)
-        if have is None and want < 0:
-            if not shape:  # PyTorch's 0-d (scalar) path fails computing the size first
-                raise RuntimeError("numel: integer multiplication overflow")
-            raise RuntimeError(f"The expanded size of the tensor ({want}) isn't allowed in a "
-                               f"leading, non-existing dimension {i}")
-        if have is not None and ((have != 1 and want != have) or want < 0):
-            raise RuntimeError(
-                f"The expanded size of the tensor ({want}) must match the existing size ({have}) "
-                f"at non-singleton dimension {i}.  Target sizes: {list(sizes)}.  Tensor "
-                f"sizes: {list(shape)}"
-            )
-    return _view_of(Expand.apply(input, full), input)
-
-
-def expand_as(input, other):
-    if not isinstance(other, Tensor):  # PyTorch's parser error (type_as's, _methods_more)
-        from .._methods_more import need_tensor
-
-        need_tensor("expand_as", other)
-    return expand(input, other._data.shape)
-
-
-def broadcast_to(input, size):
-    return expand(input, size)
-
-
-class Repeat(Primitive):
-    """y = x tiled;  dL/dx = the sum of dL/dy over the tiles."""
-
-    @staticmethod
-    def forward(ctx, x, reps):
-        ctx.in_shape = np.shape(x)
-        return np.tile(x, reps)
-
-    @staticmethod
-    def backward(ctx, g):
-        shape = ctx.in_shape
-        reps = np.shape(g)
-        full = (1,) * (len(reps) - len(shape)) + tuple(shape)
-        split = []
-        for r, s in zip(reps, full):
-            split += [r // s if s else 0, s]
-        g = np.reshape(g, split).sum(axis=tuple(range(0, len(split), 2)))
-        return (np.reshape(g, shape), None)
-
-
-def repeat(input, *sizes):
-    if not sizes:
-        raise TypeError('repeat() missing 1 required positional arguments: "repeats"')
-    sizes = _shape_arg(sizes)
-    shape = input._data.shape
-    if len(sizes) < len(shape):
-        raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number "
-                           "of dimensions of tensor")
-    full = (1,) * (len(sizes) - len(shape)) + tuple(shape)
-    out = [r * s for r, s in zip(sizes, full)]
-    if any(n < 0 for n in out):
-        raise RuntimeError(f"Trying to create tensor with negative dimension "
-                           f"{min(out)}: {out}")
-    return Repeat.apply(input, sizes)
-
-
 # Reordering dims, joining and splitting live in their own modules; ``ember.ops`` exports
 # them from here.
 from ._shape_permute import (Permute, T, Transpose, movedim, permute,  # noqa: E402,F401
@@ -417,3 +327,5 @@ from .join_split import (cat, chunk, concat, concatenate, hstack, narrow, split,
 # Copies (clone, contiguous) and flips live in shape_copy.py; exported from here too.
 from .shape_copy import (Clone, CloneContiguous, Contiguous, Flip, clone,  # noqa: E402,F401
                          contiguous, flip, fliplr, flipud)
+# expand, broadcast_to and repeat (moved for size; ops.* and shape_more import them here)
+from .shape_expand import Expand, Repeat, broadcast_to, expand, expand_as, repeat  # noqa: E402,F401
