@@ -5,17 +5,14 @@ parser's "argument ... must be Tensor/Number" TypeError (read live, at collectio
 
 from __future__ import annotations
 
-import re
 
 import numpy as np
 import pytest
 import torch
+from argtypes_util import cases, outcome
 from torch_compare import error_of
 
 import ember
-
-BAD = {"str": "a", "list": [1.0, 2.0], "float": 1.5, "None": None,
-       "ndarray": np.ones(2)}
 
 # (where the op is called from, the call's form) -> op names
 OPS = {
@@ -42,38 +39,11 @@ OPS = {
         triangular_solve is_same_size""",
 }
 
-PARSER = re.compile(r"\w+\(\): argument '\w+' \(position \d+\) must be (Tensor|Number), not ")
 
 
-def _call(where: str, form: str, name: str):
-    """The call as a user writes it (attribute access at the call site)."""
-    if form == "x.f(b)":
-        return eval(f"lambda lib, x, b: x.{name}(b)")  # noqa: S307 - fixed op names
-    args = "b" if form == "f(b)" else "x, b"
-    return eval(f"lambda lib, x, b: {where}.{name}({args})")  # noqa: S307
 
 
-def _outcome(lib, call, x, bad):
-    try:
-        return error_of(lambda: call(lib, x, bad))
-    except AssertionError:  # no exception raised
-        return None
-
-
-def _cases():
-    out = []
-    for (where, form), names in OPS.items():
-        for name in names.split():
-            call = _call(where, form, name)
-            for label, bad in BAD.items():
-                want = _outcome(torch, call, torch.ones(2, 2), bad)
-                if want and want[0] == "TypeError" and PARSER.match(want[1]):
-                    out.append(pytest.param(call, bad, want,
-                                            id=f"{where}-{form}-{name}-{label}"))
-    return out
-
-
-CASES = _cases()
+CASES = cases(OPS)
 
 
 def test_cases_collected():
@@ -83,7 +53,7 @@ def test_cases_collected():
 
 @pytest.mark.parametrize("call, bad, want", CASES)
 def test_non_tensor_argument(call, bad, want):
-    assert _outcome(ember, call, ember.ones(2, 2), bad) == want
+    assert outcome(ember, call, ember.ones(2, 2), bad) == want
 
 
 # Number arguments (an activation's alpha, lambd, slope; arange's bounds),
@@ -119,7 +89,7 @@ SNIPPETS = """
 SNIPPETS = [s.strip() for s in SNIPPETS if s.strip()]
 
 
-def _snippet_outcome(lib, snippet):
+def _snippetoutcome(lib, snippet):
     call = eval(f"lambda lib, x: {snippet}")  # noqa: S307 - fixed snippets
     try:
         return error_of(lambda: call(lib, lib.ones(2)))
@@ -129,9 +99,9 @@ def _snippet_outcome(lib, snippet):
 
 @pytest.mark.parametrize("snippet", SNIPPETS)
 def test_refused_as_pytorch(snippet):
-    want = _snippet_outcome(torch, snippet)
+    want = _snippetoutcome(torch, snippet)
     assert want is not None and want[0] == "TypeError"
-    assert _snippet_outcome(ember, snippet) == want
+    assert _snippetoutcome(ember, snippet) == want
 
 
 # what PyTorch takes stays taken: the operators with arrays, numbers as Number arguments
