@@ -128,16 +128,12 @@ def _codes(fn) -> tuple:
 def _alias(caller, code) -> str | None:
     """The name the caller's call gives the op where ember binds it to another's function
     (``torch.arccos`` is acos here, ``torch.fix`` trunc): PyTorch's errors say that name.
-    Read from the bytecode: the attribute loaded last before the call."""
+    Read from the call's own bytecode (``_arg_names.callee``)."""
     try:
-        import dis
+        from ._arg_names import callee
 
-        last = None
-        for ins in dis.get_instructions(caller.f_code):
-            if ins.offset > caller.f_lasti:
-                break
-            if ins.opname in ("LOAD_METHOD", "LOAD_ATTR"):
-                last = ins.argval
+        found = callee(caller) if caller is not None else None
+        last = found[1] if found else None
         if last is None or last == code.co_name:
             return None
         from ..tensor import Tensor
