@@ -15,6 +15,11 @@ from ._matmul_checks import (_C_NAMES, _check_matmul, _check_same_dtype,  # noqa
 from ._shown_graph import LinearNode
 
 
+# np.dot zero-fills its output before the BLAS call; from about 12,000 float32 entries on
+# (48 KB) that costs more than np.matmul's ufunc dispatch (measured crossover on this BLAS).
+DOT_OUT_MAX = 12288
+
+
 def _mm(a, b):
     """a @ b: on arrays through ember's BLAS thread policy (threads.py); on Tensors (higher
     order) through NumPy's dispatch back to ember."""
@@ -27,8 +32,12 @@ def _mm(a, b):
             if _threads._one and a.size * b.shape[1] <= _threads.LARGE:
                 # Small, BLAS already on one thread: threads.matmul's first case. np.dot is
                 # the same BLAS call for 2-D arrays (bit-identical on 6000 random shapes and
-                # layouts) without the matmul ufunc's ~0.3 us of dispatch.
-                return _dot(a, b)
+                # layouts) without the matmul ufunc's ~0.3 us of dispatch, but it zero-fills
+                # its output first: from DOT_OUT_MAX entries on, that costs more (~1 us at
+                # 128x128).
+                if a.shape[0] * b.shape[1] < DOT_OUT_MAX:
+                    return _dot(a, b)
+                return np.matmul(a, b)
         elif a.ndim > 2 and b.ndim > 2 and 0 < a.shape[-2] * a.shape[-1] * b.shape[-1] < 400 \
                 and a.dtype.kind == "f":
             return _small_bmm(a, b)
@@ -192,7 +201,8 @@ def linear_forward(x: np.ndarray, w: np.ndarray, b) -> np.ndarray:
         f32 = np.float32
         return (_mm(x.astype(f32), wt.astype(f32)) + b.astype(f32)).astype(np.float16)
     if x.ndim == 2 and x.shape[1] > 1 and _threads._one and x.size * wt.shape[1] <= _threads.LARGE:
-        y = _dot(x, wt)  # _mm's common case, without the call
+        # _mm's common case, without the call
+        y = _dot(x, wt) if x.shape[0] * wt.shape[1] < DOT_OUT_MAX else np.matmul(x, wt)
     else:
         y = _mm(x, wt)
     if b is not None:
