@@ -64,10 +64,10 @@ def _wrap(fn, name: str, method: bool):
     n = len(_SCALAR_FIRST[name.rstrip("_")][1])
     first_tensor = _SCALAR_FIRST[name.rstrip("_")][1][0]
 
-    def call(first, *args, **kwargs):
-        if len(args) > n or (kwargs and args and first_tensor in kwargs):  # x.add(2, other=y)
-            args = _convert(name, method, args, kwargs)
-        return fn(first, *args, **kwargs)
+    def call(*args, **kwargs):  # self / input may come as a keyword: add(input=x, other=y)
+        if len(args) > n + 1 or (kwargs and len(args) > 1 and first_tensor in kwargs):
+            args = args[:1] + _convert(name, method, args[1:], kwargs)  # x.add(2, other=y)
+        return fn(*args, **kwargs)
 
     call.__name__, call.__qualname__, call.__doc__ = name, name, fn.__doc__
     return call

@@ -6,7 +6,9 @@ return: the checks and the write below, with PyTorch's rules. Without autograd: 
 that requires grad (or ``out`` itself) is PyTorch's RuntimeError while grad mode is on. The
 result must cast to ``out``'s dtype without going down a category (float into int is an
 error, float64 into float32 is not). An ``out`` of another shape is resized to the result's,
-with PyTorch's deprecation warning unless it had no elements.
+with PyTorch's deprecation warning unless it had no elements: twice for an element-wise op
+computing in a dtype other than ``out``'s, which PyTorch runs through a temporary that it
+resizes as well.
 """
 
 from __future__ import annotations
@@ -88,6 +90,23 @@ _SAME_DTYPE = {
     "all": "all only supports bool tensor for result, got: {got}",
     "any": "any only supports bool tensor for result, got: {got}",
 }
+_SAME_DTYPE.update({
+    **dict.fromkeys(("frac", "sgn", "clamp_min", "clamp_max"),
+                    "Found dtype {got} but expected {want}"),
+    "heaviside": "heaviside is not yet implemented for tensors with different dtypes.",
+    "float_power": "the output given to float_power has dtype {got} but the operation's "
+                   "result requires dtype {want}",
+})
+# Functions whose ``out`` must be bool.
+_BOOL_OUT = frozenset(("signbit", "isposinf", "isneginf"))
+# Element-wise ops whose resize warning PyTorch gives twice when they compute in a dtype other
+# than out's (the comparisons compute in their inputs' dtype, and only for a non-bool out).
+_COMPARE = frozenset(("eq", "ne", "lt", "le", "gt", "ge", "greater", "greater_equal", "less",
+                      "less_equal", "not_equal"))
+_TWICE = frozenset(NAMES[NAMES.index("abs"):NAMES.index("logical_or") + 1]) - frozenset((
+    "logit", "floor_divide", "logical_not", "logical_and", "logical_or", "logical_xor",
+    "bitwise_not", "clamp", "clip", "nan_to_num")) | frozenset((
+    "bitwise_and", "bitwise_or", "bitwise_xor", "gcd", "lcm", "polygamma"))
 _C_TYPES = {"float16": "c10::Half", "float32": "float", "float64": "double", "int8":
             "signed char", "int16": "short int", "int32": "int", "int64": "long int",
             "uint8": "unsigned char", "bool": "bool"}
@@ -101,8 +120,9 @@ def _same_dtype_error(name: str, got: np.dtype, want: np.dtype) -> RuntimeError:
         got_c=_C_TYPES[want.name]))
 
 
-def write_out(name: str, result: Tensor, out) -> Tensor:
-    """Store ``result`` of ``name`` into ``out`` (PyTorch's checks) and return ``out``."""
+def write_out(name: str, result: Tensor, out, twice: bool = False) -> Tensor:
+    """Store ``result`` of ``name`` into ``out`` (PyTorch's checks) and return ``out``;
+    ``twice``: a resize warns twice (see the module's docstring)."""
     if not isinstance(out, Tensor):
         raise TypeError(f"{name}(): argument 'out' must be Tensor, not {type(out).__name__}")
     if STATE.enabled and (result._rg or out._rg):
@@ -131,11 +151,13 @@ def write_out(name: str, result: Tensor, out) -> Tensor:
                  f"error. The out tensor will be resized to a tensor of shape {tuple(shape)}.")
         elif out._data.size and name not in _QUIET_RESIZE and name != "arange":
             old, new = list(np.shape(out._data)), list(shape)
-            warn(f"An output with one or more elements was resized since it had shape {old}, "
-                 f"which does not match the required output shape {new}. This behavior is "
-                 "deprecated, and in a future PyTorch release outputs will not be resized "
-                 "unless they have zero elements. You can explicitly reuse an out tensor t by "
-                 "resizing it, inplace, to zero elements with t.resize_(0).")
+            for _ in range(2 if twice else 1):
+                warn(f"An output with one or more elements was resized since it had shape "
+                     f"{old}, which does not match the required output shape {new}. This "
+                     "behavior is deprecated, and in a future PyTorch release outputs will not "
+                     "be resized unless they have zero elements. You can explicitly reuse an "
+                     "out tensor t by resizing it, inplace, to zero elements with "
+                     "t.resize_(0).")
         from .ops.strided_scatter import resize_
 
         resize_(out, shape)
@@ -155,13 +177,46 @@ def with_out(fn, name: str):
     def call(*args, out=None, **kwargs):
         if out is None:
             return fn(*args, **kwargs)
+        if name in _BOOL_OUT and isinstance(out, Tensor) and out._data.dtype != np.bool_:
+            raise RuntimeError(f"{name} does not support non-boolean outputs.")
+        if name == "where":
+            _where_args(args, kwargs)
         if name in _DTYPE_FROM_OUT and "dtype" not in kwargs and isinstance(out, Tensor):
             kwargs["dtype"] = out.dtype  # torch.zeros(2, out=long_t) makes int64 zeros
         elif name in ("mean", "std", "var", "logsumexp") and args and _wider_float(args[0], out):
             args = (args[0].to(out.dtype),) + args[1:]  # computed in out's wider float type
-        return write_out(_ALIAS.get(name, name), fn(*args, **kwargs), out)
+        result = fn(*args, **kwargs)
+        return write_out(_ALIAS.get(name, name), result, out,
+                         _computes_elsewhere(name, args, kwargs, result, out))
 
     return call
+
+
+def _where_args(args, kwargs) -> None:
+    """``torch.where(..., out=)`` has only its all-tensor form: a number is a TypeError."""
+    for i, arg in enumerate(("condition", "input", "other")):
+        x = args[i] if i < len(args) else kwargs.get(arg)
+        if x is not None and not isinstance(x, Tensor):
+            where = f" (position {i + 1})" if i < len(args) else ""
+            raise TypeError(f"where(): argument '{arg}'{where} must be Tensor, not "
+                            f"{type(x).__name__}")
+
+
+def _computes_elsewhere(name: str, args, kwargs, result, out) -> bool:
+    """Whether element-wise ``name`` computes in a dtype other than ``out``'s."""
+    if name not in _TWICE or not isinstance(out, Tensor) or not isinstance(result, Tensor):
+        return False
+    first = args[0] if args else kwargs.get("input", kwargs.get("self"))
+    if name == "pow" and not isinstance(first, Tensor):
+        return False  # pow(number, tensor) computes in out's dtype
+    if name in _COMPARE:
+        other = args[1] if len(args) > 1 else kwargs.get("other")
+        if out._data.dtype == np.bool_ or first is None or other is None:
+            return False
+        from .ops.misc_types import result_type
+
+        return result_type(first, other) != out.dtype
+    return result.dtype != out.dtype
 
 
 def install(namespace: dict) -> None:
