@@ -19,6 +19,7 @@ from .ops.selection import number_bounds_inplace
 from .tensor import Tensor
 from ._methods_convert import (_cast, _cast_without_storage, _cpu, _cuda, _no_accelerator, to,
                               type_)
+from ._ndarray_operands import from_user, inplace_operator, is_array, numpy_computes, refuse_order
 from ._new_factories import new_filled, new_full
 from ._methods_write import copy_, fill_, zero_
 
@@ -146,14 +147,33 @@ def _bare(out) -> Tensor:
     return t
 
 
-def _not_implemented_guard(fn):
-    """Operators return NotImplemented for operands they can't handle (Python's protocol)."""
+def _not_implemented_guard(fn, ufunc=None):
+    """Operators return NotImplemented for operands they can't handle (Python's protocol).
+    ``ufunc``: what NumPy computes for an array operand in user code (_ndarray_operands.py)."""
     def op(self, other):
         if not isinstance(other, _OPERANDS):
             return NotImplemented
+        if ufunc is not None and type(other) is not Tensor and is_array(other) and from_user():
+            return numpy_computes(self, other, ufunc)
         return fn(self, other)
     op.__name__ = fn.__name__
     op.__qualname__ = op.__name__  # what TypeErrors name
+    return op
+
+
+def _comparison(fn, symbol: str):
+    """``t == other`` & co. An array from user code: PyTorch's tensor refuses it, so ``==``
+    is NumPy's elementwise answer (ember's eq), ``!=`` Python's identity fallback (True) and
+    the orderings Python's TypeError (_ndarray_operands.py)."""
+    def op(self, other):
+        if not isinstance(other, _OPERANDS):
+            return NotImplemented
+        if type(other) is not Tensor and symbol != "==" and is_array(other) and from_user():
+            if symbol == "!=":
+                return True
+            refuse_order(self, other, symbol)
+        return fn(self, other)
+    op.__name__ = op.__qualname__ = fn.__name__
     return op
 
 
@@ -190,6 +210,8 @@ def _operator(fn, ufunc, prim, reflected=False):
                 return _bare(ufunc(other, a) if reflected else ufunc(a, other))
         elif not isinstance(other, _OPERANDS):
             return NotImplemented
+        elif not reflected and is_array(other) and from_user():
+            return numpy_computes(self, other, ufunc)  # PyTorch: NumPy's answer, wrapped
         return fn(other, self) if reflected else fn(self, other)
     op.__name__ = fn.__name__
     op.__qualname__ = op.__name__  # what TypeErrors name
@@ -211,6 +233,8 @@ def _pow(self, exponent):
     if (type(exponent) is int or type(exponent) is float) and self._data.dtype.kind == "f":
         return PowScalar.apply(self, exponent)  # ops.pow's first case, a call less (x ** 2)
     if isinstance(exponent, _OPERANDS):  # the guard of the other operators, one call less
+        if type(exponent) is not Tensor and is_array(exponent) and from_user():
+            return numpy_computes(self, exponent, np.power)
         return ops.pow(self, exponent)
     return NotImplemented
 
@@ -228,42 +252,39 @@ def _setup() -> None:
     # number * t is t.mul(number), as in PyTorch: with float16, torch.mul(number, t) rounds the
     # number to float16 first and t.mul(number) does not (ops/_half.py).
     T.__rmul__ = T.__mul__
-    T.__truediv__ = g(ops.div)
+    T.__truediv__ = g(ops.div, np.true_divide)
     T.__rtruediv__ = g(lambda s, o: ops.arithmetic.rdiv(s, o))
-    T.__floordiv__ = g(ops.floor_divide)
+    T.__floordiv__ = g(ops.floor_divide, np.floor_divide)
     T.__rfloordiv__ = g(lambda s, o: ops.floor_divide(o, s))
-    T.__mod__ = g(ops.remainder)
+    T.__mod__ = g(ops.remainder, np.remainder)
     T.__rmod__ = g(lambda s, o: ops.remainder(o, s))
     T.__pow__ = _pow
     T.__rpow__ = g(lambda s, o: ops.pow(o, s))
-    T.__matmul__ = g(_matmul_numpy_promoted)
+    T.__matmul__ = g(_matmul_numpy_promoted, np.matmul)
     T.__rmatmul__ = g(lambda s, o: _matmul_numpy_promoted(s, o, True))
     T.__neg__ = ops.neg
     T.__pos__ = lambda s: s
     T.__abs__ = ops.abs
     T.__invert__ = _invert
-    T.__and__ = g(ops.bitwise_and)
-    T.__or__ = g(ops.bitwise_or)
-    T.__xor__ = g(ops.bitwise_xor)
-    T.__rand__, T.__ror__, T.__rxor__ = T.__and__, T.__or__, T.__xor__
-    for name in ("eq", "ne", "lt", "le", "gt", "ge"):
-        setattr(T, f"__{name}__", g(getattr(ops, name)))
+    T.__and__ = g(ops.bitwise_and, np.bitwise_and)
+    T.__or__ = g(ops.bitwise_or, np.bitwise_or)
+    T.__xor__ = g(ops.bitwise_xor, np.bitwise_xor)
+    T.__rand__ = g(ops.bitwise_and)
+    T.__ror__, T.__rxor__ = g(ops.bitwise_or), g(ops.bitwise_xor)
+    for name, symbol in (("eq", "=="), ("ne", "!="), ("lt", "<"), ("le", "<="), ("gt", ">"),
+                         ("ge", ">=")):
+        setattr(T, f"__{name}__", _comparison(getattr(ops, name), symbol))
         setattr(T, name, getattr(ops, name))
     T.__getitem__ = ops.getitem
     T.__setitem__ = ops.setitem
-    T.__iadd__, T.__isub__ = _inplace_operator("add"), _inplace_operator("sub")
-    T.__imul__, T.__itruediv__ = _inplace_operator("mul"), _inplace_operator("div")
+    for name, method in (("add", "add"), ("sub", "sub"), ("mul", "mul"), ("truediv", "div"),
+                         ("floordiv", "floor_divide"), ("mod", "remainder"), ("pow", "pow"),
+                         ("and", "bitwise_and"), ("or", "bitwise_or"), ("xor", "bitwise_xor")):
+        setattr(T, f"__i{name}__", inplace_operator(method, name))
     T.select = ops.select
     _storage_info.bind(T)
     _bind_named_methods(T)
     _lazy_methods.bind(T)
-
-
-def _inplace_operator(name):
-    def op(self, other):
-        return getattr(self, name + "_")(other)
-
-    return op
 
 
 def _bind_named_methods(T) -> None:

@@ -16,6 +16,7 @@ from .autograd.grad_mode import STATE
 from .ops import index_more as IM
 from .ops import strided_more as SM
 from .ops.arithmetic import type_name
+from ._ndarray_operands import from_user, inplace_operator, is_array, numpy_computes
 from .ops.cumulative import _NO_DIM, scan_dim
 from .tensor import Tensor
 
@@ -254,10 +255,12 @@ def float_power_(self, exponent):
     return _inplace(ops.float_power)(self, exponent)
 
 
-def _shift_operator(fn, reflected=False):
+def _shift_operator(fn, reflected=False, ufunc=None):
     def op(self, other):
         if not isinstance(other, (type(self), int, bool, np.integer, np.ndarray, float)):
             return NotImplemented
+        if ufunc is not None and is_array(other) and from_user():
+            return numpy_computes(self, other, ufunc)  # (_ndarray_operands.py)
         return fn(other, self) if reflected else fn(self, other)
 
     return op
@@ -309,9 +312,11 @@ def bind(T) -> None:
     T.bitwise_left_shift, T.bitwise_right_shift = lsh, rsh
     T.bitwise_left_shift_ = _inplace(lsh, "bitwise_left_shift_")
     T.bitwise_right_shift_ = _inplace(rsh, "bitwise_right_shift_")
-    T.__lshift__, T.__rshift__ = _shift_operator(lsh), _shift_operator(rsh)
+    T.__lshift__ = _shift_operator(lsh, ufunc=np.left_shift)
+    T.__rshift__ = _shift_operator(rsh, ufunc=np.right_shift)
     T.__rlshift__, T.__rrshift__ = _shift_operator(lsh, True), _shift_operator(rsh, True)
-    T.__ilshift__, T.__irshift__ = T.bitwise_left_shift_, T.bitwise_right_shift_
+    T.__ilshift__ = inplace_operator("bitwise_left_shift", "lshift")
+    T.__irshift__ = inplace_operator("bitwise_right_shift", "rshift")
     T.renorm, T.renorm_ = SM.renorm, _inplace(SM.renorm, "renorm_")
     T.scatter_reduce = SM.scatter_reduce_method
     T.scatter_reduce_ = _inplace(SM.scatter_reduce_inplace, "scatter_reduce_")

@@ -167,6 +167,16 @@ _OPERATORS = frozenset((np.bitwise_and, np.bitwise_or, np.bitwise_xor, np.left_s
 
 
 def array_ufunc(self, ufunc, method, *inputs, **kwargs):
+    if method == "__call__" and len(inputs) == 2 and type(inputs[0]) is not Tensor \
+            and isinstance(inputs[1], Tensor) and _from_user():
+        from ._ndarray_operands import array_on_left, is_array
+
+        # a <op> t with an array a: PyTorch's answer, if an operator. (A 0-d array may be a
+        # NumPy number that NumPy made an array of: np.float64(2) * t stays ember's.)
+        if is_array(inputs[0]) and inputs[0].ndim:
+            result = array_on_left(ufunc, inputs, kwargs)
+            if result is not None:
+                return result
     if method == "__call__" and not kwargs and ufunc in UFUNCS:
         return UFUNCS[ufunc](*inputs)
     if method == "__call__" and ufunc is np.divide and not kwargs:

@@ -47,7 +47,8 @@ class ConvertMixin:
         return np.asarray(self._data).tolist()
 
     def numpy(self, *, force: bool = False) -> np.ndarray:
-        if self._rg and not force:
+        # (PyTorch refuses only while grad mode is on: under no_grad the array is handed out)
+        if self._rg and not force and _GRAD.enabled:
             raise RuntimeError(
                 "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() "
                 "instead."
