@@ -331,6 +331,10 @@ class Tensor(InplaceMixin, ConvertMixin):
                 "as True, gradients are views of DDP buckets, and hence detach_() cannot be "
                 "called on these gradients. To fix this error, please refer to the "
                 "Optimizer.zero_grad() function in torch/optim/optimizer.py as the solution.")
+        if self.grad_fn is not None:
+            from .autograd._version_check import mark_detached  # (rare: imported here)
+
+            mark_detached(self)
         self.grad_fn = None
         self._rg = False
         return self
@@ -351,7 +355,7 @@ class Tensor(InplaceMixin, ConvertMixin):
             raise RuntimeError(_INF_VERSION)
         if self._vc is _INF_DETACHED:
             return 0
-        return self._vc[0]
+        return int(self._vc[0])  # (a plain int after detach_: see _version_check.Detached)
 
     def retain_grad(self) -> None:
         """Keep this non-leaf tensor's gradient in ``.grad`` after backward."""

@@ -16,6 +16,39 @@ from .function import SECOND_BACKWARD, Node, _FREED
 from .grad_mode import STATE
 
 
+class Detached(int):
+    """A version counter's value once its tensor was detached in place (``detach_`` of a
+    tensor with a grad_fn). It differs from the plain versions saved before the detach, so
+    the walk's one comparison per saved tensor comes here, where a saved input raises
+    PyTorch's error (a saved output goes on, as there); it equals the Detached versions saved
+    after it, and in-place writes keep the mark."""
+
+    __slots__ = ()
+
+    def __ne__(self, other):
+        return type(other) is not Detached or int(self) != int(other)
+
+    def __eq__(self, other):
+        return not self.__ne__(other)
+
+    __hash__ = int.__hash__
+
+    def __add__(self, other):
+        return Detached(int(self) + other)
+
+
+DETACHED_ERROR = ("Trying to use a saved tensor that has been detached in-place, i.e. with "
+                  ".detach_().This is not supported, please use out-of-place `.detach()` "
+                  "instead")
+
+
+def mark_detached(t) -> None:
+    """Tensor.detach_ of a tensor with a grad_fn: nodes that saved it as an input refuse."""
+    vc = t._vc
+    if vc.__class__ is list and type(vc[0]) is not Detached:
+        vc[0] = Detached(vc[0])
+
+
 def check_versions(node) -> None:
     if node._saved is _FREED:  # PyTorch finds a released saved tensor before its version
         raise RuntimeError(SECOND_BACKWARD)
@@ -24,7 +57,12 @@ def check_versions(node) -> None:
             check_versions(inner)
         return
     for i, (vc, version, role) in enumerate(node._versions):
-        if vc[0] != version and not _unused(node, role):
+        now = vc[0]
+        if type(now) is Detached and type(version) is not Detached:
+            if role >= 0 and not _unused(node, role):  # saved as an input before detach_
+                raise RuntimeError(DETACHED_ERROR)
+            now = int(now)  # (an output, or unused: only the version itself matters)
+        if now != version and not _unused(node, role):
             saved = node._saved[i] if node._saved is not _FREED else None
             what = _describe(saved, role, node, vc, i)
             hint = ("the backtrace further above shows the operation that failed to compute "

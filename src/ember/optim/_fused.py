@@ -150,6 +150,7 @@ class _ArrayOptimizer(Optimizer):
 
     _has_step = True
     _fuse_min = 2
+    _state_required = True  # (SGD reads its momentum_buffer with state.get)
     # PyTorch's capturable=True check on CPU tensors: the tensors it names (single-tensor,
     # foreach) and whether 'xla' is in its device list (single-tensor, foreach)
     _capturable_names = ("params and state_steps", "params and state_steps")
@@ -323,6 +324,10 @@ class _ArrayOptimizer(Optimizer):
         names = plan.keys + (("step",) if self._has_step else ())
         if not st or not any(st.get(k) is not None for k in names):
             return False
+        if self._state_required:  # PyTorch's step reads state['exp_avg'] & co.: a KeyError
+            for key in self._required_keys(plan):  # for an entry missing from a given state
+                if key not in st:
+                    raise KeyError(key)
         for key, init in zip(plan.keys, plan.init_vals):
             view, t = plan.views[key][i], st.get(key)
             if isinstance(t, Tensor) and t.is_shared():
@@ -355,6 +360,9 @@ class _ArrayOptimizer(Optimizer):
             else:
                 dict.__setitem__(st, "step", Tensor._make(sv, False, None))
         return True
+
+    def _required_keys(self, plan: _Plan) -> tuple:
+        return plan.keys + (("step",) if self._has_step else ())
 
     def _init_param(self, plan: _Plan, i: int) -> None:
         """Lazy state creation on a parameter's first step, in PyTorch's key order."""

@@ -43,6 +43,9 @@ class _ScalarStateOptimizer(_ArrayOptimizer):
         plan.pstates = [s + tuple(plan.views[k][i] for k in keys)
                         for i, s in enumerate(plan.pstates)]
 
+    def _required_keys(self, plan) -> tuple:
+        return ("step",) + tuple(self._scalars(plan.group)[0]) + plan.keys
+
     def _adopt(self, plan, i: int, p: Tensor) -> bool:
         self._ensure_scalars(plan)
         if not super()._adopt(plan, i, p):

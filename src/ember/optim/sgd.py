@@ -16,6 +16,7 @@ class SGD(_ArrayOptimizer):
     """``torch.optim.SGD``: g += wd*p; buf = g (first step) or momentum*buf + (1-dampening)*g;
     g = g + momentum*buf (Nesterov) or buf; p -= lr*g."""
 
+    _state_required = False  # PyTorch reads momentum_buffer with state.get
     _has_step = False
     _fuse_min = 3
     _differentiable_ok = True
