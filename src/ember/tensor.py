@@ -9,7 +9,7 @@ import warnings
 
 import numpy as np
 
-from . import dtypes as D
+from . import _transposes, dtypes as D
 from ._inplace import InplaceMixin
 from ._tensor_convert import ConvertMixin
 from ._size_device import CPU, Size, device  # noqa: F401 (re-exported)
@@ -179,35 +179,10 @@ class Tensor(InplaceMixin, ConvertMixin):
                                "point or complex dtype")
         self._data = value._data
 
-    @property
-    def T(self) -> "Tensor":  # noqa: N802 - PyTorch's name
-        if self._data.ndim != 2:  # deprecated in PyTorch 2.13 (warned once), still works
-            from ._config import warn_once
-
-            warn_once("Tensor.T is deprecated on 0-D tensors. This function is the identity in "
-                      "these cases." if self._data.ndim == 0 else
-                      "The use of `x.T` on tensors of dimension other than 2 to reverse their "
-                      "shape is deprecated and it will throw an error in a future release. "
-                      "Consider `x.mT` to transpose batches of matrices or `x.permute(*torch."
-                      "arange(x.ndim - 1, -1, -1))` to reverse the dimensions of a tensor.")
-        return self.permute(tuple(range(self._data.ndim - 1, -1, -1)))
-
-    @property
-    def mT(self) -> "Tensor":  # noqa: N802
-        if self._data.ndim == 0:  # PyTorch: the identity (deprecated) on 0-d tensors
-            return self
-        if self._data.ndim < 2:
-            raise RuntimeError("tensor.mT is only supported on matrices or batches of matrices. "
-                               f"Got {self._data.ndim}-D tensor.")
-        return self.transpose(-2, -1)
-
-    @property
-    def H(self) -> "Tensor":  # noqa: N802 - real tensors: the conjugate transpose is .T
-        return self.T
-
-    @property
-    def mH(self) -> "Tensor":  # noqa: N802
-        return self.mT
+    # the transposes (ember/_transposes.py); real tensors: the conjugate ones are the same
+    T = property(_transposes.T)
+    mT = property(_transposes.mT)  # noqa: N815 - PyTorch's names
+    H, mH = T, mT
 
     def __len__(self) -> int:
         if self._data.ndim == 0:

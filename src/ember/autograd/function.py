@@ -18,6 +18,7 @@ from itertools import count as _count
 
 from ._inference import ACTIVE as _INF_ACTIVE, MARK as _INF_MARK
 from ._torch_errors import _torch_error
+from ._stale import STALE_LIMIT, _STALE, _stale_graph_used  # noqa: F401 (re-exported)
 from .grad_mode import STATE
 
 # Filled in by ember.tensor to avoid an import cycle (Tensor needs ops, ops need Function).
@@ -171,27 +172,6 @@ def _init_node(node, edges: tuple) -> None:
     node._saved = node._roles = node._versions = ()
     node._uses = 0
     node._seq = _next_seq()
-
-
-_STALE = {"count": 0}
-STALE_LIMIT = 100
-
-
-def _stale_graph_used() -> None:
-    """A new op consumed the output of a graph that was already backpropagated.
-
-    Once in a while that is fine; done every step (``total_loss += loss``) it chains every
-    step's graph to the next, so none of them is ever freed and memory grows without bound.
-    """
-    _STALE["count"] += 1
-    if _STALE["count"] == STALE_LIMIT:
-        import warnings
-
-        warnings.warn(
-            "ember: results of graphs that were already backpropagated keep being used in new "
-            "computations (for example `total_loss += loss`). Each such use keeps the old graph "
-            "alive, so memory grows every step. Accumulate plain numbers instead: "
-            "`total_loss += loss.item()` (or `loss.detach()`).", ResourceWarning, stacklevel=4)
 
 
 def _edges(args) -> tuple | None:
