@@ -98,9 +98,8 @@ def test_numpy_reduction_on_a_tensor_is_refused(name):
 def test_numpy_on_a_tensor_warns_as_torch_does(call):
     """NumPy 2 warns (DeprecationWarning) each time it hands a result to PyTorch's one-argument
     ``Tensor.__array_wrap__``; the warning points at the user's line for a ufunc, at NumPy's
-    file for its Python functions. (np.exp(t), np.add(t, 1) and the other ufuncs that ember
-    maps to its own ops stay silent: a NumPy scalar's operator reaches them too, where PyTorch
-    gives no warning; see the session report.)"""
+    file for its Python functions. (np.exp(t) and np.add(t, 1) warn too, see
+    test_programs_s20_udacity; a NumPy scalar's operator on a tensor stays silent.)"""
     def prog(L):
         with warnings.catch_warnings(record=True) as ws:
             warnings.simplefilter("always")

@@ -154,7 +154,8 @@ _WRAP_WARNING = ("__array_wrap__ must accept context and return_scalar arguments
 def _warn_wrap(stacklevel):
     """NumPy 2's DeprecationWarning on PyTorch's one-argument ``Tensor.__array_wrap__``, which
     it gives each time it wraps a result in a tensor (shown by default for a user's own line:
-    ``np.isnan(t)`` in a script). (The ufuncs of UFUNCS above give none: see the report.)"""
+    ``np.isnan(t)`` in a script). (A NumPy number's operator on a tensor, which reaches the
+    ufuncs of UFUNCS with the tensor second, gives none: PyTorch's reflected operator.)"""
     warnings.warn(_WRAP_WARNING, DeprecationWarning, stacklevel=stacklevel + 1)
 
 
@@ -177,10 +178,13 @@ def array_ufunc(self, ufunc, method, *inputs, **kwargs):
             result = array_on_left(ufunc, inputs, kwargs)
             if result is not None:
                 return result
-    if method == "__call__" and not kwargs and ufunc in UFUNCS:
-        return UFUNCS[ufunc](*inputs)
-    if method == "__call__" and ufunc is np.divide and not kwargs:
-        return _div(*inputs)
+    # np.exp(t), np.add(t, 1) from user code: with the tensor first this is a call of the
+    # ufunc (the tensor's own operators answer t * x), so NumPy's answer as PyTorch gets it
+    # (below: NumPy's float32 math and promotion, the wrap and its warning, numpy()'s
+    # refusal of a tensor that requires grad); ember's rules keep their ops
+    mapped = method == "__call__" and not kwargs and (ufunc in UFUNCS or ufunc is np.divide)
+    if mapped and not (isinstance(inputs[0], Tensor) and _from_user()):
+        return UFUNCS[ufunc](*inputs) if ufunc in UFUNCS else _div(*inputs)
     out = getattr(ufunc, method)(*(_raw(i) for i in inputs), **kwargs)
     # any other ufunc called on a tensor (np.isnan(t), np.arctan2(t, 1), np.maximum.reduce(t)):
     # NumPy hands PyTorch's result to the tensor's __array_wrap__, so the user gets a Tensor

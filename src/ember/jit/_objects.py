@@ -69,8 +69,8 @@ class ScriptModule(_CodeMixin, Module):
         save(self, f, **kwargs)
 
 
-class RecursiveScriptModule(ScriptModule):
-    """``torch.jit.script(module)``: the module's forward, run eagerly."""
+class _EagerWrapper(ScriptModule):
+    """What scripted and traced modules share: the original's forward, run eagerly."""
 
     def __init__(self, module: Module) -> None:
         module = _clone_tree(module)  # own training flags; the same Parameter objects
@@ -124,19 +124,6 @@ class RecursiveScriptModule(ScriptModule):
     def extra_repr(self) -> str:
         return f"original_name={self.original_name}"
 
-    # containers (Sequential, ModuleList, ModuleDict) index as their originals do
-    def __getitem__(self, idx):
-        return self._orig[idx]
-
-    def __len__(self) -> int:
-        return len(self._orig)
-
-    def __iter__(self):
-        return iter(self._orig)
-
-    def __contains__(self, key) -> bool:
-        return key in self._orig
-
     def __dir__(self) -> list:
         return sorted(set(Module.__dir__(self)) | {"original_name", "code", "graph"})
 
@@ -152,8 +139,27 @@ class RecursiveScriptModule(ScriptModule):
         raise RuntimeError("register_forward_pre_hook is not supported on ScriptModules")
 
 
-class TracedModule(RecursiveScriptModule):
-    """A submodule of a ``torch.jit.trace``\\ d module; PyTorch prints it under its own name."""
+class RecursiveScriptModule(_EagerWrapper):
+    """``torch.jit.script(module)``: the module's forward, run eagerly."""
+
+    # containers (Sequential, ModuleList, ModuleDict) index as their originals do
+    def __getitem__(self, idx):
+        return self._orig[idx]
+
+    def __len__(self) -> int:
+        return len(self._orig)
+
+    def __iter__(self):
+        return iter(self._orig)
+
+    def __contains__(self, key) -> bool:
+        return key in self._orig
+
+
+class TracedModule(_EagerWrapper):
+    """A submodule of a ``torch.jit.trace``\\ d module; PyTorch prints it under its own name.
+    As in PyTorch, not a RecursiveScriptModule, and a traced container cannot be indexed,
+    measured or iterated (its forward is all the trace kept)."""
 
     def _get_name(self) -> str:
         return self.original_name

@@ -133,41 +133,58 @@ def _as_args(example_inputs) -> tuple:
     return tuple(example_inputs)  # PyTorch's TypeError ("'float' object is not iterable")
 
 
-def _example_runs(fn, args, kwargs, check_trace: bool, strict: bool) -> None:
+def _example_runs(fn, args, kwargs, check_trace: bool, strict: bool, checks) -> None:
+    """The trace's run on the example inputs, then, with ``check_trace``, PyTorch's check for
+    each of ``checks`` (``(args, kwargs, retrace)``: the example inputs, or each of
+    ``check_inputs``): a new trace on them (``retrace()``, which gives its own deprecation
+    warning), the Python function's run and the graph's (the Python code again, prints
+    hidden)."""
     out = _run_traced(fn, args, kwargs)
     _check_output(out, strict)
-    if check_trace:  # PyTorch re-traces, runs the Python code and runs the new graph
-        _check_output(_run_traced(fn, args, kwargs), strict)
-        fn(*args, **kwargs)
-        with contextlib.redirect_stdout(io.StringIO()):  # the graph (no Python prints)
-            fn(*args, **kwargs)
+    if check_trace:
+        for c_args, c_kwargs, retrace in checks:
+            retrace()
+            fn(*c_args, **c_kwargs)
+            with contextlib.redirect_stdout(io.StringIO()):  # the graph (no Python prints)
+                fn(*c_args, **c_kwargs)
 
 
 def trace(func, example_inputs=None, optimize=None, check_trace=True, check_inputs=None,
           check_tolerance=1e-5, strict=True, _force_outplace=False, _module_class=None,
           _compilation_unit=None, example_kwarg_inputs=None, _store_inputs=True):
-    """Run ``func`` on ``example_inputs`` (twice, as PyTorch's trace and check do) and
-    return a callable that runs it eagerly: a TopLevelTracedModule for a module, a
-    ScriptFunction for a function."""
+    """Run ``func`` on ``example_inputs`` (and, checking, again on them or on each of
+    ``check_inputs``, as PyTorch's trace and check do) and return a callable that runs it
+    eagerly: a TopLevelTracedModule for a module, a ScriptFunction for a function."""
     warnings.warn("`torch.jit.trace` is deprecated. Please switch to `torch.compile` or "
                   "`torch.export`.", DeprecationWarning)
     if isinstance(func, ScriptModule) or isinstance(func, ScriptFunction):
         warnings.warn("The input to trace is already a ScriptModule, tracing it is a no-op. "
                       "Returning the object as is.")
         return func
-    if isinstance(func, Module):
+    if isinstance(func, Module):  # PyTorch's wrap_check_inputs: each one for forward
+        checks = None if check_inputs is None else [{"forward": c} for c in check_inputs]
         if example_kwarg_inputs is not None:
             return trace_module(func, {"forward": example_kwarg_inputs}, None, check_trace,
-                                check_inputs, check_tolerance, strict,
+                                checks, check_tolerance, strict,
                                 example_inputs_is_kwarg=True)
-        return trace_module(func, {"forward": example_inputs}, None, check_trace, check_inputs,
+        return trace_module(func, {"forward": example_inputs}, None, check_trace, checks,
                             check_tolerance, strict)
+    is_kwarg = example_kwarg_inputs is not None
     kwargs = dict(example_kwarg_inputs or {})
     args = () if example_inputs is None else _as_args(example_inputs)
     _check_inputs(args + tuple(kwargs.values()))
     if not args and not kwargs:
         raise IndexError("tuple index out of range")  # PyTorch's, for ()
-    _example_runs(func, args, kwargs, check_trace, strict)
+    if check_inputs is None:
+        check_inputs = [kwargs if is_kwarg else args]
+
+    def check(inputs):  # PyTorch's _check_trace: a new trace (check_trace=False), then runs
+        c_args, c_kwargs = ((), dict(inputs)) if is_kwarg else (_as_args(inputs), {})
+        return c_args, c_kwargs, lambda: trace(
+            func, None if is_kwarg else c_args, check_trace=False, strict=strict,
+            example_kwarg_inputs=c_kwargs if is_kwarg else None)
+
+    _example_runs(func, args, kwargs, check_trace, strict, [check(c) for c in check_inputs])
     name = getattr(func, "__name__", "fn")
     return ScriptFunction(func, None, "_lambda" if name == "<lambda>" else name)
 
@@ -175,19 +192,30 @@ def trace(func, example_inputs=None, optimize=None, check_trace=True, check_inpu
 def trace_module(mod, inputs, optimize=None, check_trace=True, check_inputs=None,
                  check_tolerance=1e-5, strict=True, _force_outplace=False, _module_class=None,
                  _compilation_unit=None, example_inputs_is_kwarg=False, _store_inputs=True):
-    """Run each named method of ``mod`` on its example inputs (``{'forward': x}``)."""
+    """Run each named method of ``mod`` on its example inputs (``{'forward': x}``); checking
+    a method traces all of them anew on the example inputs (or on each dict of
+    ``check_inputs``), then runs the method on its own entry, as PyTorch does."""
     warnings.warn("`torch.jit.trace_method` is deprecated. Please switch to `torch.compile` or "
                   "`torch.export`.", DeprecationWarning)
     if not isinstance(mod, Module):
         raise AttributeError("expected torch.nn.Module as the first argument")
     if not isinstance(inputs, dict):
         raise AttributeError("expected a dictionary of (method_name, input) pairs")
+
+    def split(example):
+        return ((), dict(example)) if example_inputs_is_kwarg else (_as_args(example), {})
+
+    def check(all_inputs, method):
+        c_args, c_kwargs = split(all_inputs[method])
+        return c_args, c_kwargs, lambda: trace_module(
+            mod, all_inputs, check_trace=False, strict=strict,
+            example_inputs_is_kwarg=example_inputs_is_kwarg)
+
     for method, example in inputs.items():
         fn = mod if method == "forward" else getattr(mod, method)
-        if example_inputs_is_kwarg:
-            args, kwargs = (), dict(example)
-        else:
-            args, kwargs = _as_args(example), {}
+        args, kwargs = split(example)
         _check_inputs(args + tuple(kwargs.values()))
-        _example_runs(fn, args, kwargs, check_trace, strict)
+        chosen = [inputs] if check_inputs is None else check_inputs
+        checks = [check(c, method) for c in chosen] if check_trace else []
+        _example_runs(fn, args, kwargs, check_trace, strict, checks)
     return _wrap(mod, TopLevelTracedModule)

@@ -148,8 +148,10 @@ def share_tensors(tensors) -> None:
         return
     if any(_has_other_users(entry) for entry in roots.values()):
         for obj in gc.get_objects():
-            # (getattr: a half-built Tensor, one whose subclass __init__ raised, has no data)
-            if isinstance(obj, Tensor) and type(getattr(obj, "_data", None)) is np.ndarray:
+            # (getattr: a half-built Tensor, one whose subclass __init__ raised, has no data;
+            # type(), not isinstance: a weakref.proxy whose object died raises ReferenceError
+            # when asked its __class__)
+            if issubclass(type(obj), Tensor) and type(getattr(obj, "_data", None)) is np.ndarray:
                 entry = roots.get(id(_owner(obj._data)[0]))
                 if entry is not None and all(obj is not u for u in entry[1]):
                     entry[1].append(obj)
