@@ -17,7 +17,7 @@ import s19_lapan_progs as A
 import s19_lapan_progs_b as B
 import s19_lapan_progs_c as C
 import s19_lapan_progs_d as D
-from torch_compare import check_program, run_both, same_error_case
+from torch_compare import check_program, run_both, same_error_case, same_with_warnings
 
 RTOL, ATOL = 1e-5, 1e-6
 
@@ -33,19 +33,7 @@ def test_program(prog):
 
 def _both(fn):
     """fn(lib) on both libraries with the warnings it issued (category, message): equal."""
-    def rec(L):
-        with warnings.catch_warnings(record=True) as w:
-            warnings.simplefilter("always")
-            try:
-                out = fn(L)
-                out = out.tolist() if hasattr(out, "tolist") else out
-            except Exception as e:  # noqa: BLE001 - compared across libraries
-                out = (type(e).__name__, str(e).splitlines()[0])
-        return out, [(x.category.__name__, str(x.message).split(" (Triggered internally")[0])
-                     for x in w]
-    want, got = run_both(rec)
-    assert got == want, f"ember {got}\ntorch {want}"
-    return want
+    return same_with_warnings(fn, lambda out: out.tolist() if hasattr(out, "tolist") else out)
 
 
 @pytest.mark.parametrize("dtype", ["int8", "int16"])

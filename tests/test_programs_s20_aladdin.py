@@ -17,7 +17,7 @@ import s20_aladdin_progs_d as D
 import s20_aladdin_progs_e as E
 import s20_aladdin_progs_f as F
 import s20_aladdin_progs_g as G
-from torch_compare import check_program, run_both
+from torch_compare import check_program, run_both, same_with_warnings
 
 RTOL, ATOL = 1e-5, 1e-6
 
@@ -36,19 +36,8 @@ def test_program(prog):
 # ---- focused tests for what the sweep found (out= handling, add/sub called by keyword) ----
 
 def _outcome(fn):
-    """fn(lib) on both libraries: (value or (error type, first line), warnings issued)."""
-    def rec(L):
-        with warnings.catch_warnings(record=True) as w:
-            warnings.simplefilter("always")
-            try:
-                out = fn(L)
-                out = (str(out.dtype).split(".")[-1], out.tolist())
-            except Exception as e:  # noqa: BLE001 - compared across libraries
-                out = (type(e).__name__, str(e).splitlines()[0])
-        return out, [(x.category.__name__, str(x.message)) for x in w]
-    want, got = run_both(rec)
-    assert got == want, f"ember {got}\ntorch {want}"
-    return want
+    """fn(lib) on both libraries: (dtype and values, or the error), warnings issued."""
+    return same_with_warnings(fn)
 
 
 @pytest.mark.parametrize("call", [

@@ -105,6 +105,31 @@ def run_both(fn):
     return out
 
 
+def _value(v):
+    """A result as compared: a tensor or array as (dtype name, values), else itself."""
+    if hasattr(v, "tolist") and hasattr(v, "dtype"):
+        return (str(v.dtype).split(".")[-1], v.tolist())
+    return v
+
+
+def same_with_warnings(fn, describe=_value):
+    """fn(lib) on both libraries, every warning recorded: the same result (``describe`` of the
+    value, or the exception's type and first line) and the same warnings (category and
+    message, less PyTorch's "(Triggered internally at ...)" tail). Returns torch's."""
+    def rec(lib):
+        with warnings.catch_warnings(record=True) as seen:
+            warnings.simplefilter("always")
+            try:
+                out = describe(fn(lib))
+            except Exception as e:  # noqa: BLE001 - compared across libraries
+                out = (type(e).__name__, str(e).splitlines()[0])
+        return out, [(w.category.__name__, str(w.message).split(" (Triggered internally")[0])
+                     for w in seen]
+    want, got = run_both(rec)
+    assert got == want, f"ember: {got}\ntorch: {want}"
+    return want
+
+
 def use_up_once_warnings(fn):
     """Run ``fn(lib)`` on both libraries with warnings ignored. PyTorch issues some warnings
     once a process (TORCH_WARN_ONCE: a tensor requiring grad made a number, meshgrid without
