@@ -2,10 +2,8 @@
 ML/Pytorch/Basics) as users type them, scaled down: MNIST and torchvision replaced by small
 seeded random tensors of the same layout, as ``prog(L) -> (printed, values)`` for
 tests/test_programs_s20_aladdin.py. This file: pytorch_tensorbasics.py (whole),
-pytorch_init_weights.py, pytorch_rnn_gru_lstm.py, pytorch_lr_ratescheduler.py and
-pytorch_loadsave.py."""
-
-import io
+pytorch_init_weights.py and pytorch_rnn_gru_lstm.py (the scheduler and load/save ones are in
+s20_aladdin_progs_h.py)."""
 
 import numpy as np
 from s16_yunjey_progs import Out
@@ -339,82 +337,4 @@ def rnn_gru_lstm(L):
                 o.print(f"{cls.__name__} epoch {epoch} loss {loss.item():.4f}")
             o.vals.append(loss.detach())
             _check_accuracy(L, o, train_loader, model, squeeze=True)
-    return o.done()
-
-
-def lr_ratescheduler(L):
-    """pytorch_lr_ratescheduler.py: ReduceLROnPlateau(factor=0.1, patience=5) stepped with
-    the epoch's mean loss (a Python float); lr=0.1 Adam on a 784-50-10 net."""
-    nn, optim = L.nn, L.optim
-    with Out() as o:
-        L.manual_seed(0)
-        learning_rate, batch_size, num_epochs = 0.1, 16, 12
-        model = nn.Sequential(nn.Linear(784, 50), nn.ReLU(), nn.Linear(50, 10))
-        X = L.rand(32, 1, 28, 28)
-        Y = L.randint(0, 10, (32,))
-        train_loader = L.utils.data.DataLoader(dataset=L.utils.data.TensorDataset(X, Y),
-                                               batch_size=batch_size, shuffle=True)
-        criterion = nn.CrossEntropyLoss()
-        optimizer = optim.Adam(model.parameters(), lr=learning_rate)
-        scheduler = L.optim.lr_scheduler.ReduceLROnPlateau(optimizer, factor=0.1, patience=5)
-        for epoch in range(1, num_epochs):
-            losses = []
-            for batch_idx, (data, targets) in enumerate(train_loader):
-                data = data.reshape(data.shape[0], -1)
-                scores = model(data)
-                loss = criterion(scores, targets)
-                losses.append(loss.item())
-                loss.backward()
-                optimizer.step()
-                optimizer.zero_grad()
-            mean_loss = sum(losses) / len(losses)
-            scheduler.step(mean_loss)
-            o.print(f"Cost at epoch {epoch} is {mean_loss:.4f}")
-            o.print(scheduler.get_last_lr(), optimizer.param_groups[0]["lr"],
-                    scheduler.num_bad_epochs, scheduler._last_lr)
-        _check_accuracy(L, o, train_loader, model)
-        o.print(scheduler.state_dict()["best"] == min(scheduler.state_dict()["best"], 99))
-    return o.done()
-
-
-def loadsave(L):
-    """pytorch_loadsave.py: save_checkpoint / load_checkpoint of {"state_dict",
-    "optimizer"} (a small CNN in place of torchvision's vgg16), through a BytesIO buffer."""
-    nn, optim = L.nn, L.optim
-    with Out() as o:
-        L.manual_seed(0)
-        buf = io.BytesIO()
-
-        def save_checkpoint(state, filename=buf):
-            o.print("=> Saving checkpoint")
-            L.save(state, filename)
-
-        def load_checkpoint(checkpoint, model, optimizer):
-            o.print("=> Loading checkpoint")
-            model.load_state_dict(checkpoint["state_dict"])
-            optimizer.load_state_dict(checkpoint["optimizer"])
-
-        # (the conv's bias feeds a ReLU before the BatchNorm: a bias right before a
-        # BatchNorm has a zero gradient up to rounding, which Adam's first step amplifies)
-        model = nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.ReLU(), nn.BatchNorm2d(4),
-                              nn.AdaptiveAvgPool2d((2, 2)), nn.Flatten(), nn.Linear(16, 5))
-        optimizer = optim.Adam(model.parameters())
-        loss = model(L.randn(2, 3, 6, 6)).pow(2).mean()
-        loss.backward()
-        optimizer.step()
-        checkpoint = {"state_dict": model.state_dict(), "optimizer": optimizer.state_dict()}
-        save_checkpoint(checkpoint)
-        o.print(list(checkpoint["state_dict"].keys()))
-        o.print(checkpoint["optimizer"]["param_groups"])
-        buf.seek(0)
-        model2 = nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.ReLU(), nn.BatchNorm2d(4),
-                               nn.AdaptiveAvgPool2d((2, 2)), nn.Flatten(), nn.Linear(16, 5))
-        optimizer2 = optim.Adam(model2.parameters())
-        load_checkpoint(L.load(buf), model2, optimizer2)
-        o.print(sorted(optimizer2.state_dict()["state"].keys()))
-        o.print(optimizer2.state_dict()["state"][0]["step"])
-        for k, v in model2.state_dict().items():
-            o.print(k, v.dtype, tuple(v.shape))
-            o.vals.append(v)
-        o.print(model2[2].num_batches_tracked)
     return o.done()

@@ -17,12 +17,13 @@ import s20_aladdin_progs_d as D
 import s20_aladdin_progs_e as E
 import s20_aladdin_progs_f as F
 import s20_aladdin_progs_g as G
+import s20_aladdin_progs_h as H
 from torch_compare import check_program, run_both, same_with_warnings
 
 RTOL, ATOL = 1e-5, 1e-6
 
-PROGS = [A.tensorbasics, A.init_weights, A.rnn_gru_lstm, A.lr_ratescheduler, A.loadsave,
-         B.metrics, B.yolo, C.simple_gan, C.dcgan, C.wgan, C.wgan_gp,
+PROGS = [A.tensorbasics, A.init_weights, A.rnn_gru_lstm, H.lr_ratescheduler, H.loadsave,
+         B.metrics, H.yolo, C.simple_gan, C.dcgan, C.wgan, C.wgan_gp,
          D.transformer_from_scratch, D.seq2seq_attention, G.seq2seq_transformer, G.vae,
          G.image_captioning, E.simple_fullynet, E.bidirectional_lstm,
          E.seeds_and_mixed_precision, E.imbalanced_classes, E.std_mean, F.progan, F.cyclegan]
