@@ -129,8 +129,8 @@ def icm(L):
     """ICM/worker.py's loop with icm=True on one worker: the repository's
     `rewards += r_i_t.detach().numpy()` extends the Python list (a reshape error, printed),
     then the user's fix `rewards = np.array(rewards) + ...`; `hx = hx.detach_()` moved after
-    backward() (before it, PyTorch raises 'Trying to use a saved tensor that has been detached
-    in-place')."""
+    backward() (before it, both libraries raise 'Trying to use a saved tensor that has been
+    detached in-place': tests/test_s20_gaps.py)."""
     T, nn, F = L, L.nn, L.nn.functional
     Categorical = L.distributions.Categorical
     L.manual_seed(13)
@@ -265,7 +265,7 @@ def icm(L):
                     icm_optimizer.zero_grad()
                     (L_I + L_F).backward()
                     loss.backward()
-                    hx = hx.detach_()   # after backward: before it PyTorch 2 refuses (report)
+                    hx = hx.detach_()   # after backward: before it, refused (see the docstring)
                     norm = T.nn.utils.clip_grad_norm_(local_agent.parameters(), 40)
                     optimizer.step()
                     icm_optimizer.step()
