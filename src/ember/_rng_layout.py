@@ -32,8 +32,10 @@ def layout_axes(a: np.ndarray) -> tuple | None:
     if a.ndim < 2 or a.flags.c_contiguous:
         return None
     strides = _strides(a)
-    if any(s <= 0 and n > 1 for s, n in zip(strides, a.shape)):
-        return None  # a broadcast (or flipped) view: ember's stand-in for a dense tensor
+    if any(s < 0 and n > 1 for s, n in zip(strides, a.shape)):
+        return None  # a flipped view: ember's stand-in for flip()'s fresh row-major tensor
+    # a broadcast (expanded) view: its zero strides are ties that keep their place, the
+    # others order the dims (PyTorch's empty_like of a tensor that is not dense)
     axes = iter_axes(a.shape, strides)
     order = tuple(d for d in axes if a.shape[d] != 1)
     return None if list(order) == sorted(order) else axes
@@ -71,7 +73,9 @@ def fresh_like(input, dtype, requires_grad: bool, fill):
     from .creation import _float_dtype
     from .tensor import Tensor
 
+    from .ops._layout import empty_like as exact_like  # a dense input's strides exactly
+
     np_dtype = np.dtype(input._data.dtype) if dtype is None else _float_dtype(dtype)
-    out = fill(Tensor._make(empty_like(input._data, np_dtype), False, None))
+    out = fill(Tensor._make(exact_like(input._data, np_dtype), False, None))
     out._rg = bool(requires_grad)
     return out

@@ -223,20 +223,28 @@ def _array_of(input, fn: str) -> np.ndarray:
 
 
 def _like(input, dtype, fill, fn) -> np.ndarray:
-    """A new array of input's shape holding ``fill``, laid out like input when input is a
-    dense non-row-major array (PyTorch's preserve_format). The row-major case, nearly every
-    call, keeps np.zeros/np.ones (np.full and the *_like functions cost ~0.7 us more)."""
+    """A new array of input's shape holding ``fill``, laid out as PyTorch's preserve_format
+    lays it out: a dense input's strides exactly, else (a slice, an expanded view) dense
+    strides in input's dimension order (``ops._layout.empty_like``). The row-major case,
+    nearly every call, keeps np.zeros/np.ones (np.full and the *_like functions cost ~0.7 us
+    more)."""
     try:
         a = input._data
     except AttributeError:
         _array_of(input, fn)  # raises PyTorch's TypeError
     dt = _like_dtype(input, dtype)
-    if type(a) is not np.ndarray or a.flags.c_contiguous or 0 in a.strides:
-        shape = np.shape(a)
-        if fill == 0:
-            return np.zeros(shape, dt)
-        return np.ones(shape, dt) if fill == 1 else np.full(shape, fill, dt)
-    return np.full_like(a, fill, dt)
+    if type(a) is np.ndarray and not a.flags.c_contiguous:
+        from ._rng_layout import layout_axes
+        from .ops._layout import empty_like
+
+        if 0 not in a.strides or layout_axes(a) is not None:
+            out = empty_like(a, dt)
+            out[...] = fill
+            return out
+    shape = np.shape(a)
+    if fill == 0:
+        return np.zeros(shape, dt)
+    return np.ones(shape, dt) if fill == 1 else np.full(shape, fill, dt)
 
 
 def zeros_like(input, *, dtype=None, device=None, requires_grad=False, **kw) -> Tensor:

@@ -13,8 +13,10 @@ import string
 import numpy as np
 
 from ..autograd.function import Primitive
+from .. import dtypes as D
 from ..tensor import Tensor
-from .linalg import _kind, matmul
+from ._einsum_dtypes import product_dtype
+from .linalg import matmul
 from .shape import _reshaped, _view_of
 
 __all__ = ["einsum", "tensordot"]
@@ -305,13 +307,15 @@ def einsum(*args) -> Tensor:
                          "operand, or at least one operand and its subscripts list")
     subs, out = _plan(equation, tuple(t._data.shape for t in operands))
     first = operands[0]
-    if first._data.dtype == np.bool_ and len(operands) > 1:
-        # PyTorch: products go through bmm, which has no bool kernel (checked before dtypes)
-        raise NotImplementedError("\"bmm\" not implemented for 'Bool'")
-    for t in operands[1:]:
-        if t._data.dtype != first._data.dtype:
-            raise RuntimeError(f"expected scalar type {_kind(first)} but found {_kind(t)}")
-    if first._data.dtype == np.bool_:  # a single operand: sums count
+    d0 = first._data.dtype
+    if d0.kind in ("biu" if len(operands) > 1 else "iu") or any(
+            t._data.dtype != d0 for t in operands[1:]):  # (one float dtype: nothing to do)
+        dt = product_dtype(subs, out, operands)
+        if any(t._data.dtype != dt for t in operands):
+            operands = [t if t._data.dtype == dt else t.to(D.from_numpy_dtype(dt))
+                        for t in operands]
+            first = operands[0]
+    if first._data.dtype == np.bool_ and len(operands) == 1:  # a single operand: sums count
         if set(subs[0]) - set(out):
             operands = [first.to(np.int64)]
     if len(operands) == 2:
