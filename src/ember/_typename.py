@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 
+# ember's Python classes that are C types in PyTorch, under their tp_name there
+_TORCH_C_TYPES = {"Size": "torch.Size", "dtype": "torch.dtype", "device": "torch.device",
+                  "layout": "torch.layout", "memory_format": "torch.memory_format",
+                  "Generator": "torch._C.Generator", "finfo": "torch.finfo",
+                  "iinfo": "torch.iinfo"}
+
+
 def class_name(t: type) -> str:
     """The type's C-level name (tp_name), which PyTorch's messages print: 'int' for builtins,
     the bare name for a class defined in Python ('Foo', 'Fraction': a heap type), otherwise
-    module-qualified ('numpy.ndarray', 'collections.deque')."""
-    if t.__module__ == "builtins" or t.__flags__ & 512:  # Py_TPFLAGS_HEAPTYPE
+    module-qualified ('numpy.ndarray', 'collections.deque'). ember's own stand-ins for
+    PyTorch's C types are named as PyTorch names those ('torch.Size', 'torch.dtype')."""
+    mod = t.__module__
+    if (mod == "ember" or mod.startswith("ember.")) and t.__name__ in _TORCH_C_TYPES:
+        return _TORCH_C_TYPES[t.__name__]
+    if mod == "builtins" or t.__flags__ & 512:  # Py_TPFLAGS_HEAPTYPE
         return t.__name__
     return f"{t.__module__}.{t.__name__}"
 

@@ -297,8 +297,8 @@ def _message(value, what: str, arg: str | None = None) -> str:
 def size_error(op: str, given: tuple, i: int, bad, arg: str = "size",
                keyword: bool = False) -> TypeError:
     """size_message's TypeError, with the hint when the entry is a float (``n / 2``)."""
-    floaty = isinstance(bad, (float, np.floating)) or getattr(bad, "is_floating_point",
-                                                              lambda: False)()
+    is_float = getattr(bad, "is_floating_point", None)  # a tensor's method; a dtype's bool
+    floaty = isinstance(bad, (float, np.floating)) or (callable(is_float) and is_float())
     return TypeError(size_message(op, given, i, bad, arg, keyword) + (HINT if floaty else ""))
 
 

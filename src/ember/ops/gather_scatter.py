@@ -79,16 +79,20 @@ def _check_index(input, dim, index, name, src=None, fn=None, pos=3):
     if index._data.dtype not in _INDEX_DTYPES:
         raise RuntimeError(f"{name}(): Expected dtype int32/int64 for index")
     shape, ishape = input._data.shape, index._data.shape
+    if not index._data.size:  # PyTorch checks no shapes for an empty index
+        return
     if len(ishape) != len(shape) and max(len(ishape), 1) != max(len(shape), 1):  # 0-d as 1-d
         raise RuntimeError("Index tensor must have the same number of dimensions as "
                            f"{'input' if name == 'gather' else 'self'} tensor")
+    if src is not None and max(src._data.ndim, 1) != max(len(ishape), 1):  # a 0-d src too
+        raise RuntimeError("Index tensor must have the same number of dimensions as src tensor")
     for k, (i, s) in enumerate(zip(ishape, shape)):
         if i > s and k != dim:  # (usually false at its first test: one comparison per dim)
             where = f"Size does not match at dimension {k} expected " if name == "gather" \
                 else "Expected "
             raise RuntimeError(f"{where}index {list(ishape)} to be no larger than self "
                                f"{list(shape)} apart from dimension {dim}")
-    if src is not None and any(i > s for i, s in zip(ishape, src._data.shape)):
+    if src is not None and any(i > s for i, s in zip(ishape, src._data.shape or (1,))):
         raise RuntimeError(f"Expected index {list(ishape)} to be no larger than self "
                            f"{list(shape)} apart from dimension {dim} and to be no larger size "
                            f"than src {list(src._data.shape)}")
@@ -151,7 +155,8 @@ gather.__qualname__ = gather_method.__qualname__ = "gather"  # Python's argument
 class Scatter(Primitive):
     """y = x with y[idx along dim] = src;  dL/dx = dL/dy zeroed at idx,  dL/dsrc = gather(dL/dy).
 
-    Only the leading ``idx.shape`` block of src is read, so its gradient is zero elsewhere.
+    Only the leading ``idx.shape`` block of src is read, so its gradient is zero elsewhere
+    (all of it for an empty index).
     """
 
     node_name = "ScatterBackward0"
@@ -160,6 +165,8 @@ class Scatter(Primitive):
     def forward(ctx, x, src, dim, idx, add):
         ctx.dim, ctx.idx, ctx.add, ctx.src_shape = dim, idx, add, np.shape(src)
         out = np.array(x, copy=True)
+        if not idx.size:  # an empty index writes nothing (of a src of any shape)
+            return out
         where = _along_index(dim, idx)
         if add:
             np.add.at(out, where, _src_block(src, idx))
@@ -169,6 +176,9 @@ class Scatter(Primitive):
 
     @staticmethod
     def backward(ctx, g):
+        if not ctx.idx.size:  # nothing written: self's gradient passes, src's is zero
+            gsrc = np.zeros(ctx.src_shape, g.dtype) if ctx.needs_input_grad[1] else None
+            return g, gsrc, None, None, None
         where = _along_index(ctx.dim, ctx.idx)
         gx = g if ctx.add else np.where(_mask_of(np.shape(g), where), 0, g)
         gsrc = None
@@ -256,6 +266,10 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None):
         args = (input, dim, index) if src is None else (input, dim, index, src)
         raise _refusal("scatter", args, given, 3)
     d = wrap_dim(dim, input._data.ndim)
+    if isinstance(value, Tensor):  # a Number: a 0-d tensor without grad is read as one
+        if value._data.ndim or value.requires_grad:
+            raise _refusal("scatter", (input, dim, index), {"value": value}, 3)
+        value = value._data.item()  # (no requires_grad warning: PyTorch reads it silently)
     src, cls = _scatter_src(input, value if src is None else src)
     _check_index(input, d, index, "scatter", src if cls is Scatter else None)
     if reduce is not None:
@@ -286,7 +300,9 @@ def _scatter_reduced(input, d, index, src, reduce, tensor_src: bool):
     x, i, s = _as_1d(input, index, src) if not (input._data.ndim and index._data.ndim) \
         else (input, index._data, src)
     out = np.array(x._data, copy=True)
-    (np.add if reduce == "add" else np.multiply).at(out, _along_index(d, i), _src_block(s._data, i))
+    if i.size:  # (an empty index changes nothing)
+        (np.add if reduce == "add" else np.multiply).at(out, _along_index(d, i),
+                                                        _src_block(s._data, i))
     # (apply records only when grad mode is on and the tensor requires grad)
     return NotImplementedNode.apply(input if input._rg else src, out.reshape(input._data.shape),
                                     "scatter")

@@ -14,7 +14,7 @@ from ._axis_alias import dim_alias
 from ._util import wrap_dim
 from .arithmetic import type_name
 from .compare import _bitwise
-from .gather_scatter import _along_index, _as_1d, _check_index
+from .gather_scatter import Scatter, _along_index, _as_1d, _check_index
 from .indexing import index_add_into
 from .shape import _view_of
 
@@ -243,6 +243,12 @@ def _prod_parts(keep, x, s, where) -> tuple:
     return others(x, nz, zeros), others(s, nz[where], zeros[where])
 
 
+class ScatterReduceNothing(Scatter):
+    """scatter_reduce through an empty index: y = x;  dL/dx = dL/dy,  dL/dsrc = 0."""
+
+    node_name = "ScatterReduceBackward0"
+
+
 def _scatter_reduce_fn(name: str, at: int):
     """torch.scatter_reduce (index, src, reduce: arguments 3-5) and the methods (2-4: self
     left out), one body each so that a method costs no extra call."""
@@ -265,6 +271,8 @@ def _scatter_reduce_fn(name: str, at: int):
         if not same:
             raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
         _check_index(input, d, index, "scatter", src, name, at)
+        if not index._data.size:  # nothing reduced: self's values (src's gradient zero)
+            return ScatterReduceNothing.apply(input, src, d, index._data, True)
         if not (input._data.ndim and index._data.ndim):  # 0-d acts as 1-d, as in scatter
             x, i, s = _as_1d(input, index, src)
             out = ScatterReduce.apply(x, s, d, i, reduce, bool(include_self))
