@@ -10,6 +10,8 @@ import numpy as np
 from . import _lazy_methods, _old_overloads, _storage_info, ops
 from . import dtypes as D
 from ._fma import fma_into
+from ._from_data import as_scalar  # (a NumPy number as PyTorch reads it: np.float64 is
+# strong in NumPy 2, so float32 * np.float64(0.3) would round in float64)
 from .autograd._inference import ACTIVE as _INF_ACTIVE, MARK as _INF_MARK
 from .autograd.grad_mode import STATE
 from .ops._util import wrap_int
@@ -60,7 +62,7 @@ def add_(self, other, *old, alpha=1):
         if self._base is not None and STATE.enabled:  # a view made under no_grad
             self._check_inplace()
         arr = self._ensure_array()
-        o = other._data if isinstance(other, Tensor) else other
+        o = other._data if isinstance(other, Tensor) else as_scalar(other)
         if type(o) is list or type(o) is tuple:  # PyTorch's TypeError (ops.add words it)
             return self._write(ops.add(self, other, alpha=alpha))
         dt = arr.dtype
@@ -96,7 +98,7 @@ def mul_(self, other):
         if self._base is not None and STATE.enabled:  # a view made under no_grad
             self._check_inplace()
         arr = self._ensure_array()
-        o = other._data if isinstance(other, Tensor) else other
+        o = other._data if isinstance(other, Tensor) else as_scalar(other)
         if type(o) is list or type(o) is tuple:  # PyTorch's TypeError (ops.mul words it)
             return self._write(ops.mul(self, other))
         dt = arr.dtype

@@ -99,6 +99,8 @@ def _size(size, name: str = "empty", kw_size=None) -> tuple:
     """A size given as ``f(2, 3)``, ``f((2, 3))`` or ``f(size=(2, 3))``, checked as PyTorch."""
     if kw_size is not None:
         size = (kw_size,)
+    elif not size:  # zeros(): PyTorch's parser wants a size (zeros(()) is the 0-d one)
+        raise TypeError(f'{name}() missing 1 required positional arguments: "size"')
     given = size
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = tuple(size[0])

@@ -70,6 +70,14 @@ def normal_array(shape: tuple, mean: float, std: float, dtype, generator=None) -
     return _T.normal(gen, gen.bits, _numel(shape), mean, std, dtype).reshape(shape)
 
 
+def _no_arguments(name: str) -> TypeError:
+    """rand() with nothing at all: PyTorch's parser matches none of its overloads (with only
+    keywords it names the missing size instead: _shape)."""
+    return TypeError(f"{name}() received an invalid combination of arguments - got (), but "
+                     f"expected one of:\n * (tuple of ints size, *, ...)\n(a size is needed: "
+                     f"{name}(3) or {name}(()) for one number)")
+
+
 def _shape(size, name: str = "empty", kw_size=None) -> tuple:
     return _size(size, name, kw_size)
 
@@ -97,6 +105,8 @@ def rand(*size, generator=None, dtype=None, device=None, requires_grad=False, **
     _check_device(device)
     if kw and kw.keys() - _SIZE_KW:
         raise unknown_keyword("rand", size, locals(), kw)
+    if not (size or kw or generator or dtype or device or requires_grad):
+        raise _no_arguments("rand")
     shape = _shape(size, "rand", kw.get("size"))
     bits = _gen(generator).bits
     return _leaf(lambda dt: _T.unit(bits, _numel(shape), dt).reshape(shape), dtype,
@@ -108,6 +118,8 @@ def randn(*size, generator=None, dtype=None, device=None, requires_grad=False, *
     _check_device(device)
     if kw and kw.keys() - _SIZE_KW:
         raise unknown_keyword("randn", size, locals(), kw)
+    if not (size or kw or generator or dtype or device or requires_grad):
+        raise _no_arguments("randn")
     shape = _shape(size, "randn", kw.get("size"))
     gen = _gen(generator)
     return _leaf(lambda dt: _T.normal(gen, gen.bits, _numel(shape), 0.0, 1.0, dt).reshape(shape),

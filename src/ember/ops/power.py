@@ -22,6 +22,25 @@ def _scalar(x):
     return x
 
 
+_F32 = np.dtype(np.float32)
+
+
+def _pow_f32(x, p):
+    """A float32 array to a constant power other than 2 and 3, as ATen's CPU kernel computes
+    it: 0.5, -0.5, -1 and -2 by sqrt, 1 / sqrt, 1 / x and 1 / (x x); any other power with its
+    vectorised pow (Sleef, within an ulp) of x and p rounded to float32, which the float64
+    power rounded once matches for ~98% of entries (NumPy's float32 power: ~80%)."""
+    if p == 0.5:
+        return np.sqrt(x)
+    if p == -0.5:
+        return np.float32(1) / np.sqrt(x)
+    if p == -1:
+        return np.float32(1) / x
+    if p == -2:
+        return np.float32(1) / (x * x)
+    return (x.astype(np.float64) ** float(np.float32(p))).astype(np.float32)  # (p as float32)
+
+
 class PowScalar(Primitive):
     """z = x^p for a constant p;  dz/dx = p * x^(p-1)."""
 
@@ -39,6 +58,8 @@ class PowScalar(Primitive):
                 w = x.astype(np.float32)
                 return (w * w * w).astype(np.float16)
             return x * x * x
+        if x.dtype is _F32 and type(x) is np.ndarray:
+            return _pow_f32(x, p)
         return x ** p
 
     @staticmethod
@@ -56,6 +77,10 @@ class PowScalar(Primitive):
         if p == 3:  # PyTorch's grad * (3 * x^2), x^2 as a product
             x = _scalar(x)
             return (g * (3 * (x * x)),)
+        if x.dtype is _F32 and type(x) is np.ndarray:  # grad * (p * x^(p-1)), as PyTorch
+            q = p - 1
+            xq = x * x if q == 2 else x * x * x if q == 3 else x if q == 1 else _pow_f32(x, q)
+            return (g * (np.float32(p) * xq),)
         return (g * p * x ** (p - 1),)
 
 

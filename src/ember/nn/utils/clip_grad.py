@@ -97,7 +97,8 @@ def _clip_2(grads: list, max_norm: float):
     out on Python floats instead of 0-d arrays (~4 us less a call). Rounding each float64
     result of two float32 operands to float32 gives the float32 operation's exact result (a
     double has more than twice float32's digits), so the coefficient is PyTorch's float32
-    max_norm / (total + 1e-6), clamped to 1."""
+    1 / (total + 1e-6) * max_norm (a number over a tensor is Tensor.__rtruediv__, the
+    reciprocal times the number), clamped to 1."""
     arrays = []
     for g in grads:
         a = g._data
@@ -106,7 +107,9 @@ def _clip_2(grads: list, max_norm: float):
         arrays.append(a)
     norms = _norms_2(arrays)
     total = np.sqrt(np.dot(norms, norms))  # _vector_norm's: the norms need no abs()
-    coef = np.float32(float(np.float32(max_norm)) / float(np.float32(float(total) + _EPS32)))
+    # PyTorch's max_norm / (total + 1e-6) is a number over a tensor: reciprocal() * max_norm
+    recip = float(np.float32(1.0 / float(np.float32(float(total) + _EPS32))))
+    coef = np.float32(recip * float(np.float32(max_norm)))
     scale = not coef >= 1.0  # clamped to 1 (x * 1 == x: no multiply); nan scales, as PyTorch
     for g, a in zip(grads, arrays):
         if scale:
@@ -137,7 +140,9 @@ def _scale(grads: list, coef: np.ndarray) -> None:
 
 def _coef(max_norm: float, total_norm) -> np.ndarray:
     total = np.asarray(total_norm._data if isinstance(total_norm, Tensor) else total_norm)
-    return np.minimum(float(max_norm) / (total + 1e-6), 1.0)  # PyTorch takes "10" too
+    # max_norm / (total + 1e-6) as PyTorch computes a number over a tensor: the reciprocal
+    # in the tensor's dtype, times the number (PyTorch takes "10" too)
+    return np.minimum(np.reciprocal(total + 1e-6) * float(max_norm), 1.0)
 
 
 def clip_grads_with_norm_(parameters: _Tensors, max_norm: float, total_norm: Tensor,
