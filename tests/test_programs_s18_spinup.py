@@ -25,7 +25,7 @@ import s18_spinup_progs as A
 import s18_spinup_progs_b as B
 import s18_spinup_progs_c as C
 import s18_spinup_progs_d as D
-from torch_compare import check_program, run_both
+from torch_compare import check_program, run_both, use_up_once_warnings
 
 RTOL, ATOL = 1e-5, 1e-6
 
@@ -36,6 +36,7 @@ PROGS = [A.core_pieces, A.vpg_discrete, A.vpg_box, A.ppo_discrete, A.ppo_box, B.
 
 @pytest.mark.parametrize("prog", PROGS, ids=lambda f: f"{f.__module__[4:]}.{f.__name__}")
 def test_program(prog):
+    use_up_once_warnings(prog)  # (gae prints a once-a-process warning: order-independent)
     check_program(prog, 0, RTOL, ATOL)
 
 
