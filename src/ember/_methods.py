@@ -62,7 +62,8 @@ def add_(self, other, *old, alpha=1):
         if self._base is not None and STATE.enabled:  # a view made under no_grad
             self._check_inplace()
         arr = self._ensure_array()
-        o = other._data if isinstance(other, Tensor) else as_scalar(other)
+        o = other._data if isinstance(other, Tensor) else other if type(other) is float \
+            else as_scalar(other)
         if type(o) is list or type(o) is tuple:  # PyTorch's TypeError (ops.add words it)
             return self._write(ops.add(self, other, alpha=alpha))
         dt = arr.dtype
@@ -98,7 +99,8 @@ def mul_(self, other):
         if self._base is not None and STATE.enabled:  # a view made under no_grad
             self._check_inplace()
         arr = self._ensure_array()
-        o = other._data if isinstance(other, Tensor) else as_scalar(other)
+        o = other._data if isinstance(other, Tensor) else other if type(other) is float \
+            else as_scalar(other)
         if type(o) is list or type(o) is tuple:  # PyTorch's TypeError (ops.mul words it)
             return self._write(ops.mul(self, other))
         dt = arr.dtype
@@ -168,9 +170,12 @@ def _comparison(fn, symbol: str):
     is NumPy's elementwise answer (ember's eq), ``!=`` Python's identity fallback (True) and
     the orderings Python's TypeError (_ndarray_operands.py)."""
     def op(self, other):
+        kind = type(other)
+        if kind is Tensor or kind is int or kind is float:  # (the common cases first)
+            return fn(self, other)
         if not isinstance(other, _OPERANDS):
             return NotImplemented
-        if type(other) is not Tensor and symbol != "==" and is_array(other) and from_user():
+        if symbol != "==" and is_array(other) and from_user():
             if symbol == "!=":
                 return True
             refuse_order(self, other, symbol)
