@@ -8,6 +8,7 @@ from ...tensor import Tensor
 from .. import init
 from ..functional._mha import _canonical_mask, multi_head_attention_forward
 from ..parameter import Parameter
+from ._attn_fastpath import _fill_rows, _is_float, mha_nan_rows
 from .linear import Linear, _empty
 from .module import Module
 
@@ -82,9 +83,12 @@ class MultiheadAttention(Module):
         batch_first, or unbatched (L, E). Bool masks mark the positions NOT attended to."""
         batched = query.dim() == 3
         dtype = query._data.dtype
+        float_masks = _is_float(attn_mask) or _is_float(key_padding_mask)
         key_padding_mask = _canonical_mask(key_padding_mask, "key_padding_mask", attn_mask,
                                            "attn_mask", dtype)
         attn_mask = _canonical_mask(attn_mask, "attn_mask", None, "", dtype)
+        nan_rows = mha_nan_rows(self, query, key, value, key_padding_mask, attn_mask,
+                                need_weights, float_masks)
         if self.batch_first and batched:
             query, key, value = (t.transpose(1, 0) for t in (query, key, value))
         separate = not self._qkv_same_embed_dim
@@ -98,4 +102,5 @@ class MultiheadAttention(Module):
             average_attn_weights=average_attn_weights, is_causal=is_causal)
         if self.batch_first and batched:
             out = out.transpose(1, 0)
+            out = _fill_rows(out, nan_rows)
         return out, weights

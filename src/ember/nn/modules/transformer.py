@@ -13,6 +13,7 @@ from ...autograd import grad_mode
 from ...tensor import Tensor
 from .. import functional as F
 from .. import init
+from ._attn_fastpath import _fill_rows, encoder_layer_nan_rows
 from .activation import GELU, ReLU
 from .attention import MultiheadAttention
 from .container import ModuleList
@@ -124,12 +125,13 @@ class TransformerEncoderLayer(Module):
         src_key_padding_mask = _canonical_mask(src_key_padding_mask, "src_key_padding_mask",
                                                _dtype_of(src_mask), "src_mask", dt)
         src_mask = _canonical_mask(src_mask, "src_mask", None, "", dt, check_other=False)
+        rows = encoder_layer_nan_rows(self, src, src_mask, src_key_padding_mask)
         x = src
         if self.norm_first:
             x = x + self._sa_block(self.norm1(x), src_mask, src_key_padding_mask, is_causal)
-            return x + self._ff_block(self.norm2(x))
+            return _fill_rows(x + self._ff_block(self.norm2(x)), rows)
         x = self.norm1(x + self._sa_block(x, src_mask, src_key_padding_mask, is_causal))
-        return self.norm2(x + self._ff_block(x))
+        return _fill_rows(self.norm2(x + self._ff_block(x)), rows)
 
     def _sa_block(self, x: Tensor, attn_mask, key_padding_mask, is_causal: bool) -> Tensor:
         x = self.self_attn(x, x, x, attn_mask=attn_mask, key_padding_mask=key_padding_mask,
