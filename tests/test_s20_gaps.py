@@ -133,7 +133,8 @@ def test_state_missing_an_entry(make, entries):
                                   "zeros(dtype=L.float64)", "rand(dtype=L.float64)",
                                   "randn(requires_grad=True)", "ones(2).new_zeros()",
                                   "ones(2).new_empty()", "zeros(())", "rand(())",
-                                  "zeros(size=(2,))"])
+                                  "zeros(size=(2,))", "rand_like(L.tensor(1.0))",
+                                  "randn_like(L.tensor(1.0))", "zeros_like(L.tensor(1.0))"])
 def test_factories_without_a_size(call):
     """zeros() is PyTorch's TypeError (ember made a 0-d tensor); zeros(()) is the 0-d one."""
     same(lambda L: tuple(eval("L." + call).shape))

@@ -264,7 +264,7 @@ def rand_like(input, *, dtype=None, generator=None, requires_grad=False, **kw) -
         raise unknown_keyword("rand_like", (input,), locals(), kw)
     if _L.layout_axes(_array_of(input, "rand_like")) is not None:
         return _L.fresh_like(input, dtype, requires_grad, lambda t: t.uniform_(generator=generator))
-    return rand(*input._data.shape, generator=generator,
+    return rand(input._data.shape, generator=generator,
                 dtype=dtype or input._data.dtype, requires_grad=requires_grad)
 
 
@@ -274,7 +274,7 @@ def randn_like(input, *, dtype=None, generator=None, requires_grad=False, **kw) 
         raise unknown_keyword("randn_like", (input,), locals(), kw)
     if _L.layout_axes(_array_of(input, "randn_like")) is not None:
         return _L.fresh_like(input, dtype, requires_grad, lambda t: t.normal_(generator=generator))
-    return randn(*input._data.shape, generator=generator,
+    return randn(input._data.shape, generator=generator,
                  dtype=dtype or input._data.dtype, requires_grad=requires_grad)
 
 

@@ -78,7 +78,7 @@ def test_gradients_around_exact_rules_match_torch(name, dtype):
 
 def test_empty_and_0d_inputs():
     for shape in [(0, 3), ()]:
-        x = ember.ones(*shape, requires_grad=True)
+        x = ember.ones(shape, requires_grad=True)
         y = x.tanh().relu().reshape(shape).neg().sum()
         y.backward()
         assert x.grad.shape == x.shape and x.grad.dtype == x.dtype
