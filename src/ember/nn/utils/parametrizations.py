@@ -38,8 +38,19 @@ class _WeightNorm(Module):
 
 def weight_norm(module: Module, name: str = "weight", dim: int | None = 0) -> Module:
     """``module.<name> = g * v / ||v||`` with ``original0`` = g (the norms over every dim
-    but ``dim``) and ``original1`` = v."""
+    but ``dim``) and ``original1`` = v. As PyTorch, a state_dict saved from the deprecated
+    hook form (``<name>_g`` and ``<name>_v``) still loads: a load pre-hook renames the pair
+    to ``parametrizations.<name>.original0`` / ``original1``."""
     parametrize.register_parametrization(module, name, _WeightNorm(dim), unsafe=True)
+
+    def rename_hook_form_keys(state_dict, prefix, *rest):
+        old_g, old_v = f"{prefix}{name}_g", f"{prefix}{name}_v"
+        if old_g in state_dict and old_v in state_dict:  # only the pair together
+            new = f"{prefix}parametrizations.{name}.original"
+            state_dict[new + "0"] = state_dict.pop(old_g)
+            state_dict[new + "1"] = state_dict.pop(old_v)
+
+    module._register_load_state_dict_pre_hook(rename_hook_form_keys)
     return module
 
 

@@ -46,9 +46,10 @@ class WeightNormInterface(Primitive):
 
     @staticmethod
     def forward(ctx, v, g, dim):
-        ctx.axes = tuple(i for i in range(v.ndim) if i != dim)
+        # a local first: under no_grad ctx is the null ctx, which keeps no attributes
+        ctx.axes = axes = tuple(i for i in range(v.ndim) if i != dim)
         ctx.save_for_backward(v, g)
-        return v * (g / _sum_out(v * v, ctx.axes) ** 0.5)
+        return v * (g / _sum_out(v * v, axes) ** 0.5)
 
     @staticmethod
     def backward(ctx, grad):
