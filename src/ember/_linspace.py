@@ -45,6 +45,19 @@ def _check_steps(name: str, start, end, steps) -> None:
                         "number, e.g. torch.linspace(0, 1, steps=5).")
 
 
+def _check_ends(start, end, steps: int, np_dtype) -> None:
+    """PyTorch converts start (one point: a fill) or both ends (more points) to the dtype with
+    its overflow check: -0.5 or 255.5 into uint8, 1e39 into float32, nan into an int are
+    refused; a Bool linspace of two or more points has no kernel."""
+    if steps < 1 or np_dtype.kind not in "biuf":
+        return
+    if np_dtype.kind == "b" and steps > 1:
+        raise NotImplementedError("\"linspace_cpu\" not implemented for 'Bool'")
+    from .ops.masked import checked_value
+    for v in (start, end)[:1 if steps == 1 else 2]:
+        checked_value(v, np_dtype)
+
+
 def linspace(start, end, steps=None, *, out=None, dtype=None, device=None,
              requires_grad=False) -> Tensor:
     _check_device(device)
@@ -53,7 +66,9 @@ def linspace(start, end, steps=None, *, out=None, dtype=None, device=None,
     if steps < 0:
         raise RuntimeError("number of steps must be non-negative")
     _check_0d("linspace", start, end)
-    arr = _linspace_values(_num(start), _num(end), int(steps), _float_dtype(dtype))
+    start, end, np_dtype = _num(start), _num(end), _float_dtype(dtype)
+    _check_ends(start, end, int(steps), np_dtype)
+    arr = _linspace_values(start, end, int(steps), np_dtype)
     return _leaf(arr, requires_grad)
 
 
@@ -65,5 +80,29 @@ def logspace(start, end, steps=None, base=10.0, *, out=None, dtype=None, device=
     if steps < 0:
         raise RuntimeError("number of steps must be non-negative")
     _check_0d("logspace", start, end)
-    exps = _linspace_values(_num(start), _num(end), int(steps), np.dtype(np.float64))
-    return _leaf(np.power(float(base), exps).astype(_float_dtype(dtype)), requires_grad)
+    start, end, steps, np_dtype = _num(start), _num(end), int(steps), _float_dtype(dtype)
+    if steps == 1 and np_dtype.kind in "biuf":  # a fill with base ** start, checked
+        from .ops.masked import checked_value
+        with np.errstate(over="ignore"):
+            value = np.power(np.float64(base), np.float64(start))
+        return _leaf(checked_value(value, np_dtype).reshape(1), requires_grad)
+    if np_dtype.kind == "b" and steps > 1:
+        raise NotImplementedError("\"logspace_cpu\" not implemented for 'Bool'")
+    _check_ends(start, end, steps, np_dtype)
+    if np_dtype.kind in "iu" and steps > 1:
+        return _leaf(_int_logspace(start, end, steps, float(base), np_dtype), requires_grad)
+    exps = _linspace_values(start, end, steps, np.dtype(np.float64))
+    return _leaf(np.power(float(base), exps).astype(np_dtype), requires_grad)
+
+
+def _int_logspace(start, end, steps: int, base: float, np_dtype) -> np.ndarray:
+    """An integer logspace: PyTorch first converts both ends to the dtype (2.5 is 2, -1 is 255
+    in uint8), then steps between them in float64 (each half from its own end) and truncates
+    base ** exponent into the dtype."""
+    from .ops.masked import checked_value
+    s, e = (float(checked_value(v, np_dtype)) for v in (start, end))
+    step = (e - s) / (steps - 1)
+    idx = np.arange(steps, dtype=np.float64)
+    exps = np.where(idx < steps // 2, s + step * idx, e - step * (steps - 1 - idx))
+    with np.errstate(over="ignore", invalid="ignore"):
+        return np.power(base, exps).astype(np_dtype)

@@ -36,6 +36,13 @@ def broadcast_all(*values):
     return tuple(ops.broadcast_tensors(*values))
 
 
+def _standard_normal(shape, dtype, device) -> Tensor:
+    """``empty(shape, dtype=dtype, device=device).normal_()``: standard normal draws from the
+    default generator (DrQ-v2 and TD-MPC sample their TruncatedNormal noise with it)."""
+    from ..creation import empty
+    return empty(shape, dtype=dtype, device=device).normal_()
+
+
 def logits_to_probs(logits: Tensor, is_binary: bool = False) -> Tensor:
     """sigmoid for one log-odds per event, softmax over the last dim otherwise."""
     if is_binary:
