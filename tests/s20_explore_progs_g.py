@@ -1,8 +1,9 @@
-"""TD-MPC's update (nicklashansen/tdmpc: src/algorithm/tdmpc.py's TDMPC.update, update_pi,
-_td_target and helper.py's ema), on the helpers of tests/s20_explore_progs_c.py. For
-tests/test_programs_s20_explore.py."""
+"""TD-MPC's planning and update (nicklashansen/tdmpc: src/algorithm/tdmpc.py's TDMPC.plan
+with MPPI, TDMPC.update, update_pi, _td_target and helper.py's ema), on the helpers of
+tests/s20_explore_progs_c.py. For tests/test_programs_s20_explore.py."""
 
 from copy import deepcopy
+from types import SimpleNamespace
 
 import numpy as np
 from s16_yunjey_progs import Out
@@ -99,3 +100,95 @@ def tdmpc_update(L):
             o.vals += [total_loss, weights, buf._priorities, model._pi[0].weight.grad]
         o.vals += [p for p in model_target.parameters()] + [model._encoder[0].weight]
     return o.done()
+
+
+def _plan(L, h, model, cfg, agent, obs, eval_mode=False, step=None, t0=True):
+    """TDMPC.plan, as written (device CPU)."""
+    torch = L
+    device = torch.device('cpu')
+
+    @torch.no_grad()
+    def estimate_value(z, actions, horizon):
+        G, discount = 0, 1
+        for t in range(horizon):
+            z, reward = model.next(z, actions[t])
+            G += discount * reward
+            discount *= cfg.discount
+        G += discount * torch.min(*model.Q(z, model.pi(z, cfg.min_std)))
+        return G
+
+    with torch.no_grad():
+        if step < cfg.seed_steps and not eval_mode:
+            return torch.empty(cfg.action_dim, dtype=torch.float32, device=device).uniform_(-1, 1)
+        obs = torch.tensor(obs, dtype=torch.float32, device=device).unsqueeze(0)
+        horizon = int(min(cfg.horizon, h.linear_schedule(cfg.horizon_schedule, step)))
+        num_pi_trajs = int(cfg.mixture_coef * cfg.num_samples)
+        if num_pi_trajs > 0:
+            pi_actions = torch.empty(horizon, num_pi_trajs, cfg.action_dim, device=device)
+            z = model.h(obs).repeat(num_pi_trajs, 1)
+            for t in range(horizon):
+                pi_actions[t] = model.pi(z, cfg.min_std)
+                z, _ = model.next(z, pi_actions[t])
+        z = model.h(obs).repeat(cfg.num_samples + num_pi_trajs, 1)
+        mean = torch.zeros(horizon, cfg.action_dim, device=device)
+        std = 2 * torch.ones(horizon, cfg.action_dim, device=device)
+        if not t0 and hasattr(agent, '_prev_mean'):
+            mean[:-1] = agent._prev_mean[1:]
+        for i in range(cfg.iterations):
+            actions = torch.clamp(mean.unsqueeze(1) + std.unsqueeze(1) *
+                                  torch.randn(horizon, cfg.num_samples, cfg.action_dim,
+                                              device=std.device), -1, 1)
+            if num_pi_trajs > 0:
+                actions = torch.cat([actions, pi_actions], dim=1)
+            value = estimate_value(z, actions, horizon).nan_to_num_(0)
+            elite_idxs = torch.topk(value.squeeze(1), cfg.num_elites, dim=0).indices
+            elite_value, elite_actions = value[elite_idxs], actions[:, elite_idxs]
+            max_value = elite_value.max(0)[0]
+            score = torch.exp(cfg.temperature * (elite_value - max_value))
+            score /= score.sum(0)
+            _mean = torch.sum(score.unsqueeze(0) * elite_actions, dim=1) / (score.sum(0) + 1e-9)
+            _std = torch.sqrt(torch.sum(score.unsqueeze(0) * (
+                elite_actions - _mean.unsqueeze(1)) ** 2, dim=1) / (score.sum(0) + 1e-9))
+            _std = _std.clamp_(agent.std, 2)
+            mean, std = cfg.momentum * mean + (1 - cfg.momentum) * _mean, _std
+        score = score.squeeze(1).cpu().numpy()
+        actions = elite_actions[:, np.random.choice(np.arange(score.shape[0]), p=score)]
+        agent._prev_mean = mean
+        mean, std = actions[0], _std[0]
+        a = mean
+        if not eval_mode:
+            a += std * torch.randn(cfg.action_dim, device=std.device)
+        return a, elite_idxs, value, score
+
+
+def tdmpc_plan(L):
+    """MPPI planning over a TOLD with trained-looking (non-zero) heads: seed-step uniform
+    actions, then elites by topk, scores, momentum mean and clamped std, t0=False reuse of the
+    previous mean, and the final noisy action."""
+    with Out() as o:
+        L.manual_seed(2); np.random.seed(2)
+        h = _helper(L)
+        cfg = _cfg()
+        model = _told(L, h)(cfg)
+        with L.no_grad():
+            for m in [model._reward, model._Q1, model._Q2]:
+                m[-1].weight.normal_(0, 0.5)
+                m[-1].bias.fill_(0.1)
+        model.eval()
+        agent = SimpleNamespace(std=h.linear_schedule(cfg.std_schedule, 0))
+        obs = np.random.RandomState(3).uniform(-1, 1, cfg.obs_shape).astype(np.float32)
+        a0 = _plan(L, h, model, cfg, agent, obs, step=0)
+        o.print(a0.dtype, a0.shape)
+        o.vals += [a0]
+        for step, t0, ev in [(5, True, False), (26, True, False), (27, False, False),
+                             (30, False, True)]:
+            agent.std = h.linear_schedule(cfg.std_schedule, step)
+            a, elite_idxs, value, score = _plan(L, h, model, cfg, agent, obs, eval_mode=ev,
+                                                step=step, t0=t0)
+            o.print(step, elite_idxs.tolist(), value.shape, score.dtype, score.shape)
+            o.vals += [a, value, score, agent._prev_mean]
+        v = L.tensor([[1.0], [float('nan')], [3.0], [float('inf')]])
+        o.print(v.nan_to_num_(0).tolist(), L.topk(v.squeeze(1), 2, dim=0))
+        o.tryit(lambda: L.topk(v.squeeze(1), 5, dim=0))
+    return o.done()
+

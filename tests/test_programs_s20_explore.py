@@ -22,7 +22,7 @@ from torch_compare import check_program, run_both, same, same_error_case
 RTOL, ATOL = 1e-5, 1e-6
 
 PROGS = [A.rnd_models, A.rnd_train, B.drq_random_shifts, B.drq_update, B.drq_update_parallel,
-         B.drq_parallel_init, C.tdmpc_told_buffer, C.tdmpc_plan, G.tdmpc_update,
+         B.drq_parallel_init, C.tdmpc_told_buffer, G.tdmpc_plan, G.tdmpc_update,
          D.dreamer_world_model, E.dreamerv2_discrete, E.straight_through,
          F.shift_aug_variants, F.free_nats_variants]
 
