@@ -94,6 +94,12 @@ def sum(input, dim=None, dtype=None):  # noqa: A001 - PyTorch's name
 
 
 def __getattr__(name):
+    if name == "torch":
+        # PyTorch's torch/sparse/__init__.py imports torch, so ``torch.sparse.torch`` is the
+        # package itself; programs reach torch.eye through it (torch.sparse.torch.eye(10)).
+        import importlib
+
+        return importlib.import_module(__package__)
     if name.startswith("__"):
         raise AttributeError(f"module 'ember.sparse' has no attribute '{name}'")
     raise AttributeError(f"module 'ember.sparse' has no attribute '{name}' (ember has no "

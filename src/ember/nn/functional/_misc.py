@@ -115,12 +115,15 @@ def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12,
 
 def _pairs(pad, ndim: int) -> tuple:
     """F.pad's flat (last_lo, last_hi, prev_lo, ...) as ((lo, hi), ...) for every axis."""
-    try:
-        pad = [_index(v) for v in pad]
-    except TypeError:  # pad=(n / 2, ...): PyTorch's TypeError, never truncated
-        from ...ops._int_args import not_int
+    amounts = []
+    for v in pad:
+        try:
+            amounts.append(_index(v))
+        except TypeError:  # pad=(n / 2, ...), or a tensor of floats or of several elements:
+            from ...ops._int_args import not_int  # PyTorch's TypeError, never truncated
 
-        raise not_int(next(v for v in pad if not hasattr(v, "__index__"))) from None
+            raise not_int(v) from None
+    pad = amounts
     if len(pad) % 2:
         raise RuntimeError("Padding length must be divisible by 2")
     if len(pad) // 2 > ndim:
