@@ -23,7 +23,6 @@ has been seen, never on the Tensor-Tensor or Tensor-number paths.
 
 from __future__ import annotations
 
-import dis
 import sys
 
 import numpy as np
@@ -33,7 +32,6 @@ from .autograd.grad_mode import STATE
 
 _GRAD_MESSAGE = ("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() "
                  "instead.")
-_BINARY_OP, _COMPARE_OP = dis.opmap["BINARY_OP"], dis.opmap["COMPARE_OP"]
 
 # each operator's ufunc (what NumPy's reflected operator calls) and Python's symbol
 SYMBOLS = {np.add: "+", np.subtract: "-", np.multiply: "*", np.true_divide: "/",
@@ -56,14 +54,17 @@ def from_user(depth: int = 2) -> bool:
     return not name.startswith("ember")
 
 
-# subclasses whose own reflected operators answer first (ember keeps its answer for them)
-_OWN_OPERATORS = (np.ma.MaskedArray, np.matrix)
-
-
 def is_array(x) -> bool:
-    """An ndarray operand (NumPy scalars, ``np.float64(2)``, are numbers to PyTorch)."""
-    return type(x) is np.ndarray or isinstance(x, np.ndarray) and not isinstance(
-        x, _OWN_OPERATORS)
+    """An ndarray operand (NumPy scalars, ``np.float64(2)``, are numbers to PyTorch). A
+    matrix or masked array answers with its own reflected operator first: ember keeps its
+    answer for those. (numpy.ma is looked up, not imported: touching np.ma at import costs
+    ~7 ms of `import ember`; no masked array exists until a program imports it.)"""
+    if type(x) is np.ndarray:
+        return True
+    if not isinstance(x, np.ndarray) or isinstance(x, np.matrix):
+        return False
+    ma = sys.modules.get("numpy.ma")
+    return ma is None or not isinstance(x, ma.MaskedArray)
 
 
 def numpy_computes(t, a: np.ndarray, ufunc):
@@ -91,8 +92,11 @@ def array_on_left(ufunc, inputs, kwargs):
     in PyTorch, or None when this is not such an operator (``np.add(a, t)`` called by name:
     NumPy's ufunc, handled by the caller). NumPy reaches the tensor's __array_ufunc__ for both,
     so the user's bytecode tells them apart: BINARY_OP or COMPARE_OP is the operator."""
+    from opcode import opmap  # (here: dis/opcode would add ~2-9 ms to `import ember`)
+
     frame = sys._getframe(2)
     code = frame.f_code.co_code[frame.f_lasti]
+    _BINARY_OP, _COMPARE_OP = opmap["BINARY_OP"], opmap["COMPARE_OP"]
     a, t = inputs
     if code == _COMPARE_OP:
         if ufunc in _ORDERING:
