@@ -208,3 +208,13 @@ def test_float32_power_of_a_number(p):
         assert (ey != ty).mean() < 0.03
     if p in (-1, 2, 3, 4, 0.5):  # gradients through products, 1/(x x), sqrt
         np.testing.assert_array_equal(eg, tg)
+
+
+@pytest.mark.parametrize("call", ["t.add(t.shape)", "L.add(t, t.shape)", "t.mul(L.float32)",
+                                  "t - None", "t.mul(None)", "L.sub(t, [1])"])
+def test_operand_refusals_name_pytorchs_types(call):
+    """An operand PyTorch refuses is named by its C type name: 'torch.Size', 'torch.dtype'."""
+    def prog(L):
+        t = L.ones(2)
+        return eval(call).tolist()
+    same(prog)

@@ -10,6 +10,8 @@ import os
 import sys
 import types
 
+from ._typename import class_name
+
 _HERE = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
 
@@ -92,13 +94,13 @@ def operand_refusal(value, tensor, first: bool = False):
     if ins and ins[-1].opname == "BINARY_OP":  # t - None, t -= "a": Python's message
         left, right = (value, tensor) if first else (tensor, value)
         return TypeError(f"unsupported operand type(s) for {ins[-1].argrepr}: "
-                         f"'{type(left).__name__}' and '{type(right).__name__}'")
+                         f"'{class_name(type(left))}' and '{class_name(type(right))}'")
     for f in reversed(inner):  # the ember function (or its in-place twin) the call names
         for name in (f.f_code.co_name, f.f_code.co_name + "_"):
             site = call_site(name)
             if site is None:
                 continue
-            what = type(value).__name__
+            what = class_name(type(value))  # (PyTorch's tp_name: 'torch.Size', 'NoneType')
             if name.rstrip("_") not in _ONE_SIGNATURE | _SEVERAL:
                 return None
             if name.rstrip("_") in _SEVERAL or set(site[2]) - {"alpha"}:

@@ -30,8 +30,9 @@ def to_tensor(x) -> Tensor:
     return tensor(x)
 
 
-# operands no op takes (a missing .grad is None): PyTorch's parser refuses them by type
-_NOT_OPERANDS = (str, bytes, dict, set, list, tuple)  # PyTorch takes no sequence as an operand
+# operands no op takes (a missing .grad is None): PyTorch's parser refuses them by type (no
+# sequence, no dtype: t.mul(torch.float32) is its TypeError)
+_NOT_OPERANDS = (str, bytes, dict, set, list, tuple, D.dtype)
 
 
 def _refuse(value, tensor, first: bool) -> None:
