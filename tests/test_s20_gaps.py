@@ -218,3 +218,13 @@ def test_operand_refusals_name_pytorchs_types(call):
         t = L.ones(2)
         return eval(call).tolist()
     same(prog)
+
+
+@pytest.mark.parametrize("call", ["x.index_select(0, x.shape)", "L.index_select(x, 0, [0])",
+                                  "x.index_select(0, [0])", "x.index_select(0, (0,))"])
+def test_index_select_names_the_index_position(call):
+    """The method form counts index as position 2, the function form as 3."""
+    def prog(L):
+        x = L.arange(4.0)
+        return eval(call).tolist()
+    same(prog)

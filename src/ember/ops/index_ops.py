@@ -13,8 +13,13 @@ from .indexing import (IndexSelect, MaskedSelect, Take, advanced_index, first_ou
 
 def index_select(input, dim, index):
     if not isinstance(index, Tensor):  # a list: PyTorch's parser refuses it by name
-        raise TypeError("index_select(): argument 'index' (position 3) must be Tensor, not "
-                        f"{type(index).__name__}")
+        from .._call_site import call_site
+        from .._typename import class_name
+
+        site = call_site("index_select")  # (the method form counts index as position 2)
+        raise TypeError(f"index_select(): argument 'index' (position "
+                        f"{2 if site and site[0] else 3}) must be Tensor, not "
+                        f"{class_name(type(index))}")
     d = wrap_dim(dim, input._data.ndim)
     if index._data.ndim > 1:
         raise IndexError("index_select(): Index is supposed to be a vector")
