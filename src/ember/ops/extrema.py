@@ -161,14 +161,30 @@ def _max_min(input, dim, keepdim, use_min, other=None):
     return values_indices(values, Tensor._make(indices.astype(np.int64), False, None), name)
 
 
-def _one_dim(name: str, dim) -> None:
-    """max/min reduce one dim (amax/amin take several): PyTorch's parser refuses a tuple."""
-    if isinstance(dim, (tuple, list)):
-        raise TypeError(
-            f"{name}() received an invalid combination of arguments - got (Tensor, "
-            f"{type(dim).__name__}), but expected one of:\n * (Tensor input)\n * (Tensor input, "
-            f"Tensor other)\n * (Tensor input, int dim, bool keepdim = False)\nHint: "
-            f"torch.a{name}(x, dim=(...)) reduces over several dims.")
+def _one_dim(name: str, dim, keepdim_given: bool = False) -> None:
+    """max/min reduce one dim (amax/amin take several): PyTorch's parser refuses a tuple,
+    worded from the call as written (torch.max(x, dim=(1, 2)): "got (Tensor, dim=tuple)");
+    the method with a keepdim fails on its one overload with both: "argument 'dim' must be
+    int" ("(position 1)" when dim is positional)."""
+    if not isinstance(dim, (tuple, list)):
+        return
+    from .._call_site import call_site, refusal
+
+    kind = type(dim).__name__
+    overloads = ("\n * (Tensor input)\n * (Tensor input, Tensor other)\n * (Tensor input, "
+                 "int dim, bool keepdim = False)\nHint: "
+                 f"torch.a{name}(x, dim=(...)) reduces over several dims.")
+    site = call_site(name)
+    if site is not None and site[0] and keepdim_given:
+        at = "" if "dim" in site[2] else " (position 1)"
+        raise TypeError(f"{name}(): argument 'dim'{at} must be int, not {kind}")
+    if site is not None:
+        params = {"input": "Tensor", "dim": kind}
+        if keepdim_given:
+            params["keepdim"] = "bool"
+        raise TypeError(str(refusal(name, params)) + overloads)
+    raise TypeError(f"{name}() received an invalid combination of arguments - got (Tensor, "
+                    f"{kind}), but expected one of:" + overloads)
 
 
 class _Unset:
@@ -200,6 +216,7 @@ def min(input, dim=_UNSET, keepdim=_UNSET, *, other=None, axis=None, keepdims=No
 
 def _extreme_args(name: str, input, dim, keepdim, other, axis, keepdims) -> tuple:
     """max's and min's (dim, keepdim, other) as PyTorch's overloads read them."""
+    keepdim_given = keepdim is not _UNSET
     if dim is None or (dim is _UNSET and keepdim is not _UNSET and axis is None):
         _refuse_dim(name, dim, keepdim, other)
     if dim is _UNSET:
@@ -214,7 +231,7 @@ def _extreme_args(name: str, input, dim, keepdim, other, axis, keepdims) -> tupl
         if keepdim is not False:
             _refuse_keepdim(input, dim, keepdim)
         dim, other = None, dim
-    _one_dim(name, dim)
+    _one_dim(name, dim, keepdim_given)
     return dim, keepdim, other
 
 

@@ -138,6 +138,8 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
             (dim,) if isinstance(dim, int) else tuple(dim)
         return matrix_norm(input, p, dims, keepdim, dtype=dtype)
     x = input if dtype is None else input.to(dtype)
+    if isinstance(p, str) and dim is not None and not isinstance(dim, int) and len(dim) > 2:
+        _fro_over_many_dims(x._data, dim)
     if x._data.dtype.kind != "f":
         raise RuntimeError("linalg.vector_norm: Expected a floating point or complex tensor as "
                            f"input. Got {type_name(x._data.dtype)}")
@@ -149,6 +151,17 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     if p == 0:
         return NormZero.apply(x, axes, bool(keepdim))
     return Norm.apply(x, float(p), axes, bool(keepdim))
+
+
+def _fro_over_many_dims(x: np.ndarray, dim) -> None:
+    """PyTorch's Frobenius norm ('fro', norm's default p) is a matrix norm when ``dim`` is a
+    sequence: more than two dims is its error, not the 2-norm over all of them (p=2 or None
+    is the vector norm, which takes any number)."""
+    if x.dtype.kind not in "fc":
+        raise RuntimeError("linalg.matrix_norm: Expected a floating point or complex tensor as "
+                           f"input. Got {type_name(x.dtype)}")
+    raise RuntimeError("linalg.matrix_norm: dim must be a 2-tuple. Got "
+                       + " ".join(str(d) for d in dim))
 
 
 def _check_inf_norm(x: np.ndarray, axes) -> None:

@@ -225,11 +225,19 @@ def _clamp_overload(input, lo, hi) -> None:
     """PyTorch's clamp takes two tensor bounds or two number bounds, not one of each."""
     if lo is None or hi is None or isinstance(lo, Tensor) == isinstance(hi, Tensor):
         return
+    from .._call_site import call_site, refusal
+
+    overloads = ("\n * (Tensor input, Tensor min = None, Tensor max = None, *, Tensor out = "
+                 "None)\n * (Tensor input, Number min = None, Number max = None, *, Tensor out "
+                 "= None)")
+    # as written: clip or clamp_ named, keywords as keywords ("got (Tensor, max=Tensor, ...")
+    name = next((n for n in ("clamp", "clip", "clamp_", "clip_") if call_site(n)), None)
+    if name is not None:
+        params = {k: type(v).__name__ for k, v in (("input", input), ("min", lo), ("max", hi))}
+        raise TypeError(str(refusal(name, params)) + overloads)
     got = ", ".join(type(v).__name__ for v in (input, lo, hi))
-    raise TypeError(
-        f"clamp() received an invalid combination of arguments - got ({got}), but expected "
-        "one of:\n * (Tensor input, Tensor min = None, Tensor max = None, *, Tensor out = "
-        "None)\n * (Tensor input, Number min = None, Number max = None, *, Tensor out = None)")
+    raise TypeError(f"clamp() received an invalid combination of arguments - got ({got}), but "
+                    "expected one of:" + overloads)
 
 
 def _two_tensors(name: str, input, other) -> None:
