@@ -228,3 +228,20 @@ def test_index_select_names_the_index_position(call):
         x = L.arange(4.0)
         return eval(call).tolist()
     same(prog)
+
+
+@pytest.mark.parametrize("call", [
+    "x.uniform_(L.tensor([0.1]), 0.2)", "x.uniform_(0.1, L.tensor([0.2]))",
+    "x.uniform_(0.1, to=L.tensor([0.2]))", "x.uniform_(L.tensor(0.1), 0.2)",
+    "x.uniform_(L.tensor(0.1, requires_grad=True), 0.2)", "x.normal_(L.tensor([0.]), 1.)",
+    "x.normal_(0., std=L.tensor([1.]))", "x.normal_(L.tensor(0.), L.tensor(2.))",
+    "x.uniform_(**{'from': L.tensor([0.1])})"])
+def test_sampler_bounds_given_as_tensors(call):
+    """uniform_/normal_ read a 0-d tensor without grad as its number; any other tensor bound
+    is PyTorch's TypeError (ember drew with it, or raised numpy()'s error)."""
+    def prog(L):
+        L.manual_seed(0)
+        x = L.zeros(3)
+        eval(call)
+        return x.tolist()
+    same(prog)

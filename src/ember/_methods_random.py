@@ -199,10 +199,39 @@ def _drawn(self, draw, node: str):
     return self._write(_overwrite(node).apply(self._graph_input(), scratch._data))
 
 
+def _float_bound(value, fn: str, name: str, pos: int, keyword: bool = False):
+    """A bound PyTorch's parser reads as a float: a 0-d tensor that needs no grad is read as
+    its number; any other tensor is its TypeError (named by position unless the call gave
+    it as a keyword)."""
+    if not isinstance(value, Tensor):
+        return value
+    if value._data.ndim == 0 and not value._rg:
+        return value._data.item()
+    if not keyword:
+        from ._call_site import call_site
+
+        site = call_site(fn)
+        keyword = site is not None and name in site[2]
+    where = "" if keyword else f" (position {pos})"
+    return TypeError(f"{fn}(): argument '{name}'{where} must be float, not Tensor")
+
+
+def _bounds(fn: str, names: tuple, values: tuple, keyword_first: bool = False) -> list:
+    out = []
+    for i, (name, v) in enumerate(zip(names, values)):
+        v = _float_bound(v, fn, name, i + 1, keyword_first and i == 0)
+        if isinstance(v, TypeError):
+            raise v
+        out.append(v)
+    return out
+
+
 def normal_(self, mean=0.0, std=1.0, *more, generator=None):
     """Fills self with draws from N(mean, std^2) (PyTorch's stream and order)."""
     if more:
         raise _too_many("normal_", 2, 2 + len(more))
+    if isinstance(mean, Tensor) or isinstance(std, Tensor):
+        mean, std = _bounds("normal_", ("mean", "std"), (mean, std))
     if STATE.enabled and self._rg:
         return _drawn(self, lambda t: _NORMAL(t, mean, std, generator=generator),
                       "NormalBackward0")
@@ -220,6 +249,8 @@ def uniform_(self, from_=None, to=1.0, *more, generator=None, **kw):
         if from_ is not None:
             raise TypeError("uniform_() got multiple values for argument 'from'")
         from_ = kw["from"]
+    if isinstance(from_, Tensor) or isinstance(to, Tensor):
+        from_, to = _bounds("uniform_", ("from", "to"), (from_, to), keyword_first=bool(kw))
     lo = 0.0 if from_ is None else from_
     if STATE.enabled and self._rg:
         return _drawn(self, lambda t: _UNIFORM(t, lo, to, generator=generator),
