@@ -29,7 +29,10 @@ def test_lazy_function_tables_match_the_modules():
                "strided_more": strided_more}[module]
         assert set(mod.__all__) <= set(names)
         for name in names:
-            assert getattr(ember, name) is getattr(mod, name) is getattr(ember.ops, name)
+            top = getattr(ember, name)
+            # torch.kthvalue takes out=(values, indices): ember's top level wraps it
+            top = top.__wrapped__ if name == "kthvalue" else top
+            assert top is getattr(mod, name) is getattr(ember.ops, name)
 
 
 def test_import_does_not_load_them_and_first_calls_work():

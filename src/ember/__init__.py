@@ -43,6 +43,8 @@ from .threads import get_num_threads, set_num_threads  # noqa: F401
 from . import autograd  # noqa: F401
 from . import _out as _out  # noqa: E402
 _out.install(globals())  # out= on torch.add(a, b, out=c) and kin (see _out.py)
+from .ops import _extrema_out as _extrema_out  # noqa: E402
+_extrema_out.install(globals())  # out=(values, indices) on torch.topk and kin
 from . import _old_overloads as _old_overloads  # noqa: E402
 _old_overloads.install(Tensor, globals())  # x.add(alpha, other) and kin, deprecated
 from . import _fn_shape_forms as _fn_shape_forms  # noqa: E402
@@ -271,6 +273,8 @@ def __getattr__(name):
             value = getattr(_importlib.import_module(f"ember.{module}"), name)
             if name in _alias_names.ALIASES:  # conj_physical: its errors name it
                 value = _alias_names.renamed(value, name, _alias_names.ALIASES[name])
+            if name in _extrema_out.PAIR_NAMES:  # torch.mode(x, out=(v, i))
+                value = _extrema_out.with_pair_out(value, name)
             globals()[name] = value  # later lookups skip this function
             return value
     if name in _LAZY:

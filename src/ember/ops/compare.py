@@ -251,10 +251,11 @@ def sort(input, *args, **kwargs):
 
 def _into(res, out):
     from .._out import write_out
-    from .extrema import values_indices
+    from ..return_types import make
 
-    return values_indices(write_out("sort", res.values, out[0]),
-                          write_out("sort", res.indices, out[1]), "sort")
+    # PyTorch's out= overload returns torch.return_types.sort_out
+    return make("sort_out", ("values", "indices"))(write_out("sort", res.values, out[0]),
+                                                   write_out("sort", res.indices, out[1]))
 
 
 def _sort(input, dim=-1, descending=False, stable=None):

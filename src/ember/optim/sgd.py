@@ -7,7 +7,6 @@ import numpy as np
 from ..autograd.grad_mode import enable_grad
 from ..tensor import Tensor
 from ._fused import _ArrayOptimizer, _fma_, _lr_value
-from .optimizer import _check_lr
 
 __all__ = ["SGD"]
 
@@ -25,7 +24,12 @@ class SGD(_ArrayOptimizer):
                  weight_decay: float = 0, nesterov: bool = False, *, maximize: bool = False,
                  foreach: bool | None = None, differentiable: bool = False,
                  fused: bool | None = None) -> None:
-        _check_lr(lr)
+        if isinstance(lr, Tensor) and lr.numel() != 1:
+            raise ValueError("Tensor lr must be 1-element")
+        # ``lr < 0.0``, not _check_lr's ``not 0.0 <= lr`` (the other optimizers'): a nan lr
+        # passes, and an lr=required left unset is the TypeError of '<'
+        if lr < 0.0:
+            raise ValueError(f"Invalid learning rate: {lr}")
         if momentum < 0.0:
             raise ValueError(f"Invalid momentum value: {momentum}")
         if weight_decay < 0.0:
