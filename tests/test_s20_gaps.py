@@ -245,3 +245,60 @@ def test_sampler_bounds_given_as_tensors(call):
         eval(call)
         return x.tolist()
     same(prog)
+
+
+def _lookahead(L, hooks: bool):
+    """alphadl/lookahead.pytorch's wrapper: an Optimizer subclass that never calls
+    Optimizer.__init__ and assigns ``self.state`` itself (ember's state setter needed the flag
+    __init__ makes); with PyTorch 2's usual two hook dicts added, as users patch it."""
+    from collections import OrderedDict, defaultdict
+
+    class Lookahead(L.optim.Optimizer):
+        def __init__(self, optimizer, k=5, alpha=0.5):
+            self.optimizer, self.k, self.alpha = optimizer, k, alpha
+            self.param_groups = self.optimizer.param_groups
+            self.state = defaultdict(dict)
+            self.fast_state = self.optimizer.state
+            self.defaults = self.optimizer.defaults
+            for group in self.param_groups:
+                group["counter"] = 0
+            if hooks:
+                self._optimizer_step_pre_hooks = OrderedDict()
+                self._optimizer_step_post_hooks = OrderedDict()
+
+        def update(self, group):
+            for fast in group["params"]:
+                param_state = self.state[fast]
+                if "slow_param" not in param_state:
+                    param_state["slow_param"] = L.zeros_like(fast.data)
+                    param_state["slow_param"].copy_(fast.data)
+                slow = param_state["slow_param"]
+                slow += (fast.data - slow) * self.alpha
+                fast.data.copy_(slow)
+
+        def step(self, closure=None):
+            loss = self.optimizer.step(closure)
+            for group in self.param_groups:
+                if group["counter"] == 0:
+                    self.update(group)
+                group["counter"] += 1
+                if group["counter"] >= self.k:
+                    group["counter"] = 0
+            return loss
+
+    L.manual_seed(0)
+    m = L.nn.Linear(3, 1)
+    opt = Lookahead(L.optim.Adam(m.parameters(), lr=0.1), k=2)
+    x, y = L.randn(8, 3), L.randn(8, 1)
+    losses = []
+    for _ in range(5):
+        opt.zero_grad()
+        loss = ((m(x) - y) ** 2).mean()
+        loss.backward()
+        opt.step()
+        losses.append(round(loss.item(), 5))
+    return losses, [round(v, 6) for v in m.weight.reshape(-1).tolist()]
+
+
+def test_lookahead_wrapper_without_optimizer_init():
+    same(lambda L: _lookahead(L, True))

@@ -138,9 +138,12 @@ class Optimizer(_OptimizerHooks):
 
     @state.setter
     def state(self, value) -> None:
-        self._state = value if isinstance(value, _State) else _State(self._flag, value)
-        self._state._flag = self._flag
-        self._flag.dirty = True
+        flag = self.__dict__.get("_flag")
+        if flag is None:  # a wrapper that skipped Optimizer.__init__ (Lookahead): its own flag
+            flag = self._flag = _Flag()
+        self._state = value if isinstance(value, _State) else _State(flag, value)
+        self._state._flag = flag
+        flag.dirty = True
 
     def __getstate__(self) -> dict[str, Any]:
         return {"defaults": self.defaults, "state": dict(self._state),
