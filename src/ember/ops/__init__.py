@@ -8,6 +8,7 @@ from .arithmetic import *  # noqa: F401,F403
 from .arithmetic import abs, add, div, floor_divide, fmod, mul, neg, pow, reciprocal  # noqa
 from .arithmetic import remainder, rsub, sub, float_power  # noqa: F401
 from .compare import *  # noqa: F401,F403
+from .unique import unique  # noqa: F401
 from .elementwise import *  # noqa: F401,F403
 from .elementwise import round  # noqa: F401
 from .indexing import *  # noqa: F401,F403
