@@ -121,7 +121,7 @@ _HINT = (' Hint: If your function has more outputs than inputs, "forward-mode" t
 
 
 def _forward_mode_checks(create_graph, strict, vectorize, inputs):
-    """PyTorch's refusals for strategy="forward-mode" (ember computes it in reverse mode)."""
+    """PyTorch's refusals for strategy="forward-mode"."""
     if create_graph:
         raise NotImplementedError(
             "torch.autograd.functional.jacobian: `create_graph=True` and "
@@ -153,14 +153,69 @@ def _strict_outputs(outs, kind="outputs"):
                                "manner from the input when running in strict mode.")
 
 
+def _jacfwd(func, inputs):
+    """strategy="forward-mode": column k of d out / d input i is the tangent of ``out`` when
+    input i carries the k-th unit tangent (forward_ad). As in PyTorch the inputs are used as
+    given, not detached: a tangent that depends on a tensor requiring grad (a module's
+    weights, an input that requires grad) stays differentiable, so the Jacobian requires grad
+    (PyTorch's forward-mode path never detaches); one that does not is a plain tensor. An
+    output that does not depend on an input has a zero block."""
+    from .. import ops
+    from . import forward_ad as fwad
+
+    inputs, single_in = _tuple(inputs)
+    cols, outs, single_out = [], None, True  # cols[i][k]: tangents of every output
+    for i, x in enumerate(inputs):
+        per_k = []
+        for k in range(x.numel()):
+            basis = np.zeros(x._data.size, x._data.dtype)
+            basis[k] = 1
+            tangent = Tensor._make(basis.reshape(x._data.shape), False, None)
+            with fwad.dual_level():  # every input a dual, as PyTorch's: the others' zero
+                duals = [fwad.make_dual(y, tangent if n == i else Tensor._make(
+                    np.zeros_like(y._data), False, None)) for n, y in enumerate(inputs)]
+                # PyTorch checks the outputs with no function name: "given to None"
+                got, single_out = _tuple(func(*duals), "outputs", "None")
+                unpacked = [fwad.unpack_dual(o) for o in got]
+                outs = [u.primal for u in unpacked]
+                per_k.append([u.tangent if u.tangent is not None
+                              else Tensor._make(np.zeros_like(u.primal._data), False, None)
+                              for u in unpacked])
+        cols.append(per_k)
+    if outs is None:  # no input elements: evaluate once for the output shapes
+        outs, single_out = _tuple(func(*inputs))
+    rows = []
+    for j, o in enumerate(outs):
+        jac = []
+        for i, x in enumerate(inputs):
+            if cols[i]:
+                stacked = ops.stack([per_k[j] for per_k in cols[i]], dim=-1)
+            else:
+                stacked = Tensor._make(np.zeros(tuple(o.shape) + (0,), o._data.dtype), False, None)
+            jac.append(stacked.reshape(tuple(o.shape) + tuple(x.shape)))
+        rows.append(jac)
+    # PyTorch's forward-mode packing: lists where the inputs were a tuple (a list of lists
+    # for tuple outputs), a tuple of tensors for tuple outputs of a lone input
+    if single_in:
+        rows = tuple(r[0] for r in rows)
+    return rows[0] if single_out else rows
+
+
 def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False,
              strategy="reverse-mode"):
     """The full Jacobian, one reverse pass per output element; shape out.shape + in.shape.
-    An output that does not require grad has a zero Jacobian (strict mode: an error)."""
+    An output that does not require grad has a zero Jacobian (strict mode: an error).
+    strategy="forward-mode": one forward-AD tangent per input element (``_jacfwd``)."""
     if strategy not in ("forward-mode", "reverse-mode"):
         raise AssertionError(_STRATEGY + _HINT)
     if strategy == "forward-mode":
         _forward_mode_checks(create_graph, strict, vectorize, inputs)
+        return _jacfwd(func, inputs)
+    return _jacobian_rev(func, inputs, create_graph, strict, vectorize)
+
+
+def _jacobian_rev(func, inputs, create_graph=False, strict=False, vectorize=False):
+    """jacobian's reverse-mode computation (also hessian's, whatever its outer strategy)."""
     inputs, single_in = _tuple(inputs, "inputs", "jacobian")
     with enable_grad():
         inputs = _prepare(inputs, create_graph)
@@ -232,8 +287,12 @@ def hessian(func, inputs, create_graph=False, strict=False, vectorize=False,
             _strict_outputs(g, "jacobian")
         return g
 
-    res = jacobian(gradient, inputs, create_graph=create_graph, strict=strict,
-                   vectorize=vectorize, strategy=outer_jacobian_strategy)
+    if outer_jacobian_strategy == "forward-mode":
+        _forward_mode_checks(create_graph, strict, vectorize, inputs)
+        res = _jacfwd(gradient, inputs)
+    else:
+        res = _jacobian_rev(gradient, inputs, create_graph=create_graph, strict=strict,
+                            vectorize=vectorize)
     if single:  # one input: the (input, input) block
         return res[0][0]
     return res
