@@ -35,8 +35,11 @@ def _consumes(it) -> int:
     return 1
 
 
-def index_error(shape: tuple, idx, value: np.ndarray | None = None) -> Exception | None:
-    """The error PyTorch raises for ``x[idx]`` (or ``x[idx] = value``), or None."""
+def index_error(shape: tuple, idx, value: np.ndarray | None = None,
+                ranges: bool = True) -> Exception | None:
+    """The error PyTorch raises for ``x[idx]`` (or ``x[idx] = value``), or None; with
+    ``ranges`` False, every error but an index value out of range (checked after the dtypes of
+    an indexed write)."""
     items = idx if isinstance(idx, tuple) else (idx,)
     if not shape and not isinstance(idx, tuple):  # PyTorch's own words for x[i] on 0-d x
         if _is_int(idx):
@@ -52,7 +55,7 @@ def index_error(shape: tuple, idx, value: np.ndarray | None = None) -> Exception
     if isinstance(walked, Exception):
         return walked
     tshape, adv = walked
-    return _advanced_error(tshape, adv, value)
+    return _advanced_error(tshape, adv, value, ranges)
 
 
 def _step_error(it: slice) -> Exception | None:
@@ -156,7 +159,7 @@ def torch_permutation(shape: tuple, items) -> tuple | None:
     return tuple(range(nb, nb + dims[0])) + tuple(range(nb)) + tuple(range(nb + dims[0], ndim))
 
 
-def _advanced_error(tshape: list, adv: list, value) -> Exception | None:
+def _advanced_error(tshape: list, adv: list, value, ranges: bool = True) -> Exception | None:
     arrays = []  # (dim in tshape, integer index array)
     for d, arr in adv:
         if arr.dtype == np.bool_:
@@ -181,7 +184,7 @@ def _advanced_error(tshape: list, adv: list, value) -> Exception | None:
             return IndexError("index is out of bounds for dimension with size 0")
     out_shape = _result_shape(tshape, [d for d, _ in arrays], bshape)
     err = _value_error(out_shape, value, basic=False)
-    if err is not None or not np.prod(out_shape):
+    if err is not None or not np.prod(out_shape) or not ranges:
         return err  # an empty result reads no index value, so none is out of range
     return _out_of_range(tshape, arrays, bshape)
 

@@ -11,8 +11,9 @@ import numpy as np
 from ..autograd.function import Primitive
 from ..autograd.grad_mode import STATE
 from ..tensor import Tensor
-from ._index_check import (has_mask as _has_mask, plain_mask, strip_leading_ones,
-                           torch_permutation, zeroed as _zeroed)
+from ._index_check import (has_mask as _has_mask, index_error, plain_mask,
+                           strip_leading_ones, torch_permutation, zeroed as _zeroed)
+from .arithmetic import type_name
 from .indexing import (_check_steps, _index_arrays, _index_message, _is_basic,
                        _raise_torch_error)
 
@@ -64,6 +65,8 @@ def setitem(input, idx, value):
         on_leaf = _writes_leaf_itself(idx, input._data.shape)
         raise RuntimeError(("a leaf Variable" if on_leaf else "a view of a leaf Variable") +
                            " that requires grad is being used in an in-place operation.")
+    if not basic and v is value and v._data.dtype != input._data.dtype:
+        _check_put_dtype(input, np_idx, v._data)
     if not basic and _has_mask(np_idx) and not _plain_mask_write(input._data, np_idx, v._data):
         _raise_torch_error(input, np_idx, v._data)
     if v._data.ndim and v._data.shape[0] == 1:  # PyTorch drops a value's leading 1s
@@ -96,6 +99,24 @@ def setitem(input, idx, value):
         raise RuntimeError(_put_message(input, np_idx, v._data.shape, basic)) from None
     input._bump()
     return None
+
+
+def _check_put_dtype(input, np_idx, value: np.ndarray) -> None:
+    """An advanced-index write of a tensor goes to index_put_, which takes no other dtype than
+    the destination's (torch-ac's ``self.actions[inds] = action``, int into int32, raises)
+    after the index and shape checks, before the range check; a single-element value under
+    one bool mask (and only basic items beside it) is a masked_fill_, which casts."""
+    items = np_idx if type(np_idx) is tuple else (np_idx,)
+    adv = [i for i in items if isinstance(i, (np.ndarray, range))]
+    one_mask = len(adv) == 1 and getattr(adv[0], "dtype", None) == np.bool_
+    if not adv or one_mask and value.size == 1:
+        return  # (x[True] = v is a copy into x.unsqueeze(0))
+    err = index_error(input._data.shape, np_idx, value, ranges=False)
+    if err is not None:
+        raise err from None
+    raise RuntimeError("Index put requires the source and destination dtypes match, got "
+                       f"{type_name(input._data.dtype)} for the destination and "
+                       f"{type_name(value.dtype)} for the source.")
 
 
 def _plain_mask_write(arr, mask, value) -> bool:
