@@ -70,3 +70,31 @@ def channels_order(fmt, ndim: int, strict: bool):
             raise RuntimeError(f"required rank {rank} tensor to use {fmt._name} format")
         return None
     return order
+
+
+def format_array(shape, np_dtype, fmt, fn: str):
+    """An uninitialised array laid out as PyTorch's ``empty_like(..., memory_format=fmt)``
+    for an explicit format (None for ``preserve_format``: the caller keeps the input's
+    layout). contiguous_format: row-major; a channels-last format: dims in its memory order,
+    each stride the product of the sizes inside it (no size clamped to 1, as PyTorch: a
+    (2, 2, 1, 1) tensor gets strides (2, 1, 2, 2)); a rank that does not fit the format is
+    PyTorch's RuntimeError; anything but a torch.memory_format its TypeError."""
+    import numpy as np
+
+    if not isinstance(fmt, memory_format):
+        from ._random_checks import _parser_type
+
+        raise TypeError(f"{fn}(): argument 'memory_format' must be torch.memory_format, not "
+                        f"{_parser_type(fmt)}")
+    if fmt is preserve_format:
+        return None
+    order = channels_order(fmt, len(shape), True)
+    if order is None:
+        return np.empty(shape, np_dtype)
+    strides, step = [0] * len(shape), 1
+    for d in reversed(order):
+        strides[d] = step
+        step *= shape[d]
+    isz = np.dtype(np_dtype).itemsize
+    return np.lib.stride_tricks.as_strided(
+        np.empty(max(step, 1), np_dtype), tuple(shape), tuple(s * isz for s in strides))

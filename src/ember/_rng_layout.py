@@ -67,15 +67,19 @@ def in_order(x: np.ndarray, like: np.ndarray) -> np.ndarray:
     return np.ravel(x) if axes is None else np.ravel(x.transpose(axes))
 
 
-def fresh_like(input, dtype, requires_grad: bool, fill):
-    """PyTorch's ``empty_like(input, dtype=dtype)`` then ``fill`` (an in-place sampler, which
-    writes in memory order); a leaf that requires grad if asked."""
+def fresh_like(input, dtype, requires_grad: bool, fill, fmt=None, fn: str = ""):
+    """PyTorch's ``empty_like(input, dtype=dtype, memory_format=fmt)`` then ``fill`` (an
+    in-place sampler, which writes in memory order); a leaf that requires grad if asked."""
+    from ._memory_format import format_array
     from .creation import _float_dtype
     from .tensor import Tensor
 
     from .ops._layout import empty_like as exact_like  # a dense input's strides exactly
 
     np_dtype = np.dtype(input._data.dtype) if dtype is None else _float_dtype(dtype)
-    out = fill(Tensor._make(exact_like(input._data, np_dtype), False, None))
+    arr = None if fmt is None else format_array(input._data.shape, np_dtype, fmt, fn)
+    if arr is None:  # preserve_format
+        arr = exact_like(input._data, np_dtype)
+    out = fill(Tensor._make(arr, False, None))
     out._rg = bool(requires_grad)
     return out

@@ -224,7 +224,7 @@ def _array_of(input, fn: str) -> np.ndarray:
                         f"{arg_type_name(input)}") from None
 
 
-def _like(input, dtype, fill, fn) -> np.ndarray:
+def _like(input, dtype, fill, fn, fmt=None) -> np.ndarray:
     """A new array of input's shape holding ``fill``, laid out as PyTorch's preserve_format
     lays it out: a dense input's strides exactly, else (a slice, an expanded view) dense
     strides in input's dimension order (``ops._layout.empty_like``). The row-major case,
@@ -235,6 +235,13 @@ def _like(input, dtype, fill, fn) -> np.ndarray:
     except AttributeError:
         _array_of(input, fn)  # raises PyTorch's TypeError
     dt = _like_dtype(input, dtype)
+    if fmt is not None:  # an explicit memory_format (see _memory_format.format_array)
+        from ._memory_format import format_array
+
+        out = format_array(np.shape(a), dt, fmt, fn)
+        if out is not None:
+            out[...] = fill
+            return out
     if type(a) is np.ndarray and not a.flags.c_contiguous:
         from ._rng_layout import layout_axes
         from .ops._layout import empty_like
@@ -255,7 +262,8 @@ def zeros_like(input, *, dtype=None, device=None, requires_grad=False, **kw) -> 
     _check_device(device, op="aten::empty_strided")
     if kw:
         _check_kw("zeros_like", kw, "like")
-    return _leaf(_like(input, dtype, 0, "zeros_like"), requires_grad)
+    return _leaf(_like(input, dtype, 0, "zeros_like", kw.get("memory_format")),
+                 requires_grad)
 
 
 def ones_like(input, *, dtype=None, device=None, requires_grad=False, **kw) -> Tensor:
@@ -264,7 +272,8 @@ def ones_like(input, *, dtype=None, device=None, requires_grad=False, **kw) -> T
     _check_device(device, op="aten::empty_strided")
     if kw:
         _check_kw("ones_like", kw, "like")
-    return _leaf(_like(input, dtype, 1, "ones_like"), requires_grad)
+    return _leaf(_like(input, dtype, 1, "ones_like", kw.get("memory_format")),
+                 requires_grad)
 
 
 def empty_like(input, *, dtype=None, device=None, requires_grad=False, **kw) -> Tensor:
@@ -273,7 +282,8 @@ def empty_like(input, *, dtype=None, device=None, requires_grad=False, **kw) -> 
     _check_device(device, op="aten::empty_strided")
     if kw:
         _check_kw("empty_like", kw, "like")
-    return _leaf(_like(input, dtype, 0, "empty_like"), requires_grad)
+    return _leaf(_like(input, dtype, 0, "empty_like", kw.get("memory_format")),
+                 requires_grad)
 
 
 def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False, **kw):
@@ -282,7 +292,8 @@ def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False
     _check_device(device, op="aten::empty_strided")
     if kw:
         _check_kw("full_like", kw, "like")
-    return _leaf(_like(input, dtype, fill_value, "full_like"), requires_grad)
+    return _leaf(_like(input, dtype, fill_value, "full_like", kw.get("memory_format")),
+                 requires_grad)
 
 
 def _arange_float(start: float, step: float, n: int, np_dtype) -> np.ndarray:

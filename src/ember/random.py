@@ -130,6 +130,14 @@ _SIZE_KW = frozenset(("size", "layout", "pin_memory"))  # (out= is taken by _out
 _LIKE_KW = frozenset(("device", "layout", "pin_memory", "memory_format"))
 
 
+def _bad_like_kw(kw: dict) -> bool:
+    """A keyword the *_like samplers do not take, or a memory_format that is not one."""
+    from ._memory_format import memory_format
+
+    fmt = kw.get("memory_format")
+    return bool(kw.keys() - _LIKE_KW) or fmt is not None and not isinstance(fmt, memory_format)
+
+
 def _numel(shape: tuple) -> int:
     n = 1
     for d in shape:
@@ -260,20 +268,22 @@ def normal(mean=0.0, std=1.0, *more, size=None, generator=None, dtype=None, devi
 def rand_like(input, *, dtype=None, generator=None, requires_grad=False, **kw) -> Tensor:
     """Drawn into empty_like(input): a permuted input's memory order (see _rng_layout)."""
     _check_device(kw.get("device"), op="aten::empty_strided")
-    if kw and kw.keys() - _LIKE_KW:
+    if kw and _bad_like_kw(kw):
         raise unknown_keyword("rand_like", (input,), locals(), kw)
-    if _L.layout_axes(_array_of(input, "rand_like")) is not None:
-        return _L.fresh_like(input, dtype, requires_grad, lambda t: t.uniform_(generator=generator))
+    if _L.layout_axes(_array_of(input, "rand_like")) is not None or kw.get("memory_format"):
+        return _L.fresh_like(input, dtype, requires_grad, lambda t: t.uniform_(generator=generator),
+                             kw.get("memory_format"), "rand_like")
     return rand(input._data.shape, generator=generator,
                 dtype=dtype or input._data.dtype, requires_grad=requires_grad)
 
 
 def randn_like(input, *, dtype=None, generator=None, requires_grad=False, **kw) -> Tensor:
     _check_device(kw.get("device"), op="aten::empty_strided")
-    if kw and kw.keys() - _LIKE_KW:
+    if kw and _bad_like_kw(kw):
         raise unknown_keyword("randn_like", (input,), locals(), kw)
-    if _L.layout_axes(_array_of(input, "randn_like")) is not None:
-        return _L.fresh_like(input, dtype, requires_grad, lambda t: t.normal_(generator=generator))
+    if _L.layout_axes(_array_of(input, "randn_like")) is not None or kw.get("memory_format"):
+        return _L.fresh_like(input, dtype, requires_grad, lambda t: t.normal_(generator=generator),
+                             kw.get("memory_format"), "randn_like")
     return randn(input._data.shape, generator=generator,
                  dtype=dtype or input._data.dtype, requires_grad=requires_grad)
 
@@ -281,14 +291,15 @@ def randn_like(input, *, dtype=None, generator=None, requires_grad=False, **kw) 
 def randint_like(input, low, high=None, *, dtype=None, generator=None, requires_grad=False,
                  **kw) -> Tensor:
     _check_device(kw.get("device"), op="aten::empty_strided")
-    if kw and kw.keys() - _LIKE_KW:
+    if kw and _bad_like_kw(kw):
         given = (input, low) if high is None else (input, low, high)
         raise unknown_keyword("randint_like", given, locals(), kw)
     if high is None:
         low, high = 0, low
-    if _L.layout_axes(input._data) is not None:
+    if _L.layout_axes(input._data) is not None or kw.get("memory_format"):
         return _L.fresh_like(input, dtype, requires_grad,
-                             lambda t: t.random_(low, high, generator=generator))
+                             lambda t: t.random_(low, high, generator=generator),
+                             kw.get("memory_format"), "randint_like")
     return randint(low, high, tuple(input._data.shape), generator=generator,
                    dtype=dtype or input._data.dtype, requires_grad=requires_grad)
 

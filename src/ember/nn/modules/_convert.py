@@ -71,6 +71,15 @@ def _is_device(a) -> bool:
 
 
 def module_to(module, args: tuple, kwargs: dict):
+    fmt = kwargs.get("memory_format")
+    if fmt is not None:
+        from ..._memory_format import memory_format
+
+        if not isinstance(fmt, memory_format):  # PyTorch's parser: no overload matches
+            from ..._methods_convert import _to_refusal
+
+            raise TypeError(_to_refusal(args, kwargs))
+        kwargs = {k: v for k, v in kwargs.items() if k != "memory_format"}
     device, dtype = _parse_to(args, kwargs)
     if device is not None:
         dev = Device(f"cuda:{device}" if isinstance(device, int) else device)
@@ -78,13 +87,53 @@ def module_to(module, args: tuple, kwargs: dict):
             from ...cuda import _no_cuda
 
             _no_cuda(str(dev), moving=True)
-    if dtype is None:
+    if dtype is None and fmt is None:
         return module
-    dt = D.to_dtype(dtype)
-    if not dt.is_floating_point:
+    dt = None if dtype is None else D.to_dtype(dtype)
+    if dt is not None and not dt.is_floating_point:
         raise TypeError("nn.Module.to only accepts floating point or complex dtypes, but got "
                         f"desired dtype={dt}")
-    return module._apply(lambda t: t.to(dt) if t.is_floating_point() else t)
+    return module._apply(lambda t: _convert(t, dt, fmt))
+
+
+def _convert(t: Tensor, dt, fmt) -> Tensor:
+    """One parameter or buffer under ``Module.to``: floating ones cast to ``dt``; with a
+    ``memory_format`` every 4-d or 5-d one (integer ones too) goes as PyTorch's
+    ``t.to(dtype if floating else None, memory_format=fmt)``: t itself when no cast is asked
+    and its strides already read as that format; else a copy, with t's strides under
+    preserve_format, the format's own strides under the others."""
+    cast = dt if dt is not None and t.is_floating_point() else None
+    if fmt is None or t.dim() not in (4, 5):
+        return t if cast is None else t.to(cast)
+    from ..._memory_format import channels_order, preserve_format
+    from ...creation import _leaf, empty_like
+
+    if fmt is preserve_format:
+        if cast is None:
+            return t
+        from ...ops._layout import empty_like as strided_like
+
+        out = strided_like(t._data, D.to_np(cast))  # t's strides, as PyTorch's
+        out[...] = t._data
+        return _leaf(out, False)
+    order = channels_order(fmt, t.dim(), True)
+    own = _strides_like(t, (0, 2, 3, 1) if t.dim() == 4 else (0, 2, 3, 4, 1))
+    if cast is None and own == (order is not None):  # PyTorch's suggested format is fmt
+        return t
+    return empty_like(t, dtype=cast, memory_format=fmt).copy_(t)
+
+
+def _strides_like(t: Tensor, order) -> bool:
+    """Whether t's strides already read as the channels-last layout ``order`` (PyTorch's
+    suggest_memory_format test: strides non-decreasing from the channels dim outward, size-1
+    dims not counted): then ``to(memory_format=...)`` keeps them; else the result gets the
+    format's own strides (a (4, 4, 1, 1) row-major weight becomes (4, 1, 4, 4))."""
+    sizes, strides, low = t.shape, t.stride(), 0
+    for d in reversed(order):
+        if sizes[d] == 0 or strides[d] < low or d == 0 and low == strides[1]:
+            return False
+        low = strides[d] * sizes[d] if sizes[d] > 1 else strides[d]
+    return True
 
 
 def _holds_tensors(module) -> bool:
