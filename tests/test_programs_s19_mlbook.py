@@ -21,7 +21,7 @@ import s19_mlbook_progs_d as D
 import s19_mlbook_progs_e as E
 import s19_mlbook_progs_f as F
 import s19_mlbook_progs_g as G
-from torch_compare import check_program, run_both, use_up_once_warnings
+from torch_compare import check_program, run_both, same_with_warnings, use_up_once_warnings
 
 RTOL, ATOL = 1e-5, 1e-6
 
@@ -96,15 +96,4 @@ def test_save_load_argument_errors(call):
     unpickler does not take is its TypeError (ember ignored them); mmap=True wants a path
     (ember mapped a buffer); a StringIO target fails on the first memoryview written, as
     PyTorch's writer."""
-    import warnings
-
-    def prog(L):
-        with warnings.catch_warnings(record=True) as w:
-            warnings.simplefilter("always")
-            try:
-                out = repr(call(L))
-            except Exception as e:  # noqa: BLE001 - compared across libraries
-                out = (type(e).__name__, str(e).splitlines()[0])
-        return out, [(x.category.__name__, str(x.message)) for x in w]
-    want, got = run_both(prog)
-    assert got == want
+    same_with_warnings(call, repr)
