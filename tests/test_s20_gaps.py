@@ -302,3 +302,19 @@ def _lookahead(L, hooks: bool):
 
 def test_lookahead_wrapper_without_optimizer_init():
     same(lambda L: _lookahead(L, True))
+
+
+@pytest.mark.parametrize("call", [
+    "c.to(memory_format=L.preserve_format) is c",
+    "c.to(memory_format=L.preserve_format).stride()",
+    "c.to(L.float64, memory_format=L.preserve_format).stride()",
+    "c.to(memory_format=L.channels_last).stride()",
+    "L.zeros(2, 3, 4, 5).to(memory_format=3)",
+    "L.zeros(2, 3, 4, 5).to(L.float64, memory_format='x')"])
+def test_tensor_to_memory_format(call):
+    """Tensor.to with preserve_format keeps the layout (self when nothing is cast); a value
+    that is no memory format is PyTorch's to() TypeError (ember took it)."""
+    def prog(L):
+        c = L.zeros(2, 3, 4, 5).contiguous(memory_format=L.channels_last)
+        return eval(call)
+    same(prog)

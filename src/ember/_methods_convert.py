@@ -19,7 +19,12 @@ def to(self, *args, **kwargs):
     if kwargs and not kwargs.keys() <= _TO_KEYWORDS:  # to(dtype, bogus=1): no overload
         raise TypeError(_to_refusal(args, kwargs))
     if fmt is not None:
-        return _to(self, *args, **kwargs).contiguous(memory_format=fmt)
+        from ._memory_format import memory_format, preserve_format
+
+        if not isinstance(fmt, memory_format):  # to(memory_format=3): no overload takes it
+            raise TypeError(_to_refusal(args, {**kwargs, "memory_format": fmt}))
+        if fmt is not preserve_format:  # (preserve: the cast keeps the layout, or self)
+            return _to(self, *args, **kwargs).contiguous(memory_format=fmt)
     return _to(self, *args, **kwargs)
 
 
