@@ -199,29 +199,23 @@ def _drawn(self, draw, node: str):
     return self._write(_overwrite(node).apply(self._graph_input(), scratch._data))
 
 
-def _float_bound(value, fn: str, name: str, pos: int, keyword: bool = False):
-    """A bound PyTorch's parser reads as a float: a 0-d tensor that needs no grad is read as
+def _bounds(fn: str, names: tuple, values: tuple, keyword_first: bool = False) -> list:
+    """Bounds PyTorch's parser reads as floats: a 0-d tensor that needs no grad is read as
     its number; any other tensor is its TypeError (named by position unless the call gave
     it as a keyword)."""
-    if not isinstance(value, Tensor):
-        return value
-    if value._data.ndim == 0 and not value._rg:
-        return value._data.item()
-    if not keyword:
-        from ._call_site import call_site
-
-        site = call_site(fn)
-        keyword = site is not None and name in site[2]
-    where = "" if keyword else f" (position {pos})"
-    return TypeError(f"{fn}(): argument '{name}'{where} must be float, not Tensor")
-
-
-def _bounds(fn: str, names: tuple, values: tuple, keyword_first: bool = False) -> list:
     out = []
-    for i, (name, v) in enumerate(zip(names, values)):
-        v = _float_bound(v, fn, name, i + 1, keyword_first and i == 0)
-        if isinstance(v, TypeError):
-            raise v
+    for pos, (name, v) in enumerate(zip(names, values), 1):
+        if isinstance(v, Tensor):
+            if v._data.ndim or v._rg:
+                keyword = keyword_first and pos == 1
+                if not keyword:
+                    from ._call_site import call_site
+
+                    site = call_site(fn)
+                    keyword = site is not None and name in site[2]
+                where = "" if keyword else f" (position {pos})"
+                raise TypeError(f"{fn}(): argument '{name}'{where} must be float, not Tensor")
+            v = v._data.item()
         out.append(v)
     return out
 

@@ -17,7 +17,7 @@ DeprecationWarning, never a graph. A tensor that requires grad cannot be read th
 
 Only user code goes this way. ember's own rules pass arrays to Tensor operators on purpose
 (a ``create_graph`` backward multiplies a Tensor gradient by a saved array) and keep their
-graph, so each entry point asks ``_from_user`` first; it runs only when an ndarray operand
+graph, so each entry point asks ``from_user`` (_numpy_protocol's) first; it runs only when an ndarray operand
 has been seen, never on the Tensor-Tensor or Tensor-number paths.
 """
 
@@ -27,7 +27,8 @@ import sys
 
 import numpy as np
 
-from ._numpy_protocol import _warn_wrap, _wrapped
+from ._numpy_protocol import _from_user as from_user, _warn_wrap, _wrapped
+from ._typename import class_name
 from .autograd.grad_mode import STATE
 
 _GRAD_MESSAGE = ("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() "
@@ -39,19 +40,6 @@ SYMBOLS = {np.add: "+", np.subtract: "-", np.multiply: "*", np.true_divide: "/",
            np.bitwise_and: "&", np.bitwise_or: "|", np.bitwise_xor: "^", np.left_shift: "<<",
            np.right_shift: ">>"}
 _ORDERING = {np.less: "<", np.less_equal: "<=", np.greater: ">", np.greater_equal: ">="}
-_SWAPPED = {"<": ">", "<=": ">=", ">": "<", ">=": "<="}
-
-
-def from_user(depth: int = 2) -> bool:
-    """Whether the caller's caller (``depth`` frames up) is outside ember. A lazily bound
-    method's first call (``t << a``) runs under _lazy_methods' stand-in: looked past."""
-    frame = sys._getframe(depth)
-    name = frame.f_globals.get("__name__", "")
-    if name == "ember._lazy_methods":
-        while name == "ember._lazy_methods":
-            frame = frame.f_back
-            name = frame.f_globals.get("__name__", "")
-    return not name.startswith("ember")
 
 
 def is_array(x) -> bool:
@@ -77,14 +65,10 @@ def numpy_computes(t, a: np.ndarray, ufunc):
     return _wrapped(out)
 
 
-def _type_name(x) -> str:
-    return "numpy.ndarray" if type(x) is np.ndarray else type(x).__name__
-
-
 def refuse_order(t, a, symbol: str):
     """``t < a`` (and ``a > t``, which NumPy hands back to the tensor): Python's TypeError."""
-    raise TypeError(f"'{symbol}' not supported between instances of '{_type_name(t)}' and "
-                    f"'{_type_name(a)}'")
+    raise TypeError(f"'{symbol}' not supported between instances of "
+                    f"'{class_name(type(t))}' and '{class_name(type(a))}'")
 
 
 def array_on_left(ufunc, inputs, kwargs):
@@ -120,8 +104,8 @@ def array_on_left(ufunc, inputs, kwargs):
                         "not be given on all Python implementations.")
     if symbol == "**":
         symbol = "** or pow()"
-    raise TypeError(f"unsupported operand type(s) for {symbol}: '{_type_name(a)}' and "
-                    f"'{type(t).__name__}'")
+    raise TypeError(f"unsupported operand type(s) for {symbol}: '{class_name(type(a))}' and "
+                    f"'{class_name(type(t))}'")
 
 
 def inplace_operator(method: str, name: str):

@@ -137,8 +137,15 @@ def _wrapped(out):
 
 
 def _from_user(depth=2):
-    """Whether the NumPy call came from user code (ember's own rules keep NumPy's arrays)."""
-    return not sys._getframe(depth).f_globals.get("__name__", "").startswith("ember")
+    """Whether the call came from user code: the caller's caller (``depth`` frames up) is
+    outside ember (ember's own rules keep NumPy's arrays). A lazily bound method's first call
+    (``t << a``) runs under _lazy_methods' stand-in: looked past."""
+    frame = sys._getframe(depth)
+    name = frame.f_globals.get("__name__", "")
+    while name == "ember._lazy_methods":
+        frame = frame.f_back
+        name = frame.f_globals.get("__name__", "")
+    return not name.startswith("ember")
 
 
 def _no_out(kwargs):

@@ -215,7 +215,7 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False,
 
 
 def _jacobian_rev(func, inputs, create_graph=False, strict=False, vectorize=False):
-    """jacobian's reverse-mode computation (also hessian's, whatever its outer strategy)."""
+    """jacobian's reverse-mode computation: one backward pass per output element."""
     inputs, single_in = _tuple(inputs, "inputs", "jacobian")
     with enable_grad():
         inputs = _prepare(inputs, create_graph)
@@ -287,12 +287,8 @@ def hessian(func, inputs, create_graph=False, strict=False, vectorize=False,
             _strict_outputs(g, "jacobian")
         return g
 
-    if outer_jacobian_strategy == "forward-mode":
-        _forward_mode_checks(create_graph, strict, vectorize, inputs)
-        res = _jacfwd(gradient, inputs)
-    else:
-        res = _jacobian_rev(gradient, inputs, create_graph=create_graph, strict=strict,
-                            vectorize=vectorize)
+    res = jacobian(gradient, inputs, create_graph=create_graph, strict=strict,
+                   vectorize=vectorize, strategy=outer_jacobian_strategy)
     if single:  # one input: the (input, input) block
         return res[0][0]
     return res

@@ -15,12 +15,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._out import _C_TYPES
 from ..return_types import make as make_return_type
 from ..tensor import Tensor
 
-_C_TYPES = {"float16": "c10::Half", "float32": "float", "float64": "double", "int8":
-            "signed char", "int16": "short int", "int32": "int", "int64": "long int",
-            "uint8": "unsigned char", "bool": "bool"}
 
 
 def _refuse(name: str, args: str) -> TypeError:
