@@ -1,79 +1,12 @@
-"""graykode/nlp-tutorial as learners type them, scaled down (fewer epochs, printing every few),
-as ``prog(L) -> (printed, values)`` for tests/test_programs_s20_graykode.py. The vocabularies
-are built with sorted(set(...)) instead of list(set(...)) so that a run does not depend on the
-string hash seed. This file: 1-1.NNLM (NNLM.py and the older NNLM-Torch.py), 1-2.Word2Vec
-(Word2Vec-Skipgram(Softmax).py and Word2Vec-Torch(Softmax).py), 2-1.TextCNN/TextCNN.py."""
+"""graykode/nlp-tutorial's older ("-Torch.py", Variable-era) scripts as learners type them,
+scaled down, as ``prog(L) -> (printed, values)`` for tests/test_programs_s20_graykode.py:
+1-1.NNLM/NNLM-Torch.py, 1-2.Word2Vec/Word2Vec-Torch(Softmax).py and
+2-1.TextCNN/TextCNN-Torch.py. (The current scripts are session 18's,
+tests/s18_nlpmorvan_progs*.py.) The vocabularies are built with sorted(set(...)) instead of
+list(set(...)) so that a run does not depend on the string hash seed."""
 
 import numpy as np
 from s16_yunjey_progs import Out
-
-
-def nnlm(L):
-    """1-1.NNLM/NNLM.py: nn.Embedding, two bias-free Linears, nn.Parameter(torch.ones),
-    torch.LongTensor(list of lists), '{:.6f}'.format(loss) on a tensor,
-    .data.max(1, keepdim=True)[1], n.item() over predict.squeeze()."""
-    nn, optim = L.nn, L.optim
-    with Out() as o:
-        L.manual_seed(0)
-
-        def make_batch():
-            input_batch = []
-            target_batch = []
-            for sen in sentences:
-                word = sen.split()
-                input = [word_dict[n] for n in word[:-1]]
-                target = word_dict[word[-1]]
-                input_batch.append(input)
-                target_batch.append(target)
-            return input_batch, target_batch
-
-        class NNLM(nn.Module):
-            def __init__(self):
-                super(NNLM, self).__init__()
-                self.C = nn.Embedding(n_class, m)
-                self.H = nn.Linear(n_step * m, n_hidden, bias=False)
-                self.d = nn.Parameter(L.ones(n_hidden))
-                self.U = nn.Linear(n_hidden, n_class, bias=False)
-                self.W = nn.Linear(n_step * m, n_class, bias=False)
-                self.b = nn.Parameter(L.ones(n_class))
-
-            def forward(self, X):
-                X = self.C(X)
-                X = X.view(-1, n_step * m)
-                tanh = L.tanh(self.d + self.H(X))
-                output = self.b + self.W(X) + self.U(tanh)
-                return output
-
-        n_step, n_hidden, m = 2, 2, 2
-        sentences = ["i like dog", "i love coffee", "i hate milk"]
-        word_list = " ".join(sentences).split()
-        word_list = sorted(set(word_list))
-        word_dict = {w: i for i, w in enumerate(word_list)}
-        number_dict = {i: w for i, w in enumerate(word_list)}
-        n_class = len(word_dict)
-
-        model = NNLM()
-        o.print(model)
-        criterion = nn.CrossEntropyLoss()
-        optimizer = optim.Adam(model.parameters(), lr=0.01)
-        input_batch, target_batch = make_batch()
-        input_batch = L.LongTensor(input_batch)
-        target_batch = L.LongTensor(target_batch)
-        o.print(input_batch.type(), input_batch.shape)
-        for epoch in range(300):
-            optimizer.zero_grad()
-            output = model(input_batch)
-            loss = criterion(output, target_batch)
-            if (epoch + 1) % 60 == 0:
-                o.print('Epoch:', '%04d' % (epoch + 1), 'cost =', '{:.4f}'.format(loss))
-            loss.backward()
-            optimizer.step()
-        predict = model(input_batch).data.max(1, keepdim=True)[1]
-        o.print(predict.dtype, predict.shape, predict.requires_grad)
-        o.print([sen.split()[:2] for sen in sentences], '->',
-                [number_dict[n.item()] for n in predict.squeeze()])
-        o.vals += [output, loss] + list(model.parameters())
-    return o.done()
 
 
 def nnlm_legacy(L):
@@ -144,75 +77,6 @@ def nnlm_legacy(L):
                     output.append(key)
         o.print(output)
         o.vals += [loss] + list(model.parameters())
-    return o.done()
-
-
-def word2vec_skipgram(L):
-    """1-2.Word2Vec/Word2Vec-Skipgram(Softmax).py: np.random.choice batches of np.eye rows,
-    torch.Tensor(list of arrays), two bias-free Linears, W, WT = model.parameters(),
-    W[0][i].item()."""
-    nn, optim = L.nn, L.optim
-    with Out() as o:
-        L.manual_seed(2); np.random.seed(2)
-
-        def random_batch():
-            random_inputs = []
-            random_labels = []
-            random_index = np.random.choice(range(len(skip_grams)), batch_size, replace=False)
-            for i in random_index:
-                random_inputs.append(np.eye(voc_size)[skip_grams[i][0]])
-                random_labels.append(skip_grams[i][1])
-            return random_inputs, random_labels
-
-        class Word2Vec(nn.Module):
-            def __init__(self):
-                super(Word2Vec, self).__init__()
-                self.W = nn.Linear(voc_size, embedding_size, bias=False)
-                self.WT = nn.Linear(embedding_size, voc_size, bias=False)
-
-            def forward(self, X):
-                hidden_layer = self.W(X)
-                output_layer = self.WT(hidden_layer)
-                return output_layer
-
-        batch_size = 2
-        embedding_size = 2
-        sentences = ["apple banana fruit", "banana orange fruit", "orange banana fruit",
-                     "dog cat animal", "cat monkey animal", "monkey dog animal"]
-        word_sequence = " ".join(sentences).split()
-        word_list = " ".join(sentences).split()
-        word_list = sorted(set(word_list))
-        word_dict = {w: i for i, w in enumerate(word_list)}
-        voc_size = len(word_list)
-        skip_grams = []
-        for i in range(1, len(word_sequence) - 1):
-            target = word_dict[word_sequence[i]]
-            context = [word_dict[word_sequence[i - 1]], word_dict[word_sequence[i + 1]]]
-            for w in context:
-                skip_grams.append([target, w])
-
-        model = Word2Vec()
-        criterion = nn.CrossEntropyLoss()
-        optimizer = optim.Adam(model.parameters(), lr=0.01)
-        for epoch in range(300):
-            input_batch, target_batch = random_batch()
-            input_batch = L.Tensor(input_batch)
-            target_batch = L.LongTensor(target_batch)
-            optimizer.zero_grad()
-            output = model(input_batch)
-            loss = criterion(output, target_batch)
-            if (epoch + 1) % 60 == 0:
-                o.print('Epoch:', '%04d' % (epoch + 1), 'cost =', '{:.4f}'.format(loss))
-            loss.backward()
-            optimizer.step()
-        pts = []
-        for i, label in enumerate(word_list):
-            W, WT = model.parameters()
-            x, y = W[0][i].item(), W[1][i].item()
-            pts.append((label, round(x, 4), round(y, 4)))
-        o.print(pts)
-        o.print(input_batch.dtype, input_batch.shape)
-        o.vals += [loss, W, WT]
     return o.done()
 
 
@@ -287,38 +151,16 @@ def word2vec_legacy(L):
     return o.done()
 
 
-def textcnn(L):
-    """2-1.TextCNN/TextCNN.py: nn.ModuleList of Conv2d(1, 3, (size, embedding_size)),
-    a MaxPool2d made in forward, permute, torch.cat along dim 3, torch.reshape with a list,
-    torch.LongTensor(list of arrays), predict[0][0] == 0 as a condition."""
+def textcnn_legacy(L):
+    """2-1.TextCNN/TextCNN-Torch.py (the older version): nn.Parameter(torch.empty(..)
+    .uniform_(-1, 1)).type(dtype), an embedding read as self.W[X] (a 2-d LongTensor index on
+    a Parameter), a fresh nn.Conv2d made in each forward (untrained, new random weights),
+    torch.cat(pooled_outputs, num_filters), print(result) of a 0-d tensor, result == 0."""
     nn, optim, F = L.nn, L.optim, L.nn.functional
+    Variable = L.autograd.Variable
     with Out() as o:
-        L.manual_seed(4)
-
-        class TextCNN(nn.Module):
-            def __init__(self):
-                super(TextCNN, self).__init__()
-                self.num_filters_total = num_filters * len(filter_sizes)
-                self.W = nn.Embedding(vocab_size, embedding_size)
-                self.Weight = nn.Linear(self.num_filters_total, num_classes, bias=False)
-                self.Bias = nn.Parameter(L.ones([num_classes]))
-                self.filter_list = nn.ModuleList(
-                    [nn.Conv2d(1, num_filters, (size, embedding_size)) for size in filter_sizes])
-
-            def forward(self, X):
-                embedded_chars = self.W(X)
-                embedded_chars = embedded_chars.unsqueeze(1)
-                pooled_outputs = []
-                for i, conv in enumerate(self.filter_list):
-                    h = F.relu(conv(embedded_chars))
-                    mp = nn.MaxPool2d((sequence_length - filter_sizes[i] + 1, 1))
-                    pooled = mp(h).permute(0, 3, 2, 1)
-                    pooled_outputs.append(pooled)
-                h_pool = L.cat(pooled_outputs, len(filter_sizes))
-                h_pool_flat = L.reshape(h_pool, [-1, self.num_filters_total])
-                model = self.Weight(h_pool_flat) + self.Bias
-                return model
-
+        L.manual_seed(16)
+        dtype = L.FloatTensor
         embedding_size, sequence_length, num_classes = 2, 3, 2
         filter_sizes = [2, 2, 2]
         num_filters = 3
@@ -328,29 +170,63 @@ def textcnn(L):
         word_list = sorted(set(" ".join(sentences).split()))
         word_dict = {w: i for i, w in enumerate(word_list)}
         vocab_size = len(word_dict)
+        inputs = []
+        for sen in sentences:
+            inputs.append(np.asarray([word_dict[n] for n in sen.split()]))
+        targets = []
+        for out in labels:
+            targets.append(out)
+        input_batch = Variable(L.LongTensor(inputs))
+        target_batch = Variable(L.LongTensor(targets))
+
+        class TextCNN(nn.Module):
+            def __init__(self):
+                super(TextCNN, self).__init__()
+                self.num_filters_total = num_filters * len(filter_sizes)
+                self.W = nn.Parameter(L.empty(vocab_size, embedding_size)
+                                      .uniform_(-1, 1)).type(dtype)
+                self.Weight = nn.Parameter(L.empty(self.num_filters_total, num_classes)
+                                           .uniform_(-1, 1)).type(dtype)
+                self.Bias = nn.Parameter(0.1 * L.ones([num_classes])).type(dtype)
+
+            def forward(self, X):
+                embedded_chars = self.W[X]
+                embedded_chars = embedded_chars.unsqueeze(1)
+                pooled_outputs = []
+                for filter_size in filter_sizes:
+                    conv = nn.Conv2d(1, num_filters, (filter_size, embedding_size),
+                                     bias=True)(embedded_chars)
+                    h = F.relu(conv)
+                    mp = nn.MaxPool2d((sequence_length - filter_size + 1, 1))
+                    pooled = mp(h).permute(0, 3, 2, 1)
+                    pooled_outputs.append(pooled)
+                h_pool = L.cat(pooled_outputs, num_filters)
+                h_pool_flat = L.reshape(h_pool, [-1, self.num_filters_total])
+                model = L.mm(h_pool_flat, self.Weight) + self.Bias
+                return model
 
         model = TextCNN()
-        o.print(model)
+        o.print(model, [n for n, _ in model.named_parameters()])
         criterion = nn.CrossEntropyLoss()
         optimizer = optim.Adam(model.parameters(), lr=0.01)
-        inputs = L.LongTensor([np.asarray([word_dict[n] for n in sen.split()])
-                               for sen in sentences])
-        targets = L.LongTensor([out for out in labels])
-        for epoch in range(200):
+        for epoch in range(40):
             optimizer.zero_grad()
-            output = model(inputs)
-            loss = criterion(output, targets)
-            if (epoch + 1) % 50 == 0:
+            output = model(input_batch)
+            loss = criterion(output, target_batch)
+            if (epoch + 1) % 10 == 0:
                 o.print('Epoch:', '%04d' % (epoch + 1), 'cost =', '{:.4f}'.format(loss))
             loss.backward()
             optimizer.step()
-        for test_text in ['sorry hate you', 'i love me']:
-            tests = [np.asarray([word_dict[n] for n in test_text.split()])]
-            test_batch = L.LongTensor(tests)
-            predict = model(test_batch).data.max(1, keepdim=True)[1]
-            if predict[0][0] == 0:
-                o.print(test_text, "is Bad Mean...")
-            else:
-                o.print(test_text, "is Good Mean!!")
+        test_text = 'sorry hate you'
+        tests = []
+        tests.append(np.asarray([word_dict[n] for n in test_text.split()]))
+        test_batch = Variable(L.LongTensor(tests))
+        predict = model(test_batch).data.max(1, keepdim=True)[1]
+        result = predict[0][0]
+        o.print(result)
+        if result == 0:
+            o.print(test_text, "is Bad Mean...")
+        else:
+            o.print(test_text, "is Good Mean!!")
         o.vals += [output, loss] + list(model.parameters())
     return o.done()

@@ -1,7 +1,7 @@
 """Session 20, modern architectures written from scratch as learners copy them
 (tests/s20_archs_progs*.py): timm's drop_path / DropPath / trunc_normal_, ConvNeXt, ViT (with
 nn.TransformerEncoder and with hand-written attention), MLP-Mixer, EfficientNet's MBConv with
-squeeze-and-excitation and stochastic depth, MobileNetV2, ResNeXt, SE-ResNet, DenseNet, a Swin
+squeeze-and-excitation and stochastic depth, MobileNetV2, SE-ResNet, a Swin
 block, ConvMixer, torchvision's stochastic_depth, PoolFormer, RepVGG (re-parameterized),
 ShuffleNetV2, CBAM / ECA, Res2Net, the mistakes learners make building them and
 the training tooling beside them (Mixup/CutMix, model EMA, channels_last, checkpointing), run
@@ -23,7 +23,7 @@ from torch_compare import check_program, same
 RTOL, ATOL = 1e-5, 1e-6
 
 PROGS = [A.timm_layers, A.convnext, A.vit, B.mlp_mixer, B.efficientnet, B.mobilenetv2,
-         C.resnext, C.se_resnet, C.densenet, D.vit_scratch, D.mistakes, E.swin, E.convmixer,
+         C.se_resnet, D.vit_scratch, D.mistakes, E.swin, E.convmixer,
          E.stochastic_depth_tv, F.training_tools, G.poolformer, G.repvgg, G.shufflenet,
          H.cbam_eca, H.res2net]
 
