@@ -2,7 +2,6 @@
 (moskomule/senet.pytorch se_module.py / se_resnet.py). (kuangliu/pytorch-cifar's ResNeXt and
 DenseNet are session 17's, tests/s17_cifar_progs_b.py.)"""
 
-
 from s16_yunjey_progs import Out
 
 
