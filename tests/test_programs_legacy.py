@@ -13,7 +13,7 @@ import torch
 
 import ember
 from ember import _old_overloads
-from ember.ops import selection
+from ember.ops import _where as where_module
 
 
 def _run(lib, fn):
@@ -41,7 +41,7 @@ def warn_always():
     """PyTorch warns once per process for the old overloads; make both warn every time."""
     torch.set_warn_always(True)
     _old_overloads._WARNED[0] = False
-    selection._WHERE_U8_WARNED[0] = False
+    where_module._WHERE_U8_WARNED[0] = False
     yield
     torch.set_warn_always(False)
 

@@ -68,7 +68,12 @@ _ONE_SIGNATURE = {"add", "sub", "mul", "div", "maximum", "minimum", "fmax", "fmi
 
 # two-operand ops with several signatures (a Scalar other, ...): the parser lists the types
 _SEVERAL = {"pow", "fmod", "remainder", "true_divide", "floor_divide", "xlogy", "copysign",
-            "subtract", "multiply", "divide", "eq", "ne", "lt", "gt", "le", "ge"}
+            "subtract", "multiply", "divide", "eq", "ne", "lt", "gt", "le", "ge", "rsub",
+            "bitwise_and", "bitwise_or", "bitwise_xor", "float_power"}
+
+# the other names the call may have used for an op's frame (torch.multiply runs ops.mul)
+_ALIASES = {"mul": ("mul", "multiply"), "sub": ("sub", "subtract"),
+            "div": ("div", "divide", "true_divide")}
 
 
 def _user_frame():
@@ -95,15 +100,22 @@ def operand_refusal(value, tensor, first: bool = False):
         left, right = (value, tensor) if first else (tensor, value)
         return TypeError(f"unsupported operand type(s) for {ins[-1].argrepr}: "
                          f"'{class_name(type(left))}' and '{class_name(type(right))}'")
-    for f in reversed(inner):  # the ember function (or its in-place twin) the call names
-        for name in (f.f_code.co_name, f.f_code.co_name + "_"):
+    named = [(n, f) for f in reversed(inner) for n in _ALIASES.get(f.f_code.co_name,
+                                                                   (f.f_code.co_name,))]
+    seen = {n for n, _ in named}
+    named += [(n, inner[-1]) for n in sorted(_ONE_SIGNATURE | _SEVERAL) if n not in seen]
+    for name, f in named:
+        # the ember function the call names (or its in-place twin, or its other name)
+        for name in (name, name + "_"):
             site = call_site(name)
             if site is None:
                 continue
+            if name == "rsub":  # other - input: promote saw the user's other first
+                first = not first
             what = class_name(type(value))  # (PyTorch's tp_name: 'torch.Size', 'NoneType')
             if name.rstrip("_") not in _ONE_SIGNATURE | _SEVERAL:
                 return None
-            if name.rstrip("_") in _SEVERAL or set(site[2]) - {"alpha"}:
+            if name.rstrip("_") in _SEVERAL or set(site[2]) - {"alpha", "out"}:
                 params = {"input": what, "other": "Tensor"} if first else \
                     {"input": type(tensor).__name__, "other": what}
                 for k in site[2]:  # keywords as given (rounding_mode=str)
@@ -113,3 +125,42 @@ def operand_refusal(value, tensor, first: bool = False):
             return TypeError(f"{name}(): argument '{arg}' (position {pos}) must be Tensor, "
                              f"not {what}")
     return None
+
+
+
+def _holds(frame, value) -> bool:
+    """Whether ``value`` (the very object) is one of the frame's arguments, or in its *args
+    or **kwargs."""
+    for v in frame.f_locals.values():
+        if v is value or type(v) is tuple and any(x is value for x in v) or \
+                type(v) is dict and any(x is value for x in v.values()):
+            return True
+    return False
+
+
+def user_operand(value):
+    """The ember function user code called with ``value`` (a NumPy array that reached an op
+    as an operand), or None where ember's own code passed it: its rules pass arrays to ops
+    on purpose (a create_graph backward multiplies by a saved array). Operators (``op``)
+    and NumPy's protocol (``__array_ufunc__``) answer arrays their own way."""
+    frame, entry = sys._getframe(1), None
+    while frame is not None and frame.f_code.co_filename.startswith(_HERE):
+        entry, frame = frame, frame.f_back
+    if frame is None or entry is None:
+        return None
+    name = entry.f_code.co_name
+    if name == "op" or name.startswith("__") or not _holds(entry, value) or \
+            entry.f_globals.get("__name__") == "ember._numpy_protocol":
+        return None
+    return name
+
+
+def array_refusal(value, tensor, first: bool, name: str) -> TypeError:
+    """PyTorch's parser refusing a NumPy array operand of ``name``, worded from the user's
+    call (see operand_refusal), else in the two-operand ops' words."""
+    err = operand_refusal(value, tensor, first)
+    if err is not None:
+        return err
+    return TypeError(f"{name}(): argument '{'input' if first else 'other'}' must be Tensor, "
+                     f"not {class_name(type(value))} (torch.from_numpy(array) makes a Tensor "
+                     "of it)")

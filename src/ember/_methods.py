@@ -64,7 +64,8 @@ def add_(self, other, *old, alpha=1):
         arr = self._ensure_array()
         o = other._data if isinstance(other, Tensor) else other if type(other) is float \
             else as_scalar(other)
-        if type(o) is list or type(o) is tuple:  # PyTorch's TypeError (ops.add words it)
+        if type(o) is list or type(o) is tuple or type(other) is np.ndarray:
+            # PyTorch's TypeError (ops.add words it; ember's own arrays go on through it)
             return self._write(ops.add(self, other, alpha=alpha))
         dt = arr.dtype
         if alpha != 1:
@@ -101,7 +102,8 @@ def mul_(self, other):
         arr = self._ensure_array()
         o = other._data if isinstance(other, Tensor) else other if type(other) is float \
             else as_scalar(other)
-        if type(o) is list or type(o) is tuple:  # PyTorch's TypeError (ops.mul words it)
+        if type(o) is list or type(o) is tuple or type(other) is np.ndarray:
+            # PyTorch's TypeError (ops.mul words it; ember's own arrays go on through it)
             return self._write(ops.mul(self, other))
         dt = arr.dtype
         if type(o) is int and dt.kind in "iu":
@@ -359,48 +361,14 @@ def _bind_named_methods(T) -> None:
     T.new_tensor, T.new_full = new_tensor, new_full
     T.new_zeros, T.new_ones, T.new_empty = (new_filled(0, "new_zeros"), new_filled(1, "new_ones"),
                                             new_filled(0, "new_empty"))
+    from ._samplers import sampler as _sampler
+
     T.uniform_ = _sampler("uniform")
     T.normal_ = _sampler("normal")
     T.bernoulli_ = _sampler("bernoulli")
     for name in ("inverse", "det", "logdet", "slogdet", "cholesky_solve", "cholesky_inverse",
                  "matrix_power", "pinverse"):
         setattr(T, name, getattr(ops, name))
-
-
-def _sampler(kind):
-    def method(self, a=None, b=None, *, generator=None):
-        from . import _rng_layout as _L, _torch_rng as _T, random as R
-
-        self._check_inplace()
-        if kind != "bernoulli" and self._data.dtype.kind != "f":  # continuous draws only
-            from .ops.arithmetic import type_name
-
-            kernel = "check_uniform_bounds" if kind == "uniform" else "normal_kernel_cpu"
-            raise NotImplementedError(f"\"{kernel}\" not implemented for "
-                                      f"'{type_name(self._data.dtype)}'")
-        arr = self._ensure_array()
-        shape, n = arr.shape, arr.size
-        # the draws go to the elements in memory order (TensorIterator's), see _rng_layout
-        if kind == "uniform":
-            vals = R.uniform_array((n,), 0.0 if a is None else a, 1.0 if b is None else b,
-                                   arr.dtype, generator)
-        elif kind == "normal":  # not contiguous: one scalar draw per element, any size
-            m, s, gen = 0.0 if a is None else a, 1.0 if b is None else b, R._gen(generator)
-            vals = (R.normal_array((n,), m, s, arr.dtype, generator) if arr.flags.c_contiguous
-                    else _T._normal_small(gen, gen.bits, n, m, s).astype(arr.dtype))
-        else:  # p a float: float64 uniforms; p a tensor: uniforms in its precision
-            p, bits = 0.5 if a is None else a, R._gen(generator).bits
-            if isinstance(p, Tensor):
-                vals = _T.bernoulli_tensor(bits, _L.in_order(np.broadcast_to(p._data, shape),
-                                                              arr))
-            else:
-                vals = _T.bernoulli_scalar(bits, n, float(p))
-        arr[...] = vals if vals.shape == shape else _L.place(vals, arr)
-        self._bump()
-        return self
-
-    method.__name__ = kind + "_"
-    return method
 
 
 _setup()

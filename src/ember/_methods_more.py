@@ -248,6 +248,8 @@ def _same_dtype_inplace(name: str):
 
 
 def float_power_(self, exponent):
+    if not (isinstance(exponent, Tensor) or ops.power.is_scalar(exponent)):
+        ops.power._refuse_pow("float_power", self, exponent)  # (the parser, before the dtype)
     if self._data.dtype != np.float64:
         raise RuntimeError(f"the base given to float_power_ has dtype "
                            f"{type_name(self._data.dtype)} but the operation's result requires "

@@ -1,6 +1,6 @@
 """Tensor's in-place random samplers (``random_``, ``exponential_``, ``cauchy_``, ...), each
 drawing what PyTorch's CPU kernel draws (``_torch_rng``), and PyTorch's signatures of
-``normal_`` / ``uniform_`` / ``bernoulli_`` over ``_methods``' samplers. Bound by
+``normal_`` / ``uniform_`` / ``bernoulli_`` over ``_samplers``. Bound by
 ``_methods_more``.
 """
 
@@ -13,6 +13,7 @@ from ._methods_more import _overwrite
 from ._rng_layout import place
 from .autograd.grad_mode import STATE
 from .ops.arithmetic import type_name
+from ._random_checks import MISSING
 from .random import _gen
 from .tensor import Tensor
 
@@ -157,7 +158,7 @@ def bernoulli(self, p=None, *, generator=None):
     return draw(self, p, generator=generator)
 
 
-def multinomial(self, num_samples, replacement=False, *, generator=None):
+def multinomial(self, num_samples=MISSING, replacement=False, *, generator=None):
     from .random import multinomial as draw  # checks its arguments in PyTorch's order
 
     return draw(self, num_samples, replacement, generator=generator)
@@ -166,13 +167,14 @@ def multinomial(self, num_samples, replacement=False, *, generator=None):
 
 
 # ---- normal_ / uniform_ / bernoulli_ under PyTorch's keyword names -----------------------
-# The samplers bound by _methods take their bounds positionally; tutorials also write
-# normal_(mean=0, std=0.01), uniform_(to=1) (or **{'from': -1}) and bernoulli_(p=0.3).
+# The samplers bound by _methods (_samplers.py) take their bounds positionally; tutorials
+# also write normal_(mean=0, std=0.01), uniform_(to=1) (or **{'from': -1}) and
+# bernoulli_(p=0.3).
 
 def _samplers():
-    from ._methods import _sampler
+    from ._samplers import sampler
 
-    return _sampler("normal"), _sampler("uniform"), _sampler("bernoulli")
+    return sampler("normal"), sampler("uniform"), sampler("bernoulli")
 
 
 _NORMAL, _UNIFORM, _BERNOULLI = _samplers()

@@ -94,6 +94,19 @@ def check_multinomial(a: np.ndarray, num_samples, replacement: bool) -> None:
                            "replacement")
 
 
+MISSING = object()  # default of a required argument PyTorch's parser reports by name
+
+
+def missing_args(name: str, **given) -> None:
+    """PyTorch's TypeError when required arguments are left out (its parser's wording: "1 ...
+    arguments", "2 ... argument", each name in double quotes)."""
+    absent = [k for k, v in given.items() if v is MISSING]
+    if absent:
+        n = len(absent)
+        raise TypeError(f"{name}() missing {n} required positional argument"
+                        f"{'s' if n == 1 else ''}: " + ", ".join(f'"{a}"' for a in absent))
+
+
 def multinomial_errors(a: np.ndarray, num_samples: int, replacement: bool) -> None:
     """PyTorch's error for probabilities that are negative, infinite, NaN or all zero."""
     rows = np.asarray(a, dtype=np.float64).reshape(-1, a.shape[-1])

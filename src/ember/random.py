@@ -13,9 +13,9 @@ import numpy as np
 
 from . import _rng_layout as _L, _torch_rng as _T
 from ._generator import Generator
-from ._random_checks import (bad_generator, check_multinomial, check_uniform_bounds, int_bound,
-                             multinomial_errors, randint_bad_call, randint_not_ints,
-                             unknown_keyword)
+from ._random_checks import (MISSING, bad_generator, check_multinomial, check_uniform_bounds,
+                             int_bound, missing_args, multinomial_errors, randint_bad_call,
+                             randint_not_ints, unknown_keyword)
 from .creation import _array_of, _check_device, _float_dtype, _leaf as _new_leaf, _size
 from . import dtypes as D
 from .autograd.function import Primitive
@@ -353,7 +353,8 @@ class Poisson(Primitive):
         return g * 0, None
 
 
-def multinomial(input, num_samples, replacement=False, *, generator=None) -> Tensor:
+def multinomial(input=MISSING, num_samples=MISSING, replacement=False, *,
+                generator=None) -> Tensor:
     """Draw category indices with probability proportional to each row of ``input``.
 
     As PyTorch: one sample per row, or any number without replacement, is
@@ -361,6 +362,7 @@ def multinomial(input, num_samples, replacement=False, *, generator=None) -> Ten
     several with replacement walk each row's cumulative sums (in ``input``'s precision) with
     one float64 uniform per sample.
     """
+    missing_args("multinomial", input=input, num_samples=num_samples)
     a = input._data
     check_multinomial(a, num_samples, replacement)
     if a.size == 0:

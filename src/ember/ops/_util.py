@@ -49,6 +49,16 @@ def _refuse(value, tensor, first: bool) -> None:
                         f"torch.tensor(...) makes one a Tensor)")
 
 
+def _refuse_array(value, tensor, first: bool) -> None:
+    """PyTorch's parser takes no ndarray operand (torch.add(t, a), t.mul(a), t.add_(a): its
+    TypeError); ember's own rules pass arrays on purpose and go on."""
+    from .._call_site import array_refusal, user_operand
+
+    name = user_operand(value)
+    if name is not None:
+        raise array_refusal(value, tensor, first, name)
+
+
 def promote(a, b, floating: bool = False):
     """Cast operands to PyTorch's common dtype (recorded casts, so gradients flow back).
 
@@ -71,12 +81,16 @@ def promote(a, b, floating: bool = False):
         else:
             if b is None or isinstance(b, _NOT_OPERANDS):
                 _refuse(b, a, False)
+            if isinstance(b, np.ndarray):
+                _refuse_array(b, a, False)
             b = to_tensor(b)
             return promote(a, b, floating)
     elif isinstance(b, Tensor):
         if not is_scalar(a):
             if a is None or isinstance(a, _NOT_OPERANDS):
                 _refuse(a, b, True)
+            if isinstance(a, np.ndarray):
+                _refuse_array(a, b, True)
             return promote(to_tensor(a), b, floating)
         a = as_scalar(a)
         rt = D.scalar_result_type(b._data, a)

@@ -177,9 +177,14 @@ def _not_tensor(**given) -> TypeError:
 
 
 def _array(value, input, other) -> Tensor:
-    """A NumPy array operand, as a Tensor (``np.matmul(t, a)``, ``torch.matmul(t, a)``, which
-    PyTorch refuses: README "Differences"); other non-tensors are refused."""
+    """A NumPy array operand from NumPy's side (``np.matmul(t, a)``) or ember's own code, as a
+    Tensor; from the user's ``torch.matmul(t, a)`` PyTorch's TypeError, as for other
+    non-tensors."""
     if type(value) is not np.ndarray:
+        raise _not_tensor(input=input, other=other)
+    from .._call_site import user_operand  # (arrays only: not the Tensor path)
+
+    if user_operand(value) is not None:
         raise _not_tensor(input=input, other=other)
     return Tensor._make(value, False, None)
 

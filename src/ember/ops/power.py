@@ -155,6 +155,8 @@ def pow(input, exponent):  # noqa: A001 - PyTorch's name
             return x.clone() if p else Tensor._make(np.ones_like(x._data), False, None)
         return PowScalar.apply(x, p)
     if not isinstance(input, Tensor):
+        if not isinstance(exponent, Tensor):  # (a number and an array or list)
+            _refuse_pow("pow", input, exponent)
         x, c = promote(exponent, as_scalar(input))
         from .arithmetic import _no_bool
 
@@ -167,7 +169,25 @@ def pow(input, exponent):  # noqa: A001 - PyTorch's name
     return Pow.apply(a, b)
 
 
+def _refuse_pow(name: str, input, exponent) -> None:
+    """PyTorch's parser: a power takes tensors and numbers only (no array, no list)."""
+    from .._call_site import refusal
+    from .._typename import arg_type_name
+
+    params = {"input": arg_type_name(input), "exponent": arg_type_name(exponent)}
+    raise refusal(name + "_" if name == "float_power" and _called("float_power_") else name,
+                  params)
+
+
+def _called(name: str) -> bool:
+    from .._call_site import call_site
+
+    return call_site(name) is not None
+
+
 def float_power(input, exponent):
+    if not (isinstance(exponent, Tensor) or is_scalar(exponent)):
+        _refuse_pow("float_power", input, exponent)
     base = input.double() if isinstance(input, Tensor) else float(input)
     exp = exponent.double() if isinstance(exponent, Tensor) else float(exponent)
     return pow(base, exp)

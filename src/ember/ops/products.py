@@ -82,6 +82,8 @@ def mv(input, vec):
 
 def outer(input, vec2):
     """Composite: u[:, None] * v[None, :]."""
+    if not (isinstance(input, Tensor) and isinstance(vec2, Tensor)):
+        raise _not_tensor(input=input, vec2=vec2)
     for name, t in (("self", input), ("vec2", vec2)):
         if t._data.ndim != 1:
             raise RuntimeError(f"outer: Expected 1-D argument {name}, but got {t._data.ndim}-D")

@@ -148,9 +148,12 @@ def _number(value):
 def lerp(input, end, weight):
     """input + weight * (end - input), with PyTorch's dtype rule: all of one dtype."""
     if not isinstance(end, Tensor):
+        from .._call_site import call_site, refusal
+
+        name = "lerp_" if call_site("lerp_") else "lerp"
+        params = {"input": "Tensor", "end": arg_type_name(end), "weight": arg_type_name(weight)}
         raise TypeError(
-            f"lerp() received an invalid combination of arguments - got (Tensor, "
-            f"{type(end).__name__}, {type(weight).__name__}), but expected one of:\n"
+            str(refusal(name, params)) + "\n"
             " * (Tensor input, Tensor end, Tensor weight, *, Tensor out = None)\n"
             " * (Tensor input, Tensor end, Number weight, *, Tensor out = None)")
     for name, t in (("end", end), ("weight", weight)):

@@ -1,11 +1,12 @@
 """ember.utils: ``data`` (Dataset, DataLoader, samplers), ``checkpoint``, ``hooks``,
-``benchmark``, ``dlpack`` and ``deterministic`` load on first use."""
+``benchmark``, ``dlpack``, ``deterministic`` and ``backcompat`` load on first use."""
 
 from __future__ import annotations
 
 import importlib as _importlib
 
-__all__ = ["data", "checkpoint", "hooks", "benchmark", "dlpack", "deterministic"]
+__all__ = ["data", "checkpoint", "hooks", "benchmark", "dlpack", "deterministic",
+           "backcompat"]
 
 
 def __getattr__(name: str):
