@@ -83,6 +83,8 @@ def array_on_left(ufunc, inputs, kwargs):
     _BINARY_OP, _COMPARE_OP = opmap["BINARY_OP"], opmap["COMPARE_OP"]
     a, t = inputs
     if code == _COMPARE_OP:
+        if not a.ndim:  # (np.float64(2) < t: NumPy made a 0-d array of its number)
+            return None
         if ufunc in _ORDERING:
             refuse_order(a, t, _ORDERING[ufunc])
         if ufunc is np.not_equal:

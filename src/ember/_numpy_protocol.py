@@ -166,12 +166,15 @@ def _warn_wrap(stacklevel):
     warnings.warn(_WRAP_WARNING, DeprecationWarning, stacklevel=stacklevel + 1)
 
 
-# ufuncs that a NumPy scalar's or array's operator reaches with a tensor on its right
-# (np.float32(2) * t, np.bool_(True) & t): PyTorch's tensor answers these through its own
-# reflected operator (no wrap, no warning), and __array_ufunc__ cannot tell the operator from a
-# call of the ufunc, so these keep their answer without the wrap
-_OPERATORS = frozenset((np.bitwise_and, np.bitwise_or, np.bitwise_xor, np.left_shift,
-                        np.right_shift, np.divmod))
+# divmod(np.float32(2), t) reaches NumPy's ufunc with a tensor on its right, where PyTorch's
+# tensor answers through its own __rdivmod__ (no wrap, no warning); the bitwise operators
+# (np.int64(2) & t) are told from a call of the ufunc by the user's bytecode (_REFLECTED)
+_OPERATORS = frozenset((np.divmod,))
+
+
+# the tensor's reflected operator for a NumPy number on the left (np.int64(2) & t)
+_REFLECTED = {np.bitwise_and: "__rand__", np.bitwise_or: "__ror__", np.bitwise_xor: "__rxor__",
+              np.left_shift: "__rlshift__", np.right_shift: "__rrshift__"}
 
 
 def array_ufunc(self, ufunc, method, *inputs, **kwargs):
@@ -179,9 +182,18 @@ def array_ufunc(self, ufunc, method, *inputs, **kwargs):
             and isinstance(inputs[1], Tensor) and _from_user():
         from ._ndarray_operands import array_on_left, is_array
 
-        # a <op> t with an array a: PyTorch's answer, if an operator. (A 0-d array may be a
-        # NumPy number that NumPy made an array of: np.float64(2) * t stays ember's.)
-        if is_array(inputs[0]) and inputs[0].ndim:
+        if ufunc in _REFLECTED and isinstance(inputs[0], np.generic) and not kwargs:
+            from opcode import opmap  # (here: opcode adds ms to `import ember`)
+
+            frame = sys._getframe(1)  # the operator as written (not np.bitwise_and(n, t))
+            if frame.f_code.co_code[frame.f_lasti] == opmap["BINARY_OP"]:
+                return getattr(inputs[1], _REFLECTED[ufunc])(inputs[0])
+
+        # a <op> t with an array a (0-d included: np.array(0.5) * t is PyTorch's TypeError):
+        # PyTorch's answer, if an operator. (A NumPy number reaches here as itself from an
+        # arithmetic operator, np.float64(2) * t, and as a 0-d array from a comparison,
+        # np.float64(2) < t: array_on_left leaves that one to ember.)
+        if is_array(inputs[0]):
             result = array_on_left(ufunc, inputs, kwargs)
             if result is not None:
                 return result

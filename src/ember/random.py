@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _rng_layout as _L, _torch_rng as _T
+from . import _torch_rng as _T
 from ._generator import Generator
 from ._random_checks import (MISSING, bad_generator, check_multinomial, check_uniform_bounds,
                              int_bound, missing_args, multinomial_errors, randint_bad_call,
                              randint_not_ints, unknown_keyword)
-from .creation import _array_of, _check_device, _float_dtype, _leaf as _new_leaf, _size
+from .creation import _check_device, _float_dtype, _leaf as _new_leaf, _size
 from . import dtypes as D
 from .autograd.function import Primitive
 from .tensor import Tensor
@@ -265,45 +265,6 @@ def normal(mean=0.0, std=1.0, *more, size=None, generator=None, dtype=None, devi
     return _leaf(draw, dtype, requires_grad, "normal_kernel_cpu")
 
 
-def rand_like(input, *, dtype=None, generator=None, requires_grad=False, **kw) -> Tensor:
-    """Drawn into empty_like(input): a permuted input's memory order (see _rng_layout)."""
-    _check_device(kw.get("device"), op="aten::empty_strided")
-    if kw and _bad_like_kw(kw):
-        raise unknown_keyword("rand_like", (input,), locals(), kw)
-    if _L.layout_axes(_array_of(input, "rand_like")) is not None or kw.get("memory_format"):
-        return _L.fresh_like(input, dtype, requires_grad, lambda t: t.uniform_(generator=generator),
-                             kw.get("memory_format"), "rand_like")
-    return rand(input._data.shape, generator=generator,
-                dtype=dtype or input._data.dtype, requires_grad=requires_grad)
-
-
-def randn_like(input, *, dtype=None, generator=None, requires_grad=False, **kw) -> Tensor:
-    _check_device(kw.get("device"), op="aten::empty_strided")
-    if kw and _bad_like_kw(kw):
-        raise unknown_keyword("randn_like", (input,), locals(), kw)
-    if _L.layout_axes(_array_of(input, "randn_like")) is not None or kw.get("memory_format"):
-        return _L.fresh_like(input, dtype, requires_grad, lambda t: t.normal_(generator=generator),
-                             kw.get("memory_format"), "randn_like")
-    return randn(input._data.shape, generator=generator,
-                 dtype=dtype or input._data.dtype, requires_grad=requires_grad)
-
-
-def randint_like(input, low, high=None, *, dtype=None, generator=None, requires_grad=False,
-                 **kw) -> Tensor:
-    _check_device(kw.get("device"), op="aten::empty_strided")
-    if kw and _bad_like_kw(kw):
-        given = (input, low) if high is None else (input, low, high)
-        raise unknown_keyword("randint_like", given, locals(), kw)
-    if high is None:
-        low, high = 0, low
-    if _L.layout_axes(input._data) is not None or kw.get("memory_format"):
-        return _L.fresh_like(input, dtype, requires_grad,
-                             lambda t: t.random_(low, high, generator=generator),
-                             kw.get("memory_format"), "randint_like")
-    return randint(low, high, tuple(input._data.shape), generator=generator,
-                   dtype=dtype or input._data.dtype, requires_grad=requires_grad)
-
-
 def bernoulli(input, p=None, *, generator=None) -> Tensor:
     bits = _gen(generator).bits
     try:
@@ -407,3 +368,7 @@ def multinomial_array(a: np.ndarray, num_samples: int, replacement: bool, bits) 
 
 
 from ._fork_rng import fork_rng, thread_safe_generator  # noqa: E402,F401
+
+
+# the *_like samplers (their own module for size; ember.random.rand_like as before)
+from ._random_like import rand_like, randint_like, randn_like  # noqa: E402,F401

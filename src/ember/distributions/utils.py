@@ -4,7 +4,6 @@ parameters, logits <-> probabilities, clamping, lazy attributes, triangular pack
 from __future__ import annotations
 
 import math
-import numbers
 
 import numpy as np
 
@@ -21,8 +20,10 @@ euler_constant = 0.57721566490153286060  # Euler-Mascheroni
 
 def broadcast_all(*values):
     """Tensors broadcast together; numbers become tensors of the first tensor's dtype (the
-    default float dtype when there is none: Normal(0, 1) is float32, as in PyTorch)."""
-    if not all(isinstance(v, (Tensor, numbers.Number)) for v in values):
+    default float dtype when there is none: Normal(0, 1) is float32, as in PyTorch). Numbers
+    are Python's int, float and bool as in PyTorch: NumPy's float32 / int64 scalars (not
+    subclasses of float / int) and complex numbers are refused with PyTorch's ValueError."""
+    if not all(isinstance(v, (Tensor, int, float, bool)) for v in values):
         raise ValueError("Input arguments must all be instances of Number, torch.Tensor or "
                          "objects implementing __torch_function__.")
     if not all(isinstance(v, Tensor) for v in values):

@@ -188,8 +188,9 @@ def view(input, *shape):
                         "expected one of:\n * (torch.dtype dtype)\n * (tuple of ints size)")
     if len(shape) == 1 and not isinstance(shape[0], (tuple, list, int, np.integer, float, str)):
         return _view_dtype(input, shape[0])  # (a float or str: the size parser's error)
-    shape = _infer_shape(_shape_arg(shape), input._data.size)
-    if input._base is not None or (SHARED_STRIDED.data and shared_strided(input._data)):
+    d = input._data
+    shape = _infer_shape(_shape_arg(shape), d.size)
+    if not d.flags.c_contiguous:
         _check_viewable(input, shape)
     return _reshaped(input, shape)
 
@@ -221,16 +222,32 @@ def _view_dtype(input, dtype) -> Tensor:
     return _view_of(Tensor._make(a.view(new), False, None), input)
 
 
+def _strides_are_torchs(a) -> bool:
+    """Whether the array's layout is the one PyTorch gives the tensor: C order, a NumPy array
+    shared through from_numpy, or a dense permuted layout (each stride, smallest first, the
+    product of the sizes below it), which ember's elementwise ops give as PyTorch's do."""
+    if a.flags.c_contiguous or (SHARED_STRIDED.data and shared_strided(a)):
+        return True
+    want = a.itemsize
+    for stride, size in sorted((st, n) for st, n in zip(a.strides, a.shape) if n > 1):
+        if stride != want:
+            return False
+        want *= size
+    return True
+
+
 def _check_viewable(input, shape: tuple) -> None:
     """PyTorch's error where no strides give ``shape`` over ``input``'s memory.
 
     NumPy's no-copy reshape follows PyTorch's rule (merge dims whose strides chain, split
-    any dim, size-1 dims and empty arrays always fit). Only views of a C-ordered root are
-    judged: their strides are PyTorch's, while a computed array (a sum or softmax of a
-    transposed input) may be laid out where PyTorch's is contiguous, so those still copy."""
+    any dim, size-1 dims and empty arrays always fit). Judged where ember's strides are
+    PyTorch's (``_strides_are_torchs``): views of such a root, NumPy arrays shared through
+    from_numpy, and computed results laid out densely in a permuted order, as an elementwise
+    op on a permuted input lays out its result in both (IWAE's ``(eps * std + mu).view(-1, D)``
+    with mu a permuted repeat raises in both). A computed array with gaps (a gradient sliced
+    out of a padded buffer) is contiguous in PyTorch, so it still copies."""
     d, base = input._data, input._base
-    if d.flags.c_contiguous or (base is not None and not base._data.flags.c_contiguous
-                                and not shared_strided(base._data)):
+    if d.flags.c_contiguous or not _strides_are_torchs(d if base is None else base._data):
         return
     try:
         d.reshape(shape, copy=False)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-
 from typing import Any, Callable
 
 from ...autograd.grad_mode import STATE
@@ -44,10 +42,9 @@ def _typename(obj) -> str:
         return name
     if module.split(".")[0] != "ember":
         return f"{module}.{name}"
-    # ember's own classes print under torch's names: torch.Size, torch.dtype, torch.nn.<path>
-    top = sys.modules["ember"]
-    cls = obj if isinstance(obj, type) else type(obj)
-    return f"torch.{name}" if getattr(top, name, None) is cls else f"torch{module[5:]}.{name}"
+    from ._typenames import ember_typename  # ember's own: under torch's names (error path)
+
+    return ember_typename(obj, name, module)
 
 
 def _addindent(text: str, spaces: int) -> str:

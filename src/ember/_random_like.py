@@ -1,0 +1,49 @@
+"""rand_like, randn_like, randint_like: drawn into a tensor laid out like ``input`` (a permuted
+input's memory order, see _rng_layout), as PyTorch's do."""
+
+from __future__ import annotations
+
+from . import _rng_layout as _L
+from ._random_checks import unknown_keyword
+from .creation import _array_of, _check_device
+from .random import _bad_like_kw, rand, randint, randn
+from .tensor import Tensor
+
+
+def rand_like(input, *, dtype=None, generator=None, requires_grad=False, **kw) -> Tensor:
+    """Drawn into empty_like(input): a permuted input's memory order (see _rng_layout)."""
+    _check_device(kw.get("device"), op="aten::empty_strided")
+    if kw and _bad_like_kw(kw):
+        raise unknown_keyword("rand_like", (input,), locals(), kw)
+    if _L.layout_axes(_array_of(input, "rand_like")) is not None or kw.get("memory_format"):
+        return _L.fresh_like(input, dtype, requires_grad, lambda t: t.uniform_(generator=generator),
+                             kw.get("memory_format"), "rand_like")
+    return rand(input._data.shape, generator=generator,
+                dtype=dtype or input._data.dtype, requires_grad=requires_grad)
+
+
+def randn_like(input, *, dtype=None, generator=None, requires_grad=False, **kw) -> Tensor:
+    _check_device(kw.get("device"), op="aten::empty_strided")
+    if kw and _bad_like_kw(kw):
+        raise unknown_keyword("randn_like", (input,), locals(), kw)
+    if _L.layout_axes(_array_of(input, "randn_like")) is not None or kw.get("memory_format"):
+        return _L.fresh_like(input, dtype, requires_grad, lambda t: t.normal_(generator=generator),
+                             kw.get("memory_format"), "randn_like")
+    return randn(input._data.shape, generator=generator,
+                 dtype=dtype or input._data.dtype, requires_grad=requires_grad)
+
+
+def randint_like(input, low, high=None, *, dtype=None, generator=None, requires_grad=False,
+                 **kw) -> Tensor:
+    _check_device(kw.get("device"), op="aten::empty_strided")
+    if kw and _bad_like_kw(kw):
+        given = (input, low) if high is None else (input, low, high)
+        raise unknown_keyword("randint_like", given, locals(), kw)
+    if high is None:
+        low, high = 0, low
+    if _L.layout_axes(input._data) is not None or kw.get("memory_format"):
+        return _L.fresh_like(input, dtype, requires_grad,
+                             lambda t: t.random_(low, high, generator=generator),
+                             kw.get("memory_format"), "randint_like")
+    return randint(low, high, tuple(input._data.shape), generator=generator,
+                   dtype=dtype or input._data.dtype, requires_grad=requires_grad)
