@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _aten_sum, threads as _threads
+from .._fma import fma_into
 from .._np_raw import dot as _dot
 from ..threads import matmul as _blas_matmul
 
@@ -205,6 +206,12 @@ def linear_forward(x: np.ndarray, w: np.ndarray, b) -> np.ndarray:
         # PyTorch's float16 addmm accumulates x @ w.T + b in float32 and rounds once.
         f32 = np.float32
         return (_mm(x.astype(f32), wt.astype(f32)) + b.astype(f32)).astype(np.float16)
+    if x.shape[-1] == 1 and b is not None and x.ndim > 1 and x.size > 1 and wt.shape[1] > 1 \
+            and x.dtype.char in "fd":
+        # One input feature: PyTorch's addmm makes each entry one multiply-add rounded once
+        # (its kernel's FMA); a product then a sum rounds twice (1 ulp on ~20% of entries).
+        # One row or one output is PyTorch's matrix-vector path: rounded twice there too.
+        return fma_into(np.empty(x.shape[:-1] + wt.shape[1:], x.dtype), x, wt[0], b)
     if x.ndim == 2 and x.shape[1] > 1 and _threads._one and x.size * wt.shape[1] <= _threads.LARGE:
         # _mm's common case, without the call
         y = _dot(x, wt) if x.shape[0] * wt.shape[1] < DOT_OUT_MAX else np.matmul(x, wt)

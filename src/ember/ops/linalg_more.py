@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._fma import fma_into
 from ..autograd.function import Primitive
 from ..tensor import Tensor
 from ._util import check_broadcast, promote, wrap_dim
@@ -63,6 +64,18 @@ class Addmm(_AddProduct):
     """P = A @ B;  dP: g @ B^T for A,  A^T @ g for B."""
 
     product = staticmethod(_mm)
+
+    @classmethod
+    def forward(cls, ctx, inp, m1, m2, beta, alpha):
+        if cls is Addmm and beta == 1 and alpha == 1 and m1.shape[1] == 1 and m1.shape[0] > 1 \
+                and m2.shape[1] > 1 and m1.dtype.char in "fd" and inp.dtype == m1.dtype:
+            # k = 1: each entry one multiply-add rounded once, as PyTorch's kernel (and
+            # linear_forward); a product then a sum rounds twice (as PyTorch's one-row or
+            # one-column matrix-vector path does)
+            ctx.save_for_backward(m1, m2)
+            ctx.beta, ctx.alpha = beta, alpha
+            return fma_into(np.empty((m1.shape[0], m2.shape[1]), m1.dtype), m1, m2[0], inp)
+        return super().forward(ctx, inp, m1, m2, beta, alpha)
 
     @staticmethod
     def grads(g, a, b):

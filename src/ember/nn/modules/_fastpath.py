@@ -29,7 +29,7 @@ from ...autograd.function import NULL_CTX
 from ...autograd.grad_mode import STATE
 from ...ops.elementwise import Relu, Sigmoid, Tanh
 from ...ops._util import relu_array, tanh_array
-from ...ops.linalg import DOT_OUT_MAX, Linear as LinearOp, LinearNoBias, _mm
+from ...ops.linalg import DOT_OUT_MAX, Linear as LinearOp, LinearNoBias, linear_forward
 from ...tensor import Tensor
 from ._chain import record as _record_chain
 from ._hooks import EPOCH
@@ -193,10 +193,10 @@ def _run(plan: _Plan, a: np.ndarray):
             if a.ndim == 2 and a.shape[1] > 1 and _threads._one and a.size * wt.shape[1] \
                     <= _threads.LARGE:
                 a = _dot(a, wt) if a.shape[0] * wt.shape[1] < DOT_OUT_MAX else np.matmul(a, wt)
-            else:
-                a = _mm(a, wt)
-            if bd is not None:
-                a += bd
+                if bd is not None:
+                    a += bd
+            else:  # (one input feature: one rounding, as PyTorch; batched; large)
+                a = linear_forward(a, wd, bd)
         elif code == RELU_INPLACE:
             relu_array(a, out=a)
         elif code == TANH_INPLACE:
