@@ -238,12 +238,23 @@ def as_scalar(x):
 def _check_shared(a: np.ndarray) -> None:
     """from_numpy/as_tensor's checks on an array the tensor will share: the strides, and
     PyTorch's once-a-process warning for a read-only array (its writes are undefined)."""
+    if not a.flags.writeable:  # (~30 ns an as_tensor; PyTorch warns before the strides)
+        warn_if_readonly(a)
     if a.strides and min(a.strides) < 0:
         raise ValueError(_NEGATIVE_STRIDES)
     if not a.flags.c_contiguous:
         SHARED_STRIDED[id(a)] = a
-    if not a.flags.writeable and not _warned_readonly:  # (~30 ns an as_tensor)
-        _warn_readonly()
+
+
+def warn_if_readonly(a: np.ndarray) -> None:
+    """PyTorch's warning for a read-only array it wraps before converting or sharing it
+    (from_numpy, as_tensor, the legacy constructors; not torch.tensor, which copies): once
+    a process (TORCH_WARN_ONCE), or every time after ``set_warn_always(True)``."""
+    if not a.flags.writeable:
+        from ._config import _State
+
+        if not _warned_readonly or _State.warn_always:
+            _warn_readonly()
 
 
 def shared_strided(a: np.ndarray) -> bool:

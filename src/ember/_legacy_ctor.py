@@ -42,6 +42,11 @@ def legacy_array(dt: D.dtype, data, args: tuple, exact: bool) -> np.ndarray:
 
         _check_shared(data)  # an array of the constructor's dtype is shared, as from_numpy
         return data
+    if isinstance(data, np.ndarray):  # wrapped, then converted to the constructor's dtype
+        from ._from_data import _check_strides, warn_if_readonly
+
+        warn_if_readonly(data)  # (PyTorch warns before it checks the strides)
+        _check_strides(data)
     if not isinstance(data, (_SEQ, np.ndarray, range)) and not (
             hasattr(data, "__len__") and hasattr(data, "__getitem__")):
         raise TypeError(f"new(): data must be a sequence (got {arg_type_name(data)})")

@@ -141,20 +141,9 @@ def geometric_(self, p, *, generator=None):
 
 
 def bernoulli(self, p=None, *, generator=None):
-    """Draws 1 with probability ``self`` (or ``p``) at every entry."""
+    """Draws 1 with probability ``self`` (or ``p``) at every entry (checks: random.bernoulli)."""
     from .random import bernoulli as draw
 
-    if p is None:
-        if self._data.dtype.kind != "f":
-            raise NotImplementedError('"bernoulli_tensor_cpu_p_" not implemented for '
-                                      f"'{type_name(self._data.dtype)}'")
-        probs = self._data
-        if probs.size and not ((probs >= 0) & (probs <= 1)).all():
-            raise RuntimeError("Expected p_in >= 0 && p_in <= 1 to be true, but got false.  "
-                               "(Could this error message be improved?  If so, please report "
-                               "an enhancement request to PyTorch.)")
-    elif not 0 <= p <= 1:
-        raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={p}")
     return draw(self, p, generator=generator)
 
 

@@ -225,3 +225,22 @@ def unknown_keyword(fn: str, args: tuple, given: dict, kw: dict) -> TypeError:
     return TypeError(f"{fn}() received an invalid combination of arguments - got "
                      f"({', '.join(got)}{', ' if got and not args else ''}), but expected one "
                      "of:")
+
+
+_P_IN = ("Expected p_in >= 0 && p_in <= 1 to be true, but got false.  (Could this error message "
+         "be improved?  If so, please report an enhancement request to PyTorch.)")
+
+
+def check_bernoulli(probs, p) -> None:
+    """torch.bernoulli's checks (function and method): probabilities in [0, 1] (nan fails)
+    in a float tensor, or a number p in [0, 1] (C++ prints it as %g)."""
+    if p is None:
+        if probs.dtype.kind != "f":
+            from .ops.arithmetic import type_name
+
+            raise NotImplementedError('"bernoulli_tensor_cpu_p_" not implemented for '
+                                      f"'{type_name(probs.dtype)}'")
+        if probs.size and not ((probs >= 0) & (probs <= 1)).all():
+            raise RuntimeError(_P_IN)
+    elif not 0 <= p <= 1:
+        raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={p:g}")

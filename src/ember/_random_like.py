@@ -10,27 +10,29 @@ from .random import _bad_like_kw, rand, randint, randn
 from .tensor import Tensor
 
 
-def rand_like(input, *, dtype=None, generator=None, requires_grad=False, **kw) -> Tensor:
-    """Drawn into empty_like(input): a permuted input's memory order (see _rng_layout)."""
+def _continuous_like(name, draw, fill, input, dtype, generator, requires_grad, kw, args):
+    """rand_like / randn_like: ``draw`` (rand, randn) of input's shape, or, for a permuted
+    input or a memory_format, ``fill`` (uniform_, normal_) in empty_like's memory order."""
     _check_device(kw.get("device"), op="aten::empty_strided")
     if kw and _bad_like_kw(kw):
-        raise unknown_keyword("rand_like", (input,), locals(), kw)
-    if _L.layout_axes(_array_of(input, "rand_like")) is not None or kw.get("memory_format"):
-        return _L.fresh_like(input, dtype, requires_grad, lambda t: t.uniform_(generator=generator),
-                             kw.get("memory_format"), "rand_like")
-    return rand(input._data.shape, generator=generator,
-                dtype=dtype or input._data.dtype, requires_grad=requires_grad)
+        raise unknown_keyword(name, (input,), args, kw)
+    if _L.layout_axes(_array_of(input, name)) is not None or kw.get("memory_format"):
+        return _L.fresh_like(input, dtype, requires_grad,
+                             lambda t: getattr(t, fill)(generator=generator),
+                             kw.get("memory_format"), name)
+    return draw(input._data.shape, generator=generator, dtype=dtype or input._data.dtype,
+                requires_grad=requires_grad)
+
+
+def rand_like(input, *, dtype=None, generator=None, requires_grad=False, **kw) -> Tensor:
+    """Drawn into empty_like(input): a permuted input's memory order (see _rng_layout)."""
+    return _continuous_like("rand_like", rand, "uniform_", input, dtype, generator,
+                            requires_grad, kw, locals())
 
 
 def randn_like(input, *, dtype=None, generator=None, requires_grad=False, **kw) -> Tensor:
-    _check_device(kw.get("device"), op="aten::empty_strided")
-    if kw and _bad_like_kw(kw):
-        raise unknown_keyword("randn_like", (input,), locals(), kw)
-    if _L.layout_axes(_array_of(input, "randn_like")) is not None or kw.get("memory_format"):
-        return _L.fresh_like(input, dtype, requires_grad, lambda t: t.normal_(generator=generator),
-                             kw.get("memory_format"), "randn_like")
-    return randn(input._data.shape, generator=generator,
-                 dtype=dtype or input._data.dtype, requires_grad=requires_grad)
+    return _continuous_like("randn_like", randn, "normal_", input, dtype, generator,
+                            requires_grad, kw, locals())
 
 
 def randint_like(input, low, high=None, *, dtype=None, generator=None, requires_grad=False,

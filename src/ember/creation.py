@@ -51,6 +51,10 @@ def as_tensor(data, dtype=None, device=None) -> Tensor:
         D.from_numpy_dtype(data.dtype)
         _check_shared(data)
         return Tensor._make(data, False, None)
+    if isinstance(data, np.ndarray):  # PyTorch wraps the array, then converts it
+        from ._from_data import warn_if_readonly
+
+        warn_if_readonly(data)
     return tensor(data, dtype=dtype)
 
 

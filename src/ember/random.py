@@ -13,9 +13,9 @@ import numpy as np
 
 from . import _torch_rng as _T
 from ._generator import Generator
-from ._random_checks import (MISSING, bad_generator, check_multinomial, check_uniform_bounds,
-                             int_bound, missing_args, multinomial_errors, randint_bad_call,
-                             randint_not_ints, unknown_keyword)
+from ._random_checks import (MISSING, bad_generator, check_bernoulli, check_multinomial,
+                             check_uniform_bounds, int_bound, missing_args, multinomial_errors,
+                             randint_bad_call, randint_not_ints, unknown_keyword)
 from .creation import _check_device, _float_dtype, _leaf as _new_leaf, _size
 from . import dtypes as D
 from .autograd.function import Primitive
@@ -273,6 +273,7 @@ def bernoulli(input, p=None, *, generator=None) -> Tensor:
         from .ops._int_args import first_not_tensor
 
         raise first_not_tensor(input=input) from None
+    check_bernoulli(a, p)
     if p is None:  # a probability per element: a uniform in the probabilities' precision
         draw = _T.bernoulli_tensor(bits, a)
     else:

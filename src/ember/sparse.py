@@ -1,9 +1,10 @@
 """``torch.sparse`` and the sparse constructors, for a library without sparse tensors.
 
-NumPy, which holds ember's tensors, has no sparse arrays, so every tensor is strided (dense).
-What PyTorch also runs on dense tensors runs here (``torch.sparse.mm``/``addmm`` and
-``torch.spmm`` of two dense matrices are plain products); building a sparse tensor raises
-NotImplementedError in PyTorch's words for a backend without the operator, with the dense
+NumPy, which holds ember's tensors, has no sparse arrays. COO tensors (``sparse_coo_tensor``,
+the legacy ``torch.sparse.FloatTensor``) are dense-backed, see ``ember._sparse_coo``; what
+PyTorch also runs on dense tensors runs here (``torch.sparse.mm``/``addmm`` and
+``torch.spmm`` of two dense matrices are plain products); building any other sparse layout
+raises NotImplementedError in PyTorch's words for a backend without the operator, with the dense
 spelling of the same computation as a hint. Loaded on first use (``torch.sparse`` or one of
 the names below), so ``import ember`` pays nothing for it.
 """
@@ -31,7 +32,6 @@ def _constructor(name: str, op: str):
     return make
 
 
-sparse_coo_tensor = _constructor("sparse_coo_tensor", "_sparse_coo_tensor_with_dims_and_tensors")
 sparse_compressed_tensor = _constructor("sparse_compressed_tensor",
                                         "_sparse_compressed_tensor_unsafe")
 sparse_csr_tensor = _constructor("sparse_csr_tensor", "sparse_csr_tensor")
@@ -66,8 +66,13 @@ METHODS.update({name: _sparse_only(name, layout) for name, layout in (
 
 
 def mm(mat1, mat2, reduce="sum"):
-    """``torch.sparse.mm`` of two dense matrices: ``torch.mm``'s result, as in PyTorch."""
+    """``torch.sparse.mm``: a COO matrix times a dense one, or ``torch.mm`` of two dense."""
     from . import mm as dense_mm
+
+    if getattr(mat1, "is_sparse", False):
+        from ._sparse_coo import mm as sparse_mm
+
+        return sparse_mm(mat1, mat2)
 
     return dense_mm(mat1, mat2)
 
@@ -80,10 +85,8 @@ def addmm(mat, mat1, mat2, beta=1.0, alpha=1.0):
 
 
 def spmm(input, mat2):
-    """``torch.spmm`` of two dense matrices: ``torch.mm``'s result, as in PyTorch."""
-    from . import mm as dense_mm
-
-    return dense_mm(input, mat2)
+    """``torch.spmm``: a COO matrix times a dense one, or ``torch.mm`` of two dense."""
+    return mm(input, mat2)
 
 
 def sum(input, dim=None, dtype=None):  # noqa: A001 - PyTorch's name
@@ -94,6 +97,12 @@ def sum(input, dim=None, dtype=None):  # noqa: A001 - PyTorch's name
 
 
 def __getattr__(name):
+    if name in ("sparse_coo_tensor", "FloatTensor"):
+        # COO tensors live in _sparse_coo (loaded here, on first use)
+        from . import _sparse_coo
+
+        return {"sparse_coo_tensor": _sparse_coo.sparse_coo_tensor,
+                "FloatTensor": _sparse_coo.legacy_float_tensor}[name]
     if name == "torch":
         # PyTorch's torch/sparse/__init__.py imports torch, so ``torch.sparse.torch`` is the
         # package itself; programs reach torch.eye through it (torch.sparse.torch.eye(10)).

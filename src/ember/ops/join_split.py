@@ -264,10 +264,15 @@ def split(tensor, split_size_or_sections, dim=0):
             sections, cls = [_index(s) for s in split_size_or_sections], SplitWithSizes
         except TypeError:  # split(n / 2): a float, or a float among the sizes
             raise _split_sizes_error(split_size_or_sections) from None
-        if sum(sections) != size or any(s < 0 for s in sections):
+        if any(s < 0 for s in sections):
+            raise RuntimeError("split_with_sizes expects split_sizes have only non-negative "
+                               f"entries, but got split_sizes={sections}")
+        if sum(sections) != size:
+            from .tensor_extra import _shown_dim
+
             raise RuntimeError(
                 f"split_with_sizes expects split_sizes to sum exactly to {size} (input tensor's "
-                f"size at dimension {d}), but got split_sizes={sections}")
+                f"size at dimension {_shown_dim(dim, d)}), but got split_sizes={sections}")
     out, start = [], 0
     for n in sections:
         out.append(_piece(input, d, start, n, cls))

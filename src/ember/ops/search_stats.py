@@ -290,6 +290,20 @@ def _binary_search(seq: np.ndarray, val: np.ndarray, right: bool) -> np.ndarray:
         hi = np.where(active & ~go, mid, hi)
 
 
+def _warn_non_contiguous(boundaries, values, sorter) -> None:
+    """PyTorch copies a non-contiguous value, boundary or sorter tensor to a contiguous one
+    and says so, once a process (TORCH_WARN_ONCE), after its checks and only for a
+    non-empty input."""
+    from .._config import warn_once
+
+    for t, what in ((values, "input value"), (boundaries, "boundary"), (sorter, "sorter")):
+        if t is not None and not t.is_contiguous():
+            warn_once(f"torch.searchsorted(): {what} tensor is non-contiguous, this will lower "
+                      "the performance due to extra data copy when converting non-contiguous "
+                      f"tensor to contiguous, please use contiguous {what} tensor if possible. "
+                      "This message will only appear once per program.")
+
+
 def searchsorted(sorted_sequence: Tensor, input, *, out_int32: bool = False,
                  right: bool = False, side=None, out=None, sorter=None) -> Tensor:
     """Where each input value would go in the sorted last dim of sorted_sequence."""
@@ -314,11 +328,18 @@ def searchsorted(sorted_sequence: Tensor, input, *, out_int32: bool = False,
                                f"size, but got boundary tensor {list(seq.shape)}and got sorter "
                                f"tensor {list(s.shape)}")
         seq = np.take_along_axis(seq, s, -1)
+    if seq.ndim > 1 and val.ndim == 0:
+        raise RuntimeError(
+            "torch.searchsorted(): input value can be a scalar only when boundaries tensor "
+            f"dimension is 1, but we got boundaries tensor dim({seq.ndim}) and input value's "
+            "dim(0) numel(1)")
     if seq.ndim > 1 and (val.ndim != seq.ndim or val.shape[:-1] != seq.shape[:-1]):
         raise RuntimeError(
             "torch.searchsorted(): boundaries tensor should be 1 dimension or the first N-1 "
             "dimensions of boundaries tensor and input value tensor must match, but we got "
             f"boundaries tensor {list(seq.shape)} and input value tensor {list(val.shape)}")
+    if val.size:
+        _warn_non_contiguous(sorted_sequence, None if scalar else input, sorter)
     common = np.result_type(seq.dtype, val.dtype)
     if scalar and not (isinstance(input, float) and seq.dtype.kind in "iub"):
         common = seq.dtype  # a Python number takes the boundaries' dtype (it is weak)

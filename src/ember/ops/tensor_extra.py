@@ -39,7 +39,9 @@ class UnsafeSplitWithSizes(Index):
     pass
 
 
-def _check_sizes(input: Tensor, sizes, d: int, pos: int) -> list:
+def _check_sizes(input: Tensor, sizes, d: int, pos: int, dim=None) -> list:
+    """The sizes as ints, checked as PyTorch; its message names ``dim`` as the caller gave
+    it (-1 stays -1)."""
     if isinstance(sizes, Tensor) or not isinstance(sizes, (list, tuple)) or \
             not all(isinstance(s, (int, np.integer)) for s in sizes):
         raise TypeError(f"split_with_sizes(): argument 'split_sizes' (position {pos}) must be "
@@ -51,8 +53,14 @@ def _check_sizes(input: Tensor, sizes, d: int, pos: int) -> list:
                            f"but got split_sizes={sizes}")
     if sum(sizes) != size:
         raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {size} (input "
-                           f"tensor's size at dimension {d}), but got split_sizes={sizes}")
+                           f"tensor's size at dimension {_shown_dim(dim, d)}), but got "
+                           f"split_sizes={sizes}")
     return sizes
+
+
+def _shown_dim(dim, d: int) -> int:
+    """The dimension as PyTorch's split messages print it: the caller's integer, unwrapped."""
+    return int(dim) if isinstance(dim, (int, np.integer)) and not isinstance(dim, bool) else d
 
 
 def _pieces(input: Tensor, d: int, sizes: list, cls, view: bool) -> tuple:
@@ -78,12 +86,12 @@ def split_with_sizes(input: Tensor, split_sizes, dim: int = 0, _pos: int = 2) ->
     from .indexing import SplitWithSizes
 
     d = _dim_of(input, dim)
-    return _pieces(input, d, _check_sizes(input, split_sizes, d, _pos), SplitWithSizes, True)
+    return _pieces(input, d, _check_sizes(input, split_sizes, d, _pos, dim), SplitWithSizes, True)
 
 
 def unsafe_split_with_sizes(input: Tensor, split_sizes, dim: int = 0, _pos: int = 2) -> tuple:
     d = _dim_of(input, dim)
-    return _pieces(input, d, _check_sizes(input, split_sizes, d, _pos), UnsafeSplitWithSizes,
+    return _pieces(input, d, _check_sizes(input, split_sizes, d, _pos, dim), UnsafeSplitWithSizes,
                    False)
 
 

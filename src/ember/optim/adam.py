@@ -38,7 +38,10 @@ class Adam(_ArrayOptimizer):
                  fused: bool | None = None, decoupled_weight_decay: bool = False) -> None:
         if isinstance(lr, Tensor) and foreach and not capturable:
             raise ValueError(_TENSOR_LR_FOREACH)
-        betas = _check(lr, betas, eps, weight_decay)
+        given, betas = betas, _check(lr, betas, eps, weight_decay)
+        if not all(isinstance(b, float) for b in given[:2]) and \
+                not all(isinstance(b, Tensor) for b in given[:2]):  # (Adam's own: not NAdam's)
+            raise ValueError("betas must be either both floats or both Tensors")
         defaults = {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay,
                     "amsgrad": amsgrad, "maximize": maximize, "foreach": foreach,
                     "capturable": capturable, "differentiable": differentiable,

@@ -307,17 +307,21 @@ class Optimizer(_OptimizerHooks):
 
 
 def _cast(param: Tensor, key, value):
-    """A private copy of one loaded state value, floats cast to the parameter's dtype."""
+    """One loaded state value as PyTorch takes it: a tensor itself (``value.to(dtype)``:
+    shared with the state dict, so two optimizers loaded from one dict step the same moment
+    tensors), a copy only where a float is cast to the parameter's dtype; other values as
+    they are."""
     if isinstance(value, Tensor):
-        arr = np.asarray(value._data)
-        if key != "step" and param._data.dtype.kind == "f" and arr.dtype.kind == "f":
-            arr = arr.astype(param._data.dtype)
-        return Tensor._make(np.array(arr, copy=True), False, None)
+        arr = value._data
+        if key != "step" and param._data.dtype.kind == "f" and arr.dtype.kind == "f" \
+                and arr.dtype != param._data.dtype:
+            return Tensor._make(np.asarray(arr).astype(param._data.dtype), False, None)
+        return value
     if isinstance(value, dict):
         return {k: _cast(param, k, v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return type(value)(_cast(param, None, v) for v in value)
-    return copy.deepcopy(value)
+    return value
 
 
 def _check_lr(lr) -> None:

@@ -47,16 +47,25 @@ class TreeMixin:
         for _, m in self.named_children():
             yield m
 
-    def _named_members(self, registry: str, prefix: str = "", recurse: bool = True,
+    def _named_members(self, registry, prefix: str = "", recurse: bool = True,
                        remove_duplicate: bool = True) -> Iterator[tuple[str, Any]]:
+        """(qualified name, member) over this module (and its submodules when ``recurse``),
+        each member once when ``remove_duplicate``, None skipped. ``registry`` is PyTorch's
+        ``get_members_fn`` (module -> (name, member) pairs, as torchmeta-style MetaModules
+        pass to collect only some modules' parameters) or the name of a registry dict."""
         seen = set()
         mods = self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate) \
             if recurse else [(prefix, self)]
         for mod_prefix, mod in mods:
-            reg = mod.__dict__.get(registry)
-            if reg is None:  # a subclass that skipped super().__init__()
-                raise AttributeError(f"'{type(mod).__name__}' object has no attribute '{registry}'")
-            for name, value in reg.items():
+            if callable(registry):
+                items = registry(mod)
+            else:
+                reg = mod.__dict__.get(registry)
+                if reg is None:  # a subclass that skipped super().__init__()
+                    raise AttributeError(
+                        f"'{type(mod).__name__}' object has no attribute '{registry}'")
+                items = reg.items()
+            for name, value in items:
                 if value is None or id(value) in seen:
                     continue
                 if remove_duplicate:

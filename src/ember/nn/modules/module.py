@@ -53,7 +53,7 @@ def _addindent(text: str, spaces: int) -> str:
     if not rest:
         return text
     pad = " " * spaces
-    return "\n".join([first] + [pad + line for line in rest])
+    return "\n".join([first] + [pad + line if line.strip() else "" for line in rest])
 
 
 def _forward_unimplemented(self, *input: Any) -> None:
