@@ -104,9 +104,11 @@ _warned: set = set()
 
 def warn_once(message: str, category=UserWarning, stacklevel: int = 3) -> None:
     """PyTorch's TORCH_WARN_ONCE: the first time in the process, or every time after
-    ``set_warn_always(True)``."""
+    ``set_warn_always(True)`` (which leaves the once-memory untouched, as the C++ macro's
+    static is not reached: the first warning after ``set_warn_always(False)`` still shows)."""
     if _State.warn_always or message not in _warned:
-        _warned.add(message)
+        if not _State.warn_always:
+            _warned.add(message)
         from ._warn import user_level
 
         # (at the user's line, however deep in ember: ``stacklevel`` is kept for callers)

@@ -118,10 +118,12 @@ _warned_ndarray_list = False
 
 
 def _warn_ndarray_list(kinds: set) -> None:
-    """PyTorch warns once per process when a list holds NumPy arrays (``tensor([obs])``)."""
+    """PyTorch warns once per process when a list holds NumPy arrays (``tensor([obs])``), or
+    every time after ``set_warn_always(True)`` (without using up the once: _config.warn_once)."""
     global _warned_ndarray_list
-    if not _warned_ndarray_list and any(issubclass(k, np.ndarray) for k in kinds):
-        _warned_ndarray_list = True
+    if (not _warned_ndarray_list or _warn_always()) and \
+            any(issubclass(k, np.ndarray) for k in kinds):
+        _warned_ndarray_list = _warned_ndarray_list or not _warn_always()
         warn("Creating a tensor from a list of numpy.ndarrays is extremely slow. Please "
              "consider converting the list to a single numpy.ndarray with numpy.array() before "
              "converting to a tensor.")
@@ -251,9 +253,7 @@ def warn_if_readonly(a: np.ndarray) -> None:
     (from_numpy, as_tensor, the legacy constructors; not torch.tensor, which copies): once
     a process (TORCH_WARN_ONCE), or every time after ``set_warn_always(True)``."""
     if not a.flags.writeable:
-        from ._config import _State
-
-        if not _warned_readonly or _State.warn_always:
+        if not _warned_readonly or _warn_always():
             _warn_readonly()
 
 
@@ -262,9 +262,15 @@ def shared_strided(a: np.ndarray) -> bool:
     return bool(SHARED_STRIDED.data) and SHARED_STRIDED.get(id(a)) is a
 
 
+def _warn_always() -> bool:
+    from ._config import _State  # (at call time: kept off this module's import order)
+
+    return _State.warn_always
+
+
 def _warn_readonly() -> None:
     global _warned_readonly
-    _warned_readonly = True
+    _warned_readonly = _warned_readonly or not _warn_always()
     warn("The given NumPy array is not writable, and PyTorch does not support non-writable "
          "tensors. This means writing to this tensor will result in undefined behavior. "
          "You may want to copy the array to protect its data or make it writable before "

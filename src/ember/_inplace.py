@@ -152,10 +152,13 @@ class InplaceMixin:
             # A base without a graph until now: its views made meanwhile are looked for.
             refresh_views(base, self, None if before._rg else node)
             return
+        old = self.grad_fn
         self.grad_fn = node
         self._rg = True
         node._shape = self._data.shape
         refresh_views(self, self, node if first else None)
+        if old is not None and self.__dict__.get("_retains"):
+            _move_retain_grad(self, old, node)
 
     def _graph_input(self):
         """A stand-in for this tensor's current value to feed an op whose result will be
@@ -167,6 +170,16 @@ class InplaceMixin:
                 return self
             return t
         return self
+
+
+def _move_retain_grad(t, old, node) -> None:
+    """retain_grad follows the tensor to the node of its in-place change, as in PyTorch (its
+    .grad is then the gradient of the new value); the tensor's other hooks stay behind."""
+    hooks = old._pre_hooks or []
+    for h in [h for h in hooks if getattr(h, "_retains_grad", False)
+              and any(c.cell_contents is t for c in h.__closure__ or ())]:
+        hooks.remove(h)
+        node._add_prehook(h)
 
 
 def _can_cast(src: np.dtype, dst: np.dtype) -> bool:

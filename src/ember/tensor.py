@@ -28,6 +28,15 @@ _new = object.__new__
 _ONE: dict = {}  # dtype -> NumPy scalar 1 of that dtype: the seed of a 0-d loss
 
 
+
+def _view_layout(a) -> None:
+    """A view's array keeps PyTorch's strides when detached (``x[:, 5:10].detach().view(15)``
+    raises as in PyTorch): noted where view() looks for shared layouts (ops/shape.py)."""
+    if not a.flags.c_contiguous:
+        from ._from_data import SHARED_STRIDED
+
+        SHARED_STRIDED[id(a)] = a
+
 class Tensor(InplaceMixin, ConvertMixin):
     """An n-dimensional array that can record the operations applied to it.
 
@@ -166,7 +175,10 @@ class Tensor(InplaceMixin, ConvertMixin):
     @property
     def data(self) -> "Tensor":
         """A tensor sharing this one's storage, outside autograd (changes are not tracked)."""
-        return Tensor._make(self._ensure_array(), False, None)
+        t = Tensor._make(self._ensure_array(), False, None)
+        if self._base is not None:
+            _view_layout(t._data)
+        return t
 
     @data.setter
     def data(self, value: "Tensor") -> None:
@@ -291,6 +303,8 @@ class Tensor(InplaceMixin, ConvertMixin):
     def detach(self) -> "Tensor":
         """The same data, cut from the graph (shares storage and the version counter)."""
         t = Tensor._make(self._ensure_array(), False, None)
+        if self._base is not None:
+            _view_layout(t._data)
         vc = self._vc
         if (vc is _INF_MARK or vc is _INF_DETACHED) and not _function.STATE.inference:
             t._vc = _INF_DETACHED  # PyTorch lets this one be written in place (_inference.py)

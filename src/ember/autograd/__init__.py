@@ -237,6 +237,7 @@ def _batched_vjp(outputs, inputs, grad_outputs, retain_graph, create_graph) -> l
 
 
 from .anomaly import detect_anomaly, is_anomaly_enabled, set_detect_anomaly  # noqa: E402
+from . import _node_call  # noqa: E402,F401  (y.grad_fn(g): Node.__call__)
 from .variable import Variable  # noqa: E402  (imported first: ``variable`` below is the function)
 
 

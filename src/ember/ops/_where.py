@@ -97,10 +97,12 @@ def where(condition=_UNSET, input=_UNSET, other=_UNSET):
     else:  # (ember's own rules pass arrays and NumPy bools)
         cond = np.asarray(condition)
     if cond.dtype == np.uint8:  # old mask dtype: still accepted, with a once-only warning
-        if not _WHERE_U8_WARNED[0]:
+        from .._config import _State
+
+        if not _WHERE_U8_WARNED[0] or _State.warn_always:  # (TORCH_WARN_ONCE: _config)
             from .._warn import warn
 
-            _WHERE_U8_WARNED[0] = True
+            _WHERE_U8_WARNED[0] = _WHERE_U8_WARNED[0] or not _State.warn_always
             warn("where received a uint8 condition tensor. This behavior is deprecated and "
                  "will be removed in a future version of PyTorch. Use a boolean condition "
                  "instead.")

@@ -100,7 +100,8 @@ class CtcLoss(Primitive):
     """nll_b = -log sum over alignments of prod_t p_t(path_t).
     d nll_b / d lp[t, b, c] = exp(lp[t, b, c]) - sum_{s: l'_s = c} alpha_t(s) beta_t(s)
     / (p_b exp(lp[t, b, c])) for t < T_b (0 after), PyTorch's convention that treats lp as
-    log-softmax outputs (the first term is the softmax's share)."""
+    log-softmax outputs (the first term is the softmax's share). With zero_infinity the
+    rows of infinite losses get 0 (ctc_loss then zeroes those losses with a where)."""
 
     node_name = "CtcLossBackward0"
 
@@ -111,9 +112,7 @@ class CtcLoss(Primitive):
         nll = lat.nll(alpha)
         ctx.save_for_backward(lp)
         ctx.state = (lat, alpha, nll, zero_infinity)
-        if zero_infinity:
-            nll = np.where(np.isinf(nll), 0.0, nll)
-        return nll.astype(lp.dtype)
+        return nll.astype(lp.dtype)  # inf where infeasible: ctc_loss's where zeroes it
 
     @staticmethod
     def backward(ctx, g):
@@ -241,6 +240,16 @@ def ctc_loss(log_probs: Tensor, targets: Tensor, input_lengths, target_lengths,
     target length before averaging over the batch."""
     if reduction not in ("none", "mean", "sum"):
         raise ValueError(f"{reduction} is not a valid value for reduction")
+    # PyTorch's order of checks: the overload, integral lengths, the dtype, emptiness, dims
+    _check_types(input_lengths, target_lengths)
+    for value, name in ((input_lengths, "input_lengths"), (target_lengths, "target_lengths")):
+        if isinstance(value, Tensor) and value._data.dtype.kind not in "iu":
+            raise RuntimeError(f"{name} must be integral")
+    dt = log_probs._data.dtype
+    if dt.kind != "f" or dt.itemsize < 4:  # PyTorch's CPU kernel: float and double only
+        raise NotImplementedError(f"\"ctc_loss_cpu\" not implemented for '{type_name(dt)}'")
+    if log_probs._data.size == 0:
+        raise RuntimeError("log_probs tensor must not be empty")
     unbatched = log_probs.dim() == 2
     if log_probs.dim() != 3 and not unbatched:  # PyTorch counts after adding a batch dim
         raise RuntimeError(f"Expected 3-dimensional tensor, but got {log_probs.dim() + 1}-"
@@ -250,10 +259,6 @@ def ctc_loss(log_probs: Tensor, targets: Tensor, input_lengths, target_lengths,
         log_probs = ops.unsqueeze(log_probs, 1)
         if targets.dim() == 1:
             targets = ops.unsqueeze(targets, 0)
-    _check_types(input_lengths, target_lengths)
-    dt = log_probs._data.dtype
-    if dt.kind != "f" or dt.itemsize < 4:  # PyTorch's CPU kernel: float and double only
-        raise NotImplementedError(f"\"ctc_loss_cpu\" not implemented for '{type_name(dt)}'")
     t_max, batch, classes = log_probs.shape
     in_lens = _lengths(input_lengths, "input_lengths", batch)
     tg_lens = _lengths(target_lengths, "target_lengths", batch)
@@ -264,9 +269,12 @@ def ctc_loss(log_probs: Tensor, targets: Tensor, input_lengths, target_lengths,
     _check_labels(tg, tg_lens, classes)
     _check_range(in_lens, "input_lengths", t_max)
     loss = CtcLoss.apply(log_probs, tg, in_lens, tg_lens, int(blank), bool(zero_infinity))
+    if zero_infinity:  # as PyTorch: where(loss == inf, 0, loss) (grad_fn WhereBackward0)
+        inf = Tensor._make(np.isposinf(loss._data), False, None)
+        loss = ops.where(inf, Tensor._make(np.zeros((), dt), False, None), loss)
     if reduction == "sum":
         return loss.sum()
     if reduction == "mean":
         div = Tensor._make(np.maximum(tg_lens, 1).astype(dt), False, None)
         return (loss / div).mean()
-    return loss[0] if unbatched else loss
+    return ops.squeeze(loss, 0) if unbatched else loss  # SqueezeBackward1, as PyTorch
