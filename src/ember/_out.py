@@ -17,6 +17,7 @@ import functools
 
 import numpy as np
 
+from ._clamp_out import CLAMPS, clamp_result
 from ._warn import warn
 from .autograd.grad_mode import STATE
 from .tensor import Tensor
@@ -186,6 +187,8 @@ def with_out(fn, name: str):
         elif name in ("mean", "std", "var", "logsumexp") and args and _wider_float(args[0], out):
             args = (args[0].to(out.dtype),) + args[1:]  # computed in out's wider float type
         result = fn(*args, **kwargs)
+        if name in CLAMPS:
+            result = clamp_result(name, args, kwargs, result, out)
         return write_out(_ALIAS.get(name, name), result, out,
                          _computes_elsewhere(name, args, kwargs, result, out))
 

@@ -13,6 +13,7 @@ from ..return_types import make as make_return_type
 from ..tensor import Tensor
 from ._axis_alias import numpy_names
 from ._layout import reduced
+from ._numpy_method_call import ABSENT, numpy_call
 from ._util import dims, keep_reduced as _keep
 from .selection import maximum as _maximum, minimum as _minimum
 
@@ -204,12 +205,18 @@ class _Unset:
 _UNSET = _Unset()
 
 
-def max(input, dim=_UNSET, keepdim=_UNSET, *, other=None, axis=None, keepdims=None):  # noqa: A001
+def max(input, dim=_UNSET, keepdim=_UNSET, *, other=None,  # noqa: A001
+        axis=None, keepdims=None, out=ABSENT):
+    if out is not ABSENT:  # np.max(tensor) / np.amax(tensor): NumPy's call
+        raise numpy_call("max", None if dim is _UNSET else dim, axis, None, keepdims, out, False)
     dim, keepdim, other = _extreme_args("max", input, dim, keepdim, other, axis, keepdims)
     return _max_min(input, dim, keepdim, False, other)
 
 
-def min(input, dim=_UNSET, keepdim=_UNSET, *, other=None, axis=None, keepdims=None):  # noqa: A001
+def min(input, dim=_UNSET, keepdim=_UNSET, *, other=None,  # noqa: A001
+        axis=None, keepdims=None, out=ABSENT):
+    if out is not ABSENT:  # np.min(tensor) / np.amin(tensor): NumPy's call
+        raise numpy_call("min", None if dim is _UNSET else dim, axis, None, keepdims, out, False)
     dim, keepdim, other = _extreme_args("min", input, dim, keepdim, other, axis, keepdims)
     return _max_min(input, dim, keepdim, True, other)
 

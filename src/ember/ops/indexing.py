@@ -21,6 +21,18 @@ from ._layout import contig, indexed
 from ._util import wrap_dim
 
 
+_BYTE_MASK = "indexing with dtype torch.uint8 is now deprecated, please use a dtype " \
+    "torch.bool instead."
+_MASKS_READ = [0]  # uint8 masks _index_arrays has read (and warned about): getitem counts
+
+
+def _rewarn_byte_masks(ctx) -> None:
+    """PyTorch's backward of an index reads its saved uint8 masks again and repeats their
+    deprecation warning, once per mask."""
+    for _ in range(ctx.__dict__.get("_byte_masks", 0)):
+        warnings.warn(_BYTE_MASK, UserWarning, stacklevel=3)
+
+
 def _index_arrays(idx):
     """Turn a PyTorch index (Tensors, lists, slices, None, Ellipsis) into a NumPy index."""
     if isinstance(idx, tuple):
@@ -37,8 +49,8 @@ def _index_arrays(idx):
         if a.dtype == np.uint8:  # PyTorch reads a byte tensor as a mask, and warns
             if a.ndim == 0:  # ... except for a 0-d one: x[t] is x[None] or x[None][:0]
                 return a.astype(bool)
-            warnings.warn("indexing with dtype torch.uint8 is now deprecated, please use a "
-                          "dtype torch.bool instead.", UserWarning, stacklevel=3)
+            warnings.warn(_BYTE_MASK, UserWarning, stacklevel=3)
+            _MASKS_READ[0] += 1
             return a.astype(bool)
         if a.ndim == 0 and a.dtype.kind in "iu":
             return int(a)  # PyTorch reads a 0-d integer tensor as a plain int: a view
@@ -138,6 +150,13 @@ class AdvancedIndex(Index):
             return out
         return indexed(out, x, idx)
 
+    @staticmethod
+    def backward(ctx, g):
+        """Index's rule: dL/dx = zeros with dL/dy added at idx (PyTorch's warning repeated
+        for uint8 masks)."""
+        _rewarn_byte_masks(ctx)
+        return (index_add_into(ctx.in_shape, ctx.idx, g), None)
+
 
 class PermutedIndex(AdvancedIndex):
     """y = x[idx] with NumPy's dims permuted by ``axes`` into PyTorch's order (ints beside
@@ -153,6 +172,7 @@ class PermutedIndex(AdvancedIndex):
 
     @staticmethod
     def backward(ctx, g):
+        _rewarn_byte_masks(ctx)
         g = g.permute(ctx.back) if isinstance(g, Tensor) else g.transpose(ctx.back)
         return (index_add_into(ctx.in_shape, ctx.idx, g), None)
 
@@ -274,6 +294,7 @@ def getitem(input, idx):
             pass  # the general path below raises PyTorch's error
     if input._rg:
         refuse_saved_index(idx)
+    masks_before = _MASKS_READ[0]
     np_idx = _index_arrays(idx)
     _check_steps(input, idx, np_idx)
     if _is_basic(np_idx):
@@ -289,8 +310,12 @@ def getitem(input, idx):
         _raise_torch_error(input, np_idx)
     axes = torch_permutation(input._data.shape, np_idx)
     if axes is None:
-        return advanced_index(input, np_idx)
-    return advanced_index(input, (np_idx, tuple(axes)), PermutedIndex)
+        out = advanced_index(input, np_idx)
+    else:
+        out = advanced_index(input, (np_idx, tuple(axes)), PermutedIndex)
+    if _MASKS_READ[0] != masks_before and out.grad_fn is not None:
+        out.grad_fn._byte_masks = _MASKS_READ[0] - masks_before
+    return out
 
 
 def _index_message(e, input, idx) -> str:

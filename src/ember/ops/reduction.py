@@ -16,6 +16,7 @@ from ..tensor import Tensor
 from .._aten_sum import full_sum as _full_sum, total as _aten_total, use as _aten_order
 from ._axis_alias import numpy_names
 from ._layout import reduced
+from ._numpy_method_call import ABSENT, numpy_call
 from ._util import dims, keep_reduced as _keep
 from .arithmetic import type_name
 from .extrema import amax, amin, argmax, argmin, max, min, values_indices  # noqa: F401
@@ -70,7 +71,10 @@ def _int_accumulator(x: np.ndarray, dtype):
     return np.dtype(np.int64) if x.dtype.kind in "biu" and x.dtype != np.int64 else None
 
 
-def sum(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):  # noqa: A001
+def sum(input, dim=None, keepdim=False, *, dtype=None,  # noqa: A001
+        axis=None, keepdims=None, out=ABSENT):
+    if out is not ABSENT:  # np.sum(tensor): NumPy's call of the method
+        raise numpy_call("sum", dim, axis, dtype, keepdims, out, True)
     if axis is not None or keepdims is not None:  # NumPy's names, which PyTorch takes
         dim, keepdim = numpy_names("sum", dim, keepdim, axis, keepdims)
     try:
@@ -156,7 +160,10 @@ class MeanDim(Mean):
     node_name = "MeanBackward1"
 
 
-def mean(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
+def mean(input, dim=None, keepdim=False, *, dtype=None,
+         axis=None, keepdims=None, out=ABSENT):
+    if out is not ABSENT:  # np.mean(tensor): NumPy's call of the method
+        raise numpy_call("mean", dim, axis, dtype, keepdims, out, True)
     try:
         x = input._data
     except AttributeError:  # torch.mean(list_of_losses): the parser's refusal
@@ -238,7 +245,10 @@ class ProdDim(Prod):
     node_name = "ProdBackward1"  # PyTorch's name when a dim is given
 
 
-def prod(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
+def prod(input, dim=None, keepdim=False, *, dtype=None,
+         axis=None, keepdims=None, out=ABSENT):
+    if out is not ABSENT:  # np.prod(tensor): NumPy's call of the method
+        raise numpy_call("prod", dim, axis, dtype, keepdims, out, True)
     if axis is not None or keepdims is not None:  # NumPy's names, which PyTorch takes
         dim, keepdim = numpy_names('prod', dim, keepdim, axis, keepdims)
     if keepdim is not False and keepdim is not True:

@@ -257,7 +257,8 @@ _CPP_NAMES = {"int8": "signed char", "int16": "short int", "int32": "int",
 
 def number_bounds_inplace(op):
     """``clamp_``-style method for ``op``: compute out of place, write back; with number
-    bounds a refused cast names the tensor's type as PyTorch's scalar kernel does."""
+    bounds a refused cast names the tensor's type as PyTorch's scalar kernel does (also for a
+    0-d tensor without grad beside a Python number, which PyTorch reads as a Number)."""
 
     def method(self, *args, **kwargs):
         self._check_inplace()
@@ -265,8 +266,10 @@ def number_bounds_inplace(op):
             return self._write(op(self._graph_input(), *args, **kwargs))
         except RuntimeError as e:
             msg, cpp = str(e), _CPP_NAMES.get(np.dtype(self._data.dtype).name)
-            if cpp is None or not msg.startswith("result type ") or \
-                    any(isinstance(v, Tensor) for v in (*args, *kwargs.values())):
+            bounds = [args[i] if i < len(args) else kwargs.get(n)
+                      for i, n in enumerate(("min", "max"))]
+            if cpp is None or not msg.startswith("result type ") or not all(
+                    _number_bound(b, o) for b, o in zip(bounds, bounds[::-1]) if b is not None):
                 raise
             head = msg.partition("desired output type ")[:2]
             raise RuntimeError("".join(head) + cpp) from None
