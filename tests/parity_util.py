@@ -101,8 +101,8 @@ FUNCTION_SKIP = {
     # the legacy typed constructors: PyTorch refuses a tensor of another dtype, ember casts
     "FloatTensor", "DoubleTensor", "HalfTensor", "LongTensor", "IntTensor", "ShortTensor",
     "CharTensor", "ByteTensor", "BoolTensor", "BFloat16Tensor",
-    # sparse constructors: ember has no sparse tensors and refuses them all
-    # (tests/test_programs_s12_gnntab.py)
+    # sparse constructors: COO without a graph (tests/test_s21_sparse_coo.py), the compressed
+    # layouts refused (tests/test_programs_s12_gnntab.py)
     "sparse_coo_tensor", "sparse_compressed_tensor", "sparse_csr_tensor", "sparse_csc_tensor",
     "sparse_bsr_tensor", "sparse_bsc_tensor",
 }

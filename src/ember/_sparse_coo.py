@@ -217,3 +217,28 @@ def legacy_float_tensor(*args, device=None):
     _warn_once("legacy", _LEGACY)
     indices, values, size = args
     return sparse_coo_tensor(indices, values, size, _legacy=True)  # (keeps values' dtype)
+
+
+def from_dense(t: Tensor, args: tuple, kwargs: dict):
+    """``t.to_sparse()`` / ``t.to_sparse_coo()``: every dim sparse, coalesced (the nonzero
+    entries' coordinates in row-major order, as PyTorch lists them); None for what ember does
+    not make (a hybrid ``sparse_dim``, another layout, a 0-d tensor, a tensor that requires
+    grad under grad mode: PyTorch records ToSparseBackward1 there)."""
+    from ._memory_format import sparse_coo
+    from .autograd.grad_mode import is_grad_enabled
+
+    if isinstance(t, SparseCooTensor):
+        return t
+    a = t._data
+    given = dict(kwargs)
+    if args:
+        given["sparse_dim"] = args[0]
+    if a.ndim == 0 or len(args) > 1 or set(given) - {"sparse_dim", "layout"} \
+            or given.get("sparse_dim") not in (None, a.ndim) \
+            or given.get("layout") not in (None, sparse_coo) \
+            or t.requires_grad and is_grad_enabled():
+        return None
+    where = np.nonzero(a)
+    indices = Tensor._make(np.stack(where).astype(np.int64), False, None)
+    values = Tensor._make(a[where], False, None)
+    return _build(indices, values, a.shape, True)

@@ -20,7 +20,8 @@ _HINT = (
 
 def _no_sparse(op: str) -> NotImplementedError:
     return NotImplementedError(f"Could not run 'aten::{op}' with arguments from the "
-                               f"'SparseCPU' backend: ember has no sparse tensors.\n{_HINT}")
+                               "'SparseCPU' backend: ember has only COO tensors with every dim "
+                               f"sparse (sparse_coo_tensor, to_sparse()).\n{_HINT}")
 
 
 def _constructor(name: str, op: str):
@@ -28,7 +29,7 @@ def _constructor(name: str, op: str):
         raise _no_sparse(op)
 
     make.__name__ = make.__qualname__ = name
-    make.__doc__ = f"``torch.{name}``: refused (ember has no sparse tensors)."
+    make.__doc__ = f"``torch.{name}``: refused (ember has COO sparse tensors only)."
     return make
 
 
@@ -42,6 +43,12 @@ sparse_bsc_tensor = _constructor("sparse_bsc_tensor", "sparse_bsc_tensor")
 
 def _to_sparse_method(name: str):
     def method(self, *args, **kwargs):
+        if name in ("to_sparse", "to_sparse_coo"):  # the plain COO form (_sparse_coo.py)
+            from ._sparse_coo import from_dense
+
+            out = from_dense(self, args, kwargs)
+            if out is not None:
+                return out
         raise _no_sparse(name if name == "to_sparse" else "_" + name)
 
     method.__name__ = method.__qualname__ = name

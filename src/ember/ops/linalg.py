@@ -211,6 +211,11 @@ def linear_forward(x: np.ndarray, w: np.ndarray, b) -> np.ndarray:
         # One input feature: PyTorch's addmm makes each entry one multiply-add rounded once
         # (its kernel's FMA); a product then a sum rounds twice (1 ulp on ~20% of entries).
         # One row or one output is PyTorch's matrix-vector path: rounded twice there too.
+        if x.dtype.char == "f":  # float64 products are exact; one BLAS call (k = 1) is
+            # ~2 us faster than a broadcast multiply at 200x32; then one sum, rounded once
+            y = _dot(x.reshape(-1, 1).astype(np.float64), wt.astype(np.float64))
+            y += b
+            return y.astype(np.float32).reshape(x.shape[:-1] + wt.shape[1:])
         return fma_into(np.empty(x.shape[:-1] + wt.shape[1:], x.dtype), x, wt[0], b)
     if x.ndim == 2 and x.shape[1] > 1 and _threads._one and x.size * wt.shape[1] <= _threads.LARGE:
         # _mm's common case, without the call
