@@ -8,7 +8,7 @@
 
 import pytest
 
-from torch_compare import same_with_warnings
+from torch_compare import run_both, same_error_case, same_with_warnings
 
 VIEWS = ["a.detach().view(15)", "a.data.view(15)", "a.view(15)",
          "torch.autograd.Variable(a).view(15)", "a.detach().detach().view(15)",
@@ -47,3 +47,30 @@ def test_retain_grad_then_in_place(kind):
         (x * L.tensor([1., 2., 3.])).sum().backward()
         return x.grad.tolist(), w.grad.tolist()
     same_with_warnings(run)
+
+
+DETACH_IN_PLACE = ["torch.ones(6, 3)[1:]", "torch.ones(6, 3).chunk(2)[0]",
+                   "torch.ones(6, 3).view(3, 6)", "torch.ones(6, 3).t()", "torch.ones(6, 3)[[0, 1]]",
+                   "torch.ones(3).detach()", "torch.ones(6, 3).detach()[1:]",
+                   "torch.from_numpy(np.ones(3))[1:]", "torch.ones(3, requires_grad=True)[1:]",
+                   "torch.ones(3, requires_grad=True)"]
+
+
+@pytest.mark.parametrize("make", DETACH_IN_PLACE)
+def test_detach_in_place_refuses_views(make):
+    """PyTorch's detach_() refuses every autograd view (whether or not its base requires
+    grad; FixMatch-era code calls it on logits): "Can't detach views in-place"."""
+    import numpy as np  # noqa: F401  (the expressions use np)
+
+    fn = eval(f"lambda torch: {make}")
+    same_error_case(lambda L: fn(L).detach_() and None)
+
+
+@pytest.mark.parametrize("mode", ["no_grad", "inference_mode"])
+def test_detach_in_place_of_views_made_without_grad(mode):
+    def run(L):
+        with getattr(L, mode)():
+            v = L.ones(6, 3)[1:]
+        return tuple(v.detach_().shape)  # (an inference view: no error in PyTorch)
+    want, got = run_both(run)
+    assert got == want

@@ -1,8 +1,9 @@
 """Sparse COO tensors, as far as graph programs use them (pygcn's adjacency, pyGAT's
 SpecialSpmmFunction): ``torch.sparse_coo_tensor`` / ``torch.sparse.FloatTensor`` build one,
 it prints as PyTorch's, answers ``_indices()``/``_values()``/``indices()``/``values()``/
-``_nnz()``/``is_coalesced()``/``coalesce()``/``to_dense()``/``t()``, and multiplies dense
-matrices (``torch.spmm``, ``torch.mm``, ``matmul``, ``@``).
+``_nnz()``/``is_coalesced()``/``coalesce()``/``to_dense()``/``t()``, multiplies dense
+matrices (``torch.spmm``, ``torch.mm``, ``matmul``, ``@``), scales by a number (``*``, ``/``,
+``torch.mul``/``div``: still COO) and sums (``.sum()``, ``torch.sparse.sum``).
 
 NumPy has no sparse arrays, so a ``SparseCooTensor`` is an ember Tensor whose array is the
 dense matrix the COO triple stands for (repeated coordinates summed, as PyTorch's to_dense
@@ -122,6 +123,41 @@ class SparseCooTensor(Tensor):
 
     def mm(self, mat2):
         return mm(self, mat2)
+
+    def mul(self, other):
+        """By a number: the values scaled, the indices kept (as PyTorch's sparse mul);
+        by a tensor, the dense product."""
+        if isinstance(other, (bool, int, float)):
+            from .ops.arithmetic import mul as dense_mul
+
+            return _build(self._sp_indices, dense_mul(self._sp_values, other),
+                          tuple(self.shape), self._sp_coalesced)
+        return Tensor.mul(self, other)
+
+    def div(self, other, *, rounding_mode=None):
+        """By a number: the values divided, the indices kept (integers become floats)."""
+        if rounding_mode is None and isinstance(other, (bool, int, float)):
+            from .ops.arithmetic import div as dense_div
+
+            return _build(self._sp_indices, dense_div(self._sp_values, other),
+                          tuple(self.shape), self._sp_coalesced)
+        return Tensor.div(self, other, rounding_mode=rounding_mode)
+
+    def __mul__(self, other):
+        return self.mul(other)
+
+    __rmul__ = __mul__
+
+    def __truediv__(self, other):
+        return self.div(other)
+
+    def sum(self, dim=None, keepdim=False, dtype=None):
+        """``torch.sparse.sum``'s result (a 0-d dense tensor over every dim, else COO)."""
+        if keepdim:
+            return Tensor.sum(self, dim, keepdim, dtype=dtype)
+        from ._sparse_reduce import sparse_sum
+
+        return sparse_sum(self, dim, dtype)
 
     matmul = __matmul__ = mm
 

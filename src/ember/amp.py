@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import warnings
+from collections.abc import Iterable
 
 import numpy as np
 
@@ -85,7 +86,14 @@ class autocast:  # noqa: N801 - PyTorch's name
 
 class GradScaler:
     """Loss scaling: ``scale(loss).backward()``, ``step(optimizer)``, ``update()``. For device
-    'cuda' (not available) a pass-through, as PyTorch; for 'cpu' it scales for real."""
+    'cuda' (not available) a pass-through, as PyTorch; for 'cpu' it scales for real.
+
+    As PyTorch's, the scale is a float32 number made on the first ``scale()`` call (before it,
+    ``get_scale()`` reports ``init_scale`` and ``unscale_`` / ``step`` / ``update`` refuse), and
+    each optimizer goes through the stages ready -> unscaled -> stepped until ``update()``."""
+
+    _FIX = ("This may indicate your script did not use scaler.scale(loss or outputs) earlier "
+            "in the iteration.")
 
     def __init__(self, device: str = "cuda", init_scale: float = 2.0 ** 16,
                  growth_factor: float = 2.0, backoff_factor: float = 0.5,
@@ -100,34 +108,54 @@ class GradScaler:
             raise AssertionError("The growth factor must be > 1.0.")
         if backoff_factor >= 1.0:
             raise AssertionError("The backoff factor must be < 1.0.")
-        self._scale = float(init_scale)
+        self._init_scale = init_scale
+        self._scale = None  # the float32 scale, made by the first scale()
         self._growth_factor, self._backoff_factor = float(growth_factor), float(backoff_factor)
-        self._growth_interval, self._growth_tracker = int(growth_interval), 0
-        self._unscaled: dict = {}  # id(optimizer) -> whether an inf/nan was found
+        self._growth_interval, self._init_growth_tracker = int(growth_interval), 0
+        self._growth_tracker = None
+        self._unscaled: dict = {}  # id(optimizer) -> inf/nan found (None: no gradients)
+        self._stepped: set = set()  # ids of the optimizers stepped since the last update()
 
     def is_enabled(self) -> bool:
         return self._enabled
 
     def get_scale(self) -> float:
-        return self._scale if self._enabled else 1.0
+        if not self._enabled:
+            return 1.0
+        return self._init_scale if self._scale is None else self._scale
+
+    def _check_scale(self, funcname: str) -> None:
+        if self._scale is None:
+            raise AssertionError(f"Attempted {funcname} but _scale is None.  " + self._FIX)
 
     def scale(self, outputs):
-        """outputs times the scale (a tensor, or nested lists/tuples of them)."""
+        """outputs times the scale (a tensor, or nested lists/tuples/iterables of them)."""
         if not self._enabled:
             return outputs
+        if self._scale is None and (isinstance(outputs, Tensor)
+                                    or isinstance(outputs, Iterable)):
+            self._scale = float(np.float32(self._init_scale))
+            self._growth_tracker = int(self._init_growth_tracker)
         if isinstance(outputs, Tensor):
             return outputs * self._scale
-        return type(outputs)(self.scale(o) for o in outputs)
+        if isinstance(outputs, (list, tuple)):
+            return type(outputs)(self.scale(o) for o in outputs)
+        if isinstance(outputs, Iterable):
+            return map(self.scale, outputs)
+        raise ValueError("outputs must be a Tensor or an iterable of Tensors")
 
     def unscale_(self, optimizer) -> None:
         """Divide the optimizer's gradients by the scale, noting any inf/nan."""
         if not self._enabled:
             return
+        self._check_scale("unscale_")
+        if id(optimizer) in self._stepped:
+            raise RuntimeError("unscale_() is being called after step().")
         if id(optimizer) in self._unscaled:
             raise RuntimeError("unscale_() has already been called on this optimizer since the "
                                "last update().")
-        found = False
-        inv = 1.0 / self._scale
+        found = None
+        inv = np.float32(1.0 / self._scale)  # PyTorch: the reciprocal in float64, then float32
         for group in optimizer.param_groups:
             for p in group["params"]:
                 g = p._grad
@@ -135,41 +163,65 @@ class GradScaler:
                     continue
                 arr = g._ensure_array()
                 arr *= np.asarray(inv, arr.dtype)
-                found = found or not np.isfinite(arr).all()
+                found = bool(found) or not np.isfinite(arr).all()
         self._unscaled[id(optimizer)] = found
 
     def step(self, optimizer, *args, **kwargs):
         """optimizer.step(), skipped when the unscaled gradients hold an inf or nan."""
         if not self._enabled:
             return optimizer.step(*args, **kwargs)
+        if "closure" in kwargs:
+            raise RuntimeError("Closure use is not currently supported if GradScaler is enabled.")
+        self._check_scale("step")
+        if id(optimizer) in self._stepped:
+            raise RuntimeError("step() has already been called since the last update().")
         if id(optimizer) not in self._unscaled:
             self.unscale_(optimizer)
-        if self._unscaled[id(optimizer)]:
-            return None
-        return optimizer.step(*args, **kwargs)
+        found = self._unscaled[id(optimizer)]
+        if found is None:
+            raise AssertionError("No inf checks were recorded for this optimizer.")
+        out = None if found else optimizer.step(*args, **kwargs)
+        self._stepped.add(id(optimizer))
+        return out
 
     def update(self, new_scale=None) -> None:
         """Back off after an inf/nan step; grow after growth_interval clean ones."""
         if not self._enabled:
             return
+        self._check_scale("update")
         if new_scale is not None:
-            self._scale = float(new_scale)
-        elif any(self._unscaled.values()):
-            self._scale *= self._backoff_factor
-            self._growth_tracker = 0
+            if isinstance(new_scale, float):
+                self._scale = float(np.float32(new_scale))
+            else:
+                reason = ("new_scale should be a float or a 1-element torch.cuda.FloatTensor or "
+                          "torch.FloatTensor with requires_grad=False.")
+                if new_scale.device.type != self._device or new_scale.numel() != 1 \
+                        or new_scale.requires_grad is True:
+                    raise AssertionError(reason)
+                self._scale = float(np.float32(new_scale.item()))
         else:
-            self._growth_tracker += 1
-            if self._growth_tracker == self._growth_interval:
-                self._scale *= self._growth_factor
+            found = [f for f in self._unscaled.values() if f is not None]
+            if not found:
+                raise AssertionError("No inf checks were recorded prior to update.")
+            if any(found):
+                self._scale = float(np.float32(self._scale * self._backoff_factor))
                 self._growth_tracker = 0
-        self._unscaled = {}
+            else:
+                self._growth_tracker += 1
+                if self._growth_tracker == self._growth_interval:
+                    grown = np.float32(self._scale * self._growth_factor)
+                    if np.isfinite(grown):  # PyTorch never grows the scale to inf
+                        self._scale = float(grown)
+                    self._growth_tracker = 0
+        self._unscaled, self._stepped = {}, set()
 
     def state_dict(self) -> dict:
         if not self._enabled:
             return {}
-        return {"scale": self._scale, "growth_factor": self._growth_factor,
+        return {"scale": self.get_scale(), "growth_factor": self._growth_factor,
                 "backoff_factor": self._backoff_factor, "growth_interval": self._growth_interval,
-                "_growth_tracker": self._growth_tracker}
+                "_growth_tracker": (self._init_growth_tracker if self._growth_tracker is None
+                                    else self._growth_tracker)}
 
     def load_state_dict(self, state_dict: dict) -> None:
         if not self._enabled:
@@ -177,11 +229,15 @@ class GradScaler:
         if len(state_dict) == 0:
             raise RuntimeError("The source state dict is empty, possibly because it was saved "
                                "from a disabled instance of GradScaler.")
-        self._scale = float(state_dict["scale"])
+        self._init_scale = state_dict["scale"]
+        if self._scale is not None:
+            self._scale = float(np.float32(state_dict["scale"]))
         self._growth_factor = float(state_dict["growth_factor"])
         self._backoff_factor = float(state_dict["backoff_factor"])
         self._growth_interval = int(state_dict["growth_interval"])
-        self._growth_tracker = int(state_dict["_growth_tracker"])
+        self._init_growth_tracker = int(state_dict["_growth_tracker"])
+        if self._growth_tracker is not None:
+            self._growth_tracker = int(state_dict["_growth_tracker"])
 
 
 def custom_fwd(fwd=None, *, device_type: str, cast_inputs=None):

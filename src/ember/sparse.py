@@ -97,10 +97,29 @@ def spmm(input, mat2):
 
 
 def sum(input, dim=None, dtype=None):  # noqa: A001 - PyTorch's name
-    """``torch.sparse.sum`` over all dims of a dense tensor: PyTorch's refusal (it coalesces)."""
+    """``torch.sparse.sum``: of a COO tensor, its sum (``_sparse_reduce``); of a dense tensor,
+    PyTorch's refusal (it coalesces)."""
+    if getattr(input, "is_sparse", False):
+        from ._sparse_reduce import sparse_sum
+
+        return sparse_sum(input, dim, dtype)
     if dim is None:
         raise RuntimeError("coalesce expected sparse coordinate tensor layout but got Strided")
     raise _no_sparse("_indices")
+
+
+def softmax(input, dim, *, dtype=None):
+    """``torch.sparse.softmax`` of a COO tensor over its stored entries (_sparse_reduce)."""
+    from ._sparse_reduce import softmax as sparse_softmax
+
+    return sparse_softmax(input, dim, dtype=dtype)
+
+
+def log_softmax(input, dim, *, dtype=None):
+    """``torch.sparse.log_softmax`` of a COO tensor over its stored entries."""
+    from ._sparse_reduce import log_softmax as sparse_log_softmax
+
+    return sparse_log_softmax(input, dim, dtype=dtype)
 
 
 def __getattr__(name):
@@ -118,5 +137,5 @@ def __getattr__(name):
         return importlib.import_module(__package__)
     if name.startswith("__"):
         raise AttributeError(f"module 'ember.sparse' has no attribute '{name}'")
-    raise AttributeError(f"module 'ember.sparse' has no attribute '{name}' (ember has no "
-                         "sparse tensors; torch.sparse.mm, addmm and sum work on dense ones)")
+    raise AttributeError(f"module 'ember.sparse' has no attribute '{name}' (ember has COO "
+                         "tensors only: torch.sparse.mm, addmm, sum, softmax and log_softmax)")

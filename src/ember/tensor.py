@@ -313,7 +313,7 @@ class Tensor(InplaceMixin, ConvertMixin):
         return t
 
     def detach_(self) -> "Tensor":
-        if self._base is not None and self._base._rg:
+        if self._base is not None and self._vc is not _INF_MARK and self._vc is not _INF_DETACHED:
             raise RuntimeError(
                 "Can't detach views in-place. Use detach() instead. If you are using "
                 "DistributedDataParallel (DDP) for training, and gradient_as_bucket_view is set "

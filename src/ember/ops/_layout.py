@@ -255,7 +255,8 @@ def indexed(out, x, idx):
         if all(type(it) is not _ND or it.flags.c_contiguous for it in items):
             return np.ascontiguousarray(out)
     if any(it is Ellipsis for it in items):
-        k = items.index(Ellipsis)
+        # by identity: tuple.index compares with ==, which an index array answers elementwise
+        k = next(i for i, it in enumerate(items) if it is Ellipsis)
         used = sum(np.ndim(it) if (type(it) is _ND and it.dtype == np.bool_) else
                    (0 if it is None else 1) for it in items if it is not Ellipsis)
         items = items[:k] + (slice(None),) * (x.ndim - used) + items[k + 1:]

@@ -38,6 +38,13 @@ def _same_sizes(arrays: list) -> None:
                 "batch_size=1.")
 
 
+def _stacked(arrays: list) -> np.ndarray:
+    """np.stack laid out row-major. torch.stack's result is contiguous whatever its inputs'
+    strides, so ``batch.view(-1, d)`` works; np.stack of transposed samples keeps their
+    column-major order (strides (60, 4, 20) for (4, 5, 3) float32 rows), where view fails."""
+    return np.ascontiguousarray(np.stack(arrays))
+
+
 def _stack(batch: list) -> Tensor:
     from ...ops import stack
 
@@ -45,7 +52,7 @@ def _stack(batch: list) -> Tensor:
         return stack(batch, 0)  # keeps autograd, as torch.stack does (and its TypeError)
     arrays = [t._data for t in batch]
     _same_sizes(arrays)
-    return _tensor(np.stack(arrays))
+    return _tensor(_stacked(arrays))
 
 
 def default_collate(batch):
@@ -57,7 +64,7 @@ def default_collate(batch):
         if _NP_STR_OBJ.search(elem.dtype.str) is not None:
             raise TypeError(_ERR.format(elem.dtype))
         _same_sizes(batch)
-        return _tensor(np.stack(batch))
+        return _tensor(_stacked(batch))
     if isinstance(elem, (np.bool_, np.number, np.object_)):
         return _tensor(np.asarray(batch))
     if isinstance(elem, float):

@@ -260,7 +260,9 @@ class _SingleProcessDataLoaderIter:
                 rows = np.asarray(idx, dtype=np.int64)
                 if index_map is not None:
                     rows = index_map[rows]
-                yield [Tensor._make(np.asarray(t._data)[rows], False, None) for t in tensors]
+                # row-major as torch.stack gives it, whatever the source tensor's strides
+                yield [Tensor._make(np.ascontiguousarray(np.asarray(t._data)[rows]), False, None)
+                       for t in tensors]
             elif callable(getitems):
                 yield collate(getitems(idx))
             else:
