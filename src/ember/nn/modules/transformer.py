@@ -21,6 +21,8 @@ from .dropout import Dropout
 from .linear import Linear
 from .module import Module
 from .normalization import LayerNorm
+from ._transformer_masks import (_canonical_mask, _detect_is_causal_mask,  # noqa: F401
+                                 _dtype_of, _get_seq_len)  # (torch.nn.modules.transformer's)
 
 __all__ = ["Transformer", "TransformerEncoder", "TransformerDecoder",
            "TransformerEncoderLayer", "TransformerDecoderLayer"]
@@ -43,45 +45,6 @@ def _get_activation_fn(activation: str) -> Callable[[Tensor], Tensor]:
 
 def _get_clones(module: Module, n: int) -> ModuleList:
     return ModuleList([copy.deepcopy(module) for _ in range(n)])
-
-
-def _get_seq_len(src: Tensor, batch_first: bool) -> int:
-    if src.dim() == 2:  # unbatched (S, E)
-        return src.shape[0]
-    return src.shape[1 if batch_first else 0]
-
-
-def _canonical_mask(mask, mask_name: str, other_type, other_name: str, target_dtype,
-                    check_other: bool = True):
-    """A bool mask as an additive float mask of the input's dtype (True -> -inf); float masks
-    pass through. PyTorch's assertion for other dtypes, its warning for mixed mask types."""
-    if mask is None:
-        return None
-    kind = mask._data.dtype.kind
-    if kind not in "bf":
-        raise AssertionError(f"only bool and floating types of {mask_name} are supported")
-    if check_other and other_type is not None and mask._data.dtype != other_type:
-        warnings.warn(f"Support for mismatched {mask_name} and {other_name} is deprecated. "
-                      "Use same type for both instead.", stacklevel=2)
-    if kind == "b":
-        arr = np.where(mask._data, -np.inf, 0.0).astype(target_dtype)
-        return Tensor._make(arr, False, None)
-    return mask
-
-
-def _dtype_of(mask):
-    return None if mask is None else mask._data.dtype
-
-
-def _detect_is_causal_mask(mask, is_causal=None, size=None) -> bool:
-    """is_causal as given; when None, whether mask equals the square subsequent mask."""
-    if is_causal is not None or mask is None:
-        return is_causal is True
-    sz = size if size is not None else mask.shape[-2]
-    if tuple(mask.shape) != (sz, sz):
-        return False
-    causal = np.triu(np.full((sz, sz), -np.inf), 1)
-    return bool(np.all(mask._data == causal))
 
 
 class TransformerEncoderLayer(Module):
