@@ -53,14 +53,16 @@ NAMES = (
     "gcd", "lcm", "inverse", "matrix_power", "polygamma", "mvlgamma", "isneginf", "isposinf",
     # creation
     "zeros", "ones", "full", "arange", "linspace", "logspace", "eye", "randn", "rand",
-    "randint", "randperm", "empty",
+    "randint", "randperm", "empty", "multinomial",
 )
 
 # Creation functions make out's dtype (unless ``dtype=`` is given), as these reductions
-# compute in it; the creation functions but arange resize ``out`` without a warning.
+# compute in it; the creation functions but arange, and multinomial (int64 indices into a
+# Long ``out``), resize ``out`` without a warning.
 _QUIET_RESIZE = frozenset(("zeros", "ones", "full", "linspace", "logspace", "eye", "randn",
-                           "rand", "randint", "randperm", "empty"))
-_DTYPE_FROM_OUT = _QUIET_RESIZE | {"arange", "sum", "prod", "nansum", "cumsum", "cumprod"}
+                           "rand", "randint", "randperm", "empty", "multinomial"))
+_DTYPE_FROM_OUT = (_QUIET_RESIZE - {"multinomial"}) | {"arange", "sum", "prod", "nansum",
+                                                      "cumsum", "cumprod"}
 # PyTorch's messages name the op an alias stands for.
 _ALIAS = {"multiply": "mul", "divide": "div", "true_divide": "div", "subtract": "sub",
           "absolute": "abs", "negative": "neg", "clip": "clamp", "concat": "cat",
@@ -95,6 +97,7 @@ _SAME_DTYPE.update({
     **dict.fromkeys(("frac", "sgn", "clamp_min", "clamp_max"),
                     "Found dtype {got} but expected {want}"),
     "heaviside": "heaviside is not yet implemented for tensors with different dtypes.",
+    "multinomial": "multinomial expects Long tensor out, got: {got}",
     "float_power": "the output given to float_power has dtype {got} but the operation's "
                    "result requires dtype {want}",
 })

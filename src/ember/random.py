@@ -335,6 +335,11 @@ def multinomial(input=MISSING, num_samples=MISSING, replacement=False, *,
     return Tensor._make(out, False, None)
 
 
+def _transposed(a: np.ndarray) -> bool:
+    """Whether a 2-D array lies in memory column by column (and not also row by row)."""
+    return a.ndim == 2 and a.flags.f_contiguous and not a.flags.c_contiguous
+
+
 def multinomial_array(a: np.ndarray, num_samples: int, replacement: bool, bits) -> np.ndarray:
     """``multinomial``'s draws on a 1-D or 2-D float array whose shape and arguments are
     checked: int64 indices of shape a.shape[:-1] + (num_samples,)."""
@@ -344,7 +349,9 @@ def multinomial_array(a: np.ndarray, num_samples: int, replacement: bool, bits) 
     # Without replacement, zero-probability categories follow the others once those run
     # out, in the order PyTorch's topk leaves those ties (std::nth_element's).
     if not replacement or num_samples == 1:
-        q = _T.exponential(bits, a.size, 1.0, a.dtype).reshape(a.shape)
+        q = _T.exponential(bits, a.size, 1.0, a.dtype)
+        # q is empty_like(input): a transposed input's layout, filled in memory order
+        q = q.reshape(a.shape[::-1]).T if _transposed(a) else q.reshape(a.shape)
         score = a / q  # (ember runs with NumPy's float warnings off)
         if num_samples == 1:
             return np.argmax(score, axis=-1)[..., None]

@@ -138,6 +138,10 @@ class CrossEntropy(Primitive):
     def forward(ctx, x, spec):
         x2 = to_rows(x)
         sh = x2 - row_max(x2)
+        if not sh.flags.c_contiguous:
+            # A transposed (N, C) input (``out.squeeze().t()``) gives F-ordered rows, and
+            # backward writes the targets' entries through ``reshape(-1)``, a copy for them
+            sh = np.ascontiguousarray(sh)
         e = _exp32(sh)
         # log_softmax over a last dim (1-D or 2-D input) adds in ATen's vectorised order;
         # up to 4 classes row_sum's left-to-right sum is that order, and faster

@@ -3,6 +3,7 @@
 ``Einsum`` is one primitive for every equation: the forward is np.einsum on an equation with
 the ellipsis spelled out as letters, and the gradient of each operand is itself an einsum, of
 the upstream gradient and the other operands, with that operand's subscripts as the output.
+Its node takes the name of PyTorch's last step for the equation (``_shown_node``).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from ..autograd.function import Primitive
 from .. import dtypes as D
 from ..tensor import Tensor
 from ._einsum_dtypes import product_dtype
+from ._einsum_layout import _mul_layout, _pair_plan, _pair_product
 from .linalg import matmul
 from .shape import _reshaped, _view_of
 
@@ -189,7 +191,8 @@ class Einsum(Primitive):
         # PyTorch: einsum() marks it so.
         plan = _pair_plan(subs, out, tuple(x.shape for x in xs)) if len(xs) == 2 else None
         if plan is None or plan[0] is not None:  # (einsum() asks for the memory order)
-            return np.asarray(_np_einsum(",".join(subs) + "->" + out, xs))
+            y = np.asarray(_np_einsum(",".join(subs) + "->" + out, xs))
+            return _mul_layout(y, subs, out, xs) if plan is None and len(xs) == 2 else y
         return _pair_product(plan, xs)
 
     @staticmethod
@@ -211,59 +214,6 @@ class Einsum(Primitive):
                 operands += [_helper(m, g.dtype) for m in kinds]
                 grads.append(_np_einsum(eq, operands))
         return tuple(grads)
-
-
-@functools.lru_cache(maxsize=256)
-def _pair_plan(subs: tuple, out: str, shapes: tuple):
-    """How PyTorch lays out a two-operand einsum that contracts with bmm (None: an
-    elementwise product, left to NumPy). The labels both operands carry at size > 1 and the
-    output lacks go through one bmm, whose result holds the output dims in memory as: those
-    of both operands, then the left's only, then the right's only (each by output position);
-    the operands trade places when all of the right's come first in the output and no other
-    label was summed apart (so 'ij,jk->ki' is row-major, while 'bihd,bjhd->bijh' is not and
-    .view() on it raises there). Returns (memory order of the output dims, their sizes, and
-    per operand (its index, the equation reducing it to its bmm labels or None, its 3-d
-    shape)); the memory order is None where it is the output's own (row-major)."""
-    sizes = [dict(zip(sub, shape)) for sub, shape in zip(subs, shapes)]
-    big = [{c for c, n in sz.items() if n != 1} for sz in sizes]
-    contracted = (set(subs[0]) | set(subs[1])) - set(out)
-    summed = sorted(contracted & big[0] & big[1])
-    if not summed or len(out) < 2:
-        return None
-    pos = range(len(out))
-    both = [p for p in pos if out[p] in big[0] and out[p] in big[1]]
-    lo = [p for p in pos if out[p] in big[0] and out[p] not in big[1]]
-    ro = [p for p in pos if out[p] not in big[0]]
-    left, right = 0, 1
-    if lo and ro and not contracted - set(summed) and ro[-1] < lo[0]:
-        left, right, lo, ro = 1, 0, ro, lo
-    order = tuple(both + lo + ro)
-    n_of = {c: n for sz in sizes for c, n in sz.items() if n != 1}
-
-    def prod(labels):
-        return int(np.prod([n_of.get(c, 1) for c in labels], dtype=np.int64))
-
-    lab = {k: "".join(out[p] for p in k_dims) for k, k_dims in (("b", both), ("l", lo), ("r", ro))}
-    s_lab = "".join(summed)
-    ops = []
-    for k, labels, shape3 in ((left, lab["b"] + lab["l"] + s_lab,
-                               (prod(lab["b"]), prod(lab["l"]), prod(s_lab))),
-                              (right, lab["b"] + s_lab + lab["r"],
-                               (prod(lab["b"]), prod(s_lab), prod(lab["r"])))):
-        labels = "".join(c for c in labels if c in big[k])
-        ops.append((k, None if subs[k] == labels else subs[k] + "->" + labels, shape3))
-    return (None if order == tuple(pos) else order), tuple(n_of.get(out[p], 1) for p in order), \
-        tuple(ops)
-
-
-def _pair_product(plan, xs) -> np.ndarray:
-    """The bmm of ``_pair_plan``: each operand reduced to its bmm labels (diagonals taken,
-    labels of its own summed, size-1 dims dropped) and one np.matmul: the result in memory
-    order (einsum() asks for that order and permutes the result, a view as in PyTorch)."""
-    _, mem_shape, ((ka, eqa, sa), (kb, eqb, sb)) = plan
-    a = (xs[ka] if eqa is None else np.einsum(eqa, xs[ka])).reshape(sa)
-    b = (xs[kb] if eqb is None else np.einsum(eqb, xs[kb])).reshape(sb)
-    return np.matmul(a, b).reshape(mem_shape)
 
 
 @functools.lru_cache(maxsize=256)
@@ -318,14 +268,60 @@ def einsum(*args) -> Tensor:
     if first._data.dtype == np.bool_ and len(operands) == 1:  # a single operand: sums count
         if set(subs[0]) - set(out):
             operands = [first.to(np.int64)]
+    if len(operands) > 2:
+        return _chain(subs, out, operands)
+    node = _shown_node(subs, out)
     if len(operands) == 2:
         plan = _pair_plan(subs, out, (first._data.shape, operands[1]._data.shape))
         if plan is not None and plan[0] is not None:  # bmm's order in memory, then a view
             order = plan[0]
             y = Einsum.apply((subs, "".join(out[p] for p in order)), *operands)
-            return y.permute(tuple(int(i) for i in np.argsort(order)))
-    y = Einsum.apply((subs, out), *operands)
+            y = y.permute(tuple(int(i) for i in np.argsort(order)))
+            from ._shown_graph import as_node  # PyTorch's last step there: a view
+
+            return as_node(y, "ViewBackward0")
+    y = node.apply((subs, out), *operands)
     return _view_of(y, first) if len(operands) == 1 else y
+
+
+def _chain(subs: tuple, out: str, operands: list) -> Tensor:
+    """Three or more operands, contracted pairwise from the left as PyTorch does (without
+    opt_einsum): each product keeps the labels that the output or a later operand needs
+    (the output's first), so the result is laid out as PyTorch's last pairwise product
+    ('ij,jk,kl->il' is row-major) and ends in a view when any label was contracted."""
+    order = out + "".join(dict.fromkeys(c for c in "".join(subs) if c not in out))
+    acc, acc_sub = operands[0], subs[0]
+    for k in range(1, len(operands)):
+        if k == len(operands) - 1:
+            keep = out
+        else:
+            later = set(out).union(*subs[k + 1:])
+            keep = "".join(c for c in order if c in later and (c in acc_sub or c in subs[k]))
+        acc = einsum(f"{acc_sub},{subs[k]}->{keep}", acc, operands[k])
+        acc_sub = keep
+    if len(order) > len(out) and acc.grad_fn is not None and \
+            type(acc.grad_fn).__name__ != "ViewBackward0":
+        from ._shown_graph import as_node
+
+        acc = as_node(acc, "ViewBackward0")
+    return acc
+
+
+_SHOWN: dict = {}
+
+
+def _shown_node(subs: tuple, out: str):
+    """The Einsum class named as PyTorch's last step of this equation: one operand, a sum
+    over its labels the output lacks (SumBackward1), else its permuted view
+    (PermuteBackward0); more operands, a view of the contracted product (ViewBackward0),
+    else their broadcast product (MulBackward0)."""
+    summed = bool(set("".join(subs)) - set(out))
+    name = (("PermuteBackward0", "SumBackward1") if len(subs) == 1 else
+            ("MulBackward0", "ViewBackward0"))[summed]
+    cls = _SHOWN.get(name)
+    if cls is None:
+        cls = _SHOWN[name] = type(name, (Einsum,), {"node_name": name})
+    return cls
 
 
 def _tensordot_dims(dims, na: int, nb: int) -> tuple:

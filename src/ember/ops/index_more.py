@@ -77,7 +77,8 @@ class Put(IndexCopy):
     @staticmethod
     def forward(ctx, x, src, where):
         ctx.where, ctx.src_shape = where, np.shape(src)
-        out = np.array(x, copy=True)
+        # C order: a transposed x would copy its own order, and reshape(-1) copy again
+        out = np.array(x, copy=True, order="C")
         out.reshape(-1)[where] = np.reshape(src, -1)
         return out
 
@@ -98,7 +99,7 @@ class PutAcc(Put):
     @staticmethod
     def forward(ctx, x, src, where):
         ctx.where, ctx.src_shape = where, np.shape(src)
-        out = np.array(x, copy=True)
+        out = np.array(x, copy=True, order="C")  # (as Put)
         np.add.at(out.reshape(-1), where, np.reshape(src, -1))
         return out
 

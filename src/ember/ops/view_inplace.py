@@ -4,7 +4,7 @@ The view and its base share memory, so the new values are already in the base; w
 change is the graph. The base gets a new node, ``CopySlices`` (base with the view's entries
 replaced by the new values), and the view gets a node that reads its entries back out of the
 new base (``AsStrided``). The entries are found from memory offsets, so this works for any
-view (slices, select, transpose, reshape) of a contiguous base.
+view (slices, select, transpose, reshape) of a base, contiguous or not.
 
 Every other view of the same base that is part of a graph (kept as weak references on the
 base) is re-pointed the same way after any recorded in-place write to the base or to one of
@@ -32,22 +32,40 @@ from ..autograd.function import Primitive
 from ..tensor import Tensor
 
 
+def _offsets(a: np.ndarray, start: int, size: int) -> np.ndarray:
+    """Memory offset (in items, from ``start``) of each element of ``a``, shaped like a."""
+    pos = np.full(a.shape, start, dtype=np.int64)
+    for k, (n, stride) in enumerate(zip(a.shape, a.strides)):
+        shape = [1] * a.ndim
+        shape[k] = n
+        pos = pos + (np.arange(n, dtype=np.int64) * (stride // size)).reshape(shape)
+    return pos
+
+
 def view_positions(base: np.ndarray, view: np.ndarray) -> np.ndarray | None:
-    """Flat index into ``base`` of each element of ``view`` (None if not a view of it)."""
-    if not base.flags.c_contiguous or base.dtype != view.dtype or view.size == 0:
+    """Flat index (C order) into ``base`` of each element of ``view`` (None if not a view of
+    it). A base that is not C-contiguous (a transposed result: ``b = a.t() * 1``, then
+    ``b[:, 1].fill_(7)``) is located through the memory offsets of its own elements."""
+    if base.dtype != view.dtype or view.size == 0:
         return None
     size = base.dtype.itemsize
     offset = view.__array_interface__["data"][0] - base.__array_interface__["data"][0]
-    if offset % size or any(s % size for s in view.strides):
+    if offset % size or any(s % size for s in view.strides + base.strides):
         return None
-    pos = np.full(view.shape, offset // size, dtype=np.int64)
-    for k, (n, stride) in enumerate(zip(view.shape, view.strides)):
-        shape = [1] * view.ndim
-        shape[k] = n
-        pos = pos + (np.arange(n, dtype=np.int64) * (stride // size)).reshape(shape)
-    if pos.min() < 0 or pos.max() >= base.size:
+    pos = _offsets(view, offset // size, size)
+    if base.flags.c_contiguous:
+        if pos.min() < 0 or pos.max() >= base.size:
+            return None
+        return pos
+    where = _offsets(base, 0, size).reshape(-1)
+    order = np.argsort(where, kind="stable")
+    ranked = where[order]
+    if base.size > 1 and not (ranked[1:] != ranked[:-1]).all():
+        return None  # elements sharing memory (an expanded base): no single position
+    i = np.searchsorted(ranked, pos)
+    if (i >= ranked.size).any() or (ranked[np.minimum(i, ranked.size - 1)] != pos).any():
         return None
-    return pos
+    return order[i]
 
 
 class CopySlices(Primitive):
@@ -59,7 +77,7 @@ class CopySlices(Primitive):
     @staticmethod
     def forward(ctx, base, value, pos):
         ctx.pos = pos
-        out = np.array(base, copy=True)
+        out = np.array(base, copy=True, order="C")  # reshape(-1) a view, not a copy
         out.reshape(-1)[pos.reshape(-1)] = np.broadcast_to(value, pos.shape).reshape(-1)
         return out
 

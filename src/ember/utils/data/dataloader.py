@@ -142,19 +142,19 @@ class DataLoader(Generic[_T_co]):
         return len(self.batch_sampler if self._auto_collation else self.sampler)
 
     def __iter__(self) -> "_SingleProcessDataLoaderIter":
-        # PyTorch warns as each iterator starts (once for persistent workers, whose iterator
-        # is reused); ember never has an accelerator to pin for
-        if self.pin_memory and not (self.persistent_workers and self.num_workers > 0
-                                    and getattr(self, "_pin_warned", False)):
-            self._pin_warned = True
-            warnings.warn("'pin_memory' argument is set as true but no accelerator is found, "
-                          "then device pinned memory won't be used.", UserWarning, stacklevel=2)
         # PyTorch draws a base seed per iterator; persistent workers reuse theirs
         reuse = self.persistent_workers and self.num_workers > 0
         draw_seed = not (reuse and getattr(self, "_base_seed", None) is not None)
         cls = _MultiProcessingDataLoaderIter if self.num_workers > 0 else \
             _SingleProcessDataLoaderIter
         it = cls(self, draw_seed)
+        # PyTorch warns as each iterator starts (once for persistent workers, whose iterator
+        # is reused), after the check of the worker count that starts its workers; ember
+        # never has an accelerator to pin for
+        if self.pin_memory and not (reuse and getattr(self, "_pin_warned", False)):
+            self._pin_warned = True
+            warnings.warn("'pin_memory' argument is set as true but no accelerator is found, "
+                          "then device pinned memory won't be used.", UserWarning, stacklevel=2)
         if draw_seed:
             self._base_seed = it._base_seed
         return it
