@@ -242,7 +242,12 @@ def test_decorators_fork_annotate_misc():
                 j.set_fusion_strategy([("DYNAMIC", 3)]), j.enable_onednn_fusion(True),
                 j.onednn_fusion_enabled(), issubclass(j.Error, Exception),
                 issubclass(j.TracerWarning, Warning))
-    e, t = both(run)
+    try:
+        e, t = both(run)
+    finally:  # PyTorch's settings are process-wide: later scripted models run with the defaults
+        for lib in (torch, ember):
+            lib.jit.set_fusion_strategy([("STATIC", 2), ("DYNAMIC", 10)])
+            lib.jit.enable_onednn_fusion(False)
     assert e == t
 
 

@@ -4,6 +4,7 @@ scaled_dot_product_attention kernel switches (these act on CPU too: see ember.nn
 from __future__ import annotations
 
 import contextlib
+import functools
 import warnings
 
 from ..nn.attention import SDPBackend, _set_flags  # noqa: F401 (SDPBackend: PyTorch's too)
@@ -92,14 +93,25 @@ def fp16_bf16_reduction_math_sdp_allowed() -> bool:
     return _REDUCED["on"]
 
 
+def _deprecated_at_call(fn):
+    """Warn when ``fn`` is called, naming its caller (PyTorch's ``@deprecated`` under
+    ``@contextmanager``: the warning comes as the context manager is made, not entered, and
+    points at contextlib, which makes the call)."""
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        warnings.warn("`torch.backends.cuda.sdp_kernel()` is deprecated. In the future, this "
+                      "context manager will be removed. Please see `torch.nn.attention."
+                      "sdpa_kernel()` for the new context manager, with updated signature.",
+                      FutureWarning, stacklevel=2)
+        return fn(*args, **kwargs)
+    return wrapper
+
+
 @contextlib.contextmanager
+@_deprecated_at_call
 def sdp_kernel(enable_flash: bool = True, enable_math: bool = True,
                enable_mem_efficient: bool = True, enable_cudnn: bool = True):
     """Deprecated form of ``torch.nn.attention.sdpa_kernel``."""
-    warnings.warn("`torch.backends.cuda.sdp_kernel()` is deprecated. In the future, this "
-                  "context manager will be removed. Please see `torch.nn.attention.sdpa_kernel()` "
-                  "for the new context manager, with updated signature.", FutureWarning,
-                  stacklevel=3)
     saved = dict(_more.SDP_ENABLED)
     try:
         _set_flags({"flash": enable_flash, "math": enable_math,

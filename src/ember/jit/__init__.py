@@ -70,7 +70,9 @@ def script(obj, optimize=None, _frames_up=0, _rcb=None, example_inputs=None):
 
 
 def script_method(fn):
-    """Old-style ``@torch.jit.script_method`` on a ScriptModule subclass: the method itself."""
+    """Old-style ``@torch.jit.script_method`` on a ScriptModule subclass: the method itself,
+    with PyTorch's DeprecationWarning each time a class body applies it."""
+    _deprecated("script_method", "Please switch to `torch.compile` or `torch.export`.")
     return fn
 
 

@@ -12,6 +12,7 @@ since there is no TorchScript IR to show.
 from __future__ import annotations
 
 import copy
+import functools
 import inspect
 import textwrap
 
@@ -60,6 +61,23 @@ class ScriptModule(_CodeMixin, Module):
     """Base of scripted and traced modules; also the base of old-style
     ``class M(torch.jit.ScriptModule)`` models (whose ``@script_method``\\ s run as written)."""
 
+    def __init_subclass__(cls, **kwargs):
+        """A user's ``class M(torch.jit.ScriptModule)``: as PyTorch's compiler does when its
+        ``__init__`` returns, M keeps its own name and gets ``original_name``, and each plain
+        submodule it holds becomes a RecursiveScriptModule."""
+        super().__init_subclass__(**kwargs)
+        init = cls.__dict__.get("__init__")
+        if init is None or cls.__module__ == __name__:
+            return
+
+        @functools.wraps(init)
+        def __init__(self, *args, **kw):
+            init(self, *args, **kw)
+            if type(self).__init__ is __init__:  # the outermost __init__ has returned
+                _script_children(self)
+
+        cls.__init__ = __init__
+
     def _code_target(self):
         return self.forward
 
@@ -72,8 +90,9 @@ class ScriptModule(_CodeMixin, Module):
 class _EagerWrapper(ScriptModule):
     """What scripted and traced modules share: the original's forward, run eagerly."""
 
-    def __init__(self, module: Module) -> None:
-        module = _clone_tree(module)  # own training flags; the same Parameter objects
+    def __init__(self, module: Module, _cloned: bool = False) -> None:
+        if not _cloned:  # own training flags; the same Parameter objects
+            module = _clone_tree(module)
         Module.__init__(self)
         d = self.__dict__
         d["_orig"] = module
@@ -84,7 +103,8 @@ class _EagerWrapper(ScriptModule):
         d["_buffers"] = module._buffers
         d["_non_persistent_buffers_set"] = module._non_persistent_buffers_set
         kind = _CHILD_KIND.get(type(self), type(self))
-        d["_modules"] = Registry(self, [(k, None if c is None else _wrap(c, kind))
+        # the children wrap the very clones this forward runs, so train()/eval() reach them
+        d["_modules"] = Registry(self, [(k, None if c is None else _wrap(c, kind, True))
                                         for k, c in module._modules.items()])
 
     @property
@@ -183,10 +203,17 @@ def _clone_tree(module: Module) -> Module:
     return clone
 
 
-def _wrap(module: Module, kind=RecursiveScriptModule):
+def _wrap(module: Module, kind=RecursiveScriptModule, cloned: bool = False):
     if isinstance(module, ScriptModule):
         return module
-    return kind(module)
+    return kind(module, cloned)
+
+
+def _script_children(module: Module) -> None:
+    module.__dict__["original_name"] = type(module).__name__
+    for name, child in list(module._modules.items()):
+        if child is not None:
+            module._modules[name] = _wrap(child)
 
 
 def _rewrap(module, kind, frozen):

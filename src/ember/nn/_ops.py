@@ -314,7 +314,7 @@ def _scatter_np(g: np.ndarray, index: tuple, shape: tuple) -> np.ndarray:
         out = np.zeros((shape[axis],) + moved.shape[1:], dtype=g.dtype)
         np.add.at(out, idx, moved)
         g = np.moveaxis(out, 0, axis)
-    return g
+    return np.ascontiguousarray(g)  # PyTorch's padding backward gives a contiguous gradient
 
 
 class GatherPad(Primitive):

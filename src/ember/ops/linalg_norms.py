@@ -12,7 +12,7 @@ from ..tensor import Tensor
 from ._axis_alias import numpy_names
 from . import _linalg_common as C
 from ._linalg_common import mT, return_type
-from .norms import norm as _vector_norm
+from .norms import check_norm_dtype, norm as _vector_norm
 
 LstsqResult = return_type("linalg_lstsq", ("solution", "residuals", "rank", "singular_values"))
 _INF = math.inf
@@ -51,6 +51,7 @@ def matrix_norm(A: Tensor, ord="fro", dim=_LAST_TWO, keepdim: bool = False, *, d
         dim, keepdim = numpy_names("linalg_matrix_norm", dim, keepdim, axis, keepdims, _LAST_TWO)
     C.check_bools("linalg_matrix_norm", True, keepdim=keepdim)
     C.check_matrix(A, "linalg.matrix_norm")
+    check_norm_dtype(A, dtype, "linalg.matrix_norm")
     if dtype is not None:
         A = A.to(dtype)
     if A._data.dtype != np.float16 or ord in ("nuc", 2, -2):  # half: refused by the SVD only

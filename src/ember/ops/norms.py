@@ -137,6 +137,7 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
         dims = tuple(range(input._data.ndim)) if dim is None else \
             (dim,) if isinstance(dim, int) else tuple(dim)
         return matrix_norm(input, p, dims, keepdim, dtype=dtype)
+    check_norm_dtype(input, dtype, "linalg.vector_norm")
     x = input if dtype is None else input.to(dtype)
     if isinstance(p, str) and dim is not None and not isinstance(dim, int) and len(dim) > 2:
         _fro_over_many_dims(x._data, dim)
@@ -151,6 +152,27 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     if p == 0:
         return NormZero.apply(x, axes, bool(keepdim))
     return Norm.apply(x, float(p), axes, bool(keepdim))
+
+
+def check_norm_dtype(x, dtype, name: str) -> None:
+    """PyTorch's checks of a norm's ``dtype=``, before anything else: the input floating,
+    the dtype floating, and the input's dtype reaching it without narrowing (float16 ->
+    float32 is taken, float64 -> float32 is refused)."""
+    if dtype is None:
+        return
+    from .. import dtypes as D
+
+    src, want = x._data.dtype, np.dtype(D.to_np(D.to_dtype(dtype)))
+    if src.kind != "f":
+        raise RuntimeError(f"{name}: Expected a floating point or complex tensor as input. "
+                           f"Got {type_name(src)}")
+    if want.kind != "f":
+        raise RuntimeError(f"{name}: dtype should be floating point or complex, but got "
+                           f"{type_name(want)}")
+    if np.promote_types(src, want) != want:
+        raise RuntimeError(f"{name}: the dtype of the input ({type_name(src)}) should be "
+                           "convertible without narrowing to the specified dtype "
+                           f"({type_name(want)})")
 
 
 def _fro_over_many_dims(x: np.ndarray, dim) -> None:

@@ -142,7 +142,8 @@ def input_grad_arrays(gy, w, xshape: tuple, geom: tuple) -> np.ndarray:
         add_windows(gxp[n0:n0 + block], k, stride, dilation, out,
                     lambda at: gcols[_ALL3 + at])  # noqa: B023 (used before the next block)
     inner = tuple([slice(pads[i][0], pads[i][0] + size[i]) for i in range(nd)])
-    return gxp[(Ellipsis,) + inner].reshape(xshape)
+    # the padding cut off, copied out: PyTorch's input gradient is contiguous (.view works)
+    return np.ascontiguousarray(gxp[(Ellipsis,) + inner]).reshape(xshape)
 
 
 _ALL3 = (slice(None),) * 3

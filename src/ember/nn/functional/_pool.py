@@ -279,7 +279,7 @@ def _avg_adjoint(g: np.ndarray, geom: tuple) -> np.ndarray:
                    g.dtype)
     add_windows(gxp, k, s, (1,) * nd, out, lambda at: share)
     inner = tuple(slice(pads[i][0], pads[i][0] + size[i]) for i in range(nd))
-    return gxp[(Ellipsis,) + inner].reshape(xshape)
+    return np.ascontiguousarray(gxp[(Ellipsis,) + inner]).reshape(xshape)  # as PyTorch's
 
 
 class AvgPoolAdjoint(Primitive):
