@@ -25,23 +25,14 @@ from .tensor import Tensor
 
 def _dims(dim, ndim: int) -> list:
     """``dim`` (None, an int, a sequence, a 0-d tensor) as sorted non-negative dims, with
-    PyTorch's errors for one out of range or given twice."""
+    PyTorch's errors for one out of range or given twice (ops._util.dims, in order)."""
+    from .ops._util import dims
+
     if dim is None:
         return list(range(ndim))
     if isinstance(dim, Tensor):
         dim = dim.tolist()
-    dims = [dim] if isinstance(dim, int) else list(dim)
-    out = []
-    for d in dims:
-        d = int(d)
-        if not -ndim <= d < ndim:
-            raise IndexError(f"Dimension out of range (expected to be in range of "
-                             f"[{-ndim}, {ndim - 1}], but got {d})")
-        d %= ndim
-        if d in out:
-            raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
-        out.append(d)
-    return sorted(out)
+    return sorted(dims(dim, ndim, in_order=True))
 
 
 def _values(t, dtype):
