@@ -61,7 +61,9 @@ def add_(self, other, *old, alpha=1):
         # Fast path for optimizer-style updates: one NumPy call, no graph.
         if self._base is not None and STATE.enabled:  # a view made under no_grad
             self._check_inplace()
-        arr = self._ensure_array()
+        arr = self._data  # (_ensure_array and _bump inline below: a frame is ~0.3 us in a
+        if type(arr) is not np.ndarray:  # training loop's cold cache; soft updates call this)
+            arr = self._ensure_array()
         o = other._data if isinstance(other, Tensor) else other if type(other) is float \
             else as_scalar(other)
         if type(o) is list or type(o) is tuple or type(other) is np.ndarray:
@@ -89,7 +91,13 @@ def add_(self, other, *old, alpha=1):
         except (ValueError, TypeError):  # o does not broadcast to self's shape, or is None:
             pass  # PyTorch's error instead (below, outside this handler: no NumPy traceback)
         else:
-            self._bump()
+            vc = self._vc
+            if vc.__class__ is list:
+                vc[0] += 1
+            elif vc is None:
+                self._vc = [1]
+            else:
+                self._bump()
             return self
         return self._write(ops.add(self, other, alpha=alpha))
     return _inplace(ops.add)(self, other, alpha=alpha)
@@ -99,7 +107,9 @@ def mul_(self, other):
     if not (STATE.enabled and (self._rg or (isinstance(other, Tensor) and other._rg))):
         if self._base is not None and STATE.enabled:  # a view made under no_grad
             self._check_inplace()
-        arr = self._ensure_array()
+        arr = self._data  # (_ensure_array and _bump inline below: a frame is ~0.3 us in a
+        if type(arr) is not np.ndarray:  # training loop's cold cache; soft updates call this)
+            arr = self._ensure_array()
         o = other._data if isinstance(other, Tensor) else other if type(other) is float \
             else as_scalar(other)
         if type(o) is list or type(o) is tuple or type(other) is np.ndarray:
@@ -118,7 +128,13 @@ def mul_(self, other):
         except (ValueError, TypeError):  # o does not broadcast to self's shape, or is None:
             pass  # PyTorch's error instead (below, outside this handler: no NumPy traceback)
         else:
-            self._bump()
+            vc = self._vc
+            if vc.__class__ is list:
+                vc[0] += 1
+            elif vc is None:
+                self._vc = [1]
+            else:
+                self._bump()
             return self
         return self._write(ops.mul(self, other))
     return _inplace(ops.mul)(self, other)
@@ -215,8 +231,15 @@ def _operator(fn, ufunc, prim, reflected=False):
             a = self._data
             if not self._rg and (a.dtype is _F32 or a.dtype is _F64):
                 # A float tensor and a Python number: NumPy keeps the tensor's dtype, as
-                # PyTorch does (0.01 * p.data: 0.9 us against 2.0 us through fn).
-                return _bare(ufunc(other, a) if reflected else ufunc(a, other))
+                # PyTorch does (0.01 * p.data: 0.9 us against 2.0 us through fn). _bare
+                # inline: a frame less (~0.3 us in a training loop's cold cache).
+                t = _new(Tensor)
+                t._data = ufunc(other, a) if reflected else ufunc(a, other)
+                t._rg = False
+                t.grad_fn = t._grad = t._vc = t._base = t._hooks = None
+                if _INF_ACTIVE[0] and STATE.inference:
+                    t._vc = _INF_MARK
+                return t
         elif not isinstance(other, _OPERANDS):
             return NotImplemented
         elif not reflected and is_array(other) and from_user():

@@ -13,7 +13,7 @@ from . import ops
 from .autograd._inference import is_inference as _is_inference
 from .autograd.function import Primitive
 from .autograd.grad_mode import STATE
-from .ops import index_more as IM
+from .ops import _scatter_views as SV, index_more as IM
 from .ops import strided_more as SM
 from .ops.arithmetic import type_name
 from ._ndarray_operands import from_user, inplace_operator, is_array, numpy_computes
@@ -330,5 +330,5 @@ def bind(T) -> None:
     T.index_put = IM.index_put_method
     T.index_put_ = _inplace(IM.index_put_inplace, "index_put_")
     T.masked_scatter_ = masked_scatter_
-    T.select_scatter, T.slice_scatter = IM.select_scatter, IM.slice_scatter
-    T.fill_diagonal_ = IM.fill_diagonal_
+    T.select_scatter, T.slice_scatter = SV.select_scatter, SV.slice_scatter
+    T.fill_diagonal_ = SV.fill_diagonal_

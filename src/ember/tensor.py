@@ -12,6 +12,7 @@ import numpy as np
 from . import _transposes, dtypes as D
 from ._inplace import InplaceMixin
 from ._tensor_convert import ConvertMixin
+from ._tensor_hooks import HooksMixin
 from ._size_device import CPU, Size, device  # noqa: F401 (re-exported)
 from ._tensor_str import format_tensor
 from .autograd import engine as _engine
@@ -37,7 +38,7 @@ def _view_layout(a) -> None:
 
         SHARED_STRIDED[id(a)] = a
 
-class Tensor(InplaceMixin, ConvertMixin):
+class Tensor(InplaceMixin, ConvertMixin, HooksMixin):
     """An n-dimensional array that can record the operations applied to it.
 
     ``_data`` is the NumPy array (or a NumPy scalar for some 0-d results); ``_rg`` is
@@ -175,9 +176,14 @@ class Tensor(InplaceMixin, ConvertMixin):
     @property
     def data(self) -> "Tensor":
         """A tensor sharing this one's storage, outside autograd (changes are not tracked)."""
-        t = Tensor._make(self._ensure_array(), False, None)
+        d = self._data if type(self._data) is np.ndarray else self._ensure_array()
+        t = _new(Tensor)  # Tensor._make inline: a soft target update reads .data twice a
+        t._data = d  # parameter, and a frame is ~0.3 us in a training loop's cold cache
+        t._rg = False
+        t.grad_fn = t._grad = t._base = t._hooks = None
+        t._vc = _fresh_vc() if _INF_ACTIVE[0] else None
         if self._base is not None:
-            _view_layout(t._data)
+            _view_layout(d)
         return t
 
     @data.setter
@@ -345,37 +351,6 @@ class Tensor(InplaceMixin, ConvertMixin):
         if self._vc is _INF_DETACHED:
             return 0
         return int(self._vc[0])  # (a plain int after detach_: see _version_check.Detached)
-
-    def retain_grad(self) -> None:
-        """Keep this non-leaf tensor's gradient in ``.grad`` after backward."""
-        if not self._rg:
-            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
-        if self.grad_fn is None or self.__dict__.get("_retains"):
-            return
-        self.__dict__["_retains"] = True
-        ref = self
-
-        def keep(grad):
-            ref.grad = grad.detach() if ref.grad is None else ref.grad + grad.detach()
-
-        keep._retains_grad = True  # runs after the tensor's hooks, even later ones
-        self.grad_fn._add_prehook(keep)
-
-    @property
-    def retains_grad(self) -> bool:
-        return bool(self.__dict__.get("_retains"))
-
-    def register_hook(self, hook):
-        """``hook(grad)`` runs when this tensor's gradient is computed; it may return a new one."""
-        if not self._rg:
-            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
-        if self.grad_fn is not None:
-            return self.grad_fn._add_prehook(hook)
-        _HOOKED[0] = True  # backward now looks for hooks (autograd/_ordered.py)
-        if self._hooks is None:
-            self._hooks = []
-        self._hooks.append(hook)
-        return _function._RemovableHandle(self._hooks, hook)
 
 
 def _wrap_dim(dim: int, ndim: int) -> int:

@@ -48,7 +48,8 @@ _LAZY = {
     "search_stats": ("quantile", "nanquantile", "kthvalue", "bincount", "histc",
                      "searchsorted", "bucketize", "cdist"),
     "index_more": ("index_add", "index_copy", "index_fill", "index_put", "masked_scatter",
-                   "put", "select_scatter", "slice_scatter"),
+                   "put"),
+    "_scatter_views": ("select_scatter", "slice_scatter"),
     "strided_more": ("as_strided", "scatter_reduce", "renorm", "bitwise_left_shift",
                      "bitwise_right_shift", "nan_to_num_", "index_put_"),
 }

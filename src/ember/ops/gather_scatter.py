@@ -8,6 +8,7 @@ import numpy as np
 
 from ..autograd._inference import refuse_saved_index
 from ..autograd.function import Primitive
+from ..autograd.grad_mode import STATE
 from .._typename import arg_type_name as _tname
 from ..tensor import Tensor
 from ._axis_alias import dim_alias
@@ -24,7 +25,7 @@ class Gather(Primitive):
     @staticmethod
     def forward(ctx, x, dim, idx):
         where = _along_index(dim, idx)
-        ctx.dim, ctx.idx, ctx.in_shape, ctx.where = dim, idx, np.shape(x), where
+        ctx.dim, ctx.idx, ctx.in_shape, ctx.where = dim, idx, x.shape, where  # (np.shape: 2 frames)
         return x[where]
 
     @staticmethod
@@ -124,6 +125,14 @@ def _gather_fn(index_pos):
     one body each so that the method costs no extra call."""
 
     def gather(input, dim=_MISSING, index=_MISSING, *extra, sparse_grad=False, axis=_MISSING):
+        if type(index) is Tensor and type(dim) is int and (dim == 1 or dim == -1) \
+                and type(input) is Tensor:
+            x, i = input._data, index._data
+            if x.ndim == 2 and i.ndim == 2 and i.dtype is _I64 and 0 < i.shape[0] <= x.shape[0] \
+                    and i.size and not extra and axis is _MISSING:
+                out = _gather_rows(input, x, i, index)
+                if out is not None:
+                    return out
         if extra:  # counted as PyTorch's parser does (the method leaves self out)
             raise TypeError(f"gather() takes {index_pos} positional arguments but "
                             f"{index_pos + len(extra)} were given")
@@ -148,6 +157,22 @@ def _gather_fn(index_pos):
     return gather
 
 
+def _gather_rows(input, x, i, index):
+    """gather(x, 1, i) for a matrix x and an int64 matrix i of no more rows (Q-values at the
+    actions taken, DQN's every step): the checks that can fail here and the NumPy index, a
+    few calls instead of the general path's eight (~3 us less in a training loop, whose
+    BLAS leaves the cache cold). None when the general path must word an error."""
+    u = i.view(np.uint64)  # negative entries are huge as unsigned: one argmax checks both ends
+    if u.item(u.argmax()) >= x.shape[1]:
+        return None
+    if input._rg and STATE.enabled:
+        if index._vc is not None:  # (an inference index: PyTorch's error)
+            refuse_saved_index(index)
+        return Gather.apply(input, 1, i)
+    return Tensor._make(x[_along_index(1, i)], False, None)
+
+
+_I64 = np.dtype(np.int64)
 gather, gather_method = _gather_fn(3), _gather_fn(2)
 gather.__qualname__ = gather_method.__qualname__ = "gather"  # Python's argument errors
 
