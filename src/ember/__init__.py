@@ -250,6 +250,7 @@ _LAZY_FUNCS.update({
     "utils.dlpack": ("from_dlpack",),
     "_torch_rng_binomial": ("binomial",),
     "distributions._reparam_grads": ("_standard_gamma_grad", "_dirichlet_grad"),
+    "nn.utils._weight_norm_api": ("norm_except_dim", "_weight_norm"),
 })
 
 

@@ -105,11 +105,15 @@ def _describe(saved, role, node, vc, i) -> str:
         name = vc[1]
     if role >= 0:
         folded = _linear_view(node, role, shape)
-        if folded is not None or (name is not None and _is_view(maker, saved)):
+        # a view made without a graph (of a tensor needing no grad) whose base a recorded
+        # in-place write (vc[1] names it) has since given a graph
+        written = maker is None and len(vc) > 1
+        if folded is not None or (name is not None and _is_view(maker, saved)) or (
+                written and _view_of_counter_owner(saved, vc)):
             # PyTorch saved a view; its base changed in place, so the view's grad_fn was
             # rebuilt as AsStridedBackward0 (a view of a tensor needing no grad has none)
             shape = shape if folded is None else folded
-            grad = isinstance(maker, Node) or getattr(maker, "requires_grad", False)
+            grad = isinstance(maker, Node) or getattr(maker, "requires_grad", False) or written
             name = "AsStridedBackward0" if grad else None
     desc = f"[{legacy_type(dtype)} [{', '.join(map(str, shape))}]]"
     if name is not None:
@@ -126,6 +130,25 @@ _VIEW_NODES = frozenset(f"{op}Backward{k}" for op in (
     "View", "T", "Transpose", "Permute", "Select", "Slice", "Unsqueeze", "Squeeze", "Expand",
     "Diagonal", "Unfold", "Split", "SplitWithSizes", "Unbind", "AsStrided", "Alias",
     "Narrow") for k in range(5))
+
+
+def _view_of_counter_owner(saved, vc) -> bool:
+    """Whether the saved array was a view's (``buf[t]``), not the tensor's own whose version
+    counter ``vc`` is (a from_numpy'd slice is a NumPy view but no view to PyTorch): told from
+    the live tensors sharing that counter (a view's may be gone; its base's is then alive).
+    Asked only on the way to this error."""
+    import gc
+
+    from ..tensor import Tensor
+
+    if getattr(saved, "base", None) is None:
+        return False
+    owners = [t for t in gc.get_referrers(vc) if isinstance(t, Tensor) and t._vc is vc]
+    for t in owners:
+        if t._data is saved:
+            return t._base is not None
+    return any(t._base is None and isinstance(t._data, np.ndarray) and t._data is not saved
+               and np.shares_memory(saved, t._data) for t in owners)
 
 
 def _is_view(maker, saved) -> bool:

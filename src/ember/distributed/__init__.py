@@ -2,7 +2,8 @@
 
 ember runs in one process and has no process groups: ``is_initialized()`` is False and the
 functions that need the default group (``get_rank``, ``get_world_size``, ``barrier``) raise
-PyTorch's ValueError for a program that never called ``init_process_group``. Helper code that
+PyTorch's ValueError for a program that never called ``init_process_group``, as do the
+collectives (``all_reduce``, ``all_gather``, ... in _collectives.py). Helper code that
 only asks (``dist.is_available() and dist.is_initialized()``) or checks a model output
 against ``torch.distributed.rpc.api.RRef`` (rasbt's ``helper_evaluate.compute_accuracy``)
 runs unchanged.
@@ -11,9 +12,11 @@ runs unchanged.
 from __future__ import annotations
 
 from . import rpc  # noqa: F401
+from ._collectives import *  # noqa: F401,F403
+from ._collectives import __all__ as _collectives_all
 
 __all__ = ["is_available", "is_initialized", "is_torchelastic_launched", "get_rank",
-           "get_world_size", "barrier", "rpc"]
+           "get_world_size", "barrier", "rpc"] + _collectives_all
 
 _NO_GROUP = ("Default process group has not been initialized, please make sure to call "
              "init_process_group.")

@@ -1,5 +1,6 @@
 """Indexed writes: ``x[idx] = v`` (``Tensor.__setitem__``), with PyTorch's checks and
-messages. Recorded, the write is an ``IndexPut`` (``CopySlices`` for a basic index): the
+messages. Recorded, the write is an ``IndexPut`` (``CopySlices`` for a basic index, or an
+advanced one next to an int, None or partial slice, which PyTorch writes through a view): the
 gradient is zero at the overwritten entries for x and the picked gradient for v."""
 
 from __future__ import annotations
@@ -79,7 +80,11 @@ def setitem(input, idx, value):
             v = v.expand(tuple(target[a] for a in axes)).permute(tuple(np.argsort(axes)))
         # an integer tensor records no graph, whatever value it is given
         if STATE.enabled and (input._rg or v._rg and input._data.dtype.kind in "fc"):
-            result = (CopySlices if basic else IndexPut).apply(input._graph_input(), v, np_idx)
+            # PyTorch slices first (an int, None or partial slice makes a view) and puts the
+            # advanced part into that view: the write then records CopySlices on the base
+            through_view = basic or not _writes_leaf_itself(idx, input._data.shape)
+            result = (CopySlices if through_view else IndexPut).apply(
+                input._graph_input(), v, np_idx)
             input._write(result)
             return None
         input._check_inplace()

@@ -59,11 +59,13 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
         from ._pool import adaptive_avg_pool2d, adaptive_avg_pool3d
         from ._pool1d import adaptive_avg_pool1d
 
-        if any(o <= 0 for o in out_sizes):
-            _bad_sizes(in_sizes, out_sizes)
+        if any(o <= 0 for o in out_sizes) and all(n > 0 for n in in_sizes):
+            _bad_sizes(in_sizes, out_sizes)  # (an empty input: the pool's own error)
         pool = (adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d)[nd - 1]
         return pool(input, out_sizes[0] if nd == 1 else tuple(out_sizes))
-    if dt.kind != "f" and not (dt == np.uint8 and mode.startswith("nearest")):
+    _check_sizes(input, in_sizes, out_sizes)  # (before the dtype, as PyTorch's checks)
+    resize_u8 = dt == np.uint8 and mode in ("bilinear", "bicubic")  # (4-D: checked above)
+    if dt.kind != "f" and not (dt == np.uint8 and mode.startswith("nearest")) and not resize_u8:
         kind = "nearest" if mode.startswith("nearest") else \
             "cubic" if mode == "bicubic" else "linear"
         if nd == 2 and mode != "bicubic" and dt != np.uint8:  # PyTorch's 2-d kernels' name
@@ -72,8 +74,10 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
                                       f"'{type_name(dt)}'")
         raise NotImplementedError(f'"compute_indices_weights_{kind}" not implemented for '
                                   f"'{type_name(input._data.dtype)}'")
-    if any(o <= 0 for o in out_sizes):
-        _bad_sizes(in_sizes, out_sizes)
+    if resize_u8:  # PyTorch's integer (PIL's) resampling
+        from ._interp_uint8 import interpolate_uint8
+
+        return interpolate_uint8(input, out_sizes, scales, mode, align_corners, False)
     # PyTorch's bilinear and bicubic kernels take half in float32 (weights too), the others
     # in half; bicubic resizes width first
     opmath = mode in ("bilinear", "bicubic")
@@ -96,6 +100,16 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
 
 _NAMES = {"nearest": "Nearest", "nearest-exact": "NearestExact", "linear": "Linear",
           "bilinear": "Bilinear", "trilinear": "Trilinear", "bicubic": "Bicubic"}
+
+
+def _check_sizes(input: Tensor, in_sizes, out_sizes) -> None:
+    """PyTorch's upsample_*d_common_check: every input and output size positive, then an
+    empty input only through its batch dim."""
+    if any(n <= 0 for n in in_sizes) or any(o <= 0 for o in out_sizes):
+        _bad_sizes(in_sizes, out_sizes)
+    if input.numel() == 0 and input.shape[1] == 0:
+        raise RuntimeError(f"Non-empty {input.dim()}D data tensor expected but got a tensor "
+                           f"with sizes {list(input.shape)}")
 
 
 def _bad_sizes(in_sizes, out_sizes):

@@ -85,15 +85,19 @@ def interpolate_aa(input: Tensor, out_sizes, scales, mode: str, align_corners, a
             raise ValueError("Lanczos mode does not support align_corners=True")
         if not antialias:
             raise ValueError("Lanczos mode requires antialias=True")
+    from ._interp import _check_sizes
+
+    in_sizes = list(input.shape[2:])
+    _check_sizes(input, in_sizes, out_sizes)  # (before the dtype, as PyTorch's checks)
     dt = input._data.dtype
-    if dt.kind != "f" or dt.itemsize < 4:
+    u8 = dt == np.uint8  # PyTorch's integer (PIL's) resampling
+    if (dt.kind != "f" or dt.itemsize < 4) and not u8:
         raise NotImplementedError('"compute_index_ranges_weights" not implemented for '
                                   f"'{type_name(dt)}'")
-    in_sizes = list(input.shape[2:])
-    if any(o <= 0 for o in out_sizes) or any(n <= 0 for n in in_sizes):
-        raise RuntimeError(
-            f"Input and output sizes should be greater than 0, but got input (H: {in_sizes[0]}, "
-            f"W: {in_sizes[1]}) output (H: {out_sizes[0]}, W: {out_sizes[1]})")
+    if u8:
+        from ._interp_uint8 import interpolate_uint8
+
+        return interpolate_uint8(input, out_sizes, scales, mode, align_corners, True)
     plan = tuple((axis, _taps(in_sizes[axis - 2], out_sizes[axis - 2], scales[axis - 2],
                               align_corners, mode, dt), in_sizes[axis - 2], out_sizes[axis - 2])
                  for axis in (3, 2) if in_sizes[axis - 2] != out_sizes[axis - 2])

@@ -56,6 +56,14 @@ class AdaptiveAvgPool3d(AdaptiveAvgPool2d):
     node_name = "AdaptiveAvgPool3DBackward0"
 
 
+def _no_empty(input: Tensor, name: str, dims) -> None:
+    for i in dims:
+        if input.shape[i] == 0:
+            raise RuntimeError(f"{name}(): Expected input to have non-zero size for non-batch "
+                               f"dimensions, but input has sizes {list(input.shape)} with "
+                               f"dimension {i} being empty")
+
+
 def _adaptive(input: Tensor, output_size, nd: int, prim) -> Tensor:
     name = f"adaptive_avg_pool{nd}d"
     if isinstance(output_size, int):
@@ -70,11 +78,18 @@ def _adaptive(input: Tensor, output_size, nd: int, prim) -> Tensor:
         raise RuntimeError(f"{name}: output_size must be {nd}")
     if all(o == 1 for o in out):  # PyTorch takes the mean here (MeanBackward1), any rank
         return input.mean(tuple(range(-nd, 0)), keepdim=True)
+    if nd == 3:  # PyTorch's order: no empty dim past the first, then the rank
+        _no_empty(input, name, range(1, input.dim()))
     if input.dim() not in (nd + 1, nd + 2):
         raise RuntimeError(f"{name}(): Expected {nd + 1}D or {nd + 2}D tensor, but got "
                            f"{list(input.shape)}")
+    if nd == 2:  # the rank, then no empty spatial dim
+        _no_empty(input, name, range(input.dim() - 2, input.dim()))
     shape = input.shape[-nd:]
     dtype = input._data.dtype
+    if dtype.kind != "f" and nd == 2 and 0 in tuple(input.shape[:-nd]) + tuple(out):
+        # an empty output: PyTorch's 2-d kernel returns before its dtype switch
+        return Tensor._make(np.zeros(tuple(input.shape[:-nd]) + tuple(out), dtype), False, None)
     if dtype.kind != "f":
         raise NotImplementedError(f'"{name}{"_cpu" if nd == 3 else ""}" not implemented for '
                                   f"'{type_name(dtype)}'")
