@@ -3,6 +3,8 @@ so both ends are exact) and its argument checks."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ._torch_rng import fma64 as _fma  # a * b + c rounded once (float64)
@@ -83,16 +85,42 @@ def logspace(start, end, steps=None, base=10.0, *, out=None, dtype=None, device=
     start, end, steps, np_dtype = _num(start), _num(end), int(steps), _float_dtype(dtype)
     if steps == 1 and np_dtype.kind in "biuf":  # a fill with base ** start, checked
         from .ops.masked import checked_value
-        with np.errstate(over="ignore"):
-            value = np.power(np.float64(base), np.float64(start))
+        value = _pow(float(base), np.array([start], np.float64))[0]
         return _leaf(checked_value(value, np_dtype).reshape(1), requires_grad)
     if np_dtype.kind == "b" and steps > 1:
         raise NotImplementedError("\"logspace_cpu\" not implemented for 'Bool'")
     _check_ends(start, end, steps, np_dtype)
     if np_dtype.kind in "iu" and steps > 1:
         return _leaf(_int_logspace(start, end, steps, float(base), np_dtype), requires_grad)
-    exps = _linspace_values(start, end, steps, np.dtype(np.float64))
-    return _leaf(np.power(float(base), exps).astype(np_dtype), requires_grad)
+    return _leaf(_float_logspace(start, end, steps, float(base), np_dtype), requires_grad)
+
+
+def _pow(base: float, exps: np.ndarray) -> np.ndarray:
+    """base ** each exponent with the C library's pow, as PyTorch's kernel calls std::pow
+    (NumPy's vectorised power differs from it in the last bit for a few in a hundred)."""
+    def one(x):
+        try:
+            return math.pow(base, x)
+        except (OverflowError, ValueError):  # C's pow gives inf or nan here
+            with np.errstate(all="ignore"):
+                return float(np.power(np.float64(base), np.float64(x)))
+    return np.array(list(map(one, exps.tolist())), np.float64)
+
+
+def _float_logspace(start, end, steps: int, base: float, np_dtype) -> np.ndarray:
+    """A floating logspace as PyTorch computes it: both ends first rounded to the dtype, the
+    step (end - start, in the dtype) / (steps - 1) in float64, each half of the exponents
+    counted from its own end in float64, then base ** exponent (C's pow) rounded to the
+    dtype. logspace(1, log2(5), 3, base=2) in float32 so ends in 4.9999995, not 5."""
+    if steps == 0:
+        return np.empty(0, np_dtype)
+    s, e = np_dtype.type(start), np_dtype.type(end)
+    with np.errstate(over="ignore", invalid="ignore"):
+        step = float(np_dtype.type(e - s)) / (steps - 1)
+    idx = np.arange(steps, dtype=np.float64)
+    exps = np.where(idx < steps // 2, float(s) + step * idx, float(e) - step * (steps - 1 - idx))
+    with np.errstate(over="ignore", invalid="ignore"):
+        return _pow(base, exps).astype(np_dtype)
 
 
 def _int_logspace(start, end, steps: int, base: float, np_dtype) -> np.ndarray:
@@ -105,4 +133,4 @@ def _int_logspace(start, end, steps: int, base: float, np_dtype) -> np.ndarray:
     idx = np.arange(steps, dtype=np.float64)
     exps = np.where(idx < steps // 2, s + step * idx, e - step * (steps - 1 - idx))
     with np.errstate(over="ignore", invalid="ignore"):
-        return np.power(base, exps).astype(np_dtype)
+        return _pow(base, exps).astype(np_dtype)

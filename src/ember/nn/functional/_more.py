@@ -166,9 +166,16 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn
                                "heads in ")
         key = key.repeat_interleave(hq // hk, -3) if hk != hq else key
         value = value.repeat_interleave(hq // hv, -3) if hv != hq else value
+    half = query._data.dtype == np.float16
+    if half:  # PyTorch's CPU kernels work on half in float32 and round the output once
+        query, key, value = query.float(), key.float(), value.float()
     L, S = query.shape[-2], key.shape[-2]
     s = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
-    scores = ops.matmul(query, key.transpose(-2, -1)) * s
+    if half and not flash:  # the math kernel scales q and k each by sqrt(scale)
+        root = math.sqrt(s)
+        scores = ops.matmul(query * root, (key * root).transpose(-2, -1))
+    else:
+        scores = ops.matmul(query, key.transpose(-2, -1)) * s
     if attn_mask is not None:
         _check_mask(scores.shape, attn_mask.shape)
     keep = np.tril(np.ones((L, S), bool)) if is_causal else None
@@ -185,13 +192,27 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn
                                   dead_t, 0.0)
     else:
         weights = ops.softmax(scores, -1)
+        if half and flash:
+            weights = _flash_half_weights(scores._data, weights)
     if dropout_p > 0.0:
         from ._misc import dropout
 
         weights = dropout(weights, dropout_p, True)
     out = ops.matmul(weights, value)
+    if half:  # (the math kernel's output.to(half): a ToCopyBackward0 node)
+        out = out.half()
     # PyTorch's CPU flash kernel's node, where that kernel runs
     return _as_node(out, "ScaledDotProductFlashAttentionForCpuBackward0") if flash else out
+
+
+def _flash_half_weights(scores: np.ndarray, weights: Tensor) -> Tensor:
+    """The weights PyTorch's CPU flash kernel applies to a float16 value: it rounds the
+    unnormalised exp(s - max) to half before the product with v (accumulated in float) and
+    divides by the float sum after. Only the values change (a constant is added): the
+    gradient is softmax's."""
+    e = np.exp(scores - scores.max(axis=-1, keepdims=True))
+    eff = e.astype(np.float16).astype(np.float32) / e.sum(axis=-1, keepdims=True)
+    return weights + Tensor._make(eff - weights._data, False, None)
 
 
 def _check_sdpa_inputs(query, key, value, attn_mask):

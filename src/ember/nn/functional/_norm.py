@@ -22,7 +22,11 @@ def _stats(x, axes: tuple, eps: float):
 
 
 def _array_stats(x: np.ndarray, axes: tuple, eps: float):
-    """_stats on an array with fewer temporaries: mean, r, biased variance, and x - mean."""
+    """_stats on an array with fewer temporaries: mean, r, biased variance, and x - mean.
+    A float16 input is worked on in float32 (PyTorch's CPU kernels accumulate half in float
+    and round the output once; in float16 the squares of entries near 100 overflow)."""
+    if x.dtype == np.float16:
+        x = x.astype(np.float32)
     n = math.prod(x.shape[a] for a in axes)
     mean = x.sum(axis=axes, keepdims=True)
     mean /= max(n, 1)  # an empty batch: mean 0 and variance 0 over nothing (no 0/0 nan)
@@ -68,7 +72,7 @@ class NativeNorm(Primitive):
                 xc *= w.reshape(view)
             if b is not None:
                 xc += b.reshape(view)
-            return xc
+            return xc.astype(x.dtype, copy=False)  # (float16 input: worked on in float32)
         xhat = xc * rstd
         ctx.save_for_backward(x, w)
         ctx.xhat, ctx.mean, ctx.rstd = xhat, mean, rstd
@@ -88,12 +92,14 @@ class NativeNorm(Primitive):
         shape = ctx.__dict__.get("shape")
         if shape is not None:  # group norm: compute on the grouped view
             work = ctx.xhat.shape
-            gx, gw, gb = NativeNorm._grads(ctx, np.reshape(g, work), np.reshape(x, work), w)
+            gx, gw, gb = (_as_dtype(d, t) for d, t in zip(NativeNorm._grads(
+                ctx, np.reshape(g, work), np.reshape(x, work), w), (x, w, None)))
             return (None if gx is None else np.reshape(gx, shape),
                     None if gw is None else np.reshape(gw, w.shape),
                     None if gb is None else np.reshape(gb, w.shape if w is not None else (-1,)),
                     ) + (None,) * 9
-        return NativeNorm._grads(ctx, g, x, w) + (None,) * 9
+        return tuple(_as_dtype(d, t) for d, t in zip(NativeNorm._grads(ctx, g, x, w), (x, w, None))
+                     ) + (None,) * 9
 
     @staticmethod
     def _grads(ctx, g, x, w):
@@ -121,26 +127,40 @@ class NativeNorm(Primitive):
         return gx, gw, gb
 
 
-def _check_dtypes(x: Tensor, kernel: str, **others) -> None:
-    """PyTorch's CPU rules: a float input; parameters and statistics of its dtype (float32
-    ones are also accepted with a float16 input)."""
+def _as_dtype(grad, like):
+    """A gradient (worked on in float32 for a float16 input) in its input's dtype."""
+    if isinstance(grad, np.ndarray) and like is not None and grad.dtype != like.dtype:
+        return grad.astype(like.dtype)
+    return grad
+
+
+def _check_dtypes(x: Tensor, kernel: str, bias_last: bool = True, **others) -> None:
+    """PyTorch's CPU rules: a float input. Its parameters (and statistics) are checked by the
+    first one given: of the input's dtype, every other must be too ("expected scalar type
+    Half but found Float"); of another, it is the mixed kernel, for which all of them must be
+    float32 ("... expect parameter to have scalar type of Float") and the input reduced
+    (a float64 input with float32 parameters: "all inputs must share same datatype")."""
     dt = x._data.dtype
     if dt.kind != "f":
         if kernel != "batch_norm" and any(t is not None and t._data.dtype != dt
                                           for t in others.values()):
             raise RuntimeError("mixed dtype (CPU): all inputs must share same datatype.")
         raise NotImplementedError(f'"{kernel}" not implemented for \'{type_name(dt)}\'')
-    for name, t in others.items():
-        if t is None or t._data.dtype == dt or (dt == np.float16
-                                                and t._data.dtype == np.float32):
-            continue
-        if dt == np.float64:
-            raise RuntimeError("mixed dtype (CPU): all inputs must share same datatype.")
-        if name == "bias" and kernel == "LayerNormKernelImpl":
-            raise RuntimeError(f"expected scalar type {type_name(dt)} but found "
-                               f"{type_name(t._data.dtype)}")
-        raise RuntimeError("mixed dtype (CPU): expect parameter to have scalar type of "
-                           f"{type_name(dt)}")
+    given = [t._data.dtype for t in others.values() if t is not None]
+    if not given:
+        return
+    if given[0] == dt:
+        if any(d != dt for d in given):  # (training batch norm checks bias after the stats)
+            order = sorted(others, key=lambda k: k == "bias") if bias_last else list(others)
+            for d in [others[k]._data.dtype for k in order if others[k] is not None]:
+                if d != dt:
+                    raise RuntimeError(f"expected scalar type {type_name(dt)} but found "
+                                       f"{type_name(d)}")
+        return
+    if any(d != np.float32 for d in given):
+        raise RuntimeError("mixed dtype (CPU): expect parameter to have scalar type of Float")
+    if dt != np.float16:
+        raise RuntimeError("mixed dtype (CPU): all inputs must share same datatype.")
 
 
 def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
@@ -226,11 +246,36 @@ def rms_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
         raise RuntimeError(f"Given normalized_shape={shape}, expected input with shape "
                            f"[*{', '.join(map(str, shape))}], but got input of size"
                            f"{list(input.shape)}")
+    dt = input._data.dtype
+    if weight is not None and weight._data.dtype != dt:
+        _warn_rms_mismatch(dt, weight._data.dtype)
+    # PyTorch's composite works on half in float32 (eps then float32's too), multiplies by
+    # the weight there and ends in the input's dtype (type_as: a ToCopyBackward0 node)
+    x = input.float() if dt == np.float16 else input
     if eps is None:
-        eps = float(np.finfo(input._data.dtype).eps)
+        eps = float(np.finfo(x._data.dtype).eps)
     dims = tuple(range(-k, 0))
-    out = input * (input * input).mean(dims, keepdim=True).add(eps).rsqrt()
-    return out if weight is None else out * weight
+    out = x * (x * x).mean(dims, keepdim=True).add(eps).rsqrt()
+    if weight is not None:
+        out = out * weight
+    return out if out._data.dtype == dt else out.to(input.dtype)
+
+
+_RMS_WARNED = []  # PyTorch's TORCH_WARN_ONCE: one warning a process, whatever the dtypes
+_TYPE_META = {"float16": "c10::Half", "float32": "float", "float64": "double"}
+
+
+def _warn_rms_mismatch(dt, wdt) -> None:
+    from ..._config import _State
+    from ..._warn import warn
+
+    if _RMS_WARNED and not _State.warn_always:
+        return
+    if not _State.warn_always:
+        _RMS_WARNED.append(True)
+    warn(f"Mismatch dtype between input and weight: input dtype = "
+         f"{_TYPE_META.get(dt.name, dt.name)}, weight dtype = "
+         f"{_TYPE_META.get(wdt.name, wdt.name)}, Cannot dispatch to fused implementation.")
 
 
 def _check_channels(c: int, **tensors) -> None:
@@ -269,8 +314,8 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     c = input.shape[1] if input.dim() > 1 else 1
     _check_channels(c, running_mean=running_mean, running_var=running_var, weight=weight,
                     bias=bias)
-    _check_dtypes(input, "batch_norm", weight=weight, bias=bias, running_mean=running_mean,
-                  running_var=running_var)
+    _check_dtypes(input, "batch_norm", training, weight=weight, bias=bias,
+                  running_mean=running_mean, running_var=running_var)
     x = input._data
     if not x.flags.c_contiguous and not _keeps_layout(x):
         # PyTorch's result is laid out in the input's suggested memory format: row-major
@@ -289,8 +334,10 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
                                       view, eps, xc, None)
     if running_mean is None or running_var is None:
         raise RuntimeError("running_mean must be defined in evaluation mode")
-    mean = running_mean._data.reshape(view)
-    rstd = 1.0 / np.sqrt(running_var._data.reshape(view) + eps)
+    mean, var = running_mean._data.reshape(view), running_var._data.reshape(view)
+    if x.dtype == np.float16:  # worked on in float32, as PyTorch does (see _array_stats)
+        mean, var = mean.astype(np.float32), var.astype(np.float32)
+    rstd = 1.0 / np.sqrt(var + eps)
     return _NativeBatchNorm.apply(input, weight, bias, mean, rstd, None, stat_axes, view, eps,
                                   x - mean, None)
 
