@@ -160,8 +160,9 @@ def _gather_fn(index_pos):
 def _gather_rows(input, x, i, index):
     """gather(x, 1, i) for a matrix x and an int64 matrix i of no more rows (Q-values at the
     actions taken, DQN's every step): the checks that can fail here and the NumPy index, a
-    few calls instead of the general path's eight (~3 us less in a training loop, whose
-    BLAS leaves the cache cold). None when the general path must word an error."""
+    few calls instead of the general path's eight (no grad: 4.0 -> 2.5 us alone, ~3 us less
+    inside a DQN update, whose BLAS leaves the cache cold). None when the general path must
+    word an error."""
     u = i.view(np.uint64)  # negative entries are huge as unsigned: one argmax checks both ends
     if u.item(u.argmax()) >= x.shape[1]:
         return None
