@@ -99,25 +99,53 @@ class GradScaler:
                  growth_factor: float = 2.0, backoff_factor: float = 0.5,
                  growth_interval: int = 2000, enabled: bool = True) -> None:
         self._device = device
-        self._enabled = bool(enabled)
-        if self._enabled and device == "cuda":
+        self._enabled = enabled  # as given: is_enabled() hands it back unchanged
+        if enabled and device == "cuda":
             warnings.warn("torch.cuda.amp.GradScaler is enabled, but CUDA is not available.  "
                           "Disabling.", UserWarning, stacklevel=2)
             self._enabled = False
+        self._unscaled: dict = {}  # id(optimizer) -> inf/nan found (None: no gradients)
+        self._stepped: set = set()  # ids of the optimizers stepped since the last update()
+        if not self._enabled:
+            # As PyTorch: a disabled scaler checks no factors and keeps none of them, so
+            # get_growth_factor() & co. raise AttributeError there.
+            return
         if growth_factor <= 1.0:
             raise AssertionError("The growth factor must be > 1.0.")
         if backoff_factor >= 1.0:
             raise AssertionError("The backoff factor must be < 1.0.")
         self._init_scale = init_scale
         self._scale = None  # the float32 scale, made by the first scale()
-        self._growth_factor, self._backoff_factor = float(growth_factor), float(backoff_factor)
-        self._growth_interval, self._init_growth_tracker = int(growth_interval), 0
+        self._growth_factor, self._backoff_factor = growth_factor, backoff_factor
+        self._growth_interval, self._init_growth_tracker = growth_interval, 0
         self._growth_tracker = None
-        self._unscaled: dict = {}  # id(optimizer) -> inf/nan found (None: no gradients)
-        self._stepped: set = set()  # ids of the optimizers stepped since the last update()
 
     def is_enabled(self) -> bool:
         return self._enabled
+
+    def get_growth_factor(self) -> float:
+        return self._growth_factor
+
+    def set_growth_factor(self, new_factor: float) -> None:
+        self._growth_factor = new_factor
+
+    def get_backoff_factor(self) -> float:
+        return self._backoff_factor
+
+    def set_backoff_factor(self, new_factor: float) -> None:
+        self._backoff_factor = new_factor
+
+    def get_growth_interval(self) -> int:
+        return self._growth_interval
+
+    def set_growth_interval(self, new_interval: int) -> None:
+        self._growth_interval = new_interval
+
+    def _get_growth_tracker(self) -> int:
+        if not self._enabled:
+            return 0
+        return (self._init_growth_tracker if self._growth_tracker is None
+                else self._growth_tracker)
 
     def get_scale(self) -> float:
         if not self._enabled:
@@ -220,8 +248,7 @@ class GradScaler:
             return {}
         return {"scale": self.get_scale(), "growth_factor": self._growth_factor,
                 "backoff_factor": self._backoff_factor, "growth_interval": self._growth_interval,
-                "_growth_tracker": (self._init_growth_tracker if self._growth_tracker is None
-                                    else self._growth_tracker)}
+                "_growth_tracker": self._get_growth_tracker()}
 
     def load_state_dict(self, state_dict: dict) -> None:
         if not self._enabled:
@@ -232,9 +259,9 @@ class GradScaler:
         self._init_scale = state_dict["scale"]
         if self._scale is not None:
             self._scale = float(np.float32(state_dict["scale"]))
-        self._growth_factor = float(state_dict["growth_factor"])
-        self._backoff_factor = float(state_dict["backoff_factor"])
-        self._growth_interval = int(state_dict["growth_interval"])
+        self._growth_factor = state_dict["growth_factor"]
+        self._backoff_factor = state_dict["backoff_factor"]
+        self._growth_interval = state_dict["growth_interval"]
         self._init_growth_tracker = int(state_dict["_growth_tracker"])
         if self._growth_tracker is not None:
             self._growth_tracker = int(state_dict["_growth_tracker"])
