@@ -1,7 +1,8 @@
 """The shortcuts an RL loop takes every step (session 22): gather of Q-values at the actions,
 q.argmax() of a greedy action, from_numpy of an observation, and the soft target update's
 .data / mul_ / add_ / number * tensor. Each is checked against PyTorch 2.13 live, on the
-shortcut's own cases and on the cases that must leave it (errors, subclasses, views)."""
+shortcut's own cases and on the cases that must leave it (errors, subclasses, views). Also
+requires_grad_'s and the requires_grad setter's refusal of anything but a bool (MAE's sweep)."""
 
 import numpy as np
 import pytest
@@ -145,3 +146,14 @@ def test_data_of_a_view_and_number_times_data():
         res.append(x.tolist())
         return res
     same(run)
+
+
+@pytest.mark.parametrize("value", [1, 0, 1.0, None, "a", np.bool_(True)])
+def test_requires_grad_takes_only_a_bool(value):
+    same_error_case(lambda lib: lib.zeros(2).requires_grad_(value))
+
+    def setter(lib):
+        x = lib.zeros(2)
+        x.requires_grad = value
+    same_error_case(setter)
+    same_error_case(lambda lib: lib.nn.Linear(2, 2).requires_grad_(value))

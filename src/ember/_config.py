@@ -18,7 +18,6 @@ from .tensor import device as _device
 class _State:
     deterministic = False
     warn_only = False
-    matmul_precision = "highest"
     warn_always = False
 
 
@@ -77,11 +76,17 @@ def set_float32_matmul_precision(precision: str) -> None:
         warnings.warn(f"{precision} is not one of 'highest', 'high', or 'medium'; the current"
                       "setFloat32MatmulPrecision call has no effect.", UserWarning, stacklevel=2)
         return
-    _State.matmul_precision = precision
+    from .backends import _fp32
+
+    _fp32.set_level(precision)
 
 
 def get_float32_matmul_precision() -> str:
-    return _State.matmul_precision
+    """The level set here or through ``torch.backends.cuda.matmul.allow_tf32``; PyTorch's
+    error where the per-backend ``fp32_precision`` strings were set against it."""
+    from .backends import _fp32
+
+    return _fp32.level()
 
 
 def set_default_device(device) -> None:

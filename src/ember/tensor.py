@@ -94,6 +94,8 @@ class Tensor(InplaceMixin, ConvertMixin, HooksMixin):
     def requires_grad(self, value: bool) -> None:
         # PyTorch's attribute setter is stricter than requires_grad_(): it refuses any change
         # on a non-leaf (even True) and words the dtype error differently
+        if value is not True and value is not False:  # (1, None, np.bool_: refused)
+            raise RuntimeError("requires_grad must be a bool")
         if value and self.grad_fn is not None:
             raise RuntimeError("you can only change requires_grad flags of leaf variables.")
         if value and self._data.dtype.kind not in "fc":
@@ -102,6 +104,11 @@ class Tensor(InplaceMixin, ConvertMixin, HooksMixin):
         self.requires_grad_(value)
 
     def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
+        if requires_grad is not True and requires_grad is not False:  # PyTorch's parser
+            from ._typename import arg_type_name
+
+            raise TypeError("requires_grad_(): argument 'requires_grad' (position 1) must be "
+                            f"bool, not {arg_type_name(requires_grad)}")
         if self.grad_fn is not None and not requires_grad:
             raise RuntimeError(
                 "you can only change requires_grad flags of leaf variables. If you want to use "

@@ -9,6 +9,7 @@ import warnings
 
 from ..nn.attention import SDPBackend, _set_flags  # noqa: F401 (SDPBackend: PyTorch's too)
 from ..nn.functional import _more
+from . import _fp32
 
 
 def is_built() -> bool:
@@ -16,25 +17,34 @@ def is_built() -> bool:
 
 
 class cuBLASModule:  # noqa: N801 - PyTorch's name
-    """``torch.backends.cuda.matmul``: the TF32 / reduced-precision flags (no effect here)."""
+    """``torch.backends.cuda.matmul``: the TF32 / reduced-precision flags (no effect here).
+    ``allow_tf32`` and ``fp32_precision`` are views of the shared float32 matmul precision
+    (``ember.backends._fp32``: setting one moves ``torch.get_float32_matmul_precision()``)."""
 
-    _FLAGS = ("allow_tf32", "allow_fp16_reduced_precision_reduction",
-              "allow_bf16_reduced_precision_reduction", "allow_fp16_accumulation",
-              "fp32_precision")
+    _FLAGS = ("allow_fp16_reduced_precision_reduction",
+              "allow_bf16_reduced_precision_reduction", "allow_fp16_accumulation")
 
     def __init__(self) -> None:
         d = self.__dict__
-        d.update(allow_tf32=False, allow_fp16_reduced_precision_reduction=True,
-                 allow_bf16_reduced_precision_reduction=True, allow_fp16_accumulation=False,
-                 fp32_precision="none")
+        d.update(allow_fp16_reduced_precision_reduction=True,
+                 allow_bf16_reduced_precision_reduction=True, allow_fp16_accumulation=False)
 
     def __getattr__(self, name: str):
+        if name == "allow_tf32":
+            return _fp32.allow_tf32()
+        if name == "fp32_precision":
+            return _fp32.precision("cuda", "matmul")
         raise AttributeError(f"Unknown attribute {name}")
 
     def __setattr__(self, name: str, value) -> None:
-        if name not in self._FLAGS:
+        if name == "allow_tf32":
+            _fp32.set_allow_tf32(value)
+        elif name == "fp32_precision":
+            _fp32.set_precision("cuda", "matmul", value)
+        elif name not in self._FLAGS:
             raise AttributeError(f"Unknown attribute {name}")
-        self.__dict__[name] = value
+        else:
+            self.__dict__[name] = value
 
 
 matmul = cuBLASModule()

@@ -75,11 +75,34 @@ def _check_same_dtype(a: Tensor, b: Tensor, na: int, nb: int) -> None:
     if na == 1 and nb == 1:
         raise RuntimeError("dot : expected both vectors to have same dtype, but found "
                            f"{_kind(a)} and {_kind(b)}")
-    if nb == 1 or (na == 1 and nb > 2):  # a vector against a batch is an addmv too
+    if max(na, nb) > 2 and not _folds(a, b):  # the operands broadcast to a bmm
+        raise RuntimeError(f"expected scalar type {_kind(a)} but found {_kind(b)}")
+    if min(na, nb) == 1 and (nb == 1 or max(na, nb) > 2):  # mv: the vector named first
         x, m = (b, a) if nb == 1 else (a, b)
         raise RuntimeError("addmv input tensors must have the same dtype, but got "
                            f"{_kind(x)}, {_kind(m)}, and {_kind(x)}")
-    if nb == 2 or (na <= 2 and nb <= 2):
-        raise RuntimeError("expected m1 and m2 to have the same dtype, but got: "
-                           f"{_C_NAMES[a._data.dtype.name]} != {_C_NAMES[b._data.dtype.name]}")
-    raise RuntimeError(f"expected scalar type {_kind(a)} but found {_kind(b)}")
+    m1, m2 = (a, b) if na >= nb or max(na, nb) <= 2 else (b, a)  # folded b.mT is mm's m1
+    raise RuntimeError("expected m1 and m2 to have the same dtype, but got: "
+                       f"{_C_NAMES[m1._data.dtype.name]} != {_C_NAMES[m2._data.dtype.name]}")
+
+
+def _folds(a: Tensor, b: Tensor) -> bool:
+    """PyTorch matmul's choice (should_fold) between folding the larger operand's batch into
+    matrix rows (mm / mv) and broadcasting both to a bmm: it folds a batched operand against
+    a matrix or vector when the smaller one requires grad, or (unless ``a`` is the matrix)
+    when the larger one, read as ``b.mT`` when ``b`` is larger, views as rows without a copy."""
+    na, nb = a.ndim, b.ndim
+    big, small = (a, b) if na >= nb else (b, a)
+    if not (big.ndim >= 3 and small.ndim <= 2):
+        return False
+    if small.requires_grad:
+        return True
+    if na == 2:
+        return False
+    d = big._data
+    if d.size == 0:
+        return True
+    shape, strides = list(d.shape), list(d.strides)
+    if big is b:  # b.mT
+        shape[-2:], strides[-2:] = shape[:-3:-1], strides[:-3:-1]
+    return all(strides[i] == strides[i + 1] * shape[i + 1] for i in range(len(shape) - 2))

@@ -155,7 +155,11 @@ def _needs(name: str, arg: str, given: tuple) -> None:
         raise TypeError(f'{name}() missing 1 required positional arguments: "{arg}"')
 
 
-def reshape(input, *shape):
+def reshape(input, *shape, **kw):
+    if kw:  # reshape(shape=...)
+        from ._shape_kw import keyword_sizes
+
+        shape = keyword_sizes("reshape", "shape", shape, kw)
     _needs("reshape", "shape", shape)
     return _reshape_or_copy(input, _infer_shape(_shape_arg(shape), input._data.size))
 
@@ -182,7 +186,11 @@ def _reshape_or_copy(input, shape: tuple):
     return _reshaped(input, shape, ReshapeAlias)
 
 
-def view(input, *shape):
+def view(input, *shape, **kw):
+    if kw:  # view(size=...)
+        from ._shape_kw import keyword_sizes
+
+        shape = keyword_sizes("view", "size", shape, kw)
     if not shape:
         raise TypeError("view() received an invalid combination of arguments - got (), but "
                         "expected one of:\n * (torch.dtype dtype)\n * (tuple of ints size)")
