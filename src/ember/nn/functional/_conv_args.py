@@ -106,10 +106,11 @@ def check_ranks(x, w, n: int, name: str) -> None:
                            f"{name}, but got input of size: {list(x.shape)}")
     if w.dim() < 3:
         raise RuntimeError("weight should have at least three dimensions")
-    if w.dim() > n + 2:
+    if w.dim() > n + 2:  # an unbatched input is named as PyTorch sees it: batched by one
+        shape = list(x.shape) if x.dim() == n + 2 else [1, *x.shape]
         raise RuntimeError(f"Expected {w.dim()}-dimensional input for {w.dim()}-dimensional "
-                           f"weight {list(w.shape)}, but got {x.dim()}-dimensional input of "
-                           f"size {list(x.shape)} instead")
+                           f"weight {list(w.shape)}, but got {len(shape)}-dimensional input of "
+                           f"size {shape} instead")
 
 
 
