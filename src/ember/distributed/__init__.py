@@ -13,13 +13,10 @@ from __future__ import annotations
 
 from . import rpc  # noqa: F401
 from ._collectives import *  # noqa: F401,F403
-from ._collectives import __all__ as _collectives_all
+from ._collectives import _NO_GROUP, __all__ as _collectives_all
 
 __all__ = ["is_available", "is_initialized", "is_torchelastic_launched", "get_rank",
            "get_world_size", "barrier", "rpc"] + _collectives_all
-
-_NO_GROUP = ("Default process group has not been initialized, please make sure to call "
-             "init_process_group.")
 
 
 def is_available() -> bool:

@@ -92,14 +92,22 @@ class NativeNorm(Primitive):
         shape = ctx.__dict__.get("shape")
         if shape is not None:  # group norm: compute on the grouped view
             work = ctx.xhat.shape
-            gx, gw, gb = (_as_dtype(d, t) for d, t in zip(NativeNorm._grads(
-                ctx, np.reshape(g, work), np.reshape(x, work), w), (x, w, None)))
+            gx, gw, gb = NativeNorm._grads_as_inputs(ctx, np.reshape(g, work),
+                                                      np.reshape(x, work), w)
             return (None if gx is None else np.reshape(gx, shape),
                     None if gw is None else np.reshape(gw, w.shape),
                     None if gb is None else np.reshape(gb, w.shape if w is not None else (-1,)),
                     ) + (None,) * 9
-        return tuple(_as_dtype(d, t) for d, t in zip(NativeNorm._grads(ctx, g, x, w), (x, w, None))
-                     ) + (None,) * 9
+        return NativeNorm._grads_as_inputs(ctx, g, x, w) + (None,) * 9
+
+    @staticmethod
+    def _grads_as_inputs(ctx, g, x, w):
+        """_grads, each in its input's dtype: a float16 input was worked on in float32 (no
+        cast, and no pass over the three, for any other input)."""
+        grads = NativeNorm._grads(ctx, g, x, w)
+        if x.dtype != np.float16:
+            return grads
+        return tuple(_as_dtype(d, t) for d, t in zip(grads, (x, w, None)))
 
     @staticmethod
     def _grads(ctx, g, x, w):

@@ -6,21 +6,15 @@ from __future__ import annotations
 
 from ...tensor import Tensor, _wrap_dim
 from ..._typename import arg_type_name
+from ...ops.arithmetic import type_name
 from ...ops.special_fns import _int_arg
 from .weight_norm import _weight_norm as _weight_norm_impl
 from .weight_norm import norm_except_dim as _norm_except_dim_impl
 
 __all__ = ["norm_except_dim", "_weight_norm"]
 
-_DTYPE_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half",
-                "bfloat16": "BFloat16", "int64": "Long", "int32": "Int", "int16": "Short",
-                "int8": "Char", "uint8": "Byte", "bool": "Bool", "complex64": "ComplexFloat",
-                "complex128": "ComplexDouble"}
-
-
 def _scalar_name(t: Tensor) -> str:
-    name = str(t.dtype).split(".")[-1]
-    return _DTYPE_NAMES.get(name, name)
+    return type_name(t._data.dtype)
 
 
 def _tensor_arg(x, fn: str, name: str, pos: int) -> None:
