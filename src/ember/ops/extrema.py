@@ -280,6 +280,10 @@ def _arg(fn, input, dim, keepdim):
         from ._int_args import not_tensor
 
         raise not_tensor(input) from None
+    if type(keepdim) is not bool:  # (0, None, numpy.bool: PyTorch's parser refuses them)
+        from ._int_args import bad_keepdim
+
+        raise bad_keepdim(keepdim, dim, x.ndim)
     if dim is None and not keepdim and x.size and x.dtype.kind in "fiu":
         # The usual q.argmax() of a greedy action: a NumPy int64 scalar as the 0-d result
         # (Tensor allows that), by the array's method (np.argmax's dispatch costs 0.8 us),
@@ -307,11 +311,17 @@ def _arg(fn, input, dim, keepdim):
 
 
 def argmax(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
-    if dim is None and not keepdim and axis is None and keepdims is None \
-            and type(input) is Tensor:
-        x = input._data  # q.argmax() of a greedy action: _arg's first case, a frame less
-        if x.size and x.dtype.kind in "fiu":  # (an RL loop acts this way every step)
-            return Tensor._make(np.int64(x.argmax()), False, None)
+    if axis is None and keepdims is None and type(input) is Tensor:
+        x = input._data
+        if dim is None and keepdim is False:  # q.argmax() of a greedy action: _arg's first case,
+            if x.size and x.dtype.kind in "fiu":  # a frame less (an RL loop, every step)
+                return Tensor._make(np.int64(x.argmax()), False, None)
+        elif type(dim) is int and type(keepdim) is bool and type(x) is np.ndarray \
+                and x.ndim == 2 and -2 <= dim < 2 and x.size and x.dtype.kind in "fiu" \
+                and x.flags.c_contiguous:
+            # q.argmax(1) of a batch of Q-values (DQN's targets, every update): _arg's
+            # result where none of its checks can fail (2.1 -> 0.9 us alone)
+            return Tensor._make(x.argmax(axis=dim, keepdims=keepdim), False, None)
     if axis is not None or keepdims is not None:  # NumPy's names, which PyTorch takes
         dim, keepdim = numpy_names('argmax', dim, keepdim, axis, keepdims)
     return _arg(np.argmax, input, dim, keepdim)
