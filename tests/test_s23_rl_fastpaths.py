@@ -4,6 +4,8 @@ with nothing to record (``q[:, 0]`` under no_grad). Each must give the bits of t
 path it skips and PyTorch 2.13's values, versions and errors, checked live; and the cases
 that must leave it (hooks, patched forwards, new weight arrays, thread counts, layouts) do."""
 
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -232,3 +234,56 @@ def test_the_shortcuts_are_taken():
     finally:
         _fastpath._run_small = orig
     assert calls == [(1, 4), (128, 4)]
+
+
+def test_soft_update_shortcuts_keep_versions_and_errors():
+    def run(lib):
+        lib.manual_seed(0)
+        net, tgt = lib.nn.Linear(3, 2), lib.nn.Linear(3, 2)
+        before = [p._version for p in tgt.parameters()]
+        with lib.no_grad():
+            for tp, p in zip(tgt.parameters(), net.parameters()):
+                d = tp.data
+                d.mul_(0.9).add_(0.1 * p.data)
+                d.mul_(2.0)
+                d.add_(p.data)  # float32 + float32, alpha 1
+        return ([p.detach().tolist() for p in tgt.parameters()], before,
+                [p._version for p in tgt.parameters()])
+    exact_and_close(lambda lib: (run(lib)[1:], [lib.tensor(v) for v in run(lib)[0]]),
+                    1e-6, 1e-7)
+
+    def plain_and_views(lib):
+        x = lib.arange(6.0).reshape(2, 3)
+        x.mul_(0.5)
+        x.add_(lib.ones(3))  # broadcast
+        v = x[0]
+        v.mul_(3.0)
+        v.add_(lib.ones(3))
+        y = lib.arange(6, dtype=lib.float64).reshape(2, 3)
+        y.mul_(0.25).add_(lib.full((2, 3), 1.5, dtype=lib.float64))
+        return x.tolist(), x._version, v._version, y.tolist(), str(y.dtype)
+    same(plain_and_views)
+    same_error_case(lambda lib: lib.ones(3).add_(lib.ones(2, 3)))
+    same_error_case(lambda lib: lib.ones(2, 3, requires_grad=True).mul_(2.0))
+    same_error_case(lambda lib: lib.ones(2, 3, requires_grad=True).add_(lib.ones(3)))
+    same(lambda lib: lib.ones(3).add_(lib.ones(3), alpha=2).tolist())
+    same(lambda lib: lib.ones(3, dtype=lib.float16).mul_(0.1).tolist())
+    same(lambda lib: str(lib.ones(3).add_(lib.ones(3, dtype=lib.float64)).dtype))
+    same_error_case(lambda lib: lib.ones(3, dtype=lib.int64).mul_(1.5))
+
+    def inference(lib):
+        with lib.inference_mode():
+            t = lib.ones(3)
+        t.mul_(2.0)
+    same_error_case(inference)
+
+    def readonly(lib):
+        a = np.ones(3, np.float32)
+        a.flags.writeable = False
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            t = lib.from_numpy(a)
+        t.mul_(2.0)
+        t.add_(lib.ones(3))
+        return t.tolist()
+    same(readonly)
