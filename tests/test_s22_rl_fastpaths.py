@@ -157,3 +157,4 @@ def test_requires_grad_takes_only_a_bool(value):
         x.requires_grad = value
     same_error_case(setter)
     same_error_case(lambda lib: lib.nn.Linear(2, 2).requires_grad_(value))
+    same_error_case(lambda lib: lib.zeros(2).requires_grad_(requires_grad=value))

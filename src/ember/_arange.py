@@ -50,6 +50,10 @@ def _arange_refused(one: bool, given: tuple, kw: dict) -> TypeError:
 def arange(start, end=None, step=1, *, out=None, dtype=None, device=None,
            requires_grad=False) -> Tensor:
     """Values from ``start`` to ``end`` (exclusive); int64 unless an argument is a float."""
+    if type(requires_grad) is not bool:
+        from ._rg_arg import rg_overloads
+
+        requires_grad = rg_overloads("arange", requires_grad)
     _check_device(device)
     one = end is None
     if one:

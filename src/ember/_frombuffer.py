@@ -25,6 +25,10 @@ def frombuffer(buffer, *, dtype=None, count=-1, offset=0, requires_grad=False) -
     """A 1-D tensor of ``count`` elements (all when -1) of ``buffer`` from byte ``offset``."""
     if dtype is None:
         raise TypeError('frombuffer() missing 1 required positional arguments: "dtype"')
+    if type(requires_grad) is not bool:
+        from ._rg_arg import rg_bool
+
+        rg_bool("frombuffer", requires_grad, False)
     try:
         view = memoryview(buffer)
     except TypeError:
@@ -66,6 +70,10 @@ def from_file(filename, shared=None, size=0, *, dtype=None, layout=None, device=
               pin_memory=False, requires_grad=False) -> Tensor:
     """``size`` elements of ``dtype`` read from ``filename``, memory-mapped: with
     ``shared=True`` writes to the tensor go to the file; otherwise they stay private."""
+    if type(requires_grad) is not bool:
+        from ._rg_arg import rg_bool
+
+        requires_grad = rg_bool("from_file", requires_grad)
     np_dtype = D.to_np(dtype if dtype is not None else D.get_default_dtype())
     try:
         length = os.path.getsize(filename)

@@ -62,6 +62,10 @@ def _check_ends(start, end, steps: int, np_dtype) -> None:
 
 def linspace(start, end, steps=None, *, out=None, dtype=None, device=None,
              requires_grad=False) -> Tensor:
+    if type(requires_grad) is not bool:
+        from ._rg_arg import rg_overloads
+
+        requires_grad = rg_overloads("linspace", requires_grad)
     _check_device(device)
     if type(steps) is not int:
         _check_steps("linspace", start, end, steps)
@@ -76,6 +80,10 @@ def linspace(start, end, steps=None, *, out=None, dtype=None, device=None,
 
 def logspace(start, end, steps=None, base=10.0, *, out=None, dtype=None, device=None,
              requires_grad=False):
+    if type(requires_grad) is not bool:
+        from ._rg_arg import rg_overloads
+
+        requires_grad = rg_overloads("logspace", requires_grad)
     _check_device(device)
     if type(steps) is not int:
         _check_steps("logspace", start, end, steps)

@@ -39,6 +39,10 @@ def new_empty_strided(self, size, stride, *, dtype=None, layout=None, device=Non
     from .ops.misc_types import empty_strided
 
     check_strided(size, stride, "new_empty_strided")
+    if type(requires_grad) is not bool:
+        from ._rg_arg import rg_bool
+
+        requires_grad = rg_bool("new_empty_strided", requires_grad)
     return empty_strided(size, stride, dtype=dtype or self.dtype, device=device,
                          requires_grad=requires_grad)
 

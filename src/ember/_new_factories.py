@@ -64,6 +64,10 @@ def new_filled(fill, name: str):
         shape = _size(size, name)
         if dtype is not None and type(dtype) is not D.dtype:
             _check_dtype(name, dtype)
+        if type(requires_grad) is not bool:
+            from ._rg_arg import rg_bool
+
+            requires_grad = rg_bool(name, requires_grad)
         _check_device(device)
         arr = np.full(shape, fill, dtype=D.to_np(dtype) if dtype else self._data.dtype)
         return _leaf(arr, requires_grad)

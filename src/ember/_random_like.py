@@ -3,7 +3,10 @@ input's memory order, see _rng_layout), as PyTorch's do."""
 
 from __future__ import annotations
 
+import sys
+
 from . import _rng_layout as _L
+from ._rg_arg import rg_overloads
 from ._random_checks import unknown_keyword
 from .creation import _array_of, _check_device
 from .random import _bad_like_kw, rand, randint, randn
@@ -13,6 +16,8 @@ from .tensor import Tensor
 def _continuous_like(name, draw, fill, input, dtype, generator, requires_grad, kw, args):
     """rand_like / randn_like: ``draw`` (rand, randn) of input's shape, or, for a permuted
     input or a memory_format, ``fill`` (uniform_, normal_) in empty_like's memory order."""
+    if type(requires_grad) is not bool:
+        requires_grad = rg_overloads(name, requires_grad, frame=sys._getframe(1))
     _check_device(kw.get("device"), op="aten::empty_strided")
     if kw and _bad_like_kw(kw):
         raise unknown_keyword(name, (input,), args, kw)
@@ -37,6 +42,8 @@ def randn_like(input, *, dtype=None, generator=None, requires_grad=False, **kw) 
 
 def randint_like(input, low, high=None, *, dtype=None, generator=None, requires_grad=False,
                  **kw) -> Tensor:
+    if type(requires_grad) is not bool:
+        requires_grad = rg_overloads("randint_like", requires_grad)
     _check_device(kw.get("device"), op="aten::empty_strided")
     if kw and _bad_like_kw(kw):
         given = (input, low) if high is None else (input, low, high)

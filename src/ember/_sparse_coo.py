@@ -209,6 +209,10 @@ def sparse_coo_tensor(indices, values, size=None, *, dtype=None, device=None,
     """``torch.sparse_coo_tensor(indices, values, size)``: a COO tensor (see the module)."""
     from .autograd.grad_mode import is_grad_enabled
 
+    if type(requires_grad) is not bool:
+        from ._rg_arg import rg_overloads
+
+        rg_overloads("sparse_coo_tensor", requires_grad, False)
     if not _legacy and check_invariants is None:
         _warn_once("invariants", _INVARIANTS)
     indices = _as_tensor(indices, D.int64)  # (PyTorch converts float indices too)

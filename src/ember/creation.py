@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import dtypes as D
+from ._rg_arg import rg_bool, rg_overloads
 from ._warn import warn
 from ._from_data import (_check_shared, _check_strides, _infer_np_dtype, _to_array,  # noqa: F401
                          as_scalar)
@@ -30,6 +31,11 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
     """A new leaf tensor holding a copy of ``data`` (nested lists, numbers, arrays, tensors)."""
     if dtype is not None and type(dtype) is not D.dtype:
         _check_dtype("tensor", dtype)
+    if type(requires_grad) is not bool:  # (t.new_tensor(...) comes here: its own name)
+        import sys
+
+        rg_bool("new_tensor" if sys._getframe(1).f_code.co_name == "new_tensor" else "tensor",
+                requires_grad, False)
     _check_device(device, moving=True)
     if isinstance(data, Tensor):  # PyTorch's nudge: the copy silently drops data's graph
         warn("To copy construct from a tensor, it is recommended to use "
@@ -60,6 +66,8 @@ def as_tensor(data, dtype=None, device=None) -> Tensor:
 def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=False) -> Tensor:
     """as_tensor with PyTorch's keyword-only options: ``copy=True`` never shares memory with
     ``obj``; ``requires_grad=True`` makes the result a leaf that requires grad."""
+    if type(requires_grad) is not bool:
+        requires_grad = rg_bool("asarray", requires_grad)
     out = as_tensor(obj, dtype, device)
     if copy and (out is obj or np.shares_memory(out._data, getattr(obj, "_data", obj))):
         out = Tensor._make(np.array(out._data, copy=True), False, None)
@@ -167,6 +175,9 @@ def _float_dtype(dtype) -> np.dtype:
 def zeros(*size, out=None, dtype=None, device=None, requires_grad=False, **kw) -> Tensor:
     if dtype is not None and type(dtype) is not D.dtype:
         _check_dtype("zeros", dtype)
+    if type(requires_grad) is not bool:
+        requires_grad = rg_bool("zeros", requires_grad, True,
+                                lambda: _size(size, "zeros", kw.get("size")))
     _check_device(device)
     shape = _size(size, "zeros", kw.get("size"))
     if kw:
@@ -177,6 +188,9 @@ def zeros(*size, out=None, dtype=None, device=None, requires_grad=False, **kw) -
 def ones(*size, out=None, dtype=None, device=None, requires_grad=False, **kw) -> Tensor:
     if dtype is not None and type(dtype) is not D.dtype:
         _check_dtype("ones", dtype)
+    if type(requires_grad) is not bool:
+        requires_grad = rg_bool("ones", requires_grad, True,
+                                lambda: _size(size, "ones", kw.get("size")))
     _check_device(device)
     shape = _size(size, "ones", kw.get("size"))
     if kw:
@@ -187,6 +201,9 @@ def ones(*size, out=None, dtype=None, device=None, requires_grad=False, **kw) ->
 def empty(*size, out=None, dtype=None, device=None, requires_grad=False, **kw) -> Tensor:
     if dtype is not None and type(dtype) is not D.dtype:
         _check_dtype("empty", dtype)
+    if type(requires_grad) is not bool:
+        requires_grad = rg_bool("empty", requires_grad, True,
+                                lambda: _size(size, "empty", kw.get("size")))
     _check_device(device)
     shape = _size(size, "empty", kw.get("size"))
     if kw:
@@ -213,6 +230,8 @@ def _full(size, fill_value, dtype, device, requires_grad, name: str) -> Tensor:
         check_fill(name, fill_value)
     if dtype is not None and type(dtype) is not D.dtype:
         _check_dtype(name, dtype)
+    if type(requires_grad) is not bool:
+        requires_grad = rg_bool(name, requires_grad)
     _check_device(device)
     fill_value = fill_value.item() if isinstance(fill_value, Tensor) else \
         as_scalar(fill_value)  # (a NumPy number is a Python number to PyTorch's parser)
@@ -276,6 +295,8 @@ def _like(input, dtype, fill, fn, fmt=None) -> np.ndarray:
 def zeros_like(input, *, dtype=None, device=None, requires_grad=False, **kw) -> Tensor:
     if dtype is not None and type(dtype) is not D.dtype:
         _check_dtype("zeros_like", dtype)
+    if type(requires_grad) is not bool:
+        requires_grad = rg_bool("zeros_like", requires_grad, True, lambda: _array_of(input, "zeros_like"))
     _check_device(device, op="aten::empty_strided")
     if kw:
         _check_kw("zeros_like", kw, "like")
@@ -286,6 +307,8 @@ def zeros_like(input, *, dtype=None, device=None, requires_grad=False, **kw) -> 
 def ones_like(input, *, dtype=None, device=None, requires_grad=False, **kw) -> Tensor:
     if dtype is not None and type(dtype) is not D.dtype:
         _check_dtype("ones_like", dtype)
+    if type(requires_grad) is not bool:
+        requires_grad = rg_bool("ones_like", requires_grad, True, lambda: _array_of(input, "ones_like"))
     _check_device(device, op="aten::empty_strided")
     if kw:
         _check_kw("ones_like", kw, "like")
@@ -296,6 +319,8 @@ def ones_like(input, *, dtype=None, device=None, requires_grad=False, **kw) -> T
 def empty_like(input, *, dtype=None, device=None, requires_grad=False, **kw) -> Tensor:
     if dtype is not None and type(dtype) is not D.dtype:
         _check_dtype("empty_like", dtype)
+    if type(requires_grad) is not bool:
+        requires_grad = rg_bool("empty_like", requires_grad, True, lambda: _array_of(input, "empty_like"))
     _check_device(device, op="aten::empty_strided")
     if kw:
         _check_kw("empty_like", kw, "like")
@@ -306,6 +331,8 @@ def empty_like(input, *, dtype=None, device=None, requires_grad=False, **kw) -> 
 def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False, **kw):
     if dtype is not None and type(dtype) is not D.dtype:
         _check_dtype("full_like", dtype)
+    if type(requires_grad) is not bool:
+        requires_grad = rg_bool("full_like", requires_grad, True, lambda: _array_of(input, "full_like"))
     _check_device(device, op="aten::empty_strided")
     if kw:
         _check_kw("full_like", kw, "like")
@@ -318,6 +345,8 @@ def _num(v):
 
 
 def eye(n, m=None, *, out=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    if type(requires_grad) is not bool:
+        requires_grad = rg_overloads("eye", requires_grad)
     _check_device(device)
     if not hasattr(n, "__index__"):  # eye(n / 2)
         raise TypeError(f"eye(): argument 'n' (position 1) must be int, not {type(n).__name__}")

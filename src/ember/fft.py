@@ -25,6 +25,10 @@ def _freqs(values: list, n: int, d: float, dtype, requires_grad: bool) -> Tensor
 def fftfreq(n: int, d: float = 1.0, *, out=None, dtype=None, layout=None, device=None,
             requires_grad: bool = False) -> Tensor:
     """The sample frequencies [0, 1, ..., ceil(n/2) - 1, -floor(n/2), ..., -1] / (n d)."""
+    if type(requires_grad) is not bool:
+        from ._rg_arg import rg_bool
+
+        requires_grad = rg_bool("fft_fftfreq", requires_grad)
     half = (n - 1) // 2 + 1
     return _freqs(list(range(half)) + list(range(-(n // 2), 0)), n, d, dtype, requires_grad)
 
@@ -32,6 +36,10 @@ def fftfreq(n: int, d: float = 1.0, *, out=None, dtype=None, layout=None, device
 def rfftfreq(n: int, d: float = 1.0, *, out=None, dtype=None, layout=None, device=None,
              requires_grad: bool = False) -> Tensor:
     """The non-negative sample frequencies [0, 1, ..., n // 2] / (n d)."""
+    if type(requires_grad) is not bool:
+        from ._rg_arg import rg_bool
+
+        requires_grad = rg_bool("fft_rfftfreq", requires_grad)
     return _freqs(list(range(n // 2 + 1)), n, d, dtype, requires_grad)
 
 

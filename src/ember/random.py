@@ -17,6 +17,7 @@ from ._random_checks import (MISSING, bad_generator, check_bernoulli, check_mult
                              check_uniform_bounds, int_bound, missing_args, multinomial_errors,
                              randint_bad_call, randint_not_ints, unknown_keyword)
 from .creation import _check_device, _float_dtype, _leaf as _new_leaf, _size
+from ._rg_arg import rg_varargs
 from . import dtypes as D
 from .autograd.function import Primitive
 from .tensor import Tensor
@@ -102,6 +103,9 @@ def _check_float(np_dtype, kernel: str) -> None:
 
 def rand(*size, generator=None, dtype=None, device=None, requires_grad=False, **kw) -> Tensor:
     """Uniform on [0, 1)."""
+    if type(requires_grad) is not bool:
+        requires_grad = rg_varargs("rand", requires_grad, size, locals(), kw, None if size else
+                                   lambda: _shape(size, "rand", kw.get("size")))
     _check_device(device)
     if kw and kw.keys() - _SIZE_KW:
         raise unknown_keyword("rand", size, locals(), kw)
@@ -115,6 +119,9 @@ def rand(*size, generator=None, dtype=None, device=None, requires_grad=False, **
 
 def randn(*size, generator=None, dtype=None, device=None, requires_grad=False, **kw) -> Tensor:
     """Standard normal."""
+    if type(requires_grad) is not bool:
+        requires_grad = rg_varargs("randn", requires_grad, size, locals(), kw, None if size else
+                                   lambda: _shape(size, "randn", kw.get("size")))
     _check_device(device)
     if kw and kw.keys() - _SIZE_KW:
         raise unknown_keyword("randn", size, locals(), kw)
@@ -148,6 +155,8 @@ def _numel(shape: tuple) -> int:
 def randint(*args, generator=None, dtype=None, device=None, requires_grad=False,
             **kw) -> Tensor:
     """Integers uniform on [low, high): ``randint(high, size)`` or ``randint(low, high, size)``."""
+    if type(requires_grad) is not bool:
+        requires_grad = rg_varargs("randint", requires_grad, args, locals(), kw)
     _check_device(device)
     if kw and kw.keys() - _SIZE_KW - {"low", "high"}:
         raise unknown_keyword("randint", args, locals(), kw)
@@ -185,6 +194,8 @@ def randint(*args, generator=None, dtype=None, device=None, requires_grad=False,
 
 
 def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    if type(requires_grad) is not bool:
+        requires_grad = rg_varargs("randperm", requires_grad, (n,), locals())
     _check_device(device)
     if generator is not None and (not isinstance(generator, Generator) or isinstance(n, float)):
         raise bad_generator("randperm", (n,), generator)
@@ -218,10 +229,16 @@ def _size_of_ints(size) -> bool:
 def normal(mean=0.0, std=1.0, *more, size=None, generator=None, dtype=None, device=None,
            requires_grad=False) -> Tensor:
     """Normal draws; ``mean``/``std`` may be tensors (broadcast) or floats with ``size``."""
+    tensor_arg = isinstance(mean, Tensor) or isinstance(std, Tensor)
+    if requires_grad is not False and (tensor_arg or type(requires_grad) is not bool):
+        if tensor_arg:  # no overload with a tensor mean / std takes requires_grad
+            raise unknown_keyword("normal", (mean, std) + more, locals(),
+                                  {} if size is None else {"size": size})
+        requires_grad = rg_varargs("normal", requires_grad, (mean, std) + more, locals(),
+                                   {} if size is None else {"size": size})
     _check_device(device)
     m = mean._data if isinstance(mean, Tensor) else mean
     s = std._data if isinstance(std, Tensor) else std
-    tensor_arg = isinstance(mean, Tensor) or isinstance(std, Tensor)
     if len(more) > 1 or more and size is not None or tensor_arg and (more or size is not None):
         # no overload takes a size with a tensor mean / std (normal(mu, 0.2, size=...))
         raise unknown_keyword("normal", (mean, std) + more, locals(),

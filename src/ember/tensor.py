@@ -105,9 +105,13 @@ class Tensor(InplaceMixin, ConvertMixin, HooksMixin):
 
     def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
         if requires_grad is not True and requires_grad is not False:  # PyTorch's parser
-            from ._typename import arg_type_name
+            import sys
 
-            raise TypeError("requires_grad_(): argument 'requires_grad' (position 1) must be "
+            from ._typename import arg_type_name
+            from .ops._int_args import _keywords
+
+            at = "" if "requires_grad" in _keywords(sys._getframe(1)) else " (position 1)"
+            raise TypeError(f"requires_grad_(): argument 'requires_grad'{at} must be "
                             f"bool, not {arg_type_name(requires_grad)}")
         if self.grad_fn is not None and not requires_grad:
             raise RuntimeError(

@@ -292,6 +292,6 @@ def make_tensor(*shape, dtype, device, low=None, high=None, requires_grad: bool 
     t = Tensor._make(data, False, None)
     if noncontiguous:
         t = t[..., 1::2]
-    if requires_grad:
-        t.requires_grad_(True)
+    if requires_grad is not False:  # (PyTorch sets the attribute: its check of a bool)
+        t.requires_grad = requires_grad
     return t

@@ -26,6 +26,11 @@ class Parameter(Tensor):
     """
 
     def __new__(cls, data: Tensor | None = None, requires_grad: bool = True):
+        if type(requires_grad) is not bool:  # PyTorch's _make_subclass refuses it
+            from .._random_checks import _parser_type
+
+            raise TypeError("_make_subclass(): argument 'require_grad' (position 3) must be "
+                            f"bool, not {_parser_type(requires_grad)}")
         if data is None:
             data = _empty()
         elif not isinstance(data, Tensor):

@@ -128,6 +128,15 @@ class MatMul(Primitive):
             if gb is not None:
                 gb = np.reshape(gb, (-1, np.shape(b)[0])).sum(axis=0)
             return ga, gb
+        if np.ndim(a) > 2 and np.ndim(b) == 2 and type(a) is np.ndarray \
+                and type(g) is np.ndarray:
+            # PyTorch folds (..., m, k) @ (k, n) into one (B m, k) @ (k, n) mm, and so its
+            # gradients: dL/dB one product over all B m rows (a sum per batch, then across,
+            # rounds differently), dL/dA one (B m, n) @ (n, k) product (BLAS blocks it so)
+            g2 = g.reshape(-1, g.shape[-1])
+            ga = _mm(g2, b.T).reshape(a.shape) if need_a else None
+            gb = _mm(a.reshape(-1, a.shape[-1]).T, g2) if need_b else None
+            return ga, gb
         ga = _mm(g, _mT(b)) if need_a else None
         gb = _mm(_mT(a), g) if need_b else None
         return ga, gb
@@ -354,6 +363,11 @@ def linear(input, weight, bias=None):
         if bias._data.shape != (n_out,):  # (1, out), (N, out), 0-d...: broadcast as PyTorch
             from .linear_bias import linear_shaped_bias
             return linear_shaped_bias(input, weight, bias)
+        if input._data.ndim > 2 and not input._data.flags.c_contiguous:
+            # PyTorch folds only a contiguous input into one addmm; a strided one is
+            # matmul(x, W^T) then add_(b): AddBackward0 over UnsafeViewBackward0, and
+            # float16 rounds twice (open_clip's attention out_proj after a transpose)
+            return matmul(input, weight.t()).add_(bias)
     return _linear_node(input._data.ndim, bias is not None).apply(input, weight, bias)
 
 

@@ -12,6 +12,7 @@ import warnings
 
 import numpy as np
 
+from .._rg_arg import rg_bool, rg_overloads
 from .._typename import arg_type_name
 from .. import dtypes as D
 from ..autograd._inference import is_inference as _is_inference
@@ -110,6 +111,8 @@ def typename(obj) -> str:
 def scalar_tensor(s, *, dtype=None, layout=None, device=None, pin_memory=False,
                   requires_grad: bool = False) -> Tensor:
     """A 0-d tensor of the number s, in the default float dtype unless dtype says otherwise."""
+    if type(requires_grad) is not bool:
+        requires_grad = rg_bool("scalar_tensor", requires_grad)
     if isinstance(s, Tensor):
         s = s.item()
     np_dtype = D._Defaults.float_np if dtype is None else D.to_np(dtype)
@@ -122,6 +125,8 @@ def empty_strided(size, stride, *, dtype=None, layout=None, device=None,
     from .._new_factories import check_strided
 
     check_strided(size, stride, "empty_strided")
+    if type(requires_grad) is not bool:
+        requires_grad = rg_bool("empty_strided", requires_grad)
     size, stride = tuple(size), tuple(stride)
     if len(size) != len(stride):
         raise RuntimeError(f"dimensionality of sizes ({len(size)}) must match dimensionality "
@@ -138,6 +143,8 @@ def empty_strided(size, stride, *, dtype=None, layout=None, device=None,
 def range(start=0, end=None, step=1, *, dtype=None, layout=None,  # noqa: A001
           device=None, requires_grad: bool = False) -> Tensor:
     """Deprecated: start..end inclusive, in the default float dtype."""
+    if type(requires_grad) is not bool:  # (the parser's error: before the warning)
+        rg_bool("range", requires_grad, False)
     warnings.warn("torch.range is deprecated and will be removed in a future release because "
                   "its behavior is inconsistent with Python's range builtin. Instead, use "
                   "torch.arange, which produces values in [start, end).", UserWarning,
@@ -179,6 +186,10 @@ def _window_args(fn: str, window_length: int, dtype) -> np.dtype:
 def _window(fn: str, window_length: int, periodic: bool, dtype, requires_grad, shape):
     """Evaluate shape(n) on a symmetric window of n points, n = length (+1 if periodic, the
     extra point then dropped)."""
+    if type(requires_grad) is not bool:  # (the parser's words, from hann_window's own frame)
+        import sys
+
+        requires_grad = rg_overloads(fn, requires_grad, frame=sys._getframe(1))
     np_dtype = _window_args(fn, window_length, dtype)
     if window_length <= 1:
         return _const(np.ones(window_length, np_dtype), requires_grad)

@@ -211,15 +211,31 @@ def _indices(name: str, row: int, col: int, dtype, rows_cols) -> Tensor:
 
 
 def tril_indices(row=None, col=None, offset=0, *, dtype=None, device=None,
-                 layout=None) -> Tensor:
+                 layout=None, requires_grad=False) -> Tensor:
     """The (row, col) indices of a row x col matrix's lower triangle, row by row."""
     _check_given("tril_indices", row, col)
-    return _indices("tril_indices", row, col, dtype,
-                    np.tril_indices(max(row, 0), offset, max(col, 0)))
+    if type(requires_grad) is not bool:
+        from .._rg_arg import rg_bool
+
+        requires_grad = rg_bool("tril_indices", requires_grad)
+    out = _indices("tril_indices", row, col, dtype,
+                   np.tril_indices(max(row, 0), offset, max(col, 0)))
+    if requires_grad:  # (always an integer dtype)
+        raise RuntimeError("Only Tensors of floating point and complex dtype can require "
+                           "gradients")
+    return out
 
 
 def triu_indices(row=None, col=None, offset=0, *, dtype=None, device=None,
-                 layout=None) -> Tensor:
+                 layout=None, requires_grad=False) -> Tensor:
     _check_given("triu_indices", row, col)
-    return _indices("triu_indices", row, col, dtype,
-                    np.triu_indices(max(row, 0), offset, max(col, 0)))
+    if type(requires_grad) is not bool:
+        from .._rg_arg import rg_bool
+
+        requires_grad = rg_bool("triu_indices", requires_grad)
+    out = _indices("triu_indices", row, col, dtype,
+                   np.triu_indices(max(row, 0), offset, max(col, 0)))
+    if requires_grad:  # (always an integer dtype)
+        raise RuntimeError("Only Tensors of floating point and complex dtype can require "
+                           "gradients")
+    return out

@@ -5,7 +5,9 @@ nn.MultiheadAttention computes), with bias_k/bias_v, add_zero_attn and static ke
 With ``need_weights`` the weights are softmax(q k^T / sqrt(d) + mask) and are returned; without,
 PyTorch goes through ``scaled_dot_product_attention``, whose one difference is that a row with
 every key masked gives zero weights instead of nan: ember computes the same products with that
-rule.
+rule (float32 / float64), or calls its scaled_dot_product_attention (float16, whose CPU kernel
+works in float32 and rounds once). As PyTorch, inputs that are the same tensor share one packed
+in-projection product.
 """
 
 from __future__ import annotations
@@ -108,7 +110,25 @@ def _projections(query, key, value, in_proj_weight, in_proj_bias, separate: bool
         (in_proj_bias[:E], in_proj_bias[E:2 * E], in_proj_bias[2 * E:])
     if separate:
         _separate_shapes(E, key, value, ws, bs)
-    return tuple(ops.linear(x, w, b) for x, w, b in zip((query, key, value), ws, bs))
+    elif key is value:  # PyTorch's packed projections: one product for q, k, v (self-
+        # attention) or for k, v (one source): BLAS sums a wider product in its own order
+        if query is key:
+            qkv = _project(query, in_proj_weight, in_proj_bias)
+            return qkv[..., :E], qkv[..., E:2 * E], qkv[..., 2 * E:]
+        b_kv = None if in_proj_bias is None else in_proj_bias[E:]
+        kv = _project(key, in_proj_weight[E:], b_kv)
+        return _project(query, ws[0], bs[0]), kv[..., :E], kv[..., E:]
+    return tuple(_project(x, w, b) for x, w, b in zip((query, key, value), ws, bs))
+
+
+def _project(x: Tensor, w: Tensor, b) -> Tensor:
+    """x @ w^T + b. A float16 (S, N, E) input is folded to (S N, E) first, as PyTorch's linear
+    does: one product accumulated in float32 and rounded to half once (a batched product sums
+    in another order: its float32 last bits, rounded to half, move ~1% of the entries)."""
+    if x._data.dtype == np.float16 and x.dim() == 3:
+        y = ops.linear(x.reshape(-1, x.shape[-1]), w, b)
+        return y.reshape(x.shape[0], x.shape[1], y.shape[-1])
+    return ops.linear(x, w, b)
 
 
 def _shaped_mask(mask, tgt_len: int, src_len: int, batch_heads: int):
@@ -213,6 +233,25 @@ def _attend(q, k, v, attn_mask, dropout_p: float, shape: tuple, out_proj: tuple,
     return out, (weights.mean(1) if average else weights)
 
 
+def _attend_sdpa(q, k, v, attn_mask, dropout_p: float, shape: tuple, out_proj: tuple,
+                 is_causal: bool):
+    """The need_weights=False path as PyTorch runs it for float16: q, k, v viewed as
+    (N, H, L, d), the mask as (1 or N, 1 or H, L, S), through scaled_dot_product_attention
+    (whose CPU kernels work on half in float32 and round once, where the composite's bmm,
+    softmax and bmm would each round to half), then (L N, E) through the output projection."""
+    from ._more import scaled_dot_product_attention
+
+    tgt_len, bsz, num_heads, embed_dim = shape
+    q, k, v = (t.reshape(bsz, num_heads, t.shape[1], t.shape[2]) for t in (q, k, v))
+    if attn_mask is not None:
+        attn_mask = attn_mask.unsqueeze(0) if attn_mask.shape[0] == 1 else \
+            attn_mask.reshape(bsz, num_heads, -1, attn_mask.shape[-1])
+    out = scaled_dot_product_attention(q, k, v, attn_mask, dropout_p, is_causal)
+    out = out.permute(2, 0, 1, 3).reshape(bsz * tgt_len, embed_dim)
+    out = ops.linear(out, *out_proj)
+    return out.reshape(tgt_len, bsz, out.shape[1]), None
+
+
 def _causal(q, k) -> Tensor:
     """The additive mask of is_causal: -inf where key j > query i."""
     rows, cols = q.shape[1], k.shape[1]
@@ -267,10 +306,14 @@ def multi_head_attention_forward(
     attn_mask = _merge_padding(masks[0], masks[1], bsz, num_heads, k.shape[1])
     dropout_p = dropout_p if training else 0.0
     shape, out_proj = (tgt_len, bsz, num_heads, embed_dim), (out_proj_weight, out_proj_bias)
-    if is_causal and attn_mask is None and not need_weights:
-        attn_mask = _causal(q, k)
-    out, weights = _attend(q, k, v, attn_mask, dropout_p, shape, out_proj, need_weights,
-                           average_attn_weights)
+    if not need_weights and q._data.dtype == np.float16:
+        out, weights = _attend_sdpa(q, k, v, attn_mask, dropout_p, shape, out_proj,
+                                    is_causal and attn_mask is None)
+    else:
+        if is_causal and attn_mask is None and not need_weights:
+            attn_mask = _causal(q, k)
+        out, weights = _attend(q, k, v, attn_mask, dropout_p, shape, out_proj, need_weights,
+                               average_attn_weights)
     if batched:
         return out, weights
     return out.squeeze(1), (None if weights is None else weights.squeeze(0))

@@ -89,8 +89,16 @@ class MultiheadAttention(Module):
         attn_mask = _canonical_mask(attn_mask, "attn_mask", None, "", dtype)
         nan_rows = mha_nan_rows(self, query, key, value, key_padding_mask, attn_mask,
                                 need_weights, float_masks)
-        if self.batch_first and batched:
-            query, key, value = (t.transpose(1, 0) for t in (query, key, value))
+        if self.batch_first and batched:  # one transpose per distinct tensor, as PyTorch:
+            # the functional form packs the projections of inputs that are the same object
+            if key is value:
+                if query is key:
+                    query = key = value = query.transpose(1, 0)
+                else:
+                    query, key = query.transpose(1, 0), key.transpose(1, 0)
+                    value = key
+            else:
+                query, key, value = (t.transpose(1, 0) for t in (query, key, value))
         separate = not self._qkv_same_embed_dim
         out, weights = multi_head_attention_forward(
             query, key, value, self.embed_dim, self.num_heads, self.in_proj_weight,
