@@ -226,7 +226,7 @@ _LAZY_FUNCS = {
 
 
 _LAZY_FUNCS.update({
-    "ops.complex_views": ("view_as_complex", "view_as_real"),
+    "ops.complex_views": ("view_as_complex", "view_as_real", "polar", "complex"),
     "ops.tensor_extra": (
         "split_with_sizes", "unsafe_split", "unsafe_chunk", "unsafe_split_with_sizes",
         "narrow_copy", "adjoint", "conj", "conj_physical", "conj_physical_", "resolve_conj",

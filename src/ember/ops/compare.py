@@ -75,8 +75,9 @@ def equal(input, other) -> bool:
     return same and bool(np.all(input._data == other._data))
 
 
-def _close_args(name: str, input, other) -> None:
-    """PyTorch's checks of allclose/isclose: a tensor of the same dtype, broadcastable."""
+def _close_args(name: str, input, other, rtol, atol) -> None:
+    """PyTorch's checks of allclose/isclose, in its order: a tensor of the same dtype, rtol
+    and atol not negative (the number as C++ prints a double, %g), broadcastable."""
     if not isinstance(other, Tensor):  # (x.isclose(b): position 1)
         from ._int_args import not_tensor
 
@@ -84,16 +85,19 @@ def _close_args(name: str, input, other) -> None:
     a, b = input._data.dtype, other._data.dtype
     if a != b:
         raise RuntimeError(f"{type_name(a)} did not match {type_name(b)}")
+    for tol, val in (("rtol", rtol), ("atol", atol)):
+        if val < 0:
+            raise RuntimeError(f"{tol} must be greater than or equal to zero, but got {val:g}")
     check_broadcast(input._data.shape, other._data.shape)
 
 
 def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> bool:
-    _close_args("allclose", input, other)
+    _close_args("allclose", input, other, rtol, atol)
     return bool(np.allclose(input._data, _raw(other), rtol=rtol, atol=atol, equal_nan=equal_nan))
 
 
 def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
-    _close_args("isclose", input, other)
+    _close_args("isclose", input, other, rtol, atol)
     return Tensor._make(np.isclose(input._data, _raw(other), rtol=rtol, atol=atol,
                                    equal_nan=equal_nan), False, None)
 

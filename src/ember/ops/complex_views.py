@@ -46,3 +46,41 @@ def view_as_real(input: Tensor) -> Tensor:
     refuses with this RuntimeError."""
     _tensor_arg("view_as_real", input)
     raise RuntimeError("view_as_real is only supported for complex tensors")
+
+
+_FLOAT_NAMES = {"float16": "Half", "float32": "Float", "float64": "Double"}  # as C++ names them
+
+
+def _complex_parts(fn: str, names, a, b) -> Tensor:
+    """torch.polar / torch.complex's checks in PyTorch's order (both tensors, both half /
+    float / double, one dtype, broadcastable shapes), then ember's no-complex TypeError."""
+    for pos, (arg, val) in enumerate(zip(names, (a, b)), 1):
+        if not isinstance(val, Tensor):
+            raise TypeError(f"{fn}(): argument '{arg}' (position {pos}) must be Tensor, not "
+                            f"{arg_type_name(val)}")
+    da, db = a.dtype.name, b.dtype.name
+    na, nb = (_FLOAT_NAMES.get(d) or _dtypes._c10_name(d) for d in (da, db))
+    if da not in _FLOAT_NAMES or db not in _FLOAT_NAMES:
+        raise RuntimeError("Expected both inputs to be Half, Float or Double tensors but got "
+                           f"{na} and {nb}")
+    if da != db:
+        raise RuntimeError(f"Expected object of scalar type {na} but got scalar type {nb} "
+                           "for second argument")
+    from ._util import check_broadcast
+
+    check_broadcast(tuple(a.shape), tuple(b.shape))
+    if fn == "polar" and da == "float16":  # complex32 exists there, its kernel does not
+        raise NotImplementedError("\"polar_cpu\" not implemented for 'Half'")
+    raise _dtypes.no_storage(a.dtype.to_complex())
+
+
+def polar(abs: Tensor, angle: Tensor) -> Tensor:
+    """abs * (cos(angle) + i sin(angle)), a complex tensor: PyTorch's argument errors, then
+    ember's no-complex TypeError (RoPE code builds its tables so: sam2's compute_axial_cis)."""
+    return _complex_parts("polar", ("abs", "angle"), abs, angle)
+
+
+def complex(real: Tensor, imag: Tensor) -> Tensor:
+    """real + i imag, a complex tensor: PyTorch's argument errors, then ember's no-complex
+    TypeError."""
+    return _complex_parts("complex", ("real", "imag"), real, imag)

@@ -79,6 +79,32 @@ def _im2col(x: np.ndarray, k: tuple, geom: tuple):
     return cols.reshape(n, g, (c // g) * math.prod(k), math.prod(out)), out
 
 
+def _half_in_float(fn):
+    """PyTorch's CPU convolutions of float16 (forward, dL/dx, dL/dW, and the transposed
+    ones built from them) sum in float and round to half once, the bias added before that
+    rounding: ``fn`` on float16 arrays runs on float32 copies, its result (plus ``bias``,
+    broadcast over channel dim 1) rounded once. Other dtypes: fn's result plus bias."""
+    @functools.wraps(fn)
+    def run(a, b, *rest, bias=None):
+        half = a.dtype == np.float16
+        if half:
+            a, b = a.astype(np.float32), b.astype(np.float32)
+        out = fn(a, b, *rest)
+        if bias is not None:
+            out += bias.astype(out.dtype, copy=False).reshape((-1,) + (1,) * (out.ndim - 2))
+        return out.astype(np.float16) if half else out
+    return run
+
+
+def bias_grad(g: np.ndarray) -> np.ndarray:
+    """dL/db: g summed over all but the channel dim 1 (float16: summed in float, rounded once,
+    as PyTorch does)."""
+    axes = (0,) + tuple(range(2, g.ndim))
+    if g.dtype == np.float16:
+        return np.sum(g, axis=axes, dtype=np.float32).astype(np.float16)
+    return np.sum(g, axis=axes)
+
+
 def _grouped(gy: np.ndarray, g: int) -> np.ndarray:
     """(N, O, *out) -> (N, groups, O/groups, prod(out)), a view."""
     n, o = gy.shape[:2]
@@ -101,7 +127,7 @@ def _blocks(x4: np.ndarray, k: tuple, geom: tuple):
         yield n0, _im2col(x4[n0:n0 + block], k, geom)
 
 
-def conv_arrays(x, w, geom: tuple) -> np.ndarray:
+def _conv_arrays(x, w, geom: tuple) -> np.ndarray:
     """Y = W X per sample and group: (N, O, *out)."""
     x4, w4 = _as4d(x), _as4d(w)
     if _flat.usable(x4.shape, x4.dtype, w4.shape[2:], geom):  # stride 1 (_conv_flat.py)
@@ -120,7 +146,7 @@ def conv_arrays(x, w, geom: tuple) -> np.ndarray:
 
 
 
-def input_grad_arrays(gy, w, xshape: tuple, geom: tuple) -> np.ndarray:
+def _input_grad_arrays(gy, w, xshape: tuple, geom: tuple) -> np.ndarray:
     """dL/dx = col2im(W^T G), a block of samples at a time: each window entry's gradient
     added back where it was read."""
     stride, pads, dilation, g = geom
@@ -149,7 +175,7 @@ def input_grad_arrays(gy, w, xshape: tuple, geom: tuple) -> np.ndarray:
 _ALL3 = (slice(None),) * 3
 
 
-def weight_grad_arrays(gy, x, wshape: tuple, geom: tuple) -> np.ndarray:
+def _weight_grad_arrays(gy, x, wshape: tuple, geom: tuple) -> np.ndarray:
     """dL/dW = sum over samples of G X^T per group (X: x's window matrices, made again
     here a block at a time; the per-sample products are summed as one array, so the total
     does not depend on the blocks)."""
@@ -165,6 +191,11 @@ def weight_grad_arrays(gy, x, wshape: tuple, geom: tuple) -> np.ndarray:
             per_sample = np.empty((gyg.shape[0],) + part.shape[1:], part.dtype)
         per_sample[n0:n0 + len(part)] = part
     return per_sample.sum(axis=0).reshape(wshape)
+
+
+conv_arrays = _half_in_float(_conv_arrays)
+input_grad_arrays = _half_in_float(_input_grad_arrays)
+weight_grad_arrays = _half_in_float(_weight_grad_arrays)
 
 
 class Convolution(Primitive):
@@ -184,9 +215,7 @@ class Convolution(Primitive):
 
     @staticmethod
     def forward(ctx, x, w, b, geom):
-        out = conv_arrays(x, w, geom)
-        if b is not None:
-            out += b.reshape((-1,) + (1,) * (out.ndim - 2))
+        out = conv_arrays(x, w, geom, bias=b)
         ctx.save_for_backward(x, w)
         ctx.geom = geom
         if not (x.flags.c_contiguous and w.flags.c_contiguous):
@@ -198,7 +227,7 @@ class Convolution(Primitive):
         x, w = ctx.saved_tensors
         geom = ctx.geom
         need_x, need_w, need_b = ctx.needs_input_grad[:3]
-        gb = np.sum(gy, axis=(0,) + tuple(range(2, gy.ndim))) if need_b else None
+        gb = bias_grad(gy) if need_b else None
         if isinstance(gy, Tensor):  # create_graph: record the adjoints as nodes
             gx = ConvInputGrad.apply(gy, w, tuple(x.shape), geom) if need_x else None
             gw = ConvWeightGrad.apply(gy, x, tuple(w.shape), geom) if need_w else None

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import numpy as np
-
 from ...autograd.function import Primitive
 from ...tensor import Tensor
-from ._conv import _conv_of, _weight_grad_of, input_grad_arrays
+from ._conv import _conv_of, _weight_grad_of, bias_grad, input_grad_arrays
 from ._conv_args import _LOWER, _ntuple, _type_name, check_ranks, type_name
 
 
@@ -20,9 +18,7 @@ class ConvTranspose(Primitive):
 
     @staticmethod
     def forward(ctx, x, w, b, yshape, geom):
-        y = input_grad_arrays(x, w, yshape, geom)
-        if b is not None:
-            y += b.reshape((-1,) + (1,) * (y.ndim - 2))
+        y = input_grad_arrays(x, w, yshape, geom, bias=b)
         ctx.save_for_backward(x, w)
         ctx.geom = geom
         return y
@@ -33,7 +29,7 @@ class ConvTranspose(Primitive):
         need_x, need_w, need_b = ctx.needs_input_grad[:3]
         return (_conv_of(g, w, ctx.geom) if need_x else None,
                 _weight_grad_of(x, g, tuple(w.shape), ctx.geom) if need_w else None,
-                np.sum(g, axis=(0,) + tuple(range(2, g.ndim))) if need_b else None,
+                bias_grad(g) if need_b else None,
                 None, None)
 
 

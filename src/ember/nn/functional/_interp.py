@@ -36,7 +36,15 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
     nd = input.dim() - 2
     # (size and scale_factor are checked before the modes, as in PyTorch)
     in_sizes = list(input.shape[2:])
-    out_sizes, scales = _output_sizes(in_sizes, size, scale_factor, recompute_scale_factor)
+    bad = _tensor_arg(size, scale_factor, mode, recompute_scale_factor)
+    if bad is None:
+        out_sizes, scales = _output_sizes(in_sizes, size, scale_factor, recompute_scale_factor)
+    else:  # PyTorch's Python checks pass it; its op's parser refuses it, after the mode checks
+        if size is not None and scale_factor is not None:
+            raise ValueError("only one of size or scale_factor should be defined")
+        if size is not None and recompute_scale_factor:
+            raise ValueError("recompute_scale_factor is not meaningful with an explicit size.")
+        out_sizes, scales = None, bad
     if antialias or (mode == "lanczos" and nd == 2):
         from ._interp_aa import interpolate_aa
 
@@ -54,6 +62,8 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
             f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {input.dim()}D) "
             "for the modes: nearest | linear | bilinear | bicubic | trilinear | lanczos | "
             f"area | nearest-exact (got {mode})")
+    if out_sizes is None:
+        raise tensor_arg_error(scales, mode, input.dim(), False)
     dt = input._data.dtype
     if mode == "area":  # the mean over each output cell's span: adaptive average pooling
         from ._pool import adaptive_avg_pool2d, adaptive_avg_pool3d
@@ -153,6 +163,37 @@ def _output_sizes(in_sizes, size, scale_factor, recompute):
             "scale_factor in (s1, s2, ...,sK) format.")
     sizes = [math.floor(float(n) * float(f)) for n, f in zip(in_sizes, factors)]
     return sizes, [None] * nd if recompute else [float(f) for f in factors]
+
+
+def _tensor_arg(size, scale_factor, mode, recompute):
+    """"size" or "scale" where that argument is a Tensor PyTorch's op parser refuses: F.interpolate
+    repeats a Tensor size per axis, which parses as an int only when it holds one integer; a
+    Tensor scale_factor never parses, unless area mode or recompute_scale_factor turns it into
+    sizes first."""
+    if isinstance(size, Tensor):
+        return None if size.numel() == 1 and size._data.dtype.kind in "iu" else "size"
+    if isinstance(scale_factor, Tensor) and size is None and mode != "area" and not recompute:
+        return "scale"
+    return None
+
+
+_OPS = {"nearest": "upsample_nearest{}d", "nearest-exact": "_upsample_nearest_exact{}d",
+        "linear": "upsample_linear1d", "bilinear": "upsample_bilinear2d",
+        "trilinear": "upsample_trilinear3d", "bicubic": "upsample_bicubic2d"}
+
+
+def tensor_arg_error(which: str, mode: str, dim: int, antialias: bool) -> TypeError:
+    """PyTorch's parser error for a Tensor size ("size") or scale_factor ("scale") reaching
+    the upsample op (or adaptive pooling, for area) that ``mode`` dispatches to."""
+    if mode == "area":
+        return TypeError(f"adaptive_avg_pool{dim - 2}d(): argument 'output_size' (position 2) "
+                         "must be tuple of ints, but found element of type Tensor at pos 0")
+    name = (f"_upsample_{mode}2d_aa" if antialias else _OPS[mode].format(dim - 2))
+    args = ["Tensor", "list", "NoneType"] if which == "size" else ["Tensor", "NoneType", "list"]
+    if not mode.startswith("nearest"):
+        args.insert(2, "bool")  # align_corners
+    return TypeError(f"{name}() received an invalid combination of arguments - got "
+                     f"({', '.join(args)}), but expected one of:")
 
 
 def _is_int(v) -> bool:

@@ -85,8 +85,10 @@ def interpolate_aa(input: Tensor, out_sizes, scales, mode: str, align_corners, a
             raise ValueError("Lanczos mode does not support align_corners=True")
         if not antialias:
             raise ValueError("Lanczos mode requires antialias=True")
-    from ._interp import _check_sizes
+    from ._interp import _check_sizes, tensor_arg_error
 
+    if out_sizes is None:  # a Tensor size / scale_factor: ``scales`` says which
+        raise tensor_arg_error(scales, mode, input.dim(), True)
     in_sizes = list(input.shape[2:])
     _check_sizes(input, in_sizes, out_sizes)  # (before the dtype, as PyTorch's checks)
     dt = input._data.dtype

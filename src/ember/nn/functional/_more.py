@@ -153,6 +153,7 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn
     zeros (PyTorch's safe softmax), not nan. enable_gqa: key's and value's heads (dim -3)
     are each repeated to query's."""
     attn_mask = _check_sdpa_inputs(query, key, value, attn_mask)
+    _check_flash_mask_rank(query, key, value, attn_mask, dropout_p, enable_gqa)
     flash = _flash_cpu_ok(query, key, value, attn_mask, dropout_p, enable_gqa)
     if SDP_OFF:  # a kernel switched off by nn.attention.sdpa_kernel / backends.cuda
         flash = _pick_sdp_kernel(flash)
@@ -240,6 +241,23 @@ def _check_sdpa_inputs(query, key, value, attn_mask):
                            f"dtype, but got attn_mask.dtype: {_C_NAMES[md.name]} and  "
                            f"query.dtype: {_C_NAMES[dts[0].name]} instead.")
     return attn_mask.to(dts[0]) if dts[0].kind == "f" else attn_mask
+
+
+def _check_flash_mask_rank(q, k, v, mask, dropout_p, gqa) -> None:
+    """PyTorch's CPU flash-kernel check reads the mask's size(-2) once the 4-D, no-dropout,
+    equal-batch-and-heads checks pass (a mask that requires grad skips it): a 1-D or 0-D mask
+    there is an IndexError, though the math kernel would broadcast it."""
+    if mask is None or mask.dim() >= 2 or mask.requires_grad or dropout_p > 0.0:
+        return
+    if any(t.dim() != 4 or t.numel() == 0 for t in (q, k, v)):
+        return
+    h, hk = q.shape[1], k.shape[1]
+    if len({q.shape[0], k.shape[0], v.shape[0]}) != 1 or hk != v.shape[1] or \
+            (h % hk if gqa else hk != h):
+        return
+    if mask.dim() == 0:
+        raise IndexError("Dimension specified as -2 but tensor has no dimensions")
+    raise IndexError("Dimension out of range (expected to be in range of [-1, 0], but got -2)")
 
 
 def _check_mask(shape, mask_shape) -> None:

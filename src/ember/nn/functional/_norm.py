@@ -104,9 +104,13 @@ class NativeNorm(Primitive):
     def _grads_as_inputs(ctx, g, x, w):
         """_grads, each in its input's dtype: a float16 input was worked on in float32 (no
         cast, and no pass over the three, for any other input)."""
-        grads = NativeNorm._grads(ctx, g, x, w)
         if x.dtype != np.float16:
-            return grads
+            return NativeNorm._grads(ctx, g, x, w)
+        wf = w
+        if isinstance(g, np.ndarray):  # PyTorch: the half upstream and weight used in float
+            g = g.astype(np.float32)
+            wf = None if w is None else np.asarray(w, dtype=np.float32)
+        grads = NativeNorm._grads(ctx, g, x, wf)
         return tuple(_as_dtype(d, t) for d, t in zip(grads, (x, w, None)))
 
     @staticmethod
@@ -295,8 +299,12 @@ def _check_channels(c: int, **tensors) -> None:
 def _update_running(buf: Tensor, stat: np.ndarray, momentum: float) -> None:
     """buf = (1 - momentum) * buf + momentum * stat, in place and untracked."""
     arr = buf._ensure_array()
-    arr *= 1.0 - momentum
-    arr += (momentum * stat).astype(arr.dtype, copy=False)
+    if arr.dtype == np.float16:  # PyTorch: worked out in float, rounded to half once
+        arr[...] = (arr.astype(np.float32) * (1.0 - momentum) + momentum * stat).astype(
+            np.float16)
+    else:
+        arr *= 1.0 - momentum
+        arr += (momentum * stat).astype(arr.dtype, copy=False)
     buf._bump()
 
 
@@ -338,6 +346,13 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
             _update_running(running_mean, mean.reshape(-1), momentum)
         if running_var is not None and n:
             _update_running(running_var, var.reshape(-1) * (n / max(n - 1, 1)), momentum)
+        if x.dtype == np.float16 and not any(
+                t is not None and t.dtype != input.dtype
+                for t in (weight, bias, running_mean, running_var)):
+            # PyTorch keeps the batch's mean and 1/std in the parameters' dtype, half unless
+            # one of them is float (mixed): rounded, then used for y and its gradient
+            mean, rstd = (a.astype(np.float16).astype(np.float32) for a in (mean, rstd))
+            xc = x.astype(np.float32) - mean
         return _NativeBatchNorm.apply(input, weight, bias, mean, rstd, stat_axes, stat_axes,
                                       view, eps, xc, None)
     if running_mean is None or running_var is None:
