@@ -77,7 +77,22 @@ class _Pointwise(Primitive):
 
 class MseLoss(_Pointwise):
     """L = mean((x - y)^2) (reduction='sum': no 1/n);  dL/dx = 2 (x - y) / n,  dL/dy = -dL/dx
-    (f(d) = d^2, f'(d) = 2 d in _Pointwise's terms)."""
+    (f(d) = d^2, f'(d) = 2 d in _Pointwise's terms).
+
+    The gradient in PyTorch's order, (norm * (x - y)) * g, norm = 2 / n rounded to the
+    input's dtype (2 for 'sum' / 'none'); its vectorised and scalar loops agree. dL/dy is
+    the same rule on y - x (so x = y gives +0 to both)."""
+
+    @classmethod
+    def backward(cls, ctx, g):
+        x, y = ctx.saved_tensors
+        if not _exact_ok(x, y):
+            return super().backward(ctx, g)  # (Tensors: a create_graph backward)
+        norm = _norm(x, y, ctx.reduction, 2.0)
+        need_x, need_y = ctx.needs_input_grad[:2]
+        gx = _times_g(np.subtract(x, y), norm, g) if need_x else None
+        gy = _times_g(np.subtract(y, x), norm, g) if need_y else None
+        return gx, gy, None, None
 
     @staticmethod
     def value(d, p):
@@ -189,18 +204,14 @@ def _smooth_grad(x, y, g, norm, beta):
         out = d
     else:
         out = np.where(np.abs(d) >= beta, np.sign(d), d / beta)
-    if norm is not None:
-        out *= norm
-    if type(g) is np.ndarray and g.ndim or g != 1:  # (x * 1 == x: no pass for a loss's 1)
-        out *= g
+    out = _times_g(out, norm, g)
     if beta == 1.0:
         return out
     nm = 1.0 if norm is None else norm
-    if x.shape == y.shape and not (x.flags.c_contiguous and y.flags.c_contiguous and (
-            type(g) is not np.ndarray or g.flags.c_contiguous)):
+    tail = _scalar_part(x, y, g) if x.shape == y.shape else out.size % (64 // out.itemsize)
+    if tail is None:  # a strided operand: all of it
         return _smooth_scalar(d, g, nm, beta)
-    tail = out.size % (64 // out.itemsize)  # two 32-byte vectors a step
-    if tail and out.flags.c_contiguous:
+    if tail:
         flat = out.reshape(-1)
         gt = g if np.ndim(g) == 0 else np.broadcast_to(g, out.shape).reshape(-1)[-tail:]
         flat[-tail:] = _smooth_scalar(d.reshape(-1)[-tail:], gt, nm, beta)
@@ -216,7 +227,23 @@ def _smooth_scalar(d, g, norm, beta):
 
 class HuberLoss(_Pointwise):
     """f(d) = d^2 / 2 if |d| < delta else delta (|d| - delta / 2);
-    f'(d) = d if |d| < delta else delta * sign(d)."""
+    f'(d) = d if |d| < delta else delta * sign(d).
+
+    The gradient in the order of PyTorch's kernel (norm: 1 / n for the mean, rounded to the
+    dtype): its vectorised loop computes (norm * out) * g with out = d, or +-delta (delta in
+    the dtype) where |d| >= delta; its scalar loop (the tail, or strided operands) computes
+    (norm * g) * delta with delta a double, rounded once. dL/dy: the rule on y - x."""
+
+    @classmethod
+    def backward(cls, ctx, g):
+        x, y = ctx.saved_tensors
+        if not _exact_ok(x, y):
+            return super().backward(ctx, g)
+        norm = _norm(x, y, ctx.reduction, 1.0)
+        need_x, need_y = ctx.needs_input_grad[:2]
+        gx = _huber_grad(x, y, g, norm, ctx.param) if need_x else None
+        gy = _huber_grad(y, x, g, norm, ctx.param) if need_y else None
+        return gx, gy, None, None
 
     @staticmethod
     def value(d, delta):
@@ -304,3 +331,60 @@ class BCEWithLogits(Primitive):
 def _softplus_neg(x):
     """softplus(-x) = log(1 + exp(-x)), without overflow."""
     return _log1p32(_exp32(-np.abs(x))) + np.maximum(-x, 0.0)
+
+
+# ---- PyTorch's order of operations for the pointwise gradients -------------------------
+_EXACT = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def _exact_ok(x, y) -> bool:
+    """Arrays of one float32/float64 dtype and shape: the bit-exact gradient paths."""
+    return (type(x) is np.ndarray and type(y) is np.ndarray and x.dtype is y.dtype
+            and x.dtype in _EXACT and x.shape == y.shape)
+
+
+def _norm(x, y, reduction, scale):
+    """PyTorch's norm, scale / n for the mean (a double rounded to the dtype), else scale
+    (None for 1: x * 1 == x, no pass)."""
+    if reduction == "mean" and x.size:
+        return x.dtype.type(scale / x.size)
+    return None if scale == 1.0 else x.dtype.type(scale)
+
+
+def _times_g(out, norm, g):
+    """(norm * out) * g in place on a fresh ``out`` (a g of 1 skipped: exact)."""
+    if norm is not None:
+        out *= norm
+    if type(g) is np.ndarray and g.ndim or g != 1:
+        out *= g
+    return out
+
+
+def _scalar_part(x, y, g):
+    """Where PyTorch's cpu_kernel_vec runs its scalar loop on same-shape operands: None for
+    all of it (a strided operand; g broadcast from one value counts as a scalar), else the
+    number of trailing elements, n % (two 32-byte vectors)."""
+    if not (x.flags.c_contiguous and y.flags.c_contiguous):
+        return None
+    if type(g) is np.ndarray and g.ndim and not g.flags.c_contiguous and any(g.strides):
+        return None
+    return x.size % (64 // x.itemsize)
+
+
+def _huber_grad(x, y, g, norm, delta):
+    """dL/dx of the Huber loss for d = x - y in PyTorch's order (see HuberLoss)."""
+    d = np.subtract(x, y)
+    dl = d.dtype.type(delta)
+    # d clamped to [-delta, delta] is the kernel's blend (nan stays nan), then norm, then g
+    out = _times_g(np.minimum(np.maximum(d, -dl), dl), norm, g)
+    tail = _scalar_part(x, y, g)
+    if tail == 0 or float(dl) == delta and np.ndim(g) == 0 and g == 1:
+        return out  # (g = 1 and a delta exact in the dtype: both loops give norm * delta)
+    flat, dflat = out.reshape(-1), d.reshape(-1)
+    sel = slice(None) if tail is None else slice(-tail, None)
+    gs = g if np.ndim(g) == 0 else np.broadcast_to(g, out.shape).reshape(-1)[sel]
+    ng = gs if norm is None else norm * gs  # (norm * g), in the dtype
+    edge = (ng * np.float64(delta)).astype(d.dtype)  # times the double delta, rounded once
+    ds = dflat[sel].astype(np.float64)  # (the scalar loop compares with the double delta)
+    flat[sel] = np.where(ds >= delta, edge, np.where(ds <= -delta, -edge, flat[sel]))
+    return out

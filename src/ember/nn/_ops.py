@@ -139,6 +139,8 @@ class Gelu(Primitive):
         ctx.save_for_backward(x)
         if x.dtype == np.float32 and x.flags.c_contiguous and x.size > 1:
             return _gelu_f32(x)  # PyTorch's oneDNN kernel, bit for bit
+        if x.dtype == np.float16 and x.size > 1:  # PyTorch: the float32 kernel, rounded
+            return _gelu_f32(np.ascontiguousarray(x, np.float32)).astype(np.float16)
         return x * ((_erf_np(x * _SQRT_HALF) + 1.0) * 0.5)
 
     @staticmethod
@@ -147,6 +149,11 @@ class Gelu(Primitive):
         if (type(g) is np.ndarray and g.dtype == np.float32 and type(x) is np.ndarray
                 and x.dtype == np.float32 and x.flags.c_contiguous and x.size > 1):
             return (_gelu_grad_f32(x, g),)  # PyTorch's oneDNN kernel, bit for bit
+        if (type(g) is np.ndarray and type(x) is np.ndarray and x.dtype == np.float16
+                and g.dtype == x.dtype and x.size > 1):  # the float32 kernel, rounded once
+            x32 = np.ascontiguousarray(x, np.float32)
+            g32 = np.ascontiguousarray(np.broadcast_to(g, x.shape), np.float32)
+            return (_gelu_grad_f32(x32, g32).astype(np.float16),)
         cdf = (_erf(x * _SQRT_HALF) + 1.0) * 0.5
         pdf = np.exp(x * x * -0.5) * _INV_SQRT_2PI
         return (g * (cdf + x * pdf),)

@@ -213,28 +213,22 @@ def _indices(name: str, row: int, col: int, dtype, rows_cols) -> Tensor:
 def tril_indices(row=None, col=None, offset=0, *, dtype=None, device=None,
                  layout=None, requires_grad=False) -> Tensor:
     """The (row, col) indices of a row x col matrix's lower triangle, row by row."""
-    _check_given("tril_indices", row, col)
-    if type(requires_grad) is not bool:
-        from .._rg_arg import rg_bool
-
-        requires_grad = rg_bool("tril_indices", requires_grad)
-    out = _indices("tril_indices", row, col, dtype,
-                   np.tril_indices(max(row, 0), offset, max(col, 0)))
-    if requires_grad:  # (always an integer dtype)
-        raise RuntimeError("Only Tensors of floating point and complex dtype can require "
-                           "gradients")
-    return out
+    return _tri_indices("tril_indices", np.tril_indices, row, col, offset, dtype, requires_grad)
 
 
 def triu_indices(row=None, col=None, offset=0, *, dtype=None, device=None,
                  layout=None, requires_grad=False) -> Tensor:
-    _check_given("triu_indices", row, col)
+    """The (row, col) indices of a row x col matrix's upper triangle, row by row."""
+    return _tri_indices("triu_indices", np.triu_indices, row, col, offset, dtype, requires_grad)
+
+
+def _tri_indices(name: str, fn, row, col, offset, dtype, requires_grad) -> Tensor:
+    _check_given(name, row, col)
     if type(requires_grad) is not bool:
         from .._rg_arg import rg_bool
 
-        requires_grad = rg_bool("triu_indices", requires_grad)
-    out = _indices("triu_indices", row, col, dtype,
-                   np.triu_indices(max(row, 0), offset, max(col, 0)))
+        requires_grad = rg_bool(name, requires_grad)
+    out = _indices(name, row, col, dtype, fn(max(row, 0), offset, max(col, 0)))
     if requires_grad:  # (always an integer dtype)
         raise RuntimeError("Only Tensors of floating point and complex dtype can require "
                            "gradients")

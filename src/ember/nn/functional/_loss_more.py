@@ -51,7 +51,9 @@ def hinge_embedding_loss(input: Tensor, target: Tensor, margin: float = 1.0,
         raise first_not_tensor(input=input, target=target) from None
     reduction = _reduction(reduction, size_average, reduce)
     check_broadcast(target.shape, input.shape)
-    zero = input * 0
+    # PyTorch's zeros_like(input): a constant, not input * 0 (no graph node, no leaf
+    # recorded through it; an infinite input gives 0, not nan, where the label drops it)
+    zero = Tensor(np.zeros_like(input._data))
     below = ops.where(target != 1, ops.clamp_min(margin - input, 0), zero)
     loss = below + ops.where(target != -1, input, zero)
     return _reduce(loss, reduction)
