@@ -73,3 +73,30 @@ def test_linear_of_a_contiguous_batch_is_one_node():
         x = lib.ones(3, 4, 5, requires_grad=True)
         return type(lib.nn.functional.linear(x, lib.ones(6, 5), lib.ones(6)).grad_fn).__name__
     assert names(ember) == names(torch) == "ViewBackward0"
+
+
+def _walk(fn, depth=0, out=None):
+    """The graph below ``fn`` as indented names, as a learner prints it."""
+    out = [] if out is None else out
+    out.append("  " * depth + (type(fn).__name__ if fn is not None else "None"))
+    if fn is not None and depth < 5:
+        for nxt, _ in fn.next_functions:
+            _walk(nxt, depth + 1, out)
+    return out
+
+
+def test_linear_of_a_batch_shows_pytorchs_graph():
+    # ViewBackward0 over AddmmBackward0 (bias, ViewBackward0 of the input, TBackward0 of the
+    # weight); without a bias UnsafeViewBackward0 over MmBackward0: each input that needs no
+    # gradient a None, as PyTorch's next_functions list it
+    def graphs(lib):
+        lib.manual_seed(0)
+        x = lib.randn(3, 4, 5, requires_grad=True)
+        w, b = lib.randn(6, 5, requires_grad=True), lib.randn(6, requires_grad=True)
+        F = lib.nn.functional
+        ys = [F.linear(x, w, b), F.linear(x, w), F.linear(x * 2, w, b),
+              F.linear(lib.randn(3, 4, 5), w, b), F.linear(lib.randn(3, 4, 5), w),
+              F.linear(x, w.detach(), b), F.linear(lib.randn(5, requires_grad=True), w, b),
+              F.linear(x, w, b.detach()), lib.nn.Linear(5, 6)(x)]
+        return [_walk(y.grad_fn) for y in ys]
+    assert graphs(ember) == graphs(torch)

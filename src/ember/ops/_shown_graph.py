@@ -99,6 +99,23 @@ class LinearNode(Node):
         return (gx, None if gwt is None else gwt.T, gb) + tuple(in_grads[3:])
 
 
+class LinearViewNode(Node):
+    """Linear of a batched (or 1-D) input: PyTorch views the input as rows and the result
+    back, ViewBackward0 over addmm(b, view(x), W^T), or without a bias UnsafeViewBackward0
+    over mm(view(x), W^T); a transformer's every projection walks through these."""
+
+    __slots__ = ()
+
+    @property
+    def next_functions(self) -> tuple:
+        x, w, b = self.next_edges[:3]
+        vx = None if x is None else shown(self, "_vx", "ViewBackward0", (x,))
+        tw = None if w is None else shown(self, "_t", "TBackward0", (w,))
+        if type(self).__name__ == "UnsafeViewBackward0":
+            return ((shown(self, "_mm", "MmBackward0", (vx, tw)), 0),)
+        return ((shown(self, "_mm", "AddmmBackward0", (b, vx, tw)), 0),)
+
+
 class ReciprocalMulNode(Node):
     """``c / x`` (args c, x): PyTorch's MulBackward0 over (ReciprocalBackward0 -> x, c)."""
 

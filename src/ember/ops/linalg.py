@@ -13,7 +13,7 @@ from ..autograd.function import Node, Primitive
 from ..tensor import Tensor
 from ._matmul_checks import (_C_NAMES, _check_matmul, _check_same_dtype,  # noqa: F401
                              _kind, _mm_shapes)
-from ._shown_graph import LinearNode
+from ._shown_graph import LinearNode, LinearViewNode
 
 
 # np.dot zero-fills its output before the BLAS call; from about 12,000 float32 entries on
@@ -287,7 +287,7 @@ class LinearVec(Linear):
 
 class LinearView(Linear):
     node_name = "ViewBackward0"
-    _node_base = Node  # (their PyTorch graphs have other nodes: shown as recorded)
+    _node_base = LinearViewNode  # next_functions as PyTorch's view of addmm
     exact_grads = False
 
 
@@ -298,7 +298,7 @@ LinearView._node_cls._push = ((1, (2, (3, (0,)), (2, (1,)))),)
 
 class LinearBatched(Linear):
     node_name = "UnsafeViewBackward0"
-    _node_base = Node  # (their PyTorch graphs have other nodes: shown as recorded)
+    _node_base = LinearViewNode  # next_functions as PyTorch's view of mm
     exact_grads = False
 
 
