@@ -331,7 +331,7 @@ if __name__ == "__main__":
     st = opt.state[gnet.pi.weight]
     print([w.exitcode for w in workers], g_ep.value >= MAX_EP, len(res) >= MAX_EP,
           all(not torch.equal(b, p) for b, p in zip(before, gnet.parameters())),
-          st['step'].item() == len(res), st['exp_avg'].abs().sum().item() > 0)
+          0 < st['step'].item() <= len(res), st['exp_avg'].abs().sum().item() > 0)
 '''
 
 SPAWN = '''
@@ -370,6 +370,9 @@ def test_hogwild_program(tmp_path, start):
 
 @pytest.mark.parametrize("start", ["fork", "spawn"])
 def test_a3c_program_with_shared_adam(tmp_path, start):
+    # The workers' optimizer steps add 1 to the shared step tensor at the same time, without
+    # a lock (hogwild, as in PyTorch): an increment can be lost now and then (seen once in
+    # ~30 runs), so the count is at most the number of updates, not always equal to it.
     assert _run_on_ember(tmp_path, A3C, start) == "[0, 0] True True True True True"
 
 

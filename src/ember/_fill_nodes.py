@@ -47,3 +47,8 @@ class Copy(Primitive):
     @staticmethod
     def backward(ctx, g):
         return g * 0, g
+
+
+# CopyBackwards is one of PyTorch's C++-defined nodes: its name() reads
+# "torch::autograd::CopyBackwards" (the repr and the type's __name__ keep the short name).
+Copy._node_cls.name = lambda self: "torch::autograd::CopyBackwards"

@@ -142,6 +142,10 @@ def _view_inplace(name: str):
     op = getattr(ops, name)
 
     def method(self, *args, **kwargs):
+        base = self._base
+        if base is not None and self._rg and STATE.enabled and base._rg and base.grad_fn is None:
+            raise RuntimeError("a view of a leaf Variable that requires grad is being used in "
+                               "an in-place operation.")  # (first: before t_'s own check)
         if name == "t" and self._data.ndim > 2:
             raise RuntimeError("t_() expects a tensor with <= 2 dimensions, but self is "
                                f"{self._data.ndim}D")

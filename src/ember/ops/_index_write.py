@@ -82,9 +82,21 @@ def setitem(input, idx, value):
         if STATE.enabled and (input._rg or v._rg and input._data.dtype.kind in "fc"):
             # PyTorch slices first (an int, None or partial slice makes a view) and puts the
             # advanced part into that view: the write then records CopySlices on the base
-            through_view = basic or not _writes_leaf_itself(idx, input._data.shape)
-            result = (CopySlices if through_view else IndexPut).apply(
-                input._graph_input(), v, np_idx)
+            whole = _writes_leaf_itself(idx, input._data.shape)
+            if basic and whole and _broadcasts(v._data.shape, input._data.shape):
+                # slices covering every dim hand back the tensor itself: PyTorch fills it from
+                # a number or 0-dim tensor (FillBackward3), else copy_s into it (CopyBackwards)
+                from .._fill_nodes import Copy, FillTensor  # noqa: PLC0415 - imports ours
+
+                scalar = not isinstance(value, Tensor) or value._data.ndim == 0
+                result = (FillTensor if scalar else Copy).apply(input._graph_input(), v)
+            else:
+                try:
+                    result = (CopySlices if basic or not whole else IndexPut).apply(
+                        input._graph_input(), v, np_idx)
+                except RuntimeError:  # a value that does not fit: PyTorch's words for it
+                    _raise_torch_error(input, np_idx, v._data)
+                    raise
             input._write(result)
             return None
         input._check_inplace()
@@ -171,6 +183,15 @@ def _expanded_target(arr: np.ndarray, np_idx):
             st == 0 and n > 1 for n, st in zip(region.shape, region.strides)):
         return None
     return alias
+
+
+def _broadcasts(src_shape, shape) -> bool:
+    """Whether a value of ``src_shape`` broadcasts to ``shape`` (else the sliced write raises
+    PyTorch's error)."""
+    try:
+        return np.broadcast_shapes(src_shape, shape) == tuple(shape)
+    except ValueError:
+        return False
 
 
 def _writes_leaf_itself(idx, shape) -> bool:

@@ -24,6 +24,7 @@ from .reduction import _axes, sum as _sum
 from .shape import Clone
 
 _Copy = type("Copy", (Clone,), {"node_name": "CopyBackwards"})
+_Copy._node_cls.name = lambda self: "torch::autograd::CopyBackwards"  # a C++ node, as copy_'s
 
 __all__ = ["nansum", "nanmean", "median", "nanmedian", "cummax", "cummin", "logcumsumexp",
            "diff"]

@@ -304,11 +304,7 @@ def _tensor(a):
 def _conv(x, w, b, stride, padding, dilation, groups, n: int) -> Tensor:
     if not isinstance(x, Tensor):
         raise _not_a_tensor(n, (x, w, b, stride, padding, dilation, groups))
-    check_ranks(x, w, n, f"conv{n}d")
-    if w.dim() != n + 2:
-        raise RuntimeError(f"expected stride to be a single integer value or a list of "
-                           f"{w.dim() - 2} values to match the convolution dimensions, but got "
-                           f"stride={list(_ntuple(stride, n, 'stride'))}")
+    check_ranks(x, w, n, f"conv{n}d", stride, padding)
     stride = _ntuple(stride, n, "stride")
     dilation = _ntuple(dilation, n, "dilation")
     k = tuple(w.shape[2:])

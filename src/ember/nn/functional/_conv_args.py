@@ -93,8 +93,10 @@ def _check_conv(x: Tensor, w: Tensor, b: Tensor | None, groups: int, n: int,
                            f"{ws[0]} elements, but got bias of size {list(b.shape)} instead")
 
 
-def check_ranks(x, w, n: int, name: str) -> None:
-    """PyTorch's first checks of a convolution: the input's rank, then the weight's."""
+def check_ranks(x, w, n: int, name: str, stride, padding=None) -> None:
+    """PyTorch's first checks of a convolution: the input's rank, then the weight's. A weight
+    of too many dims is the rank error only where PyTorch's stride has one entry to expand
+    (conv1d) or a padding string takes another path; else its stride error comes first."""
     try:
         x._data, w._data  # noqa: B018 - the types first, as PyTorch's parser
     except AttributeError:  # a str, list, number: PyTorch's parser error
@@ -106,11 +108,17 @@ def check_ranks(x, w, n: int, name: str) -> None:
                            f"{name}, but got input of size: {list(x.shape)}")
     if w.dim() < 3:
         raise RuntimeError("weight should have at least three dimensions")
-    if w.dim() > n + 2:  # an unbatched input is named as PyTorch sees it: batched by one
+    same = isinstance(padding, str) and padding == "same"
+    if w.dim() > n + 2 and (n == 1 or same):  # (unbatched: named as PyTorch sees it,
+        # batched by one; its padding='same' path words the weight without a space)
         shape = list(x.shape) if x.dim() == n + 2 else [1, *x.shape]
         raise RuntimeError(f"Expected {w.dim()}-dimensional input for {w.dim()}-dimensional "
-                           f"weight {list(w.shape)}, but got {len(shape)}-dimensional input of "
-                           f"size {shape} instead")
+                           f"weight{'' if same else ' '}{list(w.shape)}, but got {len(shape)}-"
+                           f"dimensional input of size {shape} instead")
+    if w.dim() != n + 2:  # the stride PyTorch's parser made n long, for w.dim() - 2 dims
+        raise RuntimeError(f"expected stride to be a single integer value or a list of "
+                           f"{w.dim() - 2} values to match the convolution dimensions, but got "
+                           f"stride={list(_ntuple(stride, n, 'stride'))}")
 
 
 

@@ -76,7 +76,7 @@ def _conv_transpose(x, w, b, stride, padding, output_padding, groups, dilation, 
     if not isinstance(x, Tensor):
         raise TypeError(f"conv_transpose{n}d(): argument 'input' (position 1) must be Tensor, "
                         f"not {_type_name(x)}")
-    check_ranks(x, w, n, f"conv_transpose{n}d")
+    check_ranks(x, w, n, f"conv_transpose{n}d", stride)
     if isinstance(padding, str):
         raise TypeError(f"conv_transpose{n}d(): argument 'padding' must be tuple of ints, not "
                         "str")
