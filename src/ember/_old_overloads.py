@@ -77,7 +77,7 @@ def install(T, namespace: dict) -> None:
     """Accept the old overloads on the Tensor methods and the top-level functions."""
     for name in _SCALAR_FIRST:
         for method_name in (name, name + "_"):
-            if method_name != "add_":  # (add_ takes them itself: see _methods.add_)
+            if method_name != "add_":  # (add_ takes them itself: see _methods_add_mul.add_)
                 _rebind(vars(T), lambda k, v: setattr(T, k, v), method_name, True)
         _rebind(namespace, namespace.__setitem__, name, False)
 
