@@ -58,8 +58,8 @@ def add_(self, other, *old, alpha=1):
         # Fast path for optimizer-style updates: one NumPy call, no graph.
         if self._base is not None and STATE.enabled:  # a view made under no_grad
             self._check_inplace()
-        arr = self._data  # (_ensure_array and _bump inline below: two frames fewer for each
-        if type(arr) is not np.ndarray:  # parameter of a soft target update, every step)
+        arr = self._data  # (_ensure_array inline: a frame fewer)
+        if type(arr) is not np.ndarray:
             arr = self._ensure_array()
         o = other._data if isinstance(other, Tensor) else other if type(other) is float \
             else as_scalar(other)
@@ -88,13 +88,7 @@ def add_(self, other, *old, alpha=1):
         except (ValueError, TypeError):  # o does not broadcast to self's shape, or is None:
             pass  # PyTorch's error instead (below, outside this handler: no NumPy traceback)
         else:
-            vc = self._vc
-            if vc.__class__ is list:
-                vc[0] += 1
-            elif vc is None:
-                self._vc = [1]
-            else:
-                self._bump()
+            self._bump()
             return self
         return self._write(ops.add(self, other, alpha=alpha))
     return _inplace(ops.add)(self, other, alpha=alpha)
@@ -120,8 +114,8 @@ def mul_(self, other):
     if not (STATE.enabled and (self._rg or (isinstance(other, Tensor) and other._rg))):
         if self._base is not None and STATE.enabled:  # a view made under no_grad
             self._check_inplace()
-        arr = self._data  # (_ensure_array and _bump inline below: two frames fewer for each
-        if type(arr) is not np.ndarray:  # parameter of a soft target update, every step)
+        arr = self._data  # (_ensure_array inline: a frame fewer)
+        if type(arr) is not np.ndarray:
             arr = self._ensure_array()
         o = other._data if isinstance(other, Tensor) else other if type(other) is float \
             else as_scalar(other)
@@ -141,13 +135,7 @@ def mul_(self, other):
         except (ValueError, TypeError):  # o does not broadcast to self's shape, or is None:
             pass  # PyTorch's error instead (below, outside this handler: no NumPy traceback)
         else:
-            vc = self._vc
-            if vc.__class__ is list:
-                vc[0] += 1
-            elif vc is None:
-                self._vc = [1]
-            else:
-                self._bump()
+            self._bump()
             return self
         return self._write(ops.mul(self, other))
     return _inplace(ops.mul)(self, other)

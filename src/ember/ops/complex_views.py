@@ -9,6 +9,7 @@ from __future__ import annotations
 from .._typename import arg_type_name
 from .. import dtypes as _dtypes
 from ..tensor import Tensor
+from .arithmetic import type_name
 
 
 def _tensor_arg(fn: str, input) -> None:
@@ -48,9 +49,6 @@ def view_as_real(input: Tensor) -> Tensor:
     raise RuntimeError("view_as_real is only supported for complex tensors")
 
 
-_FLOAT_NAMES = {"float16": "Half", "float32": "Float", "float64": "Double"}  # as C++ names them
-
-
 def _complex_parts(fn: str, names, a, b) -> Tensor:
     """torch.polar / torch.complex's checks in PyTorch's order (both tensors, both half /
     float / double, one dtype, broadcastable shapes), then ember's no-complex TypeError."""
@@ -58,9 +56,9 @@ def _complex_parts(fn: str, names, a, b) -> Tensor:
         if not isinstance(val, Tensor):
             raise TypeError(f"{fn}(): argument '{arg}' (position {pos}) must be Tensor, not "
                             f"{arg_type_name(val)}")
-    da, db = a.dtype.name, b.dtype.name
-    na, nb = (_FLOAT_NAMES.get(d) or _dtypes._c10_name(d) for d in (da, db))
-    if da not in _FLOAT_NAMES or db not in _FLOAT_NAMES:
+    da, db = a._data.dtype, b._data.dtype
+    na, nb = type_name(da), type_name(db)  # (C++'s names: Half, Float, Double, Long, ...)
+    if da.char not in "efd" or db.char not in "efd":
         raise RuntimeError("Expected both inputs to be Half, Float or Double tensors but got "
                            f"{na} and {nb}")
     if da != db:
@@ -69,7 +67,7 @@ def _complex_parts(fn: str, names, a, b) -> Tensor:
     from ._util import check_broadcast
 
     check_broadcast(tuple(a.shape), tuple(b.shape))
-    if fn == "polar" and da == "float16":  # complex32 exists there, its kernel does not
+    if fn == "polar" and da.char == "e":  # complex32 exists there, its kernel does not
         raise NotImplementedError("\"polar_cpu\" not implemented for 'Half'")
     raise _dtypes.no_storage(a.dtype.to_complex())
 

@@ -84,8 +84,8 @@ class _Plan:
         # (weights, biases, relu flags, widths) when sequential_grad may record the steps as
         # one node (_chain.py): Linear, act, ..., Linear, each Linear with its own bias
         self.chain = None
-        # (layers, most outputs, most multiply-adds per row) when every step is a Linear
-        # with its in-place activation and no tail: _run_small's straight line (see there)
+        # (layers, most multiply-adds per row) when every step is a Linear with at most its
+        # in-place activation, and no tail: _run_small's straight line (see there)
         self.small = None
 
 
